@@ -1,0 +1,218 @@
+/* conformance.c: `frost conformance`, the ONNX backend node tests.
+ *
+ * Each test folder holds model.onnx and test_data_set_N folders with input_*.pb and
+ * output_*.pb. Every test runs in a child process (a crash or a hang is the
+ * test's failure, not the suite's), compared with rtol 1e-3, atol 1e-5. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compiler.h"
+
+enum { PASS, FAIL, UNSUPPORTED, ERROR, N_STATUS };
+static const char *status_name[] = {"pass", "fail", "unsupported", "error"};
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of dir's entries starting with prefix (NULL: all). */
+static char **list_dir(const char *dir, const char *prefix, int *n) {
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return NULL;
+  int cap = 64;
+  char **names = fr_malloc(sizeof(char *) * (size_t)cap);
+  struct dirent *e;
+  while (names && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    if (prefix && strncmp(e->d_name, prefix, strlen(prefix))) continue;
+    if (*n == cap) {
+      cap *= 2;
+      char **nn = fr_realloc(names, sizeof(char *) * (size_t)cap);
+      if (!nn) break;
+      names = nn;
+    }
+    names[(*n)++] = fr_strdup(e->d_name);
+  }
+  closedir(d);
+  if (names) qsort(names, (size_t)*n, sizeof(char *), cmp_str);
+  return names;
+}
+
+static void free_list(char **names, int n) {
+  for (int i = 0; i < n; i++) fr_free(names[i]);
+  fr_free(names);
+}
+
+/* Reads input_<i>.pb / output_<i>.pb of one data set, in index order. */
+static fr_status read_set(const char *dir, const char *what, fr_tensor *t,
+                          int max, int *n) {
+  *n = 0;
+  for (int i = 0; i < max; i++) {
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s_%d.pb", dir, what, i);
+    if (access(path, R_OK) != 0) break;
+    fr_status st = fr_onnx_read_pb(path, &t[i], NULL);
+    if (st != FR_OK) return st;
+    (*n)++;
+  }
+  return FR_OK;
+}
+
+enum { MAX_IO = 64 };
+
+/* One test, in the child: returns a status and leaves a message. */
+static int run_test(const char *tdir, const fr_conf_opts *o) {
+  char path[8192];
+  snprintf(path, sizeof path, "%s/model.onnx", tdir);
+  fr_onnx_opts lo = {.quiet = true};
+  fr_model *m;
+  fr_status st = fr_onnx_load(path, &lo, &m);
+  if (st == FR_ERR_UNSUPPORTED) return UNSUPPORTED;
+  if (st != FR_OK) return ERROR;
+  int n_sets;
+  char **sets = list_dir(tdir, "test_data_set_", &n_sets);
+  int result = PASS;
+  for (int s = 0; s < n_sets && result == PASS; s++) {
+    char sdir[8192];
+    snprintf(sdir, sizeof sdir, "%s/%s", tdir, sets[s]);
+    fr_tensor in[MAX_IO] = {0}, want[MAX_IO] = {0}, got[MAX_IO] = {0};
+    fr_tensor *inp[MAX_IO];
+    int n_in = 0, n_want = 0;
+    st = read_set(sdir, "input", in, MAX_IO, &n_in);
+    if (st == FR_OK) st = read_set(sdir, "output", want, MAX_IO, &n_want);
+    if (st == FR_OK && n_in != m->graph->n_inputs)
+      st = fr_err(FR_ERR_INVALID, "%d inputs given, the model has %d", n_in,
+                  m->graph->n_inputs);
+    if (st == FR_OK && n_want != m->graph->n_outputs)
+      st = fr_err(FR_ERR_INVALID, "%d outputs expected, the model has %d",
+                  n_want, m->graph->n_outputs);
+    for (int i = 0; i < n_in; i++) inp[i] = &in[i];
+    if (st == FR_OK) {
+      st = fr_run_model(m, inp, got);
+      if (st == FR_ERR_UNSUPPORTED) result = UNSUPPORTED;
+      else if (st != FR_OK) result = ERROR;
+      for (int i = 0; st == FR_OK && i < n_want; i++) {
+        st = fr_compare(&got[i], &want[i], 1e-3, 1e-5);
+        if (st != FR_OK) {
+          char msg[1024];
+          snprintf(msg, sizeof msg, "output %d: %s", i, fr_err_msg());
+          fr_err(FR_ERR_INVALID, "%s", msg);
+          result = FAIL;
+        }
+      }
+      for (int i = 0; i < n_want; i++) fr_tensor_release(&got[i]);
+    } else {
+      result = ERROR;
+    }
+    for (int i = 0; i < n_in; i++) fr_onnx_tensor_free(&in[i]);
+    for (int i = 0; i < n_want; i++) fr_onnx_tensor_free(&want[i]);
+  }
+  free_list(sets, n_sets);
+  fr_model_free(m);
+  return result;
+}
+
+/* Runs one test in a child process with a time limit. */
+static int run_isolated(const char *tdir, const fr_conf_opts *o, char *msg,
+                        size_t msglen) {
+  int fd[2];
+  msg[0] = 0;
+  if (pipe(fd) != 0) return ERROR;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fd[0]);
+    close(fd[1]);
+    return ERROR;
+  }
+  if (pid == 0) {
+    close(fd[0]);
+    alarm((unsigned)o->timeout_s);
+    fr_err_clear();
+    int r = run_test(tdir, o);
+    const char *m = r == PASS ? "" : fr_err_msg();
+    ssize_t w = write(fd[1], m, strlen(m));
+    (void)w;
+    close(fd[1]);
+    _exit(r);
+  }
+  close(fd[1]);
+  size_t k = 0;
+  ssize_t got;
+  while (k + 1 < msglen && (got = read(fd[0], msg + k, msglen - 1 - k)) > 0)
+    k += (size_t)got;
+  msg[k] = 0;
+  close(fd[0]);
+  int ws;
+  if (waitpid(pid, &ws, 0) < 0) return ERROR;
+  if (WIFSIGNALED(ws)) {
+    snprintf(msg, msglen, "%s",
+             WTERMSIG(ws) == SIGALRM ? "timed out" : strsignal(WTERMSIG(ws)));
+    return ERROR;
+  }
+  int r = WEXITSTATUS(ws);
+  return r < N_STATUS ? r : ERROR;
+}
+
+fr_status fr_conformance(const fr_conf_opts *o) {
+  int n;
+  char **tests = list_dir(o->dir, NULL, &n);
+  if (!tests || n == 0) {
+    free_list(tests, n);
+    return fr_err(FR_ERR_IO, "%s: no tests found", o->dir);
+  }
+  int counts[N_STATUS] = {0};
+  char *passed = fr_calloc((size_t)n, 1);
+  for (int i = 0; i < n; i++) {
+    if (o->filter && !strstr(tests[i], o->filter)) continue;
+    char tdir[4096], msg[1024];
+    snprintf(tdir, sizeof tdir, "%s/%s", o->dir, tests[i]);
+    int r = run_isolated(tdir, o, msg, sizeof msg);
+    counts[r]++;
+    if (passed) passed[i] = r == PASS;
+    char *nl = strchr(msg, '\n');
+    if (nl) *nl = 0;
+    if (r == PASS || !o->verbose)
+      printf("%s: %s\n", tests[i], status_name[r]);
+    else
+      printf("%s: %s: %s\n", tests[i], status_name[r], msg);
+  }
+  fr_status st = FR_OK;
+  if (o->write_passing && passed) {
+    FILE *f = fopen(o->write_passing, "w");
+    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
+    for (int i = 0; f && i < n; i++)
+      if (passed[i]) fprintf(f, "%s\n", tests[i]);
+    if (f) fclose(f);
+  }
+  int regressions = 0;
+  if (o->expect && passed && st == FR_OK) {
+    FILE *f = fopen(o->expect, "r");
+    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot read", o->expect);
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+      line[strcspn(line, "\r\n")] = 0;
+      if (!line[0] || line[0] == '#') continue;
+      char **hit = bsearch(&(char *){line}, tests, (size_t)n, sizeof(char *),
+                           cmp_str);
+      if (o->filter && !strstr(line, o->filter)) continue;
+      if (!hit || !passed[hit - tests]) {
+        printf("regression: %s no longer passes\n", line);
+        regressions++;
+      }
+    }
+    if (f) fclose(f);
+  }
+  printf("%d passed, %d failed, %d unsupported\n", counts[PASS],
+         counts[FAIL] + counts[ERROR], counts[UNSUPPORTED]);
+  fr_free(passed);
+  free_list(tests, n);
+  if (st == FR_OK && regressions)
+    st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass", regressions);
+  return st;
+}

@@ -1,0 +1,285 @@
+/* main.c: the frost command.
+ *
+ *   frost dump [--dot] [--shape NAME=DIMS]... MODEL
+ *   frost run MODEL --input NAME=FILE... [--output-dir DIR] [--engine interp]
+ *   frost conformance [DIR] [--engine interp] [-v] [--filter S]
+ *                     [--expect FILE] [--write-passing FILE]
+ *
+ * Every failure prints one line "frost: error: ..." and exits 1. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compiler.h"
+
+#define USAGE                                                                 \
+  "usage: frost <command> [options]\n"                                        \
+  "commands:\n"                                                               \
+  "  dump MODEL [--dot] [--shape NAME=DIMS]...   print the IR\n"              \
+  "  run MODEL --input NAME=FILE.npy|.pb... [--output-dir DIR]\n"             \
+  "      [--engine interp] [--shape NAME=DIMS]...  run a model\n"             \
+  "  conformance [DIR] [--engine interp] [-v] [--filter S] [--expect FILE]\n" \
+  "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"
+
+enum { MAX_ARGS = 256 };
+
+typedef struct cli {
+  const char *model;
+  const char *output_dir;
+  const char *engine;
+  bool dot;
+  fr_shape_override shapes[MAX_ARGS];
+  int n_shapes;
+  const char *in_names[MAX_ARGS], *in_files[MAX_ARGS];
+  int n_inputs;
+  fr_conf_opts conf;
+} cli;
+
+static int fail(void) {
+  fprintf(stderr, "frost: error: %s\n", fr_err_msg());
+  return 1;
+}
+
+/* Splits "NAME=VALUE" (the last '=' separates, names may hold '='). */
+static fr_status split_eq(const char *arg, const char *opt, char **name,
+                          const char **value) {
+  const char *eq = strrchr(arg, '=');
+  if (!eq || eq == arg)
+    return fr_err(FR_ERR_USAGE, "%s expects NAME=VALUE, got '%s'", opt, arg);
+  *name = strndup(arg, (size_t)(eq - arg));
+  *value = eq + 1;
+  return *name ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+}
+
+static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG                                                              \
+  do {                                                                        \
+    if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);        \
+    i++;                                                                      \
+  } while (0)
+    if (!strcmp(a, "--dot")) {
+      c->dot = true;
+    } else if (!strcmp(a, "--shape")) {
+      NEED_ARG;
+      if (c->n_shapes == MAX_ARGS) return fr_err(FR_ERR_USAGE, "too many --shape");
+      fr_shape_override *s = &c->shapes[c->n_shapes++];
+      char *name;
+      const char *dims;
+      FR_TRY(split_eq(next, a, &name, &dims));
+      s->name = name;
+      FR_TRY(fr_parse_dims(dims, &s->rank, s->dims));
+    } else if (!strcmp(a, "--input")) {
+      NEED_ARG;
+      if (c->n_inputs == MAX_ARGS) return fr_err(FR_ERR_USAGE, "too many --input");
+      char *name;
+      FR_TRY(split_eq(next, a, &name, &c->in_files[c->n_inputs]));
+      c->in_names[c->n_inputs++] = name;
+    } else if (!strcmp(a, "--output-dir")) {
+      NEED_ARG;
+      c->output_dir = next;
+    } else if (!strcmp(a, "--engine")) {
+      NEED_ARG;
+      c->engine = next;
+      c->conf.engine = next;
+    } else if (!strcmp(a, "--expect")) {
+      NEED_ARG;
+      c->conf.expect = next;
+    } else if (!strcmp(a, "--write-passing")) {
+      NEED_ARG;
+      c->conf.write_passing = next;
+    } else if (!strcmp(a, "--filter")) {
+      NEED_ARG;
+      c->conf.filter = next;
+    } else if (!strcmp(a, "--timeout")) {
+      NEED_ARG;
+      c->conf.timeout_s = atoi(next);
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      c->conf.verbose = true;
+    } else if (a[0] == '-' && a[1]) {
+      return fr_err(FR_ERR_USAGE, "unknown option '%s'", a);
+    } else if (!c->model) {
+      c->model = a;
+    } else {
+      return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);
+    }
+#undef NEED_ARG
+  }
+  if (want_model && !c->model) return fr_err(FR_ERR_USAGE, "no model given");
+  if (c->engine && strcmp(c->engine, "interp"))
+    return fr_err(FR_ERR_USAGE, "unknown engine '%s' (available: interp)",
+                  c->engine);
+  return FR_OK;
+}
+
+static fr_status load(cli *c, fr_model **m, bool quiet) {
+  fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
+                    .quiet = quiet};
+  FR_TRY(fr_onnx_load(c->model, &o, m));
+  fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+  fr_status st = fr_graph_infer((*m)->graph, &io);
+  if (st == FR_OK) st = fr_graph_verify((*m)->graph);
+  if (st != FR_OK) {
+    fr_err_prefix(c->model);
+    fr_model_free(*m);
+    *m = NULL;
+  }
+  return st;
+}
+
+static int cmd_dump(cli *c) {
+  fr_model *m;
+  if (load(c, &m, false) != FR_OK) return fail();
+  if (c->dot) {
+    fr_print_dot(stdout, m->graph);
+  } else {
+    fr_print_graph(stdout, m->graph);
+    fr_print_summary(stdout, m);
+  }
+  fr_model_free(m);
+  return 0;
+}
+
+fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out) {
+  const fr_graph *g = m->graph;
+  for (int i = 0; i < g->n_inputs; i++) {
+    const fr_value *v = g->inputs[i];
+    const fr_tensor *t = inputs[i];
+    char a[256], b[256];
+    if (t->kind != v->t.kind ||
+        (v->t.dtype != FR_UNDEFINED && t->dtype != v->t.dtype))
+      return fr_err(FR_ERR_SHAPE, "input '%s' is %s, the model expects %s",
+                    v->name, fr_shape_str(t, a, sizeof a),
+                    fr_shape_str(&v->t, b, sizeof b));
+    if (v->t.rank >= 0 && t->kind == FR_KIND_TENSOR &&
+        (v->t.rank != t->rank ||
+         memcmp(v->t.dims, t->dims, sizeof(int64_t) * (size_t)t->rank)))
+      return fr_err(FR_ERR_SHAPE, "input '%s' is %s, the model expects %s",
+                    v->name, fr_shape_str(t, a, sizeof a),
+                    fr_shape_str(&v->t, b, sizeof b));
+  }
+  fr_exec x;
+  FR_TRY(fr_interp_init(&x, m));
+  fr_status st = fr_interp_run(&x, g, inputs, out);
+  fr_interp_free(&x);
+  return st;
+}
+
+/* Output file name: every character outside [A-Za-z0-9._-] becomes '_'. */
+static void sanitize(const char *name, char *out, size_t n) {
+  size_t k = 0;
+  for (; *name && k + 1 < n; name++) {
+    char ch = *name;
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    out[k++] = ok ? ch : '_';
+  }
+  out[k] = 0;
+}
+
+static fr_status read_input(const char *path, fr_tensor *t) {
+  size_t n = strlen(path);
+  if (n > 3 && !strcmp(path + n - 3, ".pb")) return fr_onnx_read_pb(path, t, NULL);
+  return fr_npy_read(path, t);
+}
+
+static int cmd_run(cli *c) {
+  fr_tensor in[MAX_ARGS] = {0};
+  fr_tensor *inp[MAX_ARGS];
+  fr_tensor *out = NULL;
+  fr_model *m = NULL;
+  fr_status st = FR_OK;
+  int n_out = 0;
+  /* Symbolic dims are fixed by the shapes of the inputs given. */
+  for (int i = 0; i < c->n_inputs && st == FR_OK; i++) {
+    st = read_input(c->in_files[i], &in[i]);
+    if (st != FR_OK) break;
+    bool given = false;
+    for (int k = 0; k < c->n_shapes; k++)
+      if (!strcmp(c->shapes[k].name, c->in_names[i])) given = true;
+    if (!given && c->n_shapes < MAX_ARGS) {
+      fr_shape_override *s = &c->shapes[c->n_shapes++];
+      s->name = c->in_names[i];
+      s->rank = in[i].rank;
+      memcpy(s->dims, in[i].dims, sizeof s->dims);
+    }
+  }
+  if (st == FR_OK) st = load(c, &m, true);
+  if (st == FR_OK) {
+    const fr_graph *g = m->graph;
+    for (int i = 0; i < c->n_inputs && st == FR_OK; i++) {
+      int k;
+      for (k = 0; k < g->n_inputs; k++)
+        if (!strcmp(g->inputs[k]->name, c->in_names[i])) break;
+      if (k == g->n_inputs)
+        st = fr_err(FR_ERR_USAGE, "%s: the model has no input '%s'", c->model,
+                    c->in_names[i]);
+    }
+    for (int k = 0; k < g->n_inputs && st == FR_OK; k++) {
+      inp[k] = NULL;
+      for (int i = 0; i < c->n_inputs; i++)
+        if (!strcmp(g->inputs[k]->name, c->in_names[i])) inp[k] = &in[i];
+      if (!inp[k])
+        st = fr_err(FR_ERR_USAGE, "%s: input '%s' not given (--input %s=FILE)",
+                    c->model, g->inputs[k]->name, g->inputs[k]->name);
+    }
+    n_out = g->n_outputs;
+    if (st == FR_OK) {
+      out = fr_calloc((size_t)n_out, sizeof *out);
+      if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    }
+    if (st == FR_OK) {
+      st = fr_run_model(m, inp, out);
+      if (st != FR_OK) fr_err_prefix(c->model);
+    }
+  }
+  if (st == FR_OK && c->output_dir) {
+    if (mkdir(c->output_dir, 0777) != 0 && errno != EEXIST)
+      st = fr_err(FR_ERR_IO, "%s: cannot create directory", c->output_dir);
+  }
+  for (int i = 0; i < n_out && st == FR_OK; i++) {
+    const fr_value *v = m->graph->outputs[i];
+    char buf[256], file[4096], name[1024];
+    printf("%s: %s\n", v->name, fr_shape_str(&out[i], buf, sizeof buf));
+    if (!c->output_dir) continue;
+    sanitize(v->name, name, sizeof name);
+    snprintf(file, sizeof file, "%s/%s.npy", c->output_dir, name);
+    st = fr_npy_write(file, &out[i]);
+  }
+  for (int i = 0; out && i < n_out; i++) fr_tensor_release(&out[i]);
+  fr_free(out);
+  for (int i = 0; i < c->n_inputs; i++) fr_onnx_tensor_free(&in[i]);
+  fr_model_free(m);
+  return st == FR_OK ? 0 : fail();
+}
+
+static int cmd_conformance(cli *c) {
+  c->conf.dir = c->model ? c->model : "/usr/share/libonnx-testdata/data/node";
+  if (fr_conformance(&c->conf) != FR_OK) return fail();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static cli c;
+  c.conf.timeout_s = 20;
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+      !strcmp(argv[1], "help")) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2;
+  }
+  const char *cmd = argv[1];
+  bool want_model = strcmp(cmd, "conformance") != 0;
+  if (parse_args(argc, argv, &c, want_model) != FR_OK) return fail();
+  int rc;
+  if (!strcmp(cmd, "dump")) rc = cmd_dump(&c);
+  else if (!strcmp(cmd, "run")) rc = cmd_run(&c);
+  else if (!strcmp(cmd, "conformance")) rc = cmd_conformance(&c);
+  else {
+    fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
+    rc = fail();
+  }
+  return rc;
+}

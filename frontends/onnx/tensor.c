@@ -1,0 +1,224 @@
+/* tensor.c: TensorProto to fr_tensor (raw, typed and external data), and the
+ * .pb tensor files of the ONNX test data. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "onnx.h"
+#include "onnx.pb-c.h"
+
+enum { MAX_FILE = 1 << 30 }; /* protobuf-c cannot take more than 2 GiB */
+
+fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot open", path);
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    return fr_err(FR_ERR_IO, "%s: not a regular file", path);
+  }
+  if (st.st_size > (off_t)MAX_FILE * 2) {
+    fclose(f);
+    return fr_err(FR_ERR_NOMEM, "%s: file larger than 2 GiB", path);
+  }
+  size_t n = (size_t)st.st_size;
+  uint8_t *b = fr_malloc(n + 1);
+  if (!b) {
+    fclose(f);
+    return fr_err(FR_ERR_NOMEM, "%s: out of memory reading the file", path);
+  }
+  size_t got = fread(b, 1, n, f);
+  fclose(f);
+  if (got != n) {
+    fr_free(b);
+    return fr_err(FR_ERR_IO, "%s: read error", path);
+  }
+  b[n] = 0;
+  *buf = b;
+  *len = n;
+  return FR_OK;
+}
+
+static void *alloc(fr_arena *a, size_t n) {
+  return a ? fr_arena_alloc(a, n) : fr_calloc(1, n);
+}
+
+/* Reads external data: location relative to dir, never escaping it. */
+static fr_status read_external(const Onnx__TensorProto *tp, const char *dir,
+                               void *dst, size_t nbytes) {
+  const char *loc = NULL;
+  long long offset = 0, length = -1;
+  for (size_t i = 0; i < tp->n_external_data; i++) {
+    const Onnx__StringStringEntryProto *e = tp->external_data[i];
+    if (!e->key || !e->value) continue;
+    if (!strcmp(e->key, "location")) loc = e->value;
+    else if (!strcmp(e->key, "offset")) offset = atoll(e->value);
+    else if (!strcmp(e->key, "length")) length = atoll(e->value);
+  }
+  if (!dir)
+    return fr_err(FR_ERR_INVALID, "external data is not allowed here");
+  if (!loc || !loc[0])
+    return fr_err(FR_ERR_INVALID, "external data without a location");
+  if (loc[0] == '/')
+    return fr_err(FR_ERR_INVALID,
+                  "external data path '%s' is absolute (refused)", loc);
+  /* No ".." component: the path must stay inside the model's folder. */
+  for (const char *p = loc; *p;) {
+    const char *q = strchr(p, '/');
+    size_t len = q ? (size_t)(q - p) : strlen(p);
+    if (len == 2 && p[0] == '.' && p[1] == '.')
+      return fr_err(FR_ERR_INVALID,
+                    "external data path '%s' leaves the model's folder "
+                    "(refused)",
+                    loc);
+    p += len;
+    if (*p == '/') p++;
+  }
+  if (offset < 0 || (length >= 0 && (size_t)length != nbytes))
+    return fr_err(FR_ERR_INVALID,
+                  "external data of '%s': length %lld, expected %zu bytes",
+                  tp->name ? tp->name : "", length, nbytes);
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/%s", dir, loc) >= (int)sizeof path)
+    return fr_err(FR_ERR_INVALID, "external data path too long");
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return fr_err(FR_ERR_IO, "cannot open external data file '%s'", loc);
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+      (unsigned long long)st.st_size < (unsigned long long)offset + nbytes) {
+    fclose(f);
+    return fr_err(FR_ERR_INVALID,
+                  "external data file '%s' is too short for '%s'", loc,
+                  tp->name ? tp->name : "");
+  }
+  if (fseeko(f, (off_t)offset, SEEK_SET) != 0 ||
+      fread(dst, 1, nbytes, f) != nbytes) {
+    fclose(f);
+    return fr_err(FR_ERR_IO, "cannot read external data file '%s'", loc);
+  }
+  fclose(f);
+  return FR_OK;
+}
+
+fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
+                         const char *dir, fr_tensor *out) {
+  const char *name = tp->name ? tp->name : "";
+  memset(out, 0, sizeof *out);
+  fr_dtype dt = (fr_dtype)tp->data_type;
+  if (tp->data_type <= 0 || tp->data_type >= FR_DTYPE_COUNT)
+    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has data type %d", name,
+                  (int)tp->data_type);
+  if (tp->n_dims > FR_MAX_RANK)
+    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has rank %zu (max %d)",
+                  name, tp->n_dims, FR_MAX_RANK);
+  out->dtype = dt;
+  out->rank = (int)tp->n_dims;
+  for (size_t i = 0; i < tp->n_dims; i++) out->dims[i] = tp->dims[i];
+  int64_t numel;
+  if (fr_shape_numel(out->rank, out->dims, &numel) != FR_OK)
+    return fr_err(FR_ERR_INVALID, "tensor '%s': %s", name, fr_err_msg());
+  size_t es = fr_dtype_size(dt);
+  if ((uint64_t)numel > (uint64_t)SIZE_MAX / 2 / es)
+    return fr_err(FR_ERR_NOMEM, "tensor '%s' is too large", name);
+  size_t nbytes = (size_t)numel * es;
+  /* Cheap sanity before allocating: the data must be there. */
+  if (tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+    void *d = alloc(a, nbytes);
+    if (!d) return fr_err(FR_ERR_NOMEM, "tensor '%s': out of memory", name);
+    out->data = d;
+    return read_external(tp, dir, d, nbytes);
+  }
+  if (dt == FR_STRING) {
+    if (tp->n_string_data != (size_t)numel)
+      return fr_err(FR_ERR_INVALID, "tensor '%s' has %zu strings, expected %lld",
+                    name, tp->n_string_data, (long long)numel);
+    char **s = alloc(a, sizeof(char *) * (size_t)(numel + 1));
+    if (!s) return fr_err(FR_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < numel; i++) {
+      const ProtobufCBinaryData *b = &tp->string_data[i];
+      s[i] = alloc(a, b->len + 1);
+      if (!s[i]) return fr_err(FR_ERR_NOMEM, "out of memory");
+      memcpy(s[i], b->data, b->len);
+    }
+    out->data = s;
+    return FR_OK;
+  }
+  size_t have = 0;
+  if (tp->has_raw_data) have = tp->raw_data.len;
+  else if (dt == FR_F32 || dt == FR_C64) have = tp->n_float_data * 4;
+  else if (dt == FR_F64 || dt == FR_C128) have = tp->n_double_data * 8;
+  else if (dt == FR_I64) have = tp->n_int64_data * 8;
+  else if (dt == FR_U32 || dt == FR_U64) have = tp->n_uint64_data * es;
+  else have = tp->n_int32_data * es;
+  if (have != nbytes)
+    return fr_err(FR_ERR_INVALID,
+                  "tensor '%s' (%s) holds %zu bytes of data, its shape needs "
+                  "%zu",
+                  name, fr_dtype_name(dt), have, nbytes);
+  void *d = alloc(a, nbytes);
+  if (!d) return fr_err(FR_ERR_NOMEM, "tensor '%s': out of memory", name);
+  out->data = d;
+  if (tp->has_raw_data) {
+    if (nbytes) memcpy(d, tp->raw_data.data, nbytes);
+    return FR_OK;
+  }
+  for (int64_t i = 0; i < numel; i++) {
+    switch (dt) {
+    case FR_F32: ((float *)d)[i] = tp->float_data[i]; break;
+    case FR_C64:
+      ((float *)d)[2 * i] = tp->float_data[2 * i];
+      ((float *)d)[2 * i + 1] = tp->float_data[2 * i + 1];
+      break;
+    case FR_F64: ((double *)d)[i] = tp->double_data[i]; break;
+    case FR_C128:
+      ((double *)d)[2 * i] = tp->double_data[2 * i];
+      ((double *)d)[2 * i + 1] = tp->double_data[2 * i + 1];
+      break;
+    case FR_I64: ((int64_t *)d)[i] = tp->int64_data[i]; break;
+    case FR_U64: ((uint64_t *)d)[i] = tp->uint64_data[i]; break;
+    case FR_U32: ((uint32_t *)d)[i] = (uint32_t)tp->uint64_data[i]; break;
+    case FR_I32: ((int32_t *)d)[i] = tp->int32_data[i]; break;
+    case FR_I16: ((int16_t *)d)[i] = (int16_t)tp->int32_data[i]; break;
+    case FR_U16: case FR_F16: case FR_BF16:
+      ((uint16_t *)d)[i] = (uint16_t)tp->int32_data[i];
+      break;
+    case FR_I8: ((int8_t *)d)[i] = (int8_t)tp->int32_data[i]; break;
+    case FR_U8: ((uint8_t *)d)[i] = (uint8_t)tp->int32_data[i]; break;
+    case FR_BOOL: ((uint8_t *)d)[i] = tp->int32_data[i] != 0; break;
+    default: break;
+    }
+  }
+  return FR_OK;
+}
+
+void fr_onnx_tensor_free(fr_tensor *t) {
+  if (t->dtype == FR_STRING && t->data && t->kind == FR_KIND_TENSOR) {
+    char **s = t->data;
+    int64_t n = fr_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) fr_free(s[i]);
+  }
+  fr_free(t->data);
+  t->data = NULL;
+}
+
+fr_status fr_onnx_read_pb(const char *path, fr_tensor *out, char **name) {
+  uint8_t *buf;
+  size_t len;
+  FR_TRY(fr_read_file(path, &buf, &len));
+  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+  fr_free(buf);
+  if (!tp) return fr_err(FR_ERR_PARSE, "%s: not a valid TensorProto", path);
+  fr_status st = fr_onnx_tensor(tp, NULL, NULL, out);
+  if (st == FR_OK && name) {
+    *name = fr_strdup(tp->name ? tp->name : "");
+    if (!*name) st = fr_err(FR_ERR_NOMEM, "out of memory");
+  }
+  onnx__tensor_proto__free_unpacked(tp, NULL);
+  if (st != FR_OK) {
+    fr_onnx_tensor_free(out);
+    fr_err_prefix(path);
+  }
+  return st;
+}

@@ -1,0 +1,57 @@
+/* err.c: status values carry a message, kept here until the CLI prints it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+static char msg[2048];
+
+fr_status fr_err(fr_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+fr_status fr_err_node(fr_status st, const fr_node *n, const char *fmt, ...) {
+  char tmp[1536];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  char name[64];
+  const char *nm = n && n->name ? n->name : "";
+  if (!nm[0]) { /* unnamed nodes are named by position */
+    snprintf(name, sizeof name, "#%d", n ? n->index : -1);
+    nm = name;
+  }
+  snprintf(msg, sizeof msg, "node '%.200s' (%.100s): %s", nm,
+           n && n->op_type ? n->op_type : "?", tmp);
+  return st;
+}
+
+void fr_err_prefix(const char *prefix) {
+  char tmp[sizeof msg];
+  size_t n = strlen(prefix);
+  if (n > 512) n = 512;
+  memcpy(tmp, prefix, n);
+  tmp[n] = ':';
+  tmp[n + 1] = ' ';
+  size_t m = strlen(msg);
+  if (m > sizeof tmp - n - 3) m = sizeof tmp - n - 3;
+  memcpy(tmp + n + 2, msg, m);
+  tmp[n + 2 + m] = 0;
+  memcpy(msg, tmp, sizeof msg);
+}
+
+const char *fr_err_msg(void) { return msg[0] ? msg : "unknown error"; }
+
+void fr_err_clear(void) { msg[0] = 0; }
+
+_Noreturn void fr_assert_fail(const char *file, int line, const char *what) {
+  fprintf(stderr, "frost: internal error: %s:%d: assertion '%s' failed\n",
+          file, line, what);
+  abort();
+}

@@ -1,0 +1,357 @@
+/* ir.h: the one internal header of frost's IR.
+ *
+ * Sections follow the files that implement them: mem.c (allocator and
+ * arenas), err.c (status values and the error message), dtype.c (element
+ * types and tensors), graph.c (values, nodes, graphs, attributes), ops.c (the
+ * operator table expanded from ops.def), infer_*.c (shape inference), verify.c
+ * and print.c.
+ */
+#ifndef FROST_IR_H
+#define FROST_IR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FR_MAX_RANK 8
+
+/* ---- err.c ---------------------------------------------------------- */
+
+typedef enum fr_status {
+  FR_OK = 0,          /* success */
+  FR_ERR_IO,          /* a file could not be read or written */
+  FR_ERR_PARSE,       /* a file is not what it claims to be */
+  FR_ERR_INVALID,     /* a model or input breaks a rule of the format */
+  FR_ERR_UNSUPPORTED, /* valid, but frost does not implement it */
+  FR_ERR_SHAPE,       /* shapes or dtypes do not fit */
+  FR_ERR_NOMEM,       /* an allocation failed or a limit was hit */
+  FR_ERR_USAGE,       /* bad command line */
+} fr_status;
+
+struct fr_node;
+
+/* Records a message (printf style) for the last error and returns st. */
+fr_status fr_err(fr_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Same, prefixed with "node 'NAME' (Op): ". */
+fr_status fr_err_node(fr_status st, const struct fr_node *n, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+/* Prefixes the current message with "PREFIX: " (e.g. the file name). */
+void fr_err_prefix(const char *prefix);
+const char *fr_err_msg(void);
+void fr_err_clear(void);
+
+#define FR_ASSERT(c)                                                         \
+  do {                                                                       \
+    if (!(c)) fr_assert_fail(__FILE__, __LINE__, #c);                        \
+  } while (0)
+_Noreturn void fr_assert_fail(const char *file, int line, const char *what);
+
+#define FR_TRY(expr)                                                         \
+  do {                                                                       \
+    fr_status st_ = (expr);                                                  \
+    if (st_ != FR_OK) return st_;                                            \
+  } while (0)
+
+/* ---- mem.c ---------------------------------------------------------- */
+
+/* Every heap allocation of frost goes through these, so that a test build
+ * can make allocations fail (fr_mem_fail_after) and a cap can be enforced. */
+void *fr_malloc(size_t n);
+void *fr_calloc(size_t n, size_t size);
+void *fr_realloc(void *p, size_t n);
+void fr_free(void *p);
+char *fr_strdup(const char *s);
+void fr_mem_fail_after(long n); /* -1: never fail */
+
+/* Arena: many small allocations freed at once (one per model). */
+typedef struct fr_arena_block fr_arena_block;
+typedef struct fr_arena {
+  fr_arena_block *head;
+  size_t used_total;
+} fr_arena;
+
+void *fr_arena_alloc(fr_arena *a, size_t n); /* zeroed, 16-byte aligned */
+char *fr_arena_strdup(fr_arena *a, const char *s);
+void fr_arena_free(fr_arena *a);
+
+/* ---- dtype.c -------------------------------------------------------- */
+
+/* Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum fr_dtype {
+  FR_UNDEFINED = 0,
+  FR_F32 = 1,
+  FR_U8 = 2,
+  FR_I8 = 3,
+  FR_U16 = 4,
+  FR_I16 = 5,
+  FR_I32 = 6,
+  FR_I64 = 7,
+  FR_STRING = 8, /* data is an array of char* */
+  FR_BOOL = 9,   /* one byte per element, 0 or 1 */
+  FR_F16 = 10,
+  FR_F64 = 11,
+  FR_U32 = 12,
+  FR_U64 = 13,
+  FR_C64 = 14,
+  FR_C128 = 15,
+  FR_BF16 = 16,
+  FR_DTYPE_COUNT
+} fr_dtype;
+
+size_t fr_dtype_size(fr_dtype t); /* 0 for unknown types */
+const char *fr_dtype_name(fr_dtype t);
+bool fr_dtype_is_float(fr_dtype t); /* F16, BF16, F32, F64 */
+bool fr_dtype_is_int(fr_dtype t);   /* signed and unsigned integers */
+bool fr_dtype_is_signed(fr_dtype t);
+
+/* What a value holds: a tensor, a sequence of tensors, or an optional. */
+typedef enum fr_kind {
+  FR_KIND_TENSOR = 0,
+  FR_KIND_SEQUENCE, /* data: fr_tensor** of dims[0] elements */
+  FR_KIND_OPTIONAL, /* an optional; data: fr_tensor* or NULL (none) */
+} fr_kind;
+
+/* A tensor: type, concrete shape and (maybe) data.
+ * rank < 0 means the shape is not known yet (before shape inference).
+ * data is owned by whoever set it (arena for constants, interpreter for
+ * activations). Elements are dense, row-major. */
+typedef struct fr_tensor {
+  fr_kind kind;
+  fr_dtype dtype;
+  int rank;
+  int64_t dims[FR_MAX_RANK];
+  void *data;
+} fr_tensor;
+
+int64_t fr_tensor_numel(const fr_tensor *t);
+size_t fr_tensor_nbytes(const fr_tensor *t);
+/* Checked numel: FR_ERR_INVALID on negative dims or overflow. */
+fr_status fr_shape_numel(int rank, const int64_t *dims, int64_t *numel);
+/* Element i converted to double / int64 (for small index tensors). */
+double fr_tensor_get_f64(const fr_tensor *t, int64_t i);
+int64_t fr_tensor_get_i64(const fr_tensor *t, int64_t i);
+void fr_tensor_set_f64(fr_tensor *t, int64_t i, double v);
+/* "f32[1,3,224,224]" into buf. */
+const char *fr_shape_str(const fr_tensor *t, char *buf, size_t n);
+float fr_f16_to_f32(uint16_t h);
+uint16_t fr_f32_to_f16(float f);
+float fr_bf16_to_f32(uint16_t h);
+uint16_t fr_f32_to_bf16(float f);
+
+/* ---- graph.c -------------------------------------------------------- */
+
+typedef enum fr_attr_type {
+  FR_ATTR_UNDEFINED = 0,
+  FR_ATTR_FLOAT = 1,
+  FR_ATTR_INT = 2,
+  FR_ATTR_STRING = 3,
+  FR_ATTR_TENSOR = 4,
+  FR_ATTR_GRAPH = 5,
+  FR_ATTR_FLOATS = 6,
+  FR_ATTR_INTS = 7,
+  FR_ATTR_STRINGS = 8,
+  FR_ATTR_TENSORS = 9,
+  FR_ATTR_GRAPHS = 10,
+} fr_attr_type; /* numbered as ONNX's AttributeProto.AttributeType */
+
+struct fr_graph;
+
+typedef struct fr_attr {
+  const char *name;
+  fr_attr_type type;
+  int64_t i;
+  float f;
+  const char *s; /* STRING (NUL-terminated; slen bytes) */
+  size_t slen;
+  fr_tensor *t;
+  struct fr_graph *g;
+  int n;          /* element count of the list kinds */
+  int64_t *ints;  /* INTS */
+  float *floats;  /* FLOATS */
+  const char **strings;
+  fr_tensor **tensors;
+  struct fr_graph **graphs;
+} fr_attr;
+
+/* Flags of values. */
+enum {
+  FR_V_INPUT = 1 << 0,     /* graph input */
+  FR_V_OUTPUT = 1 << 1,    /* graph output */
+  FR_V_CONST = 1 << 2,     /* data known at compile time (initializer) */
+  FR_V_TRAINABLE = 1 << 3, /* a trainable parameter or depends on one */
+  FR_V_OUTER = 1 << 4,     /* captured from an enclosing graph */
+};
+
+typedef struct fr_value {
+  const char *name;
+  int id;           /* unique in the model; indexes runtime environments */
+  uint32_t flags;
+  fr_tensor t;      /* dtype, shape, and data when FR_V_CONST */
+  struct fr_node *producer; /* NULL for inputs and initializers */
+  struct fr_graph *graph;   /* owning graph */
+} fr_value;
+
+typedef struct fr_node {
+  const char *name;
+  const char *op_type; /* as spelled in the model */
+  const char *domain;
+  int op;              /* fr_op */
+  int opset;           /* opset version of the node's domain */
+  int n_in, n_out;
+  fr_value **in;       /* NULL entries: omitted optional inputs */
+  fr_value **out;      /* NULL entries: omitted optional outputs */
+  int n_attr;
+  fr_attr *attrs;
+  struct fr_graph *graph;
+  int index;           /* position in graph->nodes */
+} fr_node;
+
+typedef struct fr_model fr_model;
+
+typedef struct fr_graph {
+  const char *name;
+  fr_model *model;
+  struct fr_graph *parent; /* enclosing graph for subgraphs */
+  fr_value **values;       /* every value created in this graph */
+  int n_values, cap_values;
+  fr_node **nodes;         /* in topological order */
+  int n_nodes, cap_nodes;
+  fr_value **inputs;       /* declared graph inputs (not initializers) */
+  int n_inputs;
+  fr_value **outputs;
+  int n_outputs;
+  fr_value **inits;        /* initializers */
+  int n_inits;
+} fr_graph;
+
+typedef struct fr_opset {
+  const char *domain;
+  int version;
+} fr_opset;
+
+struct fr_model {
+  fr_arena arena;          /* owns everything below */
+  const char *path;        /* file it came from */
+  const char *producer;
+  int64_t ir_version;
+  fr_opset *opsets;
+  int n_opsets;
+  fr_graph *graph;         /* main graph */
+  int n_ids;               /* value ids handed out */
+  fr_value **by_id;        /* all values, by id (grown as ids are made) */
+  int cap_by_id;
+};
+
+fr_model *fr_model_new(void);
+void fr_model_free(fr_model *m);
+fr_graph *fr_graph_new(fr_model *m, fr_graph *parent, const char *name);
+/* New value owned by g with a fresh id. */
+fr_value *fr_value_new(fr_graph *g, const char *name);
+/* Looks a name up in g, then in the enclosing graphs. */
+fr_value *fr_graph_find(const fr_graph *g, const char *name);
+fr_node *fr_node_new(fr_graph *g, const char *name, const char *op_type,
+                     const char *domain, int n_in, int n_out, int n_attr);
+int fr_model_opset(const fr_model *m, const char *domain);
+
+const fr_attr *fr_attr_find(const fr_node *n, const char *name);
+int64_t fr_attr_int(const fr_node *n, const char *name, int64_t dflt);
+float fr_attr_float(const fr_node *n, const char *name, float dflt);
+const char *fr_attr_str(const fr_node *n, const char *name, const char *dflt);
+/* Returns the list and its length in *len, or NULL (and *len = 0). */
+const int64_t *fr_attr_ints(const fr_node *n, const char *name, int *len);
+const float *fr_attr_floats(const fr_node *n, const char *name, int *len);
+fr_graph *fr_attr_graph(const fr_node *n, const char *name);
+/* Input i when present (not omitted), else NULL. */
+static inline fr_value *fr_node_input(const fr_node *n, int i) {
+  return i < n->n_in ? n->in[i] : NULL;
+}
+
+/* ---- ops.c: the operator table -------------------------------------- */
+
+/* Flags of operators (column 'flags' of ops.def). */
+enum {
+  FR_OPF_ELEMWISE = 1 << 0, /* elementwise, broadcasting */
+  FR_OPF_FOLD = 1 << 1,     /* may be evaluated at compile time */
+  FR_OPF_INPLACE = 1 << 2,  /* output may reuse input 0's buffer */
+  FR_OPF_DIFF = 1 << 3,     /* has a backward rule */
+  FR_OPF_RANDOM = 1 << 4,   /* nondeterministic: never folded */
+  FR_OPF_SUBGRAPH = 1 << 5, /* carries subgraph attributes */
+};
+
+typedef enum fr_op {
+#define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
+              out_max, flags, infer, exec)                                    \
+  FR_OP_##ENUM,
+#include "ops.def"
+#undef FR_OP
+  FR_OP_COUNT
+} fr_op;
+
+struct fr_exec;
+
+/* Shape inference: fills out[i]->dtype/rank/dims (and kind) from the inputs.
+ * in[i] is NULL for an omitted input; in[i]->data may be NULL when the value
+ * is not known (compile time) - an op needing it then reports
+ * FR_ERR_UNSUPPORTED ("needs a constant"). out[i] is NULL when omitted. */
+typedef fr_status (*fr_infer_fn)(const fr_node *n, fr_tensor *const *in,
+                                 fr_tensor *const *out);
+/* Execution by the interpreter: outputs are allocated by the interpreter
+ * from the inferred shapes (sequences and optionals are produced by exec). */
+typedef fr_status (*fr_exec_fn)(struct fr_exec *x, const fr_node *n,
+                                fr_tensor *const *in, fr_tensor *const *out);
+
+typedef struct fr_op_info {
+  const char *name;   /* ONNX op_type */
+  const char *domain; /* "" for the default domain */
+  int since, last;    /* opset versions whose semantics are implemented */
+  int in_min, in_max, out_min, out_max;
+  unsigned flags;
+  fr_infer_fn infer;
+  fr_exec_fn exec;
+} fr_op_info;
+
+extern const fr_op_info fr_ops[FR_OP_COUNT];
+/* FR_OP_COUNT when unknown. */
+fr_op fr_op_lookup(const char *domain, const char *name);
+/* true when the domain names ONNX's default domain. */
+bool fr_domain_is_onnx(const char *d);
+
+/* ---- infer.c: shape-inference helpers ------------------------------- */
+
+/* Multidirectional (numpy) broadcast of a and b into out. */
+fr_status fr_broadcast(const fr_node *n, const fr_tensor *a,
+                       const fr_tensor *b, int *rank, int64_t *dims);
+/* Normalizes a possibly negative axis in [-rank, rank). */
+fr_status fr_axis(const fr_node *n, int64_t axis, int rank, int *out);
+/* Sets out to a tensor of dtype/rank/dims. */
+void fr_set_shape(fr_tensor *out, fr_dtype t, int rank, const int64_t *dims);
+/* Evaluates node n on known inputs (the interpreter's kernels), filling the
+ * data of out[] (allocated by the callee in the arena a). */
+typedef fr_status (*fr_eval_fn)(fr_arena *a, const fr_node *n,
+                                fr_tensor *const *in, fr_tensor *const *out);
+typedef struct fr_infer_opts {
+  bool partial;    /* leave values unknown when a shape needs runtime data */
+  fr_eval_fn eval; /* when set, FR_OPF_FOLD nodes on known data are run so
+                      shapes computed from shapes become known */
+} fr_infer_opts;
+/* Shape inference of a whole graph (subgraphs included), node by node, from
+ * the shapes of its inputs and initializers. */
+fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o);
+/* Runs n's infer function on its values' tensors. */
+fr_status fr_node_infer(const fr_node *n);
+
+/* ---- verify.c ------------------------------------------------------- */
+
+/* Structural invariants: names, arities, topological order, shapes known. */
+fr_status fr_graph_verify(const fr_graph *g);
+
+/* ---- print.c -------------------------------------------------------- */
+
+void fr_print_graph(FILE *f, const fr_graph *g);
+void fr_print_summary(FILE *f, const fr_model *m);
+void fr_print_dot(FILE *f, const fr_graph *g);
+
+#endif

@@ -1,0 +1,40 @@
+/* ops.c: the operator table, expanded from ops.def. */
+#include <string.h>
+
+#include "ir.h"
+
+/* Declarations of every infer and exec function the table names. */
+#define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
+              out_max, flags, infer, exec)                                    \
+  fr_status infer(const fr_node *, fr_tensor *const *, fr_tensor *const *);  \
+  fr_status exec(struct fr_exec *, const fr_node *, fr_tensor *const *,      \
+                 fr_tensor *const *);
+#include "ops.def"
+#undef FR_OP
+
+const fr_op_info fr_ops[FR_OP_COUNT] = {
+#define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
+              out_max, flags, infer, exec)                                    \
+  [FR_OP_##ENUM] = {name,    domain,  since, last,  in_min,                   \
+                    in_max,  out_min, out_max, flags, infer, exec},
+#include "ops.def"
+#undef FR_OP
+};
+
+_Static_assert(sizeof fr_ops / sizeof fr_ops[0] == FR_OP_COUNT,
+               "op table out of sync with the enum");
+
+bool fr_domain_is_onnx(const char *d) {
+  return !d || !d[0] || !strcmp(d, "ai.onnx");
+}
+
+fr_op fr_op_lookup(const char *domain, const char *name) {
+  bool onnx = fr_domain_is_onnx(domain);
+  for (int i = 0; i < FR_OP_COUNT; i++) {
+    if (strcmp(fr_ops[i].name, name)) continue;
+    if (onnx ? fr_domain_is_onnx(fr_ops[i].domain)
+             : !strcmp(fr_ops[i].domain, domain))
+      return (fr_op)i;
+  }
+  return FR_OP_COUNT;
+}

@@ -1,0 +1,244 @@
+/* print.c: the IR as text (one line per node) and as Graphviz DOT.
+ *
+ *   graph NAME
+ *     input  x: f32[1,3,48,192]
+ *     init   w: f32[8,3,3,3]  (648 B)
+ *     y: f32[1,8,24,96] = Conv(x, w, b) {group=1, strides=[2,2]}  # conv_0
+ *     output y
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* Names are printed bare when they are plain, else quoted. */
+static void put_name(FILE *f, const char *s) {
+  bool plain = s[0] != 0;
+  for (const char *p = s; *p; p++)
+    if (!(((*p | 32) >= 'a' && (*p | 32) <= 'z') || (*p >= '0' && *p <= '9') ||
+          strchr("_.:/-", *p)))
+      plain = false;
+  if (plain) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (const char *p = s; *p; p++) {
+    if (*p == '"' || *p == '\\') fputc('\\', f);
+    if ((unsigned char)*p < 32)
+      fprintf(f, "\\x%02x", (unsigned char)*p);
+    else
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+static void put_type(FILE *f, const fr_tensor *t) {
+  char buf[256];
+  fputs(fr_shape_str(t, buf, sizeof buf), f);
+}
+
+/* A few leading elements of a known tensor, for small constants. */
+static void put_data(FILE *f, const fr_tensor *t) {
+  int64_t n = fr_tensor_numel(t);
+  if (!t->data || t->kind != FR_KIND_TENSOR || t->dtype == FR_STRING ||
+      t->dtype == FR_C64 || t->dtype == FR_C128 || n > 8)
+    return;
+  fputs(" {", f);
+  for (int64_t i = 0; i < n; i++) {
+    if (i) fputs(", ", f);
+    if (fr_dtype_is_float(t->dtype))
+      fprintf(f, "%g", fr_tensor_get_f64(t, i));
+    else
+      fprintf(f, "%lld", (long long)fr_tensor_get_i64(t, i));
+  }
+  fputc('}', f);
+}
+
+static void put_attr(FILE *f, const fr_attr *a) {
+  fprintf(f, "%s=", a->name);
+  switch (a->type) {
+  case FR_ATTR_FLOAT: fprintf(f, "%g", a->f); break;
+  case FR_ATTR_INT: fprintf(f, "%lld", (long long)a->i); break;
+  case FR_ATTR_STRING: put_name(f, a->s); break;
+  case FR_ATTR_TENSOR:
+    fputc('<', f);
+    put_type(f, a->t);
+    put_data(f, a->t);
+    fputc('>', f);
+    break;
+  case FR_ATTR_GRAPH: fprintf(f, "<graph %s>", a->g->name); break;
+  case FR_ATTR_FLOATS:
+  case FR_ATTR_INTS:
+  case FR_ATTR_STRINGS:
+    fputc('[', f);
+    for (int i = 0; i < a->n; i++) {
+      if (i) fputc(',', f);
+      if (a->type == FR_ATTR_FLOATS) fprintf(f, "%g", a->floats[i]);
+      else if (a->type == FR_ATTR_INTS) fprintf(f, "%lld", (long long)a->ints[i]);
+      else put_name(f, a->strings[i]);
+    }
+    fputc(']', f);
+    break;
+  case FR_ATTR_TENSORS: fprintf(f, "<%d tensors>", a->n); break;
+  case FR_ATTR_GRAPHS: fprintf(f, "<%d graphs>", a->n); break;
+  default: fputs("?", f); break;
+  }
+}
+
+static void put_value(FILE *f, const fr_value *v) {
+  put_name(f, v->name);
+  fputs(": ", f);
+  put_type(f, &v->t);
+}
+
+static void print_graph(FILE *f, const fr_graph *g, int indent) {
+  fprintf(f, "%*sgraph ", indent, "");
+  put_name(f, g->name[0] ? g->name : "main");
+  fputc('\n', f);
+  indent += 2;
+  for (int i = 0; i < g->n_inputs; i++) {
+    fprintf(f, "%*sinput  ", indent, "");
+    put_value(f, g->inputs[i]);
+    fputc('\n', f);
+  }
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_value *v = g->inits[i];
+    fprintf(f, "%*sinit   ", indent, "");
+    put_value(f, v);
+    put_data(f, &v->t);
+    fprintf(f, "  %s\n", v->flags & FR_V_TRAINABLE ? "trainable" : "frozen");
+  }
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    fprintf(f, "%*s", indent, "");
+    int shown = 0;
+    for (int i = 0; i < n->n_out; i++) {
+      if (!n->out[i]) continue;
+      if (shown++) fputs(", ", f);
+      put_value(f, n->out[i]);
+    }
+    fputs(shown ? " = " : "", f);
+    if (!fr_domain_is_onnx(n->domain)) fprintf(f, "%s.", n->domain);
+    fprintf(f, "%s(", n->op_type);
+    for (int i = 0; i < n->n_in; i++) {
+      if (i) fputs(", ", f);
+      if (n->in[i]) put_name(f, n->in[i]->name);
+      else fputs("_", f);
+    }
+    fputc(')', f);
+    if (n->n_attr) {
+      fputs(" {", f);
+      for (int i = 0; i < n->n_attr; i++) {
+        if (i) fputs(", ", f);
+        put_attr(f, &n->attrs[i]);
+      }
+      fputc('}', f);
+    }
+    if (n->name[0]) {
+      fputs("  # ", f);
+      put_name(f, n->name);
+    }
+    fputc('\n', f);
+    for (int i = 0; i < n->n_attr; i++) {
+      const fr_attr *a = &n->attrs[i];
+      if (a->type == FR_ATTR_GRAPH) print_graph(f, a->g, indent + 2);
+      if (a->type == FR_ATTR_GRAPHS)
+        for (int j = 0; j < a->n; j++) print_graph(f, a->graphs[j], indent + 2);
+    }
+  }
+  for (int i = 0; i < g->n_outputs; i++) {
+    fprintf(f, "%*soutput ", indent, "");
+    put_name(f, g->outputs[i]->name);
+    fputc('\n', f);
+  }
+}
+
+void fr_print_graph(FILE *f, const fr_graph *g) { print_graph(f, g, 0); }
+
+typedef struct op_count {
+  const char *name;
+  int count;
+} op_count;
+
+static int cmp_count(const void *a, const void *b) {
+  const op_count *x = a, *y = b;
+  if (x->count != y->count) return y->count - x->count;
+  return strcmp(x->name, y->name);
+}
+
+/* Counts nodes per op type and parameters over g and its subgraphs. */
+static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
+                  int64_t *params, int64_t *bytes, int64_t *train) {
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_tensor *t = &g->inits[i]->t;
+    *params += fr_tensor_numel(t);
+    *bytes += (int64_t)fr_tensor_nbytes(t);
+    if (g->inits[i]->flags & FR_V_TRAINABLE) *train += fr_tensor_numel(t);
+  }
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    int j;
+    for (j = 0; j < *n_ops; j++)
+      if (!strcmp(ops[j].name, n->op_type)) break;
+    if (j == *n_ops && *n_ops < cap) ops[(*n_ops)++] = (op_count){n->op_type, 0};
+    if (j < *n_ops) ops[j].count++;
+    for (int i = 0; i < n->n_attr; i++) {
+      const fr_attr *a = &n->attrs[i];
+      if (a->type == FR_ATTR_GRAPH)
+        tally(a->g, ops, n_ops, cap, params, bytes, train);
+      if (a->type == FR_ATTR_GRAPHS)
+        for (int m = 0; m < a->n; m++)
+          tally(a->graphs[m], ops, n_ops, cap, params, bytes, train);
+    }
+  }
+}
+
+void fr_print_summary(FILE *f, const fr_model *m) {
+  op_count ops[256];
+  int n_ops = 0, total = 0;
+  int64_t params = 0, bytes = 0, train = 0;
+  tally(m->graph, ops, &n_ops, 256, &params, &bytes, &train);
+  qsort(ops, (size_t)n_ops, sizeof ops[0], cmp_count);
+  for (int i = 0; i < n_ops; i++) total += ops[i].count;
+  fprintf(f, "summary: %d nodes", total);
+  for (int i = 0; i < n_ops; i++)
+    fprintf(f, "%s %s=%d", i ? "," : ":", ops[i].name, ops[i].count);
+  fprintf(f, "\nparameters: %lld (%lld bytes)\n", (long long)params,
+          (long long)bytes);
+}
+
+static void dot_graph(FILE *f, const fr_graph *g) {
+  for (int i = 0; i < g->n_inputs; i++) {
+    char buf[256];
+    fprintf(f, "  v%d [shape=ellipse, label=\"%s\\n%s\"];\n", g->inputs[i]->id,
+            g->inputs[i]->name, fr_shape_str(&g->inputs[i]->t, buf, sizeof buf));
+  }
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    fprintf(f, "  n%d [shape=box, label=\"%s\"];\n", n->index, n->op_type);
+    for (int i = 0; i < n->n_in; i++) {
+      const fr_value *v = n->in[i];
+      if (!v || (v->flags & FR_V_CONST)) continue;
+      char buf[256];
+      if (v->producer)
+        fprintf(f, "  n%d -> n%d [label=\"%s\"];\n", v->producer->index,
+                n->index, fr_shape_str(&v->t, buf, sizeof buf));
+      else if (v->flags & FR_V_INPUT)
+        fprintf(f, "  v%d -> n%d;\n", v->id, n->index);
+    }
+  }
+  for (int i = 0; i < g->n_outputs; i++) {
+    const fr_value *v = g->outputs[i];
+    fprintf(f, "  o%d [shape=ellipse, label=\"%s\"];\n", v->id, v->name);
+    if (v->producer)
+      fprintf(f, "  n%d -> o%d;\n", v->producer->index, v->id);
+  }
+}
+
+void fr_print_dot(FILE *f, const fr_graph *g) {
+  fputs("digraph frost {\n  rankdir=TB;\n  node [fontname=\"monospace\"];\n",
+        f);
+  dot_graph(f, g);
+  fputs("}\n", f);
+}

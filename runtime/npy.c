@@ -1,0 +1,172 @@
+/* npy.c: NumPy .npy files (format versions 1-3), little-endian, C order. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../frontends/onnx/onnx.h"
+#include "runtime.h"
+
+static const struct {
+  const char *descr;
+  fr_dtype dtype;
+} descrs[] = {
+    {"<f4", FR_F32}, {"<f8", FR_F64}, {"<f2", FR_F16}, {"|i1", FR_I8},
+    {"|u1", FR_U8},  {"<i2", FR_I16}, {"<u2", FR_U16}, {"<i4", FR_I32},
+    {"<u4", FR_U32}, {"<i8", FR_I64}, {"<u8", FR_U64}, {"|b1", FR_BOOL},
+    {"<c8", FR_C64}, {"<c16", FR_C128},
+};
+
+/* Finds 'key': in the header dict and returns what follows the colon. */
+static const char *dict_get(const char *h, const char *key) {
+  char pat[32];
+  snprintf(pat, sizeof pat, "'%s'", key);
+  const char *p = strstr(h, pat);
+  if (!p) return NULL;
+  p += strlen(pat);
+  while (*p == ' ') p++;
+  if (*p != ':') return NULL;
+  p++;
+  while (*p == ' ') p++;
+  return p;
+}
+
+fr_status fr_npy_read(const char *path, fr_tensor *out) {
+  uint8_t *buf;
+  size_t len;
+  memset(out, 0, sizeof *out);
+  FR_TRY(fr_read_file(path, &buf, &len));
+  fr_status st = FR_OK;
+  char *h = NULL;
+  if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
+    st = fr_err(FR_ERR_PARSE, "%s: not a .npy file", path);
+    goto done;
+  }
+  size_t hlen, off;
+  if (buf[6] == 1) {
+    hlen = buf[8] | (size_t)buf[9] << 8;
+    off = 10;
+  } else if ((buf[6] == 2 || buf[6] == 3) && len >= 12) {
+    hlen = buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
+           (size_t)buf[11] << 24;
+    off = 12;
+  } else {
+    st = fr_err(FR_ERR_PARSE, "%s: unsupported .npy version %d", path, buf[6]);
+    goto done;
+  }
+  if (hlen > len - off) {
+    st = fr_err(FR_ERR_PARSE, "%s: truncated .npy header", path);
+    goto done;
+  }
+  h = fr_malloc(hlen + 1);
+  if (!h) {
+    st = fr_err(FR_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  memcpy(h, buf + off, hlen);
+  h[hlen] = 0;
+  const char *d = dict_get(h, "descr"), *fo = dict_get(h, "fortran_order"),
+             *sh = dict_get(h, "shape");
+  if (!d || !fo || !sh || *d != '\'' || *sh != '(') {
+    st = fr_err(FR_ERR_PARSE, "%s: malformed .npy header", path);
+    goto done;
+  }
+  if (!strncmp(fo, "True", 4)) {
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s: Fortran-order .npy is not supported",
+                path);
+    goto done;
+  }
+  out->dtype = FR_UNDEFINED;
+  for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++) {
+    size_t n = strlen(descrs[i].descr);
+    if (!strncmp(d + 1, descrs[i].descr, n) && d[1 + n] == '\'')
+      out->dtype = descrs[i].dtype;
+  }
+  if (out->dtype == FR_UNDEFINED) {
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s: unsupported .npy dtype %.12s", path,
+                d);
+    goto done;
+  }
+  const char *p = sh + 1;
+  int rank = 0;
+  for (;;) {
+    while (*p == ' ' || *p == ',') p++;
+    if (*p == ')') break;
+    if (*p < '0' || *p > '9' || rank == FR_MAX_RANK) {
+      st = fr_err(FR_ERR_PARSE, "%s: bad shape in .npy header", path);
+      goto done;
+    }
+    char *end;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (v > (unsigned long long)INT64_MAX) {
+      st = fr_err(FR_ERR_PARSE, "%s: dimension too large", path);
+      goto done;
+    }
+    out->dims[rank++] = (int64_t)v;
+    p = end;
+  }
+  out->rank = rank;
+  int64_t numel;
+  if ((st = fr_shape_numel(rank, out->dims, &numel)) != FR_OK) {
+    fr_err_prefix(path);
+    goto done;
+  }
+  size_t es = fr_dtype_size(out->dtype);
+  size_t data_len = len - off - hlen;
+  if ((uint64_t)numel > data_len / es || (size_t)numel * es != data_len) {
+    st = fr_err(FR_ERR_PARSE,
+                "%s: .npy holds %zu data bytes, its header says %lld "
+                "elements of %zu bytes",
+                path, data_len, (long long)numel, es);
+    goto done;
+  }
+  out->data = fr_malloc(data_len ? data_len : 1);
+  if (!out->data) {
+    st = fr_err(FR_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  memcpy(out->data, buf + off + hlen, data_len);
+done:
+  fr_free(h);
+  fr_free(buf);
+  return st;
+}
+
+fr_status fr_npy_write(const char *path, const fr_tensor *t) {
+  const char *descr = NULL;
+  for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++)
+    if (descrs[i].dtype == t->dtype) descr = descrs[i].descr;
+  if (t->dtype == FR_BF16) descr = NULL;
+  if (!descr || t->kind != FR_KIND_TENSOR)
+    return fr_err(FR_ERR_UNSUPPORTED, "%s: cannot write %s as .npy", path,
+                  fr_dtype_name(t->dtype));
+  char h[512];
+  int n = snprintf(h, sizeof h,
+                   "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+  for (int i = 0; i < t->rank; i++)
+    n += snprintf(h + n, sizeof h - (size_t)n, "%lld%s", (long long)t->dims[i],
+                  t->rank == 1 || i + 1 < t->rank ? ", " : "");
+  n += snprintf(h + n, sizeof h - (size_t)n, "), }");
+  /* Pad with spaces so that the data starts 64-byte aligned. */
+  int total = 10 + n + 1;
+  int pad = (64 - total % 64) % 64;
+  memset(h + n, ' ', (size_t)pad);
+  n += pad;
+  h[n++] = '\n';
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
+      (int)sizeof tmp)
+    return fr_err(FR_ERR_IO, "%s: path too long", path);
+  FILE *f = fopen(tmp, "wb");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot create", path);
+  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                           (unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
+  size_t nb = fr_tensor_nbytes(t);
+  bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(h, 1, (size_t)n, f) == (size_t)n &&
+            (nb == 0 || fwrite(t->data, 1, nb, f) == nb);
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    remove(tmp);
+    return fr_err(FR_ERR_IO, "%s: write failed", path);
+  }
+  return FR_OK;
+}
