@@ -14,6 +14,9 @@
 
 #define FR_K_MAX_RANK 8
 
+/* Sections follow the kernel files; each group adds its declarations only
+ * inside its own section (kept apart so parallel work merges cleanly). */
+
 /* ---- elementwise.c -------------------------------------------------- */
 
 /* Broadcast iteration: out has rank r and dims d; each operand has strides
@@ -27,5 +30,18 @@ typedef struct fr_k_bcast {
 void fr_k_add_f32(const fr_k_bcast *b, const float *a, const float *c,
                   float *y);
 void fr_k_relu_f32(int64_t n, const float *x, float *y);
+/* end of elementwise.c */
+
+/* ---- reduce.c: reductions, softmax, normalization, losses ----------- */
+/* end of reduce.c */
+
+/* ---- tensor.c: movement, indexing, shapes ---------------------------- */
+/* end of tensor.c */
+
+/* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
+/* end of nn.c */
+
+/* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */
+/* end of ctrl.c */
 
 #endif

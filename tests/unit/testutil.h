@@ -1,0 +1,52 @@
+/* testutil.h: helpers for unit tests - build a one-node model, run it with
+ * the interpreter, compare with expected values. */
+#ifndef FROST_TESTUTIL_H
+#define FROST_TESTUTIL_H
+
+#include <check.h>
+
+#include "compiler/compiler.h"
+
+typedef struct ft_case {
+  fr_model *m;
+  fr_node *n;
+  int n_attr; /* attributes set so far */
+} ft_case;
+
+/* A model with one node `op` (default domain at `opset`) with n_in graph
+ * inputs and n_out graph outputs; room for max_attr attributes. */
+ft_case *ft_new(const char *op, int opset, int n_in, int n_out, int max_attr);
+void ft_free(ft_case *c);
+void ft_attr_i(ft_case *c, const char *name, int64_t v);
+void ft_attr_f(ft_case *c, const char *name, float v);
+void ft_attr_s(ft_case *c, const char *name, const char *v);
+void ft_attr_ints(ft_case *c, const char *name, int n, const int64_t *v);
+void ft_attr_floats(ft_case *c, const char *name, int n, const float *v);
+/* A tensor view over data (not copied). */
+fr_tensor ft_tensor(fr_dtype t, int rank, const int64_t *dims, void *data);
+/* Resolves the op, runs shape inference with the inputs' shapes, runs the
+ * interpreter. out[] receives the outputs (release with ft_release). */
+fr_status ft_run(ft_case *c, fr_tensor *in, fr_tensor *out);
+void ft_release(fr_tensor *out, int n);
+/* Asserts got (f32) equals want within tol, elementwise. */
+void ft_check_f32(const fr_tensor *got, int n, const float *want, float tol);
+
+#define FT_DIMS(...) ((const int64_t[]){__VA_ARGS__})
+
+/* One suite per file: FT_MAIN(name, test1, test2, ...) */
+#define FT_MAIN(name, ...)                                                    \
+  int main(void) {                                                            \
+    Suite *s = suite_create(#name);                                           \
+    TCase *tc = tcase_create("core");                                         \
+    const TTest *tests_[] = {__VA_ARGS__};                                          \
+    for (size_t i_ = 0; i_ < sizeof tests_ / sizeof tests_[0]; i_++)          \
+      _tcase_add_test(tc, tests_[i_], 0, 0, 0, 1);                            \
+    suite_add_tcase(s, tc);                                                   \
+    SRunner *sr = srunner_create(s);                                          \
+    srunner_run_all(sr, CK_NORMAL);                                           \
+    int nf = srunner_ntests_failed(sr);                                       \
+    srunner_free(sr);                                                         \
+    return nf ? 1 : 0;                                                        \
+  }
+
+#endif
