@@ -1,10 +1,45 @@
-/* elementwise.c: elementwise kernels (unary maps, broadcasting binaries). */
+/* elementwise.c: elementwise kernels - unary maps and activations, clip,
+ * broadcasting binaries and comparisons, where, and element type casts.
+ *
+ * Kernels for many element types are stamped out by macros (one body per
+ * family), each op a separate plain loop selected by a switch outside the
+ * loop, so a specialized build folds the switch and vectorizes the loop. */
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 
-/* Walks out's index space in row-major order; the innermost dimension runs
- * as a contiguous loop the compiler can vectorize. */
+/* ---- broadcast iteration -------------------------------------------- */
+
+/* One row of a broadcast walk: n elements, operand strides 0 or 1 get their
+ * own loop (contiguous or a hoisted scalar), others the general one. */
+#define ROW2(n, oa, ob, oy, sa, sb, BODY)                                     \
+  do {                                                                        \
+    if (sa == 1 && sb == 1) {                                                 \
+      for (int64_t i_ = 0; i_ < n; i_++) {                                    \
+        int64_t ia = oa + i_, ib = ob + i_, iy = oy + i_;                     \
+        BODY;                                                                 \
+      }                                                                       \
+    } else if (sa == 1 && sb == 0) {                                          \
+      for (int64_t i_ = 0; i_ < n; i_++) {                                    \
+        int64_t ia = oa + i_, ib = ob, iy = oy + i_;                          \
+        BODY;                                                                 \
+      }                                                                       \
+    } else if (sa == 0 && sb == 1) {                                          \
+      for (int64_t i_ = 0; i_ < n; i_++) {                                    \
+        int64_t ia = oa, ib = ob + i_, iy = oy + i_;                          \
+        BODY;                                                                 \
+      }                                                                       \
+    } else {                                                                  \
+      for (int64_t i_ = 0; i_ < n; i_++) {                                    \
+        int64_t ia = oa + i_ * sa, ib = ob + i_ * sb, iy = oy + i_;           \
+        BODY;                                                                 \
+      }                                                                       \
+    }                                                                         \
+  } while (0)
+
+/* Walks out's index space in row-major order; BODY sees the flat indices
+ * ia, ib (operands) and iy (output). */
 #define BCAST_LOOP(b, BODY)                                                   \
   do {                                                                        \
     int64_t idx_[FR_K_MAX_RANK] = {0};                                        \
@@ -16,10 +51,7 @@
     if (inner_ == 0) outer_ = 0;                                              \
     int64_t oa_ = 0, ob_ = 0, oy_ = 0;                                        \
     for (int64_t o_ = 0; o_ < outer_; o_++) {                                 \
-      for (int64_t i_ = 0; i_ < inner_; i_++) {                               \
-        int64_t ia = oa_ + i_ * sa_, ib = ob_ + i_ * sb_, iy = oy_ + i_;      \
-        BODY;                                                                 \
-      }                                                                       \
+      ROW2(inner_, oa_, ob_, oy_, sa_, sb_, BODY);                            \
       oy_ += inner_;                                                          \
       for (int d_ = r_ - 2; d_ >= 0; d_--) {                                  \
         oa_ += (b)->sa[d_];                                                   \
@@ -32,9 +64,515 @@
     }                                                                         \
   } while (0)
 
+/* ---- unary maps: floats ------------------------------------------------ */
+
+#define MF32(fn) fn##f
+#define MF64(fn) fn
+
+/* log(1 + e^x) without overflow for large x. */
+#define SOFTPLUS(M, T, v)                                                     \
+  ((v) > 0 ? (v) + M(log1p)(M(exp)(-(v))) : M(log1p)(M(exp)(v)))
+
+#define UNARY_FLOAT(SFX, T, M)                                                \
+  void fr_k_unary_##SFX(int op, const fr_k_unary_params *p, int64_t n,        \
+                        const T *x, T *y) {                                   \
+    const T al = (T)p->alpha, be = (T)p->beta, ga = (T)p->gamma;              \
+    switch (op) {                                                             \
+    case FR_K_ABS: for (int64_t i = 0; i < n; i++) y[i] = M(fabs)(x[i]); break; \
+    case FR_K_NEG: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;       \
+    case FR_K_SQRT: for (int64_t i = 0; i < n; i++) y[i] = M(sqrt)(x[i]); break; \
+    case FR_K_EXP: for (int64_t i = 0; i < n; i++) y[i] = M(exp)(x[i]); break; \
+    case FR_K_LOG: for (int64_t i = 0; i < n; i++) y[i] = M(log)(x[i]); break; \
+    case FR_K_RECIPROCAL:                                                     \
+      for (int64_t i = 0; i < n; i++) y[i] = (T)1 / x[i];                     \
+      break;                                                                  \
+    case FR_K_FLOOR: for (int64_t i = 0; i < n; i++) y[i] = M(floor)(x[i]); break; \
+    case FR_K_CEIL: for (int64_t i = 0; i < n; i++) y[i] = M(ceil)(x[i]); break; \
+    case FR_K_ROUND: for (int64_t i = 0; i < n; i++) y[i] = M(rint)(x[i]); break; \
+    case FR_K_SIGN:                                                           \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] > 0 ? (T)1 : x[i] < 0 ? (T)-1 : x[i];                     \
+      break;                                                                  \
+    case FR_K_SIN: for (int64_t i = 0; i < n; i++) y[i] = M(sin)(x[i]); break; \
+    case FR_K_COS: for (int64_t i = 0; i < n; i++) y[i] = M(cos)(x[i]); break; \
+    case FR_K_TAN: for (int64_t i = 0; i < n; i++) y[i] = M(tan)(x[i]); break; \
+    case FR_K_ASIN: for (int64_t i = 0; i < n; i++) y[i] = M(asin)(x[i]); break; \
+    case FR_K_ACOS: for (int64_t i = 0; i < n; i++) y[i] = M(acos)(x[i]); break; \
+    case FR_K_ATAN: for (int64_t i = 0; i < n; i++) y[i] = M(atan)(x[i]); break; \
+    case FR_K_SINH: for (int64_t i = 0; i < n; i++) y[i] = M(sinh)(x[i]); break; \
+    case FR_K_COSH: for (int64_t i = 0; i < n; i++) y[i] = M(cosh)(x[i]); break; \
+    case FR_K_ASINH: for (int64_t i = 0; i < n; i++) y[i] = M(asinh)(x[i]); break; \
+    case FR_K_ACOSH: for (int64_t i = 0; i < n; i++) y[i] = M(acosh)(x[i]); break; \
+    case FR_K_ATANH: for (int64_t i = 0; i < n; i++) y[i] = M(atanh)(x[i]); break; \
+    case FR_K_ERF: for (int64_t i = 0; i < n; i++) y[i] = M(erf)(x[i]); break; \
+    case FR_K_TANH: for (int64_t i = 0; i < n; i++) y[i] = M(tanh)(x[i]); break; \
+    case FR_K_RELU:                                                           \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;          \
+      break;                                                                  \
+    case FR_K_LEAKYRELU:                                                      \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? al * x[i] : x[i];     \
+      break;                                                                  \
+    case FR_K_ELU:                                                            \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] < 0 ? al * (M(exp)(x[i]) - 1) : x[i];                     \
+      break;                                                                  \
+    case FR_K_SELU:                                                           \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = ga * (x[i] <= 0 ? al * (M(exp)(x[i]) - 1) : x[i]);             \
+      break;                                                                  \
+    case FR_K_CELU:                                                           \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] > 0 ? x[i] : al * (M(exp)(x[i] / al) - 1);                \
+      break;                                                                  \
+    case FR_K_SIGMOID:                                                        \
+      for (int64_t i = 0; i < n; i++) y[i] = 1 / (1 + M(exp)(-x[i]));         \
+      break;                                                                  \
+    case FR_K_HARDSIGMOID:                                                    \
+      for (int64_t i = 0; i < n; i++) {                                       \
+        T v = al * x[i] + be;                                                 \
+        v = v > 0 ? v : 0;                                                    \
+        y[i] = v < 1 ? v : 1;                                                 \
+      }                                                                       \
+      break;                                                                  \
+    case FR_K_HARDSWISH:                                                      \
+      for (int64_t i = 0; i < n; i++) {                                       \
+        T v = x[i] * (T)(1.0 / 6) + (T)0.5;                                   \
+        v = v > 0 ? v : 0;                                                    \
+        y[i] = x[i] * (v < 1 ? v : 1);                                        \
+      }                                                                       \
+      break;                                                                  \
+    case FR_K_SOFTPLUS:                                                       \
+      for (int64_t i = 0; i < n; i++) y[i] = SOFTPLUS(M, T, x[i]);            \
+      break;                                                                  \
+    case FR_K_SOFTSIGN:                                                       \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1 + M(fabs)(x[i]));      \
+      break;                                                                  \
+    case FR_K_THRESHOLDEDRELU:                                                \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] > al ? x[i] : (T)0;         \
+      break;                                                                  \
+    case FR_K_SHRINK:                                                         \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] < -al ? x[i] + be : x[i] > al ? x[i] - be : (T)0;         \
+      break;                                                                  \
+    case FR_K_MISH:                                                           \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = x[i] * M(tanh)(SOFTPLUS(M, T, x[i]));                          \
+      break;                                                                  \
+    default: break;                                                           \
+    }                                                                         \
+  }
+
+UNARY_FLOAT(f32, float, MF32)
+UNARY_FLOAT(f64, double, MF64)
+
+/* ---- unary maps: integers ---------------------------------------------- */
+
+/* T: element type, W: unsigned type arithmetic wraps in (no promotion to
+ * int), S: 1 when signed. LT0 is written so unsigned types draw no
+ * always-false warning. */
+static inline int lt0(int64_t v) { return v < 0; }
+#define LT0(S, v) ((S) && lt0((int64_t)(v)))
+
+#define UNARY_INT(SFX, T, W, S)                                               \
+  void fr_k_unary_##SFX(int op, int64_t n, const T *x, T *y) {                \
+    switch (op) {                                                             \
+    case FR_K_ABS:                                                            \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = LT0(S, x[i]) ? (T)(0u - (W)x[i]) : x[i];                       \
+      break;                                                                  \
+    case FR_K_NEG:                                                            \
+      for (int64_t i = 0; i < n; i++) y[i] = (T)(0u - (W)x[i]);               \
+      break;                                                                  \
+    case FR_K_SIGN:                                                           \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = LT0(S, x[i]) ? (T)-1 : x[i] ? (T)1 : (T)0;                     \
+      break;                                                                  \
+    case FR_K_RELU:                                                           \
+      for (int64_t i = 0; i < n; i++) y[i] = LT0(S, x[i]) ? (T)0 : x[i];      \
+      break;                                                                  \
+    case FR_K_NOT: for (int64_t i = 0; i < n; i++) y[i] = (T)~x[i]; break;    \
+    case FR_K_LNOT: for (int64_t i = 0; i < n; i++) y[i] = !x[i]; break;      \
+    default: break;                                                           \
+    }                                                                         \
+  }
+
+UNARY_INT(i8, int8_t, unsigned, 1)
+UNARY_INT(i16, int16_t, unsigned, 1)
+UNARY_INT(i32, int32_t, unsigned, 1)
+UNARY_INT(i64, int64_t, uint64_t, 1)
+UNARY_INT(u8, uint8_t, unsigned, 0)
+UNARY_INT(u16, uint16_t, unsigned, 0)
+UNARY_INT(u32, uint32_t, unsigned, 0)
+UNARY_INT(u64, uint64_t, uint64_t, 0)
+
+/* ---- clip ---------------------------------------------------------------- */
+
+#define CLIP(SFX, T)                                                          \
+  void fr_k_clip_##SFX(int64_t n, const T *x, T lo, T hi, T *y) {             \
+    for (int64_t i = 0; i < n; i++) {                                         \
+      T v = x[i] < lo ? lo : x[i];                                            \
+      y[i] = v > hi ? hi : v;                                                 \
+    }                                                                         \
+  }
+
+CLIP(f32, float)
+CLIP(f64, double)
+CLIP(i8, int8_t)
+CLIP(i16, int16_t)
+CLIP(i32, int32_t)
+CLIP(i64, int64_t)
+CLIP(u8, uint8_t)
+CLIP(u16, uint16_t)
+CLIP(u32, uint32_t)
+CLIP(u64, uint64_t)
+
+/* ---- IsNaN, IsInf -------------------------------------------------------- */
+
+#define CLASSIFY(SFX, T)                                                      \
+  void fr_k_isnan_##SFX(int64_t n, const T *x, uint8_t *y) {                  \
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] != x[i];                      \
+  }                                                                           \
+  void fr_k_isinf_##SFX(int64_t n, const T *x, int neg, int pos,             \
+                        uint8_t *y) {                                         \
+    for (int64_t i = 0; i < n; i++)                                           \
+      y[i] = (pos && x[i] == (T)INFINITY) || (neg && x[i] == -(T)INFINITY);   \
+  }
+
+CLASSIFY(f32, float)
+CLASSIFY(f64, double)
+
+/* ---- binaries: floats ---------------------------------------------------- */
+
+/* pymod: a mod c with the sign of c (Python's %). */
+#define BINARY_FLOAT(SFX, T, M)                                               \
+  static inline T pymod_##SFX(T a, T c) {                                     \
+    T r = M(fmod)(a, c);                                                      \
+    return (r != 0 && ((r < 0) != (c < 0))) ? r + c : r;                      \
+  }                                                                           \
+  void fr_k_binary_##SFX(int op, const fr_k_bcast *b, const T *a,            \
+                         const T *c, T *y) {                                  \
+    switch (op) {                                                             \
+    case FR_K_ADD: BCAST_LOOP(b, y[iy] = a[ia] + c[ib]); break;               \
+    case FR_K_SUB: BCAST_LOOP(b, y[iy] = a[ia] - c[ib]); break;               \
+    case FR_K_MUL: BCAST_LOOP(b, y[iy] = a[ia] * c[ib]); break;               \
+    case FR_K_DIV: BCAST_LOOP(b, y[iy] = a[ia] / c[ib]); break;               \
+    case FR_K_POW: BCAST_LOOP(b, y[iy] = M(pow)(a[ia], c[ib])); break;        \
+    case FR_K_MOD: BCAST_LOOP(b, y[iy] = pymod_##SFX(a[ia], c[ib])); break;   \
+    case FR_K_FMOD: BCAST_LOOP(b, y[iy] = M(fmod)(a[ia], c[ib])); break;      \
+    case FR_K_MAX: /* NaN wins */                                             \
+      BCAST_LOOP(b, y[iy] = (a[ia] > c[ib] || a[ia] != a[ia]) ? a[ia] : c[ib]); \
+      break;                                                                  \
+    case FR_K_MIN:                                                            \
+      BCAST_LOOP(b, y[iy] = (a[ia] < c[ib] || a[ia] != a[ia]) ? a[ia] : c[ib]); \
+      break;                                                                  \
+    case FR_K_PRELU:                                                          \
+      BCAST_LOOP(b, y[iy] = a[ia] < 0 ? a[ia] * c[ib] : a[ia]);               \
+      break;                                                                  \
+    default: break;                                                           \
+    }                                                                         \
+  }
+
+BINARY_FLOAT(f32, float, MF32)
+BINARY_FLOAT(f64, double, MF64)
+
+/* ---- binaries: integers -------------------------------------------------- */
+
+#define BITS(T) ((int)(sizeof(T) * 8))
+
+/* Helpers guard the cases C leaves undefined: division by zero (gives 0),
+ * the most negative value divided by -1 (wraps), shifts by the width or
+ * more (give 0), negative integer powers (0 unless |a| is 1). */
+#define INT_HELPERS(SFX, T, W, S)                                             \
+  static inline T idiv_##SFX(T a, T c) {                                      \
+    if (c == 0) return 0;                                                     \
+    if (S && c == (T)-1) return (T)(0u - (W)a);                               \
+    return (T)(a / c);                                                        \
+  }                                                                           \
+  static inline T ifmod_##SFX(T a, T c) {                                     \
+    if (c == 0 || (S && c == (T)-1)) return 0;                                \
+    return (T)(a % c);                                                        \
+  }                                                                           \
+  static inline T imod_##SFX(T a, T c) {                                      \
+    T r = ifmod_##SFX(a, c);                                                  \
+    if (r != 0 && LT0(S, r) != LT0(S, c)) r = (T)((W)r + (W)c);               \
+    return r;                                                                 \
+  }                                                                           \
+  static inline T ipow_##SFX(T a, T c) {                                      \
+    if (LT0(S, c)) {                                                          \
+      if (a == 1) return 1;                                                   \
+      if (S && a == (T)-1) return ((W)c & 1) ? a : (T)1;                      \
+      return 0;                                                               \
+    }                                                                         \
+    W r = 1, base = (W)a;                                                     \
+    for (uint64_t e = (uint64_t)c; e; e >>= 1) {                              \
+      if (e & 1) r = (W)(r * base);                                           \
+      base = (W)(base * base);                                                \
+    }                                                                         \
+    return (T)r;                                                              \
+  }                                                                           \
+  static inline T ishl_##SFX(T a, T c) {                                      \
+    return (LT0(S, c) || (uint64_t)c >= (uint64_t)BITS(T))                    \
+               ? (T)0                                                         \
+               : (T)((W)a << c);                                              \
+  }                                                                           \
+  static inline T ishr_##SFX(T a, T c) {                                      \
+    return (LT0(S, c) || (uint64_t)c >= (uint64_t)BITS(T))                    \
+               ? (T)0                                                         \
+               : (T)((W)(T)a >> c);                                           \
+  }
+
+#define BINARY_INT(SFX, T, W, S)                                              \
+  INT_HELPERS(SFX, T, W, S)                                                   \
+  void fr_k_binary_##SFX(int op, const fr_k_bcast *b, const T *a,            \
+                         const T *c, T *y) {                                  \
+    switch (op) {                                                             \
+    case FR_K_ADD: BCAST_LOOP(b, y[iy] = (T)((W)a[ia] + (W)c[ib])); break;    \
+    case FR_K_SUB: BCAST_LOOP(b, y[iy] = (T)((W)a[ia] - (W)c[ib])); break;    \
+    case FR_K_MUL: BCAST_LOOP(b, y[iy] = (T)((W)a[ia] * (W)c[ib])); break;    \
+    case FR_K_DIV: BCAST_LOOP(b, y[iy] = idiv_##SFX(a[ia], c[ib])); break;    \
+    case FR_K_POW: BCAST_LOOP(b, y[iy] = ipow_##SFX(a[ia], c[ib])); break;    \
+    case FR_K_MOD: BCAST_LOOP(b, y[iy] = imod_##SFX(a[ia], c[ib])); break;    \
+    case FR_K_FMOD: BCAST_LOOP(b, y[iy] = ifmod_##SFX(a[ia], c[ib])); break;  \
+    case FR_K_MAX: BCAST_LOOP(b, y[iy] = a[ia] > c[ib] ? a[ia] : c[ib]); break; \
+    case FR_K_MIN: BCAST_LOOP(b, y[iy] = a[ia] < c[ib] ? a[ia] : c[ib]); break; \
+    case FR_K_PRELU:                                                          \
+      BCAST_LOOP(b, y[iy] = LT0(S, a[ia]) ? (T)((W)a[ia] * (W)c[ib]) : a[ia]); \
+      break;                                                                  \
+    case FR_K_SHL: BCAST_LOOP(b, y[iy] = ishl_##SFX(a[ia], c[ib])); break;    \
+    case FR_K_SHR: BCAST_LOOP(b, y[iy] = ishr_##SFX(a[ia], c[ib])); break;    \
+    case FR_K_AND: BCAST_LOOP(b, y[iy] = (T)(a[ia] & c[ib])); break;          \
+    case FR_K_OR: BCAST_LOOP(b, y[iy] = (T)(a[ia] | c[ib])); break;           \
+    case FR_K_XOR: BCAST_LOOP(b, y[iy] = (T)(a[ia] ^ c[ib])); break;          \
+    default: break;                                                           \
+    }                                                                         \
+  }
+
+BINARY_INT(i8, int8_t, unsigned, 1)
+BINARY_INT(i16, int16_t, unsigned, 1)
+BINARY_INT(i32, int32_t, unsigned, 1)
+BINARY_INT(i64, int64_t, uint64_t, 1)
+BINARY_INT(u8, uint8_t, unsigned, 0)
+BINARY_INT(u16, uint16_t, unsigned, 0)
+BINARY_INT(u32, uint32_t, unsigned, 0)
+BINARY_INT(u64, uint64_t, uint64_t, 0)
+
+/* ---- comparisons ----------------------------------------------------------- */
+
+#define COMPARE(SFX, T)                                                       \
+  void fr_k_compare_##SFX(int op, const fr_k_bcast *b, const T *a,           \
+                          const T *c, uint8_t *y) {                           \
+    switch (op) {                                                             \
+    case FR_K_EQ: BCAST_LOOP(b, y[iy] = a[ia] == c[ib]); break;               \
+    case FR_K_GT: BCAST_LOOP(b, y[iy] = a[ia] > c[ib]); break;                \
+    case FR_K_LT: BCAST_LOOP(b, y[iy] = a[ia] < c[ib]); break;                \
+    case FR_K_GE: BCAST_LOOP(b, y[iy] = a[ia] >= c[ib]); break;               \
+    case FR_K_LE: BCAST_LOOP(b, y[iy] = a[ia] <= c[ib]); break;               \
+    default: break;                                                           \
+    }                                                                         \
+  }
+
+COMPARE(f32, float)
+COMPARE(f64, double)
+COMPARE(i8, int8_t)
+COMPARE(i16, int16_t)
+COMPARE(i32, int32_t)
+COMPARE(i64, int64_t)
+COMPARE(u8, uint8_t)
+COMPARE(u16, uint16_t)
+COMPARE(u32, uint32_t)
+COMPARE(u64, uint64_t)
+
+/* ---- where --------------------------------------------------------------- */
+
+#define WHERE(BITS_, T)                                                       \
+  void fr_k_where_##BITS_(const fr_k_bcast3 *b, const uint8_t *cond,         \
+                          const T *x, const T *y, T *out) {                   \
+    int r = b->rank;                                                          \
+    int64_t idx[FR_K_MAX_RANK] = {0};                                         \
+    int64_t inner = r ? b->dims[r - 1] : 1, outer = 1;                        \
+    int64_t s0 = r ? b->s[0][r - 1] : 0, s1 = r ? b->s[1][r - 1] : 0,         \
+            s2 = r ? b->s[2][r - 1] : 0;                                      \
+    for (int d = 0; d < r - 1; d++) outer *= b->dims[d];                      \
+    if (inner == 0) outer = 0;                                                \
+    int64_t o0 = 0, o1 = 0, o2 = 0, oy = 0;                                   \
+    for (int64_t o = 0; o < outer; o++) {                                     \
+      if (s0 == 1 && s1 == 1 && s2 == 1) {                                    \
+        for (int64_t i = 0; i < inner; i++)                                   \
+          out[oy + i] = cond[o0 + i] ? x[o1 + i] : y[o2 + i];                 \
+      } else {                                                                \
+        for (int64_t i = 0; i < inner; i++)                                   \
+          out[oy + i] = cond[o0 + i * s0] ? x[o1 + i * s1] : y[o2 + i * s2];  \
+      }                                                                       \
+      oy += inner;                                                            \
+      for (int d = r - 2; d >= 0; d--) {                                      \
+        o0 += b->s[0][d];                                                     \
+        o1 += b->s[1][d];                                                     \
+        o2 += b->s[2][d];                                                     \
+        if (++idx[d] < b->dims[d]) break;                                     \
+        o0 -= b->s[0][d] * b->dims[d];                                        \
+        o1 -= b->s[1][d] * b->dims[d];                                        \
+        o2 -= b->s[2][d] * b->dims[d];                                        \
+        idx[d] = 0;                                                           \
+      }                                                                       \
+    }                                                                         \
+  }
+
+WHERE(8, uint8_t)
+WHERE(16, uint16_t)
+WHERE(32, uint32_t)
+WHERE(64, uint64_t)
+
+/* ---- casts ----------------------------------------------------------------- */
+
+/* Half precision (IEEE binary16) to float: exact. */
+static inline float h2f(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+  uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
+  if (e == 0) { /* zero or subnormal: m * 2^-24 */
+    float f = (float)m * 0x1p-24f;
+    return sign ? -f : f;
+  }
+  if (e == 31) bits = sign | 0x7f800000u | (m << 13);
+  else bits = sign | ((e + 112) << 23) | (m << 13);
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* Float to half, rounding to nearest even; NaN stays (quiet) NaN. */
+static inline uint16_t f2h(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
+  if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00 | ((ax >> 13) & 0x3ff));
+  if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* >= 65520 */
+  if (ax < 0x38800000u) { /* below 2^-14: subnormal (or zero) half */
+    /* Adding 0.5 makes the float's unit 2^-24, the half's subnormal step,
+     * so the float addition does the rounding. */
+    float a, s;
+    memcpy(&a, &ax, 4);
+    s = a + 0.5f;
+    uint32_t sb;
+    memcpy(&sb, &s, 4);
+    return (uint16_t)(sign | (sb - 0x3f000000u));
+  }
+  uint32_t r = ax - 0x38000000u; /* rebias the exponent 127 -> 15 */
+  return (uint16_t)(sign | ((r + 0xfffu + ((r >> 13) & 1)) >> 13));
+}
+
+static inline float bh2f(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static inline uint16_t f2bh(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
+}
+
+/* Float to int64: truncation, NaN -> 0, saturating. */
+static inline int64_t d2i(double v) {
+  if (v != v) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)v;
+}
+
+static inline uint64_t d2u(double v) {
+  if (v >= 18446744073709551615.0) return UINT64_MAX;
+  if (v >= 9223372036854775807.0) return (uint64_t)v;
+  return (uint64_t)d2i(v);
+}
+
+/* Stores v (float, double or an integer) as type T. */
+#define TO_INT(T, v) ((T)_Generic((v), float: d2i(v), double: d2i(v), default: (v)))
+#define TO_U64(v) ((uint64_t)_Generic((v), float: d2u(v), double: d2u(v), default: (v)))
+
+/* Loads of each source type. */
+#define LD_PLAIN(v) (v)
+#define LD_H(v) h2f(v)
+#define LD_BH(v) bh2f(v)
+#define LD_BOOL(v) ((uint8_t)((v) != 0))
+
+#define CAST_LOOP(TD, EXPR)                                                   \
+  do {                                                                        \
+    TD *o_ = y;                                                               \
+    for (int64_t i = 0; i < n; i++) o_[i] = EXPR;                             \
+  } while (0)
+
+/* One function per source type, switching on the destination type. */
+#define CAST_FROM(SFX, TS, LD)                                                \
+  static int cast_from_##SFX(int to, int64_t n, const TS *x, void *y) {       \
+    switch (to) {                                                             \
+    case 1: CAST_LOOP(float, (float)LD(x[i])); break;                         \
+    case 2: CAST_LOOP(uint8_t, TO_INT(uint8_t, LD(x[i]))); break;             \
+    case 3: CAST_LOOP(int8_t, TO_INT(int8_t, LD(x[i]))); break;               \
+    case 4: CAST_LOOP(uint16_t, TO_INT(uint16_t, LD(x[i]))); break;           \
+    case 5: CAST_LOOP(int16_t, TO_INT(int16_t, LD(x[i]))); break;             \
+    case 6: CAST_LOOP(int32_t, TO_INT(int32_t, LD(x[i]))); break;             \
+    case 7: CAST_LOOP(int64_t, TO_INT(int64_t, LD(x[i]))); break;             \
+    case 9: CAST_LOOP(uint8_t, (uint8_t)(LD(x[i]) != 0)); break;              \
+    case 10: CAST_LOOP(uint16_t, f2h((float)LD(x[i]))); break;                \
+    case 11: CAST_LOOP(double, (double)LD(x[i])); break;                      \
+    case 12: CAST_LOOP(uint32_t, TO_INT(uint32_t, LD(x[i]))); break;          \
+    case 13: CAST_LOOP(uint64_t, TO_U64(LD(x[i]))); break;                    \
+    case 16: CAST_LOOP(uint16_t, f2bh((float)LD(x[i]))); break;               \
+    default: return -1;                                                       \
+    }                                                                         \
+    return 0;                                                                 \
+  }
+
+CAST_FROM(f32, float, LD_PLAIN)
+CAST_FROM(u8, uint8_t, LD_PLAIN)
+CAST_FROM(i8, int8_t, LD_PLAIN)
+CAST_FROM(u16, uint16_t, LD_PLAIN)
+CAST_FROM(i16, int16_t, LD_PLAIN)
+CAST_FROM(i32, int32_t, LD_PLAIN)
+CAST_FROM(i64, int64_t, LD_PLAIN)
+CAST_FROM(bool, uint8_t, LD_BOOL)
+CAST_FROM(f16, uint16_t, LD_H)
+CAST_FROM(f64, double, LD_PLAIN)
+CAST_FROM(u32, uint32_t, LD_PLAIN)
+CAST_FROM(u64, uint64_t, LD_PLAIN)
+CAST_FROM(bf16, uint16_t, LD_BH)
+
+int fr_k_cast(int from, int to, int64_t n, const void *x, void *y) {
+  switch (from) {
+  case 1: return cast_from_f32(to, n, x, y);
+  case 2: return cast_from_u8(to, n, x, y);
+  case 3: return cast_from_i8(to, n, x, y);
+  case 4: return cast_from_u16(to, n, x, y);
+  case 5: return cast_from_i16(to, n, x, y);
+  case 6: return cast_from_i32(to, n, x, y);
+  case 7: return cast_from_i64(to, n, x, y);
+  case 9: return cast_from_bool(to, n, x, y);
+  case 10: return cast_from_f16(to, n, x, y);
+  case 11: return cast_from_f64(to, n, x, y);
+  case 12: return cast_from_u32(to, n, x, y);
+  case 13: return cast_from_u64(to, n, x, y);
+  case 16: return cast_from_bf16(to, n, x, y);
+  default: return -1;
+  }
+}
+
+void fr_k_f32_to_bf16_trunc(int64_t n, const float *x, uint16_t *y) {
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t b;
+    memcpy(&b, &x[i], 4);
+    if ((b & 0x7fffffffu) > 0x7f800000u) b |= 0x400000u; /* keep NaN */
+    y[i] = (uint16_t)(b >> 16);
+  }
+}
+
+/* ---- shorthands ------------------------------------------------------------ */
+
 void fr_k_add_f32(const fr_k_bcast *b, const float *a, const float *c,
                   float *y) {
-  BCAST_LOOP(b, y[iy] = a[ia] + c[ib]);
+  fr_k_binary_f32(FR_K_ADD, b, a, c, y);
 }
 
 void fr_k_relu_f32(int64_t n, const float *x, float *y) {
