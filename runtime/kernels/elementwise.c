@@ -69,11 +69,43 @@
 #define MF32(fn) fn##f
 #define MF64(fn) fn
 
+/* e^x in f32 as plain arithmetic, so loops using it vectorize (libm's expf
+ * is a call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
+ * r^6, 2^n as two exponent-field floats (n/2 and n - n/2, so results in the
+ * subnormal range and up to the overflow threshold stay exact in range).
+ * Within 3 ulp of exp; NaN, +-inf and over/underflow as expf. */
+static inline float k_expf(float x) {
+  const float hi = 88.72283935546875f, lo = -103.972084045410156f;
+  float xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  /* round to nearest by adding and removing 1.5 * 2^23 (no call on any
+   * target, unlike rintf without SSE4.1) */
+  float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1;
+  p = p * r + 1;
+  fn = fn == fn ? fn : 0; /* NaN: p is NaN already; keep the int cast defined */
+  int32_t n = (int32_t)fn, n1 = n / 2, n2 = n - n1;
+  uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
+  float s1, s2;
+  memcpy(&s1, &b1, 4);
+  memcpy(&s2, &b2, 4);
+  float y = p * s1 * s2;
+  y = x > hi ? (float)INFINITY : y;
+  return x < lo ? 0.0f : y;
+}
+
 /* log(1 + e^x) without overflow for large x. */
 #define SOFTPLUS(M, T, v)                                                     \
   ((v) > 0 ? (v) + M(log1p)(M(exp)(-(v))) : M(log1p)(M(exp)(v)))
 
-#define UNARY_FLOAT(SFX, T, M)                                                \
+#define UNARY_FLOAT(SFX, T, M, EXP)                                              \
   void fr_k_unary_##SFX(int op, const fr_k_unary_params *p, int64_t n,        \
                         const T *x, T *y) {                                   \
     const T al = (T)p->alpha, be = (T)p->beta, ga = (T)p->gamma;              \
@@ -81,7 +113,7 @@
     case FR_K_ABS: for (int64_t i = 0; i < n; i++) y[i] = M(fabs)(x[i]); break; \
     case FR_K_NEG: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;       \
     case FR_K_SQRT: for (int64_t i = 0; i < n; i++) y[i] = M(sqrt)(x[i]); break; \
-    case FR_K_EXP: for (int64_t i = 0; i < n; i++) y[i] = M(exp)(x[i]); break; \
+    case FR_K_EXP: for (int64_t i = 0; i < n; i++) y[i] = EXP(x[i]); break;   \
     case FR_K_LOG: for (int64_t i = 0; i < n; i++) y[i] = M(log)(x[i]); break; \
     case FR_K_RECIPROCAL:                                                     \
       for (int64_t i = 0; i < n; i++) y[i] = (T)1 / x[i];                     \
@@ -114,18 +146,18 @@
       break;                                                                  \
     case FR_K_ELU:                                                            \
       for (int64_t i = 0; i < n; i++)                                         \
-        y[i] = x[i] < 0 ? al * (M(exp)(x[i]) - 1) : x[i];                     \
+        y[i] = x[i] < 0 ? al * (EXP(x[i]) - 1) : x[i];                        \
       break;                                                                  \
     case FR_K_SELU:                                                           \
       for (int64_t i = 0; i < n; i++)                                         \
-        y[i] = ga * (x[i] <= 0 ? al * (M(exp)(x[i]) - 1) : x[i]);             \
+        y[i] = ga * (x[i] <= 0 ? al * (EXP(x[i]) - 1) : x[i]);                \
       break;                                                                  \
     case FR_K_CELU:                                                           \
       for (int64_t i = 0; i < n; i++)                                         \
-        y[i] = x[i] > 0 ? x[i] : al * (M(exp)(x[i] / al) - 1);                \
+        y[i] = x[i] > 0 ? x[i] : al * (EXP(x[i] / al) - 1);                   \
       break;                                                                  \
     case FR_K_SIGMOID:                                                        \
-      for (int64_t i = 0; i < n; i++) y[i] = 1 / (1 + M(exp)(-x[i]));         \
+      for (int64_t i = 0; i < n; i++) y[i] = 1 / (1 + EXP(-x[i]));            \
       break;                                                                  \
     case FR_K_HARDSIGMOID:                                                    \
       for (int64_t i = 0; i < n; i++) {                                       \
@@ -162,8 +194,8 @@
     }                                                                         \
   }
 
-UNARY_FLOAT(f32, float, MF32)
-UNARY_FLOAT(f64, double, MF64)
+UNARY_FLOAT(f32, float, MF32, k_expf)
+UNARY_FLOAT(f64, double, MF64, exp)
 
 /* ---- unary maps: integers ---------------------------------------------- */
 
@@ -397,11 +429,15 @@ COMPARE(u64, uint64_t)
     int64_t o0 = 0, o1 = 0, o2 = 0, oy = 0;                                   \
     for (int64_t o = 0; o < outer; o++) {                                     \
       if (s0 == 1 && s1 == 1 && s2 == 1) {                                    \
-        for (int64_t i = 0; i < inner; i++)                                   \
-          out[oy + i] = cond[o0 + i] ? x[o1 + i] : y[o2 + i];                 \
+        for (int64_t i = 0; i < inner; i++) { /* loads first: a select */     \
+          T xv = x[o1 + i], yv = y[o2 + i];                                   \
+          out[oy + i] = cond[o0 + i] ? xv : yv;                               \
+        }                                                                     \
       } else {                                                                \
-        for (int64_t i = 0; i < inner; i++)                                   \
-          out[oy + i] = cond[o0 + i * s0] ? x[o1 + i * s1] : y[o2 + i * s2];  \
+        for (int64_t i = 0; i < inner; i++) {                                 \
+          T xv = x[o1 + i * s1], yv = y[o2 + i * s2];                         \
+          out[oy + i] = cond[o0 + i * s0] ? xv : yv;                          \
+        }                                                                     \
       }                                                                       \
       oy += inner;                                                            \
       for (int d = r - 2; d >= 0; d--) {                                      \
