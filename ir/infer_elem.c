@@ -22,9 +22,12 @@ static fr_status need(const fr_node *n, fr_tensor *const *in, int i,
   if (!t) return fr_err_node(FR_ERR_INVALID, n, "input %d is missing", i);
   if (t->kind != FR_KIND_TENSOR)
     return fr_err_node(FR_ERR_SHAPE, n, "input %d is not a tensor", i);
+  if (!dtype_class(t->dtype)) /* strings, complex numbers */
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "input %d: data type %s is not "
+                       "supported", i, fr_dtype_name(t->dtype));
   if (!(dtype_class(t->dtype) & classes))
     return fr_err_node(FR_ERR_SHAPE, n, "input %d: data type %s is not "
-                       "supported", i, fr_dtype_name(t->dtype));
+                       "allowed", i, fr_dtype_name(t->dtype));
   return FR_OK;
 }
 

@@ -625,8 +625,9 @@ fr_status fr_exec_dropout(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     if (n->n_in > 1 && in[1]) ratio = fr_tensor_get_f64(in[1], 0);
     if (n->n_in > 2 && in[2]) training = fr_tensor_get_i64(in[2], 0) != 0;
   } else {
+    /* Before opset 12 Dropout is run for inference (the is_test attribute
+     * of opset < 7 is ignored, as inference runtimes do). */
     ratio = fr_attr_float(n, "ratio", 0.5f);
-    training = n->opset < 7 && !fr_attr_int(n, "is_test", 0);
   }
   if (!training || ratio == 0) {
     if (y->data != in[0]->data)
