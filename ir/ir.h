@@ -236,6 +236,7 @@ struct fr_model {
   fr_arena arena;          /* owns everything below */
   const char *path;        /* file it came from */
   const char *producer;
+  const char *notes;       /* notes for the user from loading, or NULL */
   int64_t ir_version;
   fr_opset *opsets;
   int n_opsets;
