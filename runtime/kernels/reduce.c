@@ -242,8 +242,8 @@ DEF_ARGMAX(i64, int64_t)
           for (int64_t k = 0; k < n; k++) yr[k] *= r;                         \
         } else {                                                              \
           for (int64_t k = 0; k < n; k++) s += EXP(xr[k] - m);                \
-          T l = m + LOG(s);                                                   \
-          for (int64_t k = 0; k < n; k++) yr[k] = xr[k] - l;                  \
+          T l = LOG(s);                                                       \
+          for (int64_t k = 0; k < n; k++) yr[k] = (xr[k] - m) - l;            \
         }                                                                     \
       } else {                                                                \
         T *m = tmp, *s = tmp + inner;                                         \
@@ -270,10 +270,10 @@ DEF_ARGMAX(i64, int64_t)
           for (int64_t k = 0; k < n; k++)                                     \
             for (int64_t j = 0; j < inner; j++)                               \
               s[j] += EXP(xr[k * inner + j] - m[j]);                          \
-          for (int64_t j = 0; j < inner; j++) s[j] = m[j] + LOG(s[j]);        \
+          for (int64_t j = 0; j < inner; j++) s[j] = LOG(s[j]);               \
           for (int64_t k = 0; k < n; k++)                                     \
             for (int64_t j = 0; j < inner; j++)                               \
-              yr[k * inner + j] = xr[k * inner + j] - s[j];                   \
+              yr[k * inner + j] = (xr[k * inner + j] - m[j]) - s[j];          \
         }                                                                     \
       }                                                                       \
     }                                                                         \
@@ -374,11 +374,10 @@ void fr_k_batchnorm_f32(int64_t N, int64_t C, int64_t S, const float *x,
                         float *y) {
   for (int64_t i = 0; i < N; i++)
     for (int64_t c = 0; c < C; c++) {
-      float a = scale[c] / sqrtf(var[c] + eps);
-      float b = bias[c] - mean[c] * a;
+      float a = scale[c] / sqrtf(var[c] + eps), m = mean[c], b = bias[c];
       const float *xs = x + (i * C + c) * S;
       float *ys = y + (i * C + c) * S;
-      for (int64_t s = 0; s < S; s++) ys[s] = xs[s] * a + b;
+      for (int64_t s = 0; s < S; s++) ys[s] = (xs[s] - m) * a + b;
     }
 }
 
@@ -419,9 +418,8 @@ void fr_k_instnorm_f32(int64_t N, int64_t C, int64_t S, const float *x,
       float *ys = y + (i * C + c) * S;
       double m, v;
       moments_f32(S, xs, &m, &v);
-      float a = scale[c] / (float)sqrt(v + eps);
-      float b = bias[c] - (float)m * a;
-      for (int64_t s = 0; s < S; s++) ys[s] = xs[s] * a + b;
+      float a = scale[c] / (float)sqrt(v + eps), mf = (float)m, b = bias[c];
+      for (int64_t s = 0; s < S; s++) ys[s] = (xs[s] - mf) * a + b;
     }
 }
 
