@@ -344,6 +344,16 @@ fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o);
 /* Runs n's infer function on its values' tensors. */
 fr_status fr_node_infer(const fr_node *n);
 
+/* ---- infer_reduce.c: attribute readers shared with the runtime glue -- */
+
+fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,
+                         bool mask[FR_MAX_RANK], bool *noop);
+fr_status fr_softmax_axis(const fr_node *n, const fr_tensor *x, int *axis);
+fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k);
+fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
+                      bool mask[FR_MAX_RANK]);
+fr_status fr_loss_reduction(const fr_node *n, int *r);
+
 /* ---- verify.c ------------------------------------------------------- */
 
 /* Structural invariants: names, arities, topological order, shapes known. */

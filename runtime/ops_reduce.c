@@ -6,15 +6,6 @@
 
 #include "runtime.h"
 
-/* Shared with ir/infer_reduce.c (declared here: ir.h is not ours). */
-fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,
-                         bool mask[FR_MAX_RANK], bool *noop);
-fr_status fr_softmax_axis(const fr_node *n, const fr_tensor *x, int *axis);
-fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k);
-fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
-                      bool mask[FR_MAX_RANK]);
-fr_status fr_loss_reduction(const fr_node *n, int *r);
-
 static fr_status bad_dtype(const fr_node *n, const fr_tensor *t) {
   return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
                      fr_dtype_name(t->dtype));
