@@ -565,11 +565,17 @@ fr_status fr_infer_optional(const fr_node *n, fr_tensor *const *in,
                             fr_tensor *const *out) {
   const fr_tensor *x = n->n_in > 0 ? in[0] : NULL;
   switch (n->op) {
-  case FR_OP_OPTIONAL:
+  case FR_OP_OPTIONAL: {
     if (x && x->kind == FR_KIND_OPTIONAL)
       return fr_err_node(FR_ERR_SHAPE, n, "optional of an optional");
-    set_opt(out[0], x ? x->dtype : out[0]->dtype);
+    const fr_attr *ty = fr_attr_find(n, "type");
+    fr_dtype dt = out[0]->dtype;
+    if (ty && ty->type == FR_ATTR_TYPE_PROTO && ty->t) dt = ty->t->dtype;
+    if (!x && !ty)
+      return fr_err_node(FR_ERR_INVALID, n, "needs an input or a 'type'");
+    set_opt(out[0], x ? x->dtype : dt);
     return FR_OK;
+  }
   case FR_OP_OPTIONAL_HAS_ELEMENT:
     fr_set_shape(out[0], FR_BOOL, 0, NULL);
     return FR_OK;
