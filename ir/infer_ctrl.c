@@ -404,6 +404,9 @@ static fr_status concat_shape(const fr_node *n, const fr_tensor *seq,
   if (count < 1)
     return fr_err_node(FR_ERR_INVALID, n, "the sequence is empty");
   int new_axis = fr_attr_int(n, "new_axis", 0) != 0;
+  for (int64_t i = 0; i < count; i++)
+    if (!el[i])
+      return fr_err_node(FR_ERR_INVALID, n, "a sequence element is missing");
   const fr_tensor *e0 = el[0];
   if (!is_tensor(e0))
     return fr_err_node(FR_ERR_SHAPE, n, "elements must be tensors");
@@ -502,7 +505,10 @@ fr_status fr_infer_seq(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_INVALID, n,
                          "position %lld out of range for a sequence of %lld",
                          (long long)pos, (long long)count);
-    const fr_tensor *e = ((fr_tensor *const *)in[0]->data)[pos < 0 ? pos + count : pos];
+    const fr_tensor *e =
+        ((fr_tensor *const *)in[0]->data)[pos < 0 ? pos + count : pos];
+    if (!e) return fr_err_node(FR_ERR_INVALID, n, "a sequence element is "
+                                                  "missing");
     copy_type(out[0], e);
     return FR_OK;
   }

@@ -75,6 +75,22 @@ static fr_status dup_strings(const fr_node *n, fr_tensor *t) {
   return FR_OK;
 }
 
+/* Sequence inputs must be well formed: rank 1, an element array, no
+ * missing element. */
+static fr_status check_seqs(const fr_node *n, fr_tensor *const *in) {
+  for (int i = 0; i < n->n_in; i++) {
+    const fr_tensor *t = in[i];
+    if (!t || t->kind != FR_KIND_SEQUENCE) continue;
+    bool ok = t->rank == 1 && t->dims[0] >= 0 && (t->data || !t->dims[0]);
+    for (int64_t k = 0; ok && k < t->dims[0]; k++)
+      ok = ((fr_tensor *const *)t->data)[k] != NULL;
+    if (!ok)
+      return fr_err_node(FR_ERR_INVALID, n, "input %d is not a valid "
+                                            "sequence", i);
+  }
+  return FR_OK;
+}
+
 /* ---- If -------------------------------------------------------------- */
 
 fr_status fr_exec_if(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -213,7 +229,7 @@ fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
         !res[0].data)
       st = fr_err_node(FR_ERR_SHAPE, n, "the body's condition is not a "
                                         "one-value tensor");
-    else
+    else if (in[1]) /* without a cond input, the body's is ignored */
       cond = truth(&res[0]);
     fr_tensor_release(&res[0]);
     for (int i = 0; i < n_state; i++) {
@@ -503,6 +519,7 @@ fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
                                fr_tensor *const *in, fr_tensor *const *out) {
   fr_graph *body = fr_attr_graph(n, "body");
+  FR_TRY(check_seqs(n, in));
   int64_t count = in[0]->dims[0];
   for (int i = 1; i < n->n_in; i++)
     if (in[i]->kind == FR_KIND_SEQUENCE && in[i]->dims[0] != count)
@@ -651,6 +668,7 @@ fr_status fr_exec_seq(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   fr_tensor v = {0};
   fr_status st = FR_OK;
+  FR_TRY(check_seqs(n, in));
   switch (n->op) {
   case FR_OP_SEQUENCE_EMPTY:
     st = new_seq(n, out[0]->dtype, 0, &v);
@@ -950,6 +968,10 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   FR_TRY(fr_dft_plan(n, in, &axis, &nfft));
   const fr_tensor *X = in[0];
   fr_tensor *Y = out[0];
+  int64_t n_in = X->dims[axis] < nfft ? X->dims[axis] : nfft;
+  if ((double)fr_tensor_numel(Y) * (double)n_in > 1e11)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "transform too large for the direct DFT");
   bool cx, cy = Y->dtype != FR_F32;
   float *xf = as_f32(X, &cx);
   double *tw = fr_malloc(sizeof(double) * (size_t)(2 * nfft));
@@ -980,6 +1002,9 @@ fr_status fr_exec_stft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   FR_TRY(fr_stft_plan(n, in, &step, &frames, &flen));
   const fr_tensor *X = in[0], *win = n->n_in > 2 ? in[2] : NULL;
   fr_tensor *Y = out[0];
+  if ((double)fr_tensor_numel(Y) * (double)flen > 1e11)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "transform too large for the direct DFT");
   bool cx, cw = false, cy = Y->dtype != FR_F32;
   float *xf = as_f32(X, &cx), *wf = win ? as_f32(win, &cw) : NULL;
   double *tw = fr_malloc(sizeof(double) * (size_t)(2 * flen));
