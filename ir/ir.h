@@ -155,6 +155,7 @@ typedef enum fr_attr_type {
   FR_ATTR_STRINGS = 8,
   FR_ATTR_TENSORS = 9,
   FR_ATTR_GRAPHS = 10,
+  FR_ATTR_TYPE_PROTO = 13, /* a type: t holds its kind and dtype, no data */
 } fr_attr_type; /* numbered as ONNX's AttributeProto.AttributeType */
 
 struct fr_graph;

@@ -234,6 +234,17 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
                            fr_err_msg());
     }
     break;
+  case FR_ATTR_TYPE_PROTO: {
+    if (!ap->tp)
+      return fr_err_node(FR_ERR_INVALID, n, "attribute '%s' has no type",
+                         a->name);
+    fr_value tmp = {.name = a->name, .t = {.rank = -1}};
+    FR_TRY(value_type(L, ap->tp, &tmp, false));
+    a->t = fr_arena_alloc(ar, sizeof(fr_tensor));
+    if (!a->t) return nomem();
+    *a->t = tmp.t;
+    break;
+  }
   case FR_ATTR_GRAPHS:
     a->n = (int)ap->n_graphs;
     a->graphs = fr_arena_alloc(ar, sizeof(fr_graph *) * ap->n_graphs);

@@ -170,6 +170,96 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */
+
+/* Copies, for each of `outer` blocks, n slices of `inner` bytes along an
+ * axis: dst block o, slice dst_off + k <- src block o, slice src_off + k
+ * (k < n); src blocks hold src_d slices, dst blocks dst_d. Used to split,
+ * concatenate, stack and slice tensors of any element type. */
+void fr_k_copy_slices(int64_t outer, int64_t inner, int64_t n,
+                      const unsigned char *src, int64_t src_d,
+                      int64_t src_off, unsigned char *dst, int64_t dst_d,
+                      int64_t dst_off);
+
+/* Recurrent nets. Activations of RNN/GRU/LSTM: */
+enum {
+  FR_K_ACT_RELU, FR_K_ACT_TANH, FR_K_ACT_SIGMOID, FR_K_ACT_AFFINE,
+  FR_K_ACT_LEAKY_RELU, FR_K_ACT_THRESHOLDED_RELU, FR_K_ACT_SCALED_TANH,
+  FR_K_ACT_HARD_SIGMOID, FR_K_ACT_ELU, FR_K_ACT_SOFTSIGN, FR_K_ACT_SOFTPLUS
+};
+enum { FR_K_CELL_RNN, FR_K_CELL_GRU, FR_K_CELL_LSTM };
+
+/* One direction of an RNN/GRU/LSTM over a whole sequence. Strides are in
+ * elements; pointers are already offset to this direction. */
+typedef struct fr_k_rnn {
+  int cell;                   /* FR_K_CELL_* */
+  int64_t seq, batch, input, hidden;
+  int reverse;                /* runs from the last valid step back */
+  int act[3];                 /* f, g, h (FR_K_ACT_*) */
+  float alpha[3], beta[3];
+  float clip;                 /* > 0: gate inputs clipped to [-clip, clip] */
+  int linear_before_reset;    /* GRU */
+  int input_forget;           /* LSTM: forget gate = 1 - input gate */
+  int64_t x_st, x_sb;         /* X[t][b][:] at t * x_st + b * x_sb */
+  int64_t y_st, y_sb;         /* Y[t][b][:] at t * y_st + b * y_sb */
+  int64_t h_sb;               /* Y_h/Y_c/initial_h/initial_c [b][:] */
+} fr_k_rnn;
+
+/* x (seq, batch, input) per the strides; w (gates * hidden, input); r
+ * (gates * hidden, hidden); b (2 * gates * hidden) or NULL; peep (3 *
+ * hidden) or NULL; lens (batch) or NULL (0 <= lens[b] <= seq); h0, c0 or
+ * NULL (zeros); y, yh, yc or NULL when not wanted (y must be zeroed: steps
+ * past a sequence's length are left alone). scratch: (4 + gates) * hidden
+ * floats, gates = 1 (RNN), 3 (GRU), 4 (LSTM). */
+void fr_k_rnn_f32(const fr_k_rnn *p, const float *x, const float *w,
+                  const float *r, const float *b, const float *peep,
+                  const int64_t *lens, const float *h0, const float *c0,
+                  float *y, float *yh, float *yc, float *scratch);
+
+/* NonMaxSuppression of one batch and class: boxes (n, 4), scores (n).
+ * Writes the kept box indices, best first, to selected (n) and returns how
+ * many. order and tmp: scratch of n each. */
+int64_t fr_k_nms_f32(int64_t n, const float *boxes, const float *scores,
+                     int center_point_box, int64_t max_out, float iou_th,
+                     int has_score_th, float score_th, int64_t *order,
+                     int64_t *tmp, int64_t *selected);
+
+/* Signal processing. */
+enum { FR_K_WIN_HANN, FR_K_WIN_HAMMING, FR_K_WIN_BLACKMAN };
+void fr_k_window(int kind, int64_t n, int periodic, double *y); /* (n) */
+/* tw (2 * nfft): cos and sin of 2 pi k / nfft, k < nfft. */
+void fr_k_twiddles(int64_t nfft, double *tw);
+/* DFT along the middle axis of x (outer, n_in, inner, comps) (comps 1: real,
+ * 2: complex) into y (outer, n_out, inner, 2); the signal is cut or
+ * zero-padded to nfft; inverse: conjugate twiddles, scaled by 1 / nfft. */
+void fr_k_dft_f32(int64_t outer, int64_t n_in, int64_t inner, int64_t comps,
+                  int64_t nfft, int64_t n_out, int inverse, const double *tw,
+                  const float *x, float *y);
+/* STFT: x (batch, len, comps), window (flen) or NULL, into y (batch,
+ * frames, bins, 2); tw of nfft = flen. */
+void fr_k_stft_f32(int64_t batch, int64_t len, int64_t comps, int64_t frames,
+                   int64_t step, int64_t flen, int64_t bins, const double *tw,
+                   const float *window, const float *x, float *y);
+/* MelWeightMatrix: y (dft / 2 + 1, bins), zeroed by the caller. */
+void fr_k_mel_weights(int64_t bins, int64_t dft, int64_t rate, float lo,
+                      float hi, double *y);
+
+/* Random numbers (state: a 64-bit generator state, advanced). */
+void fr_k_random_uniform(uint64_t *state, int64_t n, double lo, double hi,
+                         double *y);
+void fr_k_random_normal(uint64_t *state, int64_t n, double mean, double scale,
+                        double *y);
+
+/* Training optimizers (ai.onnx.preview.training), elementwise over n. */
+void fr_k_adagrad_f32(int64_t n, float r, float norm, float eps,
+                      const float *x, const float *g, const float *h,
+                      float *xo, float *ho);
+void fr_k_adam_f32(int64_t n, float r, float alpha, float beta, float norm,
+                   float norm_post, float eps, const float *x, const float *g,
+                   const float *v, const float *h, float *xo, float *vo,
+                   float *ho);
+void fr_k_momentum_f32(int64_t n, float r, float alpha, float beta,
+                       float norm, int nesterov, const float *x,
+                       const float *g, const float *v, float *xo, float *vo);
 /* end of ctrl.c */
 
 #endif
