@@ -346,11 +346,6 @@ static fr_status check_position(const fr_node *n, int64_t pos, int64_t count,
 fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     const fr_tensor *split, int *axis,
                                     int64_t *count, int64_t *sizes,
-                                    int64_t max_sizes);
-
-fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
-                                    const fr_tensor *split, int *axis,
-                                    int64_t *count, int64_t *sizes,
                                     int64_t max_sizes) {
   if (!is_tensor(x) || x->rank < 1)
     return fr_err_node(FR_ERR_SHAPE, n, "input must be a tensor of rank >= 1");
@@ -744,9 +739,6 @@ fr_status fr_infer_window(const fr_node *n, fr_tensor *const *in,
 /* DFT: normalized axis, signal length, transform length (from dft_length or
  * the signal). */
 fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft);
-
-fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                       int64_t *nfft) {
   const fr_tensor *x = in[0];
   if (!is_tensor(x) || x->rank < 3 || (x->dims[x->rank - 1] != 1 &&
@@ -793,9 +785,6 @@ fr_status fr_infer_dft(const fr_node *n, fr_tensor *const *in,
 }
 
 /* STFT: frame count, frame length. */
-fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
-                       int64_t *frames, int64_t *flen);
-
 fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
                        int64_t *frames, int64_t *flen) {
   const fr_tensor *x = in[0];

@@ -355,6 +355,17 @@ fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
                       bool mask[FR_MAX_RANK]);
 fr_status fr_loss_reduction(const fr_node *n, int *r);
 
+/* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
+
+fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
+                                    const fr_tensor *split, int *axis,
+                                    int64_t *count, int64_t *sizes,
+                                    int64_t max_sizes);
+fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
+                      int64_t *nfft);
+fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
+                       int64_t *frames, int64_t *flen);
+
 /* ---- verify.c ------------------------------------------------------- */
 
 /* Structural invariants: names, arities, topological order, shapes known. */

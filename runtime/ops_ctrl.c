@@ -13,16 +13,6 @@
 
 #include "runtime.h"
 
-/* Shared with ir/infer_ctrl.c. */
-fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
-                                    const fr_tensor *split, int *axis,
-                                    int64_t *count, int64_t *sizes,
-                                    int64_t max_sizes);
-fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft);
-fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
-                       int64_t *frames, int64_t *flen);
-
 /* ---- helpers --------------------------------------------------------- */
 
 static fr_status nomem(const fr_node *n) {

@@ -93,14 +93,18 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     return fr_err(FR_ERR_UNSUPPORTED, "value '%s' has data type %d", v->name,
                   (int)tt->elem_type);
   v->t.dtype = (fr_dtype)tt->elem_type;
-  if (v->t.kind != FR_KIND_TENSOR || !tt->shape) return FR_OK;
+  if (v->t.kind != FR_KIND_TENSOR) return FR_OK;
+  const fr_shape_override *ov = NULL;
+  for (int i = 0; is_main_input && i < L->o->n_shapes; i++)
+    if (!strcmp(L->o->shapes[i].name, v->name)) ov = &L->o->shapes[i];
+  if (!tt->shape) { /* no shape in the model: the override gives it */
+    if (ov) fr_set_shape(&v->t, v->t.dtype, ov->rank, ov->dims);
+    return FR_OK;
+  }
   const Onnx__TensorShapeProto *sh = tt->shape;
   if (sh->n_dim > FR_MAX_RANK)
     return fr_err(FR_ERR_UNSUPPORTED, "value '%s' has rank %zu (max %d)",
                   v->name, sh->n_dim, FR_MAX_RANK);
-  const fr_shape_override *ov = NULL;
-  for (int i = 0; is_main_input && i < L->o->n_shapes; i++)
-    if (!strcmp(L->o->shapes[i].name, v->name)) ov = &L->o->shapes[i];
   if (ov) {
     if (ov->rank != (int)sh->n_dim)
       return fr_err(FR_ERR_SHAPE,
