@@ -47,7 +47,7 @@ static bool is_index_type(fr_dtype t) { return t == FR_I32 || t == FR_I64; }
 fr_status fr_tensor_read_ints(const fr_node *n, const fr_tensor *t,
                               const char *what, int64_t *v, int max,
                               int *count) {
-  if (!t->data)
+  if (!t->data && !(t->rank == 1 && t->dims[0] == 0))
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant '%s'", what);
   if (!fr_dtype_is_int(t->dtype))
     return fr_err_node(FR_ERR_SHAPE, n, "'%s' must be integers, not %s", what,

@@ -598,8 +598,9 @@ fr_status fr_exec_eye_like(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   unsigned char one[16] = {0};
   fr_tensor o = {.dtype = y->dtype, .data = one};
   fr_tensor_set_f64(&o, 0, 1);
-  fr_k_eye(y->dims[0], y->dims[1], fr_attr_int(n, "k", 0), esz(y), one,
-           y->data);
+  int64_t k = fr_attr_int(n, "k", 0), lim = y->dims[0] + y->dims[1];
+  k = k > lim ? lim : k < -lim ? -lim : k; /* keeps i + k finite */
+  fr_k_eye(y->dims[0], y->dims[1], k, esz(y), one, y->data);
   return FR_OK;
 }
 
@@ -611,6 +612,9 @@ fr_status fr_exec_trilu(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int r = t->rank;
   int64_t rows = t->dims[r - 2], cols = t->dims[r - 1];
   int64_t batch = prod(t->dims, 0, r - 2);
+  /* Beyond +-(rows + cols) every k selects the same: keeps i + k finite. */
+  if (k > rows + cols) k = rows + cols;
+  if (k < -(rows + cols)) k = -(rows + cols);
   fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, "upper", 1) != 0, esz(t),
              t->data, out[0]->data);
   return own_strings(n, out[0]);

@@ -41,6 +41,63 @@ static inline void copy_line(char *y, const char *x, int64_t n, int64_t s,
   }
 }
 
+/* One TILE x TILE block of a 2-D transpose: y[i*ys + j] = x[i + j*xs]. */
+enum { TILE = 32 };
+#define TILE_LOOP(T)                                                          \
+  do {                                                                        \
+    T *d = (T *)y;                                                            \
+    const T *a = (const T *)x;                                                \
+    for (int64_t i = 0; i < ni; i++)                                          \
+      for (int64_t j = 0; j < nj; j++) d[i * ys + j] = a[i + j * xs];         \
+  } while (0)
+static void copy_tile(char *y, const char *x, int64_t ni, int64_t nj,
+                      int64_t ys, int64_t xs, int64_t es) {
+  switch (es) {
+  case 1: TILE_LOOP(uint8_t); break;
+  case 2: TILE_LOOP(uint16_t); break;
+  case 4: TILE_LOOP(uint32_t); break;
+  case 8: TILE_LOOP(uint64_t); break;
+  default:
+    for (int64_t i = 0; i < ni; i++)
+      for (int64_t j = 0; j < nj; j++)
+        memcpy(y + (i * ys + j) * es, x + (i + j * xs) * es, (size_t)es);
+  }
+}
+
+/* The copy when the innermost output dim is strided in x but dim c is
+ * contiguous in x: blocks of (dim c, inner dim) are copied tile by tile so
+ * that both the reads and the writes stay in cache. */
+static void strided_tiled(const fr_k_strided *p, int c, const char *x,
+                          char *y) {
+  int r = p->rank;
+  int64_t es = p->esize, ys[FR_K_MAX_COPY_RANK];
+  int64_t k = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    ys[d] = k;
+    k *= p->dims[d];
+  }
+  int64_t dc = p->dims[c], dn = p->dims[r - 1], xsn = p->xs[r - 1];
+  int64_t idx[FR_K_MAX_COPY_RANK] = {0};
+  int64_t outer = k / (dc * dn), xo = p->off, yo = 0;
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i0 = 0; i0 < dc; i0 += TILE)
+      for (int64_t j0 = 0; j0 < dn; j0 += TILE)
+        copy_tile(y + (yo + i0 * ys[c] + j0) * es,
+                  x + (xo + i0 + j0 * xsn) * es,
+                  dc - i0 < TILE ? dc - i0 : TILE,
+                  dn - j0 < TILE ? dn - j0 : TILE, ys[c], xsn, es);
+    for (int d = r - 2; d >= 0; d--) {
+      if (d == c) continue;
+      xo += p->xs[d];
+      yo += ys[d];
+      if (++idx[d] < p->dims[d]) break;
+      xo -= p->xs[d] * p->dims[d];
+      yo -= ys[d] * p->dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 void fr_k_strided_copy(const fr_k_strided *p, const void *x, void *y) {
   const char *xb = x;
   char *yb = y;
@@ -55,6 +112,13 @@ void fr_k_strided_copy(const fr_k_strided *p, const void *x, void *y) {
   }
   int64_t inner = p->dims[r - 1], is = p->xs[r - 1];
   int64_t outer = total / inner;
+  if (inner >= 8 && (is > 64 || is < -64)) {
+    for (int c = r - 2; c >= 0; c--)
+      if (p->xs[c] == 1 && p->dims[c] >= 8) {
+        strided_tiled(p, c, xb, yb);
+        return;
+      }
+  }
   int64_t idx[FR_K_MAX_COPY_RANK] = {0};
   int64_t xo = p->off;
   for (int64_t o = 0; o < outer; o++) {

@@ -218,6 +218,26 @@ START_TEST(transpose_perm) {
 }
 END_TEST
 
+/* Large enough for the tiled path: (10, 3, 70) -> (70, 3, 10). */
+START_TEST(transpose_tiled) {
+  enum { A = 10, B = 3, C = 70 };
+  static float x[A * B * C], want[A * B * C];
+  iota(x, A * B * C);
+  for (int k = 0; k < C; k++)
+    for (int j = 0; j < B; j++)
+      for (int i = 0; i < A; i++)
+        want[(k * B + j) * A + i] = x[(i * B + j) * C + k];
+  ft_case *c = ft_new("Transpose", 13, 1, 1, 1);
+  ft_attr_ints(c, "perm", 3, (int64_t[]){2, 1, 0});
+  fr_tensor in[1] = {ft_tensor(FR_F32, 3, FT_DIMS(A, B, C), x)}, out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  check_dims(&out[0], 3, FT_DIMS(C, B, A));
+  ft_check_f32(&out[0], A * B * C, want, 0);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
 START_TEST(transpose_bad_perm) {
   ft_case *c = ft_new("Transpose", 13, 1, 1, 1);
   ft_attr_ints(c, "perm", 3, (int64_t[]){0, 0, 1});
@@ -883,6 +903,7 @@ END_TEST
 FT_MAIN(tensor, reshape_zero_and_minus_one, reshape_bad_count,
         reshape_needs_constant, flatten_squeeze_unsqueeze, squeeze_bad_axis,
         shape_and_size, shape_folds_at_compile_time, transpose_perm,
+        transpose_tiled,
         transpose_bad_perm, depth_space, concat_axis1, concat_mismatch,
         split_forms, slice_steps_and_clamping, slice_zero_step,
         gather_negative_and_bad, gather_elements_and_nd,
