@@ -188,6 +188,56 @@ START_TEST(shape_folds_at_compile_time) {
 }
 END_TEST
 
+/* A node of g named after its op, inputs and outputs given as values. */
+static fr_node *add_node(fr_graph *g, const char *op, int n_in, fr_value **in,
+                         fr_value *out, int n_attr) {
+  fr_node *n = fr_node_new(g, op, op, "", n_in, 1, n_attr);
+  n->op = fr_op_lookup("", op);
+  n->opset = 13;
+  n->n_attr = 0;
+  for (int i = 0; i < n_in; i++) n->in[i] = in[i];
+  n->out[0] = out;
+  out->producer = n;
+  return n;
+}
+
+static fr_value *const_value(fr_graph *g, const char *name, fr_tensor t) {
+  fr_value *v = fr_value_new(g, name);
+  v->flags = FR_V_CONST;
+  v->t = t;
+  return v;
+}
+
+/* X (2, 3, 4) with unknown data; Reshape(X, Concat(Unsqueeze(Gather(
+ * Shape(X), 0)), [-1])) gets the shape (2, 12) at compile time. */
+START_TEST(shape_chain_folds) {
+  ft_case *c = ft_new("Identity", 13, 1, 1, 0);
+  fr_graph *g = c->m->graph;
+  c->n->op = fr_op_lookup("", "Identity");
+  fr_value *x = g->inputs[0];
+  x->t = ft_tensor(FR_F32, 3, FT_DIMS(2, 3, 4), NULL);
+  static int64_t zero = 0, ax = 0, m1 = -1;
+  fr_value *i0 = const_value(g, "i0", ft_tensor(FR_I64, 0, NULL, &zero));
+  fr_value *a0 = const_value(g, "a0", ft_tensor(FR_I64, 1, FT_DIMS(1), &ax));
+  fr_value *mm = const_value(g, "m1", ft_tensor(FR_I64, 1, FT_DIMS(1), &m1));
+  fr_value *s = fr_value_new(g, "s"), *d = fr_value_new(g, "d"),
+           *du = fr_value_new(g, "du"), *shp = fr_value_new(g, "shp"),
+           *y = fr_value_new(g, "y");
+  add_node(g, "Shape", 1, (fr_value *[]){x}, s, 0);
+  add_node(g, "Gather", 2, (fr_value *[]){s, i0}, d, 0);
+  add_node(g, "Unsqueeze", 2, (fr_value *[]){d, a0}, du, 0);
+  fr_node *cat = add_node(g, "Concat", 2, (fr_value *[]){du, mm}, shp, 1);
+  cat->attrs[0] = (fr_attr){.name = "axis", .type = FR_ATTR_INT, .i = 0};
+  cat->n_attr = 1;
+  add_node(g, "Reshape", 2, (fr_value *[]){x, shp}, y, 0);
+  fr_infer_opts o = {.partial = true, .eval = fr_interp_eval};
+  ck_assert_int_eq(fr_graph_infer(g, &o), FR_OK);
+  check_i64(&shp->t, 2, (const int64_t[]){2, -1});
+  check_dims(&y->t, 2, FT_DIMS(2, 12));
+  ft_free(c);
+}
+END_TEST
+
 /* ---- transposes --------------------------------------------------------- */
 
 START_TEST(transpose_perm) {
@@ -902,7 +952,8 @@ END_TEST
 
 FT_MAIN(tensor, reshape_zero_and_minus_one, reshape_bad_count,
         reshape_needs_constant, flatten_squeeze_unsqueeze, squeeze_bad_axis,
-        shape_and_size, shape_folds_at_compile_time, transpose_perm,
+        shape_and_size, shape_folds_at_compile_time, shape_chain_folds,
+        transpose_perm,
         transpose_tiled,
         transpose_bad_perm, depth_space, concat_axis1, concat_mismatch,
         split_forms, slice_steps_and_clamping, slice_zero_step,
