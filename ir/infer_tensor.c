@@ -3,7 +3,8 @@
  * Tile, Range, OneHot, Unique, ...), and the plans they share with the
  * interpreter glue (infer_tensor.h). Ops whose output shape depends on
  * input values need those values (they are known at run time, and at
- * compile time when they are constants or computed from shapes). */
+ * compile time when they are constants or computed from shapes). Unique
+ * counts its distinct values with the kernel the interpreter uses. */
 #include <math.h>
 #include <string.h>
 
