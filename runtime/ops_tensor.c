@@ -433,7 +433,7 @@ static fr_status reduction(const fr_node *n, int *red) {
   static const char *names[] = {"none", "add", "mul", "max", "min"};
   for (int i = 0; i < 5; i++)
     if (!strcmp(r, names[i])) {
-      *red = i; /* FR_K_RED_* order */
+      *red = i; /* FR_K_SCAT_* order */
       return FR_OK;
     }
   return fr_err_node(FR_ERR_INVALID, n, "reduction '%s' is not valid", r);
@@ -450,7 +450,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
   void *d = y->data;
   const void *s = u->data;
   if (y->dtype == FR_STRING) {
-    if (red != FR_K_RED_NONE)
+    if (red != FR_K_SCAT_NONE)
       return fr_err_node(FR_ERR_UNSUPPORTED, n, "reduction of strings");
     char **dy = d;
     char *const *su = s;
@@ -463,7 +463,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
       }
     return FR_OK;
   }
-  if (red == FR_K_RED_NONE) {
+  if (red == FR_K_SCAT_NONE) {
     fr_k_scatter_rows(cnt, len, esz(y), off, s, d);
     return FR_OK;
   }
@@ -480,8 +480,8 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
   case FR_U64: fr_k_scatter_red_u64(cnt, len, off, s, d, red); break;
   case FR_BOOL: /* or for add, and for mul */
     fr_k_scatter_red_u8(cnt, len, off, s, d,
-                        red == FR_K_RED_ADD   ? FR_K_RED_MAX
-                        : red == FR_K_RED_MUL ? FR_K_RED_MIN
+                        red == FR_K_SCAT_ADD   ? FR_K_SCAT_MAX
+                        : red == FR_K_SCAT_MUL ? FR_K_SCAT_MIN
                                               : red);
     break;
   case FR_F16:
@@ -492,9 +492,9 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
       for (int64_t i = 0; i < len; i++) {
         float a = half_get(y->dtype, dy[off[j] + i]);
         float b = half_get(y->dtype, su[j * len + i]);
-        float r = red == FR_K_RED_ADD   ? a + b
-                  : red == FR_K_RED_MUL ? a * b
-                  : red == FR_K_RED_MAX ? (b > a ? b : a)
+        float r = red == FR_K_SCAT_ADD   ? a + b
+                  : red == FR_K_SCAT_MUL ? a * b
+                  : red == FR_K_SCAT_MAX ? (b > a ? b : a)
                                         : (b < a ? b : a);
         dy[off[j] + i] =
             y->dtype == FR_F16 ? fr_f32_to_f16(r) : fr_f32_to_bf16(r);

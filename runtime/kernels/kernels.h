@@ -78,8 +78,8 @@ void fr_k_scatter_rows(int64_t n, int64_t len, int64_t esize,
                        const int64_t *off, const void *u, void *y);
 
 /* Reductions of ScatterElements / ScatterND. */
-enum { FR_K_RED_NONE = 0, FR_K_RED_ADD, FR_K_RED_MUL, FR_K_RED_MAX,
-       FR_K_RED_MIN };
+enum { FR_K_SCAT_NONE = 0, FR_K_SCAT_ADD, FR_K_SCAT_MUL, FR_K_SCAT_MAX,
+       FR_K_SCAT_MIN };
 /* y[off[j] + i] = red(y[off[j] + i], u[j*len + i]), in order of j. */
 #define FR_K_SCATTER_DECL(T, NAME)                                            \
   void fr_k_scatter_red_##NAME(int64_t n, int64_t len, const int64_t *off,    \

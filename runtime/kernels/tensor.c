@@ -207,16 +207,16 @@ void fr_k_scatter_rows(int64_t n, int64_t len, int64_t esize,
       T *d = y + off[j];                                                      \
       const T *s = u + j * len;                                               \
       switch (red) {                                                          \
-      case FR_K_RED_ADD:                                                      \
+      case FR_K_SCAT_ADD:                                                      \
         for (int64_t i = 0; i < len; i++) d[i] = (T)((U)d[i] + (U)s[i]);      \
         break;                                                                \
-      case FR_K_RED_MUL:                                                      \
+      case FR_K_SCAT_MUL:                                                      \
         for (int64_t i = 0; i < len; i++) d[i] = (T)((U)d[i] * (U)s[i]);      \
         break;                                                                \
-      case FR_K_RED_MAX:                                                      \
+      case FR_K_SCAT_MAX:                                                      \
         for (int64_t i = 0; i < len; i++) d[i] = s[i] > d[i] ? s[i] : d[i];   \
         break;                                                                \
-      case FR_K_RED_MIN:                                                      \
+      case FR_K_SCAT_MIN:                                                      \
         for (int64_t i = 0; i < len; i++) d[i] = s[i] < d[i] ? s[i] : d[i];   \
         break;                                                                \
       default:                                                                \
