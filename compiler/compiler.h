@@ -47,8 +47,10 @@ struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
 /* A fresh module holding the kernels (parsed from the embedded bitcode),
  * retargeted to the JIT's CPU. */
 fr_status fr_jit_kernels(fr_jit *j, struct LLVMOpaqueModule **out);
-/* Sets the JIT's target on m's functions and runs LLVM's default<O3>. */
-fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m);
+/* Sets the JIT's target on m's functions, makes every definition but the
+ * function `keep` internal, and runs LLVM's default<O3>. */
+fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m,
+                          const char *keep);
 /* Hands m to the JIT (which takes ownership) and looks up a symbol. */
 fr_status fr_jit_add(fr_jit *j, struct LLVMOpaqueModule *m);
 fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr);

@@ -121,8 +121,15 @@ static void retarget(fr_jit *j, LLVMModuleRef m) {
   }
 }
 
-fr_status fr_jit_optimize(fr_jit *j, LLVMModuleRef m) {
+fr_status fr_jit_optimize(fr_jit *j, LLVMModuleRef m, const char *keep) {
   retarget(j, m);
+  /* Only `keep` is visible: unused kernels are dropped before the costly
+   * passes, and the used ones can be inlined and specialized. */
+  for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
+    if (!LLVMIsDeclaration(f) && strcmp(LLVMGetValueName(f), keep))
+      LLVMSetLinkage(f, LLVMInternalLinkage);
+  for (LLVMValueRef g = LLVMGetFirstGlobal(m); g; g = LLVMGetNextGlobal(g))
+    if (!LLVMIsDeclaration(g)) LLVMSetLinkage(g, LLVMInternalLinkage);
   LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
   LLVMPassBuilderOptionsSetSLPVectorization(po, 1);

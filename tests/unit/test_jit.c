@@ -25,7 +25,7 @@ START_TEST(jit_calls_kernel_with_constants) {
   LLVMBuildCall2(b, LLVMGlobalGetValueType(k), k, args, 3, "");
   LLVMBuildRetVoid(b);
   LLVMDisposeBuilder(b);
-  ck_assert_int_eq(fr_jit_optimize(j, m), FR_OK);
+  ck_assert_int_eq(fr_jit_optimize(j, m, "relu10"), FR_OK);
   ck_assert_int_eq(fr_jit_add(j, m), FR_OK);
   void *addr;
   ck_assert_int_eq(fr_jit_lookup(j, "relu10", &addr), FR_OK);
