@@ -29,6 +29,35 @@ typedef struct fr_conf_opts {
 /* Runs the tests; returns FR_ERR_INVALID when an expected test fails. */
 fr_status fr_conformance(const fr_conf_opts *o);
 
+/* ---- bitcode.c ------------------------------------------------------ */
+
+/* The kernels' LLVM bitcode embedded in the binary. */
+const unsigned char *fr_kernels_bitcode(size_t *len);
+
+/* ---- jit.c: LLVM target, optimization and ORC LLJIT ------------------ */
+
+typedef struct fr_jit fr_jit;
+struct LLVMOpaqueModule;
+struct LLVMOpaqueContext;
+
+/* A JIT for cpu (NULL or "native": the host CPU and its features). */
+fr_status fr_jit_new(const char *cpu, fr_jit **out);
+void fr_jit_free(fr_jit *j);
+struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
+/* A fresh module holding the kernels (parsed from the embedded bitcode),
+ * retargeted to the JIT's CPU. */
+fr_status fr_jit_kernels(fr_jit *j, struct LLVMOpaqueModule **out);
+/* Sets the JIT's target on m's functions, makes every definition but the
+ * function `keep` internal, and runs LLVM's default<O3>. */
+fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m,
+                          const char *keep);
+/* Hands m to the JIT (which takes ownership) and looks up a symbol. */
+fr_status fr_jit_add(fr_jit *j, struct LLVMOpaqueModule *m);
+fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr);
+/* Text of m's LLVM IR (free with fr_jit_free_text). */
+char *fr_jit_ir_text(struct LLVMOpaqueModule *m);
+void fr_jit_free_text(char *s);
+
 /* ---- main.c --------------------------------------------------------- */
 
 /* Binds inputs to g's inputs and runs the model with the interpreter. */

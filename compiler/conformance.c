@@ -48,15 +48,21 @@ static void free_list(char **names, int n) {
   fr_free(names);
 }
 
-/* Reads input_<i>.pb / output_<i>.pb of one data set, in index order. */
+/* Reads input_<i>.pb / output_<i>.pb of one data set, in index order;
+ * vals: the graph's inputs or outputs (sequences and optionals are read as
+ * such). */
 static fr_status read_set(const char *dir, const char *what, fr_tensor *t,
-                          int max, int *n) {
+                          int max, int *n, fr_value *const *vals, int n_vals) {
   *n = 0;
   for (int i = 0; i < max; i++) {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s_%d.pb", dir, what, i);
     if (access(path, R_OK) != 0) break;
-    fr_status st = fr_onnx_read_pb(path, &t[i], NULL);
+    const fr_value *v = i < n_vals ? vals[i] : NULL;
+    fr_status st =
+        v && v->t.kind != FR_KIND_TENSOR
+            ? fr_onnx_read_value_pb(path, v->t.kind, v->t.dtype, &t[i])
+            : fr_onnx_read_pb(path, &t[i], NULL);
     if (st != FR_OK) return st;
     (*n)++;
   }
@@ -91,8 +97,11 @@ static int run_test(const char *tdir, const fr_conf_opts *o) {
     fr_tensor in[MAX_IO] = {0}, want[MAX_IO] = {0}, got[MAX_IO] = {0};
     fr_tensor *inp[MAX_IO];
     int n_in = 0, n_want = 0;
-    st = read_set(sdir, "input", in, MAX_IO, &n_in);
-    if (st == FR_OK) st = read_set(sdir, "output", want, MAX_IO, &n_want);
+    st = read_set(sdir, "input", in, MAX_IO, &n_in, m->graph->inputs,
+                  m->graph->n_inputs);
+    if (st == FR_OK)
+      st = read_set(sdir, "output", want, MAX_IO, &n_want, m->graph->outputs,
+                    m->graph->n_outputs);
     if (st == FR_OK && n_in != m->graph->n_inputs)
       st = fr_err(FR_ERR_INVALID, "%d inputs given, the model has %d", n_in,
                   m->graph->n_inputs);
@@ -102,8 +111,23 @@ static int run_test(const char *tdir, const fr_conf_opts *o) {
     retype_bf16(in, n_in, m->graph->inputs, m->graph->n_inputs);
     retype_bf16(want, n_want, m->graph->outputs, m->graph->n_outputs);
     for (int i = 0; i < n_in; i++) inp[i] = &in[i];
+    /* Symbolic dims are fixed by this data set's inputs, as in frost run. */
+    fr_model *ms = NULL;
     if (st == FR_OK) {
-      st = fr_run_model(m, inp, got);
+      fr_shape_override ov[MAX_IO];
+      int n_ov = 0;
+      for (int i = 0; i < n_in; i++) {
+        if (in[i].kind != FR_KIND_TENSOR) continue;
+        ov[n_ov].name = m->graph->inputs[i]->name;
+        ov[n_ov].rank = in[i].rank;
+        memcpy(ov[n_ov].dims, in[i].dims, sizeof ov[n_ov].dims);
+        n_ov++;
+      }
+      fr_onnx_opts so = {.quiet = true, .shapes = ov, .n_shapes = n_ov};
+      st = fr_onnx_load(path, &so, &ms);
+    }
+    if (st == FR_OK) {
+      st = fr_run_model(ms, inp, got);
       if (st == FR_ERR_UNSUPPORTED) result = UNSUPPORTED;
       else if (st != FR_OK) result = ERROR;
       for (int i = 0; st == FR_OK && i < n_want; i++) {
@@ -119,8 +143,9 @@ static int run_test(const char *tdir, const fr_conf_opts *o) {
     } else {
       result = ERROR;
     }
-    for (int i = 0; i < n_in; i++) fr_onnx_tensor_free(&in[i]);
-    for (int i = 0; i < n_want; i++) fr_onnx_tensor_free(&want[i]);
+    fr_model_free(ms);
+    for (int i = 0; i < n_in; i++) fr_onnx_value_free(&in[i]);
+    for (int i = 0; i < n_want; i++) fr_onnx_value_free(&want[i]);
   }
   free_list(sets, n_sets);
   fr_model_free(m);

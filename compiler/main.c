@@ -20,7 +20,8 @@
   "  run MODEL --input NAME=FILE.npy|.pb... [--output-dir DIR]\n"             \
   "      [--engine interp] [--shape NAME=DIMS]...  run a model\n"             \
   "  conformance [DIR] [--engine interp] [-v] [--filter S] [--expect FILE]\n" \
-  "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"
+  "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"  \
+  "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"
 
 enum { MAX_ARGS = 256 };
 
@@ -34,6 +35,8 @@ typedef struct cli {
   const char *in_names[MAX_ARGS], *in_files[MAX_ARGS];
   int n_inputs;
   fr_conf_opts conf;
+  double rtol, atol;
+  const char *second; /* compare: the expected file */
 } cli;
 
 static int fail(void) {
@@ -97,12 +100,20 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--timeout")) {
       NEED_ARG;
       c->conf.timeout_s = atoi(next);
+    } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
+      NEED_ARG;
+      char *end;
+      double v = strtod(next, &end);
+      if (*end || v < 0) return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
+      *(a[2] == 'r' ? &c->rtol : &c->atol) = v;
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       c->conf.verbose = true;
     } else if (a[0] == '-' && a[1]) {
       return fr_err(FR_ERR_USAGE, "unknown option '%s'", a);
     } else if (!c->model) {
       c->model = a;
+    } else if (!c->second && !strcmp(argv[1], "compare")) {
+      c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);
     }
@@ -122,6 +133,7 @@ static fr_status load(cli *c, fr_model **m, bool quiet) {
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
   fr_status st = fr_graph_infer((*m)->graph, &io);
   if (st == FR_OK) st = fr_graph_verify((*m)->graph);
+  if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
   if (st != FR_OK) {
     fr_err_prefix(c->model);
     fr_model_free(*m);
@@ -231,6 +243,34 @@ static int cmd_run(cli *c) {
   return st == FR_OK ? 0 : fail();
 }
 
+static int cmd_compare(cli *c) {
+  if (!c->second) {
+    fr_err(FR_ERR_USAGE, "compare needs two files");
+    return fail();
+  }
+  fr_tensor a = {0}, b = {0};
+  fr_status st = read_input(c->model, &a);
+  if (st == FR_OK) st = read_input(c->second, &b);
+  if (st == FR_OK) {
+    st = fr_compare(&a, &b, c->rtol, c->atol);
+    if (st != FR_OK) fr_err_prefix(c->model);
+  }
+  if (st == FR_OK) {
+    double maxdiff = 0;
+    int64_t n = fr_tensor_numel(&a);
+    for (int64_t i = 0; fr_dtype_is_float(a.dtype) && i < n; i++) {
+      double d = fr_tensor_get_f64(&a, i) - fr_tensor_get_f64(&b, i);
+      if (d < 0) d = -d;
+      if (d > maxdiff) maxdiff = d;
+    }
+    printf("%s: match (%lld elements, max abs diff %.3g)\n", c->model,
+           (long long)n, maxdiff);
+  }
+  fr_onnx_tensor_free(&a);
+  fr_onnx_tensor_free(&b);
+  return st == FR_OK ? 0 : fail();
+}
+
 static int cmd_conformance(cli *c) {
   c->conf.dir = c->model ? c->model : "/usr/share/libonnx-testdata/data/node";
   if (fr_conformance(&c->conf) != FR_OK) return fail();
@@ -240,18 +280,29 @@ static int cmd_conformance(cli *c) {
 int main(int argc, char **argv) {
   static cli c;
   c.conf.timeout_s = 20;
+  c.rtol = 1e-3;
+  c.atol = 1e-5;
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
       !strcmp(argv[1], "help")) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
     return argc < 2;
   }
   const char *cmd = argv[1];
+  static const char *const cmds[] = {"dump", "run", "conformance", "compare"};
+  bool known = false;
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    if (!strcmp(cmd, cmds[i])) known = true;
+  if (!known) {
+    fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
+    return fail();
+  }
   bool want_model = strcmp(cmd, "conformance") != 0;
   if (parse_args(argc, argv, &c, want_model) != FR_OK) return fail();
   int rc;
   if (!strcmp(cmd, "dump")) rc = cmd_dump(&c);
   else if (!strcmp(cmd, "run")) rc = cmd_run(&c);
   else if (!strcmp(cmd, "conformance")) rc = cmd_conformance(&c);
+  else if (!strcmp(cmd, "compare")) rc = cmd_compare(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fail();

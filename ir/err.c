@@ -7,11 +7,15 @@
 
 static char msg[2048];
 
+/* Messages may quote the current message (fr_err_msg()) as an argument,
+ * so each is formatted into a temporary first. */
 fr_status fr_err(fr_status st, const char *fmt, ...) {
+  char tmp[sizeof msg];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
+  memcpy(msg, tmp, sizeof msg);
   return st;
 }
 

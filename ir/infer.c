@@ -67,6 +67,12 @@ static bool inputs_known(const fr_node *n, bool need_data) {
   return true;
 }
 
+/* Shape and Size read only their input's shape, not its data: they fold as
+ * soon as the shape is known (the start of shape-computing chains). */
+static bool needs_data(const fr_node *n) {
+  return n->op != FR_OP_SHAPE && n->op != FR_OP_SIZE;
+}
+
 fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o) {
   for (int k = 0; k < g->n_nodes; k++) {
     fr_node *n = g->nodes[k];
@@ -89,7 +95,7 @@ fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o) {
     }
     unsigned fl = fr_ops[n->op].flags;
     if (o->eval && (fl & FR_OPF_FOLD) && !(fl & FR_OPF_RANDOM) &&
-        inputs_known(n, true)) {
+        inputs_known(n, needs_data(n))) {
       fr_tensor *in[MAX_IO + 1], *out[MAX_IO + 1];
       if (n->n_in <= MAX_IO && n->n_out <= MAX_IO) {
         node_tensors(n, in, out);

@@ -155,6 +155,7 @@ typedef enum fr_attr_type {
   FR_ATTR_STRINGS = 8,
   FR_ATTR_TENSORS = 9,
   FR_ATTR_GRAPHS = 10,
+  FR_ATTR_TYPE_PROTO = 13, /* a type: t holds its kind and dtype, no data */
 } fr_attr_type; /* numbered as ONNX's AttributeProto.AttributeType */
 
 struct fr_graph;
@@ -236,6 +237,7 @@ struct fr_model {
   fr_arena arena;          /* owns everything below */
   const char *path;        /* file it came from */
   const char *producer;
+  const char *notes;       /* notes for the user from loading, or NULL */
   int64_t ir_version;
   fr_opset *opsets;
   int n_opsets;
@@ -342,6 +344,27 @@ typedef struct fr_infer_opts {
 fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o);
 /* Runs n's infer function on its values' tensors. */
 fr_status fr_node_infer(const fr_node *n);
+
+/* ---- infer_reduce.c: attribute readers shared with the runtime glue -- */
+
+fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,
+                         bool mask[FR_MAX_RANK], bool *noop);
+fr_status fr_softmax_axis(const fr_node *n, const fr_tensor *x, int *axis);
+fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k);
+fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
+                      bool mask[FR_MAX_RANK]);
+fr_status fr_loss_reduction(const fr_node *n, int *r);
+
+/* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
+
+fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
+                                    const fr_tensor *split, int *axis,
+                                    int64_t *count, int64_t *sizes,
+                                    int64_t max_sizes);
+fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
+                      int64_t *nfft);
+fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
+                       int64_t *frames, int64_t *flen);
 
 /* ---- verify.c ------------------------------------------------------- */
 

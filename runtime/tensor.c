@@ -28,7 +28,9 @@ void fr_tensor_release(fr_tensor *t) {
   } else if (t->kind == FR_KIND_OPTIONAL) {
     fr_tensor *el = t->data;
     fr_tensor_release(el);
-    fr_free(el);
+    fr_free(el); /* el is t->data */
+    t->data = NULL;
+    return;
   } else if (t->dtype == FR_STRING) {
     char **s = t->data;
     int64_t n = fr_tensor_numel(t);

@@ -19,10 +19,10 @@ typedef struct loader {
   const fr_onnx_opts *o;
   const char *dir; /* model folder, for external data */
   int64_t bytes;   /* tensor bytes so far */
-  /* Unsupported ops, all reported at once. */
-  char unsupported[1024];
-  int n_unsupported;
-  const fr_node *first_unsupported;
+  /* Unsupported ops, all reported at once: distinct op types and counts. */
+  const fr_node *unsupported[32];
+  int unsupported_count[32];
+  int n_unsupported_types, n_unsupported;
 } loader;
 
 fr_status fr_parse_dims(const char *s, int *rank, int64_t *dims) {
@@ -93,14 +93,18 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     return fr_err(FR_ERR_UNSUPPORTED, "value '%s' has data type %d", v->name,
                   (int)tt->elem_type);
   v->t.dtype = (fr_dtype)tt->elem_type;
-  if (v->t.kind != FR_KIND_TENSOR || !tt->shape) return FR_OK;
+  if (v->t.kind != FR_KIND_TENSOR) return FR_OK;
+  const fr_shape_override *ov = NULL;
+  for (int i = 0; is_main_input && i < L->o->n_shapes; i++)
+    if (!strcmp(L->o->shapes[i].name, v->name)) ov = &L->o->shapes[i];
+  if (!tt->shape) { /* no shape in the model: the override gives it */
+    if (ov) fr_set_shape(&v->t, v->t.dtype, ov->rank, ov->dims);
+    return FR_OK;
+  }
   const Onnx__TensorShapeProto *sh = tt->shape;
   if (sh->n_dim > FR_MAX_RANK)
     return fr_err(FR_ERR_UNSUPPORTED, "value '%s' has rank %zu (max %d)",
                   v->name, sh->n_dim, FR_MAX_RANK);
-  const fr_shape_override *ov = NULL;
-  for (int i = 0; is_main_input && i < L->o->n_shapes; i++)
-    if (!strcmp(L->o->shapes[i].name, v->name)) ov = &L->o->shapes[i];
   if (ov) {
     if (ov->rank != (int)sh->n_dim)
       return fr_err(FR_ERR_SHAPE,
@@ -128,16 +132,19 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
       v->t.dims[i] = d->dim_value;
     } else {
       if (!is_main_input) unknown = true;
-      if (is_main_input && !L->o->quiet)
-        fprintf(stderr,
-                "frost: note: input '%s' dimension %zu (%s) set to 1; use "
-                "--shape %s=DIMS\n",
-                v->name, i,
-                d->value_case ==
-                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                    ? d->dim_param
-                    : "unknown",
-                v->name);
+      if (is_main_input && !L->o->quiet) {
+        char note[512];
+        snprintf(note, sizeof note,
+                 "%sfrost: note: input '%.100s' dimension %zu (%.100s) set to "
+                 "1; use --shape %.100s=DIMS\n",
+                 L->m->notes ? L->m->notes : "", v->name, i,
+                 d->value_case ==
+                         ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+                     ? d->dim_param
+                     : "unknown",
+                 v->name);
+        L->m->notes = dup(L, note);
+      }
       v->t.dims[i] = 1;
     }
   }
@@ -231,6 +238,17 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
                            fr_err_msg());
     }
     break;
+  case FR_ATTR_TYPE_PROTO: {
+    if (!ap->tp)
+      return fr_err_node(FR_ERR_INVALID, n, "attribute '%s' has no type",
+                         a->name);
+    fr_value tmp = {.name = a->name, .t = {.rank = -1}};
+    FR_TRY(value_type(L, ap->tp, &tmp, false));
+    a->t = fr_arena_alloc(ar, sizeof(fr_tensor));
+    if (!a->t) return nomem();
+    *a->t = tmp.t;
+    break;
+  }
   case FR_ATTR_GRAPHS:
     a->n = (int)ap->n_graphs;
     a->graphs = fr_arena_alloc(ar, sizeof(fr_graph *) * ap->n_graphs);
@@ -287,14 +305,17 @@ static fr_status node(loader *L, fr_graph *g, const Onnx__NodeProto *np,
   n->opset = fr_model_opset(L->m, n->domain);
   n->op = fr_op_lookup(n->domain, n->op_type);
   if (n->op == FR_OP_COUNT) {
-    size_t k = strlen(L->unsupported);
-    if (L->n_unsupported++ == 0) L->first_unsupported = n;
-    else if (k + 200 < sizeof L->unsupported)
-      snprintf(L->unsupported + k, sizeof L->unsupported - k,
-               "%s%s%s%s in node '%s'", k ? ", " : "",
-               fr_domain_is_onnx(n->domain) ? "" : n->domain,
-               fr_domain_is_onnx(n->domain) ? "" : ".", n->op_type,
-               n->name[0] ? n->name : "?");
+    L->n_unsupported++;
+    int k;
+    for (k = 0; k < L->n_unsupported_types; k++)
+      if (!strcmp(L->unsupported[k]->op_type, n->op_type) &&
+          !strcmp(L->unsupported[k]->domain, n->domain))
+        break;
+    if (k == L->n_unsupported_types && k < 32) {
+      L->unsupported[k] = n;
+      L->n_unsupported_types++;
+    }
+    if (k < 32) L->unsupported_count[k]++;
     return FR_OK;
   }
   const fr_op_info *op = &fr_ops[n->op];
@@ -441,13 +462,18 @@ fr_status fr_onnx_load(const char *path, const fr_onnx_opts *o,
     st = fr_err(FR_ERR_INVALID, "the model has no graph");
   if (st == FR_OK) st = graph(&L, mp->graph, NULL, 0, &m->graph);
   if (st == FR_OK && L.n_unsupported) {
-    if (L.n_unsupported > 1)
-      st = fr_err_node(FR_ERR_UNSUPPORTED, L.first_unsupported,
-                       "unsupported operator (%d unsupported in all; also %s)",
-                       L.n_unsupported, L.unsupported);
-    else
-      st = fr_err_node(FR_ERR_UNSUPPORTED, L.first_unsupported,
-                       "unsupported operator");
+    char all[1024] = "";
+    size_t k = 0;
+    for (int i = 0; i < L.n_unsupported_types && k + 200 < sizeof all; i++) {
+      const fr_node *u = L.unsupported[i];
+      k += (size_t)snprintf(all + k, sizeof all - k, "%s%s%s%s x%d",
+                            i ? ", " : "", fr_domain_is_onnx(u->domain) ? "" : u->domain,
+                            fr_domain_is_onnx(u->domain) ? "" : ".", u->op_type,
+                            L.unsupported_count[i]);
+    }
+    st = fr_err_node(FR_ERR_UNSUPPORTED, L.unsupported[0],
+                     "unsupported operator; %d unsupported nodes in all: %s",
+                     L.n_unsupported, all);
   }
   if (st == FR_OK) st = fr_graph_verify(m->graph);
   onnx__model_proto__free_unpacked(mp, NULL);

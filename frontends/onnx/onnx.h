@@ -1,6 +1,6 @@
 /* onnx.h: the internal header of the ONNX frontend.
  * Sections: import.c (model loading), tensor.c (TensorProto conversion and
- * .pb tensor files). */
+ * .pb tensor files), value_pb.c (.pb files of sequences and optionals). */
 #ifndef FROST_ONNX_H
 #define FROST_ONNX_H
 
@@ -44,5 +44,16 @@ fr_status fr_onnx_read_pb(const char *path, fr_tensor *out, char **name);
 void fr_onnx_tensor_free(fr_tensor *t);
 /* Reads a whole file into a fr_malloc'd buffer. */
 fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* ---- value_pb.c ----------------------------------------------------- */
+
+/* Reads a .pb test file holding a value of the given kind: a TensorProto
+ * (FR_KIND_TENSOR), a SequenceProto or an OptionalProto. dtype is the
+ * element type used when the file does not tell (empty sequence or
+ * optional). Free with fr_onnx_value_free. */
+fr_status fr_onnx_read_value_pb(const char *path, fr_kind kind,
+                                fr_dtype dtype, fr_tensor *out);
+/* Frees a value read by fr_onnx_read_value_pb (deeply). */
+void fr_onnx_value_free(fr_tensor *t);
 
 #endif

@@ -140,7 +140,7 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
       const ProtobufCBinaryData *b = &tp->string_data[i];
       s[i] = alloc(a, b->len + 1);
       if (!s[i]) return fr_err(FR_ERR_NOMEM, "out of memory");
-      memcpy(s[i], b->data, b->len);
+      if (b->len) memcpy(s[i], b->data, b->len);
     }
     out->data = s;
     return FR_OK;

@@ -1,0 +1,1 @@
+$DATA/test_add_bcast/model.onnx

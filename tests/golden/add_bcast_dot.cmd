@@ -1,0 +1,1 @@
+--dot $DATA/test_add_bcast/model.onnx

@@ -1,0 +1,1 @@
+$DATA/test_relu/model.onnx

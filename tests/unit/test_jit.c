@@ -1,0 +1,50 @@
+/* test_jit.c: the LLVM chain end to end - embedded kernel bitcode, a caller
+ * with constant sizes, O3 for the host CPU, ORC LLJIT - on the Relu kernel. */
+#include <llvm-c/Core.h>
+#include <llvm-c/Linker.h>
+
+#include "testutil.h"
+
+START_TEST(jit_calls_kernel_with_constants) {
+  fr_jit *j;
+  ck_assert_int_eq(fr_jit_new(NULL, &j), FR_OK);
+  LLVMContextRef ctx = fr_jit_context(j);
+  LLVMModuleRef m;
+  ck_assert_int_eq(fr_jit_kernels(j, &m), FR_OK);
+  LLVMValueRef k = LLVMGetNamedFunction(m, "fr_k_relu_f32");
+  ck_assert_ptr_nonnull(k);
+  /* void relu10(float *x, float *y) { fr_k_relu_f32(10, x, y); } */
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
+  LLVMTypeRef vt = LLVMVoidTypeInContext(ctx);
+  LLVMTypeRef ft = LLVMFunctionType(vt, (LLVMTypeRef[]){ptr, ptr}, 2, 0);
+  LLVMValueRef f = LLVMAddFunction(m, "relu10", ft);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(ctx);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(ctx, f, "entry"));
+  LLVMValueRef args[3] = {LLVMConstInt(LLVMInt64TypeInContext(ctx), 10, 0),
+                          LLVMGetParam(f, 0), LLVMGetParam(f, 1)};
+  LLVMBuildCall2(b, LLVMGlobalGetValueType(k), k, args, 3, "");
+  LLVMBuildRetVoid(b);
+  LLVMDisposeBuilder(b);
+  ck_assert_int_eq(fr_jit_optimize(j, m, "relu10"), FR_OK);
+  ck_assert_int_eq(fr_jit_add(j, m), FR_OK);
+  void *addr;
+  ck_assert_int_eq(fr_jit_lookup(j, "relu10", &addr), FR_OK);
+  void (*fn)(float *, float *) = (void (*)(float *, float *))addr;
+  float x[10] = {-1, 2, -3, 4, -5, 6, -7, 8, -9, 10}, y[10];
+  fn(x, y);
+  for (int i = 0; i < 10; i++) ck_assert_float_eq(y[i], x[i] > 0 ? x[i] : 0);
+  ck_assert_int_ne(fr_jit_lookup(j, "no_such_symbol", &addr), FR_OK);
+  fr_jit_free(j);
+}
+END_TEST
+
+START_TEST(jit_unknown_cpu) {
+  fr_jit *j = NULL;
+  /* LLVM accepts unknown CPU names with a warning; frost must not crash. */
+  fr_status st = fr_jit_new("x86-64-v3", &j);
+  ck_assert_int_eq(st, FR_OK);
+  fr_jit_free(j);
+}
+END_TEST
+
+FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu)
