@@ -89,8 +89,6 @@ fr_status fr_infer_clip(const fr_node *n, fr_tensor *const *in,
  * without, the shapes must be equal. Ops added at opset 7 or later, and
  * PRelu, always use numpy broadcasting. */
 fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
-                                 const fr_tensor *b, fr_tensor *view);
-fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
                                  const fr_tensor *b, fr_tensor *view) {
   *view = *b;
   bool legacy = n->opset < 7;
@@ -227,7 +225,6 @@ static bool castable(fr_dtype t) {
 
 /* The target type of Cast: attribute `to`, a number, or before opset 6 a
  * name ("FLOAT", "INT64", ...). */
-fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to) {
   static const char *names[FR_DTYPE_COUNT] = {
       [FR_F32] = "FLOAT",    [FR_U8] = "UINT8",   [FR_I8] = "INT8",

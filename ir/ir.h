@@ -345,6 +345,14 @@ fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o);
 /* Runs n's infer function on its values' tensors. */
 fr_status fr_node_infer(const fr_node *n);
 
+/* ---- infer_elem.c: readers shared with the runtime glue -------------- */
+
+/* Operand b as opset < 7 broadcasting (broadcast/axis attributes) sees it. */
+fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
+                                 const fr_tensor *b, fr_tensor *view);
+/* The target type of Cast. */
+fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
+
 /* ---- infer_reduce.c: attribute readers shared with the runtime glue -- */
 
 fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,

@@ -8,11 +8,6 @@
 
 #include "runtime.h"
 
-/* Defined in ir/infer_elem.c (shared by shape inference and this glue). */
-fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
-                                 const fr_tensor *b, fr_tensor *view);
-fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
-
 static bool is_half(fr_dtype t) { return t == FR_F16 || t == FR_BF16; }
 
 /* ---- temporaries ----------------------------------------------------- */
