@@ -39,6 +39,63 @@ void fr_k_relu_f32(int64_t n, const float *x, float *y);
 /* end of tensor.c */
 
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
+
+/* gemm.c: C (M, N) = alpha * A (M, K) * B (K, N) + beta * C + bias (M).
+ * A(i, k) = A[i * rsa + k * csa], B(k, j) = B[k * rsb + j * csb] (so a
+ * transposed operand is just swapped strides), C(i, j) = C[i * ldc + j].
+ * beta 0: C is not read. bias: NULL or one value per row. */
+typedef struct fr_k_gemm {
+  int64_t M, N, K;
+  const float *A;
+  int64_t rsa, csa;
+  const float *B;
+  int64_t rsb, csb;
+  float *C;
+  int64_t ldc;
+  float alpha, beta;
+  const float *bias;
+} fr_k_gemm;
+/* Scratch floats fr_k_sgemm needs for these sizes (packed panels). */
+size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K);
+void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
+
+/* A convolution, its spatial dims always given as 3 (D, H, W): a 2-D conv
+ * has D = 1 (in, out, k 1; stride, dil 1; pad 0), a 1-D conv also H = 1.
+ * x (N, C, ID, IH, IW), w (M, C/group, KD, KH, KW), y (N, M, OD, OH, OW).
+ * pad: the padding before each dim (the end padding follows from out). */
+typedef struct fr_k_conv {
+  int64_t N, C, M, group;
+  int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
+} fr_k_conv;
+size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
+/* y = conv(x, w) + bias (bias NULL or (M)). */
+void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
+                   const float *bias, float *y, float *scratch);
+/* nn.c: depthwise (group == C == M, KD == 1) convolution, direct. */
+void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, float *y);
+/* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).
+ * pad / pad_end: padding before / after each dim. Padding is ignored by
+ * max, counted as 0 by Lp, and by average only when count_include_pad. */
+enum { FR_K_POOL_MAX, FR_K_POOL_AVG, FR_K_POOL_LP };
+typedef struct fr_k_pool {
+  int kind; /* FR_K_POOL_* */
+  int count_include_pad;
+  float p; /* Lp exponent */
+  int64_t planes;
+  int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3], pad_end[3];
+} fr_k_pool;
+void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y);
+/* Max pooling of 8-bit integers (is_signed: int8, else uint8). */
+void fr_k_maxpool_i8(const fr_k_pool *p, const void *x, void *y,
+                     int is_signed);
+/* Max pooling with the flat input index of each maximum (col_major: the
+ * index counts with the spatial dims reversed, ONNX storage_order 1). */
+void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
+                          int64_t *idx, int col_major);
+/* y[pl] = mean (avg) or max of x[pl * n .. pl * n + n). */
+void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
+                          float *y, int avg);
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

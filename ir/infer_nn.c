@@ -1,0 +1,247 @@
+/* infer_nn.c: shape inference of the neural-network ops: convolutions,
+ * pooling, Gemm and MatMul, quantization, Resize and friends. */
+#include <math.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* ---- sliding windows (conv, pool) ---------------------------------------- */
+
+/* The geometry of a sliding window over nsp spatial dims in[]: reads
+ * strides, dilations, pads, auto_pad (and ceil_mode when pool) from n and
+ * fills out, stride, dil, pad_b, pad_e (nsp entries each). Shared with the
+ * exec glue (runtime/ops_nn.c). */
+fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
+                       const int64_t *kernel, bool pool, int64_t *out,
+                       int64_t *stride, int64_t *dil, int64_t *pad_b,
+                       int64_t *pad_e) {
+  int ns, nd, np;
+  const int64_t *s = fr_attr_ints(n, "strides", &ns);
+  const int64_t *d = fr_attr_ints(n, "dilations", &nd);
+  const int64_t *p = fr_attr_ints(n, "pads", &np);
+  const char *ap = fr_attr_str(n, "auto_pad", "NOTSET");
+  int64_t ceil_mode = pool ? fr_attr_int(n, "ceil_mode", 0) : 0;
+  if ((s && ns != nsp) || (d && nd != nsp) || (p && np != 2 * nsp))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "strides/dilations/pads do not match %d spatial dims",
+                       nsp);
+  bool same_u = !strcmp(ap, "SAME_UPPER"), same_l = !strcmp(ap, "SAME_LOWER");
+  bool valid = !strcmp(ap, "VALID");
+  if (!same_u && !same_l && !valid && strcmp(ap, "NOTSET") && ap[0])
+    return fr_err_node(FR_ERR_INVALID, n, "unknown auto_pad '%s'", ap);
+  for (int i = 0; i < nsp; i++) {
+    stride[i] = s ? s[i] : 1;
+    dil[i] = d ? d[i] : 1;
+    if (stride[i] < 1 || dil[i] < 1 || kernel[i] < 1)
+      return fr_err_node(FR_ERR_INVALID, n,
+                         "kernel %lld, stride %lld, dilation %lld: must be "
+                         "positive", (long long)kernel[i],
+                         (long long)stride[i], (long long)dil[i]);
+    if (kernel[i] > ((int64_t)1 << 31) || dil[i] > ((int64_t)1 << 31))
+      return fr_err_node(FR_ERR_INVALID, n, "kernel too large");
+    int64_t ek = (kernel[i] - 1) * dil[i] + 1; /* effective kernel */
+    if (same_u || same_l) {
+      out[i] = (in[i] + stride[i] - 1) / stride[i];
+      int64_t total = (out[i] - 1) * stride[i] + ek - in[i];
+      if (total < 0) total = 0;
+      pad_b[i] = same_u ? total / 2 : total - total / 2;
+      pad_e[i] = total - pad_b[i];
+    } else {
+      pad_b[i] = valid || !p ? 0 : p[i];
+      pad_e[i] = valid || !p ? 0 : p[i + nsp];
+      if (pad_b[i] < 0 || pad_e[i] < 0)
+        return fr_err_node(FR_ERR_INVALID, n, "negative pads");
+      int64_t span = in[i] + pad_b[i] + pad_e[i] - ek;
+      if (span < 0)
+        return fr_err_node(FR_ERR_SHAPE, n,
+                           "kernel (%lld) larger than the padded input (%lld)",
+                           (long long)ek,
+                           (long long)(in[i] + pad_b[i] + pad_e[i]));
+      out[i] = (ceil_mode ? (span + stride[i] - 1) / stride[i]
+                          : span / stride[i]) + 1;
+      /* the last window must start inside the input or its left padding */
+      if (ceil_mode && (out[i] - 1) * stride[i] >= in[i] + pad_b[i]) out[i]--;
+    }
+  }
+  return FR_OK;
+}
+
+static fr_status need_float(const fr_node *n, const fr_tensor *t) {
+  if (t->dtype != FR_F32 && t->dtype != FR_F64 && t->dtype != FR_F16)
+    return fr_err_node(FR_ERR_SHAPE, n, "needs a float tensor, got %s",
+                       fr_dtype_name(t->dtype));
+  return FR_OK;
+}
+
+/* X (N, C, D1...), W (M, C/group, K1...), B (M) -> Y (N, M, O1...) */
+fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *w = in[1], *b = n->n_in > 2 ? in[2] : NULL;
+  bool integer = false; /* ConvInteger: TODO */
+  if (!integer) {
+    FR_TRY(need_float(n, x));
+    if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
+      return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
+  }
+  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
+    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
+                       x->rank, w->rank);
+  int nsp = x->rank - 2;
+  int64_t group = fr_attr_int(n, "group", 1);
+  int64_t C = x->dims[1], M = w->dims[0];
+  if (group < 1 || C % group || M % group || w->dims[1] * group != C)
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "group %lld does not fit %lld input channels, W "
+                       "(%lld, %lld, ...)", (long long)group, (long long)C,
+                       (long long)M, (long long)w->dims[1]);
+  if (b && (b->rank != 1 || b->dims[0] != M))
+    return fr_err_node(FR_ERR_SHAPE, n, "bias must be (%lld)", (long long)M);
+  int nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  if (ks && nk != nsp)
+    return fr_err_node(FR_ERR_INVALID, n, "kernel_shape has %d dims", nk);
+  for (int i = 0; ks && i < nsp; i++)
+    if (ks[i] != w->dims[i + 2])
+      return fr_err_node(FR_ERR_SHAPE, n, "kernel_shape does not match W");
+  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, dims + 2, st,
+                      dl, pb, pe));
+  dims[0] = x->dims[0];
+  dims[1] = M;
+  fr_set_shape(out[0], integer ? FR_I32 : x->dtype, x->rank, dims);
+  return FR_OK;
+}
+
+/* MaxPool, AveragePool, LpPool: X (N, C, D1...) -> Y (N, C, O1...) and for
+ * MaxPool optionally Indices (int64, same shape). */
+fr_status fr_infer_pool(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out) {
+  const fr_tensor *x = in[0];
+  if (x->rank < 3 || x->rank > 5)
+    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d: need 3 to 5", x->rank);
+  if (n->op == FR_OP_MAX_POOL) {
+    if (x->dtype != FR_F32 && x->dtype != FR_U8 && x->dtype != FR_I8 &&
+        x->dtype != FR_F64 && x->dtype != FR_F16)
+      return fr_err_node(FR_ERR_SHAPE, n, "data type %s",
+                         fr_dtype_name(x->dtype));
+  } else {
+    FR_TRY(need_float(n, x));
+  }
+  int nsp = x->rank - 2, nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  if (!ks || nk != nsp)
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "kernel_shape must have %d entries", nsp);
+  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
+  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, ks, ceil_ok, dims + 2, st, dl, pb,
+                      pe));
+  if (n->op == FR_OP_MAX_POOL && fr_attr_int(n, "storage_order", 0) != 0 &&
+      fr_attr_int(n, "storage_order", 0) != 1)
+    return fr_err_node(FR_ERR_INVALID, n, "storage_order must be 0 or 1");
+  dims[0] = x->dims[0];
+  dims[1] = x->dims[1];
+  fr_set_shape(out[0], x->dtype, x->rank, dims);
+  if (n->n_out > 1 && out[1]) {
+    if (x->dtype != FR_F32)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                         "Indices output only for float32");
+    fr_set_shape(out[1], FR_I64, x->rank, dims);
+  }
+  return FR_OK;
+}
+
+/* GlobalAveragePool, GlobalMaxPool, GlobalLpPool: (N, C, D...) ->
+ * (N, C, 1...). */
+fr_status fr_infer_global_pool(const fr_node *n, fr_tensor *const *in,
+                               fr_tensor *const *out) {
+  const fr_tensor *x = in[0];
+  FR_TRY(need_float(n, x));
+  if (x->rank < 2)
+    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d: need 2 or more",
+                       x->rank);
+  int64_t dims[FR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) dims[i] = i < 2 ? x->dims[i] : 1;
+  fr_set_shape(out[0], x->dtype, x->rank, dims);
+  return FR_OK;
+}
+
+/* ---- Gemm, MatMul ------------------------------------------------------- */
+
+/* Y (M, N) = alpha * A' (M, K) * B' (K, N) + beta * C, C broadcast to
+ * (M, N); A' = transA ? A^T : A, the same for B. */
+fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out) {
+  const fr_tensor *a = in[0], *b = in[1], *c = n->n_in > 2 ? in[2] : NULL;
+  FR_TRY(need_float(n, a));
+  if (b->dtype != a->dtype || (c && c->dtype != a->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
+  if (a->rank != 2 || b->rank != 2)
+    return fr_err_node(FR_ERR_SHAPE, n, "A and B must be matrices (ranks %d, %d)",
+                       a->rank, b->rank);
+  bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
+  int64_t M = a->dims[ta ? 1 : 0], K = a->dims[ta ? 0 : 1];
+  int64_t Kb = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
+  if (K != Kb)
+    return fr_err_node(FR_ERR_SHAPE, n, "inner dimensions %lld and %lld",
+                       (long long)K, (long long)Kb);
+  int64_t dims[2] = {M, N};
+  if (c) {
+    if (c->rank > 2)
+      return fr_err_node(FR_ERR_SHAPE, n, "C has rank %d", c->rank);
+    for (int i = 0; i < c->rank; i++) {
+      int64_t cd = c->dims[i], od = dims[2 - c->rank + i];
+      if (cd != 1 && cd != od)
+        return fr_err_node(FR_ERR_SHAPE, n,
+                           "C does not broadcast to (%lld, %lld)",
+                           (long long)M, (long long)N);
+    }
+  }
+  fr_set_shape(out[0], a->dtype, 2, dims);
+  return FR_OK;
+}
+
+/* numpy matmul: (..., M, K) x (..., K, N) -> (broadcast..., M, N); a 1-D
+ * operand is a row (A) or column (B) vector whose dim is then dropped.
+ * Shared with MatMulInteger, QLinearMatMul (B is input 1 or 3). */
+fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
+                             const fr_tensor *b, int *rank, int64_t *dims) {
+  if (a->rank < 1 || b->rank < 1)
+    return fr_err_node(FR_ERR_SHAPE, n, "operands must have rank >= 1");
+  int64_t K = a->dims[a->rank - 1];
+  int64_t Kb = b->dims[b->rank == 1 ? 0 : b->rank - 2];
+  if (K != Kb)
+    return fr_err_node(FR_ERR_SHAPE, n, "inner dimensions %lld and %lld",
+                       (long long)K, (long long)Kb);
+  fr_tensor ba = {0}, bb = {0};
+  ba.rank = a->rank > 2 ? a->rank - 2 : 0;
+  bb.rank = b->rank > 2 ? b->rank - 2 : 0;
+  memcpy(ba.dims, a->dims, sizeof(int64_t) * (size_t)ba.rank);
+  memcpy(bb.dims, b->dims, sizeof(int64_t) * (size_t)bb.rank);
+  int r;
+  FR_TRY(fr_broadcast(n, &ba, &bb, &r, dims));
+  if (a->rank > 1) dims[r++] = a->dims[a->rank - 2];
+  if (b->rank > 1) dims[r++] = b->dims[b->rank - 1];
+  if (r > FR_MAX_RANK)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "rank too large");
+  *rank = r;
+  return FR_OK;
+}
+
+fr_status fr_infer_matmul(const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out) {
+  const fr_tensor *a = in[0], *b = in[1];
+  if (a->dtype != b->dtype)
+    return fr_err_node(FR_ERR_SHAPE, n, "operands are %s and %s",
+                       fr_dtype_name(a->dtype), fr_dtype_name(b->dtype));
+  if (a->dtype != FR_F32 && a->dtype != FR_F64 && a->dtype != FR_I32 &&
+      a->dtype != FR_I64 && a->dtype != FR_U32 && a->dtype != FR_U64 &&
+      a->dtype != FR_F16)
+    return fr_err_node(FR_ERR_SHAPE, n, "data type %s",
+                       fr_dtype_name(a->dtype));
+  int rank;
+  int64_t dims[FR_MAX_RANK];
+  FR_TRY(fr_nn_matmul_shape(n, a, b, &rank, dims));
+  fr_set_shape(out[0], a->dtype, rank, dims);
+  return FR_OK;
+}

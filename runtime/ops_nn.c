@@ -1,0 +1,252 @@
+/* ops_nn.c: interpreter glue of the neural-network ops: reads attributes,
+ * computes geometry and strides, allocates scratch, calls the kernels of
+ * kernels/gemm.c and kernels/nn.c. */
+#include <math.h>
+#include <string.h>
+
+#include "runtime.h"
+
+/* Defined in ir/infer_nn.c (shared with shape inference). */
+fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
+                       const int64_t *kernel, bool pool, int64_t *out,
+                       int64_t *stride, int64_t *dil, int64_t *pad_b,
+                       int64_t *pad_e);
+fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
+                             const fr_tensor *b, int *rank, int64_t *dims);
+
+static fr_status unsupported_dtype(const fr_node *n, const fr_tensor *t) {
+  return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
+                     fr_dtype_name(t->dtype));
+}
+
+/* Scratch of n floats (at least one), or an error. */
+static fr_status scratch_alloc(const fr_node *n, size_t nfloats, float **p) {
+  *p = fr_malloc((nfloats ? nfloats : 1) * sizeof(float));
+  if (!*p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory (scratch)");
+  return FR_OK;
+}
+
+/* Spreads nsp spatial values v over 3 (leading dims filled with fill). */
+static void to3(int nsp, const int64_t *v, int64_t fill, int64_t *d3) {
+  for (int i = 0; i < 3; i++) d3[i] = i < 3 - nsp ? fill : v[i - (3 - nsp)];
+}
+
+/* ---- Conv -------------------------------------------------------------- */
+
+/* Fills a kernel conv descriptor from x (N, C, ...) and w (M, C/g, ...). */
+static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
+                           const fr_tensor *w, fr_k_conv *p) {
+  int nsp = x->rank - 2;
+  int64_t out[3], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, out, st, dl,
+                      pb, pe));
+  p->N = x->dims[0];
+  p->C = x->dims[1];
+  p->M = w->dims[0];
+  p->group = fr_attr_int(n, "group", 1);
+  to3(nsp, x->dims + 2, 1, p->in);
+  to3(nsp, out, 1, p->out);
+  to3(nsp, w->dims + 2, 1, p->k);
+  to3(nsp, st, 1, p->stride);
+  to3(nsp, dl, 1, p->dil);
+  to3(nsp, pb, 0, p->pad);
+  return FR_OK;
+}
+
+fr_status fr_exec_conv(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_k_conv p;
+  FR_TRY(conv_desc(n, in[0], in[1], &p));
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_conv_scratch(&p), &scratch));
+  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
+  fr_k_conv_f32(&p, in[0]->data, in[1]->data, b ? b->data : NULL,
+                out[0]->data, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* ---- pooling ----------------------------------------------------------- */
+
+static fr_status pool_desc(const fr_node *n, const fr_tensor *x,
+                           fr_k_pool *p) {
+  int nsp = x->rank - 2, nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
+  int64_t out[3], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, ks, ceil_ok, out, st, dl, pb, pe));
+  memset(p, 0, sizeof *p);
+  p->planes = x->dims[0] * x->dims[1];
+  to3(nsp, x->dims + 2, 1, p->in);
+  to3(nsp, out, 1, p->out);
+  to3(nsp, ks, 1, p->k);
+  to3(nsp, st, 1, p->stride);
+  to3(nsp, dl, 1, p->dil);
+  to3(nsp, pb, 0, p->pad);
+  to3(nsp, pe, 0, p->pad_end);
+  return FR_OK;
+}
+
+fr_status fr_exec_pool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  fr_k_pool p;
+  FR_TRY(pool_desc(n, in[0], &p));
+  const fr_tensor *t = in[0];
+  switch (n->op) {
+  case FR_OP_MAX_POOL:
+    p.kind = FR_K_POOL_MAX;
+    if (t->dtype == FR_U8 || t->dtype == FR_I8) {
+      fr_k_maxpool_i8(&p, t->data, out[0]->data, t->dtype == FR_I8);
+      return FR_OK;
+    }
+    if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+    if (n->n_out > 1 && out[1])
+      fr_k_maxpool_idx_f32(&p, t->data, out[0]->data, out[1]->data,
+                           (int)fr_attr_int(n, "storage_order", 0));
+    else
+      fr_k_pool_f32(&p, t->data, out[0]->data);
+    return FR_OK;
+  case FR_OP_AVERAGE_POOL:
+    p.kind = FR_K_POOL_AVG;
+    p.count_include_pad = (int)fr_attr_int(n, "count_include_pad", 0);
+    break;
+  case FR_OP_LP_POOL: {
+    p.kind = FR_K_POOL_LP;
+    const fr_attr *a = fr_attr_find(n, "p");
+    p.p = !a ? 2.0f : a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
+    if (!(p.p > 0))
+      return fr_err_node(FR_ERR_INVALID, n, "p must be positive");
+    break;
+  }
+  default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
+  }
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  fr_k_pool_f32(&p, t->data, out[0]->data);
+  return FR_OK;
+}
+
+fr_status fr_exec_global_pool(fr_exec *x, const fr_node *n,
+                              fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t planes = t->dims[0] * t->dims[1], sz = 1;
+  for (int i = 2; i < t->rank; i++) sz *= t->dims[i];
+  fr_k_global_pool_f32(planes, sz, t->data, out[0]->data,
+                       n->op == FR_OP_GLOBAL_AVERAGE_POOL);
+  return FR_OK;
+}
+
+/* ---- Gemm, MatMul ------------------------------------------------------- */
+
+fr_status fr_exec_gemm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *a = in[0], *b = in[1], *c = n->n_in > 2 ? in[2] : NULL;
+  if (a->dtype != FR_F32) return unsupported_dtype(n, a);
+  bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
+  float alpha = fr_attr_float(n, "alpha", 1.0f);
+  float beta = fr_attr_float(n, "beta", 1.0f);
+  int64_t M = out[0]->dims[0], N = out[0]->dims[1];
+  int64_t K = a->dims[ta ? 0 : 1];
+  float *y = out[0]->data;
+  if (c && beta != 0) {
+    /* Y = C broadcast to (M, N), then Y += alpha * A * B (beta folded) */
+    const float *cd = c->data;
+    int64_t cm = c->rank == 2 ? c->dims[0] : 1;
+    int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++)
+        y[i * N + j] = beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+  }
+  fr_k_gemm g = {M, N, K, a->data, ta ? 1 : K, ta ? M : 1,
+                 b->data, tb ? 1 : N, tb ? K : 1,
+                 y, N, alpha, c && beta != 0 ? 1.0f : 0.0f, NULL};
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(M, N, K), &scratch));
+  fr_k_sgemm(&g, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* Calls fn for every batch of a numpy matmul of a and b into y with the
+ * element offsets of the three matrices. Returns the number of batches. */
+typedef struct mm_plan {
+  int64_t M, N, K;
+  int64_t batches;
+  int brank;
+  int64_t bdims[FR_MAX_RANK];
+  int64_t sa[FR_MAX_RANK], sb[FR_MAX_RANK]; /* batch strides, 0: broadcast */
+  bool fold;                                /* A's batches folded into M */
+} mm_plan;
+
+static void mm_plan_init(const fr_tensor *a, const fr_tensor *b,
+                         const fr_tensor *y, mm_plan *p) {
+  memset(p, 0, sizeof *p);
+  p->K = a->dims[a->rank - 1];
+  p->M = a->rank > 1 ? a->dims[a->rank - 2] : 1;
+  p->N = b->rank > 1 ? b->dims[b->rank - 1] : 1;
+  int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+  int r = y->rank - (a->rank > 1) - (b->rank > 1);
+  p->brank = r;
+  p->batches = 1;
+  int64_t stra = p->M * p->K, strb = p->K * p->N;
+  for (int i = r - 1; i >= 0; i--) {
+    p->bdims[i] = y->dims[i];
+    p->batches *= y->dims[i];
+    int ia = i - (r - ra), ib = i - (r - rb);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    p->sa[i] = da == 1 ? 0 : stra;
+    p->sb[i] = db == 1 ? 0 : strb;
+    stra *= da;
+    strb *= db;
+  }
+  /* B shared by all batches and A not broadcast: one tall GEMM. */
+  bool b_shared = true, a_full = true;
+  for (int i = 0; i < r; i++) {
+    if (p->sb[i]) b_shared = false;
+    if (!p->sa[i]) a_full = false;
+  }
+  if (b_shared && a_full && p->batches > 1) {
+    p->fold = true;
+    p->M *= p->batches;
+    p->batches = 1;
+  }
+}
+
+/* Offsets of batch t into A and B. */
+static void mm_offsets(const mm_plan *p, int64_t t, int64_t *oa,
+                       int64_t *ob) {
+  *oa = *ob = 0;
+  for (int i = p->brank - 1; i >= 0 && !p->fold; i--) {
+    int64_t k = t % p->bdims[i];
+    t /= p->bdims[i];
+    *oa += k * p->sa[i];
+    *ob += k * p->sb[i];
+  }
+}
+
+fr_status fr_exec_matmul(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *a = in[0], *b = in[1];
+  if (a->dtype != FR_F32) return unsupported_dtype(n, a);
+  mm_plan p;
+  mm_plan_init(a, b, out[0], &p);
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(p.M, p.N, p.K), &scratch));
+  const float *ad = a->data, *bd = b->data;
+  float *yd = out[0]->data;
+  for (int64_t t = 0; t < p.batches; t++) {
+    int64_t oa, ob;
+    mm_offsets(&p, t, &oa, &ob);
+    fr_k_gemm g = {p.M, p.N, p.K, ad + oa, p.K, 1, bd + ob, p.N, 1,
+                   yd + t * p.M * p.N, p.N, 1.0f, 0.0f, NULL};
+    fr_k_sgemm(&g, scratch);
+  }
+  fr_free(scratch);
+  return FR_OK;
+}
