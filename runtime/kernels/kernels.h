@@ -71,7 +71,7 @@ size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = conv(x, w) + bias (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
-/* nn.c: depthwise (group == C == M, KD == 1) convolution, direct. */
+/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).

@@ -7,6 +7,31 @@
 
 #include "kernels.h"
 
+/* Vectors of the target's width (as in gemm.c). */
+#if defined(__AVX512F__)
+#define VW 16
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#elif defined(__AVX__)
+#define VW 8
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14
+#else
+#define VW 4
+#define EVEN_LANES 0, 2, 4, 6
+#endif
+typedef float fr_vf __attribute__((vector_size(VW * 4)));
+typedef float fr_vfu __attribute__((vector_size(VW * 4), aligned(4)));
+static inline fr_vf vload(const float *p) { return *(const fr_vfu *)p; }
+static inline void vstore(float *p, fr_vf v) { *(fr_vfu *)p = v; }
+static inline fr_vf vsplat(float s) { return s - (fr_vf){0}; }
+/* p[0], p[S], p[2S], ... for the strides S the models use. */
+static inline fr_vf vload_s(const float *p, int64_t S) {
+  if (S == 1) return vload(p);
+  if (S == 2) return __builtin_shufflevector(vload(p), vload(p + VW), EVEN_LANES);
+  fr_vf v;
+  for (int i = 0; i < VW; i++) v[i] = p[i * S];
+  return v;
+}
+
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -21,52 +46,100 @@ static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
 
 /* ---- depthwise convolution --------------------------------------------- */
 
-/* y[o] += w * x[o * S] for o < n: the strides the models use get their own
- * copy so the loop vectorizes. */
-static void axpy_s1(int64_t n, float w, const float *restrict x,
-                    float *restrict y) {
-  for (int64_t o = 0; o < n; o++) y[o] += w * x[o];
-}
-static void axpy_s2(int64_t n, float w, const float *restrict x,
-                    float *restrict y) {
-  for (int64_t o = 0; o < n; o++) y[o] += w * x[2 * o];
-}
-static void axpy_sn(int64_t n, int64_t s, float w, const float *restrict x,
-                    float *restrict y) {
-  for (int64_t o = 0; o < n; o++) y[o] += w * x[o * s];
+enum { DW_MAXK = 16 };
+
+/* One output plane of a depthwise conv with width stride S (a constant in
+ * the specialized copies below): interior columns, where every tap is
+ * inside the row, are done 2 * VW at a time in vector registers; border
+ * columns one by one. */
+static inline __attribute__((always_inline)) void
+dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
+         float b, float *restrict yp, const int64_t S) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
+  /* columns where tap 0 and tap KW-1 are both inside */
+  int64_t lo0, hi0, lo1, hi1;
+  valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = max64(lo0, lo1), hi = max64(min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *rows[DW_MAXK];
+    const float *wr[DW_MAXK];
+    int nr = 0;
+    for (int64_t ky = 0; ky < KH; ky++) {
+      int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+      if (iy < 0 || iy >= IH) continue;
+      rows[nr] = xp + iy * IW - pw;
+      wr[nr++] = wp + ky * KW;
+    }
+    float *yr = yp + oy * OW;
+    int64_t ox = lo;
+    for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+      fr_vf acc0 = vsplat(b), acc1 = acc0;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          fr_vf w = vsplat(wr[r][kx]);
+          const float *xr = rows[r] + ox * S + kx * dw;
+          acc0 += w * vload_s(xr, S);
+          acc1 += w * vload_s(xr + VW * S, S);
+        }
+      vstore(yr + ox, acc0);
+      vstore(yr + ox + VW, acc1);
+    }
+    /* the last one or two vectors, the last one ending at hi (it may
+     * overlap: the outputs are stored, not accumulated) */
+    while (ox < hi && hi - lo >= VW) {
+      int64_t o0 = min64(ox, hi - VW);
+      fr_vf acc0 = vsplat(b);
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++)
+          acc0 += vsplat(wr[r][kx]) * vload_s(rows[r] + o0 * S + kx * dw, S);
+      vstore(yr + o0, acc0);
+      ox = o0 + VW;
+    }
+    /* the rest: border and leftover columns, with bounds checks */
+    for (int64_t o = 0; o < OW; o++) {
+      if (o >= lo && o < ox) {
+        o = ox - 1;
+        continue;
+      }
+      float acc = b;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t ix = o * S + kx * dw - pw;
+          if (ix >= 0 && ix < IW) acc += wr[r][kx] * rows[r][ix + pw];
+        }
+      yr[o] = acc;
+    }
+  }
 }
 
-/* Each output row accumulates one input row per kernel tap, over the range
- * of outputs where that tap is inside the image (padding adds nothing). */
+static void dw_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 1);
+}
+static void dw_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 2);
+}
+static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, p->stride[2]);
+}
+
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, float *y) {
-  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int64_t KH = p->k[1], KW = p->k[2];
-  const int64_t sh = p->stride[1], sw = p->stride[2];
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const int64_t KS = p->k[1] * p->k[2];
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
-      const float *xp = x + (n * p->C + c) * IH * IW; /* (IH, IW) */
-      float *yp = y + (n * p->C + c) * OH * OW;       /* (OH, OW) */
-      const float *wp = w + c * KH * KW;              /* (KH, KW) */
+      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
+      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
+      const float *wp = w + c * KS;              /* (KH, KW) */
       float b = bias ? bias[c] : 0.0f;
-      for (int64_t oy = 0; oy < OH; oy++) {
-        float *yr = yp + oy * OW;
-        for (int64_t ox = 0; ox < OW; ox++) yr[ox] = b;
-        for (int64_t ky = 0; ky < KH; ky++) {
-          int64_t iy = oy * sh - p->pad[1] + ky * p->dil[1];
-          if (iy < 0 || iy >= IH) continue;
-          const float *row = xp + iy * IW;
-          for (int64_t kx = 0; kx < KW; kx++) {
-            int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-            valid_range(sw, off, IW, OW, &lo, &hi);
-            float wv = wp[ky * KW + kx];
-            const float *xr = row + lo * sw + off;
-            if (sw == 1) axpy_s1(hi - lo, wv, xr, yr + lo);
-            else if (sw == 2) axpy_s2(hi - lo, wv, xr, yr + lo);
-            else axpy_sn(hi - lo, sw, wv, xr, yr + lo);
-          }
-        }
-      }
+      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
+      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
+      else dw_plane_sn(p, xp, wp, b, yp);
     }
 }
 
