@@ -245,3 +245,97 @@ fr_status fr_infer_matmul(const fr_node *n, fr_tensor *const *in,
   fr_set_shape(out[0], a->dtype, rank, dims);
   return FR_OK;
 }
+
+/* ---- Resize, Upsample ----------------------------------------------------- */
+
+/* Output dims and per-dim scales of Resize (opset 10: X, scales; 11+: X,
+ * roi, scales, sizes) and Upsample (7: scales attribute; 9: X, scales).
+ * roi (2 * rank: starts then ends) is filled when given, else 0s and 1s.
+ * Shared with the exec glue. */
+fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
+                             int64_t *dims, double *scales, double *roi) {
+  const fr_tensor *x = in[0];
+  int r = x->rank;
+  const fr_tensor *ts = NULL, *tz = NULL, *troi = NULL;
+  bool upsample = n->op == FR_OP_UPSAMPLE;
+  if (upsample || n->opset < 11) {
+    ts = n->n_in > 1 ? in[1] : NULL;
+  } else {
+    troi = n->n_in > 1 ? in[1] : NULL;
+    ts = n->n_in > 2 ? in[2] : NULL;
+    tz = n->n_in > 3 ? in[3] : NULL;
+  }
+  if (ts && fr_tensor_numel(ts) == 0) ts = NULL;
+  if (tz && fr_tensor_numel(tz) == 0) tz = NULL;
+  if (troi && fr_tensor_numel(troi) == 0) troi = NULL;
+  for (int i = 0; i < r; i++) roi[i] = 0, roi[i + r] = 1;
+  const char *ctm = fr_attr_str(n, "coordinate_transformation_mode", "");
+  bool crop = !strcmp(ctm, "tf_crop_and_resize");
+  if (troi && crop) {
+    if (!troi->data)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant roi");
+    if (fr_tensor_numel(troi) != 2 * r)
+      return fr_err_node(FR_ERR_SHAPE, n, "roi must have %d values", 2 * r);
+    if (!fr_dtype_is_float(troi->dtype))
+      return fr_err_node(FR_ERR_SHAPE, n, "roi must be float");
+    for (int i = 0; i < 2 * r; i++) roi[i] = fr_tensor_get_f64(troi, i);
+  }
+  if (upsample && n->opset < 9) {
+    int ns;
+    const float *sa = fr_attr_floats(n, "scales", &ns);
+    if (!sa || ns != r)
+      return fr_err_node(FR_ERR_INVALID, n, "scales must have %d values", r);
+    for (int i = 0; i < r; i++) scales[i] = sa[i];
+  } else if (tz) {
+    if (ts)
+      return fr_err_node(FR_ERR_INVALID, n, "both scales and sizes given");
+    if (!tz->data)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs constant sizes");
+    if (tz->dtype != FR_I64 || fr_tensor_numel(tz) != r)
+      return fr_err_node(FR_ERR_SHAPE, n, "sizes must be %d int64 values", r);
+    for (int i = 0; i < r; i++) {
+      dims[i] = ((const int64_t *)tz->data)[i];
+      if (dims[i] < 0 || dims[i] > ((int64_t)1 << 40))
+        return fr_err_node(FR_ERR_INVALID, n, "bad size %lld",
+                           (long long)dims[i]);
+      scales[i] = x->dims[i] ? (double)dims[i] / (double)x->dims[i] : 1.0;
+    }
+    return FR_OK;
+  } else if (ts) {
+    if (!ts->data)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs constant scales");
+    if (ts->dtype != FR_F32 || fr_tensor_numel(ts) != r)
+      return fr_err_node(FR_ERR_SHAPE, n, "scales must be %d float values",
+                         r);
+    for (int i = 0; i < r; i++) scales[i] = ((const float *)ts->data)[i];
+  } else {
+    return fr_err_node(FR_ERR_INVALID, n, "needs scales or sizes");
+  }
+  for (int i = 0; i < r; i++) {
+    if (!(scales[i] > 0) || scales[i] > 1e9)
+      return fr_err_node(FR_ERR_INVALID, n, "bad scale %g", scales[i]);
+    double o = (double)x->dims[i] * scales[i];
+    if (crop) o *= roi[i + r] - roi[i];
+    if (!(o >= 0) || o > 1e12)
+      return fr_err_node(FR_ERR_INVALID, n, "bad output size");
+    dims[i] = (int64_t)floor(o);
+  }
+  return FR_OK;
+}
+
+fr_status fr_infer_resize(const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out) {
+  const fr_tensor *x = in[0];
+  if (x->rank < 1)
+    return fr_err_node(FR_ERR_SHAPE, n, "X must have rank >= 1");
+  if (fr_attr_int(n, "antialias", 0) || fr_attr_find(n, "axes") ||
+      strcmp(fr_attr_str(n, "keep_aspect_ratio_policy", "stretch"), "stretch"))
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "antialias, axes and keep_aspect_ratio_policy "
+                       "(opset 18) are not supported");
+  int64_t dims[FR_MAX_RANK];
+  double scales[FR_MAX_RANK], roi[2 * FR_MAX_RANK];
+  FR_TRY(fr_nn_resize_shape(n, in, dims, scales, roi));
+  fr_set_shape(out[0], x->dtype, x->rank, dims);
+  return FR_OK;
+}

@@ -250,3 +250,80 @@ fr_status fr_exec_matmul(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_free(scratch);
   return FR_OK;
 }
+
+/* ---- Resize, Upsample ----------------------------------------------------- */
+
+fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
+                             int64_t *dims, double *scales, double *roi);
+
+/* The index of s in names (n of them), or -1. */
+static int pick(const char *s, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(s, names[i])) return i;
+  return -1;
+}
+
+fr_status fr_exec_resize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int r = t->rank;
+  int64_t dims[FR_MAX_RANK];
+  double scales[FR_MAX_RANK], roi[2 * FR_MAX_RANK];
+  FR_TRY(fr_nn_resize_shape(n, in, dims, scales, roi));
+  static const char *const modes[] = {"nearest", "linear", "cubic"};
+  static const char *const coords[] = {
+      "half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel",
+      "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
+  static const char *const nearests[] = {"round_prefer_floor",
+                                         "round_prefer_ceil", "floor", "ceil"};
+  const char *ms = fr_attr_str(n, "mode", "nearest");
+  int mode = pick(ms, modes, 3);
+  if (!strcmp(ms, "bilinear")) mode = FR_K_RESIZE_LINEAR; /* Upsample-7 */
+  if (mode < 0) return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s'", ms);
+  bool old = n->op == FR_OP_UPSAMPLE || n->opset < 11;
+  int coord = FR_K_COORD_ASYMMETRIC, nearest = FR_K_NEAREST_SIMPLE;
+  if (!old) {
+    const char *cs = fr_attr_str(n, "coordinate_transformation_mode",
+                                 "half_pixel");
+    const char *ns = fr_attr_str(n, "nearest_mode", "round_prefer_floor");
+    coord = pick(cs, coords, 7);
+    nearest = pick(ns, nearests, 4);
+    if (coord < 0 || nearest < 0)
+      return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", cs,
+                         ns);
+  }
+  if (mode == FR_K_RESIZE_CUBIC && old)
+    return fr_err_node(FR_ERR_INVALID, n, "cubic needs opset 11");
+  int ntap = mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  int64_t total = 0;
+  for (int d = 0; d < r; d++) total += dims[d] * ntap;
+  int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(total + 1));
+  float *w = fr_malloc(sizeof(float) * (size_t)(total + 1));
+  if (!idx || !w) {
+    fr_free(idx);
+    fr_free(w);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  fr_k_resize rs = {.rank = r, .ntap = ntap,
+                    .extrapolation = fr_attr_float(n, "extrapolation_value", 0)};
+  int64_t off = 0;
+  for (int d = 0; d < r; d++) {
+    fr_k_resize_dim rd = {mode, coord, nearest,
+                          (int)fr_attr_int(n, "exclude_outside", 0),
+                          t->dims[d], dims[d], scales[d], roi[d], roi[d + r],
+                          fr_attr_float(n, "cubic_coeff_a", -0.75f)};
+    fr_k_resize_taps(&rd, idx + off, w + off);
+    rs.in[d] = t->dims[d];
+    rs.out[d] = dims[d];
+    rs.idx[d] = idx + off;
+    rs.w[d] = w + off;
+    off += dims[d] * ntap;
+  }
+  if (fr_tensor_numel(t) > 0 || fr_tensor_numel(out[0]) == 0)
+    fr_k_resize_f32(&rs, t->data, out[0]->data);
+  fr_free(idx);
+  fr_free(w);
+  return FR_OK;
+}

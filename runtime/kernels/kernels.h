@@ -96,6 +96,43 @@ void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
 /* y[pl] = mean (avg) or max of x[pl * n .. pl * n + n). */
 void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
                           float *y, int avg);
+/* Resize: per dim, taps (input index, weight) for every output index. */
+enum { FR_K_RESIZE_NEAREST, FR_K_RESIZE_LINEAR, FR_K_RESIZE_CUBIC };
+enum {
+  FR_K_COORD_HALF_PIXEL,
+  FR_K_COORD_ALIGN_CORNERS,
+  FR_K_COORD_ASYMMETRIC,
+  FR_K_COORD_PYTORCH_HALF_PIXEL,
+  FR_K_COORD_TF_HALF_PIXEL_FOR_NN,
+  FR_K_COORD_TF_CROP_AND_RESIZE,
+  FR_K_COORD_HALF_PIXEL_SYMMETRIC,
+};
+enum {
+  FR_K_NEAREST_ROUND_PREFER_FLOOR,
+  FR_K_NEAREST_ROUND_PREFER_CEIL,
+  FR_K_NEAREST_FLOOR,
+  FR_K_NEAREST_CEIL,
+  FR_K_NEAREST_SIMPLE, /* Upsample and Resize-10: floor, ceil downsampling */
+};
+typedef struct fr_k_resize_dim {
+  int mode, coord, nearest, exclude_outside;
+  int64_t in, out;
+  double scale;              /* output / input, as given or computed */
+  double roi_start, roi_end; /* tf_crop_and_resize */
+  double cubic_a;
+} fr_k_resize_dim;
+/* Fills idx, w (out, ntap): ntap = 4 for cubic, else 2. idx -1: outside
+ * the crop (tf_crop_and_resize: the output is the extrapolation value). */
+void fr_k_resize_taps(const fr_k_resize_dim *p, int64_t *idx, float *w);
+typedef struct fr_k_resize {
+  int rank, ntap;
+  int64_t in[FR_K_MAX_RANK], out[FR_K_MAX_RANK];
+  const int64_t *idx[FR_K_MAX_RANK]; /* per dim (out[d], ntap) */
+  const float *w[FR_K_MAX_RANK];
+  float extrapolation;
+} fr_k_resize;
+/* y (out...) = sum over the taps of every dim of x (in...). */
+void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

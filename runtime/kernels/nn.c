@@ -344,3 +344,115 @@ void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
     }
   }
 }
+
+/* ---- resize -------------------------------------------------------------- */
+
+/* The taps of one resized dim, as ONNX's reference computes them: output o
+ * maps to input coordinate x; with base = ceil(x) - 1 and ratio x - base in
+ * (0, 1], tap t reads input base - (n/2 - 1) + t (clamped: the edge
+ * repeats). Fills idx and w (out, n); n is 2 (nearest, linear) or 4. */
+void fr_k_resize_taps(const fr_k_resize_dim *p, int64_t *idx, float *w) {
+  const int n = p->mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  const double in = (double)p->in, scale = p->scale;
+  const double out_w = scale * in; /* the reference's (real) output width */
+  for (int64_t o = 0; o < p->out; o++) {
+    double xo = (double)o, x;
+    int outside = 0;
+    switch (p->coord) {
+    case FR_K_COORD_ALIGN_CORNERS:
+      x = out_w == 1 ? 0 : xo * (in - 1) / (out_w - 1);
+      break;
+    case FR_K_COORD_ASYMMETRIC: x = xo / scale; break;
+    case FR_K_COORD_TF_HALF_PIXEL_FOR_NN: x = (xo + 0.5) / scale; break;
+    case FR_K_COORD_PYTORCH_HALF_PIXEL:
+      x = out_w == 1 ? -0.5 : (xo + 0.5) / scale - 0.5;
+      break;
+    case FR_K_COORD_TF_CROP_AND_RESIZE:
+      x = out_w == 1 ? (p->roi_end - p->roi_start) * (in - 1) / 2
+                     : xo * (p->roi_end - p->roi_start) * (in - 1) / (out_w - 1);
+      x += p->roi_start * (in - 1);
+      outside = x < 0 || x > in - 1;
+      break;
+    case FR_K_COORD_HALF_PIXEL_SYMMETRIC: {
+      double adj = (double)p->out / out_w, center = in / 2;
+      x = center * (1 - adj) + (xo + 0.5) / scale - 0.5;
+      break;
+    }
+    default: x = (xo + 0.5) / scale - 0.5; break; /* half_pixel */
+    }
+    double base = ceil(x) - 1, r = x - base;
+    float c[4];
+    switch (p->mode) {
+    case FR_K_RESIZE_NEAREST: {
+      int up = 0; /* take base + 1 (else base) */
+      switch (p->nearest) {
+      case FR_K_NEAREST_ROUND_PREFER_CEIL: up = r >= 0.5; break;
+      case FR_K_NEAREST_FLOOR: up = r == 1; break;
+      case FR_K_NEAREST_CEIL: up = 1; break;
+      case FR_K_NEAREST_SIMPLE: /* ONNX Upsample, Resize-10 */
+        up = scale < 1 ? 1 : r == 1;
+        break;
+      default: up = r > 0.5; break; /* round_prefer_floor */
+      }
+      c[0] = (float)!up;
+      c[1] = (float)up;
+      break;
+    }
+    case FR_K_RESIZE_LINEAR:
+      c[0] = (float)(1 - r);
+      c[1] = (float)r;
+      break;
+    default: {
+      double A = p->cubic_a, s = 1 - r;
+      c[0] = (float)(((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A);
+      c[1] = (float)(((A + 2) * r - (A + 3)) * r * r + 1);
+      c[2] = (float)(((A + 2) * s - (A + 3)) * s * s + 1);
+      c[3] = (float)(((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A);
+      break;
+    }
+    }
+    int64_t first = (int64_t)base - (n / 2 - 1);
+    if (p->exclude_outside) {
+      float sum = 0;
+      for (int t = 0; t < n; t++) {
+        if (first + t < 0 || first + t >= p->in) c[t] = 0;
+        sum += c[t];
+      }
+      for (int t = 0; t < n; t++) c[t] = sum != 0 ? c[t] / sum : 0;
+    }
+    for (int t = 0; t < n; t++) {
+      int64_t i = first + t;
+      idx[o * n + t] = outside ? -1 : i < 0 ? 0 : i >= p->in ? p->in - 1 : i;
+      w[o * n + t] = c[t];
+    }
+  }
+}
+
+/* Sum over the taps of dims d.. of output element at out index o. */
+static float resize_gather(const fr_k_resize *r, const float *x, int d,
+                           const int64_t *o, int64_t off) {
+  if (d == r->rank) return x[off];
+  const int n = r->ntap;
+  const int64_t *idx = r->idx[d] + o[d] * n;
+  const float *w = r->w[d] + o[d] * n;
+  float s = 0;
+  for (int t = 0; t < n; t++) {
+    if (w[t] == 0) continue;
+    s += w[t] * resize_gather(r, x, d + 1, o, off * r->in[d] + idx[t]);
+  }
+  return s;
+}
+
+void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y) {
+  int64_t total = 1, o[FR_K_MAX_RANK] = {0};
+  for (int d = 0; d < r->rank; d++) total *= r->out[d];
+  for (int64_t e = 0; e < total; e++) {
+    int outside = 0;
+    for (int d = 0; d < r->rank; d++) outside |= r->idx[d][o[d] * r->ntap] < 0;
+    y[e] = outside ? r->extrapolation : resize_gather(r, x, 0, o, 0);
+    for (int d = r->rank - 1; d >= 0; d--) {
+      if (++o[d] < r->out[d]) break;
+      o[d] = 0;
+    }
+  }
+}
