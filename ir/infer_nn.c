@@ -339,3 +339,90 @@ fr_status fr_infer_resize(const fr_node *n, fr_tensor *const *in,
   fr_set_shape(out[0], x->dtype, x->rank, dims);
   return FR_OK;
 }
+
+/* ---- ConvTranspose ---------------------------------------------------------- */
+
+/* Output spatial dims and start padding of ConvTranspose over x (N, C,
+ * in...) and w (C, M/group, k...). Shared with the exec glue. */
+fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
+                               const fr_tensor *w, int64_t *out,
+                               int64_t *stride, int64_t *dil,
+                               int64_t *pad_b) {
+  int nsp = x->rank - 2, ns, nd, np, nop, nos;
+  const int64_t *s = fr_attr_ints(n, "strides", &ns);
+  const int64_t *d = fr_attr_ints(n, "dilations", &nd);
+  const int64_t *p = fr_attr_ints(n, "pads", &np);
+  const int64_t *op = fr_attr_ints(n, "output_padding", &nop);
+  const int64_t *os = fr_attr_ints(n, "output_shape", &nos);
+  const char *ap = fr_attr_str(n, "auto_pad", "NOTSET");
+  if ((s && ns != nsp) || (d && nd != nsp) || (p && np != 2 * nsp) ||
+      (op && nop != nsp) || (os && nos != nsp && nos != nsp + 2))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "attribute lengths do not match %d spatial dims", nsp);
+  if (os && nos == nsp + 2) os += 2;
+  bool same_u = !strcmp(ap, "SAME_UPPER"), same_l = !strcmp(ap, "SAME_LOWER");
+  bool valid = !strcmp(ap, "VALID");
+  if (!same_u && !same_l && !valid && strcmp(ap, "NOTSET") && ap[0])
+    return fr_err_node(FR_ERR_INVALID, n, "unknown auto_pad '%s'", ap);
+  for (int i = 0; i < nsp; i++) {
+    int64_t k = w->dims[i + 2], in = x->dims[i + 2];
+    stride[i] = s ? s[i] : 1;
+    dil[i] = d ? d[i] : 1;
+    int64_t adj = op ? op[i] : 0;
+    if (stride[i] < 1 || dil[i] < 1 || adj < 0 || k < 1 ||
+        k > ((int64_t)1 << 31) || dil[i] > ((int64_t)1 << 31) ||
+        stride[i] > ((int64_t)1 << 31))
+      return fr_err_node(FR_ERR_INVALID, n, "bad stride/dilation/kernel");
+    int64_t full = stride[i] * (in - 1) + adj + (k - 1) * dil[i] + 1;
+    if (os || same_u || same_l) {
+      out[i] = os ? os[i] : in * stride[i];
+      if (out[i] < 0)
+        return fr_err_node(FR_ERR_INVALID, n, "negative output_shape");
+      int64_t total = full - out[i];
+      if (total < 0) total = 0;
+      /* as the spec says (ONNX Runtime differs for odd totals) */
+      pad_b[i] = same_u ? total / 2 : total - total / 2;
+    } else {
+      int64_t pb = valid || !p ? 0 : p[i], pe = valid || !p ? 0 : p[i + nsp];
+      if (pb < 0 || pe < 0)
+        return fr_err_node(FR_ERR_INVALID, n, "negative pads");
+      out[i] = full - pb - pe;
+      pad_b[i] = pb;
+      if (out[i] < 0)
+        return fr_err_node(FR_ERR_SHAPE, n, "pads larger than the output");
+    }
+  }
+  return FR_OK;
+}
+
+/* X (N, C, D...), W (C, M/group, K...), B (M) -> Y (N, M, O...) */
+fr_status fr_infer_convtranspose(const fr_node *n, fr_tensor *const *in,
+                                 fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *w = in[1], *b = n->n_in > 2 ? in[2] : NULL;
+  FR_TRY(need_float(n, x));
+  if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
+  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
+    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
+                       x->rank, w->rank);
+  int64_t group = fr_attr_int(n, "group", 1);
+  int64_t C = x->dims[1], M = w->dims[1] * group;
+  if (group < 1 || C % group || w->dims[0] != C)
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "W (%lld, ...) does not fit %lld input channels, "
+                       "group %lld", (long long)w->dims[0], (long long)C,
+                       (long long)group);
+  if (b && (b->rank != 1 || b->dims[0] != M))
+    return fr_err_node(FR_ERR_SHAPE, n, "bias must be (%lld)", (long long)M);
+  int nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  for (int i = 0; ks && i < x->rank - 2; i++)
+    if (nk != x->rank - 2 || ks[i] != w->dims[i + 2])
+      return fr_err_node(FR_ERR_SHAPE, n, "kernel_shape does not match W");
+  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3];
+  FR_TRY(fr_nn_convt_geometry(n, x, w, dims + 2, st, dl, pb));
+  dims[0] = x->dims[0];
+  dims[1] = M;
+  fr_set_shape(out[0], x->dtype, x->rank, dims);
+  return FR_OK;
+}

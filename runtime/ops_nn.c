@@ -327,3 +327,35 @@ fr_status fr_exec_resize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_free(w);
   return FR_OK;
 }
+
+/* ---- ConvTranspose ---------------------------------------------------------- */
+
+fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
+                               const fr_tensor *w, int64_t *out,
+                               int64_t *stride, int64_t *dil, int64_t *pad_b);
+
+fr_status fr_exec_convtranspose(fr_exec *x, const fr_node *n,
+                                fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *w = in[1];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int nsp = t->rank - 2;
+  int64_t o[3], st[3], dl[3], pb[3];
+  FR_TRY(fr_nn_convt_geometry(n, t, w, o, st, dl, pb));
+  fr_k_conv p = {.N = t->dims[0], .C = t->dims[1],
+                 .group = fr_attr_int(n, "group", 1)};
+  p.M = w->dims[1] * p.group;
+  to3(nsp, t->dims + 2, 1, p.in);
+  to3(nsp, o, 1, p.out);
+  to3(nsp, w->dims + 2, 1, p.k);
+  to3(nsp, st, 1, p.stride);
+  to3(nsp, dl, 1, p.dil);
+  to3(nsp, pb, 0, p.pad);
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_convtranspose_scratch(&p), &scratch));
+  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
+  fr_k_convtranspose_f32(&p, t->data, w->data, b ? b->data : NULL,
+                         out[0]->data, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}

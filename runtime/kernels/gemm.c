@@ -395,3 +395,60 @@ void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
       }
     }
 }
+
+/* ---- transposed convolution ------------------------------------------- */
+
+/* Here p->in is the input (ID, IH, IW) of x (N, C, ...), p->out the output
+ * of y (N, M, ...), w (C, M/group, KD, KH, KW). The GEMM makes the column
+ * matrix col (Mg * KD*KH*KW, ID*IH*IW) = W_g^T * X_g, then col2im adds each
+ * column entry to the output pixel it lands on. */
+size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
+  int64_t Mg = p->M / p->group, Cg = p->C / p->group;
+  int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  int64_t NI = p->in[0] * p->in[1] * p->in[2];
+  return (size_t)(Mg * KK * NI) + fr_k_sgemm_scratch(Mg * KK, NI, Cg);
+}
+
+void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias, float *y,
+                            float *scratch) {
+  const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t NO = OD * OH * OW;
+  float *col = scratch, *gs = scratch + Mg * KK * NI;
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t g = 0; g < G; g++) {
+      const float *xg = x + (n * p->C + g * Cg) * NI; /* (Cg, NI) */
+      const float *wg = w + g * Cg * Mg * KK;         /* (Cg, Mg * KK) */
+      float *yg = y + (n * p->M + g * Mg) * NO;       /* (Mg, NO) */
+      fr_k_gemm gm = {Mg * KK, NI, Cg, wg, 1, Mg * KK, xg, NI, 1,
+                      col, NI, 1.0f, 0.0f, NULL};
+      fr_k_sgemm(&gm, gs);
+      for (int64_t m = 0; m < Mg; m++) {
+        float *ym = yg + m * NO;
+        float b = bias ? bias[g * Mg + m] : 0.0f;
+        for (int64_t o = 0; o < NO; o++) ym[o] = b;
+        for (int64_t kz = 0; kz < KD; kz++)
+          for (int64_t ky = 0; ky < KH; ky++)
+            for (int64_t kx = 0; kx < KW; kx++) {
+              const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+              for (int64_t iz = 0; iz < ID; iz++) {
+                int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+                if (oz < 0 || oz >= OD) continue;
+                for (int64_t iy = 0; iy < IH; iy++) {
+                  int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                  if (oy < 0 || oy >= OH) continue;
+                  float *yr = ym + (oz * OH + oy) * OW;
+                  const float *cx = cr + (iz * IH + iy) * IW;
+                  for (int64_t ix = 0; ix < IW; ix++) {
+                    int64_t ox = ix * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                    if (ox >= 0 && ox < OW) yr[ox] += cx[ix];
+                  }
+                }
+              }
+            }
+      }
+    }
+}

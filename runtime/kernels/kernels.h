@@ -71,6 +71,12 @@ size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = conv(x, w) + bias (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
+/* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
+ * y (N, M, out...); pad is the output cropping at the start of each dim. */
+size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
+void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias, float *y,
+                            float *scratch);
 /* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, float *y);
