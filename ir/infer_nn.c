@@ -426,3 +426,21 @@ fr_status fr_infer_convtranspose(const fr_node *n, fr_tensor *const *in,
   fr_set_shape(out[0], x->dtype, x->rank, dims);
   return FR_OK;
 }
+
+/* ---- GridSample ------------------------------------------------------------- */
+
+/* X (N, C, H, W), grid (N, HO, WO, 2) -> Y (N, C, HO, WO) */
+fr_status fr_infer_gridsample(const fr_node *n, fr_tensor *const *in,
+                              fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *g = in[1];
+  FR_TRY(need_float(n, x));
+  if (x->rank != 4 || g->rank != 4 || g->dims[3] != 2 ||
+      g->dims[0] != x->dims[0])
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "needs X (N, C, H, W) and grid (N, HO, WO, 2)");
+  if (!fr_dtype_is_float(g->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "grid must be float");
+  int64_t dims[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
+  fr_set_shape(out[0], x->dtype, 4, dims);
+  return FR_OK;
+}

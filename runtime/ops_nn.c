@@ -359,3 +359,25 @@ fr_status fr_exec_convtranspose(fr_exec *x, const fr_node *n,
   fr_free(scratch);
   return FR_OK;
 }
+
+/* ---- GridSample ------------------------------------------------------------- */
+
+fr_status fr_exec_gridsample(fr_exec *x, const fr_node *n,
+                             fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *g = in[1];
+  if (t->dtype != FR_F32 || g->dtype != FR_F32)
+    return unsupported_dtype(n, t->dtype != FR_F32 ? t : g);
+  static const char *const modes[] = {"nearest", "bilinear", "bicubic"};
+  static const char *const pads[] = {"zeros", "border", "reflection"};
+  const char *ms = fr_attr_str(n, "mode", "bilinear");
+  const char *ps = fr_attr_str(n, "padding_mode", "zeros");
+  int mode = pick(ms, modes, 3), pad = pick(ps, pads, 3);
+  if (mode < 0 || pad < 0)
+    return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", ms, ps);
+  fr_k_gridsample p = {mode, pad, (int)fr_attr_int(n, "align_corners", 0),
+                       t->dims[0], t->dims[1], t->dims[2], t->dims[3],
+                       g->dims[1], g->dims[2]};
+  fr_k_gridsample_f32(&p, t->data, g->data, out[0]->data);
+  return FR_OK;
+}

@@ -139,6 +139,15 @@ typedef struct fr_k_resize {
 } fr_k_resize;
 /* y (out...) = sum over the taps of every dim of x (in...). */
 void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
+/* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
+ * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */
+enum { FR_K_PAD_ZEROS, FR_K_PAD_BORDER, FR_K_PAD_REFLECTION };
+typedef struct fr_k_gridsample {
+  int mode, padding, align_corners;
+  int64_t N, C, H, W, HO, WO;
+} fr_k_gridsample;
+void fr_k_gridsample_f32(const fr_k_gridsample *g, const float *x,
+                         const float *grid, float *y);
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

@@ -456,3 +456,111 @@ void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y) {
     }
   }
 }
+
+/* ---- grid sampling -------------------------------------------------------- */
+
+/* Reflects x into [lo, hi], as often as it takes. */
+static float reflect(float x, float lo, float hi) {
+  float range = hi - lo;
+  if (range <= 0) return lo;
+  if (x < lo) {
+    float dx = lo - x;
+    int64_t k = (int64_t)(dx / range);
+    float r = dx - (float)k * range;
+    return k % 2 == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    float dx = x - hi;
+    int64_t k = (int64_t)(dx / range);
+    float r = dx - (float)k * range;
+    return k % 2 == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+/* Pixel (yy, xx) of an (H, W) image under the padding mode. */
+static float grid_pixel(const fr_k_gridsample *g, const float *img, int64_t xx,
+                        int64_t yy, const float *bd) {
+  const int64_t H = g->H, W = g->W;
+  switch (g->padding) {
+  case FR_K_PAD_BORDER:
+    xx = xx < 0 ? 0 : xx >= W ? W - 1 : xx;
+    yy = yy < 0 ? 0 : yy >= H ? H - 1 : yy;
+    break;
+  case FR_K_PAD_REFLECTION:
+    xx = (int64_t)reflect((float)xx, bd[0], bd[2]);
+    yy = (int64_t)reflect((float)yy, bd[1], bd[3]);
+    break;
+  default: break;
+  }
+  if (xx < 0 || xx >= W || yy < 0 || yy >= H) return 0;
+  return img[yy * W + xx];
+}
+
+static void cubic_coeffs(float t, float *c) {
+  const float A = -0.75f;
+  t = fabsf(t);
+  c[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+  c[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+  c[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+  c[3] = ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A;
+}
+
+void fr_k_gridsample_f32(const fr_k_gridsample *g, const float *x,
+                         const float *grid, float *y) {
+  const int64_t H = g->H, W = g->W, HO = g->HO, WO = g->WO;
+  float bd[4]; /* x_min, y_min, x_max, y_max of the reflection */
+  if (g->align_corners) bd[0] = 0, bd[1] = 0, bd[2] = (float)(W - 1), bd[3] = (float)(H - 1);
+  else bd[0] = -0.5f, bd[1] = -0.5f, bd[2] = (float)W - 0.5f, bd[3] = (float)H - 0.5f;
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t o = 0; o < HO * WO; o++) {
+      float gx = grid[(n * HO * WO + o) * 2], gy = grid[(n * HO * WO + o) * 2 + 1];
+      float fx = g->align_corners ? (gx + 1) / 2 * (float)(W - 1)
+                                  : ((gx + 1) * (float)W - 1) / 2;
+      float fy = g->align_corners ? (gy + 1) / 2 * (float)(H - 1)
+                                  : ((gy + 1) * (float)H - 1) / 2;
+      if (g->mode == FR_K_RESIZE_NEAREST) {
+        fx = nearbyintf(fx);
+        fy = nearbyintf(fy);
+      }
+      if (fx < bd[0] || fx > bd[2] || fy < bd[1] || fy > bd[3]) {
+        if (g->padding == FR_K_PAD_BORDER) {
+          fx = fx < 0 ? 0 : fx > (float)(W - 1) ? (float)(W - 1) : fx;
+          fy = fy < 0 ? 0 : fy > (float)(H - 1) ? (float)(H - 1) : fy;
+        } else if (g->padding == FR_K_PAD_REFLECTION) {
+          fx = reflect(fx, bd[0], bd[2]);
+          fy = reflect(fy, bd[1], bd[3]);
+        }
+      }
+      for (int64_t c = 0; c < g->C; c++) {
+        const float *img = x + (n * g->C + c) * H * W;
+        float v;
+        if (!(fx == fx) || !(fy == fy) || fabsf(fx) > 1e15f || fabsf(fy) > 1e15f) {
+          v = 0; /* NaN or absurd coordinates read nothing */
+        } else if (g->mode == FR_K_RESIZE_NEAREST) {
+          v = grid_pixel(g, img, (int64_t)fx, (int64_t)fy, bd);
+        } else if (g->mode == FR_K_RESIZE_LINEAR) {
+          int64_t x1 = (int64_t)floorf(fx), y1 = (int64_t)floorf(fy);
+          float dx1 = fx - (float)x1, dx2 = 1 - dx1;
+          float dy1 = fy - (float)y1, dy2 = 1 - dy1;
+          v = dy2 * (dx2 * grid_pixel(g, img, x1, y1, bd) +
+                     dx1 * grid_pixel(g, img, x1 + 1, y1, bd)) +
+              dy1 * (dx2 * grid_pixel(g, img, x1, y1 + 1, bd) +
+                     dx1 * grid_pixel(g, img, x1 + 1, y1 + 1, bd));
+        } else {
+          int64_t x0 = (int64_t)floorf(fx) - 1, y0 = (int64_t)floorf(fy) - 1;
+          float cx[4], cy[4];
+          cubic_coeffs(fx - (float)x0 - 1, cx);
+          cubic_coeffs(fy - (float)y0 - 1, cy);
+          v = 0;
+          for (int i = 0; i < 4; i++) {
+            float row = 0;
+            for (int j = 0; j < 4; j++)
+              row += cx[j] * grid_pixel(g, img, x0 + j, y0 + i, bd);
+            v += cy[i] * row;
+          }
+        }
+        y[(n * g->C + c) * HO * WO + o] = v;
+      }
+    }
+}
