@@ -73,16 +73,11 @@ static fr_status need_float(const fr_node *n, const fr_tensor *t) {
   return FR_OK;
 }
 
-/* X (N, C, D1...), W (M, C/group, K1...), B (M) -> Y (N, M, O1...) */
-fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  const fr_tensor *x = in[0], *w = in[1], *b = n->n_in > 2 ? in[2] : NULL;
-  bool integer = false; /* ConvInteger: TODO */
-  if (!integer) {
-    FR_TRY(need_float(n, x));
-    if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
-      return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
-  }
+/* X (N, C, D1...), W (M, C/group, K1...), B (M) -> Y (N, M, O1...) of
+ * dtype t. Conv, ConvInteger, QLinearConv. */
+static fr_status conv_shape(const fr_node *n, const fr_tensor *x,
+                            const fr_tensor *w, const fr_tensor *b,
+                            fr_dtype t, fr_tensor *out) {
   if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
     return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
                        x->rank, w->rank);
@@ -108,8 +103,34 @@ fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
                       dl, pb, pe));
   dims[0] = x->dims[0];
   dims[1] = M;
-  fr_set_shape(out[0], integer ? FR_I32 : x->dtype, x->rank, dims);
+  fr_set_shape(out, t, x->rank, dims);
   return FR_OK;
+}
+
+static bool is_q8(fr_dtype t) { return t == FR_U8 || t == FR_I8; }
+
+fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *w = in[1], *b = n->n_in > 2 ? in[2] : NULL;
+  if (n->op == FR_OP_CONV_INTEGER) {
+    if (!is_q8(x->dtype) || !is_q8(w->dtype))
+      return fr_err_node(FR_ERR_SHAPE, n, "needs 8-bit integer X and W");
+    return conv_shape(n, x, w, NULL, FR_I32, out[0]);
+  }
+  if (n->op == FR_OP_QLINEAR_CONV) {
+    /* x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B */
+    const fr_tensor *qw = in[3], *yzp = in[7];
+    const fr_tensor *qb = n->n_in > 8 ? in[8] : NULL;
+    if (!is_q8(x->dtype) || !is_q8(qw->dtype) || !is_q8(yzp->dtype))
+      return fr_err_node(FR_ERR_SHAPE, n, "needs 8-bit integer X, W, y_zero_point");
+    if (qb && qb->dtype != FR_I32)
+      return fr_err_node(FR_ERR_SHAPE, n, "B must be int32");
+    return conv_shape(n, x, qw, qb, yzp->dtype, out[0]);
+  }
+  FR_TRY(need_float(n, x));
+  if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
+  return conv_shape(n, x, w, b, x->dtype, out[0]);
 }
 
 /* MaxPool, AveragePool, LpPool: X (N, C, D1...) -> Y (N, C, O1...) and for
@@ -442,5 +463,80 @@ fr_status fr_infer_gridsample(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "grid must be float");
   int64_t dims[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
   fr_set_shape(out[0], x->dtype, 4, dims);
+  return FR_OK;
+}
+
+/* ---- quantization -------------------------------------------------------- */
+
+/* scale and zero point of x along axis: one value, or one per entry of the
+ * axis (1-D). */
+static fr_status check_qparams(const fr_node *n, const fr_tensor *x,
+                               const fr_tensor *s, const fr_tensor *z) {
+  int64_t ns = fr_tensor_numel(s);
+  if (s->dtype != FR_F32)
+    return fr_err_node(FR_ERR_SHAPE, n, "scale must be float32");
+  if (z && fr_tensor_numel(z) != ns)
+    return fr_err_node(FR_ERR_SHAPE, n, "scale and zero point differ in size");
+  if (ns == 1 && s->rank <= 1) return FR_OK;
+  int ax;
+  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &ax));
+  if (s->rank != 1 || x->rank < 1 || ns != x->dims[ax])
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "scale must be a scalar or have %lld values",
+                       (long long)(x->rank ? x->dims[ax] : 1));
+  return FR_OK;
+}
+
+fr_status fr_infer_quantize(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *s = in[1], *z = n->n_in > 2 ? in[2] : NULL;
+  FR_TRY(check_qparams(n, x, s, z));
+  if (n->op == FR_OP_QUANTIZE_LINEAR) {
+    if (x->dtype != FR_F32 && x->dtype != FR_I32)
+      return fr_err_node(FR_ERR_SHAPE, n, "x must be float32 or int32");
+    fr_dtype t = z ? z->dtype : FR_U8;
+    if (!is_q8(t))
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "zero point of type %s",
+                         fr_dtype_name(t));
+    fr_set_shape(out[0], t, x->rank, x->dims);
+  } else {
+    if (!is_q8(x->dtype) && x->dtype != FR_I32)
+      return fr_err_node(FR_ERR_SHAPE, n, "x of type %s",
+                         fr_dtype_name(x->dtype));
+    if (z && z->dtype != x->dtype)
+      return fr_err_node(FR_ERR_SHAPE, n, "zero point type differs from x");
+    fr_set_shape(out[0], FR_F32, x->rank, x->dims);
+  }
+  return FR_OK;
+}
+
+fr_status fr_infer_dynamic_quantize(const fr_node *n, fr_tensor *const *in,
+                                    fr_tensor *const *out) {
+  if (in[0]->dtype != FR_F32)
+    return fr_err_node(FR_ERR_SHAPE, n, "x must be float32");
+  fr_set_shape(out[0], FR_U8, in[0]->rank, in[0]->dims);
+  if (out[1]) fr_set_shape(out[1], FR_F32, 0, NULL);
+  if (out[2]) fr_set_shape(out[2], FR_U8, 0, NULL);
+  return FR_OK;
+}
+
+/* MatMulInteger (A, B, a_zp, b_zp) -> int32; QLinearMatMul (a, a_scale,
+ * a_zp, b, b_scale, b_zp, y_scale, y_zp) -> y_zp's type. */
+fr_status fr_infer_matmul_q(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  bool ql = n->op == FR_OP_QLINEAR_MATMUL;
+  const fr_tensor *a = in[0], *b = in[ql ? 3 : 1];
+  if (!is_q8(a->dtype) || !is_q8(b->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "needs 8-bit integer operands");
+  int rank;
+  int64_t dims[FR_MAX_RANK];
+  FR_TRY(fr_nn_matmul_shape(n, a, b, &rank, dims));
+  fr_dtype t = FR_I32;
+  if (ql) {
+    t = in[7]->dtype;
+    if (!is_q8(t))
+      return fr_err_node(FR_ERR_SHAPE, n, "y_zero_point must be 8-bit");
+  }
+  fr_set_shape(out[0], t, rank, dims);
   return FR_OK;
 }

@@ -381,3 +381,213 @@ fr_status fr_exec_gridsample(fr_exec *x, const fr_node *n,
   fr_k_gridsample_f32(&p, t->data, g->data, out[0]->data);
   return FR_OK;
 }
+
+/* ---- quantization -------------------------------------------------------- */
+
+static int ktype(fr_dtype t) {
+  return t == FR_U8 ? FR_K_U8 : t == FR_I8 ? FR_K_I8 : FR_K_I32;
+}
+
+/* Layout (outer, axis_n, inner) of x for per-axis parameters, and those
+ * parameters as float scales (s may be NULL) and int32 zero points. */
+typedef struct qparams {
+  int64_t outer, axis_n, inner;
+  float *s;
+  int32_t *z;
+} qparams;
+
+static void qparams_free(qparams *q) {
+  fr_free(q->s);
+  fr_free(q->z);
+  q->s = NULL;
+  q->z = NULL;
+}
+
+/* count: the number of parameters (1: per tensor); axis: the axis they
+ * run along otherwise. */
+static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
+                              int64_t count, int axis, const fr_tensor *s,
+                              const fr_tensor *z, qparams *q) {
+  memset(q, 0, sizeof *q);
+  q->outer = 1;
+  q->axis_n = 1;
+  q->inner = fr_tensor_numel(x);
+  if (count > 1) {
+    if (axis < 0 || axis >= x->rank || x->dims[axis] != count)
+      return fr_err_node(FR_ERR_SHAPE, n, "%lld quantization parameters "
+                         "do not fit", (long long)count);
+    q->axis_n = count;
+    q->inner = 1;
+    for (int i = 0; i < x->rank; i++) {
+      if (i < axis) q->outer *= x->dims[i];
+      if (i > axis) q->inner *= x->dims[i];
+    }
+  }
+  q->s = fr_malloc(sizeof(float) * (size_t)count);
+  q->z = fr_malloc(sizeof(int32_t) * (size_t)count);
+  if (!q->s || !q->z) {
+    qparams_free(q);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  for (int64_t i = 0; i < count; i++) {
+    q->s[i] = s ? (float)fr_tensor_get_f64(s, s && fr_tensor_numel(s) == 1 ? 0 : i) : 1.0f;
+    q->z[i] = z ? (int32_t)fr_tensor_get_i64(z, fr_tensor_numel(z) == 1 ? 0 : i) : 0;
+  }
+  return FR_OK;
+}
+
+static int quant_axis(const fr_node *n, const fr_tensor *x) {
+  int ax = 0;
+  if (fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &ax) != FR_OK) return -1;
+  return ax;
+}
+
+fr_status fr_exec_quantize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *s = in[1], *z = n->n_in > 2 ? in[2] : NULL;
+  qparams q;
+  FR_TRY(qparams_init(n, t, fr_tensor_numel(s), quant_axis(n, t), s, z, &q));
+  if (n->op == FR_OP_QUANTIZE_LINEAR) {
+    const float *xf = t->data;
+    float *tmp = NULL;
+    if (t->dtype == FR_I32) { /* int32 input: through float */
+      int64_t ne = fr_tensor_numel(t);
+      tmp = fr_malloc(sizeof(float) * (size_t)(ne + 1));
+      if (!tmp) {
+        qparams_free(&q);
+        return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+      }
+      for (int64_t i = 0; i < ne; i++) tmp[i] = (float)((const int32_t *)t->data)[i];
+      xf = tmp;
+    }
+    fr_k_quantize_f32(q.outer, q.axis_n, q.inner, xf, q.s, q.z, out[0]->data,
+                      ktype(out[0]->dtype));
+    fr_free(tmp);
+  } else {
+    fr_k_dequantize_f32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype),
+                        q.s, q.z, out[0]->data);
+  }
+  qparams_free(&q);
+  return FR_OK;
+}
+
+fr_status fr_exec_dynamic_quantize(fr_exec *x, const fr_node *n,
+                                   fr_tensor *const *in,
+                                   fr_tensor *const *out) {
+  (void)x;
+  float scale;
+  uint8_t zp;
+  fr_k_dynamic_quantize_f32(fr_tensor_numel(in[0]), in[0]->data, out[0]->data,
+                            &scale, &zp);
+  if (out[1]) *(float *)out[1]->data = scale;
+  if (out[2]) *(uint8_t *)out[2]->data = zp;
+  (void)n;
+  return FR_OK;
+}
+
+/* x - zp as a new int32 array; zp per tensor, or per entry of axis. */
+static fr_status widen(const fr_node *n, const fr_tensor *t,
+                       const fr_tensor *zp, int axis, int32_t **y) {
+  qparams q;
+  int64_t cnt = zp ? fr_tensor_numel(zp) : 1;
+  FR_TRY(qparams_init(n, t, cnt, axis, NULL, zp, &q));
+  int64_t ne = fr_tensor_numel(t);
+  *y = fr_malloc(sizeof(int32_t) * (size_t)(ne + 1));
+  if (!*y) {
+    qparams_free(&q);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  fr_k_widen_i32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype), q.z, *y);
+  qparams_free(&q);
+  return FR_OK;
+}
+
+/* MatMulInteger and QLinearMatMul. */
+fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  bool ql = n->op == FR_OP_QLINEAR_MATMUL;
+  const fr_tensor *a = in[0], *b = in[ql ? 3 : 1];
+  const fr_tensor *az = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
+  const fr_tensor *bz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
+  /* a's zero point per row, b's per column, or one each */
+  int32_t *ai = NULL, *bi = NULL, *acc = NULL;
+  fr_status st = widen(n, a, az, a->rank >= 2 ? a->rank - 2 : 0, &ai);
+  if (st == FR_OK) st = widen(n, b, bz, b->rank - 1, &bi);
+  mm_plan p;
+  mm_plan_init(a, b, out[0], &p);
+  int64_t ny = fr_tensor_numel(out[0]);
+  if (st == FR_OK && ql) {
+    acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
+    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  if (st == FR_OK && ql &&
+      (fr_tensor_numel(in[1]) != 1 || fr_tensor_numel(in[4]) != 1 ||
+       fr_tensor_numel(in[6]) != 1 || fr_tensor_numel(in[7]) != 1))
+    st = fr_err_node(FR_ERR_UNSUPPORTED, n, "per-axis scales");
+  if (st == FR_OK) {
+    int32_t *y = ql ? acc : out[0]->data;
+    for (int64_t t = 0; t < p.batches; t++) {
+      int64_t oa, ob;
+      mm_offsets(&p, t, &oa, &ob);
+      fr_k_matmul_i32(p.M, p.N, p.K, ai + oa, bi + ob, y + t * p.M * p.N);
+    }
+    if (ql) {
+      float mult = (float)(fr_tensor_get_f64(in[1], 0) *
+                           fr_tensor_get_f64(in[4], 0)) /
+                   (float)fr_tensor_get_f64(in[6], 0);
+      int32_t yz = (int32_t)fr_tensor_get_i64(in[7], 0);
+      fr_k_requantize_i32(1, 1, ny, acc, &mult, &yz, out[0]->data,
+                          ktype(out[0]->dtype));
+    }
+  }
+  fr_free(ai);
+  fr_free(bi);
+  fr_free(acc);
+  return st;
+}
+
+/* ConvInteger and QLinearConv. */
+fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  bool ql = n->op == FR_OP_QLINEAR_CONV;
+  const fr_tensor *t = in[0], *w = in[ql ? 3 : 1];
+  const fr_tensor *xz = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
+  const fr_tensor *wz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
+  const fr_tensor *b = ql && n->n_in > 8 ? in[8] : NULL;
+  fr_k_conv p;
+  FR_TRY(conv_desc(n, t, w, &p));
+  if (xz && fr_tensor_numel(xz) != 1)
+    return fr_err_node(FR_ERR_INVALID, n, "x zero point must be a scalar");
+  int32_t *xi = NULL, *wi = NULL, *acc = NULL;
+  fr_status st = widen(n, t, xz, 1, &xi);
+  if (st == FR_OK) st = widen(n, w, wz, 0, &wi);
+  int64_t ny = fr_tensor_numel(out[0]);
+  if (st == FR_OK && ql) {
+    acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
+    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  if (st == FR_OK) {
+    fr_k_conv_i32(&p, xi, wi, b ? b->data : NULL, ql ? acc : out[0]->data);
+    if (ql) {
+      /* x_scale * w_scale[m] / y_scale per output channel */
+      qparams q;
+      st = qparams_init(n, out[0], fr_tensor_numel(in[4]), 1, in[4], NULL, &q);
+      if (st == FR_OK) {
+        float xs = (float)fr_tensor_get_f64(in[1], 0);
+        float ys = (float)fr_tensor_get_f64(in[6], 0);
+        for (int64_t i = 0; i < q.axis_n; i++) q.s[i] = xs * q.s[i] / ys;
+        int32_t yz = (int32_t)fr_tensor_get_i64(in[7], 0);
+        fr_k_requantize_i32(q.outer, q.axis_n, q.inner, acc, q.s, &yz,
+                            out[0]->data, ktype(out[0]->dtype));
+        qparams_free(&q);
+      }
+    }
+  }
+  fr_free(xi);
+  fr_free(wi);
+  fr_free(acc);
+  return st;
+}

@@ -148,6 +148,31 @@ typedef struct fr_k_gridsample {
 } fr_k_gridsample;
 void fr_k_gridsample_f32(const fr_k_gridsample *g, const float *x,
                          const float *grid, float *y);
+/* Quantization. Integer element types of the quantized side: */
+enum { FR_K_U8, FR_K_I8, FR_K_I32 };
+/* Data (outer, axis_n, inner); scale and zero point per axis entry.
+ * y = saturate(round_half_even(x / scale) + zp). */
+void fr_k_quantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                       const float *x, const float *scale, const int32_t *zp,
+                       void *y, int ytype);
+/* y = (x - zp) * scale */
+void fr_k_dequantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const void *x, int xtype, const float *scale,
+                         const int32_t *zp, float *y);
+/* y = x - zp, widened to int32 */
+void fr_k_widen_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                    const void *x, int xtype, const int32_t *zp, int32_t *y);
+/* y = saturate(round(acc * mult[axis]) + zp[0]) */
+void fr_k_requantize_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const int32_t *acc, const float *mult,
+                         const int32_t *zp, void *y, int ytype);
+/* DynamicQuantizeLinear: uint8 y, scale and zero point from x's range. */
+void fr_k_dynamic_quantize_f32(int64_t n, const float *x, uint8_t *y,
+                               float *scale, uint8_t *zp);
+void fr_k_matmul_i32(int64_t M, int64_t N, int64_t K, const int32_t *a,
+                     const int32_t *b, int32_t *c);
+void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
+                   const int32_t *bias, int32_t *y);
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

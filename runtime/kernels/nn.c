@@ -564,3 +564,147 @@ void fr_k_gridsample_f32(const fr_k_gridsample *g, const float *x,
       }
     }
 }
+
+/* ---- quantization ----------------------------------------------------------- */
+
+/* Element i of an 8/32-bit integer array of type t. */
+static inline int32_t qget(const void *x, int t, int64_t i) {
+  switch (t) {
+  case FR_K_U8: return ((const uint8_t *)x)[i];
+  case FR_K_I8: return ((const int8_t *)x)[i];
+  default: return ((const int32_t *)x)[i];
+  }
+}
+
+static inline void qput(void *y, int t, int64_t i, float v) {
+  /* round half to even, then saturate */
+  float r = nearbyintf(v);
+  switch (t) {
+  case FR_K_U8:
+    ((uint8_t *)y)[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    break;
+  case FR_K_I8:
+    ((int8_t *)y)[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+    break;
+  default:
+    ((int32_t *)y)[i] = (int32_t)(r < -2147483648.0f ? -2147483648.0f
+                                  : r >= 2147483648.0f ? 2147483647.0f : r);
+    break;
+  }
+}
+
+void fr_k_quantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                       const float *x, const float *scale, const int32_t *zp,
+                       void *y, int ytype) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      float s = scale[a], z = (float)zp[a];
+      for (int64_t i = 0; i < inner; i++)
+        qput(y, ytype, base + i, nearbyintf(x[base + i] / s) + z);
+    }
+}
+
+void fr_k_dequantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const void *x, int xtype, const float *scale,
+                         const int32_t *zp, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      float s = scale[a];
+      int32_t z = zp[a];
+      for (int64_t i = 0; i < inner; i++)
+        y[base + i] = (float)(qget(x, xtype, base + i) - z) * s;
+    }
+}
+
+void fr_k_widen_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                    const void *x, int xtype, const int32_t *zp, int32_t *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      for (int64_t i = 0; i < inner; i++)
+        y[base + i] = qget(x, xtype, base + i) - zp[a];
+    }
+}
+
+void fr_k_requantize_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const int32_t *acc, const float *mult,
+                         const int32_t *zp, void *y, int ytype) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      for (int64_t i = 0; i < inner; i++)
+        qput(y, ytype, base + i,
+             nearbyintf((float)acc[base + i] * mult[a]) + (float)zp[0]);
+    }
+}
+
+void fr_k_dynamic_quantize_f32(int64_t n, const float *x, uint8_t *y,
+                               float *scale, uint8_t *zp) {
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; i++) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  float s = (hi - lo) / 255.0f;
+  float z = s > 0 ? nearbyintf(-lo / s) : 0;
+  z = z < 0 ? 0 : z > 255 ? 255 : z;
+  *scale = s;
+  *zp = (uint8_t)z;
+  for (int64_t i = 0; i < n; i++)
+    qput(y, FR_K_U8, i, s > 0 ? nearbyintf(x[i] / s) + z : z);
+}
+
+/* C (M, N) = A (M, K) * B (K, N), int32 (wrapping is the caller's risk). */
+void fr_k_matmul_i32(int64_t M, int64_t N, int64_t K, const int32_t *a,
+                     const int32_t *b, int32_t *c) {
+  for (int64_t i = 0; i < M; i++) {
+    int32_t *cr = c + i * N;
+    for (int64_t j = 0; j < N; j++) cr[j] = 0;
+    for (int64_t k = 0; k < K; k++) {
+      int32_t av = a[i * K + k];
+      const int32_t *br = b + k * N;
+      for (int64_t j = 0; j < N; j++) cr[j] += av * br[j];
+    }
+  }
+}
+
+/* Direct integer convolution (the reference loop) with fr_k_conv's
+ * geometry; y (N, M, ...) = conv(x, w) + bias (NULL or (M)). */
+void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
+                   const int32_t *bias, int32_t *y) {
+  const int64_t G = p->group, Cg = p->C / G, Mg = p->M / G;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t m = 0; m < p->M; m++) {
+      int64_t g = m / Mg;
+      int32_t *ym = y + (n * p->M + m) * OD * OH * OW;
+      for (int64_t o = 0; o < OD * OH * OW; o++) ym[o] = bias ? bias[m] : 0;
+      for (int64_t c = 0; c < Cg; c++) {
+        const int32_t *xc = x + (n * p->C + g * Cg + c) * ID * IH * IW;
+        const int32_t *wc = w + (m * Cg + c) * KD * KH * KW;
+        for (int64_t z = 0; z < KD; z++)
+          for (int64_t ky = 0; ky < KH; ky++)
+            for (int64_t kx = 0; kx < KW; kx++) {
+              int32_t wv = wc[(z * KH + ky) * KW + kx];
+              for (int64_t od = 0; od < OD; od++) {
+                int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+                if (iz < 0 || iz >= ID) continue;
+                for (int64_t oh = 0; oh < OH; oh++) {
+                  int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                  if (iy < 0 || iy >= IH) continue;
+                  const int32_t *xr = xc + (iz * IH + iy) * IW;
+                  int32_t *yr = ym + (od * OH + oh) * OW;
+                  for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                    if (ix >= 0 && ix < IW) yr[ow] += wv * xr[ix];
+                  }
+                }
+              }
+            }
+      }
+    }
+}
