@@ -540,3 +540,248 @@ fr_status fr_infer_matmul_q(const fr_node *n, fr_tensor *const *in,
   fr_set_shape(out[0], t, rank, dims);
   return FR_OK;
 }
+
+/* ---- Einsum ------------------------------------------------------------------- */
+
+enum { EIN_MAX_IN = 8, EIN_MAX_LABELS = 64, EIN_ELL = 52 };
+
+/* Label id of letter c (a-z: 0-25, A-Z: 26-51), or -1. */
+static int ein_label(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= 'A' && c <= 'Z') return 26 + c - 'A';
+  return -1;
+}
+
+/* Reads one term ("ij", "...ii") into labels[] (ellipsis dims numbered
+ * EIN_ELL + i, right-aligned to ell_rank); returns its length or -1. With
+ * rank < 0 the ellipsis takes ell_rank dims. */
+static int ein_term(const char *s, size_t len, int rank, int ell_rank,
+                    int *labels, int *has_ell) {
+  int nl = 0, ell = -1;
+  *has_ell = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == ' ') continue;
+    if (s[i] == '.') {
+      if (ell >= 0 || i + 2 >= len + 0 || s[i + 1] != '.' || s[i + 2] != '.')
+        return -1;
+      ell = nl;
+      *has_ell = 1;
+      i += 2;
+      continue;
+    }
+    int l = ein_label(s[i]);
+    if (l < 0 || nl >= FR_MAX_RANK) return -1;
+    labels[nl++] = l;
+  }
+  if (ell < 0) return rank >= 0 && nl != rank ? -1 : nl;
+  int ne = rank >= 0 ? rank - nl : ell_rank;
+  if (ne < 0 || nl + ne > FR_MAX_RANK || ne > ell_rank) return -1;
+  memmove(labels + ell + ne, labels + ell, sizeof(int) * (size_t)(nl - ell));
+  for (int i = 0; i < ne; i++) labels[ell + i] = EIN_ELL + ell_rank - ne + i;
+  return nl + ne;
+}
+
+/* The plan of an Einsum: the labels used (n_labels of them, output labels
+ * first), their sizes, each operand's and the output's stride along each,
+ * and the output shape. Shared with the exec glue. */
+fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
+                            int *n_labels, int64_t *size,
+                            int64_t (*stride)[64], int64_t *ystride,
+                            int *yrank, int64_t *ydims) {
+  const char *eq = fr_attr_str(n, "equation", NULL);
+  if (!eq) return fr_err_node(FR_ERR_INVALID, n, "needs an equation");
+  if (n->n_in > EIN_MAX_IN)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "more than %d operands",
+                       EIN_MAX_IN);
+  const char *arrow = strstr(eq, "->");
+  size_t lhs_len = arrow ? (size_t)(arrow - eq) : strlen(eq);
+  int labels[EIN_MAX_IN][FR_MAX_RANK], nl[EIN_MAX_IN];
+  int64_t lsize[EIN_MAX_LABELS];
+  int count[EIN_MAX_LABELS] = {0};
+  for (int l = 0; l < EIN_MAX_LABELS; l++) lsize[l] = -1;
+  /* ellipsis rank: the most dims an ellipsis stands for */
+  int ell_rank = 0, k = 0;
+  const char *p = eq;
+  for (k = 0; k < n->n_in; k++) {
+    const char *e = memchr(p, ',', lhs_len - (size_t)(p - eq));
+    size_t len = e ? (size_t)(e - p) : lhs_len - (size_t)(p - eq);
+    int has;
+    nl[k] = ein_term(p, len, in[k]->rank, FR_MAX_RANK, labels[k], &has);
+    if (nl[k] < 0)
+      return fr_err_node(FR_ERR_INVALID, n,
+                         "equation '%s' does not fit operand %d (rank %d)",
+                         eq, k, in[k]->rank);
+    int letters = 0;
+    for (int i = 0; i < nl[k]; i++) letters += labels[k][i] < EIN_ELL;
+    if (has && in[k]->rank - letters > ell_rank) ell_rank = in[k]->rank - letters;
+    if (!e && k != n->n_in - 1)
+      return fr_err_node(FR_ERR_INVALID, n, "equation has %d terms, %d inputs",
+                         k + 1, n->n_in);
+    p = e ? e + 1 : p + len;
+  }
+  if ((size_t)(p - eq) < lhs_len)
+    return fr_err_node(FR_ERR_INVALID, n, "equation has more terms than inputs");
+  /* renumber ellipsis dims right-aligned to ell_rank, sizes, strides */
+  memset(stride, 0, sizeof(int64_t) * EIN_MAX_IN * 64);
+  for (k = 0; k < n->n_in; k++) {
+    if (in[k]->dtype != in[0]->dtype)
+      return fr_err_node(FR_ERR_SHAPE, n, "operands differ in type");
+    int64_t st = 1;
+    for (int i = nl[k] - 1; i >= 0; i--) {
+      int l = labels[k][i];
+      if (l >= EIN_ELL) l = labels[k][i] = l - FR_MAX_RANK + ell_rank;
+      int64_t d = in[k]->dims[i];
+      if (l >= EIN_ELL && d == 1) {
+        if (lsize[l] < 0) lsize[l] = 1;
+      } else {
+        if (l >= EIN_ELL && lsize[l] == 1) lsize[l] = d;
+        if (lsize[l] >= 0 && lsize[l] != d)
+          return fr_err_node(FR_ERR_SHAPE, n, "label '%c' has sizes %lld and %lld",
+                             l < 26 ? 'a' + l : l < 52 ? 'A' + l - 26 : '.',
+                             (long long)lsize[l], (long long)d);
+        lsize[l] = d;
+        stride[k][l] += st;
+      }
+      count[l]++;
+      st *= d;
+    }
+  }
+  int out[FR_MAX_RANK], no = 0;
+  if (arrow) {
+    int has;
+    const char *o = arrow + 2;
+    no = ein_term(o, strlen(o), -1, ell_rank, out, &has);
+    if (no < 0) return fr_err_node(FR_ERR_INVALID, n, "bad output term");
+    for (int i = 0; i < no; i++) {
+      if (out[i] >= EIN_ELL) out[i] = out[i] - EIN_ELL + EIN_ELL; /* as is */
+      if (lsize[out[i]] < 0)
+        return fr_err_node(FR_ERR_INVALID, n, "output label not in the inputs");
+      for (int j = 0; j < i; j++)
+        if (out[j] == out[i])
+          return fr_err_node(FR_ERR_INVALID, n, "output label repeated");
+    }
+  } else {
+    for (int l = EIN_ELL; l < EIN_ELL + ell_rank; l++) out[no++] = l;
+    for (int l = 26; l < 52; l++) /* ASCII order: upper case first */
+      if (count[l] == 1 && no < FR_MAX_RANK) out[no++] = l;
+    for (int l = 0; l < 26; l++)
+      if (count[l] == 1 && no < FR_MAX_RANK) out[no++] = l;
+  }
+  /* labels: the output's, then the summed ones */
+  int nlab = 0;
+  int64_t ys = 1;
+  memset(ystride, 0, sizeof(int64_t) * 64);
+  int64_t tmp_stride[EIN_MAX_IN][64];
+  memcpy(tmp_stride, stride, sizeof tmp_stride);
+  memset(stride, 0, sizeof(int64_t) * EIN_MAX_IN * 64);
+  bool used[EIN_MAX_LABELS] = {0};
+  int order[EIN_MAX_LABELS];
+  for (int i = 0; i < no; i++) order[nlab++] = out[i], used[out[i]] = true;
+  for (int l = 0; l < EIN_MAX_LABELS; l++)
+    if (lsize[l] >= 0 && !used[l]) order[nlab++] = l;
+  for (int i = no - 1; i >= 0; i--) {
+    ydims[i] = lsize[out[i]];
+    ystride[i] = ys;
+    ys *= ydims[i];
+  }
+  for (int i = 0; i < nlab; i++) {
+    size[i] = lsize[order[i]];
+    if (i >= no) ystride[i] = 0;
+    for (k = 0; k < n->n_in; k++) stride[k][i] = tmp_stride[k][order[i]];
+  }
+  *n_labels = nlab;
+  *yrank = no;
+  return FR_OK;
+}
+
+fr_status fr_infer_einsum(const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out) {
+  int nlab, yr;
+  int64_t size[64], stride[EIN_MAX_IN][64], ys[64], yd[FR_MAX_RANK];
+  for (int k = 0; k < n->n_in; k++)
+    if (!in[k]) return fr_err_node(FR_ERR_INVALID, n, "missing operand");
+  FR_TRY(fr_nn_einsum_plan(n, in, &nlab, size, stride, ys, &yr, yd));
+  if (!fr_dtype_is_float(in[0]->dtype) && !fr_dtype_is_int(in[0]->dtype))
+    return fr_err_node(FR_ERR_SHAPE, n, "data type %s",
+                       fr_dtype_name(in[0]->dtype));
+  fr_set_shape(out[0], in[0]->dtype, yr, yd);
+  return FR_OK;
+}
+
+/* ---- Det, MaxUnpool, RoiAlign ------------------------------------------------ */
+
+fr_status fr_infer_det(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  const fr_tensor *x = in[0];
+  FR_TRY(need_float(n, x));
+  if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
+    return fr_err_node(FR_ERR_SHAPE, n, "needs square matrices (*, M, M)");
+  fr_set_shape(out[0], x->dtype, x->rank - 2, x->dims);
+  return FR_OK;
+}
+
+/* X (N, C, D...), I (same), output_shape (optional, the full shape). */
+fr_status fr_infer_maxunpool(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *idx = in[1];
+  const fr_tensor *os = n->n_in > 2 ? in[2] : NULL;
+  FR_TRY(need_float(n, x));
+  if (x->rank < 3 || x->rank > 2 + FR_MAX_RANK - 2)
+    return fr_err_node(FR_ERR_SHAPE, n, "X must be (N, C, D...)");
+  if (idx->dtype != FR_I64 || idx->rank != x->rank ||
+      memcmp(idx->dims, x->dims, sizeof(int64_t) * (size_t)x->rank))
+    return fr_err_node(FR_ERR_SHAPE, n, "I must be int64 of X's shape");
+  int nsp = x->rank - 2, nk, ns, np;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  const int64_t *st = fr_attr_ints(n, "strides", &ns);
+  const int64_t *pd = fr_attr_ints(n, "pads", &np);
+  if (!ks || nk != nsp || (st && ns != nsp) || (pd && np != 2 * nsp))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "kernel_shape/strides/pads do not fit %d dims", nsp);
+  int64_t dims[FR_MAX_RANK];
+  dims[0] = x->dims[0];
+  dims[1] = x->dims[1];
+  for (int i = 0; i < nsp; i++) {
+    int64_t s = st ? st[i] : 1;
+    if (s < 1 || ks[i] < 1 || (pd && (pd[i] < 0 || pd[i + nsp] < 0)))
+      return fr_err_node(FR_ERR_INVALID, n, "bad kernel, stride or pads");
+    dims[2 + i] = (x->dims[2 + i] - 1) * s + ks[i] -
+                  (pd ? pd[i] + pd[i + nsp] : 0);
+    if (dims[2 + i] < 0)
+      return fr_err_node(FR_ERR_SHAPE, n, "negative output size");
+  }
+  if (os) {
+    if (!os->data)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant output_shape");
+    if (os->dtype != FR_I64 || fr_tensor_numel(os) != x->rank)
+      return fr_err_node(FR_ERR_SHAPE, n, "output_shape must be %d int64",
+                         x->rank);
+    for (int i = 0; i < x->rank; i++) {
+      int64_t v = ((const int64_t *)os->data)[i];
+      if (v < 0 || v > ((int64_t)1 << 40) || (i < 2 && v != x->dims[i]))
+        return fr_err_node(FR_ERR_SHAPE, n, "bad output_shape");
+      dims[i] = v;
+    }
+  }
+  fr_set_shape(out[0], x->dtype, x->rank, dims);
+  return FR_OK;
+}
+
+/* X (N, C, H, W), rois (R, 4), batch_indices (R) -> Y (R, C, oh, ow) */
+fr_status fr_infer_roialign(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  const fr_tensor *x = in[0], *r = in[1], *b = in[2];
+  FR_TRY(need_float(n, x));
+  if (x->rank != 4 || r->rank != 2 || r->dims[1] != 4 || b->rank != 1 ||
+      b->dims[0] != r->dims[0] || r->dtype != x->dtype ||
+      (b->dtype != FR_I64 && b->dtype != FR_I32))
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "needs X (N, C, H, W), rois (R, 4), batch_indices (R)");
+  int64_t oh = fr_attr_int(n, "output_height", 1);
+  int64_t ow = fr_attr_int(n, "output_width", 1);
+  if (oh < 1 || ow < 1 || oh > (1 << 24) || ow > (1 << 24))
+    return fr_err_node(FR_ERR_INVALID, n, "bad output size");
+  int64_t dims[4] = {r->dims[0], x->dims[1], oh, ow};
+  fr_set_shape(out[0], x->dtype, 4, dims);
+  return FR_OK;
+}

@@ -591,3 +591,104 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_free(acc);
   return st;
 }
+
+/* ---- Einsum, Det, MaxUnpool, RoiAlign --------------------------------------- */
+
+fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
+                            int *n_labels, int64_t *size,
+                            int64_t (*stride)[64], int64_t *ystride,
+                            int *yrank, int64_t *ydims);
+
+fr_status fr_exec_einsum(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  if (in[0]->dtype != FR_F32 && in[0]->dtype != FR_F64)
+    return unsupported_dtype(n, in[0]);
+  fr_k_einsum e = {.n_in = n->n_in};
+  int yr;
+  int64_t yd[FR_MAX_RANK];
+  FR_TRY(fr_nn_einsum_plan(n, in, &e.n_labels, e.size, e.stride, e.ystride,
+                           &yr, yd));
+  if (in[0]->dtype == FR_F64) {
+    const double *xs[FR_K_EINSUM_MAX_IN];
+    for (int k = 0; k < n->n_in; k++) xs[k] = in[k]->data;
+    fr_k_einsum_f64(&e, xs, out[0]->data);
+  } else {
+    const float *xs[FR_K_EINSUM_MAX_IN];
+    for (int k = 0; k < n->n_in; k++) xs[k] = in[k]->data;
+    fr_k_einsum_f32(&e, xs, out[0]->data);
+  }
+  return FR_OK;
+}
+
+fr_status fr_exec_det(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                      fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t M = t->dims[t->rank - 1];
+  double *lu = fr_malloc(sizeof(double) * (size_t)(M * M + 1));
+  if (!lu) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  fr_k_det_f32(fr_tensor_numel(out[0]), M, t->data, out[0]->data, lu);
+  fr_free(lu);
+  return FR_OK;
+}
+
+fr_status fr_exec_maxunpool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  /* the default output shape: (in - 1) * stride + kernel - pads */
+  int nsp = t->rank - 2, ns, np, nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  const int64_t *st = fr_attr_ints(n, "strides", &ns);
+  const int64_t *pd = fr_attr_ints(n, "pads", &np);
+  int64_t dflt[FR_MAX_RANK];
+  for (int i = 0; i < nsp; i++)
+    dflt[i] = (t->dims[2 + i] - 1) * (st ? st[i] : 1) + ks[i] -
+              (pd ? pd[i] + pd[i + nsp] : 0);
+  int64_t bad = fr_k_maxunpool_f32(fr_tensor_numel(t), t->data, in[1]->data,
+                                   nsp, dflt, out[0]->dims + 2,
+                                   t->dims[0] * t->dims[1], out[0]->data);
+  if (bad)
+    return fr_err_node(FR_ERR_INVALID, n, "%lld indices out of range",
+                       (long long)bad);
+  return FR_OK;
+}
+
+fr_status fr_exec_roialign(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *r = in[1], *b = in[2];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t R = r->dims[0];
+  int64_t *bi = fr_malloc(sizeof(int64_t) * (size_t)(R + 1));
+  if (!bi) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  for (int64_t i = 0; i < R; i++) {
+    bi[i] = fr_tensor_get_i64(b, i);
+    if (bi[i] < 0 || bi[i] >= t->dims[0]) {
+      fr_free(bi);
+      return fr_err_node(FR_ERR_INVALID, n, "batch index %lld out of range",
+                         (long long)bi[i]);
+    }
+  }
+  const char *mode = fr_attr_str(n, "mode", "avg");
+  const char *ctm = fr_attr_str(n, "coordinate_transformation_mode",
+                                n->opset >= 16 ? "half_pixel"
+                                               : "output_half_pixel");
+  fr_k_roialign p = {t->dims[1], t->dims[2], t->dims[3], R,
+                     out[0]->dims[2], out[0]->dims[3],
+                     fr_attr_int(n, "sampling_ratio", 0),
+                     fr_attr_float(n, "spatial_scale", 1.0f),
+                     !strcmp(ctm, "half_pixel"), !strcmp(mode, "max")};
+  if ((strcmp(mode, "avg") && strcmp(mode, "max")) ||
+      (strcmp(ctm, "half_pixel") && strcmp(ctm, "output_half_pixel"))) {
+    fr_free(bi);
+    return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", mode,
+                       ctm);
+  }
+  fr_k_roialign_f32(&p, t->data, r->data, bi, out[0]->data);
+  fr_free(bi);
+  return FR_OK;
+}

@@ -173,6 +173,39 @@ void fr_k_matmul_i32(int64_t M, int64_t N, int64_t K, const int32_t *a,
                      const int32_t *b, int32_t *c);
 void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
                    const int32_t *bias, int32_t *y);
+/* Einsum as one loop over every label: operand k's element offset moves by
+ * stride[k][l] per step of label l (repeated labels add up: a diagonal),
+ * y's by ystride[l] (0 for summed labels). */
+#define FR_K_EINSUM_MAX_IN 8
+#define FR_K_EINSUM_MAX_LABELS 64
+typedef struct fr_k_einsum {
+  int n_in, n_labels;
+  int64_t size[FR_K_EINSUM_MAX_LABELS];
+  int64_t stride[FR_K_EINSUM_MAX_IN][FR_K_EINSUM_MAX_LABELS];
+  int64_t ystride[FR_K_EINSUM_MAX_LABELS];
+} fr_k_einsum;
+void fr_k_einsum_f32(const fr_k_einsum *e, const float *const *x, float *y);
+void fr_k_einsum_f64(const fr_k_einsum *e, const double *const *x,
+                     double *y);
+/* Determinants of batch (M, M) matrices; lu: M * M doubles of scratch. */
+void fr_k_det_f32(int64_t batch, int64_t M, const float *x, float *y,
+                  double *lu);
+/* MaxUnpool: y (planes, outd...) = 0, then x[i] goes where idx[i] points;
+ * indices count in the default shape (planes, dflt...) and land on the same
+ * coordinates of y (dropped when outside). Returns how many indices were
+ * out of range (skipped). */
+int64_t fr_k_maxunpool_f32(int64_t n, const float *x, const int64_t *idx,
+                           int nsp, const int64_t *dflt, const int64_t *outd,
+                           int64_t planes, float *y);
+/* RoiAlign: x (N, C, H, W), rois (n_rois, 4) as x1, y1, x2, y2, batch
+ * (n_rois) -> y (n_rois, C, out_h, out_w). batch entries must be < N. */
+typedef struct fr_k_roialign {
+  int64_t C, H, W, n_rois, out_h, out_w, sampling_ratio;
+  float spatial_scale;
+  int half_pixel, max_mode;
+} fr_k_roialign;
+void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
+                       const float *rois, const int64_t *batch, float *y);
 /* end of nn.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

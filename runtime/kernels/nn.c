@@ -708,3 +708,164 @@ void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
       }
     }
 }
+
+/* ---- Einsum, Det ------------------------------------------------------------ */
+
+/* Walks every combination of the labels (odometer, last label fastest) and
+ * accumulates the product of the operands into y (zeroed here). */
+#define EINSUM_BODY(T) \
+  int64_t ny = 1, total = 1; \
+  for (int l = 0; l < e->n_labels; l++) { \
+    total *= e->size[l]; \
+    if (e->ystride[l]) ny = max64(ny, e->ystride[l] * e->size[l]); \
+  } \
+  for (int64_t i = 0; i < ny; i++) y[i] = 0; \
+  if (total == 0) return; \
+  int64_t idx[FR_K_EINSUM_MAX_LABELS] = {0}; \
+  int64_t off[FR_K_EINSUM_MAX_IN + 1] = {0}; /* operands, then y */ \
+  for (int64_t t = 0; t < total; t++) { \
+    T prod = 1; \
+    for (int k = 0; k < e->n_in; k++) prod *= x[k][off[k]]; \
+    y[off[e->n_in]] += prod; \
+    for (int l = e->n_labels - 1; l >= 0; l--) { \
+      for (int k = 0; k < e->n_in; k++) off[k] += e->stride[k][l]; \
+      off[e->n_in] += e->ystride[l]; \
+      if (++idx[l] < e->size[l]) break; \
+      for (int k = 0; k < e->n_in; k++) off[k] -= e->stride[k][l] * e->size[l]; \
+      off[e->n_in] -= e->ystride[l] * e->size[l]; \
+      idx[l] = 0; \
+    } \
+  }
+
+void fr_k_einsum_f32(const fr_k_einsum *e, const float *const *x, float *y) {
+  EINSUM_BODY(float)
+}
+
+void fr_k_einsum_f64(const fr_k_einsum *e, const double *const *x,
+                     double *y) {
+  EINSUM_BODY(double)
+}
+
+/* Determinants of `batch` (M, M) matrices by LU with partial pivoting, in
+ * double; lu: scratch of M * M doubles. */
+void fr_k_det_f32(int64_t batch, int64_t M, const float *x, float *y,
+                  double *lu) {
+  for (int64_t b = 0; b < batch; b++) {
+    for (int64_t i = 0; i < M * M; i++) lu[i] = x[b * M * M + i];
+    double det = 1;
+    for (int64_t c = 0; c < M && det != 0; c++) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < M; r++)
+        if (fabs(lu[r * M + c]) > fabs(lu[piv * M + c])) piv = r;
+      if (lu[piv * M + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != c) {
+        for (int64_t j = 0; j < M; j++) {
+          double t = lu[c * M + j];
+          lu[c * M + j] = lu[piv * M + j];
+          lu[piv * M + j] = t;
+        }
+        det = -det;
+      }
+      double d = lu[c * M + c];
+      det *= d;
+      for (int64_t r = c + 1; r < M; r++) {
+        double f = lu[r * M + c] / d;
+        for (int64_t j = c; j < M; j++) lu[r * M + j] -= f * lu[c * M + j];
+      }
+    }
+    y[b] = (float)det;
+  }
+}
+
+/* ---- MaxUnpool, RoiAlign ------------------------------------------------------ */
+
+int64_t fr_k_maxunpool_f32(int64_t n, const float *x, const int64_t *idx,
+                           int nsp, const int64_t *dflt, const int64_t *outd,
+                           int64_t planes, float *y) {
+  int64_t bad = 0, ds = 1, os = 1;
+  for (int d = 0; d < nsp; d++) ds *= dflt[d], os *= outd[d];
+  for (int64_t i = 0; i < planes * os; i++) y[i] = 0;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t v = idx[i];
+    if (v < 0 || v >= planes * ds) {
+      bad++;
+      continue;
+    }
+    /* the index counts in the default shape; place it at the same
+     * coordinates of the output, if they are inside */
+    int64_t pl = v / ds, r = v % ds, o = 0, mul = 1;
+    int inside = 1;
+    for (int d = nsp - 1; d >= 0; d--) {
+      int64_t c = r % dflt[d];
+      r /= dflt[d];
+      if (c >= outd[d]) inside = 0;
+      o += c * mul;
+      mul *= outd[d];
+    }
+    if (inside) y[pl * os + o] = x[i];
+  }
+  return bad;
+}
+
+void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
+                       const float *rois, const int64_t *batch, float *y) {
+  const int64_t H = p->H, W = p->W, PH = p->out_h, PW = p->out_w;
+  const float off = p->half_pixel ? 0.5f : 0.0f;
+  for (int64_t r = 0; r < p->n_rois; r++) {
+    const float *roi = rois + r * 4;
+    float sw = roi[0] * p->spatial_scale - off, sh = roi[1] * p->spatial_scale - off;
+    float ew = roi[2] * p->spatial_scale - off, eh = roi[3] * p->spatial_scale - off;
+    float rw = ew - sw, rh = eh - sh;
+    if (!p->half_pixel) {
+      rw = rw > 1 ? rw : 1;
+      rh = rh > 1 ? rh : 1;
+    }
+    float bh = rh / (float)PH, bw = rw / (float)PW;
+    int64_t gh = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rh / (float)PH);
+    int64_t gw = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rw / (float)PW);
+    if (gh < 0 || gh > (1 << 20)) gh = 0;
+    if (gw < 0 || gw > (1 << 20)) gw = 0;
+    float count = (float)(gh * gw > 1 ? gh * gw : 1);
+    int64_t b = batch[r];
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *img = x + (b * p->C + c) * H * W;
+      float *yo = y + (r * p->C + c) * PH * PW;
+      for (int64_t ph = 0; ph < PH; ph++)
+        for (int64_t pw = 0; pw < PW; pw++) {
+          float acc = 0;
+          int first = 1;
+          for (int64_t iy = 0; iy < gh; iy++) {
+            float yy = sh + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)gh;
+            for (int64_t ix = 0; ix < gw; ix++) {
+              float xx = sw + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)gw;
+              float v1 = 0, v2 = 0, v3 = 0, v4 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0;
+              if (!(yy < -1.0f || yy > (float)H || xx < -1.0f || xx > (float)W)) {
+                float fy = yy <= 0 ? 0 : yy, fx = xx <= 0 ? 0 : xx;
+                int64_t yl = (int64_t)fy, xl = (int64_t)fx, yh, xh;
+                if (yl >= H - 1) yh = yl = H - 1, fy = (float)yl;
+                else yh = yl + 1;
+                if (xl >= W - 1) xh = xl = W - 1, fx = (float)xl;
+                else xh = xl + 1;
+                float ly = fy - (float)yl, lx = fx - (float)xl;
+                float hy = 1 - ly, hx = 1 - lx;
+                w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
+                v1 = img[yl * W + xl], v2 = img[yl * W + xh];
+                v3 = img[yh * W + xl], v4 = img[yh * W + xh];
+              }
+              if (p->max_mode) {
+                float m = fmaxf(fmaxf(w1 * v1, w2 * v2), fmaxf(w3 * v3, w4 * v4));
+                acc = first ? m : fmaxf(acc, m);
+                first = 0;
+              } else {
+                acc += w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4;
+              }
+            }
+          }
+          yo[ph * PW + pw] = p->max_mode ? acc : acc / count;
+        }
+    }
+  }
+}
