@@ -13,6 +13,24 @@ static float *rnd(int64_t n, unsigned seed) {
   return p;
 }
 
+/* Turns node input i (a graph input of c) into a constant initializer
+ * holding t (borrowed): for inputs whose values decide output shapes. */
+static void make_const(ft_case *c, int i, fr_tensor t) {
+  fr_graph *g = c->m->graph;
+  fr_value *v = c->n->in[i];
+  int k = 0;
+  for (int j = 0; j < g->n_inputs; j++)
+    if (g->inputs[j] != v) g->inputs[k++] = g->inputs[j];
+  g->n_inputs = k;
+  v->flags = FR_V_CONST;
+  v->t = t;
+  fr_value **inits = fr_arena_alloc(&c->m->arena,
+                                    sizeof(fr_value *) * (size_t)(g->n_inits + 1));
+  for (int j = 0; j < g->n_inits; j++) inits[j] = g->inits[j];
+  inits[g->n_inits++] = v;
+  g->inits = inits;
+}
+
 /* ---- Conv ---------------------------------------------------------------- */
 
 START_TEST(conv_hand) {
@@ -361,5 +379,277 @@ START_TEST(matmul_broadcast) {
 }
 END_TEST
 
+/* ---- ConvTranspose ---------------------------------------------------------- */
+
+START_TEST(convtranspose_hand) {
+  /* x (1,1,2,2) = [1 2; 3 4], w (1,1,2,2) = ones, stride 2: each input
+   * pixel becomes a 2x2 block */
+  float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f};
+  ft_case *c = ft_new("ConvTranspose", 11, 3, 1, 1);
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  fr_tensor in[3] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), w),
+                     ft_tensor(FR_F32, 1, FT_DIMS(1), b)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 4);
+  ft_check_f32(&out[0], 16,
+               (const float[]){1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f,
+                               3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f},
+               0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* stride 1 overlaps add up; pads crop: 3x3 full -> 1x1 center */
+  c = ft_new("ConvTranspose", 11, 2, 1, 1);
+  ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 1);
+  ft_check_f32(&out[0], 1, (const float[]){10}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* W's first dim must be C */
+  c = ft_new("ConvTranspose", 11, 2, 1, 0);
+  fr_tensor bad[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 1, 2), x),
+                      ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), w)};
+  ck_assert_int_eq(ft_run(c, bad, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- Resize, GridSample --------------------------------------------------- */
+
+START_TEST(resize_hand) {
+  float x[4] = {1, 2, 3, 4}, roi[1] = {0}, sc[4] = {1, 1, 2, 2};
+  fr_tensor in[1] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x)};
+  fr_tensor troi = ft_tensor(FR_F32, 1, FT_DIMS(0), roi);
+  fr_tensor tsc = ft_tensor(FR_F32, 1, FT_DIMS(4), sc);
+  fr_tensor out[1];
+  /* nearest x2 */
+  ft_case *c = ft_new("Resize", 13, 3, 1, 1);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "nearest");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 16,
+               (const float[]){1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* linear, align_corners: row 0 = 1, 4/3, 5/3, 2 */
+  c = ft_new("Resize", 13, 3, 1, 2);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "linear");
+  ft_attr_s(c, "coordinate_transformation_mode", "align_corners");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  const float *y = out[0].data;
+  ck_assert_float_eq_tol(y[1], 4.0f / 3, 1e-6f);
+  ck_assert_float_eq_tol(y[15], 4, 1e-6f);
+  ck_assert_float_eq_tol(y[5], 1 + 1.0f / 3 + 2.0f / 3, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* linear half_pixel x2: first output (coordinate -0.25) is the edge */
+  c = ft_new("Resize", 13, 3, 1, 1);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "linear");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  y = out[0].data;
+  ck_assert_float_eq_tol(y[0], 1, 1e-6f);
+  ck_assert_float_eq_tol(y[1], 1.25f, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* scales of the wrong length */
+  c = ft_new("Resize", 13, 3, 1, 0);
+  make_const(c, 1, troi);
+  make_const(c, 2, ft_tensor(FR_F32, 1, FT_DIMS(3), sc));
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+  /* scales not known when compiling */
+  c = ft_new("Resize", 13, 3, 1, 0);
+  make_const(c, 1, troi);
+  fr_tensor in2[2] = {in[0], tsc};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_ERR_UNSUPPORTED);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(gridsample_hand) {
+  /* align_corners: grid corners hit the image corners; (0, 0) is the
+   * center of a 2x2 image: the mean */
+  float x[4] = {1, 2, 3, 4};
+  float g[6] = {-1, -1, 1, 1, 0, 0};
+  ft_case *c = ft_new("GridSample", 16, 2, 1, 1);
+  ft_attr_i(c, "align_corners", 1);
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 2), g)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){1, 4, 2.5f}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = ft_new("GridSample", 16, 2, 1, 0);
+  in[1] = ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 3), g);
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- quantization ------------------------------------------------------------ */
+
+START_TEST(quantize_hand) {
+  float x[5] = {0, 1.5f, -3, 300, 5};
+  float s[1] = {2};
+  uint8_t z[1] = {128};
+  ft_case *c = ft_new("QuantizeLinear", 13, 3, 1, 0);
+  fr_tensor in[3] = {ft_tensor(FR_F32, 1, FT_DIMS(5), x),
+                     ft_tensor(FR_F32, 0, NULL, s),
+                     ft_tensor(FR_U8, 0, NULL, z)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dtype, FR_U8);
+  /* 0.75 -> 1, -1.5 -> -2 (half to even), 150 + 128 saturates, 2.5 -> 2 */
+  const uint8_t want[5] = {128, 129, 126, 255, 130};
+  for (int i = 0; i < 5; i++) ck_assert_int_eq(((uint8_t *)out[0].data)[i], want[i]);
+  ft_release(out, 1);
+  ft_free(c);
+  /* back */
+  uint8_t q[3] = {128, 130, 0};
+  c = ft_new("DequantizeLinear", 13, 3, 1, 0);
+  fr_tensor in2[3] = {ft_tensor(FR_U8, 1, FT_DIMS(3), q),
+                      ft_tensor(FR_F32, 0, NULL, s),
+                      ft_tensor(FR_U8, 0, NULL, z)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){0, 4, -256}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* dynamic: range [-1, 2] (0 included): scale 3/255, zp round(255/3) */
+  float d[3] = {-1, 0, 2};
+  c = ft_new("DynamicQuantizeLinear", 11, 1, 3, 0);
+  fr_tensor in3[1] = {ft_tensor(FR_F32, 1, FT_DIMS(3), d)};
+  fr_tensor out3[3];
+  ck_assert_int_eq(ft_run(c, in3, out3), FR_OK);
+  ck_assert_float_eq_tol(*(float *)out3[1].data, 3.0f / 255, 1e-9f);
+  ck_assert_int_eq(*(uint8_t *)out3[2].data, 85);
+  ck_assert_int_eq(((uint8_t *)out3[0].data)[0], 0);
+  ck_assert_int_eq(((uint8_t *)out3[0].data)[2], 255);
+  ft_release(out3, 3);
+  ft_free(c);
+  /* scale per axis of the wrong length */
+  float s2[2] = {1, 1};
+  c = ft_new("QuantizeLinear", 13, 2, 1, 0);
+  fr_tensor in4[2] = {ft_tensor(FR_F32, 2, FT_DIMS(1, 5), x),
+                      ft_tensor(FR_F32, 1, FT_DIMS(2), s2)};
+  ck_assert_int_eq(ft_run(c, in4, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(matmulinteger_hand) {
+  uint8_t a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, az[1] = {1}, bz[1] = {5};
+  ft_case *c = ft_new("MatMulInteger", 10, 4, 1, 0);
+  fr_tensor in[4] = {ft_tensor(FR_U8, 2, FT_DIMS(2, 2), a),
+                     ft_tensor(FR_U8, 2, FT_DIMS(2, 2), b),
+                     ft_tensor(FR_U8, 0, NULL, az),
+                     ft_tensor(FR_U8, 0, NULL, bz)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dtype, FR_I32);
+  /* [0 1; 2 3] x [0 1; 2 3] = [2 3; 6 11] */
+  const int32_t want[4] = {2, 3, 6, 11};
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(((int32_t *)out[0].data)[i], want[i]);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- Einsum, Det, MaxUnpool, LpPool ------------------------------------------- */
+
+START_TEST(einsum_hand) {
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {1, 0, -1};
+  fr_tensor out[1];
+  ft_case *c = ft_new("Einsum", 12, 2, 1, 1);
+  ft_attr_s(c, "equation", "ij,j->i");
+  fr_tensor in[2] = {ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a),
+                     ft_tensor(FR_F32, 1, FT_DIMS(3), b)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){-2, -2}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* implicit output: "ji" -> "ij", a transpose */
+  c = ft_new("Einsum", 12, 1, 1, 1);
+  ft_attr_s(c, "equation", "ji");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[0], 3);
+  ft_check_f32(&out[0], 6, (const float[]){1, 4, 2, 5, 3, 6}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* trace with an ellipsis */
+  float m[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  c = ft_new("Einsum", 12, 1, 1, 1);
+  ft_attr_s(c, "equation", "...ii->...");
+  fr_tensor in2[1] = {ft_tensor(FR_F32, 3, FT_DIMS(2, 2, 2), m)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){5, 13}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* label sizes disagree */
+  c = ft_new("Einsum", 12, 2, 1, 1);
+  ft_attr_s(c, "equation", "ij,i->j");
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(det_hand) {
+  float a[13] = {2, 0, 1, 1, 3, 2, 1, 1, 1, /* det 1 */ 1, 2, 2, 4 /* 0 */};
+  fr_tensor out[1];
+  ft_case *c = ft_new("Det", 11, 1, 1, 0);
+  fr_tensor in[1] = {ft_tensor(FR_F32, 2, FT_DIMS(3, 3), a)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].rank, 0);
+  ft_check_f32(&out[0], 1, (const float[]){2 * (3 - 2) - 0 + 1 * (1 - 3)}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = ft_new("Det", 11, 1, 1, 0);
+  in[0] = ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a);
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(maxunpool_lppool_hand) {
+  float x[2] = {7, 9};
+  int64_t idx[2] = {3, 1};
+  fr_tensor out[1];
+  ft_case *c = ft_new("MaxUnpool", 11, 2, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  fr_tensor in[2] = {ft_tensor(FR_F32, 3, FT_DIMS(1, 1, 2), x),
+                     ft_tensor(FR_I64, 3, FT_DIMS(1, 1, 2), idx)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 4, (const float[]){0, 9, 0, 7}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* index 4 is outside the 4 outputs: an error, not a write */
+  idx[1] = 4;
+  c = ft_new("MaxUnpool", 11, 2, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_INVALID);
+  ft_free(c);
+  float l[4] = {3, 4, -6, 8};
+  c = ft_new("LpPool", 11, 1, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  fr_tensor in2[1] = {ft_tensor(FR_F32, 3, FT_DIMS(1, 1, 4), l)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){5, 10}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
 FT_MAIN(nn, conv_hand, conv_random, conv_bad_channels, pool_hand,
-        pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast)
+        pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
+        convtranspose_hand, resize_hand, gridsample_hand, quantize_hand,
+        matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
