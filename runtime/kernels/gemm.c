@@ -326,6 +326,29 @@ static void gemm_small_m(const fr_k_gemm *g) {
   }
 }
 
+/* One column of B: y = A * b, a dot product per row of A. */
+static void gemm_n1(const fr_k_gemm *g) {
+  const int64_t K = g->K;
+  for (int64_t i = 0; i < g->M; i++) {
+    const float *a = g->A + i * g->rsa;
+    float sum = 0;
+    int64_t k = 0;
+    if (g->csa == 1 && g->rsb == 1) {
+      fr_vf acc0 = {0}, acc1 = {0};
+      for (; k + 2 * VW <= K; k += 2 * VW) {
+        acc0 += vload(a + k) * vload(g->B + k);
+        acc1 += vload(a + k + VW) * vload(g->B + k + VW);
+      }
+      acc0 += acc1;
+      for (int v = 0; v < VW; v++) sum += acc0[v];
+    }
+    for (; k < K; k++) sum += a[k * g->csa] * g->B[k * g->rsb];
+    float *c = g->C + i * g->ldc;
+    *c = g->alpha * sum + (g->bias ? g->bias[i] : 0.0f) +
+         (g->beta != 0 ? *c * g->beta : 0.0f);
+  }
+}
+
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
   if (g->M <= 0 || g->N <= 0) return;
   if (g->K <= 0) {
@@ -334,6 +357,10 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
   }
   if (g->M <= 2) {
     gemm_small_m(g);
+    return;
+  }
+  if (g->N == 1) {
+    gemm_n1(g);
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL};

@@ -149,6 +149,11 @@ START_TEST(conv_random) {
       {1, 4, 4, 4, {1, 9, 40}, {1, 5, 40}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}},
       {1, 3, 3, 3, {1, 7, 50}, {1, 7, 17}, {1, 3, 3}, {1, 1, 3}, {1, 2, 2}, {0, 2, 1}},
       {1, 3, 6, 3, {1, 7, 10}, {1, 7, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}},
+      /* squeeze-excite 1x1 on a 1x1 image (one GEMM column) */
+      {1, 88, 22, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}},
+      /* the OCR net's first conv and a (2, 1)-strided 5x5 depthwise */
+      {1, 3, 8, 1, {1, 48, 64}, {1, 24, 32}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}},
+      {1, 104, 104, 104, {1, 3, 96}, {1, 2, 96}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     conv_check(cases[i], 2, (int)(i % 2 == 0));
@@ -305,7 +310,7 @@ END_TEST
 /* Gemm on random shapes crossing the blocking sizes, all transposes. */
 START_TEST(gemm_random) {
   const int64_t shapes[][3] = {{1, 37, 500}, {2, 300, 7}, {3, 5, 2}, {70, 100, 400},
-                               {9, 1601, 33}, {130, 49, 800}};
+                               {9, 1601, 33}, {130, 49, 800}, {5, 1, 300}, {40, 2, 70}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (int t = 0; t < 4; t++) {
       int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
