@@ -36,11 +36,11 @@
 #endif
 #define NR (VW * NV) /* columns of the register tile */
 
-/* Cache blocking: a KC x NR panel of B stays in L1, an MC x KC block of A
- * in L2, a KC x NC block of B in L2/L3. */
-#define KC 384
+/* Cache blocking: a KC x NR panel of B stays in L1 (48 KB with AVX-512), an
+ * MC x KC block of A and a KC x NC block of B in L2 (64 KB + 768 KB). */
+#define KC 256
 #define MC (MR * 8)
-#define NC (NR * 32)
+#define NC (NR * 16)
 
 typedef float fr_vf __attribute__((vector_size(VW * 4)));
 /* Same, for loads and stores at any float-aligned address. */
