@@ -153,7 +153,14 @@ static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
         int64_t sw = p->stride[2];
         int64_t ix0 = ow * sw + offx;
         if (sw == 1 && ix0 >= 0 && ix0 + run <= IW) {
-          memcpy(d, row + ix0, (size_t)run * 4);
+          const float *src = row + ix0;
+          for (int64_t r = 0; r < run; r++) d[r] = src[r];
+        } else if (sw == 1) { /* zeros, the part inside the row, zeros */
+          int64_t a = ix0 < 0 ? min64(-ix0, run) : 0;
+          int64_t b = max64(a, min64(run, IW - ix0));
+          for (int64_t r = 0; r < a; r++) d[r] = 0;
+          for (int64_t r = a; r < b; r++) d[r] = row[ix0 + r];
+          for (int64_t r = b; r < run; r++) d[r] = 0;
         } else {
           for (int64_t r = 0; r < run; r++) {
             int64_t ix = ix0 + r * sw;
