@@ -1,0 +1,488 @@
+/* gemm.c: the packed, register-blocked float32 GEMM and the convolutions
+ * built on it.
+ *
+ * C (M, N) = alpha * A (M, K) * B (K, N) + beta * C + bias (M)
+ *
+ * Goto/BLIS scheme: B is packed into KC x NC blocks of NR-wide column
+ * panels, A into MC x KC blocks of MR-high row panels, and a micro-kernel
+ * keeps an MR x NR tile of C in vector registers while it walks K. The
+ * vector width follows the target (the same source is built with plain -O3
+ * and with -march=native): AVX-512 16 lanes in an 8 x 48 tile, AVX 8 lanes
+ * in 6 x 16, otherwise 4 lanes in 6 x 8 (SSE2/NEON). Measured on one core of
+ * a Xeon (AVX-512), see bench/gemm_bench.c: ~145 GFLOP/s for 512^3.
+ *
+ * Convolution (fr_k_conv_f32) is an implicit GEMM: Y_g (Mg, OD*OH*OW) =
+ * W_g (Mg, Cg*KD*KH*KW) * col_g, where the im2col matrix col_g is never
+ * stored: the B packing reads it straight from the image. 1x1 stride-1
+ * unpadded convolutions use the image as B directly; depthwise convolutions
+ * (one input channel per group) go to a direct kernel in nn.c. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#if defined(__AVX512F__)
+#define VW 16 /* lanes of a vector */
+#define MR 8  /* rows of the register tile */
+#define NV 3  /* vectors across the register tile: 24 accumulators */
+#elif defined(__AVX__)
+#define VW 8
+#define MR 6
+#define NV 2
+#else
+#define VW 4
+#define MR 6
+#define NV 2
+#endif
+#define NR (VW * NV) /* columns of the register tile */
+
+/* Cache blocking: a KC x NR panel of B stays in L1 (48 KB with AVX-512), an
+ * MC x KC block of A and a KC x NC block of B in L2 (64 KB + 768 KB). */
+#define KC 256
+#define MC (MR * 8)
+#define NC (NR * 16)
+
+typedef float fr_vf __attribute__((vector_size(VW * 4)));
+/* Same, for loads and stores at any float-aligned address. */
+typedef float fr_vfu __attribute__((vector_size(VW * 4), aligned(4)));
+
+static inline fr_vf vload(const float *p) { return *(const fr_vfu *)p; }
+static inline void vstore(float *p, fr_vf v) { *(fr_vfu *)p = v; }
+/* s - 0 is s for every s (s + 0 is not, for -0), so this folds to a plain
+ * broadcast. */
+static inline fr_vf vsplat(float s) { return s - (fr_vf){0}; }
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* ---- where B comes from ------------------------------------------------ */
+
+/* B (K, N) is either a strided matrix or the implicit im2col matrix of an
+ * image (conv). */
+typedef struct bsrc {
+  const float *p;
+  int64_t rs, cs; /* matrix: B(k, j) = p[k * rs + j * cs] */
+  const fr_k_conv *cv; /* conv: p is the group's first input channel */
+} bsrc;
+
+/* ---- packing ----------------------------------------------------------- */
+
+/* A block (mc, kc) at a (A(i, k) = a[i * rs + k * cs]) into MR-row panels:
+ * dst[panel][k][i], rows past mc zero. */
+static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
+                   int64_t kc, float *restrict dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    int64_t mr = min64(MR, mc - i0);
+    float *d = dst + i0 * kc;
+    if (cs == 1) {
+      for (int64_t i = 0; i < mr; i++) {
+        const float *s = a + (i0 + i) * rs;
+        for (int64_t k = 0; k < kc; k++) d[k * MR + i] = s[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; k++) {
+        const float *s = a + k * cs + i0 * rs;
+        for (int64_t i = 0; i < mr; i++) d[k * MR + i] = s[i * rs];
+      }
+    }
+    for (int64_t i = mr; i < MR; i++)
+      for (int64_t k = 0; k < kc; k++) d[k * MR + i] = 0;
+  }
+}
+
+/* Strided matrix block (kc, nc) from row k0, column j0 into NR-column
+ * panels: dst[panel][k][j], columns past nc zero. */
+static void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+                       int64_t nc, float *restrict dst) {
+  for (int64_t q = 0; q < nc; q += NR) {
+    int64_t nr = min64(NR, nc - q);
+    float *d = dst + q * kc;
+    const float *b = s->p + k0 * s->rs + (j0 + q) * s->cs;
+    if (s->cs == 1 && nr == NR) {
+      for (int64_t k = 0; k < kc; k++) memcpy(d + k * NR, b + k * s->rs, NR * 4);
+    } else if (s->cs == 1) {
+      for (int64_t k = 0; k < kc; k++) {
+        for (int64_t j = 0; j < nr; j++) d[k * NR + j] = b[k * s->rs + j];
+        for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
+      }
+    } else if (s->rs == 1) { /* transposed: columns of B contiguous */
+      for (int64_t j = 0; j < nr; j++) {
+        const float *bj = b + j * s->cs;
+        for (int64_t k = 0; k < kc; k++) d[k * NR + j] = bj[k];
+      }
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
+    } else {
+      for (int64_t k = 0; k < kc; k++) {
+        for (int64_t j = 0; j < nr; j++) d[k * NR + j] = b[k * s->rs + j * s->cs];
+        for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
+      }
+    }
+  }
+}
+
+/* Implicit im2col block: row k = ((c * KD + z) * KH + y) * KW + x, column
+ * j = (od * OH + oh) * OW + ow; the value is the input at
+ * (c, od*sd - pd + z*dd, oh*sh - ph + y*dh, ow*sw - pw + x*dw), 0 outside. */
+static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+                        int64_t nc, float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OH = p->out[1], OW = p->out[2];
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  int64_t ncp = (nc + NR - 1) / NR * NR;
+  for (int64_t kk = 0; kk < kc; kk++) {
+    int64_t k = k0 + kk;
+    int64_t x = k % KW, y = (k / KW) % KH, z = (k / (KW * KH)) % KD;
+    int64_t c = k / (KW * KH * KD);
+    const float *plane = s->p + c * ID * IH * IW;
+    int64_t offx = x * p->dil[2] - p->pad[2];
+    int64_t j = j0, jend = j0 + nc;
+    int64_t ow = j % OW, oh = (j / OW) % OH, od = j / (OW * OH);
+    while (j < jend) {
+      /* a run along ow inside one panel */
+      int64_t jj = j - j0;
+      int64_t run = min64(OW - ow, min64(NR - jj % NR, jend - j));
+      float *d = dst + (jj / NR) * NR * kc + kk * NR + jj % NR;
+      int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+      int64_t iy = oh * p->stride[1] - p->pad[1] + y * p->dil[1];
+      if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
+        for (int64_t r = 0; r < run; r++) d[r] = 0;
+      } else {
+        const float *row = plane + (iz * IH + iy) * IW;
+        int64_t sw = p->stride[2];
+        int64_t ix0 = ow * sw + offx;
+        if (sw == 1 && ix0 >= 0 && ix0 + run <= IW) {
+          const float *src = row + ix0;
+          for (int64_t r = 0; r < run; r++) d[r] = src[r];
+        } else if (sw == 1) { /* zeros, the part inside the row, zeros */
+          int64_t a = ix0 < 0 ? min64(-ix0, run) : 0;
+          int64_t b = max64(a, min64(run, IW - ix0));
+          for (int64_t r = 0; r < a; r++) d[r] = 0;
+          for (int64_t r = a; r < b; r++) d[r] = row[ix0 + r];
+          for (int64_t r = b; r < run; r++) d[r] = 0;
+        } else {
+          for (int64_t r = 0; r < run; r++) {
+            int64_t ix = ix0 + r * sw;
+            d[r] = ix >= 0 && ix < IW ? row[ix] : 0;
+          }
+        }
+      }
+      j += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        if (++oh == OH) oh = 0, od++;
+      }
+    }
+    for (int64_t jj = nc; jj < ncp; jj++)
+      dst[(jj / NR) * NR * kc + kk * NR + jj % NR] = 0;
+  }
+}
+
+static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+                   int64_t nc, float *dst) {
+  if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
+  else pack_b_mat(s, k0, kc, j0, nc, dst);
+}
+
+/* ---- the micro-kernel -------------------------------------------------- */
+
+/* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
+ * + beta * c + bias[i] (beta 0: c not read; bias may be NULL). */
+static void ukernel(int64_t kc, const float *restrict a,
+                    const float *restrict b, float *restrict c, int64_t ldc,
+                    int64_t mr, int64_t nr, float alpha, float beta,
+                    const float *bias) {
+  fr_vf acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = (fr_vf){0};
+  for (int64_t k = 0; k < kc; k++) {
+    fr_vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * VW);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      fr_vf ai = vsplat(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+    }
+    a += MR;
+    b += NR;
+  }
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      fr_vf add = vsplat(bias ? bias[i] : 0.0f);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) {
+        float *cp = c + i * ldc + v * VW;
+        fr_vf r = acc[i][v] * alpha + add;
+        if (beta != 0) r += vload(cp) * beta;
+        vstore(cp, r);
+      }
+    }
+    return;
+  }
+  float t[MR * NR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) vstore(t + i * NR + v * VW, acc[i][v]);
+  for (int64_t i = 0; i < mr; i++) {
+    float add = bias ? bias[i] : 0.0f;
+    float *cp = c + i * ldc;
+    if (beta != 0)
+      for (int64_t j = 0; j < nr; j++)
+        cp[j] = t[i * NR + j] * alpha + add + cp[j] * beta;
+    else
+      for (int64_t j = 0; j < nr; j++) cp[j] = t[i * NR + j] * alpha + add;
+  }
+}
+
+/* ---- drivers ----------------------------------------------------------- */
+
+static float *align64(float *p) {
+  return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
+  int64_t kc = min64(KC, max64(K, 1));
+  int64_t mc = min64(MC, (M + MR - 1) / MR * MR);
+  int64_t nc = min64(NC, (N + NR - 1) / NR * NR);
+  return (size_t)((mc + nc) * kc + 32);
+}
+
+/* C (M, N) = alpha * A * B + beta * C + bias, B from s. */
+static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t rsa, int64_t csa, const bsrc *s, float *C,
+                         int64_t ldc, float alpha, float beta,
+                         const float *bias, float *scratch) {
+  int64_t kcmax = min64(KC, max64(K, 1));
+  float *ap = align64(scratch);
+  float *bp = align64(ap + min64(MC, (M + MR - 1) / MR * MR) * kcmax);
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    int64_t nc = min64(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      int64_t kc = min64(KC, K - pc);
+      float be = pc == 0 ? beta : 1.0f;
+      const float *bi = pc == 0 ? bias : NULL;
+      pack_b(s, pc, kc, jc, nc, bp);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        int64_t mc = min64(MC, M - ic);
+        pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR)
+          for (int64_t ir = 0; ir < mc; ir += MR)
+            ukernel(kc, ap + ir * kc, bp + jr * kc,
+                    C + (ic + ir) * ldc + jc + jr, ldc, min64(MR, mc - ir),
+                    min64(NR, nc - jr), alpha, be, bi ? bi + ic + ir : NULL);
+      }
+    }
+  }
+}
+
+/* C = beta * C + bias for K == 0. */
+static void scale_c(int64_t M, int64_t N, float *C, int64_t ldc, float beta,
+                    const float *bias) {
+  for (int64_t i = 0; i < M; i++) {
+    float add = bias ? bias[i] : 0.0f;
+    for (int64_t j = 0; j < N; j++)
+      C[i * ldc + j] = (beta != 0 ? C[i * ldc + j] * beta : 0.0f) + add;
+  }
+}
+
+/* A few rows of A: no packing, the rows stream over B. */
+static void gemm_small_m(const fr_k_gemm *g) {
+  const int64_t N = g->N, K = g->K;
+  for (int64_t i = 0; i < g->M; i++) {
+    float *c = g->C + i * g->ldc;
+    const float *a = g->A + i * g->rsa;
+    float add = g->bias ? g->bias[i] : 0.0f;
+    if (g->csb == 1) {
+      /* c += (alpha * a[k]) * B(k, :), rows of B contiguous */
+      for (int64_t j = 0; j < N; j++)
+        c[j] = (g->beta != 0 ? c[j] * g->beta : 0.0f) + add;
+      for (int64_t k = 0; k < K; k++) {
+        float s = g->alpha * a[k * g->csa];
+        const float *b = g->B + k * g->rsb;
+        int64_t j = 0;
+        for (; j + VW <= N; j += VW) vstore(c + j, vload(c + j) + vload(b + j) * s);
+        for (; j < N; j++) c[j] += s * b[j];
+      }
+    } else {
+      /* c[j] = dot(a, B(:, j)): columns of B contiguous when rsb == 1 */
+      for (int64_t j = 0; j < N; j++) {
+        const float *b = g->B + j * g->csb;
+        float sum = 0;
+        int64_t k = 0;
+        if (g->rsb == 1 && g->csa == 1) {
+          fr_vf acc0 = {0}, acc1 = {0};
+          for (; k + 2 * VW <= K; k += 2 * VW) {
+            acc0 += vload(a + k) * vload(b + k);
+            acc1 += vload(a + k + VW) * vload(b + k + VW);
+          }
+          acc0 += acc1;
+          for (int v = 0; v < VW; v++) sum += acc0[v];
+        }
+        for (; k < K; k++) sum += a[k * g->csa] * b[k * g->rsb];
+        c[j] = g->alpha * sum + add + (g->beta != 0 ? c[j] * g->beta : 0.0f);
+      }
+    }
+  }
+}
+
+/* One column of B: y = A * b, a dot product per row of A. */
+static void gemm_n1(const fr_k_gemm *g) {
+  const int64_t K = g->K;
+  for (int64_t i = 0; i < g->M; i++) {
+    const float *a = g->A + i * g->rsa;
+    float sum = 0;
+    int64_t k = 0;
+    if (g->csa == 1 && g->rsb == 1) {
+      fr_vf acc0 = {0}, acc1 = {0};
+      for (; k + 2 * VW <= K; k += 2 * VW) {
+        acc0 += vload(a + k) * vload(g->B + k);
+        acc1 += vload(a + k + VW) * vload(g->B + k + VW);
+      }
+      acc0 += acc1;
+      for (int v = 0; v < VW; v++) sum += acc0[v];
+    }
+    for (; k < K; k++) sum += a[k * g->csa] * g->B[k * g->rsb];
+    float *c = g->C + i * g->ldc;
+    *c = g->alpha * sum + (g->bias ? g->bias[i] : 0.0f) +
+         (g->beta != 0 ? *c * g->beta : 0.0f);
+  }
+}
+
+void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
+  if (g->M <= 0 || g->N <= 0) return;
+  if (g->K <= 0) {
+    scale_c(g->M, g->N, g->C, g->ldc, g->beta, g->bias);
+    return;
+  }
+  if (g->M <= 2) {
+    gemm_small_m(g);
+    return;
+  }
+  if (g->N == 1) {
+    gemm_n1(g);
+    return;
+  }
+  bsrc s = {g->B, g->rsb, g->csb, NULL};
+  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, &s, g->C, g->ldc,
+               g->alpha, g->beta, g->bias, scratch);
+}
+
+/* ---- convolution ------------------------------------------------------- */
+
+static bool conv_is_depthwise(const fr_k_conv *p) {
+  return p->group == p->C && p->M == p->C && p->k[0] == 1 && p->k[1] <= 16 &&
+         p->in[0] == 1 && p->out[0] == 1 && p->pad[0] == 0;
+}
+
+/* 1x1 kernel, stride 1, no padding: the image is B as it is. */
+static bool conv_is_pointwise(const fr_k_conv *p) {
+  for (int d = 0; d < 3; d++)
+    if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0 ||
+        p->out[d] != p->in[d])
+      return false;
+  return true;
+}
+
+size_t fr_k_conv_scratch(const fr_k_conv *p) {
+  if (conv_is_depthwise(p)) return 0;
+  int64_t Mg = p->M / p->group, Cg = p->C / p->group;
+  int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
+  int64_t N = p->out[0] * p->out[1] * p->out[2];
+  return fr_k_sgemm_scratch(Mg, N, K);
+}
+
+void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
+                   const float *bias, float *y, float *scratch) {
+  if (conv_is_depthwise(p)) {
+    fr_k_dwconv_f32(p, x, w, bias, y);
+    return;
+  }
+  const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
+  const int64_t IS = p->in[0] * p->in[1] * p->in[2];
+  const int64_t N = p->out[0] * p->out[1] * p->out[2];
+  const bool pw = conv_is_pointwise(p);
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t g = 0; g < G; g++) {
+      const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
+      float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
+      const float *wg = w + g * Mg * K;               /* (Mg, K) */
+      const float *bg = bias ? bias + g * Mg : NULL;
+      if (K == 0) {
+        scale_c(Mg, N, yg, N, 0.0f, bg);
+        continue;
+      }
+      if (pw) {
+        fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg};
+        fr_k_sgemm(&gm, scratch);
+      } else {
+        bsrc s = {xg, 0, 0, p};
+        gemm_blocked(Mg, N, K, wg, K, 1, &s, yg, N, 1.0f, 0.0f, bg, scratch);
+      }
+    }
+}
+
+/* ---- transposed convolution ------------------------------------------- */
+
+/* Here p->in is the input (ID, IH, IW) of x (N, C, ...), p->out the output
+ * of y (N, M, ...), w (C, M/group, KD, KH, KW). The GEMM makes the column
+ * matrix col (Mg * KD*KH*KW, ID*IH*IW) = W_g^T * X_g, then col2im adds each
+ * column entry to the output pixel it lands on. */
+size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
+  int64_t Mg = p->M / p->group, Cg = p->C / p->group;
+  int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  int64_t NI = p->in[0] * p->in[1] * p->in[2];
+  return (size_t)(Mg * KK * NI) + fr_k_sgemm_scratch(Mg * KK, NI, Cg);
+}
+
+void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias, float *y,
+                            float *scratch) {
+  const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t NO = OD * OH * OW;
+  float *col = scratch, *gs = scratch + Mg * KK * NI;
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t g = 0; g < G; g++) {
+      const float *xg = x + (n * p->C + g * Cg) * NI; /* (Cg, NI) */
+      const float *wg = w + g * Cg * Mg * KK;         /* (Cg, Mg * KK) */
+      float *yg = y + (n * p->M + g * Mg) * NO;       /* (Mg, NO) */
+      fr_k_gemm gm = {Mg * KK, NI, Cg, wg, 1, Mg * KK, xg, NI, 1,
+                      col, NI, 1.0f, 0.0f, NULL};
+      fr_k_sgemm(&gm, gs);
+      for (int64_t m = 0; m < Mg; m++) {
+        float *ym = yg + m * NO;
+        float b = bias ? bias[g * Mg + m] : 0.0f;
+        for (int64_t o = 0; o < NO; o++) ym[o] = b;
+        for (int64_t kz = 0; kz < KD; kz++)
+          for (int64_t ky = 0; ky < KH; ky++)
+            for (int64_t kx = 0; kx < KW; kx++) {
+              const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+              for (int64_t iz = 0; iz < ID; iz++) {
+                int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+                if (oz < 0 || oz >= OD) continue;
+                for (int64_t iy = 0; iy < IH; iy++) {
+                  int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                  if (oy < 0 || oy >= OH) continue;
+                  float *yr = ym + (oz * OH + oy) * OW;
+                  const float *cx = cr + (iz * IH + iy) * IW;
+                  for (int64_t ix = 0; ix < IW; ix++) {
+                    int64_t ox = ix * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                    if (ox >= 0 && ox < OW) yr[ox] += cx[ix];
+                  }
+                }
+              }
+            }
+      }
+    }
+}

@@ -1,0 +1,874 @@
+/* nn.c: neural-network kernels besides the GEMM: depthwise convolution,
+ * pooling, transposed convolution scatter, resize, grid sampling,
+ * quantization and friends. Spatial shapes are given as 3 dims (D, H, W),
+ * lower-rank ops padding with 1s, so one loop nest serves 1-D to 3-D. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* Vectors of the target's width (as in gemm.c). */
+#if defined(__AVX512F__)
+#define VW 16
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
+#elif defined(__AVX__)
+#define VW 8
+#define EVEN_LANES 0, 2, 4, 6, 9, 11, 13, 15
+#else
+#define VW 4
+#define EVEN_LANES 0, 2, 5, 7
+#endif
+typedef float fr_vf __attribute__((vector_size(VW * 4)));
+typedef float fr_vfu __attribute__((vector_size(VW * 4), aligned(4)));
+static inline fr_vf vload(const float *p) { return *(const fr_vfu *)p; }
+static inline void vstore(float *p, fr_vf v) { *(fr_vfu *)p = v; }
+static inline fr_vf vsplat(float s) { return s - (fr_vf){0}; }
+/* p[0], p[S], p[2S], ... p[(VW-1)S], reading nothing past the last. For
+ * S == 2 the second load starts at p[VW-1], so EVEN_LANES picks lanes
+ * 0, 2, ... VW-2 of the first and 1, 3, ... VW-1 of the second. */
+static inline fr_vf vload_s(const float *p, int64_t S) {
+  if (S == 1) return vload(p);
+  if (S == 2)
+    return __builtin_shufflevector(vload(p), vload(p + VW - 1), EVEN_LANES);
+  fr_vf v;
+  for (int i = 0; i < VW; i++) v[i] = p[i * S];
+  return v;
+}
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n). */
+static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
+                        int64_t *lo, int64_t *hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
+  *lo = min64(l, nout);
+  *hi = max64(min64(h, nout), *lo);
+}
+
+/* ---- depthwise convolution --------------------------------------------- */
+
+enum { DW_MAXK = 16 };
+
+/* One output plane of a depthwise conv with width stride S (a constant in
+ * the specialized copies below): interior columns, where every tap is
+ * inside the row, are done 2 * VW at a time in vector registers; border
+ * columns one by one. */
+static inline __attribute__((always_inline)) void
+dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
+         float b, float *restrict yp, const int64_t S) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
+  /* columns where tap 0 and tap KW-1 are both inside */
+  int64_t lo0, hi0, lo1, hi1;
+  valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = max64(lo0, lo1), hi = max64(min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *rows[DW_MAXK];
+    const float *wr[DW_MAXK];
+    int nr = 0;
+    for (int64_t ky = 0; ky < KH; ky++) {
+      int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+      if (iy < 0 || iy >= IH) continue;
+      rows[nr] = xp + iy * IW - pw;
+      wr[nr++] = wp + ky * KW;
+    }
+    float *yr = yp + oy * OW;
+    int64_t ox = lo;
+    for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+      fr_vf acc0 = vsplat(b), acc1 = acc0;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          fr_vf w = vsplat(wr[r][kx]);
+          const float *xr = rows[r] + ox * S + kx * dw;
+          acc0 += w * vload_s(xr, S);
+          acc1 += w * vload_s(xr + VW * S, S);
+        }
+      vstore(yr + ox, acc0);
+      vstore(yr + ox + VW, acc1);
+    }
+    /* the last one or two vectors, the last one ending at hi (it may
+     * overlap: the outputs are stored, not accumulated) */
+    while (ox < hi && hi - lo >= VW) {
+      int64_t o0 = min64(ox, hi - VW);
+      fr_vf acc0 = vsplat(b);
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++)
+          acc0 += vsplat(wr[r][kx]) * vload_s(rows[r] + o0 * S + kx * dw, S);
+      vstore(yr + o0, acc0);
+      ox = o0 + VW;
+    }
+    /* the rest: border and leftover columns, with bounds checks */
+    for (int64_t o = 0; o < OW; o++) {
+      if (o >= lo && o < ox) {
+        o = ox - 1;
+        continue;
+      }
+      float acc = b;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t ix = o * S + kx * dw - pw;
+          if (ix >= 0 && ix < IW) acc += wr[r][kx] * rows[r][ix + pw];
+        }
+      yr[o] = acc;
+    }
+  }
+}
+
+static void dw_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 1);
+}
+static void dw_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 2);
+}
+static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, p->stride[2]);
+}
+
+void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, float *y) {
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const int64_t KS = p->k[1] * p->k[2];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
+      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
+      const float *wp = w + c * KS;              /* (KH, KW) */
+      float b = bias ? bias[c] : 0.0f;
+      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
+      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
+      else dw_plane_sn(p, xp, wp, b, yp);
+    }
+}
+
+/* ---- pooling ----------------------------------------------------------- */
+
+/* Number of taps t < k with lo <= o * s - pad + t * d < hi. */
+static int64_t count_taps(int64_t o, int64_t s, int64_t pad, int64_t d,
+                          int64_t k, int64_t lo, int64_t hi) {
+  int64_t c = 0;
+  for (int64_t t = 0; t < k; t++) {
+    int64_t i = o * s - pad + t * d;
+    c += i >= lo && i < hi;
+  }
+  return c;
+}
+
+static void max_s1(int64_t n, const float *restrict x, float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] = x[o] > y[o] ? x[o] : y[o];
+}
+static void max_s2(int64_t n, const float *restrict x, float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] = x[2 * o] > y[o] ? x[2 * o] : y[o];
+}
+static void max_sn(int64_t n, int64_t s, const float *restrict x,
+                   float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] = x[o * s] > y[o] ? x[o * s] : y[o];
+}
+static void sum_s1(int64_t n, const float *restrict x, float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] += x[o];
+}
+static void sum_s2(int64_t n, const float *restrict x, float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] += x[2 * o];
+}
+static void sum_sn(int64_t n, int64_t s, const float *restrict x,
+                   float *restrict y) {
+  for (int64_t o = 0; o < n; o++) y[o] += x[o * s];
+}
+static void lp_sn(int64_t n, int64_t s, float pw, const float *restrict x,
+                  float *restrict y) {
+  if (pw == 2.0f)
+    for (int64_t o = 0; o < n; o++) y[o] += x[o * s] * x[o * s];
+  else if (pw == 1.0f)
+    for (int64_t o = 0; o < n; o++) y[o] += fabsf(x[o * s]);
+  else
+    for (int64_t o = 0; o < n; o++) y[o] += powf(fabsf(x[o * s]), pw);
+}
+
+/* Max, average or Lp pooling: each output row is combined from the input
+ * rows its window covers, one kernel column at a time over the outputs
+ * where that column is inside the image. */
+void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t sw = p->stride[2];
+  for (int64_t pl = 0; pl < p->planes; pl++)
+    for (int64_t od = 0; od < OD; od++)
+      for (int64_t oh = 0; oh < OH; oh++) {
+        float *yr = y + ((pl * OD + od) * OH + oh) * OW;
+        float init = p->kind == FR_K_POOL_MAX ? -INFINITY : 0.0f;
+        for (int64_t ox = 0; ox < OW; ox++) yr[ox] = init;
+        for (int64_t z = 0; z < p->k[0]; z++) {
+          int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+          if (iz < 0 || iz >= ID) continue;
+          for (int64_t ky = 0; ky < p->k[1]; ky++) {
+            int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+            if (iy < 0 || iy >= IH) continue;
+            const float *row = x + ((pl * ID + iz) * IH + iy) * IW;
+            for (int64_t kx = 0; kx < p->k[2]; kx++) {
+              int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+              valid_range(sw, off, IW, OW, &lo, &hi);
+              const float *xr = row + lo * sw + off;
+              int64_t n = hi - lo;
+              switch (p->kind) {
+              case FR_K_POOL_MAX:
+                if (sw == 1) max_s1(n, xr, yr + lo);
+                else if (sw == 2) max_s2(n, xr, yr + lo);
+                else max_sn(n, sw, xr, yr + lo);
+                break;
+              case FR_K_POOL_AVG:
+                if (sw == 1) sum_s1(n, xr, yr + lo);
+                else if (sw == 2) sum_s2(n, xr, yr + lo);
+                else sum_sn(n, sw, xr, yr + lo);
+                break;
+              case FR_K_POOL_LP: lp_sn(n, sw, p->p, xr, yr + lo); break;
+              }
+            }
+          }
+        }
+        if (p->kind == FR_K_POOL_LP) {
+          float inv = 1.0f / p->p;
+          for (int64_t ox = 0; ox < OW; ox++)
+            yr[ox] = p->p == 2.0f ? sqrtf(yr[ox]) : powf(yr[ox], inv);
+        }
+        if (p->kind != FR_K_POOL_AVG) continue;
+        /* divisor: taps inside the image, or inside the padded image */
+        int64_t lo[3], hi[3];
+        for (int d = 0; d < 3; d++) {
+          lo[d] = p->count_include_pad ? -p->pad[d] : 0;
+          hi[d] = p->in[d] + (p->count_include_pad ? p->pad_end[d] : 0);
+        }
+        int64_t czy = count_taps(od, p->stride[0], p->pad[0], p->dil[0],
+                                 p->k[0], lo[0], hi[0]) *
+                      count_taps(oh, p->stride[1], p->pad[1], p->dil[1],
+                                 p->k[1], lo[1], hi[1]);
+        for (int64_t ox = 0; ox < OW; ox++) {
+          int64_t cnt = czy * count_taps(ox, sw, p->pad[2], p->dil[2],
+                                         p->k[2], lo[2], hi[2]);
+          yr[ox] = cnt > 0 ? yr[ox] / (float)cnt : 0.0f;
+        }
+      }
+}
+
+/* Max pooling of uint8/int8 (is_signed) data, the reference loop. */
+void fr_k_maxpool_i8(const fr_k_pool *p, const void *xv, void *yv,
+                     int is_signed) {
+  const uint8_t *xu = xv;
+  const int8_t *xs = xv;
+  uint8_t *yu = yv;
+  int8_t *ys = yv;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  for (int64_t pl = 0; pl < p->planes; pl++)
+    for (int64_t od = 0; od < OD; od++)
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          int best = is_signed ? -129 : -1;
+          for (int64_t z = 0; z < p->k[0]; z++) {
+            int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+            if (iz < 0 || iz >= ID) continue;
+            for (int64_t ky = 0; ky < p->k[1]; ky++) {
+              int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              if (iy < 0 || iy >= IH) continue;
+              for (int64_t kx = 0; kx < p->k[2]; kx++) {
+                int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                if (ix < 0 || ix >= IW) continue;
+                int64_t i = ((pl * ID + iz) * IH + iy) * IW + ix;
+                int v = is_signed ? xs[i] : xu[i];
+                if (v > best) best = v;
+              }
+            }
+          }
+          int64_t o = ((pl * OD + od) * OH + oh) * OW + ow;
+          if (is_signed) ys[o] = (int8_t)(best < -128 ? -128 : best);
+          else yu[o] = (uint8_t)(best < 0 ? 0 : best);
+        }
+}
+
+/* Max pooling that also records where each maximum came from: the flat
+ * index into x (row-major, or with H and W swapped when col_major), the
+ * first one on ties. Reference loop. */
+void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
+                          int64_t *idx, int col_major) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  for (int64_t pl = 0; pl < p->planes; pl++)
+    for (int64_t od = 0; od < OD; od++)
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          float best = -INFINITY;
+          int64_t bi = -1;
+          for (int64_t z = 0; z < p->k[0]; z++) {
+            int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+            if (iz < 0 || iz >= ID) continue;
+            for (int64_t ky = 0; ky < p->k[1]; ky++) {
+              int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              if (iy < 0 || iy >= IH) continue;
+              for (int64_t kx = 0; kx < p->k[2]; kx++) {
+                int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                if (ix < 0 || ix >= IW) continue;
+                float v = x[((pl * ID + iz) * IH + iy) * IW + ix];
+                if (v > best || bi < 0) {
+                  best = v;
+                  bi = col_major ? ((pl * IW + ix) * IH + iy) * ID + iz
+                                 : ((pl * ID + iz) * IH + iy) * IW + ix;
+                }
+              }
+            }
+          }
+          int64_t o = ((pl * OD + od) * OH + oh) * OW + ow;
+          y[o] = best;
+          idx[o] = bi < 0 ? 0 : bi;
+        }
+}
+
+/* Global average (avg != 0) or max over each of `planes` planes of n. */
+void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
+                          float *y, int avg) {
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float *xp = x + pl * n;
+    if (avg) {
+      float acc[8] = {0};
+      int64_t i = 0;
+      for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += xp[i + j];
+      float s = 0;
+      for (; i < n; i++) s += xp[i];
+      for (int j = 0; j < 8; j++) s += acc[j];
+      y[pl] = n ? s / (float)n : 0.0f;
+    } else {
+      float m = -INFINITY;
+      for (int64_t i = 0; i < n; i++) m = xp[i] > m ? xp[i] : m;
+      y[pl] = m;
+    }
+  }
+}
+
+/* ---- resize -------------------------------------------------------------- */
+
+/* The taps of one resized dim, as ONNX's reference computes them: output o
+ * maps to input coordinate x; with base = ceil(x) - 1 and ratio x - base in
+ * (0, 1], tap t reads input base - (n/2 - 1) + t (clamped: the edge
+ * repeats). Fills idx and w (out, n); n is 2 (nearest, linear) or 4. */
+void fr_k_resize_taps(const fr_k_resize_dim *p, int64_t *idx, float *w) {
+  const int n = p->mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  const double in = (double)p->in, scale = p->scale;
+  const double out_w = scale * in; /* the reference's (real) output width */
+  for (int64_t o = 0; o < p->out; o++) {
+    double xo = (double)o, x;
+    int outside = 0;
+    switch (p->coord) {
+    case FR_K_COORD_ALIGN_CORNERS:
+      x = out_w == 1 ? 0 : xo * (in - 1) / (out_w - 1);
+      break;
+    case FR_K_COORD_ASYMMETRIC: x = xo / scale; break;
+    case FR_K_COORD_TF_HALF_PIXEL_FOR_NN: x = (xo + 0.5) / scale; break;
+    case FR_K_COORD_PYTORCH_HALF_PIXEL:
+      x = out_w == 1 ? -0.5 : (xo + 0.5) / scale - 0.5;
+      break;
+    case FR_K_COORD_TF_CROP_AND_RESIZE:
+      x = out_w == 1 ? (p->roi_end - p->roi_start) * (in - 1) / 2
+                     : xo * (p->roi_end - p->roi_start) * (in - 1) / (out_w - 1);
+      x += p->roi_start * (in - 1);
+      outside = x < 0 || x > in - 1;
+      break;
+    case FR_K_COORD_HALF_PIXEL_SYMMETRIC: {
+      double adj = (double)p->out / out_w, center = in / 2;
+      x = center * (1 - adj) + (xo + 0.5) / scale - 0.5;
+      break;
+    }
+    default: x = (xo + 0.5) / scale - 0.5; break; /* half_pixel */
+    }
+    double base = ceil(x) - 1, r = x - base;
+    float c[4];
+    switch (p->mode) {
+    case FR_K_RESIZE_NEAREST: {
+      int up = 0; /* take base + 1 (else base) */
+      switch (p->nearest) {
+      case FR_K_NEAREST_ROUND_PREFER_CEIL: up = r >= 0.5; break;
+      case FR_K_NEAREST_FLOOR: up = r == 1; break;
+      case FR_K_NEAREST_CEIL: up = 1; break;
+      case FR_K_NEAREST_SIMPLE: /* ONNX Upsample, Resize-10 */
+        up = scale < 1 ? 1 : r == 1;
+        break;
+      default: up = r > 0.5; break; /* round_prefer_floor */
+      }
+      c[0] = (float)!up;
+      c[1] = (float)up;
+      break;
+    }
+    case FR_K_RESIZE_LINEAR:
+      c[0] = (float)(1 - r);
+      c[1] = (float)r;
+      break;
+    default: {
+      double A = p->cubic_a, s = 1 - r;
+      c[0] = (float)(((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A);
+      c[1] = (float)(((A + 2) * r - (A + 3)) * r * r + 1);
+      c[2] = (float)(((A + 2) * s - (A + 3)) * s * s + 1);
+      c[3] = (float)(((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A);
+      break;
+    }
+    }
+    int64_t first = (int64_t)base - (n / 2 - 1);
+    if (p->exclude_outside) {
+      float sum = 0;
+      for (int t = 0; t < n; t++) {
+        if (first + t < 0 || first + t >= p->in) c[t] = 0;
+        sum += c[t];
+      }
+      for (int t = 0; t < n; t++) c[t] = sum != 0 ? c[t] / sum : 0;
+    }
+    for (int t = 0; t < n; t++) {
+      int64_t i = first + t;
+      idx[o * n + t] = outside ? -1 : i < 0 ? 0 : i >= p->in ? p->in - 1 : i;
+      w[o * n + t] = c[t];
+    }
+  }
+}
+
+/* Sum over the taps of dims d.. of output element at out index o. */
+static float resize_gather(const fr_k_resize *r, const float *x, int d,
+                           const int64_t *o, int64_t off) {
+  if (d == r->rank) return x[off];
+  const int n = r->ntap;
+  const int64_t *idx = r->idx[d] + o[d] * n;
+  const float *w = r->w[d] + o[d] * n;
+  float s = 0;
+  for (int t = 0; t < n; t++) {
+    if (w[t] == 0) continue;
+    s += w[t] * resize_gather(r, x, d + 1, o, off * r->in[d] + idx[t]);
+  }
+  return s;
+}
+
+void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y) {
+  int64_t total = 1, o[FR_K_MAX_RANK] = {0};
+  for (int d = 0; d < r->rank; d++) total *= r->out[d];
+  for (int64_t e = 0; e < total; e++) {
+    int outside = 0;
+    for (int d = 0; d < r->rank; d++) outside |= r->idx[d][o[d] * r->ntap] < 0;
+    y[e] = outside ? r->extrapolation : resize_gather(r, x, 0, o, 0);
+    for (int d = r->rank - 1; d >= 0; d--) {
+      if (++o[d] < r->out[d]) break;
+      o[d] = 0;
+    }
+  }
+}
+
+/* ---- grid sampling -------------------------------------------------------- */
+
+/* Reflects x into [lo, hi], as often as it takes. */
+static float reflect(float x, float lo, float hi) {
+  float range = hi - lo;
+  if (range <= 0) return lo;
+  if (x < lo) {
+    float dx = lo - x;
+    int64_t k = (int64_t)(dx / range);
+    float r = dx - (float)k * range;
+    return k % 2 == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    float dx = x - hi;
+    int64_t k = (int64_t)(dx / range);
+    float r = dx - (float)k * range;
+    return k % 2 == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+/* Pixel (yy, xx) of an (H, W) image under the padding mode. */
+static float grid_pixel(const fr_k_gridsample *g, const float *img, int64_t xx,
+                        int64_t yy, const float *bd) {
+  const int64_t H = g->H, W = g->W;
+  switch (g->padding) {
+  case FR_K_PAD_BORDER:
+    xx = xx < 0 ? 0 : xx >= W ? W - 1 : xx;
+    yy = yy < 0 ? 0 : yy >= H ? H - 1 : yy;
+    break;
+  case FR_K_PAD_REFLECTION:
+    xx = (int64_t)reflect((float)xx, bd[0], bd[2]);
+    yy = (int64_t)reflect((float)yy, bd[1], bd[3]);
+    break;
+  default: break;
+  }
+  if (xx < 0 || xx >= W || yy < 0 || yy >= H) return 0;
+  return img[yy * W + xx];
+}
+
+static void cubic_coeffs(float t, float *c) {
+  const float A = -0.75f;
+  t = fabsf(t);
+  c[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+  c[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+  c[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+  c[3] = ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A;
+}
+
+void fr_k_gridsample_f32(const fr_k_gridsample *g, const float *x,
+                         const float *grid, float *y) {
+  const int64_t H = g->H, W = g->W, HO = g->HO, WO = g->WO;
+  float bd[4]; /* x_min, y_min, x_max, y_max of the reflection */
+  if (g->align_corners) bd[0] = 0, bd[1] = 0, bd[2] = (float)(W - 1), bd[3] = (float)(H - 1);
+  else bd[0] = -0.5f, bd[1] = -0.5f, bd[2] = (float)W - 0.5f, bd[3] = (float)H - 0.5f;
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t o = 0; o < HO * WO; o++) {
+      float gx = grid[(n * HO * WO + o) * 2], gy = grid[(n * HO * WO + o) * 2 + 1];
+      float fx = g->align_corners ? (gx + 1) / 2 * (float)(W - 1)
+                                  : ((gx + 1) * (float)W - 1) / 2;
+      float fy = g->align_corners ? (gy + 1) / 2 * (float)(H - 1)
+                                  : ((gy + 1) * (float)H - 1) / 2;
+      if (g->mode == FR_K_RESIZE_NEAREST) {
+        fx = nearbyintf(fx);
+        fy = nearbyintf(fy);
+      }
+      if (fx < bd[0] || fx > bd[2] || fy < bd[1] || fy > bd[3]) {
+        if (g->padding == FR_K_PAD_BORDER) {
+          fx = fx < 0 ? 0 : fx > (float)(W - 1) ? (float)(W - 1) : fx;
+          fy = fy < 0 ? 0 : fy > (float)(H - 1) ? (float)(H - 1) : fy;
+        } else if (g->padding == FR_K_PAD_REFLECTION) {
+          fx = reflect(fx, bd[0], bd[2]);
+          fy = reflect(fy, bd[1], bd[3]);
+        }
+      }
+      for (int64_t c = 0; c < g->C; c++) {
+        const float *img = x + (n * g->C + c) * H * W;
+        float v;
+        if (!(fx == fx) || !(fy == fy) || fabsf(fx) > 1e15f || fabsf(fy) > 1e15f) {
+          v = 0; /* NaN or absurd coordinates read nothing */
+        } else if (g->mode == FR_K_RESIZE_NEAREST) {
+          v = grid_pixel(g, img, (int64_t)fx, (int64_t)fy, bd);
+        } else if (g->mode == FR_K_RESIZE_LINEAR) {
+          int64_t x1 = (int64_t)floorf(fx), y1 = (int64_t)floorf(fy);
+          float dx1 = fx - (float)x1, dx2 = 1 - dx1;
+          float dy1 = fy - (float)y1, dy2 = 1 - dy1;
+          v = dy2 * (dx2 * grid_pixel(g, img, x1, y1, bd) +
+                     dx1 * grid_pixel(g, img, x1 + 1, y1, bd)) +
+              dy1 * (dx2 * grid_pixel(g, img, x1, y1 + 1, bd) +
+                     dx1 * grid_pixel(g, img, x1 + 1, y1 + 1, bd));
+        } else {
+          int64_t x0 = (int64_t)floorf(fx) - 1, y0 = (int64_t)floorf(fy) - 1;
+          float cx[4], cy[4];
+          cubic_coeffs(fx - (float)x0 - 1, cx);
+          cubic_coeffs(fy - (float)y0 - 1, cy);
+          v = 0;
+          for (int i = 0; i < 4; i++) {
+            float row = 0;
+            for (int j = 0; j < 4; j++)
+              row += cx[j] * grid_pixel(g, img, x0 + j, y0 + i, bd);
+            v += cy[i] * row;
+          }
+        }
+        y[(n * g->C + c) * HO * WO + o] = v;
+      }
+    }
+}
+
+/* ---- quantization ----------------------------------------------------------- */
+
+/* Element i of an 8/32-bit integer array of type t. */
+static inline int32_t qget(const void *x, int t, int64_t i) {
+  switch (t) {
+  case FR_K_U8: return ((const uint8_t *)x)[i];
+  case FR_K_I8: return ((const int8_t *)x)[i];
+  default: return ((const int32_t *)x)[i];
+  }
+}
+
+static inline void qput(void *y, int t, int64_t i, float v) {
+  /* round half to even, then saturate */
+  float r = nearbyintf(v);
+  switch (t) {
+  case FR_K_U8:
+    ((uint8_t *)y)[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    break;
+  case FR_K_I8:
+    ((int8_t *)y)[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+    break;
+  default:
+    ((int32_t *)y)[i] = (int32_t)(r < -2147483648.0f ? -2147483648.0f
+                                  : r >= 2147483648.0f ? 2147483647.0f : r);
+    break;
+  }
+}
+
+void fr_k_quantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                       const float *x, const float *scale, const int32_t *zp,
+                       void *y, int ytype) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      float s = scale[a], z = (float)zp[a];
+      for (int64_t i = 0; i < inner; i++)
+        qput(y, ytype, base + i, nearbyintf(x[base + i] / s) + z);
+    }
+}
+
+void fr_k_dequantize_f32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const void *x, int xtype, const float *scale,
+                         const int32_t *zp, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      float s = scale[a];
+      int32_t z = zp[a];
+      for (int64_t i = 0; i < inner; i++)
+        y[base + i] = (float)(qget(x, xtype, base + i) - z) * s;
+    }
+}
+
+void fr_k_widen_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                    const void *x, int xtype, const int32_t *zp, int32_t *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      for (int64_t i = 0; i < inner; i++)
+        y[base + i] = qget(x, xtype, base + i) - zp[a];
+    }
+}
+
+void fr_k_requantize_i32(int64_t outer, int64_t axis_n, int64_t inner,
+                         const int32_t *acc, const float *mult,
+                         const int32_t *zp, void *y, int ytype) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t a = 0; a < axis_n; a++) {
+      int64_t base = (o * axis_n + a) * inner;
+      for (int64_t i = 0; i < inner; i++)
+        qput(y, ytype, base + i,
+             nearbyintf((float)acc[base + i] * mult[a]) + (float)zp[0]);
+    }
+}
+
+void fr_k_dynamic_quantize_f32(int64_t n, const float *x, uint8_t *y,
+                               float *scale, uint8_t *zp) {
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; i++) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  float s = (hi - lo) / 255.0f;
+  float z = s > 0 ? nearbyintf(-lo / s) : 0;
+  z = z < 0 ? 0 : z > 255 ? 255 : z;
+  *scale = s;
+  *zp = (uint8_t)z;
+  for (int64_t i = 0; i < n; i++)
+    qput(y, FR_K_U8, i, s > 0 ? nearbyintf(x[i] / s) + z : z);
+}
+
+/* C (M, N) = A (M, K) * B (K, N), int32 (wrapping is the caller's risk). */
+void fr_k_matmul_i32(int64_t M, int64_t N, int64_t K, const int32_t *a,
+                     const int32_t *b, int32_t *c) {
+  for (int64_t i = 0; i < M; i++) {
+    int32_t *cr = c + i * N;
+    for (int64_t j = 0; j < N; j++) cr[j] = 0;
+    for (int64_t k = 0; k < K; k++) {
+      int32_t av = a[i * K + k];
+      const int32_t *br = b + k * N;
+      for (int64_t j = 0; j < N; j++) cr[j] += av * br[j];
+    }
+  }
+}
+
+/* Direct integer convolution (the reference loop) with fr_k_conv's
+ * geometry; y (N, M, ...) = conv(x, w) + bias (NULL or (M)). */
+void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
+                   const int32_t *bias, int32_t *y) {
+  const int64_t G = p->group, Cg = p->C / G, Mg = p->M / G;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t m = 0; m < p->M; m++) {
+      int64_t g = m / Mg;
+      int32_t *ym = y + (n * p->M + m) * OD * OH * OW;
+      for (int64_t o = 0; o < OD * OH * OW; o++) ym[o] = bias ? bias[m] : 0;
+      for (int64_t c = 0; c < Cg; c++) {
+        const int32_t *xc = x + (n * p->C + g * Cg + c) * ID * IH * IW;
+        const int32_t *wc = w + (m * Cg + c) * KD * KH * KW;
+        for (int64_t z = 0; z < KD; z++)
+          for (int64_t ky = 0; ky < KH; ky++)
+            for (int64_t kx = 0; kx < KW; kx++) {
+              int32_t wv = wc[(z * KH + ky) * KW + kx];
+              for (int64_t od = 0; od < OD; od++) {
+                int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+                if (iz < 0 || iz >= ID) continue;
+                for (int64_t oh = 0; oh < OH; oh++) {
+                  int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                  if (iy < 0 || iy >= IH) continue;
+                  const int32_t *xr = xc + (iz * IH + iy) * IW;
+                  int32_t *yr = ym + (od * OH + oh) * OW;
+                  for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                    if (ix >= 0 && ix < IW) yr[ow] += wv * xr[ix];
+                  }
+                }
+              }
+            }
+      }
+    }
+}
+
+/* ---- Einsum, Det ------------------------------------------------------------ */
+
+/* Walks every combination of the labels (odometer, last label fastest) and
+ * accumulates the product of the operands into y (zeroed here). */
+#define EINSUM_BODY(T) \
+  int64_t ny = 1, total = 1; \
+  for (int l = 0; l < e->n_labels; l++) { \
+    total *= e->size[l]; \
+    if (e->ystride[l]) ny = max64(ny, e->ystride[l] * e->size[l]); \
+  } \
+  for (int64_t i = 0; i < ny; i++) y[i] = 0; \
+  if (total == 0) return; \
+  int64_t idx[FR_K_EINSUM_MAX_LABELS] = {0}; \
+  int64_t off[FR_K_EINSUM_MAX_IN + 1] = {0}; /* operands, then y */ \
+  for (int64_t t = 0; t < total; t++) { \
+    T prod = 1; \
+    for (int k = 0; k < e->n_in; k++) prod *= x[k][off[k]]; \
+    y[off[e->n_in]] += prod; \
+    for (int l = e->n_labels - 1; l >= 0; l--) { \
+      for (int k = 0; k < e->n_in; k++) off[k] += e->stride[k][l]; \
+      off[e->n_in] += e->ystride[l]; \
+      if (++idx[l] < e->size[l]) break; \
+      for (int k = 0; k < e->n_in; k++) off[k] -= e->stride[k][l] * e->size[l]; \
+      off[e->n_in] -= e->ystride[l] * e->size[l]; \
+      idx[l] = 0; \
+    } \
+  }
+
+void fr_k_einsum_f32(const fr_k_einsum *e, const float *const *x, float *y) {
+  EINSUM_BODY(float)
+}
+
+void fr_k_einsum_f64(const fr_k_einsum *e, const double *const *x,
+                     double *y) {
+  EINSUM_BODY(double)
+}
+
+/* Determinants of `batch` (M, M) matrices by LU with partial pivoting, in
+ * double; lu: scratch of M * M doubles. */
+void fr_k_det_f32(int64_t batch, int64_t M, const float *x, float *y,
+                  double *lu) {
+  for (int64_t b = 0; b < batch; b++) {
+    for (int64_t i = 0; i < M * M; i++) lu[i] = x[b * M * M + i];
+    double det = 1;
+    for (int64_t c = 0; c < M && det != 0; c++) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < M; r++)
+        if (fabs(lu[r * M + c]) > fabs(lu[piv * M + c])) piv = r;
+      if (lu[piv * M + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != c) {
+        for (int64_t j = 0; j < M; j++) {
+          double t = lu[c * M + j];
+          lu[c * M + j] = lu[piv * M + j];
+          lu[piv * M + j] = t;
+        }
+        det = -det;
+      }
+      double d = lu[c * M + c];
+      det *= d;
+      for (int64_t r = c + 1; r < M; r++) {
+        double f = lu[r * M + c] / d;
+        for (int64_t j = c; j < M; j++) lu[r * M + j] -= f * lu[c * M + j];
+      }
+    }
+    y[b] = (float)det;
+  }
+}
+
+/* ---- MaxUnpool, RoiAlign ------------------------------------------------------ */
+
+int64_t fr_k_maxunpool_f32(int64_t n, const float *x, const int64_t *idx,
+                           int nsp, const int64_t *dflt, const int64_t *outd,
+                           int64_t planes, float *y) {
+  int64_t bad = 0, ds = 1, os = 1;
+  for (int d = 0; d < nsp; d++) ds *= dflt[d], os *= outd[d];
+  for (int64_t i = 0; i < planes * os; i++) y[i] = 0;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t v = idx[i];
+    if (v < 0 || v >= planes * ds) {
+      bad++;
+      continue;
+    }
+    /* the index counts in the default shape; place it at the same
+     * coordinates of the output, if they are inside */
+    int64_t pl = v / ds, r = v % ds, o = 0, mul = 1;
+    int inside = 1;
+    for (int d = nsp - 1; d >= 0; d--) {
+      int64_t c = r % dflt[d];
+      r /= dflt[d];
+      if (c >= outd[d]) inside = 0;
+      o += c * mul;
+      mul *= outd[d];
+    }
+    if (inside) y[pl * os + o] = x[i];
+  }
+  return bad;
+}
+
+void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
+                       const float *rois, const int64_t *batch, float *y) {
+  const int64_t H = p->H, W = p->W, PH = p->out_h, PW = p->out_w;
+  const float off = p->half_pixel ? 0.5f : 0.0f;
+  for (int64_t r = 0; r < p->n_rois; r++) {
+    const float *roi = rois + r * 4;
+    float sw = roi[0] * p->spatial_scale - off, sh = roi[1] * p->spatial_scale - off;
+    float ew = roi[2] * p->spatial_scale - off, eh = roi[3] * p->spatial_scale - off;
+    float rw = ew - sw, rh = eh - sh;
+    if (!p->half_pixel) {
+      rw = rw > 1 ? rw : 1;
+      rh = rh > 1 ? rh : 1;
+    }
+    float bh = rh / (float)PH, bw = rw / (float)PW;
+    int64_t gh = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rh / (float)PH);
+    int64_t gw = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rw / (float)PW);
+    if (gh < 0 || gh > (1 << 20)) gh = 0;
+    if (gw < 0 || gw > (1 << 20)) gw = 0;
+    float count = (float)(gh * gw > 1 ? gh * gw : 1);
+    int64_t b = batch[r];
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *img = x + (b * p->C + c) * H * W;
+      float *yo = y + (r * p->C + c) * PH * PW;
+      for (int64_t ph = 0; ph < PH; ph++)
+        for (int64_t pw = 0; pw < PW; pw++) {
+          float acc = 0;
+          int first = 1;
+          for (int64_t iy = 0; iy < gh; iy++) {
+            float yy = sh + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)gh;
+            for (int64_t ix = 0; ix < gw; ix++) {
+              float xx = sw + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)gw;
+              float v1 = 0, v2 = 0, v3 = 0, v4 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0;
+              if (!(yy < -1.0f || yy > (float)H || xx < -1.0f || xx > (float)W)) {
+                float fy = yy <= 0 ? 0 : yy, fx = xx <= 0 ? 0 : xx;
+                int64_t yl = (int64_t)fy, xl = (int64_t)fx, yh, xh;
+                if (yl >= H - 1) yh = yl = H - 1, fy = (float)yl;
+                else yh = yl + 1;
+                if (xl >= W - 1) xh = xl = W - 1, fx = (float)xl;
+                else xh = xl + 1;
+                float ly = fy - (float)yl, lx = fx - (float)xl;
+                float hy = 1 - ly, hx = 1 - lx;
+                w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
+                v1 = img[yl * W + xl], v2 = img[yl * W + xh];
+                v3 = img[yh * W + xl], v4 = img[yh * W + xh];
+              }
+              if (p->max_mode) {
+                float m = fmaxf(fmaxf(w1 * v1, w2 * v2), fmaxf(w3 * v3, w4 * v4));
+                acc = first ? m : fmaxf(acc, m);
+                first = 0;
+              } else {
+                acc += w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4;
+              }
+            }
+          }
+          yo[ph * PW + pw] = p->max_mode ? acc : acc / count;
+        }
+    }
+  }
+}

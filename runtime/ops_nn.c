@@ -1,0 +1,694 @@
+/* ops_nn.c: interpreter glue of the neural-network ops: reads attributes,
+ * computes geometry and strides, allocates scratch, calls the kernels of
+ * kernels/gemm.c and kernels/nn.c. */
+#include <math.h>
+#include <string.h>
+
+#include "runtime.h"
+
+/* Defined in ir/infer_nn.c (shared with shape inference). */
+fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
+                       const int64_t *kernel, bool pool, int64_t *out,
+                       int64_t *stride, int64_t *dil, int64_t *pad_b,
+                       int64_t *pad_e);
+fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
+                             const fr_tensor *b, int *rank, int64_t *dims);
+
+static fr_status unsupported_dtype(const fr_node *n, const fr_tensor *t) {
+  return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
+                     fr_dtype_name(t->dtype));
+}
+
+/* Scratch of n floats (at least one), or an error. */
+static fr_status scratch_alloc(const fr_node *n, size_t nfloats, float **p) {
+  *p = fr_malloc((nfloats ? nfloats : 1) * sizeof(float));
+  if (!*p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory (scratch)");
+  return FR_OK;
+}
+
+/* Spreads nsp spatial values v over 3 (leading dims filled with fill). */
+static void to3(int nsp, const int64_t *v, int64_t fill, int64_t *d3) {
+  for (int i = 0; i < 3; i++) d3[i] = i < 3 - nsp ? fill : v[i - (3 - nsp)];
+}
+
+/* ---- Conv -------------------------------------------------------------- */
+
+/* Fills a kernel conv descriptor from x (N, C, ...) and w (M, C/g, ...). */
+static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
+                           const fr_tensor *w, fr_k_conv *p) {
+  int nsp = x->rank - 2;
+  int64_t out[3], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, out, st, dl,
+                      pb, pe));
+  p->N = x->dims[0];
+  p->C = x->dims[1];
+  p->M = w->dims[0];
+  p->group = fr_attr_int(n, "group", 1);
+  to3(nsp, x->dims + 2, 1, p->in);
+  to3(nsp, out, 1, p->out);
+  to3(nsp, w->dims + 2, 1, p->k);
+  to3(nsp, st, 1, p->stride);
+  to3(nsp, dl, 1, p->dil);
+  to3(nsp, pb, 0, p->pad);
+  return FR_OK;
+}
+
+fr_status fr_exec_conv(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_k_conv p;
+  FR_TRY(conv_desc(n, in[0], in[1], &p));
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_conv_scratch(&p), &scratch));
+  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
+  fr_k_conv_f32(&p, in[0]->data, in[1]->data, b ? b->data : NULL,
+                out[0]->data, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* ---- pooling ----------------------------------------------------------- */
+
+static fr_status pool_desc(const fr_node *n, const fr_tensor *x,
+                           fr_k_pool *p) {
+  int nsp = x->rank - 2, nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
+  int64_t out[3], st[3], dl[3], pb[3], pe[3];
+  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, ks, ceil_ok, out, st, dl, pb, pe));
+  memset(p, 0, sizeof *p);
+  p->planes = x->dims[0] * x->dims[1];
+  to3(nsp, x->dims + 2, 1, p->in);
+  to3(nsp, out, 1, p->out);
+  to3(nsp, ks, 1, p->k);
+  to3(nsp, st, 1, p->stride);
+  to3(nsp, dl, 1, p->dil);
+  to3(nsp, pb, 0, p->pad);
+  to3(nsp, pe, 0, p->pad_end);
+  return FR_OK;
+}
+
+fr_status fr_exec_pool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  fr_k_pool p;
+  FR_TRY(pool_desc(n, in[0], &p));
+  const fr_tensor *t = in[0];
+  switch (n->op) {
+  case FR_OP_MAX_POOL:
+    p.kind = FR_K_POOL_MAX;
+    if (t->dtype == FR_U8 || t->dtype == FR_I8) {
+      fr_k_maxpool_i8(&p, t->data, out[0]->data, t->dtype == FR_I8);
+      return FR_OK;
+    }
+    if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+    if (n->n_out > 1 && out[1])
+      fr_k_maxpool_idx_f32(&p, t->data, out[0]->data, out[1]->data,
+                           (int)fr_attr_int(n, "storage_order", 0));
+    else
+      fr_k_pool_f32(&p, t->data, out[0]->data);
+    return FR_OK;
+  case FR_OP_AVERAGE_POOL:
+    p.kind = FR_K_POOL_AVG;
+    p.count_include_pad = (int)fr_attr_int(n, "count_include_pad", 0);
+    break;
+  case FR_OP_LP_POOL: {
+    p.kind = FR_K_POOL_LP;
+    const fr_attr *a = fr_attr_find(n, "p");
+    p.p = !a ? 2.0f : a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
+    if (!(p.p > 0))
+      return fr_err_node(FR_ERR_INVALID, n, "p must be positive");
+    break;
+  }
+  default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
+  }
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  fr_k_pool_f32(&p, t->data, out[0]->data);
+  return FR_OK;
+}
+
+fr_status fr_exec_global_pool(fr_exec *x, const fr_node *n,
+                              fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t planes = t->dims[0] * t->dims[1], sz = 1;
+  for (int i = 2; i < t->rank; i++) sz *= t->dims[i];
+  fr_k_global_pool_f32(planes, sz, t->data, out[0]->data,
+                       n->op == FR_OP_GLOBAL_AVERAGE_POOL);
+  return FR_OK;
+}
+
+/* ---- Gemm, MatMul ------------------------------------------------------- */
+
+fr_status fr_exec_gemm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *a = in[0], *b = in[1], *c = n->n_in > 2 ? in[2] : NULL;
+  if (a->dtype != FR_F32) return unsupported_dtype(n, a);
+  bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
+  float alpha = fr_attr_float(n, "alpha", 1.0f);
+  float beta = fr_attr_float(n, "beta", 1.0f);
+  int64_t M = out[0]->dims[0], N = out[0]->dims[1];
+  int64_t K = a->dims[ta ? 0 : 1];
+  float *y = out[0]->data;
+  if (c && beta != 0) {
+    /* Y = C broadcast to (M, N), then Y += alpha * A * B (beta folded) */
+    const float *cd = c->data;
+    int64_t cm = c->rank == 2 ? c->dims[0] : 1;
+    int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++)
+        y[i * N + j] = beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+  }
+  fr_k_gemm g = {M, N, K, a->data, ta ? 1 : K, ta ? M : 1,
+                 b->data, tb ? 1 : N, tb ? K : 1,
+                 y, N, alpha, c && beta != 0 ? 1.0f : 0.0f, NULL};
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(M, N, K), &scratch));
+  fr_k_sgemm(&g, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* Calls fn for every batch of a numpy matmul of a and b into y with the
+ * element offsets of the three matrices. Returns the number of batches. */
+typedef struct mm_plan {
+  int64_t M, N, K;
+  int64_t batches;
+  int brank;
+  int64_t bdims[FR_MAX_RANK];
+  int64_t sa[FR_MAX_RANK], sb[FR_MAX_RANK]; /* batch strides, 0: broadcast */
+  bool fold;                                /* A's batches folded into M */
+} mm_plan;
+
+static void mm_plan_init(const fr_tensor *a, const fr_tensor *b,
+                         const fr_tensor *y, mm_plan *p) {
+  memset(p, 0, sizeof *p);
+  p->K = a->dims[a->rank - 1];
+  p->M = a->rank > 1 ? a->dims[a->rank - 2] : 1;
+  p->N = b->rank > 1 ? b->dims[b->rank - 1] : 1;
+  int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+  int r = y->rank - (a->rank > 1) - (b->rank > 1);
+  p->brank = r;
+  p->batches = 1;
+  int64_t stra = p->M * p->K, strb = p->K * p->N;
+  for (int i = r - 1; i >= 0; i--) {
+    p->bdims[i] = y->dims[i];
+    p->batches *= y->dims[i];
+    int ia = i - (r - ra), ib = i - (r - rb);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    p->sa[i] = da == 1 ? 0 : stra;
+    p->sb[i] = db == 1 ? 0 : strb;
+    stra *= da;
+    strb *= db;
+  }
+  /* B shared by all batches and A not broadcast: one tall GEMM. */
+  bool b_shared = true, a_full = true;
+  for (int i = 0; i < r; i++) {
+    if (p->sb[i]) b_shared = false;
+    if (!p->sa[i]) a_full = false;
+  }
+  if (b_shared && a_full && p->batches > 1) {
+    p->fold = true;
+    p->M *= p->batches;
+    p->batches = 1;
+  }
+}
+
+/* Offsets of batch t into A and B. */
+static void mm_offsets(const mm_plan *p, int64_t t, int64_t *oa,
+                       int64_t *ob) {
+  *oa = *ob = 0;
+  for (int i = p->brank - 1; i >= 0 && !p->fold; i--) {
+    int64_t k = t % p->bdims[i];
+    t /= p->bdims[i];
+    *oa += k * p->sa[i];
+    *ob += k * p->sb[i];
+  }
+}
+
+fr_status fr_exec_matmul(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *a = in[0], *b = in[1];
+  if (a->dtype != FR_F32) return unsupported_dtype(n, a);
+  mm_plan p;
+  mm_plan_init(a, b, out[0], &p);
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(p.M, p.N, p.K), &scratch));
+  const float *ad = a->data, *bd = b->data;
+  float *yd = out[0]->data;
+  for (int64_t t = 0; t < p.batches; t++) {
+    int64_t oa, ob;
+    mm_offsets(&p, t, &oa, &ob);
+    fr_k_gemm g = {p.M, p.N, p.K, ad + oa, p.K, 1, bd + ob, p.N, 1,
+                   yd + t * p.M * p.N, p.N, 1.0f, 0.0f, NULL};
+    fr_k_sgemm(&g, scratch);
+  }
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* ---- Resize, Upsample ----------------------------------------------------- */
+
+fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
+                             int64_t *dims, double *scales, double *roi);
+
+/* The index of s in names (n of them), or -1. */
+static int pick(const char *s, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(s, names[i])) return i;
+  return -1;
+}
+
+fr_status fr_exec_resize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int r = t->rank;
+  int64_t dims[FR_MAX_RANK];
+  double scales[FR_MAX_RANK], roi[2 * FR_MAX_RANK];
+  FR_TRY(fr_nn_resize_shape(n, in, dims, scales, roi));
+  static const char *const modes[] = {"nearest", "linear", "cubic"};
+  static const char *const coords[] = {
+      "half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel",
+      "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
+  static const char *const nearests[] = {"round_prefer_floor",
+                                         "round_prefer_ceil", "floor", "ceil"};
+  const char *ms = fr_attr_str(n, "mode", "nearest");
+  int mode = pick(ms, modes, 3);
+  if (!strcmp(ms, "bilinear")) mode = FR_K_RESIZE_LINEAR; /* Upsample-7 */
+  if (mode < 0) return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s'", ms);
+  bool old = n->op == FR_OP_UPSAMPLE || n->opset < 11;
+  int coord = FR_K_COORD_ASYMMETRIC, nearest = FR_K_NEAREST_SIMPLE;
+  if (!old) {
+    const char *cs = fr_attr_str(n, "coordinate_transformation_mode",
+                                 "half_pixel");
+    const char *ns = fr_attr_str(n, "nearest_mode", "round_prefer_floor");
+    coord = pick(cs, coords, 7);
+    nearest = pick(ns, nearests, 4);
+    if (coord < 0 || nearest < 0)
+      return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", cs,
+                         ns);
+  }
+  if (mode == FR_K_RESIZE_CUBIC && old)
+    return fr_err_node(FR_ERR_INVALID, n, "cubic needs opset 11");
+  int ntap = mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  int64_t total = 0;
+  for (int d = 0; d < r; d++) total += dims[d] * ntap;
+  int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(total + 1));
+  float *w = fr_malloc(sizeof(float) * (size_t)(total + 1));
+  if (!idx || !w) {
+    fr_free(idx);
+    fr_free(w);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  fr_k_resize rs = {.rank = r, .ntap = ntap,
+                    .extrapolation = fr_attr_float(n, "extrapolation_value", 0)};
+  int64_t off = 0;
+  for (int d = 0; d < r; d++) {
+    fr_k_resize_dim rd = {mode, coord, nearest,
+                          (int)fr_attr_int(n, "exclude_outside", 0),
+                          t->dims[d], dims[d], scales[d], roi[d], roi[d + r],
+                          fr_attr_float(n, "cubic_coeff_a", -0.75f)};
+    fr_k_resize_taps(&rd, idx + off, w + off);
+    rs.in[d] = t->dims[d];
+    rs.out[d] = dims[d];
+    rs.idx[d] = idx + off;
+    rs.w[d] = w + off;
+    off += dims[d] * ntap;
+  }
+  if (fr_tensor_numel(t) > 0 || fr_tensor_numel(out[0]) == 0)
+    fr_k_resize_f32(&rs, t->data, out[0]->data);
+  fr_free(idx);
+  fr_free(w);
+  return FR_OK;
+}
+
+/* ---- ConvTranspose ---------------------------------------------------------- */
+
+fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
+                               const fr_tensor *w, int64_t *out,
+                               int64_t *stride, int64_t *dil, int64_t *pad_b);
+
+fr_status fr_exec_convtranspose(fr_exec *x, const fr_node *n,
+                                fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *w = in[1];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int nsp = t->rank - 2;
+  int64_t o[3], st[3], dl[3], pb[3];
+  FR_TRY(fr_nn_convt_geometry(n, t, w, o, st, dl, pb));
+  fr_k_conv p = {.N = t->dims[0], .C = t->dims[1],
+                 .group = fr_attr_int(n, "group", 1)};
+  p.M = w->dims[1] * p.group;
+  to3(nsp, t->dims + 2, 1, p.in);
+  to3(nsp, o, 1, p.out);
+  to3(nsp, w->dims + 2, 1, p.k);
+  to3(nsp, st, 1, p.stride);
+  to3(nsp, dl, 1, p.dil);
+  to3(nsp, pb, 0, p.pad);
+  float *scratch;
+  FR_TRY(scratch_alloc(n, fr_k_convtranspose_scratch(&p), &scratch));
+  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
+  fr_k_convtranspose_f32(&p, t->data, w->data, b ? b->data : NULL,
+                         out[0]->data, scratch);
+  fr_free(scratch);
+  return FR_OK;
+}
+
+/* ---- GridSample ------------------------------------------------------------- */
+
+fr_status fr_exec_gridsample(fr_exec *x, const fr_node *n,
+                             fr_tensor *const *in, fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *g = in[1];
+  if (t->dtype != FR_F32 || g->dtype != FR_F32)
+    return unsupported_dtype(n, t->dtype != FR_F32 ? t : g);
+  static const char *const modes[] = {"nearest", "bilinear", "bicubic"};
+  static const char *const pads[] = {"zeros", "border", "reflection"};
+  const char *ms = fr_attr_str(n, "mode", "bilinear");
+  const char *ps = fr_attr_str(n, "padding_mode", "zeros");
+  int mode = pick(ms, modes, 3), pad = pick(ps, pads, 3);
+  if (mode < 0 || pad < 0)
+    return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", ms, ps);
+  fr_k_gridsample p = {mode, pad, (int)fr_attr_int(n, "align_corners", 0),
+                       t->dims[0], t->dims[1], t->dims[2], t->dims[3],
+                       g->dims[1], g->dims[2]};
+  fr_k_gridsample_f32(&p, t->data, g->data, out[0]->data);
+  return FR_OK;
+}
+
+/* ---- quantization -------------------------------------------------------- */
+
+static int ktype(fr_dtype t) {
+  return t == FR_U8 ? FR_K_U8 : t == FR_I8 ? FR_K_I8 : FR_K_I32;
+}
+
+/* Layout (outer, axis_n, inner) of x for per-axis parameters, and those
+ * parameters as float scales (s may be NULL) and int32 zero points. */
+typedef struct qparams {
+  int64_t outer, axis_n, inner;
+  float *s;
+  int32_t *z;
+} qparams;
+
+static void qparams_free(qparams *q) {
+  fr_free(q->s);
+  fr_free(q->z);
+  q->s = NULL;
+  q->z = NULL;
+}
+
+/* count: the number of parameters (1: per tensor); axis: the axis they
+ * run along otherwise. */
+static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
+                              int64_t count, int axis, const fr_tensor *s,
+                              const fr_tensor *z, qparams *q) {
+  memset(q, 0, sizeof *q);
+  q->outer = 1;
+  q->axis_n = 1;
+  q->inner = fr_tensor_numel(x);
+  if (count > 1) {
+    if (axis < 0 || axis >= x->rank || x->dims[axis] != count)
+      return fr_err_node(FR_ERR_SHAPE, n, "%lld quantization parameters "
+                         "do not fit", (long long)count);
+    q->axis_n = count;
+    q->inner = 1;
+    for (int i = 0; i < x->rank; i++) {
+      if (i < axis) q->outer *= x->dims[i];
+      if (i > axis) q->inner *= x->dims[i];
+    }
+  }
+  q->s = fr_malloc(sizeof(float) * (size_t)count);
+  q->z = fr_malloc(sizeof(int32_t) * (size_t)count);
+  if (!q->s || !q->z) {
+    qparams_free(q);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  for (int64_t i = 0; i < count; i++) {
+    q->s[i] = s ? (float)fr_tensor_get_f64(s, s && fr_tensor_numel(s) == 1 ? 0 : i) : 1.0f;
+    q->z[i] = z ? (int32_t)fr_tensor_get_i64(z, fr_tensor_numel(z) == 1 ? 0 : i) : 0;
+  }
+  return FR_OK;
+}
+
+static int quant_axis(const fr_node *n, const fr_tensor *x) {
+  int ax = 0;
+  if (fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &ax) != FR_OK) return -1;
+  return ax;
+}
+
+fr_status fr_exec_quantize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *s = in[1], *z = n->n_in > 2 ? in[2] : NULL;
+  qparams q;
+  FR_TRY(qparams_init(n, t, fr_tensor_numel(s), quant_axis(n, t), s, z, &q));
+  if (n->op == FR_OP_QUANTIZE_LINEAR) {
+    const float *xf = t->data;
+    float *tmp = NULL;
+    if (t->dtype == FR_I32) { /* int32 input: through float */
+      int64_t ne = fr_tensor_numel(t);
+      tmp = fr_malloc(sizeof(float) * (size_t)(ne + 1));
+      if (!tmp) {
+        qparams_free(&q);
+        return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+      }
+      for (int64_t i = 0; i < ne; i++) tmp[i] = (float)((const int32_t *)t->data)[i];
+      xf = tmp;
+    }
+    fr_k_quantize_f32(q.outer, q.axis_n, q.inner, xf, q.s, q.z, out[0]->data,
+                      ktype(out[0]->dtype));
+    fr_free(tmp);
+  } else {
+    fr_k_dequantize_f32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype),
+                        q.s, q.z, out[0]->data);
+  }
+  qparams_free(&q);
+  return FR_OK;
+}
+
+fr_status fr_exec_dynamic_quantize(fr_exec *x, const fr_node *n,
+                                   fr_tensor *const *in,
+                                   fr_tensor *const *out) {
+  (void)x;
+  float scale;
+  uint8_t zp;
+  fr_k_dynamic_quantize_f32(fr_tensor_numel(in[0]), in[0]->data, out[0]->data,
+                            &scale, &zp);
+  if (out[1]) *(float *)out[1]->data = scale;
+  if (out[2]) *(uint8_t *)out[2]->data = zp;
+  (void)n;
+  return FR_OK;
+}
+
+/* x - zp as a new int32 array; zp per tensor, or per entry of axis. */
+static fr_status widen(const fr_node *n, const fr_tensor *t,
+                       const fr_tensor *zp, int axis, int32_t **y) {
+  qparams q;
+  int64_t cnt = zp ? fr_tensor_numel(zp) : 1;
+  FR_TRY(qparams_init(n, t, cnt, axis, NULL, zp, &q));
+  int64_t ne = fr_tensor_numel(t);
+  *y = fr_malloc(sizeof(int32_t) * (size_t)(ne + 1));
+  if (!*y) {
+    qparams_free(&q);
+    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  fr_k_widen_i32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype), q.z, *y);
+  qparams_free(&q);
+  return FR_OK;
+}
+
+/* MatMulInteger and QLinearMatMul. */
+fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  bool ql = n->op == FR_OP_QLINEAR_MATMUL;
+  const fr_tensor *a = in[0], *b = in[ql ? 3 : 1];
+  const fr_tensor *az = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
+  const fr_tensor *bz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
+  /* a's zero point per row, b's per column, or one each */
+  int32_t *ai = NULL, *bi = NULL, *acc = NULL;
+  fr_status st = widen(n, a, az, a->rank >= 2 ? a->rank - 2 : 0, &ai);
+  if (st == FR_OK) st = widen(n, b, bz, b->rank - 1, &bi);
+  mm_plan p;
+  mm_plan_init(a, b, out[0], &p);
+  int64_t ny = fr_tensor_numel(out[0]);
+  if (st == FR_OK && ql) {
+    acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
+    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  if (st == FR_OK && ql &&
+      (fr_tensor_numel(in[1]) != 1 || fr_tensor_numel(in[4]) != 1 ||
+       fr_tensor_numel(in[6]) != 1 || fr_tensor_numel(in[7]) != 1))
+    st = fr_err_node(FR_ERR_UNSUPPORTED, n, "per-axis scales");
+  if (st == FR_OK) {
+    int32_t *y = ql ? acc : out[0]->data;
+    for (int64_t t = 0; t < p.batches; t++) {
+      int64_t oa, ob;
+      mm_offsets(&p, t, &oa, &ob);
+      fr_k_matmul_i32(p.M, p.N, p.K, ai + oa, bi + ob, y + t * p.M * p.N);
+    }
+    if (ql) {
+      float mult = (float)(fr_tensor_get_f64(in[1], 0) *
+                           fr_tensor_get_f64(in[4], 0)) /
+                   (float)fr_tensor_get_f64(in[6], 0);
+      int32_t yz = (int32_t)fr_tensor_get_i64(in[7], 0);
+      fr_k_requantize_i32(1, 1, ny, acc, &mult, &yz, out[0]->data,
+                          ktype(out[0]->dtype));
+    }
+  }
+  fr_free(ai);
+  fr_free(bi);
+  fr_free(acc);
+  return st;
+}
+
+/* ConvInteger and QLinearConv. */
+fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  bool ql = n->op == FR_OP_QLINEAR_CONV;
+  const fr_tensor *t = in[0], *w = in[ql ? 3 : 1];
+  const fr_tensor *xz = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
+  const fr_tensor *wz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
+  const fr_tensor *b = ql && n->n_in > 8 ? in[8] : NULL;
+  fr_k_conv p;
+  FR_TRY(conv_desc(n, t, w, &p));
+  if (xz && fr_tensor_numel(xz) != 1)
+    return fr_err_node(FR_ERR_INVALID, n, "x zero point must be a scalar");
+  int32_t *xi = NULL, *wi = NULL, *acc = NULL;
+  fr_status st = widen(n, t, xz, 1, &xi);
+  if (st == FR_OK) st = widen(n, w, wz, 0, &wi);
+  int64_t ny = fr_tensor_numel(out[0]);
+  if (st == FR_OK && ql) {
+    acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
+    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  }
+  if (st == FR_OK) {
+    fr_k_conv_i32(&p, xi, wi, b ? b->data : NULL, ql ? acc : out[0]->data);
+    if (ql) {
+      /* x_scale * w_scale[m] / y_scale per output channel */
+      qparams q;
+      st = qparams_init(n, out[0], fr_tensor_numel(in[4]), 1, in[4], NULL, &q);
+      if (st == FR_OK) {
+        float xs = (float)fr_tensor_get_f64(in[1], 0);
+        float ys = (float)fr_tensor_get_f64(in[6], 0);
+        for (int64_t i = 0; i < q.axis_n; i++) q.s[i] = xs * q.s[i] / ys;
+        int32_t yz = (int32_t)fr_tensor_get_i64(in[7], 0);
+        fr_k_requantize_i32(q.outer, q.axis_n, q.inner, acc, q.s, &yz,
+                            out[0]->data, ktype(out[0]->dtype));
+        qparams_free(&q);
+      }
+    }
+  }
+  fr_free(xi);
+  fr_free(wi);
+  fr_free(acc);
+  return st;
+}
+
+/* ---- Einsum, Det, MaxUnpool, RoiAlign --------------------------------------- */
+
+fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
+                            int *n_labels, int64_t *size,
+                            int64_t (*stride)[64], int64_t *ystride,
+                            int *yrank, int64_t *ydims);
+
+fr_status fr_exec_einsum(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out) {
+  (void)x;
+  if (in[0]->dtype != FR_F32 && in[0]->dtype != FR_F64)
+    return unsupported_dtype(n, in[0]);
+  fr_k_einsum e = {.n_in = n->n_in};
+  int yr;
+  int64_t yd[FR_MAX_RANK];
+  FR_TRY(fr_nn_einsum_plan(n, in, &e.n_labels, e.size, e.stride, e.ystride,
+                           &yr, yd));
+  if (in[0]->dtype == FR_F64) {
+    const double *xs[FR_K_EINSUM_MAX_IN];
+    for (int k = 0; k < n->n_in; k++) xs[k] = in[k]->data;
+    fr_k_einsum_f64(&e, xs, out[0]->data);
+  } else {
+    const float *xs[FR_K_EINSUM_MAX_IN];
+    for (int k = 0; k < n->n_in; k++) xs[k] = in[k]->data;
+    fr_k_einsum_f32(&e, xs, out[0]->data);
+  }
+  return FR_OK;
+}
+
+fr_status fr_exec_det(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                      fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t M = t->dims[t->rank - 1];
+  double *lu = fr_malloc(sizeof(double) * (size_t)(M * M + 1));
+  if (!lu) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  fr_k_det_f32(fr_tensor_numel(out[0]), M, t->data, out[0]->data, lu);
+  fr_free(lu);
+  return FR_OK;
+}
+
+fr_status fr_exec_maxunpool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  /* the default output shape: (in - 1) * stride + kernel - pads */
+  int nsp = t->rank - 2, ns, np, nk;
+  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+  const int64_t *st = fr_attr_ints(n, "strides", &ns);
+  const int64_t *pd = fr_attr_ints(n, "pads", &np);
+  int64_t dflt[FR_MAX_RANK];
+  for (int i = 0; i < nsp; i++)
+    dflt[i] = (t->dims[2 + i] - 1) * (st ? st[i] : 1) + ks[i] -
+              (pd ? pd[i] + pd[i + nsp] : 0);
+  int64_t bad = fr_k_maxunpool_f32(fr_tensor_numel(t), t->data, in[1]->data,
+                                   nsp, dflt, out[0]->dims + 2,
+                                   t->dims[0] * t->dims[1], out[0]->data);
+  if (bad)
+    return fr_err_node(FR_ERR_INVALID, n, "%lld indices out of range",
+                       (long long)bad);
+  return FR_OK;
+}
+
+fr_status fr_exec_roialign(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  const fr_tensor *t = in[0], *r = in[1], *b = in[2];
+  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
+  int64_t R = r->dims[0];
+  int64_t *bi = fr_malloc(sizeof(int64_t) * (size_t)(R + 1));
+  if (!bi) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  for (int64_t i = 0; i < R; i++) {
+    bi[i] = fr_tensor_get_i64(b, i);
+    if (bi[i] < 0 || bi[i] >= t->dims[0]) {
+      fr_free(bi);
+      return fr_err_node(FR_ERR_INVALID, n, "batch index %lld out of range",
+                         (long long)bi[i]);
+    }
+  }
+  const char *mode = fr_attr_str(n, "mode", "avg");
+  const char *ctm = fr_attr_str(n, "coordinate_transformation_mode",
+                                n->opset >= 16 ? "half_pixel"
+                                               : "output_half_pixel");
+  fr_k_roialign p = {t->dims[1], t->dims[2], t->dims[3], R,
+                     out[0]->dims[2], out[0]->dims[3],
+                     fr_attr_int(n, "sampling_ratio", 0),
+                     fr_attr_float(n, "spatial_scale", 1.0f),
+                     !strcmp(ctm, "half_pixel"), !strcmp(mode, "max")};
+  if ((strcmp(mode, "avg") && strcmp(mode, "max")) ||
+      (strcmp(ctm, "half_pixel") && strcmp(ctm, "output_half_pixel"))) {
+    fr_free(bi);
+    return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", mode,
+                       ctm);
+  }
+  fr_k_roialign_f32(&p, t->data, r->data, bi, out[0]->data);
+  fr_free(bi);
+  return FR_OK;
+}

@@ -1,0 +1,660 @@
+/* test_nn.c: the neural-network ops (conv, pooling, Gemm, MatMul, ...) on
+ * hand-computed cases, and the blocked GEMM / implicit-GEMM conv against
+ * naive loops on random shapes that cross the blocking edges. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static float *rnd(int64_t n, unsigned seed) {
+  float *p = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  srand(seed);
+  for (int64_t i = 0; i < n; i++) p[i] = (float)(rand() % 2001) / 1000.0f - 1;
+  return p;
+}
+
+/* Turns node input i (a graph input of c) into a constant initializer
+ * holding t (borrowed): for inputs whose values decide output shapes. */
+static void make_const(ft_case *c, int i, fr_tensor t) {
+  fr_graph *g = c->m->graph;
+  fr_value *v = c->n->in[i];
+  int k = 0;
+  for (int j = 0; j < g->n_inputs; j++)
+    if (g->inputs[j] != v) g->inputs[k++] = g->inputs[j];
+  g->n_inputs = k;
+  v->flags = FR_V_CONST;
+  v->t = t;
+  fr_value **inits = fr_arena_alloc(&c->m->arena,
+                                    sizeof(fr_value *) * (size_t)(g->n_inits + 1));
+  for (int j = 0; j < g->n_inits; j++) inits[j] = g->inits[j];
+  inits[g->n_inits++] = v;
+  g->inits = inits;
+}
+
+/* ---- Conv ---------------------------------------------------------------- */
+
+START_TEST(conv_hand) {
+  /* x (1,1,3,3) = 1..9, w (1,1,2,2) = [1 0; 0 -1], b = 10, pads 1 stride 2:
+   * y (1,1,2,2) */
+  ft_case *c = ft_new("Conv", 11, 3, 1, 3);
+  ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 0, 0, -1}, b[1] = {10};
+  fr_tensor in[3] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 3), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), w),
+                     ft_tensor(FR_F32, 1, FT_DIMS(1), b)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 2);
+  ck_assert_int_eq(out[0].dims[3], 2);
+  /* y(0,0) = 0*1 + -1*x(0,0); y(0,1) = -x(0,2); y(1,0) = x(1,0)*0... */
+  ft_check_f32(&out[0], 4, (const float[]){10 - 1, 10 - 3, 10 - 7, 10 + 5 - 9}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+/* Naive conv, 2-D (D = 1) or 3-D, for comparison. */
+static void conv_ref(const fr_k_conv *p, const float *x, const float *w,
+                     const float *b, float *y) {
+  int64_t G = p->group, Cg = p->C / G, Mg = p->M / G;
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t m = 0; m < p->M; m++)
+      for (int64_t od = 0; od < p->out[0]; od++)
+        for (int64_t oh = 0; oh < p->out[1]; oh++)
+          for (int64_t ow = 0; ow < p->out[2]; ow++) {
+            double s = b ? b[m] : 0;
+            int64_t g = m / Mg;
+            for (int64_t c = 0; c < Cg; c++)
+              for (int64_t z = 0; z < p->k[0]; z++)
+                for (int64_t ky = 0; ky < p->k[1]; ky++)
+                  for (int64_t kx = 0; kx < p->k[2]; kx++) {
+                    int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+                    int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                    int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                    if (iz < 0 || iy < 0 || ix < 0 || iz >= p->in[0] ||
+                        iy >= p->in[1] || ix >= p->in[2])
+                      continue;
+                    s += (double)x[(((n * p->C + g * Cg + c) * p->in[0] + iz) *
+                                        p->in[1] + iy) * p->in[2] + ix] *
+                         w[(((m * Cg + c) * p->k[0] + z) * p->k[1] + ky) *
+                               p->k[2] + kx];
+                  }
+            y[(((n * p->M + m) * p->out[0] + od) * p->out[1] + oh) *
+                  p->out[2] + ow] = (float)s;
+          }
+}
+
+/* Runs a Conv node with the geometry of p (pads symmetric at the start,
+ * end pads chosen to give p->out) and compares with conv_ref. */
+static void conv_check(fr_k_conv p, int nsp, int with_bias) {
+  int64_t Cg = p.C / p.group;
+  int64_t pe[3];
+  for (int d = 0; d < 3; d++)
+    pe[d] = (p.out[d] - 1) * p.stride[d] + (p.k[d] - 1) * p.dil[d] + 1 -
+            p.in[d] - p.pad[d];
+  for (int d = 0; d < 3; d++) /* a window may also stop short of the end */
+    if (pe[d] < 0 && pe[d] > -p.stride[d]) pe[d] = 0;
+  for (int d = 0; d < 3; d++) ck_assert(pe[d] >= 0);
+  int64_t nx = p.N * p.C * p.in[0] * p.in[1] * p.in[2];
+  int64_t nw = p.M * Cg * p.k[0] * p.k[1] * p.k[2];
+  int64_t ny = p.N * p.M * p.out[0] * p.out[1] * p.out[2];
+  float *x = rnd(nx, 1), *w = rnd(nw, 2), *b = rnd(p.M, 3);
+  float *want = malloc(sizeof(float) * (size_t)ny);
+  conv_ref(&p, x, w, with_bias ? b : NULL, want);
+
+  ft_case *c = ft_new("Conv", 11, with_bias ? 3 : 2, 1, 4);
+  int64_t pads[6], st[3], dl[3], xd[5], wd[5];
+  int o = 3 - nsp;
+  for (int d = 0; d < nsp; d++) {
+    pads[d] = p.pad[o + d];
+    pads[d + nsp] = pe[o + d];
+    st[d] = p.stride[o + d];
+    dl[d] = p.dil[o + d];
+    xd[2 + d] = p.in[o + d];
+    wd[2 + d] = p.k[o + d];
+  }
+  xd[0] = p.N, xd[1] = p.C, wd[0] = p.M, wd[1] = Cg;
+  ft_attr_ints(c, "pads", 2 * nsp, pads);
+  ft_attr_ints(c, "strides", nsp, st);
+  ft_attr_ints(c, "dilations", nsp, dl);
+  ft_attr_i(c, "group", p.group);
+  fr_tensor in[3] = {ft_tensor(FR_F32, 2 + nsp, xd, x),
+                     ft_tensor(FR_F32, 2 + nsp, wd, w),
+                     ft_tensor(FR_F32, 1, FT_DIMS(p.M), b)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  for (int d = 0; d < nsp; d++) ck_assert_int_eq(out[0].dims[2 + d], p.out[o + d]);
+  ft_check_f32(&out[0], (int)ny, want, 1e-4f);
+  ft_release(out, 1);
+  ft_free(c);
+  free(x), free(w), free(b), free(want);
+}
+
+START_TEST(conv_random) {
+  /* N, C, M, group, in, out, k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      /* 3x3 pad 1, M and N off the tile sizes, K > KC */
+      {2, 50, 19, 1, {1, 13, 11}, {1, 13, 11}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}},
+      /* 1x1 pointwise (plain GEMM path), small M (GEMV path) and large */
+      {1, 7, 2, 1, {1, 5, 9}, {1, 5, 9}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}},
+      {1, 33, 70, 1, {1, 6, 7}, {1, 6, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}},
+      /* strides, dilation, asymmetric shapes */
+      {1, 3, 8, 1, {1, 17, 12}, {1, 14, 10}, {1, 3, 2}, {1, 1, 1}, {1, 2, 2}, {0, 1, 0}},
+      {1, 3, 8, 1, {1, 17, 12}, {1, 8, 4}, {1, 3, 2}, {1, 2, 3}, {1, 2, 2}, {0, 1, 0}},
+      /* grouped, depthwise (stride 1, 2, 3; 3x3, 5x5), depthwise x2 */
+      {1, 6, 9, 3, {1, 8, 8}, {1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}},
+      {2, 5, 5, 5, {1, 9, 70}, {1, 9, 70}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}},
+      {1, 4, 4, 4, {1, 9, 71}, {1, 5, 36}, {1, 5, 5}, {1, 2, 2}, {1, 1, 1}, {0, 2, 2}},
+      {1, 4, 4, 4, {1, 9, 40}, {1, 5, 40}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}},
+      {1, 3, 3, 3, {1, 7, 50}, {1, 7, 17}, {1, 3, 3}, {1, 1, 3}, {1, 2, 2}, {0, 2, 1}},
+      {1, 3, 6, 3, {1, 7, 10}, {1, 7, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}},
+      /* squeeze-excite 1x1 on a 1x1 image (one GEMM column) */
+      {1, 88, 22, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}},
+      /* the OCR net's first conv and a (2, 1)-strided 5x5 depthwise */
+      {1, 3, 8, 1, {1, 48, 64}, {1, 24, 32}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}},
+      {1, 104, 104, 104, {1, 3, 96}, {1, 2, 96}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    conv_check(cases[i], 2, (int)(i % 2 == 0));
+  /* 1-D: the melspectrogram's framing conv, scaled down */
+  fr_k_conv c1 = {1, 1, 21, 1, {1, 1, 400}, {1, 1, 12}, {1, 1, 64},
+                  {1, 1, 30}, {1, 1, 1}, {0, 0, 0}};
+  conv_check(c1, 1, 0);
+  /* 3-D */
+  fr_k_conv c3 = {1, 2, 3, 1, {4, 5, 6}, {4, 5, 6}, {3, 3, 3},
+                  {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
+  conv_check(c3, 3, 1);
+}
+END_TEST
+
+START_TEST(conv_bad_channels) {
+  ft_case *c = ft_new("Conv", 11, 2, 1, 0);
+  float x[2 * 9] = {0}, w[3 * 4] = {0};
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 3, 3), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 3, 2, 2), w)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+  /* kernel larger than the input */
+  c = ft_new("Conv", 11, 2, 1, 0);
+  float w2[16] = {0};
+  fr_tensor in2[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 3), x),
+                      ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 4, 4), w2)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- pooling --------------------------------------------------------------- */
+
+START_TEST(pool_hand) {
+  float x[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  fr_tensor in[1] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 4, 4), x)};
+  fr_tensor out[2];
+  /* max 2x2 stride 2 */
+  ft_case *c = ft_new("MaxPool", 12, 1, 2, 2);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 4, (const float[]){6, 8, 14, 16}, 0);
+  const int64_t *idx = out[1].data;
+  ck_assert_int_eq(idx[0], 5);
+  ck_assert_int_eq(idx[3], 15);
+  ft_release(out, 2);
+  ft_free(c);
+  /* average 3x3, pads 1, stride 2, padding not counted */
+  c = ft_new("AveragePool", 11, 1, 1, 3);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(3, 3));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 4,
+               (const float[]){(1 + 2 + 5 + 6) / 4.0f, (2 + 3 + 4 + 6 + 7 + 8) / 6.0f,
+                               (5 + 6 + 9 + 10 + 13 + 14) / 6.0f,
+                               (6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16) / 9.0f},
+               1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* the same counting the padding */
+  c = ft_new("AveragePool", 11, 1, 1, 4);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(3, 3));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  ft_attr_i(c, "count_include_pad", 1);
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_float_eq_tol(((float *)out[0].data)[0], (1 + 2 + 5 + 6) / 9.0f, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* global average and max */
+  c = ft_new("GlobalAveragePool", 1, 1, 1, 0);
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].rank, 4);
+  ft_check_f32(&out[0], 1, (const float[]){8.5f}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = ft_new("GlobalMaxPool", 1, 1, 1, 0);
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 1, (const float[]){16}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(pool_ceil_same) {
+  float x[25];
+  for (int i = 0; i < 25; i++) x[i] = (float)i;
+  fr_tensor in[1] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 5, 5), x)};
+  fr_tensor out[1];
+  /* ceil mode: 5 -> ceil((5 - 2) / 2) + 1 = 3 */
+  ft_case *c = ft_new("MaxPool", 12, 1, 1, 3);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  ft_attr_i(c, "ceil_mode", 1);
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 3);
+  ft_check_f32(&out[0], 9, (const float[]){6, 8, 9, 16, 18, 19, 21, 23, 24}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* SAME_LOWER 2x2 stride 1: the padding goes first */
+  c = ft_new("MaxPool", 12, 1, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  ft_attr_s(c, "auto_pad", "SAME_LOWER");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[3], 5);
+  const float *y = out[0].data;
+  ck_assert_float_eq(y[0], 0);
+  ck_assert_float_eq(y[6], 6);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(pool_bad) {
+  float x[4] = {0};
+  fr_tensor in[1] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x)};
+  fr_tensor out[1];
+  ft_case *c = ft_new("MaxPool", 12, 1, 1, 1); /* no kernel_shape */
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_INVALID);
+  ft_free(c);
+  c = ft_new("AveragePool", 11, 1, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  ft_attr_ints(c, "strides", 2, FT_DIMS(0, 1));
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_INVALID);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- Gemm, MatMul ---------------------------------------------------------- */
+
+START_TEST(gemm_hand) {
+  /* A^T (2,3) with A (3,2); B (3,2); C (2) row broadcast */
+  ft_case *c = ft_new("Gemm", 13, 3, 1, 3);
+  ft_attr_i(c, "transA", 1);
+  ft_attr_f(c, "alpha", 2);
+  ft_attr_f(c, "beta", 0.5f);
+  float a[6] = {1, 4, 2, 5, 3, 6}; /* A^T = [1 2 3; 4 5 6] */
+  float b[6] = {1, 0, 0, 1, 1, 1}, cc[2] = {10, 20};
+  fr_tensor in[3] = {ft_tensor(FR_F32, 2, FT_DIMS(3, 2), a),
+                     ft_tensor(FR_F32, 2, FT_DIMS(3, 2), b),
+                     ft_tensor(FR_F32, 1, FT_DIMS(2), cc)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  /* A^T B = [4 5; 10 11] */
+  ft_check_f32(&out[0], 4, (const float[]){13, 20, 25, 32}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+/* Gemm on random shapes crossing the blocking sizes, all transposes. */
+START_TEST(gemm_random) {
+  const int64_t shapes[][3] = {{1, 37, 500}, {2, 300, 7}, {3, 5, 2}, {70, 100, 400},
+                               {9, 1601, 33}, {130, 49, 800}, {5, 1, 300}, {40, 2, 70}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (int t = 0; t < 4; t++) {
+      int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+      int ta = t & 1, tb = t >> 1;
+      float *a = rnd(M * K, 4), *b = rnd(K * N, 5), *cc = rnd(M * N, 6);
+      float *want = malloc(sizeof(float) * (size_t)(M * N));
+      for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+          double acc = 0;
+          for (int64_t k = 0; k < K; k++)
+            acc += (double)a[ta ? k * M + i : i * K + k] *
+                   b[tb ? j * K + k : k * N + j];
+          want[i * N + j] = (float)(0.5 * acc + 2.0 * cc[i * N + j]);
+        }
+      ft_case *c = ft_new("Gemm", 13, 3, 1, 4);
+      ft_attr_i(c, "transA", ta);
+      ft_attr_i(c, "transB", tb);
+      ft_attr_f(c, "alpha", 0.5f);
+      ft_attr_f(c, "beta", 2);
+      fr_tensor in[3] = {ft_tensor(FR_F32, 2, ta ? FT_DIMS(K, M) : FT_DIMS(M, K), a),
+                         ft_tensor(FR_F32, 2, tb ? FT_DIMS(N, K) : FT_DIMS(K, N), b),
+                         ft_tensor(FR_F32, 2, FT_DIMS(M, N), cc)};
+      fr_tensor out[1];
+      ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+      ft_check_f32(&out[0], (int)(M * N), want, 1e-4f);
+      ft_release(out, 1);
+      ft_free(c);
+      free(a), free(b), free(cc), free(want);
+    }
+}
+END_TEST
+
+START_TEST(matmul_broadcast) {
+  /* (2, 1, 2, 3) x (3, 3, 1) -> (2, 3, 2, 1) */
+  float a[12], b[9];
+  for (int i = 0; i < 12; i++) a[i] = (float)i;
+  for (int i = 0; i < 9; i++) b[i] = (float)(i % 3 == 0 ? 1 : i);
+  ft_case *c = ft_new("MatMul", 13, 2, 1, 0);
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(2, 1, 2, 3), a),
+                     ft_tensor(FR_F32, 3, FT_DIMS(3, 3, 1), b)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].rank, 4);
+  ck_assert_int_eq(out[0].dims[1], 3);
+  float want[12];
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 3; j++)
+      for (int r = 0; r < 2; r++) {
+        float s = 0;
+        for (int k = 0; k < 3; k++) s += a[i * 6 + r * 3 + k] * b[j * 3 + k];
+        want[(i * 3 + j) * 2 + r] = s;
+      }
+  ft_check_f32(&out[0], 12, want, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* 1-D x 1-D: a dot product, rank 0 */
+  c = ft_new("MatMul", 13, 2, 1, 0);
+  fr_tensor in2[2] = {ft_tensor(FR_F32, 1, FT_DIMS(3), a),
+                      ft_tensor(FR_F32, 1, FT_DIMS(3), a + 3)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ck_assert_int_eq(out[0].rank, 0);
+  ft_check_f32(&out[0], 1, (const float[]){0 * 3 + 1 * 4 + 2 * 5}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* mismatch */
+  c = ft_new("MatMul", 13, 2, 1, 0);
+  fr_tensor in3[2] = {ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a),
+                      ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a)};
+  ck_assert_int_eq(ft_run(c, in3, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- ConvTranspose ---------------------------------------------------------- */
+
+START_TEST(convtranspose_hand) {
+  /* x (1,1,2,2) = [1 2; 3 4], w (1,1,2,2) = ones, stride 2: each input
+   * pixel becomes a 2x2 block */
+  float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f};
+  ft_case *c = ft_new("ConvTranspose", 11, 3, 1, 1);
+  ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+  fr_tensor in[3] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), w),
+                     ft_tensor(FR_F32, 1, FT_DIMS(1), b)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 4);
+  ft_check_f32(&out[0], 16,
+               (const float[]){1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f,
+                               3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f},
+               0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* stride 1 overlaps add up; pads crop: 3x3 full -> 1x1 center */
+  c = ft_new("ConvTranspose", 11, 2, 1, 1);
+  ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[2], 1);
+  ft_check_f32(&out[0], 1, (const float[]){10}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* W's first dim must be C */
+  c = ft_new("ConvTranspose", 11, 2, 1, 0);
+  fr_tensor bad[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 1, 2), x),
+                      ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), w)};
+  ck_assert_int_eq(ft_run(c, bad, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- Resize, GridSample --------------------------------------------------- */
+
+START_TEST(resize_hand) {
+  float x[4] = {1, 2, 3, 4}, roi[1] = {0}, sc[4] = {1, 1, 2, 2};
+  fr_tensor in[1] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x)};
+  fr_tensor troi = ft_tensor(FR_F32, 1, FT_DIMS(0), roi);
+  fr_tensor tsc = ft_tensor(FR_F32, 1, FT_DIMS(4), sc);
+  fr_tensor out[1];
+  /* nearest x2 */
+  ft_case *c = ft_new("Resize", 13, 3, 1, 1);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "nearest");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 16,
+               (const float[]){1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* linear, align_corners: row 0 = 1, 4/3, 5/3, 2 */
+  c = ft_new("Resize", 13, 3, 1, 2);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "linear");
+  ft_attr_s(c, "coordinate_transformation_mode", "align_corners");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  const float *y = out[0].data;
+  ck_assert_float_eq_tol(y[1], 4.0f / 3, 1e-6f);
+  ck_assert_float_eq_tol(y[15], 4, 1e-6f);
+  ck_assert_float_eq_tol(y[5], 1 + 1.0f / 3 + 2.0f / 3, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* linear half_pixel x2: first output (coordinate -0.25) is the edge */
+  c = ft_new("Resize", 13, 3, 1, 1);
+  make_const(c, 1, troi);
+  make_const(c, 2, tsc);
+  ft_attr_s(c, "mode", "linear");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  y = out[0].data;
+  ck_assert_float_eq_tol(y[0], 1, 1e-6f);
+  ck_assert_float_eq_tol(y[1], 1.25f, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  /* scales of the wrong length */
+  c = ft_new("Resize", 13, 3, 1, 0);
+  make_const(c, 1, troi);
+  make_const(c, 2, ft_tensor(FR_F32, 1, FT_DIMS(3), sc));
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+  /* scales not known when compiling */
+  c = ft_new("Resize", 13, 3, 1, 0);
+  make_const(c, 1, troi);
+  fr_tensor in2[2] = {in[0], tsc};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_ERR_UNSUPPORTED);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(gridsample_hand) {
+  /* align_corners: grid corners hit the image corners; (0, 0) is the
+   * center of a 2x2 image: the mean */
+  float x[4] = {1, 2, 3, 4};
+  float g[6] = {-1, -1, 1, 1, 0, 0};
+  ft_case *c = ft_new("GridSample", 16, 2, 1, 1);
+  ft_attr_i(c, "align_corners", 1);
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 2), x),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 2), g)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){1, 4, 2.5f}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = ft_new("GridSample", 16, 2, 1, 0);
+  in[1] = ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 3), g);
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- quantization ------------------------------------------------------------ */
+
+START_TEST(quantize_hand) {
+  float x[5] = {0, 1.5f, -3, 300, 5};
+  float s[1] = {2};
+  uint8_t z[1] = {128};
+  ft_case *c = ft_new("QuantizeLinear", 13, 3, 1, 0);
+  fr_tensor in[3] = {ft_tensor(FR_F32, 1, FT_DIMS(5), x),
+                     ft_tensor(FR_F32, 0, NULL, s),
+                     ft_tensor(FR_U8, 0, NULL, z)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dtype, FR_U8);
+  /* 0.75 -> 1, -1.5 -> -2 (half to even), 150 + 128 saturates, 2.5 -> 2 */
+  const uint8_t want[5] = {128, 129, 126, 255, 130};
+  for (int i = 0; i < 5; i++) ck_assert_int_eq(((uint8_t *)out[0].data)[i], want[i]);
+  ft_release(out, 1);
+  ft_free(c);
+  /* back */
+  uint8_t q[3] = {128, 130, 0};
+  c = ft_new("DequantizeLinear", 13, 3, 1, 0);
+  fr_tensor in2[3] = {ft_tensor(FR_U8, 1, FT_DIMS(3), q),
+                      ft_tensor(FR_F32, 0, NULL, s),
+                      ft_tensor(FR_U8, 0, NULL, z)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){0, 4, -256}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* dynamic: range [-1, 2] (0 included): scale 3/255, zp round(255/3) */
+  float d[3] = {-1, 0, 2};
+  c = ft_new("DynamicQuantizeLinear", 11, 1, 3, 0);
+  fr_tensor in3[1] = {ft_tensor(FR_F32, 1, FT_DIMS(3), d)};
+  fr_tensor out3[3];
+  ck_assert_int_eq(ft_run(c, in3, out3), FR_OK);
+  ck_assert_float_eq_tol(*(float *)out3[1].data, 3.0f / 255, 1e-9f);
+  ck_assert_int_eq(*(uint8_t *)out3[2].data, 85);
+  ck_assert_int_eq(((uint8_t *)out3[0].data)[0], 0);
+  ck_assert_int_eq(((uint8_t *)out3[0].data)[2], 255);
+  ft_release(out3, 3);
+  ft_free(c);
+  /* scale per axis of the wrong length */
+  float s2[2] = {1, 1};
+  c = ft_new("QuantizeLinear", 13, 2, 1, 0);
+  fr_tensor in4[2] = {ft_tensor(FR_F32, 2, FT_DIMS(1, 5), x),
+                      ft_tensor(FR_F32, 1, FT_DIMS(2), s2)};
+  ck_assert_int_eq(ft_run(c, in4, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(matmulinteger_hand) {
+  uint8_t a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, az[1] = {1}, bz[1] = {5};
+  ft_case *c = ft_new("MatMulInteger", 10, 4, 1, 0);
+  fr_tensor in[4] = {ft_tensor(FR_U8, 2, FT_DIMS(2, 2), a),
+                     ft_tensor(FR_U8, 2, FT_DIMS(2, 2), b),
+                     ft_tensor(FR_U8, 0, NULL, az),
+                     ft_tensor(FR_U8, 0, NULL, bz)};
+  fr_tensor out[1];
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dtype, FR_I32);
+  /* [0 1; 2 3] x [0 1; 2 3] = [2 3; 6 11] */
+  const int32_t want[4] = {2, 3, 6, 11};
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(((int32_t *)out[0].data)[i], want[i]);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+/* ---- Einsum, Det, MaxUnpool, LpPool ------------------------------------------- */
+
+START_TEST(einsum_hand) {
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {1, 0, -1};
+  fr_tensor out[1];
+  ft_case *c = ft_new("Einsum", 12, 2, 1, 1);
+  ft_attr_s(c, "equation", "ij,j->i");
+  fr_tensor in[2] = {ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a),
+                     ft_tensor(FR_F32, 1, FT_DIMS(3), b)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){-2, -2}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* implicit output: "ji" -> "ij", a transpose */
+  c = ft_new("Einsum", 12, 1, 1, 1);
+  ft_attr_s(c, "equation", "ji");
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].dims[0], 3);
+  ft_check_f32(&out[0], 6, (const float[]){1, 4, 2, 5, 3, 6}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* trace with an ellipsis */
+  float m[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  c = ft_new("Einsum", 12, 1, 1, 1);
+  ft_attr_s(c, "equation", "...ii->...");
+  fr_tensor in2[1] = {ft_tensor(FR_F32, 3, FT_DIMS(2, 2, 2), m)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){5, 13}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* label sizes disagree */
+  c = ft_new("Einsum", 12, 2, 1, 1);
+  ft_attr_s(c, "equation", "ij,i->j");
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(det_hand) {
+  float a[13] = {2, 0, 1, 1, 3, 2, 1, 1, 1, /* det 1 */ 1, 2, 2, 4 /* 0 */};
+  fr_tensor out[1];
+  ft_case *c = ft_new("Det", 11, 1, 1, 0);
+  fr_tensor in[1] = {ft_tensor(FR_F32, 2, FT_DIMS(3, 3), a)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ck_assert_int_eq(out[0].rank, 0);
+  ft_check_f32(&out[0], 1, (const float[]){2 * (3 - 2) - 0 + 1 * (1 - 3)}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = ft_new("Det", 11, 1, 1, 0);
+  in[0] = ft_tensor(FR_F32, 2, FT_DIMS(2, 3), a);
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_SHAPE);
+  ft_free(c);
+}
+END_TEST
+
+START_TEST(maxunpool_lppool_hand) {
+  float x[2] = {7, 9};
+  int64_t idx[2] = {3, 1};
+  fr_tensor out[1];
+  ft_case *c = ft_new("MaxUnpool", 11, 2, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  fr_tensor in[2] = {ft_tensor(FR_F32, 3, FT_DIMS(1, 1, 2), x),
+                     ft_tensor(FR_I64, 3, FT_DIMS(1, 1, 2), idx)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_check_f32(&out[0], 4, (const float[]){0, 9, 0, 7}, 0);
+  ft_release(out, 1);
+  ft_free(c);
+  /* index 4 is outside the 4 outputs: an error, not a write */
+  idx[1] = 4;
+  c = ft_new("MaxUnpool", 11, 2, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  ck_assert_int_eq(ft_run(c, in, out), FR_ERR_INVALID);
+  ft_free(c);
+  float l[4] = {3, 4, -6, 8};
+  c = ft_new("LpPool", 11, 1, 1, 2);
+  ft_attr_ints(c, "kernel_shape", 1, FT_DIMS(2));
+  ft_attr_ints(c, "strides", 1, FT_DIMS(2));
+  fr_tensor in2[1] = {ft_tensor(FR_F32, 3, FT_DIMS(1, 1, 4), l)};
+  ck_assert_int_eq(ft_run(c, in2, out), FR_OK);
+  ft_check_f32(&out[0], 2, (const float[]){5, 10}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+}
+END_TEST
+
+FT_MAIN(nn, conv_hand, conv_random, conv_bad_channels, pool_hand,
+        pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
+        convtranspose_hand, resize_hand, gridsample_hand, quantize_hand,
+        matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
