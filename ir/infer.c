@@ -76,6 +76,17 @@ static bool needs_data(const fr_node *n) {
 fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o) {
   for (int k = 0; k < g->n_nodes; k++) {
     fr_node *n = g->nodes[k];
+    /* Subgraphs first, as far as their typed inputs allow. Best effort: the
+     * interpreter infers them again from the actual values, so a failure
+     * here (declared shapes can be loose) is not an error. */
+    for (int i = 0; i < n->n_attr; i++) {
+      const fr_attr *a = &n->attrs[i];
+      fr_infer_opts so = *o;
+      so.partial = true;
+      if (a->type == FR_ATTR_GRAPH) (void)fr_graph_infer(a->g, &so);
+      for (int j = 0; a->type == FR_ATTR_GRAPHS && j < a->n; j++)
+        (void)fr_graph_infer(a->graphs[j], &so);
+    }
     if (!inputs_known(n, false)) {
       if (o->partial) continue;
       return fr_err_node(FR_ERR_SHAPE, n, "an input has an unknown shape");

@@ -183,6 +183,11 @@ static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
       if (!strcmp(ops[j].name, n->op_type)) break;
     if (j == *n_ops && *n_ops < cap) ops[(*n_ops)++] = (op_count){n->op_type, 0};
     if (j < *n_ops) ops[j].count++;
+    if (n->op == FR_OP_CONSTANT && n->n_attr == 1 &&
+        n->attrs[0].type == FR_ATTR_TENSOR) { /* weights held by Constants */
+      *params += fr_tensor_numel(n->attrs[0].t);
+      *bytes += (int64_t)fr_tensor_nbytes(n->attrs[0].t);
+    }
     for (int i = 0; i < n->n_attr; i++) {
       const fr_attr *a = &n->attrs[i];
       if (a->type == FR_ATTR_GRAPH)

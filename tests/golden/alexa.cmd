@@ -1,0 +1,1 @@
+$ROOT/models/alexa_v0.1.onnx

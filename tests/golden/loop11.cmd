@@ -1,0 +1,1 @@
+$DATA/test_loop11/model.onnx

@@ -1,0 +1,1 @@
+--shape x=1x3x48x192 $ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx
