@@ -190,6 +190,7 @@ static int cmd_run(cli *c) {
     if (!given && c->n_shapes < MAX_ARGS) {
       fr_shape_override *s = &c->shapes[c->n_shapes++];
       s->name = c->in_names[i];
+      s->origin = c->in_files[i];
       s->rank = in[i].rank;
       memcpy(s->dims, in[i].dims, sizeof s->dims);
     }

@@ -106,20 +106,24 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     return fr_err(FR_ERR_UNSUPPORTED, "value '%s' has rank %zu (max %d)",
                   v->name, sh->n_dim, FR_MAX_RANK);
   if (ov) {
+    char who[512];
+    if (ov->origin)
+      snprintf(who, sizeof who, "input '%.200s' from %.250s", v->name,
+               ov->origin);
+    else
+      snprintf(who, sizeof who, "--shape %.200s", v->name);
     if (ov->rank != (int)sh->n_dim)
       return fr_err(FR_ERR_SHAPE,
-                    "--shape %s has %d dimensions, the model's input has %zu",
-                    v->name, ov->rank, sh->n_dim);
+                    "%s has %d dimensions, the model's input has %zu", who,
+                    ov->rank, sh->n_dim);
     v->t.rank = ov->rank;
     for (int i = 0; i < ov->rank; i++) {
       const Onnx__TensorShapeProto__Dimension *d = sh->dim[i];
       if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
           d->dim_value != ov->dims[i] && d->dim_value > 0)
         return fr_err(FR_ERR_SHAPE,
-                      "--shape %s: dimension %d is %lld in the model, not "
-                      "%lld",
-                      v->name, i, (long long)d->dim_value,
-                      (long long)ov->dims[i]);
+                      "%s: dimension %d is %lld in the model, not %lld", who,
+                      i, (long long)d->dim_value, (long long)ov->dims[i]);
       v->t.dims[i] = ov->dims[i];
     }
     return FR_OK;

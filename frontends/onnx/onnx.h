@@ -13,6 +13,7 @@ typedef struct fr_shape_override {
   const char *name;
   int rank;
   int64_t dims[FR_MAX_RANK];
+  const char *origin; /* for messages: the input file, or NULL (--shape) */
 } fr_shape_override;
 
 typedef struct fr_onnx_opts {

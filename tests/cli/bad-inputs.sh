@@ -64,7 +64,7 @@ expect_error npy-truncated "trunc.npy" -- run "$EMB" --input "input_1=$T/trunc.n
 # a header claiming more elements than the file holds
 printf '\223NUMPY\001\000v\000{'"'"'descr'"'"': '"'"'<f4'"'"', '"'"'fortran_order'"'"': False, '"'"'shape'"'"': (1000000, 1000000), }                                                   \n' >"$T/lying.npy"
 expect_error npy-lying-header "lying.npy" -- run "$RELU" --input "x=$T/lying.npy" --output-dir "$T/out"
-expect_error npy-wrong-shape "input_1 has 3 dimensions" -- run "$EMB" --input "input_1=$REF/hey_mycroft/onnx__Flatten_0.npy" --output-dir "$T/out"
+expect_error npy-wrong-shape "input .input_1. from .* has 3 dimensions" -- run "$EMB" --input "input_1=$REF/hey_mycroft/onnx__Flatten_0.npy" --output-dir "$T/out"
 expect_error npy-missing "cannot open" -- run "$RELU" --input "x=$T/none.npy" --output-dir "$T/out"
 X=/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
 expect_error input-unknown "no input 'nope'" -- run "$RELU" --input "x=$X" --input "nope=$X"
