@@ -124,10 +124,9 @@ static Onnx__TensorProto *mb_init_f32(mb *b, char *name, int rank,
   return t;
 }
 
-/* Writes the model, loads it, returns the status (model freed). */
-static fr_status mb_load(mb *b, const char *file) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, file);
+/* Writes the model to dir/file; path receives the full path. */
+static void mb_write(mb *b, const char *file, char *path, size_t n) {
+  snprintf(path, n, "%s/%s", dir, file);
   size_t len = onnx__model_proto__get_packed_size(&b->m);
   uint8_t *buf = malloc(len + 1);
   onnx__model_proto__pack(&b->m, buf);
@@ -135,6 +134,12 @@ static fr_status mb_load(mb *b, const char *file) {
   fwrite(buf, 1, len, f);
   fclose(f);
   free(buf);
+}
+
+/* Writes the model, loads it, returns the status (model freed). */
+static fr_status mb_load(mb *b, const char *file) {
+  char path[512];
+  mb_write(b, file, path, sizeof path);
   fr_model *m = NULL;
   fr_onnx_opts o = {.quiet = true};
   fr_status st = fr_onnx_load(path, &o, &m);
@@ -385,14 +390,7 @@ START_TEST(shape_override_mismatch) {
   mb_node(&b, "Relu", "r", 1, X, 1, Y);
   mb_output(&b, "y");
   char path[512];
-  snprintf(path, sizeof path, "%s/ov.onnx", dir);
-  size_t len = onnx__model_proto__get_packed_size(&b.m);
-  uint8_t *buf = malloc(len);
-  onnx__model_proto__pack(&b.m, buf);
-  FILE *f = fopen(path, "wb");
-  fwrite(buf, 1, len, f);
-  fclose(f);
-  free(buf);
+  mb_write(&b, "ov.onnx", path, sizeof path);
   fr_shape_override ov = {.name = "x", .rank = 2, .dims = {2, 2}};
   fr_onnx_opts o = {.shapes = &ov, .n_shapes = 1, .quiet = true};
   fr_model *m;
