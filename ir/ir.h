@@ -285,7 +285,7 @@ enum {
 
 typedef enum fr_op {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec)                                    \
+              out_max, flags, infer, exec, plan)                              \
   FR_OP_##ENUM,
 #include "ops.def"
 #undef FR_OP
@@ -304,6 +304,10 @@ typedef fr_status (*fr_infer_fn)(const fr_node *n, fr_tensor *const *in,
  * from the inferred shapes (sequences and optionals are produced by exec). */
 typedef fr_status (*fr_exec_fn)(struct fr_exec *x, const fr_node *n,
                                 fr_tensor *const *in, fr_tensor *const *out);
+struct fr_kplan;
+/* Planning: the node as one kernel-entry call (see runtime/runtime.h). */
+typedef fr_status (*fr_plan_fn)(const fr_node *n, fr_tensor *const *in,
+                                fr_tensor *const *out, struct fr_kplan *p);
 
 typedef struct fr_op_info {
   const char *name;   /* ONNX op_type */
@@ -313,7 +317,12 @@ typedef struct fr_op_info {
   unsigned flags;
   fr_infer_fn infer;
   fr_exec_fn exec;
+  fr_plan_fn plan; /* fr_plan_none: the op runs through exec only */
 } fr_op_info;
+
+/* The plan of ops without one: FR_ERR_UNSUPPORTED. */
+fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, struct fr_kplan *p);
 
 extern const fr_op_info fr_ops[FR_OP_COUNT];
 /* FR_OP_COUNT when unknown. */

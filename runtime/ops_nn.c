@@ -53,18 +53,15 @@ static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
   return FR_OK;
 }
 
-fr_status fr_exec_conv(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
+/* bufs: x, w, bias (or NULL), y, scratch. */
+fr_status fr_plan_conv(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *p) {
+  (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_conv p;
-  FR_TRY(conv_desc(n, in[0], in[1], &p));
-  float *scratch;
-  FR_TRY(scratch_alloc(n, fr_k_conv_scratch(&p), &scratch));
-  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
-  fr_k_conv_f32(&p, in[0]->data, in[1]->data, b ? b->data : NULL,
-                out[0]->data, scratch);
-  fr_free(scratch);
+  fr_k_conv d;
+  FR_TRY(conv_desc(n, in[0], in[1], &d));
+  p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
+  FR_KPLAN(p, fr_ke_conv_f32, d);
   return FR_OK;
 }
 

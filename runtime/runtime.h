@@ -25,6 +25,41 @@ void fr_bcast_strides(const fr_tensor *a, int rank, const int64_t *dims,
 void fr_bcast_init(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
                    const fr_tensor *y);
 
+/* ---- plan.c: kernel calls planned ahead of time ---------------------- */
+
+/* A node's work as one call of a kernel entry:
+ *     entry(params, bufs)
+ * params is a plain parameter block (sizes, strides, attributes) computed
+ * from the node and its shapes; bufs holds the data pointers: one slot per
+ * input (the op's in_max slots, or n_in for variadic ops; NULL for omitted
+ * inputs), then one per output (out_max slots), then the scratch buffer.
+ * The interpreter makes this call at once (fr_exec_planned); the compiler
+ * emits it with params as a constant global, so that LLVM, after inlining
+ * the entry, specializes the kernel for these shapes and attributes.
+ * Entries live in runtime/kernels/ beside their kernels, named fr_ke_*. */
+typedef void (*fr_kentry)(const void *params, void *const *bufs);
+enum { FR_KPLAN_MAX = 4096 };
+typedef struct fr_kplan {
+  const char *entry; /* the entry's symbol name (in the kernel bitcode) */
+  fr_kentry fn;      /* the same entry, linked into frost */
+  size_t size;       /* bytes of params in use */
+  size_t scratch;    /* scratch bytes wanted (0: none) */
+  bool alias;        /* output 0 has input 0's bytes: nothing to do when the
+                        compiler places it in the same buffer */
+  _Alignas(64) unsigned char params[FR_KPLAN_MAX];
+} fr_kplan;
+
+/* Sets the entry (by its C name) and copies the parameter block. */
+#define FR_KPLAN(p, ENTRY, block)                                             \
+  fr_kplan_set((p), #ENTRY, ENTRY, &(block), sizeof(block))
+void fr_kplan_set(fr_kplan *p, const char *entry, fr_kentry fn,
+                  const void *params, size_t size);
+/* Number of input slots of n's bufs (in_max, or n_in when variadic). */
+int fr_kplan_in_slots(const fr_node *n);
+/* exec of every op with a plan: plans, allocates scratch, calls. */
+fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out);
+
 /* ---- npy.c ---------------------------------------------------------- */
 
 /* Reads a .npy file (v1-v3, little-endian, C order); data is fr_malloc'd. */

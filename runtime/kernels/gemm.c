@@ -486,3 +486,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
       }
     }
 }
+
+void fr_ke_conv_f32(const void *params, void *const *b) {
+  fr_k_conv_f32(params, b[0], b[1], b[2], b[3], b[4]);
+}

@@ -487,6 +487,9 @@ size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = conv(x, w) + bias (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
+/* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
+ * scratch. */
+void fr_ke_conv_f32(const void *params, void *const *bufs);
 /* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
  * y (N, M, out...); pad is the output cropping at the start of each dim. */
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
