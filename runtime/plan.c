@@ -18,6 +18,38 @@ int fr_kplan_in_slots(const fr_node *n) {
   return m >= 0 ? m : n->n_in;
 }
 
+int fr_kplan_out_slots(const fr_node *n) {
+  int m = fr_ops[n->op].out_max;
+  return m >= 1024 ? n->n_out : m;
+}
+
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(FR_KT_F32, FR_F32) && SAME(FR_KT_U8, FR_U8) &&
+                   SAME(FR_KT_I8, FR_I8) && SAME(FR_KT_U16, FR_U16) &&
+                   SAME(FR_KT_I16, FR_I16) && SAME(FR_KT_I32, FR_I32) &&
+                   SAME(FR_KT_I64, FR_I64) && SAME(FR_KT_STRING, FR_STRING) &&
+                   SAME(FR_KT_BOOL, FR_BOOL) && SAME(FR_KT_F16, FR_F16) &&
+                   SAME(FR_KT_F64, FR_F64) && SAME(FR_KT_U32, FR_U32) &&
+                   SAME(FR_KT_U64, FR_U64) && SAME(FR_KT_BF16, FR_BF16),
+               "kernel type numbers differ from fr_dtype");
+#undef SAME
+
+/* Replaces the char* a kernel copied into string tensor y by owned
+ * copies. */
+static fr_status own_strings(const fr_node *n, fr_tensor *y) {
+  char **s = y->data;
+  int64_t k = fr_tensor_numel(y);
+  for (int64_t i = 0; i < k; i++) {
+    char *c = fr_strdup(s[i] ? s[i] : "");
+    if (!c) {
+      for (int64_t j = i; j < k; j++) s[j] = NULL;
+      return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    }
+    s[i] = c;
+  }
+  return FR_OK;
+}
+
 enum { MAX_BUFS = 1024 };
 
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -27,7 +59,7 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
   if (!p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
   memset(p, 0, offsetof(fr_kplan, params));
   fr_status st = fr_ops[n->op].plan(n, in, out, p);
-  int slots = fr_kplan_in_slots(n), max_out = fr_ops[n->op].out_max;
+  int slots = fr_kplan_in_slots(n), max_out = fr_kplan_out_slots(n);
   if (st == FR_OK && slots + max_out + 1 > MAX_BUFS)
     st = fr_err_node(FR_ERR_UNSUPPORTED, n, "too many operands");
   void *scratch = NULL;
@@ -43,6 +75,10 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
       bufs[slots + i] = i < n->n_out && out[i] ? out[i]->data : NULL;
     bufs[slots + max_out] = scratch;
     p->fn(p->params, bufs);
+    for (int i = 0; i < n->n_out && st == FR_OK; i++)
+      if (out[i] && out[i]->kind == FR_KIND_TENSOR &&
+          out[i]->dtype == FR_STRING)
+        st = own_strings(n, out[i]);
   }
   fr_free(scratch);
   fr_free(p);

@@ -32,7 +32,14 @@ void fr_bcast_init(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
  * params is a plain parameter block (sizes, strides, attributes) computed
  * from the node and its shapes; bufs holds the data pointers: one slot per
  * input (the op's in_max slots, or n_in for variadic ops; NULL for omitted
- * inputs), then one per output (out_max slots), then the scratch buffer.
+ * inputs), then one per output (out_max slots, or n_out for ops with
+ * variadic outputs, out_max 1024, such as Split; NULL for omitted
+ * outputs), then the scratch buffer (p->scratch bytes, or NULL).
+ * A plan reads shapes, attributes and the data of constant inputs (a
+ * plan that needs an input's data returns an error when in[i]->data is
+ * NULL); inputs it does not need as constants are read by the entry. The
+ * entries of string tensors move their char*; fr_exec_planned then gives
+ * the string outputs their own copies.
  * The interpreter makes this call at once (fr_exec_planned); the compiler
  * emits it with params as a constant global, so that LLVM, after inlining
  * the entry, specializes the kernel for these shapes and attributes.
@@ -56,6 +63,8 @@ void fr_kplan_set(fr_kplan *p, const char *entry, fr_kentry fn,
                   const void *params, size_t size);
 /* Number of input slots of n's bufs (in_max, or n_in when variadic). */
 int fr_kplan_in_slots(const fr_node *n);
+/* Number of output slots (out_max, or n_out when out_max is 1024). */
+int fr_kplan_out_slots(const fr_node *n);
 /* exec of every op with a plan: plans, allocates scratch, calls. */
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);

@@ -14,6 +14,47 @@
 
 #define FR_K_MAX_RANK 8
 
+/* Element types as kernels and entries name them: ONNX's
+ * TensorProto.DataType numbers (the same as fr_dtype). */
+enum {
+  FR_KT_F32 = 1, FR_KT_U8 = 2, FR_KT_I8 = 3, FR_KT_U16 = 4, FR_KT_I16 = 5,
+  FR_KT_I32 = 6, FR_KT_I64 = 7, FR_KT_STRING = 8, FR_KT_BOOL = 9,
+  FR_KT_F16 = 10, FR_KT_F64 = 11, FR_KT_U32 = 12, FR_KT_U64 = 13,
+  FR_KT_BF16 = 16
+};
+
+/* e^x in f32 as plain arithmetic, so loops using it vectorize (libm's expf
+ * is a call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
+ * r^6, 2^n as two exponent-field floats (n/2 and n - n/2, so results in the
+ * subnormal range and up to the overflow threshold stay exact in range).
+ * Within 3 ulp of exp; NaN, +-inf and over/underflow as expf. */
+static inline float fr_k_expf(float x) {
+  const float hi = 88.72283935546875f, lo = -103.972084045410156f;
+  float xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  /* round to nearest by adding and removing 1.5 * 2^23 (no call on any
+   * target, unlike rintf without SSE4.1) */
+  float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1;
+  p = p * r + 1;
+  fn = fn == fn ? fn : 0; /* NaN: p is NaN already; keep the int cast defined */
+  int32_t n = (int32_t)fn, n1 = n / 2, n2 = n - n1;
+  union {
+    uint32_t u;
+    float f;
+  } s1 = {.u = (uint32_t)(n1 + 127) << 23}, s2 = {.u = (uint32_t)(n2 + 127) << 23};
+  float y = p * s1.f * s2.f;
+  y = x > hi ? (float)__builtin_inff() : y;
+  return x < lo ? 0.0f : y;
+}
+
 /* Sections follow the kernel files; each group adds its declarations only
  * inside its own section (kept apart so parallel work merges cleanly). */
 
@@ -189,6 +230,88 @@ void fr_k_f32_to_bf16_trunc(int64_t n, const float *x, uint16_t *y);
 void fr_k_add_f32(const fr_k_bcast *b, const float *a, const float *c,
                   float *y);
 void fr_k_relu_f32(int64_t n, const float *x, float *y);
+/* Entries of the elementwise ops (params and bufs as runtime/runtime.h,
+ * plans, describes; dtypes are FR_KT_*). Every entry handles all the element
+ * types its op allows: types without a kernel of their own (f16, bf16, and
+ * integers for float-only maps) are converted into scratch and back. */
+
+/* Unary maps and IsNaN/IsInf. x is of type dtype; when work != dtype, x is
+ * converted to work (f32 for f16/bf16, f64 for integers without an integer
+ * kernel) in scratch, mapped there and converted back into y. classify: 0
+ * the map op (FR_K_*, parameters a), 1 IsNaN, 2 IsInf (neg, pos), y bool. */
+typedef struct fr_k_unary_plan {
+  int op, classify, neg, pos;
+  int dtype, work;
+  int64_t n;
+  fr_k_unary_params a;
+} fr_k_unary_plan;
+/* params fr_k_unary_plan; bufs x, y, scratch (n elements of work when
+ * work != dtype). */
+void fr_ke_unary(const void *params, void *const *bufs);
+
+/* Clip: y = min(max(x, lo), hi) over n elements of type dtype (f16/bf16 in
+ * f32 through scratch). Each bound: FR_K_BOUND_NONE (the type's extreme),
+ * _PARAM (lo/hi hold one element of type dtype), _BUF (the first element of
+ * bufs[1] / bufs[2], read at run time). */
+enum { FR_K_BOUND_NONE, FR_K_BOUND_PARAM, FR_K_BOUND_BUF };
+typedef struct fr_k_clip_plan {
+  int dtype, lo_from, hi_from;
+  int64_t n;
+  unsigned char lo[8], hi[8];
+} fr_k_clip_plan;
+/* params fr_k_clip_plan; bufs x, min, max, y, scratch (n floats for
+ * f16/bf16). */
+void fr_ke_clip(const void *params, void *const *bufs);
+
+/* Broadcasting binaries and comparisons: y = a op c over b, computed in
+ * type work. An operand whose type (adtype, cdtype) is not work is first
+ * converted into scratch at a_off / c_off (bytes); y, when its type is not
+ * work (and not a comparison, whose y is bool), is computed at y_off and
+ * converted. na, nc, ny: element counts. cmp: op is an fr_k_cmpop. */
+typedef struct fr_k_binary_plan {
+  int op, cmp;
+  int adtype, cdtype, ydtype, work;
+  int64_t na, nc, ny;
+  int64_t a_off, c_off, y_off;
+  fr_k_bcast b;
+} fr_k_binary_plan;
+/* params fr_k_binary_plan; bufs a, c, y, scratch. */
+void fr_ke_binary(const void *params, void *const *bufs);
+
+/* Max, Min, Sum, Mean of n_in inputs of type dtype broadcast to y (rank,
+ * dims, coalesced; ny elements): y = x0 op x1 op ... (op FR_K_MAX, FR_K_MIN
+ * or FR_K_ADD; mean: then divided by n_in). bmask[i], bit d: input i is
+ * broadcast along dim d (its strides follow from the dims). f16/bf16
+ * accumulate in f32 in scratch: ny floats at 0, then at in_off bytes the
+ * first input converted (ny floats), then each other one (ny floats).
+ * The params block is sizeof + n_in bytes. */
+typedef struct fr_k_variadic_plan {
+  int op, mean, dtype, work, n_in, rank;
+  int64_t dims[FR_K_MAX_RANK];
+  int64_t ny, in_off;
+  uint8_t bmask[];
+} fr_k_variadic_plan;
+/* params fr_k_variadic_plan; bufs x0 ... x(n_in-1), y, scratch. */
+void fr_ke_variadic(const void *params, void *const *bufs);
+
+/* Where: out = cond ? x : y over b, elements of esize bytes (1, 2, 4, 8). */
+typedef struct fr_k_where_plan {
+  int64_t esize;
+  fr_k_bcast3 b;
+} fr_k_where_plan;
+/* params fr_k_where_plan; bufs cond, x, y, out, scratch. */
+void fr_ke_where(const void *params, void *const *bufs);
+
+/* Cast of n elements from type from to type to (fr_k_cast); bf16_trunc:
+ * to bf16 by truncation (through f32 in scratch when from is not f32).
+ * y: the slot of y in bufs (1 for Cast, 2 for CastLike). */
+typedef struct fr_k_cast_plan {
+  int from, to, bf16_trunc, y;
+  int64_t n;
+} fr_k_cast_plan;
+/* params fr_k_cast_plan; bufs x, (CastLike: target_type,) y, scratch (n
+ * floats for bf16_trunc from another type than f32). */
+void fr_ke_cast(const void *params, void *const *bufs);
 /* end of elementwise.c */
 
 /* ---- reduce.c: reductions, softmax, normalization, losses ----------- */
