@@ -475,8 +475,8 @@ void fr_k_copy_rows(int64_t rows, int64_t row_bytes, const void *x,
 /* Fills n elements of y with the element v. */
 void fr_k_fill(int64_t n, int64_t esize, const void *v, void *y);
 
-/* Gather along an axis: x (outer, n, inner), idx (k) each in [0, n),
- * y (outer, k, inner). */
+/* Gather along an axis: x (outer, n, inner), idx (k) each in [0, n) or
+ * negative (a row of zeros), y (outer, k, inner). */
 void fr_k_gather(int64_t outer, int64_t n, int64_t k, int64_t inner,
                  int64_t esize, const int64_t *idx, const void *x, void *y);
 
@@ -530,6 +530,9 @@ typedef struct fr_k_pad_params {
 } fr_k_pad_params;
 void fr_k_pad(const fr_k_pad_params *p, const int64_t *map, const void *cval,
               const void *x, void *y);
+/* The map of fr_k_pad for a padding mode (map: sum of ydims entries). */
+enum { FR_K_PADM_CONSTANT, FR_K_PADM_REFLECT, FR_K_PADM_EDGE, FR_K_PADM_WRAP };
+void fr_k_pad_map(const fr_k_pad_params *p, int mode, int64_t *map);
 
 /* y[i] = start + i * delta. */
 void fr_k_range_f32(int64_t n, float start, float delta, float *y);
@@ -575,6 +578,69 @@ void fr_k_nonzero(int rank, const int64_t *dims, int64_t n,
 int64_t fr_k_unique(int64_t rows, int64_t len, int dtype, const void *x,
                     int sorted, int64_t *scratch, int64_t *first,
                     int64_t *inverse, int64_t *counts);
+/* Entries of the movement ops (see runtime/runtime.h, plans). Their ops
+ * differ in the number of inputs, so y names the slot of the output. */
+
+/* Identity, Reshape, Flatten, Squeeze, Unsqueeze: y = x, bytes bytes (the
+ * plan sets alias: nothing to do when y is placed on x). */
+typedef struct fr_k_copy_plan {
+  int64_t bytes;
+  int y;
+} fr_k_copy_plan;
+/* params fr_k_copy_plan; bufs x, (shape or axes,) y, scratch. */
+void fr_ke_copy(const void *params, void *const *bufs);
+
+/* Transpose, Slice, Expand, Tile, DepthToSpace, SpaceToDepth: the strided
+ * copy s of x into y. */
+typedef struct fr_k_strided_plan {
+  int y;
+  fr_k_strided s;
+} fr_k_strided_plan;
+/* params fr_k_strided_plan; bufs x, (other inputs,) y, scratch. */
+void fr_ke_strided(const void *params, void *const *bufs);
+
+/* Concat of n inputs along an axis: input i is (outer, len[i] * inner_bytes)
+ * bytes, y (outer, pitch). The params block is sizeof + 4 n bytes. */
+typedef struct fr_k_concat_plan {
+  int64_t outer, inner_bytes, pitch;
+  int n;
+  uint32_t len[];
+} fr_k_concat_plan;
+/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. */
+void fr_ke_concat(const void *params, void *const *bufs);
+
+/* Split into n outputs along an axis: x (outer, pitch) bytes, output i
+ * (outer, len[i] * inner_bytes), at bufs[in_slots + i] (NULL: omitted).
+ * The params block is sizeof + 4 n bytes. */
+typedef struct fr_k_split_plan {
+  int64_t outer, inner_bytes, pitch;
+  int n, in_slots;
+  uint32_t len[];
+} fr_k_split_plan;
+/* params fr_k_split_plan; bufs x, (split,) y0 ... y(n-1), scratch. */
+void fr_ke_split(const void *params, void *const *bufs);
+
+/* Pad in a mode (FR_K_PADM_*); the constant: cval (one element), or the
+ * first element of bufs[2] when cval_buf. */
+typedef struct fr_k_pad_plan {
+  fr_k_pad_params p;
+  int mode, cval_buf;
+  unsigned char cval[16];
+} fr_k_pad_plan;
+/* params fr_k_pad_plan; bufs data, pads, constant_value, axes, y, scratch
+ * (the map: sum of ydims int64). */
+void fr_ke_pad(const void *params, void *const *bufs);
+
+/* Gather along an axis: x (outer, n, inner) of esize bytes, indices (k) of
+ * type idx_dtype (FR_KT_*), negative ones counting from the end; an index
+ * out of range gives a row of zeros (the plan reports it when the indices
+ * are known). y (outer, k, inner). */
+typedef struct fr_k_gather_plan {
+  int64_t outer, n, k, inner, esize;
+  int idx_dtype;
+} fr_k_gather_plan;
+/* params fr_k_gather_plan; bufs x, indices, y, scratch (k int64). */
+void fr_ke_gather(const void *params, void *const *bufs);
 /* end of tensor.c */
 
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
