@@ -14,6 +14,21 @@
 
 #define FR_K_MAX_RANK 8
 
+#define FR_K_MAX_COPY_RANK (2 * FR_K_MAX_RANK)
+
+/* A strided gather into a dense output (fr_k_strided_copy, tensor.c;
+ * shared by several sections): y has rank dims (row-major) and
+ * y[i_0, ..., i_r-1] = x[off + sum_d i_d * xs[d]]. Transpose, Slice,
+ * Expand, Tile, DepthToSpace and SpaceToDepth are all this copy with
+ * different strides (xs may be 0 or negative). */
+typedef struct fr_k_strided {
+  int rank;
+  int64_t dims[FR_K_MAX_COPY_RANK];
+  int64_t xs[FR_K_MAX_COPY_RANK];
+  int64_t off;
+  int64_t esize;
+} fr_k_strided;
+
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */
 enum {
@@ -443,6 +458,105 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
                      const int64_t *target, const float *weight,
                      int has_ignore, int64_t ignore_index, int reduction,
                      float *loss);
+/* Entries of the reductions and normalizations (see runtime/runtime.h,
+ * plans); dtype: FR_KT_*. */
+
+/* Reduce*: y = reduce(x) of kind over r, x of type dtype (f32, f64, i32,
+ * i64); noop (no axes, noop_with_empty_axes): y = x, bytes bytes. */
+typedef struct fr_k_reduce_plan {
+  int kind, dtype, noop;
+  int64_t bytes;
+  fr_k_reduce r;
+} fr_k_reduce_plan;
+/* params fr_k_reduce_plan; bufs x, axes, y, scratch (r.ny doubles for
+ * LogSumExp). */
+void fr_ke_reduce(const void *params, void *const *bufs);
+
+/* ArgMax / ArgMin of x (outer, n, inner) of type dtype (f32, f64, i32,
+ * i64). */
+typedef struct fr_k_argmax_plan {
+  int64_t outer, n, inner;
+  int dtype, is_min, last;
+} fr_k_argmax_plan;
+/* params fr_k_argmax_plan; bufs x, y, scratch. */
+void fr_ke_argmax(const void *params, void *const *bufs);
+
+/* Softmax, LogSoftmax, Hardmax (mode) of x (outer, n, inner), f32 or
+ * f64. */
+typedef struct fr_k_softmax_plan {
+  int64_t outer, n, inner;
+  int dtype, mode;
+} fr_k_softmax_plan;
+/* params fr_k_softmax_plan; bufs x, y, scratch (2 inner elements when
+ * inner > 1). */
+void fr_ke_softmax(const void *params, void *const *bufs);
+
+/* CumSum of x (outer, n, inner) of type dtype (f32, f64, i32, i64). */
+typedef struct fr_k_cumsum_plan {
+  int64_t outer, n, inner;
+  int dtype, exclusive, reverse;
+} fr_k_cumsum_plan;
+/* params fr_k_cumsum_plan; bufs x, axis, y, scratch. */
+void fr_ke_cumsum(const void *params, void *const *bufs);
+
+/* TopK of x (outer, n, inner) of type dtype (f32, f64, i32, i64). An
+ * omitted output is written to scratch at vals_off / idx_off bytes. */
+typedef struct fr_k_topk_plan {
+  int64_t outer, n, inner, k;
+  int dtype, largest;
+  int64_t vals_off, idx_off;
+} fr_k_topk_plan;
+/* params fr_k_topk_plan; bufs x, K, values, indices, scratch (2 n int64
+ * at 0, then the omitted outputs). */
+void fr_ke_topk(const void *params, void *const *bufs);
+
+/* BatchNormalization of x (N, C, S), f32; training: batch statistics and
+ * the running ones written to running_mean / running_var (when present). */
+typedef struct fr_k_batchnorm_plan {
+  int64_t N, C, S;
+  float eps, momentum;
+  int training;
+} fr_k_batchnorm_plan;
+/* params fr_k_batchnorm_plan; bufs x, scale, B, mean, var, y,
+ * running_mean, running_var, saved_mean, saved_var, scratch (2 C floats
+ * when training). */
+void fr_ke_batchnorm_f32(const void *params, void *const *bufs);
+
+/* InstanceNormalization of x (N, C, S), f32. */
+typedef struct fr_k_instnorm_plan {
+  int64_t N, C, S;
+  float eps;
+} fr_k_instnorm_plan;
+/* params fr_k_instnorm_plan; bufs x, scale, B, y, scratch. */
+void fr_ke_instnorm_f32(const void *params, void *const *bufs);
+
+/* LayerNormalization of x (outer, D), f32. A scale or bias that only
+ * broadcasts to the D normalized elements (w_expand, b_expand) is first
+ * expanded into scratch by the strided copy we / be. */
+typedef struct fr_k_layernorm_plan {
+  int64_t outer, D;
+  float eps;
+  int w_expand, b_expand;
+  fr_k_strided we, be;
+} fr_k_layernorm_plan;
+/* params fr_k_layernorm_plan; bufs x, scale, B, y, mean, invstd, scratch
+ * (D floats for the scale, then D for the bias, when expanded). */
+void fr_ke_layernorm_f32(const void *params, void *const *bufs);
+
+/* LRN across the channels of x (N, C, S), f32. */
+typedef struct fr_k_lrn_plan {
+  int64_t N, C, S, size;
+  float alpha, beta, bias;
+} fr_k_lrn_plan;
+/* params fr_k_lrn_plan; bufs x, y, scratch. */
+void fr_ke_lrn_f32(const void *params, void *const *bufs);
+
+/* MeanVarianceNormalization over the reduced axes of r, f32. */
+typedef struct fr_k_mvn_plan {
+  fr_k_reduce r;
+} fr_k_mvn_plan;
+/* params fr_k_mvn_plan; bufs x, y, scratch (2 r.ny floats). */
+void fr_ke_mvn_f32(const void *params, void *const *bufs);
 /* end of reduce.c */
 
 /* ---- tensor.c: movement, indexing, shapes ---------------------------- */
@@ -452,19 +566,7 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
  * every dtype; string tensors are moved as char* and deep-copied by the
  * glue afterwards. */
 
-#define FR_K_MAX_COPY_RANK (2 * FR_K_MAX_RANK)
-
-/* Strided gather into a dense output: y has rank dims (row-major) and
- * y[i_0, ..., i_r-1] = x[off + sum_d i_d * xs[d]]. Transpose, Slice, Expand,
- * Tile, DepthToSpace and SpaceToDepth are all this copy with different
- * strides (xs may be 0 or negative). */
-typedef struct fr_k_strided {
-  int rank;
-  int64_t dims[FR_K_MAX_COPY_RANK];
-  int64_t xs[FR_K_MAX_COPY_RANK];
-  int64_t off;
-  int64_t esize;
-} fr_k_strided;
+/* fr_k_strided: see the top of this file. */
 void fr_k_strided_copy(const fr_k_strided *p, const void *x, void *y);
 
 /* Copies rows of row_bytes bytes; row i at x + i*x_pitch to y + i*y_pitch
