@@ -65,6 +65,22 @@ void fr_kplan_set(fr_kplan *p, const char *entry, fr_kentry fn,
 int fr_kplan_in_slots(const fr_node *n);
 /* Number of output slots (out_max, or n_out when out_max is 1024). */
 int fr_kplan_out_slots(const fr_node *n);
+/* Plans of Conv, Gemm and MatMul with a fused epilogue (for the compiler's
+ * fusion pass): y = act(op(...) + residual), act an FR_K_EPI_* activation
+ * with its parameters a, b (kernels.h), the residual a tensor of y's shape
+ * that must not overlap y (or NULL). in/out are the node's own operands.
+ * bufs: Conv x, w, bias, residual, y, scratch; Gemm A, B, C, residual, Y,
+ * scratch; MatMul A, B, bias ((N), added to every row, or NULL),
+ * residual, Y, scratch. */
+fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *p, int act,
+                             float a, float b);
+fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *p, int act,
+                             float a, float b);
+fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
+                               fr_tensor *const *out, fr_kplan *p, int act,
+                               float a, float b);
 /* exec of every op with a plan: plans, allocates scratch, calls. */
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);

@@ -747,10 +747,38 @@ void fr_ke_gather(const void *params, void *const *bufs);
 
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
 
-/* gemm.c: C (M, N) = alpha * A (M, K) * B (K, N) + beta * C + bias (M).
+/* The fused epilogue of Conv, Gemm and MatMul, applied to each block of
+ * outputs as soon as it is final (the GEMM micro-kernel's tiles, the rows
+ * of the small-matrix paths and of the depthwise conv):
+ *     y = act(y + cbias[j] + res)
+ * cbias: NULL or one value per column (MatMul's bias, Gemm's C row);
+ * res: NULL or a tensor of y's layout, which must not overlap y. */
+enum {
+  FR_K_EPI_NONE,
+  FR_K_EPI_RELU,
+  FR_K_EPI_LEAKY_RELU,   /* x < 0 ? a x : x */
+  FR_K_EPI_CLIP,         /* min(max(x, a), b) */
+  FR_K_EPI_HARD_SIGMOID, /* max(0, min(1, a x + b)) */
+  FR_K_EPI_HARD_SWISH,
+  FR_K_EPI_SIGMOID,
+  FR_K_EPI_TANH,
+  FR_K_EPI_COUNT
+};
+typedef struct fr_k_epi {
+  int act; /* FR_K_EPI_* */
+  float a, b;
+} fr_k_epi;
+/* y[j] = act(y[j] + cb[j] + res[j]) for j < n (cb, res may be NULL); the
+ * activations compute as the unary kernels of the same ops. */
+void fr_k_epi_f32(const fr_k_epi *e, int64_t n, float *y, const float *cb,
+                  const float *res);
+
+/* gemm.c: C (M, N) = epi(alpha * A (M, K) * B (K, N) + beta * C + bias (M)).
  * A(i, k) = A[i * rsa + k * csa], B(k, j) = B[k * rsb + j * csb] (so a
  * transposed operand is just swapped strides), C(i, j) = C[i * ldc + j].
- * beta 0: C is not read. bias: NULL or one value per row. */
+ * beta 0: C is not read. bias: NULL or one value per row. The epilogue
+ * (epi, cbias, res with R(i, j) = res[i * ldr + j]) is off when all are
+ * zero. */
 typedef struct fr_k_gemm {
   int64_t M, N, K;
   const float *A;
@@ -761,10 +789,52 @@ typedef struct fr_k_gemm {
   int64_t ldc;
   float alpha, beta;
   const float *bias;
+  fr_k_epi epi;
+  const float *cbias, *res;
+  int64_t ldr;
 } fr_k_gemm;
 /* Scratch floats fr_k_sgemm needs for these sizes (packed panels). */
 size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K);
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
+/* Entries of Gemm (see runtime/runtime.h, plans). Y (M, N) = epi(alpha *
+ * A * B + C'): C' is beta * C broadcast to (M, N), taken (by c_mode) as
+ * a per-column bias (C (N) or (1, N) with beta 1), a per-row bias (C (M,
+ * 1) with beta 1), or filled into Y first (other shapes); none without C
+ * or with beta 0. C's shape is (cm, cn). */
+enum { FR_K_GEMM_C_NONE, FR_K_GEMM_C_COL, FR_K_GEMM_C_ROW, FR_K_GEMM_C_FILL };
+typedef struct fr_k_gemm_plan {
+  int64_t M, N, K, rsa, csa, rsb, csb;
+  float alpha, beta;
+  int c_mode;
+  int64_t cm, cn;
+  fr_k_epi epi;
+} fr_k_gemm_plan;
+/* params fr_k_gemm_plan (epi none); bufs A, B, C, Y, scratch
+ * (fr_k_sgemm_scratch floats). */
+void fr_ke_gemm_f32(const void *params, void *const *bufs);
+/* params fr_k_gemm_plan; bufs A, B, C, residual (or NULL), Y, scratch. */
+void fr_ke_gemm_fused_f32(const void *params, void *const *bufs);
+/* MatMul (numpy): batches of (M, K) x (K, N) products; batch t reads A
+ * and B at the element offsets of fr_k_matmul_offsets (bdims, sa, sb over
+ * brank batch dims; sa/sb 0 where broadcast) and writes Y at t M N. fold:
+ * B is shared and A's batches are folded into M (one tall GEMM). */
+typedef struct fr_k_matmul_plan {
+  int64_t M, N, K;
+  int64_t batches;
+  int brank, fold;
+  int64_t bdims[FR_K_MAX_RANK];
+  int64_t sa[FR_K_MAX_RANK], sb[FR_K_MAX_RANK];
+  fr_k_epi epi;
+} fr_k_matmul_plan;
+void fr_k_matmul_offsets(const fr_k_matmul_plan *p, int64_t t, int64_t *oa,
+                         int64_t *ob);
+/* params fr_k_matmul_plan (epi none); bufs A, B, Y, scratch
+ * (fr_k_sgemm_scratch floats). */
+void fr_ke_matmul_f32(const void *params, void *const *bufs);
+/* Y = epi(A * B + bias + residual): bias NULL or (N), added to every row
+ * (MatMul followed by Add); residual NULL or of Y's shape.
+ * params fr_k_matmul_plan; bufs A, B, bias, residual, Y, scratch. */
+void fr_ke_matmul_fused_f32(const void *params, void *const *bufs);
 
 /* A convolution, its spatial dims always given as 3 (D, H, W): a 2-D conv
  * has D = 1 (in, out, k 1; stride, dil 1; pad 0), a 1-D conv also H = 1.
@@ -773,23 +843,35 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
 typedef struct fr_k_conv {
   int64_t N, C, M, group;
   int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
+  fr_k_epi epi; /* fused epilogue (zeros: none) */
 } fr_k_conv;
 size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
-/* y = conv(x, w) + bias (bias NULL or (M)). */
+/* y = epi(conv(x, w) + bias) (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
+/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). */
+void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
+                       const float *bias, const float *res, float *y,
+                       float *scratch);
 /* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
- * scratch. */
+ * scratch (fr_k_conv_scratch floats). */
 void fr_ke_conv_f32(const void *params, void *const *bufs);
+/* Fused: params fr_k_conv (with epi); bufs x, w, bias, residual (or
+ * NULL), y, scratch. */
+void fr_ke_conv_fused_f32(const void *params, void *const *bufs);
 /* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
  * y (N, M, out...); pad is the output cropping at the start of each dim. */
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
 void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias, float *y,
                             float *scratch);
-/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution. */
+/* params fr_k_conv; bufs x, w, bias, y, scratch
+ * (fr_k_convtranspose_scratch floats). */
+void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
+/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
+ * the epilogue p->epi and res (NULL or of y's shape) per output row. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, float *y);
+                     const float *bias, const float *res, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).
  * pad / pad_end: padding before / after each dim. Padding is ignored by
  * max, counted as 0 by Lp, and by average only when count_include_pad. */
@@ -812,6 +894,22 @@ void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
 /* y[pl] = mean (avg) or max of x[pl * n .. pl * n + n). */
 void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
                           float *y, int avg);
+/* Entries of pooling (see runtime/runtime.h, plans). MaxPool, AveragePool,
+ * LpPool: p over x of type dtype (f32; u8/i8 for max pooling); with_idx:
+ * MaxPool's indices too (col_major: storage_order 1). */
+typedef struct fr_k_pool_plan {
+  fr_k_pool p;
+  int dtype, with_idx, col_major;
+} fr_k_pool_plan;
+/* params fr_k_pool_plan; bufs x, y, (indices,) scratch. */
+void fr_ke_pool(const void *params, void *const *bufs);
+/* GlobalAveragePool (avg), GlobalMaxPool over planes planes of n. */
+typedef struct fr_k_global_pool_plan {
+  int64_t planes, n;
+  int avg;
+} fr_k_global_pool_plan;
+/* params fr_k_global_pool_plan; bufs x, y, scratch. */
+void fr_ke_global_pool_f32(const void *params, void *const *bufs);
 /* Resize: per dim, taps (input index, weight) for every output index. */
 enum { FR_K_RESIZE_NEAREST, FR_K_RESIZE_LINEAR, FR_K_RESIZE_CUBIC };
 enum {
@@ -849,6 +947,17 @@ typedef struct fr_k_resize {
 } fr_k_resize;
 /* y (out...) = sum over the taps of every dim of x (in...). */
 void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
+/* Entry of Resize and Upsample: the taps of each dim d (ntap per output
+ * index) are made in scratch, then y = resize(x) (when run: not for an
+ * empty x with a non-empty y, which stays zero). y: its slot in bufs. */
+typedef struct fr_k_resize_plan {
+  int rank, ntap, y, run;
+  float extrapolation;
+  fr_k_resize_dim d[FR_K_MAX_RANK];
+} fr_k_resize_plan;
+/* params fr_k_resize_plan; bufs X, (roi, scales, sizes | scales,) Y,
+ * scratch (sum of d[i].out * ntap int64 indices, then as many floats). */
+void fr_ke_resize_f32(const void *params, void *const *bufs);
 /* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
  * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */
 enum { FR_K_PAD_ZEROS, FR_K_PAD_BORDER, FR_K_PAD_REFLECTION };
