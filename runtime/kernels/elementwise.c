@@ -107,10 +107,11 @@
     case FR_K_ERF: for (int64_t i = 0; i < n; i++) y[i] = M(erf)(x[i]); break; \
     case FR_K_TANH: for (int64_t i = 0; i < n; i++) y[i] = M(tanh)(x[i]); break; \
     case FR_K_RELU:                                                           \
-      for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;          \
+      for (int64_t i = 0; i < n; i++) y[i] = FR_K_SEL(x[i] > 0, x[i], (T)0);  \
       break;                                                                  \
     case FR_K_LEAKYRELU:                                                      \
-      for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? al * x[i] : x[i];     \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = FR_K_SEL(x[i] < 0, al * x[i], x[i]);                           \
       break;                                                                  \
     case FR_K_ELU:                                                            \
       for (int64_t i = 0; i < n; i++)                                         \
@@ -130,15 +131,15 @@
     case FR_K_HARDSIGMOID:                                                    \
       for (int64_t i = 0; i < n; i++) {                                       \
         T v = al * x[i] + be;                                                 \
-        v = v > 0 ? v : 0;                                                    \
-        y[i] = v < 1 ? v : 1;                                                 \
+        v = FR_K_SEL(v > 0, v, (T)0);                                         \
+        y[i] = FR_K_SEL(v < 1, v, (T)1);                                      \
       }                                                                       \
       break;                                                                  \
     case FR_K_HARDSWISH:                                                      \
       for (int64_t i = 0; i < n; i++) {                                       \
         T v = x[i] * (T)(1.0 / 6) + (T)0.5;                                   \
-        v = v > 0 ? v : 0;                                                    \
-        y[i] = x[i] * (v < 1 ? v : 1);                                        \
+        v = FR_K_SEL(v > 0, v, (T)0);                                         \
+        y[i] = x[i] * FR_K_SEL(v < 1, v, (T)1);                               \
       }                                                                       \
       break;                                                                  \
     case FR_K_SOFTPLUS:                                                       \
@@ -148,7 +149,7 @@
       for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1 + M(fabs)(x[i]));      \
       break;                                                                  \
     case FR_K_THRESHOLDEDRELU:                                                \
-      for (int64_t i = 0; i < n; i++) y[i] = x[i] > al ? x[i] : (T)0;         \
+      for (int64_t i = 0; i < n; i++) y[i] = FR_K_SEL(x[i] > al, x[i], (T)0); \
       break;                                                                  \
     case FR_K_SHRINK:                                                         \
       for (int64_t i = 0; i < n; i++)                                         \
@@ -210,8 +211,8 @@ UNARY_INT(u64, uint64_t, uint64_t, 0)
 #define CLIP(SFX, T)                                                          \
   void fr_k_clip_##SFX(int64_t n, const T *x, T lo, T hi, T *y) {             \
     for (int64_t i = 0; i < n; i++) {                                         \
-      T v = x[i] < lo ? lo : x[i];                                            \
-      y[i] = v > hi ? hi : v;                                                 \
+      T v = FR_K_SEL(x[i] < lo, lo, x[i]);                                    \
+      y[i] = FR_K_SEL(v > hi, hi, v);                                         \
     }                                                                         \
   }
 

@@ -201,29 +201,29 @@ static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
   const float a = e->a, b = e->b;
   switch (e->act) {
   case FR_K_EPI_RELU:
-    for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0.0f;
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] > 0, y[j], 0.0f);
     break;
   case FR_K_EPI_LEAKY_RELU:
-    for (int64_t j = 0; j < n; j++) y[j] = y[j] < 0 ? a * y[j] : y[j];
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] < 0, a * y[j], y[j]);
     break;
   case FR_K_EPI_CLIP:
     for (int64_t j = 0; j < n; j++) {
-      float v = y[j] < a ? a : y[j];
-      y[j] = v > b ? b : v;
+      float v = FR_K_SEL(y[j] < a, a, y[j]);
+      y[j] = FR_K_SEL(v > b, b, v);
     }
     break;
   case FR_K_EPI_HARD_SIGMOID:
     for (int64_t j = 0; j < n; j++) {
       float v = a * y[j] + b;
-      v = v > 0 ? v : 0;
-      y[j] = v < 1 ? v : 1;
+      v = FR_K_SEL(v > 0, v, 0.0f);
+      y[j] = FR_K_SEL(v < 1, v, 1.0f);
     }
     break;
   case FR_K_EPI_HARD_SWISH:
     for (int64_t j = 0; j < n; j++) {
       float v = y[j] * (float)(1.0 / 6) + 0.5f;
-      v = v > 0 ? v : 0;
-      y[j] = y[j] * (v < 1 ? v : 1);
+      v = FR_K_SEL(v > 0, v, 0.0f);
+      y[j] = y[j] * FR_K_SEL(v < 1, v, 1.0f);
     }
     break;
   case FR_K_EPI_SIGMOID:
@@ -328,10 +328,17 @@ static float *align64(float *p) {
   return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
+/* The scratch size is the same in every build of this file, an upper
+ * bound over its three tile shapes (MR <= 8, NR <= 48): a plan sizes the
+ * scratch in frost's build, and the JIT may run a build with wider
+ * vectors. */
+#define MR_ALL 8
+#define NR_ALL 48
 size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
+  _Static_assert(MR <= MR_ALL && NR <= NR_ALL, "tile larger than assumed");
   int64_t kc = min64(KC, max64(K, 1));
-  int64_t mc = min64(MC, (M + MR - 1) / MR * MR);
-  int64_t nc = min64(NC, (N + NR - 1) / NR * NR);
+  int64_t mc = min64(MR_ALL * 8, M + MR_ALL - 1);
+  int64_t nc = min64(NR_ALL * 16, N + NR_ALL - 1);
   return (size_t)((mc + nc) * kc + 32);
 }
 

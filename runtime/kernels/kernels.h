@@ -38,6 +38,33 @@ enum {
   FR_KT_BF16 = 16
 };
 
+/* c ? a : b computed with bit masks instead of a branch, so that loops of
+ * it vectorize without a blend instruction (SSE2) and unrolled copies do
+ * not mispredict on data-dependent signs. The value is the ternary's. */
+static inline float fr_k_self(int c, float a, float b) {
+  union {
+    float f;
+    uint32_t u;
+  } x = {a}, y = {b};
+  uint32_t m = 0u - (uint32_t)(c != 0);
+  x.u = (x.u & m) | (y.u & ~m);
+  return x.f;
+}
+static inline double fr_k_seld(int c, double a, double b) {
+  union {
+    double f;
+    uint64_t u;
+  } x = {a}, y = {b};
+  uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+  x.u = (x.u & m) | (y.u & ~m);
+  return x.f;
+}
+/* The same for float and double a and b; a plain ternary otherwise. */
+#define FR_K_SEL(c, a, b)                                                    \
+  _Generic((a), float: fr_k_self((c), (float)(a), (float)(b)),               \
+           double: fr_k_seld((c), (double)(a), (double)(b)),                 \
+           default: ((c) ? (a) : (b)))
+
 /* e^x in f32 as plain arithmetic, so loops using it vectorize (libm's expf
  * is a call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
  * r^6, 2^n as two exponent-field floats (n/2 and n - n/2, so results in the
