@@ -69,6 +69,9 @@
 #define MF32(fn) fn##f
 #define MF64(fn) fn
 
+/* LeakyRelu and HardSwish select with FR_K_SEL: compilers vectorize the
+ * other activations' ternaries (as max, min or a mask), not these. */
+
 /* log(1 + e^x) without overflow for large x. */
 #define SOFTPLUS(M, T, v)                                                     \
   ((v) > 0 ? (v) + M(log1p)(M(exp)(-(v))) : M(log1p)(M(exp)(v)))
@@ -107,7 +110,7 @@
     case FR_K_ERF: for (int64_t i = 0; i < n; i++) y[i] = M(erf)(x[i]); break; \
     case FR_K_TANH: for (int64_t i = 0; i < n; i++) y[i] = M(tanh)(x[i]); break; \
     case FR_K_RELU:                                                           \
-      for (int64_t i = 0; i < n; i++) y[i] = FR_K_SEL(x[i] > 0, x[i], (T)0);  \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;          \
       break;                                                                  \
     case FR_K_LEAKYRELU:                                                      \
       for (int64_t i = 0; i < n; i++)                                         \
@@ -131,8 +134,8 @@
     case FR_K_HARDSIGMOID:                                                    \
       for (int64_t i = 0; i < n; i++) {                                       \
         T v = al * x[i] + be;                                                 \
-        v = FR_K_SEL(v > 0, v, (T)0);                                         \
-        y[i] = FR_K_SEL(v < 1, v, (T)1);                                      \
+        v = v > 0 ? v : 0;                                                    \
+        y[i] = v < 1 ? v : 1;                                                 \
       }                                                                       \
       break;                                                                  \
     case FR_K_HARDSWISH:                                                      \
@@ -149,7 +152,7 @@
       for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1 + M(fabs)(x[i]));      \
       break;                                                                  \
     case FR_K_THRESHOLDEDRELU:                                                \
-      for (int64_t i = 0; i < n; i++) y[i] = FR_K_SEL(x[i] > al, x[i], (T)0); \
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] > al ? x[i] : (T)0;         \
       break;                                                                  \
     case FR_K_SHRINK:                                                         \
       for (int64_t i = 0; i < n; i++)                                         \
@@ -211,8 +214,8 @@ UNARY_INT(u64, uint64_t, uint64_t, 0)
 #define CLIP(SFX, T)                                                          \
   void fr_k_clip_##SFX(int64_t n, const T *x, T lo, T hi, T *y) {             \
     for (int64_t i = 0; i < n; i++) {                                         \
-      T v = FR_K_SEL(x[i] < lo, lo, x[i]);                                    \
-      y[i] = FR_K_SEL(v > hi, hi, v);                                         \
+      T v = x[i] < lo ? lo : x[i];                                            \
+      y[i] = v > hi ? hi : v;                                                 \
     }                                                                         \
   }
 

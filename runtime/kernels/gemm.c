@@ -264,14 +264,11 @@ static void epi_block(const epi_ctx *ep, float *c, int64_t ldc, int64_t i,
 /* ---- the micro-kernel -------------------------------------------------- */
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
- * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, when
- * ep is set (the last K block), the epilogue on the tile at (i0, j0) of C,
- * while it is in L1. */
+ * + beta * c + bias[i] (beta 0: c not read; bias may be NULL). */
 static void ukernel(int64_t kc, const float *restrict a,
                     const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias, const epi_ctx *ep, int64_t i0,
-                    int64_t j0) {
+                    const float *bias) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
@@ -302,7 +299,6 @@ static void ukernel(int64_t kc, const float *restrict a,
         vstore(cp, r);
       }
     }
-    if (ep) epi_block(ep, c, ldc, i0, j0, MR, NR);
     return;
   }
   float t[MR * NR];
@@ -319,7 +315,6 @@ static void ukernel(int64_t kc, const float *restrict a,
     else
       for (int64_t j = 0; j < nr; j++) cp[j] = t[i * NR + j] * alpha + add;
   }
-  if (ep) epi_block(ep, c, ldc, i0, j0, mr, nr);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -364,11 +359,14 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
         int64_t mc = min64(MC, M - ic);
         pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
-          for (int64_t ir = 0; ir < mc; ir += MR)
-            ukernel(kc, ap + ir * kc, bp + jr * kc,
-                    C + (ic + ir) * ldc + jc + jr, ldc, min64(MR, mc - ir),
-                    min64(NR, nc - jr), alpha, be, bi ? bi + ic + ir : NULL,
-                    e, ic + ir, jc + jr);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            float *ct = C + (ic + ir) * ldc + jc + jr;
+            int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
+            ukernel(kc, ap + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
+                    be, bi ? bi + ic + ir : NULL);
+            /* the last K block: the epilogue while the tile is in L1 */
+            if (e) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
+          }
       }
     }
   }

@@ -776,7 +776,7 @@ void fr_ke_gather(const void *params, void *const *bufs);
 
 /* The fused epilogue of Conv, Gemm and MatMul, applied to each block of
  * outputs as soon as it is final (the GEMM micro-kernel's tiles, the rows
- * of the small-matrix paths and of the depthwise conv):
+ * of the small-matrix paths, the planes of the depthwise conv):
  *     y = act(y + cbias[j] + res)
  * cbias: NULL or one value per column (MatMul's bias, Gemm's C row);
  * res: NULL or a tensor of y's layout, which must not overlap y. */
@@ -896,7 +896,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
  * (fr_k_convtranspose_scratch floats). */
 void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
- * the epilogue p->epi and res (NULL or of y's shape) per output row. */
+ * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).

@@ -58,8 +58,7 @@ enum { DW_MAXK = 16 };
  * columns one by one. */
 static inline __attribute__((always_inline)) void
 dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
-         float b, const float *rp, float *restrict yp, const int64_t S) {
-  const bool epi = p->epi.act != FR_K_EPI_NONE || rp;
+         float b, float *restrict yp, const int64_t S) {
   const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
   const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
   /* columns where tap 0 and tap KW-1 are both inside */
@@ -116,38 +115,40 @@ dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
         }
       yr[o] = acc;
     }
-    /* the row is final: the epilogue while it is in L1 */
-    if (epi) fr_k_epi_f32(&p->epi, OW, yr, NULL, rp ? rp + oy * OW : NULL);
   }
 }
 
 static void dw_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, const float *rp, float *yp) {
-  dw_plane(p, xp, wp, b, rp, yp, 1);
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 1);
 }
 static void dw_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, const float *rp, float *yp) {
-  dw_plane(p, xp, wp, b, rp, yp, 2);
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 2);
 }
 static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, const float *rp, float *yp) {
-  dw_plane(p, xp, wp, b, rp, yp, p->stride[2]);
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, p->stride[2]);
 }
 
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y) {
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
   const int64_t KS = p->k[1] * p->k[2];
+  const bool epi = p->epi.act != FR_K_EPI_NONE || res;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
       const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
       float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
       const float *wp = w + c * KS;              /* (KH, KW) */
-      const float *rp = res ? res + (n * p->C + c) * OS : NULL;
       float b = bias ? bias[c] : 0.0f;
-      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, rp, yp);
-      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, rp, yp);
-      else dw_plane_sn(p, xp, wp, b, rp, yp);
+      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
+      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
+      else dw_plane_sn(p, xp, wp, b, yp);
+      /* the plane is final: the epilogue while it is in cache */
+      if (epi)
+        fr_k_epi_f32(&p->epi, OS, yp, NULL,
+                     res ? res + (n * p->C + c) * OS : NULL);
     }
 }
 
