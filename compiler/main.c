@@ -16,12 +16,18 @@
 #define USAGE                                                                 \
   "usage: frost <command> [options]\n"                                        \
   "commands:\n"                                                               \
-  "  dump MODEL [--dot] [--shape NAME=DIMS]...   print the IR\n"              \
+  "  dump MODEL [--dot] [--shape NAME=DIMS]... [--stage imported|optimized]\n" \
+  "      [--print-after PASS|all] [--print-before PASS|all] [--time-passes]\n" \
+  "                                              print the IR\n"              \
   "  run MODEL --input NAME=FILE.npy|.pb... [--output-dir DIR]\n"             \
   "      [--engine interp] [--shape NAME=DIMS]...  run a model\n"             \
   "  conformance [DIR] [--engine interp] [-v] [--filter S] [--expect FILE]\n" \
   "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"  \
-  "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"
+  "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"  \
+  "freeze options (every command taking a model):\n"                         \
+  "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
+  "  --trainable REGEX         parameters matching REGEX become trainable\n"    \
+  "  --frozen REGEX            parameters matching REGEX become frozen\n"
 
 enum { MAX_ARGS = 256 };
 
@@ -37,6 +43,9 @@ typedef struct cli {
   fr_conf_opts conf;
   double rtol, atol;
   const char *second; /* compare: the expected file */
+  fr_freeze_opts freeze;
+  fr_pipeline_opts pipe;
+  const char *stage; /* dump: imported | optimized */
 } cli;
 
 static int fail(void) {
@@ -100,6 +109,31 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--timeout")) {
       NEED_ARG;
       c->conf.timeout_s = atoi(next);
+    } else if (!strcmp(a, "--train-from")) {
+      NEED_ARG;
+      char *list = fr_strdup(next), *save = NULL;
+      if (!list) return fr_err(FR_ERR_NOMEM, "out of memory");
+      for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (c->freeze.n_train_from == FR_MAX_FREEZE)
+          return fr_err(FR_ERR_USAGE, "too many --train-from names");
+        c->freeze.train_from[c->freeze.n_train_from++] = t;
+      }
+    } else if (!strcmp(a, "--trainable") || !strcmp(a, "--frozen")) {
+      NEED_ARG;
+      if (c->freeze.n_rules == FR_MAX_FREEZE)
+        return fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+      c->freeze.rules[c->freeze.n_rules++] =
+          (fr_freeze_rule){!strcmp(a, "--trainable"), next};
+    } else if (!strcmp(a, "--stage")) {
+      NEED_ARG;
+      if (strcmp(next, "imported") && strcmp(next, "optimized"))
+        return fr_err(FR_ERR_USAGE, "--stage is imported or optimized, not '%s'", next);
+      c->stage = next;
+    } else if (!strcmp(a, "--print-after") || !strcmp(a, "--print-before")) {
+      NEED_ARG;
+      *(a[8] == 'a' ? &c->pipe.print_after : &c->pipe.print_before) = next;
+    } else if (!strcmp(a, "--time-passes")) {
+      c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
       NEED_ARG;
       char *end;
@@ -126,13 +160,22 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
   return FR_OK;
 }
 
-static fr_status load(cli *c, fr_model **m, bool quiet) {
+/* Loads the model, applies the freeze boundary and infers shapes (the
+ * imported stage); with optimize, runs the pass pipeline too. */
+static fr_status load_stage(cli *c, fr_model **m, bool quiet, bool optimize,
+                            bool partial) {
   fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
                     .quiet = quiet};
+  FR_TRY(fr_pipeline_check(&c->pipe));
   FR_TRY(fr_onnx_load(c->model, &o, m));
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
-  fr_status st = fr_graph_infer((*m)->graph, &io);
+  fr_status st = fr_freeze_apply(*m, &c->freeze);
+  if (st == FR_OK) st = fr_graph_infer((*m)->graph, &io);
   if (st == FR_OK) st = fr_graph_verify((*m)->graph);
+  if (st == FR_OK && optimize) {
+    c->pipe.partial = partial;
+    st = fr_pipeline_run(*m, &c->pipe);
+  }
   if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
   if (st != FR_OK) {
     fr_err_prefix(c->model);
@@ -142,9 +185,17 @@ static fr_status load(cli *c, fr_model **m, bool quiet) {
   return st;
 }
 
+static fr_status load(cli *c, fr_model **m, bool quiet) {
+  return load_stage(c, m, quiet, false, true);
+}
+
 static int cmd_dump(cli *c) {
   fr_model *m;
-  if (load(c, &m, false) != FR_OK) return fail();
+  bool opt = c->stage && !strcmp(c->stage, "optimized");
+  if (load_stage(c, &m, false, opt || c->pipe.print_after || c->pipe.print_before ||
+                               c->pipe.time_passes,
+                 true) != FR_OK)
+    return fail();
   if (c->dot) {
     fr_print_dot(stdout, m->graph);
   } else {
