@@ -64,6 +64,9 @@ void *fr_calloc(size_t n, size_t size);
 void *fr_realloc(void *p, size_t n);
 void fr_free(void *p);
 char *fr_strdup(const char *s);
+/* 64-byte aligned blocks (activation buffers). */
+void *fr_aligned_alloc(size_t n);
+void fr_aligned_free(void *p);
 void fr_mem_fail_after(long n); /* -1: never fail */
 
 /* Arena: many small allocations freed at once (one per model). */
