@@ -223,6 +223,34 @@ START_TEST(plan_memory_reuse) {
 }
 END_TEST
 
-FT_MAIN(passes, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
+/* x * Clip(x + 3, 0, 6) / 6 becomes HardSwish(x), with the same values. */
+START_TEST(fuse_hardswish_pattern) {
+  fr_model *m = fg_model(9);
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(16));
+  float three = 3, six = 6;
+  fr_value *c3 = fg_const(m, "three", FR_F32, 1, FT_DIMS(1), &three);
+  fr_value *c6 = fg_const(m, "six", FR_F32, 1, FT_DIMS(1), &six);
+  fr_value *a = fg_node(m, "Add", "a", 2, (fr_value *[]){x, c3})->out[0];
+  fr_node *clip = fg_node(m, "Clip", "c", 1, &a);
+  fg_attr_f(m, clip, "min", 0);
+  fg_attr_f(m, clip, "max", 6);
+  fr_value *mu = fg_node(m, "Mul", "mu", 2, (fr_value *[]){clip->out[0], x})->out[0];
+  fr_value *y = fg_node(m, "Div", "y", 2, (fr_value *[]){mu, c6})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[16], before[16], after[16];
+  for (int i = 0; i < 16; i++) xd[i] = (float)i - 8;
+  fr_tensor xt = ft_tensor(FR_F32, 1, FT_DIMS(16), xd);
+  run_f32(m, &xt, before, 16);
+  check_pass(m, fr_pass_fuse, "passes/fuse-hardswish.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  ck_assert_int_eq(m->graph->nodes[0]->op, FR_OP_HARDSWISH);
+  run_f32(m, &xt, after, 16);
+  close_enough(after, before, 16, 1e-6f);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
