@@ -1,8 +1,13 @@
 /* pass_fuse.c: fusion in the frozen region.
  *  1. Patterns: x * Clip(x + 3, 0, 6) / 6 (HardSwish spelled out, as
  *     exporters write it for old opsets) becomes HardSwish(x).
- *  2. Elementwise tails into the linear op producing their input: see
- *     fuse_tails (needs the fused kernel entries). */
+ *  2. Elementwise tails into the frozen Conv, Gemm or MatMul producing
+ *     their input: y = act(op(x) + residual), a residual Add of the same
+ *     shape, then an activation (Relu, LeakyRelu, Clip, HardSigmoid,
+ *     HardSwish, Sigmoid, Tanh); and a MatMul's per-column bias Add. The
+ *     linear op becomes frost.FusedConv / FusedGemm / FusedMatMul
+ *     (ir/infer_fused.c), whose plan applies the epilogue to each output
+ *     tile while it is hot. */
 #include <math.h>
 #include <string.h>
 
@@ -74,6 +79,142 @@ static void hardswish(fr_graph *g, fr_node *div) {
   }
 }
 
+
+/* ---- elementwise tails ------------------------------------------------ */
+
+/* The fused op of a linear op, or -1. */
+static int fused_op(int op) {
+  switch (op) {
+  case FR_OP_CONV: case FR_OP_FUSED_CONV: return FR_OP_FUSED_CONV;
+  case FR_OP_GEMM: case FR_OP_FUSED_GEMM: return FR_OP_FUSED_GEMM;
+  case FR_OP_MATMUL: case FR_OP_FUSED_MATMUL: return FR_OP_FUSED_MATMUL;
+  default: return -1;
+  }
+}
+
+static const char *fused_name(int op) {
+  return op == FR_OP_FUSED_CONV ? "FusedConv"
+         : op == FR_OP_FUSED_GEMM ? "FusedGemm" : "FusedMatMul";
+}
+
+/* An activation the epilogue computes: its ONNX name and parameters. */
+static bool activation(const fr_node *e, float *a, float *b) {
+  switch (e->op) {
+  case FR_OP_RELU: case FR_OP_HARDSWISH: case FR_OP_SIGMOID: case FR_OP_TANH:
+    return true;
+  case FR_OP_LEAKYRELU:
+    *a = fr_attr_float(e, "alpha", 0.01f);
+    return true;
+  case FR_OP_HARDSIGMOID:
+    *a = fr_attr_float(e, "alpha", 0.2f);
+    *b = fr_attr_float(e, "beta", 0.5f);
+    return true;
+  case FR_OP_CLIP:
+    return clip_bounds(e, a, b);
+  default:
+    return false;
+  }
+}
+
+/* Appends the epilogue's attributes to n (a new arena copy of the list):
+ * activation = the op's name, act_alpha, act_beta. */
+static fr_status add_act_attrs(fr_model *m, fr_node *n, const char *act,
+                               float a, float b) {
+  fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(n->n_attr + 3));
+  if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (n->n_attr) memcpy(na, n->attrs, sizeof(fr_attr) * (size_t)n->n_attr);
+  fr_attr *p = &na[n->n_attr];
+  p[0] = (fr_attr){.name = "activation", .type = FR_ATTR_STRING, .s = act,
+                   .slen = strlen(act)};
+  p[1] = (fr_attr){.name = "act_alpha", .type = FR_ATTR_FLOAT, .f = a};
+  p[2] = (fr_attr){.name = "act_beta", .type = FR_ATTR_FLOAT, .f = b};
+  n->attrs = na;
+  n->n_attr += 3;
+  return FR_OK;
+}
+
+/* Turns the linear op p into its fused form with 4 input slots. */
+static fr_status make_fused(fr_model *m, fr_node *p) {
+  if (p->op == FR_OP_FUSED_CONV || p->op == FR_OP_FUSED_GEMM ||
+      p->op == FR_OP_FUSED_MATMUL)
+    return FR_OK;
+  fr_value **in = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 5);
+  if (!in) return fr_err(FR_ERR_NOMEM, "out of memory");
+  for (int i = 0; i < p->n_in; i++) in[i] = p->in[i];
+  p->in = in;
+  p->n_in = 4;
+  p->op = fused_op(p->op);
+  p->op_type = fused_name(p->op);
+  p->domain = "frost";
+  return FR_OK;
+}
+
+/* p's output now is e's; e goes, p takes e's place in the order (so the
+ * residual, which may be computed after p, is ready). */
+static void absorb(fr_graph *g, fr_node *p, fr_node *e) {
+  fr_value *x = p->out[0], *y = e->out[0];
+  p->out[0] = y;
+  y->producer = p;
+  x->producer = NULL;
+  int pi = p->index, ei = e->index;
+  g->nodes[ei] = p;
+  g->nodes[pi] = e;
+  p->index = ei;
+  e->index = pi;
+  fr_node_kill(e);
+}
+
+static bool has_act(const fr_node *p) { return fr_attr_find(p, "activation") != NULL; }
+
+static bool same_shape(const fr_tensor *a, const fr_tensor *b) {
+  if (a->dtype != b->dtype || a->rank != b->rank || a->rank < 0) return false;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return false;
+  return true;
+}
+
+/* Fuses e (activation, residual Add, MatMul bias Add) into the producer of
+ * its input when that is a frozen Conv/Gemm/MatMul used only by e. */
+static fr_status fuse_tail(fr_model *m, fr_graph *g, fr_node *e) {
+  if (!e->out[0] || e->out[0]->t.dtype != FR_F32) return FR_OK;
+  for (int side = 0; side < (e->op == FR_OP_ADD ? 2 : 1); side++) {
+    fr_value *x = e->in[side];
+    fr_node *p = sole_producer(g, x, e);
+    if (!p || fused_op(p->op) < 0 || has_act(p) || x->t.dtype != FR_F32) continue;
+    float a = 0, b = 0;
+    if (e->op != FR_OP_ADD) {
+      if (!activation(e, &a, &b)) return FR_OK;
+      FR_TRY(make_fused(m, p));
+      FR_TRY(add_act_attrs(m, p, e->op_type, a, b));
+      absorb(g, p, e);
+      return FR_OK;
+    }
+    fr_value *r = e->in[1 - side];
+    bool residual = same_shape(&r->t, &x->t) && same_shape(&e->out[0]->t, &x->t) &&
+                    !(r->flags & FR_V_CONST);
+    bool column_bias = fused_op(p->op) == FR_OP_FUSED_MATMUL &&
+                       (r->flags & FR_V_CONST) && !(r->flags & FR_V_TRAINABLE) &&
+                       r->t.dtype == FR_F32 && x->t.rank >= 1 &&
+                       fr_tensor_numel(&r->t) == x->t.dims[x->t.rank - 1] &&
+                       same_shape(&e->out[0]->t, &x->t) &&
+                       (r->t.rank == 1 || (r->t.rank == 2 && r->t.dims[0] == 1));
+    if (residual) {
+      if (fr_node_input(p, 3)) continue; /* one residual only */
+      FR_TRY(make_fused(m, p));
+      p->in[3] = r;
+    } else if (column_bias) {
+      if (p->n_in > 2 && fr_node_input(p, 2)) continue;
+      FR_TRY(make_fused(m, p));
+      p->in[2] = r;
+    } else {
+      continue;
+    }
+    absorb(g, p, e);
+    return FR_OK;
+  }
+  return FR_OK;
+}
+
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o) {
   (void)o;
   fr_graph *g = m->graph;
@@ -81,6 +222,12 @@ fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o) {
     fr_node *n = g->nodes[k];
     if (n->dead || n->trainable) continue;
     if (n->op == FR_OP_DIV) hardswish(g, n);
+  }
+  fr_graph_compact(g);
+  for (int k = 0; k < g->n_nodes; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->dead || n->trainable) continue;
+    FR_TRY(fuse_tail(m, g, n));
   }
   fr_graph_compact(g);
   return FR_OK;

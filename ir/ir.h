@@ -388,6 +388,15 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
 /* The target type of Cast. */
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 
+/* ---- infer_nn.c: used by the fused ops' inference ------------------- */
+
+fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out);
+fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out);
+fr_status fr_infer_matmul(const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out);
+
 /* ---- infer_reduce.c: attribute readers shared with the runtime glue -- */
 
 fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,

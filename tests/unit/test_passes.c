@@ -251,6 +251,42 @@ START_TEST(fuse_hardswish_pattern) {
 }
 END_TEST
 
-FT_MAIN(passes, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
+/* Conv -> Add(residual) -> Relu becomes one FusedConv, same values. */
+START_TEST(fuse_conv_residual_relu) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(1, 4, 6, 6));
+  fr_value *r = fg_input(m, "r", FR_F32, 4, FT_DIMS(1, 4, 6, 6));
+  float w[4 * 4 * 9], b[4];
+  fill(w, 144, 7);
+  fill(b, 4, 8);
+  fr_value *wv = fg_const(m, "w", FR_F32, 4, FT_DIMS(4, 4, 3, 3), w);
+  fr_value *bv = fg_const(m, "b", FR_F32, 1, FT_DIMS(4), b);
+  fr_node *conv = fg_node(m, "Conv", "c", 3, (fr_value *[]){x, wv, bv});
+  fg_attr_ints(m, conv, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  fr_value *s = fg_node(m, "Add", "s", 2, (fr_value *[]){r, conv->out[0]})->out[0];
+  fr_value *y = fg_node(m, "Relu", "y", 1, &s)->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[144], rd[144], before[144], after[144];
+  fill(xd, 144, 9);
+  fill(rd, 144, 10);
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 4, 6, 6), xd),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 4, 6, 6), rd)};
+  fr_tensor *inp[2] = {&in[0], &in[1]}, out[1];
+  ck_assert_int_eq(fr_run_model(m, inp, out), FR_OK);
+  memcpy(before, out[0].data, sizeof before);
+  fr_tensor_release(&out[0]);
+  check_pass(m, fr_pass_fuse, "passes/fuse-conv.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  ck_assert_int_eq(m->graph->nodes[0]->op, FR_OP_FUSED_CONV);
+  ck_assert_int_eq(fr_run_model(m, inp, out), FR_OK);
+  memcpy(after, out[0].data, sizeof after);
+  fr_tensor_release(&out[0]);
+  close_enough(after, before, 144, 1e-5f);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
