@@ -329,12 +329,18 @@ static float *align64(float *p) {
  * vectors. */
 #define MR_ALL 8
 #define NR_ALL 48
-size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
+static size_t blocked_scratch(int64_t M, int64_t N, int64_t K) {
   _Static_assert(MR <= MR_ALL && NR <= NR_ALL, "tile larger than assumed");
   int64_t kc = min64(KC, max64(K, 1));
   int64_t mc = min64(MR_ALL * 8, M + MR_ALL - 1);
   int64_t nc = min64(NR_ALL * 16, N + NR_ALL - 1);
   return (size_t)((mc + nc) * kc + 32);
+}
+
+/* (the paths of fr_k_sgemm that do not pack need none) */
+size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
+  if (M <= 2 || N == 1 || K <= 0) return 0;
+  return blocked_scratch(M, N, K);
 }
 
 /* C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep may be
@@ -557,7 +563,8 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
-  return fr_k_sgemm_scratch(Mg, N, K);
+  return conv_is_pointwise(p) ? fr_k_sgemm_scratch(Mg, N, K)
+                              : blocked_scratch(Mg, N, K);
 }
 
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,

@@ -831,7 +831,8 @@ typedef struct fr_k_gemm {
   const float *cbias, *res;
   int64_t ldr;
 } fr_k_gemm;
-/* Scratch floats fr_k_sgemm needs for these sizes (packed panels). */
+/* Scratch floats fr_k_sgemm needs for these sizes (packed panels; 0 for
+ * the paths that do not pack). */
 size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K);
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
 /* Entries of Gemm (see runtime/runtime.h, plans). Y (M, N) = epi(alpha *
