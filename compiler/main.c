@@ -52,6 +52,7 @@ typedef struct cli {
   const char *stage; /* dump: imported | optimized */
   const char *cpu;   /* --target-cpu */
   int iters, threads;
+  bool specialize; /* --specialize: inline and specialize kernel bitcode */
 } cli;
 
 static int fail(void) {
@@ -148,6 +149,8 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
       if (*end || v < 1 || v > 100000000)
         return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
       *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+    } else if (!strcmp(a, "--specialize")) {
+      c->specialize = true;
     } else if (!strcmp(a, "--time-passes")) {
       c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
@@ -289,7 +292,8 @@ static int cmd_run(cli *c) {
       out = fr_calloc((size_t)n_out, sizeof *out);
       if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
     }
-    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
+    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
+                  .specialize = c->specialize};
     if (st == FR_OK) {
       st = fr_engine_prepare(&e, m);
       if (st == FR_OK && e.interpreted)
@@ -401,7 +405,8 @@ static int cmd_bench(cli *c) {
     st = random_input(g->inputs[i], &seed, &in[i]);
     inp[i] = &in[i];
   }
-  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
+  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
+                  .specialize = c->specialize};
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   double t1 = now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
