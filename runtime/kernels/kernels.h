@@ -29,6 +29,17 @@ typedef struct fr_k_strided {
   int64_t esize;
 } fr_k_strided;
 
+/* Kernel entries (see runtime/runtime.h, plans) are declared FR_K_ENTRY.
+ * In the kernel bitcode (clang) an entry is inlined into every call with
+ * all of its callees (flatten), so that each node of a compiled graph gets
+ * its own copy of the kernel, specialized for its constant parameter block;
+ * frost's own build calls them through pointers. */
+#if defined(__clang__)
+#define FR_K_ENTRY __attribute__((always_inline, flatten))
+#else
+#define FR_K_ENTRY
+#endif
+
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */
 enum {
@@ -289,7 +300,7 @@ typedef struct fr_k_unary_plan {
 } fr_k_unary_plan;
 /* params fr_k_unary_plan; bufs x, y, scratch (n elements of work when
  * work != dtype). */
-void fr_ke_unary(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_unary(const void *params, void *const *bufs);
 
 /* Clip: y = min(max(x, lo), hi) over n elements of type dtype (f16/bf16 in
  * f32 through scratch). Each bound: FR_K_BOUND_NONE (the type's extreme),
@@ -303,7 +314,7 @@ typedef struct fr_k_clip_plan {
 } fr_k_clip_plan;
 /* params fr_k_clip_plan; bufs x, min, max, y, scratch (n floats for
  * f16/bf16). */
-void fr_ke_clip(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_clip(const void *params, void *const *bufs);
 
 /* Broadcasting binaries and comparisons: y = a op c over b, computed in
  * type work. An operand whose type (adtype, cdtype) is not work is first
@@ -318,7 +329,7 @@ typedef struct fr_k_binary_plan {
   fr_k_bcast b;
 } fr_k_binary_plan;
 /* params fr_k_binary_plan; bufs a, c, y, scratch. */
-void fr_ke_binary(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_binary(const void *params, void *const *bufs);
 
 /* Max, Min, Sum, Mean of n_in inputs of type dtype broadcast to y (rank,
  * dims, coalesced; ny elements): y = x0 op x1 op ... (op FR_K_MAX, FR_K_MIN
@@ -334,7 +345,7 @@ typedef struct fr_k_variadic_plan {
   uint8_t bmask[];
 } fr_k_variadic_plan;
 /* params fr_k_variadic_plan; bufs x0 ... x(n_in-1), y, scratch. */
-void fr_ke_variadic(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_variadic(const void *params, void *const *bufs);
 
 /* Where: out = cond ? x : y over b, elements of esize bytes (1, 2, 4, 8). */
 typedef struct fr_k_where_plan {
@@ -342,7 +353,7 @@ typedef struct fr_k_where_plan {
   fr_k_bcast3 b;
 } fr_k_where_plan;
 /* params fr_k_where_plan; bufs cond, x, y, out, scratch. */
-void fr_ke_where(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_where(const void *params, void *const *bufs);
 
 /* Cast of n elements from type from to type to (fr_k_cast); bf16_trunc:
  * to bf16 by truncation (through f32 in scratch when from is not f32).
@@ -353,7 +364,7 @@ typedef struct fr_k_cast_plan {
 } fr_k_cast_plan;
 /* params fr_k_cast_plan; bufs x, (CastLike: target_type,) y, scratch (n
  * floats for bf16_trunc from another type than f32). */
-void fr_ke_cast(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_cast(const void *params, void *const *bufs);
 /* end of elementwise.c */
 
 /* ---- reduce.c: reductions, softmax, normalization, losses ----------- */
@@ -497,7 +508,7 @@ typedef struct fr_k_reduce_plan {
 } fr_k_reduce_plan;
 /* params fr_k_reduce_plan; bufs x, axes, y, scratch (r.ny doubles for
  * LogSumExp). */
-void fr_ke_reduce(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_reduce(const void *params, void *const *bufs);
 
 /* ArgMax / ArgMin of x (outer, n, inner) of type dtype (f32, f64, i32,
  * i64). */
@@ -506,7 +517,7 @@ typedef struct fr_k_argmax_plan {
   int dtype, is_min, last;
 } fr_k_argmax_plan;
 /* params fr_k_argmax_plan; bufs x, y, scratch. */
-void fr_ke_argmax(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_argmax(const void *params, void *const *bufs);
 
 /* Softmax, LogSoftmax, Hardmax (mode) of x (outer, n, inner), f32 or
  * f64. */
@@ -516,7 +527,7 @@ typedef struct fr_k_softmax_plan {
 } fr_k_softmax_plan;
 /* params fr_k_softmax_plan; bufs x, y, scratch (2 inner elements when
  * inner > 1). */
-void fr_ke_softmax(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_softmax(const void *params, void *const *bufs);
 
 /* CumSum of x (outer, n, inner) of type dtype (f32, f64, i32, i64). */
 typedef struct fr_k_cumsum_plan {
@@ -524,7 +535,7 @@ typedef struct fr_k_cumsum_plan {
   int dtype, exclusive, reverse;
 } fr_k_cumsum_plan;
 /* params fr_k_cumsum_plan; bufs x, axis, y, scratch. */
-void fr_ke_cumsum(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_cumsum(const void *params, void *const *bufs);
 
 /* TopK of x (outer, n, inner) of type dtype (f32, f64, i32, i64). An
  * omitted output is written to scratch at vals_off / idx_off bytes. */
@@ -535,7 +546,7 @@ typedef struct fr_k_topk_plan {
 } fr_k_topk_plan;
 /* params fr_k_topk_plan; bufs x, K, values, indices, scratch (2 n int64
  * at 0, then the omitted outputs). */
-void fr_ke_topk(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_topk(const void *params, void *const *bufs);
 
 /* BatchNormalization of x (N, C, S), f32; training: batch statistics and
  * the running ones written to running_mean / running_var (when present). */
@@ -547,7 +558,7 @@ typedef struct fr_k_batchnorm_plan {
 /* params fr_k_batchnorm_plan; bufs x, scale, B, mean, var, y,
  * running_mean, running_var, saved_mean, saved_var, scratch (2 C floats
  * when training). */
-void fr_ke_batchnorm_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_batchnorm_f32(const void *params, void *const *bufs);
 
 /* InstanceNormalization of x (N, C, S), f32. */
 typedef struct fr_k_instnorm_plan {
@@ -555,7 +566,7 @@ typedef struct fr_k_instnorm_plan {
   float eps;
 } fr_k_instnorm_plan;
 /* params fr_k_instnorm_plan; bufs x, scale, B, y, scratch. */
-void fr_ke_instnorm_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_instnorm_f32(const void *params, void *const *bufs);
 
 /* LayerNormalization of x (outer, D), f32. A scale or bias that only
  * broadcasts to the D normalized elements (w_expand, b_expand) is first
@@ -568,7 +579,7 @@ typedef struct fr_k_layernorm_plan {
 } fr_k_layernorm_plan;
 /* params fr_k_layernorm_plan; bufs x, scale, B, y, mean, invstd, scratch
  * (D floats for the scale, then D for the bias, when expanded). */
-void fr_ke_layernorm_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_layernorm_f32(const void *params, void *const *bufs);
 
 /* LRN across the channels of x (N, C, S), f32. */
 typedef struct fr_k_lrn_plan {
@@ -576,14 +587,14 @@ typedef struct fr_k_lrn_plan {
   float alpha, beta, bias;
 } fr_k_lrn_plan;
 /* params fr_k_lrn_plan; bufs x, y, scratch. */
-void fr_ke_lrn_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_lrn_f32(const void *params, void *const *bufs);
 
 /* MeanVarianceNormalization over the reduced axes of r, f32. */
 typedef struct fr_k_mvn_plan {
   fr_k_reduce r;
 } fr_k_mvn_plan;
 /* params fr_k_mvn_plan; bufs x, y, scratch (2 r.ny floats). */
-void fr_ke_mvn_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_mvn_f32(const void *params, void *const *bufs);
 /* end of reduce.c */
 
 /* ---- tensor.c: movement, indexing, shapes ---------------------------- */
@@ -717,7 +728,7 @@ typedef struct fr_k_copy_plan {
   int y;
 } fr_k_copy_plan;
 /* params fr_k_copy_plan; bufs x, (shape or axes,) y, scratch. */
-void fr_ke_copy(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_copy(const void *params, void *const *bufs);
 
 /* Transpose, Slice, Expand, Tile, DepthToSpace, SpaceToDepth: the strided
  * copy s of x into y. */
@@ -726,7 +737,7 @@ typedef struct fr_k_strided_plan {
   fr_k_strided s;
 } fr_k_strided_plan;
 /* params fr_k_strided_plan; bufs x, (other inputs,) y, scratch. */
-void fr_ke_strided(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_strided(const void *params, void *const *bufs);
 
 /* Concat of n inputs along an axis: input i is (outer, len[i] * inner_bytes)
  * bytes, y (outer, pitch). The params block is sizeof + 4 n bytes. */
@@ -736,7 +747,7 @@ typedef struct fr_k_concat_plan {
   uint32_t len[];
 } fr_k_concat_plan;
 /* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. */
-void fr_ke_concat(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_concat(const void *params, void *const *bufs);
 
 /* Split into n outputs along an axis: x (outer, pitch) bytes, output i
  * (outer, len[i] * inner_bytes), at bufs[in_slots + i] (NULL: omitted).
@@ -747,7 +758,7 @@ typedef struct fr_k_split_plan {
   uint32_t len[];
 } fr_k_split_plan;
 /* params fr_k_split_plan; bufs x, (split,) y0 ... y(n-1), scratch. */
-void fr_ke_split(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_split(const void *params, void *const *bufs);
 
 /* Pad in a mode (FR_K_PADM_*); the constant: cval (one element), or the
  * first element of bufs[2] when cval_buf. */
@@ -758,7 +769,7 @@ typedef struct fr_k_pad_plan {
 } fr_k_pad_plan;
 /* params fr_k_pad_plan; bufs data, pads, constant_value, axes, y, scratch
  * (the map: sum of ydims int64). */
-void fr_ke_pad(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_pad(const void *params, void *const *bufs);
 
 /* Gather along an axis: x (outer, n, inner) of esize bytes, indices (k) of
  * type idx_dtype (FR_KT_*), negative ones counting from the end; an index
@@ -769,7 +780,7 @@ typedef struct fr_k_gather_plan {
   int idx_dtype;
 } fr_k_gather_plan;
 /* params fr_k_gather_plan; bufs x, indices, y, scratch (k int64). */
-void fr_ke_gather(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_gather(const void *params, void *const *bufs);
 /* end of tensor.c */
 
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
@@ -838,9 +849,9 @@ typedef struct fr_k_gemm_plan {
 } fr_k_gemm_plan;
 /* params fr_k_gemm_plan (epi none); bufs A, B, C, Y, scratch
  * (fr_k_sgemm_scratch floats). */
-void fr_ke_gemm_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_gemm_f32(const void *params, void *const *bufs);
 /* params fr_k_gemm_plan; bufs A, B, C, residual (or NULL), Y, scratch. */
-void fr_ke_gemm_fused_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_gemm_fused_f32(const void *params, void *const *bufs);
 /* MatMul (numpy): batches of (M, K) x (K, N) products; batch t reads A
  * and B at the element offsets of fr_k_matmul_offsets (bdims, sa, sb over
  * brank batch dims; sa/sb 0 where broadcast) and writes Y at t M N. fold:
@@ -857,11 +868,11 @@ void fr_k_matmul_offsets(const fr_k_matmul_plan *p, int64_t t, int64_t *oa,
                          int64_t *ob);
 /* params fr_k_matmul_plan (epi none); bufs A, B, Y, scratch
  * (fr_k_sgemm_scratch floats). */
-void fr_ke_matmul_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_matmul_f32(const void *params, void *const *bufs);
 /* Y = epi(A * B + bias + residual): bias NULL or (N), added to every row
  * (MatMul followed by Add); residual NULL or of Y's shape.
  * params fr_k_matmul_plan; bufs A, B, bias, residual, Y, scratch. */
-void fr_ke_matmul_fused_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_matmul_fused_f32(const void *params, void *const *bufs);
 
 /* A convolution, its spatial dims always given as 3 (D, H, W): a 2-D conv
  * has D = 1 (in, out, k 1; stride, dil 1; pad 0), a 1-D conv also H = 1.
@@ -882,10 +893,10 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
                        float *scratch);
 /* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
  * scratch (fr_k_conv_scratch floats). */
-void fr_ke_conv_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_conv_f32(const void *params, void *const *bufs);
 /* Fused: params fr_k_conv (with epi); bufs x, w, bias, residual (or
  * NULL), y, scratch. */
-void fr_ke_conv_fused_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_conv_fused_f32(const void *params, void *const *bufs);
 /* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
  * y (N, M, out...); pad is the output cropping at the start of each dim. */
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
@@ -894,7 +905,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             float *scratch);
 /* params fr_k_conv; bufs x, w, bias, y, scratch
  * (fr_k_convtranspose_scratch floats). */
-void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
  * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
@@ -929,14 +940,14 @@ typedef struct fr_k_pool_plan {
   int dtype, with_idx, col_major;
 } fr_k_pool_plan;
 /* params fr_k_pool_plan; bufs x, y, (indices,) scratch. */
-void fr_ke_pool(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_pool(const void *params, void *const *bufs);
 /* GlobalAveragePool (avg), GlobalMaxPool over planes planes of n. */
 typedef struct fr_k_global_pool_plan {
   int64_t planes, n;
   int avg;
 } fr_k_global_pool_plan;
 /* params fr_k_global_pool_plan; bufs x, y, scratch. */
-void fr_ke_global_pool_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_global_pool_f32(const void *params, void *const *bufs);
 /* Resize: per dim, taps (input index, weight) for every output index. */
 enum { FR_K_RESIZE_NEAREST, FR_K_RESIZE_LINEAR, FR_K_RESIZE_CUBIC };
 enum {
@@ -984,7 +995,7 @@ typedef struct fr_k_resize_plan {
 } fr_k_resize_plan;
 /* params fr_k_resize_plan; bufs X, (roi, scales, sizes | scales,) Y,
  * scratch (sum of d[i].out * ntap int64 indices, then as many floats). */
-void fr_ke_resize_f32(const void *params, void *const *bufs);
+FR_K_ENTRY void fr_ke_resize_f32(const void *params, void *const *bufs);
 /* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
  * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */
 enum { FR_K_PAD_ZEROS, FR_K_PAD_BORDER, FR_K_PAD_REFLECTION };
