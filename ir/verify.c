@@ -34,6 +34,12 @@ fr_status fr_graph_verify(const fr_graph *g) {
                          op->out_min, op->out_max);
     for (int i = 0; i < n->n_in; i++) {
       const fr_value *v = n->in[i];
+      /* The first in_min inputs are required: an empty name ("") there
+       * would reach the op's code as NULL. Loop's M and cond and Scan-8's
+       * sequence_lens are the optional inputs listed before required ones. */
+      if (!v && i < op->in_min && n->op != FR_OP_LOOP && n->op != FR_OP_SCAN)
+        return fr_err_node(FR_ERR_INVALID, n,
+                           "input %d is required but omitted", i);
       if (!v) continue;
       if (!available(g, v, k))
         return fr_err_node(FR_ERR_INVALID, n,

@@ -252,13 +252,15 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
     a->n = (int)ap->n_floats;
     a->floats = fr_arena_alloc(ar, sizeof(float) * ap->n_floats);
     if (!a->floats) return nomem();
-    memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
+    /* An empty list has no array (NULL): memcpy must not see it. */
+    if (ap->n_floats)
+      memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
     break;
   case FR_ATTR_INTS:
     a->n = (int)ap->n_ints;
     a->ints = fr_arena_alloc(ar, sizeof(int64_t) * ap->n_ints);
     if (!a->ints) return nomem();
-    memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
+    if (ap->n_ints) memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
     break;
   case FR_ATTR_STRINGS:
     a->n = (int)ap->n_strings;
