@@ -88,7 +88,14 @@ static char *dup(loader *L, const char *s) {
   return fr_arena_strdup(&L->m->arena, s ? s : "");
 }
 
-static fr_status nomem(void) { return fr_err(FR_ERR_NOMEM, "out of memory"); }
+static fr_status nomem(void) {
+  if (fr_mem_limit())
+    return fr_err(FR_ERR_NOMEM,
+                  "out of memory (memory limit %zu bytes; raise it with "
+                  "--max-memory)",
+                  fr_mem_limit());
+  return fr_err(FR_ERR_NOMEM, "out of memory");
+}
 
 /* Decodes a tensor of the model. Its size is checked against the limit
  * before its data is allocated or read. */
@@ -194,6 +201,11 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     }
   }
   v->t.rank = unknown ? -1 : (int)sh->n_dim;
+  /* A graph input is allocated when the model runs: its size must be a
+   * number (the product of its dims fits in 64 bits). */
+  int64_t numel;
+  if (is_main_input && fr_shape_numel(v->t.rank, v->t.dims, &numel) != FR_OK)
+    return fr_err(FR_ERR_INVALID, "input '%s': %s", v->name, fr_err_msg());
   return FR_OK;
 }
 
@@ -474,8 +486,14 @@ static fr_status unpack(const uint8_t *buf, size_t len, const char *path,
     fr_err_prefix(path);
     return st;
   }
+  unsigned long failures = fr_pb_alloc_failures();
   *mp = st == FR_OK ? onnx__model_proto__unpack(fr_pb_allocator(), len, buf)
                     : NULL;
+  if (!*mp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM,
+                  "%s: out of memory decoding the model (memory limit %zu "
+                  "bytes; raise it with --max-memory)",
+                  path, fr_mem_limit());
   if (!*mp)
     return fr_err(FR_ERR_PARSE,
                   "%s: not a valid ONNX model (protobuf decoding failed: "

@@ -116,5 +116,8 @@ fr_status fr_pb_check_depth(const struct ProtobufCMessageDescriptor *d,
                             const uint8_t *buf, size_t len, int max_depth);
 /* protobuf-c allocations through fr_malloc (counted against the cap). */
 struct ProtobufCAllocator *fr_pb_allocator(void);
+/* How many of its allocations failed so far: protobuf-c reports a failed
+ * allocation like bad input (NULL), this tells them apart. */
+unsigned long fr_pb_alloc_failures(void);
 
 #endif

@@ -24,6 +24,13 @@ fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len) {
     return fr_err(FR_ERR_NOMEM, "%s: file larger than 2 GiB", path);
   }
   size_t n = (size_t)st.st_size;
+  if (!fr_mem_fits(n + 1)) {
+    fclose(f);
+    return fr_err(FR_ERR_NOMEM,
+                  "%s: file of %zu bytes does not fit under the memory limit "
+                  "of %zu bytes (raise it with --max-memory)",
+                  path, n, fr_mem_limit());
+  }
   uint8_t *b = fr_malloc(n + 1);
   if (!b) {
     fclose(f);
@@ -267,8 +274,11 @@ fr_status fr_onnx_parse_pb(const uint8_t *buf, size_t len, fr_tensor *out,
                            char **name) {
   memset(out, 0, sizeof *out);
   if (name) *name = NULL;
+  unsigned long failures = fr_pb_alloc_failures();
   Onnx__TensorProto *tp =
       onnx__tensor_proto__unpack(fr_pb_allocator(), len, buf);
+  if (!tp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM, "out of memory decoding the TensorProto");
   if (!tp) return fr_err(FR_ERR_PARSE, "not a valid TensorProto");
   fr_status st = fr_onnx_tensor(tp, NULL, NULL, out);
   if (st == FR_OK && name) {

@@ -43,8 +43,11 @@ static fr_status read_optional(wire w, int depth, fr_dtype hint,
 /* A TensorProto's bytes to a heap tensor. */
 static fr_status read_tensor(wire w, fr_tensor **out) {
   *out = NULL;
+  unsigned long failures = fr_pb_alloc_failures();
   Onnx__TensorProto *tp =
       onnx__tensor_proto__unpack(fr_pb_allocator(), (size_t)(w.end - w.p), w.p);
+  if (!tp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM, "out of memory decoding a tensor value");
   if (!tp) return bad("a tensor value is not a valid TensorProto");
   fr_tensor *t = fr_calloc(1, sizeof *t);
   fr_status st = t ? fr_onnx_tensor(tp, NULL, NULL, t)

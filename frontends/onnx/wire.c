@@ -101,9 +101,13 @@ fr_status fr_pb_check_depth(const struct ProtobufCMessageDescriptor *d,
   }
 }
 
+static unsigned long alloc_failures;
+
 static void *pb_alloc(void *data, size_t size) {
   (void)data;
-  return fr_malloc(size);
+  void *p = fr_malloc(size);
+  if (!p) alloc_failures++;
+  return p;
 }
 
 static void pb_free(void *data, void *p) {
@@ -114,3 +118,5 @@ static void pb_free(void *data, void *p) {
 static ProtobufCAllocator allocator = {pb_alloc, pb_free, NULL};
 
 struct ProtobufCAllocator *fr_pb_allocator(void) { return &allocator; }
+
+unsigned long fr_pb_alloc_failures(void) { return alloc_failures; }
