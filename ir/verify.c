@@ -151,6 +151,11 @@ fr_status fr_graph_verify(const fr_graph *g) {
     }
     for (int i = 0; i < n->n_out; i++) {
       const fr_value *v = n->out[i];
+      /* Likewise the first out_min outputs (ONNX counts only required
+       * outputs there: all of LSTM's are optional, its out_min is 0). */
+      if (!v && i < op->out_min)
+        return fr_err_node(FR_ERR_INVALID, n,
+                           "output %d is required but omitted", i);
       if (!v) continue;
       if (v->producer != n)
         return fr_err_node(FR_ERR_INVALID, n,
