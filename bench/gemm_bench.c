@@ -36,7 +36,7 @@ static void bench_gemm(int64_t M, int64_t N, int64_t K, int reps) {
   float *A = rnd((size_t)(M * K)), *B = rnd((size_t)(K * N));
   float *C = calloc((size_t)(M * N), 4), *R = calloc((size_t)(M * N), 4);
   float *s = malloc(fr_k_sgemm_scratch(M, N, K) * 4);
-  fr_k_gemm g = {M, N, K, A, K, 1, B, N, 1, C, N, 1, 0, NULL};
+  fr_k_gemm g = {M, N, K, A, K, 1, B, N, 1, C, N, 1, 0, NULL, {0}, NULL, NULL, 0};
   fr_k_sgemm(&g, s);
   for (int64_t i = 0; i < M; i++)
     for (int64_t k = 0; k < K; k++)

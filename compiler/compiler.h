@@ -7,6 +7,62 @@
 #include "../frontends/onnx/onnx.h"
 #include "../runtime/runtime.h"
 
+/* ---- freeze.c: the freeze boundary ----------------------------------- */
+
+enum { FR_MAX_FREEZE = 64 };
+typedef struct fr_freeze_rule {
+  bool trainable;    /* --trainable (else --frozen) */
+  const char *regex; /* POSIX extended, over parameter names */
+} fr_freeze_rule;
+typedef struct fr_freeze_opts {
+  const char *train_from[FR_MAX_FREEZE]; /* value or node names */
+  int n_train_from;
+  fr_freeze_rule rules[FR_MAX_FREEZE];   /* applied in order */
+  int n_rules;
+} fr_freeze_opts;
+
+/* Marks parameters, values and nodes of the main graph frozen or
+ * trainable. Default: all frozen. */
+fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o);
+
+typedef struct fr_param_count {
+  int64_t frozen, frozen_bytes, trainable, trainable_bytes;
+} fr_param_count;
+void fr_freeze_count(const fr_model *m, fr_param_count *c);
+
+/* ---- pipeline.c: the pass list ---------------------------------------- */
+
+typedef struct fr_pipeline_opts {
+  const char *print_before, *print_after; /* a pass name or "all" */
+  bool time_passes;                       /* a table of pass times */
+  bool partial;  /* shapes may stay unknown (dump); else they must be known */
+  FILE *dump;    /* where IR prints go (stdout when NULL) */
+} fr_pipeline_opts;
+
+typedef struct fr_pass {
+  const char *name;
+  fr_status (*run)(fr_model *m, const fr_pipeline_opts *o);
+  const char *what;
+} fr_pass;
+
+/* Runs every pass on m's main graph, the verifier after each. */
+fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o);
+/* Checks pass names in the options. */
+fr_status fr_pipeline_check(const fr_pipeline_opts *o);
+const fr_pass *fr_passes(int *n);
+
+/* The passes, one file each (compiler/pass_*.c, compiler/memplan.c). */
+fr_status fr_pass_infer(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_fold(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
+fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
+/* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's. */
+bool fr_op_is_view(int op);
+
 /* ---- compare.c ------------------------------------------------------ */
 
 /* FR_OK when got matches want within rtol/atol (floats; others exact);
@@ -58,9 +114,52 @@ fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr);
 char *fr_jit_ir_text(struct LLVMOpaqueModule *m);
 void fr_jit_free_text(char *s);
 
+/* ---- codegen.c: a graph compiled to native code ---------------------- */
+
+typedef struct fr_compiled fr_compiled;
+typedef struct fr_compile_stats {
+  int n_native, n_fallback, n_skipped; /* nodes: kernel calls, interpreter
+                                          calls, views with nothing to do */
+  size_t arena_bytes;                  /* activations + scratch */
+  double ms_codegen, ms_optimize, ms_jit;
+} fr_compile_stats;
+
+/* JIT-compiles m's main graph (after the pipeline: static shapes and a
+ * memory plan) for cpu (NULL: the host). m must outlive the result. */
+fr_status fr_compile_jit(fr_model *m, const char *cpu, fr_compiled **out);
+/* Runs it: in[i] for each graph input; out[i] receives freshly allocated
+ * outputs (release with fr_tensor_release). */
+fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
+void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s);
+void fr_compiled_free(fr_compiled *c);
+
 /* ---- main.c --------------------------------------------------------- */
 
 /* Binds inputs to g's inputs and runs the model with the interpreter. */
 fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out);
+/* Checks inputs against the model's declared input types and shapes. */
+fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs);
+
+/* ---- engine.c: running with the interpreter or the JIT --------------- */
+
+typedef struct fr_engine {
+  const char *name;      /* "jit" (default) or "interp" */
+  const char *cpu;       /* JIT target CPU, NULL: host */
+  fr_pipeline_opts *pipe;
+  /* results */
+  bool interpreted;      /* jit asked, but the graph needed the interpreter */
+  char why[512];         /* ... because of this */
+  fr_compiled *compiled; /* kept for reuse (bench); freed by fr_engine_free */
+  fr_compile_stats stats;
+  double ms_pipeline;
+} fr_engine;
+
+/* Prepares m (loaded, frozen, inferred) for the engine: for jit, runs the
+ * pass pipeline and compiles; falls back to the interpreter (noting why)
+ * when the graph has run-time shapes or control flow. */
+fr_status fr_engine_prepare(fr_engine *e, fr_model *m);
+fr_status fr_engine_run(fr_engine *e, fr_model *m, fr_tensor *const *in,
+                        fr_tensor *out);
+void fr_engine_free(fr_engine *e);
 
 #endif

@@ -1,9 +1,10 @@
 /* main.c: the frost command.
  *
  *   frost dump [--dot] [--shape NAME=DIMS]... MODEL
- *   frost run MODEL --input NAME=FILE... [--output-dir DIR] [--engine interp]
- *   (dump and run also take --max-memory BYTES, default 4G)
- *   frost conformance [DIR] [--engine interp] [-v] [--filter S]
+ *   frost run MODEL --input NAME=FILE... [--output-dir DIR] [--engine E]
+ *   frost bench MODEL [--shape NAME=DIMS]... [--iters N] [--threads T]
+ *   (every command also takes --max-memory BYTES, default 4G)
+ *   frost conformance [DIR] [--engine E] [-v] [--filter S]
  *                     [--expect FILE] [--write-passing FILE]
  *
  * Every failure prints one line "frost: error: ..." and exits 1. */
@@ -11,18 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "compiler.h"
 
 #define USAGE                                                                 \
   "usage: frost <command> [options]\n"                                        \
   "commands:\n"                                                               \
-  "  dump MODEL [--dot] [--shape NAME=DIMS]...   print the IR\n"              \
+  "  dump MODEL [--dot] [--shape NAME=DIMS]... [--stage imported|optimized]\n" \
+  "      [--print-after PASS|all] [--print-before PASS|all] [--time-passes]\n" \
+  "                                              print the IR\n"              \
   "  run MODEL --input NAME=FILE.npy|.pb... [--output-dir DIR]\n"             \
-  "      [--engine interp] [--shape NAME=DIMS]...  run a model\n"             \
-  "  conformance [DIR] [--engine interp] [-v] [--filter S] [--expect FILE]\n" \
+  "      [--engine jit|interp] [--shape NAME=DIMS]...  run a model\n"       \
+  "  bench MODEL [--shape NAME=DIMS]... [--iters N] [--threads T] [--engine E]\n" \
+  "                                  compile once, time N runs on random inputs\n" \
+  "  conformance [DIR] [--engine jit|interp] [-v] [--filter S] [--expect FILE]\n" \
   "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"  \
-  "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n" \
+  "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"  \
+  "freeze options (every command taking a model):\n"                         \
+  "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
+  "  --trainable REGEX         parameters matching REGEX become trainable\n"    \
+  "  --frozen REGEX            parameters matching REGEX become frozen\n" \
   "options of every command:\n"                                                \
   "  --max-memory BYTES   memory cap, e.g. 512M or 16G (default 4G, 0: none)\n"
 
@@ -41,6 +51,11 @@ typedef struct cli {
   double rtol, atol;
   const char *second; /* compare: the expected file */
   int64_t max_memory; /* --max-memory: cap on model tensors and on the heap */
+  fr_freeze_opts freeze;
+  fr_pipeline_opts pipe;
+  const char *stage; /* dump: imported | optimized */
+  const char *cpu;   /* --target-cpu */
+  int iters, threads;
 } cli;
 
 static int fail(void) {
@@ -107,6 +122,41 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--timeout")) {
       NEED_ARG;
       c->conf.timeout_s = atoi(next);
+    } else if (!strcmp(a, "--train-from")) {
+      NEED_ARG;
+      char *list = fr_strdup(next), *save = NULL;
+      if (!list) return fr_err(FR_ERR_NOMEM, "out of memory");
+      for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (c->freeze.n_train_from == FR_MAX_FREEZE)
+          return fr_err(FR_ERR_USAGE, "too many --train-from names");
+        c->freeze.train_from[c->freeze.n_train_from++] = t;
+      }
+    } else if (!strcmp(a, "--trainable") || !strcmp(a, "--frozen")) {
+      NEED_ARG;
+      if (c->freeze.n_rules == FR_MAX_FREEZE)
+        return fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+      c->freeze.rules[c->freeze.n_rules++] =
+          (fr_freeze_rule){!strcmp(a, "--trainable"), next};
+    } else if (!strcmp(a, "--stage")) {
+      NEED_ARG;
+      if (strcmp(next, "imported") && strcmp(next, "optimized"))
+        return fr_err(FR_ERR_USAGE, "--stage is imported or optimized, not '%s'", next);
+      c->stage = next;
+    } else if (!strcmp(a, "--print-after") || !strcmp(a, "--print-before")) {
+      NEED_ARG;
+      *(a[8] == 'a' ? &c->pipe.print_after : &c->pipe.print_before) = next;
+    } else if (!strcmp(a, "--target-cpu")) {
+      NEED_ARG;
+      c->cpu = next;
+    } else if (!strcmp(a, "--iters") || !strcmp(a, "--threads")) {
+      NEED_ARG;
+      char *end;
+      long v = strtol(next, &end, 10);
+      if (*end || v < 1 || v > 100000000)
+        return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
+      *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+    } else if (!strcmp(a, "--time-passes")) {
+      c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
       NEED_ARG;
       char *end;
@@ -127,19 +177,31 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
 #undef NEED_ARG
   }
   if (want_model && !c->model) return fr_err(FR_ERR_USAGE, "no model given");
-  if (c->engine && strcmp(c->engine, "interp"))
-    return fr_err(FR_ERR_USAGE, "unknown engine '%s' (available: interp)",
+  if (c->engine && strcmp(c->engine, "interp") && strcmp(c->engine, "jit") &&
+      strcmp(c->engine, "opt"))
+    return fr_err(FR_ERR_USAGE, "unknown engine '%s' (available: jit, interp, opt)",
                   c->engine);
+  if (!c->engine) c->engine = "jit";
+  if (!c->conf.engine) c->conf.engine = c->engine;
   return FR_OK;
 }
 
-static fr_status load(cli *c, fr_model **m, bool quiet) {
+/* Loads the model, applies the freeze boundary and infers shapes (the
+ * imported stage); with optimize, runs the pass pipeline too. */
+static fr_status load_stage(cli *c, fr_model **m, bool quiet, bool optimize,
+                            bool partial) {
   fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
                     .quiet = quiet, .max_bytes = c->max_memory};
+  FR_TRY(fr_pipeline_check(&c->pipe));
   FR_TRY(fr_onnx_load(c->model, &o, m));
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
-  fr_status st = fr_graph_infer((*m)->graph, &io);
+  fr_status st = fr_freeze_apply(*m, &c->freeze);
+  if (st == FR_OK) st = fr_graph_infer((*m)->graph, &io);
   if (st == FR_OK) st = fr_graph_verify((*m)->graph);
+  if (st == FR_OK && optimize) {
+    c->pipe.partial = partial;
+    st = fr_pipeline_run(*m, &c->pipe);
+  }
   if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
   if (st != FR_OK) {
     fr_err_prefix(c->model);
@@ -149,9 +211,17 @@ static fr_status load(cli *c, fr_model **m, bool quiet) {
   return st;
 }
 
+static fr_status load(cli *c, fr_model **m, bool quiet) {
+  return load_stage(c, m, quiet, false, true);
+}
+
 static int cmd_dump(cli *c) {
   fr_model *m;
-  if (load(c, &m, false) != FR_OK) return fail();
+  bool opt = c->stage && !strcmp(c->stage, "optimized");
+  if (load_stage(c, &m, false, opt || c->pipe.print_after || c->pipe.print_before ||
+                               c->pipe.time_passes,
+                 true) != FR_OK)
+    return fail();
   if (c->dot) {
     fr_print_dot(stdout, m->graph);
   } else {
@@ -226,10 +296,17 @@ static int cmd_run(cli *c) {
       out = fr_calloc((size_t)n_out, sizeof *out);
       if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
     }
+    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
     if (st == FR_OK) {
-      st = fr_run_model(m, inp, out);
+      st = fr_engine_prepare(&e, m);
+      if (st == FR_OK) st = fr_engine_run(&e, m, inp, out);
+      /* After the run: an error must stay the only line on stderr. */
+      if (st == FR_OK && e.interpreted)
+        fprintf(stderr, "frost: note: ran with the interpreter: %s\n",
+                e.why);
       if (st != FR_OK) fr_err_prefix(c->model);
     }
+    fr_engine_free(&e);
   }
   if (st == FR_OK && c->output_dir) {
     if (mkdir(c->output_dir, 0777) != 0 && errno != EEXIST)
@@ -290,6 +367,105 @@ static int cmd_compare(cli *c) {
   return st == FR_OK ? 0 : fail();
 }
 
+/* A seeded random tensor of v's type: floats uniform in [-1, 1], integers
+ * in [0, 4), booleans. */
+static fr_status random_input(const fr_value *v, uint64_t *seed, fr_tensor *t) {
+  *t = v->t;
+  t->data = NULL;
+  if (t->kind != FR_KIND_TENSOR || t->rank < 0 || t->dtype == FR_STRING)
+    return fr_err(FR_ERR_UNSUPPORTED, "input '%s': cannot make a random %s",
+                  v->name, fr_dtype_name(t->dtype));
+  FR_TRY(fr_tensor_alloc(t));
+  int64_t n = fr_tensor_numel(t);
+  for (int64_t i = 0; i < n; i++) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    double u = (double)(*seed >> 11) / 9007199254740992.0;
+    fr_tensor_set_f64(t, i, fr_dtype_is_float(t->dtype) ? 2 * u - 1
+                            : t->dtype == FR_BOOL      ? u < 0.5
+                                                       : (double)(int)(u * 4));
+  }
+  return FR_OK;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int cmd_bench(cli *c) {
+  if (c->threads > 1) {
+    fr_err(FR_ERR_UNSUPPORTED, "--threads %d: frost runs on one thread for now",
+           c->threads);
+    return fail();
+  }
+  int iters = c->iters ? c->iters : 100;
+  fr_model *m;
+  double t0 = now_ms();
+  if (load(c, &m, false) != FR_OK) return fail();
+  const fr_graph *g = m->graph;
+  fr_tensor in[MAX_ARGS] = {0}, *inp[MAX_ARGS];
+  fr_tensor *out = fr_calloc((size_t)g->n_outputs + 1, sizeof *out);
+  fr_status st = out ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  if (g->n_inputs > MAX_ARGS) st = fr_err(FR_ERR_UNSUPPORTED, "too many inputs");
+  for (int i = 0; i < g->n_inputs && st == FR_OK; i++) {
+    st = random_input(g->inputs[i], &seed, &in[i]);
+    inp[i] = &in[i];
+  }
+  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
+  if (st == FR_OK) st = fr_engine_prepare(&e, m);
+  double t1 = now_ms();
+  double *times = fr_calloc((size_t)iters, sizeof(double));
+  if (st == FR_OK && !times) st = fr_err(FR_ERR_NOMEM, "out of memory");
+  if (st == FR_OK) {
+    printf("model: %s\n", c->model);
+    printf("engine: %s%s%s\n", e.interpreted ? "interp (the JIT declined: " : c->engine,
+           e.interpreted ? e.why : "", e.interpreted ? ")" : "");
+    if (e.compiled)
+      printf("compile: %.1f ms (load and passes %.1f, codegen %.1f, LLVM O3 %.1f, "
+             "JIT %.1f); nodes: %d kernel calls, %d interpreter calls, %d views; "
+             "activations %zu bytes\n",
+             t1 - t0, t1 - t0 - e.stats.ms_codegen - e.stats.ms_optimize - e.stats.ms_jit,
+             e.stats.ms_codegen, e.stats.ms_optimize, e.stats.ms_jit, e.stats.n_native,
+             e.stats.n_fallback, e.stats.n_skipped, e.stats.arena_bytes);
+    else
+      printf("compile: %.1f ms (load)\n", t1 - t0);
+  }
+  /* Warm-up, then the timed runs. */
+  for (int w = 0; w < 3 && st == FR_OK; w++) {
+    st = fr_engine_run(&e, m, inp, out);
+    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+  }
+  for (int it = 0; it < iters && st == FR_OK; it++) {
+    double a = now_ms();
+    st = fr_engine_run(&e, m, inp, out);
+    times[it] = now_ms() - a;
+    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+  }
+  if (st == FR_OK) {
+    qsort(times, (size_t)iters, sizeof(double), cmp_double);
+    printf("runs: %d, min %.3f ms, median %.3f ms\n", iters, times[0],
+           times[iters / 2]);
+    printf("median_ms=%.4f\n", times[iters / 2]);
+  } else {
+    fr_err_prefix(c->model);
+  }
+  fr_free(times);
+  fr_engine_free(&e);
+  for (int i = 0; i < g->n_inputs; i++) fr_tensor_release(&in[i]);
+  fr_free(out);
+  fr_model_free(m);
+  return st == FR_OK ? 0 : fail();
+}
+
 static int cmd_conformance(cli *c) {
   c->conf.dir = c->model ? c->model : "/usr/share/libonnx-testdata/data/node";
   if (fr_conformance(&c->conf) != FR_OK) return fail();
@@ -308,7 +484,8 @@ int main(int argc, char **argv) {
     return argc < 2;
   }
   const char *cmd = argv[1];
-  static const char *const cmds[] = {"dump", "run", "conformance", "compare"};
+  static const char *const cmds[] = {"dump", "run", "bench", "conformance",
+                                     "compare"};
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (!strcmp(cmd, cmds[i])) known = true;
@@ -324,6 +501,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "run")) rc = cmd_run(&c);
   else if (!strcmp(cmd, "conformance")) rc = cmd_conformance(&c);
   else if (!strcmp(cmd, "compare")) rc = cmd_compare(&c);
+  else if (!strcmp(cmd, "bench")) rc = cmd_bench(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fail();

@@ -4,7 +4,7 @@
 
 #include "compiler.h"
 
-fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out) {
+fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs) {
   const fr_graph *g = m->graph;
   for (int i = 0; i < g->n_inputs; i++) {
     const fr_value *v = g->inputs[i];
@@ -22,6 +22,12 @@ fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out) {
                     v->name, fr_shape_str(t, a, sizeof a),
                     fr_shape_str(&v->t, b, sizeof b));
   }
+  return FR_OK;
+}
+
+fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out) {
+  const fr_graph *g = m->graph;
+  FR_TRY(fr_check_inputs(m, inputs));
   fr_exec x;
   FR_TRY(fr_interp_init(&x, m));
   fr_status st = fr_interp_run(&x, g, inputs, out);

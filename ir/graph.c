@@ -20,6 +20,7 @@ fr_graph *fr_graph_new(fr_model *m, fr_graph *parent, const char *name) {
   if (!g) return NULL;
   g->model = m;
   g->parent = parent;
+  g->peak = -1;
   g->name = fr_arena_strdup(&m->arena, name ? name : "");
   if (!g->name) return NULL;
   return g;
@@ -45,6 +46,7 @@ fr_value *fr_value_new(fr_graph *g, const char *name) {
   if (!v->name) return NULL;
   v->graph = g;
   v->t.rank = -1;
+  v->offset = -1;
   if (!grow(&m->arena, (void ***)&g->values, g->n_values, &g->cap_values))
     return NULL;
   if (m->n_ids == m->cap_by_id) {

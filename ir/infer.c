@@ -105,7 +105,7 @@ fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o) {
       return st;
     }
     unsigned fl = fr_ops[n->op].flags;
-    if (o->eval && (fl & FR_OPF_FOLD) && !(fl & FR_OPF_RANDOM) &&
+    if (o->eval && (fl & FR_OPF_FOLD) && !(fl & FR_OPF_RANDOM) && !n->trainable &&
         inputs_known(n, needs_data(n))) {
       fr_tensor *in[MAX_IO + 1], *out[MAX_IO + 1];
       if (n->n_in <= MAX_IO && n->n_out <= MAX_IO) {

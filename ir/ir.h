@@ -64,6 +64,9 @@ void *fr_calloc(size_t n, size_t size);
 void *fr_realloc(void *p, size_t n);
 void fr_free(void *p);
 char *fr_strdup(const char *s);
+/* 64-byte aligned blocks (activation buffers). */
+void *fr_aligned_alloc(size_t n);
+void fr_aligned_free(void *p);
 void fr_mem_fail_after(long n); /* -1: never fail */
 /* Caps the bytes live through fr_malloc (0: no cap, the default); an
  * allocation past the cap fails. The CLI sets it from --max-memory. */
@@ -200,6 +203,8 @@ typedef struct fr_value {
   fr_tensor t;      /* dtype, shape, and data when FR_V_CONST */
   struct fr_node *producer; /* NULL for inputs and initializers */
   struct fr_graph *graph;   /* owning graph */
+  int64_t offset;           /* planned place in the activation buffer, or -1
+                               (compiler/memplan.c) */
 } fr_value;
 
 typedef struct fr_node {
@@ -215,6 +220,8 @@ typedef struct fr_node {
   fr_attr *attrs;
   struct fr_graph *graph;
   int index;           /* position in graph->nodes */
+  bool dead;           /* removed by a pass, until fr_graph_compact */
+  bool trainable;      /* depends on a trainable parameter */
 } fr_node;
 
 typedef struct fr_model fr_model;
@@ -233,6 +240,7 @@ typedef struct fr_graph {
   int n_outputs;
   fr_value **inits;        /* initializers */
   int n_inits;
+  int64_t peak;            /* planned activation bytes, or -1 */
 } fr_graph;
 
 typedef struct fr_opset {
@@ -278,6 +286,24 @@ static inline fr_value *fr_node_input(const fr_node *n, int i) {
   return i < n->n_in ? n->in[i] : NULL;
 }
 
+/* ---- edit.c: graph surgery for passes ------------------------------- */
+
+/* Number of uses of v: node operands (subgraphs included) and graph
+ * outputs. */
+int fr_value_uses(const fr_graph *g, const fr_value *v);
+/* The only node of g using v, or NULL when v has other uses (or none). */
+fr_node *fr_value_sole_user(const fr_graph *g, const fr_value *v);
+/* Replaces every use of old by new in g (and subgraphs, graph outputs). */
+void fr_graph_replace_uses(fr_graph *g, fr_value *old, fr_value *new_);
+/* Marks a node dead; fr_graph_compact removes dead nodes. */
+void fr_node_kill(fr_node *n);
+void fr_graph_compact(fr_graph *g);
+/* A new initializer of g holding a copy of t (name made unique). */
+fr_value *fr_graph_add_init(fr_graph *g, const char *name, const fr_tensor *t);
+/* Turns v (a node's output) into an initializer holding t's data (copied
+ * into the arena); the producer should then be killed. */
+fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t);
+
 /* ---- ops.c: the operator table -------------------------------------- */
 
 /* Flags of operators (column 'flags' of ops.def). */
@@ -292,7 +318,7 @@ enum {
 
 typedef enum fr_op {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec)                                    \
+              out_max, flags, infer, exec, plan)                              \
   FR_OP_##ENUM,
 #include "ops.def"
 #undef FR_OP
@@ -311,6 +337,10 @@ typedef fr_status (*fr_infer_fn)(const fr_node *n, fr_tensor *const *in,
  * from the inferred shapes (sequences and optionals are produced by exec). */
 typedef fr_status (*fr_exec_fn)(struct fr_exec *x, const fr_node *n,
                                 fr_tensor *const *in, fr_tensor *const *out);
+struct fr_kplan;
+/* Planning: the node as one kernel-entry call (see runtime/runtime.h). */
+typedef fr_status (*fr_plan_fn)(const fr_node *n, fr_tensor *const *in,
+                                fr_tensor *const *out, struct fr_kplan *p);
 
 typedef struct fr_op_info {
   const char *name;   /* ONNX op_type */
@@ -320,7 +350,12 @@ typedef struct fr_op_info {
   unsigned flags;
   fr_infer_fn infer;
   fr_exec_fn exec;
+  fr_plan_fn plan; /* fr_plan_none: the op runs through exec only */
 } fr_op_info;
+
+/* The plan of ops without one: FR_ERR_UNSUPPORTED. */
+fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, struct fr_kplan *p);
 
 extern const fr_op_info fr_ops[FR_OP_COUNT];
 /* FR_OP_COUNT when unknown. */

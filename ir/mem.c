@@ -78,6 +78,15 @@ void fr_free(void *p) {
   free(p);
 }
 
+void *fr_aligned_alloc(size_t n) {
+  if (should_fail(n)) return NULL;
+  void *p = NULL;
+  if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
+  return count(p);
+}
+
+void fr_aligned_free(void *p) { fr_free(p); }
+
 char *fr_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *d = fr_malloc(n);

@@ -90,6 +90,7 @@ static void put_value(FILE *f, const fr_value *v) {
   put_name(f, v->name);
   fputs(": ", f);
   put_type(f, &v->t);
+  if (v->offset >= 0) fprintf(f, " @%lld", (long long)v->offset);
 }
 
 static void print_graph(FILE *f, const fr_graph *g, int indent) {
@@ -135,6 +136,7 @@ static void print_graph(FILE *f, const fr_graph *g, int indent) {
       }
       fputc('}', f);
     }
+    if (!g->parent) fputs(n->trainable ? "  trainable" : "  frozen", f);
     if (n->name[0]) {
       fputs("  # ", f);
       put_name(f, n->name);
@@ -168,14 +170,22 @@ static int cmp_count(const void *a, const void *b) {
 }
 
 /* Counts nodes per op type and parameters over g and its subgraphs. */
-static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
-                  int64_t *params, int64_t *bytes, int64_t *train) {
-  for (int i = 0; i < g->n_inits; i++) {
-    const fr_tensor *t = &g->inits[i]->t;
-    *params += fr_tensor_numel(t);
-    *bytes += (int64_t)fr_tensor_nbytes(t);
-    if (g->inits[i]->flags & FR_V_TRAINABLE) *train += fr_tensor_numel(t);
+typedef struct params {
+  int64_t n, bytes, train, train_bytes;
+} params;
+
+static void add_param(params *p, const fr_value *v, const fr_tensor *t) {
+  p->n += fr_tensor_numel(t);
+  p->bytes += (int64_t)fr_tensor_nbytes(t);
+  if (v->flags & FR_V_TRAINABLE) {
+    p->train += fr_tensor_numel(t);
+    p->train_bytes += (int64_t)fr_tensor_nbytes(t);
   }
+}
+
+static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
+                  params *p) {
+  for (int i = 0; i < g->n_inits; i++) add_param(p, g->inits[i], &g->inits[i]->t);
   for (int k = 0; k < g->n_nodes; k++) {
     const fr_node *n = g->nodes[k];
     int j;
@@ -183,18 +193,14 @@ static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
       if (!strcmp(ops[j].name, n->op_type)) break;
     if (j == *n_ops && *n_ops < cap) ops[(*n_ops)++] = (op_count){n->op_type, 0};
     if (j < *n_ops) ops[j].count++;
-    if (n->op == FR_OP_CONSTANT && n->n_attr == 1 &&
-        n->attrs[0].type == FR_ATTR_TENSOR) { /* weights held by Constants */
-      *params += fr_tensor_numel(n->attrs[0].t);
-      *bytes += (int64_t)fr_tensor_nbytes(n->attrs[0].t);
-    }
+    if (n->op == FR_OP_CONSTANT && n->n_attr == 1 && n->out[0] &&
+        n->attrs[0].type == FR_ATTR_TENSOR) /* weights held by Constants */
+      add_param(p, n->out[0], n->attrs[0].t);
     for (int i = 0; i < n->n_attr; i++) {
       const fr_attr *a = &n->attrs[i];
-      if (a->type == FR_ATTR_GRAPH)
-        tally(a->g, ops, n_ops, cap, params, bytes, train);
+      if (a->type == FR_ATTR_GRAPH) tally(a->g, ops, n_ops, cap, p);
       if (a->type == FR_ATTR_GRAPHS)
-        for (int m = 0; m < a->n; m++)
-          tally(a->graphs[m], ops, n_ops, cap, params, bytes, train);
+        for (int m = 0; m < a->n; m++) tally(a->graphs[m], ops, n_ops, cap, p);
     }
   }
 }
@@ -202,15 +208,22 @@ static void tally(const fr_graph *g, op_count *ops, int *n_ops, int cap,
 void fr_print_summary(FILE *f, const fr_model *m) {
   op_count ops[256];
   int n_ops = 0, total = 0;
-  int64_t params = 0, bytes = 0, train = 0;
-  tally(m->graph, ops, &n_ops, 256, &params, &bytes, &train);
+  params p = {0};
+  tally(m->graph, ops, &n_ops, 256, &p);
   qsort(ops, (size_t)n_ops, sizeof ops[0], cmp_count);
   for (int i = 0; i < n_ops; i++) total += ops[i].count;
   fprintf(f, "summary: %d nodes", total);
   for (int i = 0; i < n_ops; i++)
     fprintf(f, "%s %s=%d", i ? "," : ":", ops[i].name, ops[i].count);
-  fprintf(f, "\nparameters: %lld (%lld bytes)\n", (long long)params,
-          (long long)bytes);
+  fprintf(f,
+          "\nparameters: %lld (%lld bytes): frozen %lld (%lld bytes), "
+          "trainable %lld (%lld bytes)\n",
+          (long long)p.n, (long long)p.bytes, (long long)(p.n - p.train),
+          (long long)(p.bytes - p.train_bytes), (long long)p.train,
+          (long long)p.train_bytes);
+  if (m->graph->peak >= 0)
+    fprintf(f, "activations: %lld bytes at peak (static plan)\n",
+            (long long)m->graph->peak);
 }
 
 static void dot_graph(FILE *f, const fr_graph *g) {

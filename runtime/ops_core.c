@@ -1,4 +1,5 @@
-/* ops_core.c: interpreter glue of Constant and Identity. */
+/* ops_core.c: interpreter glue of Constant and Identity (whose tensors run
+ * through a plan). */
 #include <string.h>
 
 #include "runtime.h"
@@ -39,10 +40,11 @@ fr_status fr_exec_constant(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
+/* Sequences and optionals are cloned here; tensors run through the copy
+ * plan (fr_plan_copy, ops_tensor.c). */
 fr_status fr_exec_identity(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                            fr_tensor *const *out) {
-  (void)x;
-  if (in[0]->kind != FR_KIND_TENSOR || in[0]->dtype == FR_STRING) {
+  if (in[0]->kind != FR_KIND_TENSOR) {
     fr_tensor c;
     if (fr_tensor_clone(in[0], &c) != FR_OK)
       return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
@@ -50,6 +52,5 @@ fr_status fr_exec_identity(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     *out[0] = c;
     return FR_OK;
   }
-  memcpy(out[0]->data, in[0]->data, fr_tensor_nbytes(in[0]));
-  return FR_OK;
+  return fr_exec_planned(x, n, in, out);
 }

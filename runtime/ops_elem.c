@@ -1,7 +1,8 @@
-/* ops_elem.c: interpreter glue of elementwise ops: maps nodes to the
- * kernels of kernels/elementwise.c by element type. Half precision types
- * (f16, bf16) are computed in f32 through temporary copies; integer types
- * that lack a kernel for an op go through f64. */
+/* ops_elem.c: plans of the elementwise ops (entries in
+ * kernels/elementwise.c): the kernel op, broadcast strides and the element
+ * type handling. f16/bf16 are computed in f32 and integer types without a
+ * kernel for an op in f64, through conversions the entries make in
+ * scratch. Cast to and from strings, which allocates, stays here. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,40 +11,22 @@
 
 static bool is_half(fr_dtype t) { return t == FR_F16 || t == FR_BF16; }
 
-/* ---- temporaries ----------------------------------------------------- */
-
-/* tmp: x's shape in type t, uninitialized heap data (free with fr_free). */
-static fr_status tmp_like(const fr_node *n, const fr_tensor *x, fr_dtype t,
-                          fr_tensor *tmp) {
-  *tmp = *x;
-  tmp->dtype = t;
-  tmp->kind = FR_KIND_TENSOR;
-  size_t bytes = (size_t)fr_tensor_numel(x) * fr_dtype_size(t);
-  tmp->data = fr_malloc(bytes ? bytes : 1);
-  if (!tmp->data) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-  return FR_OK;
+static fr_status bad_dtype(const fr_node *n, fr_dtype t) {
+  return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s", fr_dtype_name(t));
 }
 
-/* y = x converted to y's type (same element count). */
-static fr_status cast_into(const fr_node *n, const fr_tensor *x,
-                           fr_tensor *y) {
-  if (fr_k_cast(x->dtype, y->dtype, fr_tensor_numel(x), x->data, y->data))
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "cast from %s to %s",
-                       fr_dtype_name(x->dtype), fr_dtype_name(y->dtype));
-  return FR_OK;
-}
-
-/* tmp: a copy of x converted to type t. */
-static fr_status tmp_cast(const fr_node *n, const fr_tensor *x, fr_dtype t,
-                          fr_tensor *tmp) {
-  FR_TRY(tmp_like(n, x, t, tmp));
-  fr_status st = cast_into(n, x, tmp);
-  if (st != FR_OK) {
-    fr_free(tmp->data);
-    tmp->data = NULL;
+/* Types with binary (and unary integer) kernels of their own. */
+static bool has_kernel(fr_dtype t) {
+  switch (t) {
+  case FR_F32: case FR_F64: case FR_I8: case FR_I16: case FR_I32: case FR_I64:
+  case FR_U8: case FR_BOOL: case FR_U16: case FR_U32: case FR_U64:
+    return true;
+  default: return false;
   }
-  return st;
 }
+
+/* Bytes rounded up to 64 (scratch areas start on cache lines). */
+static int64_t round64(int64_t b) { return (b + 63) / 64 * 64; }
 
 /* ---- broadcasting ---------------------------------------------------- */
 
@@ -81,85 +64,10 @@ static void bcast2(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
   memcpy(k->sb, s[1], sizeof s[1]);
 }
 
-/* ---- binary kernels by type ------------------------------------------- */
+/* ---- binaries ------------------------------------------------------ */
 
-#define BIN_CASE(DT, SFX, T)                                                  \
-  case DT:                                                                    \
-    if (cmp)                                                                  \
-      fr_k_compare_##SFX(kop, &k, a->data, b->data, y->data);                 \
-    else                                                                      \
-      fr_k_binary_##SFX(kop, &k, a->data, b->data, y->data);                  \
-    break;
-
-/* y = a kop b; a and b of one type with a kernel (not f16/bf16). cmp: kop
- * is an fr_k_cmpop and y is bool. */
-static fr_status bin_kernel(const fr_node *n, int kop, bool cmp,
-                            const fr_tensor *a, const fr_tensor *b,
-                            fr_tensor *y) {
-  fr_k_bcast k;
-  bcast2(&k, a, b, y);
-  switch (a->dtype) {
-  BIN_CASE(FR_F32, f32, float)
-  BIN_CASE(FR_F64, f64, double)
-  BIN_CASE(FR_I8, i8, int8_t)
-  BIN_CASE(FR_I16, i16, int16_t)
-  BIN_CASE(FR_I32, i32, int32_t)
-  BIN_CASE(FR_I64, i64, int64_t)
-  BIN_CASE(FR_U8, u8, uint8_t)
-  BIN_CASE(FR_BOOL, u8, uint8_t)
-  BIN_CASE(FR_U16, u16, uint16_t)
-  BIN_CASE(FR_U32, u32, uint32_t)
-  BIN_CASE(FR_U64, u64, uint64_t)
-  default:
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                       fr_dtype_name(a->dtype));
-  }
-  return FR_OK;
-}
-
-/* Same, f16/bf16 computed in f32. */
-static fr_status bin_any(const fr_node *n, int kop, bool cmp,
-                         const fr_tensor *a, const fr_tensor *b,
-                         fr_tensor *y) {
-  if (!is_half(a->dtype)) return bin_kernel(n, kop, cmp, a, b, y);
-  fr_tensor ta = {0}, tb = {0}, ty = {0};
-  fr_status st = tmp_cast(n, a, FR_F32, &ta);
-  if (st == FR_OK) st = tmp_cast(n, b, FR_F32, &tb);
-  if (st == FR_OK && !cmp) st = tmp_like(n, y, FR_F32, &ty);
-  if (st == FR_OK) st = bin_kernel(n, kop, cmp, &ta, &tb, cmp ? y : &ty);
-  if (st == FR_OK && !cmp) st = cast_into(n, &ty, y);
-  fr_free(ta.data);
-  fr_free(tb.data);
-  fr_free(ty.data);
-  return st;
-}
-
-/* Pow with base and exponent of different types: the exponent takes a
- * float base's type; an integer base with a float exponent computes in f64
- * and truncates. */
-static fr_status pow_mixed(const fr_node *n, const fr_tensor *a,
-                           const fr_tensor *b, fr_tensor *y) {
-  fr_tensor ta = {0}, tb = {0}, ty = {0};
-  fr_status st;
-  if (fr_dtype_is_float(a->dtype) || fr_dtype_is_int(b->dtype)) {
-    st = tmp_cast(n, b, a->dtype, &tb);
-    if (st == FR_OK) st = bin_any(n, FR_K_POW, false, a, &tb, y);
-  } else {
-    st = tmp_cast(n, a, FR_F64, &ta);
-    if (st == FR_OK) st = tmp_cast(n, b, FR_F64, &tb);
-    if (st == FR_OK) st = tmp_like(n, y, FR_F64, &ty);
-    if (st == FR_OK) st = bin_kernel(n, FR_K_POW, false, &ta, &tb, &ty);
-    if (st == FR_OK) st = cast_into(n, &ty, y);
-  }
-  fr_free(ta.data);
-  fr_free(tb.data);
-  fr_free(ty.data);
-  return st;
-}
-
-fr_status fr_exec_binary(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_binary(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
   int kop;
   bool cmp = false;
   switch (n->op) {
@@ -183,62 +91,121 @@ fr_status fr_exec_binary(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   case FR_OP_LESSOREQUAL: kop = FR_K_LE; cmp = true; break;
   default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
   }
-  fr_tensor bv;
-  FR_TRY(fr_elem_legacy_operand(n, in[0], in[1], &bv));
-  if (in[0]->dtype != bv.dtype) {
+  const fr_tensor *a = in[0], *y = out[0];
+  fr_tensor c;
+  FR_TRY(fr_elem_legacy_operand(n, a, in[1], &c));
+  /* Pow may mix types: the exponent takes a float base's type; an integer
+   * base with a float exponent computes in f64 (truncated into y). */
+  fr_dtype work = a->dtype;
+  if (a->dtype != c.dtype) {
     if (n->op != FR_OP_POW)
       return fr_err_node(FR_ERR_SHAPE, n, "operands are %s and %s",
-                         fr_dtype_name(in[0]->dtype), fr_dtype_name(bv.dtype));
-    return pow_mixed(n, in[0], &bv, out[0]);
+                         fr_dtype_name(a->dtype), fr_dtype_name(c.dtype));
+    if (!fr_dtype_is_float(a->dtype) && !fr_dtype_is_int(c.dtype))
+      work = FR_F64;
   }
-  return bin_any(n, kop, cmp, in[0], &bv, out[0]);
+  if (is_half(work)) work = FR_F32;
+  if (!has_kernel(work)) return bad_dtype(n, a->dtype);
+  fr_k_binary_plan p;
+  memset(&p, 0, sizeof p);
+  p.op = kop;
+  p.cmp = cmp;
+  p.adtype = a->dtype;
+  p.cdtype = c.dtype;
+  p.ydtype = y->dtype;
+  p.work = work;
+  p.na = fr_tensor_numel(a);
+  p.nc = fr_tensor_numel(&c);
+  p.ny = fr_tensor_numel(y);
+  /* scratch: the converted operands and result */
+  int64_t es = (int64_t)fr_dtype_size(work), off = 0;
+  int wt = work;
+  if (p.adtype != wt) {
+    if (fr_k_cast(p.adtype, work, 0, NULL, NULL)) return bad_dtype(n, a->dtype);
+    p.a_off = off;
+    off += round64(p.na * es);
+  }
+  if (p.cdtype != wt) {
+    if (fr_k_cast(p.cdtype, work, 0, NULL, NULL)) return bad_dtype(n, c.dtype);
+    p.c_off = off;
+    off += round64(p.nc * es);
+  }
+  if (!cmp && p.ydtype != wt) {
+    if (fr_k_cast(work, p.ydtype, 0, NULL, NULL)) return bad_dtype(n, y->dtype);
+    p.y_off = off;
+    off += round64(p.ny * es);
+  }
+  bcast2(&p.b, a, &c, y);
+  kp->scratch = (size_t)off;
+  FR_KPLAN(kp, fr_ke_binary, p);
+  return FR_OK;
 }
 
-/* ---- variadic -------------------------------------------------------- */
+/* ---- variadic ------------------------------------------------------ */
 
-fr_status fr_exec_variadic(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                           fr_tensor *const *out) {
-  (void)x;
-  fr_tensor *y = out[0];
-  int kop = n->op == FR_OP_MAX ? FR_K_MAX : n->op == FR_OP_MIN ? FR_K_MIN
-                                                              : FR_K_ADD;
-  if (n->n_in == 1) return cast_into(n, in[0], y);
-  /* Accumulate in y, or in an f32 copy for f16/bf16. */
-  fr_dtype wt = is_half(y->dtype) ? FR_F32 : y->dtype;
-  fr_tensor acc = *y, op0 = {0}, op1 = {0};
-  fr_status st = FR_OK;
-  if (wt != y->dtype) st = tmp_like(n, y, wt, &acc);
-  for (int i = 1; i < n->n_in && st == FR_OK; i++) {
-    const fr_tensor *a = i == 1 ? in[0] : &acc, *b = in[i];
-    if (a->dtype != wt) {
-      st = tmp_cast(n, a, wt, &op0);
-      a = &op0;
+fr_status fr_plan_variadic(const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out, fr_kplan *kp) {
+  const fr_tensor *y = out[0];
+  int n_in = n->n_in;
+  _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
+  fr_k_variadic_plan *p = (fr_k_variadic_plan *)buf;
+  size_t size = sizeof *p + (size_t)n_in;
+  if (size > sizeof buf)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d inputs", n_in);
+  memset(buf, 0, size);
+  p->op = n->op == FR_OP_MAX ? FR_K_MAX : n->op == FR_OP_MIN ? FR_K_MIN
+                                                            : FR_K_ADD;
+  p->mean = n->op == FR_OP_MEAN;
+  p->dtype = y->dtype;
+  p->work = is_half(y->dtype) ? FR_F32 : y->dtype;
+  p->n_in = n_in;
+  p->ny = fr_tensor_numel(y);
+  for (int i = 0; i < n_in; i++)
+    if (!in[i] || in[i]->dtype != y->dtype)
+      return fr_err_node(FR_ERR_SHAPE, n, "input %d is not %s", i,
+                         fr_dtype_name(y->dtype));
+  if (n_in > 1 && (!has_kernel(p->work) ||
+                   (p->mean && p->work != FR_F32 && p->work != FR_F64)))
+    return bad_dtype(n, y->dtype);
+  /* Each input's broadcast dims over y (dims of 1 dropped), then
+   * neighbours merged where every input is broadcast along both or
+   * along neither. */
+  int keep[FR_MAX_RANK], nk = 0;
+  for (int d = 0; d < y->rank; d++)
+    if (y->dims[d] != 1) keep[nk++] = d;
+  for (int i = 0; i < n_in; i++) {
+    const fr_tensor *t = in[i];
+    unsigned m = 0;
+    for (int k = 0; k < nk; k++) {
+      int ti = keep[k] - (y->rank - t->rank);
+      if (ti < 0 || t->dims[ti] == 1) m |= 1u << k;
     }
-    if (st == FR_OK && b->dtype != wt) {
-      st = tmp_cast(n, b, wt, &op1);
-      b = &op1;
+    p->bmask[i] = (uint8_t)m;
+  }
+  int first[FR_MAX_RANK], r = 0; /* first kept dim of each merged dim */
+  for (int k = 0; k < nk; k++) {
+    bool merge = r > 0;
+    for (int i = 0; merge && i < n_in; i++)
+      merge = (p->bmask[i] >> (k - 1) & 1) == (p->bmask[i] >> k & 1);
+    if (merge) {
+      p->dims[r - 1] *= y->dims[keep[k]];
+    } else {
+      p->dims[r] = y->dims[keep[k]];
+      first[r++] = k;
     }
-    if (st == FR_OK) st = bin_kernel(n, kop, false, a, b, &acc);
-    fr_free(op0.data);
-    fr_free(op1.data);
-    op0.data = op1.data = NULL;
   }
-  if (st == FR_OK && n->op == FR_OP_MEAN) {
-    fr_tensor cnt = {.kind = FR_KIND_TENSOR, .dtype = wt, .rank = 0};
-    double c64 = n->n_in;
-    float c32 = (float)n->n_in;
-    cnt.data = wt == FR_F64 ? (void *)&c64 : (void *)&c32;
-    if (wt != FR_F64 && wt != FR_F32)
-      st = fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                       fr_dtype_name(wt));
-    else
-      st = bin_kernel(n, FR_K_DIV, false, &acc, &cnt, &acc);
+  for (int i = 0; i < n_in; i++) {
+    unsigned m = 0;
+    for (int g = 0; g < r; g++) m |= (p->bmask[i] >> first[g] & 1u) << g;
+    p->bmask[i] = (uint8_t)m;
   }
-  if (acc.data != y->data) {
-    if (st == FR_OK) st = cast_into(n, &acc, y);
-    fr_free(acc.data);
+  p->rank = r;
+  if (p->work != p->dtype) {
+    p->in_off = round64(p->ny * 4);
+    kp->scratch = (size_t)(p->in_off + 2 * round64(p->ny * 4));
   }
-  return st;
+  fr_kplan_set(kp, "fr_ke_variadic", fr_ke_variadic, buf, size);
+  return FR_OK;
 }
 
 /* ---- unary ----------------------------------------------------------- */
@@ -312,153 +279,93 @@ static bool int_unary(int kop) {
          kop == FR_K_RELU || kop == FR_K_NOT || kop == FR_K_LNOT;
 }
 
-#define UN_INT_CASE(DT, SFX)                                                  \
-  case DT: fr_k_unary_##SFX(kop, numel, in->data, y->data); return FR_OK;
-
-static fr_status unary_kernel(const fr_node *n, int kop,
-                              const fr_k_unary_params *p, const fr_tensor *in,
-                              fr_tensor *y) {
-  int64_t numel = fr_tensor_numel(in);
-  switch (in->dtype) {
-  case FR_F32: fr_k_unary_f32(kop, p, numel, in->data, y->data); return FR_OK;
-  case FR_F64: fr_k_unary_f64(kop, p, numel, in->data, y->data); return FR_OK;
-  default: break;
+fr_status fr_plan_unary(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  const fr_tensor *x = in[0];
+  fr_k_unary_plan p;
+  memset(&p, 0, sizeof p);
+  p.dtype = x->dtype;
+  p.n = fr_tensor_numel(x);
+  fr_dtype work = x->dtype;
+  if (n->op == FR_OP_ISNAN || n->op == FR_OP_ISINF) {
+    p.classify = n->op == FR_OP_ISNAN ? 1 : 2;
+    p.neg = (int)fr_attr_int(n, "detect_negative", 1);
+    p.pos = (int)fr_attr_int(n, "detect_positive", 1);
+    if (is_half(work)) work = FR_F32;
+    if (work != FR_F32 && work != FR_F64) return bad_dtype(n, x->dtype);
+  } else {
+    p.op = unary_op(n, &p.a);
+    if (p.op < 0) return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
+    if (is_half(work)) work = FR_F32;
+    else if (fr_dtype_is_int(work) && !int_unary(p.op)) work = FR_F64;
+    if (!has_kernel(work)) return bad_dtype(n, x->dtype);
   }
-  if (is_half(in->dtype) || (!int_unary(kop) && fr_dtype_is_int(in->dtype))) {
-    /* f16/bf16 in f32; integer ops without an integer kernel in f64. */
-    fr_tensor t;
-    FR_TRY(tmp_cast(n, in, is_half(in->dtype) ? FR_F32 : FR_F64, &t));
-    if (t.dtype == FR_F32)
-      fr_k_unary_f32(kop, p, numel, t.data, t.data);
-    else
-      fr_k_unary_f64(kop, p, numel, t.data, t.data);
-    fr_status st = cast_into(n, &t, y);
-    fr_free(t.data);
-    return st;
-  }
-  switch (in->dtype) {
-  UN_INT_CASE(FR_I8, i8)
-  UN_INT_CASE(FR_I16, i16)
-  UN_INT_CASE(FR_I32, i32)
-  UN_INT_CASE(FR_I64, i64)
-  UN_INT_CASE(FR_U8, u8)
-  UN_INT_CASE(FR_BOOL, u8)
-  UN_INT_CASE(FR_U16, u16)
-  UN_INT_CASE(FR_U32, u32)
-  UN_INT_CASE(FR_U64, u64)
-  default:
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                       fr_dtype_name(in->dtype));
-  }
-}
-
-/* IsNaN, IsInf: floats to bool. */
-static fr_status classify(const fr_node *n, const fr_tensor *in,
-                          fr_tensor *y) {
-  int64_t numel = fr_tensor_numel(in);
-  int neg = (int)fr_attr_int(n, "detect_negative", 1);
-  int pos = (int)fr_attr_int(n, "detect_positive", 1);
-  fr_tensor t = *in;
-  if (is_half(in->dtype)) FR_TRY(tmp_cast(n, in, FR_F32, &t));
-  if (t.dtype == FR_F32) {
-    if (n->op == FR_OP_ISNAN) fr_k_isnan_f32(numel, t.data, y->data);
-    else fr_k_isinf_f32(numel, t.data, neg, pos, y->data);
-  } else if (t.dtype == FR_F64) {
-    if (n->op == FR_OP_ISNAN) fr_k_isnan_f64(numel, t.data, y->data);
-    else fr_k_isinf_f64(numel, t.data, neg, pos, y->data);
-  }
-  if (t.data != in->data) fr_free(t.data);
+  p.work = work;
+  if (work != x->dtype) kp->scratch = (size_t)p.n * fr_dtype_size(work);
+  FR_KPLAN(kp, fr_ke_unary, p);
   return FR_OK;
-}
-
-fr_status fr_exec_unary(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  (void)x;
-  if (n->op == FR_OP_ISNAN || n->op == FR_OP_ISINF)
-    return classify(n, in[0], out[0]);
-  fr_k_unary_params p;
-  int kop = unary_op(n, &p);
-  if (kop < 0) return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
-  return unary_kernel(n, kop, &p, in[0], out[0]);
 }
 
 /* ---- clip ------------------------------------------------------------ */
 
-/* Bound i (1: min, 2: max) as double, or dflt when absent. */
-static double bound_f(const fr_node *n, fr_tensor *const *in, int i,
-                      double dflt) {
-  if (n->opset < 11)
-    return i == 1 ? fr_attr_float(n, "min", -INFINITY)
-                  : fr_attr_float(n, "max", INFINITY);
-  if (i < n->n_in && in[i]) return fr_tensor_get_f64(in[i], 0);
-  return dflt;
-}
-
-#define CLIP_INT_CASE(DT, SFX, T, LO, HI)                                     \
-  case DT: {                                                                  \
-    T lo = LO, hi = HI;                                                       \
-    if (n->n_in > 1 && in[1]) lo = *(const T *)in[1]->data;                   \
-    if (n->n_in > 2 && in[2]) hi = *(const T *)in[2]->data;                   \
-    fr_k_clip_##SFX(numel, in[0]->data, lo, hi, y->data);                     \
-    return FR_OK;                                                             \
+fr_status fr_plan_clip(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  const fr_tensor *x = in[0];
+  fr_k_clip_plan p;
+  memset(&p, 0, sizeof p);
+  p.dtype = x->dtype;
+  p.n = fr_tensor_numel(x);
+  size_t es = fr_dtype_size(x->dtype);
+  if (!has_kernel(x->dtype) && !is_half(x->dtype)) return bad_dtype(n, x->dtype);
+  if (x->dtype == FR_BOOL) return bad_dtype(n, x->dtype);
+  if (n->opset < 11) {
+    /* bounds as attributes (float types only) */
+    if (fr_dtype_is_float(x->dtype)) {
+      fr_tensor lo = {.dtype = x->dtype, .data = p.lo};
+      fr_tensor hi = {.dtype = x->dtype, .data = p.hi};
+      fr_tensor_set_f64(&lo, 0, fr_attr_float(n, "min", -INFINITY));
+      fr_tensor_set_f64(&hi, 0, fr_attr_float(n, "max", INFINITY));
+      p.lo_from = p.hi_from = FR_K_BOUND_PARAM;
+    }
+  } else {
+    /* bounds as scalar inputs: known now (constants) or read at run time */
+    for (int i = 1; i <= 2; i++) {
+      const fr_tensor *b = i < n->n_in ? in[i] : NULL;
+      int *from = i == 1 ? &p.lo_from : &p.hi_from;
+      if (!b) continue;
+      if (b->dtype != x->dtype)
+        return fr_err_node(FR_ERR_SHAPE, n, "bounds are not %s",
+                           fr_dtype_name(x->dtype));
+      if (b->data) {
+        memcpy(i == 1 ? p.lo : p.hi, b->data, es);
+        *from = FR_K_BOUND_PARAM;
+      } else {
+        *from = FR_K_BOUND_BUF;
+      }
+    }
   }
-
-fr_status fr_exec_clip(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
-  fr_tensor *y = out[0];
-  int64_t numel = fr_tensor_numel(in[0]);
-  double lo = bound_f(n, in, 1, -INFINITY), hi = bound_f(n, in, 2, INFINITY);
-  switch (in[0]->dtype) {
-  case FR_F32:
-    fr_k_clip_f32(numel, in[0]->data, (float)lo, (float)hi, y->data);
-    return FR_OK;
-  case FR_F64:
-    fr_k_clip_f64(numel, in[0]->data, lo, hi, y->data);
-    return FR_OK;
-  case FR_F16: case FR_BF16: {
-    fr_tensor t;
-    FR_TRY(tmp_cast(n, in[0], FR_F32, &t));
-    fr_k_clip_f32(numel, t.data, (float)lo, (float)hi, t.data);
-    fr_status st = cast_into(n, &t, y);
-    fr_free(t.data);
-    return st;
-  }
-  CLIP_INT_CASE(FR_I8, i8, int8_t, INT8_MIN, INT8_MAX)
-  CLIP_INT_CASE(FR_I16, i16, int16_t, INT16_MIN, INT16_MAX)
-  CLIP_INT_CASE(FR_I32, i32, int32_t, INT32_MIN, INT32_MAX)
-  CLIP_INT_CASE(FR_I64, i64, int64_t, INT64_MIN, INT64_MAX)
-  CLIP_INT_CASE(FR_U8, u8, uint8_t, 0, UINT8_MAX)
-  CLIP_INT_CASE(FR_U16, u16, uint16_t, 0, UINT16_MAX)
-  CLIP_INT_CASE(FR_U32, u32, uint32_t, 0, UINT32_MAX)
-  CLIP_INT_CASE(FR_U64, u64, uint64_t, 0, UINT64_MAX)
-  default:
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                       fr_dtype_name(in[0]->dtype));
-  }
+  if (is_half(x->dtype)) kp->scratch = (size_t)p.n * sizeof(float);
+  FR_KPLAN(kp, fr_ke_clip, p);
+  return FR_OK;
 }
 
 /* ---- where ----------------------------------------------------------- */
 
-fr_status fr_exec_where(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  (void)x;
-  fr_tensor *y = out[0];
-  fr_k_bcast3 k;
-  k.rank = y->rank;
-  memcpy(k.dims, y->dims, sizeof(int64_t) * (size_t)y->rank);
-  for (int i = 0; i < 3; i++) fr_bcast_strides(in[i], y->rank, y->dims, k.s[i]);
-  coalesce(&k.rank, k.dims, 3, k.s);
-  const uint8_t *c = in[0]->data;
-  switch (fr_dtype_size(y->dtype)) {
-  case 1: fr_k_where_8(&k, c, in[1]->data, in[2]->data, y->data); break;
-  case 2: fr_k_where_16(&k, c, in[1]->data, in[2]->data, y->data); break;
-  case 4: fr_k_where_32(&k, c, in[1]->data, in[2]->data, y->data); break;
-  case 8: fr_k_where_64(&k, c, in[1]->data, in[2]->data, y->data); break;
-  default:
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                       fr_dtype_name(y->dtype));
-  }
+fr_status fr_plan_where(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out, fr_kplan *kp) {
+  const fr_tensor *y = out[0];
+  fr_k_where_plan p;
+  memset(&p, 0, sizeof p);
+  p.esize = (int64_t)fr_dtype_size(y->dtype);
+  if (p.esize != 1 && p.esize != 2 && p.esize != 4 && p.esize != 8)
+    return bad_dtype(n, y->dtype);
+  p.b.rank = y->rank;
+  memcpy(p.b.dims, y->dims, sizeof(int64_t) * (size_t)y->rank);
+  for (int i = 0; i < 3; i++) fr_bcast_strides(in[i], y->rank, y->dims, p.b.s[i]);
+  coalesce(&p.b.rank, p.b.dims, 3, p.b.s);
+  FR_KPLAN(kp, fr_ke_where, p);
   return FR_OK;
 }
 
@@ -575,9 +482,31 @@ static fr_status from_string(const fr_node *n, const fr_tensor *in,
   return FR_OK;
 }
 
+fr_status fr_plan_cast(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
+  const fr_tensor *a = in[0], *y = out[0];
+  fr_k_cast_plan p;
+  memset(&p, 0, sizeof p);
+  p.from = a->dtype;
+  p.to = y->dtype;
+  p.n = fr_tensor_numel(a);
+  p.y = n->op == FR_OP_CASTLIKE ? 2 : 1;
+  /* The reference of opsets < 19 (and their test data) truncates to bf16. */
+  p.bf16_trunc = y->dtype == FR_BF16 && a->dtype != FR_BF16 && n->opset < 19;
+  fr_dtype to = p.bf16_trunc ? FR_F32 : y->dtype;
+  if (a->dtype != to && fr_k_cast(a->dtype, to, 0, NULL, NULL))
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "cast from %s to %s",
+                       fr_dtype_name(a->dtype), fr_dtype_name(y->dtype));
+  if (p.bf16_trunc && a->dtype != FR_F32)
+    kp->scratch = (size_t)p.n * sizeof(float);
+  FR_KPLAN(kp, fr_ke_cast, p);
+  return FR_OK;
+}
+
+/* Casts from and to strings allocate: they are done here; the others run
+ * through the plan. */
 fr_status fr_exec_cast(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  (void)x;
   fr_tensor *y = out[0];
   const fr_tensor *a = in[0];
   if (a->dtype == FR_STRING && y->dtype == FR_STRING) {
@@ -589,15 +518,7 @@ fr_status fr_exec_cast(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   }
   if (y->dtype == FR_STRING) return to_string(n, a, y);
   if (a->dtype == FR_STRING) return from_string(n, a, y);
-  if (y->dtype == FR_BF16 && a->dtype != FR_BF16 && n->opset < 19) {
-    /* The reference of these opsets (and their test data) truncates. */
-    fr_tensor t = *a;
-    if (a->dtype != FR_F32) FR_TRY(tmp_cast(n, a, FR_F32, &t));
-    fr_k_f32_to_bf16_trunc(fr_tensor_numel(a), t.data, y->data);
-    if (t.data != a->data) fr_free(t.data);
-    return FR_OK;
-  }
-  return cast_into(n, a, y);
+  return fr_exec_planned(x, n, in, out);
 }
 
 /* ---- dropout --------------------------------------------------------- */

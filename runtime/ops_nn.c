@@ -1,6 +1,8 @@
-/* ops_nn.c: interpreter glue of the neural-network ops: reads attributes,
- * computes geometry and strides, allocates scratch, calls the kernels of
- * kernels/gemm.c and kernels/nn.c. */
+/* ops_nn.c: plans and interpreter glue of the neural-network ops: reads
+ * attributes, computes geometry and strides; Conv, pooling, Gemm, MatMul,
+ * Resize and ConvTranspose are plans of the entries of kernels/gemm.c and
+ * kernels/nn.c (with the fused-epilogue plans of Conv, Gemm and MatMul),
+ * the others allocate scratch and call the kernels. */
 #include <math.h>
 #include <string.h>
 
@@ -19,13 +21,6 @@ static fr_status unsupported_dtype(const fr_node *n, const fr_tensor *t) {
                      fr_dtype_name(t->dtype));
 }
 
-/* Scratch of n floats (at least one), or an error. */
-static fr_status scratch_alloc(const fr_node *n, size_t nfloats, float **p) {
-  *p = fr_malloc((nfloats ? nfloats : 1) * sizeof(float));
-  if (!*p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory (scratch)");
-  return FR_OK;
-}
-
 /* Spreads nsp spatial values v over 3 (leading dims filled with fill). */
 static void to3(int nsp, const int64_t *v, int64_t fill, int64_t *d3) {
   for (int i = 0; i < 3; i++) d3[i] = i < 3 - nsp ? fill : v[i - (3 - nsp)];
@@ -40,6 +35,7 @@ static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
   int64_t out[3], st[3], dl[3], pb[3], pe[3];
   FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, out, st, dl,
                       pb, pe));
+  memset(p, 0, sizeof *p);
   p->N = x->dims[0];
   p->C = x->dims[1];
   p->M = w->dims[0];
@@ -53,18 +49,40 @@ static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
   return FR_OK;
 }
 
-fr_status fr_exec_conv(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
+/* The epilogue of a fused plan, checked. */
+static fr_status epi_of(const fr_node *n, int act, float a, float b,
+                        fr_k_epi *e) {
+  if (act < FR_K_EPI_NONE || act >= FR_K_EPI_COUNT)
+    return fr_err_node(FR_ERR_INVALID, n, "unknown fused activation %d", act);
+  e->act = act;
+  e->a = a;
+  e->b = b;
+  return FR_OK;
+}
+
+/* bufs: x, w, bias (or NULL), y, scratch. */
+fr_status fr_plan_conv(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *p) {
+  (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_conv p;
-  FR_TRY(conv_desc(n, in[0], in[1], &p));
-  float *scratch;
-  FR_TRY(scratch_alloc(n, fr_k_conv_scratch(&p), &scratch));
-  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
-  fr_k_conv_f32(&p, in[0]->data, in[1]->data, b ? b->data : NULL,
-                out[0]->data, scratch);
-  fr_free(scratch);
+  fr_k_conv d;
+  FR_TRY(conv_desc(n, in[0], in[1], &d));
+  p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
+  FR_KPLAN(p, fr_ke_conv_f32, d);
+  return FR_OK;
+}
+
+/* bufs: x, w, bias (or NULL), residual (or NULL), y, scratch. */
+fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *p, int act,
+                             float a, float b) {
+  (void)out;
+  if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_k_conv d;
+  FR_TRY(conv_desc(n, in[0], in[1], &d));
+  FR_TRY(epi_of(n, act, a, b, &d.epi));
+  p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
+  FR_KPLAN(p, fr_ke_conv_fused_f32, d);
   return FR_OK;
 }
 
@@ -89,102 +107,106 @@ static fr_status pool_desc(const fr_node *n, const fr_tensor *x,
   return FR_OK;
 }
 
-fr_status fr_exec_pool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
-  fr_k_pool p;
-  FR_TRY(pool_desc(n, in[0], &p));
+fr_status fr_plan_pool(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *t = in[0];
+  fr_k_pool_plan p;
+  memset(&p, 0, sizeof p);
+  FR_TRY(pool_desc(n, t, &p.p));
+  p.dtype = t->dtype;
   switch (n->op) {
   case FR_OP_MAX_POOL:
-    p.kind = FR_K_POOL_MAX;
-    if (t->dtype == FR_U8 || t->dtype == FR_I8) {
-      fr_k_maxpool_i8(&p, t->data, out[0]->data, t->dtype == FR_I8);
-      return FR_OK;
-    }
-    if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-    if (n->n_out > 1 && out[1])
-      fr_k_maxpool_idx_f32(&p, t->data, out[0]->data, out[1]->data,
-                           (int)fr_attr_int(n, "storage_order", 0));
-    else
-      fr_k_pool_f32(&p, t->data, out[0]->data);
-    return FR_OK;
+    p.p.kind = FR_K_POOL_MAX;
+    if (t->dtype == FR_U8 || t->dtype == FR_I8) break;
+    p.with_idx = n->n_out > 1 && out[1];
+    p.col_major = (int)fr_attr_int(n, "storage_order", 0);
+    break;
   case FR_OP_AVERAGE_POOL:
-    p.kind = FR_K_POOL_AVG;
-    p.count_include_pad = (int)fr_attr_int(n, "count_include_pad", 0);
+    p.p.kind = FR_K_POOL_AVG;
+    p.p.count_include_pad = (int)fr_attr_int(n, "count_include_pad", 0);
     break;
   case FR_OP_LP_POOL: {
-    p.kind = FR_K_POOL_LP;
+    p.p.kind = FR_K_POOL_LP;
     const fr_attr *a = fr_attr_find(n, "p");
-    p.p = !a ? 2.0f : a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
-    if (!(p.p > 0))
+    p.p.p = !a ? 2.0f : a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
+    if (!(p.p.p > 0))
       return fr_err_node(FR_ERR_INVALID, n, "p must be positive");
     break;
   }
   default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
   }
-  if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  fr_k_pool_f32(&p, t->data, out[0]->data);
+  if (t->dtype != FR_F32 && (n->op != FR_OP_MAX_POOL ||
+                             (t->dtype != FR_U8 && t->dtype != FR_I8)))
+    return unsupported_dtype(n, t);
+  FR_KPLAN(kp, fr_ke_pool, p);
   return FR_OK;
 }
 
-fr_status fr_exec_global_pool(fr_exec *x, const fr_node *n,
-                              fr_tensor *const *in, fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_global_pool(const fr_node *n, fr_tensor *const *in,
+                              fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *t = in[0];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  int64_t planes = t->dims[0] * t->dims[1], sz = 1;
-  for (int i = 2; i < t->rank; i++) sz *= t->dims[i];
-  fr_k_global_pool_f32(planes, sz, t->data, out[0]->data,
-                       n->op == FR_OP_GLOBAL_AVERAGE_POOL);
+  fr_k_global_pool_plan p = {t->dims[0] * t->dims[1], 1,
+                             n->op == FR_OP_GLOBAL_AVERAGE_POOL};
+  for (int i = 2; i < t->rank; i++) p.n *= t->dims[i];
+  FR_KPLAN(kp, fr_ke_global_pool_f32, p);
   return FR_OK;
 }
 
 /* ---- Gemm, MatMul ------------------------------------------------------- */
 
-fr_status fr_exec_gemm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
-  const fr_tensor *a = in[0], *b = in[1], *c = n->n_in > 2 ? in[2] : NULL;
+static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out, fr_k_gemm_plan *p) {
+  const fr_tensor *a = in[0], *c = n->n_in > 2 ? in[2] : NULL;
   if (a->dtype != FR_F32) return unsupported_dtype(n, a);
   bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
-  float alpha = fr_attr_float(n, "alpha", 1.0f);
-  float beta = fr_attr_float(n, "beta", 1.0f);
-  int64_t M = out[0]->dims[0], N = out[0]->dims[1];
-  int64_t K = a->dims[ta ? 0 : 1];
-  float *y = out[0]->data;
-  if (c && beta != 0) {
-    /* Y = C broadcast to (M, N), then Y += alpha * A * B (beta folded) */
-    const float *cd = c->data;
-    int64_t cm = c->rank == 2 ? c->dims[0] : 1;
-    int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
-    for (int64_t i = 0; i < M; i++)
-      for (int64_t j = 0; j < N; j++)
-        y[i * N + j] = beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
-  }
-  fr_k_gemm g = {M, N, K, a->data, ta ? 1 : K, ta ? M : 1,
-                 b->data, tb ? 1 : N, tb ? K : 1,
-                 y, N, alpha, c && beta != 0 ? 1.0f : 0.0f, NULL};
-  float *scratch;
-  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(M, N, K), &scratch));
-  fr_k_sgemm(&g, scratch);
-  fr_free(scratch);
+  memset(p, 0, sizeof *p);
+  p->M = out[0]->dims[0];
+  p->N = out[0]->dims[1];
+  p->K = a->dims[ta ? 0 : 1];
+  p->rsa = ta ? 1 : p->K;
+  p->csa = ta ? p->M : 1;
+  p->rsb = tb ? 1 : p->N;
+  p->csb = tb ? p->K : 1;
+  p->alpha = fr_attr_float(n, "alpha", 1.0f);
+  p->beta = fr_attr_float(n, "beta", 1.0f);
+  if (!c || p->beta == 0) return FR_OK;
+  p->cm = c->rank == 2 ? c->dims[0] : 1;
+  p->cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+  /* C as a bias vector where it is one, else filled into Y */
+  if (p->beta == 1 && p->cm == 1 && p->cn == p->N) p->c_mode = FR_K_GEMM_C_COL;
+  else if (p->beta == 1 && p->cn == 1 && p->cm == p->M && c->rank == 2)
+    p->c_mode = FR_K_GEMM_C_ROW;
+  else p->c_mode = FR_K_GEMM_C_FILL;
   return FR_OK;
 }
 
-/* Calls fn for every batch of a numpy matmul of a and b into y with the
- * element offsets of the three matrices. Returns the number of batches. */
-typedef struct mm_plan {
-  int64_t M, N, K;
-  int64_t batches;
-  int brank;
-  int64_t bdims[FR_MAX_RANK];
-  int64_t sa[FR_MAX_RANK], sb[FR_MAX_RANK]; /* batch strides, 0: broadcast */
-  bool fold;                                /* A's batches folded into M */
-} mm_plan;
+/* bufs: A, B, C (or NULL), Y, scratch. */
+fr_status fr_plan_gemm(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
+  fr_k_gemm_plan p;
+  FR_TRY(gemm_desc(n, in, out, &p));
+  kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
+  FR_KPLAN(kp, fr_ke_gemm_f32, p);
+  return FR_OK;
+}
 
+/* bufs: A, B, C (or NULL), residual (or NULL), Y, scratch. */
+fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *kp, int act,
+                             float a, float b) {
+  fr_k_gemm_plan p;
+  FR_TRY(gemm_desc(n, in, out, &p));
+  FR_TRY(epi_of(n, act, a, b, &p.epi));
+  kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
+  FR_KPLAN(kp, fr_ke_gemm_fused_f32, p);
+  return FR_OK;
+}
+
+/* The batches of a numpy matmul of a and b into y. */
 static void mm_plan_init(const fr_tensor *a, const fr_tensor *b,
-                         const fr_tensor *y, mm_plan *p) {
+                         const fr_tensor *y, fr_k_matmul_plan *p) {
   memset(p, 0, sizeof *p);
   p->K = a->dims[a->rank - 1];
   p->M = a->rank > 1 ? a->dims[a->rank - 2] : 1;
@@ -211,43 +233,33 @@ static void mm_plan_init(const fr_tensor *a, const fr_tensor *b,
     if (!p->sa[i]) a_full = false;
   }
   if (b_shared && a_full && p->batches > 1) {
-    p->fold = true;
+    p->fold = 1;
     p->M *= p->batches;
     p->batches = 1;
   }
 }
 
-/* Offsets of batch t into A and B. */
-static void mm_offsets(const mm_plan *p, int64_t t, int64_t *oa,
-                       int64_t *ob) {
-  *oa = *ob = 0;
-  for (int i = p->brank - 1; i >= 0 && !p->fold; i--) {
-    int64_t k = t % p->bdims[i];
-    t /= p->bdims[i];
-    *oa += k * p->sa[i];
-    *ob += k * p->sb[i];
-  }
+/* bufs: A, B, Y, scratch. */
+fr_status fr_plan_matmul(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
+  if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_k_matmul_plan p;
+  mm_plan_init(in[0], in[1], out[0], &p);
+  kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
+  FR_KPLAN(kp, fr_ke_matmul_f32, p);
+  return FR_OK;
 }
 
-fr_status fr_exec_matmul(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
-  const fr_tensor *a = in[0], *b = in[1];
-  if (a->dtype != FR_F32) return unsupported_dtype(n, a);
-  mm_plan p;
-  mm_plan_init(a, b, out[0], &p);
-  float *scratch;
-  FR_TRY(scratch_alloc(n, fr_k_sgemm_scratch(p.M, p.N, p.K), &scratch));
-  const float *ad = a->data, *bd = b->data;
-  float *yd = out[0]->data;
-  for (int64_t t = 0; t < p.batches; t++) {
-    int64_t oa, ob;
-    mm_offsets(&p, t, &oa, &ob);
-    fr_k_gemm g = {p.M, p.N, p.K, ad + oa, p.K, 1, bd + ob, p.N, 1,
-                   yd + t * p.M * p.N, p.N, 1.0f, 0.0f, NULL};
-    fr_k_sgemm(&g, scratch);
-  }
-  fr_free(scratch);
+/* bufs: A, B, bias ((N) or NULL), residual (or NULL), Y, scratch. */
+fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
+                               fr_tensor *const *out, fr_kplan *kp, int act,
+                               float a, float b) {
+  if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_k_matmul_plan p;
+  mm_plan_init(in[0], in[1], out[0], &p);
+  FR_TRY(epi_of(n, act, a, b, &p.epi));
+  kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
+  FR_KPLAN(kp, fr_ke_matmul_fused_f32, p);
   return FR_OK;
 }
 
@@ -263,9 +275,8 @@ static int pick(const char *s, const char *const *names, int n) {
   return -1;
 }
 
-fr_status fr_exec_resize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_resize(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *t = in[0];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int r = t->rank;
@@ -296,35 +307,24 @@ fr_status fr_exec_resize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   }
   if (mode == FR_K_RESIZE_CUBIC && old)
     return fr_err_node(FR_ERR_INVALID, n, "cubic needs opset 11");
-  int ntap = mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  fr_k_resize_plan p;
+  memset(&p, 0, sizeof p);
+  p.rank = r;
+  p.ntap = mode == FR_K_RESIZE_CUBIC ? 4 : 2;
+  p.y = fr_kplan_in_slots(n);
+  p.run = fr_tensor_numel(t) > 0 || fr_tensor_numel(out[0]) == 0;
+  p.extrapolation = fr_attr_float(n, "extrapolation_value", 0);
   int64_t total = 0;
-  for (int d = 0; d < r; d++) total += dims[d] * ntap;
-  int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(total + 1));
-  float *w = fr_malloc(sizeof(float) * (size_t)(total + 1));
-  if (!idx || !w) {
-    fr_free(idx);
-    fr_free(w);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-  }
-  fr_k_resize rs = {.rank = r, .ntap = ntap,
-                    .extrapolation = fr_attr_float(n, "extrapolation_value", 0)};
-  int64_t off = 0;
   for (int d = 0; d < r; d++) {
     fr_k_resize_dim rd = {mode, coord, nearest,
                           (int)fr_attr_int(n, "exclude_outside", 0),
                           t->dims[d], dims[d], scales[d], roi[d], roi[d + r],
                           fr_attr_float(n, "cubic_coeff_a", -0.75f)};
-    fr_k_resize_taps(&rd, idx + off, w + off);
-    rs.in[d] = t->dims[d];
-    rs.out[d] = dims[d];
-    rs.idx[d] = idx + off;
-    rs.w[d] = w + off;
-    off += dims[d] * ntap;
+    p.d[d] = rd;
+    total += dims[d] * p.ntap;
   }
-  if (fr_tensor_numel(t) > 0 || fr_tensor_numel(out[0]) == 0)
-    fr_k_resize_f32(&rs, t->data, out[0]->data);
-  fr_free(idx);
-  fr_free(w);
+  kp->scratch = (sizeof(int64_t) + sizeof(float)) * (size_t)(total + 1);
+  FR_KPLAN(kp, fr_ke_resize_f32, p);
   return FR_OK;
 }
 
@@ -334,16 +334,19 @@ fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
                                const fr_tensor *w, int64_t *out,
                                int64_t *stride, int64_t *dil, int64_t *pad_b);
 
-fr_status fr_exec_convtranspose(fr_exec *x, const fr_node *n,
-                                fr_tensor *const *in, fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_convtranspose(const fr_node *n, fr_tensor *const *in,
+                                fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *t = in[0], *w = in[1];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int nsp = t->rank - 2;
   int64_t o[3], st[3], dl[3], pb[3];
   FR_TRY(fr_nn_convt_geometry(n, t, w, o, st, dl, pb));
-  fr_k_conv p = {.N = t->dims[0], .C = t->dims[1],
-                 .group = fr_attr_int(n, "group", 1)};
+  fr_k_conv p;
+  memset(&p, 0, sizeof p);
+  p.N = t->dims[0];
+  p.C = t->dims[1];
+  p.group = fr_attr_int(n, "group", 1);
   p.M = w->dims[1] * p.group;
   to3(nsp, t->dims + 2, 1, p.in);
   to3(nsp, o, 1, p.out);
@@ -351,12 +354,8 @@ fr_status fr_exec_convtranspose(fr_exec *x, const fr_node *n,
   to3(nsp, st, 1, p.stride);
   to3(nsp, dl, 1, p.dil);
   to3(nsp, pb, 0, p.pad);
-  float *scratch;
-  FR_TRY(scratch_alloc(n, fr_k_convtranspose_scratch(&p), &scratch));
-  const fr_tensor *b = n->n_in > 2 ? in[2] : NULL;
-  fr_k_convtranspose_f32(&p, t->data, w->data, b ? b->data : NULL,
-                         out[0]->data, scratch);
-  fr_free(scratch);
+  kp->scratch = (fr_k_convtranspose_scratch(&p) + 1) * sizeof(float);
+  FR_KPLAN(kp, fr_ke_convtranspose_f32, p);
   return FR_OK;
 }
 
@@ -515,7 +514,7 @@ fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int32_t *ai = NULL, *bi = NULL, *acc = NULL;
   fr_status st = widen(n, a, az, a->rank >= 2 ? a->rank - 2 : 0, &ai);
   if (st == FR_OK) st = widen(n, b, bz, b->rank - 1, &bi);
-  mm_plan p;
+  fr_k_matmul_plan p;
   mm_plan_init(a, b, out[0], &p);
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
@@ -530,7 +529,7 @@ fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     int32_t *y = ql ? acc : out[0]->data;
     for (int64_t t = 0; t < p.batches; t++) {
       int64_t oa, ob;
-      mm_offsets(&p, t, &oa, &ob);
+      fr_k_matmul_offsets(&p, t, &oa, &ob);
       fr_k_matmul_i32(p.M, p.N, p.K, ai + oa, bi + ob, y + t * p.M * p.N);
     }
     if (ql) {

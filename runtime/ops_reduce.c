@@ -1,7 +1,7 @@
-/* ops_reduce.c: interpreter glue of reductions (Reduce*, ArgMax, ArgMin),
- * the softmax family, CumSum, TopK, normalizations and losses: reads the
- * attributes, views tensors as (outer, n, inner) around an axis, and calls
- * the kernels of kernels/reduce.c. */
+/* ops_reduce.c: plans of reductions (Reduce*, ArgMax, ArgMin), the softmax
+ * family, CumSum, TopK and the normalizations, and the interpreter glue of
+ * the losses: reads the attributes, views tensors as (outer, n, inner)
+ * around an axis, and calls the entries and kernels of kernels/reduce.c. */
 #include <string.h>
 
 #include "runtime.h"
@@ -59,159 +59,132 @@ static void reduce_desc(const fr_tensor *x, const bool *mask, int64_t ny,
   p->ny = ny;
 }
 
-fr_status fr_exec_reduce(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)ex;
+/* Types of the reduction kernels. */
+static bool red_type(fr_dtype t) {
+  return t == FR_F32 || t == FR_F64 || t == FR_I32 || t == FR_I64;
+}
+
+fr_status fr_plan_reduce(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *x = in[0];
   fr_tensor *y = out[0];
   bool mask[FR_MAX_RANK], noop;
   FR_TRY(fr_reduce_axes(n, in, mask, &noop));
-  int kind;
+  fr_k_reduce_plan p;
+  memset(&p, 0, sizeof p);
   switch (n->op) {
-  case FR_OP_REDUCE_SUM: kind = FR_K_RED_SUM; break;
-  case FR_OP_REDUCE_MEAN: kind = FR_K_RED_MEAN; break;
-  case FR_OP_REDUCE_MAX: kind = FR_K_RED_MAX; break;
-  case FR_OP_REDUCE_MIN: kind = FR_K_RED_MIN; break;
-  case FR_OP_REDUCE_PROD: kind = FR_K_RED_PROD; break;
-  case FR_OP_REDUCE_L1: kind = FR_K_RED_L1; break;
-  case FR_OP_REDUCE_L2: kind = FR_K_RED_L2; break;
-  case FR_OP_REDUCE_LOG_SUM: kind = FR_K_RED_LOGSUM; break;
-  case FR_OP_REDUCE_LOG_SUM_EXP: kind = FR_K_RED_LOGSUMEXP; break;
-  case FR_OP_REDUCE_SUM_SQUARE: kind = FR_K_RED_SUMSQ; break;
+  case FR_OP_REDUCE_SUM: p.kind = FR_K_RED_SUM; break;
+  case FR_OP_REDUCE_MEAN: p.kind = FR_K_RED_MEAN; break;
+  case FR_OP_REDUCE_MAX: p.kind = FR_K_RED_MAX; break;
+  case FR_OP_REDUCE_MIN: p.kind = FR_K_RED_MIN; break;
+  case FR_OP_REDUCE_PROD: p.kind = FR_K_RED_PROD; break;
+  case FR_OP_REDUCE_L1: p.kind = FR_K_RED_L1; break;
+  case FR_OP_REDUCE_L2: p.kind = FR_K_RED_L2; break;
+  case FR_OP_REDUCE_LOG_SUM: p.kind = FR_K_RED_LOGSUM; break;
+  case FR_OP_REDUCE_LOG_SUM_EXP: p.kind = FR_K_RED_LOGSUMEXP; break;
+  case FR_OP_REDUCE_SUM_SQUARE: p.kind = FR_K_RED_SUMSQ; break;
   default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
   }
-  if (x->dtype != FR_F32 && x->dtype != FR_F64 && x->dtype != FR_I32 &&
-      x->dtype != FR_I64)
-    return bad_dtype(n, x);
-  if (noop) {
-    memcpy(y->data, x->data, fr_tensor_nbytes(x));
-    return FR_OK;
+  if (!red_type(x->dtype)) return bad_dtype(n, x);
+  p.dtype = x->dtype;
+  p.noop = noop;
+  p.bytes = (int64_t)fr_tensor_nbytes(x);
+  if (!noop) {
+    reduce_desc(x, mask, fr_tensor_numel(y), &p.r);
+    if (p.kind == FR_K_RED_LOGSUMEXP)
+      kp->scratch = sizeof(double) * (size_t)(p.r.ny ? p.r.ny : 1);
   }
-  fr_k_reduce p;
-  reduce_desc(x, mask, fr_tensor_numel(y), &p);
-  double *tmp = NULL;
-  if (kind == FR_K_RED_LOGSUMEXP) {
-    tmp = fr_malloc(sizeof(double) * (size_t)(p.ny ? p.ny : 1));
-    if (!tmp) return nomem(n);
-  }
-  switch (x->dtype) {
-  case FR_F32: fr_k_reduce_f32(&p, kind, x->data, y->data, tmp); break;
-  case FR_F64: fr_k_reduce_f64(&p, kind, x->data, y->data, tmp); break;
-  case FR_I32: fr_k_reduce_i32(&p, kind, x->data, y->data, tmp); break;
-  default: fr_k_reduce_i64(&p, kind, x->data, y->data, tmp); break;
-  }
-  fr_free(tmp);
+  FR_KPLAN(kp, fr_ke_reduce, p);
   return FR_OK;
 }
 
-fr_status fr_exec_argmax(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_argmax(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *x = in[0];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, &axis));
-  int64_t o, k, i;
-  split3(x, axis, &o, &k, &i);
-  int is_min = n->op == FR_OP_ARG_MIN;
-  int last = fr_attr_int(n, "select_last_index", 0) != 0;
-  int64_t *y = out[0]->data;
-  switch (x->dtype) {
-  case FR_F32: fr_k_argmax_f32(o, k, i, is_min, last, x->data, y); break;
-  case FR_F64: fr_k_argmax_f64(o, k, i, is_min, last, x->data, y); break;
-  case FR_I32: fr_k_argmax_i32(o, k, i, is_min, last, x->data, y); break;
-  case FR_I64: fr_k_argmax_i64(o, k, i, is_min, last, x->data, y); break;
-  default: return bad_dtype(n, x);
-  }
+  if (!red_type(x->dtype)) return bad_dtype(n, x);
+  fr_k_argmax_plan p;
+  memset(&p, 0, sizeof p);
+  split3(x, axis, &p.outer, &p.n, &p.inner);
+  p.dtype = x->dtype;
+  p.is_min = n->op == FR_OP_ARG_MIN;
+  p.last = fr_attr_int(n, "select_last_index", 0) != 0;
+  FR_KPLAN(kp, fr_ke_argmax, p);
   return FR_OK;
 }
 
-fr_status fr_exec_softmax(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                          fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_softmax(const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *x = in[0];
   int axis;
   FR_TRY(fr_softmax_axis(n, x, &axis));
-  int64_t o, k, i;
+  fr_k_softmax_plan p;
+  memset(&p, 0, sizeof p);
   if (n->opset < 13) { /* coerced to 2-D */
-    o = prod(x->dims, 0, axis);
-    k = prod(x->dims, axis, x->rank);
-    i = 1;
+    p.outer = prod(x->dims, 0, axis);
+    p.n = prod(x->dims, axis, x->rank);
+    p.inner = 1;
   } else {
-    split3(x, axis, &o, &k, &i);
+    split3(x, axis, &p.outer, &p.n, &p.inner);
   }
-  int mode = n->op == FR_OP_SOFTMAX       ? FR_K_SOFTMAX
-             : n->op == FR_OP_LOG_SOFTMAX ? FR_K_LOGSOFTMAX
-                                          : FR_K_HARDMAX;
+  p.mode = n->op == FR_OP_SOFTMAX       ? FR_K_SOFTMAX
+           : n->op == FR_OP_LOG_SOFTMAX ? FR_K_LOGSOFTMAX
+                                        : FR_K_HARDMAX;
   if (x->dtype != FR_F32 && x->dtype != FR_F64) return bad_dtype(n, x);
-  void *tmp = NULL;
-  if (i > 1) {
-    tmp = fr_malloc(fr_dtype_size(x->dtype) * 2 * (size_t)i);
-    if (!tmp) return nomem(n);
-  }
-  if (x->dtype == FR_F32)
-    fr_k_softmax_f32(o, k, i, mode, x->data, out[0]->data, tmp);
-  else
-    fr_k_softmax_f64(o, k, i, mode, x->data, out[0]->data, tmp);
-  fr_free(tmp);
+  p.dtype = x->dtype;
+  if (p.inner > 1) kp->scratch = fr_dtype_size(x->dtype) * 2 * (size_t)p.inner;
+  FR_KPLAN(kp, fr_ke_softmax, p);
   return FR_OK;
 }
 
-fr_status fr_exec_cumsum(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_cumsum(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *x = in[0];
+  if (!in[1]->data)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "axis needs a constant");
   int axis;
   FR_TRY(fr_axis(n, fr_tensor_get_i64(in[1], 0), x->rank, &axis));
-  int64_t o, k, i;
-  split3(x, axis, &o, &k, &i);
-  int exc = fr_attr_int(n, "exclusive", 0) != 0;
-  int rev = fr_attr_int(n, "reverse", 0) != 0;
-  void *y = out[0]->data;
-  switch (x->dtype) {
-  case FR_F32: fr_k_cumsum_f32(o, k, i, exc, rev, x->data, y); break;
-  case FR_F64: fr_k_cumsum_f64(o, k, i, exc, rev, x->data, y); break;
-  case FR_I32: fr_k_cumsum_i32(o, k, i, exc, rev, x->data, y); break;
-  case FR_I64: fr_k_cumsum_i64(o, k, i, exc, rev, x->data, y); break;
-  default: return bad_dtype(n, x);
-  }
+  if (!red_type(x->dtype)) return bad_dtype(n, x);
+  fr_k_cumsum_plan p;
+  memset(&p, 0, sizeof p);
+  split3(x, axis, &p.outer, &p.n, &p.inner);
+  p.dtype = x->dtype;
+  p.exclusive = fr_attr_int(n, "exclusive", 0) != 0;
+  p.reverse = fr_attr_int(n, "reverse", 0) != 0;
+  FR_KPLAN(kp, fr_ke_cumsum, p);
   return FR_OK;
 }
 
-fr_status fr_exec_topk(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_topk(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *x = in[0];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
-  int64_t kk;
-  FR_TRY(fr_topk_k(n, in, &kk));
-  int64_t o, k, i;
-  split3(x, axis, &o, &k, &i);
-  int largest = fr_attr_int(n, "largest", 1) != 0;
-  /* Either output may be omitted: write into scratch then. */
-  size_t ny = (size_t)(o * kk * i);
-  void *vals = out[0] ? out[0]->data : NULL;
-  int64_t *idx = n->n_out > 1 && out[1] ? out[1]->data : NULL;
-  void *own_v = NULL, *own_i = NULL;
-  int64_t *tmp = fr_malloc(sizeof(int64_t) * 2 * (size_t)(k ? k : 1));
-  if (!vals) vals = own_v = fr_malloc(fr_dtype_size(x->dtype) * (ny ? ny : 1));
-  if (!idx) idx = own_i = fr_malloc(sizeof(int64_t) * (ny ? ny : 1));
-  fr_status st = FR_OK;
-  if (!tmp || !vals || !idx) {
-    st = nomem(n);
-  } else {
-    switch (x->dtype) {
-    case FR_F32: fr_k_topk_f32(o, k, i, kk, largest, x->data, vals, idx, tmp); break;
-    case FR_F64: fr_k_topk_f64(o, k, i, kk, largest, x->data, vals, idx, tmp); break;
-    case FR_I32: fr_k_topk_i32(o, k, i, kk, largest, x->data, vals, idx, tmp); break;
-    case FR_I64: fr_k_topk_i64(o, k, i, kk, largest, x->data, vals, idx, tmp); break;
-    default: st = bad_dtype(n, x);
-    }
+  fr_k_topk_plan p;
+  memset(&p, 0, sizeof p);
+  FR_TRY(fr_topk_k(n, in, &p.k));
+  if (!red_type(x->dtype)) return bad_dtype(n, x);
+  split3(x, axis, &p.outer, &p.n, &p.inner);
+  p.dtype = x->dtype;
+  p.largest = fr_attr_int(n, "largest", 1) != 0;
+  /* scratch: the sort's 2 n int64, then the outputs that are omitted */
+  size_t ny = (size_t)(p.outer * p.k * p.inner), off;
+  off = sizeof(int64_t) * 2 * (size_t)(p.n ? p.n : 1);
+  if (!out[0]) {
+    p.vals_off = (int64_t)off;
+    off += (fr_dtype_size(x->dtype) * ny + 63) / 64 * 64;
   }
-  fr_free(tmp);
-  fr_free(own_v);
-  fr_free(own_i);
-  return st;
+  if (n->n_out < 2 || !out[1]) {
+    p.idx_off = (int64_t)off;
+    off += sizeof(int64_t) * ny;
+  }
+  kp->scratch = off;
+  FR_KPLAN(kp, fr_ke_topk, p);
+  return FR_OK;
 }
 
 /* All present inputs f32. */
@@ -221,114 +194,90 @@ static fr_status need_f32(const fr_node *n, fr_tensor *const *in, int count) {
   return FR_OK;
 }
 
-fr_status fr_exec_batchnorm(fr_exec *ex, const fr_node *n,
-                            fr_tensor *const *in, fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_batchnorm(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   FR_TRY(need_f32(n, in, 5));
   const fr_tensor *x = in[0];
-  int64_t N = x->dims[0], C = x->dims[1], S = prod(x->dims, 2, x->rank);
-  float eps = fr_attr_float(n, "epsilon", 1e-5f);
-  bool training = n->opset >= 14 && fr_attr_int(n, "training_mode", 0);
-  if (!training) {
-    fr_k_batchnorm_f32(N, C, S, x->data, in[1]->data, in[2]->data,
-                       in[3]->data, in[4]->data, eps, out[0]->data);
-    return FR_OK;
-  }
-  float *tmp = fr_malloc(sizeof(float) * 2 * (size_t)(C ? C : 1));
-  if (!tmp) return nomem(n);
-  float *rm = n->n_out > 1 && out[1] ? out[1]->data : NULL;
-  float *rv = n->n_out > 2 && out[2] ? out[2]->data : NULL;
-  fr_k_batchnorm_train_f32(N, C, S, x->data, in[1]->data, in[2]->data,
-                           in[3]->data, in[4]->data, eps,
-                           fr_attr_float(n, "momentum", 0.9f), out[0]->data,
-                           rm, rv, tmp);
-  fr_free(tmp);
+  fr_k_batchnorm_plan p;
+  memset(&p, 0, sizeof p);
+  p.N = x->dims[0];
+  p.C = x->dims[1];
+  p.S = prod(x->dims, 2, x->rank);
+  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
+  p.momentum = fr_attr_float(n, "momentum", 0.9f);
+  p.training = n->opset >= 14 && fr_attr_int(n, "training_mode", 0);
+  if (p.training) kp->scratch = sizeof(float) * 2 * (size_t)(p.C ? p.C : 1);
+  FR_KPLAN(kp, fr_ke_batchnorm_f32, p);
   return FR_OK;
 }
 
-fr_status fr_exec_instnorm(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                           fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_instnorm(const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   FR_TRY(need_f32(n, in, 3));
   const fr_tensor *x = in[0];
-  fr_k_instnorm_f32(x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
-                    x->data, in[1]->data, in[2]->data,
-                    fr_attr_float(n, "epsilon", 1e-5f), out[0]->data);
+  fr_k_instnorm_plan p = {x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
+                          fr_attr_float(n, "epsilon", 1e-5f)};
+  FR_KPLAN(kp, fr_ke_instnorm_f32, p);
   return FR_OK;
 }
 
-/* Expands t (broadcastable to x's dims from axis on, D elements) into a
- * fresh array of D floats, or returns t's data when it already has D. */
-static const float *expand_param(const fr_tensor *t, const fr_tensor *x,
-                                 int axis, int64_t D, float **own) {
-  *own = NULL;
-  if (fr_tensor_numel(t) == D) return t->data;
-  float *e = fr_malloc(sizeof(float) * (size_t)(D ? D : 1));
-  if (!e) return NULL;
+/* The strided copy that expands t (broadcastable to x's dims from axis on)
+ * into the D elements of those dims; false when t has them already. */
+static bool expand_param(const fr_tensor *t, const fr_tensor *x, int axis,
+                         int64_t D, fr_k_strided *e) {
+  memset(e, 0, sizeof *e);
+  if (fr_tensor_numel(t) == D) return false;
   int tail = x->rank - axis;
-  int64_t st[FR_MAX_RANK], s = 1;
+  int64_t s = 1;
+  e->rank = tail;
+  e->esize = sizeof(float);
   for (int i = tail - 1; i >= 0; i--) { /* t's strides over the tail dims */
     int ti = i - (tail - t->rank);
-    st[i] = ti < 0 || t->dims[ti] == 1 ? 0 : s;
+    e->dims[i] = x->dims[axis + i];
+    e->xs[i] = ti < 0 || t->dims[ti] == 1 ? 0 : s;
     if (ti >= 0) s *= t->dims[ti];
   }
-  const float *src = t->data;
-  for (int64_t j = 0; j < D; j++) {
-    int64_t rem = j, off = 0;
-    for (int i = tail - 1; i >= 0; i--) {
-      int64_t d = x->dims[axis + i];
-      off += (rem % d) * st[i];
-      rem /= d;
-    }
-    e[j] = src[off];
-  }
-  *own = e;
-  return e;
+  return true;
 }
 
-fr_status fr_exec_layernorm(fr_exec *ex, const fr_node *n,
-                            fr_tensor *const *in, fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_layernorm(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   FR_TRY(need_f32(n, in, 3));
   const fr_tensor *x = in[0];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
-  int64_t outer = prod(x->dims, 0, axis), D = prod(x->dims, axis, x->rank);
-  float *ow = NULL, *ob = NULL;
-  const float *w = expand_param(in[1], x, axis, D, &ow);
-  const float *b = NULL;
-  bool has_b = n->n_in > 2 && in[2];
-  if (w && has_b) b = expand_param(in[2], x, axis, D, &ob);
-  fr_status st = FR_OK;
-  if (!w || (has_b && !b)) {
-    st = nomem(n);
-  } else {
-    float *mean = n->n_out > 1 && out[1] ? out[1]->data : NULL;
-    float *inv = n->n_out > 2 && out[2] ? out[2]->data : NULL;
-    fr_k_layernorm_f32(outer, D, x->data, w, b,
-                       fr_attr_float(n, "epsilon", 1e-5f), out[0]->data, mean,
-                       inv);
-  }
-  fr_free(ow);
-  fr_free(ob);
-  return st;
-}
-
-fr_status fr_exec_lrn(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                      fr_tensor *const *out) {
-  (void)ex;
-  FR_TRY(need_f32(n, in, 1));
-  const fr_tensor *x = in[0];
-  fr_k_lrn_f32(x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
-               fr_attr_int(n, "size", 1), fr_attr_float(n, "alpha", 1e-4f),
-               fr_attr_float(n, "beta", 0.75f), fr_attr_float(n, "bias", 1.0f),
-               x->data, out[0]->data);
+  fr_k_layernorm_plan p;
+  memset(&p, 0, sizeof p);
+  p.outer = prod(x->dims, 0, axis);
+  p.D = prod(x->dims, axis, x->rank);
+  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
+  p.w_expand = expand_param(in[1], x, axis, p.D, &p.we);
+  if (n->n_in > 2 && in[2]) p.b_expand = expand_param(in[2], x, axis, p.D, &p.be);
+  if (p.w_expand || p.b_expand)
+    kp->scratch = sizeof(float) * 2 * (size_t)(p.D ? p.D : 1);
+  FR_KPLAN(kp, fr_ke_layernorm_f32, p);
   return FR_OK;
 }
 
-fr_status fr_exec_mvn(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
-                      fr_tensor *const *out) {
-  (void)ex;
+fr_status fr_plan_lrn(const fr_node *n, fr_tensor *const *in,
+                      fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  FR_TRY(need_f32(n, in, 1));
+  const fr_tensor *x = in[0];
+  fr_k_lrn_plan p = {x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
+                     fr_attr_int(n, "size", 1), fr_attr_float(n, "alpha", 1e-4f),
+                     fr_attr_float(n, "beta", 0.75f),
+                     fr_attr_float(n, "bias", 1.0f)};
+  FR_KPLAN(kp, fr_ke_lrn_f32, p);
+  return FR_OK;
+}
+
+fr_status fr_plan_mvn(const fr_node *n, fr_tensor *const *in,
+                      fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   FR_TRY(need_f32(n, in, 1));
   const fr_tensor *x = in[0];
   bool mask[FR_MAX_RANK];
@@ -336,12 +285,11 @@ fr_status fr_exec_mvn(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
   int64_t ny = 1;
   for (int i = 0; i < x->rank; i++)
     if (!mask[i]) ny *= x->dims[i];
-  fr_k_reduce p;
-  reduce_desc(x, mask, ny, &p);
-  float *tmp = fr_malloc(sizeof(float) * 2 * (size_t)(ny ? ny : 1));
-  if (!tmp) return nomem(n);
-  fr_k_mvn_f32(&p, x->data, out[0]->data, tmp, tmp + ny);
-  fr_free(tmp);
+  fr_k_mvn_plan p;
+  memset(&p, 0, sizeof p);
+  reduce_desc(x, mask, ny, &p.r);
+  kp->scratch = sizeof(float) * 2 * (size_t)(ny ? ny : 1);
+  FR_KPLAN(kp, fr_ke_mvn_f32, p);
   return FR_OK;
 }
 

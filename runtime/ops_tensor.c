@@ -1,8 +1,9 @@
-/* ops_tensor.c: interpreter glue of the tensor movement and shape ops.
- * Reads attributes and index inputs (validating every index), computes
- * sizes and strides, and calls the kernels of kernels/tensor.c. Movement
- * kernels copy bytes, so string tensors come out holding the input's
- * char*; own_strings then gives the output its own copies. */
+/* ops_tensor.c: interpreter glue and plans of the tensor movement and
+ * shape ops. Reads attributes and index inputs (validating every index),
+ * computes sizes and strides; the movement ops are plans of the entries of
+ * kernels/tensor.c, the rest call its kernels. Movement kernels copy bytes,
+ * so string tensors come out holding the input's char*; own_strings (or
+ * fr_exec_planned) then gives the output its own copies. */
 #include <string.h>
 
 #include "../ir/infer_tensor.h"
@@ -65,12 +66,17 @@ static void coalesce(fr_k_strided *p) {
   p->rank = r;
 }
 
-static fr_status strided(const fr_node *n, fr_k_strided *p,
-                         const fr_tensor *x, fr_tensor *y) {
-  p->esize = esz(x);
-  coalesce(p);
-  fr_k_strided_copy(p, x->data, y->data);
-  return own_strings(n, y);
+/* The plan of a strided copy of x into y (bufs slot y_slot). */
+static fr_status strided(const fr_node *n, fr_k_strided *s, const fr_tensor *x,
+                         fr_kplan *kp) {
+  fr_k_strided_plan p;
+  memset(&p, 0, sizeof p);
+  p.y = fr_kplan_in_slots(n);
+  p.s = *s;
+  p.s.esize = esz(x);
+  coalesce(&p.s);
+  FR_KPLAN(kp, fr_ke_strided, p);
+  return FR_OK;
 }
 
 /* Normalized copy of an index tensor: each value in [-dim, dim) (dim of
@@ -95,13 +101,16 @@ static fr_status norm_indices(const fr_node *n, const fr_tensor *idx, int q,
 
 /* ---- copies ----------------------------------------------------------- */
 
-/* Reshape, Flatten, Squeeze, Unsqueeze: the same elements. */
-fr_status fr_exec_copy(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
-  if (out[0]->data == in[0]->data) return FR_OK; /* done in place */
-  memcpy(out[0]->data, in[0]->data, fr_tensor_nbytes(in[0]));
-  return own_strings(n, out[0]);
+/* Identity, Reshape, Flatten, Squeeze, Unsqueeze: the same bytes. */
+fr_status fr_plan_copy(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  if (in[0]->kind != FR_KIND_TENSOR)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "not a tensor");
+  fr_k_copy_plan p = {(int64_t)fr_tensor_nbytes(in[0]), fr_kplan_in_slots(n)};
+  FR_KPLAN(kp, fr_ke_copy, p);
+  kp->alias = true;
+  return FR_OK;
 }
 
 fr_status fr_exec_shape(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -118,9 +127,9 @@ fr_status fr_exec_shape(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
-fr_status fr_exec_transpose(fr_exec *x, const fr_node *n,
-                            fr_tensor *const *in, fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_transpose(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   int perm[FR_MAX_RANK];
   int64_t s[FR_MAX_RANK];
   FR_TRY(fr_transpose_perm(n, in[0]->rank, perm));
@@ -130,13 +139,13 @@ fr_status fr_exec_transpose(fr_exec *x, const fr_node *n,
     p.dims[i] = in[0]->dims[perm[i]];
     p.xs[i] = s[perm[i]];
   }
-  return strided(n, &p, in[0], out[0]);
+  return strided(n, &p, in[0], kp);
 }
 
 /* Both are a reshape to 6-D, a transpose and a reshape back. */
-fr_status fr_exec_depth_space(fr_exec *x, const fr_node *n,
-                              fr_tensor *const *in, fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_depth_space(const fr_node *n, fr_tensor *const *in,
+                              fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *t = in[0];
   int64_t b = fr_attr_int(n, "blocksize", 1);
   int64_t N = t->dims[0], C = t->dims[1], H = t->dims[2], W = t->dims[3];
@@ -164,58 +173,76 @@ fr_status fr_exec_depth_space(fr_exec *x, const fr_node *n,
     memcpy(p.dims, dims, sizeof dims);
     memcpy(p.xs, xs, sizeof xs);
   }
-  return strided(n, &p, t, out[0]);
+  return strided(n, &p, t, kp);
 }
 
 /* ---- concatenation and splitting -------------------------------------- */
 
-fr_status fr_exec_concat(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
+/* Axis lengths of the parts of Concat and Split, as the entries take them. */
+static fr_status part_len(const fr_node *n, int64_t d, uint32_t *len) {
+  if (d < 0 || d > (int64_t)UINT32_MAX)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "a part of %lld along the axis",
+                       (long long)d);
+  *len = (uint32_t)d;
+  return FR_OK;
+}
+
+fr_status fr_plan_concat(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
   fr_tensor *y = out[0];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), y->rank, &axis));
-  int64_t es = esz(y), outer = prod(y->dims, 0, axis);
+  _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
+  fr_k_concat_plan *p = (fr_k_concat_plan *)buf;
+  size_t size = sizeof *p + sizeof(uint32_t) * (size_t)n->n_in;
+  if (size > sizeof buf)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d inputs", n->n_in);
+  memset(buf, 0, size);
   int64_t inner = prod(y->dims, axis + 1, y->rank);
-  int64_t pitch = y->dims[axis] * inner * es, off = 0;
-  for (int i = 0; i < n->n_in; i++) {
-    int64_t row = in[i]->dims[axis] * inner * es;
-    fr_k_copy_rows(outer, row, in[i]->data, row, (char *)y->data + off,
-                   pitch);
-    off += row;
-  }
-  return own_strings(n, y);
+  p->outer = prod(y->dims, 0, axis);
+  p->inner_bytes = inner * esz(y);
+  p->pitch = y->dims[axis] * p->inner_bytes;
+  p->n = n->n_in;
+  for (int i = 0; i < n->n_in; i++)
+    FR_TRY(part_len(n, in[i]->dims[axis], &p->len[i]));
+  fr_kplan_set(kp, "fr_ke_concat", fr_ke_concat, buf, size);
+  return FR_OK;
 }
 
-fr_status fr_exec_split(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_split(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   const fr_tensor *t = in[0];
+  _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
+  fr_k_split_plan *p = (fr_k_split_plan *)buf;
+  size_t size = sizeof *p + sizeof(uint32_t) * (size_t)n->n_out;
+  if (size > sizeof buf)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d outputs", n->n_out);
+  memset(buf, 0, size);
   int64_t *sizes = fr_malloc(sizeof(int64_t) * (size_t)(n->n_out + 1));
   if (!sizes) return nomem(n);
   int axis;
   fr_status st = fr_split_plan(n, in, &axis, sizes);
-  int64_t es = esz(t), outer = prod(t->dims, 0, axis);
-  int64_t inner = prod(t->dims, axis + 1, t->rank);
-  int64_t pitch = t->dims[axis] * inner * es, off = 0;
-  for (int i = 0; st == FR_OK && i < n->n_out; i++) {
-    int64_t row = sizes[i] * inner * es;
-    if (out[i]) {
-      fr_k_copy_rows(outer, row, (const char *)t->data + off, pitch,
-                     out[i]->data, row);
-      st = own_strings(n, out[i]);
-    }
-    off += row;
+  if (st == FR_OK) {
+    int64_t inner = prod(t->dims, axis + 1, t->rank);
+    p->outer = prod(t->dims, 0, axis);
+    p->inner_bytes = inner * esz(t);
+    p->pitch = t->dims[axis] * p->inner_bytes;
+    p->n = n->n_out;
+    p->in_slots = fr_kplan_in_slots(n);
   }
+  for (int i = 0; st == FR_OK && i < n->n_out; i++)
+    st = part_len(n, sizes[i], &p->len[i]);
   fr_free(sizes);
+  if (st == FR_OK) fr_kplan_set(kp, "fr_ke_split", fr_ke_split, buf, size);
   return st;
 }
 
 /* ---- slicing and broadcasting ----------------------------------------- */
 
-fr_status fr_exec_slice(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_slice(const fr_node *n, fr_tensor *const *in,
+                        fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
   int64_t start[FR_MAX_RANK], step[FR_MAX_RANK], len[FR_MAX_RANK],
       s[FR_MAX_RANK];
   FR_TRY(fr_slice_plan(n, in, start, step, len));
@@ -226,24 +253,22 @@ fr_status fr_exec_slice(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     p.xs[d] = step[d] * s[d];
     p.off += start[d] * s[d];
   }
-  return strided(n, &p, in[0], out[0]);
+  return strided(n, &p, in[0], kp);
 }
 
-fr_status fr_exec_expand(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_expand(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
   fr_tensor *y = out[0];
   fr_k_strided p = {.rank = y->rank};
   fr_bcast_strides(in[0], y->rank, y->dims, p.xs);
   for (int d = 0; d < y->rank; d++) p.dims[d] = y->dims[d];
-  return strided(n, &p, in[0], y);
+  return strided(n, &p, in[0], kp);
 }
 
 /* Tile: y viewed as (r0, d0, r1, d1, ...) reading x with strides
  * (0, s0, 0, s1, ...). */
-fr_status fr_exec_tile(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_tile(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *t = in[0];
   int64_t s[FR_MAX_RANK];
   strides_of(t, s);
@@ -254,82 +279,74 @@ fr_status fr_exec_tile(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     p.dims[2 * d + 1] = t->dims[d];
     p.xs[2 * d + 1] = s[d];
   }
-  return strided(n, &p, t, out[0]);
+  return strided(n, &p, t, kp);
 }
 
-fr_status fr_exec_pad(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                      fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_pad(const fr_node *n, fr_tensor *const *in,
+                      fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *t = in[0];
   fr_tensor *y = out[0];
   int64_t pads[2 * FR_MAX_RANK];
   int mode, r = t->rank;
   FR_TRY(fr_pad_plan(n, in, pads, &mode));
-  if (fr_tensor_numel(y) == 0) return FR_OK;
-  /* The constant, as one element of the dtype. */
-  static const char *const empty = "";
-  unsigned char cbuf[16] = {0};
-  const void *cval = cbuf;
-  if (t->dtype == FR_STRING) cval = &empty;
+  fr_k_pad_plan p;
+  memset(&p, 0, sizeof p);
+  switch (mode) {
+  case FR_PAD_CONSTANT: p.mode = FR_K_PADM_CONSTANT; break;
+  case FR_PAD_REFLECT: p.mode = FR_K_PADM_REFLECT; break;
+  case FR_PAD_EDGE: p.mode = FR_K_PADM_EDGE; break;
+  default: p.mode = FR_K_PADM_WRAP; break;
+  }
+  /* The constant, as one element of the dtype (zero bytes: "" for
+   * strings, given their own copies by fr_exec_planned). */
   if (n->opset < 11) {
-    fr_tensor c = {.dtype = t->dtype, .data = cbuf};
+    fr_tensor c = {.dtype = t->dtype, .data = p.cval};
     fr_tensor_set_f64(&c, 0, fr_attr_float(n, "value", 0));
   } else if (n->n_in > 2 && in[2] && fr_tensor_numel(in[2]) == 1) {
-    cval = in[2]->data;
+    if (in[2]->dtype != t->dtype)
+      return fr_err_node(FR_ERR_SHAPE, n, "constant_value is not %s",
+                         fr_dtype_name(t->dtype));
+    if (in[2]->data && t->dtype != FR_STRING)
+      memcpy(p.cval, in[2]->data, fr_dtype_size(t->dtype));
+    else
+      p.cval_buf = 1;
   }
-  fr_k_pad_params p = {.rank = r, .esize = esz(t)};
+  p.p.rank = r;
+  p.p.esize = esz(t);
   int64_t total = 0;
   for (int d = 0; d < r; d++) {
-    p.xdims[d] = t->dims[d];
-    p.ydims[d] = y->dims[d];
-    p.pb[d] = pads[d];
+    p.p.xdims[d] = t->dims[d];
+    p.p.ydims[d] = y->dims[d];
+    p.p.pb[d] = pads[d];
     total += y->dims[d];
   }
-  int64_t *map = fr_malloc(sizeof(int64_t) * (size_t)(total + 1)), *m = map;
-  if (!map) return nomem(n);
-  for (int d = 0; d < r; d++) {
-    int64_t xd = t->dims[d];
-    for (int64_t j = 0; j < y->dims[d]; j++, m++) {
-      int64_t i = j - pads[d];
-      if (i >= 0 && i < xd) {
-        *m = i;
-        continue;
-      }
-      switch (mode) {
-      case FR_PAD_CONSTANT: *m = -1; break;
-      case FR_PAD_EDGE: *m = i < 0 ? 0 : xd - 1; break;
-      case FR_PAD_WRAP: *m = ((i % xd) + xd) % xd; break;
-      default: { /* reflect, without repeating the edge */
-        if (xd == 1) {
-          *m = 0;
-          break;
-        }
-        int64_t per = 2 * (xd - 1), k = ((i % per) + per) % per;
-        *m = k < xd ? k : per - k;
-      }
-      }
-    }
-  }
-  fr_k_pad(&p, map, cval, t->data, y->data);
-  fr_free(map);
-  return own_strings(n, y);
+  kp->scratch = sizeof(int64_t) * (size_t)(total + 1);
+  FR_KPLAN(kp, fr_ke_pad, p);
+  return FR_OK;
 }
 
 /* ---- gathers ---------------------------------------------------------- */
 
-fr_status fr_exec_gather(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                         fr_tensor *const *out) {
-  (void)x;
-  const fr_tensor *t = in[0];
+fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
+                         fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  const fr_tensor *t = in[0], *ind = in[1];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
-  int64_t *idx;
-  FR_TRY(norm_indices(n, in[1], 1, &t->dims[axis], &idx));
-  fr_k_gather(prod(t->dims, 0, axis), t->dims[axis], fr_tensor_numel(in[1]),
-              prod(t->dims, axis + 1, t->rank), esz(t), idx, t->data,
-              out[0]->data);
-  fr_free(idx);
-  return own_strings(n, out[0]);
+  fr_k_gather_plan p = {prod(t->dims, 0, axis), t->dims[axis],
+                        fr_tensor_numel(ind), prod(t->dims, axis + 1, t->rank),
+                        esz(t), ind->dtype};
+  if (fr_k_cast(ind->dtype, FR_I64, 0, NULL, NULL))
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "indices of type %s",
+                       fr_dtype_name(ind->dtype));
+  if (ind->data) { /* known indices are checked now */
+    int64_t *idx;
+    FR_TRY(norm_indices(n, ind, 1, &t->dims[axis], &idx));
+    fr_free(idx);
+  }
+  kp->scratch = sizeof(int64_t) * (size_t)(p.k + 1);
+  FR_KPLAN(kp, fr_ke_gather, p);
+  return FR_OK;
 }
 
 /* Offsets into data of the elements named by GatherElements /

@@ -25,6 +25,66 @@ void fr_bcast_strides(const fr_tensor *a, int rank, const int64_t *dims,
 void fr_bcast_init(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
                    const fr_tensor *y);
 
+/* ---- plan.c: kernel calls planned ahead of time ---------------------- */
+
+/* A node's work as one call of a kernel entry:
+ *     entry(params, bufs)
+ * params is a plain parameter block (sizes, strides, attributes) computed
+ * from the node and its shapes; bufs holds the data pointers: one slot per
+ * input (the op's in_max slots, or n_in for variadic ops; NULL for omitted
+ * inputs), then one per output (out_max slots, or n_out for ops with
+ * variadic outputs, out_max 1024, such as Split; NULL for omitted
+ * outputs), then the scratch buffer (p->scratch bytes, or NULL).
+ * A plan reads shapes, attributes and the data of constant inputs (a
+ * plan that needs an input's data returns an error when in[i]->data is
+ * NULL); inputs it does not need as constants are read by the entry. The
+ * entries of string tensors move their char*; fr_exec_planned then gives
+ * the string outputs their own copies.
+ * The interpreter makes this call at once (fr_exec_planned); the compiler
+ * emits it with params as a constant global, so that LLVM, after inlining
+ * the entry, specializes the kernel for these shapes and attributes.
+ * Entries live in runtime/kernels/ beside their kernels, named fr_ke_*. */
+typedef void (*fr_kentry)(const void *params, void *const *bufs);
+enum { FR_KPLAN_MAX = 4096 };
+typedef struct fr_kplan {
+  const char *entry; /* the entry's symbol name (in the kernel bitcode) */
+  fr_kentry fn;      /* the same entry, linked into frost */
+  size_t size;       /* bytes of params in use */
+  size_t scratch;    /* scratch bytes wanted (0: none) */
+  bool alias;        /* output 0 has input 0's bytes: nothing to do when the
+                        compiler places it in the same buffer */
+  _Alignas(64) unsigned char params[FR_KPLAN_MAX];
+} fr_kplan;
+
+/* Sets the entry (by its C name) and copies the parameter block. */
+#define FR_KPLAN(p, ENTRY, block)                                             \
+  fr_kplan_set((p), #ENTRY, ENTRY, &(block), sizeof(block))
+void fr_kplan_set(fr_kplan *p, const char *entry, fr_kentry fn,
+                  const void *params, size_t size);
+/* Number of input slots of n's bufs (in_max, or n_in when variadic). */
+int fr_kplan_in_slots(const fr_node *n);
+/* Number of output slots (out_max, or n_out when out_max is 1024). */
+int fr_kplan_out_slots(const fr_node *n);
+/* Plans of Conv, Gemm and MatMul with a fused epilogue (for the compiler's
+ * fusion pass): y = act(op(...) + residual), act an FR_K_EPI_* activation
+ * with its parameters a, b (kernels.h), the residual a tensor of y's shape
+ * that must not overlap y (or NULL). in/out are the node's own operands.
+ * bufs: Conv x, w, bias, residual, y, scratch; Gemm A, B, C, residual, Y,
+ * scratch; MatMul A, B, bias ((N), added to every row, or NULL),
+ * residual, Y, scratch. */
+fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *p, int act,
+                             float a, float b);
+fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
+                             fr_tensor *const *out, fr_kplan *p, int act,
+                             float a, float b);
+fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
+                               fr_tensor *const *out, fr_kplan *p, int act,
+                               float a, float b);
+/* exec of every op with a plan: plans, allocates scratch, calls. */
+fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                          fr_tensor *const *out);
+
 /* ---- npy.c ---------------------------------------------------------- */
 
 /* Reads a .npy file (v1-v3, little-endian, C order); data is fr_malloc'd. */

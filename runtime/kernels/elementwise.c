@@ -69,37 +69,8 @@
 #define MF32(fn) fn##f
 #define MF64(fn) fn
 
-/* e^x in f32 as plain arithmetic, so loops using it vectorize (libm's expf
- * is a call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
- * r^6, 2^n as two exponent-field floats (n/2 and n - n/2, so results in the
- * subnormal range and up to the overflow threshold stay exact in range).
- * Within 3 ulp of exp; NaN, +-inf and over/underflow as expf. */
-static inline float k_expf(float x) {
-  const float hi = 88.72283935546875f, lo = -103.972084045410156f;
-  float xc = x > hi ? hi : x;
-  xc = xc < lo ? lo : xc;
-  /* round to nearest by adding and removing 1.5 * 2^23 (no call on any
-   * target, unlike rintf without SSE4.1) */
-  float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xc - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1;
-  p = p * r + 1;
-  fn = fn == fn ? fn : 0; /* NaN: p is NaN already; keep the int cast defined */
-  int32_t n = (int32_t)fn, n1 = n / 2, n2 = n - n1;
-  uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
-  float s1, s2;
-  memcpy(&s1, &b1, 4);
-  memcpy(&s2, &b2, 4);
-  float y = p * s1 * s2;
-  y = x > hi ? (float)INFINITY : y;
-  return x < lo ? 0.0f : y;
-}
+/* LeakyRelu and HardSwish select with FR_K_SEL: compilers vectorize the
+ * other activations' ternaries (as max, min or a mask), not these. */
 
 /* log(1 + e^x) without overflow for large x. */
 #define SOFTPLUS(M, T, v)                                                     \
@@ -142,7 +113,8 @@ static inline float k_expf(float x) {
       for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)0;          \
       break;                                                                  \
     case FR_K_LEAKYRELU:                                                      \
-      for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? al * x[i] : x[i];     \
+      for (int64_t i = 0; i < n; i++)                                         \
+        y[i] = FR_K_SEL(x[i] < 0, al * x[i], x[i]);                           \
       break;                                                                  \
     case FR_K_ELU:                                                            \
       for (int64_t i = 0; i < n; i++)                                         \
@@ -169,8 +141,8 @@ static inline float k_expf(float x) {
     case FR_K_HARDSWISH:                                                      \
       for (int64_t i = 0; i < n; i++) {                                       \
         T v = x[i] * (T)(1.0 / 6) + (T)0.5;                                   \
-        v = v > 0 ? v : 0;                                                    \
-        y[i] = x[i] * (v < 1 ? v : 1);                                        \
+        v = FR_K_SEL(v > 0, v, (T)0);                                         \
+        y[i] = x[i] * FR_K_SEL(v < 1, v, (T)1);                               \
       }                                                                       \
       break;                                                                  \
     case FR_K_SOFTPLUS:                                                       \
@@ -194,7 +166,7 @@ static inline float k_expf(float x) {
     }                                                                         \
   }
 
-UNARY_FLOAT(f32, float, MF32, k_expf)
+UNARY_FLOAT(f32, float, MF32, fr_k_expf)
 UNARY_FLOAT(f64, double, MF64, exp)
 
 /* ---- unary maps: integers ---------------------------------------------- */
@@ -613,4 +585,239 @@ void fr_k_add_f32(const fr_k_bcast *b, const float *a, const float *c,
 
 void fr_k_relu_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* ---- entries --------------------------------------------------------------- */
+
+/* Unary map of n elements of type dt (FR_KT_*) with a kernel for it. */
+static void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
+                        void *y) {
+  int op = p->op;
+  int64_t n = p->n;
+  switch (dt) {
+  case FR_KT_F32: fr_k_unary_f32(op, &p->a, n, x, y); break;
+  case FR_KT_F64: fr_k_unary_f64(op, &p->a, n, x, y); break;
+  case FR_KT_I8: fr_k_unary_i8(op, n, x, y); break;
+  case FR_KT_I16: fr_k_unary_i16(op, n, x, y); break;
+  case FR_KT_I32: fr_k_unary_i32(op, n, x, y); break;
+  case FR_KT_I64: fr_k_unary_i64(op, n, x, y); break;
+  case FR_KT_U8:
+  case FR_KT_BOOL: fr_k_unary_u8(op, n, x, y); break;
+  case FR_KT_U16: fr_k_unary_u16(op, n, x, y); break;
+  case FR_KT_U32: fr_k_unary_u32(op, n, x, y); break;
+  case FR_KT_U64: fr_k_unary_u64(op, n, x, y); break;
+  default: break;
+  }
+}
+
+void fr_ke_unary(const void *params, void *const *b) {
+  const fr_k_unary_plan *p = params;
+  const void *x = b[0];
+  void *y = b[1];
+  if (p->work != p->dtype) {
+    fr_k_cast(p->dtype, p->work, p->n, x, b[2]);
+    x = b[2];
+  }
+  if (p->classify) { /* work is f32 or f64 */
+    if (p->work == FR_KT_F32) {
+      if (p->classify == 1) fr_k_isnan_f32(p->n, x, y);
+      else fr_k_isinf_f32(p->n, x, p->neg, p->pos, y);
+    } else {
+      if (p->classify == 1) fr_k_isnan_f64(p->n, x, y);
+      else fr_k_isinf_f64(p->n, x, p->neg, p->pos, y);
+    }
+    return;
+  }
+  if (p->work == p->dtype) {
+    unary_typed(p, p->dtype, x, y);
+    return;
+  }
+  unary_typed(p, p->work, x, b[2]);
+  fr_k_cast(p->work, p->dtype, p->n, b[2], y);
+}
+
+/* The bound of a clip as type T: from params, from a buffer, or dflt. */
+#define CLIP_BOUND(T, from, pv, buf, dflt)                                    \
+  ((from) == FR_K_BOUND_PARAM ? *(const T *)(const void *)(pv)                \
+   : (from) == FR_K_BOUND_BUF ? *(const T *)(buf)                             \
+                              : (dflt))
+
+#define CLIP_ENTRY_CASE(DT, SFX, T, LO, HI)                                   \
+  case DT:                                                                    \
+    fr_k_clip_##SFX(p->n, b[0], CLIP_BOUND(T, p->lo_from, p->lo, b[1], LO),   \
+                    CLIP_BOUND(T, p->hi_from, p->hi, b[2], HI), b[3]);        \
+    break;
+
+void fr_ke_clip(const void *params, void *const *b) {
+  const fr_k_clip_plan *p = params;
+  switch (p->dtype) {
+  CLIP_ENTRY_CASE(FR_KT_F32, f32, float, -INFINITY, INFINITY)
+  CLIP_ENTRY_CASE(FR_KT_F64, f64, double, -INFINITY, INFINITY)
+  CLIP_ENTRY_CASE(FR_KT_I8, i8, int8_t, INT8_MIN, INT8_MAX)
+  CLIP_ENTRY_CASE(FR_KT_I16, i16, int16_t, INT16_MIN, INT16_MAX)
+  CLIP_ENTRY_CASE(FR_KT_I32, i32, int32_t, INT32_MIN, INT32_MAX)
+  CLIP_ENTRY_CASE(FR_KT_I64, i64, int64_t, INT64_MIN, INT64_MAX)
+  CLIP_ENTRY_CASE(FR_KT_U8, u8, uint8_t, 0, UINT8_MAX)
+  CLIP_ENTRY_CASE(FR_KT_U16, u16, uint16_t, 0, UINT16_MAX)
+  CLIP_ENTRY_CASE(FR_KT_U32, u32, uint32_t, 0, UINT32_MAX)
+  CLIP_ENTRY_CASE(FR_KT_U64, u64, uint64_t, 0, UINT64_MAX)
+  case FR_KT_F16:
+  case FR_KT_BF16: {
+    /* bounds and data in f32 */
+    float lo = -INFINITY, hi = INFINITY;
+    if (p->lo_from != FR_K_BOUND_NONE)
+      fr_k_cast(p->dtype, FR_KT_F32, 1,
+                p->lo_from == FR_K_BOUND_PARAM ? (const void *)p->lo : b[1], &lo);
+    if (p->hi_from != FR_K_BOUND_NONE)
+      fr_k_cast(p->dtype, FR_KT_F32, 1,
+                p->hi_from == FR_K_BOUND_PARAM ? (const void *)p->hi : b[2], &hi);
+    float *t = b[4];
+    fr_k_cast(p->dtype, FR_KT_F32, p->n, b[0], t);
+    fr_k_clip_f32(p->n, t, lo, hi, t);
+    fr_k_cast(FR_KT_F32, p->dtype, p->n, t, b[3]);
+    break;
+  }
+  default: break;
+  }
+}
+
+#define BIN_ENTRY_CASE(DT, SFX)                                               \
+  case DT:                                                                    \
+    if (cmp) fr_k_compare_##SFX(op, bc, a, c, y);                             \
+    else fr_k_binary_##SFX(op, bc, a, c, y);                                  \
+    break;
+
+/* y = a op c for operands of type dt (FR_KT_*) with a kernel. */
+static void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
+                         const void *a, const void *c, void *y) {
+  switch (dt) {
+  BIN_ENTRY_CASE(FR_KT_F32, f32)
+  BIN_ENTRY_CASE(FR_KT_F64, f64)
+  BIN_ENTRY_CASE(FR_KT_I8, i8)
+  BIN_ENTRY_CASE(FR_KT_I16, i16)
+  BIN_ENTRY_CASE(FR_KT_I32, i32)
+  BIN_ENTRY_CASE(FR_KT_I64, i64)
+  BIN_ENTRY_CASE(FR_KT_U8, u8)
+  BIN_ENTRY_CASE(FR_KT_BOOL, u8)
+  BIN_ENTRY_CASE(FR_KT_U16, u16)
+  BIN_ENTRY_CASE(FR_KT_U32, u32)
+  BIN_ENTRY_CASE(FR_KT_U64, u64)
+  default: break;
+  }
+}
+
+void fr_ke_binary(const void *params, void *const *b) {
+  const fr_k_binary_plan *p = params;
+  const void *a = b[0], *c = b[1];
+  void *y = b[2];
+  char *s = b[3];
+  if (p->adtype != p->work) {
+    fr_k_cast(p->adtype, p->work, p->na, a, s + p->a_off);
+    a = s + p->a_off;
+  }
+  if (p->cdtype != p->work) {
+    fr_k_cast(p->cdtype, p->work, p->nc, c, s + p->c_off);
+    c = s + p->c_off;
+  }
+  if (p->cmp || p->ydtype == p->work) {
+    binary_typed(p->op, p->cmp, p->work, &p->b, a, c, y);
+    return;
+  }
+  binary_typed(p->op, 0, p->work, &p->b, a, c, s + p->y_off);
+  fr_k_cast(p->work, p->ydtype, p->ny, s + p->y_off, y);
+}
+
+/* Strides (in elements) over dims of an operand broadcast along the dims
+ * set in mask, dense elsewhere; returns its element count. */
+static int64_t mask_strides(int rank, const int64_t *dims, unsigned mask,
+                            int64_t *s) {
+  int64_t k = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    if (mask >> d & 1) {
+      s[d] = 0;
+    } else {
+      s[d] = k;
+      k *= dims[d];
+    }
+  }
+  return k;
+}
+
+static int64_t kt_size(int t) {
+  switch (t) {
+  case FR_KT_U8: case FR_KT_I8: case FR_KT_BOOL: return 1;
+  case FR_KT_U16: case FR_KT_I16: case FR_KT_F16: case FR_KT_BF16: return 2;
+  case FR_KT_F32: case FR_KT_I32: case FR_KT_U32: return 4;
+  default: return 8;
+  }
+}
+
+void fr_ke_variadic(const void *params, void *const *b) {
+  const fr_k_variadic_plan *p = params;
+  void *y = b[p->n_in];
+  char *s = b[p->n_in + 1];
+  fr_k_bcast bc = {.rank = p->rank};
+  for (int d = 0; d < p->rank; d++) bc.dims[d] = p->dims[d];
+  if (p->n_in == 1) {
+    memcpy(y, b[0], (size_t)(p->ny * kt_size(p->dtype)));
+    return;
+  }
+  /* acc: y itself, or ny floats of scratch for f16/bf16 */
+  void *acc = p->work == p->dtype ? y : (void *)s;
+  for (int i = 1; i < p->n_in; i++) {
+    const void *a = acc, *c = b[i];
+    if (i == 1) {
+      a = b[0];
+      int64_t na = mask_strides(p->rank, p->dims, p->bmask[0], bc.sa);
+      if (p->work != p->dtype) {
+        fr_k_cast(p->dtype, p->work, na, a, s + p->in_off);
+        a = s + p->in_off;
+      }
+    } else {
+      mask_strides(p->rank, p->dims, 0, bc.sa);
+    }
+    int64_t nc = mask_strides(p->rank, p->dims, p->bmask[i], bc.sb);
+    if (p->work != p->dtype) {
+      char *t = s + p->in_off + p->ny * (int64_t)sizeof(float);
+      fr_k_cast(p->dtype, p->work, nc, c, t);
+      c = t;
+    }
+    binary_typed(p->op, 0, p->work, &bc, a, c, acc);
+  }
+  if (p->mean) {
+    if (p->work == FR_KT_F64) {
+      double *a = acc, cnt = p->n_in;
+      for (int64_t j = 0; j < p->ny; j++) a[j] = a[j] / cnt;
+    } else {
+      float *a = acc, cnt = (float)p->n_in;
+      for (int64_t j = 0; j < p->ny; j++) a[j] = a[j] / cnt;
+    }
+  }
+  if (acc != y) fr_k_cast(p->work, p->dtype, p->ny, acc, y);
+}
+
+void fr_ke_where(const void *params, void *const *b) {
+  const fr_k_where_plan *p = params;
+  switch (p->esize) {
+  case 1: fr_k_where_8(&p->b, b[0], b[1], b[2], b[3]); break;
+  case 2: fr_k_where_16(&p->b, b[0], b[1], b[2], b[3]); break;
+  case 4: fr_k_where_32(&p->b, b[0], b[1], b[2], b[3]); break;
+  case 8: fr_k_where_64(&p->b, b[0], b[1], b[2], b[3]); break;
+  default: break;
+  }
+}
+
+void fr_ke_cast(const void *params, void *const *b) {
+  const fr_k_cast_plan *p = params;
+  void *y = b[p->y];
+  if (!p->bf16_trunc) {
+    fr_k_cast(p->from, p->to, p->n, b[0], y);
+    return;
+  }
+  const float *x = b[0];
+  if (p->from != FR_KT_F32) {
+    fr_k_cast(p->from, FR_KT_F32, p->n, b[0], b[p->y + 1]);
+    x = b[p->y + 1];
+  }
+  fr_k_f32_to_bf16_trunc(p->n, x, y);
 }

@@ -16,6 +16,7 @@
  * stored: the B packing reads it straight from the image. 1x1 stride-1
  * unpadded convolutions use the image as B directly; depthwise convolutions
  * (one input channel per group) go to a direct kernel in nn.c. */
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -186,6 +187,80 @@ static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
   else pack_b_mat(s, k0, kc, j0, nc, dst);
 }
 
+/* ---- the epilogue ------------------------------------------------------ */
+
+/* y = act(y + cb + res) over a row of n outputs, each activation as its
+ * unary kernel computes it (elementwise.c), so fused and unfused agree. */
+static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
+                           const float *restrict cb,
+                           const float *restrict res) {
+  if (cb)
+    for (int64_t j = 0; j < n; j++) y[j] += cb[j];
+  if (res)
+    for (int64_t j = 0; j < n; j++) y[j] += res[j];
+  const float a = e->a, b = e->b;
+  switch (e->act) {
+  case FR_K_EPI_RELU:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] > 0, y[j], 0.0f);
+    break;
+  case FR_K_EPI_LEAKY_RELU:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] < 0, a * y[j], y[j]);
+    break;
+  case FR_K_EPI_CLIP:
+    for (int64_t j = 0; j < n; j++) {
+      float v = FR_K_SEL(y[j] < a, a, y[j]);
+      y[j] = FR_K_SEL(v > b, b, v);
+    }
+    break;
+  case FR_K_EPI_HARD_SIGMOID:
+    for (int64_t j = 0; j < n; j++) {
+      float v = a * y[j] + b;
+      v = FR_K_SEL(v > 0, v, 0.0f);
+      y[j] = FR_K_SEL(v < 1, v, 1.0f);
+    }
+    break;
+  case FR_K_EPI_HARD_SWISH:
+    for (int64_t j = 0; j < n; j++) {
+      float v = y[j] * (float)(1.0 / 6) + 0.5f;
+      v = FR_K_SEL(v > 0, v, 0.0f);
+      y[j] = y[j] * FR_K_SEL(v < 1, v, 1.0f);
+    }
+    break;
+  case FR_K_EPI_SIGMOID:
+    for (int64_t j = 0; j < n; j++) y[j] = 1 / (1 + fr_k_expf(-y[j]));
+    break;
+  case FR_K_EPI_TANH:
+    for (int64_t j = 0; j < n; j++) y[j] = tanhf(y[j]);
+    break;
+  default: break;
+  }
+}
+
+void fr_k_epi_f32(const fr_k_epi *e, int64_t n, float *y, const float *cb,
+                  const float *res) {
+  epi_row(e, n, y, cb, res);
+}
+
+/* The epilogue of one GEMM: the activation, and where the column bias and
+ * the residual (R(i, j) = res[i * ldr + j]) start; NULL when off. */
+typedef struct epi_ctx {
+  const fr_k_epi *e;
+  const float *cb, *res;
+  int64_t ldr;
+} epi_ctx;
+
+static bool epi_on(const fr_k_epi *e, const float *cb, const float *res) {
+  return e->act != FR_K_EPI_NONE || cb || res;
+}
+
+/* Rows [i, i + m) of C (columns [j, j + n)) through the epilogue. */
+static void epi_block(const epi_ctx *ep, float *c, int64_t ldc, int64_t i,
+                      int64_t j, int64_t m, int64_t n) {
+  for (int64_t r = 0; r < m; r++)
+    epi_row(ep->e, n, c + r * ldc, ep->cb ? ep->cb + j : NULL,
+            ep->res ? ep->res + (i + r) * ep->ldr + j : NULL);
+}
+
 /* ---- the micro-kernel -------------------------------------------------- */
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
@@ -248,18 +323,27 @@ static float *align64(float *p) {
   return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
+/* The scratch size is the same in every build of this file, an upper
+ * bound over its three tile shapes (MR <= 8, NR <= 48): a plan sizes the
+ * scratch in frost's build, and the JIT may run a build with wider
+ * vectors. */
+#define MR_ALL 8
+#define NR_ALL 48
 size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
+  _Static_assert(MR <= MR_ALL && NR <= NR_ALL, "tile larger than assumed");
   int64_t kc = min64(KC, max64(K, 1));
-  int64_t mc = min64(MC, (M + MR - 1) / MR * MR);
-  int64_t nc = min64(NC, (N + NR - 1) / NR * NR);
+  int64_t mc = min64(MR_ALL * 8, M + MR_ALL - 1);
+  int64_t nc = min64(NR_ALL * 16, N + NR_ALL - 1);
   return (size_t)((mc + nc) * kc + 32);
 }
 
-/* C (M, N) = alpha * A * B + beta * C + bias, B from s. */
+/* C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep may be
+ * NULL). */
 static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
                          int64_t rsa, int64_t csa, const bsrc *s, float *C,
                          int64_t ldc, float alpha, float beta,
-                         const float *bias, float *scratch) {
+                         const float *bias, const epi_ctx *ep,
+                         float *scratch) {
   int64_t kcmax = min64(KC, max64(K, 1));
   float *ap = align64(scratch);
   float *bp = align64(ap + min64(MC, (M + MR - 1) / MR * MR) * kcmax);
@@ -269,32 +353,39 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
       int64_t kc = min64(KC, K - pc);
       float be = pc == 0 ? beta : 1.0f;
       const float *bi = pc == 0 ? bias : NULL;
+      const epi_ctx *e = pc + kc >= K ? ep : NULL;
       pack_b(s, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         int64_t mc = min64(MC, M - ic);
         pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
-          for (int64_t ir = 0; ir < mc; ir += MR)
-            ukernel(kc, ap + ir * kc, bp + jr * kc,
-                    C + (ic + ir) * ldc + jc + jr, ldc, min64(MR, mc - ir),
-                    min64(NR, nc - jr), alpha, be, bi ? bi + ic + ir : NULL);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            float *ct = C + (ic + ir) * ldc + jc + jr;
+            int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
+            ukernel(kc, ap + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
+                    be, bi ? bi + ic + ir : NULL);
+            /* the last K block: the epilogue while the tile is in L1 */
+            if (e) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
+          }
       }
     }
   }
 }
 
-/* C = beta * C + bias for K == 0. */
+/* C = ep(beta * C + bias) for K == 0. */
 static void scale_c(int64_t M, int64_t N, float *C, int64_t ldc, float beta,
-                    const float *bias) {
+                    const float *bias, const epi_ctx *ep) {
   for (int64_t i = 0; i < M; i++) {
     float add = bias ? bias[i] : 0.0f;
     for (int64_t j = 0; j < N; j++)
       C[i * ldc + j] = (beta != 0 ? C[i * ldc + j] * beta : 0.0f) + add;
   }
+  if (ep) epi_block(ep, C, ldc, 0, 0, M, N);
 }
 
-/* A few rows of A: no packing, the rows stream over B. */
-static void gemm_small_m(const fr_k_gemm *g) {
+/* A few rows of A: no packing, the rows stream over B; each row of C
+ * through the epilogue when done. */
+static void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t N = g->N, K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     float *c = g->C + i * g->ldc;
@@ -330,11 +421,12 @@ static void gemm_small_m(const fr_k_gemm *g) {
         c[j] = g->alpha * sum + add + (g->beta != 0 ? c[j] * g->beta : 0.0f);
       }
     }
+    if (ep) epi_block(ep, c, 0, i, 0, 1, N);
   }
 }
 
 /* One column of B: y = A * b, a dot product per row of A. */
-static void gemm_n1(const fr_k_gemm *g) {
+static void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     const float *a = g->A + i * g->rsa;
@@ -353,26 +445,95 @@ static void gemm_n1(const fr_k_gemm *g) {
     float *c = g->C + i * g->ldc;
     *c = g->alpha * sum + (g->bias ? g->bias[i] : 0.0f) +
          (g->beta != 0 ? *c * g->beta : 0.0f);
+    if (ep) epi_block(ep, c, 0, i, 0, 1, 1);
   }
 }
 
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
   if (g->M <= 0 || g->N <= 0) return;
+  epi_ctx ec = {&g->epi, g->cbias, g->res, g->ldr};
+  const epi_ctx *ep = epi_on(&g->epi, g->cbias, g->res) ? &ec : NULL;
   if (g->K <= 0) {
-    scale_c(g->M, g->N, g->C, g->ldc, g->beta, g->bias);
+    scale_c(g->M, g->N, g->C, g->ldc, g->beta, g->bias, ep);
     return;
   }
   if (g->M <= 2) {
-    gemm_small_m(g);
+    gemm_small_m(g, ep);
     return;
   }
   if (g->N == 1) {
-    gemm_n1(g);
+    gemm_n1(g, ep);
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL};
   gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, &s, g->C, g->ldc,
-               g->alpha, g->beta, g->bias, scratch);
+               g->alpha, g->beta, g->bias, ep, scratch);
+}
+
+/* ---- Gemm and MatMul entries -------------------------------------------- */
+
+static void gemm_entry(const fr_k_gemm_plan *p, const float *A,
+                       const float *B, const float *C, const float *res,
+                       float *Y, float *scratch) {
+  const int64_t M = p->M, N = p->N;
+  fr_k_gemm g = {M, N, p->K, A, p->rsa, p->csa, B, p->rsb, p->csb,
+                 Y, N, p->alpha, 0.0f, NULL, p->epi, NULL, res, N};
+  switch (p->c_mode) {
+  case FR_K_GEMM_C_COL: g.cbias = C; break;
+  case FR_K_GEMM_C_ROW: g.bias = C; break;
+  case FR_K_GEMM_C_FILL: {
+    /* Y = beta * C broadcast to (M, N), then Y += alpha * A * B */
+    const int64_t cm = p->cm, cn = p->cn;
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++)
+        Y[i * N + j] = p->beta * C[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+    g.beta = 1.0f;
+    break;
+  }
+  default: break;
+  }
+  fr_k_sgemm(&g, scratch);
+}
+
+void fr_ke_gemm_f32(const void *params, void *const *b) {
+  gemm_entry(params, b[0], b[1], b[2], NULL, b[3], b[4]);
+}
+
+void fr_ke_gemm_fused_f32(const void *params, void *const *b) {
+  gemm_entry(params, b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+void fr_k_matmul_offsets(const fr_k_matmul_plan *p, int64_t t, int64_t *oa,
+                         int64_t *ob) {
+  *oa = *ob = 0;
+  for (int i = p->brank - 1; i >= 0 && !p->fold; i--) {
+    int64_t k = t % p->bdims[i];
+    t /= p->bdims[i];
+    *oa += k * p->sa[i];
+    *ob += k * p->sb[i];
+  }
+}
+
+static void matmul_entry(const fr_k_matmul_plan *p, const float *A,
+                         const float *B, const float *bias, const float *res,
+                         float *Y, float *scratch) {
+  const int64_t M = p->M, N = p->N, K = p->K;
+  for (int64_t t = 0; t < p->batches; t++) {
+    int64_t oa, ob;
+    fr_k_matmul_offsets(p, t, &oa, &ob);
+    fr_k_gemm g = {M, N, K, A + oa, K, 1, B + ob, N, 1, Y + t * M * N, N,
+                   1.0f, 0.0f, NULL, p->epi, bias,
+                   res ? res + t * M * N : NULL, N};
+    fr_k_sgemm(&g, scratch);
+  }
+}
+
+void fr_ke_matmul_f32(const void *params, void *const *b) {
+  matmul_entry(params, b[0], b[1], NULL, NULL, b[2], b[3]);
+}
+
+void fr_ke_matmul_fused_f32(const void *params, void *const *b) {
+  matmul_entry(params, b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
 /* ---- convolution ------------------------------------------------------- */
@@ -399,35 +560,45 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   return fr_k_sgemm_scratch(Mg, N, K);
 }
 
-void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
-                   const float *bias, float *y, float *scratch) {
+void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
+                       const float *bias, const float *res, float *y,
+                       float *scratch) {
   if (conv_is_depthwise(p)) {
-    fr_k_dwconv_f32(p, x, w, bias, y);
+    fr_k_dwconv_f32(p, x, w, bias, res, y);
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t N = p->out[0] * p->out[1] * p->out[2];
-  const bool pw = conv_is_pointwise(p);
+  const bool pw = conv_is_pointwise(p), on = epi_on(&p->epi, NULL, res);
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t g = 0; g < G; g++) {
       const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
       float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
+      const float *rg = res ? res + (n * p->M + g * Mg) * N : NULL;
       const float *wg = w + g * Mg * K;               /* (Mg, K) */
       const float *bg = bias ? bias + g * Mg : NULL;
+      epi_ctx ec = {&p->epi, NULL, rg, N};
       if (K == 0) {
-        scale_c(Mg, N, yg, N, 0.0f, bg);
+        scale_c(Mg, N, yg, N, 0.0f, bg, on ? &ec : NULL);
         continue;
       }
       if (pw) {
-        fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg};
+        fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
+                        p->epi, NULL, rg, N};
         fr_k_sgemm(&gm, scratch);
       } else {
         bsrc s = {xg, 0, 0, p};
-        gemm_blocked(Mg, N, K, wg, K, 1, &s, yg, N, 1.0f, 0.0f, bg, scratch);
+        gemm_blocked(Mg, N, K, wg, K, 1, &s, yg, N, 1.0f, 0.0f, bg,
+                     on ? &ec : NULL, scratch);
       }
     }
+}
+
+void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
+                   const float *bias, float *y, float *scratch) {
+  fr_k_conv_res_f32(p, x, w, bias, NULL, y, scratch);
 }
 
 /* ---- transposed convolution ------------------------------------------- */
@@ -458,7 +629,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
       const float *wg = w + g * Cg * Mg * KK;         /* (Cg, Mg * KK) */
       float *yg = y + (n * p->M + g * Mg) * NO;       /* (Mg, NO) */
       fr_k_gemm gm = {Mg * KK, NI, Cg, wg, 1, Mg * KK, xg, NI, 1,
-                      col, NI, 1.0f, 0.0f, NULL};
+                      col, NI, 1.0f, 0.0f, NULL, {0}, NULL, NULL, 0};
       fr_k_sgemm(&gm, gs);
       for (int64_t m = 0; m < Mg; m++) {
         float *ym = yg + m * NO;
@@ -485,4 +656,16 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
             }
       }
     }
+}
+
+void fr_ke_conv_f32(const void *params, void *const *b) {
+  fr_k_conv_res_f32(params, b[0], b[1], b[2], NULL, b[3], b[4]);
+}
+
+void fr_ke_conv_fused_f32(const void *params, void *const *b) {
+  fr_k_conv_res_f32(params, b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+void fr_ke_convtranspose_f32(const void *params, void *const *b) {
+  fr_k_convtranspose_f32(params, b[0], b[1], b[2], b[3], b[4]);
 }

@@ -14,6 +14,89 @@
 
 #define FR_K_MAX_RANK 8
 
+#define FR_K_MAX_COPY_RANK (2 * FR_K_MAX_RANK)
+
+/* A strided gather into a dense output (fr_k_strided_copy, tensor.c;
+ * shared by several sections): y has rank dims (row-major) and
+ * y[i_0, ..., i_r-1] = x[off + sum_d i_d * xs[d]]. Transpose, Slice,
+ * Expand, Tile, DepthToSpace and SpaceToDepth are all this copy with
+ * different strides (xs may be 0 or negative). */
+typedef struct fr_k_strided {
+  int rank;
+  int64_t dims[FR_K_MAX_COPY_RANK];
+  int64_t xs[FR_K_MAX_COPY_RANK];
+  int64_t off;
+  int64_t esize;
+} fr_k_strided;
+
+/* Element types as kernels and entries name them: ONNX's
+ * TensorProto.DataType numbers (the same as fr_dtype). */
+enum {
+  FR_KT_F32 = 1, FR_KT_U8 = 2, FR_KT_I8 = 3, FR_KT_U16 = 4, FR_KT_I16 = 5,
+  FR_KT_I32 = 6, FR_KT_I64 = 7, FR_KT_STRING = 8, FR_KT_BOOL = 9,
+  FR_KT_F16 = 10, FR_KT_F64 = 11, FR_KT_U32 = 12, FR_KT_U64 = 13,
+  FR_KT_BF16 = 16
+};
+
+/* c ? a : b computed with bit masks instead of a branch, so that loops of
+ * it vectorize without a blend instruction (SSE2) and unrolled copies do
+ * not mispredict on data-dependent signs. The value is the ternary's. */
+static inline float fr_k_self(int c, float a, float b) {
+  union {
+    float f;
+    uint32_t u;
+  } x = {a}, y = {b};
+  uint32_t m = 0u - (uint32_t)(c != 0);
+  x.u = (x.u & m) | (y.u & ~m);
+  return x.f;
+}
+static inline double fr_k_seld(int c, double a, double b) {
+  union {
+    double f;
+    uint64_t u;
+  } x = {a}, y = {b};
+  uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+  x.u = (x.u & m) | (y.u & ~m);
+  return x.f;
+}
+/* The same for float and double a and b; a plain ternary otherwise. */
+#define FR_K_SEL(c, a, b)                                                    \
+  _Generic((a), float: fr_k_self((c), (float)(a), (float)(b)),               \
+           double: fr_k_seld((c), (double)(a), (double)(b)),                 \
+           default: ((c) ? (a) : (b)))
+
+/* e^x in f32 as plain arithmetic, so loops using it vectorize (libm's expf
+ * is a call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to
+ * r^6, 2^n as two exponent-field floats (n/2 and n - n/2, so results in the
+ * subnormal range and up to the overflow threshold stay exact in range).
+ * Within 3 ulp of exp; NaN, +-inf and over/underflow as expf. */
+static inline float fr_k_expf(float x) {
+  const float hi = 88.72283935546875f, lo = -103.972084045410156f;
+  float xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  /* round to nearest by adding and removing 1.5 * 2^23 (no call on any
+   * target, unlike rintf without SSE4.1) */
+  float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1;
+  p = p * r + 1;
+  fn = fn == fn ? fn : 0; /* NaN: p is NaN already; keep the int cast defined */
+  int32_t n = (int32_t)fn, n1 = n / 2, n2 = n - n1;
+  union {
+    uint32_t u;
+    float f;
+  } s1 = {.u = (uint32_t)(n1 + 127) << 23}, s2 = {.u = (uint32_t)(n2 + 127) << 23};
+  float y = p * s1.f * s2.f;
+  y = x > hi ? (float)__builtin_inff() : y;
+  return x < lo ? 0.0f : y;
+}
+
 /* Sections follow the kernel files; each group adds its declarations only
  * inside its own section (kept apart so parallel work merges cleanly). */
 
@@ -189,6 +272,88 @@ void fr_k_f32_to_bf16_trunc(int64_t n, const float *x, uint16_t *y);
 void fr_k_add_f32(const fr_k_bcast *b, const float *a, const float *c,
                   float *y);
 void fr_k_relu_f32(int64_t n, const float *x, float *y);
+/* Entries of the elementwise ops (params and bufs as runtime/runtime.h,
+ * plans, describes; dtypes are FR_KT_*). Every entry handles all the element
+ * types its op allows: types without a kernel of their own (f16, bf16, and
+ * integers for float-only maps) are converted into scratch and back. */
+
+/* Unary maps and IsNaN/IsInf. x is of type dtype; when work != dtype, x is
+ * converted to work (f32 for f16/bf16, f64 for integers without an integer
+ * kernel) in scratch, mapped there and converted back into y. classify: 0
+ * the map op (FR_K_*, parameters a), 1 IsNaN, 2 IsInf (neg, pos), y bool. */
+typedef struct fr_k_unary_plan {
+  int op, classify, neg, pos;
+  int dtype, work;
+  int64_t n;
+  fr_k_unary_params a;
+} fr_k_unary_plan;
+/* params fr_k_unary_plan; bufs x, y, scratch (n elements of work when
+ * work != dtype). */
+void fr_ke_unary(const void *params, void *const *bufs);
+
+/* Clip: y = min(max(x, lo), hi) over n elements of type dtype (f16/bf16 in
+ * f32 through scratch). Each bound: FR_K_BOUND_NONE (the type's extreme),
+ * _PARAM (lo/hi hold one element of type dtype), _BUF (the first element of
+ * bufs[1] / bufs[2], read at run time). */
+enum { FR_K_BOUND_NONE, FR_K_BOUND_PARAM, FR_K_BOUND_BUF };
+typedef struct fr_k_clip_plan {
+  int dtype, lo_from, hi_from;
+  int64_t n;
+  unsigned char lo[8], hi[8];
+} fr_k_clip_plan;
+/* params fr_k_clip_plan; bufs x, min, max, y, scratch (n floats for
+ * f16/bf16). */
+void fr_ke_clip(const void *params, void *const *bufs);
+
+/* Broadcasting binaries and comparisons: y = a op c over b, computed in
+ * type work. An operand whose type (adtype, cdtype) is not work is first
+ * converted into scratch at a_off / c_off (bytes); y, when its type is not
+ * work (and not a comparison, whose y is bool), is computed at y_off and
+ * converted. na, nc, ny: element counts. cmp: op is an fr_k_cmpop. */
+typedef struct fr_k_binary_plan {
+  int op, cmp;
+  int adtype, cdtype, ydtype, work;
+  int64_t na, nc, ny;
+  int64_t a_off, c_off, y_off;
+  fr_k_bcast b;
+} fr_k_binary_plan;
+/* params fr_k_binary_plan; bufs a, c, y, scratch. */
+void fr_ke_binary(const void *params, void *const *bufs);
+
+/* Max, Min, Sum, Mean of n_in inputs of type dtype broadcast to y (rank,
+ * dims, coalesced; ny elements): y = x0 op x1 op ... (op FR_K_MAX, FR_K_MIN
+ * or FR_K_ADD; mean: then divided by n_in). bmask[i], bit d: input i is
+ * broadcast along dim d (its strides follow from the dims). f16/bf16
+ * accumulate in f32 in scratch: ny floats at 0, then at in_off bytes the
+ * first input converted (ny floats), then each other one (ny floats).
+ * The params block is sizeof + n_in bytes. */
+typedef struct fr_k_variadic_plan {
+  int op, mean, dtype, work, n_in, rank;
+  int64_t dims[FR_K_MAX_RANK];
+  int64_t ny, in_off;
+  uint8_t bmask[];
+} fr_k_variadic_plan;
+/* params fr_k_variadic_plan; bufs x0 ... x(n_in-1), y, scratch. */
+void fr_ke_variadic(const void *params, void *const *bufs);
+
+/* Where: out = cond ? x : y over b, elements of esize bytes (1, 2, 4, 8). */
+typedef struct fr_k_where_plan {
+  int64_t esize;
+  fr_k_bcast3 b;
+} fr_k_where_plan;
+/* params fr_k_where_plan; bufs cond, x, y, out, scratch. */
+void fr_ke_where(const void *params, void *const *bufs);
+
+/* Cast of n elements from type from to type to (fr_k_cast); bf16_trunc:
+ * to bf16 by truncation (through f32 in scratch when from is not f32).
+ * y: the slot of y in bufs (1 for Cast, 2 for CastLike). */
+typedef struct fr_k_cast_plan {
+  int from, to, bf16_trunc, y;
+  int64_t n;
+} fr_k_cast_plan;
+/* params fr_k_cast_plan; bufs x, (CastLike: target_type,) y, scratch (n
+ * floats for bf16_trunc from another type than f32). */
+void fr_ke_cast(const void *params, void *const *bufs);
 /* end of elementwise.c */
 
 /* ---- reduce.c: reductions, softmax, normalization, losses ----------- */
@@ -320,6 +485,105 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
                      const int64_t *target, const float *weight,
                      int has_ignore, int64_t ignore_index, int reduction,
                      float *loss);
+/* Entries of the reductions and normalizations (see runtime/runtime.h,
+ * plans); dtype: FR_KT_*. */
+
+/* Reduce*: y = reduce(x) of kind over r, x of type dtype (f32, f64, i32,
+ * i64); noop (no axes, noop_with_empty_axes): y = x, bytes bytes. */
+typedef struct fr_k_reduce_plan {
+  int kind, dtype, noop;
+  int64_t bytes;
+  fr_k_reduce r;
+} fr_k_reduce_plan;
+/* params fr_k_reduce_plan; bufs x, axes, y, scratch (r.ny doubles for
+ * LogSumExp). */
+void fr_ke_reduce(const void *params, void *const *bufs);
+
+/* ArgMax / ArgMin of x (outer, n, inner) of type dtype (f32, f64, i32,
+ * i64). */
+typedef struct fr_k_argmax_plan {
+  int64_t outer, n, inner;
+  int dtype, is_min, last;
+} fr_k_argmax_plan;
+/* params fr_k_argmax_plan; bufs x, y, scratch. */
+void fr_ke_argmax(const void *params, void *const *bufs);
+
+/* Softmax, LogSoftmax, Hardmax (mode) of x (outer, n, inner), f32 or
+ * f64. */
+typedef struct fr_k_softmax_plan {
+  int64_t outer, n, inner;
+  int dtype, mode;
+} fr_k_softmax_plan;
+/* params fr_k_softmax_plan; bufs x, y, scratch (2 inner elements when
+ * inner > 1). */
+void fr_ke_softmax(const void *params, void *const *bufs);
+
+/* CumSum of x (outer, n, inner) of type dtype (f32, f64, i32, i64). */
+typedef struct fr_k_cumsum_plan {
+  int64_t outer, n, inner;
+  int dtype, exclusive, reverse;
+} fr_k_cumsum_plan;
+/* params fr_k_cumsum_plan; bufs x, axis, y, scratch. */
+void fr_ke_cumsum(const void *params, void *const *bufs);
+
+/* TopK of x (outer, n, inner) of type dtype (f32, f64, i32, i64). An
+ * omitted output is written to scratch at vals_off / idx_off bytes. */
+typedef struct fr_k_topk_plan {
+  int64_t outer, n, inner, k;
+  int dtype, largest;
+  int64_t vals_off, idx_off;
+} fr_k_topk_plan;
+/* params fr_k_topk_plan; bufs x, K, values, indices, scratch (2 n int64
+ * at 0, then the omitted outputs). */
+void fr_ke_topk(const void *params, void *const *bufs);
+
+/* BatchNormalization of x (N, C, S), f32; training: batch statistics and
+ * the running ones written to running_mean / running_var (when present). */
+typedef struct fr_k_batchnorm_plan {
+  int64_t N, C, S;
+  float eps, momentum;
+  int training;
+} fr_k_batchnorm_plan;
+/* params fr_k_batchnorm_plan; bufs x, scale, B, mean, var, y,
+ * running_mean, running_var, saved_mean, saved_var, scratch (2 C floats
+ * when training). */
+void fr_ke_batchnorm_f32(const void *params, void *const *bufs);
+
+/* InstanceNormalization of x (N, C, S), f32. */
+typedef struct fr_k_instnorm_plan {
+  int64_t N, C, S;
+  float eps;
+} fr_k_instnorm_plan;
+/* params fr_k_instnorm_plan; bufs x, scale, B, y, scratch. */
+void fr_ke_instnorm_f32(const void *params, void *const *bufs);
+
+/* LayerNormalization of x (outer, D), f32. A scale or bias that only
+ * broadcasts to the D normalized elements (w_expand, b_expand) is first
+ * expanded into scratch by the strided copy we / be. */
+typedef struct fr_k_layernorm_plan {
+  int64_t outer, D;
+  float eps;
+  int w_expand, b_expand;
+  fr_k_strided we, be;
+} fr_k_layernorm_plan;
+/* params fr_k_layernorm_plan; bufs x, scale, B, y, mean, invstd, scratch
+ * (D floats for the scale, then D for the bias, when expanded). */
+void fr_ke_layernorm_f32(const void *params, void *const *bufs);
+
+/* LRN across the channels of x (N, C, S), f32. */
+typedef struct fr_k_lrn_plan {
+  int64_t N, C, S, size;
+  float alpha, beta, bias;
+} fr_k_lrn_plan;
+/* params fr_k_lrn_plan; bufs x, y, scratch. */
+void fr_ke_lrn_f32(const void *params, void *const *bufs);
+
+/* MeanVarianceNormalization over the reduced axes of r, f32. */
+typedef struct fr_k_mvn_plan {
+  fr_k_reduce r;
+} fr_k_mvn_plan;
+/* params fr_k_mvn_plan; bufs x, y, scratch (2 r.ny floats). */
+void fr_ke_mvn_f32(const void *params, void *const *bufs);
 /* end of reduce.c */
 
 /* ---- tensor.c: movement, indexing, shapes ---------------------------- */
@@ -329,19 +593,7 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
  * every dtype; string tensors are moved as char* and deep-copied by the
  * glue afterwards. */
 
-#define FR_K_MAX_COPY_RANK (2 * FR_K_MAX_RANK)
-
-/* Strided gather into a dense output: y has rank dims (row-major) and
- * y[i_0, ..., i_r-1] = x[off + sum_d i_d * xs[d]]. Transpose, Slice, Expand,
- * Tile, DepthToSpace and SpaceToDepth are all this copy with different
- * strides (xs may be 0 or negative). */
-typedef struct fr_k_strided {
-  int rank;
-  int64_t dims[FR_K_MAX_COPY_RANK];
-  int64_t xs[FR_K_MAX_COPY_RANK];
-  int64_t off;
-  int64_t esize;
-} fr_k_strided;
+/* fr_k_strided: see the top of this file. */
 void fr_k_strided_copy(const fr_k_strided *p, const void *x, void *y);
 
 /* Copies rows of row_bytes bytes; row i at x + i*x_pitch to y + i*y_pitch
@@ -352,8 +604,8 @@ void fr_k_copy_rows(int64_t rows, int64_t row_bytes, const void *x,
 /* Fills n elements of y with the element v. */
 void fr_k_fill(int64_t n, int64_t esize, const void *v, void *y);
 
-/* Gather along an axis: x (outer, n, inner), idx (k) each in [0, n),
- * y (outer, k, inner). */
+/* Gather along an axis: x (outer, n, inner), idx (k) each in [0, n) or
+ * negative (a row of zeros), y (outer, k, inner). */
 void fr_k_gather(int64_t outer, int64_t n, int64_t k, int64_t inner,
                  int64_t esize, const int64_t *idx, const void *x, void *y);
 
@@ -407,6 +659,9 @@ typedef struct fr_k_pad_params {
 } fr_k_pad_params;
 void fr_k_pad(const fr_k_pad_params *p, const int64_t *map, const void *cval,
               const void *x, void *y);
+/* The map of fr_k_pad for a padding mode (map: sum of ydims entries). */
+enum { FR_K_PADM_CONSTANT, FR_K_PADM_REFLECT, FR_K_PADM_EDGE, FR_K_PADM_WRAP };
+void fr_k_pad_map(const fr_k_pad_params *p, int mode, int64_t *map);
 
 /* y[i] = start + i * delta. */
 void fr_k_range_f32(int64_t n, float start, float delta, float *y);
@@ -452,14 +707,105 @@ void fr_k_nonzero(int rank, const int64_t *dims, int64_t n,
 int64_t fr_k_unique(int64_t rows, int64_t len, int dtype, const void *x,
                     int sorted, int64_t *scratch, int64_t *first,
                     int64_t *inverse, int64_t *counts);
+/* Entries of the movement ops (see runtime/runtime.h, plans). Their ops
+ * differ in the number of inputs, so y names the slot of the output. */
+
+/* Identity, Reshape, Flatten, Squeeze, Unsqueeze: y = x, bytes bytes (the
+ * plan sets alias: nothing to do when y is placed on x). */
+typedef struct fr_k_copy_plan {
+  int64_t bytes;
+  int y;
+} fr_k_copy_plan;
+/* params fr_k_copy_plan; bufs x, (shape or axes,) y, scratch. */
+void fr_ke_copy(const void *params, void *const *bufs);
+
+/* Transpose, Slice, Expand, Tile, DepthToSpace, SpaceToDepth: the strided
+ * copy s of x into y. */
+typedef struct fr_k_strided_plan {
+  int y;
+  fr_k_strided s;
+} fr_k_strided_plan;
+/* params fr_k_strided_plan; bufs x, (other inputs,) y, scratch. */
+void fr_ke_strided(const void *params, void *const *bufs);
+
+/* Concat of n inputs along an axis: input i is (outer, len[i] * inner_bytes)
+ * bytes, y (outer, pitch). The params block is sizeof + 4 n bytes. */
+typedef struct fr_k_concat_plan {
+  int64_t outer, inner_bytes, pitch;
+  int n;
+  uint32_t len[];
+} fr_k_concat_plan;
+/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. */
+void fr_ke_concat(const void *params, void *const *bufs);
+
+/* Split into n outputs along an axis: x (outer, pitch) bytes, output i
+ * (outer, len[i] * inner_bytes), at bufs[in_slots + i] (NULL: omitted).
+ * The params block is sizeof + 4 n bytes. */
+typedef struct fr_k_split_plan {
+  int64_t outer, inner_bytes, pitch;
+  int n, in_slots;
+  uint32_t len[];
+} fr_k_split_plan;
+/* params fr_k_split_plan; bufs x, (split,) y0 ... y(n-1), scratch. */
+void fr_ke_split(const void *params, void *const *bufs);
+
+/* Pad in a mode (FR_K_PADM_*); the constant: cval (one element), or the
+ * first element of bufs[2] when cval_buf. */
+typedef struct fr_k_pad_plan {
+  fr_k_pad_params p;
+  int mode, cval_buf;
+  unsigned char cval[16];
+} fr_k_pad_plan;
+/* params fr_k_pad_plan; bufs data, pads, constant_value, axes, y, scratch
+ * (the map: sum of ydims int64). */
+void fr_ke_pad(const void *params, void *const *bufs);
+
+/* Gather along an axis: x (outer, n, inner) of esize bytes, indices (k) of
+ * type idx_dtype (FR_KT_*), negative ones counting from the end; an index
+ * out of range gives a row of zeros (the plan reports it when the indices
+ * are known). y (outer, k, inner). */
+typedef struct fr_k_gather_plan {
+  int64_t outer, n, k, inner, esize;
+  int idx_dtype;
+} fr_k_gather_plan;
+/* params fr_k_gather_plan; bufs x, indices, y, scratch (k int64). */
+void fr_ke_gather(const void *params, void *const *bufs);
 /* end of tensor.c */
 
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
 
-/* gemm.c: C (M, N) = alpha * A (M, K) * B (K, N) + beta * C + bias (M).
+/* The fused epilogue of Conv, Gemm and MatMul, applied to each block of
+ * outputs as soon as it is final (the GEMM micro-kernel's tiles, the rows
+ * of the small-matrix paths, the planes of the depthwise conv):
+ *     y = act(y + cbias[j] + res)
+ * cbias: NULL or one value per column (MatMul's bias, Gemm's C row);
+ * res: NULL or a tensor of y's layout, which must not overlap y. */
+enum {
+  FR_K_EPI_NONE,
+  FR_K_EPI_RELU,
+  FR_K_EPI_LEAKY_RELU,   /* x < 0 ? a x : x */
+  FR_K_EPI_CLIP,         /* min(max(x, a), b) */
+  FR_K_EPI_HARD_SIGMOID, /* max(0, min(1, a x + b)) */
+  FR_K_EPI_HARD_SWISH,
+  FR_K_EPI_SIGMOID,
+  FR_K_EPI_TANH,
+  FR_K_EPI_COUNT
+};
+typedef struct fr_k_epi {
+  int act; /* FR_K_EPI_* */
+  float a, b;
+} fr_k_epi;
+/* y[j] = act(y[j] + cb[j] + res[j]) for j < n (cb, res may be NULL); the
+ * activations compute as the unary kernels of the same ops. */
+void fr_k_epi_f32(const fr_k_epi *e, int64_t n, float *y, const float *cb,
+                  const float *res);
+
+/* gemm.c: C (M, N) = epi(alpha * A (M, K) * B (K, N) + beta * C + bias (M)).
  * A(i, k) = A[i * rsa + k * csa], B(k, j) = B[k * rsb + j * csb] (so a
  * transposed operand is just swapped strides), C(i, j) = C[i * ldc + j].
- * beta 0: C is not read. bias: NULL or one value per row. */
+ * beta 0: C is not read. bias: NULL or one value per row. The epilogue
+ * (epi, cbias, res with R(i, j) = res[i * ldr + j]) is off when all are
+ * zero. */
 typedef struct fr_k_gemm {
   int64_t M, N, K;
   const float *A;
@@ -470,10 +816,52 @@ typedef struct fr_k_gemm {
   int64_t ldc;
   float alpha, beta;
   const float *bias;
+  fr_k_epi epi;
+  const float *cbias, *res;
+  int64_t ldr;
 } fr_k_gemm;
 /* Scratch floats fr_k_sgemm needs for these sizes (packed panels). */
 size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K);
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
+/* Entries of Gemm (see runtime/runtime.h, plans). Y (M, N) = epi(alpha *
+ * A * B + C'): C' is beta * C broadcast to (M, N), taken (by c_mode) as
+ * a per-column bias (C (N) or (1, N) with beta 1), a per-row bias (C (M,
+ * 1) with beta 1), or filled into Y first (other shapes); none without C
+ * or with beta 0. C's shape is (cm, cn). */
+enum { FR_K_GEMM_C_NONE, FR_K_GEMM_C_COL, FR_K_GEMM_C_ROW, FR_K_GEMM_C_FILL };
+typedef struct fr_k_gemm_plan {
+  int64_t M, N, K, rsa, csa, rsb, csb;
+  float alpha, beta;
+  int c_mode;
+  int64_t cm, cn;
+  fr_k_epi epi;
+} fr_k_gemm_plan;
+/* params fr_k_gemm_plan (epi none); bufs A, B, C, Y, scratch
+ * (fr_k_sgemm_scratch floats). */
+void fr_ke_gemm_f32(const void *params, void *const *bufs);
+/* params fr_k_gemm_plan; bufs A, B, C, residual (or NULL), Y, scratch. */
+void fr_ke_gemm_fused_f32(const void *params, void *const *bufs);
+/* MatMul (numpy): batches of (M, K) x (K, N) products; batch t reads A
+ * and B at the element offsets of fr_k_matmul_offsets (bdims, sa, sb over
+ * brank batch dims; sa/sb 0 where broadcast) and writes Y at t M N. fold:
+ * B is shared and A's batches are folded into M (one tall GEMM). */
+typedef struct fr_k_matmul_plan {
+  int64_t M, N, K;
+  int64_t batches;
+  int brank, fold;
+  int64_t bdims[FR_K_MAX_RANK];
+  int64_t sa[FR_K_MAX_RANK], sb[FR_K_MAX_RANK];
+  fr_k_epi epi;
+} fr_k_matmul_plan;
+void fr_k_matmul_offsets(const fr_k_matmul_plan *p, int64_t t, int64_t *oa,
+                         int64_t *ob);
+/* params fr_k_matmul_plan (epi none); bufs A, B, Y, scratch
+ * (fr_k_sgemm_scratch floats). */
+void fr_ke_matmul_f32(const void *params, void *const *bufs);
+/* Y = epi(A * B + bias + residual): bias NULL or (N), added to every row
+ * (MatMul followed by Add); residual NULL or of Y's shape.
+ * params fr_k_matmul_plan; bufs A, B, bias, residual, Y, scratch. */
+void fr_ke_matmul_fused_f32(const void *params, void *const *bufs);
 
 /* A convolution, its spatial dims always given as 3 (D, H, W): a 2-D conv
  * has D = 1 (in, out, k 1; stride, dil 1; pad 0), a 1-D conv also H = 1.
@@ -482,20 +870,35 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch);
 typedef struct fr_k_conv {
   int64_t N, C, M, group;
   int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
+  fr_k_epi epi; /* fused epilogue (zeros: none) */
 } fr_k_conv;
 size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
-/* y = conv(x, w) + bias (bias NULL or (M)). */
+/* y = epi(conv(x, w) + bias) (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
+/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). */
+void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
+                       const float *bias, const float *res, float *y,
+                       float *scratch);
+/* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
+ * scratch (fr_k_conv_scratch floats). */
+void fr_ke_conv_f32(const void *params, void *const *bufs);
+/* Fused: params fr_k_conv (with epi); bufs x, w, bias, residual (or
+ * NULL), y, scratch. */
+void fr_ke_conv_fused_f32(const void *params, void *const *bufs);
 /* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
  * y (N, M, out...); pad is the output cropping at the start of each dim. */
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
 void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias, float *y,
                             float *scratch);
-/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution. */
+/* params fr_k_conv; bufs x, w, bias, y, scratch
+ * (fr_k_convtranspose_scratch floats). */
+void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
+/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
+ * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, float *y);
+                     const float *bias, const float *res, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).
  * pad / pad_end: padding before / after each dim. Padding is ignored by
  * max, counted as 0 by Lp, and by average only when count_include_pad. */
@@ -518,6 +921,22 @@ void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
 /* y[pl] = mean (avg) or max of x[pl * n .. pl * n + n). */
 void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
                           float *y, int avg);
+/* Entries of pooling (see runtime/runtime.h, plans). MaxPool, AveragePool,
+ * LpPool: p over x of type dtype (f32; u8/i8 for max pooling); with_idx:
+ * MaxPool's indices too (col_major: storage_order 1). */
+typedef struct fr_k_pool_plan {
+  fr_k_pool p;
+  int dtype, with_idx, col_major;
+} fr_k_pool_plan;
+/* params fr_k_pool_plan; bufs x, y, (indices,) scratch. */
+void fr_ke_pool(const void *params, void *const *bufs);
+/* GlobalAveragePool (avg), GlobalMaxPool over planes planes of n. */
+typedef struct fr_k_global_pool_plan {
+  int64_t planes, n;
+  int avg;
+} fr_k_global_pool_plan;
+/* params fr_k_global_pool_plan; bufs x, y, scratch. */
+void fr_ke_global_pool_f32(const void *params, void *const *bufs);
 /* Resize: per dim, taps (input index, weight) for every output index. */
 enum { FR_K_RESIZE_NEAREST, FR_K_RESIZE_LINEAR, FR_K_RESIZE_CUBIC };
 enum {
@@ -555,6 +974,17 @@ typedef struct fr_k_resize {
 } fr_k_resize;
 /* y (out...) = sum over the taps of every dim of x (in...). */
 void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
+/* Entry of Resize and Upsample: the taps of each dim d (ntap per output
+ * index) are made in scratch, then y = resize(x) (when run: not for an
+ * empty x with a non-empty y, which stays zero). y: its slot in bufs. */
+typedef struct fr_k_resize_plan {
+  int rank, ntap, y, run;
+  float extrapolation;
+  fr_k_resize_dim d[FR_K_MAX_RANK];
+} fr_k_resize_plan;
+/* params fr_k_resize_plan; bufs X, (roi, scales, sizes | scales,) Y,
+ * scratch (sum of d[i].out * ntap int64 indices, then as many floats). */
+void fr_ke_resize_f32(const void *params, void *const *bufs);
 /* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
  * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */
 enum { FR_K_PAD_ZEROS, FR_K_PAD_BORDER, FR_K_PAD_REFLECTION };

@@ -3,6 +3,7 @@
  * quantization and friends. Spatial shapes are given as 3 dims (D, H, W),
  * lower-rank ops padding with 1s, so one loop nest serves 1-D to 3-D. */
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -131,9 +132,10 @@ static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
 }
 
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, float *y) {
+                     const float *bias, const float *res, float *y) {
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
   const int64_t KS = p->k[1] * p->k[2];
+  const bool epi = p->epi.act != FR_K_EPI_NONE || res;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
       const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
@@ -143,6 +145,10 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
       if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
       else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
       else dw_plane_sn(p, xp, wp, b, yp);
+      /* the plane is final: the epilogue while it is in cache */
+      if (epi)
+        fr_k_epi_f32(&p->epi, OS, yp, NULL,
+                     res ? res + (n * p->C + c) * OS : NULL);
     }
 }
 
@@ -873,4 +879,41 @@ void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
         }
     }
   }
+}
+
+/* ---- entries ----------------------------------------------------------- */
+
+void fr_ke_pool(const void *params, void *const *b) {
+  const fr_k_pool_plan *p = params;
+  if (p->dtype == FR_KT_U8 || p->dtype == FR_KT_I8)
+    fr_k_maxpool_i8(&p->p, b[0], b[1], p->dtype == FR_KT_I8);
+  else if (p->with_idx)
+    fr_k_maxpool_idx_f32(&p->p, b[0], b[1], b[2], p->col_major);
+  else
+    fr_k_pool_f32(&p->p, b[0], b[1]);
+}
+
+void fr_ke_global_pool_f32(const void *params, void *const *b) {
+  const fr_k_global_pool_plan *p = params;
+  fr_k_global_pool_f32(p->planes, p->n, b[0], b[1], p->avg);
+}
+
+void fr_ke_resize_f32(const void *params, void *const *b) {
+  const fr_k_resize_plan *p = params;
+  int64_t total = 0;
+  for (int d = 0; d < p->rank; d++) total += p->d[d].out * p->ntap;
+  int64_t *idx = b[p->y + 1];
+  float *w = (float *)(void *)(idx + total);
+  fr_k_resize rs = {.rank = p->rank, .ntap = p->ntap,
+                    .extrapolation = p->extrapolation};
+  int64_t off = 0;
+  for (int d = 0; d < p->rank; d++) {
+    fr_k_resize_taps(&p->d[d], idx + off, w + off);
+    rs.in[d] = p->d[d].in;
+    rs.out[d] = p->d[d].out;
+    rs.idx[d] = idx + off;
+    rs.w[d] = w + off;
+    off += p->d[d].out * p->ntap;
+  }
+  if (p->run) fr_k_resize_f32(&rs, b[0], b[p->y]);
 }

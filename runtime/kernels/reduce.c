@@ -8,6 +8,7 @@
  * Per-type variants are stamped out by macros (f32, f64, i32, i64). */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 
@@ -487,4 +488,112 @@ int fr_k_nllloss_f32(int64_t N, int64_t C, int64_t D, const float *x,
   if (reduction == 1) loss[0] = (float)sum;
   if (reduction == 2) loss[0] = (float)(sum / wsum);
   return 0;
+}
+
+/* ---- entries -------------------------------------------------------- */
+
+void fr_ke_reduce(const void *params, void *const *b) {
+  const fr_k_reduce_plan *p = params;
+  if (p->noop) {
+    if (p->bytes) memcpy(b[2], b[0], (size_t)p->bytes);
+    return;
+  }
+  switch (p->dtype) {
+  case FR_KT_F32: fr_k_reduce_f32(&p->r, p->kind, b[0], b[2], b[3]); break;
+  case FR_KT_F64: fr_k_reduce_f64(&p->r, p->kind, b[0], b[2], b[3]); break;
+  case FR_KT_I32: fr_k_reduce_i32(&p->r, p->kind, b[0], b[2], b[3]); break;
+  case FR_KT_I64: fr_k_reduce_i64(&p->r, p->kind, b[0], b[2], b[3]); break;
+  default: break;
+  }
+}
+
+void fr_ke_argmax(const void *params, void *const *b) {
+  const fr_k_argmax_plan *p = params;
+  int64_t o = p->outer, k = p->n, i = p->inner;
+  switch (p->dtype) {
+  case FR_KT_F32: fr_k_argmax_f32(o, k, i, p->is_min, p->last, b[0], b[1]); break;
+  case FR_KT_F64: fr_k_argmax_f64(o, k, i, p->is_min, p->last, b[0], b[1]); break;
+  case FR_KT_I32: fr_k_argmax_i32(o, k, i, p->is_min, p->last, b[0], b[1]); break;
+  case FR_KT_I64: fr_k_argmax_i64(o, k, i, p->is_min, p->last, b[0], b[1]); break;
+  default: break;
+  }
+}
+
+void fr_ke_softmax(const void *params, void *const *b) {
+  const fr_k_softmax_plan *p = params;
+  if (p->dtype == FR_KT_F32)
+    fr_k_softmax_f32(p->outer, p->n, p->inner, p->mode, b[0], b[1], b[2]);
+  else
+    fr_k_softmax_f64(p->outer, p->n, p->inner, p->mode, b[0], b[1], b[2]);
+}
+
+void fr_ke_cumsum(const void *params, void *const *b) {
+  const fr_k_cumsum_plan *p = params;
+  int64_t o = p->outer, k = p->n, i = p->inner;
+  int e = p->exclusive, r = p->reverse;
+  switch (p->dtype) {
+  case FR_KT_F32: fr_k_cumsum_f32(o, k, i, e, r, b[0], b[2]); break;
+  case FR_KT_F64: fr_k_cumsum_f64(o, k, i, e, r, b[0], b[2]); break;
+  case FR_KT_I32: fr_k_cumsum_i32(o, k, i, e, r, b[0], b[2]); break;
+  case FR_KT_I64: fr_k_cumsum_i64(o, k, i, e, r, b[0], b[2]); break;
+  default: break;
+  }
+}
+
+void fr_ke_topk(const void *params, void *const *b) {
+  const fr_k_topk_plan *p = params;
+  char *s = b[4];
+  void *vals = b[2] ? b[2] : (void *)(s + p->vals_off);
+  int64_t *idx = b[3] ? b[3] : (int64_t *)(void *)(s + p->idx_off);
+  int64_t *tmp = (int64_t *)(void *)s;
+  int64_t o = p->outer, n = p->n, i = p->inner, k = p->k;
+  switch (p->dtype) {
+  case FR_KT_F32: fr_k_topk_f32(o, n, i, k, p->largest, b[0], vals, idx, tmp); break;
+  case FR_KT_F64: fr_k_topk_f64(o, n, i, k, p->largest, b[0], vals, idx, tmp); break;
+  case FR_KT_I32: fr_k_topk_i32(o, n, i, k, p->largest, b[0], vals, idx, tmp); break;
+  case FR_KT_I64: fr_k_topk_i64(o, n, i, k, p->largest, b[0], vals, idx, tmp); break;
+  default: break;
+  }
+}
+
+void fr_ke_batchnorm_f32(const void *params, void *const *b) {
+  const fr_k_batchnorm_plan *p = params;
+  if (!p->training)
+    fr_k_batchnorm_f32(p->N, p->C, p->S, b[0], b[1], b[2], b[3], b[4], p->eps,
+                       b[5]);
+  else
+    fr_k_batchnorm_train_f32(p->N, p->C, p->S, b[0], b[1], b[2], b[3], b[4],
+                             p->eps, p->momentum, b[5], b[6], b[7], b[10]);
+}
+
+void fr_ke_instnorm_f32(const void *params, void *const *b) {
+  const fr_k_instnorm_plan *p = params;
+  fr_k_instnorm_f32(p->N, p->C, p->S, b[0], b[1], b[2], p->eps, b[3]);
+}
+
+void fr_ke_layernorm_f32(const void *params, void *const *b) {
+  const fr_k_layernorm_plan *p = params;
+  float *s = b[6];
+  const float *w = b[1], *bias = b[2];
+  if (p->w_expand) {
+    fr_k_strided_copy(&p->we, w, s);
+    w = s;
+  }
+  if (bias && p->b_expand) {
+    fr_k_strided_copy(&p->be, bias, s + p->D);
+    bias = s + p->D;
+  }
+  fr_k_layernorm_f32(p->outer, p->D, b[0], w, bias, p->eps, b[3], b[4], b[5]);
+}
+
+void fr_ke_lrn_f32(const void *params, void *const *b) {
+  const fr_k_lrn_plan *p = params;
+  fr_k_lrn_f32(p->N, p->C, p->S, p->size, p->alpha, p->beta, p->bias, b[0],
+               b[1]);
+}
+
+void fr_ke_mvn_f32(const void *params, void *const *b) {
+  const fr_k_mvn_plan *p = params;
+  float *s = b[2];
+  fr_k_mvn_f32(&p->r, b[0], b[1], s, s + p->r.ny);
 }

@@ -176,8 +176,10 @@ void fr_k_gather(int64_t outer, int64_t n, int64_t k, int64_t inner,
   int64_t row = inner * esize;
   for (int64_t o = 0; o < outer; o++) {
     const char *xo = xb + o * n * row;
-    for (int64_t j = 0; j < k; j++, yb += row)
-      memcpy(yb, xo + idx[j] * row, (size_t)row);
+    for (int64_t j = 0; j < k; j++, yb += row) {
+      if (idx[j] < 0) memset(yb, 0, (size_t)row);
+      else memcpy(yb, xo + idx[j] * row, (size_t)row);
+    }
   }
 }
 
@@ -522,4 +524,89 @@ int64_t fr_k_unique(int64_t rows, int64_t len, int dtype, const void *x,
     for (int64_t i = 0; i < rows; i++) inverse[i] = tmp[inverse[i]];
   }
   return u;
+}
+
+void fr_k_pad_map(const fr_k_pad_params *p, int mode, int64_t *m) {
+  for (int d = 0; d < p->rank; d++) {
+    int64_t xd = p->xdims[d];
+    for (int64_t j = 0; j < p->ydims[d]; j++, m++) {
+      int64_t i = j - p->pb[d];
+      if (i >= 0 && i < xd) {
+        *m = i;
+        continue;
+      }
+      switch (mode) {
+      case FR_K_PADM_CONSTANT: *m = -1; break;
+      case FR_K_PADM_EDGE: *m = i < 0 ? 0 : xd - 1; break;
+      case FR_K_PADM_WRAP: *m = ((i % xd) + xd) % xd; break;
+      default: { /* reflect, without repeating the edge */
+        if (xd == 1) {
+          *m = 0;
+          break;
+        }
+        int64_t per = 2 * (xd - 1), k = ((i % per) + per) % per;
+        *m = k < xd ? k : per - k;
+      }
+      }
+    }
+  }
+}
+
+/* ---- entries --------------------------------------------------------- */
+
+void fr_ke_copy(const void *params, void *const *b) {
+  const fr_k_copy_plan *p = params;
+  if (b[p->y] != b[0] && p->bytes)
+    memcpy(b[p->y], b[0], (size_t)p->bytes);
+}
+
+void fr_ke_strided(const void *params, void *const *b) {
+  const fr_k_strided_plan *p = params;
+  fr_k_strided_copy(&p->s, b[0], b[p->y]);
+}
+
+void fr_ke_concat(const void *params, void *const *b) {
+  const fr_k_concat_plan *p = params;
+  char *y = b[p->n];
+  int64_t off = 0;
+  for (int i = 0; i < p->n; i++) {
+    int64_t row = (int64_t)p->len[i] * p->inner_bytes;
+    fr_k_copy_rows(p->outer, row, b[i], row, y + off, p->pitch);
+    off += row;
+  }
+}
+
+void fr_ke_split(const void *params, void *const *b) {
+  const fr_k_split_plan *p = params;
+  const char *x = b[0];
+  int64_t off = 0;
+  for (int i = 0; i < p->n; i++) {
+    int64_t row = (int64_t)p->len[i] * p->inner_bytes;
+    void *y = b[p->in_slots + i];
+    if (y) fr_k_copy_rows(p->outer, row, x + off, p->pitch, y, row);
+    off += row;
+  }
+}
+
+void fr_ke_pad(const void *params, void *const *b) {
+  const fr_k_pad_plan *p = params;
+  int64_t *map = b[5];
+  fr_k_pad_map(&p->p, p->mode, map);
+  fr_k_pad(&p->p, map, p->cval_buf ? (const void *)b[2] : p->cval, b[0], b[4]);
+}
+
+void fr_ke_gather(const void *params, void *const *b) {
+  const fr_k_gather_plan *p = params;
+  int64_t *idx = b[3];
+  if (p->idx_dtype == FR_KT_I64) {
+    const int64_t *s = b[1];
+    for (int64_t j = 0; j < p->k; j++) idx[j] = s[j];
+  } else {
+    fr_k_cast(p->idx_dtype, FR_KT_I64, p->k, b[1], idx);
+  }
+  for (int64_t j = 0; j < p->k; j++) {
+    int64_t i = idx[j] < 0 ? idx[j] + p->n : idx[j];
+    idx[j] = i >= 0 && i < p->n ? i : -1;
+  }
+  fr_k_gather(p->outer, p->n, p->k, p->inner, p->esize, idx, b[0], b[2]);
 }

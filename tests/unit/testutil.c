@@ -1,5 +1,6 @@
 /* testutil.c: one-node models for unit tests. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -114,4 +115,131 @@ void ft_check_f32(const fr_tensor *got, int n, const float *want, float tol) {
   for (int i = 0; i < n; i++)
     ck_assert_msg(fabsf(g[i] - want[i]) <= tol * (1 + fabsf(want[i])),
                   "element %d: got %g, expected %g", i, g[i], want[i]);
+}
+
+/* ---- multi-node graphs ---- */
+
+static fr_value **grow_list(fr_model *m, fr_value **old, int n) {
+  fr_value **a = fr_arena_alloc(&m->arena, sizeof(fr_value *) * (size_t)(n + 1));
+  if (n) memcpy(a, old, sizeof(fr_value *) * (size_t)n);
+  return a;
+}
+
+fr_model *fg_model(int opset) {
+  fr_model *m = fr_model_new();
+  m->path = "test";
+  m->opsets = fr_arena_alloc(&m->arena, sizeof(fr_opset));
+  m->opsets[0] = (fr_opset){"", opset};
+  m->n_opsets = 1;
+  m->graph = fr_graph_new(m, NULL, "test");
+  return m;
+}
+
+fr_value *fg_input(fr_model *m, const char *name, fr_dtype t, int rank,
+                   const int64_t *dims) {
+  fr_graph *g = m->graph;
+  fr_value *v = fr_value_new(g, name);
+  v->flags = FR_V_INPUT;
+  fr_set_shape(&v->t, t, rank, dims);
+  g->inputs = grow_list(m, g->inputs, g->n_inputs);
+  g->inputs[g->n_inputs++] = v;
+  return v;
+}
+
+fr_value *fg_const(fr_model *m, const char *name, fr_dtype t, int rank,
+                   const int64_t *dims, const void *data) {
+  fr_tensor x = {0};
+  fr_set_shape(&x, t, rank, dims);
+  x.data = (void *)data;
+  fr_value *v = fr_value_new(m->graph, name);
+  ck_assert_int_eq(fr_value_make_const(m->graph, v, &x), FR_OK);
+  return v;
+}
+
+fr_node *fg_node(fr_model *m, const char *op, const char *out, int n_in,
+                 fr_value *const *in) {
+  fr_graph *g = m->graph;
+  fr_node *n = fr_node_new(g, out, op, "", n_in, 1, 8);
+  n->n_attr = 0;
+  n->opset = m->opsets[0].version;
+  for (int i = 0; i < n_in; i++) n->in[i] = in[i];
+  fr_value *v = fr_value_new(g, out);
+  v->producer = n;
+  n->out[0] = v;
+  return n;
+}
+
+void fg_output(fr_model *m, fr_value *v) {
+  fr_graph *g = m->graph;
+  v->flags |= FR_V_OUTPUT;
+  g->outputs = grow_list(m, g->outputs, g->n_outputs);
+  g->outputs[g->n_outputs++] = v;
+}
+
+static fr_attr *fg_attr(fr_model *m, fr_node *n, const char *name,
+                        fr_attr_type t) {
+  fr_attr *a = &n->attrs[n->n_attr++];
+  a->name = fr_arena_strdup(&m->arena, name);
+  a->type = t;
+  return a;
+}
+
+void fg_attr_i(fr_model *m, fr_node *n, const char *name, int64_t v) {
+  fg_attr(m, n, name, FR_ATTR_INT)->i = v;
+}
+
+void fg_attr_f(fr_model *m, fr_node *n, const char *name, float v) {
+  fg_attr(m, n, name, FR_ATTR_FLOAT)->f = v;
+}
+
+void fg_attr_ints(fr_model *m, fr_node *n, const char *name, int k,
+                  const int64_t *v) {
+  fr_attr *a = fg_attr(m, n, name, FR_ATTR_INTS);
+  a->n = k;
+  a->ints = fr_arena_alloc(&m->arena, sizeof(int64_t) * (size_t)k);
+  memcpy(a->ints, v, sizeof(int64_t) * (size_t)k);
+}
+
+void fg_finish(fr_model *m) {
+  fr_graph *g = m->graph;
+  for (int k = 0; k < g->n_nodes; k++) {
+    g->nodes[k]->op = fr_op_lookup("", g->nodes[k]->op_type);
+    ck_assert_msg(g->nodes[k]->op != FR_OP_COUNT, "unknown op %s",
+                  g->nodes[k]->op_type);
+  }
+  fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+  ck_assert_msg(fr_graph_infer(g, &io) == FR_OK, "%s", fr_err_msg());
+  ck_assert_msg(fr_graph_verify(g) == FR_OK, "%s", fr_err_msg());
+}
+
+char *fg_dump(const fr_model *m) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  fr_print_graph(f, m->graph);
+  fr_print_summary(f, m);
+  fclose(f);
+  return buf;
+}
+
+void fg_golden(const char *name, const char *text) {
+  const char *dir = getenv("FROST_GOLDEN");
+  ck_assert_msg(dir != NULL, "FROST_GOLDEN is not set");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  const char *update = getenv("FROST_UPDATE_GOLDEN");
+  if (update && !strcmp(update, "1")) {
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return;
+  }
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "missing golden file %s", path);
+  char want[65536];
+  size_t n = fread(want, 1, sizeof want - 1, f);
+  want[n] = 0;
+  fclose(f);
+  ck_assert_msg(!strcmp(want, text), "%s differs; got:\n%s", name, text);
 }

@@ -33,6 +33,29 @@ void ft_check_f32(const fr_tensor *got, int n, const float *want, float tol);
 
 #define FT_DIMS(...) ((const int64_t[]){__VA_ARGS__})
 
+/* ---- multi-node graphs, for pass tests ---- */
+fr_model *fg_model(int opset);
+fr_value *fg_input(fr_model *m, const char *name, fr_dtype t, int rank,
+                   const int64_t *dims);
+/* An initializer holding a copy of data. */
+fr_value *fg_const(fr_model *m, const char *name, fr_dtype t, int rank,
+                   const int64_t *dims, const void *data);
+/* A node op(in...) -> out (one output named out); room for 8 attributes. */
+fr_node *fg_node(fr_model *m, const char *op, const char *out, int n_in,
+                 fr_value *const *in);
+void fg_output(fr_model *m, fr_value *v);
+void fg_attr_i(fr_model *m, fr_node *n, const char *name, int64_t v);
+void fg_attr_f(fr_model *m, fr_node *n, const char *name, float v);
+void fg_attr_ints(fr_model *m, fr_node *n, const char *name, int k,
+                  const int64_t *v);
+/* Resolves ops, infers shapes, verifies. */
+void fg_finish(fr_model *m);
+/* The IR as text (caller frees). */
+char *fg_dump(const fr_model *m);
+/* Compares text with tests/golden/NAME (FROST_GOLDEN is the folder);
+ * FROST_UPDATE_GOLDEN=1 writes it instead. */
+void fg_golden(const char *name, const char *text);
+
 /* One suite per file: FT_MAIN(name, test1, test2, ...) */
 #define FT_MAIN(name, ...)                                                    \
   int main(void) {                                                            \

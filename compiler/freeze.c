@@ -1,0 +1,178 @@
+/* freeze.c: the freeze boundary. Frozen is a property of values: every
+ * parameter (initializer or Constant-node tensor) is frozen unless the
+ * options make it trainable; every value computed from a trainable parameter
+ * is trainable too, and so is the node computing it. Only trainable nodes
+ * get backward graphs; everything else may be folded.
+ *
+ *   --train-from NAME[,NAME]  a value or node: all nodes downstream of it are
+ *                             unfrozen, with the parameters only they use
+ *   --trainable REGEX         parameters whose names match become trainable
+ *   --frozen REGEX            ... become frozen (rules apply in order)
+ */
+#include <regex.h>
+#include <string.h>
+
+#include "compiler.h"
+
+/* A parameter: an initializer, or the output of a Constant node. */
+static bool is_param(const fr_value *v) {
+  if (v->flags & FR_V_CONST) return true;
+  return v->producer && v->producer->op == FR_OP_CONSTANT;
+}
+
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 200 || lb > 200) return 1000;
+  int row[201];
+  for (int j = 0; j <= lb; j++) row[j] = j;
+  for (int i = 1; i <= la; i++) {
+    int prev = row[0];
+    row[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int cur = row[j];
+      int sub = prev + (a[i - 1] != b[j - 1]);
+      int del = row[j] + 1, ins = row[j - 1] + 1;
+      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+      prev = cur;
+    }
+  }
+  return row[lb];
+}
+
+/* "unknown name 'x' (closest: a, b, c)" over value and node names. */
+static fr_status unknown_name(const fr_graph *g, const char *name) {
+  const char *best[3] = {0};
+  int dist[3] = {1 << 30, 1 << 30, 1 << 30};
+  for (int pass = 0; pass < 2; pass++) {
+    int n = pass ? g->n_nodes : g->n_values;
+    for (int i = 0; i < n; i++) {
+      const char *c = pass ? g->nodes[i]->name : g->values[i]->name;
+      if (!c[0]) continue;
+      int d = edit_distance(name, c);
+      bool dup = false;
+      for (int k = 0; k < 3; k++)
+        if (best[k] && !strcmp(best[k], c)) dup = true;
+      if (dup) continue;
+      for (int k = 0; k < 3; k++)
+        if (d < dist[k]) {
+          for (int m = 2; m > k; m--) best[m] = best[m - 1], dist[m] = dist[m - 1];
+          best[k] = c;
+          dist[k] = d;
+          break;
+        }
+    }
+  }
+  return fr_err(FR_ERR_USAGE,
+                "--train-from: no value or node named '%s' (closest: %s%s%s%s%s)",
+                name, best[0] ? best[0] : "none", best[1] ? ", " : "",
+                best[1] ? best[1] : "", best[2] ? ", " : "",
+                best[2] ? best[2] : "");
+}
+
+fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
+  fr_graph *g = m->graph;
+  int nv = m->n_ids;
+  uint8_t *down = fr_calloc((size_t)nv + 1, 1);     /* by value id */
+  uint8_t *down_node = fr_calloc((size_t)g->n_nodes + 1, 1);
+  if (!down || !down_node) {
+    fr_free(down);
+    fr_free(down_node);
+    return fr_err(FR_ERR_NOMEM, "out of memory");
+  }
+  fr_status st = FR_OK;
+  for (int i = 0; i < g->n_values; i++) g->values[i]->flags &= ~FR_V_TRAINABLE;
+  for (int k = 0; k < g->n_nodes; k++) g->nodes[k]->trainable = false;
+
+  /* 1. Nodes downstream of the --train-from names. */
+  for (int t = 0; t < o->n_train_from && st == FR_OK; t++) {
+    const char *name = o->train_from[t];
+    fr_value *v = fr_graph_find(g, name);
+    if (v && v->graph == g) {
+      down[v->id] = 1;
+      continue;
+    }
+    int k;
+    for (k = 0; k < g->n_nodes; k++)
+      if (!strcmp(g->nodes[k]->name, name)) break;
+    if (k == g->n_nodes) {
+      st = unknown_name(g, name);
+      break;
+    }
+    down_node[k] = 1;
+  }
+  for (int k = 0; k < g->n_nodes && st == FR_OK; k++) {
+    fr_node *n = g->nodes[k];
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] && n->in[i]->id < nv && down[n->in[i]->id]) down_node[k] = 1;
+    if (down_node[k] && n->op != FR_OP_CONSTANT)
+      for (int i = 0; i < n->n_out; i++)
+        if (n->out[i]) down[n->out[i]->id] = 1;
+  }
+  /* 2. Parameters used only by downstream nodes are trainable. */
+  for (int i = 0; i < g->n_values && st == FR_OK && o->n_train_from; i++) {
+    fr_value *v = g->values[i];
+    if (!is_param(v)) continue;
+    int users = 0, inside = 0;
+    for (int k = 0; k < g->n_nodes; k++)
+      for (int j = 0; j < g->nodes[k]->n_in; j++)
+        if (g->nodes[k]->in[j] == v) {
+          users++;
+          inside += down_node[k] && !(v->producer == g->nodes[k]);
+        }
+    if (users && users == inside) v->flags |= FR_V_TRAINABLE;
+  }
+  /* 3. Name rules, in order. */
+  for (int r = 0; r < o->n_rules && st == FR_OK; r++) {
+    regex_t re;
+    if (regcomp(&re, o->rules[r].regex, REG_EXTENDED | REG_NOSUB) != 0) {
+      st = fr_err(FR_ERR_USAGE, "bad regular expression '%s'", o->rules[r].regex);
+      break;
+    }
+    for (int i = 0; i < g->n_values; i++) {
+      fr_value *v = g->values[i];
+      if (!is_param(v) || regexec(&re, v->name, 0, NULL, 0) != 0) continue;
+      if (o->rules[r].trainable) v->flags |= FR_V_TRAINABLE;
+      else v->flags &= ~FR_V_TRAINABLE;
+    }
+    regfree(&re);
+  }
+  /* 4. Everything computed from a trainable parameter is trainable. */
+  for (int k = 0; k < g->n_nodes && st == FR_OK; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->op == FR_OP_CONSTANT) {
+      n->trainable = n->out[0] && (n->out[0]->flags & FR_V_TRAINABLE);
+      continue;
+    }
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] && (n->in[i]->flags & FR_V_TRAINABLE)) n->trainable = true;
+    if (n->trainable)
+      for (int i = 0; i < n->n_out; i++)
+        if (n->out[i]) n->out[i]->flags |= FR_V_TRAINABLE;
+  }
+  fr_free(down);
+  fr_free(down_node);
+  return st;
+}
+
+static void count(fr_param_count *c, const fr_value *v, const fr_tensor *t) {
+  int64_t n = fr_tensor_numel(t), b = (int64_t)fr_tensor_nbytes(t);
+  if (v->flags & FR_V_TRAINABLE) {
+    c->trainable += n;
+    c->trainable_bytes += b;
+  } else {
+    c->frozen += n;
+    c->frozen_bytes += b;
+  }
+}
+
+void fr_freeze_count(const fr_model *m, fr_param_count *c) {
+  memset(c, 0, sizeof *c);
+  const fr_graph *g = m->graph;
+  for (int i = 0; i < g->n_inits; i++) count(c, g->inits[i], &g->inits[i]->t);
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    if (n->op == FR_OP_CONSTANT && n->out[0] && n->n_attr == 1 &&
+        n->attrs[0].type == FR_ATTR_TENSOR)
+      count(c, n->out[0], n->attrs[0].t);
+  }
+}

@@ -1,0 +1,93 @@
+/* pipeline.c: the compiler's pass pipeline - a plain list of passes with the
+ * verifier between them, and the inspection options around it:
+ * --print-before/--print-after PASS|all, --time-passes. */
+#include <string.h>
+#include <time.h>
+
+#include "compiler.h"
+
+/* The pipeline, in order. Each pass is one file, compiler/pass_*.c. */
+static const fr_pass passes[] = {
+    {"infer", fr_pass_infer, "shape inference on concrete shapes"},
+    {"fold", fr_pass_fold, "constant folding of frozen nodes"},
+    {"fold-bn", fr_pass_fold_bn, "BatchNormalization into the linear op before it"},
+    {"fold-affine", fr_pass_fold_affine, "Mul/Div/Add/Sub by constants into the linear op before them"},
+    {"simplify", fr_pass_simplify, "Identity/Dropout removal, dead nodes and parameters"},
+    {"cse", fr_pass_cse, "common subexpression elimination"},
+    {"fuse", fr_pass_fuse, "elementwise tails into Conv/Gemm/MatMul"},
+    {"plan-memory", fr_pass_plan_memory, "static activation memory plan"},
+};
+enum { N_PASSES = sizeof passes / sizeof passes[0] };
+
+const fr_pass *fr_passes(int *n) {
+  *n = N_PASSES;
+  return passes;
+}
+
+static bool matches(const char *opt, const char *name) {
+  return opt && (!strcmp(opt, "all") || !strcmp(opt, name));
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+fr_status fr_pipeline_check(const fr_pipeline_opts *o) {
+  const char *opts[2] = {o->print_before, o->print_after};
+  for (int k = 0; k < 2; k++) {
+    if (!opts[k] || !strcmp(opts[k], "all")) continue;
+    bool found = false;
+    for (int i = 0; i < N_PASSES; i++)
+      if (!strcmp(passes[i].name, opts[k])) found = true;
+    if (!found) {
+      char list[512] = "";
+      for (int i = 0; i < N_PASSES; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i ? ", " : "", passes[i].name);
+      return fr_err(FR_ERR_USAGE, "unknown pass '%s' (passes: %s)", opts[k],
+                    list);
+    }
+  }
+  return FR_OK;
+}
+
+fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
+  FILE *f = o->dump ? o->dump : stdout;
+  double times[N_PASSES] = {0};
+  fr_status st = fr_pipeline_check(o);
+  for (int i = 0; i < N_PASSES && st == FR_OK; i++) {
+    const fr_pass *p = &passes[i];
+    if (matches(o->print_before, p->name)) {
+      fprintf(f, "; IR before %s\n", p->name);
+      fr_print_graph(f, m->graph);
+    }
+    double t0 = now_ms();
+    st = p->run(m, o);
+    times[i] = now_ms() - t0;
+    if (st != FR_OK) break;
+    st = fr_graph_verify(m->graph);
+    if (st != FR_OK) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "after pass %s: %s", p->name, fr_err_msg());
+      st = fr_err(st, "%s", msg);
+      break;
+    }
+    if (matches(o->print_after, p->name)) {
+      fprintf(f, "; IR after %s\n", p->name);
+      fr_print_graph(f, m->graph);
+    }
+  }
+  if (o->time_passes) {
+    double total = 0;
+    for (int i = 0; i < N_PASSES; i++) total += times[i];
+    fprintf(stderr, "===- pass execution times -===\n");
+    fprintf(stderr, "  %10s  %6s  %s\n", "ms", "%", "pass");
+    for (int i = 0; i < N_PASSES; i++)
+      fprintf(stderr, "  %10.3f  %5.1f%%  %s\n", times[i],
+              total > 0 ? 100 * times[i] / total : 0, passes[i].name);
+    fprintf(stderr, "  %10.3f  100.0%%  total\n", total);
+  }
+  return st;
+}

@@ -1,0 +1,1 @@
+--stage optimized $ROOT/models/embedding_model.onnx --shape input_1=1x76x32x1

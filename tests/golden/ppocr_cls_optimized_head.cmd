@@ -1,0 +1,1 @@
+--stage optimized --shape x=1x3x48x192 --train-from reshape2_0.tmp_0 $ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx

@@ -1,0 +1,256 @@
+/* test_passes.c: each pass of the pipeline on a small hand-built graph:
+ * golden dumps before and after (tests/golden/passes/), and, for the passes
+ * that change arithmetic, the outputs before and after on the same input. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Runs one pass, verifies, and compares "before/after" with the golden. */
+static void check_pass(fr_model *m, fr_status (*pass)(fr_model *, const fr_pipeline_opts *),
+                       const char *golden) {
+  fr_freeze_opts fo = {0};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  char *before = fg_dump(m);
+  fr_pipeline_opts po = {0};
+  ck_assert_msg(pass(m, &po) == FR_OK, "%s", fr_err_msg());
+  ck_assert_msg(fr_graph_verify(m->graph) == FR_OK, "%s", fr_err_msg());
+  char *after = fg_dump(m);
+  size_t n = strlen(before) + strlen(after) + 32;
+  char *text = malloc(n);
+  snprintf(text, n, "; before\n%s; after\n%s", before, after);
+  fg_golden(golden, text);
+  free(before);
+  free(after);
+  free(text);
+}
+
+/* The model's output on x (f32), into y (n floats). */
+static void run_f32(fr_model *m, const fr_tensor *x, float *y, int64_t n) {
+  fr_tensor in = *x, *inp = &in, out[1];
+  ck_assert_msg(fr_run_model(m, &inp, out) == FR_OK, "%s", fr_err_msg());
+  ck_assert_int_eq(fr_tensor_numel(&out[0]), n);
+  memcpy(y, out[0].data, sizeof(float) * (size_t)n);
+  fr_tensor_release(&out[0]);
+}
+
+static void fill(float *x, int n, unsigned seed) {
+  for (int i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    x[i] = (float)(seed >> 8) / (float)(1u << 24) * 2 - 1;
+  }
+}
+
+static void close_enough(const float *a, const float *b, int n, float rel) {
+  for (int i = 0; i < n; i++)
+    ck_assert_msg(fabsf(a[i] - b[i]) <= rel * (1 + fabsf(b[i])),
+                  "element %d: %g vs %g", i, a[i], b[i]);
+}
+
+/* y = Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])): the shape
+ * chain folds to a constant; a Constant node becomes an initializer. */
+START_TEST(fold_shape_chain) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 3, FT_DIMS(2, 3, 4));
+  int64_t zero = 0, minus1 = -1;
+  fr_value *i0 = fg_const(m, "zero", FR_I64, 0, NULL, &zero);
+  fr_value *m1 = fg_const(m, "minus1", FR_I64, 1, FT_DIMS(1), &minus1);
+  fr_value *ax = fg_const(m, "axes", FR_I64, 1, FT_DIMS(1), &zero);
+  fr_value *s = fg_node(m, "Shape", "s", 1, &x)->out[0];
+  fr_value *d0 = fg_node(m, "Gather", "d0", 2, (fr_value *[]){s, i0})->out[0];
+  fr_value *u = fg_node(m, "Unsqueeze", "u", 2, (fr_value *[]){d0, ax})->out[0];
+  fr_node *cat = fg_node(m, "Concat", "shape", 2, (fr_value *[]){u, m1});
+  fg_attr_i(m, cat, "axis", 0);
+  fr_value *y = fg_node(m, "Reshape", "y", 2, (fr_value *[]){x, cat->out[0]})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  check_pass(m, fr_pass_fold, "passes/fold.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  ck_assert_int_eq(y->t.rank, 2);
+  ck_assert_int_eq(y->t.dims[1], 12);
+  fr_model_free(m);
+}
+END_TEST
+
+/* A trainable parameter's node is never folded, even on constants. */
+START_TEST(fold_keeps_trainable) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(2));
+  float a[2] = {1, 2}, b[2] = {3, 4};
+  fr_value *w = fg_const(m, "head.w", FR_F32, 1, FT_DIMS(2), a);
+  fr_value *c = fg_const(m, "c", FR_F32, 1, FT_DIMS(2), b);
+  fr_value *wc = fg_node(m, "Mul", "wc", 2, (fr_value *[]){w, c})->out[0];
+  fr_value *cc = fg_node(m, "Mul", "cc", 2, (fr_value *[]){c, c})->out[0];
+  fr_value *t = fg_node(m, "Add", "t", 2, (fr_value *[]){x, wc})->out[0];
+  fr_value *y = fg_node(m, "Add", "y", 2, (fr_value *[]){t, cc})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, "^head\\."}}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  fr_pipeline_opts po = {0};
+  ck_assert_int_eq(fr_pass_fold(m, &po), FR_OK);
+  /* cc folded; wc (trainable) kept, with t and y */
+  ck_assert_int_eq(m->graph->n_nodes, 3);
+  ck_assert(m->graph->nodes[0]->trainable);
+  ck_assert_str_eq(m->graph->nodes[0]->out[0]->name, "wc");
+  fr_model_free(m);
+}
+END_TEST
+
+/* Conv -> BatchNormalization becomes one Conv with the same outputs. */
+START_TEST(fold_bn_into_conv) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(1, 2, 5, 5));
+  float w[3 * 2 * 3 * 3], b[3], sc[3] = {1.5f, 0.5f, 2}, bi[3] = {0.1f, -0.2f, 0.3f},
+        mean[3] = {0.2f, -0.1f, 0}, var[3] = {0.5f, 2, 1};
+  fill(w, 54, 1);
+  fill(b, 3, 2);
+  fr_value *wv = fg_const(m, "w", FR_F32, 4, FT_DIMS(3, 2, 3, 3), w);
+  fr_value *bv = fg_const(m, "b", FR_F32, 1, FT_DIMS(3), b);
+  fr_node *conv = fg_node(m, "Conv", "c", 3, (fr_value *[]){x, wv, bv});
+  fg_attr_ints(m, conv, "pads", 4, FT_DIMS(1, 1, 1, 1));
+  fr_value *bn_in[5] = {conv->out[0],
+                        fg_const(m, "scale", FR_F32, 1, FT_DIMS(3), sc),
+                        fg_const(m, "bias", FR_F32, 1, FT_DIMS(3), bi),
+                        fg_const(m, "mean", FR_F32, 1, FT_DIMS(3), mean),
+                        fg_const(m, "var", FR_F32, 1, FT_DIMS(3), var)};
+  fr_value *y = fg_node(m, "BatchNormalization", "y", 5, bn_in)->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[50], before[75], after[75];
+  fill(xd, 50, 3);
+  fr_tensor xt = ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 5, 5), xd);
+  run_f32(m, &xt, before, 75);
+  check_pass(m, fr_pass_fold_bn, "passes/fold-bn.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  run_f32(m, &xt, after, 75);
+  close_enough(after, before, 75, 1e-5f);
+  fr_model_free(m);
+}
+END_TEST
+
+/* Gemm -> Mul(per-column) -> Sub(per-column) become one Gemm. */
+START_TEST(fold_affine_into_gemm) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(2, 4));
+  float w[3 * 4], b[3], mul[3] = {2, -1, 0.5f}, sub[3] = {1, 2, 3};
+  fill(w, 12, 4);
+  fill(b, 3, 5);
+  fr_value *wv = fg_const(m, "w", FR_F32, 2, FT_DIMS(3, 4), w);
+  fr_value *bv = fg_const(m, "b", FR_F32, 1, FT_DIMS(3), b);
+  fr_node *gemm = fg_node(m, "Gemm", "g", 3, (fr_value *[]){x, wv, bv});
+  fg_attr_i(m, gemm, "transB", 1);
+  fr_value *mv = fg_const(m, "k", FR_F32, 2, FT_DIMS(1, 3), mul);
+  fr_value *sv = fg_const(m, "s", FR_F32, 1, FT_DIMS(3), sub);
+  fr_value *t = fg_node(m, "Mul", "t", 2, (fr_value *[]){mv, gemm->out[0]})->out[0];
+  fr_value *y = fg_node(m, "Sub", "y", 2, (fr_value *[]){t, sv})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[8], before[6], after[6];
+  fill(xd, 8, 6);
+  fr_tensor xt = ft_tensor(FR_F32, 2, FT_DIMS(2, 4), xd);
+  run_f32(m, &xt, before, 6);
+  check_pass(m, fr_pass_fold_affine, "passes/fold-affine.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  run_f32(m, &xt, after, 6);
+  close_enough(after, before, 6, 1e-5f);
+  fr_model_free(m);
+}
+END_TEST
+
+/* Identity chains go; a dead branch goes; the output keeps its name. */
+START_TEST(simplify_identity_and_dead) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(4));
+  fr_value *r = fg_node(m, "Relu", "r", 1, &x)->out[0];
+  fr_value *i1 = fg_node(m, "Identity", "i1", 1, &r)->out[0];
+  fg_node(m, "Exp", "dead", 1, &i1);
+  fr_value *s = fg_node(m, "Sigmoid", "s", 1, &i1)->out[0];
+  fr_value *y = fg_node(m, "Identity", "y", 1, &s)->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  check_pass(m, fr_pass_simplify, "passes/simplify.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 2);
+  ck_assert_str_eq(m->graph->outputs[0]->name, "y");
+  ck_assert_int_eq(m->graph->nodes[1]->op, FR_OP_SIGMOID);
+  fr_model_free(m);
+}
+END_TEST
+
+/* Two equal Relu(x) and two equal constants: one of each remains. */
+START_TEST(cse_twins) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(4));
+  float one = 1;
+  fr_value *c1 = fg_const(m, "one", FR_F32, 0, NULL, &one);
+  fr_value *c2 = fg_const(m, "uno", FR_F32, 0, NULL, &one);
+  fr_value *a = fg_node(m, "Relu", "a", 1, &x)->out[0];
+  fr_value *b = fg_node(m, "Relu", "b", 1, &x)->out[0];
+  fr_value *a1 = fg_node(m, "Add", "a1", 2, (fr_value *[]){a, c1})->out[0];
+  fr_value *b1 = fg_node(m, "Add", "b1", 2, (fr_value *[]){b, c2})->out[0];
+  fr_value *y = fg_node(m, "Mul", "y", 2, (fr_value *[]){a1, b1})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  check_pass(m, fr_pass_cse, "passes/cse.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 3);
+  ck_assert_int_eq(m->graph->n_inits, 1);
+  fr_model_free(m);
+}
+END_TEST
+
+/* The memory plan: in-place Relu, a view sharing bytes, reuse after death. */
+START_TEST(plan_memory_reuse) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(4, 16));
+  int64_t shp[2] = {16, 4};
+  fr_value *sh = fg_const(m, "shape", FR_I64, 1, FT_DIMS(2), shp);
+  fr_value *a = fg_node(m, "Exp", "a", 1, &x)->out[0];          /* 256 B */
+  fr_value *b = fg_node(m, "Relu", "b", 1, &a)->out[0];         /* in place */
+  fr_value *c = fg_node(m, "Reshape", "c", 2, (fr_value *[]){b, sh})->out[0];
+  fr_value *d = fg_node(m, "Sigmoid", "d", 1, &c)->out[0];      /* in place */
+  fr_value *e = fg_node(m, "Neg", "e", 1, &x)->out[0];
+  fr_value *y = fg_node(m, "Add", "y", 2, (fr_value *[]){d, fg_node(m, "Reshape", "e2", 2, (fr_value *[]){e, sh})->out[0]})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  check_pass(m, fr_pass_plan_memory, "passes/plan-memory.txt");
+  ck_assert_int_eq(a->offset, b->offset);
+  ck_assert_int_eq(b->offset, c->offset);
+  ck_assert_int_eq(c->offset, d->offset);
+  ck_assert_int_ne(e->offset, d->offset);
+  ck_assert_int_eq(m->graph->peak, 512);
+  fr_model_free(m);
+}
+END_TEST
+
+/* x * Clip(x + 3, 0, 6) / 6 becomes HardSwish(x), with the same values. */
+START_TEST(fuse_hardswish_pattern) {
+  fr_model *m = fg_model(9);
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(16));
+  float three = 3, six = 6;
+  fr_value *c3 = fg_const(m, "three", FR_F32, 1, FT_DIMS(1), &three);
+  fr_value *c6 = fg_const(m, "six", FR_F32, 1, FT_DIMS(1), &six);
+  fr_value *a = fg_node(m, "Add", "a", 2, (fr_value *[]){x, c3})->out[0];
+  fr_node *clip = fg_node(m, "Clip", "c", 1, &a);
+  fg_attr_f(m, clip, "min", 0);
+  fg_attr_f(m, clip, "max", 6);
+  fr_value *mu = fg_node(m, "Mul", "mu", 2, (fr_value *[]){clip->out[0], x})->out[0];
+  fr_value *y = fg_node(m, "Div", "y", 2, (fr_value *[]){mu, c6})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[16], before[16], after[16];
+  for (int i = 0; i < 16; i++) xd[i] = (float)i - 8;
+  fr_tensor xt = ft_tensor(FR_F32, 1, FT_DIMS(16), xd);
+  run_f32(m, &xt, before, 16);
+  check_pass(m, fr_pass_fuse, "passes/fuse-hardswish.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 1);
+  ck_assert_int_eq(m->graph->nodes[0]->op, FR_OP_HARDSWISH);
+  run_f32(m, &xt, after, 16);
+  close_enough(after, before, 16, 1e-6f);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
+        fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
+        plan_memory_reuse)
