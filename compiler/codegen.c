@@ -112,6 +112,7 @@ typedef struct cg {
   LLVMValueRef *ptrs; /* by value id: the value's pointer, once made */
   const fr_graph *g;
   int64_t scratch_off;
+  bool specialize; /* inline the kernels' bitcode (else call frost's own) */
 } cg;
 
 static LLVMValueRef const_bytes(cg *c, const void *data, size_t n,
@@ -174,11 +175,17 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
   memset(p, 0, offsetof(fr_kplan, params));
   fr_status st = fr_ops[n->op].plan(n, in, out, p);
   LLVMValueRef entry = NULL;
-  if (st == FR_OK) {
+  LLVMTypeRef entry_t = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
+                                         (LLVMTypeRef[]){c->ptr, c->ptr}, 2, 0);
+  if (st == FR_OK && c->specialize) {
     entry = LLVMGetNamedFunction(kern, p->entry);
     if (!entry)
       return fr_err_node(FR_ERR_INVALID, n, "kernel entry %s is not in the bitcode",
                          p->entry);
+  } else if (st == FR_OK) {
+    /* The same entry, as built into frost: a call through its address. */
+    entry = LLVMConstIntToPtr(
+        LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)p->fn, 0), c->ptr);
   } else if (st != FR_ERR_UNSUPPORTED) {
     return st;
   }
@@ -204,7 +211,7 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
     snprintf(name, sizeof name, "params.%d", k);
     LLVMValueRef args[2] = {const_bytes(c, p->params, p->size ? p->size : 1, name),
                             bufs};
-    LLVMBuildCall2(c->b, LLVMGlobalGetValueType(entry), entry, args, 2, "");
+    LLVMBuildCall2(c->b, entry_t, entry, args, 2, "");
     comp->n_native++;
     return FR_OK;
   }
@@ -221,7 +228,8 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
   return FR_OK;
 }
 
-fr_status fr_compile_jit(fr_model *m, const char *cpu, fr_compiled **out) {
+fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
+                         fr_compiled **out) {
   *out = NULL;
   const fr_graph *g = m->graph;
   FR_TRY(compilable(g));
@@ -249,9 +257,12 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, fr_compiled **out) {
     else if (ps != FR_OK && ps != FR_ERR_UNSUPPORTED) st = ps;
   }
   LLVMModuleRef kern = NULL;
-  if (st == FR_OK) st = fr_jit_kernels(comp->jit, &kern);
+  if (st == FR_OK && specialize) st = fr_jit_kernels(comp->jit, &kern);
+  else if (st == FR_OK)
+    kern = LLVMModuleCreateWithNameInContext("frost", fr_jit_context(comp->jit));
   if (st == FR_OK) {
     c.g = g;
+    c.specialize = specialize;
     c.ctx = fr_jit_context(comp->jit);
     c.mod = kern;
     c.b = LLVMCreateBuilderInContext(c.ctx);

@@ -125,8 +125,12 @@ typedef struct fr_compile_stats {
 } fr_compile_stats;
 
 /* JIT-compiles m's main graph (after the pipeline: static shapes and a
- * memory plan) for cpu (NULL: the host). m must outlive the result. */
-fr_status fr_compile_jit(fr_model *m, const char *cpu, fr_compiled **out);
+ * memory plan) for cpu (NULL: the host). m must outlive the result.
+ * specialize: the kernels' bitcode is linked in and each node's kernel
+ * inlined and specialized for its constants (slow to compile for large
+ * graphs for now); otherwise nodes call the kernels built into frost. */
+fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
+                         fr_compiled **out);
 /* Runs it: in[i] for each graph input; out[i] receives freshly allocated
  * outputs (release with fr_tensor_release). */
 fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
@@ -145,6 +149,7 @@ fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs);
 typedef struct fr_engine {
   const char *name;      /* "jit" (default) or "interp" */
   const char *cpu;       /* JIT target CPU, NULL: host */
+  bool specialize;       /* see fr_compile_jit */
   fr_pipeline_opts *pipe;
   /* results */
   bool interpreted;      /* jit asked, but the graph needed the interpreter */

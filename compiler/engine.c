@@ -21,7 +21,7 @@ fr_status fr_engine_prepare(fr_engine *e, fr_model *m) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   e->ms_pipeline = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
   if (e->name && !strcmp(e->name, "opt")) return FR_OK; /* passes only */
-  fr_status st = fr_compile_jit(m, e->cpu, &e->compiled);
+  fr_status st = fr_compile_jit(m, e->cpu, e->specialize, &e->compiled);
   if (st == FR_ERR_UNSUPPORTED) {
     e->interpreted = true;
     snprintf(e->why, sizeof e->why, "%s", fr_err_msg());

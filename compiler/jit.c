@@ -133,7 +133,10 @@ fr_status fr_jit_optimize(fr_jit *j, LLVMModuleRef m, const char *keep) {
   LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
   LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
-  LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
+  /* No unrolling: constant trip counts after specialization would be
+   * unrolled in full, for long compiles and large code; the kernels'
+   * micro-kernels are unrolled by hand. */
+  LLVMPassBuilderOptionsSetLoopUnrolling(po, 0);
   LLVMErrorRef e = LLVMRunPasses(m, "default<O3>", j->tm, po);
   LLVMDisposePassBuilderOptions(po);
   if (e) return llvm_err(e, "optimization");

@@ -3,6 +3,7 @@
  *   frost dump [--dot] [--shape NAME=DIMS]... MODEL
  *   frost run MODEL --input NAME=FILE... [--output-dir DIR] [--engine E]
  *   frost bench MODEL [--shape NAME=DIMS]... [--iters N] [--threads T]
+ *   (every command also takes --max-memory BYTES, default 4G)
  *   frost conformance [DIR] [--engine E] [-v] [--filter S]
  *                     [--expect FILE] [--write-passing FILE]
  *
@@ -31,7 +32,9 @@
   "freeze options (every command taking a model):\n"                         \
   "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
   "  --trainable REGEX         parameters matching REGEX become trainable\n"    \
-  "  --frozen REGEX            parameters matching REGEX become frozen\n"
+  "  --frozen REGEX            parameters matching REGEX become frozen\n" \
+  "options of every command:\n"                                                \
+  "  --max-memory BYTES   memory cap, e.g. 512M or 16G (default 4G, 0: none)\n"
 
 enum { MAX_ARGS = 256 };
 
@@ -47,11 +50,13 @@ typedef struct cli {
   fr_conf_opts conf;
   double rtol, atol;
   const char *second; /* compare: the expected file */
+  int64_t max_memory; /* --max-memory: cap on model tensors and on the heap */
   fr_freeze_opts freeze;
   fr_pipeline_opts pipe;
   const char *stage; /* dump: imported | optimized */
   const char *cpu;   /* --target-cpu */
   int iters, threads;
+  bool specialize; /* --specialize: inline and specialize kernel bitcode */
 } cli;
 
 static int fail(void) {
@@ -96,6 +101,9 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
       char *name;
       FR_TRY(split_eq(next, a, &name, &c->in_files[c->n_inputs]));
       c->in_names[c->n_inputs++] = name;
+    } else if (!strcmp(a, "--max-memory")) {
+      NEED_ARG;
+      FR_TRY(fr_parse_size(next, &c->max_memory));
     } else if (!strcmp(a, "--output-dir")) {
       NEED_ARG;
       c->output_dir = next;
@@ -148,6 +156,8 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
       if (*end || v < 1 || v > 100000000)
         return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
       *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+    } else if (!strcmp(a, "--specialize")) {
+      c->specialize = true;
     } else if (!strcmp(a, "--time-passes")) {
       c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
@@ -184,7 +194,7 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
 static fr_status load_stage(cli *c, fr_model **m, bool quiet, bool optimize,
                             bool partial) {
   fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
-                    .quiet = quiet};
+                    .quiet = quiet, .max_bytes = c->max_memory};
   FR_TRY(fr_pipeline_check(&c->pipe));
   FR_TRY(fr_onnx_load(c->model, &o, m));
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
@@ -289,13 +299,15 @@ static int cmd_run(cli *c) {
       out = fr_calloc((size_t)n_out, sizeof *out);
       if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
     }
-    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
+    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
+                  .specialize = c->specialize};
     if (st == FR_OK) {
       st = fr_engine_prepare(&e, m);
-      if (st == FR_OK && e.interpreted)
-        fprintf(stderr, "frost: note: running with the interpreter: %s\n",
-                e.why);
       if (st == FR_OK) st = fr_engine_run(&e, m, inp, out);
+      /* After the run: an error must stay the only line on stderr. */
+      if (st == FR_OK && e.interpreted)
+        fprintf(stderr, "frost: note: ran with the interpreter: %s\n",
+                e.why);
       if (st != FR_OK) fr_err_prefix(c->model);
     }
     fr_engine_free(&e);
@@ -304,15 +316,26 @@ static int cmd_run(cli *c) {
     if (mkdir(c->output_dir, 0777) != 0 && errno != EEXIST)
       st = fr_err(FR_ERR_IO, "%s: cannot create directory", c->output_dir);
   }
+  /* Outputs are written all or nothing (no partial set of files). */
+  char (*files)[4096] = NULL;
+  const char **paths = NULL;
+  if (st == FR_OK && c->output_dir) {
+    files = fr_calloc((size_t)n_out + 1, sizeof *files);
+    paths = fr_calloc((size_t)n_out + 1, sizeof *paths);
+    if (!files || !paths) st = fr_err(FR_ERR_NOMEM, "out of memory");
+  }
   for (int i = 0; i < n_out && st == FR_OK; i++) {
     const fr_value *v = m->graph->outputs[i];
-    char buf[256], file[4096], name[1024];
+    char buf[256], name[1024];
     printf("%s: %s\n", v->name, fr_shape_str(&out[i], buf, sizeof buf));
     if (!c->output_dir) continue;
     sanitize(v->name, name, sizeof name);
-    snprintf(file, sizeof file, "%s/%s.npy", c->output_dir, name);
-    st = fr_npy_write(file, &out[i]);
+    snprintf(files[i], sizeof files[i], "%s/%s.npy", c->output_dir, name);
+    paths[i] = files[i];
   }
+  if (st == FR_OK && c->output_dir) st = fr_npy_write_all(paths, out, n_out);
+  fr_free(files);
+  fr_free(paths);
   for (int i = 0; out && i < n_out; i++) fr_tensor_release(&out[i]);
   fr_free(out);
   for (int i = 0; i < c->n_inputs; i++) fr_onnx_tensor_free(&in[i]);
@@ -401,7 +424,8 @@ static int cmd_bench(cli *c) {
     st = random_input(g->inputs[i], &seed, &in[i]);
     inp[i] = &in[i];
   }
-  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe};
+  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
+                  .specialize = c->specialize};
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   double t1 = now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
@@ -456,6 +480,7 @@ static int cmd_conformance(cli *c) {
 int main(int argc, char **argv) {
   static cli c;
   c.conf.timeout_s = 20;
+  c.max_memory = (int64_t)4 << 30;
   c.rtol = 1e-3;
   c.atol = 1e-5;
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -475,6 +500,7 @@ int main(int argc, char **argv) {
   }
   bool want_model = strcmp(cmd, "conformance") != 0;
   if (parse_args(argc, argv, &c, want_model) != FR_OK) return fail();
+  fr_mem_set_limit((size_t)c.max_memory);
   int rc;
   if (!strcmp(cmd, "dump")) rc = cmd_dump(&c);
   else if (!strcmp(cmd, "run")) rc = cmd_run(&c);

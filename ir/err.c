@@ -7,6 +7,13 @@
 
 static char msg[2048];
 
+/* Messages quote names from untrusted files: control characters (a newline
+ * in a node name) become '?', so the CLI's error stays one line. */
+static void one_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 /* Messages may quote the current message (fr_err_msg()) as an argument,
  * so each is formatted into a temporary first. */
 fr_status fr_err(fr_status st, const char *fmt, ...) {
@@ -16,6 +23,7 @@ fr_status fr_err(fr_status st, const char *fmt, ...) {
   vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
   memcpy(msg, tmp, sizeof msg);
+  one_line(msg);
   return st;
 }
 
@@ -33,6 +41,7 @@ fr_status fr_err_node(fr_status st, const fr_node *n, const char *fmt, ...) {
   }
   snprintf(msg, sizeof msg, "node '%.200s' (%.100s): %s", nm,
            n && n->op_type ? n->op_type : "?", tmp);
+  one_line(msg);
   return st;
 }
 
@@ -48,6 +57,7 @@ void fr_err_prefix(const char *prefix) {
   memcpy(tmp + n + 2, msg, m);
   tmp[n + 2 + m] = 0;
   memcpy(msg, tmp, sizeof msg);
+  one_line(msg);
 }
 
 const char *fr_err_msg(void) { return msg[0] ? msg : "unknown error"; }

@@ -68,6 +68,13 @@ char *fr_strdup(const char *s);
 void *fr_aligned_alloc(size_t n);
 void fr_aligned_free(void *p);
 void fr_mem_fail_after(long n); /* -1: never fail */
+/* Caps the bytes live through fr_malloc (0: no cap, the default); an
+ * allocation past the cap fails. The CLI sets it from --max-memory. */
+void fr_mem_set_limit(size_t bytes);
+size_t fr_mem_limit(void);
+size_t fr_mem_in_use(void);
+/* true when n more bytes fit under the cap. */
+bool fr_mem_fits(size_t n);
 
 /* Arena: many small allocations freed at once (one per model). */
 typedef struct fr_arena_block fr_arena_block;

@@ -1,4 +1,12 @@
-/* mem.c: the one allocator of frost, and arenas for compiler data. */
+/* mem.c: the one allocator of frost, and arenas for compiler data.
+ *
+ * The allocator counts the bytes it has handed out (by the usable size of
+ * each block, so frees need no header) and refuses an allocation that would
+ * take the total past the limit set by fr_mem_set_limit (the CLI's
+ * --max-memory). A hostile model or input thus fails with a clean error
+ * instead of exhausting the machine. */
+#include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,41 +14,78 @@
 
 static long fail_after = -1; /* allocations left before failing; -1 never */
 
+static size_t limit;             /* 0: no limit */
+static _Atomic size_t in_use;    /* usable bytes of live blocks */
+
 void fr_mem_fail_after(long n) { fail_after = n; }
 
-static bool should_fail(void) {
+void fr_mem_set_limit(size_t bytes) { limit = bytes; }
+size_t fr_mem_limit(void) { return limit; }
+size_t fr_mem_in_use(void) { return atomic_load(&in_use); }
+
+bool fr_mem_fits(size_t n) {
+  size_t used = atomic_load(&in_use);
+  return !limit || (n <= limit && used <= limit - n);
+}
+
+/* No block can be larger than this (and ASan aborts past it). */
+#define MAX_BLOCK ((size_t)1 << 40)
+
+static bool should_fail(size_t n) {
+  if (n > MAX_BLOCK || !fr_mem_fits(n)) return true;
   if (fail_after < 0) return false;
   if (fail_after == 0) return true;
   fail_after--;
   return false;
 }
 
-void *fr_malloc(size_t n) {
-  if (should_fail()) return NULL;
-  return malloc(n ? n : 1);
-}
-
-void *fr_calloc(size_t n, size_t size) {
-  if (should_fail()) return NULL;
-  if (n == 0 || size == 0) return calloc(1, 1);
-  return calloc(n, size);
-}
-
-void *fr_realloc(void *p, size_t n) {
-  if (should_fail()) return NULL;
-  return realloc(p, n ? n : 1);
-}
-
-void fr_free(void *p) { free(p); }
-
-void *fr_aligned_alloc(size_t n) {
-  if (should_fail()) return NULL;
-  void *p = NULL;
-  if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
+static void *count(void *p) {
+  if (p) atomic_fetch_add(&in_use, malloc_usable_size(p));
   return p;
 }
 
-void fr_aligned_free(void *p) { free(p); }
+/* Saturating: a block from another allocator must not wrap the count. */
+static void uncount(size_t n) {
+  size_t cur = atomic_load(&in_use);
+  while (!atomic_compare_exchange_weak(&in_use, &cur, cur > n ? cur - n : 0))
+    ;
+}
+
+void *fr_malloc(size_t n) {
+  if (should_fail(n)) return NULL;
+  return count(malloc(n ? n : 1));
+}
+
+void *fr_calloc(size_t n, size_t size) {
+  if (n && size > SIZE_MAX / n) return NULL;
+  if (should_fail(n * size)) return NULL;
+  if (n == 0 || size == 0) return count(calloc(1, 1));
+  return count(calloc(n, size));
+}
+
+void *fr_realloc(void *p, size_t n) {
+  size_t old = p ? malloc_usable_size(p) : 0;
+  if (should_fail(n > old ? n - old : 0)) return NULL;
+  void *q = realloc(p, n ? n : 1);
+  if (!q) return NULL;
+  uncount(old);
+  return count(q);
+}
+
+void fr_free(void *p) {
+  if (!p) return;
+  uncount(malloc_usable_size(p));
+  free(p);
+}
+
+void *fr_aligned_alloc(size_t n) {
+  if (should_fail(n)) return NULL;
+  void *p = NULL;
+  if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
+  return count(p);
+}
+
+void fr_aligned_free(void *p) { fr_free(p); }
 
 char *fr_strdup(const char *s) {
   size_t n = strlen(s) + 1;

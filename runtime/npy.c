@@ -1,4 +1,6 @@
 /* npy.c: NumPy .npy files (format versions 1-3), little-endian, C order. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,17 +32,12 @@ static const char *dict_get(const char *h, const char *key) {
   return p;
 }
 
-fr_status fr_npy_read(const char *path, fr_tensor *out) {
-  uint8_t *buf;
-  size_t len;
+fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out) {
   memset(out, 0, sizeof *out);
-  FR_TRY(fr_read_file(path, &buf, &len));
   fr_status st = FR_OK;
   char *h = NULL;
-  if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
-    st = fr_err(FR_ERR_PARSE, "%s: not a .npy file", path);
-    goto done;
-  }
+  if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0)
+    return fr_err(FR_ERR_PARSE, "not a .npy file");
   size_t hlen, off;
   if (buf[6] == 1) {
     hlen = buf[8] | (size_t)buf[9] << 8;
@@ -50,29 +47,25 @@ fr_status fr_npy_read(const char *path, fr_tensor *out) {
            (size_t)buf[11] << 24;
     off = 12;
   } else {
-    st = fr_err(FR_ERR_PARSE, "%s: unsupported .npy version %d", path, buf[6]);
-    goto done;
+    return fr_err(FR_ERR_PARSE, "unsupported .npy version %d", buf[6]);
   }
-  if (hlen > len - off) {
-    st = fr_err(FR_ERR_PARSE, "%s: truncated .npy header", path);
-    goto done;
-  }
+  /* The header length is checked against the file before anything is
+   * allocated: a lying length costs nothing. */
+  if (hlen > len - off)
+    return fr_err(FR_ERR_PARSE, "truncated .npy header (%zu bytes announced)",
+                  hlen);
   h = fr_malloc(hlen + 1);
-  if (!h) {
-    st = fr_err(FR_ERR_NOMEM, "out of memory");
-    goto done;
-  }
+  if (!h) return fr_err(FR_ERR_NOMEM, "out of memory");
   memcpy(h, buf + off, hlen);
   h[hlen] = 0;
   const char *d = dict_get(h, "descr"), *fo = dict_get(h, "fortran_order"),
              *sh = dict_get(h, "shape");
   if (!d || !fo || !sh || *d != '\'' || *sh != '(') {
-    st = fr_err(FR_ERR_PARSE, "%s: malformed .npy header", path);
+    st = fr_err(FR_ERR_PARSE, "malformed .npy header");
     goto done;
   }
   if (!strncmp(fo, "True", 4)) {
-    st = fr_err(FR_ERR_UNSUPPORTED, "%s: Fortran-order .npy is not supported",
-                path);
+    st = fr_err(FR_ERR_UNSUPPORTED, "Fortran-order .npy is not supported");
     goto done;
   }
   out->dtype = FR_UNDEFINED;
@@ -82,8 +75,7 @@ fr_status fr_npy_read(const char *path, fr_tensor *out) {
       out->dtype = descrs[i].dtype;
   }
   if (out->dtype == FR_UNDEFINED) {
-    st = fr_err(FR_ERR_UNSUPPORTED, "%s: unsupported .npy dtype %.12s", path,
-                d);
+    st = fr_err(FR_ERR_UNSUPPORTED, "unsupported .npy dtype %.12s", d);
     goto done;
   }
   const char *p = sh + 1;
@@ -92,13 +84,14 @@ fr_status fr_npy_read(const char *path, fr_tensor *out) {
     while (*p == ' ' || *p == ',') p++;
     if (*p == ')') break;
     if (*p < '0' || *p > '9' || rank == FR_MAX_RANK) {
-      st = fr_err(FR_ERR_PARSE, "%s: bad shape in .npy header", path);
+      st = fr_err(FR_ERR_PARSE, "bad shape in .npy header");
       goto done;
     }
     char *end;
+    errno = 0;
     unsigned long long v = strtoull(p, &end, 10);
-    if (v > (unsigned long long)INT64_MAX) {
-      st = fr_err(FR_ERR_PARSE, "%s: dimension too large", path);
+    if (errno == ERANGE || v > (unsigned long long)INT64_MAX) {
+      st = fr_err(FR_ERR_PARSE, "dimension too large in .npy header");
       goto done;
     }
     out->dims[rank++] = (int64_t)v;
@@ -106,17 +99,14 @@ fr_status fr_npy_read(const char *path, fr_tensor *out) {
   }
   out->rank = rank;
   int64_t numel;
-  if ((st = fr_shape_numel(rank, out->dims, &numel)) != FR_OK) {
-    fr_err_prefix(path);
-    goto done;
-  }
+  if ((st = fr_shape_numel(rank, out->dims, &numel)) != FR_OK) goto done;
   size_t es = fr_dtype_size(out->dtype);
   size_t data_len = len - off - hlen;
   if ((uint64_t)numel > data_len / es || (size_t)numel * es != data_len) {
     st = fr_err(FR_ERR_PARSE,
-                "%s: .npy holds %zu data bytes, its header says %lld "
+                ".npy holds %zu data bytes, its header says %lld "
                 "elements of %zu bytes",
-                path, data_len, (long long)numel, es);
+                data_len, (long long)numel, es);
     goto done;
   }
   out->data = fr_malloc(data_len ? data_len : 1);
@@ -125,20 +115,44 @@ fr_status fr_npy_read(const char *path, fr_tensor *out) {
     goto done;
   }
   memcpy(out->data, buf + off + hlen, data_len);
+  /* Booleans are 0 or 1 everywhere in frost (kernels count them). */
+  if (out->dtype == FR_BOOL)
+    for (size_t i = 0; i < data_len; i++)
+      ((uint8_t *)out->data)[i] = ((uint8_t *)out->data)[i] != 0;
 done:
   fr_free(h);
-  fr_free(buf);
+  if (st != FR_OK) {
+    fr_free(out->data);
+    memset(out, 0, sizeof *out);
+  }
   return st;
 }
 
-fr_status fr_npy_write(const char *path, const fr_tensor *t) {
+fr_status fr_npy_read(const char *path, fr_tensor *out) {
+  uint8_t *buf;
+  size_t len;
+  memset(out, 0, sizeof *out);
+  FR_TRY(fr_read_file(path, &buf, &len));
+  fr_status st = fr_npy_parse(buf, len, out);
+  fr_free(buf);
+  if (st != FR_OK) fr_err_prefix(path);
+  return st;
+}
+
+/* Writes t as .npy to a new temporary file next to path (created with
+ * O_EXCL, so an existing file or symbolic link is never followed); its name
+ * goes to tmp. On failure nothing is left behind. */
+static fr_status write_tmp(const char *path, const fr_tensor *t, char *tmp,
+                           size_t tmp_size) {
   const char *descr = NULL;
   for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++)
     if (descrs[i].dtype == t->dtype) descr = descrs[i].descr;
   if (t->dtype == FR_BF16) descr = NULL;
   if (!descr || t->kind != FR_KIND_TENSOR)
     return fr_err(FR_ERR_UNSUPPORTED, "%s: cannot write %s as .npy", path,
-                  fr_dtype_name(t->dtype));
+                  t->kind == FR_KIND_SEQUENCE   ? "a sequence"
+                  : t->kind == FR_KIND_OPTIONAL ? "an optional"
+                                                : fr_dtype_name(t->dtype));
   char h[512];
   int n = snprintf(h, sizeof h,
                    "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
@@ -152,21 +166,69 @@ fr_status fr_npy_write(const char *path, const fr_tensor *t) {
   memset(h + n, ' ', (size_t)pad);
   n += pad;
   h[n++] = '\n';
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
-      (int)sizeof tmp)
-    return fr_err(FR_ERR_IO, "%s: path too long", path);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return fr_err(FR_ERR_IO, "%s: cannot create", path);
+  int fd = -1;
+  for (int k = 0; fd < 0 && k < 100; k++) {
+    if (snprintf(tmp, tmp_size, "%s.tmp.%d.%d", path, (int)getpid(), k) >=
+        (int)tmp_size)
+      return fr_err(FR_ERR_IO, "%s: path too long", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) return fr_err(FR_ERR_IO, "%s: cannot create", path);
+  FILE *f = fdopen(fd, "wb");
+  if (!f) {
+    close(fd);
+    remove(tmp);
+    return fr_err(FR_ERR_IO, "%s: cannot create", path);
+  }
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                            (unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
   size_t nb = fr_tensor_nbytes(t);
   bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(h, 1, (size_t)n, f) == (size_t)n &&
             (nb == 0 || fwrite(t->data, 1, nb, f) == nb);
   ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
+  if (!ok) {
     remove(tmp);
     return fr_err(FR_ERR_IO, "%s: write failed", path);
   }
   return FR_OK;
+}
+
+fr_status fr_npy_write(const char *path, const fr_tensor *t) {
+  return fr_npy_write_all(&path, t, 1);
+}
+
+fr_status fr_npy_write_all(const char *const *paths, const fr_tensor *ts,
+                           int n) {
+  enum { TMP = 4200 };
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      if (!strcmp(paths[i], paths[j]))
+        return fr_err(FR_ERR_USAGE, "%s: two outputs would be written here",
+                      paths[i]);
+  char *tmps = fr_malloc((size_t)(n ? n : 1) * TMP);
+  if (!tmps) return fr_err(FR_ERR_NOMEM, "out of memory");
+  fr_status st = FR_OK;
+  int written = 0, renamed = 0;
+  /* Phase 1: every file to its temporary name. */
+  while (st == FR_OK && written < n) {
+    st = write_tmp(paths[written], &ts[written], tmps + (size_t)written * TMP,
+                   TMP);
+    if (st == FR_OK) written++;
+  }
+  /* Phase 2: only when all are written, rename them into place. */
+  while (st == FR_OK && renamed < n) {
+    if (rename(tmps + (size_t)renamed * TMP, paths[renamed]) != 0)
+      st = fr_err(FR_ERR_IO, "%s: cannot write (%s)", paths[renamed],
+                  strerror(errno));
+    else
+      renamed++;
+  }
+  if (st != FR_OK) {
+    /* All or nothing: take back what this call put in place. */
+    for (int i = 0; i < renamed; i++) remove(paths[i]);
+    for (int i = renamed; i < written; i++) remove(tmps + (size_t)i * TMP);
+  }
+  fr_free(tmps);
+  return st;
 }

@@ -608,6 +608,9 @@ fr_status fr_exec_einsum(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t yd[FR_MAX_RANK];
   FR_TRY(fr_nn_einsum_plan(n, in, &e.n_labels, e.size, e.stride, e.ystride,
                            &yr, yd));
+  /* An empty output: nothing to compute (the kernel sizes the output from
+   * its strides, which a zero dimension makes wrong). */
+  if (fr_tensor_numel(out[0]) == 0) return FR_OK;
   if (in[0]->dtype == FR_F64) {
     const double *xs[FR_K_EINSUM_MAX_IN];
     for (int k = 0; k < n->n_in; k++) xs[k] = in[k]->data;

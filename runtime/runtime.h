@@ -89,8 +89,15 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
 
 /* Reads a .npy file (v1-v3, little-endian, C order); data is fr_malloc'd. */
 fr_status fr_npy_read(const char *path, fr_tensor *out);
+/* Same, from the bytes of a .npy file in memory. */
+fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out);
 /* Writes t as .npy to path, through a temporary file renamed into place. */
 fr_status fr_npy_write(const char *path, const fr_tensor *t);
+/* Writes ts[i] to paths[i], all or nothing: each goes to a temporary file
+ * first, and they are renamed into place only when all are written. On
+ * failure no temporary file is left and none of paths is kept. */
+fr_status fr_npy_write_all(const char *const *paths, const fr_tensor *ts,
+                           int n);
 
 /* ---- interp.c ------------------------------------------------------- */
 

@@ -11,6 +11,11 @@ fr_status fr_tensor_alloc(fr_tensor *t) {
   if ((uint64_t)numel > ((uint64_t)1 << 40) / es)
     return fr_err(FR_ERR_NOMEM, "tensor of %lld elements is too large",
                   (long long)numel);
+  if (!fr_mem_fits((size_t)numel * es))
+    return fr_err(FR_ERR_NOMEM,
+                  "tensor of %zu bytes does not fit under the memory limit of "
+                  "%zu bytes (raise it with --max-memory)",
+                  (size_t)numel * es, fr_mem_limit());
   t->data = fr_calloc((size_t)numel ? (size_t)numel : 1, es);
   if (!t->data) return fr_err(FR_ERR_NOMEM, "out of memory");
   return FR_OK;

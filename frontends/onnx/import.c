@@ -4,6 +4,7 @@
  * defined, every op is known for its opset, tensors are consistent with their
  * shapes. Errors read "node 'NAME' (Op): reason"; fr_onnx_load prefixes the
  * file name. */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "onnx.h"
 #include "onnx.pb-c.h"
 
-enum { MAX_DEPTH = 64 }; /* subgraph nesting */
+enum { MAX_DEPTH = FR_ONNX_MAX_SUBGRAPH_DEPTH }; /* subgraph nesting */
 
 typedef struct loader {
   fr_model *m;
@@ -35,7 +36,11 @@ fr_status fr_parse_dims(const char *s, int *rank, int64_t *dims) {
     char *end;
     if (*s < '0' || *s > '9')
       return fr_err(FR_ERR_USAGE, "bad dimensions '%s' (expected e.g. 1x3x224x224)", s);
+    errno = 0;
     long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE)
+      return fr_err(FR_ERR_USAGE, "dimension '%.*s' is too large",
+                    (int)(end - s), s);
     if (r == FR_MAX_RANK)
       return fr_err(FR_ERR_USAGE, "more than %d dimensions", FR_MAX_RANK);
     dims[r++] = v;
@@ -48,20 +53,63 @@ fr_status fr_parse_dims(const char *s, int *rank, int64_t *dims) {
   return FR_OK;
 }
 
+fr_status fr_parse_size(const char *s, int64_t *bytes) {
+  const char *p = s;
+  if (*p < '0' || *p > '9')
+    return fr_err(FR_ERR_USAGE, "bad size '%s' (expected e.g. 512M or 4G)", s);
+  uint64_t v = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (v > (UINT64_MAX - 9) / 10)
+      return fr_err(FR_ERR_USAGE, "size '%s' is too large", s);
+    v = v * 10 + (uint64_t)(*p - '0');
+  }
+  int shift = 0;
+  switch (*p) {
+  case 'k': case 'K': shift = 10; break;
+  case 'm': case 'M': shift = 20; break;
+  case 'g': case 'G': shift = 30; break;
+  case 't': case 'T': shift = 40; break;
+  default: break;
+  }
+  if (shift) {
+    p++;
+    if (*p == 'i') p++;
+  }
+  if (*p == 'B' || *p == 'b') p++;
+  if (*p)
+    return fr_err(FR_ERR_USAGE, "bad size '%s' (expected e.g. 512M or 4G)", s);
+  if (v > (uint64_t)INT64_MAX >> shift)
+    return fr_err(FR_ERR_USAGE, "size '%s' is too large", s);
+  *bytes = (int64_t)(v << shift);
+  return FR_OK;
+}
+
 static char *dup(loader *L, const char *s) {
   return fr_arena_strdup(&L->m->arena, s ? s : "");
 }
 
-static fr_status nomem(void) { return fr_err(FR_ERR_NOMEM, "out of memory"); }
-
-static fr_status tensor(loader *L, const Onnx__TensorProto *tp, fr_tensor *t) {
-  FR_TRY(fr_onnx_tensor(tp, &L->m->arena, L->dir, t));
-  L->bytes += (int64_t)fr_tensor_nbytes(t);
-  if (L->o->max_bytes && L->bytes > L->o->max_bytes)
+static fr_status nomem(void) {
+  if (fr_mem_limit())
     return fr_err(FR_ERR_NOMEM,
-                  "model tensors exceed the memory limit of %lld bytes "
-                  "(raise it with --max-memory)",
+                  "out of memory (memory limit %zu bytes; raise it with "
+                  "--max-memory)",
+                  fr_mem_limit());
+  return fr_err(FR_ERR_NOMEM, "out of memory");
+}
+
+/* Decodes a tensor of the model. Its size is checked against the limit
+ * before its data is allocated or read. */
+static fr_status tensor(loader *L, const Onnx__TensorProto *tp, fr_tensor *t) {
+  size_t nbytes;
+  FR_TRY(fr_onnx_tensor_nbytes(tp, &nbytes));
+  if (L->o->max_bytes && (uint64_t)nbytes > (uint64_t)(L->o->max_bytes - L->bytes))
+    return fr_err(FR_ERR_NOMEM,
+                  "tensor '%s' (%zu bytes) takes the model's tensors past the "
+                  "memory limit of %lld bytes (raise it with --max-memory)",
+                  tp->name ? tp->name : "", nbytes,
                   (long long)L->o->max_bytes);
+  FR_TRY(fr_onnx_tensor(tp, &L->m->arena, L->dir, t));
+  L->bytes += (int64_t)nbytes;
   return FR_OK;
 }
 
@@ -153,6 +201,11 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     }
   }
   v->t.rank = unknown ? -1 : (int)sh->n_dim;
+  /* A graph input is allocated when the model runs: its size must be a
+   * number (the product of its dims fits in 64 bits). */
+  int64_t numel;
+  if (is_main_input && fr_shape_numel(v->t.rank, v->t.dims, &numel) != FR_OK)
+    return fr_err(FR_ERR_INVALID, "input '%s': %s", v->name, fr_err_msg());
   return FR_OK;
 }
 
@@ -211,13 +264,15 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
     a->n = (int)ap->n_floats;
     a->floats = fr_arena_alloc(ar, sizeof(float) * ap->n_floats);
     if (!a->floats) return nomem();
-    memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
+    /* An empty list has no array (NULL): memcpy must not see it. */
+    if (ap->n_floats)
+      memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
     break;
   case FR_ATTR_INTS:
     a->n = (int)ap->n_ints;
     a->ints = fr_arena_alloc(ar, sizeof(int64_t) * ap->n_ints);
     if (!a->ints) return nomem();
-    memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
+    if (ap->n_ints) memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
     break;
   case FR_ATTR_STRINGS:
     a->n = (int)ap->n_strings;
@@ -419,29 +474,45 @@ static fr_status graph(loader *L, const Onnx__GraphProto *gp, fr_graph *parent,
   return FR_OK;
 }
 
-fr_status fr_onnx_load(const char *path, const fr_onnx_opts *o,
-                       fr_model **out) {
-  static const fr_onnx_opts dflt;
-  if (!o) o = &dflt;
-  *out = NULL;
-  uint8_t *buf;
-  size_t len;
-  fr_status st = fr_read_file(path, &buf, &len);
-  if (st != FR_OK) return st;
-  Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
-  fr_free(buf);
-  if (!mp)
+/* The bytes of a ModelProto to protobuf-c's structures. */
+static fr_status unpack(const uint8_t *buf, size_t len, const char *path,
+                        Onnx__ModelProto **mp) {
+  /* protobuf-c recurses once per nested message: refuse deep nesting
+   * first, without recursion (a thousand-deep subgraph must not overflow the
+   * stack). */
+  fr_status st = fr_pb_check_depth(&onnx__model_proto__descriptor, buf, len,
+                                   FR_PB_MAX_DEPTH);
+  if (st == FR_ERR_UNSUPPORTED) {
+    fr_err_prefix(path);
+    return st;
+  }
+  unsigned long failures = fr_pb_alloc_failures();
+  *mp = st == FR_OK ? onnx__model_proto__unpack(fr_pb_allocator(), len, buf)
+                    : NULL;
+  if (!*mp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM,
+                  "%s: out of memory decoding the model (memory limit %zu "
+                  "bytes; raise it with --max-memory)",
+                  path, fr_mem_limit());
+  if (!*mp)
     return fr_err(FR_ERR_PARSE,
                   "%s: not a valid ONNX model (protobuf decoding failed: "
                   "truncated or corrupt file)",
                   path);
-  loader L = {.o = o};
+  return FR_OK;
+}
+
+/* protobuf-c's ModelProto to a verified model; frees mp. */
+static fr_status import(Onnx__ModelProto *mp, const char *path,
+                        const char *dir, const fr_onnx_opts *o,
+                        fr_model **out) {
+  static const fr_onnx_opts dflt;
+  if (!o) o = &dflt;
+  fr_status st = FR_OK;
+  loader L = {.o = o, .dir = dir};
   L.m = fr_model_new();
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  L.dir = dirname(dir);
   if (!L.m) {
-    onnx__model_proto__free_unpacked(mp, NULL);
+    onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
     return fr_err(FR_ERR_NOMEM, "out of memory");
   }
   fr_model *m = L.m;
@@ -480,7 +551,7 @@ fr_status fr_onnx_load(const char *path, const fr_onnx_opts *o,
                      L.n_unsupported, all);
   }
   if (st == FR_OK) st = fr_graph_verify(m->graph);
-  onnx__model_proto__free_unpacked(mp, NULL);
+  onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
   if (st != FR_OK) {
     fr_err_prefix(path);
     fr_model_free(m);
@@ -488,4 +559,28 @@ fr_status fr_onnx_load(const char *path, const fr_onnx_opts *o,
   }
   *out = m;
   return FR_OK;
+}
+
+fr_status fr_onnx_load_mem(const uint8_t *buf, size_t len, const char *path,
+                           const char *dir, const fr_onnx_opts *o,
+                           fr_model **out) {
+  *out = NULL;
+  Onnx__ModelProto *mp;
+  FR_TRY(unpack(buf, len, path, &mp));
+  return import(mp, path, dir, o, out);
+}
+
+fr_status fr_onnx_load(const char *path, const fr_onnx_opts *o,
+                       fr_model **out) {
+  *out = NULL;
+  uint8_t *buf;
+  size_t len;
+  FR_TRY(fr_read_file(path, &buf, &len));
+  Onnx__ModelProto *mp;
+  fr_status st = unpack(buf, len, path, &mp);
+  fr_free(buf); /* protobuf-c copied what it needs */
+  if (st != FR_OK) return st;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  return import(mp, path, dirname(dir), o, out);
 }

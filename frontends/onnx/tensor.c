@@ -1,5 +1,6 @@
 /* tensor.c: TensorProto to fr_tensor (raw, typed and external data), and the
  * .pb tensor files of the ONNX test data. */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len) {
     return fr_err(FR_ERR_NOMEM, "%s: file larger than 2 GiB", path);
   }
   size_t n = (size_t)st.st_size;
+  if (!fr_mem_fits(n + 1)) {
+    fclose(f);
+    return fr_err(FR_ERR_NOMEM,
+                  "%s: file of %zu bytes does not fit under the memory limit "
+                  "of %zu bytes (raise it with --max-memory)",
+                  path, n, fr_mem_limit());
+  }
   uint8_t *b = fr_malloc(n + 1);
   if (!b) {
     fclose(f);
@@ -44,17 +52,29 @@ static void *alloc(fr_arena *a, size_t n) {
   return a ? fr_arena_alloc(a, n) : fr_calloc(1, n);
 }
 
-/* Reads external data: location relative to dir, never escaping it. */
-static fr_status read_external(const Onnx__TensorProto *tp, const char *dir,
-                               void *dst, size_t nbytes) {
-  const char *loc = NULL;
-  long long offset = 0, length = -1;
+/* A non-negative decimal number of external_data (offset, length). */
+static bool parse_count(const char *s, long long *v) {
+  char *end;
+  errno = 0;
+  if (*s < '0' || *s > '9') return false;
+  *v = strtoll(s, &end, 10);
+  return !*end && errno == 0;
+}
+
+/* Opens the external data of tp for reading nbytes at its offset. The
+ * location is relative to dir and must stay inside it: no absolute path, no
+ * ".." component, and no symbolic link leading out (checked on the resolved
+ * path). The file must be a regular file long enough. */
+static fr_status open_external(const Onnx__TensorProto *tp, const char *dir,
+                               size_t nbytes, FILE **out) {
+  const char *name = tp->name ? tp->name : "";
+  const char *loc = NULL, *off_s = NULL, *len_s = NULL;
   for (size_t i = 0; i < tp->n_external_data; i++) {
     const Onnx__StringStringEntryProto *e = tp->external_data[i];
     if (!e->key || !e->value) continue;
     if (!strcmp(e->key, "location")) loc = e->value;
-    else if (!strcmp(e->key, "offset")) offset = atoll(e->value);
-    else if (!strcmp(e->key, "length")) length = atoll(e->value);
+    else if (!strcmp(e->key, "offset")) off_s = e->value;
+    else if (!strcmp(e->key, "length")) len_s = e->value;
   }
   if (!dir)
     return fr_err(FR_ERR_INVALID, "external data is not allowed here");
@@ -75,30 +95,64 @@ static fr_status read_external(const Onnx__TensorProto *tp, const char *dir,
     p += len;
     if (*p == '/') p++;
   }
-  if (offset < 0 || (length >= 0 && (size_t)length != nbytes))
+  long long offset = 0, length = -1;
+  if ((off_s && !parse_count(off_s, &offset)) ||
+      (len_s && !parse_count(len_s, &length)))
+    return fr_err(FR_ERR_INVALID, "external data of '%s': bad offset or length",
+                  name);
+  if (length >= 0 && (unsigned long long)length != nbytes)
     return fr_err(FR_ERR_INVALID,
                   "external data of '%s': length %lld, expected %zu bytes",
-                  tp->name ? tp->name : "", length, nbytes);
-  char path[PATH_MAX];
+                  name, length, nbytes);
+  char path[PATH_MAX], real[PATH_MAX], real_dir[PATH_MAX];
   if (snprintf(path, sizeof path, "%s/%s", dir, loc) >= (int)sizeof path)
     return fr_err(FR_ERR_INVALID, "external data path too long");
-  FILE *f = fopen(path, "rb");
+  if (!realpath(path, real))
+    return fr_err(FR_ERR_IO, "cannot open external data file '%s'", loc);
+  /* A symbolic link inside the folder may point anywhere: compare the
+   * resolved paths. */
+  size_t dl = 0;
+  if (realpath(dir, real_dir)) dl = strlen(real_dir);
+  if (!dl || strncmp(real, real_dir, dl) != 0 ||
+      (real[dl] != '/' && real[dl] != 0 && dl != 1))
+    return fr_err(FR_ERR_INVALID,
+                  "external data path '%s' leaves the model's folder through "
+                  "a symbolic link (refused)",
+                  loc);
+  FILE *f = fopen(real, "rb");
   if (!f)
     return fr_err(FR_ERR_IO, "cannot open external data file '%s'", loc);
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-      (unsigned long long)st.st_size < (unsigned long long)offset + nbytes) {
+      (unsigned long long)st.st_size < (unsigned long long)offset ||
+      (unsigned long long)st.st_size - (unsigned long long)offset < nbytes) {
     fclose(f);
     return fr_err(FR_ERR_INVALID,
-                  "external data file '%s' is too short for '%s'", loc,
-                  tp->name ? tp->name : "");
+                  "external data file '%s' is too short for '%s'", loc, name);
   }
-  if (fseeko(f, (off_t)offset, SEEK_SET) != 0 ||
-      fread(dst, 1, nbytes, f) != nbytes) {
+  if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
     fclose(f);
     return fr_err(FR_ERR_IO, "cannot read external data file '%s'", loc);
   }
-  fclose(f);
+  *out = f;
+  return FR_OK;
+}
+
+fr_status fr_onnx_tensor_nbytes(const Onnx__TensorProto *tp, size_t *nbytes) {
+  const char *name = tp->name ? tp->name : "";
+  if (tp->data_type <= 0 || tp->data_type >= FR_DTYPE_COUNT)
+    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has data type %d", name,
+                  (int)tp->data_type);
+  if (tp->n_dims > FR_MAX_RANK)
+    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has rank %zu (max %d)",
+                  name, tp->n_dims, FR_MAX_RANK);
+  int64_t numel;
+  if (fr_shape_numel((int)tp->n_dims, tp->dims, &numel) != FR_OK)
+    return fr_err(FR_ERR_INVALID, "tensor '%s': %s", name, fr_err_msg());
+  size_t es = fr_dtype_size((fr_dtype)tp->data_type);
+  if ((uint64_t)numel > (uint64_t)SIZE_MAX / 2 / es)
+    return fr_err(FR_ERR_NOMEM, "tensor '%s' is too large", name);
+  *nbytes = (size_t)numel * es;
   return FR_OK;
 }
 
@@ -106,29 +160,37 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
                          const char *dir, fr_tensor *out) {
   const char *name = tp->name ? tp->name : "";
   memset(out, 0, sizeof *out);
+  size_t nbytes;
+  FR_TRY(fr_onnx_tensor_nbytes(tp, &nbytes));
   fr_dtype dt = (fr_dtype)tp->data_type;
-  if (tp->data_type <= 0 || tp->data_type >= FR_DTYPE_COUNT)
-    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has data type %d", name,
-                  (int)tp->data_type);
-  if (tp->n_dims > FR_MAX_RANK)
-    return fr_err(FR_ERR_UNSUPPORTED, "tensor '%s' has rank %zu (max %d)",
-                  name, tp->n_dims, FR_MAX_RANK);
   out->dtype = dt;
   out->rank = (int)tp->n_dims;
   for (size_t i = 0; i < tp->n_dims; i++) out->dims[i] = tp->dims[i];
-  int64_t numel;
-  if (fr_shape_numel(out->rank, out->dims, &numel) != FR_OK)
-    return fr_err(FR_ERR_INVALID, "tensor '%s': %s", name, fr_err_msg());
+  int64_t numel = fr_tensor_numel(out);
   size_t es = fr_dtype_size(dt);
-  if ((uint64_t)numel > (uint64_t)SIZE_MAX / 2 / es)
-    return fr_err(FR_ERR_NOMEM, "tensor '%s' is too large", name);
-  size_t nbytes = (size_t)numel * es;
-  /* Cheap sanity before allocating: the data must be there. */
   if (tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+    if (dt == FR_STRING)
+      return fr_err(FR_ERR_UNSUPPORTED,
+                    "tensor '%s': external string data is not supported",
+                    name);
+    /* The file is checked (and must be long enough) before the buffer is
+     * allocated: a lying shape costs nothing. */
+    FILE *f;
+    FR_TRY(open_external(tp, dir, nbytes, &f));
     void *d = alloc(a, nbytes);
-    if (!d) return fr_err(FR_ERR_NOMEM, "tensor '%s': out of memory", name);
+    if (!d) {
+      fclose(f);
+      return fr_err(FR_ERR_NOMEM, "tensor '%s': out of memory", name);
+    }
     out->data = d;
-    return read_external(tp, dir, d, nbytes);
+    bool ok = nbytes == 0 || fread(d, 1, nbytes, f) == nbytes;
+    fclose(f);
+    if (!ok)
+      return fr_err(FR_ERR_IO, "tensor '%s': cannot read its external data",
+                    name);
+    if (dt == FR_BOOL)
+      for (size_t i = 0; i < nbytes; i++) ((uint8_t *)d)[i] = ((uint8_t *)d)[i] != 0;
+    return FR_OK;
   }
   if (dt == FR_STRING) {
     if (tp->n_string_data != (size_t)numel)
@@ -136,13 +198,15 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
                     name, tp->n_string_data, (long long)numel);
     char **s = alloc(a, sizeof(char *) * (size_t)(numel + 1));
     if (!s) return fr_err(FR_ERR_NOMEM, "out of memory");
+    /* Set before filling: a failure midway leaves a tensor the caller can
+     * free (alloc zeroes, so unfilled entries are NULL). */
+    out->data = s;
     for (int64_t i = 0; i < numel; i++) {
       const ProtobufCBinaryData *b = &tp->string_data[i];
       s[i] = alloc(a, b->len + 1);
       if (!s[i]) return fr_err(FR_ERR_NOMEM, "out of memory");
       if (b->len) memcpy(s[i], b->data, b->len);
     }
-    out->data = s;
     return FR_OK;
   }
   size_t have = 0;
@@ -162,6 +226,9 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
   out->data = d;
   if (tp->has_raw_data) {
     if (nbytes) memcpy(d, tp->raw_data.data, nbytes);
+    /* Booleans are 0 or 1 everywhere in frost (kernels count them). */
+    if (dt == FR_BOOL)
+      for (size_t i = 0; i < nbytes; i++) ((uint8_t *)d)[i] = ((uint8_t *)d)[i] != 0;
     return FR_OK;
   }
   for (int64_t i = 0; i < numel; i++) {
@@ -203,22 +270,33 @@ void fr_onnx_tensor_free(fr_tensor *t) {
   t->data = NULL;
 }
 
-fr_status fr_onnx_read_pb(const char *path, fr_tensor *out, char **name) {
-  uint8_t *buf;
-  size_t len;
-  FR_TRY(fr_read_file(path, &buf, &len));
-  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
-  fr_free(buf);
-  if (!tp) return fr_err(FR_ERR_PARSE, "%s: not a valid TensorProto", path);
+fr_status fr_onnx_parse_pb(const uint8_t *buf, size_t len, fr_tensor *out,
+                           char **name) {
+  memset(out, 0, sizeof *out);
+  if (name) *name = NULL;
+  unsigned long failures = fr_pb_alloc_failures();
+  Onnx__TensorProto *tp =
+      onnx__tensor_proto__unpack(fr_pb_allocator(), len, buf);
+  if (!tp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM, "out of memory decoding the TensorProto");
+  if (!tp) return fr_err(FR_ERR_PARSE, "not a valid TensorProto");
   fr_status st = fr_onnx_tensor(tp, NULL, NULL, out);
   if (st == FR_OK && name) {
     *name = fr_strdup(tp->name ? tp->name : "");
     if (!*name) st = fr_err(FR_ERR_NOMEM, "out of memory");
   }
-  onnx__tensor_proto__free_unpacked(tp, NULL);
-  if (st != FR_OK) {
-    fr_onnx_tensor_free(out);
-    fr_err_prefix(path);
-  }
+  onnx__tensor_proto__free_unpacked(tp, fr_pb_allocator());
+  if (st != FR_OK) fr_onnx_tensor_free(out);
+  return st;
+}
+
+fr_status fr_onnx_read_pb(const char *path, fr_tensor *out, char **name) {
+  uint8_t *buf;
+  size_t len;
+  memset(out, 0, sizeof *out);
+  FR_TRY(fr_read_file(path, &buf, &len));
+  fr_status st = fr_onnx_parse_pb(buf, len, out, name);
+  fr_free(buf);
+  if (st != FR_OK) fr_err_prefix(path);
   return st;
 }

@@ -28,68 +28,11 @@ enum { MAX_NEST = 16, MAX_ELEMS = 1 << 20 };
 enum { ELEM_UNDEFINED = 0, ELEM_TENSOR, ELEM_SPARSE, ELEM_SEQUENCE, ELEM_MAP,
        ELEM_OPTIONAL };
 
-/* A bounded view of bytes being decoded. */
-typedef struct wire {
-  const uint8_t *p, *end;
-} wire;
+typedef fr_wire wire;
+typedef fr_wire_field field;
 
 static fr_status bad(const char *what) {
   return fr_err(FR_ERR_PARSE, "malformed protobuf: %s", what);
-}
-
-static fr_status varint(wire *w, uint64_t *v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (w->p >= w->end) return bad("truncated varint");
-    uint8_t b = *w->p++;
-    if (shift == 63 && (b & 0x7e)) return bad("varint overflows 64 bits");
-    r |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = r;
-      return FR_OK;
-    }
-  }
-  return bad("varint longer than 10 bytes");
-}
-
-/* One field: its number, wire type, and for length-delimited fields the
- * payload; varint fields give their value in *v. Other types are skipped. */
-typedef struct field {
-  uint32_t num;
-  int type;
-  uint64_t v;
-  wire sub;
-} field;
-
-static fr_status next_field(wire *w, field *f) {
-  uint64_t key;
-  FR_TRY(varint(w, &key));
-  if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff) return bad("field number");
-  f->num = (uint32_t)(key >> 3);
-  f->type = (int)(key & 7);
-  f->v = 0;
-  f->sub.p = f->sub.end = NULL;
-  switch (f->type) {
-  case 0: return varint(w, &f->v);
-  case 1:
-    if (w->end - w->p < 8) return bad("truncated fixed64");
-    w->p += 8;
-    return FR_OK;
-  case 5:
-    if (w->end - w->p < 4) return bad("truncated fixed32");
-    w->p += 4;
-    return FR_OK;
-  case 2: {
-    uint64_t len;
-    FR_TRY(varint(w, &len));
-    if (len > (uint64_t)(w->end - w->p)) return bad("length past the end");
-    f->sub.p = w->p;
-    f->sub.end = w->p + len;
-    w->p += len;
-    return FR_OK;
-  }
-  default: return bad("unsupported wire type (groups)");
-  }
 }
 
 static fr_status read_sequence(wire w, int depth, fr_dtype hint,
@@ -100,13 +43,16 @@ static fr_status read_optional(wire w, int depth, fr_dtype hint,
 /* A TensorProto's bytes to a heap tensor. */
 static fr_status read_tensor(wire w, fr_tensor **out) {
   *out = NULL;
+  unsigned long failures = fr_pb_alloc_failures();
   Onnx__TensorProto *tp =
-      onnx__tensor_proto__unpack(NULL, (size_t)(w.end - w.p), w.p);
+      onnx__tensor_proto__unpack(fr_pb_allocator(), (size_t)(w.end - w.p), w.p);
+  if (!tp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM, "out of memory decoding a tensor value");
   if (!tp) return bad("a tensor value is not a valid TensorProto");
   fr_tensor *t = fr_calloc(1, sizeof *t);
   fr_status st = t ? fr_onnx_tensor(tp, NULL, NULL, t)
                    : fr_err(FR_ERR_NOMEM, "out of memory");
-  onnx__tensor_proto__free_unpacked(tp, NULL);
+  onnx__tensor_proto__free_unpacked(tp, fr_pb_allocator());
   if (st != FR_OK) {
     if (t) fr_onnx_value_free(t);
     fr_free(t);
@@ -145,7 +91,7 @@ static fr_status read_sequence(wire w, int depth, fr_dtype hint,
   wire s = w;
   while (s.p < s.end) {
     field f;
-    FR_TRY(next_field(&s, &f));
+    FR_TRY(fr_wire_next(&s, &f));
     if (f.num == 2 && f.type == 0) elem_type = f.v;
     if (f.num >= 3 && f.num <= 7 && f.type == 2) count[f.num]++;
   }
@@ -167,7 +113,7 @@ static fr_status read_sequence(wire w, int depth, fr_dtype hint,
   s = w;
   while (st == FR_OK && s.p < s.end) {
     field f;
-    st = next_field(&s, &f);
+    st = fr_wire_next(&s, &f);
     if (st != FR_OK || f.num != want || f.type != 2) continue;
     if (k >= n) {
       st = bad("sequence changed while reading");
@@ -200,7 +146,7 @@ static fr_status read_optional(wire w, int depth, fr_dtype hint,
   wire s = w;
   while (s.p < s.end) {
     field f;
-    FR_TRY(next_field(&s, &f));
+    FR_TRY(fr_wire_next(&s, &f));
     if (f.num == 2 && f.type == 0) elem_type = f.v;
   }
   if (elem_type == ELEM_SPARSE || elem_type == ELEM_MAP)
@@ -214,7 +160,7 @@ static fr_status read_optional(wire w, int depth, fr_dtype hint,
   s = w;
   while (want && s.p < s.end) {
     field f;
-    FR_TRY(next_field(&s, &f));
+    FR_TRY(fr_wire_next(&s, &f));
     if (f.num != want || f.type != 2) continue;
     if (el) {
       fr_onnx_value_free(el);
@@ -237,21 +183,26 @@ static fr_status read_optional(wire w, int depth, fr_dtype hint,
   return FR_OK;
 }
 
-fr_status fr_onnx_read_value_pb(const char *path, fr_kind kind,
-                                fr_dtype dtype, fr_tensor *out) {
+fr_status fr_onnx_parse_value_pb(const uint8_t *buf, size_t len, fr_kind kind,
+                                 fr_dtype dtype, fr_tensor *out) {
   memset(out, 0, sizeof *out);
-  if (kind == FR_KIND_TENSOR) return fr_onnx_read_pb(path, out, NULL);
-  uint8_t *buf;
-  size_t len;
-  FR_TRY(fr_read_file(path, &buf, &len));
+  if (kind == FR_KIND_TENSOR) return fr_onnx_parse_pb(buf, len, out, NULL);
   wire w = {buf, buf + len};
   fr_status st = kind == FR_KIND_SEQUENCE ? read_sequence(w, 0, dtype, out)
                                           : read_optional(w, 0, dtype, out);
+  if (st != FR_OK) memset(out, 0, sizeof *out);
+  return st;
+}
+
+fr_status fr_onnx_read_value_pb(const char *path, fr_kind kind,
+                                fr_dtype dtype, fr_tensor *out) {
+  memset(out, 0, sizeof *out);
+  uint8_t *buf;
+  size_t len;
+  FR_TRY(fr_read_file(path, &buf, &len));
+  fr_status st = fr_onnx_parse_value_pb(buf, len, kind, dtype, out);
   fr_free(buf);
-  if (st != FR_OK) {
-    memset(out, 0, sizeof *out);
-    fr_err_prefix(path);
-  }
+  if (st != FR_OK) fr_err_prefix(path);
   return st;
 }
 

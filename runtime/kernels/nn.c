@@ -586,8 +586,10 @@ static inline int32_t qget(const void *x, int t, int64_t i) {
 }
 
 static inline void qput(void *y, int t, int64_t i, float v) {
-  /* round half to even, then saturate */
+  /* round half to even, then saturate; NaN (0/0 scales) becomes 0, since
+   * converting NaN to an integer is undefined behavior in C */
   float r = nearbyintf(v);
+  if (r != r) r = 0;
   switch (t) {
   case FR_K_U8:
     ((uint8_t *)y)[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);

@@ -1,0 +1,102 @@
+#!/bin/sh
+# memcheck.sh: the frost command under valgrind's memcheck, on small real
+# models and on error paths. Every case must exit with its expected status
+# and valgrind must report no invalid access and no leak (definite,
+# indirect or possible): --error-exitcode with --leak-check=full.
+#
+#   tests/cli/memcheck.sh FROST
+#
+# Cases are the lines of CASES below: "NAME STATUS ARGS...". ARGS may use
+# $M (models), $H (tests/hostile), $REF (tests/oracle/ref), $X (an f32[3,4,5]
+# input), $RELU (a model taking it), $OUT (an output folder). A case naming
+# @ENGINE@ runs once per engine of ENGINES. A new engine is one word in
+# ENGINES; a new command (e.g. frost compile) is one line in CASES.
+set -u
+FROST=$1
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
+
+# valgrind cannot run a sanitizer build: ctest treats 77 as skipped.
+if ldd "$FROST" 2>/dev/null | grep -q -e libasan -e libubsan; then
+  echo "memcheck.sh: skipped (frost is built with sanitizers)"
+  exit 77
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+  echo "memcheck.sh: valgrind is missing (scripts/setup installs it)" >&2
+  exit 1
+fi
+
+ENGINES="interp"
+
+CASES='
+run-alexa              0 run $M/alexa_v0.1.onnx --engine @ENGINE@ --input onnx::Flatten_0=$REF/alexa/onnx__Flatten_0.npy --output-dir $OUT
+run-ppocr-cls          0 run $M/ch_ppocr_mobile_v2.0_cls_infer.onnx --engine @ENGINE@ --input x=$REF/ppocr_cls/x.npy --output-dir $OUT
+run-nan-inf            0 run $RELU --engine @ENGINE@ --input x=$H/nan-inf.npy --output-dir $OUT
+run-second-output-fails 1 run $H/second-output-bf16.onnx --engine @ENGINE@ --input x=$X --output-dir $OUT
+run-truncated-npy      1 run $RELU --engine @ENGINE@ --input x=$H/npy-truncated.npy
+run-wrong-dtype        1 run $RELU --engine @ENGINE@ --input x=$H/npy-wrong-dtype.npy
+run-memory-limit       1 run $H/huge-output.onnx --engine @ENGINE@
+run-index-range        1 run $H/gather-index-range.onnx --engine @ENGINE@ --input x=$X
+run-missing-input      1 run $RELU --engine @ENGINE@
+dump-alexa             0 dump $M/alexa_v0.1.onnx
+dump-ppocr-cls         0 dump --shape x=1x3x48x192 $M/ch_ppocr_mobile_v2.0_cls_infer.onnx
+dump-dot               0 dump --dot $M/alexa_v0.1.onnx
+dump-truncated         1 dump $H/truncated.onnx
+dump-nested-1000       1 dump $H/nested-1000.onnx
+dump-external-short    1 dump $H/ext-short.onnx
+dump-attribute-type    1 dump $H/conv-strides-float.onnx
+dump-unknown-op        1 dump $H/unknown-op.onnx
+dump-huge-initializer  1 dump $H/huge-initializer.onnx
+compare                0 compare $REF/alexa/out/13.npy $REF/alexa/out/13.npy
+bad-option             1 dump --max-memory 12Q $RELU
+'
+
+M="$ROOT/models"
+H="$ROOT/tests/hostile"
+REF="$ROOT/tests/oracle/ref"
+RELU=/usr/share/libonnx-testdata/data/node/test_relu/model.onnx
+X=/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+OUT="$T/out"
+VG="valgrind -q --error-exitcode=99 --leak-check=full
+    --errors-for-leak-kinds=definite,indirect,possible
+    --show-leak-kinds=definite,indirect,possible"
+
+fails=0
+count=0
+check() { # check NAME STATUS ARGS...
+  name=$1
+  want=$2
+  shift 2
+  count=$((count + 1))
+  rm -rf "$OUT"
+  # shellcheck disable=SC2086
+  $VG "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "FAIL $name: status $rc (want $want; 99: valgrind found errors)"
+    grep -v '^frost: ' "$T/stderr" | head -60
+    fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+echo "$CASES" | while read -r name want args; do
+  [ -n "$name" ] || continue
+  case $args in
+  *@ENGINE@*) engines=$ENGINES ;;
+  *) engines=- ;;
+  esac
+  for e in $engines; do
+    a=$(echo "$args" | sed "s/@ENGINE@/$e/g")
+    n=$name
+    [ "$e" = - ] || n="$name-$e"
+    # shellcheck disable=SC2086
+    check "$n" "$want" $(eval echo "$a")
+  done
+  echo "$count $fails" >"$T/tally"
+done
+read -r count fails <"$T/tally"
+echo "$((count - fails)) of $count memcheck cases clean"
+[ "$fails" -eq 0 ]

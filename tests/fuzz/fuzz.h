@@ -1,0 +1,42 @@
+/* fuzz.h: shared by the libFuzzer targets (tests/fuzz/fuzz_*.c).
+ *
+ * Each target defines LLVMFuzzerTestOneInput. Built with clang-19 and
+ * -fsanitize=fuzzer (scripts/fuzz) they are fuzzers; built with replay.c
+ * instead they replay files (the regression inputs of tests/fuzz/regress,
+ * run by ctest in every build, the sanitizer build included). */
+#ifndef FROST_FUZZ_H
+#define FROST_FUZZ_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/compiler.h"
+
+/* The memory cap of the fuzzers: far below libFuzzer's RSS limit, so a
+ * hostile size is refused by frost, never by the fuzzer's watchdog. */
+#define FZ_MEM_LIMIT ((size_t)256 << 20)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every input must leave frost's heap as it found it and, when it fails,
+ * a one-line message: abort (a finding) otherwise. */
+static inline void fz_check(fr_status st, size_t mem_before) {
+  if (st != FR_OK && strchr(fr_err_msg(), '\n')) {
+    fprintf(stderr, "fuzz: multi-line error message: %s\n", fr_err_msg());
+    abort();
+  }
+  if (fr_mem_in_use() != mem_before) {
+    fprintf(stderr, "fuzz: %zu bytes of frost's heap not freed\n",
+            fr_mem_in_use() - mem_before);
+    abort();
+  }
+}
+
+static inline void fz_init(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  fr_mem_set_limit(FZ_MEM_LIMIT);
+}
+
+#endif
