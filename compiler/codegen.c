@@ -190,7 +190,7 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
     return st;
   }
   int slots = entry ? fr_kplan_in_slots(n) : n->n_in;
-  int max_out = entry ? fr_ops[n->op].out_max : n->n_out;
+  int max_out = entry ? fr_kplan_out_slots(n) : n->n_out;
   int nb = slots + max_out + 1;
   LLVMTypeRef arr_t = LLVMArrayType2(c->ptr, (uint64_t)nb);
   LLVMValueRef bufs = LLVMBuildAlloca(c->b, arr_t, "bufs");
