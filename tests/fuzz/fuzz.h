@@ -32,6 +32,9 @@ static inline void fz_check(fr_status st, size_t mem_before) {
   }
 }
 
+/* Runs m with the interpreter on zero-filled inputs (run_zero.c). */
+fr_status fz_run_zero(fr_model *m);
+
 static inline void fz_init(void) {
   static int done;
   if (done) return;

@@ -1,52 +1,8 @@
 /* fuzz_run.c: loads a model from arbitrary bytes and, when it loads, runs it
- * with the interpreter on zero-filled inputs of the inferred shapes. Models
- * whose inputs exceed 1 MB, or that take sequences or optionals, are only
- * loaded. */
+ * with the interpreter on zero-filled inputs of the inferred shapes
+ * (run_zero.c; models whose inputs exceed 1 MB, or that take sequences or
+ * optionals, are only loaded). */
 #include "fuzz.h"
-
-enum { MAX_INPUT_BYTES = 1 << 20, MAX_INPUTS = 64 };
-
-static fr_status run(fr_model *m) {
-  const fr_graph *g = m->graph;
-  if (g->n_inputs > MAX_INPUTS) return FR_OK;
-  size_t total = 0;
-  for (int i = 0; i < g->n_inputs; i++) {
-    const fr_tensor *t = &g->inputs[i]->t;
-    int64_t numel;
-    if (t->kind != FR_KIND_TENSOR || t->rank < 0 ||
-        !fr_dtype_size(t->dtype) ||
-        fr_shape_numel(t->rank, t->dims, &numel) != FR_OK)
-      return FR_OK;
-    total += (size_t)numel * fr_dtype_size(t->dtype);
-    if (total > MAX_INPUT_BYTES) return FR_OK;
-  }
-  fr_tensor in[MAX_INPUTS];
-  fr_tensor *inp[MAX_INPUTS];
-  fr_status st = FR_OK;
-  int n = 0;
-  for (; n < g->n_inputs && st == FR_OK; n++) {
-    in[n] = g->inputs[n]->t;
-    in[n].data = NULL;
-    inp[n] = &in[n];
-    st = fr_tensor_alloc(&in[n]);
-    if (st == FR_OK && in[n].dtype == FR_STRING) {
-      char **s = in[n].data;
-      for (int64_t k = 0; st == FR_OK && k < fr_tensor_numel(&in[n]); k++)
-        if (!(s[k] = fr_strdup(""))) st = fr_err(FR_ERR_NOMEM, "out of memory");
-    }
-  }
-  fr_tensor *out = NULL;
-  if (st == FR_OK) {
-    out = fr_calloc((size_t)g->n_outputs + 1, sizeof *out);
-    if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
-  }
-  if (st == FR_OK) st = fr_run_model(m, inp, out);
-  for (int i = 0; out && st == FR_OK && i < g->n_outputs; i++)
-    fr_tensor_release(&out[i]);
-  fr_free(out);
-  for (int i = 0; i < n; i++) fr_tensor_release(&in[i]);
-  return st;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_init();
@@ -58,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
     st = fr_graph_infer(m->graph, &io);
     if (st == FR_OK) st = fr_graph_verify(m->graph);
-    if (st == FR_OK) st = run(m);
+    if (st == FR_OK) st = fz_run_zero(m);
     fr_model_free(m);
   }
   fz_check(st, before);
