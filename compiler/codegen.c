@@ -13,8 +13,15 @@
  * The kernels' bitcode is part of the module, so LLVM inlines each entry and
  * specializes the kernel for its constants before optimizing for the host
  * CPU. Nodes without a plan call back into the interpreter's exec
- * (fr_jit_fallback). View nodes whose output shares its input's bytes emit
- * nothing. */
+ * (fr_jit_fallback); ahead of time (compiler/aot.c) they are an error. View
+ * nodes whose output shares its input's bytes emit nothing. Outputs no node
+ * computes (an input or a constant passed through, an output listed twice)
+ * are copied at the end.
+ *
+ * Ahead of time, kernel entries are always the bitcode's (the artifact
+ * carries its kernels), and trainable parameters become writable globals
+ * named frost.param.ID (ID: the value's id) that the artifact's descriptor
+ * lists. */
 #include <string.h>
 #include <time.h>
 
@@ -113,6 +120,9 @@ typedef struct cg {
   const fr_graph *g;
   int64_t scratch_off;
   bool specialize; /* inline the kernels' bitcode (else call frost's own) */
+  bool aot;        /* for an artifact: no fallback, trainable globals */
+  fr_compiled *comp; /* for fallback calls (JIT only) */
+  int n_native, n_fallback, n_skipped;
 } cg;
 
 static LLVMValueRef const_bytes(cg *c, const void *data, size_t n,
@@ -138,20 +148,30 @@ static LLVMValueRef load_arg(cg *c, LLVMValueRef arr, int k) {
   return LLVMBuildLoad2(c->b, c->ptr, p, "");
 }
 
-/* The pointer to v's data. */
+/* The pointer to v's data. Inputs and constants first: a value that is
+ * also a graph output is copied there at the end (emit_passthrough). */
 static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
   if (!v) return LLVMConstPointerNull(c->ptr);
   if (c->ptrs[v->id]) return c->ptrs[v->id];
   LLVMValueRef p = NULL;
   const fr_graph *g = c->g;
-  for (int i = 0; !p && i < g->n_outputs; i++)
-    if (g->outputs[i] == v) p = load_arg(c, c->out, i);
   for (int i = 0; !p && i < g->n_inputs; i++)
     if (g->inputs[i] == v) p = load_arg(c, c->in, i);
   if (!p && (v->flags & FR_V_CONST)) {
     size_t n = fr_tensor_nbytes(&v->t);
-    p = const_bytes(c, v->t.data, n ? n : 1, "w");
+    if (c->aot && (v->flags & FR_V_TRAINABLE)) {
+      char name[64];
+      snprintf(name, sizeof name, "frost.param.%d", v->id);
+      p = const_bytes(c, v->t.data, n ? n : 1, name);
+      LLVMSetGlobalConstant(p, 0);
+      LLVMSetLinkage(p, LLVMInternalLinkage);
+      LLVMSetUnnamedAddress(p, LLVMNoUnnamedAddr);
+    } else {
+      p = const_bytes(c, v->t.data, n ? n : 1, "w");
+    }
   }
+  for (int i = 0; !p && i < g->n_outputs; i++)
+    if (g->outputs[i] == v) p = load_arg(c, c->out, i);
   if (!p) {
     FR_ASSERT(v->offset >= 0);
     p = arena_at(c, v->offset);
@@ -160,13 +180,30 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
   return p;
 }
 
+/* Graph outputs no node wrote: copies of inputs, constants, or of an
+ * earlier output holding the same value. */
+static void emit_passthrough(cg *c) {
+  const fr_graph *g = c->g;
+  for (int i = 0; i < g->n_outputs; i++) {
+    const fr_value *v = g->outputs[i];
+    size_t n = fr_tensor_nbytes(&v->t);
+    LLVMValueRef dst = load_arg(c, c->out, i);
+    LLVMValueRef src = value_ptr(c, v);
+    bool first = true;
+    for (int j = 0; j < i; j++) first &= g->outputs[j] != v;
+    bool computed = !(v->flags & FR_V_CONST);
+    for (int k = 0; k < g->n_inputs; k++) computed &= g->inputs[k] != v;
+    if (n == 0 || (first && computed)) continue;
+    LLVMBuildMemCpy(c->b, dst, 1, src, 1, LLVMConstInt(c->i64, n, 0));
+  }
+}
+
 /* Emits node k: a planned entry call, a fallback call, or nothing. */
-static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
-                           fr_kplan *p) {
+static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   const fr_node *n = c->g->nodes[k];
   if (fr_op_is_view(n->op) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
       n->out[0]->offset == n->in[0]->offset) {
-    comp->n_skipped++;
+    c->n_skipped++;
     return FR_OK;
   }
   fr_tensor *in[65], *out[65];
@@ -188,6 +225,10 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
         LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)p->fn, 0), c->ptr);
   } else if (st != FR_ERR_UNSUPPORTED) {
     return st;
+  } else if (c->aot) {
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "has no native kernel, so it cannot go into an "
+                       "artifact (%s)", fr_err_msg());
   }
   int slots = entry ? fr_kplan_in_slots(n) : n->n_in;
   int max_out = entry ? fr_kplan_out_slots(n) : n->n_out;
@@ -212,7 +253,7 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
     LLVMValueRef args[2] = {const_bytes(c, p->params, p->size ? p->size : 1, name),
                             bufs};
     LLVMBuildCall2(c->b, entry_t, entry, args, 2, "");
-    comp->n_native++;
+    c->n_native++;
     return FR_OK;
   }
   /* No plan: back into the interpreter. */
@@ -221,29 +262,25 @@ static fr_status emit_node(cg *c, fr_compiled *comp, LLVMModuleRef kern, int k,
   LLVMValueRef fp = LLVMConstIntToPtr(
       LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)fr_jit_fallback, 0), c->ptr);
   LLVMValueRef self = LLVMConstIntToPtr(
-      LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)comp, 0), c->ptr);
+      LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)c->comp, 0), c->ptr);
   LLVMValueRef args[3] = {self, LLVMConstInt(c->i32, (unsigned long long)k, 0), bufs};
   LLVMBuildCall2(c->b, ft, fp, args, 3, "");
-  comp->n_fallback++;
+  c->n_fallback++;
   return FR_OK;
 }
 
-fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
-                         fr_compiled **out) {
+/* Builds the module of m's main graph in j's context: the function `name`
+ * (see the top of the file), the kernels' bitcode when c->specialize. */
+static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
+                              LLVMModuleRef *out, size_t *arena_bytes) {
   *out = NULL;
   const fr_graph *g = m->graph;
   FR_TRY(compilable(g));
   if (g->peak < 0)
     return fr_err(FR_ERR_INVALID, "the graph has no memory plan (run the pipeline)");
-  fr_compiled *comp = fr_calloc(1, sizeof *comp);
-  if (!comp) return fr_err(FR_ERR_NOMEM, "out of memory");
-  comp->m = m;
-  fr_status st = fr_interp_init(&comp->exec, m);
-  if (st == FR_OK) st = fr_jit_new(cpu, &comp->jit);
   fr_kplan *p = fr_malloc(sizeof *p);
-  cg c = {0};
-  if (st == FR_OK && !p) st = fr_err(FR_ERR_NOMEM, "out of memory");
-  double t0 = now_ms();
+  if (!p) return fr_err(FR_ERR_NOMEM, "out of memory");
+  fr_status st = FR_OK;
   /* Scratch: the largest any planned node wants, after the activations. */
   int64_t scratch = 0;
   for (int k = 0; st == FR_OK && k < g->n_nodes; k++) {
@@ -257,43 +294,84 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
     else if (ps != FR_OK && ps != FR_ERR_UNSUPPORTED) st = ps;
   }
   LLVMModuleRef kern = NULL;
-  if (st == FR_OK && specialize) st = fr_jit_kernels(comp->jit, &kern);
+  if (st == FR_OK && c->specialize) st = fr_jit_kernels(j, &kern);
   else if (st == FR_OK)
-    kern = LLVMModuleCreateWithNameInContext("frost", fr_jit_context(comp->jit));
+    kern = LLVMModuleCreateWithNameInContext("frost", fr_jit_context(j));
   if (st == FR_OK) {
-    c.g = g;
-    c.specialize = specialize;
-    c.ctx = fr_jit_context(comp->jit);
-    c.mod = kern;
-    c.b = LLVMCreateBuilderInContext(c.ctx);
-    c.ptr = LLVMPointerTypeInContext(c.ctx, 0);
-    c.i8 = LLVMInt8TypeInContext(c.ctx);
-    c.i32 = LLVMInt32TypeInContext(c.ctx);
-    c.i64 = LLVMInt64TypeInContext(c.ctx);
-    c.ptrs = fr_calloc((size_t)m->n_ids + 1, sizeof(LLVMValueRef));
-    c.scratch_off = (g->peak + 63) / 64 * 64;
-    comp->arena_bytes = (size_t)(c.scratch_off + scratch);
-    if (!c.ptrs) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    c->g = g;
+    c->ctx = fr_jit_context(j);
+    c->mod = kern;
+    c->b = LLVMCreateBuilderInContext(c->ctx);
+    c->ptr = LLVMPointerTypeInContext(c->ctx, 0);
+    c->i8 = LLVMInt8TypeInContext(c->ctx);
+    c->i32 = LLVMInt32TypeInContext(c->ctx);
+    c->i64 = LLVMInt64TypeInContext(c->ctx);
+    c->ptrs = fr_calloc((size_t)m->n_ids + 1, sizeof(LLVMValueRef));
+    c->scratch_off = (g->peak + 63) / 64 * 64;
+    *arena_bytes = (size_t)(c->scratch_off + scratch);
+    if (!c->ptrs) st = fr_err(FR_ERR_NOMEM, "out of memory");
   }
   if (st == FR_OK) {
-    LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c.ctx),
-                                      (LLVMTypeRef[]){c.ptr, c.ptr, c.ptr}, 3, 0);
-    c.fn = LLVMAddFunction(c.mod, "frost_main", ft);
-    c.in = LLVMGetParam(c.fn, 0);
-    c.out = LLVMGetParam(c.fn, 1);
-    c.arena = LLVMGetParam(c.fn, 2);
-    LLVMPositionBuilderAtEnd(c.b, LLVMAppendBasicBlockInContext(c.ctx, c.fn, "entry"));
+    LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
+                                      (LLVMTypeRef[]){c->ptr, c->ptr, c->ptr}, 3, 0);
+    c->fn = LLVMAddFunction(c->mod, name, ft);
+    c->in = LLVMGetParam(c->fn, 0);
+    c->out = LLVMGetParam(c->fn, 1);
+    c->arena = LLVMGetParam(c->fn, 2);
+    LLVMPositionBuilderAtEnd(c->b,
+                             LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
     for (int k = 0; st == FR_OK && k < g->n_nodes; k++)
-      st = emit_node(&c, comp, kern, k, p);
-    if (st == FR_OK) LLVMBuildRetVoid(c.b);
+      st = emit_node(c, kern, k, p);
+    if (st == FR_OK) {
+      emit_passthrough(c);
+      LLVMBuildRetVoid(c->b);
+    }
     char *msg = NULL;
-    if (st == FR_OK && LLVMVerifyModule(c.mod, LLVMReturnStatusAction, &msg))
+    if (st == FR_OK && LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg))
       st = fr_err(FR_ERR_INVALID, "LLVM: invalid module: %.300s", msg ? msg : "?");
     LLVMDisposeMessage(msg);
   }
-  if (c.b) LLVMDisposeBuilder(c.b);
-  fr_free(c.ptrs);
+  if (c->b) LLVMDisposeBuilder(c->b);
+  c->b = NULL;
+  fr_free(c->ptrs);
+  c->ptrs = NULL;
   fr_free(p);
+  if (st != FR_OK) {
+    if (kern) LLVMDisposeModule(kern);
+    return st;
+  }
+  *out = kern;
+  return FR_OK;
+}
+
+fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
+                         LLVMModuleRef *out, fr_compile_stats *s) {
+  cg c = {.specialize = true, .aot = true};
+  memset(s, 0, sizeof *s);
+  double t0 = now_ms();
+  FR_TRY(build_module(&c, m, j, name, out, &s->arena_bytes));
+  s->n_native = c.n_native;
+  s->n_skipped = c.n_skipped;
+  s->ms_codegen = now_ms() - t0;
+  return FR_OK;
+}
+
+fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
+                         fr_compiled **out) {
+  *out = NULL;
+  fr_compiled *comp = fr_calloc(1, sizeof *comp);
+  if (!comp) return fr_err(FR_ERR_NOMEM, "out of memory");
+  comp->m = m;
+  fr_status st = fr_interp_init(&comp->exec, m);
+  if (st == FR_OK) st = fr_jit_new(cpu, &comp->jit);
+  cg c = {.specialize = specialize, .comp = comp};
+  LLVMModuleRef kern = NULL;
+  double t0 = now_ms();
+  if (st == FR_OK)
+    st = build_module(&c, m, comp->jit, "frost_main", &kern, &comp->arena_bytes);
+  comp->n_native = c.n_native;
+  comp->n_fallback = c.n_fallback;
+  comp->n_skipped = c.n_skipped;
   double t1 = now_ms();
   if (st == FR_OK) st = fr_jit_optimize(comp->jit, kern, "frost_main");
   double t2 = now_ms();
@@ -358,18 +436,6 @@ fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out) 
     c->fallback_status = FR_OK;
     c->fn(ins, outs, c->arena);
     st = c->fallback_status;
-  }
-  /* Outputs no node computes: inputs and constants passed through, and
-   * outputs listed twice. */
-  for (int i = 0; i < g->n_outputs && st == FR_OK; i++) {
-    const fr_value *v = g->outputs[i];
-    const void *src = NULL;
-    if (v->flags & FR_V_CONST) src = v->t.data;
-    for (int k = 0; k < g->n_inputs; k++)
-      if (g->inputs[k] == v) src = in[k]->data;
-    for (int j = 0; j < i; j++)
-      if (g->outputs[j] == v) src = out[j].data;
-    if (src) memcpy(out[i].data, src, fr_tensor_nbytes(&out[i]));
   }
   if (st != FR_OK)
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);

@@ -7,6 +7,8 @@
 #include "../frontends/onnx/onnx.h"
 #include "../runtime/runtime.h"
 
+#define FR_VERSION "0.1"
+
 /* ---- freeze.c: the freeze boundary ----------------------------------- */
 
 enum { FR_MAX_FREEZE = 64 };
@@ -89,6 +91,12 @@ fr_status fr_conformance(const fr_conf_opts *o);
 
 /* The kernels' LLVM bitcode embedded in the binary. */
 const unsigned char *fr_kernels_bitcode(size_t *len);
+/* runtime/rt/model.c as bitcode: the C API linked into every artifact. */
+const unsigned char *fr_model_api_bitcode(size_t *len);
+/* libfrost_rt.a (the artifact's command line), linked into executables. */
+const unsigned char *fr_rt_archive(size_t *len);
+/* runtime/rt/abi.h, pasted into generated headers. */
+const char *fr_abi_header(size_t *len);
 
 /* ---- jit.c: LLVM target, optimization and ORC LLJIT ------------------ */
 
@@ -96,15 +104,29 @@ typedef struct fr_jit fr_jit;
 struct LLVMOpaqueModule;
 struct LLVMOpaqueContext;
 
-/* A JIT for cpu (NULL or "native": the host CPU and its features). */
+/* A JIT for cpu (NULL or "native": the host CPU and its features). An
+ * unknown CPU name is an FR_ERR_USAGE error. */
 fr_status fr_jit_new(const char *cpu, fr_jit **out);
+/* The same for ahead-of-time code (position-independent, default code
+ * model): modules are emitted with fr_jit_emit, not run. */
+fr_status fr_jit_new_aot(const char *cpu, fr_jit **out);
+const char *fr_jit_cpu(const fr_jit *j); /* the CPU name (host's resolved) */
 void fr_jit_free(fr_jit *j);
 struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
 /* A fresh module holding the kernels (parsed from the embedded bitcode),
  * retargeted to the JIT's CPU. */
 fr_status fr_jit_kernels(fr_jit *j, struct LLVMOpaqueModule **out);
+fr_status fr_jit_parse_bitcode(fr_jit *j, const unsigned char *bc, size_t len,
+                               const char *name, struct LLVMOpaqueModule **out);
+/* Links src into dst (src is consumed). */
+fr_status fr_jit_link(struct LLVMOpaqueModule *dst, struct LLVMOpaqueModule *src);
+/* m as an object file (or assembly text) for the target, in *buf
+ * (fr_malloc'd, *len bytes). */
+fr_status fr_jit_emit(fr_jit *j, struct LLVMOpaqueModule *m, bool assembly,
+                      uint8_t **buf, size_t *len);
 /* Sets the JIT's target on m's functions, makes every definition but the
- * function `keep` internal, and runs LLVM's default<O3>. */
+ * function `keep` internal (keep NULL: linkage untouched), and runs LLVM's
+ * default<O3>. */
 fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m,
                           const char *keep);
 /* Hands m to the JIT (which takes ownership) and looks up a symbol. */
@@ -134,8 +156,41 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
 /* Runs it: in[i] for each graph input; out[i] receives freshly allocated
  * outputs (release with fr_tensor_release). */
 fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
+/* The module of m's main graph for an artifact: the function `name` (as
+ * frost_main), kernels inlined from the bitcode, trainable parameters as
+ * writable globals frost.param.ID; a node without a native kernel is an
+ * error. Not optimized yet. */
+fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
+                         struct LLVMOpaqueModule **out, fr_compile_stats *s);
 void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s);
 void fr_compiled_free(fr_compiled *c);
+
+/* ---- aot.c: frost compile ------------------------------------------- */
+
+typedef enum fr_emit { FR_EMIT_EXE, FR_EMIT_SHARED, FR_EMIT_OBJ, FR_EMIT_LLVM,
+                       FR_EMIT_ASM } fr_emit;
+fr_status fr_aot_parse_emit(const char *s, fr_emit *e);
+
+typedef struct fr_aot_opts {
+  const char *out;        /* -o: the artifact (an extension is added) */
+  fr_emit emit;
+  const char *cpu;        /* NULL or "native": the host */
+  const char *prefix;     /* C API prefix (shared, obj); NULL: from out */
+  const char *model_name; /* the ONNX file, for the descriptor */
+  fr_param_count params;  /* counted before folding */
+} fr_aot_opts;
+
+typedef struct fr_aot_result {
+  char files[2][4096]; /* the artifact, and its header (shared, obj) */
+  size_t sizes[2];
+  int n_files;
+  char prefix[80];
+  fr_compile_stats stats;
+} fr_aot_result;
+
+/* Compiles m (after the pipeline) into the artifact o->out. Files are
+ * written all or nothing. */
+fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r);
 
 /* ---- main.c --------------------------------------------------------- */
 

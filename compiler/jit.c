@@ -1,12 +1,15 @@
 /* jit.c: the LLVM side of frost - target selection (host CPU by default),
  * the embedded kernel bitcode, the O3 pipeline and ORC LLJIT. Only the LLVM
  * C API is used. */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Orc.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
@@ -30,7 +33,38 @@ static fr_status llvm_err(LLVMErrorRef e, const char *what) {
   return st;
 }
 
-fr_status fr_jit_new(const char *cpu, fr_jit **out) {
+/* LLVM accepts any CPU name, warning on stderr ("'x' is not a recognized
+ * processor for this target") when it makes the target machine. The
+ * warning is caught in a temporary file and turned into an error. */
+static LLVMTargetMachineRef make_tm(LLVMTargetRef t, fr_jit *j, bool aot,
+                                    bool *unknown) {
+  *unknown = false;
+  FILE *tmp = tmpfile();
+  int saved = -1;
+  if (tmp) {
+    fflush(stderr);
+    saved = dup(2);
+    if (saved >= 0) dup2(fileno(tmp), 2);
+  }
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
+      t, j->triple, j->cpu, j->features, LLVMCodeGenLevelAggressive, LLVMRelocPIC,
+      aot ? LLVMCodeModelDefault : LLVMCodeModelJITDefault);
+  if (saved >= 0) {
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[512];
+    rewind(tmp);
+    size_t n = fread(buf, 1, sizeof buf - 1, tmp);
+    buf[n] = 0;
+    *unknown = strstr(buf, "not a recognized processor") != NULL ||
+               strstr(buf, "not a recognized feature") != NULL;
+  }
+  if (tmp) fclose(tmp);
+  return tm;
+}
+
+static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   static bool init;
   if (!init) {
     LLVMInitializeNativeTarget();
@@ -53,13 +87,18 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out) {
     fr_jit_free(j);
     return st;
   }
-  j->tm = LLVMCreateTargetMachine(t, j->triple, j->cpu, j->features,
-                                  LLVMCodeGenLevelAggressive, LLVMRelocPIC,
-                                  LLVMCodeModelJITDefault);
-  if (!j->tm) {
+  bool unknown;
+  j->tm = make_tm(t, j, aot, &unknown);
+  if (!j->tm || unknown) {
+    fr_status st =
+        unknown ? fr_err(FR_ERR_USAGE,
+                         "unknown target CPU '%s' (for %s: e.g. native, "
+                         "x86-64, x86-64-v2, x86-64-v3, x86-64-v4, skylake)",
+                         j->cpu, j->triple)
+                : fr_err(FR_ERR_UNSUPPORTED, "LLVM: no target machine for %s",
+                         cpu ? cpu : "the host");
     fr_jit_free(j);
-    return fr_err(FR_ERR_UNSUPPORTED, "LLVM: no target machine for %s",
-                  cpu ? cpu : "the host");
+    return st;
   }
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(j->tm);
   j->layout = LLVMCopyStringRepOfTargetData(td);
@@ -69,6 +108,11 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out) {
   *out = j;
   return FR_OK;
 }
+
+fr_status fr_jit_new(const char *cpu, fr_jit **out) { return jit_new(cpu, false, out); }
+fr_status fr_jit_new_aot(const char *cpu, fr_jit **out) { return jit_new(cpu, true, out); }
+
+const char *fr_jit_cpu(const fr_jit *j) { return j->cpu; }
 
 void fr_jit_free(fr_jit *j) {
   if (!j) return;
@@ -84,18 +128,29 @@ void fr_jit_free(fr_jit *j) {
 
 LLVMContextRef fr_jit_context(fr_jit *j) { return j->ctx; }
 
-fr_status fr_jit_kernels(fr_jit *j, LLVMModuleRef *out) {
-  size_t len;
-  const unsigned char *bc = fr_kernels_bitcode(&len);
-  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(
-      (const char *)bc, len, "kernels.bc", 0);
+fr_status fr_jit_parse_bitcode(fr_jit *j, const unsigned char *bc, size_t len,
+                               const char *name, LLVMModuleRef *out) {
+  LLVMMemoryBufferRef buf =
+      LLVMCreateMemoryBufferWithMemoryRange((const char *)bc, len, name, 0);
   LLVMModuleRef m;
   if (LLVMParseBitcodeInContext2(j->ctx, buf, &m)) {
     LLVMDisposeMemoryBuffer(buf);
-    return fr_err(FR_ERR_INVALID, "LLVM: cannot parse the kernel bitcode");
+    return fr_err(FR_ERR_INVALID, "LLVM: cannot parse the bitcode %s", name);
   }
   LLVMDisposeMemoryBuffer(buf);
   *out = m;
+  return FR_OK;
+}
+
+fr_status fr_jit_kernels(fr_jit *j, LLVMModuleRef *out) {
+  size_t len;
+  const unsigned char *bc = fr_kernels_bitcode(&len);
+  return fr_jit_parse_bitcode(j, bc, len, "kernels.bc", out);
+}
+
+fr_status fr_jit_link(LLVMModuleRef dst, LLVMModuleRef src) {
+  if (LLVMLinkModules2(dst, src))
+    return fr_err(FR_ERR_INVALID, "LLVM: cannot link the modules");
   return FR_OK;
 }
 
@@ -124,11 +179,12 @@ static void retarget(fr_jit *j, LLVMModuleRef m) {
 fr_status fr_jit_optimize(fr_jit *j, LLVMModuleRef m, const char *keep) {
   retarget(j, m);
   /* Only `keep` is visible: unused kernels are dropped before the costly
-   * passes, and the used ones can be inlined and specialized. */
-  for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
+   * passes, and the used ones can be inlined and specialized. (NULL: the
+   * caller has set linkages.) */
+  for (LLVMValueRef f = LLVMGetFirstFunction(m); keep && f; f = LLVMGetNextFunction(f))
     if (!LLVMIsDeclaration(f) && strcmp(LLVMGetValueName(f), keep))
       LLVMSetLinkage(f, LLVMInternalLinkage);
-  for (LLVMValueRef g = LLVMGetFirstGlobal(m); g; g = LLVMGetNextGlobal(g))
+  for (LLVMValueRef g = LLVMGetFirstGlobal(m); keep && g; g = LLVMGetNextGlobal(g))
     if (!LLVMIsDeclaration(g)) LLVMSetLinkage(g, LLVMInternalLinkage);
   LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
@@ -181,3 +237,22 @@ fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr) {
 
 char *fr_jit_ir_text(LLVMModuleRef m) { return LLVMPrintModuleToString(m); }
 void fr_jit_free_text(char *s) { LLVMDisposeMessage(s); }
+
+fr_status fr_jit_emit(fr_jit *j, LLVMModuleRef m, bool assembly, uint8_t **buf,
+                      size_t *len) {
+  LLVMMemoryBufferRef mb;
+  char *msg = NULL;
+  if (LLVMTargetMachineEmitToMemoryBuffer(j->tm, m,
+                                          assembly ? LLVMAssemblyFile : LLVMObjectFile,
+                                          &msg, &mb)) {
+    fr_status st = fr_err(FR_ERR_INVALID, "LLVM: code generation: %.300s",
+                          msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+    return st;
+  }
+  *len = LLVMGetBufferSize(mb);
+  *buf = fr_malloc(*len ? *len : 1);
+  if (*buf) memcpy(*buf, LLVMGetBufferStart(mb), *len);
+  LLVMDisposeMemoryBuffer(mb);
+  return *buf ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+}

@@ -4,6 +4,8 @@
  *   frost run MODEL --input NAME=FILE... [--output-dir DIR] [--engine E]
  *   frost bench MODEL [--shape NAME=DIMS]... [--iters N] [--threads T]
  *   (every command also takes --max-memory BYTES, default 4G)
+ *   frost compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]
+ *                 [--target-cpu CPU] [--shape NAME=DIMS]...
  *   frost conformance [DIR] [--engine E] [-v] [--filter S]
  *                     [--expect FILE] [--write-passing FILE]
  *
@@ -28,6 +30,8 @@
   "                                  compile once, time N runs on random inputs\n" \
   "  conformance [DIR] [--engine jit|interp] [-v] [--filter S] [--expect FILE]\n" \
   "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"  \
+  "  compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]\n"    \
+  "      [--target-cpu CPU] [--shape NAME=DIMS]...   a native artifact\n"     \
   "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"  \
   "freeze options (every command taking a model):\n"                         \
   "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
@@ -57,6 +61,10 @@ typedef struct cli {
   const char *cpu;   /* --target-cpu */
   int iters, threads;
   bool specialize; /* --specialize: inline and specialize kernel bitcode */
+  const char *out;  /* compile: -o */
+  const char *emit; /* compile: --emit */
+  const char *name; /* compile: --name (C API prefix) */
+  bool static_shapes; /* compile: symbolic input dims are errors */
 } cli;
 
 static int fail(void) {
@@ -149,6 +157,15 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--target-cpu")) {
       NEED_ARG;
       c->cpu = next;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+      NEED_ARG;
+      c->out = next;
+    } else if (!strcmp(a, "--emit")) {
+      NEED_ARG;
+      c->emit = next;
+    } else if (!strcmp(a, "--name")) {
+      NEED_ARG;
+      c->name = next;
     } else if (!strcmp(a, "--iters") || !strcmp(a, "--threads")) {
       NEED_ARG;
       char *end;
@@ -194,7 +211,8 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
 static fr_status load_stage(cli *c, fr_model **m, bool quiet, bool optimize,
                             bool partial) {
   fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
-                    .quiet = quiet, .max_bytes = c->max_memory};
+                    .quiet = quiet, .max_bytes = c->max_memory,
+                    .static_shapes = c->static_shapes};
   FR_TRY(fr_pipeline_check(&c->pipe));
   FR_TRY(fr_onnx_load(c->model, &o, m));
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
@@ -233,18 +251,6 @@ static int cmd_dump(cli *c) {
   }
   fr_model_free(m);
   return 0;
-}
-
-/* Output file name: every character outside [A-Za-z0-9._-] becomes '_'. */
-static void sanitize(const char *name, char *out, size_t n) {
-  size_t k = 0;
-  for (; *name && k + 1 < n; name++) {
-    char ch = *name;
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-    out[k++] = ok ? ch : '_';
-  }
-  out[k] = 0;
 }
 
 static fr_status read_input(const char *path, fr_tensor *t) {
@@ -329,7 +335,7 @@ static int cmd_run(cli *c) {
     char buf[256], name[1024];
     printf("%s: %s\n", v->name, fr_shape_str(&out[i], buf, sizeof buf));
     if (!c->output_dir) continue;
-    sanitize(v->name, name, sizeof name);
+    fr_npy_file_name(v->name, name, sizeof name);
     snprintf(files[i], sizeof files[i], "%s/%s.npy", c->output_dir, name);
     paths[i] = files[i];
   }
@@ -471,6 +477,56 @@ static int cmd_bench(cli *c) {
   return st == FR_OK ? 0 : fail();
 }
 
+/* frost compile: the pipeline, then an artifact (compiler/aot.c). */
+static int cmd_compile(cli *c) {
+  fr_aot_opts o = {.cpu = c->cpu, .prefix = c->name, .model_name = c->model};
+  if (c->emit && fr_aot_parse_emit(c->emit, &o.emit) != FR_OK) return fail();
+  /* Default: the model's file name without .onnx, in the current folder. */
+  char dflt[1024];
+  if (!c->out) {
+    const char *base = strrchr(c->model, '/');
+    base = base ? base + 1 : c->model;
+    snprintf(dflt, sizeof dflt, "%s", base);
+    size_t n = strlen(dflt);
+    if (n > 5 && !strcmp(dflt + n - 5, ".onnx")) dflt[n - 5] = 0;
+  }
+  o.out = c->out ? c->out : dflt;
+  fr_model *m;
+  double t0 = now_ms();
+  c->static_shapes = true;
+  if (load(c, &m, false) != FR_OK) return fail();
+  fr_freeze_count(m, &o.params);
+  const fr_graph *g = m->graph;
+  fr_status st = FR_OK;
+  for (int i = 0; i < g->n_inputs && st == FR_OK; i++) {
+    const fr_tensor *t = &g->inputs[i]->t;
+    if (t->kind == FR_KIND_TENSOR && t->rank < 0)
+      st = fr_err(FR_ERR_USAGE,
+                  "input '%s' has no static shape: give it with --shape %s=DIMS",
+                  g->inputs[i]->name, g->inputs[i]->name);
+  }
+  c->pipe.partial = true;
+  if (st == FR_OK) st = fr_pipeline_run(m, &c->pipe);
+  fr_aot_result r;
+  if (st == FR_OK) st = fr_aot_compile(m, &o, &r);
+  if (st != FR_OK) {
+    fr_err_prefix(c->model);
+    fr_model_free(m);
+    return fail();
+  }
+  static const char *const kinds[] = {"executable", "shared library", "object",
+                                      "LLVM IR", "assembly"};
+  printf("%s: %s, %zu bytes\n", r.files[0], kinds[o.emit], r.sizes[0]);
+  if (r.n_files > 1)
+    printf("%s: C header (prefix %s), %zu bytes\n", r.files[1], r.prefix, r.sizes[1]);
+  printf("compiled in %.0f ms: %d kernel calls, activations %zu bytes, "
+         "%lld frozen and %lld trainable parameters\n",
+         now_ms() - t0, r.stats.n_native, r.stats.arena_bytes,
+         (long long)o.params.frozen, (long long)o.params.trainable);
+  fr_model_free(m);
+  return 0;
+}
+
 static int cmd_conformance(cli *c) {
   c->conf.dir = c->model ? c->model : "/usr/share/libonnx-testdata/data/node";
   if (fr_conformance(&c->conf) != FR_OK) return fail();
@@ -490,7 +546,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   static const char *const cmds[] = {"dump", "run", "bench", "conformance",
-                                     "compare"};
+                                     "compare", "compile"};
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (!strcmp(cmd, cmds[i])) known = true;
@@ -507,6 +563,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "conformance")) rc = cmd_conformance(&c);
   else if (!strcmp(cmd, "compare")) rc = cmd_compare(&c);
   else if (!strcmp(cmd, "bench")) rc = cmd_bench(&c);
+  else if (!strcmp(cmd, "compile")) rc = cmd_compile(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fail();

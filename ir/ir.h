@@ -75,6 +75,12 @@ size_t fr_mem_limit(void);
 size_t fr_mem_in_use(void);
 /* true when n more bytes fit under the cap. */
 bool fr_mem_fits(size_t n);
+/* Reads a whole regular file (at most 2 GiB, under the cap) into a
+ * fr_malloc'd buffer, NUL-terminated after len bytes. */
+fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len);
+/* Parses a byte count: digits with an optional K, M, G or T suffix (powers
+ * of 1024, an optional trailing B or iB), e.g. "512M", "4G", "1000000". */
+fr_status fr_parse_size(const char *s, int64_t *bytes);
 
 /* Arena: many small allocations freed at once (one per model). */
 typedef struct fr_arena_block fr_arena_block;

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../frontends/onnx/onnx.h"
 #include "runtime.h"
 
 static const struct {
@@ -192,6 +191,17 @@ static fr_status write_tmp(const char *path, const fr_tensor *t, char *tmp,
     return fr_err(FR_ERR_IO, "%s: write failed", path);
   }
   return FR_OK;
+}
+
+void fr_npy_file_name(const char *name, char *out, size_t n) {
+  size_t k = 0;
+  for (; *name && k + 1 < n; name++) {
+    char ch = *name;
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    out[k++] = ok ? ch : '_';
+  }
+  out[k] = 0;
 }
 
 fr_status fr_npy_write(const char *path, const fr_tensor *t) {

@@ -93,6 +93,9 @@ fr_status fr_npy_read(const char *path, fr_tensor *out);
 fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out);
 /* Writes t as .npy to path, through a temporary file renamed into place. */
 fr_status fr_npy_write(const char *path, const fr_tensor *t);
+/* The file name (without .npy) of an output named name: every character
+ * outside [A-Za-z0-9._-] becomes '_'. */
+void fr_npy_file_name(const char *name, char *out, size_t n);
 /* Writes ts[i] to paths[i], all or nothing: each goes to a temporary file
  * first, and they are renamed into place only when all are written. On
  * failure no temporary file is left and none of paths is kept. */

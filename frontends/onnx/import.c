@@ -53,37 +53,6 @@ fr_status fr_parse_dims(const char *s, int *rank, int64_t *dims) {
   return FR_OK;
 }
 
-fr_status fr_parse_size(const char *s, int64_t *bytes) {
-  const char *p = s;
-  if (*p < '0' || *p > '9')
-    return fr_err(FR_ERR_USAGE, "bad size '%s' (expected e.g. 512M or 4G)", s);
-  uint64_t v = 0;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    if (v > (UINT64_MAX - 9) / 10)
-      return fr_err(FR_ERR_USAGE, "size '%s' is too large", s);
-    v = v * 10 + (uint64_t)(*p - '0');
-  }
-  int shift = 0;
-  switch (*p) {
-  case 'k': case 'K': shift = 10; break;
-  case 'm': case 'M': shift = 20; break;
-  case 'g': case 'G': shift = 30; break;
-  case 't': case 'T': shift = 40; break;
-  default: break;
-  }
-  if (shift) {
-    p++;
-    if (*p == 'i') p++;
-  }
-  if (*p == 'B' || *p == 'b') p++;
-  if (*p)
-    return fr_err(FR_ERR_USAGE, "bad size '%s' (expected e.g. 512M or 4G)", s);
-  if (v > (uint64_t)INT64_MAX >> shift)
-    return fr_err(FR_ERR_USAGE, "size '%s' is too large", s);
-  *bytes = (int64_t)(v << shift);
-  return FR_OK;
-}
-
 static char *dup(loader *L, const char *s) {
   return fr_arena_strdup(&L->m->arena, s ? s : "");
 }
@@ -184,6 +153,16 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
       v->t.dims[i] = d->dim_value;
     } else {
       if (!is_main_input) unknown = true;
+      if (is_main_input && L->o->static_shapes)
+        return fr_err(FR_ERR_USAGE,
+                      "input '%.100s' dimension %zu (%.100s) is not fixed by "
+                      "the model: give it with --shape %.100s=DIMS",
+                      v->name, i,
+                      d->value_case ==
+                              ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+                          ? d->dim_param
+                          : "unknown",
+                      v->name);
       if (is_main_input && !L->o->quiet) {
         char note[512];
         snprintf(note, sizeof note,

@@ -22,6 +22,7 @@ typedef struct fr_onnx_opts {
   const fr_shape_override *shapes; /* fix the dims of these inputs */
   int n_shapes;
   bool quiet;       /* no note on stderr for symbolic dims set to 1 */
+  bool static_shapes; /* symbolic dims of graph inputs are an error */
   int64_t max_bytes; /* refuse models whose tensors exceed this (0: none) */
 } fr_onnx_opts;
 
@@ -40,9 +41,6 @@ fr_status fr_onnx_load_mem(const uint8_t *buf, size_t len, const char *name,
                            fr_model **out);
 /* Parses "1x3x48x192" (or "" for a scalar) into dims. */
 fr_status fr_parse_dims(const char *s, int *rank, int64_t *dims);
-/* Parses a byte count: digits with an optional K, M, G or T suffix (powers
- * of 1024, an optional trailing B or iB), e.g. "512M", "4G", "1000000". */
-fr_status fr_parse_size(const char *s, int64_t *bytes);
 
 /* ---- tensor.c ------------------------------------------------------- */
 
@@ -64,8 +62,6 @@ fr_status fr_onnx_parse_pb(const uint8_t *buf, size_t len, fr_tensor *out,
                            char **name);
 /* Frees data of a tensor read by fr_onnx_read_pb (strings included). */
 void fr_onnx_tensor_free(fr_tensor *t);
-/* Reads a whole file into a fr_malloc'd buffer. */
-fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len);
 
 /* ---- value_pb.c ----------------------------------------------------- */
 

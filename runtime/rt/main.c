@@ -1,0 +1,314 @@
+/* main.c: the command line of an executable built by `frost compile`.
+ * Part of libfrost_rt (no LLVM, no protobuf): it is linked with the
+ * model's object, whose C API carries the prefix frost_artifact.
+ *
+ *   OUT info
+ *   OUT run --input NAME=FILE.npy... [--output-dir DIR] [--max-memory BYTES]
+ *   OUT bench [--iters N]
+ *
+ * The same conventions as `frost run`: outputs go to DIR/NAME.npy (names
+ * with characters outside [A-Za-z0-9._-] mapped to '_'), written all or
+ * nothing; every failure is one line "OUT: error: ..." and exit status 1.
+ * Room is kept for `OUT train` and `OUT export` (artifacts with trainable
+ * parameters), which tell what is missing until they exist. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../runtime.h"
+#include "abi.h"
+
+/* The model's API (runtime/rt/model.c, renamed by frost compile). */
+typedef struct frost_ctx frost_ctx;
+const frost_model_info *frost_artifact_info(void);
+frost_ctx *frost_artifact_create(void);
+void frost_artifact_destroy(frost_ctx *c);
+int frost_artifact_run(frost_ctx *c, const void *const *inputs, void *const *outputs);
+
+enum { MAX_IO = 256 };
+
+static const char *prog = "model";
+
+static int fail(void) {
+  fprintf(stderr, "%s: error: %s\n", prog, fr_err_msg());
+  return 1;
+}
+
+/* The descriptor of t as an fr_tensor without data. */
+static fr_tensor tensor_of(const frost_tensor_info *t) {
+  fr_tensor x = {0};
+  x.kind = FR_KIND_TENSOR;
+  x.dtype = (fr_dtype)t->dtype;
+  x.rank = t->rank;
+  for (int i = 0; i < t->rank && i < FR_MAX_RANK; i++) x.dims[i] = t->dims[i];
+  return x;
+}
+
+static const char *shape(const frost_tensor_info *t, char *buf, size_t n) {
+  fr_tensor x = tensor_of(t);
+  return fr_shape_str(&x, buf, n);
+}
+
+static void print_bytes(const char *what, uint64_t params, uint64_t bytes) {
+  printf("%s: %llu parameters, %llu bytes\n", what, (unsigned long long)params,
+         (unsigned long long)bytes);
+}
+
+static int cmd_info(const frost_model_info *m) {
+  char buf[256];
+  printf("model: %s\n", m->model);
+  printf("compiled by: frost %s for CPU %s\n", m->frost_version, m->target_cpu);
+  printf("inputs: %d\n", m->n_inputs);
+  for (int i = 0; i < m->n_inputs; i++)
+    printf("  %s: %s (%llu bytes)\n", m->inputs[i].name,
+           shape(&m->inputs[i], buf, sizeof buf),
+           (unsigned long long)m->inputs[i].bytes);
+  printf("outputs: %d\n", m->n_outputs);
+  for (int i = 0; i < m->n_outputs; i++)
+    printf("  %s: %s (%llu bytes)\n", m->outputs[i].name,
+           shape(&m->outputs[i], buf, sizeof buf),
+           (unsigned long long)m->outputs[i].bytes);
+  print_bytes("frozen", m->frozen_params, m->frozen_bytes);
+  print_bytes("trainable", m->trainable_params, m->trainable_bytes);
+  for (int i = 0; i < m->n_trainable; i++)
+    printf("  %s: %s\n", m->trainable[i].name,
+           shape(&m->trainable[i], buf, sizeof buf));
+  printf("activation memory: %llu bytes\n",
+         (unsigned long long)m->activation_bytes);
+  printf("kernel calls per run: %d\n", m->n_nodes);
+  return 0;
+}
+
+/* Splits "NAME=VALUE" at the last '='. */
+static fr_status split_eq(const char *arg, char *name, size_t n, const char **value) {
+  const char *eq = strrchr(arg, '=');
+  if (!eq || eq == arg || (size_t)(eq - arg) >= n)
+    return fr_err(FR_ERR_USAGE, "--input expects NAME=FILE.npy, got '%s'", arg);
+  memcpy(name, arg, (size_t)(eq - arg));
+  name[eq - arg] = 0;
+  *value = eq + 1;
+  return FR_OK;
+}
+
+/* Checks a .npy tensor against the input the model was compiled for. */
+static fr_status check_input(const frost_tensor_info *want, const fr_tensor *got,
+                             const char *file) {
+  bool same = got->kind == FR_KIND_TENSOR && got->dtype == (fr_dtype)want->dtype &&
+              got->rank == want->rank;
+  for (int i = 0; same && i < want->rank; i++) same = got->dims[i] == want->dims[i];
+  if (same) return FR_OK;
+  char a[256], b[256];
+  return fr_err(FR_ERR_INVALID,
+                "%s: input '%s' is %s, the model was compiled for %s", file,
+                want->name, fr_shape_str(got, a, sizeof a), shape(want, b, sizeof b));
+}
+
+typedef struct io {
+  fr_tensor in[MAX_IO], out[MAX_IO];
+  const void *inp[MAX_IO];
+  void *outp[MAX_IO];
+} io;
+
+static fr_status alloc_outputs(const frost_model_info *m, io *x) {
+  for (int i = 0; i < m->n_outputs; i++) {
+    x->out[i] = tensor_of(&m->outputs[i]);
+    FR_TRY(fr_tensor_alloc(&x->out[i]));
+    x->outp[i] = x->out[i].data;
+  }
+  return FR_OK;
+}
+
+static void free_io(const frost_model_info *m, io *x) {
+  for (int i = 0; i < m->n_inputs; i++) fr_tensor_release(&x->in[i]);
+  for (int i = 0; i < m->n_outputs; i++) fr_tensor_release(&x->out[i]);
+}
+
+static fr_status run_model(const void *const *in, void *const *out) {
+  frost_ctx *c = frost_artifact_create();
+  if (!c) return fr_err(FR_ERR_NOMEM, "out of memory (activations)");
+  int rc = frost_artifact_run(c, in, out);
+  frost_artifact_destroy(c);
+  return rc ? fr_err(FR_ERR_INVALID, "the model refused its buffers") : FR_OK;
+}
+
+static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x) {
+  const char *dir = NULL;
+  const char *files[MAX_IO] = {0};
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
+        !strcmp(a, "--max-memory")) {
+      if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);
+      i++;
+    }
+    if (!strcmp(a, "--output-dir")) {
+      dir = next;
+    } else if (!strcmp(a, "--max-memory")) {
+      int64_t cap;
+      FR_TRY(fr_parse_size(next, &cap));
+      fr_mem_set_limit((size_t)cap);
+    } else if (!strcmp(a, "--input")) {
+      char name[1024];
+      const char *file = NULL;
+      FR_TRY(split_eq(next, name, sizeof name, &file));
+      int k = 0;
+      while (k < m->n_inputs && strcmp(m->inputs[k].name, name)) k++;
+      if (k == m->n_inputs)
+        return fr_err(FR_ERR_USAGE, "the model has no input '%s'", name);
+      if (files[k]) return fr_err(FR_ERR_USAGE, "input '%s' given twice", name);
+      files[k] = file;
+    } else {
+      return fr_err(FR_ERR_USAGE, "unknown argument '%s' (see %s --help)", a, prog);
+    }
+  }
+  for (int k = 0; k < m->n_inputs; k++) {
+    if (!files[k])
+      return fr_err(FR_ERR_USAGE, "input '%s' not given (--input %s=FILE.npy)",
+                    m->inputs[k].name, m->inputs[k].name);
+    FR_TRY(fr_npy_read(files[k], &x->in[k]));
+    FR_TRY(check_input(&m->inputs[k], &x->in[k], files[k]));
+    x->inp[k] = x->in[k].data;
+  }
+  FR_TRY(alloc_outputs(m, x));
+  FR_TRY(run_model(x->inp, x->outp));
+  char buf[256];
+  for (int i = 0; i < m->n_outputs; i++)
+    printf("%s: %s\n", m->outputs[i].name, fr_shape_str(&x->out[i], buf, sizeof buf));
+  if (!dir) return FR_OK;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return fr_err(FR_ERR_IO, "%s: cannot create directory", dir);
+  static char files_out[MAX_IO][4096];
+  const char *paths[MAX_IO];
+  for (int i = 0; i < m->n_outputs; i++) {
+    char name[1024];
+    fr_npy_file_name(m->outputs[i].name, name, sizeof name);
+    snprintf(files_out[i], sizeof files_out[i], "%s/%s.npy", dir, name);
+    paths[i] = files_out[i];
+  }
+  return fr_npy_write_all(paths, x->out, m->n_outputs);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Times runs on seeded random inputs: floats in [-1, 1], integers in
+ * [0, 4), booleans. */
+static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *x) {
+  long iters = 100;
+  for (int i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+      char *end;
+      iters = strtol(argv[++i], &end, 10);
+      if (*end || iters < 1 || iters > 100000000)
+        return fr_err(FR_ERR_USAGE, "bad --iters '%s'", argv[i]);
+    } else {
+      return fr_err(FR_ERR_USAGE, "unknown argument '%s' (see %s --help)",
+                    argv[i], prog);
+    }
+  }
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  for (int k = 0; k < m->n_inputs; k++) {
+    x->in[k] = tensor_of(&m->inputs[k]);
+    FR_TRY(fr_tensor_alloc(&x->in[k]));
+    fr_tensor *t = &x->in[k];
+    for (int64_t i = 0, n = fr_tensor_numel(t); i < n; i++) {
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      double u = (double)(seed >> 11) / 9007199254740992.0;
+      fr_tensor_set_f64(t, i, fr_dtype_is_float(t->dtype) ? 2 * u - 1
+                              : t->dtype == FR_BOOL      ? u < 0.5
+                                                         : (double)(int)(u * 4));
+    }
+    x->inp[k] = t->data;
+  }
+  FR_TRY(alloc_outputs(m, x));
+  frost_ctx *c = frost_artifact_create();
+  double *times = malloc((size_t)iters * sizeof *times);
+  if (!c || !times) {
+    frost_artifact_destroy(c);
+    free(times);
+    return fr_err(FR_ERR_NOMEM, "out of memory");
+  }
+  for (int w = 0; w < 3; w++) frost_artifact_run(c, x->inp, x->outp);
+  double total = 0;
+  for (long it = 0; it < iters; it++) {
+    double a = now_ms();
+    frost_artifact_run(c, x->inp, x->outp);
+    times[it] = now_ms() - a;
+    total += times[it];
+  }
+  frost_artifact_destroy(c);
+  qsort(times, (size_t)iters, sizeof *times, cmp_double);
+  printf("model: %s (CPU %s)\n", m->model, m->target_cpu);
+  printf("runs: %ld, min %.3f ms, median %.3f ms, mean %.3f ms\n", iters,
+         times[0], times[iters / 2], total / (double)iters);
+  printf("median_ms=%.4f\n", times[iters / 2]);
+  free(times);
+  return FR_OK;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: %s <command> [options]\n"
+          "commands:\n"
+          "  info                          inputs, outputs, parameters, memory\n"
+          "  run --input NAME=FILE.npy... [--output-dir DIR] [--max-memory BYTES]\n"
+          "                                run the model once\n"
+          "  bench [--iters N]             time N runs on random inputs\n",
+          prog);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 0 && argv[0] && *argv[0]) {
+    const char *slash = strrchr(argv[0], '/');
+    prog = slash ? slash + 1 : argv[0];
+  }
+  const frost_model_info *m = frost_artifact_info();
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+      !strcmp(argv[1], "help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2;
+  }
+  if (m->abi_version != FROST_ABI_VERSION || m->n_inputs > MAX_IO ||
+      m->n_outputs > MAX_IO) {
+    fr_err(FR_ERR_INVALID, "this artifact's descriptor is not one this runtime reads");
+    return fail();
+  }
+  const char *cmd = argv[1];
+  static io x;
+  fr_status st;
+  if (!strcmp(cmd, "info")) {
+    if (argc > 2) {
+      fr_err(FR_ERR_USAGE, "info takes no arguments");
+      return fail();
+    }
+    return cmd_info(m);
+  } else if (!strcmp(cmd, "run")) {
+    fr_mem_set_limit((size_t)4 << 30);
+    st = do_run(m, argc, argv, &x);
+  } else if (!strcmp(cmd, "bench")) {
+    st = do_bench(m, argc, argv, &x);
+  } else if (!strcmp(cmd, "train") || !strcmp(cmd, "export")) {
+    st = fr_err(FR_ERR_UNSUPPORTED,
+                "'%s': this artifact has %s; on-device training is not built "
+                "into artifacts yet",
+                cmd, m->n_trainable ? "trainable parameters" : "no trainable parameters");
+  } else {
+    st = fr_err(FR_ERR_USAGE, "unknown command '%s' (see %s --help)", cmd, prog);
+  }
+  free_io(m, &x);
+  return st == FR_OK ? 0 : fail();
+}
