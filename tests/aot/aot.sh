@@ -96,6 +96,20 @@ else
   bad "x86-64-v3"
 fi
 
+# ---- trainable parameters: writable data of the artifact -----------------
+PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+if "$FROST" compile "$PP" --shape x=1x3x48x192 --train-from reshape2_0.tmp_0 \
+  -o "$T/pp-train" >/dev/null 2>"$T/err" &&
+  "$T/pp-train" info >"$T/info" &&
+  grep -q '^trainable: 402 parameters, 1608 bytes' "$T/info" &&
+  grep -q '^  fc_0.w_0: f32\[200,2\]' "$T/info" &&
+  "$T/pp-train" run --input "x=$REF/ppocr_cls/x.npy" --output-dir "$T/pp-train.out" \
+    >/dev/null && compare_dir "$T/pp-train.out" "$REF/ppocr_cls/out" 1e-3 1e-4; then
+  ok "trainable head (--train-from): listed by info, matches ONNX Runtime"
+else
+  bad "trainable head: $(head -2 "$T/err") $(cat "$T/info" 2>/dev/null | tail -4)"
+fi
+
 # ---- the artifact's command line -----------------------------------------
 E="$T/embedding_1"
 if "$E" info >"$T/info" 2>&1 && grep -q '^  input_1: f32\[1,76,32,1\]' "$T/info" &&
