@@ -1,6 +1,6 @@
 /* bitcode.c: files built with frost and embedded in its binary, so that no
  * extra file is needed at run time: the kernels' LLVM bitcode (built by
- * clang-19 from runtime/kernels/), the artifacts' C API as bitcode
+ * clang-19 from runtime/kernels/ for three x86-64 levels), the artifacts' C API as bitcode
  * (runtime/rt/model.c), libfrost_rt.a (linked into executables) and
  * runtime/rt/abi.h (pasted into generated headers). */
 #include <stddef.h>
@@ -17,14 +17,24 @@
           ".previous\n");                                                     \
   extern const unsigned char sym##_start[], sym##_end[]
 
-FR_INCBIN(fr_kernels_bc, FR_KERNELS_BC);
+FR_INCBIN(fr_kernels_bc1, FR_KERNELS_BC1);
+FR_INCBIN(fr_kernels_bc3, FR_KERNELS_BC3);
+FR_INCBIN(fr_kernels_bc4, FR_KERNELS_BC4);
 FR_INCBIN(fr_model_api_bc, FR_MODEL_API_BC);
 FR_INCBIN(fr_rt_a, FR_RT_ARCHIVE);
 FR_INCBIN(fr_abi_h, FR_ABI_H);
 
-const unsigned char *fr_kernels_bitcode(size_t *len) {
-  *len = (size_t)(fr_kernels_bc_end - fr_kernels_bc_start);
-  return fr_kernels_bc_start;
+const unsigned char *fr_kernels_bitcode(int level, size_t *len) {
+  if (level >= 4) {
+    *len = (size_t)(fr_kernels_bc4_end - fr_kernels_bc4_start);
+    return fr_kernels_bc4_start;
+  }
+  if (level == 3) {
+    *len = (size_t)(fr_kernels_bc3_end - fr_kernels_bc3_start);
+    return fr_kernels_bc3_start;
+  }
+  *len = (size_t)(fr_kernels_bc1_end - fr_kernels_bc1_start);
+  return fr_kernels_bc1_start;
 }
 
 const unsigned char *fr_model_api_bitcode(size_t *len) {

@@ -89,8 +89,9 @@ fr_status fr_conformance(const fr_conf_opts *o);
 
 /* ---- bitcode.c ------------------------------------------------------ */
 
-/* The kernels' LLVM bitcode embedded in the binary. */
-const unsigned char *fr_kernels_bitcode(size_t *len);
+/* The kernels' LLVM bitcode embedded in the binary, built for an x86-64
+ * level: 1 (baseline, SSE2), 3 (AVX2, FMA) or 4 (AVX-512). */
+const unsigned char *fr_kernels_bitcode(int level, size_t *len);
 /* runtime/rt/model.c as bitcode: the C API linked into every artifact. */
 const unsigned char *fr_model_api_bitcode(size_t *len);
 /* libfrost_rt.a (the artifact's command line), linked into executables. */
@@ -111,6 +112,9 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out);
  * model): modules are emitted with fr_jit_emit, not run. */
 fr_status fr_jit_new_aot(const char *cpu, fr_jit **out);
 const char *fr_jit_cpu(const fr_jit *j); /* the CPU name (host's resolved) */
+/* The x86-64 level of the target CPU (1, 3 or 4; 1 elsewhere), probed by
+ * compiling wide vector code for it: picks the kernels' bitcode. */
+int fr_jit_level(const fr_jit *j);
 void fr_jit_free(fr_jit *j);
 struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
 /* A fresh module holding the kernels (parsed from the embedded bitcode),

@@ -22,6 +22,7 @@ struct fr_jit {
   LLVMContextRef ctx;
   LLVMTargetMachineRef tm;
   char *triple, *cpu, *features, *layout;
+  int level; /* x86-64 level of the kernels' bitcode: 1, 3 or 4 */
   LLVMOrcLLJITRef lljit;
 };
 
@@ -64,6 +65,70 @@ static LLVMTargetMachineRef make_tm(LLVMTargetRef t, fr_jit *j, bool aot,
   return tm;
 }
 
+static void set_cpu_attrs(fr_jit *j, LLVMContextRef ctx, LLVMValueRef f) {
+  unsigned idx = (unsigned)LLVMAttributeFunctionIndex;
+  LLVMAddAttributeAtIndex(
+      f, idx,
+      LLVMCreateStringAttribute(ctx, "target-cpu", 10, j->cpu, (unsigned)strlen(j->cpu)));
+  LLVMAddAttributeAtIndex(
+      f, idx,
+      LLVMCreateStringAttribute(ctx, "target-features", 15, j->features,
+                                (unsigned)strlen(j->features)));
+}
+
+/* A function p(ptr) that loads a vector of n floats, computes x*x+x (an
+ * fma) and stores it back. */
+static void probe_fn(fr_jit *j, LLVMModuleRef m, unsigned n, const char *name) {
+  LLVMContextRef ctx = LLVMGetModuleContext(m);
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
+  LLVMTypeRef vt = LLVMVectorType(LLVMFloatTypeInContext(ctx), n);
+  LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(ctx), &ptr, 1, 0);
+  LLVMValueRef f = LLVMAddFunction(m, name, ft);
+  set_cpu_attrs(j, ctx, f);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(ctx);
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(ctx, f, "entry"));
+  LLVMValueRef x = LLVMBuildLoad2(b, vt, LLVMGetParam(f, 0), "");
+  unsigned id = LLVMLookupIntrinsicID("llvm.fma", 8);
+  LLVMValueRef fma = LLVMGetIntrinsicDeclaration(m, id, &vt, 1);
+  LLVMValueRef args[3] = {x, x, x};
+  LLVMValueRef y = LLVMBuildCall2(b, LLVMGlobalGetValueType(fma), fma, args, 3, "");
+  LLVMBuildStore(b, y, LLVMGetParam(f, 0));
+  LLVMBuildRetVoid(b);
+  LLVMDisposeBuilder(b);
+}
+
+/* The x86-64 level of j's CPU, from the assembly LLVM writes for 16- and
+ * 8-wide float fmas: zmm registers mean AVX-512 (level 4), ymm registers
+ * and vfmadd AVX2 with FMA (level 3). */
+static int probe_level(fr_jit *j) {
+  if (strncmp(j->triple, "x86_64", 6)) return 1;
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMModuleRef m = LLVMModuleCreateWithNameInContext("probe", ctx);
+  LLVMSetTarget(m, j->triple);
+  LLVMSetDataLayout(m, j->layout);
+  probe_fn(j, m, 16, "p16");
+  probe_fn(j, m, 8, "p8");
+  int level = 1;
+  LLVMMemoryBufferRef mb;
+  char *msg = NULL;
+  if (!LLVMTargetMachineEmitToMemoryBuffer(j->tm, m, LLVMAssemblyFile, &msg, &mb)) {
+    size_t n = LLVMGetBufferSize(mb);
+    char *text = fr_malloc(n + 1);
+    if (text) {
+      memcpy(text, LLVMGetBufferStart(mb), n);
+      text[n] = 0;
+      if (strstr(text, "zmm")) level = 4;
+      else if (strstr(text, "ymm") && strstr(text, "vfmadd")) level = 3;
+      fr_free(text);
+    }
+    LLVMDisposeMemoryBuffer(mb);
+  }
+  LLVMDisposeMessage(msg);
+  LLVMDisposeModule(m);
+  LLVMContextDispose(ctx);
+  return level;
+}
+
 static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   static bool init;
   if (!init) {
@@ -103,6 +168,7 @@ static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(j->tm);
   j->layout = LLVMCopyStringRepOfTargetData(td);
   LLVMDisposeTargetData(td);
+  j->level = probe_level(j);
   j->tsc = LLVMOrcCreateNewThreadSafeContext();
   j->ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
   *out = j;
@@ -113,6 +179,7 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out) { return jit_new(cpu, false,
 fr_status fr_jit_new_aot(const char *cpu, fr_jit **out) { return jit_new(cpu, true, out); }
 
 const char *fr_jit_cpu(const fr_jit *j) { return j->cpu; }
+int fr_jit_level(const fr_jit *j) { return j->level; }
 
 void fr_jit_free(fr_jit *j) {
   if (!j) return;
@@ -144,7 +211,7 @@ fr_status fr_jit_parse_bitcode(fr_jit *j, const unsigned char *bc, size_t len,
 
 fr_status fr_jit_kernels(fr_jit *j, LLVMModuleRef *out) {
   size_t len;
-  const unsigned char *bc = fr_kernels_bitcode(&len);
+  const unsigned char *bc = fr_kernels_bitcode(j->level, &len);
   return fr_jit_parse_bitcode(j, bc, len, "kernels.bc", out);
 }
 
