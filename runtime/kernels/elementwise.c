@@ -260,7 +260,9 @@ CLASSIFY(f64, double)
     case FR_K_SUB: BCAST_LOOP(b, y[iy] = a[ia] - c[ib]); break;               \
     case FR_K_MUL: BCAST_LOOP(b, y[iy] = a[ia] * c[ib]); break;               \
     case FR_K_DIV: BCAST_LOOP(b, y[iy] = a[ia] / c[ib]); break;               \
-    case FR_K_POW: BCAST_LOOP(b, y[iy] = M(pow)(a[ia], c[ib])); break;        \
+    case FR_K_POW: /* x^2 (a power spectrum) is x*x: the same value */       \
+      BCAST_LOOP(b, y[iy] = c[ib] == 2 ? a[ia] * a[ia] : M(pow)(a[ia], c[ib])); \
+      break;                                                                  \
     case FR_K_MOD: BCAST_LOOP(b, y[iy] = pymod_##SFX(a[ia], c[ib])); break;   \
     case FR_K_FMOD: BCAST_LOOP(b, y[iy] = M(fmod)(a[ia], c[ib])); break;      \
     case FR_K_MAX: /* NaN wins */                                             \
