@@ -201,6 +201,8 @@ expect_clean() { # NAME PATTERN ARGS... (frost compile, output in $T/empty)
 }
 expect_clean "unwritable output path" "cannot write" "$RELU" -o /proc/frost-test/relu
 expect_clean "output in a missing folder" "cannot write" "$RELU" -o "$T/empty/no/such/relu"
+mkdir -p "$T/adir"
+expect_clean "output is a folder" "a folder is there" "$RELU" -o "$T/adir"
 expect_clean "unknown target CPU" "unknown target CPU 'pentium9'" "$RELU" \
   --target-cpu pentium9 -o "$T/empty/relu"
 FROST_CC=/nonexistent/cc expect_clean "no system linker" "no system C compiler" \
