@@ -81,6 +81,7 @@ typedef struct fr_conf_opts {
   const char *filter;  /* substring of test names, or NULL */
   const char *write_passing; /* write the passing tests' names here */
   bool verbose;
+  bool specialize; /* jit: kernels inlined from their bitcode */
   int timeout_s;
 } fr_conf_opts;
 

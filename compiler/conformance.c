@@ -127,7 +127,7 @@ static int run_test(const char *tdir, const fr_conf_opts *o, bool *interpreted) 
       fr_onnx_opts so = {.quiet = true, .shapes = ov, .n_shapes = n_ov};
       st = fr_onnx_load(path, &so, &ms);
     }
-    fr_engine e = {.name = o->engine};
+    fr_engine e = {.name = o->engine, .specialize = o->specialize};
     if (st == FR_OK) {
       fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
       st = fr_graph_infer(ms->graph, &io);

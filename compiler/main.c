@@ -175,6 +175,7 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
       *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
     } else if (!strcmp(a, "--specialize")) {
       c->specialize = true;
+      c->conf.specialize = true;
     } else if (!strcmp(a, "--time-passes")) {
       c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
