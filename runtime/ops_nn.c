@@ -147,8 +147,11 @@ fr_status fr_plan_global_pool(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *t = in[0];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  fr_k_global_pool_plan p = {t->dims[0] * t->dims[1], 1,
-                             n->op == FR_OP_GLOBAL_AVERAGE_POOL};
+  fr_k_global_pool_plan p;
+  memset(&p, 0, sizeof p);
+  p.planes = t->dims[0] * t->dims[1];
+  p.n = 1;
+  p.avg = n->op == FR_OP_GLOBAL_AVERAGE_POOL;
   for (int i = 2; i < t->rank; i++) p.n *= t->dims[i];
   FR_KPLAN(kp, fr_ke_global_pool_f32, p);
   return FR_OK;

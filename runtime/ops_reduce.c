@@ -217,8 +217,12 @@ fr_status fr_plan_instnorm(const fr_node *n, fr_tensor *const *in,
   (void)out;
   FR_TRY(need_f32(n, in, 3));
   const fr_tensor *x = in[0];
-  fr_k_instnorm_plan p = {x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
-                          fr_attr_float(n, "epsilon", 1e-5f)};
+  fr_k_instnorm_plan p;
+  memset(&p, 0, sizeof p);
+  p.N = x->dims[0];
+  p.C = x->dims[1];
+  p.S = prod(x->dims, 2, x->rank);
+  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
   FR_KPLAN(kp, fr_ke_instnorm_f32, p);
   return FR_OK;
 }
@@ -267,10 +271,15 @@ fr_status fr_plan_lrn(const fr_node *n, fr_tensor *const *in,
   (void)out;
   FR_TRY(need_f32(n, in, 1));
   const fr_tensor *x = in[0];
-  fr_k_lrn_plan p = {x->dims[0], x->dims[1], prod(x->dims, 2, x->rank),
-                     fr_attr_int(n, "size", 1), fr_attr_float(n, "alpha", 1e-4f),
-                     fr_attr_float(n, "beta", 0.75f),
-                     fr_attr_float(n, "bias", 1.0f)};
+  fr_k_lrn_plan p;
+  memset(&p, 0, sizeof p);
+  p.N = x->dims[0];
+  p.C = x->dims[1];
+  p.S = prod(x->dims, 2, x->rank);
+  p.size = fr_attr_int(n, "size", 1);
+  p.alpha = fr_attr_float(n, "alpha", 1e-4f);
+  p.beta = fr_attr_float(n, "beta", 0.75f);
+  p.bias = fr_attr_float(n, "bias", 1.0f);
   FR_KPLAN(kp, fr_ke_lrn_f32, p);
   return FR_OK;
 }

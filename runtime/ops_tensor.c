@@ -107,7 +107,10 @@ fr_status fr_plan_copy(const fr_node *n, fr_tensor *const *in,
   (void)out;
   if (in[0]->kind != FR_KIND_TENSOR)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "not a tensor");
-  fr_k_copy_plan p = {(int64_t)fr_tensor_nbytes(in[0]), fr_kplan_in_slots(n)};
+  fr_k_copy_plan p;
+  memset(&p, 0, sizeof p);
+  p.bytes = (int64_t)fr_tensor_nbytes(in[0]);
+  p.y = fr_kplan_in_slots(n);
   FR_KPLAN(kp, fr_ke_copy, p);
   kp->alias = true;
   return FR_OK;
@@ -333,9 +336,14 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *t = in[0], *ind = in[1];
   int axis;
   FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
-  fr_k_gather_plan p = {prod(t->dims, 0, axis), t->dims[axis],
-                        fr_tensor_numel(ind), prod(t->dims, axis + 1, t->rank),
-                        esz(t), ind->dtype};
+  fr_k_gather_plan p;
+  memset(&p, 0, sizeof p);
+  p.outer = prod(t->dims, 0, axis);
+  p.n = t->dims[axis];
+  p.k = fr_tensor_numel(ind);
+  p.inner = prod(t->dims, axis + 1, t->rank);
+  p.esize = esz(t);
+  p.idx_dtype = ind->dtype;
   if (fr_k_cast(ind->dtype, FR_I64, 0, NULL, NULL))
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "indices of type %s",
                        fr_dtype_name(ind->dtype));
