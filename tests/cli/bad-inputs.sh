@@ -9,31 +9,8 @@ FROST=$1
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-count=0
-
-# expect_error NAME PATTERN -- frost args...
-expect_error() {
-  name=$1
-  pattern=$2
-  shift 3
-  count=$((count + 1))
-  rm -rf "$T/out"
-  "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"
-  rc=$?
-  lines=$(wc -l <"$T/stderr")
-  if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] ||
-     ! grep -q "^frost: error: .*$pattern" "$T/stderr"; then
-    echo "FAIL $name: rc=$rc, stderr:"
-    cat "$T/stderr"
-    fails=$((fails + 1))
-  elif [ -d "$T/out" ] && [ -n "$(ls -A "$T/out")" ]; then
-    echo "FAIL $name: left files in the output folder"
-    fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$T/stderr")"
-  fi
-}
+# shellcheck source=SCRIPTDIR/../lib/expect.sh
+. "$ROOT/tests/lib/expect.sh"
 
 EMB="$ROOT/models/embedding_model.onnx"
 REF="$ROOT/tests/oracle/ref"
@@ -72,5 +49,4 @@ expect_error input-not-given "not given" -- run "$RELU" --output-dir "$T/out"
 printf 'ir_version: 8' >"$T/text.onnx"
 expect_error text-model "text.onnx" -- dump "$T/text.onnx"
 
-echo "$((count - fails)) of $count bad-input cases behave"
-[ "$fails" -eq 0 ]
+expect_done "bad-input cases behave"

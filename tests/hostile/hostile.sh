@@ -20,53 +20,8 @@ X="$DATA/test_relu/test_data_set_0/input_0.pb" # f32[3,4,5]
 RELU="$DATA/test_relu/model.onnx"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-count=0
-
-# no_leftovers NAME: the output folder holds nothing (or is absent).
-no_leftovers() {
-  if [ -d "$T/out" ] && [ -n "$(ls -A "$T/out")" ]; then
-    echo "FAIL $1: left files in the output folder: $(ls -A "$T/out" | tr '\n' ' ')"
-    fails=$((fails + 1))
-    return 1
-  fi
-  return 0
-}
-
-# expect_error NAME PATTERN -- frost args...
-expect_error() {
-  name=$1
-  pattern=$2
-  shift 3
-  count=$((count + 1))
-  rm -rf "$T/out"
-  "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"
-  rc=$?
-  lines=$(wc -l <"$T/stderr")
-  if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] ||
-     ! grep -q "^frost: error: .*$pattern" "$T/stderr"; then
-    echo "FAIL $name: rc=$rc, expected /$pattern/, stderr:"
-    head -c 2000 "$T/stderr"
-    fails=$((fails + 1))
-  elif no_leftovers "$name"; then
-    echo "ok   $name: $(cut -c1-160 "$T/stderr")"
-  fi
-}
-
-# expect_ok NAME -- frost args...
-expect_ok() {
-  name=$1
-  shift 2
-  count=$((count + 1))
-  rm -rf "$T/out"
-  if "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"; then
-    echo "ok   $name: runs"
-  else
-    echo "FAIL $name: rc=$?, stderr:"
-    head -c 2000 "$T/stderr"
-    fails=$((fails + 1))
-  fi
-}
+# shellcheck source=SCRIPTDIR/../lib/expect.sh
+. "$ROOT/tests/lib/expect.sh"
 
 run() { # run MODEL: frost run on the relu-shaped input, into $T/out
   echo run "$H/$1" --input "x=$X" --output-dir "$T/out"
@@ -273,5 +228,4 @@ if [ -n "$BITFLIP" ] && [ -f "$M/alexa_v0.1.onnx" ]; then
   echo "ok   bit-flipped real models through the CLI: $nf files"
 fi
 
-echo "$((count - fails)) of $count hostile-input cases behave"
-[ "$fails" -eq 0 ]
+expect_done "hostile-input cases behave"
