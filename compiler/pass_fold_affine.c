@@ -23,11 +23,6 @@ static int64_t channel_stride(const fr_tensor *c, const fr_tensor *y) {
   return n == y->dims[1] ? 1 : -1;
 }
 
-static bool frozen_const_f32(const fr_value *v) {
-  return v && (v->flags & FR_V_CONST) && !(v->flags & FR_V_TRAINABLE) &&
-         v->t.dtype == FR_F32 && v->t.kind == FR_KIND_TENSOR;
-}
-
 fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
   (void)o;
   fr_graph *g = m->graph;
@@ -38,8 +33,8 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
         e->op != FR_OP_SUB)
       continue;
     bool commutes = e->op == FR_OP_MUL || e->op == FR_OP_ADD;
-    int ci = frozen_const_f32(e->in[1]) ? 1
-             : commutes && frozen_const_f32(e->in[0]) ? 0 : -1;
+    int ci = fr_value_frozen_f32(e->in[1]) ? 1
+             : commutes && fr_value_frozen_f32(e->in[0]) ? 0 : -1;
     if (ci < 0) continue;
     fr_value *x = e->in[1 - ci], *cv = e->in[ci];
     fr_node *p = x->producer;
@@ -49,7 +44,7 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
         (fr_attr_int(p, "transA", 0) || x->t.rank != 2))
       continue;
     fr_value *wv = fr_node_input(p, 1), *bv = fr_node_input(p, 2);
-    if (!frozen_const_f32(wv) || (bv && !frozen_const_f32(bv))) continue;
+    if (!fr_value_frozen_f32(wv) || (bv && !fr_value_frozen_f32(bv))) continue;
     /* The output shape must not change by the broadcast. */
     if (e->out[0]->t.rank != x->t.rank ||
         memcmp(e->out[0]->t.dims, x->t.dims, sizeof(int64_t) * (size_t)x->t.rank))

@@ -10,11 +10,6 @@
 
 #include "compiler.h"
 
-static bool frozen_const_f32(const fr_value *v) {
-  return v && (v->flags & FR_V_CONST) && !(v->flags & FR_V_TRAINABLE) &&
-         v->t.dtype == FR_F32 && v->t.kind == FR_KIND_TENSOR;
-}
-
 /* Where the output channel of the weight lies: weight index i belongs to
  * channel chan_of(i). */
 typedef struct layout {
@@ -58,7 +53,7 @@ static bool bias_of(const fr_node *p, int64_t M, float *b) {
     for (int64_t m = 0; m < M; m++) b[m] = 0;
     return true;
   }
-  if (!frozen_const_f32(c) || fr_tensor_numel(&c->t) != M) return false;
+  if (!fr_value_frozen_f32(c) || fr_tensor_numel(&c->t) != M) return false;
   if (p->op == FR_OP_GEMM && c->t.rank == 2 && c->t.dims[0] != 1) return false;
   float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, "beta", 1) : 1;
   for (int64_t m = 0; m < M; m++) b[m] = beta * ((const float *)c->t.data)[m];
@@ -83,9 +78,9 @@ fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o) {
         (fr_attr_int(p, "transA", 0) != 0 || x->t.rank != 2))
       continue;
     bool ok = true;
-    for (int i = 1; i < 5; i++) ok = ok && frozen_const_f32(bn->in[i]);
+    for (int i = 1; i < 5; i++) ok = ok && fr_value_frozen_f32(bn->in[i]);
     fr_value *wv = fr_node_input(p, 1);
-    ok = ok && frozen_const_f32(wv) && x->t.dtype == FR_F32;
+    ok = ok && fr_value_frozen_f32(wv) && x->t.dtype == FR_F32;
     int64_t M = x->t.dims[1];
     for (int i = 1; ok && i < 5; i++) ok = fr_tensor_numel(&bn->in[i]->t) == M;
     layout l;

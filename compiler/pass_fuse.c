@@ -15,9 +15,7 @@
 
 /* v is a frozen constant holding one float equal to want. */
 static bool is_scalar(const fr_value *v, float want) {
-  if (!v || !(v->flags & FR_V_CONST) || (v->flags & FR_V_TRAINABLE) ||
-      v->t.dtype != FR_F32 || fr_tensor_numel(&v->t) != 1)
-    return false;
+  if (!fr_value_frozen_f32(v) || fr_tensor_numel(&v->t) != 1) return false;
   return fabsf(((const float *)v->t.data)[0] - want) <= 1e-6f * fabsf(want);
 }
 
@@ -193,8 +191,7 @@ static fr_status fuse_tail(fr_model *m, fr_graph *g, fr_node *e) {
     bool residual = same_shape(&r->t, &x->t) && same_shape(&e->out[0]->t, &x->t) &&
                     !(r->flags & FR_V_CONST);
     bool column_bias = fused_op(p->op) == FR_OP_FUSED_MATMUL &&
-                       (r->flags & FR_V_CONST) && !(r->flags & FR_V_TRAINABLE) &&
-                       r->t.dtype == FR_F32 && x->t.rank >= 1 &&
+                       fr_value_frozen_f32(r) && x->t.rank >= 1 &&
                        fr_tensor_numel(&r->t) == x->t.dims[x->t.rank - 1] &&
                        same_shape(&e->out[0]->t, &x->t) &&
                        (r->t.rank == 1 || (r->t.rank == 2 && r->t.dims[0] == 1));

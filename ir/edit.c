@@ -1,5 +1,5 @@
 /* edit.c: graph surgery used by the passes - use counts, replacing uses,
- * removing nodes, adding initializers. */
+ * removing nodes, adding initializers, and the test for frozen weights. */
 #include <string.h>
 
 #include "ir.h"
@@ -114,4 +114,9 @@ fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t) {
   inits[g->n_inits++] = v;
   g->inits = inits;
   return FR_OK;
+}
+
+bool fr_value_frozen_f32(const fr_value *v) {
+  return v && (v->flags & FR_V_CONST) && !(v->flags & FR_V_TRAINABLE) &&
+         v->t.dtype == FR_F32 && v->t.kind == FR_KIND_TENSOR;
 }

@@ -309,6 +309,8 @@ fr_value *fr_graph_add_init(fr_graph *g, const char *name, const fr_tensor *t);
 /* Turns v (a node's output) into an initializer holding t's data (copied
  * into the arena); the producer should then be killed. */
 fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t);
+/* v is a frozen constant f32 tensor: weights the passes may rewrite. */
+bool fr_value_frozen_f32(const fr_value *v);
 
 /* ---- ops.c: the operator table -------------------------------------- */
 
