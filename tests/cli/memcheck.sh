@@ -10,7 +10,8 @@
 # $M (models), $H (tests/hostile), $REF (tests/oracle/ref), $X (an f32[3,4,5]
 # input), $RELU (a model taking it), $OUT (an output folder). A case naming
 # @ENGINE@ runs once per engine of ENGINES. A new engine is one word in
-# ENGINES; a new command (e.g. frost compile) is one line in CASES. Cases
+# ENGINES; a new command is one line in CASES (frost compile is there, and
+# the executable it makes runs under valgrind after the cases). Cases
 # that fail before the engine is reached (a bad input file, a missing
 # input) name one engine: under valgrind every frost process costs about
 # 5 s of CPU before main (loading libLLVM and its static constructors).
@@ -65,12 +66,17 @@ dump-unknown-op        1 dump $H/unknown-op.onnx
 dump-huge-initializer  1 dump $H/huge-initializer.onnx
 compare                0 compare $REF/alexa/out/13.npy $REF/alexa/out/13.npy
 bad-option             1 dump --max-memory 12Q $RELU
+compile-alexa          0 compile $M/alexa_v0.1.onnx -o $T/alexa-art
+compile-shared         0 compile $RELU --emit shared -o $T/relu-art
+compile-unknown-cpu    1 compile $RELU --target-cpu pentium9 -o $T/relu-bad
+compile-control-flow   1 compile $LOOP -o $T/loop-art
 '
 
 M="$ROOT/models"
 H="$ROOT/tests/hostile"
 REF="$ROOT/tests/oracle/ref"
 RELU=/usr/share/libonnx-testdata/data/node/test_relu/model.onnx
+LOOP=/usr/share/libonnx-testdata/data/node/test_loop11/model.onnx
 X=/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -90,7 +96,7 @@ check() { # check NAME STATUS ARGS... (its own variable names: the caller
   rm -rf "$OUT"
   c_start=$(date +%s)
   # shellcheck disable=SC2086
-  $VG "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"
+  $VG "${PROG:-$FROST}" "$@" >"$T/stdout" 2>"$T/stderr"
   rc=$?
   c_time="$(($(date +%s) - c_start)) s"
   if [ "$rc" -ne "$c_want" ]; then
@@ -118,5 +124,16 @@ echo "$CASES" | while read -r name want args; do
   echo "$count $fails" >"$T/tally"
 done
 read -r count fails <"$T/tally"
+# The executable frost compile made (libfrost_rt and the model's code).
+if [ -x "$T/alexa-art" ]; then
+  PROG="$T/alexa-art" check artifact-run 0 run \
+    --input "onnx::Flatten_0=$REF/alexa/onnx__Flatten_0.npy" --output-dir "$OUT"
+  PROG="$T/alexa-art" check artifact-info 0 info
+  PROG="$T/alexa-art" check artifact-truncated-npy 1 run \
+    --input "onnx::Flatten_0=$H/npy-truncated.npy"
+else
+  echo "FAIL artifact: compile-alexa made no executable"
+  fails=$((fails + 1))
+fi
 echo "$((count - fails)) of $count memcheck cases clean"
 [ "$fails" -eq 0 ]
