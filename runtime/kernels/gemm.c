@@ -189,8 +189,9 @@ static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
 
 /* ---- the epilogue ------------------------------------------------------ */
 
-/* y = act(y + cb + res) over a row of n outputs, each activation as its
- * unary kernel computes it (elementwise.c), so fused and unfused agree. */
+/* y = post(act(y + cb + res)) over a row of n outputs, each activation as
+ * its unary kernel computes it and post as the binary kernel does
+ * (elementwise.c), so fused and unfused agree. */
 static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
                            const float *restrict cb,
                            const float *restrict res) {
@@ -234,6 +235,16 @@ static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
     break;
   default: break;
   }
+  const float c = e->c;
+  switch (e->post) {
+  case FR_K_EPI_POST_MAX:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] > c || y[j] != y[j], y[j], c);
+    break;
+  case FR_K_EPI_POST_MIN:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] < c || y[j] != y[j], y[j], c);
+    break;
+  default: break;
+  }
 }
 
 void fr_k_epi_f32(const fr_k_epi *e, int64_t n, float *y, const float *cb,
@@ -250,7 +261,7 @@ typedef struct epi_ctx {
 } epi_ctx;
 
 static bool epi_on(const fr_k_epi *e, const float *cb, const float *res) {
-  return e->act != FR_K_EPI_NONE || cb || res;
+  return e->act != FR_K_EPI_NONE || e->post != FR_K_EPI_POST_NONE || cb || res;
 }
 
 /* Rows [i, i + m) of C (columns [j, j + n)) through the epilogue. */
