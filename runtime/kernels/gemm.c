@@ -122,10 +122,19 @@ static void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
   }
 }
 
+/* The copies of pack_b_conv are runs of at most NR floats, often a few:
+ * clang would turn its loops into calls of memcpy and memset, which cost
+ * more than the copy (a fifth of the embedding model's time). */
+#if defined(__clang__)
+#define NO_MEM_CALLS __attribute__((no_builtin("memcpy", "memmove", "memset")))
+#else
+#define NO_MEM_CALLS
+#endif
+
 /* Implicit im2col block: row k = ((c * KD + z) * KH + y) * KW + x, column
  * j = (od * OH + oh) * OW + ow; the value is the input at
  * (c, od*sd - pd + z*dd, oh*sh - ph + y*dh, ow*sw - pw + x*dw), 0 outside. */
-static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+NO_MEM_CALLS static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                         int64_t nc, float *restrict dst) {
   const fr_k_conv *p = s->cv;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
@@ -176,14 +185,77 @@ static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
         if (++oh == OH) oh = 0, od++;
       }
     }
-    for (int64_t jj = nc; jj < ncp; jj++)
-      dst[(jj / NR) * NR * kc + kk * NR + jj % NR] = 0;
+    if (ncp > nc) { /* the last panel's columns past nc */
+      float *d = dst + (ncp - NR) * kc + kk * NR;
+      for (int64_t jj = nc - (ncp - NR); jj < NR; jj++) d[jj] = 0;
+    }
+  }
+}
+
+/* 2D, stride 1, as wide as the input (OW == IW: "same" padding along W,
+ * as 1x3, 3x1 and 3x3 kernels with pads 1 have): then the input of column
+ * j = oh * OW + ow for row k is plane[j + off] with one offset per row,
+ * off = (y*dh - ph) * IW + x*dw - pw, zero where the row or the column
+ * (ow + x*dw - pw) falls outside the image. */
+#define SAME_KW_MAX 4
+static bool conv_is_same_w(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 &&
+         p->stride[1] == 1 && p->stride[2] == 1 && p->out[2] == p->in[2] &&
+         p->k[2] <= SAME_KW_MAX;
+}
+
+typedef uint32_t fr_u32a __attribute__((may_alias));
+
+/* pack_b_conv for conv_is_same_w: one shifted copy per row, masked at the
+ * W borders (mask[x][jj]: all ones where column j0 + jj reads inside). */
+NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
+                                          int64_t kc, int64_t j0, int64_t nc,
+                                          float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IH = p->in[1], IW = p->in[2], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], PS = IH * IW;
+  uint32_t mask[SAME_KW_MAX][NC];
+  bool full[SAME_KW_MAX];
+  for (int64_t x = 0; x < KW; x++) {
+    int64_t offx = x * p->dil[2] - p->pad[2];
+    full[x] = offx == 0;
+    for (int64_t jj = 0, ow = j0 % OW; jj < nc; jj++) {
+      int64_t ix = ow + offx;
+      mask[x][jj] = ix >= 0 && ix < IW ? ~0u : 0u;
+      if (++ow == OW) ow = 0;
+    }
+  }
+  int64_t ncp = (nc + NR - 1) / NR * NR;
+  for (int64_t kk = 0; kk < kc; kk++) {
+    int64_t k = k0 + kk;
+    int64_t x = k % KW, y = (k / KW) % KH, c = k / (KW * KH);
+    int64_t off = (y * p->dil[1] - p->pad[1]) * IW + x * p->dil[2] - p->pad[2];
+    const fr_u32a *src = (const fr_u32a *)(s->p + c * PS + j0 + off);
+    /* columns [lo, hi) read inside the plane */
+    int64_t lo = min64(nc, max64(0, -(j0 + off)));
+    int64_t hi = max64(lo, min64(nc, PS - (j0 + off)));
+    const uint32_t *m = mask[x];
+    for (int64_t q = 0; q < ncp; q += NR) {
+      /* the row's NR columns [q, q + NR) of panel q / NR: zeros, the
+       * columns [a, b) read inside, zeros */
+      fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
+      int64_t a = min64(NR, max64(0, lo - q)), b = max64(a, min64(NR, hi - q));
+      const fr_u32a *sq = src + q;
+      const uint32_t *mq = m + q;
+      for (int64_t jj = 0; jj < a; jj++) d[jj] = 0;
+      if (full[x])
+        for (int64_t jj = a; jj < b; jj++) d[jj] = sq[jj];
+      else
+        for (int64_t jj = a; jj < b; jj++) d[jj] = sq[jj] & mq[jj];
+      for (int64_t jj = b; jj < NR; jj++) d[jj] = 0;
+    }
   }
 }
 
 static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
-  if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
+  if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
+  else if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
   else pack_b_mat(s, k0, kc, j0, nc, dst);
 }
 
