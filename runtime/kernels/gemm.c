@@ -426,13 +426,36 @@ size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
   return blocked_scratch(M, N, K);
 }
 
+/* All of A (M, K) packed at once, for a conv's weights used by every
+ * image and every column block: block (pc, ic) of pack_a at
+ * apk + pc * Mp + ic * kc, Mp = M rounded up to MR. Up to APACK_MAX
+ * floats (the bound is the same in every build, as blocked_scratch's). */
+#define APACK_MAX (1 << 18)
+static size_t apack_scratch(int64_t M, int64_t K) {
+  int64_t n = (M + MR_ALL - 1) * max64(K, 1);
+  return n <= APACK_MAX ? (size_t)n + 16 : 0;
+}
+
+static void pack_a_all(const float *A, int64_t rsa, int64_t csa, int64_t M,
+                       int64_t K, float *apk) {
+  int64_t Mp = (M + MR - 1) / MR * MR;
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    int64_t kc = min64(KC, K - pc);
+    for (int64_t ic = 0; ic < M; ic += MC)
+      pack_a(A + ic * rsa + pc * csa, rsa, csa, min64(MC, M - ic), kc,
+             apk + pc * Mp + ic * kc);
+  }
+}
+
 /* C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep may be
- * NULL). */
+ * NULL); apk: A as pack_a_all leaves it, or NULL to pack it block by
+ * block. */
 static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
-                         int64_t rsa, int64_t csa, const bsrc *s, float *C,
-                         int64_t ldc, float alpha, float beta,
-                         const float *bias, const epi_ctx *ep,
+                         int64_t rsa, int64_t csa, const float *apk,
+                         const bsrc *s, float *C, int64_t ldc, float alpha,
+                         float beta, const float *bias, const epi_ctx *ep,
                          float *scratch) {
+  const int64_t Mp = (M + MR - 1) / MR * MR;
   int64_t kcmax = min64(KC, max64(K, 1));
   float *ap = align64(scratch);
   float *bp = align64(ap + min64(MC, (M + MR - 1) / MR * MR) * kcmax);
@@ -446,12 +469,13 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
       pack_b(s, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         int64_t mc = min64(MC, M - ic);
-        pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
+        const float *a = apk ? apk + pc * Mp + ic * kc : ap;
+        if (!apk) pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR) {
             float *ct = C + (ic + ir) * ldc + jc + jr;
             int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
-            ukernel(kc, ap + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
+            ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
                     be, bi ? bi + ic + ir : NULL);
             /* the last K block: the epilogue while the tile is in L1 */
             if (e) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
@@ -555,7 +579,7 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL};
-  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, &s, g->C, g->ldc,
+  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, &s, g->C, g->ldc,
                g->alpha, g->beta, g->bias, ep, scratch);
 }
 
@@ -647,7 +671,7 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
   return conv_is_pointwise(p) ? fr_k_sgemm_scratch(Mg, N, K)
-                              : blocked_scratch(Mg, N, K);
+                              : apack_scratch(Mg, K) + blocked_scratch(Mg, N, K);
 }
 
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
@@ -662,8 +686,13 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t N = p->out[0] * p->out[1] * p->out[2];
   const bool pw = conv_is_pointwise(p), on = epi_on(&p->epi, NULL, res);
-  for (int64_t n = 0; n < p->N; n++)
-    for (int64_t g = 0; g < G; g++) {
+  /* the weights packed once for all images, when they fit */
+  const size_t apn = pw ? 0 : apack_scratch(Mg, K);
+  float *apk = apn ? align64(scratch) : NULL;
+  float *gs = scratch + apn;
+  for (int64_t g = 0; g < G; g++) {
+    if (apk && K > 0) pack_a_all(w + g * Mg * K, K, 1, Mg, K, apk);
+    for (int64_t n = 0; n < p->N; n++) {
       const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
       float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
       const float *rg = res ? res + (n * p->M + g * Mg) * N : NULL;
@@ -677,13 +706,14 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
       if (pw) {
         fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
                         p->epi, NULL, rg, N};
-        fr_k_sgemm(&gm, scratch);
+        fr_k_sgemm(&gm, gs);
       } else {
         bsrc s = {xg, 0, 0, p};
-        gemm_blocked(Mg, N, K, wg, K, 1, &s, yg, N, 1.0f, 0.0f, bg,
-                     on ? &ec : NULL, scratch);
+        gemm_blocked(Mg, N, K, wg, K, 1, apk, &s, yg, N, 1.0f, 0.0f, bg,
+                     on ? &ec : NULL, gs);
       }
     }
+  }
 }
 
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
