@@ -344,14 +344,51 @@ static void epi_block(const epi_ctx *ep, float *c, int64_t ldc, int64_t i,
             ep->res ? ep->res + (i + r) * ep->ldr + j : NULL);
 }
 
+/* The epilogue on a vector of a full tile, for the activations that are
+ * selects (no residual, no column bias): the same values as epi_row. */
+typedef int32_t fr_vi __attribute__((vector_size(VW * 4)));
+static inline fr_vf vsel(fr_vi m, fr_vf a, fr_vf b) {
+  return (fr_vf)(((fr_vi)a & m) | ((fr_vi)b & ~m));
+}
+
+static bool epi_vec_ok(const epi_ctx *ep) {
+  if (!ep || ep->cb || ep->res) return false;
+  int act = ep->e->act;
+  return act == FR_K_EPI_NONE || act == FR_K_EPI_RELU ||
+         act == FR_K_EPI_LEAKY_RELU || act == FR_K_EPI_CLIP;
+}
+
+static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
+  const fr_vf z = {0};
+  switch (e->act) {
+  case FR_K_EPI_RELU: y = vsel(y > z, y, z); break;
+  case FR_K_EPI_LEAKY_RELU: y = vsel(y < z, vsplat(e->a) * y, y); break;
+  case FR_K_EPI_CLIP: {
+    fr_vf a = vsplat(e->a), b = vsplat(e->b);
+    y = vsel(y < a, a, y);
+    y = vsel(y > b, b, y);
+    break;
+  }
+  default: break;
+  }
+  fr_vf c = vsplat(e->c);
+  switch (e->post) {
+  case FR_K_EPI_POST_MAX: y = vsel((y > c) | (y != y), y, c); break;
+  case FR_K_EPI_POST_MIN: y = vsel((y < c) | (y != y), y, c); break;
+  default: break;
+  }
+  return y;
+}
+
 /* ---- the micro-kernel -------------------------------------------------- */
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
- * + beta * c + bias[i] (beta 0: c not read; bias may be NULL). */
+ * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
+ * full tile, the epilogue ve when not NULL (see epi_vec). */
 static void ukernel(int64_t kc, const float *restrict a,
                     const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias) {
+                    const float *bias, const fr_k_epi *ve) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
@@ -379,6 +416,7 @@ static void ukernel(int64_t kc, const float *restrict a,
         float *cp = c + i * ldc + v * VW;
         fr_vf r = acc[i][v] * alpha + add;
         if (beta != 0) r += vload(cp) * beta;
+        if (ve) r = epi_vec(ve, r);
         vstore(cp, r);
       }
     }
@@ -466,6 +504,7 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
       float be = pc == 0 ? beta : 1.0f;
       const float *bi = pc == 0 ? bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
+      const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
       pack_b(s, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         int64_t mc = min64(MC, M - ic);
@@ -475,10 +514,12 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
           for (int64_t ir = 0; ir < mc; ir += MR) {
             float *ct = C + (ic + ir) * ldc + jc + jr;
             int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
+            /* the last K block: the epilogue in registers (full tile) or
+             * while the tile is in L1 */
+            bool full = mr == MR && nr == NR;
             ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
-                    be, bi ? bi + ic + ir : NULL);
-            /* the last K block: the epilogue while the tile is in L1 */
-            if (e) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
+                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL);
+            if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
     }
