@@ -217,13 +217,17 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
   uint32_t mask[SAME_KW_MAX][NC];
   bool full[SAME_KW_MAX];
   for (int64_t x = 0; x < KW; x++) {
+    /* ones, then zeros at the columns ow < -offx or ow >= OW - offx of
+     * each output row */
     int64_t offx = x * p->dil[2] - p->pad[2];
     full[x] = offx == 0;
-    for (int64_t jj = 0, ow = j0 % OW; jj < nc; jj++) {
-      int64_t ix = ow + offx;
-      mask[x][jj] = ix >= 0 && ix < IW ? ~0u : 0u;
-      if (++ow == OW) ow = 0;
-    }
+    if (full[x]) continue;
+    for (int64_t jj = 0; jj < nc; jj++) mask[x][jj] = ~0u;
+    int64_t o0 = offx < 0 ? 0 : max64(0, OW - offx);
+    int64_t o1 = offx < 0 ? min64(OW, -offx) : OW;
+    for (int64_t r0 = -(j0 % OW); r0 < nc; r0 += OW) /* column of ow 0 */
+      for (int64_t jj = max64(0, r0 + o0); jj < min64(nc, r0 + o1); jj++)
+        mask[x][jj] = 0;
   }
   int64_t ncp = (nc + NR - 1) / NR * NR;
   for (int64_t kk = 0; kk < kc; kk++) {
