@@ -64,6 +64,10 @@ typedef struct bsrc {
   const float *p;
   int64_t rs, cs; /* matrix: B(k, j) = p[k * rs + j * cs] */
   const fr_k_conv *cv; /* conv: p is the group's first input channel */
+  /* conv with images side by side (pack_b_conv_same only): column j is
+   * output pixel j % P of image j / P, which starts at p + (j / P) * is;
+   * P 0: one image */
+  int64_t P, is;
 } bsrc;
 
 /* ---- packing ----------------------------------------------------------- */
@@ -229,29 +233,38 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
       for (int64_t jj = max64(0, r0 + o0); jj < min64(nc, r0 + o1); jj++)
         mask[x][jj] = 0;
   }
+  const int64_t P = s->P ? s->P : j0 + nc; /* columns per image */
   int64_t ncp = (nc + NR - 1) / NR * NR;
   for (int64_t kk = 0; kk < kc; kk++) {
     int64_t k = k0 + kk;
     int64_t x = k % KW, y = (k / KW) % KH, c = k / (KW * KH);
     int64_t off = (y * p->dil[1] - p->pad[1]) * IW + x * p->dil[2] - p->pad[2];
-    const fr_u32a *src = (const fr_u32a *)(s->p + c * PS + j0 + off);
-    /* columns [lo, hi) read inside the plane */
-    int64_t lo = min64(nc, max64(0, -(j0 + off)));
-    int64_t hi = max64(lo, min64(nc, PS - (j0 + off)));
     const uint32_t *m = mask[x];
-    for (int64_t q = 0; q < ncp; q += NR) {
-      /* the row's NR columns [q, q + NR) of panel q / NR: zeros, the
-       * columns [a, b) read inside, zeros */
-      fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
-      int64_t a = min64(NR, max64(0, lo - q)), b = max64(a, min64(NR, hi - q));
-      const fr_u32a *sq = src + q;
-      const uint32_t *mq = m + q;
-      for (int64_t jj = 0; jj < a; jj++) d[jj] = 0;
-      if (full[x])
-        for (int64_t jj = a; jj < b; jj++) d[jj] = sq[jj];
-      else
-        for (int64_t jj = a; jj < b; jj++) d[jj] = sq[jj] & mq[jj];
-      for (int64_t jj = b; jj < NR; jj++) d[jj] = 0;
+    /* per image n: block columns [sb, se), of which [lo, hi) read inside
+     * the plane; the image's pixel of block column jb is j0 + jb - n * P */
+    for (int64_t n = j0 / P; n * P < j0 + nc; n++) {
+      int64_t sb = max64(j0, n * P) - j0, se = min64(j0 + nc, (n + 1) * P) - j0;
+      int64_t base = j0 - n * P + off; /* plane index of block column 0 */
+      const fr_u32a *src =
+          (const fr_u32a *)(s->p + n * s->is + c * PS) + base;
+      int64_t lo = min64(se, max64(sb, -base));
+      int64_t hi = max64(lo, min64(se, PS - base));
+      for (int64_t jb = sb; jb < se;) {
+        /* the part of [sb, se) in one panel: zeros, inside, zeros */
+        int64_t q = jb / NR * NR, e = min64(se, q + NR);
+        fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
+        int64_t a = min64(e, max64(jb, lo)), b = max64(a, min64(e, hi));
+        for (; jb < a; jb++) d[jb - q] = 0;
+        if (full[x])
+          for (; jb < b; jb++) d[jb - q] = src[jb];
+        else
+          for (; jb < b; jb++) d[jb - q] = src[jb] & m[jb];
+        for (; jb < e; jb++) d[jb - q] = 0;
+      }
+    }
+    if (ncp > nc) { /* the last panel's columns past nc */
+      float *d = dst + (ncp - NR) * kc + kk * NR;
+      for (int64_t jj = nc - (ncp - NR); jj < NR; jj++) d[jj] = 0;
     }
   }
 }
@@ -710,13 +723,40 @@ static bool conv_is_pointwise(const fr_k_conv *p) {
   return true;
 }
 
+/* Several small images (P output pixels each, a few register tiles wide
+ * at most): one GEMM over the images side by side, into scratch, whose
+ * rows then go to each image's output. A tile then covers several images,
+ * where one image would leave most of its columns zero (the embedding
+ * model's late layers have 12 to 56 pixels). Only without a residual
+ * (the epilogue runs on the scratch). */
+#define FOLD_P_MAX 512
+static bool conv_folds(const fr_k_conv *p) {
+  return p->N > 1 && conv_is_same_w(p) &&
+         p->out[1] * p->out[2] < FOLD_P_MAX;
+}
+
 size_t fr_k_conv_scratch(const fr_k_conv *p) {
   if (conv_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
-  return conv_is_pointwise(p) ? fr_k_sgemm_scratch(Mg, N, K)
-                              : apack_scratch(Mg, K) + blocked_scratch(Mg, N, K);
+  if (conv_is_pointwise(p)) return fr_k_sgemm_scratch(Mg, N, K);
+  if (conv_folds(p))
+    return apack_scratch(Mg, K) + blocked_scratch(Mg, p->N * N, K) +
+           (size_t)(Mg * p->N * N);
+  return apack_scratch(Mg, K) + blocked_scratch(Mg, N, K);
+}
+
+/* y (images, M, P) at row offset m0 from c (Mg, images * P). */
+NO_MEM_CALLS static void unfold_rows(const float *c, int64_t Mg,
+                                     int64_t images, int64_t P, int64_t M,
+                                     int64_t m0, float *y) {
+  for (int64_t n = 0; n < images; n++)
+    for (int64_t i = 0; i < Mg; i++) {
+      const float *s = c + i * images * P + n * P;
+      float *d = y + (n * M + m0 + i) * P;
+      for (int64_t j = 0; j < P; j++) d[j] = s[j];
+    }
 }
 
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
@@ -735,8 +775,19 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   const size_t apn = pw ? 0 : apack_scratch(Mg, K);
   float *apk = apn ? align64(scratch) : NULL;
   float *gs = scratch + apn;
+  const bool fold = !pw && !res && K > 0 && conv_folds(p);
+  float *cf = fold ? gs + blocked_scratch(Mg, p->N * N, K) : NULL;
   for (int64_t g = 0; g < G; g++) {
     if (apk && K > 0) pack_a_all(w + g * Mg * K, K, 1, Mg, K, apk);
+    if (fold) { /* cf (Mg, images * N) */
+      bsrc s = {x + g * Cg * IS, 0, 0, p, N, p->C * IS};
+      epi_ctx ec = {&p->epi, NULL, NULL, 0};
+      gemm_blocked(Mg, p->N * N, K, w + g * Mg * K, K, 1, apk, &s, cf,
+                   p->N * N, 1.0f, 0.0f, bias ? bias + g * Mg : NULL,
+                   on ? &ec : NULL, gs);
+      unfold_rows(cf, Mg, p->N, N, p->M, g * Mg, y);
+      continue;
+    }
     for (int64_t n = 0; n < p->N; n++) {
       const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
       float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
