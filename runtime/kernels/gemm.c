@@ -79,7 +79,14 @@ static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
     int64_t mr = min64(MR, mc - i0);
     float *d = dst + i0 * kc;
-    if (cs == 1) {
+    if (cs == 1 && mr == MR) {
+      /* MR rows read side by side, each k a contiguous store: row by row,
+       * the stores were MR apart (a scatter per vector) */
+      const float *s = a + i0 * rs;
+      for (int64_t k = 0; k < kc; k++)
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) d[k * MR + i] = s[i * rs + k];
+    } else if (cs == 1) {
       for (int64_t i = 0; i < mr; i++) {
         const float *s = a + (i0 + i) * rs;
         for (int64_t k = 0; k < kc; k++) d[k * MR + i] = s[k];
