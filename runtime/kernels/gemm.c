@@ -276,9 +276,41 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
   }
 }
 
+/* 1D (one row of input and output), every window inside the row: column
+ * j of row k = c * KW + x reads plane c at j * sw + x * dw, so each column
+ * is a strided walk of the input (the melspectrogram's framing conv: 512
+ * taps, stride 160). */
+static bool conv_is_row_inside(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->in[1] == 1 && p->out[0] == 1 &&
+         p->out[1] == 1 && p->k[0] == 1 && p->k[1] == 1 && p->pad[2] == 0 &&
+         (p->out[2] - 1) * p->stride[2] + (p->k[2] - 1) * p->dil[2] < p->in[2];
+}
+
+/* pack_b_conv for conv_is_row_inside: each panel row is a strided walk
+ * (a gather where the target has one). */
+NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
+                                         int64_t kc, int64_t j0, int64_t nc,
+                                         float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IW = p->in[2], KW = p->k[2], sw = p->stride[2], dw = p->dil[2];
+  for (int64_t q = 0; q < nc; q += NR) {
+    int64_t nr = min64(NR, nc - q);
+    float *d = dst + q * kc;
+    int64_t c = k0 / KW, x = k0 % KW;
+    for (int64_t kk = 0; kk < kc; kk++) {
+      const float *src = s->p + c * IW + x * dw + (j0 + q) * sw;
+      float *dk = d + kk * NR;
+      for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
+      for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
+      if (++x == KW) x = 0, c++;
+    }
+  }
+}
+
 static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
-  if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
+  if (s->cv && conv_is_row_inside(s->cv)) pack_b_conv_row(s, k0, kc, j0, nc, dst);
+  else if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
   else if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
   else pack_b_mat(s, k0, kc, j0, nc, dst);
 }
