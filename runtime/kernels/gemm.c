@@ -441,29 +441,30 @@ static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
  * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
  * full tile, the epilogue ve when not NULL (see epi_vec). */
-static void ukernel(int64_t kc, const float *restrict a,
-                    const float *restrict b, float *restrict c, int64_t ldc,
-                    int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias, const fr_k_epi *ve) {
+static inline __attribute__((always_inline)) void
+ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
+           float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
+           float alpha, float beta, const float *bias, const fr_k_epi *ve,
+           const int nv) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = (fr_vf){0};
+    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
   for (int64_t k = 0; k < kc; k++) {
     fr_vf bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * VW);
+    for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VW);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       fr_vf ai = vsplat(a[i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+      for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
     }
     a += MR;
     b += NR;
   }
-  if (mr == MR && nr == NR) {
+  if (nv == NV && mr == MR && nr == NR) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       fr_vf add = vsplat(bias ? bias[i] : 0.0f);
@@ -482,7 +483,7 @@ static void ukernel(int64_t kc, const float *restrict a,
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) vstore(t + i * NR + v * VW, acc[i][v]);
+    for (int v = 0; v < nv; v++) vstore(t + i * NR + v * VW, acc[i][v]);
   for (int64_t i = 0; i < mr; i++) {
     float add = bias ? bias[i] : 0.0f;
     float *cp = c + i * ldc;
@@ -492,6 +493,23 @@ static void ukernel(int64_t kc, const float *restrict a,
     else
       for (int64_t j = 0; j < nr; j++) cp[j] = t[i * NR + j] * alpha + add;
   }
+}
+
+/* The micro-kernel with as few vectors across as the tile's nr columns
+ * need: a narrow last panel (97 columns are 2 panels and 1 column) costs
+ * a third of a full one, not as much. */
+static void ukernel(int64_t kc, const float *restrict a,
+                    const float *restrict b, float *restrict c, int64_t ldc,
+                    int64_t mr, int64_t nr, float alpha, float beta,
+                    const float *bias, const fr_k_epi *ve) {
+  if (nr <= VW)
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 1);
+#if NV > 2
+  else if (nr <= 2 * VW)
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 2);
+#endif
+  else
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, NV);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
