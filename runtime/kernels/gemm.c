@@ -400,8 +400,9 @@ static void epi_block(const epi_ctx *ep, float *c, int64_t ldc, int64_t i,
             ep->res ? ep->res + (i + r) * ep->ldr + j : NULL);
 }
 
-/* The epilogue on a vector of a full tile, for the activations that are
- * selects (no residual, no column bias): the same values as epi_row. */
+/* The epilogue on a vector of a full tile, for the activations made of
+ * selects and one multiply-add (no residual, no column bias): the same
+ * expressions, so the same values, as epi_row. */
 typedef int32_t fr_vi __attribute__((vector_size(VW * 4)));
 static inline fr_vf vsel(fr_vi m, fr_vf a, fr_vf b) {
   return (fr_vf)(((fr_vi)a & m) | ((fr_vi)b & ~m));
@@ -411,7 +412,8 @@ static bool epi_vec_ok(const epi_ctx *ep) {
   if (!ep || ep->cb || ep->res) return false;
   int act = ep->e->act;
   return act == FR_K_EPI_NONE || act == FR_K_EPI_RELU ||
-         act == FR_K_EPI_LEAKY_RELU || act == FR_K_EPI_CLIP;
+         act == FR_K_EPI_LEAKY_RELU || act == FR_K_EPI_CLIP ||
+         act == FR_K_EPI_HARD_SIGMOID || act == FR_K_EPI_HARD_SWISH;
 }
 
 static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
@@ -423,6 +425,20 @@ static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
     fr_vf a = vsplat(e->a), b = vsplat(e->b);
     y = vsel(y < a, a, y);
     y = vsel(y > b, b, y);
+    break;
+  }
+  case FR_K_EPI_HARD_SIGMOID: {
+    const fr_vf one = vsplat(1.0f);
+    fr_vf v = vsplat(e->a) * y + vsplat(e->b);
+    v = vsel(v > z, v, z);
+    y = vsel(v < one, v, one);
+    break;
+  }
+  case FR_K_EPI_HARD_SWISH: {
+    const fr_vf one = vsplat(1.0f);
+    fr_vf v = y * vsplat((float)(1.0 / 6)) + vsplat(0.5f);
+    v = vsel(v > z, v, z);
+    y = y * vsel(v < one, v, one);
     break;
   }
   default: break;
