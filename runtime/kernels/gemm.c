@@ -252,8 +252,7 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
     for (int64_t n = j0 / P; n * P < j0 + nc; n++) {
       int64_t sb = max64(j0, n * P) - j0, se = min64(j0 + nc, (n + 1) * P) - j0;
       int64_t base = j0 - n * P + off; /* plane index of block column 0 */
-      const fr_u32a *src =
-          (const fr_u32a *)(s->p + n * s->is + c * PS) + base;
+      const fr_u32a *pl = (const fr_u32a *)(s->p + n * s->is + c * PS);
       int64_t lo = min64(se, max64(sb, -base));
       int64_t hi = max64(lo, min64(se, PS - base));
       for (int64_t jb = sb; jb < se;) {
@@ -263,9 +262,9 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
         int64_t a = min64(e, max64(jb, lo)), b = max64(a, min64(e, hi));
         for (; jb < a; jb++) d[jb - q] = 0;
         if (full[x])
-          for (; jb < b; jb++) d[jb - q] = src[jb];
+          for (; jb < b; jb++) d[jb - q] = pl[base + jb];
         else
-          for (; jb < b; jb++) d[jb - q] = src[jb] & m[jb];
+          for (; jb < b; jb++) d[jb - q] = pl[base + jb] & m[jb];
         for (; jb < e; jb++) d[jb - q] = 0;
       }
     }
