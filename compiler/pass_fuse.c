@@ -4,8 +4,8 @@
  *  2. Elementwise tails into the frozen Conv, Gemm or MatMul producing
  *     their input: y = act(op(x) + residual), a residual Add of the same
  *     shape, then an activation (Relu, LeakyRelu, Clip, HardSigmoid,
- *     HardSwish, Sigmoid, Tanh); and a MatMul's per-column bias Add. The
- *     linear op becomes frost.FusedConv / FusedGemm / FusedMatMul
+ *     HardSwish, Sigmoid, Tanh), then a Max or Min with a constant scalar;
+ *     and a MatMul's per-column bias Add. The linear op becomes frost.FusedConv / FusedGemm / FusedMatMul
  *     (ir/infer_fused.c), whose plan applies the epilogue to each output
  *     tile while it is hot. */
 #include <math.h>
@@ -163,6 +163,7 @@ static void absorb(fr_graph *g, fr_node *p, fr_node *e) {
 }
 
 static bool has_act(const fr_node *p) { return fr_attr_find(p, "activation") != NULL; }
+static bool has_post(const fr_node *p) { return fr_attr_find(p, "post") != NULL; }
 
 static bool same_shape(const fr_tensor *a, const fr_tensor *b) {
   if (a->dtype != b->dtype || a->rank != b->rank || a->rank < 0) return false;
@@ -171,14 +172,50 @@ static bool same_shape(const fr_tensor *a, const fr_tensor *b) {
   return true;
 }
 
+/* Max(y, c) or Min(y, c) with a constant c after the linear op p (and its
+ * activation): post = the op's name, post_c = c. The epilogue computes
+ * y > c || y != y ? y : c (Min: <), which is the binary kernel's Max(y, c);
+ * Max(c, y) is the same value unless y and c are zeros of opposite signs,
+ * so c on the left must not be 0. */
+static fr_status fuse_post(fr_model *m, fr_graph *g, fr_node *e) {
+  for (int side = 0; side < 2 && e->n_in == 2; side++) {
+    fr_value *x = e->in[side], *cv = e->in[1 - side];
+    fr_node *p = sole_producer(g, x, e);
+    if (!p || fused_op(p->op) < 0 || has_post(p) || x->t.dtype != FR_F32 ||
+        !same_shape(&e->out[0]->t, &x->t))
+      continue;
+    if (!(cv->flags & FR_V_CONST) || (cv->flags & FR_V_TRAINABLE) ||
+        cv->t.dtype != FR_F32 || fr_tensor_numel(&cv->t) != 1 ||
+        cv->t.rank > x->t.rank)
+      continue;
+    float c = ((const float *)cv->t.data)[0];
+    if (c != c || (side == 1 && c == 0)) continue;
+    FR_TRY(make_fused(m, p));
+    fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(p->n_attr + 2));
+    if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (p->n_attr) memcpy(na, p->attrs, sizeof(fr_attr) * (size_t)p->n_attr);
+    na[p->n_attr] = (fr_attr){.name = "post", .type = FR_ATTR_STRING,
+                              .s = e->op_type, .slen = strlen(e->op_type)};
+    na[p->n_attr + 1] = (fr_attr){.name = "post_c", .type = FR_ATTR_FLOAT, .f = c};
+    p->attrs = na;
+    p->n_attr += 2;
+    absorb(g, p, e);
+    return FR_OK;
+  }
+  return FR_OK;
+}
+
 /* Fuses e (activation, residual Add, MatMul bias Add) into the producer of
  * its input when that is a frozen Conv/Gemm/MatMul used only by e. */
 static fr_status fuse_tail(fr_model *m, fr_graph *g, fr_node *e) {
   if (!e->out[0] || e->out[0]->t.dtype != FR_F32) return FR_OK;
+  if (e->op == FR_OP_MAX || e->op == FR_OP_MIN) return fuse_post(m, g, e);
   for (int side = 0; side < (e->op == FR_OP_ADD ? 2 : 1); side++) {
     fr_value *x = e->in[side];
     fr_node *p = sole_producer(g, x, e);
-    if (!p || fused_op(p->op) < 0 || has_act(p) || x->t.dtype != FR_F32) continue;
+    if (!p || fused_op(p->op) < 0 || has_act(p) || has_post(p) ||
+        x->t.dtype != FR_F32)
+      continue;
     float a = 0, b = 0;
     if (e->op != FR_OP_ADD) {
       if (!activation(e, &a, &b)) return FR_OK;

@@ -1,8 +1,9 @@
 /* infer_fused.c: shape inference of frost's fused ops (domain "frost"),
  * made by compiler/pass_fuse.c: FusedConv, FusedGemm, FusedMatMul compute
- *     y = act(op(x, w, bias) + residual)
+ *     y = post(act(op(x, w, bias) + residual))
  * with the attributes of the op they come from, plus `activation` (an ONNX
- * op name, or absent), `act_alpha`, `act_beta`. Inputs: the op's (MatMul's
+ * op name, or absent), `act_alpha`, `act_beta`, and `post` ("Max", "Min" or
+ * absent) with its constant `post_c`. Inputs: the op's (MatMul's
  * third is a per-column bias), then the residual (or omitted). */
 #include "ir.h"
 

@@ -49,7 +49,8 @@ static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
   return FR_OK;
 }
 
-/* The epilogue of a fused plan, checked. */
+/* The epilogue of a fused plan, checked: the activation, then the node's
+ * `post` (Max or Min, absent: none) with the constant `post_c`. */
 static fr_status epi_of(const fr_node *n, int act, float a, float b,
                         fr_k_epi *e) {
   if (act < FR_K_EPI_NONE || act >= FR_K_EPI_COUNT)
@@ -57,6 +58,12 @@ static fr_status epi_of(const fr_node *n, int act, float a, float b,
   e->act = act;
   e->a = a;
   e->b = b;
+  e->post = FR_K_EPI_POST_NONE;
+  e->c = fr_attr_float(n, "post_c", 0);
+  const char *post = fr_attr_str(n, "post", NULL);
+  if (post && !strcmp(post, "Max")) e->post = FR_K_EPI_POST_MAX;
+  else if (post && !strcmp(post, "Min")) e->post = FR_K_EPI_POST_MIN;
+  else if (post) return fr_err_node(FR_ERR_INVALID, n, "unknown post op '%s'", post);
   return FR_OK;
 }
 

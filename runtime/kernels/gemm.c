@@ -64,6 +64,10 @@ typedef struct bsrc {
   const float *p;
   int64_t rs, cs; /* matrix: B(k, j) = p[k * rs + j * cs] */
   const fr_k_conv *cv; /* conv: p is the group's first input channel */
+  /* conv with images side by side (pack_b_conv_same only): column j is
+   * output pixel j % P of image j / P, which starts at p + (j / P) * is;
+   * P 0: one image */
+  int64_t P, is;
 } bsrc;
 
 /* ---- packing ----------------------------------------------------------- */
@@ -75,7 +79,14 @@ static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
     int64_t mr = min64(MR, mc - i0);
     float *d = dst + i0 * kc;
-    if (cs == 1) {
+    if (cs == 1 && mr == MR) {
+      /* MR rows read side by side, each k a contiguous store: row by row,
+       * the stores were MR apart (a scatter per vector) */
+      const float *s = a + i0 * rs;
+      for (int64_t k = 0; k < kc; k++)
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) d[k * MR + i] = s[i * rs + k];
+    } else if (cs == 1) {
       for (int64_t i = 0; i < mr; i++) {
         const float *s = a + (i0 + i) * rs;
         for (int64_t k = 0; k < kc; k++) d[k * MR + i] = s[k];
@@ -122,10 +133,19 @@ static void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
   }
 }
 
+/* The copies of pack_b_conv are runs of at most NR floats, often a few:
+ * clang would turn its loops into calls of memcpy and memset, which cost
+ * more than the copy (a fifth of the embedding model's time). */
+#if defined(__clang__)
+#define NO_MEM_CALLS __attribute__((no_builtin("memcpy", "memmove", "memset")))
+#else
+#define NO_MEM_CALLS
+#endif
+
 /* Implicit im2col block: row k = ((c * KD + z) * KH + y) * KW + x, column
  * j = (od * OH + oh) * OW + ow; the value is the input at
  * (c, od*sd - pd + z*dd, oh*sh - ph + y*dh, ow*sw - pw + x*dw), 0 outside. */
-static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+NO_MEM_CALLS static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                         int64_t nc, float *restrict dst) {
   const fr_k_conv *p = s->cv;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
@@ -176,21 +196,129 @@ static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
         if (++oh == OH) oh = 0, od++;
       }
     }
-    for (int64_t jj = nc; jj < ncp; jj++)
-      dst[(jj / NR) * NR * kc + kk * NR + jj % NR] = 0;
+    if (ncp > nc) { /* the last panel's columns past nc */
+      float *d = dst + (ncp - NR) * kc + kk * NR;
+      for (int64_t jj = nc - (ncp - NR); jj < NR; jj++) d[jj] = 0;
+    }
+  }
+}
+
+/* 2D, stride 1, as wide as the input (OW == IW: "same" padding along W,
+ * as 1x3, 3x1 and 3x3 kernels with pads 1 have): then the input of column
+ * j = oh * OW + ow for row k is plane[j + off] with one offset per row,
+ * off = (y*dh - ph) * IW + x*dw - pw, zero where the row or the column
+ * (ow + x*dw - pw) falls outside the image. */
+#define SAME_KW_MAX 4
+static bool conv_is_same_w(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 &&
+         p->stride[1] == 1 && p->stride[2] == 1 && p->out[2] == p->in[2] &&
+         p->k[2] <= SAME_KW_MAX;
+}
+
+typedef uint32_t fr_u32a __attribute__((may_alias));
+
+/* pack_b_conv for conv_is_same_w: one shifted copy per row, masked at the
+ * W borders (mask[x][jj]: all ones where column j0 + jj reads inside). */
+NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
+                                          int64_t kc, int64_t j0, int64_t nc,
+                                          float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IH = p->in[1], IW = p->in[2], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], PS = IH * IW;
+  uint32_t mask[SAME_KW_MAX][NC];
+  bool full[SAME_KW_MAX];
+  for (int64_t x = 0; x < KW; x++) {
+    /* ones, then zeros at the columns ow < -offx or ow >= OW - offx of
+     * each output row */
+    int64_t offx = x * p->dil[2] - p->pad[2];
+    full[x] = offx == 0;
+    if (full[x]) continue;
+    for (int64_t jj = 0; jj < nc; jj++) mask[x][jj] = ~0u;
+    int64_t o0 = offx < 0 ? 0 : max64(0, OW - offx);
+    int64_t o1 = offx < 0 ? min64(OW, -offx) : OW;
+    for (int64_t r0 = -(j0 % OW); r0 < nc; r0 += OW) /* column of ow 0 */
+      for (int64_t jj = max64(0, r0 + o0); jj < min64(nc, r0 + o1); jj++)
+        mask[x][jj] = 0;
+  }
+  const int64_t P = s->P ? s->P : j0 + nc; /* columns per image */
+  int64_t ncp = (nc + NR - 1) / NR * NR;
+  for (int64_t kk = 0; kk < kc; kk++) {
+    int64_t k = k0 + kk;
+    int64_t x = k % KW, y = (k / KW) % KH, c = k / (KW * KH);
+    int64_t off = (y * p->dil[1] - p->pad[1]) * IW + x * p->dil[2] - p->pad[2];
+    const uint32_t *m = mask[x];
+    /* per image n: block columns [sb, se), of which [lo, hi) read inside
+     * the plane; the image's pixel of block column jb is j0 + jb - n * P */
+    for (int64_t n = j0 / P; n * P < j0 + nc; n++) {
+      int64_t sb = max64(j0, n * P) - j0, se = min64(j0 + nc, (n + 1) * P) - j0;
+      int64_t base = j0 - n * P + off; /* plane index of block column 0 */
+      const fr_u32a *pl = (const fr_u32a *)(s->p + n * s->is + c * PS);
+      int64_t lo = min64(se, max64(sb, -base));
+      int64_t hi = max64(lo, min64(se, PS - base));
+      for (int64_t jb = sb; jb < se;) {
+        /* the part of [sb, se) in one panel: zeros, inside, zeros */
+        int64_t q = jb / NR * NR, e = min64(se, q + NR);
+        fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
+        int64_t a = min64(e, max64(jb, lo)), b = max64(a, min64(e, hi));
+        for (; jb < a; jb++) d[jb - q] = 0;
+        if (full[x])
+          for (; jb < b; jb++) d[jb - q] = pl[base + jb];
+        else
+          for (; jb < b; jb++) d[jb - q] = pl[base + jb] & m[jb];
+        for (; jb < e; jb++) d[jb - q] = 0;
+      }
+    }
+    if (ncp > nc) { /* the last panel's columns past nc */
+      float *d = dst + (ncp - NR) * kc + kk * NR;
+      for (int64_t jj = nc - (ncp - NR); jj < NR; jj++) d[jj] = 0;
+    }
+  }
+}
+
+/* 1D (one row of input and output), every window inside the row: column
+ * j of row k = c * KW + x reads plane c at j * sw + x * dw, so each column
+ * is a strided walk of the input (the melspectrogram's framing conv: 512
+ * taps, stride 160). */
+static bool conv_is_row_inside(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->in[1] == 1 && p->out[0] == 1 &&
+         p->out[1] == 1 && p->k[0] == 1 && p->k[1] == 1 && p->pad[2] == 0 &&
+         (p->out[2] - 1) * p->stride[2] + (p->k[2] - 1) * p->dil[2] < p->in[2];
+}
+
+/* pack_b_conv for conv_is_row_inside: each panel row is a strided walk
+ * (a gather where the target has one). */
+NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
+                                         int64_t kc, int64_t j0, int64_t nc,
+                                         float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IW = p->in[2], KW = p->k[2], sw = p->stride[2], dw = p->dil[2];
+  for (int64_t q = 0; q < nc; q += NR) {
+    int64_t nr = min64(NR, nc - q);
+    float *d = dst + q * kc;
+    int64_t c = k0 / KW, x = k0 % KW;
+    for (int64_t kk = 0; kk < kc; kk++) {
+      const float *src = s->p + c * IW + x * dw + (j0 + q) * sw;
+      float *dk = d + kk * NR;
+      for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
+      for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
+      if (++x == KW) x = 0, c++;
+    }
   }
 }
 
 static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
-  if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
+  if (s->cv && conv_is_row_inside(s->cv)) pack_b_conv_row(s, k0, kc, j0, nc, dst);
+  else if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
+  else if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
   else pack_b_mat(s, k0, kc, j0, nc, dst);
 }
 
 /* ---- the epilogue ------------------------------------------------------ */
 
-/* y = act(y + cb + res) over a row of n outputs, each activation as its
- * unary kernel computes it (elementwise.c), so fused and unfused agree. */
+/* y = post(act(y + cb + res)) over a row of n outputs, each activation as
+ * its unary kernel computes it and post as the binary kernel does
+ * (elementwise.c), so fused and unfused agree. */
 static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
                            const float *restrict cb,
                            const float *restrict res) {
@@ -234,6 +362,16 @@ static inline void epi_row(const fr_k_epi *e, int64_t n, float *restrict y,
     break;
   default: break;
   }
+  const float c = e->c;
+  switch (e->post) {
+  case FR_K_EPI_POST_MAX:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] > c || y[j] != y[j], y[j], c);
+    break;
+  case FR_K_EPI_POST_MIN:
+    for (int64_t j = 0; j < n; j++) y[j] = FR_K_SEL(y[j] < c || y[j] != y[j], y[j], c);
+    break;
+  default: break;
+  }
 }
 
 void fr_k_epi_f32(const fr_k_epi *e, int64_t n, float *y, const float *cb,
@@ -250,7 +388,7 @@ typedef struct epi_ctx {
 } epi_ctx;
 
 static bool epi_on(const fr_k_epi *e, const float *cb, const float *res) {
-  return e->act != FR_K_EPI_NONE || cb || res;
+  return e->act != FR_K_EPI_NONE || e->post != FR_K_EPI_POST_NONE || cb || res;
 }
 
 /* Rows [i, i + m) of C (columns [j, j + n)) through the epilogue. */
@@ -261,33 +399,87 @@ static void epi_block(const epi_ctx *ep, float *c, int64_t ldc, int64_t i,
             ep->res ? ep->res + (i + r) * ep->ldr + j : NULL);
 }
 
+/* The epilogue on a vector of a full tile, for the activations made of
+ * selects and one multiply-add (no residual, no column bias): the same
+ * expressions, so the same values, as epi_row. */
+typedef int32_t fr_vi __attribute__((vector_size(VW * 4)));
+static inline fr_vf vsel(fr_vi m, fr_vf a, fr_vf b) {
+  return (fr_vf)(((fr_vi)a & m) | ((fr_vi)b & ~m));
+}
+
+static bool epi_vec_ok(const epi_ctx *ep) {
+  if (!ep || ep->cb || ep->res) return false;
+  int act = ep->e->act;
+  return act == FR_K_EPI_NONE || act == FR_K_EPI_RELU ||
+         act == FR_K_EPI_LEAKY_RELU || act == FR_K_EPI_CLIP ||
+         act == FR_K_EPI_HARD_SIGMOID || act == FR_K_EPI_HARD_SWISH;
+}
+
+static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
+  const fr_vf z = {0};
+  switch (e->act) {
+  case FR_K_EPI_RELU: y = vsel(y > z, y, z); break;
+  case FR_K_EPI_LEAKY_RELU: y = vsel(y < z, vsplat(e->a) * y, y); break;
+  case FR_K_EPI_CLIP: {
+    fr_vf a = vsplat(e->a), b = vsplat(e->b);
+    y = vsel(y < a, a, y);
+    y = vsel(y > b, b, y);
+    break;
+  }
+  case FR_K_EPI_HARD_SIGMOID: {
+    const fr_vf one = vsplat(1.0f);
+    fr_vf v = vsplat(e->a) * y + vsplat(e->b);
+    v = vsel(v > z, v, z);
+    y = vsel(v < one, v, one);
+    break;
+  }
+  case FR_K_EPI_HARD_SWISH: {
+    const fr_vf one = vsplat(1.0f);
+    fr_vf v = y * vsplat((float)(1.0 / 6)) + vsplat(0.5f);
+    v = vsel(v > z, v, z);
+    y = y * vsel(v < one, v, one);
+    break;
+  }
+  default: break;
+  }
+  fr_vf c = vsplat(e->c);
+  switch (e->post) {
+  case FR_K_EPI_POST_MAX: y = vsel((y > c) | (y != y), y, c); break;
+  case FR_K_EPI_POST_MIN: y = vsel((y < c) | (y != y), y, c); break;
+  default: break;
+  }
+  return y;
+}
+
 /* ---- the micro-kernel -------------------------------------------------- */
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
- * + beta * c + bias[i] (beta 0: c not read; bias may be NULL). */
-static void ukernel(int64_t kc, const float *restrict a,
-                    const float *restrict b, float *restrict c, int64_t ldc,
-                    int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias) {
+ * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
+ * full tile, the epilogue ve when not NULL (see epi_vec). */
+static inline __attribute__((always_inline)) void
+ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
+           float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
+           float alpha, float beta, const float *bias, const fr_k_epi *ve,
+           const int nv) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = (fr_vf){0};
+    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
   for (int64_t k = 0; k < kc; k++) {
     fr_vf bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * VW);
+    for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VW);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       fr_vf ai = vsplat(a[i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+      for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
     }
     a += MR;
     b += NR;
   }
-  if (mr == MR && nr == NR) {
+  if (nv == NV && mr == MR && nr == NR) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       fr_vf add = vsplat(bias ? bias[i] : 0.0f);
@@ -296,6 +488,7 @@ static void ukernel(int64_t kc, const float *restrict a,
         float *cp = c + i * ldc + v * VW;
         fr_vf r = acc[i][v] * alpha + add;
         if (beta != 0) r += vload(cp) * beta;
+        if (ve) r = epi_vec(ve, r);
         vstore(cp, r);
       }
     }
@@ -305,7 +498,7 @@ static void ukernel(int64_t kc, const float *restrict a,
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) vstore(t + i * NR + v * VW, acc[i][v]);
+    for (int v = 0; v < nv; v++) vstore(t + i * NR + v * VW, acc[i][v]);
   for (int64_t i = 0; i < mr; i++) {
     float add = bias ? bias[i] : 0.0f;
     float *cp = c + i * ldc;
@@ -315,6 +508,23 @@ static void ukernel(int64_t kc, const float *restrict a,
     else
       for (int64_t j = 0; j < nr; j++) cp[j] = t[i * NR + j] * alpha + add;
   }
+}
+
+/* The micro-kernel with as few vectors across as the tile's nr columns
+ * need: a narrow last panel (97 columns are 2 panels and 1 column) costs
+ * a third of a full one, not as much. */
+static void ukernel(int64_t kc, const float *restrict a,
+                    const float *restrict b, float *restrict c, int64_t ldc,
+                    int64_t mr, int64_t nr, float alpha, float beta,
+                    const float *bias, const fr_k_epi *ve) {
+  if (nr <= VW)
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 1);
+#if NV > 2
+  else if (nr <= 2 * VW)
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 2);
+#endif
+  else
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, NV);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -343,13 +553,36 @@ size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
   return blocked_scratch(M, N, K);
 }
 
+/* All of A (M, K) packed at once, for a conv's weights used by every
+ * image and every column block: block (pc, ic) of pack_a at
+ * apk + pc * Mp + ic * kc, Mp = M rounded up to MR. Up to APACK_MAX
+ * floats (the bound is the same in every build, as blocked_scratch's). */
+#define APACK_MAX (1 << 18)
+static size_t apack_scratch(int64_t M, int64_t K) {
+  int64_t n = (M + MR_ALL - 1) * max64(K, 1);
+  return n <= APACK_MAX ? (size_t)n + 16 : 0;
+}
+
+static void pack_a_all(const float *A, int64_t rsa, int64_t csa, int64_t M,
+                       int64_t K, float *apk) {
+  int64_t Mp = (M + MR - 1) / MR * MR;
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    int64_t kc = min64(KC, K - pc);
+    for (int64_t ic = 0; ic < M; ic += MC)
+      pack_a(A + ic * rsa + pc * csa, rsa, csa, min64(MC, M - ic), kc,
+             apk + pc * Mp + ic * kc);
+  }
+}
+
 /* C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep may be
- * NULL). */
+ * NULL); apk: A as pack_a_all leaves it, or NULL to pack it block by
+ * block. */
 static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
-                         int64_t rsa, int64_t csa, const bsrc *s, float *C,
-                         int64_t ldc, float alpha, float beta,
-                         const float *bias, const epi_ctx *ep,
+                         int64_t rsa, int64_t csa, const float *apk,
+                         const bsrc *s, float *C, int64_t ldc, float alpha,
+                         float beta, const float *bias, const epi_ctx *ep,
                          float *scratch) {
+  const int64_t Mp = (M + MR - 1) / MR * MR;
   int64_t kcmax = min64(KC, max64(K, 1));
   float *ap = align64(scratch);
   float *bp = align64(ap + min64(MC, (M + MR - 1) / MR * MR) * kcmax);
@@ -360,18 +593,22 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
       float be = pc == 0 ? beta : 1.0f;
       const float *bi = pc == 0 ? bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
+      const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
       pack_b(s, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         int64_t mc = min64(MC, M - ic);
-        pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
+        const float *a = apk ? apk + pc * Mp + ic * kc : ap;
+        if (!apk) pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR) {
             float *ct = C + (ic + ir) * ldc + jc + jr;
             int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
-            ukernel(kc, ap + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
-                    be, bi ? bi + ic + ir : NULL);
-            /* the last K block: the epilogue while the tile is in L1 */
-            if (e) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
+            /* the last K block: the epilogue in registers (full tile) or
+             * while the tile is in L1 */
+            bool full = mr == MR && nr == NR;
+            ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
+                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL);
+            if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
     }
@@ -472,7 +709,7 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL};
-  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, &s, g->C, g->ldc,
+  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, &s, g->C, g->ldc,
                g->alpha, g->beta, g->bias, ep, scratch);
 }
 
@@ -558,13 +795,40 @@ static bool conv_is_pointwise(const fr_k_conv *p) {
   return true;
 }
 
+/* Several small images (P output pixels each, a few register tiles wide
+ * at most): one GEMM over the images side by side, into scratch, whose
+ * rows then go to each image's output. A tile then covers several images,
+ * where one image would leave most of its columns zero (the embedding
+ * model's late layers have 12 to 56 pixels). Only without a residual
+ * (the epilogue runs on the scratch). */
+#define FOLD_P_MAX 512
+static bool conv_folds(const fr_k_conv *p) {
+  return p->N > 1 && conv_is_same_w(p) &&
+         p->out[1] * p->out[2] < FOLD_P_MAX;
+}
+
 size_t fr_k_conv_scratch(const fr_k_conv *p) {
   if (conv_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
-  return conv_is_pointwise(p) ? fr_k_sgemm_scratch(Mg, N, K)
-                              : blocked_scratch(Mg, N, K);
+  if (conv_is_pointwise(p)) return fr_k_sgemm_scratch(Mg, N, K);
+  if (conv_folds(p))
+    return apack_scratch(Mg, K) + blocked_scratch(Mg, p->N * N, K) +
+           (size_t)(Mg * p->N * N);
+  return apack_scratch(Mg, K) + blocked_scratch(Mg, N, K);
+}
+
+/* y (images, M, P) at row offset m0 from c (Mg, images * P). */
+NO_MEM_CALLS static void unfold_rows(const float *c, int64_t Mg,
+                                     int64_t images, int64_t P, int64_t M,
+                                     int64_t m0, float *y) {
+  for (int64_t n = 0; n < images; n++)
+    for (int64_t i = 0; i < Mg; i++) {
+      const float *s = c + i * images * P + n * P;
+      float *d = y + (n * M + m0 + i) * P;
+      for (int64_t j = 0; j < P; j++) d[j] = s[j];
+    }
 }
 
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
@@ -579,8 +843,24 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t N = p->out[0] * p->out[1] * p->out[2];
   const bool pw = conv_is_pointwise(p), on = epi_on(&p->epi, NULL, res);
-  for (int64_t n = 0; n < p->N; n++)
-    for (int64_t g = 0; g < G; g++) {
+  /* the weights packed once for all images, when they fit */
+  const size_t apn = pw ? 0 : apack_scratch(Mg, K);
+  float *apk = apn ? align64(scratch) : NULL;
+  float *gs = scratch + apn;
+  const bool fold = !pw && !res && K > 0 && conv_folds(p);
+  float *cf = fold ? gs + blocked_scratch(Mg, p->N * N, K) : NULL;
+  for (int64_t g = 0; g < G; g++) {
+    if (apk && K > 0) pack_a_all(w + g * Mg * K, K, 1, Mg, K, apk);
+    if (fold) { /* cf (Mg, images * N) */
+      bsrc s = {x + g * Cg * IS, 0, 0, p, N, p->C * IS};
+      epi_ctx ec = {&p->epi, NULL, NULL, 0};
+      gemm_blocked(Mg, p->N * N, K, w + g * Mg * K, K, 1, apk, &s, cf,
+                   p->N * N, 1.0f, 0.0f, bias ? bias + g * Mg : NULL,
+                   on ? &ec : NULL, gs);
+      unfold_rows(cf, Mg, p->N, N, p->M, g * Mg, y);
+      continue;
+    }
+    for (int64_t n = 0; n < p->N; n++) {
       const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
       float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
       const float *rg = res ? res + (n * p->M + g * Mg) * N : NULL;
@@ -594,13 +874,14 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
       if (pw) {
         fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
                         p->epi, NULL, rg, N};
-        fr_k_sgemm(&gm, scratch);
+        fr_k_sgemm(&gm, gs);
       } else {
         bsrc s = {xg, 0, 0, p};
-        gemm_blocked(Mg, N, K, wg, K, 1, &s, yg, N, 1.0f, 0.0f, bg,
-                     on ? &ec : NULL, scratch);
+        gemm_blocked(Mg, N, K, wg, K, 1, apk, &s, yg, N, 1.0f, 0.0f, bg,
+                     on ? &ec : NULL, gs);
       }
     }
+  }
 }
 
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,

@@ -788,7 +788,9 @@ FR_K_ENTRY void fr_ke_gather(const void *params, void *const *bufs);
 /* The fused epilogue of Conv, Gemm and MatMul, applied to each block of
  * outputs as soon as it is final (the GEMM micro-kernel's tiles, the rows
  * of the small-matrix paths, the planes of the depthwise conv):
- *     y = act(y + cbias[j] + res)
+ *     y = post(act(y + cbias[j] + res))
+ * post: none, or Max / Min with a constant c, spelled as the binary
+ * kernel spells Max(y, c) / Min(y, c) (NaN wins);
  * cbias: NULL or one value per column (MatMul's bias, Gemm's C row);
  * res: NULL or a tensor of y's layout, which must not overlap y. */
 enum {
@@ -802,9 +804,17 @@ enum {
   FR_K_EPI_TANH,
   FR_K_EPI_COUNT
 };
+enum {
+  FR_K_EPI_POST_NONE,
+  FR_K_EPI_POST_MAX, /* max(x, c) */
+  FR_K_EPI_POST_MIN, /* min(x, c) */
+  FR_K_EPI_POST_COUNT
+};
 typedef struct fr_k_epi {
   int act; /* FR_K_EPI_* */
   float a, b;
+  int post; /* FR_K_EPI_POST_* */
+  float c;
 } fr_k_epi;
 /* y[j] = act(y[j] + cb[j] + res[j]) for j < n (cb, res may be NULL); the
  * activations compute as the unary kernels of the same ops. */

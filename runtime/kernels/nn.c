@@ -135,7 +135,8 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y) {
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
   const int64_t KS = p->k[1] * p->k[2];
-  const bool epi = p->epi.act != FR_K_EPI_NONE || res;
+  const bool epi = p->epi.act != FR_K_EPI_NONE ||
+                   p->epi.post != FR_K_EPI_POST_NONE || res;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
       const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */

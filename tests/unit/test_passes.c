@@ -287,6 +287,41 @@ START_TEST(fuse_conv_residual_relu) {
 }
 END_TEST
 
-FT_MAIN(passes, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
+/* Conv -> LeakyRelu -> Max(y, -0.4) becomes one FusedConv with post=Max;
+ * the Min after it stays (one post-op per conv), same values. */
+START_TEST(fuse_conv_leaky_max) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(1, 4, 6, 6));
+  float w[4 * 4 * 3], b[4], lo = -0.4f, hi = 0.5f;
+  fill(w, 48, 11);
+  fill(b, 4, 12);
+  fr_value *wv = fg_const(m, "w", FR_F32, 4, FT_DIMS(4, 4, 1, 3), w);
+  fr_value *bv = fg_const(m, "b", FR_F32, 1, FT_DIMS(4), b);
+  fr_value *lov = fg_const(m, "lo", FR_F32, 4, FT_DIMS(1, 1, 1, 1), &lo);
+  fr_value *hiv = fg_const(m, "hi", FR_F32, 1, FT_DIMS(1), &hi);
+  fr_node *conv = fg_node(m, "Conv", "c", 3, (fr_value *[]){x, wv, bv});
+  fg_attr_ints(m, conv, "pads", 4, FT_DIMS(0, 1, 0, 1));
+  fr_node *lr = fg_node(m, "LeakyRelu", "l", 1, &conv->out[0]);
+  fg_attr_f(m, lr, "alpha", 0.2f);
+  fr_value *mx = fg_node(m, "Max", "mx", 2, (fr_value *[]){lr->out[0], lov})->out[0];
+  fr_value *y = fg_node(m, "Min", "y", 2, (fr_value *[]){hiv, mx})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  float xd[144], before[144], after[144];
+  fill(xd, 144, 13);
+  for (int i = 0; i < 144; i++) xd[i] *= 3;
+  fr_tensor xt = ft_tensor(FR_F32, 4, FT_DIMS(1, 4, 6, 6), xd);
+  run_f32(m, &xt, before, 144);
+  check_pass(m, fr_pass_fuse, "passes/fuse-post.txt");
+  ck_assert_int_eq(m->graph->n_nodes, 2);
+  ck_assert_int_eq(m->graph->nodes[0]->op, FR_OP_FUSED_CONV);
+  ck_assert_int_eq(m->graph->nodes[1]->op, FR_OP_MIN);
+  run_f32(m, &xt, after, 144);
+  close_enough(after, before, 144, 0);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
