@@ -708,7 +708,7 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
     gemm_n1(g, ep);
     return;
   }
-  bsrc s = {g->B, g->rsb, g->csb, NULL};
+  bsrc s = {g->B, g->rsb, g->csb, NULL, 0, 0};
   gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, &s, g->C, g->ldc,
                g->alpha, g->beta, g->bias, ep, scratch);
 }
@@ -876,7 +876,7 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
                         p->epi, NULL, rg, N};
         fr_k_sgemm(&gm, gs);
       } else {
-        bsrc s = {xg, 0, 0, p};
+        bsrc s = {xg, 0, 0, p, 0, 0};
         gemm_blocked(Mg, N, K, wg, K, 1, apk, &s, yg, N, 1.0f, 0.0f, bg,
                      on ? &ec : NULL, gs);
       }
