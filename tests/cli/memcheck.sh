@@ -67,7 +67,6 @@ dump-huge-initializer  1 dump $H/huge-initializer.onnx
 compare                0 compare $REF/alexa/out/13.npy $REF/alexa/out/13.npy
 bad-option             1 dump --max-memory 12Q $RELU
 compile-alexa          0 compile $M/alexa_v0.1.onnx -o $T/alexa-art
-compile-shared         0 compile $RELU --emit shared -o $T/relu-art
 compile-unknown-cpu    1 compile $RELU --target-cpu pentium9 -o $T/relu-bad
 compile-control-flow   1 compile $LOOP -o $T/loop-art
 '
