@@ -181,15 +181,19 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
   if (!dir) return FR_OK;
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     return fr_err(FR_ERR_IO, "%s: cannot create directory", dir);
-  static char files_out[MAX_IO][4096];
+  enum { PATH = 4096 };
+  char *pathbuf = fr_malloc((size_t)(m->n_outputs ? m->n_outputs : 1) * PATH);
+  if (!pathbuf) return fr_err(FR_ERR_NOMEM, "out of memory");
   const char *paths[MAX_IO];
   for (int i = 0; i < m->n_outputs; i++) {
     char name[1024];
     fr_npy_file_name(m->outputs[i].name, name, sizeof name);
-    snprintf(files_out[i], sizeof files_out[i], "%s/%s.npy", dir, name);
-    paths[i] = files_out[i];
+    snprintf(pathbuf + (size_t)i * PATH, PATH, "%s/%s.npy", dir, name);
+    paths[i] = pathbuf + (size_t)i * PATH;
   }
-  return fr_npy_write_all(paths, x->out, m->n_outputs);
+  fr_status st = fr_npy_write_all(paths, x->out, m->n_outputs);
+  fr_free(pathbuf);
+  return st;
 }
 
 static double now_ms(void) {
