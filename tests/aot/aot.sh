@@ -137,7 +137,7 @@ WRONG="$REF/alexa/onnx__Flatten_0.npy"
 expect_error "exe: missing input" "input 'input_1' not given" "$E" run
 expect_error "exe: wrong shape" "compiled for f32\[1,76,32,1\]" "$E" run --input "input_1=$WRONG"
 expect_error "exe: unknown input" "no input 'x'" "$E" run --input "x=$IN"
-expect_error "exe: truncated npy" "error" "$E" run --input "input_1=$ROOT/tests/hostile/npy-truncated.npy"
+expect_error "exe: truncated npy" "error" "$E" run --input "input_1=${FROST_HOSTILE:-$(dirname -- "$FROST")/tests/hostile}/npy-truncated.npy"
 expect_error "exe: unknown command" "unknown command" "$E" fly
 expect_error "exe: train" "training is not built" "$E" train
 

@@ -72,7 +72,8 @@ compile-control-flow   1 compile $LOOP -o $T/loop-art
 '
 
 M="$ROOT/models"
-H="$ROOT/tests/hostile"
+# made by frost_hostile_gen at build time, next to frost
+H="${FROST_HOSTILE:-$(dirname -- "$FROST")/tests/hostile}"
 REF="$ROOT/tests/oracle/ref"
 RELU=/usr/share/libonnx-testdata/data/node/test_relu/model.onnx
 LOOP=/usr/share/libonnx-testdata/data/node/test_loop11/model.onnx

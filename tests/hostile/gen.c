@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "onnx.pb-c.h"
@@ -707,6 +708,64 @@ static void inputs(void) {
                                              "ext-data.bin"));
 }
 
+/* The models the fuzzers found bugs with, rebuilt: DIR/fuzz-load and
+ * DIR/fuzz-run, replayed by ctest (fuzz.regress.load, fuzz.regress.run). */
+static void fuzz_regressions(const char *top) {
+  char sub[1024];
+  snprintf(sub, sizeof sub, "%s/fuzz-load", top);
+  mkdir(sub, 0777);
+  dir = sub;
+  /* An empty FLOATS attribute (protobuf-c's NULL array reached memcpy). */
+  Onnx__ModelProto *m = model_new(13);
+  Onnx__GraphProto *g = m->graph;
+  input(g, "x", 1, dims_of(2, (int64_t)2, (int64_t)2), 2);
+  input(g, "i", 7, dims_of(2, (int64_t)2, (int64_t)2), 2);
+  output(g, "y");
+  Onnx__NodeProto *n = node(g, "GatherND", "", (const char *[]){"x", "i"}, 2,
+                            (const char *[]){"y"}, 1);
+  attr(n, "batch_dims", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+  write_model("empty-floats-attr.onnx", m);
+  /* A required input omitted with an empty name (Resize's X). */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "s", 1, dims_of(1, (int64_t)4), 1);
+  output(g, "y");
+  node(g, "Resize", "", (const char *[]){"", "", "s"}, 3, (const char *[]){"y"}, 1);
+  write_model("omitted-required-input.onnx", m);
+
+  snprintf(sub, sizeof sub, "%s/fuzz-run", top);
+  mkdir(sub, 0777);
+  dir = sub;
+  /* A required output omitted (Less). */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "a", 1, dims_of(1, (int64_t)3), 1);
+  input(g, "b", 1, dims_of(1, (int64_t)3), 1);
+  output(g, "z");
+  node(g, "Less", "", (const char *[]){"a", "b"}, 2, (const char *[]){""}, 1);
+  node(g, "Identity", "", (const char *[]){"a"}, 1, (const char *[]){"z"}, 1);
+  write_model("omitted-required-output.onnx", m);
+  /* QuantizeLinear with a zero scale: 0 / 0 is NaN, converted to u8. */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "x", 1, dims_of(1, (int64_t)6), 1);
+  input(g, "y_scale", 1, NULL, 0);
+  input(g, "y_zero_point", 2, NULL, 0);
+  output(g, "y");
+  node(g, "QuantizeLinear", "", (const char *[]){"x", "y_scale", "y_zero_point"}, 3,
+       (const char *[]){"y"}, 1);
+  write_model("quantize-nan.onnx", m);
+  /* Einsum with an empty output (a zero dim). */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "x", 11, dims_of(3, (int64_t)5, (int64_t)0, (int64_t)3), 3);
+  input(g, "y", 11, dims_of(3, (int64_t)5, (int64_t)3, (int64_t)4), 3);
+  output(g, "z");
+  n = node(g, "Einsum", "", (const char *[]){"x", "y"}, 2, (const char *[]){"z"}, 1);
+  attr_str(n, "equation", "bij, bjk -> bik");
+  write_model("einsum-empty-output.onnx", m);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: frost_hostile_gen DIR\n");
@@ -715,5 +774,6 @@ int main(int argc, char **argv) {
   dir = argv[1];
   models();
   inputs();
+  fuzz_regressions(argv[1]);
   return 0;
 }

@@ -13,7 +13,8 @@ set -u
 FROST=$1
 BITFLIP=${2:-}
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
-H="$ROOT/tests/hostile"
+# made by frost_hostile_gen at build time, next to frost
+H="${FROST_HOSTILE:-$(dirname -- "$FROST")/tests/hostile}"
 M="$ROOT/models"
 DATA=/usr/share/libonnx-testdata/data/node
 X="$DATA/test_relu/test_data_set_0/input_0.pb" # f32[3,4,5]

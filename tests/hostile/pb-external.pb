@@ -1,2 +1,0 @@
-Bxj
-locationext-data.binp
