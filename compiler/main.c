@@ -387,16 +387,7 @@ static fr_status random_input(const fr_value *v, uint64_t *seed, fr_tensor *t) {
     return fr_err(FR_ERR_UNSUPPORTED, "input '%s': cannot make a random %s",
                   v->name, fr_dtype_name(t->dtype));
   FR_TRY(fr_tensor_alloc(t));
-  int64_t n = fr_tensor_numel(t);
-  for (int64_t i = 0; i < n; i++) {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    double u = (double)(*seed >> 11) / 9007199254740992.0;
-    fr_tensor_set_f64(t, i, fr_dtype_is_float(t->dtype) ? 2 * u - 1
-                            : t->dtype == FR_BOOL      ? u < 0.5
-                                                       : (double)(int)(u * 4));
-  }
+  fr_tensor_fill_random(t, seed);
   return FR_OK;
 }
 

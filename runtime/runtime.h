@@ -12,6 +12,9 @@
 
 /* Allocates zeroed data for t's dtype and shape (tensors only). */
 fr_status fr_tensor_alloc(fr_tensor *t);
+/* Fills t's elements from the xorshift state *seed: floats uniform in
+ * [-1, 1], integers in [0, 4), booleans (inputs of bench commands). */
+void fr_tensor_fill_random(fr_tensor *t, uint64_t *seed);
 /* Frees t's data, deeply for strings, sequences and optionals. */
 void fr_tensor_release(fr_tensor *t);
 /* Deep copy of src into dst (dst's old data is not freed). */

@@ -116,3 +116,15 @@ void fr_bcast_init(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
   fr_bcast_strides(a, y->rank, y->dims, k->sa);
   fr_bcast_strides(b, y->rank, y->dims, k->sb);
 }
+
+void fr_tensor_fill_random(fr_tensor *t, uint64_t *seed) {
+  for (int64_t i = 0, n = fr_tensor_numel(t); i < n; i++) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    double u = (double)(*seed >> 11) / 9007199254740992.0;
+    fr_tensor_set_f64(t, i, fr_dtype_is_float(t->dtype) ? 2 * u - 1
+                            : t->dtype == FR_BOOL      ? u < 0.5
+                                                       : (double)(int)(u * 4));
+  }
+}

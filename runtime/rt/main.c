@@ -207,8 +207,7 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Times runs on seeded random inputs: floats in [-1, 1], integers in
- * [0, 4), booleans. */
+/* Times runs on seeded random inputs (fr_tensor_fill_random). */
 static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *x) {
   long iters = 100;
   for (int i = 2; i < argc; i++) {
@@ -226,17 +225,8 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   for (int k = 0; k < m->n_inputs; k++) {
     x->in[k] = tensor_of(&m->inputs[k]);
     FR_TRY(fr_tensor_alloc(&x->in[k]));
-    fr_tensor *t = &x->in[k];
-    for (int64_t i = 0, n = fr_tensor_numel(t); i < n; i++) {
-      seed ^= seed << 13;
-      seed ^= seed >> 7;
-      seed ^= seed << 17;
-      double u = (double)(seed >> 11) / 9007199254740992.0;
-      fr_tensor_set_f64(t, i, fr_dtype_is_float(t->dtype) ? 2 * u - 1
-                              : t->dtype == FR_BOOL      ? u < 0.5
-                                                         : (double)(int)(u * 4));
-    }
-    x->inp[k] = t->data;
+    fr_tensor_fill_random(&x->in[k], &seed);
+    x->inp[k] = x->in[k].data;
   }
   FR_TRY(alloc_outputs(m, x));
   frost_ctx *c = frost_artifact_create();
