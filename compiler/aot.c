@@ -140,9 +140,8 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
-static void check_layout(fr_jit *j, desc *d) {
+static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
-  (void)j;
   FR_ASSERT(LLVMABISizeOfType(td, d->info_t) == sizeof(frost_tensor_info));
   FR_ASSERT(LLVMOffsetOfElement(td, d->info_t, 3) ==
             offsetof(frost_tensor_info, bytes));
@@ -171,7 +170,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   for (int i = 13; i < 19; i++) mf[i] = d.i32;
   d.model_t = LLVMStructCreateNamed(d.ctx, "frost.model_info");
   LLVMStructSetBody(d.model_t, mf, 19, 0);
-  check_layout(j, &d);
+  check_layout(&d);
 
   const fr_graph *g = m->graph;
   /* Trainable parameters that the code uses (codegen made their globals). */

@@ -232,14 +232,7 @@ static void retarget(fr_jit *j, LLVMModuleRef m) {
     LLVMRemoveStringAttributeAtIndex(f, idx, "target-cpu", 10);
     LLVMRemoveStringAttributeAtIndex(f, idx, "target-features", 15);
     LLVMRemoveStringAttributeAtIndex(f, idx, "tune-cpu", 8);
-    LLVMAddAttributeAtIndex(
-        f, idx,
-        LLVMCreateStringAttribute(j->ctx, "target-cpu", 10, j->cpu,
-                                  (unsigned)strlen(j->cpu)));
-    LLVMAddAttributeAtIndex(
-        f, idx,
-        LLVMCreateStringAttribute(j->ctx, "target-features", 15, j->features,
-                                  (unsigned)strlen(j->features)));
+    set_cpu_attrs(j, j->ctx, f);
   }
 }
 
