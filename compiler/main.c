@@ -101,7 +101,7 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
       char *name;
       const char *dims;
       FR_TRY(split_eq(next, a, &name, &dims));
-      s->name = name;
+      *s = (fr_shape_override){.name = name};
       FR_TRY(fr_parse_dims(dims, &s->rank, s->dims));
     } else if (!strcmp(a, "--input")) {
       NEED_ARG;
@@ -276,9 +276,9 @@ static int cmd_run(cli *c) {
       if (!strcmp(c->shapes[k].name, c->in_names[i])) given = true;
     if (!given && c->n_shapes < MAX_ARGS) {
       fr_shape_override *s = &c->shapes[c->n_shapes++];
-      s->name = c->in_names[i];
-      s->origin = c->in_files[i];
-      s->rank = in[i].rank;
+      *s = (fr_shape_override){.name = c->in_names[i],
+                               .origin = c->in_files[i],
+                               .rank = in[i].rank};
       memcpy(s->dims, in[i].dims, sizeof s->dims);
     }
   }

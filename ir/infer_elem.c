@@ -86,8 +86,9 @@ fr_status fr_infer_clip(const fr_node *n, fr_tensor *const *in,
 
 /* Operand b as the broadcasting rules of opset < 7 see it: with broadcast=1,
  * b's dims line up with a's from `axis` (default: the trailing dims);
- * without, the shapes must be equal. Ops added at opset 7 or later, and
- * PRelu, always use numpy broadcasting. */
+ * without, the shapes must be equal. PRelu-6's slope of size C applies
+ * per channel (axis 1). Ops added at opset 7 or later use numpy
+ * broadcasting. */
 fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
                                  const fr_tensor *b, fr_tensor *view) {
   *view = *b;
@@ -97,6 +98,15 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
   case FR_OP_POW: case FR_OP_AND: case FR_OP_OR: case FR_OP_XOR:
   case FR_OP_EQUAL: case FR_OP_GREATER: case FR_OP_LESS:
     break;
+  case FR_OP_PRELU:
+    /* PRelu-6 has no broadcasting: a slope of size C is per channel,
+     * along axis 1 (the _multiparam tests). */
+    if (legacy && b->rank == 1 && a->rank >= 2 && b->dims[0] > 1 &&
+        b->dims[0] == a->dims[1]) {
+      view->rank = a->rank;
+      for (int i = 0; i < a->rank; i++) view->dims[i] = i == 1 ? b->dims[0] : 1;
+    }
+    return FR_OK;
   default: legacy = false; break;
   }
   if (!legacy) return FR_OK;

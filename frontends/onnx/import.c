@@ -114,7 +114,7 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
   const fr_shape_override *ov = NULL;
   for (int i = 0; is_main_input && i < L->o->n_shapes; i++)
     if (!strcmp(L->o->shapes[i].name, v->name)) ov = &L->o->shapes[i];
-  if (!tt->shape) { /* no shape in the model: the override gives it */
+  if (!tt->shape || (ov && ov->replace)) { /* the override gives it */
     if (ov) fr_set_shape(&v->t, v->t.dtype, ov->rank, ov->dims);
     return FR_OK;
   }

@@ -16,6 +16,8 @@ typedef struct fr_shape_override {
   int rank;
   int64_t dims[FR_MAX_RANK];
   const char *origin; /* for messages: the input file, or NULL (--shape) */
+  bool replace;       /* the given shape wins over the model's declared one
+                         (conformance: the test data's shape is the truth) */
 } fr_shape_override;
 
 typedef struct fr_onnx_opts {

@@ -594,6 +594,81 @@ START_TEST(dropout_inference) {
 }
 END_TEST
 
+/* Random ops over a large draw: the properties the ONNX tests cannot check
+ * (their expected values come from numpy's generator; docs/conformance.md).
+ * Dropout in training keeps about 1 - ratio of the elements, scaled by
+ * 1 / (1 - ratio); Bernoulli(p) gives ones about p of the time; the same
+ * seed gives the same bits, another seed others. */
+enum { N_DRAW = 100000 };
+
+static void run_dropout(float ratio, int64_t seed, float *x, fr_tensor *out) {
+  uint8_t training = 1;
+  ft_case *c = ft_new("Dropout", 13, 3, 2, 1);
+  ft_attr_i(c, "seed", seed);
+  fr_tensor in[3] = {ft_tensor(FR_F32, 1, FT_DIMS(N_DRAW), x),
+                     ft_tensor(FR_F32, 0, NULL, &ratio),
+                     ft_tensor(FR_BOOL, 0, NULL, &training)};
+  ck_assert_int_eq(ft_run(c, in, out), FR_OK);
+  ft_free(c);
+}
+
+START_TEST(random_draws) {
+  float *x = fr_malloc(sizeof(float) * N_DRAW);
+  ck_assert_ptr_nonnull(x);
+  for (int i = 0; i < N_DRAW; i++) x[i] = 1 + (float)(i % 7);
+  const float ratio = 0.3f;
+  fr_tensor a[2], b[2], d[2];
+  run_dropout(ratio, 42, x, a);
+  run_dropout(ratio, 42, x, b);
+  run_dropout(ratio, 43, x, d);
+  const float *y = a[0].data;
+  const uint8_t *mask = a[1].data;
+  int dropped = 0;
+  for (int i = 0; i < N_DRAW; i++) {
+    if (!mask[i]) {
+      ck_assert_float_eq(y[i], 0);
+      dropped++;
+    } else {
+      ck_assert_float_eq_tol(y[i], x[i] / (1 - ratio), 1e-5);
+    }
+  }
+  /* 4.4 standard deviations of a binomial(1e5, 0.3) is 0.0064 */
+  ck_assert_double_eq_tol((double)dropped / N_DRAW, ratio, 0.0064);
+  ck_assert_int_eq(memcmp(a[0].data, b[0].data, sizeof(float) * N_DRAW), 0);
+  ck_assert_int_ne(memcmp(a[0].data, d[0].data, sizeof(float) * N_DRAW), 0);
+  ft_release(a, 2);
+  ft_release(b, 2);
+  ft_release(d, 2);
+
+  /* Bernoulli: p rising along the tensor; ones where p = 1, none where 0 */
+  for (int i = 0; i < N_DRAW; i++) x[i] = (float)(i % 5) / 4;
+  float seeds[2] = {7, 7};
+  fr_tensor o[2][1];
+  for (int r = 0; r < 2; r++) {
+    ft_case *c = ft_new("Bernoulli", 15, 1, 1, 1);
+    ft_attr_f(c, "seed", seeds[r]);
+    fr_tensor in[1] = {ft_tensor(FR_F32, 1, FT_DIMS(N_DRAW), x)};
+    ck_assert_int_eq(ft_run(c, in, o[r]), FR_OK);
+    ft_free(c);
+  }
+  const float *v = o[0][0].data;
+  int ones[5] = {0};
+  for (int i = 0; i < N_DRAW; i++) {
+    ck_assert_msg(v[i] == 0 || v[i] == 1, "element %d is %g", i, v[i]);
+    ones[i % 5] += v[i] == 1;
+  }
+  ck_assert_int_eq(ones[0], 0);
+  ck_assert_int_eq(ones[4], N_DRAW / 5);
+  for (int k = 1; k < 4; k++) /* 20000 draws each: 0.0141 is 4.4 sd at most */
+    ck_assert_double_eq_tol(ones[k] / (N_DRAW / 5.0), k / 4.0, 0.0141);
+  ck_assert_int_eq(memcmp(o[0][0].data, o[1][0].data, sizeof(float) * N_DRAW),
+                   0);
+  ft_release(o[0], 1);
+  ft_release(o[1], 1);
+  fr_free(x);
+}
+END_TEST
+
 START_TEST(bad_inputs) {
   fr_tensor out[1];
   float f[2] = {1, 2};
@@ -640,4 +715,4 @@ FT_MAIN(elem, unary_math, activations, unary_int_and_bool, isnan_isinf,
         clip_inputs_and_attrs, clip_bad_bound, binary_float_broadcast,
         binary_int, pow_mixed_types, logic_and_compare,
         prelu_and_legacy_broadcast, variadic, where_broadcast, cast_numbers,
-        cast_strings, dropout_inference, bad_inputs)
+        cast_strings, dropout_inference, random_draws, bad_inputs)
