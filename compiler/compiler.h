@@ -79,6 +79,7 @@ typedef struct fr_conf_opts {
   const char *engine;  /* "interp" */
   const char *expect;  /* file listing tests that must pass, or NULL */
   const char *filter;  /* substring of test names, or NULL */
+  const char *only;    /* file listing the tests to run, or NULL: all */
   const char *write_passing; /* write the passing tests' names here */
   bool verbose;
   bool specialize; /* jit: kernels inlined from their bitcode */

@@ -281,9 +281,26 @@ static int run_test(const char *tdir, const fr_conf_opts *o, bool *interpreted,
   return result;
 }
 
+/* What the parent allocated for the run. A forked child frees its copy
+ * before it exits, so that a leak check of the child (valgrind follows
+ * forks) sees only the test's own memory. */
+typedef struct run_lists {
+  char **tests, **only;
+  int n_tests, n_only;
+  char *passed;
+} run_lists;
+
+static void run_lists_free(run_lists *L) {
+  free_list(L->tests, L->n_tests);
+  free_list(L->only, L->n_only);
+  fr_free(L->passed);
+  *L = (run_lists){0};
+}
+
 /* Runs one test in a child process with a time limit. */
 static int run_isolated(const char *tdir, const fr_conf_opts *o, char *msg,
-                        size_t msglen, bool *interpreted, bool *random) {
+                        size_t msglen, bool *interpreted, bool *random,
+                        run_lists *L) {
   *interpreted = false;
   *random = false;
   int fd[2];
@@ -301,6 +318,7 @@ static int run_isolated(const char *tdir, const fr_conf_opts *o, char *msg,
     alarm((unsigned)o->timeout_s);
     fr_err_clear();
     bool interpreted = false, random = false;
+    run_lists_free(L);
     int r = run_test(tdir, o, &interpreted, &random);
     const char *m = r == PASS ? "" : fr_err_msg();
     ssize_t w = write(fd[1], m, strlen(m));
@@ -329,21 +347,70 @@ static int run_isolated(const char *tdir, const fr_conf_opts *o, char *msg,
   return r < N_STATUS ? r : ERROR;
 }
 
+/* The test names of a list file (one a line, '#' comments), sorted. */
+static fr_status read_list(const char *path, char ***names, int *n) {
+  *names = NULL;
+  *n = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot read", path);
+  int cap = 0;
+  char line[512];
+  fr_status st = FR_OK;
+  while (st == FR_OK && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0] || line[0] == '#') continue;
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **nn = fr_realloc(*names, sizeof(char *) * (size_t)cap);
+      if (!nn) {
+        st = fr_err(FR_ERR_NOMEM, "%s: out of memory", path);
+        break;
+      }
+      *names = nn;
+    }
+    if (!((*names)[*n] = fr_strdup(line)))
+      st = fr_err(FR_ERR_NOMEM, "%s: out of memory", path);
+    else
+      (*n)++;
+  }
+  fclose(f);
+  if (st == FR_OK && *n == 0) /* an empty list would check nothing */
+    st = fr_err(FR_ERR_INVALID, "%s: lists no test", path);
+  if (st != FR_OK) {
+    free_list(*names, *n);
+    *names = NULL;
+    *n = 0;
+    return st;
+  }
+  qsort(*names, (size_t)*n, sizeof(char *), cmp_str);
+  return FR_OK;
+}
+
+static bool listed(char **names, int n, const char *name) {
+  return bsearch(&name, names, (size_t)n, sizeof(char *), cmp_str) != NULL;
+}
+
 fr_status fr_conformance(const fr_conf_opts *o) {
-  int n;
+  int n, n_only = 0;
+  char **only = NULL;
+  if (o->only) FR_TRY(read_list(o->only, &only, &n_only));
   char **tests = list_dir(o->dir, NULL, &n);
   if (!tests || n == 0) {
     free_list(tests, n);
+    free_list(only, n_only);
     return fr_err(FR_ERR_IO, "%s: no tests found", o->dir);
   }
   int counts[N_STATUS] = {0}, n_interp = 0, n_random = 0;
   char *passed = fr_calloc((size_t)n, 1);
+  run_lists L = {.tests = tests, .n_tests = n, .only = only,
+                 .n_only = n_only, .passed = passed};
   for (int i = 0; i < n; i++) {
     if (o->filter && !strstr(tests[i], o->filter)) continue;
+    if (only && !listed(only, n_only, tests[i])) continue;
     char tdir[4096], msg[1024];
     snprintf(tdir, sizeof tdir, "%s/%s", o->dir, tests[i]);
     bool interp, random;
-    int r = run_isolated(tdir, o, msg, sizeof msg, &interp, &random);
+    int r = run_isolated(tdir, o, msg, sizeof msg, &interp, &random, &L);
     counts[r]++;
     if (r == PASS && interp) n_interp++;
     if (r == PASS && random) n_random++;
@@ -366,23 +433,21 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     if (f) fclose(f);
   }
   int regressions = 0;
-  if (o->expect && passed && st == FR_OK) {
-    FILE *f = fopen(o->expect, "r");
-    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot read", o->expect);
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-      line[strcspn(line, "\r\n")] = 0;
-      if (!line[0] || line[0] == '#') continue;
-      char **hit = bsearch(&(char *){line}, tests, (size_t)n, sizeof(char *),
-                           cmp_str);
-      if (o->filter && !strstr(line, o->filter)) continue;
-      if (!hit || !passed[hit - tests]) {
-        printf("regression: %s no longer passes\n", line);
-        regressions++;
-      }
+  char **expect = NULL;
+  int n_expect = 0;
+  if (o->expect && passed && st == FR_OK)
+    st = read_list(o->expect, &expect, &n_expect);
+  for (int k = 0; k < n_expect; k++) {
+    const char *name = expect[k];
+    if (o->filter && !strstr(name, o->filter)) continue;
+    if (only && !listed(only, n_only, name)) continue;
+    char **hit = bsearch(&name, tests, (size_t)n, sizeof(char *), cmp_str);
+    if (!hit || !passed[hit - tests]) {
+      printf("regression: %s no longer passes\n", name);
+      regressions++;
     }
-    if (f) fclose(f);
   }
+  free_list(expect, n_expect);
   if (o->engine && !strcmp(o->engine, "jit"))
     printf("jit: %d of the passing tests compiled to native code, %d ran "
            "with the interpreter (control flow, run-time shapes, strings)\n",
@@ -392,8 +457,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
            "properties were checked, not their values\n", n_random);
   printf("%d passed, %d failed, %d unsupported\n", counts[PASS],
          counts[FAIL] + counts[ERROR], counts[UNSUPPORTED]);
-  fr_free(passed);
-  free_list(tests, n);
+  run_lists_free(&L);
   if (st == FR_OK && regressions)
     st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass", regressions);
   return st;

@@ -7,7 +7,7 @@
  *   frost compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]
  *                 [--target-cpu CPU] [--shape NAME=DIMS]...
  *   frost conformance [DIR] [--engine E] [-v] [--filter S]
- *                     [--expect FILE] [--write-passing FILE]
+ *                     [--expect FILE] [--only FILE] [--write-passing FILE]
  *
  * Every failure prints one line "frost: error: ..." and exits 1. */
 #include <errno.h>
@@ -29,7 +29,8 @@
   "  bench MODEL [--shape NAME=DIMS]... [--iters N] [--threads T] [--engine E]\n" \
   "                                  compile once, time N runs on random inputs\n" \
   "  conformance [DIR] [--engine jit|interp] [-v] [--filter S] [--expect FILE]\n" \
-  "      [--write-passing FILE] [--timeout S]    ONNX backend node tests\n"  \
+  "      [--only FILE] [--write-passing FILE] [--timeout S]\n"               \
+  "                                              ONNX backend tests\n"       \
   "  compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]\n"    \
   "      [--target-cpu CPU] [--shape NAME=DIMS]...   a native artifact\n"     \
   "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"  \
@@ -128,6 +129,9 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--filter")) {
       NEED_ARG;
       c->conf.filter = next;
+    } else if (!strcmp(a, "--only")) {
+      NEED_ARG;
+      c->conf.only = next;
     } else if (!strcmp(a, "--timeout")) {
       NEED_ARG;
       c->conf.timeout_s = atoi(next);
@@ -499,7 +503,7 @@ static int cmd_compile(cli *c) {
   }
   c->pipe.partial = true;
   if (st == FR_OK) st = fr_pipeline_run(m, &c->pipe);
-  fr_aot_result r;
+  fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(m, &o, &r);
   if (st != FR_OK) {
     fr_err_prefix(c->model);

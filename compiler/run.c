@@ -28,7 +28,7 @@ fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs) {
 fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out) {
   const fr_graph *g = m->graph;
   FR_TRY(fr_check_inputs(m, inputs));
-  fr_exec x;
+  fr_exec x = {0};
   FR_TRY(fr_interp_init(&x, m));
   fr_status st = fr_interp_run(&x, g, inputs, out);
   fr_interp_free(&x);

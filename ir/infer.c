@@ -91,7 +91,7 @@ fr_status fr_graph_infer(fr_graph *g, const fr_infer_opts *o) {
       if (o->partial) continue;
       return fr_err_node(FR_ERR_SHAPE, n, "an input has an unknown shape");
     }
-    fr_tensor saved[16];
+    fr_tensor saved[16] = {0};
     int ns = n->n_out < 16 ? n->n_out : 16;
     for (int i = 0; i < ns; i++)
       if (n->out[i]) saved[i] = n->out[i]->t;

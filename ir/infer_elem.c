@@ -167,7 +167,7 @@ fr_status fr_infer_binary(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_INVALID, n, "direction '%s' is not LEFT or "
                          "RIGHT", d);
   }
-  fr_tensor bv;
+  fr_tensor bv = {0};
   FR_TRY(fr_elem_legacy_operand(n, in[0], in[1], &bv));
   int rank;
   int64_t dims[FR_MAX_RANK];

@@ -174,7 +174,7 @@ fr_status fr_interp_eval(fr_arena *a, const fr_node *n, fr_tensor *const *in,
   for (int i = 0; i < n->n_in; i++)
     if (in[i] && (in[i]->kind != FR_KIND_TENSOR || in[i]->dtype == FR_STRING))
       return FR_OK;
-  fr_tensor tmp[16];
+  fr_tensor tmp[16] = {0};
   if (n->n_out > 16) return FR_OK;
   for (int i = 0; i < n->n_out; i++) {
     if (!out[i]) continue;

@@ -13,7 +13,7 @@ fr_status fr_exec_constant(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   switch (a->type) {
   case FR_ATTR_TENSOR:
     if (a->t->dtype == FR_STRING) {
-      fr_tensor c;
+      fr_tensor c = {0};
       FR_TRY(fr_tensor_clone(a->t, &c));
       fr_tensor_release(y);
       *y = c;
@@ -45,7 +45,7 @@ fr_status fr_exec_constant(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 fr_status fr_exec_identity(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                            fr_tensor *const *out) {
   if (in[0]->kind != FR_KIND_TENSOR) {
-    fr_tensor c;
+    fr_tensor c = {0};
     if (fr_tensor_clone(in[0], &c) != FR_OK)
       return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
     fr_tensor_release(out[0]);

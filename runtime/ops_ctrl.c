@@ -235,7 +235,7 @@ fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   }
   for (int i = 0; st == FR_OK && i < n_state; i++) {
     if (!owned[i]) {
-      fr_tensor c;
+      fr_tensor c = {0};
       st = fr_tensor_clone(&state[i], &c);
       if (st != FR_OK) break;
       state[i] = c;

@@ -92,7 +92,7 @@ fr_status fr_plan_binary(const fr_node *n, fr_tensor *const *in,
   default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
   }
   const fr_tensor *a = in[0], *y = out[0];
-  fr_tensor c;
+  fr_tensor c = {0};
   FR_TRY(fr_elem_legacy_operand(n, a, in[1], &c));
   /* Pow may mix types: the exponent takes a float base's type; an integer
    * base with a float exponent computes in f64 (truncated into y). */
@@ -510,7 +510,7 @@ fr_status fr_exec_cast(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_tensor *y = out[0];
   const fr_tensor *a = in[0];
   if (a->dtype == FR_STRING && y->dtype == FR_STRING) {
-    fr_tensor c;
+    fr_tensor c = {0};
     FR_TRY(fr_tensor_clone(a, &c));
     fr_tensor_release(y);
     *y = c;

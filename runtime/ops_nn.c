@@ -72,7 +72,7 @@ fr_status fr_plan_conv(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *p) {
   (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_conv d;
+  fr_k_conv d = {0};
   FR_TRY(conv_desc(n, in[0], in[1], &d));
   p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
   FR_KPLAN(p, fr_ke_conv_f32, d);
@@ -85,7 +85,7 @@ fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
                              float a, float b) {
   (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_conv d;
+  fr_k_conv d = {0};
   FR_TRY(conv_desc(n, in[0], in[1], &d));
   FR_TRY(epi_of(n, act, a, b, &d.epi));
   p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
@@ -195,7 +195,7 @@ static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
 /* bufs: A, B, C (or NULL), Y, scratch. */
 fr_status fr_plan_gemm(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *kp) {
-  fr_k_gemm_plan p;
+  fr_k_gemm_plan p = {0};
   FR_TRY(gemm_desc(n, in, out, &p));
   kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
   FR_KPLAN(kp, fr_ke_gemm_f32, p);
@@ -206,7 +206,7 @@ fr_status fr_plan_gemm(const fr_node *n, fr_tensor *const *in,
 fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out, fr_kplan *kp, int act,
                              float a, float b) {
-  fr_k_gemm_plan p;
+  fr_k_gemm_plan p = {0};
   FR_TRY(gemm_desc(n, in, out, &p));
   FR_TRY(epi_of(n, act, a, b, &p.epi));
   kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
@@ -253,7 +253,7 @@ static void mm_plan_init(const fr_tensor *a, const fr_tensor *b,
 fr_status fr_plan_matmul(const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out, fr_kplan *kp) {
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_matmul_plan p;
+  fr_k_matmul_plan p = {0};
   mm_plan_init(in[0], in[1], out[0], &p);
   kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
   FR_KPLAN(kp, fr_ke_matmul_f32, p);
@@ -265,7 +265,7 @@ fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
                                fr_tensor *const *out, fr_kplan *kp, int act,
                                float a, float b) {
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
-  fr_k_matmul_plan p;
+  fr_k_matmul_plan p = {0};
   mm_plan_init(in[0], in[1], out[0], &p);
   FR_TRY(epi_of(n, act, a, b, &p.epi));
   kp->scratch = fr_k_sgemm_scratch(p.M, p.N, p.K) * sizeof(float);
@@ -524,7 +524,7 @@ fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int32_t *ai = NULL, *bi = NULL, *acc = NULL;
   fr_status st = widen(n, a, az, a->rank >= 2 ? a->rank - 2 : 0, &ai);
   if (st == FR_OK) st = widen(n, b, bz, b->rank - 1, &bi);
-  fr_k_matmul_plan p;
+  fr_k_matmul_plan p = {0};
   mm_plan_init(a, b, out[0], &p);
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
@@ -566,7 +566,7 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *xz = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
   const fr_tensor *wz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
   const fr_tensor *b = ql && n->n_in > 8 ? in[8] : NULL;
-  fr_k_conv p;
+  fr_k_conv p = {0};
   FR_TRY(conv_desc(n, t, w, &p));
   if (xz && fr_tensor_numel(xz) != 1)
     return fr_err_node(FR_ERR_INVALID, n, "x zero point must be a scalar");

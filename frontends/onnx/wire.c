@@ -82,7 +82,7 @@ fr_status fr_pb_check_depth(const struct ProtobufCMessageDescriptor *d,
     while (top > 0 && w.p == stack[top].end) top--;
     if (w.p == stack[0].end) return FR_OK;
     w.end = stack[top].end;
-    fr_wire_field f;
+    fr_wire_field f = {0};
     FR_TRY(fr_wire_next(&w, &f));
     if (f.type != 2) continue;
     const ProtobufCFieldDescriptor *fd =
