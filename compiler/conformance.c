@@ -234,19 +234,26 @@ fr_status fr_conformance(const fr_conf_opts *o) {
   }
   fr_status st = FR_OK;
   if (o->write_passing && passed) {
-    FILE *f = fopen(o->write_passing, "w");
-    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
+    /* Not a FIFO or a device: fopen would wait for a reader. */
+    st = fr_file_check_target(o->write_passing);
+    FILE *f = st == FR_OK ? fopen(o->write_passing, "w") : NULL;
+    if (!f && st == FR_OK)
+      st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
     for (int i = 0; f && i < n; i++)
       if (passed[i]) fprintf(f, "%s\n", tests[i]);
     if (f) fclose(f);
   }
   int regressions = 0;
-  if (o->expect && passed && st == FR_OK) {
-    FILE *f = fopen(o->expect, "r");
-    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot read", o->expect);
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-      line[strcspn(line, "\r\n")] = 0;
+  uint8_t *expect = NULL;
+  size_t expect_len = 0;
+  if (o->expect && passed && st == FR_OK)
+    st = fr_read_file(o->expect, &expect, &expect_len);
+  if (expect) {
+    /* One test name per line; '#' starts a comment line. */
+    for (char *next = (char *)expect, *line; *(line = next);) {
+      next = line + strcspn(line, "\n");
+      if (*next) *next++ = 0;
+      line[strcspn(line, "\r")] = 0;
       if (!line[0] || line[0] == '#') continue;
       char **hit = bsearch(&(char *){line}, tests, (size_t)n, sizeof(char *),
                            cmp_str);
@@ -256,7 +263,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
         regressions++;
       }
     }
-    if (f) fclose(f);
+    fr_free(expect);
   }
   if (o->engine && !strcmp(o->engine, "jit"))
     printf("jit: %d of the passing tests compiled to native code, %d ran "
