@@ -540,6 +540,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     struct stat sb;
     if (stat(r->files[i], &sb) == 0 && S_ISDIR(sb.st_mode))
       return fr_err(FR_ERR_IO, "%s: cannot write (a folder is there)", r->files[i]);
+    FR_TRY(fr_file_check_target(r->files[i])); /* a FIFO, a device, a socket */
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
       return fr_err(FR_ERR_IO, "%s: cannot write (no folder %s)", r->files[i], dir);
     if (access(dir, W_OK) != 0)

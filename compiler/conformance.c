@@ -351,13 +351,15 @@ static int run_isolated(const char *tdir, const fr_conf_opts *o, char *msg,
 static fr_status read_list(const char *path, char ***names, int *n) {
   *names = NULL;
   *n = 0;
-  FILE *f = fopen(path, "r");
-  if (!f) return fr_err(FR_ERR_IO, "%s: cannot read", path);
+  uint8_t *text;
+  size_t len;
+  FR_TRY(fr_read_file(path, &text, &len));
   int cap = 0;
-  char line[512];
   fr_status st = FR_OK;
-  while (st == FR_OK && fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\r\n")] = 0;
+  for (char *next = (char *)text, *line; st == FR_OK && *(line = next);) {
+    next = line + strcspn(line, "\n");
+    if (*next) *next++ = 0;
+    line[strcspn(line, "\r")] = 0;
     if (!line[0] || line[0] == '#') continue;
     if (*n == cap) {
       cap = cap ? 2 * cap : 64;
@@ -373,7 +375,7 @@ static fr_status read_list(const char *path, char ***names, int *n) {
     else
       (*n)++;
   }
-  fclose(f);
+  fr_free(text);
   if (st == FR_OK && *n == 0) /* an empty list would check nothing */
     st = fr_err(FR_ERR_INVALID, "%s: lists no test", path);
   if (st != FR_OK) {
@@ -426,8 +428,11 @@ fr_status fr_conformance(const fr_conf_opts *o) {
   }
   fr_status st = FR_OK;
   if (o->write_passing && passed) {
-    FILE *f = fopen(o->write_passing, "w");
-    if (!f) st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
+    /* Not a FIFO or a device: fopen would wait for a reader. */
+    st = fr_file_check_target(o->write_passing);
+    FILE *f = st == FR_OK ? fopen(o->write_passing, "w") : NULL;
+    if (!f && st == FR_OK)
+      st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
     for (int i = 0; f && i < n; i++)
       if (passed[i]) fprintf(f, "%s\n", tests[i]);
     if (f) fclose(f);

@@ -10,10 +10,8 @@
  *                     [--expect FILE] [--only FILE] [--write-passing FILE]
  *
  * Every failure prints one line "frost: error: ..." and exits 1. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "compiler.h"
@@ -323,10 +321,7 @@ static int cmd_run(cli *c) {
     }
     fr_engine_free(&e);
   }
-  if (st == FR_OK && c->output_dir) {
-    if (mkdir(c->output_dir, 0777) != 0 && errno != EEXIST)
-      st = fr_err(FR_ERR_IO, "%s: cannot create directory", c->output_dir);
-  }
+  if (st == FR_OK && c->output_dir) st = fr_file_make_dir(c->output_dir);
   /* Outputs are written all or nothing (no partial set of files). */
   char (*files)[4096] = NULL;
   const char **paths = NULL;

@@ -1,10 +1,10 @@
 /* ir.h: the one internal header of frost's IR.
  *
  * Sections follow the files that implement them: mem.c (allocator and
- * arenas), err.c (status values and the error message), dtype.c (element
- * types and tensors), graph.c (values, nodes, graphs, attributes), ops.c (the
- * operator table expanded from ops.def), infer_*.c (shape inference), verify.c
- * and print.c.
+ * arenas), err.c (status values and the error message), file.c (reading the
+ * files frost is given), dtype.c (element types and tensors), graph.c
+ * (values, nodes, graphs, attributes), ops.c (the operator table expanded
+ * from ops.def), infer_*.c (shape inference), verify.c and print.c.
  */
 #ifndef FROST_IR_H
 #define FROST_IR_H
@@ -75,9 +75,6 @@ size_t fr_mem_limit(void);
 size_t fr_mem_in_use(void);
 /* true when n more bytes fit under the cap. */
 bool fr_mem_fits(size_t n);
-/* Reads a whole regular file (at most 2 GiB, under the cap) into a
- * fr_malloc'd buffer, NUL-terminated after len bytes. */
-fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len);
 /* Parses a byte count: digits with an optional K, M, G or T suffix (powers
  * of 1024, an optional trailing B or iB), e.g. "512M", "4G", "1000000". */
 fr_status fr_parse_size(const char *s, int64_t *bytes);
@@ -92,6 +89,38 @@ typedef struct fr_arena {
 void *fr_arena_alloc(fr_arena *a, size_t n); /* zeroed, 16-byte aligned */
 char *fr_arena_strdup(fr_arena *a, const char *s);
 void fr_arena_free(fr_arena *a);
+
+/* ---- file.c --------------------------------------------------------- */
+
+/* Every file frost is given is read through these. A path naming a FIFO, a
+ * device, a folder or a socket (or a link to one) is refused at open, "PATH:
+ * is a FIFO, not a regular file", without blocking; reads never go past the
+ * size the file had when it was opened. */
+typedef struct fr_file {
+  int fd;
+  uint64_t size;    /* bytes, from fstat of the opened descriptor */
+  const char *path; /* for messages; not owned */
+} fr_file;
+
+/* Opens a regular file for reading (O_NONBLOCK, then fstat once). */
+fr_status fr_file_open(fr_file *f, const char *path);
+/* Reads exactly n bytes at off: an error ("truncated") if off + n passes the
+ * size at open, or if the file has shrunk since. */
+fr_status fr_file_read_at(fr_file *f, uint64_t off, void *buf, size_t n);
+void fr_file_close(fr_file *f);
+/* Reads a whole regular file (at most 2 GiB, under the memory cap) into a
+ * fr_malloc'd buffer, NUL-terminated after len bytes; an error if its size
+ * changed while it was read. */
+fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len);
+/* What a st_mode is, for messages: "a FIFO", "a folder", "a socket"... */
+const char *fr_file_kind(unsigned mode);
+/* An output path must not name a FIFO, a device or a socket (links
+ * followed): renaming a new file over it would replace it, writing to it
+ * could block. Absent, regular files and folders pass (a folder fails at
+ * the rename). */
+fr_status fr_file_check_target(const char *path);
+/* Creates the folder path, or checks that it is one. */
+fr_status fr_file_make_dir(const char *path);
 
 /* ---- dtype.c -------------------------------------------------------- */
 

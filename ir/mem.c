@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ir.h"
 
@@ -151,46 +150,7 @@ void fr_arena_free(fr_arena *a) {
   a->used_total = 0;
 }
 
-/* ---- files ---------------------------------------------------------- */
-
-enum { MAX_FILE = 1 << 30 }; /* protobuf-c cannot take more than 2 GiB */
-
-fr_status fr_read_file(const char *path, uint8_t **buf, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return fr_err(FR_ERR_IO, "%s: cannot open", path);
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return fr_err(FR_ERR_IO, "%s: not a regular file", path);
-  }
-  if (st.st_size > (off_t)MAX_FILE * 2) {
-    fclose(f);
-    return fr_err(FR_ERR_NOMEM, "%s: file larger than 2 GiB", path);
-  }
-  size_t n = (size_t)st.st_size;
-  if (!fr_mem_fits(n + 1)) {
-    fclose(f);
-    return fr_err(FR_ERR_NOMEM,
-                  "%s: file of %zu bytes does not fit under the memory limit "
-                  "of %zu bytes (raise it with --max-memory)",
-                  path, n, fr_mem_limit());
-  }
-  uint8_t *b = fr_malloc(n + 1);
-  if (!b) {
-    fclose(f);
-    return fr_err(FR_ERR_NOMEM, "%s: out of memory reading the file", path);
-  }
-  size_t got = fread(b, 1, n, f);
-  fclose(f);
-  if (got != n) {
-    fr_free(b);
-    return fr_err(FR_ERR_IO, "%s: read error", path);
-  }
-  b[n] = 0;
-  *buf = b;
-  *len = n;
-  return FR_OK;
-}
+/* ---- sizes ---------------------------------------------------------- */
 
 fr_status fr_parse_size(const char *s, int64_t *bytes) {
   const char *p = s;

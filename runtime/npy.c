@@ -101,11 +101,14 @@ fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out) {
   if ((st = fr_shape_numel(rank, out->dims, &numel)) != FR_OK) goto done;
   size_t es = fr_dtype_size(out->dtype);
   size_t data_len = len - off - hlen;
+  /* The shape is checked against the bytes the file has, before the data
+   * is allocated: a header announcing more is a truncated file. */
   if ((uint64_t)numel > data_len / es || (size_t)numel * es != data_len) {
+    bool short_ = (uint64_t)numel > data_len / es || (size_t)numel * es > data_len;
     st = fr_err(FR_ERR_PARSE,
-                ".npy holds %zu data bytes, its header says %lld "
+                "%s.npy holds %zu data bytes, its header says %lld "
                 "elements of %zu bytes",
-                data_len, (long long)numel, es);
+                short_ ? "truncated: " : "", data_len, (long long)numel, es);
     goto done;
   }
   out->data = fr_malloc(data_len ? data_len : 1);
@@ -216,6 +219,9 @@ fr_status fr_npy_write_all(const char *const *paths, const fr_tensor *ts,
       if (!strcmp(paths[i], paths[j]))
         return fr_err(FR_ERR_USAGE, "%s: two outputs would be written here",
                       paths[i]);
+  /* A FIFO, a device or a socket at a name is refused before anything is
+   * written: the rename would replace it. */
+  for (int i = 0; i < n; i++) FR_TRY(fr_file_check_target(paths[i]));
   char *tmps = fr_malloc((size_t)(n ? n : 1) * TMP);
   if (!tmps) return fr_err(FR_ERR_NOMEM, "out of memory");
   fr_status st = FR_OK;

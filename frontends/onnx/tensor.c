@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "onnx.h"
 #include "onnx.pb-c.h"
@@ -25,9 +24,10 @@ static bool parse_count(const char *s, long long *v) {
 /* Opens the external data of tp for reading nbytes at its offset. The
  * location is relative to dir and must stay inside it: no absolute path, no
  * ".." component, and no symbolic link leading out (checked on the resolved
- * path). The file must be a regular file long enough. */
+ * path). The file must be a regular file long enough; its data starts at
+ * *off. */
 static fr_status open_external(const Onnx__TensorProto *tp, const char *dir,
-                               size_t nbytes, FILE **out) {
+                               size_t nbytes, fr_file *f, uint64_t *off) {
   const char *name = tp->name ? tp->name : "";
   const char *loc = NULL, *off_s = NULL, *len_s = NULL;
   for (size_t i = 0; i < tp->n_external_data; i++) {
@@ -80,22 +80,18 @@ static fr_status open_external(const Onnx__TensorProto *tp, const char *dir,
                   "external data path '%s' leaves the model's folder through "
                   "a symbolic link (refused)",
                   loc);
-  FILE *f = fopen(real, "rb");
-  if (!f)
-    return fr_err(FR_ERR_IO, "cannot open external data file '%s'", loc);
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-      (unsigned long long)st.st_size < (unsigned long long)offset ||
-      (unsigned long long)st.st_size - (unsigned long long)offset < nbytes) {
-    fclose(f);
+  /* Opened through fr_file_open: a FIFO, a device or a folder is refused
+   * without blocking, and the size is that of the opened file. */
+  fr_status st = fr_file_open(f, real);
+  if (st != FR_OK)
+    return fr_err(st, "external data of '%s': %s", name, fr_err_msg());
+  if (f->size < (unsigned long long)offset ||
+      f->size - (unsigned long long)offset < nbytes) {
+    fr_file_close(f);
     return fr_err(FR_ERR_INVALID,
                   "external data file '%s' is too short for '%s'", loc, name);
   }
-  if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
-    fclose(f);
-    return fr_err(FR_ERR_IO, "cannot read external data file '%s'", loc);
-  }
-  *out = f;
+  *off = (uint64_t)offset;
   return FR_OK;
 }
 
@@ -136,19 +132,21 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
                     name);
     /* The file is checked (and must be long enough) before the buffer is
      * allocated: a lying shape costs nothing. */
-    FILE *f;
-    FR_TRY(open_external(tp, dir, nbytes, &f));
+    fr_file f;
+    uint64_t off;
+    FR_TRY(open_external(tp, dir, nbytes, &f, &off));
     void *d = alloc(a, nbytes);
     if (!d) {
-      fclose(f);
+      fr_file_close(&f);
       return fr_err(FR_ERR_NOMEM, "tensor '%s': out of memory", name);
     }
     out->data = d;
-    bool ok = nbytes == 0 || fread(d, 1, nbytes, f) == nbytes;
-    fclose(f);
-    if (!ok)
-      return fr_err(FR_ERR_IO, "tensor '%s': cannot read its external data",
-                    name);
+    /* Bounded by the size at open: a file that shrinks meanwhile is
+     * reported as truncated. */
+    fr_status st = fr_file_read_at(&f, off, d, nbytes);
+    fr_file_close(&f);
+    if (st != FR_OK)
+      return fr_err(st, "tensor '%s': external data: %s", name, fr_err_msg());
     if (dt == FR_BOOL)
       for (size_t i = 0; i < nbytes; i++) ((uint8_t *)d)[i] = ((uint8_t *)d)[i] != 0;
     return FR_OK;

@@ -11,11 +11,9 @@
  * nothing; every failure is one line "OUT: error: ..." and exit status 1.
  * Room is kept for `OUT train` and `OUT export` (artifacts with trainable
  * parameters), which tell what is missing until they exist. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "../runtime.h"
@@ -179,8 +177,7 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
   for (int i = 0; i < m->n_outputs; i++)
     printf("%s: %s\n", m->outputs[i].name, fr_shape_str(&x->out[i], buf, sizeof buf));
   if (!dir) return FR_OK;
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    return fr_err(FR_ERR_IO, "%s: cannot create directory", dir);
+  FR_TRY(fr_file_make_dir(dir));
   enum { PATH = 4096 };
   char *pathbuf = fr_malloc((size_t)(m->n_outputs ? m->n_outputs : 1) * PATH);
   if (!pathbuf) return fr_err(FR_ERR_NOMEM, "out of memory");

@@ -1,17 +1,22 @@
 /* gen.c: writes the hostile inputs of tests/hostile (bad models built with
- * protobuf-c, bad .npy and .pb files) into a folder. The committed files are
- * its output; ctest (hostile.gen) checks that they still match, so every
- * input here is documented by the code that made it.
+ * protobuf-c, bad .npy and .pb files, a Unix socket) into a folder, at build
+ * time; ctest (hostile.gen) checks that a fresh run writes the same files,
+ * so every input here is documented by the code that made it.
  *
  *   frost_hostile_gen DIR
  *
  * A test tool, not part of frost: everything it builds lives in one static
  * pool (no heap, so nothing to free and nothing leaked). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "onnx.pb-c.h"
 
@@ -216,6 +221,23 @@ static void write_bytes(const char *file, const void *data, size_t len) {
   }
 }
 
+/* A Unix socket at DIR/file, left behind when gen exits: a path that names
+ * no file. Bound from inside DIR, since a socket's path is at most 107
+ * bytes. */
+static void write_socket(const char *file) {
+  int cwd = open(".", O_RDONLY | O_DIRECTORY);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", file);
+  if (cwd < 0 || s < 0 || chdir(dir) != 0 || (unlink(file) != 0 && errno != ENOENT) ||
+      bind(s, (const struct sockaddr *)&a, sizeof a) != 0 || fchdir(cwd) != 0) {
+    fprintf(stderr, "gen: cannot make the socket %s/%s\n", dir, file);
+    exit(1);
+  }
+  close(s);
+  close(cwd);
+}
+
 static uint8_t *pack_model(const Onnx__ModelProto *m, size_t *len) {
   *len = onnx__model_proto__get_packed_size(m);
   uint8_t *buf = zalloc(*len);
@@ -409,6 +431,13 @@ static void models(void) {
       tensor("w", 1, d4, 1, NULL, 0), 1, "location", ".")));
   write_model("ext-no-location.onnx", add_init(external(
       tensor("w", 1, d4, 1, NULL, 0), 1, "offset", "0")));
+  /* hostile.sh puts a FIFO or a link to /dev/zero at special.bin */
+  write_model("ext-special.onnx", add_init(external(
+      tensor("w", 1, d4, 1, NULL, 0), 1, "location", "special.bin")));
+  /* a socket in the model's folder */
+  write_model("ext-socket.onnx", add_init(external(
+      tensor("w", 1, d4, 1, NULL, 0), 1, "location", "socket")));
+  write_socket("socket");
   write_bytes("ext-data.bin", FOUR, sizeof FOUR);
   /* far larger than memory: 4 TB in a file that does not even exist */
   write_model("huge-external.onnx", add_init(external(

@@ -15,6 +15,7 @@ BITFLIP=${2:-}
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 # made by frost_hostile_gen at build time, next to frost
 H="${FROST_HOSTILE:-$(dirname -- "$FROST")/tests/hostile}"
+H=$(CDPATH='' cd -- "$H" && pwd) # absolute: symbolic links below point into it
 M="$ROOT/models"
 DATA=/usr/share/libonnx-testdata/data/node
 X="$DATA/test_relu/test_data_set_0/input_0.pb" # f32[3,4,5]
@@ -38,7 +39,56 @@ expect_error length-past-end "not a valid ONNX model" -- dump "$H/length-past-en
 expect_error no-graph "no graph" -- dump "$H/no-graph.onnx"
 head -c 300000 "$M/embedding_model.onnx" >"$T/trunc-real.onnx"
 expect_error truncated-real-model "trunc-real.onnx: not a valid ONNX model" -- dump "$T/trunc-real.onnx"
-expect_error directory-as-model "not a regular file" -- dump "$H"
+expect_error directory-as-model "is a folder, not a regular file" -- dump "$H"
+
+# ---- paths that are not regular files --------------------------------------
+# A FIFO with no writer, a folder, a character device (/dev/zero and
+# /dev/urandom never end), a Unix socket (made by gen.c: $H/socket), and
+# symbolic links to these, as the model, as a .npy or .pb input, and as
+# external data. Each is refused when opened, naming the path and what it
+# is, without waiting: every command here runs under a time limit, so a
+# regression fails instead of hanging the suite.
+TIME_LIMIT=10
+S="$T/special"
+mkdir -p "$S/folder.npy" "$S/folder.pb"
+for f in fifo.onnx fifo.npy fifo.pb; do mkfifo "$S/$f"; done
+ln -s /dev/zero "$S/zero.onnx"
+ln -s /dev/zero "$S/zero.npy"
+ln -s /dev/zero "$S/zero.pb"
+ln -s fifo.onnx "$S/fifo-link.onnx"
+ln -s "$H/socket" "$S/socket.pb"
+expect_error model-fifo "fifo.onnx: is a FIFO, not a regular file" -- dump "$S/fifo.onnx"
+expect_error model-fifo-run "fifo.onnx: is a FIFO" -- run "$S/fifo.onnx" --input "x=$X" --output-dir "$T/out"
+expect_error model-link-to-fifo "fifo-link.onnx: is a FIFO" -- dump "$S/fifo-link.onnx"
+expect_error model-folder "special: is a folder" -- dump "$S"
+expect_error model-dev-zero "/dev/zero: is a character device" -- dump /dev/zero
+expect_error model-dev-urandom "/dev/urandom: is a character device" -- dump /dev/urandom
+expect_error model-link-to-dev-zero "zero.onnx: is a character device" -- dump "$S/zero.onnx"
+expect_error model-socket "socket: is a socket, not a regular file" -- dump "$H/socket"
+expect_error npy-fifo "fifo.npy: is a FIFO" -- run "$RELU" --input "x=$S/fifo.npy" --output-dir "$T/out"
+expect_error npy-folder "folder.npy: is a folder" -- run "$RELU" --input "x=$S/folder.npy" --output-dir "$T/out"
+expect_error npy-dev-zero "/dev/zero: is a character device" -- run "$RELU" --input "x=/dev/zero" --output-dir "$T/out"
+expect_error npy-dev-urandom "/dev/urandom: is a character device" -- run "$RELU" --input "x=/dev/urandom"
+expect_error npy-link-to-dev-zero "zero.npy: is a character device" -- run "$RELU" --input "x=$S/zero.npy"
+expect_error npy-socket "socket: is a socket" -- run "$RELU" --input "x=$H/socket"
+expect_error pb-fifo "fifo.pb: is a FIFO" -- run "$RELU" --input "x=$S/fifo.pb" --output-dir "$T/out"
+expect_error pb-folder "folder.pb: is a folder" -- run "$RELU" --input "x=$S/folder.pb"
+expect_error pb-link-to-dev-zero "zero.pb: is a character device" -- run "$RELU" --input "x=$S/zero.pb"
+expect_error pb-link-to-socket "socket.pb: is a socket" -- run "$RELU" --input "x=$S/socket.pb"
+# external data: special.bin is a FIFO, a link to one inside the folder, a
+# link to /dev/zero (outside the folder, so the folder rule speaks first);
+# the socket is gen.c's, next to ext-socket.onnx
+mkdir -p "$T/e1" "$T/e2" "$T/e3"
+for d in e1 e2 e3; do cp "$H/ext-special.onnx" "$T/$d/"; done
+mkfifo "$T/e1/special.bin" "$T/e2/fifo"
+ln -s fifo "$T/e2/special.bin"
+ln -s /dev/zero "$T/e3/special.bin"
+expect_error ext-fifo "external data of 'w': .*special.bin: is a FIFO" -- dump "$T/e1/ext-special.onnx"
+expect_error ext-link-to-fifo "external data of 'w': .*fifo: is a FIFO" -- dump "$T/e2/ext-special.onnx"
+expect_error ext-link-to-dev-zero "leaves the model's folder through a symbolic link" -- dump "$T/e3/ext-special.onnx"
+expect_error ext-socket "external data of 'w': .*socket: is a socket" -- dump "$H/ext-socket.onnx"
+expect_error ext-fifo-run "is a FIFO" -- run "$T/e1/ext-special.onnx" --input "x=$X" --output-dir "$T/out"
+TIME_LIMIT=
 
 # ---- tensors ---------------------------------------------------------------
 expect_error dims-overflow "tensor 'w': tensor size overflows" -- dump "$H/dims-overflow.onnx"
@@ -72,7 +122,7 @@ expect_error ext-short "too short" -- dump "$H/ext-short.onnx"
 expect_error ext-negative-offset "bad offset or length" -- dump "$H/ext-offset.onnx"
 expect_error ext-offset-past-end "too short" -- dump "$H/ext-offset-past-end.onnx"
 expect_error ext-length "length 12, expected 16" -- dump "$H/ext-length.onnx"
-expect_error ext-directory "ext-directory.onnx: external data" -- dump "$H/ext-directory.onnx"
+expect_error ext-directory "ext-directory.onnx: external data of 'w': .*: is a folder" -- dump "$H/ext-directory.onnx"
 expect_error ext-no-location "without a location" -- dump "$H/ext-no-location.onnx"
 # a symbolic link in the model's folder pointing out of it
 mkdir -p "$T/m" "$T/m2"
@@ -134,8 +184,8 @@ expect_error attribute-type-99 "unsupported type 99" -- dump "$H/attribute-type-
 
 # ---- inputs ----------------------------------------------------------------
 expect_ok nan-inf-input -- run "$RELU" --input "x=$H/nan-inf.npy" --output-dir "$T/out"
-expect_error npy-truncated "npy-truncated.npy: .npy holds 100 data bytes" -- run "$RELU" --input "x=$H/npy-truncated.npy" --output-dir "$T/out"
-expect_error npy-lying-header "npy-lying-header.npy: .npy holds 240 data bytes, its header says 1000000000000" -- run "$RELU" --input "x=$H/npy-lying-header.npy" --output-dir "$T/out"
+expect_error npy-truncated "npy-truncated.npy: truncated: .npy holds 100 data bytes" -- run "$RELU" --input "x=$H/npy-truncated.npy" --output-dir "$T/out"
+expect_error npy-lying-header "npy-lying-header.npy: truncated: .npy holds 240 data bytes, its header says 1000000000000" -- run "$RELU" --input "x=$H/npy-lying-header.npy" --output-dir "$T/out"
 expect_error npy-wrong-shape "dimension 0 is 3 in the model, not 4" -- run "$RELU" --input "x=$H/npy-wrong-shape.npy" --output-dir "$T/out"
 expect_error npy-wrong-rank "has 1 dimensions, the model's input has 3" -- run "$RELU" --input "x=$H/npy-wrong-rank.npy" --output-dir "$T/out"
 expect_error npy-wrong-dtype "input 'x' is i64\[3,4,5\], the model expects f32" -- run "$RELU" --input "x=$H/npy-wrong-dtype.npy" --output-dir "$T/out"
@@ -190,6 +240,79 @@ if [ "$(ls "$T/out" | tr '\n' ' ')" != "y.npy z.npy " ]; then
   echo "FAIL two-outputs: wrote $(ls -A "$T/out" | tr '\n' ' ')"
   fails=$((fails + 1))
 fi
+
+# ---- outputs at paths that are not regular files ---------------------------
+# A FIFO, or a link to a device or a socket, at an output's name (frost run
+# --output-dir, frost compile -o), or as the output folder: refused before
+# anything is written, and the special file stays as it was (renaming the
+# new file over it would replace it; writing to it could wait for a reader).
+TIME_LIMIT=10
+# expect_kept NAME PATTERN FILE -- CMD args...: CMD fails as check_error
+# wants, FILE is still there and still not a regular file, and nothing else
+# (no temporary) is in its folder.
+expect_kept() {
+  name=$1
+  pattern=$2
+  file=$3
+  shift 4
+  count=$((count + 1))
+  bounded "$@" >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  prog=$(basename -- "$1")
+  if [ "$rc" -ne 1 ] || [ "$(wc -l <"$T/stderr")" -ne 1 ] ||
+     ! grep -q "^$prog: error: .*$pattern" "$T/stderr" || [ -f "$file" ] ||
+     ! { [ -p "$file" ] || [ -L "$file" ]; } ||
+     [ "$(ls -A "$(dirname -- "$file")")" != "$(basename -- "$file")" ]; then
+    echo "FAIL $name: rc=$rc, expected /$pattern/ and $file kept, stderr:"
+    head -c 2000 "$T/stderr"
+    ls -lA "$(dirname -- "$file")"
+    fails=$((fails + 1))
+  else
+    echo "ok   $name: $(cut -c1-160 "$T/stderr")"
+  fi
+}
+mkdir -p "$T/o1" "$T/o2" "$T/o3" "$T/o4" "$T/o5"
+mkfifo "$T/o1/y.npy" "$T/o3/relu" "$S/outdir"
+ln -s /dev/null "$T/o2/y.npy"
+ln -s /dev/null "$T/o4/relu"
+ln -s "$H/socket" "$T/o5/relu"
+expect_kept output-fifo "y.npy: cannot write (a FIFO is there)" "$T/o1/y.npy" -- \
+  "$FROST" run "$RELU" --input "x=$X" --output-dir "$T/o1"
+expect_kept output-link-to-dev-null "y.npy: cannot write (a character device is there)" "$T/o2/y.npy" -- \
+  "$FROST" run "$RELU" --input "x=$X" --output-dir "$T/o2"
+expect_error output-dir-fifo "outdir: cannot create the folder (a FIFO is there)" -- run "$RELU" --input "x=$X" --output-dir "$S/outdir"
+expect_error output-dir-dev-zero "/dev/zero: cannot create the folder (a character device is there)" -- run "$RELU" --input "x=$X" --output-dir /dev/zero
+expect_kept compile-to-fifo "relu: cannot write (a FIFO is there)" "$T/o3/relu" -- \
+  "$FROST" compile "$RELU" -o "$T/o3/relu"
+expect_kept compile-to-link-to-dev-null "relu: cannot write (a character device is there)" "$T/o4/relu" -- \
+  "$FROST" compile "$RELU" -o "$T/o4/relu"
+expect_kept compile-to-link-to-socket "relu: cannot write (a socket is there)" "$T/o5/relu" -- \
+  "$FROST" compile "$RELU" -o "$T/o5/relu"
+expect_error compile-fifo-model "fifo.onnx: is a FIFO" -- compile "$S/fifo.onnx" -o "$T/out/relu"
+
+# ---- the inputs of an executable built by frost compile --------------------
+# runtime/rt/main.c (in libfrost_rt) reads its .npy inputs through the same
+# ir/file.c: the same refusals, as "relu: error: ...".
+mkdir -p "$T/exe" "$T/o6"
+if "$FROST" compile "$RELU" -o "$T/exe/relu" >/dev/null 2>"$T/stderr"; then
+  E="$T/exe/relu"
+  expect_exe_error exe-input-fifo "fifo.npy: is a FIFO, not a regular file" -- "$E" run --input "x=$S/fifo.npy"
+  expect_exe_error exe-input-folder "folder.npy: is a folder" -- "$E" run --input "x=$S/folder.npy"
+  expect_exe_error exe-input-dev-zero "/dev/zero: is a character device" -- "$E" run --input "x=/dev/zero"
+  expect_exe_error exe-input-dev-urandom "/dev/urandom: is a character device" -- "$E" run --input "x=/dev/urandom"
+  expect_exe_error exe-input-link-to-dev-zero "zero.npy: is a character device" -- "$E" run --input "x=$S/zero.npy"
+  expect_exe_error exe-input-socket "socket: is a socket" -- "$E" run --input "x=$H/socket"
+  expect_exe_error exe-input-truncated "npy-truncated.npy: truncated: .npy holds 100 data bytes" -- "$E" run --input "x=$H/npy-truncated.npy"
+  expect_exe_error exe-output-dir-fifo "outdir: cannot create the folder (a FIFO is there)" -- "$E" run --input "x=$H/nan-inf.npy" --output-dir "$S/outdir"
+  mkfifo "$T/o6/y.npy"
+  expect_kept exe-output-fifo "y.npy: cannot write (a FIFO is there)" "$T/o6/y.npy" -- \
+    "$E" run --input "x=$H/nan-inf.npy" --output-dir "$T/o6"
+else
+  count=$((count + 1))
+  fails=$((fails + 1))
+  echo "FAIL exe: frost compile: $(head -c 2000 "$T/stderr")"
+fi
+TIME_LIMIT=
 
 # ---- bit-flipped real models through the CLI -------------------------------
 # Corrupted copies of real models: `frost run` with the default engine (the

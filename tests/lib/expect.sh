@@ -19,20 +19,33 @@ no_leftovers() {
   return 0
 }
 
-# expect_error NAME PATTERN -- frost args...: frost exits with status 1,
-# prints exactly one line on stderr, "frost: error: " then text matching
-# PATTERN (a grep regex), and leaves no file in $T/out.
-expect_error() {
+# TIME_LIMIT (seconds), when set, bounds each command with timeout(1): a
+# command that hangs (a FIFO opened for reading waits for a writer) fails
+# its case with status 124 instead of stalling the suite.
+TIME_LIMIT=
+bounded() {
+  if [ -n "$TIME_LIMIT" ]; then
+    timeout -k 5 "$TIME_LIMIT" "$@"
+  else
+    "$@"
+  fi
+}
+
+# check_error NAME PATTERN CMD ARGS...: CMD exits with status 1, prints
+# exactly one line on stderr, "PROG: error: " (PROG the base name of CMD)
+# then text matching PATTERN (a grep regex), and leaves no file in $T/out.
+check_error() {
   name=$1
   pattern=$2
-  shift 3
+  prog=$(basename -- "$3")
+  shift 2
   count=$((count + 1))
   rm -rf "$T/out"
-  "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"
+  bounded "$@" >"$T/stdout" 2>"$T/stderr"
   rc=$?
   lines=$(wc -l <"$T/stderr")
   if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] ||
-     ! grep -q "^frost: error: .*$pattern" "$T/stderr"; then
+     ! grep -q "^$prog: error: .*$pattern" "$T/stderr"; then
     echo "FAIL $name: rc=$rc, expected /$pattern/, stderr:"
     head -c 2000 "$T/stderr"
     fails=$((fails + 1))
@@ -41,13 +54,30 @@ expect_error() {
   fi
 }
 
+# expect_error NAME PATTERN -- frost args...: check_error on $FROST.
+expect_error() {
+  name=$1
+  pattern=$2
+  shift 3
+  check_error "$name" "$pattern" "$FROST" "$@"
+}
+
+# expect_exe_error NAME PATTERN -- EXE args...: check_error on an executable
+# built by frost compile (its errors start "EXE: error: ").
+expect_exe_error() {
+  name=$1
+  pattern=$2
+  shift 3
+  check_error "$name" "$pattern" "$@"
+}
+
 # expect_ok NAME -- frost args...: frost exits with status 0.
 expect_ok() {
   name=$1
   shift 2
   count=$((count + 1))
   rm -rf "$T/out"
-  if "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"; then
+  if bounded "$FROST" "$@" >"$T/stdout" 2>"$T/stderr"; then
     echo "ok   $name: runs"
   else
     echo "FAIL $name: rc=$?, stderr:"
