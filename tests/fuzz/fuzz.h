@@ -18,9 +18,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The status of the last input a target checked (fz_check), for replay.c,
+ * which knows what its seeds must give; -1 when the target returned before
+ * checking anything (run_zero.c defines it). */
+extern int fz_status;
+
 /* Every input must leave frost's heap as it found it and, when it fails,
  * a one-line message: abort (a finding) otherwise. */
 static inline void fz_check(fr_status st, size_t mem_before) {
+  fz_status = (int)st;
   if (st != FR_OK && strchr(fr_err_msg(), '\n')) {
     fprintf(stderr, "fuzz: multi-line error message: %s\n", fr_err_msg());
     abort();

@@ -6,6 +6,8 @@
 
 enum { MAX_INPUT_BYTES = 1 << 20, MAX_INPUTS = 64 };
 
+int fz_status = -1;
+
 fr_status fz_run_zero(fr_model *m) {
   const fr_graph *g = m->graph;
   if (g->n_inputs > MAX_INPUTS) return FR_OK;
