@@ -108,7 +108,9 @@ static size_t corrupt(uint8_t *copy, const uint8_t *orig, size_t len,
 typedef struct opts {
   int per_file;
   const char *write_dir;
-  int n_written, n_checked;
+  int n_files;              /* models read */
+  int n_written, n_checked; /* corrupted copies written or checked */
+  int n_accepted;           /* checked copies that loaded and ran */
 } opts;
 
 static void do_file(opts *o, const char *path) {
@@ -120,6 +122,7 @@ static void do_file(opts *o, const char *path) {
   }
   uint8_t *copy = fr_malloc(len + 1);
   if (!copy) abort();
+  o->n_files++;
   uint64_t s = hash(path);
   /* Big files (the real models) get more corruptions: more to hit. */
   int n = o->write_dir ? o->per_file : len > 65536 ? o->per_file * 5 : o->per_file;
@@ -139,6 +142,7 @@ static void do_file(opts *o, const char *path) {
     } else {
       LLVMFuzzerTestOneInput(copy, l);
       o->n_checked++;
+      if (fz_status == FR_OK) o->n_accepted++;
     }
   }
   fr_free(copy);
@@ -150,7 +154,10 @@ static bool is_onnx(const char *name) {
   return n > 5 && !strcmp(name + n - 5, ".onnx");
 }
 
+/* Every argument must give at least one model: a folder without any (the
+ * models not fetched, the test data moved) is an error, not a pass. */
 static void do_arg(opts *o, const char *arg) {
+  int before = o->n_files;
   struct stat st;
   if (stat(arg, &st) != 0) {
     fprintf(stderr, "bitflip: %s: not found\n", arg);
@@ -177,6 +184,10 @@ static void do_arg(opts *o, const char *arg) {
     free(list[i]);
   }
   if (k >= 0) free(list);
+  if (o->n_files == before) {
+    fprintf(stderr, "bitflip: %s: no models found\n", arg);
+    exit(1);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -203,10 +214,17 @@ int main(int argc, char **argv) {
   __sanitizer_set_death_callback(report);
 #endif
   for (; i < argc; i++) do_arg(&o, argv[i]);
-  if (o.write_dir)
-    fprintf(stderr, "bitflip: %d corrupted models written\n", o.n_written);
-  else
-    printf("bitflip: %d corrupted models loaded (and run when they loaded): "
-           "no crash\n", o.n_checked);
+  if (o.write_dir) {
+    fprintf(stderr, "bitflip: %d corrupted models written from %d models\n",
+            o.n_written, o.n_files);
+    return o.n_written > 0 ? 0 : 1;
+  }
+  printf("bitflip: %d corrupted copies of %d models checked, %d of them "
+         "loaded and ran, the others were refused: no crash\n",
+         o.n_checked, o.n_files, o.n_accepted);
+  if (o.n_checked == 0) {
+    fprintf(stderr, "bitflip: no corrupted model was checked\n");
+    return 1;
+  }
   return 0;
 }
