@@ -365,7 +365,9 @@ typedef struct fr_op_info {
 fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, struct fr_kplan *p);
 
-extern const fr_op_info fr_ops[FR_OP_COUNT];
+/* FR_OP_COUNT entries, indexed by fr_op (its length is checked in ops.c,
+ * so it is declared here without one). */
+extern const fr_op_info fr_ops[];
 /* FR_OP_COUNT when unknown. */
 fr_op fr_op_lookup(const char *domain, const char *name);
 /* true when the domain names ONNX's default domain. */
