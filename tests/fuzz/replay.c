@@ -2,7 +2,7 @@
  * libFuzzer, so the regression inputs and seed corpora run in ctest with
  * any compiler (and under ASan/UBSan in the sanitizer build).
  *
- *   fuzz_TARGET_replay FILE|DIR...     (a folder: every file in it)
+ *   fuzz_TARGET_replay [--oom] FILE|DIR...   (a folder: every file in it)
  *
  * Each input must not crash, leak or give a multi-line message (the
  * target's own checks, fz_check in fuzz.h). Beyond that, a file whose name
@@ -17,19 +17,43 @@
 #include "fuzz.h"
 
 static int n_ok, n_bad; /* inputs with an expectation, checked */
+static bool oom;        /* --oom: each allocation fails in turn too */
+static unsigned long n_oom; /* runs with a failing allocation */
 
-/* 0 when the input behaves, 1 otherwise (with a line saying why). */
-static int replay(const char *path) {
-  uint8_t *buf;
-  size_t len;
-  if (fr_read_file(path, &buf, &len) != FR_OK) {
-    fprintf(stderr, "replay: %s\n", fr_err_msg());
-    return 1;
-  }
-  fr_err_clear();
+/* With --oom: the input again with allocation k failing, for every k of
+ * its clean run, persistent and alone (fr_mem_fail_after, _only). The
+ * target's own checks hold (no crash, no leak, a one-line message), and a
+ * run cannot succeed: accepted inputs give FR_ERR_NOMEM with a message. */
+static int replay_oom(const char *path, const uint8_t *buf, size_t len) {
+  unsigned long a0 = fr_mem_allocs();
   fz_status = -1;
   LLVMFuzzerTestOneInput(buf, len);
-  fr_free(buf);
+  unsigned long n = fr_mem_allocs() - a0;
+  bool accepted = fz_status == FR_OK;
+  int fails = 0;
+  for (int persistent = 1; persistent >= 0; persistent--)
+    for (unsigned long k = 0; k < n; k++) {
+      fr_err_clear();
+      fz_status = -1;
+      if (persistent) fr_mem_fail_after((long)k);
+      else fr_mem_fail_only((long)k);
+      LLVMFuzzerTestOneInput(buf, len);
+      fr_mem_fail_after(-1);
+      n_oom++;
+      if (accepted && (fz_status == FR_OK ||
+                       (fz_status != FR_ERR_NOMEM && fz_status != -1) ||
+                       (fz_status != -1 && !fr_err_is_set()))) {
+        printf("FAIL %s, allocation %lu of %lu failing (%s): status %d: %s\n",
+               path, k, n, persistent ? "persistent" : "alone", fz_status,
+               fr_err_msg());
+        fails = 1;
+      }
+    }
+  return fails;
+}
+
+/* Checks the status of the input just replayed against its name. */
+static int check(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   bool want_ok = !strncmp(base, "ok-", 3), want_bad = !strncmp(base, "bad-", 4);
@@ -54,10 +78,31 @@ static int replay(const char *path) {
   return 0;
 }
 
+/* 0 when the input behaves, 1 otherwise (with a line saying why). */
+static int replay(const char *path) {
+  uint8_t *buf;
+  size_t len;
+  if (fr_read_file(path, &buf, &len) != FR_OK) {
+    fprintf(stderr, "replay: %s\n", fr_err_msg());
+    return 1;
+  }
+  fr_err_clear();
+  fz_status = -1;
+  LLVMFuzzerTestOneInput(buf, len);
+  int fails = check(path);
+  if (!fails && oom) fails = replay_oom(path, buf, len);
+  fr_free(buf);
+  return fails;
+}
+
 int main(int argc, char **argv) {
   fz_init();
-  int fails = 0, n = 0;
-  for (int i = 1; i < argc; i++) {
+  int fails = 0, n = 0, i = 1;
+  if (i < argc && !strcmp(argv[i], "--oom")) {
+    oom = true;
+    i++;
+  }
+  for (; i < argc; i++) {
     struct stat st;
     if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
       struct dirent **list;
@@ -83,6 +128,7 @@ int main(int argc, char **argv) {
   }
   printf("%d inputs replayed (%d to be accepted, %d to be refused, checked), "
          "%d failed\n", n, n_ok, n_bad, fails);
+  if (oom) printf("%lu runs with a failing allocation\n", n_oom);
   if (n == 0) {
     fprintf(stderr, "replay: no input replayed: the corpus folders are empty\n");
     return 1;
