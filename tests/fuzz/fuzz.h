@@ -38,6 +38,12 @@ static inline void fz_check(fr_status st, size_t mem_before) {
   }
 }
 
+/* Shapes fuzz_run gives the loader for inputs of symbolic dims (run_zero.c
+ * defines them; none under libFuzzer). The bit-flip test sets them for real
+ * models whose dims set to 1 would fail before they run. */
+extern const fr_shape_override *fz_shapes;
+extern int fz_n_shapes;
+
 /* Runs m with the interpreter on zero-filled inputs (run_zero.c). */
 fr_status fz_run_zero(fr_model *m);
 
