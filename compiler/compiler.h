@@ -81,12 +81,17 @@ typedef struct fr_conf_opts {
   const char *filter;  /* substring of test names, or NULL */
   const char *only;    /* file listing the tests to run, or NULL: all */
   const char *write_passing; /* write the passing tests' names here */
+  /* jit: file listing tests that must pass compiled to native code (not
+   * run by the interpreter the JIT falls back to), or NULL */
+  const char *expect_native;
+  const char *write_native; /* jit: write those tests' names here */
   bool verbose;
   bool specialize; /* jit: kernels inlined from their bitcode */
   int timeout_s;
 } fr_conf_opts;
 
-/* Runs the tests; returns FR_ERR_INVALID when an expected test fails. */
+/* Runs the tests; returns FR_ERR_INVALID when an expected test fails (or,
+ * with expect_native, runs with the interpreter). */
 fr_status fr_conformance(const fr_conf_opts *o);
 
 /* ---- bitcode.c ------------------------------------------------------ */

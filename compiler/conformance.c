@@ -287,13 +287,14 @@ static int run_test(const char *tdir, const fr_conf_opts *o, bool *interpreted,
 typedef struct run_lists {
   char **tests, **only;
   int n_tests, n_only;
-  char *passed;
+  char *passed, *native;
 } run_lists;
 
 static void run_lists_free(run_lists *L) {
   free_list(L->tests, L->n_tests);
   free_list(L->only, L->n_only);
   fr_free(L->passed);
+  fr_free(L->native);
   *L = (run_lists){0};
 }
 
@@ -392,6 +393,43 @@ static bool listed(char **names, int n, const char *name) {
   return bsearch(&name, names, (size_t)n, sizeof(char *), cmp_str) != NULL;
 }
 
+/* Writes the names of the tests marked in mark[] to path. */
+static fr_status write_list(const char *path, char **tests, int n,
+                            const char *mark) {
+  /* Not a FIFO or a device: fopen would wait for a reader. */
+  FR_TRY(fr_file_check_target(path));
+  FILE *f = fopen(path, "w");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot write", path);
+  for (int i = 0; i < n; i++)
+    if (mark[i]) fprintf(f, "%s\n", tests[i]);
+  if (fclose(f) != 0) return fr_err(FR_ERR_IO, "%s: cannot write", path);
+  return FR_OK;
+}
+
+/* Counts the tests of the list file path (within the filter and --only)
+ * that are not marked in mark[], printing "regression: NAME no longer
+ * WHAT". */
+static fr_status check_list(const char *path, char **tests, int n,
+                            const char *mark, const fr_conf_opts *o,
+                            char **only, int n_only, const char *what,
+                            int *regressions) {
+  char **names;
+  int k;
+  FR_TRY(read_list(path, &names, &k));
+  for (int i = 0; i < k; i++) {
+    const char *name = names[i];
+    if (o->filter && !strstr(name, o->filter)) continue;
+    if (only && !listed(only, n_only, name)) continue;
+    char **hit = bsearch(&name, tests, (size_t)n, sizeof(char *), cmp_str);
+    if (!hit || !mark[hit - tests]) {
+      printf("regression: %s no longer %s\n", name, what);
+      (*regressions)++;
+    }
+  }
+  free_list(names, k);
+  return FR_OK;
+}
+
 fr_status fr_conformance(const fr_conf_opts *o) {
   int n, n_only = 0;
   char **only = NULL;
@@ -402,10 +440,21 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     free_list(only, n_only);
     return fr_err(FR_ERR_IO, "%s: no tests found", o->dir);
   }
+  bool jit = o->engine && !strcmp(o->engine, "jit");
   int counts[N_STATUS] = {0}, n_interp = 0, n_random = 0;
-  char *passed = fr_calloc((size_t)n, 1);
+  /* passed[i]: test i passed; native[i]: ... compiled to native code */
+  char *passed = fr_calloc((size_t)n, 1), *native = fr_calloc((size_t)n, 1);
   run_lists L = {.tests = tests, .n_tests = n, .only = only,
-                 .n_only = n_only, .passed = passed};
+                 .n_only = n_only, .passed = passed, .native = native};
+  if ((o->expect_native || o->write_native) && !jit) {
+    run_lists_free(&L);
+    return fr_err(FR_ERR_USAGE, "--expect-native and --write-native need "
+                                "--engine jit");
+  }
+  if (!passed || !native) {
+    run_lists_free(&L);
+    return fr_err(FR_ERR_NOMEM, "out of memory");
+  }
   for (int i = 0; i < n; i++) {
     if (o->filter && !strstr(tests[i], o->filter)) continue;
     if (only && !listed(only, n_only, tests[i])) continue;
@@ -416,44 +465,30 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     counts[r]++;
     if (r == PASS && interp) n_interp++;
     if (r == PASS && random) n_random++;
-    if (passed) passed[i] = r == PASS;
+    passed[i] = r == PASS;
+    native[i] = r == PASS && jit && !interp;
     char *nl = strchr(msg, '\n');
     if (nl) *nl = 0;
-    if (r == PASS && random)
-      printf("%s: pass (random outputs: properties checked)\n", tests[i]);
-    else if (r == PASS || !o->verbose)
-      printf("%s: %s\n", tests[i], status_name[r]);
+    if (r == PASS || !o->verbose)
+      printf("%s: %s%s%s\n", tests[i], status_name[r],
+             r == PASS && jit && interp ? " (interpreted)" : "",
+             r == PASS && random ? " (random outputs: properties checked)"
+                                 : "");
     else
       printf("%s: %s: %s\n", tests[i], status_name[r], msg);
   }
   fr_status st = FR_OK;
-  if (o->write_passing && passed) {
-    /* Not a FIFO or a device: fopen would wait for a reader. */
-    st = fr_file_check_target(o->write_passing);
-    FILE *f = st == FR_OK ? fopen(o->write_passing, "w") : NULL;
-    if (!f && st == FR_OK)
-      st = fr_err(FR_ERR_IO, "%s: cannot write", o->write_passing);
-    for (int i = 0; f && i < n; i++)
-      if (passed[i]) fprintf(f, "%s\n", tests[i]);
-    if (f) fclose(f);
-  }
+  if (o->write_passing) st = write_list(o->write_passing, tests, n, passed);
+  if (st == FR_OK && o->write_native)
+    st = write_list(o->write_native, tests, n, native);
   int regressions = 0;
-  char **expect = NULL;
-  int n_expect = 0;
-  if (o->expect && passed && st == FR_OK)
-    st = read_list(o->expect, &expect, &n_expect);
-  for (int k = 0; k < n_expect; k++) {
-    const char *name = expect[k];
-    if (o->filter && !strstr(name, o->filter)) continue;
-    if (only && !listed(only, n_only, name)) continue;
-    char **hit = bsearch(&name, tests, (size_t)n, sizeof(char *), cmp_str);
-    if (!hit || !passed[hit - tests]) {
-      printf("regression: %s no longer passes\n", name);
-      regressions++;
-    }
-  }
-  free_list(expect, n_expect);
-  if (o->engine && !strcmp(o->engine, "jit"))
+  if (st == FR_OK && o->expect)
+    st = check_list(o->expect, tests, n, passed, o, only, n_only, "passes",
+                    &regressions);
+  if (st == FR_OK && o->expect_native)
+    st = check_list(o->expect_native, tests, n, native, o, only, n_only,
+                    "passes compiled to native code", &regressions);
+  if (jit)
     printf("jit: %d of the passing tests compiled to native code, %d ran "
            "with the interpreter (control flow, run-time shapes, strings)\n",
            counts[PASS] - n_interp, n_interp);
@@ -464,6 +499,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
          counts[FAIL] + counts[ERROR], counts[UNSUPPORTED]);
   run_lists_free(&L);
   if (st == FR_OK && regressions)
-    st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass", regressions);
+    st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass as expected",
+                regressions);
   return st;
 }

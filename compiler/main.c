@@ -8,6 +8,7 @@
  *                 [--target-cpu CPU] [--shape NAME=DIMS]...
  *   frost conformance [DIR] [--engine E] [-v] [--filter S]
  *                     [--expect FILE] [--only FILE] [--write-passing FILE]
+ *                     [--expect-native FILE] [--write-native FILE]
  *
  * Every failure prints one line "frost: error: ..." and exits 1. */
 #include <stdlib.h>
@@ -28,6 +29,7 @@
   "                                  compile once, time N runs on random inputs\n" \
   "  conformance [DIR] [--engine jit|interp] [-v] [--filter S] [--expect FILE]\n" \
   "      [--only FILE] [--write-passing FILE] [--timeout S]\n"               \
+  "      [--expect-native FILE] [--write-native FILE]  (jit: compiled tests)\n" \
   "                                              ONNX backend tests\n"       \
   "  compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]\n"    \
   "      [--target-cpu CPU] [--shape NAME=DIMS]...   a native artifact\n"     \
@@ -124,6 +126,12 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--write-passing")) {
       NEED_ARG;
       c->conf.write_passing = next;
+    } else if (!strcmp(a, "--expect-native")) {
+      NEED_ARG;
+      c->conf.expect_native = next;
+    } else if (!strcmp(a, "--write-native")) {
+      NEED_ARG;
+      c->conf.write_native = next;
     } else if (!strcmp(a, "--filter")) {
       NEED_ARG;
       c->conf.filter = next;

@@ -64,6 +64,8 @@ const char *fr_err_msg(void) { return msg[0] ? msg : "unknown error"; }
 
 void fr_err_clear(void) { msg[0] = 0; }
 
+bool fr_err_is_set(void) { return msg[0] != 0; }
+
 _Noreturn void fr_assert_fail(const char *file, int line, const char *what) {
   fprintf(stderr, "frost: internal error: %s:%d: assertion '%s' failed\n",
           file, line, what);

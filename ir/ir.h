@@ -40,8 +40,11 @@ fr_status fr_err_node(fr_status st, const struct fr_node *n, const char *fmt,
                       ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes the current message with "PREFIX: " (e.g. the file name). */
 void fr_err_prefix(const char *prefix);
-const char *fr_err_msg(void);
+const char *fr_err_msg(void); /* "unknown error" when none was recorded */
 void fr_err_clear(void);
+/* true when a message was recorded since fr_err_clear (tests check that
+ * every error says what went wrong). */
+bool fr_err_is_set(void);
 
 #define FR_ASSERT(c)                                                         \
   do {                                                                       \
@@ -67,7 +70,15 @@ char *fr_strdup(const char *s);
 /* 64-byte aligned blocks (activation buffers). */
 void *fr_aligned_alloc(size_t n);
 void fr_aligned_free(void *p);
+/* Failure injection (tests): the allocation after the next n succeeds no
+ * more, nor does any after it, until fr_mem_fail_after(-1). */
 void fr_mem_fail_after(long n); /* -1: never fail */
+/* Same, but only that allocation fails: the ones after it succeed (an
+ * ignored failure then shows as a run that succeeds). */
+void fr_mem_fail_only(long n);
+/* Allocation requests made so far (failed ones included): a test counts the
+ * allocations of a run, then fails each in turn. */
+unsigned long fr_mem_allocs(void);
 /* Caps the bytes live through fr_malloc (0: no cap, the default); an
  * allocation past the cap fails. The CLI sets it from --max-memory. */
 void fr_mem_set_limit(size_t bytes);
@@ -394,7 +405,9 @@ typedef struct fr_op_info {
 fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, struct fr_kplan *p);
 
-extern const fr_op_info fr_ops[FR_OP_COUNT];
+/* FR_OP_COUNT entries, indexed by fr_op (its length is checked in ops.c,
+ * so it is declared here without one). */
+extern const fr_op_info fr_ops[];
 /* FR_OP_COUNT when unknown. */
 fr_op fr_op_lookup(const char *domain, const char *name);
 /* true when the domain names ONNX's default domain. */

@@ -14,11 +14,22 @@
 #include "ir.h"
 
 static long fail_after = -1; /* allocations left before failing; -1 never */
+static bool fail_once;        /* only that one fails (fr_mem_fail_only) */
+static _Atomic unsigned long n_allocs; /* allocation requests so far */
 
 static size_t limit;             /* 0: no limit */
 static _Atomic size_t in_use;    /* usable bytes of live blocks */
 
-void fr_mem_fail_after(long n) { fail_after = n; }
+void fr_mem_fail_after(long n) {
+  fail_after = n;
+  fail_once = false;
+}
+
+void fr_mem_fail_only(long n) {
+  fail_after = n;
+  fail_once = n >= 0;
+}
+unsigned long fr_mem_allocs(void) { return atomic_load(&n_allocs); }
 
 void fr_mem_set_limit(size_t bytes) { limit = bytes; }
 size_t fr_mem_limit(void) { return limit; }
@@ -33,9 +44,13 @@ bool fr_mem_fits(size_t n) {
 #define MAX_BLOCK ((size_t)1 << 40)
 
 static bool should_fail(size_t n) {
+  atomic_fetch_add(&n_allocs, 1);
   if (n > MAX_BLOCK || !fr_mem_fits(n)) return true;
   if (fail_after < 0) return false;
-  if (fail_after == 0) return true;
+  if (fail_after == 0) {
+    if (fail_once) fail_after = -1;
+    return true;
+  }
   fail_after--;
   return false;
 }

@@ -21,7 +21,8 @@ fr_status fr_interp_init(fr_exec *x, fr_model *m) {
 }
 
 void fr_interp_free(fr_exec *x) {
-  for (int i = 0; x->env && i < x->n_env; i++)
+  /* Either array may be missing (fr_interp_init out of memory). */
+  for (int i = 0; x->env && x->owned && i < x->n_env; i++)
     if (x->owned[i]) fr_tensor_release(&x->env[i]);
   fr_free(x->env);
   fr_free(x->owned);

@@ -194,6 +194,7 @@ static fr_status graph(loader *L, const Onnx__GraphProto *gp, fr_graph *parent,
 static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap,
                            fr_attr *a, int depth) {
   fr_arena *ar = &L->m->arena;
+  fr_status st;
   a->name = dup(L, ap->name);
   if (!a->name) return nomem();
   int type = ap->type;
@@ -229,9 +230,9 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
                          a->name);
     a->t = fr_arena_alloc(ar, sizeof(fr_tensor));
     if (!a->t) return nomem();
-    if (tensor(L, ap->t, a->t) != FR_OK)
-      return fr_err_node(FR_ERR_INVALID, n, "attribute '%s': %s", a->name,
-                         fr_err_msg());
+    /* The tensor's own status: out of memory is not an invalid model. */
+    if ((st = tensor(L, ap->t, a->t)) != FR_OK)
+      return fr_err_node(st, n, "attribute '%s': %s", a->name, fr_err_msg());
     break;
   case FR_ATTR_GRAPH:
     if (!ap->g)
@@ -271,9 +272,8 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
     for (size_t i = 0; i < ap->n_tensors; i++) {
       a->tensors[i] = fr_arena_alloc(ar, sizeof(fr_tensor));
       if (!a->tensors[i]) return nomem();
-      if (tensor(L, ap->tensors[i], a->tensors[i]) != FR_OK)
-        return fr_err_node(FR_ERR_INVALID, n, "attribute '%s': %s", a->name,
-                           fr_err_msg());
+      if ((st = tensor(L, ap->tensors[i], a->tensors[i])) != FR_OK)
+        return fr_err_node(st, n, "attribute '%s': %s", a->name, fr_err_msg());
     }
     break;
   case FR_ATTR_TYPE_PROTO: {

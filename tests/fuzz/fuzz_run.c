@@ -8,7 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_init();
   size_t before = fr_mem_in_use();
   fr_model *m;
-  fr_onnx_opts o = {.quiet = true, .max_bytes = FZ_MEM_LIMIT / 4};
+  fr_onnx_opts o = {.shapes = fz_shapes, .n_shapes = fz_n_shapes,
+                    .quiet = true, .max_bytes = FZ_MEM_LIMIT / 4};
   fr_status st = fr_onnx_load_mem(data, size, "fuzz.onnx", NULL, &o, &m);
   if (st == FR_OK) {
     fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};

@@ -1,6 +1,8 @@
 /* fuzz_value_pb.c: the SequenceProto / OptionalProto reader (value_pb.c) on
- * arbitrary bytes. The first byte picks the kind expected (tensor, sequence
- * or optional) and the element type used when the file does not say. */
+ * arbitrary bytes. The first byte picks the kind expected in its two low
+ * bits (0 tensor, 1 sequence, 2 optional; 3 is read as a tensor) and, above
+ * them, the element type used when the file does not say: 4 * dtype + kind,
+ * e.g. 5 for a sequence of f32 (scripts/fuzz and gen.c's seeds write it). */
 #include "fuzz.h"
 
 static void touch(const fr_tensor *t, int depth) {
@@ -20,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_init();
   if (size < 1) return 0;
   size_t before = fr_mem_in_use();
-  fr_kind kind = (fr_kind)(data[0] % 3);
+  fr_kind kind = (fr_kind)((data[0] & 3) % 3);
   fr_dtype dt = (fr_dtype)((data[0] >> 2) % FR_DTYPE_COUNT);
   fr_tensor t;
   fr_status st = fr_onnx_parse_value_pb(data + 1, size - 1, kind, dt, &t);

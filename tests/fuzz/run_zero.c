@@ -6,6 +6,10 @@
 
 enum { MAX_INPUT_BYTES = 1 << 20, MAX_INPUTS = 64 };
 
+int fz_status = -1;
+const fr_shape_override *fz_shapes;
+int fz_n_shapes;
+
 fr_status fz_run_zero(fr_model *m) {
   const fr_graph *g = m->graph;
   if (g->n_inputs > MAX_INPUTS) return FR_OK;

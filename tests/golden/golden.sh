@@ -10,12 +10,19 @@ ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 DATA=/usr/share/libonnx-testdata/data/node
 export ROOT DATA
 fails=0
+n=0
 for cmd in "$ROOT"/tests/golden/*.cmd; do
+  [ -f "$cmd" ] || continue
+  n=$((n + 1))
   name=$(basename "$cmd" .cmd)
   args=$(eval echo "$(cat "$cmd")")
   # shellcheck disable=SC2086
   got=$("$FROST" dump $args 2>&1)
-  if [ "${2:-}" = "--update" ]; then
+  rc=$?
+  if [ "$rc" -ne 0 ]; then # an error message is never a golden dump
+    echo "FAIL $name: frost dump exited with $rc: $got" | head -5
+    fails=$((fails + 1))
+  elif [ "${2:-}" = "--update" ]; then
     printf '%s\n' "$got" >"$ROOT/tests/golden/$name.txt"
     echo "updated $name"
   elif printf '%s\n' "$got" | diff -u "$ROOT/tests/golden/$name.txt" - >/dev/null; then
@@ -26,4 +33,6 @@ for cmd in "$ROOT"/tests/golden/*.cmd; do
     fails=$((fails + 1))
   fi
 done
-[ "$fails" -eq 0 ]
+echo "$((n - fails)) of $n golden dumps match"
+# no dump compared is a failure, not a pass
+[ "$n" -gt 0 ] && [ "$fails" -eq 0 ]

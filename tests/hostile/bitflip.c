@@ -5,12 +5,17 @@
  * (tests/fuzz/fuzz_run.c, linked in): load, shape inference with constant
  * evaluation, verifier, and a run on zero-filled inputs.
  *
- *   frost_bitflip [-n PER_FILE] FILE|DIR...       check in process
+ *   frost_bitflip [-n PER_FILE] [--must-run] [--shape FILE:NAME=DIMS]...
+ *                 FILE|DIR...                     check in process
  *   frost_bitflip --write OUTDIR N FILE|DIR...    write N corrupted copies
  *                                                 of each file (for the CLI)
  *
  * A folder stands for the model.onnx files one level below it (the ONNX
- * test data) and the *.onnx files in it. */
+ * test data) and the *.onnx files in it. --shape fixes the symbolic dims of
+ * input NAME of the models named FILE (set to 1 otherwise, which some
+ * models cannot run with). With --must-run each model, uncorrupted, must
+ * load and run: otherwise its copies would all be refused the same way and
+ * check nothing past that (the real models are given so). */
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,10 +110,19 @@ static size_t corrupt(uint8_t *copy, const uint8_t *orig, size_t len,
   }
 }
 
+enum { MAX_SHAPES = 16 };
+
 typedef struct opts {
   int per_file;
   const char *write_dir;
-  int n_written, n_checked;
+  bool must_run;
+  const char *shape_file[MAX_SHAPES]; /* --shape FILE:NAME=DIMS */
+  fr_shape_override shapes[MAX_SHAPES];
+  int n_shapes;
+  int n_broken;             /* models refused uncorrupted (--must-run) */
+  int n_files;              /* models read */
+  int n_written, n_checked; /* corrupted copies written or checked */
+  int n_accepted;           /* checked copies that loaded and ran */
 } opts;
 
 static void do_file(opts *o, const char *path) {
@@ -120,6 +134,24 @@ static void do_file(opts *o, const char *path) {
   }
   uint8_t *copy = fr_malloc(len + 1);
   if (!copy) abort();
+  o->n_files++;
+  /* the --shape options of this file, for fuzz_run's loader */
+  static fr_shape_override mine[MAX_SHAPES];
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  fz_n_shapes = 0;
+  for (int i = 0; i < o->n_shapes; i++)
+    if (!strcmp(o->shape_file[i], base)) mine[fz_n_shapes++] = o->shapes[i];
+  fz_shapes = mine;
+  if (o->must_run && !o->write_dir) {
+    snprintf(current, sizeof current, "%s: uncorrupted", path);
+    LLVMFuzzerTestOneInput(orig, len);
+    if (fz_status != FR_OK) {
+      fprintf(stderr, "bitflip: %s: the model itself does not run: %s\n", path,
+              fz_status < 0 ? "not checked" : fr_err_msg());
+      o->n_broken++;
+    }
+  }
   uint64_t s = hash(path);
   /* Big files (the real models) get more corruptions: more to hit. */
   int n = o->write_dir ? o->per_file : len > 65536 ? o->per_file * 5 : o->per_file;
@@ -139,6 +171,7 @@ static void do_file(opts *o, const char *path) {
     } else {
       LLVMFuzzerTestOneInput(copy, l);
       o->n_checked++;
+      if (fz_status == FR_OK) o->n_accepted++;
     }
   }
   fr_free(copy);
@@ -150,7 +183,10 @@ static bool is_onnx(const char *name) {
   return n > 5 && !strcmp(name + n - 5, ".onnx");
 }
 
+/* Every argument must give at least one model: a folder without any (the
+ * models not fetched, the test data moved) is an error, not a pass. */
 static void do_arg(opts *o, const char *arg) {
+  int before = o->n_files;
   struct stat st;
   if (stat(arg, &st) != 0) {
     fprintf(stderr, "bitflip: %s: not found\n", arg);
@@ -177,21 +213,45 @@ static void do_arg(opts *o, const char *arg) {
     free(list[i]);
   }
   if (k >= 0) free(list);
+  if (o->n_files == before) {
+    fprintf(stderr, "bitflip: %s: no models found\n", arg);
+    exit(1);
+  }
+}
+
+/* --shape FILE:NAME=DIMS into o; 0 when well formed. */
+static int parse_shape(opts *o, char *arg) {
+  char *colon = strchr(arg, ':'), *eq = strrchr(arg, '=');
+  if (!colon || !eq || eq < colon || o->n_shapes == MAX_SHAPES) return 1;
+  *colon = *eq = 0;
+  fr_shape_override *s = &o->shapes[o->n_shapes];
+  s->name = colon + 1;
+  if (fr_parse_dims(eq + 1, &s->rank, s->dims) != FR_OK) return 1;
+  o->shape_file[o->n_shapes++] = arg;
+  return 0;
 }
 
 int main(int argc, char **argv) {
   opts o = {.per_file = 8};
   int i = 1;
-  if (i + 2 < argc && !strcmp(argv[i], "--write")) {
-    o.write_dir = argv[i + 1];
-    o.per_file = atoi(argv[i + 2]);
-    i += 3;
-  } else if (i + 1 < argc && !strcmp(argv[i], "-n")) {
-    o.per_file = atoi(argv[i + 1]);
-    i += 2;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (i + 2 < argc && !strcmp(argv[i], "--write")) {
+      o.write_dir = argv[i + 1];
+      o.per_file = atoi(argv[i + 2]);
+      i += 2;
+    } else if (i + 1 < argc && !strcmp(argv[i], "-n")) {
+      o.per_file = atoi(argv[++i]);
+    } else if (i + 1 < argc && !strcmp(argv[i], "--shape")) {
+      if (parse_shape(&o, argv[++i])) break;
+    } else if (!strcmp(argv[i], "--must-run")) {
+      o.must_run = true;
+    } else {
+      break;
+    }
   }
-  if (i >= argc) {
-    fprintf(stderr, "usage: frost_bitflip [-n N | --write DIR N] FILE|DIR...\n");
+  if (i >= argc || argv[i][0] == '-') {
+    fprintf(stderr, "usage: frost_bitflip [-n N | --write DIR N] [--must-run] "
+                    "[--shape FILE:NAME=DIMS]... FILE|DIR...\n");
     return 2;
   }
   fz_init();
@@ -203,10 +263,21 @@ int main(int argc, char **argv) {
   __sanitizer_set_death_callback(report);
 #endif
   for (; i < argc; i++) do_arg(&o, argv[i]);
-  if (o.write_dir)
-    fprintf(stderr, "bitflip: %d corrupted models written\n", o.n_written);
-  else
-    printf("bitflip: %d corrupted models loaded (and run when they loaded): "
-           "no crash\n", o.n_checked);
+  if (o.write_dir) {
+    fprintf(stderr, "bitflip: %d corrupted models written from %d models\n",
+            o.n_written, o.n_files);
+    return o.n_written > 0 ? 0 : 1;
+  }
+  printf("bitflip: %d corrupted copies of %d models checked, %d of them "
+         "loaded and ran, the others were refused: no crash\n",
+         o.n_checked, o.n_files, o.n_accepted);
+  if (o.n_checked == 0) {
+    fprintf(stderr, "bitflip: no corrupted model was checked\n");
+    return 1;
+  }
+  if (o.n_broken) {
+    fprintf(stderr, "bitflip: %d models do not run uncorrupted\n", o.n_broken);
+    return 1;
+  }
   return 0;
 }

@@ -1,7 +1,10 @@
 /* gen.c: writes the hostile inputs of tests/hostile (bad models built with
- * protobuf-c, bad .npy and .pb files, a Unix socket) into a folder, at build
- * time; ctest (hostile.gen) checks that a fresh run writes the same files,
- * so every input here is documented by the code that made it.
+ * protobuf-c, bad .npy and .pb files, a Unix socket), the models of the
+ * fuzzers' findings (fuzz-load/, fuzz-run/) and the seed corpora of the fuzz
+ * targets (fuzz-npy/, fuzz-pb/, fuzz-value_pb/, fuzz-text/, fuzz-opt/) into
+ * a folder, at build time: nothing of it is committed, so every input is
+ * documented by the code that made it. ctest (hostile.gen) checks that two
+ * runs write the same files.
  *
  *   frost_hostile_gen DIR
  *
@@ -795,6 +798,385 @@ static void fuzz_regressions(const char *top) {
   write_model("einsum-empty-output.onnx", m);
 }
 
+/* ---- seed corpora of the fuzz targets ------------------------------------ */
+
+/* The seeds of each fuzz target, in DIR/fuzz-TARGET, replayed by ctest
+ * (fuzz.regress.TARGET) and a starting corpus for the fuzzers (scripts/fuzz).
+ * A seed named ok-* must be accepted by its target and one named bad-* must
+ * be refused with an error (replay.c checks both); they exercise the code
+ * paths a fuzzer mutates from. */
+
+static void seed_dir(const char *top, const char *target) {
+  static char sub[1024];
+  snprintf(sub, sizeof sub, "%s/fuzz-%s", top, target);
+  mkdir(sub, 0777);
+  dir = sub;
+}
+
+/* Writes len bytes with one selector byte in front (the targets that read
+ * their first byte as an option: fuzz_text, fuzz_value_pb). */
+static void write_selected(const char *file, uint8_t selector, const void *data,
+                           size_t len) {
+  uint8_t *buf = zalloc(len + 1);
+  buf[0] = selector;
+  if (len) memcpy(buf + 1, data, len);
+  write_bytes(file, buf, len + 1);
+}
+
+static void write_text(const char *file, uint8_t selector, const char *text) {
+  write_selected(file, selector, text, strlen(text));
+}
+
+/* ---- protobuf wire format, for SequenceProto and OptionalProto (messages
+ * of onnx-data.proto, which protobuf-c does not know here) ---- */
+
+typedef struct wbuf {
+  uint8_t *p;
+  size_t n, cap;
+} wbuf;
+
+static wbuf wbuf_new(size_t cap) { return (wbuf){zalloc(cap), 0, cap}; }
+
+static void w_byte(wbuf *b, uint8_t v) {
+  if (b->n == b->cap) abort();
+  b->p[b->n++] = v;
+}
+
+static void w_varint(wbuf *b, uint64_t v) {
+  do {
+    w_byte(b, (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+    v >>= 7;
+  } while (v);
+}
+
+static void w_int(wbuf *b, int field, uint64_t v) { /* wire type 0 */
+  w_varint(b, (uint64_t)field << 3);
+  w_varint(b, v);
+}
+
+static void w_bytes(wbuf *b, int field, const void *data, size_t len) {
+  w_varint(b, (uint64_t)field << 3 | 2);
+  w_varint(b, len);
+  for (size_t i = 0; i < len; i++) w_byte(b, ((const uint8_t *)data)[i]);
+}
+
+static void w_tensor(wbuf *b, int field, const Onnx__TensorProto *t) {
+  size_t len = onnx__tensor_proto__get_packed_size(t);
+  uint8_t *buf = zalloc(len);
+  onnx__tensor_proto__pack(t, buf);
+  w_bytes(b, field, buf, len);
+}
+
+enum { ELEM_TENSOR = 1, ELEM_SEQUENCE = 3, ELEM_MAP = 4, ELEM_OPTIONAL = 5 };
+
+/* fuzz_value_pb's first byte: the kind in its two low bits (0 tensor, 1
+ * sequence, 2 optional), the element type above them (used when the file
+ * does not say it). */
+#define VALUE_SEL(kind, dtype) ((uint8_t)((kind) | (dtype) << 2))
+
+static void seeds_value_pb(void) {
+  static const float two[2] = {1.5f, -2};
+  static const int64_t three[3] = {7, 8, 9};
+  Onnx__TensorProto *f = tensor("a", 1, dims_of(1, (int64_t)2), 1, two, 8);
+  Onnx__TensorProto *g = tensor("b", 1, dims_of(2, (int64_t)1, (int64_t)2), 2, two, 8);
+  Onnx__TensorProto *l = tensor("c", 7, dims_of(1, (int64_t)3), 1, three, 24);
+  size_t len = onnx__tensor_proto__get_packed_size(f);
+  uint8_t *packed = zalloc(len);
+  onnx__tensor_proto__pack(f, packed);
+  write_selected("ok-tensor.pb", VALUE_SEL(0, 1), packed, len);
+  write_selected("bad-tensor-truncated.pb", VALUE_SEL(0, 1), packed, len - 3);
+
+  wbuf b = wbuf_new(4096);
+  w_bytes(&b, 1, "seq", 3);
+  w_int(&b, 2, ELEM_TENSOR);
+  w_tensor(&b, 3, f);
+  w_tensor(&b, 3, g);
+  write_selected("ok-sequence.pb", VALUE_SEL(1, 1), b.p, b.n);
+  write_selected("bad-sequence-truncated.pb", VALUE_SEL(1, 1), b.p, b.n - 2);
+  b = wbuf_new(64);
+  w_int(&b, 2, ELEM_TENSOR);
+  write_selected("ok-sequence-empty.pb", VALUE_SEL(1, 7), b.p, b.n);
+  /* a sequence of two sequences, each of one tensor */
+  wbuf inner = wbuf_new(1024);
+  w_int(&inner, 2, ELEM_TENSOR);
+  w_tensor(&inner, 3, l);
+  b = wbuf_new(4096);
+  w_int(&b, 2, ELEM_SEQUENCE);
+  w_bytes(&b, 5, inner.p, inner.n);
+  w_bytes(&b, 5, inner.p, inner.n);
+  write_selected("ok-sequence-of-sequences.pb", VALUE_SEL(1, 7), b.p, b.n);
+  b = wbuf_new(4096);
+  w_int(&b, 2, ELEM_TENSOR);
+  w_tensor(&b, 3, f);
+  w_tensor(&b, 3, l);
+  write_selected("bad-sequence-mixed-types.pb", VALUE_SEL(1, 1), b.p, b.n);
+  b = wbuf_new(64);
+  w_int(&b, 2, ELEM_MAP);
+  write_selected("bad-sequence-of-maps.pb", VALUE_SEL(1, 1), b.p, b.n);
+  b = wbuf_new(64);
+  w_int(&b, 2, 42);
+  write_selected("bad-sequence-elem-type.pb", VALUE_SEL(1, 1), b.p, b.n);
+  /* sequences nested 20 deep (frost takes 16) */
+  wbuf deep = wbuf_new(64);
+  w_int(&deep, 2, ELEM_TENSOR);
+  for (int i = 0; i < 20; i++) {
+    wbuf outer = wbuf_new(deep.n + 16);
+    w_int(&outer, 2, ELEM_SEQUENCE);
+    w_bytes(&outer, 5, deep.p, deep.n);
+    deep = outer;
+  }
+  write_selected("bad-sequence-nested-20.pb", VALUE_SEL(1, 1), deep.p, deep.n);
+
+  b = wbuf_new(1024);
+  w_int(&b, 2, ELEM_TENSOR);
+  w_tensor(&b, 3, l);
+  write_selected("ok-optional.pb", VALUE_SEL(2, 1), b.p, b.n);
+  write_selected("ok-optional-none.pb", VALUE_SEL(2, 1), "", 0);
+  b = wbuf_new(1024);
+  w_int(&b, 2, ELEM_SEQUENCE);
+  w_bytes(&b, 5, inner.p, inner.n);
+  write_selected("ok-optional-sequence.pb", VALUE_SEL(2, 1), b.p, b.n);
+  b = wbuf_new(1024);
+  w_int(&b, 2, ELEM_TENSOR);
+  w_tensor(&b, 3, l);
+  w_tensor(&b, 3, l);
+  write_selected("bad-optional-two-values.pb", VALUE_SEL(2, 1), b.p, b.n);
+  b = wbuf_new(64);
+  w_int(&b, 2, ELEM_TENSOR);
+  w_bytes(&b, 3, "\xff\xff", 2);
+  write_selected("bad-optional-garbage-tensor.pb", VALUE_SEL(2, 1), b.p, b.n);
+}
+
+static void seeds_npy(void) {
+  static float x[60];
+  for (int i = 0; i < 60; i++) x[i] = (float)(i - 30) / 10;
+  static const int64_t one = 42;
+  static const uint8_t bools[4] = {0, 1, 2, 0};
+  static const uint16_t halves[3] = {0x3c00, 0xc000, 0x7e00}; /* 1, -2, NaN */
+  static const double pair[2] = {0.25, -1e300};
+  const char *f345 = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4, 5), }";
+  write_npy("ok-f32-3x4x5.npy", 1, f345, x, sizeof x);
+  write_npy("ok-i64-scalar.npy", 1,
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (), }", &one, 8);
+  write_npy("ok-bool.npy", 1,
+            "{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", bools, 4);
+  write_npy("ok-v2-f16.npy", 2,
+            "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", halves, 6);
+  write_npy("ok-f64-1x2.npy", 3,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", pair, 16);
+  write_npy("ok-u8-empty.npy", 1,
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (0,), }", NULL, 0);
+  write_npy("bad-truncated.npy", 1, f345, x, 100);
+  write_npy("bad-lying-header.npy", 1,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+            x, sizeof x);
+  write_npy("bad-fortran.npy", 1,
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 4, 5), }", x,
+            sizeof x);
+  write_npy("bad-big-endian.npy", 1,
+            "{'descr': '>f4', 'fortran_order': False, 'shape': (3, 4, 5), }", x,
+            sizeof x);
+  write_npy("bad-rank9.npy", 1,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 1, 3, 20), }",
+            x, sizeof x);
+  write_npy("bad-version-9.npy", 9, f345, x, sizeof x);
+  write_npy("bad-no-shape.npy", 1, "{'descr': '<f4', 'fortran_order': False, }",
+            x, sizeof x);
+  write_bytes("bad-magic-only.npy", "\x93NUMPY", 6);
+}
+
+static void seeds_pb(void) {
+  static float x[60];
+  for (int i = 0; i < 60; i++) x[i] = (float)(i - 30) / 10;
+  int64_t *d345 = dims_of(3, (int64_t)3, (int64_t)4, (int64_t)5);
+  Onnx__TensorProto *t = tensor("x", 1, d345, 3, x, sizeof x);
+  write_tensor_pb("ok-raw-f32.pb", t);
+  size_t len = onnx__tensor_proto__get_packed_size(t);
+  uint8_t *buf = zalloc(len);
+  onnx__tensor_proto__pack(t, buf);
+  write_bytes("bad-truncated.pb", buf, len - 7);
+
+  t = tensor("typed", 1, dims_of(2, (int64_t)2, (int64_t)2), 2, NULL, 0);
+  static float four[4] = {1, -2, 3.5f, 0};
+  t->n_float_data = 4;
+  t->float_data = four;
+  write_tensor_pb("ok-float-data.pb", t);
+  t = tensor("i64", 7, dims_of(1, (int64_t)3), 1, NULL, 0);
+  static int64_t i64[3] = {-1, 0, (int64_t)1 << 40};
+  t->n_int64_data = 3;
+  t->int64_data = i64;
+  write_tensor_pb("ok-int64-data.pb", t);
+  t = tensor("scalar", 6, NULL, 0, NULL, 0);
+  static int32_t i32[1] = {-7};
+  t->n_int32_data = 1;
+  t->int32_data = i32;
+  write_tensor_pb("ok-i32-scalar.pb", t);
+  t = tensor("half", 10, dims_of(1, (int64_t)2), 1, NULL, 0);
+  static int32_t halves[2] = {0x3c00, 0xc000};
+  t->n_int32_data = 2;
+  t->int32_data = halves;
+  write_tensor_pb("ok-f16-int32-data.pb", t);
+  t = tensor("s", 8, dims_of(1, (int64_t)2), 1, NULL, 0);
+  static ProtobufCBinaryData strs[2] = {{3, (uint8_t *)"abc"}, {0, (uint8_t *)""}};
+  t->n_string_data = 2;
+  t->string_data = strs;
+  write_tensor_pb("ok-strings.pb", t);
+  static const uint8_t flags[3] = {1, 0, 1};
+  write_tensor_pb("ok-bool-raw.pb", tensor("b", 9, dims_of(1, (int64_t)3), 1, flags, 3));
+  write_tensor_pb("ok-empty.pb", tensor("e", 1, dims_of(2, (int64_t)0, (int64_t)4), 2, x, 0));
+
+  write_tensor_pb("bad-raw-short.pb", tensor("x", 1, d345, 3, x, 200));
+  write_tensor_pb("bad-dims-overflow.pb",
+                  tensor("x", 1, dims_of(3, (int64_t)1 << 40, (int64_t)1 << 40,
+                                         (int64_t)1 << 40), 3, x, 240));
+  write_tensor_pb("bad-negative-dim.pb", tensor("x", 1, dims_of(1, (int64_t)-4), 1, x, 16));
+  write_tensor_pb("bad-dtype-unknown.pb", tensor("x", 42, dims_of(1, (int64_t)4), 1, x, 16));
+  t = tensor("s", 8, dims_of(1, (int64_t)3), 1, NULL, 0);
+  t->n_string_data = 2;
+  t->string_data = strs;
+  write_tensor_pb("bad-string-count.pb", t);
+  write_tensor_pb("bad-external.pb",
+                  external(tensor("x", 1, dims_of(1, (int64_t)4), 1, NULL, 0), 1,
+                           "location", "ext-data.bin"));
+}
+
+/* fuzz_text: an odd first byte parses --shape dimensions, an even one a
+ * --max-memory size. */
+static void seeds_text(void) {
+  write_text("ok-dims-4.txt", 1, "1x3x48x192");
+  write_text("ok-dims-1.txt", 1, "5");
+  write_text("ok-dims-commas.txt", 1, "2,3,4");
+  write_text("ok-dims-zero.txt", 1, "0X4");
+  write_text("ok-dims-scalar.txt", 1, "");
+  write_text("bad-dims-letter.txt", 1, "1xQ");
+  write_text("bad-dims-trailing-x.txt", 1, "3x");
+  write_text("bad-dims-negative.txt", 1, "-1x4");
+  write_text("bad-dims-overflow.txt", 1, "99999999999999999999x4x5");
+  write_text("bad-dims-rank9.txt", 1, "1x1x1x1x1x1x1x1x1");
+  write_text("ok-size-512M.txt", 0, "512M");
+  write_text("ok-size-4GiB.txt", 0, "4GiB");
+  write_text("ok-size-bytes.txt", 0, "1000000");
+  write_text("ok-size-1kb.txt", 0, "1kB");
+  write_text("bad-size-suffix.txt", 0, "12Q");
+  write_text("bad-size-negative.txt", 0, "-1");
+  write_text("bad-size-empty.txt", 0, "");
+  write_text("bad-size-overflow.txt", 0, "99999999999999999999G");
+  write_text("bad-size-shift-overflow.txt", 0, "9999999999T");
+}
+
+/* fuzz_opt (and fuzz_load, fuzz_run): models the passes have work on, and
+ * models refused at load time. */
+static void seeds_models(void) {
+  static const float w9[18] = {1, 0, -1, 2, 0, -2, 1, 0, -1,
+                               0.5f, 0.5f, 0.5f, 0, 0, 0, -0.5f, -0.5f, -0.5f};
+  static const float b2[2] = {0.1f, -0.1f};
+  static const float scale[2] = {2, 0.5f}, bias[2] = {0, 1}, mean[2] = {0.1f, 0},
+                     var[2] = {1, 4};
+  Onnx__ModelProto *m = relu();
+  write_model("ok-relu.onnx", m);
+
+  /* y = Relu(BatchNormalization(Conv(x, w, b))): fold-bn and fusion */
+  m = model_new(13);
+  Onnx__GraphProto *g = m->graph;
+  input(g, "x", 1, DIMS(1, 1, 5, 5));
+  init(g, tensor("w", 1, dims_of(4, (int64_t)2, (int64_t)1, (int64_t)3, (int64_t)3),
+                 4, w9, sizeof w9));
+  init(g, tensor("b", 1, dims_of(1, (int64_t)2), 1, b2, sizeof b2));
+  init(g, tensor("scale", 1, dims_of(1, (int64_t)2), 1, scale, sizeof scale));
+  init(g, tensor("bias", 1, dims_of(1, (int64_t)2), 1, bias, sizeof bias));
+  init(g, tensor("mean", 1, dims_of(1, (int64_t)2), 1, mean, sizeof mean));
+  init(g, tensor("var", 1, dims_of(1, (int64_t)2), 1, var, sizeof var));
+  Onnx__NodeProto *n = node(g, "Conv", "conv", LIST("x", "w", "b"), LIST("c"));
+  attr_ints(n, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+  node(g, "BatchNormalization", "bn", LIST("c", "scale", "bias", "mean", "var"),
+       LIST("n"));
+  node(g, "Relu", "relu", LIST("n"), LIST("y"));
+  output(g, "y");
+  write_model("ok-conv-bn-relu.onnx", m);
+
+  /* y = (x + (a + b)) * c + Relu(x) + Relu(x): folding, CSE, Gemm fusion */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "x", 1, DIMS(2, 4));
+  init(g, tensor("a", 1, dims_of(1, (int64_t)4), 1, FOUR, 16));
+  init(g, tensor("b", 1, dims_of(1, (int64_t)4), 1, FOUR, 16));
+  init(g, tensor("c", 1, dims_of(1, (int64_t)4), 1, FOUR, 16));
+  node(g, "Add", "ab", LIST("a", "b"), LIST("ab"));
+  node(g, "Add", "xab", LIST("x", "ab"), LIST("xab"));
+  node(g, "Mul", "mul", LIST("xab", "c"), LIST("m"));
+  node(g, "Relu", "r1", LIST("x"), LIST("r1"));
+  node(g, "Relu", "r2", LIST("x"), LIST("r2"));
+  node(g, "Add", "s1", LIST("m", "r1"), LIST("s1"));
+  node(g, "Add", "s2", LIST("s1", "r2"), LIST("s2"));
+  init(g, tensor("gw", 1, dims_of(2, (int64_t)4, (int64_t)2), 2, w9, 32));
+  init(g, tensor("gb", 1, dims_of(1, (int64_t)2), 1, b2, sizeof b2));
+  node(g, "Gemm", "gemm", LIST("s2", "gw", "gb"), LIST("gm"));
+  node(g, "Relu", "gr", LIST("gm"), LIST("y"));
+  output(g, "y");
+  write_model("ok-fold-cse-gemm.onnx", m);
+
+  /* Reshape(x, Concat(Gather(Shape(x), 0), [-1])): shape arithmetic folded
+   * at load time */
+  m = model_new(13);
+  g = m->graph;
+  input(g, "x", 1, DIMS(3, 4, 5));
+  static const int64_t zero = 0, minus1[1] = {-1}, axes0[1] = {0};
+  init(g, tensor("i0", 7, NULL, 0, &zero, 8));
+  init(g, tensor("m1", 7, dims_of(1, (int64_t)1), 1, minus1, 8));
+  init(g, tensor("axes", 7, dims_of(1, (int64_t)1), 1, axes0, 8));
+  node(g, "Shape", "shape", LIST("x"), LIST("s"));
+  node(g, "Gather", "gather", LIST("s", "i0"), LIST("d0"));
+  node(g, "Unsqueeze", "unsq", LIST("d0", "axes"), LIST("d0v"));
+  n = node(g, "Concat", "cat", LIST("d0v", "m1"), LIST("shp"));
+  attr_int(n, "axis", 0);
+  node(g, "Reshape", "reshape", LIST("x", "shp"), LIST("r"));
+  n = node(g, "Softmax", "softmax", LIST("r"), LIST("y"));
+  attr_int(n, "axis", -1);
+  output(g, "y");
+  write_model("ok-shape-chain.onnx", m);
+
+  /* refused at load, by the verifier, or at run time */
+  m = relu();
+  m->graph->node[0]->op_type = "FrobnicateV2";
+  write_model("bad-unknown-op.onnx", m);
+  m = model_new(13);
+  input(m->graph, "x", 1, DIMS(4));
+  node(m->graph, "Relu", "r1", LIST("y"), LIST("z"));
+  node(m->graph, "Relu", "r2", LIST("z"), LIST("y"));
+  output(m->graph, "y");
+  write_model("bad-cycle.onnx", m);
+  size_t len;
+  uint8_t *buf = pack_model(relu(), &len);
+  write_bytes("bad-truncated.onnx", buf, len / 2);
+}
+
+/* fuzz_run and fuzz_opt (not fuzz_load, which takes it): a model refused
+ * only when it runs. */
+static void seeds_run(void) {
+  Onnx__ModelProto *m = model_new(13);
+  input(m->graph, "x", 1, DIMS(3, 4, 5));
+  static int64_t idx[1] = {10};
+  init(m->graph, tensor("i", 7, dims_of(1, (int64_t)1), 1, idx, 8));
+  node(m->graph, "Gather", "gather", LIST("x", "i"), LIST("y"));
+  output(m->graph, "y");
+  write_model("bad-gather-index-range.onnx", m);
+}
+
+static void fuzz_seeds(const char *top) {
+  seed_dir(top, "npy");
+  seeds_npy();
+  seed_dir(top, "pb");
+  seeds_pb();
+  seed_dir(top, "value_pb");
+  seeds_value_pb();
+  seed_dir(top, "text");
+  seeds_text();
+  seed_dir(top, "opt");
+  seeds_models();
+  seed_dir(top, "run");
+  seeds_run();
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: frost_hostile_gen DIR\n");
@@ -804,5 +1186,6 @@ int main(int argc, char **argv) {
   models();
   inputs();
   fuzz_regressions(argv[1]);
+  fuzz_seeds(argv[1]);
   return 0;
 }

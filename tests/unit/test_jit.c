@@ -2,6 +2,7 @@
  * with constant sizes, O3 for the host CPU, ORC LLJIT - on the Relu kernel. */
 #include <llvm-c/Core.h>
 #include <llvm-c/Linker.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -38,13 +39,35 @@ START_TEST(jit_calls_kernel_with_constants) {
 }
 END_TEST
 
+/* LLVM accepts any CPU name, with only a warning on stderr: frost must
+ * refuse one it does not know, with a message naming it, and no jit. */
 START_TEST(jit_unknown_cpu) {
+  fr_jit *j = (fr_jit *)&j; /* not NULL: fr_jit_new must clear it */
+  fr_err_clear();
+  fr_status st = fr_jit_new("nosuchcpu", &j);
+  ck_assert_int_eq(st, FR_ERR_USAGE);
+  ck_assert_ptr_null(j);
+  ck_assert_msg(strstr(fr_err_msg(), "unknown target CPU 'nosuchcpu'"),
+                "message: %s", fr_err_msg());
+  /* the same for ahead-of-time compilation (frost compile --target-cpu) */
+  fr_err_clear();
+  ck_assert_int_eq(fr_jit_new_aot("pentium9", &j), FR_ERR_USAGE);
+  ck_assert_ptr_null(j);
+  ck_assert_msg(strstr(fr_err_msg(), "'pentium9'"), "message: %s", fr_err_msg());
+}
+END_TEST
+
+/* A CPU LLVM knows, other than the host's, is taken as it is named. */
+START_TEST(jit_known_cpu) {
   fr_jit *j = NULL;
-  /* LLVM accepts unknown CPU names with a warning; frost must not crash. */
-  fr_status st = fr_jit_new("x86-64-v3", &j);
-  ck_assert_int_eq(st, FR_OK);
+  ck_assert_int_eq(fr_jit_new("x86-64-v3", &j), FR_OK);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(fr_jit_cpu(j), "x86-64-v3");
+#ifdef __x86_64__
+  ck_assert_int_eq(fr_jit_level(j), 3); /* AVX2 and FMA, no AVX-512 */
+#endif
   fr_jit_free(j);
 }
 END_TEST
 
-FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu)
+FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu, jit_known_cpu)
