@@ -1,7 +1,8 @@
 /* freeze.c: the freeze boundary. Frozen is a property of values: every
  * parameter (initializer or Constant-node tensor) is frozen unless the
- * options make it trainable; every value computed from a trainable parameter
- * is trainable too, and so is the node computing it. Only trainable nodes
+ * options make it trainable (FR_V_TRAINABLE: training updates it). A
+ * trainable parameter and every value computed from one need a gradient
+ * (FR_V_GRAD), and the nodes computing them are marked trainable: only they
  * get backward graphs; everything else may be folded.
  *
  *   --train-from NAME[,NAME]  a value or node: all nodes downstream of it are
@@ -80,7 +81,8 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
     return fr_err(FR_ERR_NOMEM, "out of memory");
   }
   fr_status st = FR_OK;
-  for (int i = 0; i < g->n_values; i++) g->values[i]->flags &= ~FR_V_TRAINABLE;
+  for (int i = 0; i < g->n_values; i++)
+    g->values[i]->flags &= ~(uint32_t)(FR_V_TRAINABLE | FR_V_GRAD);
   for (int k = 0; k < g->n_nodes; k++) g->nodes[k]->trainable = false;
 
   /* 1. Nodes downstream of the --train-from names. */
@@ -136,7 +138,10 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
     }
     regfree(&re);
   }
-  /* 4. Everything computed from a trainable parameter is trainable. */
+  /* 4. Trainable parameters, and everything computed from one, need a
+   * gradient. */
+  for (int i = 0; i < g->n_values && st == FR_OK; i++)
+    if (g->values[i]->flags & FR_V_TRAINABLE) g->values[i]->flags |= FR_V_GRAD;
   for (int k = 0; k < g->n_nodes && st == FR_OK; k++) {
     fr_node *n = g->nodes[k];
     if (n->op == FR_OP_CONSTANT) {
@@ -144,10 +149,10 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
       continue;
     }
     for (int i = 0; i < n->n_in; i++)
-      if (n->in[i] && (n->in[i]->flags & FR_V_TRAINABLE)) n->trainable = true;
+      if (n->in[i] && (n->in[i]->flags & FR_V_GRAD)) n->trainable = true;
     if (n->trainable)
       for (int i = 0; i < n->n_out; i++)
-        if (n->out[i]) n->out[i]->flags |= FR_V_TRAINABLE;
+        if (n->out[i]) n->out[i]->flags |= FR_V_GRAD;
   }
   fr_free(down);
   fr_free(down_node);

@@ -1,11 +1,13 @@
-/* err.c: status values carry a message, kept here until the CLI prints it. */
+/* err.c: status values carry a message, kept here until the CLI prints it.
+ * The message is per thread: a worker that fails does not overwrite the
+ * message of another. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
 
-static char msg[2048];
+static _Thread_local char msg[2048];
 
 /* Messages quote names from untrusted files: control characters (a newline
  * in a node name) become '?', so the CLI's error stays one line. */

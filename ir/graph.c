@@ -47,6 +47,7 @@ fr_value *fr_value_new(fr_graph *g, const char *name) {
   v->graph = g;
   v->t.rank = -1;
   v->offset = -1;
+  v->param_off = -1;
   if (!grow(&m->arena, (void ***)&g->values, g->n_values, &g->cap_values))
     return NULL;
   if (m->n_ids == m->cap_by_id) {

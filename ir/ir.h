@@ -238,8 +238,10 @@ enum {
   FR_V_INPUT = 1 << 0,     /* graph input */
   FR_V_OUTPUT = 1 << 1,    /* graph output */
   FR_V_CONST = 1 << 2,     /* data known at compile time (initializer) */
-  FR_V_TRAINABLE = 1 << 3, /* a trainable parameter or depends on one */
+  FR_V_TRAINABLE = 1 << 3, /* a trainable parameter: training updates it */
   FR_V_OUTER = 1 << 4,     /* captured from an enclosing graph */
+  FR_V_GRAD = 1 << 5,      /* needs a gradient: a trainable parameter or a
+                              value computed from one (backward code) */
 };
 
 typedef struct fr_value {
@@ -251,6 +253,8 @@ typedef struct fr_value {
   struct fr_graph *graph;   /* owning graph */
   int64_t offset;           /* planned place in the activation buffer, or -1
                                (compiler/memplan.c) */
+  int64_t param_off;        /* a parameter's place in its block (frozen or
+                               trainable; ir/layout.c), or -1 */
 } fr_value;
 
 typedef struct fr_node {
@@ -267,7 +271,8 @@ typedef struct fr_node {
   struct fr_graph *graph;
   int index;           /* position in graph->nodes */
   bool dead;           /* removed by a pass, until fr_graph_compact */
-  bool trainable;      /* depends on a trainable parameter */
+  bool trainable;      /* computes from a trainable parameter (its outputs
+                          are FR_V_GRAD): gets backward code, never folded */
 } fr_node;
 
 typedef struct fr_model fr_model;
@@ -287,6 +292,8 @@ typedef struct fr_graph {
   fr_value **inits;        /* initializers */
   int n_inits;
   int64_t peak;            /* planned activation bytes, or -1 */
+  struct fr_param_layout *layout; /* the parameter blocks (ir/layout.c), or
+                                     NULL before fr_graph_layout */
 } fr_graph;
 
 typedef struct fr_opset {
@@ -485,5 +492,41 @@ fr_status fr_graph_verify(const fr_graph *g);
 void fr_print_graph(FILE *f, const fr_graph *g);
 void fr_print_summary(FILE *f, const fr_model *m);
 void fr_print_dot(FILE *f, const fr_graph *g);
+
+/* ---- layout.c: the parameter memory layout --------------------------- */
+
+/* The blocks of persistent state, beside the activation buffer. Frozen
+ * weights are read-only; trainable parameters are writable; when training,
+ * the gradient block has the trainable block's layout, and the optimizer
+ * state holds state_slots copies of it (slot s of parameter p at
+ * s * bytes[FR_PB_TRAINABLE] + p->param_off). The interpreter, the JIT and
+ * artifacts all place parameters by this layout. */
+typedef enum fr_pblock {
+  FR_PB_FROZEN,    /* frozen weights (and folded constants): read-only */
+  FR_PB_TRAINABLE, /* trainable parameters: writable */
+  FR_PB_GRAD,      /* their gradients (training) */
+  FR_PB_STATE,     /* optimizer state: state_slots x the trainable block */
+  FR_PB_COUNT
+} fr_pblock;
+
+enum { FR_PARAM_ALIGN = 64 }; /* every parameter starts on this boundary */
+
+typedef struct fr_param_layout {
+  int64_t bytes[FR_PB_COUNT]; /* each block's size, aligned */
+  int64_t params[2];          /* elements in the frozen, trainable blocks */
+  int tensors[2];             /* tensors in the frozen, trainable blocks */
+  int state_slots;            /* 0 inference, 1 momentum, 2 Adam */
+} fr_param_layout;
+
+extern const char *const fr_pblock_names[FR_PB_COUNT];
+
+/* Places every tensor initializer of g (not strings) in the frozen or the
+ * trainable block (FR_V_TRAINABLE), in initializer order, and records the
+ * layout on g (arena memory). state_slots: optimizer slots per trainable
+ * parameter. */
+fr_status fr_graph_layout(fr_graph *g, int state_slots);
+/* Prints g's layout: the blocks and sizes, then each trainable parameter
+ * with its offset. The same text as an artifact's `info` layout. */
+void fr_layout_print(FILE *f, const fr_graph *g);
 
 #endif

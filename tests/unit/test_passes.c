@@ -88,6 +88,14 @@ START_TEST(fold_keeps_trainable) {
   fg_finish(m);
   fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, "^head\\."}}};
   ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  /* "is a trainable parameter" and "needs a gradient" are two facts */
+  const uint32_t TG = FR_V_TRAINABLE | FR_V_GRAD;
+  ck_assert_uint_eq(w->flags & TG, TG);
+  ck_assert_uint_eq(wc->flags & TG, FR_V_GRAD);
+  ck_assert_uint_eq(t->flags & TG, FR_V_GRAD);
+  ck_assert_uint_eq(c->flags & TG, 0);
+  ck_assert_uint_eq(cc->flags & TG, 0);
+  ck_assert_uint_eq(x->flags & TG, 0);
   fr_pipeline_opts po = {0};
   ck_assert_int_eq(fr_pass_fold(m, &po), FR_OK);
   /* cc folded; wc (trainable) kept, with t and y */

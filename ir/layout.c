@@ -1,0 +1,81 @@
+/* layout.c: the parameter memory layout. Every tensor parameter of the main
+ * graph gets a place in one of two blocks: the frozen weights (read-only)
+ * and the trainable parameters (writable). Training adds a gradient block of
+ * the trainable block's layout and state_slots optimizer copies of it, so a
+ * parameter's gradient and its optimizer moments are found at the same
+ * offset in each. The interpreter, the JIT and artifacts place parameters by
+ * this one layout, and `frost dump` and an artifact's `info` print it the
+ * same way (fr_layout_print; runtime/rt/main.c). */
+#include <string.h>
+
+#include "ir.h"
+
+const char *const fr_pblock_names[FR_PB_COUNT] = {
+    [FR_PB_FROZEN] = "frozen",
+    [FR_PB_TRAINABLE] = "trainable",
+    [FR_PB_GRAD] = "gradients",
+    [FR_PB_STATE] = "optimizer",
+};
+
+static int64_t align_up(int64_t n) {
+  return (n + FR_PARAM_ALIGN - 1) / FR_PARAM_ALIGN * FR_PARAM_ALIGN;
+}
+
+/* Whether v is placed: a tensor of fixed-size elements known at compile
+ * time. */
+static bool placed(const fr_value *v) {
+  return (v->flags & FR_V_CONST) && v->t.kind == FR_KIND_TENSOR &&
+         v->t.dtype != FR_STRING;
+}
+
+fr_status fr_graph_layout(fr_graph *g, int state_slots) {
+  if (state_slots < 0 || state_slots > 8)
+    return fr_err(FR_ERR_USAGE, "%d optimizer slots (0 to 8)", state_slots);
+  fr_param_layout *L = fr_arena_alloc(&g->model->arena, sizeof *L);
+  if (!L) return fr_err(FR_ERR_NOMEM, "out of memory");
+  *L = (fr_param_layout){.state_slots = state_slots};
+  for (int i = 0; i < g->n_inits; i++) {
+    fr_value *v = g->inits[i];
+    v->param_off = -1;
+    if (!placed(v)) continue;
+    int b = v->flags & FR_V_TRAINABLE ? FR_PB_TRAINABLE : FR_PB_FROZEN;
+    int64_t n = (int64_t)fr_tensor_nbytes(&v->t);
+    if (n > INT64_MAX / 2 - L->bytes[b])
+      return fr_err(FR_ERR_NOMEM, "parameter '%s': the %s block passes 2^62 "
+                    "bytes", v->name, fr_pblock_names[b]);
+    v->param_off = L->bytes[b];
+    L->bytes[b] += align_up(n ? n : 1);
+    L->params[b] += fr_tensor_numel(&v->t);
+    L->tensors[b]++;
+  }
+  L->bytes[FR_PB_GRAD] = L->bytes[FR_PB_TRAINABLE];
+  L->bytes[FR_PB_STATE] = state_slots * L->bytes[FR_PB_TRAINABLE];
+  g->layout = L;
+  return FR_OK;
+}
+
+void fr_layout_print(FILE *f, const fr_graph *g) {
+  const fr_param_layout *L = g->layout;
+  if (!L) {
+    fputs("parameter layout: not planned\n", f);
+    return;
+  }
+  fprintf(f, "parameter layout (%d-byte aligned):\n", FR_PARAM_ALIGN);
+  for (int b = 0; b < 2; b++)
+    fprintf(f, "  %-10s %12lld bytes %6d tensors %12lld values\n",
+            fr_pblock_names[b], (long long)L->bytes[b], L->tensors[b],
+            (long long)L->params[b]);
+  fprintf(f, "  %-10s %12lld bytes (training)\n", fr_pblock_names[FR_PB_GRAD],
+          (long long)L->bytes[FR_PB_GRAD]);
+  fprintf(f, "  %-10s %12lld bytes (training, %d slots)\n",
+          fr_pblock_names[FR_PB_STATE], (long long)L->bytes[FR_PB_STATE],
+          L->state_slots);
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_value *v = g->inits[i];
+    if (v->param_off < 0 || !(v->flags & FR_V_TRAINABLE)) continue;
+    char shape[128];
+    fr_shape_str(&v->t, shape, sizeof shape);
+    fprintf(f, "  trainable @%-10lld %s %s\n", (long long)v->param_off, shape,
+            v->name);
+  }
+}
