@@ -133,6 +133,14 @@ fr_status fr_interp_run(fr_exec *x, const fr_graph *g, fr_tensor *const *in,
 fr_status fr_interp_eval(fr_arena *a, const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out);
 
+/* ---- run.c: a model run on given inputs ----------------------------- */
+
+/* Binds inputs to the main graph's inputs and runs the model with the
+ * interpreter. */
+fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out);
+/* Checks inputs against the model's declared input types and shapes. */
+fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs);
+
 /* ---- optab.c: the runtime's columns of the operator table ------------- */
 
 /* Execution by the interpreter: outputs are allocated by the interpreter

@@ -2,7 +2,8 @@
  * parameter (initializer or Constant-node tensor) is frozen unless the
  * options make it trainable; every value computed from a trainable parameter
  * is trainable too, and so is the node computing it. Only trainable nodes
- * get backward graphs; everything else may be folded.
+ * get backward graphs; everything else may be folded. It is the first pass
+ * of the pipeline, so the passes after it know what they may fold.
  *
  *   --train-from NAME[,NAME]  a value or node: all nodes downstream of it are
  *                             unfrozen, with the parameters only they use
@@ -12,7 +13,7 @@
 #include <regex.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* A parameter: an initializer, or the output of a Constant node. */
 static bool is_param(const fr_value *v) {
@@ -152,6 +153,11 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   fr_free(down);
   fr_free(down_node);
   return st;
+}
+
+fr_status fr_pass_freeze(fr_model *m, const fr_pipeline_opts *o) {
+  if (!o->freeze) return FR_OK;
+  return fr_freeze_apply(m, o->freeze);
 }
 
 static void count(fr_param_count *c, const fr_value *v, const fr_tensor *t) {

@@ -13,7 +13,7 @@
  * The kernels' bitcode is part of the module, so LLVM inlines each entry and
  * specializes the kernel for its constants before optimizing for the host
  * CPU. Nodes without a plan call back into the interpreter's exec
- * (fr_jit_fallback); ahead of time (compiler/aot.c) they are an error. View
+ * (fr_jit_fallback); ahead of time (aot.c) they are an error. View
  * nodes whose output shares its input's bytes emit nothing. Outputs no node
  * computes (an input or a constant passed through, an output listed twice)
  * are copied at the end.
@@ -28,7 +28,7 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 
-#include "compiler.h"
+#include "llvm.h"
 
 struct fr_compiled {
   fr_model *m;         /* the optimized model (borrowed) */
