@@ -8,9 +8,9 @@
 int fr_cmd_dump(fr_cli *c) {
   fr_model *m;
   bool opt = c->stage && !strcmp(c->stage, "optimized");
-  if (fr_cli_load_stage(c, &m, false, opt || c->pipe.print_after || c->pipe.print_before ||
-                               c->pipe.time_passes,
-                 true) != FR_OK)
+  bool passes = opt || c->pipe.print_after || c->pipe.print_before ||
+                c->pipe.time_passes;
+  if (fr_cli_load_stage(c, &m, false, passes, true) != FR_OK)
     return fr_cli_fail();
   if (c->dot) {
     fr_print_dot(stdout, m->graph);
