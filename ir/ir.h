@@ -1,10 +1,16 @@
 /* ir.h: the one internal header of frost's IR.
  *
- * Sections follow the files that implement them: mem.c (allocator and
- * arenas), err.c (status values and the error message), file.c (reading the
- * files frost is given), dtype.c (element types and tensors), graph.c
- * (values, nodes, graphs, attributes), ops.c (the operator table expanded
- * from ops.def), infer_*.c (shape inference), verify.c and print.c.
+ * Sections follow the files that implement them: err.c (status values and
+ * the error message), mem.c (allocator and arenas), file.c (reading the
+ * files frost is given), dtype.c (element types and tensors) - these four
+ * are the base library (frost_base) that artifacts link too - then graph.c
+ * (values, nodes, graphs, attributes), edit.c (graph surgery), ops.c (the
+ * IR's columns of the operator table ops.def), infer.c and infer_*.c (shape
+ * inference, and the readers of attributes the runtime glue shares),
+ * verify.c and print.c.
+ *
+ * The IR uses nothing of the runtime, the kernels, a frontend or a back
+ * end (tests/layers links it with frost_base alone).
  */
 #ifndef FROST_IR_H
 #define FROST_IR_H
