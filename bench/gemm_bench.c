@@ -1,11 +1,11 @@
 /* gemm_bench.c: single-core micro-benchmark of the GEMM and conv kernels
- * (runtime/kernels/gemm.c, nn.c), checked against a naive loop.
+ * (runtime/kernels/gemm.c), checked against a naive loop.
  *
  * Build against the kernels library of a build tree (from the repo root):
  *   cc -O2 -I. bench/gemm_bench.c build/libfrost_kernels.a -lm -o /tmp/gemm_bench
  * or with the kernels compiled for this CPU:
  *   cc -O3 -march=native -I. bench/gemm_bench.c runtime/kernels/gemm.c \
- *      runtime/kernels/nn.c -lm -o /tmp/gemm_bench_native
+ *      -lm -o /tmp/gemm_bench_native
  * Run: /tmp/gemm_bench [reps] */
 #include <math.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 
 #include <llvm-c/Core.h>
 
-#include "compiler/compiler.h"
+#include "compiler/llvm/llvm.h"
 
 static double now(void) {
   struct timespec t;

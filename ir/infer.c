@@ -40,6 +40,22 @@ void fr_set_shape(fr_tensor *out, fr_dtype t, int rank, const int64_t *dims) {
   for (int i = 0; i < rank; i++) out->dims[i] = dims[i];
 }
 
+bool fr_at_run_time(const fr_node *n, fr_tensor *const *in,
+                    fr_tensor *const *out) {
+  for (int i = 0; i < n->n_out; i++)
+    if (n->out[i] && out[i]) return out[i] != &n->out[i]->t;
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && in[i]) return in[i] != &n->in[i]->t;
+  return false;
+}
+
+void fr_set_later(fr_tensor *o) {
+  if (!o) return;
+  o->kind = FR_KIND_OPTIONAL;
+  o->rank = 0;
+  o->data = NULL;
+}
+
 /* Gathers a node's value tensors into the arrays infer functions take. */
 static void node_tensors(const fr_node *n, fr_tensor **in, fr_tensor **out) {
   for (int i = 0; i < n->n_in; i++) in[i] = n->in[i] ? &n->in[i]->t : NULL;

@@ -12,33 +12,14 @@
  * Ops whose output shapes are only known once they have run (If, Loop,
  * Scan, NonMaxSuppression, StringNormalizer) report FR_ERR_UNSUPPORTED at
  * compile time when the shapes cannot be derived, and at run time mark their
- * outputs as produced by exec (see later()). Run time is recognized by the
- * tensors passed in: the interpreter passes its own environment, compile-time
- * inference the IR values' tensors. */
+ * outputs as produced by exec (fr_set_later, infer.c). Run time is
+ * recognized by the tensors passed in: the interpreter passes its own
+ * environment, compile-time inference the IR values' tensors. */
 #include <string.h>
 
 #include "ir.h"
 
 /* ---- helpers --------------------------------------------------------- */
-
-/* true when called by the interpreter (outputs are not the IR's tensors). */
-static bool at_run_time(const fr_node *n, fr_tensor *const *in,
-                        fr_tensor *const *out) {
-  for (int i = 0; i < n->n_out; i++)
-    if (n->out[i] && out[i]) return out[i] != &n->out[i]->t;
-  for (int i = 0; i < n->n_in; i++)
-    if (n->in[i] && in[i]) return in[i] != &n->in[i]->t;
-  return false;
-}
-
-/* Marks an output the exec function produces entirely (its shape is known
- * only after running): a non-tensor kind, so nothing is allocated for it. */
-static void later(fr_tensor *o) {
-  if (!o) return;
-  o->kind = FR_KIND_OPTIONAL;
-  o->rank = 0;
-  o->data = NULL;
-}
 
 static void set_seq(fr_tensor *o, fr_dtype dt, int64_t count) {
   if (!o) return;
@@ -128,8 +109,8 @@ fr_status fr_infer_if(const fr_node *n, fr_tensor *const *in,
   FR_TRY(branch(n, "then_branch", &then_g));
   FR_TRY(branch(n, "else_branch", &else_g));
   FR_TRY(need_scalar(n, in[0], "the condition"));
-  if (at_run_time(n, in, out)) {
-    for (int i = 0; i < n->n_out; i++) later(out[i]);
+  if (fr_at_run_time(n, in, out)) {
+    for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
     return FR_OK;
   }
   const fr_graph *only = NULL;
@@ -165,8 +146,8 @@ fr_status fr_infer_loop(const fr_node *n, fr_tensor *const *in,
     if (!in[2 + i])
       return fr_err_node(FR_ERR_INVALID, n, "loop-carried input %d omitted",
                          i);
-  if (at_run_time(n, in, out)) {
-    for (int i = 0; i < n->n_out; i++) later(out[i]);
+  if (fr_at_run_time(n, in, out)) {
+    for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
     return FR_OK;
   }
   /* Compile time: a loop-carried value keeps its type when the body says
@@ -277,8 +258,8 @@ fr_status fr_infer_scan(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out) {
   scan_info s = {0};
   FR_TRY(scan_info_of(n, in, &s));
-  if (at_run_time(n, in, out)) {
-    for (int i = 0; i < n->n_out; i++) later(out[i]);
+  if (fr_at_run_time(n, in, out)) {
+    for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
     return FR_OK;
   }
   for (int i = 0; i < s.n_state; i++) {
@@ -435,7 +416,7 @@ static fr_status concat_shape(const fr_node *n, const fr_tensor *seq,
 
 fr_status fr_infer_seq(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  bool run = at_run_time(n, in, out);
+  bool run = fr_at_run_time(n, in, out);
   switch (n->op) {
   case FR_OP_SEQUENCE_EMPTY: {
     int64_t dt = fr_attr_int(n, "dtype", FR_F32);
@@ -589,7 +570,7 @@ fr_status fr_infer_optional(const fr_node *n, fr_tensor *const *in,
       copy_type(out[0], x->data);
       return FR_OK;
     }
-    if (at_run_time(n, in, out))
+    if (fr_at_run_time(n, in, out))
       return fr_err_node(FR_ERR_INVALID, n, "the optional is empty");
     if (out[0]->kind == FR_KIND_SEQUENCE) { /* declared in the model */
       set_seq(out[0], x->dtype, -1);
@@ -703,8 +684,8 @@ fr_status fr_infer_nms(const fr_node *n, fr_tensor *const *in,
   if (cpb != 0 && cpb != 1)
     return fr_err_node(FR_ERR_INVALID, n, "center_point_box %lld",
                        (long long)cpb);
-  if (at_run_time(n, in, out)) {
-    later(out[0]);
+  if (fr_at_run_time(n, in, out)) {
+    fr_set_later(out[0]);
     return FR_OK;
   }
   return fr_err_node(FR_ERR_UNSUPPORTED, n,
@@ -959,8 +940,8 @@ fr_status fr_infer_strnorm(const fr_node *n, fr_tensor *const *in,
     fr_set_shape(out[0], FR_STRING, x->rank, x->dims);
     return FR_OK;
   }
-  if (at_run_time(n, in, out)) {
-    later(out[0]);
+  if (fr_at_run_time(n, in, out)) {
+    fr_set_later(out[0]);
     return FR_OK;
   }
   return fr_err_node(FR_ERR_UNSUPPORTED, n,

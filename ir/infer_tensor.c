@@ -1,15 +1,14 @@
 /* infer_tensor.c: shape inference of the tensor movement and shape ops
  * (Reshape, Shape, Transpose, Concat, Split, Slice, Gather, Scatter, Pad,
  * Tile, Range, OneHot, Unique, ...), and the plans they share with the
- * interpreter glue (infer_tensor.h). Ops whose output shape depends on
- * input values need those values (they are known at run time, and at
- * compile time when they are constants or computed from shapes). Unique
- * counts its distinct values with the kernel the interpreter uses. */
+ * interpreter glue (ir.h). Ops whose output shape depends on input values
+ * need those values (they are known at run time, and at compile time when
+ * they are constants or computed from shapes); Unique's shapes are left to
+ * its exec, which counts the distinct values. */
 #include <math.h>
 #include <string.h>
 
-#include "../runtime/kernels/kernels.h"
-#include "infer_tensor.h"
+#include "ir.h"
 
 enum { MAX_LIST = 1024 };
 
@@ -944,44 +943,19 @@ fr_status fr_unique_layout(const fr_node *n, const fr_tensor *x, int *axis,
   return FR_OK;
 }
 
+/* Unique's output shapes depend on its input's values: the number of
+ * distinct rows is known only once exec has counted them, which then
+ * produces the outputs (fr_set_later). */
 fr_status fr_infer_unique(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
-  const fr_tensor *x = in[0];
-  if (!x->data)
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant input");
   int axis;
   int64_t outer, rows, inner;
-  FR_TRY(fr_unique_layout(n, x, &axis, &outer, &rows, &inner));
-  int64_t len = outer * inner, es = (int64_t)fr_dtype_size(x->dtype);
-  /* Rows made contiguous: (outer, rows, inner) -> (rows, outer, inner). */
-  int64_t *scratch = fr_malloc(sizeof(int64_t) * (size_t)(5 * rows + 1));
-  void *t = fr_malloc((size_t)(rows * len * es + 1));
-  if (!scratch || !t) {
-    fr_free(scratch);
-    fr_free(t);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-  }
-  fr_k_strided p = {.rank = 3, .dims = {rows, outer, inner},
-                    .xs = {inner, rows * inner, 1}, .esize = es};
-  fr_k_strided_copy(&p, x->data, t);
-  int64_t u = fr_k_unique(rows, len, x->dtype, t, 1, scratch,
-                          scratch + 2 * rows, scratch + 3 * rows,
-                          scratch + 4 * rows);
-  fr_free(scratch);
-  fr_free(t);
-  if (u < 0)
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "dtype %s",
-                       fr_dtype_name(x->dtype));
-  if (axis < 0) {
-    FR_TRY(set_out(n, out[0], x->dtype, 1, &u));
-  } else {
-    int64_t dims[FR_MAX_RANK];
-    memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
-    dims[axis] = u;
-    FR_TRY(set_out(n, out[0], x->dtype, x->rank, dims));
-  }
-  for (int i = 1; i < n->n_out; i++)
-    FR_TRY(set_out(n, out[i], FR_I64, 1, i == 2 ? &rows : &u));
+  FR_TRY(fr_unique_layout(n, in[0], &axis, &outer, &rows, &inner));
+  if (!fr_at_run_time(n, in, out))
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "the number of unique values is known only at run "
+                       "time");
+  for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
   return FR_OK;
 }

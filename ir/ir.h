@@ -1,10 +1,16 @@
 /* ir.h: the one internal header of frost's IR.
  *
- * Sections follow the files that implement them: mem.c (allocator and
- * arenas), err.c (status values and the error message), file.c (reading the
- * files frost is given), dtype.c (element types and tensors), graph.c
- * (values, nodes, graphs, attributes), ops.c (the operator table expanded
- * from ops.def), infer_*.c (shape inference), verify.c and print.c.
+ * Sections follow the files that implement them: err.c (status values and
+ * the error message), mem.c (allocator and arenas), file.c (reading the
+ * files frost is given), dtype.c (element types and tensors) - these four
+ * are the base library (frost_base) that artifacts link too - then graph.c
+ * (values, nodes, graphs, attributes), edit.c (graph surgery), ops.c (the
+ * IR's columns of the operator table ops.def), infer.c and infer_*.c (shape
+ * inference, and the readers of attributes the runtime glue shares),
+ * verify.c and print.c.
+ *
+ * The IR uses nothing of the runtime, the kernels, a frontend or a back
+ * end (tests/layers links it with frost_base alone).
  */
 #ifndef FROST_IR_H
 #define FROST_IR_H
@@ -380,23 +386,15 @@ typedef enum fr_op {
   FR_OP_COUNT
 } fr_op;
 
-struct fr_exec;
-
 /* Shape inference: fills out[i]->dtype/rank/dims (and kind) from the inputs.
  * in[i] is NULL for an omitted input; in[i]->data may be NULL when the value
  * is not known (compile time) - an op needing it then reports
  * FR_ERR_UNSUPPORTED ("needs a constant"). out[i] is NULL when omitted. */
 typedef fr_status (*fr_infer_fn)(const fr_node *n, fr_tensor *const *in,
                                  fr_tensor *const *out);
-/* Execution by the interpreter: outputs are allocated by the interpreter
- * from the inferred shapes (sequences and optionals are produced by exec). */
-typedef fr_status (*fr_exec_fn)(struct fr_exec *x, const fr_node *n,
-                                fr_tensor *const *in, fr_tensor *const *out);
-struct fr_kplan;
-/* Planning: the node as one kernel-entry call (see runtime/runtime.h). */
-typedef fr_status (*fr_plan_fn)(const fr_node *n, fr_tensor *const *in,
-                                fr_tensor *const *out, struct fr_kplan *p);
 
+/* The IR's columns of ops.def. The runtime expands the exec and plan
+ * columns of the same file into its own table (runtime/optab.c). */
 typedef struct fr_op_info {
   const char *name;   /* ONNX op_type */
   const char *domain; /* "" for the default domain */
@@ -404,13 +402,7 @@ typedef struct fr_op_info {
   int in_min, in_max, out_min, out_max;
   unsigned flags;
   fr_infer_fn infer;
-  fr_exec_fn exec;
-  fr_plan_fn plan; /* fr_plan_none: the op runs through exec only */
 } fr_op_info;
-
-/* The plan of ops without one: FR_ERR_UNSUPPORTED. */
-fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out, struct fr_kplan *p);
 
 /* FR_OP_COUNT entries, indexed by fr_op (its length is checked in ops.c,
  * so it is declared here without one). */
@@ -429,6 +421,17 @@ fr_status fr_broadcast(const fr_node *n, const fr_tensor *a,
 fr_status fr_axis(const fr_node *n, int64_t axis, int rank, int *out);
 /* Sets out to a tensor of dtype/rank/dims. */
 void fr_set_shape(fr_tensor *out, fr_dtype t, int rank, const int64_t *dims);
+/* Outputs whose shapes depend on input values that only a run gives (If,
+ * Loop, Scan, NonMaxSuppression, Unique, ...): an infer function reports
+ * FR_ERR_UNSUPPORTED at compile time and, at run time, marks each such
+ * output with fr_set_later - a non-tensor kind, so the interpreter
+ * allocates nothing for it - and the op's exec produces it entirely.
+ * true when called by the interpreter (in and out are its tensors, not the
+ * IR values'). */
+bool fr_at_run_time(const fr_node *n, fr_tensor *const *in,
+                    fr_tensor *const *out);
+/* Marks o (NULL: omitted) as produced by exec. */
+void fr_set_later(fr_tensor *o);
 /* Evaluates node n on known inputs (the interpreter's kernels), filling the
  * data of out[] (allocated by the callee in the arena a). */
 typedef fr_status (*fr_eval_fn)(fr_arena *a, const fr_node *n,
@@ -452,14 +455,79 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
 /* The target type of Cast. */
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 
-/* ---- infer_nn.c: used by the fused ops' inference ------------------- */
+/* ---- infer_nn.c: geometry shared with the runtime glue -------------- */
 
+/* Used by the fused ops' inference. */
 fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out);
 fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out);
 fr_status fr_infer_matmul(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);
+/* The geometry of a sliding window over nsp spatial dims in[]: reads
+ * strides, dilations, pads, auto_pad (and ceil_mode when pool) from n and
+ * fills out, stride, dil, pad_b, pad_e (nsp entries each). */
+fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
+                       const int64_t *kernel, bool pool, int64_t *out,
+                       int64_t *stride, int64_t *dil, int64_t *pad_b,
+                       int64_t *pad_e);
+/* numpy matmul: (..., M, K) x (..., K, N) -> (broadcast..., M, N). */
+fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
+                             const fr_tensor *b, int *rank, int64_t *dims);
+/* Output dims and per-dim scales of Resize and Upsample; roi (2 * rank:
+ * starts then ends) is filled when given, else 0s and 1s. */
+fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
+                             int64_t *dims, double *scales, double *roi);
+/* Output spatial dims and start padding of ConvTranspose over x (N, C,
+ * in...) and w (C, M/group, k...). */
+fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
+                               const fr_tensor *w, int64_t *out,
+                               int64_t *stride, int64_t *dil, int64_t *pad_b);
+/* The plan of an Einsum: the labels used (n_labels of them, output labels
+ * first), their sizes, each operand's and the output's stride along each,
+ * and the output shape. */
+fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
+                            int *n_labels, int64_t *size,
+                            int64_t (*stride)[64], int64_t *ystride,
+                            int *yrank, int64_t *ydims);
+
+/* ---- infer_tensor.c: plans shared with the runtime glue -------------- */
+
+/* Each reads attributes and inputs of a tensor-movement op the same way for
+ * shape inference and for the interpreter glue (runtime/ops_tensor.c),
+ * validates what it reads and reports errors through fr_err_node. */
+
+/* Reads the integer tensor t (scalar or 1-D, at most max values; data
+ * needed) into v. what names it in messages. */
+fr_status fr_tensor_read_ints(const fr_node *n, const fr_tensor *t,
+                              const char *what, int64_t *v, int max,
+                              int *count);
+
+/* Shape: the slice [start, end) of the input's dims that is output. */
+void fr_shape_range(const fr_node *n, int rank, int *start, int *end);
+
+/* Transpose: the permutation (default: reversed dims). */
+fr_status fr_transpose_perm(const fr_node *n, int rank, int *perm);
+
+/* Slice: for each dim of data, the first index, the step and the output
+ * length (untouched dims: 0, 1, dims[d]). */
+fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
+                        int64_t *start, int64_t *step, int64_t *len);
+
+/* Split: the axis and the size of each of the node's n_out parts. */
+fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
+                        int64_t *sizes);
+
+/* Pad modes. */
+enum { FR_PAD_CONSTANT, FR_PAD_REFLECT, FR_PAD_EDGE, FR_PAD_WRAP };
+/* Pad: pads[d] (begin) and pads[rank + d] (end) for every dim of data. */
+fr_status fr_pad_plan(const fr_node *n, fr_tensor *const *in, int64_t *pads,
+                      int *mode);
+
+/* Unique: rows along the axis (the whole flattened input without axis),
+ * with outer and inner sizes around it; *axis is -1 without axis. */
+fr_status fr_unique_layout(const fr_node *n, const fr_tensor *x, int *axis,
+                           int64_t *outer, int64_t *rows, int64_t *inner);
 
 /* ---- infer_reduce.c: attribute readers shared with the runtime glue -- */
 

@@ -1,16 +1,14 @@
-/* ops.c: the operator table, expanded from ops.def. */
+/* ops.c: the operator table, expanded from ops.def: the IR's columns (name,
+ * domain, opsets, arities, flags, infer). The exec and plan columns belong
+ * to the runtime (runtime/optab.c). */
 #include <string.h>
 
 #include "ir.h"
 
-/* Declarations of every infer and exec function the table names. */
+/* Declarations of every infer function the table names. */
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
               out_max, flags, infer, exec, plan)                              \
-  fr_status infer(const fr_node *, fr_tensor *const *, fr_tensor *const *);  \
-  fr_status exec(struct fr_exec *, const fr_node *, fr_tensor *const *,      \
-                 fr_tensor *const *);                                         \
-  fr_status plan(const fr_node *, fr_tensor *const *, fr_tensor *const *,    \
-                 struct fr_kplan *);
+  fr_status infer(const fr_node *, fr_tensor *const *, fr_tensor *const *);
 #include "ops.def"
 #undef FR_OP
 
@@ -23,21 +21,13 @@ const fr_op_info fr_ops[] = {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
               out_max, flags, infer, exec, plan)                              \
   [FR_OP_##ENUM] = {name,    domain,  since, last,  in_min, in_max,           \
-                    out_min, out_max, flags, infer, exec, plan},
+                    out_min, out_max, flags, infer},
 #include "ops.def"
 #undef FR_OP
 };
 
 _Static_assert(sizeof fr_ops / sizeof fr_ops[0] == FR_OP_COUNT,
                "op table out of sync with the enum");
-
-fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
-                       fr_tensor *const *out, struct fr_kplan *p) {
-  (void)in;
-  (void)out;
-  (void)p;
-  return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel plan");
-}
 
 bool fr_domain_is_onnx(const char *d) {
   return !d || !d[0] || !strcmp(d, "ai.onnx");

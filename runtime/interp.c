@@ -73,8 +73,7 @@ static fr_status run_node(fr_exec *x, const fr_node *n) {
     out[i] = &x->env[n->out[i]->id];
     out[i]->dtype = n->out[i]->t.dtype;
   }
-  const fr_op_info *op = &fr_ops[n->op];
-  FR_TRY(op->infer(n, in, out));
+  FR_TRY(fr_ops[n->op].infer(n, in, out));
   for (int i = 0; i < n->n_out; i++) {
     if (!out[i]) continue;
     x->owned[n->out[i]->id] = 1;
@@ -83,7 +82,7 @@ static fr_status run_node(fr_exec *x, const fr_node *n) {
       return fr_err_node(FR_ERR_NOMEM, n, "output '%s': %s", n->out[i]->name,
                          fr_err_msg());
   }
-  return op->exec(x, n, in, out);
+  return fr_rt_ops[n->op].exec(x, n, in, out);
 }
 
 fr_status fr_interp_run(fr_exec *x, const fr_graph *g, fr_tensor *const *in,
@@ -188,7 +187,7 @@ fr_status fr_interp_eval(fr_arena *a, const fr_node *n, fr_tensor *const *in,
   fr_tensor *tp[17];
   for (int i = 0; i < n->n_out; i++) tp[i] = out[i] ? &tmp[i] : NULL;
   fr_exec x = {.rng = 1};
-  FR_TRY(fr_ops[n->op].exec(&x, n, in, tp));
+  FR_TRY(fr_rt_ops[n->op].exec(&x, n, in, tp));
   for (int i = 0; i < n->n_out; i++)
     if (out[i]) out[i]->data = tmp[i].data;
   return FR_OK;

@@ -8,14 +8,6 @@
 
 #include "runtime.h"
 
-/* Defined in ir/infer_nn.c (shared with shape inference). */
-fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
-                       const int64_t *kernel, bool pool, int64_t *out,
-                       int64_t *stride, int64_t *dil, int64_t *pad_b,
-                       int64_t *pad_e);
-fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
-                             const fr_tensor *b, int *rank, int64_t *dims);
-
 static fr_status unsupported_dtype(const fr_node *n, const fr_tensor *t) {
   return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
                      fr_dtype_name(t->dtype));
@@ -275,9 +267,6 @@ fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
 
 /* ---- Resize, Upsample ----------------------------------------------------- */
 
-fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
-                             int64_t *dims, double *scales, double *roi);
-
 /* The index of s in names (n of them), or -1. */
 static int pick(const char *s, const char *const *names, int n) {
   for (int i = 0; i < n; i++)
@@ -339,10 +328,6 @@ fr_status fr_plan_resize(const fr_node *n, fr_tensor *const *in,
 }
 
 /* ---- ConvTranspose ---------------------------------------------------------- */
-
-fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
-                               const fr_tensor *w, int64_t *out,
-                               int64_t *stride, int64_t *dil, int64_t *pad_b);
 
 fr_status fr_plan_convtranspose(const fr_node *n, fr_tensor *const *in,
                                 fr_tensor *const *out, fr_kplan *kp) {
@@ -602,11 +587,6 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 }
 
 /* ---- Einsum, Det, MaxUnpool, RoiAlign --------------------------------------- */
-
-fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
-                            int *n_labels, int64_t *size,
-                            int64_t (*stride)[64], int64_t *ystride,
-                            int *yrank, int64_t *ydims);
 
 fr_status fr_exec_einsum(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out) {

@@ -6,7 +6,6 @@
  * fr_exec_planned) then gives the output its own copies. */
 #include <string.h>
 
-#include "../ir/infer_tensor.h"
 #include "runtime.h"
 
 static int64_t esz(const fr_tensor *t) {
@@ -724,6 +723,18 @@ fr_status fr_exec_nonzero(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
+/* Output o of Unique (NULL: omitted), now that its shape is known: the
+ * infer function left it to run time (fr_set_later). */
+static fr_status unique_out(const fr_node *n, fr_tensor *o, fr_dtype dt,
+                            int rank, const int64_t *dims) {
+  if (!o) return FR_OK;
+  fr_set_shape(o, dt, rank, dims);
+  o->data = NULL;
+  if (fr_tensor_alloc(o) != FR_OK)
+    return fr_err_node(FR_ERR_NOMEM, n, "%s", fr_err_msg());
+  return FR_OK;
+}
+
 fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out) {
   (void)x;
@@ -749,19 +760,30 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           counts);
   fr_free(tr);
   fr_status st = FR_OK;
-  if (u < 0 || u * len != fr_tensor_numel(out[0]))
-    st = fr_err_node(FR_ERR_SHAPE, n, "output shape does not match the "
-                     "input");
-  if (st == FR_OK) {
+  if (u < 0)
+    st = fr_err_node(FR_ERR_UNSUPPORTED, n, "dtype %s",
+                     fr_dtype_name(t->dtype));
+  /* Y: u rows along the axis (u values without one); indices and counts:
+   * u each; inverse_indices: one per input row. */
+  int64_t dims[FR_MAX_RANK] = {u};
+  int rank = 1;
+  if (axis >= 0) {
+    rank = t->rank;
+    memcpy(dims, t->dims, sizeof(int64_t) * (size_t)rank);
+    dims[axis] = u;
+  }
+  if (st == FR_OK) st = unique_out(n, out[0], t->dtype, rank, dims);
+  if (st == FR_OK && out[0]) {
     fr_k_gather(outer, rows, u, inner, es, first, t->data, out[0]->data);
     st = own_strings(n, out[0]);
   }
-  if (st == FR_OK && n->n_out > 1 && out[1])
-    memcpy(out[1]->data, first, sizeof(int64_t) * (size_t)u);
-  if (st == FR_OK && n->n_out > 2 && out[2])
-    memcpy(out[2]->data, inv, sizeof(int64_t) * (size_t)rows);
-  if (st == FR_OK && n->n_out > 3 && out[3])
-    memcpy(out[3]->data, counts, sizeof(int64_t) * (size_t)u);
+  const int64_t *from[3] = {first, inv, counts};
+  for (int i = 1; i < n->n_out && i < 4 && st == FR_OK; i++) {
+    int64_t k = i == 2 ? rows : u;
+    st = unique_out(n, out[i], FR_I64, 1, &k);
+    if (st == FR_OK && out[i])
+      memcpy(out[i]->data, from[i - 1], sizeof(int64_t) * (size_t)k);
+  }
   fr_free(s);
   return st;
 }

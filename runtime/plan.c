@@ -58,7 +58,7 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
   fr_kplan *p = fr_malloc(sizeof *p);
   if (!p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
   memset(p, 0, offsetof(fr_kplan, params));
-  fr_status st = fr_ops[n->op].plan(n, in, out, p);
+  fr_status st = fr_rt_ops[n->op].plan(n, in, out, p);
   int slots = fr_kplan_in_slots(n), max_out = fr_kplan_out_slots(n);
   if (st == FR_OK && slots + max_out + 1 > MAX_BUFS)
     st = fr_err_node(FR_ERR_UNSUPPORTED, n, "too many operands");

@@ -1,12 +1,16 @@
 /* runtime.h: the internal header of frost's runtime.
- * Sections: tensor.c (runtime tensors), npy.c (NumPy files), interp.c (the
- * reference interpreter), ops_*.c (per-op glue between IR nodes and the
+ * Sections: tensor.c (runtime tensors), plan.c (kernel calls planned ahead
+ * of time), npy.c (NumPy files), interp.c (the reference interpreter),
+ * run.c (a model run on given inputs), optab.c (the runtime's columns of the
+ * operator table: the per-op glue of ops_*.c between IR nodes and the
  * kernels of kernels/). */
 #ifndef FROST_RUNTIME_H
 #define FROST_RUNTIME_H
 
 #include "../ir/ir.h"
 #include "kernels/kernels.h"
+
+struct fr_exec; /* the interpreter's state (interp.c) */
 
 /* ---- tensor.c ------------------------------------------------------- */
 
@@ -128,5 +132,38 @@ fr_status fr_interp_run(fr_exec *x, const fr_graph *g, fr_tensor *const *in,
  * outputs' data allocated in arena a. */
 fr_status fr_interp_eval(fr_arena *a, const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out);
+
+/* ---- run.c: a model run on given inputs ----------------------------- */
+
+/* Binds inputs to the main graph's inputs and runs the model with the
+ * interpreter. */
+fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out);
+/* Checks inputs against the model's declared input types and shapes. */
+fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs);
+
+/* ---- optab.c: the runtime's columns of the operator table ------------- */
+
+/* Execution by the interpreter: outputs are allocated by the interpreter
+ * from the inferred shapes (sequences and optionals, and the outputs an
+ * infer function leaves to run time, are produced by exec). */
+typedef fr_status (*fr_exec_fn)(fr_exec *x, const fr_node *n,
+                                fr_tensor *const *in, fr_tensor *const *out);
+/* Planning: the node as one kernel-entry call (plan.c). */
+typedef fr_status (*fr_plan_fn)(const fr_node *n, fr_tensor *const *in,
+                                fr_tensor *const *out, fr_kplan *p);
+
+/* The exec and plan columns of ir/ops.def, beside the IR's fr_ops. */
+typedef struct fr_rt_op {
+  fr_exec_fn exec; /* interpreter glue (ops_*.c), or fr_exec_planned */
+  fr_plan_fn plan; /* fr_plan_none: the op runs through exec only */
+} fr_rt_op;
+
+/* FR_OP_COUNT entries, indexed by fr_op (its length is checked in
+ * optab.c, so it is declared here without one). */
+extern const fr_rt_op fr_rt_ops[];
+
+/* The plan of ops without one: FR_ERR_UNSUPPORTED. */
+fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
+                       fr_tensor *const *out, fr_kplan *p);
 
 #endif

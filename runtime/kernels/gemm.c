@@ -15,7 +15,8 @@
  * W_g (Mg, Cg*KD*KH*KW) * col_g, where the im2col matrix col_g is never
  * stored: the B packing reads it straight from the image. 1x1 stride-1
  * unpadded convolutions use the image as B directly; depthwise convolutions
- * (one input channel per group) go to a direct kernel in nn.c. */
+ * (one input channel per group) go to a direct kernel (fr_k_dwconv_f32),
+ * which shares the GEMM's epilogue. */
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -26,14 +27,17 @@
 #define VW 16 /* lanes of a vector */
 #define MR 8  /* rows of the register tile */
 #define NV 3  /* vectors across the register tile: 24 accumulators */
+#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
 #elif defined(__AVX__)
 #define VW 8
 #define MR 6
 #define NV 2
+#define EVEN_LANES 0, 2, 4, 6, 9, 11, 13, 15
 #else
 #define VW 4
 #define MR 6
 #define NV 2
+#define EVEN_LANES 0, 2, 5, 7
 #endif
 #define NR (VW * NV) /* columns of the register tile */
 
@@ -52,9 +56,30 @@ static inline void vstore(float *p, fr_vf v) { *(fr_vfu *)p = v; }
 /* s - 0 is s for every s (s + 0 is not, for -0), so this folds to a plain
  * broadcast. */
 static inline fr_vf vsplat(float s) { return s - (fr_vf){0}; }
+/* p[0], p[S], p[2S], ... p[(VW-1)S], reading nothing past the last. For
+ * S == 2 the second load starts at p[VW-1], so EVEN_LANES picks lanes
+ * 0, 2, ... VW-2 of the first and 1, 3, ... VW-1 of the second. */
+static inline fr_vf vload_s(const float *p, int64_t S) {
+  if (S == 1) return vload(p);
+  if (S == 2)
+    return __builtin_shufflevector(vload(p), vload(p + VW - 1), EVEN_LANES);
+  fr_vf v;
+  for (int i = 0; i < VW; i++) v[i] = p[i * S];
+  return v;
+}
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n)
+ * (nn.c's pooling has the same). */
+static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
+                        int64_t *lo, int64_t *hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
+  *lo = min64(l, nout);
+  *hi = max64(min64(h, nout), *lo);
+}
 
 /* ---- where B comes from ------------------------------------------------ */
 
@@ -777,6 +802,111 @@ void fr_ke_matmul_f32(const void *params, void *const *b) {
 
 void fr_ke_matmul_fused_f32(const void *params, void *const *b) {
   matmul_entry(params, b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+/* ---- depthwise convolution --------------------------------------------- */
+
+enum { DW_MAXK = 16 };
+
+/* One output plane of a depthwise conv with width stride S (a constant in
+ * the specialized copies below): interior columns, where every tap is
+ * inside the row, are done 2 * VW at a time in vector registers; border
+ * columns one by one. */
+static inline __attribute__((always_inline)) void
+dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
+         float b, float *restrict yp, const int64_t S) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
+  /* columns where tap 0 and tap KW-1 are both inside */
+  int64_t lo0, hi0, lo1, hi1;
+  valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = max64(lo0, lo1), hi = max64(min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *rows[DW_MAXK];
+    const float *wr[DW_MAXK];
+    int nr = 0;
+    for (int64_t ky = 0; ky < KH; ky++) {
+      int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+      if (iy < 0 || iy >= IH) continue;
+      rows[nr] = xp + iy * IW - pw;
+      wr[nr++] = wp + ky * KW;
+    }
+    float *yr = yp + oy * OW;
+    int64_t ox = lo;
+    for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+      fr_vf acc0 = vsplat(b), acc1 = acc0;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          fr_vf w = vsplat(wr[r][kx]);
+          const float *xr = rows[r] + ox * S + kx * dw;
+          acc0 += w * vload_s(xr, S);
+          acc1 += w * vload_s(xr + VW * S, S);
+        }
+      vstore(yr + ox, acc0);
+      vstore(yr + ox + VW, acc1);
+    }
+    /* the last one or two vectors, the last one ending at hi (it may
+     * overlap: the outputs are stored, not accumulated) */
+    while (ox < hi && hi - lo >= VW) {
+      int64_t o0 = min64(ox, hi - VW);
+      fr_vf acc0 = vsplat(b);
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++)
+          acc0 += vsplat(wr[r][kx]) * vload_s(rows[r] + o0 * S + kx * dw, S);
+      vstore(yr + o0, acc0);
+      ox = o0 + VW;
+    }
+    /* the rest: border and leftover columns, with bounds checks */
+    for (int64_t o = 0; o < OW; o++) {
+      if (o >= lo && o < ox) {
+        o = ox - 1;
+        continue;
+      }
+      float acc = b;
+      for (int r = 0; r < nr; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t ix = o * S + kx * dw - pw;
+          if (ix >= 0 && ix < IW) acc += wr[r][kx] * rows[r][ix + pw];
+        }
+      yr[o] = acc;
+    }
+  }
+}
+
+static void dw_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 1);
+}
+static void dw_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, 2);
+}
+static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
+                        float b, float *yp) {
+  dw_plane(p, xp, wp, b, yp, p->stride[2]);
+}
+
+void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, const float *res, float *y) {
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const int64_t KS = p->k[1] * p->k[2];
+  const bool epi = p->epi.act != FR_K_EPI_NONE ||
+                   p->epi.post != FR_K_EPI_POST_NONE || res;
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
+      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
+      const float *wp = w + c * KS;              /* (KH, KW) */
+      float b = bias ? bias[c] : 0.0f;
+      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
+      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
+      else dw_plane_sn(p, xp, wp, b, yp);
+      /* the plane is final: the epilogue while it is in cache */
+      if (epi)
+        fr_k_epi_f32(&p->epi, OS, yp, NULL,
+                     res ? res + (n * p->C + c) * OS : NULL);
+    }
 }
 
 /* ---- convolution ------------------------------------------------------- */

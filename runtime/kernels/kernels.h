@@ -917,7 +917,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
 /* params fr_k_conv; bufs x, w, bias, y, scratch
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
-/* nn.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
+/* gemm.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
  * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);

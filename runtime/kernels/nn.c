@@ -1,5 +1,5 @@
-/* nn.c: neural-network kernels besides the GEMM: depthwise convolution,
- * pooling, transposed convolution scatter, resize, grid sampling,
+/* nn.c: neural-network kernels besides the GEMM and the convolutions
+ * (gemm.c): pooling, transposed convolution scatter, resize, grid sampling,
  * quantization and friends. Spatial shapes are given as 3 dims (D, H, W),
  * lower-rank ops padding with 1s, so one loop nest serves 1-D to 3-D. */
 #include <math.h>
@@ -46,111 +46,6 @@ static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
   int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
   *lo = min64(l, nout);
   *hi = max64(min64(h, nout), *lo);
-}
-
-/* ---- depthwise convolution --------------------------------------------- */
-
-enum { DW_MAXK = 16 };
-
-/* One output plane of a depthwise conv with width stride S (a constant in
- * the specialized copies below): interior columns, where every tap is
- * inside the row, are done 2 * VW at a time in vector registers; border
- * columns one by one. */
-static inline __attribute__((always_inline)) void
-dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
-         float b, float *restrict yp, const int64_t S) {
-  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
-  /* columns where tap 0 and tap KW-1 are both inside */
-  int64_t lo0, hi0, lo1, hi1;
-  valid_range(S, -pw, IW, OW, &lo0, &hi0);
-  valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
-  int64_t lo = max64(lo0, lo1), hi = max64(min64(hi0, hi1), lo);
-  for (int64_t oy = 0; oy < OH; oy++) {
-    const float *rows[DW_MAXK];
-    const float *wr[DW_MAXK];
-    int nr = 0;
-    for (int64_t ky = 0; ky < KH; ky++) {
-      int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
-      if (iy < 0 || iy >= IH) continue;
-      rows[nr] = xp + iy * IW - pw;
-      wr[nr++] = wp + ky * KW;
-    }
-    float *yr = yp + oy * OW;
-    int64_t ox = lo;
-    for (; ox + 2 * VW <= hi; ox += 2 * VW) {
-      fr_vf acc0 = vsplat(b), acc1 = acc0;
-      for (int r = 0; r < nr; r++)
-        for (int64_t kx = 0; kx < KW; kx++) {
-          fr_vf w = vsplat(wr[r][kx]);
-          const float *xr = rows[r] + ox * S + kx * dw;
-          acc0 += w * vload_s(xr, S);
-          acc1 += w * vload_s(xr + VW * S, S);
-        }
-      vstore(yr + ox, acc0);
-      vstore(yr + ox + VW, acc1);
-    }
-    /* the last one or two vectors, the last one ending at hi (it may
-     * overlap: the outputs are stored, not accumulated) */
-    while (ox < hi && hi - lo >= VW) {
-      int64_t o0 = min64(ox, hi - VW);
-      fr_vf acc0 = vsplat(b);
-      for (int r = 0; r < nr; r++)
-        for (int64_t kx = 0; kx < KW; kx++)
-          acc0 += vsplat(wr[r][kx]) * vload_s(rows[r] + o0 * S + kx * dw, S);
-      vstore(yr + o0, acc0);
-      ox = o0 + VW;
-    }
-    /* the rest: border and leftover columns, with bounds checks */
-    for (int64_t o = 0; o < OW; o++) {
-      if (o >= lo && o < ox) {
-        o = ox - 1;
-        continue;
-      }
-      float acc = b;
-      for (int r = 0; r < nr; r++)
-        for (int64_t kx = 0; kx < KW; kx++) {
-          int64_t ix = o * S + kx * dw - pw;
-          if (ix >= 0 && ix < IW) acc += wr[r][kx] * rows[r][ix + pw];
-        }
-      yr[o] = acc;
-    }
-  }
-}
-
-static void dw_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, float *yp) {
-  dw_plane(p, xp, wp, b, yp, 1);
-}
-static void dw_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, float *yp) {
-  dw_plane(p, xp, wp, b, yp, 2);
-}
-static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
-                        float b, float *yp) {
-  dw_plane(p, xp, wp, b, yp, p->stride[2]);
-}
-
-void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, const float *res, float *y) {
-  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
-  const int64_t KS = p->k[1] * p->k[2];
-  const bool epi = p->epi.act != FR_K_EPI_NONE ||
-                   p->epi.post != FR_K_EPI_POST_NONE || res;
-  for (int64_t n = 0; n < p->N; n++)
-    for (int64_t c = 0; c < p->C; c++) {
-      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
-      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
-      const float *wp = w + c * KS;              /* (KH, KW) */
-      float b = bias ? bias[c] : 0.0f;
-      if (p->stride[2] == 1) dw_plane_s1(p, xp, wp, b, yp);
-      else if (p->stride[2] == 2) dw_plane_s2(p, xp, wp, b, yp);
-      else dw_plane_sn(p, xp, wp, b, yp);
-      /* the plane is final: the epilogue while it is in cache */
-      if (epi)
-        fr_k_epi_f32(&p->epi, OS, yp, NULL,
-                     res ? res + (n * p->C + c) * OS : NULL);
-    }
 }
 
 /* ---- pooling ----------------------------------------------------------- */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compiler.h"
+#include "compiler/cmd/cmd.h"
 
 /* The memory cap of the fuzzers: far below libFuzzer's RSS limit, so a
  * hostile size is refused by frost, never by the fuzzer's watchdog. */

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compiler/compiler.h"
+#include "compiler/cmd/cmd.h"
 
 enum { MAX_INPUTS = 16 };
 

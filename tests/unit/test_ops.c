@@ -1,8 +1,9 @@
-/* test_ops.c: the operator table of ir/ops.c is complete. ops.c asserts at
- * compile time that the table is as long as the enum; a value of the enum
- * without its line in ops.def would still leave a zeroed hole inside the
- * table, found here: every entry has a name, a domain, its three functions
- * and sane ranges, and fr_op_lookup finds it by its name. */
+/* test_ops.c: the operator tables of ir/ops.c and runtime/optab.c are
+ * complete. Both assert at compile time that they are as long as the enum;
+ * a value of the enum without its line in ops.def would still leave a
+ * zeroed hole inside them, found here: every entry has a name, a domain,
+ * its three functions (infer in fr_ops, exec and plan in fr_rt_ops) and
+ * sane ranges, and fr_op_lookup finds it by its name. */
 #include "testutil.h"
 
 START_TEST(ops_table_complete) {
@@ -10,7 +11,7 @@ START_TEST(ops_table_complete) {
     const fr_op_info *op = &fr_ops[i];
     ck_assert_msg(op->name && op->name[0], "fr_ops[%d] has no name", i);
     ck_assert_msg(op->domain != NULL, "%s: no domain", op->name);
-    ck_assert_msg(op->infer && op->exec && op->plan,
+    ck_assert_msg(op->infer && fr_rt_ops[i].exec && fr_rt_ops[i].plan,
                   "%s: an infer, exec or plan function is missing", op->name);
     ck_assert_msg(op->since >= 1 && op->since <= op->last,
                   "%s: opsets %d to %d", op->name, op->since, op->last);

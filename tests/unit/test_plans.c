@@ -104,7 +104,7 @@ static fr_status plan_call(ft_case *c, fr_tensor *in, call *k) {
     ck_assert_int_eq(fr_tensor_alloc(&k->out[i]), FR_OK);
     op[i] = &k->out[i];
   }
-  return fr_ops[n->op].plan(n, ip, op, k->kp);
+  return fr_rt_ops[n->op].plan(n, ip, op, k->kp);
 }
 
 /* bufs in the op's layout, with the data of full (inputs given in full). */

@@ -5,7 +5,7 @@
 
 #include <check.h>
 
-#include "compiler/compiler.h"
+#include "compiler/cmd/cmd.h"
 
 typedef struct ft_case {
   fr_model *m;

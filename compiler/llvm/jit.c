@@ -15,7 +15,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "compiler.h"
+#include "llvm.h"
 
 struct fr_jit {
   LLVMOrcThreadSafeContextRef tsc;

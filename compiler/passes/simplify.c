@@ -1,8 +1,8 @@
-/* pass_simplify.c: Identity (and inference Dropout) removal, dead-node
+/* simplify.c: Identity (and inference Dropout) removal, dead-node
  * elimination, and removal of parameters nothing uses any more. */
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* Dropout that is the identity: inference (no training_mode input, or a
  * constant false one) and no mask output in use. */

@@ -2,7 +2,7 @@
  * model's declared input types. */
 #include <string.h>
 
-#include "compiler.h"
+#include "runtime.h"
 
 fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs) {
   const fr_graph *g = m->graph;

@@ -1,4 +1,4 @@
-/* memplan.c: the static activation memory plan. Every intermediate tensor of
+/* plan_memory.c: the static activation memory plan. Every intermediate tensor of
  * the main graph gets an offset in one buffer: values are placed when their
  * producer runs and their bytes are freed after their last use (best fit
  * over the free gaps). View ops (Reshape, Flatten, Squeeze, Unsqueeze,
@@ -8,7 +8,7 @@
  * The peak is recorded in graph->peak. */
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 enum { ALIGN = 64 };
 

@@ -1,4 +1,4 @@
-/* pass_fuse.c: fusion in the frozen region.
+/* fuse.c: fusion in the frozen region.
  *  1. Patterns: x * Clip(x + 3, 0, 6) / 6 (HardSwish spelled out, as
  *     exporters write it for old opsets) becomes HardSwish(x).
  *  2. Elementwise tails into the frozen Conv, Gemm or MatMul producing
@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* v is a frozen constant holding one float equal to want. */
 static bool is_scalar(const fr_value *v, float want) {

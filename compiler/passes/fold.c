@@ -1,10 +1,10 @@
-/* pass_fold.c: constant folding. A frozen node whose outputs can be computed
+/* fold.c: constant folding. A frozen node whose outputs can be computed
  * at compile time - all inputs constant, or (Shape, Size) only their shapes
  * needed - is evaluated by the interpreter's own kernels, and its outputs
  * become initializers. Constant nodes become initializers too (they keep a
  * trainable mark if the freeze boundary gave one). Trainable nodes and
  * random ops are never folded. */
-#include "compiler.h"
+#include "passes.h"
 
 /* Folding must not blow up the model: outputs up to 64 MiB, or up to twice
  * the bytes of the inputs they replace. */

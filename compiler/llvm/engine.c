@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "compiler.h"
+#include "llvm.h"
 
 fr_status fr_engine_prepare(fr_engine *e, fr_model *m) {
   e->interpreted = false;

@@ -1,4 +1,4 @@
-/* pass_fold_bn.c: BatchNormalization (inference form) folded into the Conv,
+/* fold_bn.c: BatchNormalization (inference form) folded into the Conv,
  * ConvTranspose (group 1) or Gemm that produces its input, in the frozen
  * region:
  *   s = scale / sqrt(var + eps)
@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* Where the output channel of the weight lies: weight index i belongs to
  * channel chan_of(i). */

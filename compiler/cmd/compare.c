@@ -1,9 +1,10 @@
 /* compare.c: tensor comparison with NumPy's allclose rule
- * |got - want| <= atol + rtol * |want|, NaN equal to NaN. */
+ * |got - want| <= atol + rtol * |want|, NaN equal to NaN (used by the
+ * conformance runner), and `frost compare`. */
 #include <math.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "cmd.h"
 
 static fr_status cmp_tensor(const fr_tensor *got, const fr_tensor *want,
                             double rtol, double atol) {
@@ -65,4 +66,33 @@ static fr_status cmp_tensor(const fr_tensor *got, const fr_tensor *want,
 fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
                      double atol) {
   return cmp_tensor(got, want, rtol, atol);
+}
+
+/* `frost compare GOT WANT`: the same check on two tensor files. */
+int fr_cmd_compare(fr_cli *c) {
+  if (!c->second) {
+    fr_err(FR_ERR_USAGE, "compare needs two files");
+    return fr_cli_fail();
+  }
+  fr_tensor a = {0}, b = {0};
+  fr_status st = fr_cli_read_input(c->model, &a);
+  if (st == FR_OK) st = fr_cli_read_input(c->second, &b);
+  if (st == FR_OK) {
+    st = fr_compare(&a, &b, c->rtol, c->atol);
+    if (st != FR_OK) fr_err_prefix(c->model);
+  }
+  if (st == FR_OK) {
+    double maxdiff = 0;
+    int64_t n = fr_tensor_numel(&a);
+    for (int64_t i = 0; fr_dtype_is_float(a.dtype) && i < n; i++) {
+      double d = fr_tensor_get_f64(&a, i) - fr_tensor_get_f64(&b, i);
+      if (d < 0) d = -d;
+      if (d > maxdiff) maxdiff = d;
+    }
+    printf("%s: match (%lld elements, max abs diff %.3g)\n", c->model,
+           (long long)n, maxdiff);
+  }
+  fr_onnx_tensor_free(&a);
+  fr_onnx_tensor_free(&b);
+  return st == FR_OK ? 0 : fr_cli_fail();
 }

@@ -4,10 +4,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "compiler.h"
+#include "passes.h"
 
-/* The pipeline, in order. Each pass is one file, compiler/pass_*.c. */
+/* The pipeline, in order. Each pass is one file of compiler/passes/. */
 static const fr_pass passes[] = {
+    {"freeze", fr_pass_freeze, "frozen and trainable parameters, values and nodes"},
     {"infer", fr_pass_infer, "shape inference on concrete shapes"},
     {"fold", fr_pass_fold, "constant folding of frozen nodes"},
     {"fold-bn", fr_pass_fold_bn, "BatchNormalization into the linear op before it"},
@@ -35,8 +36,8 @@ static double now_ms(void) {
 }
 
 fr_status fr_pipeline_check(const fr_pipeline_opts *o) {
-  const char *opts[2] = {o->print_before, o->print_after};
-  for (int k = 0; k < 2; k++) {
+  const char *opts[3] = {o->print_before, o->print_after, o->stop_after};
+  for (int k = 0; k < 3; k++) {
     if (!opts[k] || !strcmp(opts[k], "all")) continue;
     bool found = false;
     for (int i = 0; i < N_PASSES; i++)
@@ -57,7 +58,10 @@ fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
   FILE *f = o->dump ? o->dump : stdout;
   double times[N_PASSES] = {0};
   fr_status st = fr_pipeline_check(o);
-  for (int i = 0; i < N_PASSES && st == FR_OK; i++) {
+  int n = N_PASSES; /* the passes to run: up to stop_after */
+  for (int i = 0; o->stop_after && i < N_PASSES; i++)
+    if (!strcmp(passes[i].name, o->stop_after)) n = i + 1;
+  for (int i = 0; i < n && st == FR_OK; i++) {
     const fr_pass *p = &passes[i];
     if (matches(o->print_before, p->name)) {
       fprintf(f, "; IR before %s\n", p->name);
@@ -81,10 +85,10 @@ fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
   }
   if (o->time_passes) {
     double total = 0;
-    for (int i = 0; i < N_PASSES; i++) total += times[i];
+    for (int i = 0; i < n; i++) total += times[i];
     fprintf(stderr, "===- pass execution times -===\n");
     fprintf(stderr, "  %10s  %6s  %s\n", "ms", "%", "pass");
-    for (int i = 0; i < N_PASSES; i++)
+    for (int i = 0; i < n; i++)
       fprintf(stderr, "  %10.3f  %5.1f%%  %s\n", times[i],
               total > 0 ? 100 * times[i] / total : 0, passes[i].name);
     fprintf(stderr, "  %10.3f  100.0%%  total\n", total);

@@ -13,7 +13,7 @@
  * The kernels' bitcode is part of the module, so LLVM inlines each entry and
  * specializes the kernel for its constants before optimizing for the host
  * CPU. Nodes without a plan call back into the interpreter's exec
- * (fr_jit_fallback); ahead of time (compiler/aot.c) they are an error. View
+ * (fr_jit_fallback); ahead of time (aot.c) they are an error. View
  * nodes whose output shares its input's bytes emit nothing. Outputs no node
  * computes (an input or a constant passed through, an output listed twice)
  * are copied at the end.
@@ -28,7 +28,7 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 
-#include "compiler.h"
+#include "llvm.h"
 
 struct fr_compiled {
   fr_model *m;         /* the optimized model (borrowed) */
@@ -73,7 +73,7 @@ static void fr_jit_fallback(fr_compiled *c, int k, void *const *bufs) {
     if (!in_place) memset(tout[i].data, 0, fr_tensor_nbytes(&tout[i]));
     out[i] = &tout[i];
   }
-  c->fallback_status = fr_ops[n->op].exec(&c->exec, n, in, out);
+  c->fallback_status = fr_rt_ops[n->op].exec(&c->exec, n, in, out);
 }
 
 /* Why g cannot be compiled, or FR_OK. */
@@ -210,7 +210,7 @@ static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   for (int i = 0; i < n->n_in; i++) in[i] = n->in[i] ? &n->in[i]->t : NULL;
   for (int i = 0; i < n->n_out; i++) out[i] = n->out[i] ? &n->out[i]->t : NULL;
   memset(p, 0, offsetof(fr_kplan, params));
-  fr_status st = fr_ops[n->op].plan(n, in, out, p);
+  fr_status st = fr_rt_ops[n->op].plan(n, in, out, p);
   LLVMValueRef entry = NULL;
   LLVMTypeRef entry_t = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
                                          (LLVMTypeRef[]){c->ptr, c->ptr}, 2, 0);
@@ -289,7 +289,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
     for (int i = 0; i < n->n_in; i++) in[i] = n->in[i] ? &n->in[i]->t : NULL;
     for (int i = 0; i < n->n_out; i++) o[i] = n->out[i] ? &n->out[i]->t : NULL;
     memset(p, 0, offsetof(fr_kplan, params));
-    fr_status ps = fr_ops[n->op].plan(n, in, o, p);
+    fr_status ps = fr_rt_ops[n->op].plan(n, in, o, p);
     if (ps == FR_OK && (int64_t)p->scratch > scratch) scratch = (int64_t)p->scratch;
     else if (ps != FR_OK && ps != FR_ERR_UNSUPPORTED) st = ps;
   }

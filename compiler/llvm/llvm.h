@@ -1,98 +1,23 @@
-/* compiler.h: the internal header of frost's compiler and command.
- * Sections: main.c (the frost command), conformance.c (the ONNX backend
- * node tests), compare.c (tensor comparison). */
-#ifndef FROST_COMPILER_H
-#define FROST_COMPILER_H
+/* llvm.h: the internal header of frost's LLVM back end: native code from
+ * the optimized IR, run at once (JIT) or written as an artifact (AOT).
+ *
+ * Sections follow the files that implement them: bitcode.c (the files
+ * embedded in frost: kernel and API bitcode, libfrost_rt.a, abi.h), jit.c
+ * (the LLVM session: target machine, bitcode, O3, ORC LLJIT, emission),
+ * codegen.c (a graph as one call per node of its plan's kernel entry),
+ * aot.c (frost compile: native artifacts), engine.c (running a model with
+ * the JIT or the interpreter).
+ *
+ * The back end uses the passes (the pipeline runs before code generation),
+ * the runtime and the IR, and LLVM; no frontend.
+ */
+#ifndef FROST_LLVM_H
+#define FROST_LLVM_H
 
-#include "../frontends/onnx/onnx.h"
-#include "../runtime/runtime.h"
+#include "../passes/passes.h"
 
+/* The version written into artifacts' descriptors and headers. */
 #define FR_VERSION "0.1"
-
-/* ---- freeze.c: the freeze boundary ----------------------------------- */
-
-enum { FR_MAX_FREEZE = 64 };
-typedef struct fr_freeze_rule {
-  bool trainable;    /* --trainable (else --frozen) */
-  const char *regex; /* POSIX extended, over parameter names */
-} fr_freeze_rule;
-typedef struct fr_freeze_opts {
-  const char *train_from[FR_MAX_FREEZE]; /* value or node names */
-  int n_train_from;
-  fr_freeze_rule rules[FR_MAX_FREEZE];   /* applied in order */
-  int n_rules;
-} fr_freeze_opts;
-
-/* Marks parameters, values and nodes of the main graph frozen or
- * trainable. Default: all frozen. */
-fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o);
-
-typedef struct fr_param_count {
-  int64_t frozen, frozen_bytes, trainable, trainable_bytes;
-} fr_param_count;
-void fr_freeze_count(const fr_model *m, fr_param_count *c);
-
-/* ---- pipeline.c: the pass list ---------------------------------------- */
-
-typedef struct fr_pipeline_opts {
-  const char *print_before, *print_after; /* a pass name or "all" */
-  bool time_passes;                       /* a table of pass times */
-  bool partial;  /* shapes may stay unknown (dump); else they must be known */
-  FILE *dump;    /* where IR prints go (stdout when NULL) */
-} fr_pipeline_opts;
-
-typedef struct fr_pass {
-  const char *name;
-  fr_status (*run)(fr_model *m, const fr_pipeline_opts *o);
-  const char *what;
-} fr_pass;
-
-/* Runs every pass on m's main graph, the verifier after each. */
-fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o);
-/* Checks pass names in the options. */
-fr_status fr_pipeline_check(const fr_pipeline_opts *o);
-const fr_pass *fr_passes(int *n);
-
-/* The passes, one file each (compiler/pass_*.c, compiler/memplan.c). */
-fr_status fr_pass_infer(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_fold(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
-fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
-/* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's. */
-bool fr_op_is_view(int op);
-
-/* ---- compare.c ------------------------------------------------------ */
-
-/* FR_OK when got matches want within rtol/atol (floats; others exact);
- * otherwise FR_ERR_INVALID with the first mismatch described. */
-fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
-                     double atol);
-
-/* ---- conformance.c -------------------------------------------------- */
-
-typedef struct fr_conf_opts {
-  const char *dir;     /* folder of test folders */
-  const char *engine;  /* "interp" */
-  const char *expect;  /* file listing tests that must pass, or NULL */
-  const char *filter;  /* substring of test names, or NULL */
-  const char *only;    /* file listing the tests to run, or NULL: all */
-  const char *write_passing; /* write the passing tests' names here */
-  /* jit: file listing tests that must pass compiled to native code (not
-   * run by the interpreter the JIT falls back to), or NULL */
-  const char *expect_native;
-  const char *write_native; /* jit: write those tests' names here */
-  bool verbose;
-  bool specialize; /* jit: kernels inlined from their bitcode */
-  int timeout_s;
-} fr_conf_opts;
-
-/* Runs the tests; returns FR_ERR_INVALID when an expected test fails (or,
- * with expect_native, runs with the interpreter). */
-fr_status fr_conformance(const fr_conf_opts *o);
 
 /* ---- bitcode.c ------------------------------------------------------ */
 
@@ -202,13 +127,6 @@ typedef struct fr_aot_result {
 /* Compiles m (after the pipeline) into the artifact o->out. Files are
  * written all or nothing. */
 fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r);
-
-/* ---- main.c --------------------------------------------------------- */
-
-/* Binds inputs to g's inputs and runs the model with the interpreter. */
-fr_status fr_run_model(fr_model *m, fr_tensor *const *inputs, fr_tensor *out);
-/* Checks inputs against the model's declared input types and shapes. */
-fr_status fr_check_inputs(const fr_model *m, fr_tensor *const *inputs);
 
 /* ---- engine.c: running with the interpreter or the JIT --------------- */
 

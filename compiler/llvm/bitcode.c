@@ -5,7 +5,7 @@
  * runtime/rt/abi.h (pasted into generated headers). */
 #include <stddef.h>
 
-#include "compiler.h"
+#include "llvm.h"
 
 #define FR_INCBIN(sym, file)                                                  \
   __asm__(".section .rodata\n"                                                \

@@ -1,7 +1,7 @@
-/* pass_infer.c: shape inference on concrete shapes. Foldable nodes on known
+/* infer.c: shape inference on concrete shapes. Foldable nodes on known
  * data are evaluated on the way (shapes computed from shapes). Unless the
  * pipeline is partial (dump), every value must end up with a known shape. */
-#include "compiler.h"
+#include "passes.h"
 
 fr_status fr_pass_infer(fr_model *m, const fr_pipeline_opts *o) {
   fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};

@@ -1,11 +1,11 @@
-/* pass_cse.c: common subexpression elimination. Two live nodes with the same
+/* cse.c: common subexpression elimination. Two live nodes with the same
  * op, the same operands and equal attributes compute the same values; the
  * later one is removed and its outputs' uses read the earlier one's. Small
  * constants with equal contents are merged first, so that nodes reading
  * equal constants match. Random ops and ops with subgraphs are left alone. */
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 enum { SMALL_CONST = 256 }; /* bytes */
 

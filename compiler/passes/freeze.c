@@ -3,7 +3,8 @@
  * options make it trainable (FR_V_TRAINABLE: training updates it). A
  * trainable parameter and every value computed from one need a gradient
  * (FR_V_GRAD), and the nodes computing them are marked trainable: only they
- * get backward graphs; everything else may be folded.
+ * get backward graphs; everything else may be folded. It is the first pass
+ * of the pipeline, so the passes after it know what they may fold.
  *
  *   --train-from NAME[,NAME]  a value or node: all nodes downstream of it are
  *                             unfrozen, with the parameters only they use
@@ -13,7 +14,7 @@
 #include <regex.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* A parameter: an initializer, or the output of a Constant node. */
 static bool is_param(const fr_value *v) {
@@ -157,6 +158,11 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   fr_free(down);
   fr_free(down_node);
   return st;
+}
+
+fr_status fr_pass_freeze(fr_model *m, const fr_pipeline_opts *o) {
+  if (!o->freeze) return FR_OK;
+  return fr_freeze_apply(m, o->freeze);
 }
 
 static void count(fr_param_count *c, const fr_value *v, const fr_tensor *t) {

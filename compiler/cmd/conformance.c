@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "compiler.h"
+#include "cmd.h"
 
 enum { PASS, FAIL, UNSUPPORTED, ERROR, N_STATUS };
 /* Bits added to a child's exit status. */
@@ -502,4 +502,10 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass as expected",
                 regressions);
   return st;
+}
+
+int fr_cmd_conformance(fr_cli *c) {
+  c->conf.dir = c->model ? c->model : "/usr/share/libonnx-testdata/data/node";
+  if (fr_conformance(&c->conf) != FR_OK) return fr_cli_fail();
+  return 0;
 }

@@ -1,4 +1,4 @@
-/* pass_fold_affine.c: y = linear(x) followed by a Mul, Div, Add or Sub with a
+/* fold_affine.c: y = linear(x) followed by a Mul, Div, Add or Sub with a
  * frozen constant that is per output channel (or a single value) is folded
  * into the linear op's weights and bias:
  *   Mul c:  W'[m] = W[m] * c[m], b'[m] = b[m] * c[m]     (Div: / c[m])
@@ -7,7 +7,7 @@
  * by float rounding only. */
 #include <string.h>
 
-#include "compiler.h"
+#include "passes.h"
 
 /* c (rank <= y's) broadcasts along y's axis 1 only: returns the stride of
  * c's elements per channel (0: one value for all), or -1. */

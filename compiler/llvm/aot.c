@@ -28,8 +28,8 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Target.h>
 
-#include "../runtime/rt/abi.h"
-#include "compiler.h"
+#include "../../runtime/rt/abi.h"
+#include "llvm.h"
 
 extern char **environ;
 

@@ -1,0 +1,204 @@
+/* cli.c: what the frost commands share: the options (one parser for all
+ * of them), loading a model through the imported or the optimized stage,
+ * input files (.npy or .pb), timing and the one-line error. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+
+int fr_cli_fail(void) {
+  fprintf(stderr, "frost: error: %s\n", fr_err_msg());
+  return 1;
+}
+
+/* Splits "NAME=VALUE" (the last '=' separates, names may hold '='). */
+static fr_status split_eq(const char *arg, const char *opt, char **name,
+                          const char **value) {
+  const char *eq = strrchr(arg, '=');
+  if (!eq || eq == arg)
+    return fr_err(FR_ERR_USAGE, "%s expects NAME=VALUE, got '%s'", opt, arg);
+  *name = strndup(arg, (size_t)(eq - arg));
+  *value = eq + 1;
+  return *name ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+}
+
+fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG                                                              \
+  do {                                                                        \
+    if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);        \
+    i++;                                                                      \
+  } while (0)
+    if (!strcmp(a, "--dot")) {
+      c->dot = true;
+    } else if (!strcmp(a, "--shape")) {
+      NEED_ARG;
+      if (c->n_shapes == FR_CLI_MAX_ARGS) return fr_err(FR_ERR_USAGE, "too many --shape");
+      fr_shape_override *s = &c->shapes[c->n_shapes++];
+      char *name;
+      const char *dims;
+      FR_TRY(split_eq(next, a, &name, &dims));
+      *s = (fr_shape_override){.name = name};
+      FR_TRY(fr_parse_dims(dims, &s->rank, s->dims));
+    } else if (!strcmp(a, "--input")) {
+      NEED_ARG;
+      if (c->n_inputs == FR_CLI_MAX_ARGS) return fr_err(FR_ERR_USAGE, "too many --input");
+      char *name;
+      FR_TRY(split_eq(next, a, &name, &c->in_files[c->n_inputs]));
+      c->in_names[c->n_inputs++] = name;
+    } else if (!strcmp(a, "--max-memory")) {
+      NEED_ARG;
+      FR_TRY(fr_parse_size(next, &c->max_memory));
+    } else if (!strcmp(a, "--output-dir")) {
+      NEED_ARG;
+      c->output_dir = next;
+    } else if (!strcmp(a, "--engine")) {
+      NEED_ARG;
+      c->engine = next;
+      c->conf.engine = next;
+    } else if (!strcmp(a, "--expect")) {
+      NEED_ARG;
+      c->conf.expect = next;
+    } else if (!strcmp(a, "--write-passing")) {
+      NEED_ARG;
+      c->conf.write_passing = next;
+    } else if (!strcmp(a, "--expect-native")) {
+      NEED_ARG;
+      c->conf.expect_native = next;
+    } else if (!strcmp(a, "--write-native")) {
+      NEED_ARG;
+      c->conf.write_native = next;
+    } else if (!strcmp(a, "--filter")) {
+      NEED_ARG;
+      c->conf.filter = next;
+    } else if (!strcmp(a, "--only")) {
+      NEED_ARG;
+      c->conf.only = next;
+    } else if (!strcmp(a, "--timeout")) {
+      NEED_ARG;
+      c->conf.timeout_s = atoi(next);
+    } else if (!strcmp(a, "--train-from")) {
+      NEED_ARG;
+      char *list = fr_strdup(next), *save = NULL;
+      if (!list) return fr_err(FR_ERR_NOMEM, "out of memory");
+      for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (c->freeze.n_train_from == FR_MAX_FREEZE)
+          return fr_err(FR_ERR_USAGE, "too many --train-from names");
+        c->freeze.train_from[c->freeze.n_train_from++] = t;
+      }
+    } else if (!strcmp(a, "--trainable") || !strcmp(a, "--frozen")) {
+      NEED_ARG;
+      if (c->freeze.n_rules == FR_MAX_FREEZE)
+        return fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+      c->freeze.rules[c->freeze.n_rules++] =
+          (fr_freeze_rule){!strcmp(a, "--trainable"), next};
+    } else if (!strcmp(a, "--stage")) {
+      NEED_ARG;
+      if (strcmp(next, "imported") && strcmp(next, "optimized"))
+        return fr_err(FR_ERR_USAGE, "--stage is imported or optimized, not '%s'", next);
+      c->stage = next;
+    } else if (!strcmp(a, "--print-after") || !strcmp(a, "--print-before")) {
+      NEED_ARG;
+      *(a[8] == 'a' ? &c->pipe.print_after : &c->pipe.print_before) = next;
+    } else if (!strcmp(a, "--target-cpu")) {
+      NEED_ARG;
+      c->cpu = next;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+      NEED_ARG;
+      c->out = next;
+    } else if (!strcmp(a, "--emit")) {
+      NEED_ARG;
+      c->emit = next;
+    } else if (!strcmp(a, "--name")) {
+      NEED_ARG;
+      c->name = next;
+    } else if (!strcmp(a, "--iters") || !strcmp(a, "--threads")) {
+      NEED_ARG;
+      char *end;
+      long v = strtol(next, &end, 10);
+      if (*end || v < 1 || v > 100000000)
+        return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
+      *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+    } else if (!strcmp(a, "--specialize")) {
+      c->specialize = true;
+      c->conf.specialize = true;
+    } else if (!strcmp(a, "--time-passes")) {
+      c->pipe.time_passes = true;
+    } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
+      NEED_ARG;
+      char *end;
+      double v = strtod(next, &end);
+      if (*end || v < 0) return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
+      *(a[2] == 'r' ? &c->rtol : &c->atol) = v;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      c->conf.verbose = true;
+    } else if (a[0] == '-' && a[1]) {
+      return fr_err(FR_ERR_USAGE, "unknown option '%s'", a);
+    } else if (!c->model) {
+      c->model = a;
+    } else if (!c->second && !strcmp(argv[1], "compare")) {
+      c->second = a;
+    } else {
+      return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);
+    }
+#undef NEED_ARG
+  }
+  if (want_model && !c->model) return fr_err(FR_ERR_USAGE, "no model given");
+  if (c->engine && strcmp(c->engine, "interp") && strcmp(c->engine, "jit") &&
+      strcmp(c->engine, "opt"))
+    return fr_err(FR_ERR_USAGE, "unknown engine '%s' (available: jit, interp, opt)",
+                  c->engine);
+  if (!c->engine) c->engine = "jit";
+  if (!c->conf.engine) c->conf.engine = c->engine;
+  return FR_OK;
+}
+
+/* Loads the model and runs the front of the pass pipeline, freeze and
+ * infer, with shapes allowed to stay unknown (the imported stage); with
+ * optimize, the whole pipeline instead. */
+fr_status fr_cli_load_stage(fr_cli *c, fr_model **m, bool quiet, bool optimize,
+                            bool partial) {
+  fr_onnx_opts o = {.shapes = c->shapes, .n_shapes = c->n_shapes,
+                    .quiet = quiet, .max_bytes = c->max_memory,
+                    .static_shapes = c->static_shapes};
+  FR_TRY(fr_pipeline_check(&c->pipe));
+  FR_TRY(fr_onnx_load(c->model, &o, m));
+  /* Quietly: print and time options apply to the pipeline a command runs
+   * (here with optimize, else in fr_engine_prepare or compile). */
+  fr_pipeline_opts front = {.freeze = &c->freeze, .stop_after = "infer",
+                            .partial = true};
+  fr_status st;
+  if (optimize) {
+    c->pipe.partial = partial;
+    st = fr_pipeline_run(*m, &c->pipe);
+  } else {
+    st = fr_pipeline_run(*m, &front);
+  }
+  if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
+  if (st != FR_OK) {
+    fr_err_prefix(c->model);
+    fr_model_free(*m);
+    *m = NULL;
+  }
+  return st;
+}
+
+fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet) {
+  return fr_cli_load_stage(c, m, quiet, false, true);
+}
+
+fr_status fr_cli_read_input(const char *path, fr_tensor *t) {
+  size_t n = strlen(path);
+  if (n > 3 && !strcmp(path + n - 3, ".pb")) return fr_onnx_read_pb(path, t, NULL);
+  return fr_npy_read(path, t);
+}
+
+double fr_cli_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+

@@ -1,0 +1,100 @@
+/* cmd.h: the internal header of the frost command: the top of the
+ * pipeline, which loads models with the ONNX frontend and runs them
+ * through the passes and a back end.
+ *
+ * Sections follow the files that implement them: conformance.c (the ONNX
+ * backend node tests, `frost conformance`), compare.c (tensor comparison,
+ * `frost compare`), cli.c (the options of every command, loading a model,
+ * input files, errors), then one file per command: dump.c, run.c, bench.c,
+ * compile.c. compiler/main.c holds the usage text and dispatches.
+ */
+#ifndef FROST_CMD_H
+#define FROST_CMD_H
+
+#include "../../frontends/onnx/onnx.h"
+#include "../llvm/llvm.h"
+
+/* ---- conformance.c -------------------------------------------------- */
+
+typedef struct fr_conf_opts {
+  const char *dir;     /* folder of test folders */
+  const char *engine;  /* "interp" */
+  const char *expect;  /* file listing tests that must pass, or NULL */
+  const char *filter;  /* substring of test names, or NULL */
+  const char *only;    /* file listing the tests to run, or NULL: all */
+  const char *write_passing; /* write the passing tests' names here */
+  /* jit: file listing tests that must pass compiled to native code (not
+   * run by the interpreter the JIT falls back to), or NULL */
+  const char *expect_native;
+  const char *write_native; /* jit: write those tests' names here */
+  bool verbose;
+  bool specialize; /* jit: kernels inlined from their bitcode */
+  int timeout_s;
+} fr_conf_opts;
+
+/* Runs the tests; returns FR_ERR_INVALID when an expected test fails (or,
+ * with expect_native, runs with the interpreter). */
+fr_status fr_conformance(const fr_conf_opts *o);
+
+/* ---- compare.c ------------------------------------------------------ */
+
+/* FR_OK when got matches want within rtol/atol (floats; others exact);
+ * otherwise FR_ERR_INVALID with the first mismatch described. */
+fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
+                     double atol);
+
+/* ---- cli.c: the command line shared by the commands ----------------- */
+
+enum { FR_CLI_MAX_ARGS = 256 };
+
+/* Every option of every command (one parser, fr_cli_parse). */
+typedef struct fr_cli {
+  const char *model;
+  const char *output_dir;
+  const char *engine;
+  bool dot;
+  fr_shape_override shapes[FR_CLI_MAX_ARGS];
+  int n_shapes;
+  const char *in_names[FR_CLI_MAX_ARGS], *in_files[FR_CLI_MAX_ARGS];
+  int n_inputs;
+  fr_conf_opts conf;
+  double rtol, atol;
+  const char *second; /* compare: the expected file */
+  int64_t max_memory; /* --max-memory: cap on model tensors and on the heap */
+  fr_freeze_opts freeze; /* the freeze pass's: pipe.freeze points here */
+  fr_pipeline_opts pipe;
+  const char *stage; /* dump: imported | optimized */
+  const char *cpu;   /* --target-cpu */
+  int iters, threads;
+  bool specialize; /* --specialize: inline and specialize kernel bitcode */
+  const char *out;  /* compile: -o */
+  const char *emit; /* compile: --emit */
+  const char *name; /* compile: --name (C API prefix) */
+  bool static_shapes; /* compile: symbolic input dims are errors */
+} fr_cli;
+
+/* Parses argv[2..] (argv[1] is the command) into c. */
+fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model);
+/* Prints "frost: error: MESSAGE" and returns 1, the exit status. */
+int fr_cli_fail(void);
+/* Loads c->model: the imported stage (the pipeline's freeze and infer),
+ * or with optimize the whole pipeline (partial: shapes may stay unknown).
+ * Errors are prefixed with the model's path. */
+fr_status fr_cli_load_stage(fr_cli *c, fr_model **m, bool quiet, bool optimize,
+                            bool partial);
+/* The imported stage. */
+fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
+/* A tensor from a .npy or .pb file. */
+fr_status fr_cli_read_input(const char *path, fr_tensor *t);
+double fr_cli_now_ms(void); /* a monotonic clock */
+
+/* ---- the commands, one file each: the exit status ------------------- */
+
+int fr_cmd_dump(fr_cli *c);        /* dump.c */
+int fr_cmd_run(fr_cli *c);         /* run.c */
+int fr_cmd_bench(fr_cli *c);       /* bench.c */
+int fr_cmd_compile(fr_cli *c);     /* compile.c */
+int fr_cmd_conformance(fr_cli *c); /* conformance.c */
+int fr_cmd_compare(fr_cli *c);     /* compare.c */
+
+#endif

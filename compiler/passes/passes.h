@@ -1,0 +1,90 @@
+/* passes.h: the internal header of frost's middle end: the pass pipeline
+ * over the IR, between the frontend and a back end.
+ *
+ * Sections follow the files that implement them: freeze.c (the freeze
+ * boundary, the first pass), pipeline.c (the pass list and its options),
+ * then one file per pass, in pipeline order: infer.c, fold.c, fold_bn.c,
+ * fold_affine.c, simplify.c, cse.c, fuse.c, plan_memory.c.
+ *
+ * The passes use the IR and, to evaluate constant nodes, the runtime's
+ * interpreter; nothing of LLVM or of a frontend.
+ */
+#ifndef FROST_PASSES_H
+#define FROST_PASSES_H
+
+#include "../../runtime/runtime.h"
+
+/* ---- freeze.c: the freeze boundary ----------------------------------- */
+
+enum { FR_MAX_FREEZE = 64 };
+typedef struct fr_freeze_rule {
+  bool trainable;    /* --trainable (else --frozen) */
+  const char *regex; /* POSIX extended, over parameter names */
+} fr_freeze_rule;
+typedef struct fr_freeze_opts {
+  const char *train_from[FR_MAX_FREEZE]; /* value or node names */
+  int n_train_from;
+  fr_freeze_rule rules[FR_MAX_FREEZE];   /* applied in order */
+  int n_rules;
+} fr_freeze_opts;
+
+/* Marks parameters, values and nodes of the main graph frozen or
+ * trainable. Default: all frozen. */
+fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o);
+
+typedef struct fr_param_count {
+  int64_t frozen, frozen_bytes, trainable, trainable_bytes;
+} fr_param_count;
+void fr_freeze_count(const fr_model *m, fr_param_count *c);
+
+/* ---- pipeline.c: the pass list ---------------------------------------- */
+
+typedef struct fr_pipeline_opts {
+  /* The freeze pass's options (--train-from, --trainable, --frozen); NULL:
+   * it leaves the marks as they are (a new model's: all frozen). */
+  const fr_freeze_opts *freeze;
+  const char *stop_after;                 /* the last pass to run; NULL: all */
+  const char *print_before, *print_after; /* a pass name or "all" */
+  bool time_passes;                       /* a table of pass times */
+  bool partial;  /* shapes may stay unknown (dump); else they must be known */
+  FILE *dump;    /* where IR prints go (stdout when NULL) */
+} fr_pipeline_opts;
+
+typedef struct fr_pass {
+  const char *name;
+  fr_status (*run)(fr_model *m, const fr_pipeline_opts *o);
+  const char *what;
+} fr_pass;
+
+/* Runs the passes on m's main graph in order (up to o->stop_after), the
+ * verifier after each. */
+fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o);
+/* Checks pass names in the options. */
+fr_status fr_pipeline_check(const fr_pipeline_opts *o);
+const fr_pass *fr_passes(int *n);
+
+/* ---- the passes, one file each, in pipeline order -------------------- */
+
+/* freeze.c: fr_freeze_apply with o->freeze. */
+fr_status fr_pass_freeze(fr_model *m, const fr_pipeline_opts *o);
+/* infer.c */
+fr_status fr_pass_infer(fr_model *m, const fr_pipeline_opts *o);
+/* fold.c */
+fr_status fr_pass_fold(fr_model *m, const fr_pipeline_opts *o);
+/* fold_bn.c */
+fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o);
+/* fold_affine.c */
+fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o);
+/* simplify.c */
+fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
+/* cse.c */
+fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
+/* fuse.c */
+fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
+/* plan_memory.c */
+fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
+/* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's
+ * (plan_memory.c; the back end emits nothing for them). */
+bool fr_op_is_view(int op);
+
+#endif
