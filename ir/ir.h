@@ -584,14 +584,17 @@ typedef struct fr_param_layout {
   int64_t params[2];          /* elements in the frozen, trainable blocks */
   int tensors[2];             /* tensors in the frozen, trainable blocks */
   int state_slots;            /* 0 inference, 1 momentum, 2 Adam */
+  char *block[2];             /* the frozen and trainable blocks (aligned,
+                                 in the model's arena), or NULL if empty */
 } fr_param_layout;
 
 extern const char *const fr_pblock_names[FR_PB_COUNT];
 
 /* Places every tensor initializer of g (not strings) in the frozen or the
- * trainable block (FR_V_TRAINABLE), in initializer order, and records the
- * layout on g (arena memory). state_slots: optimizer slots per trainable
- * parameter. */
+ * trainable block (FR_V_TRAINABLE), in initializer order, moves their data
+ * into the two blocks (each value's data then points there) and records
+ * the layout on g (arena memory). state_slots: optimizer slots per
+ * trainable parameter. */
 fr_status fr_graph_layout(fr_graph *g, int state_slots);
 /* Prints g's layout: the blocks and sizes, then each trainable parameter
  * with its offset. The same text as an artifact's `info` layout. */

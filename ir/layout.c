@@ -50,6 +50,30 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots) {
   }
   L->bytes[FR_PB_GRAD] = L->bytes[FR_PB_TRAINABLE];
   L->bytes[FR_PB_STATE] = state_slots * L->bytes[FR_PB_TRAINABLE];
+  /* The frozen and trainable blocks hold the parameters from now on: each
+   * value's data points into its block, so every engine reads them there.
+   * (Gradients and optimizer state belong to training, which allocates
+   * them by bytes[].) */
+  for (int b = 0; b < 2; b++) {
+    if (!L->bytes[b]) continue;
+    char *raw = fr_arena_alloc(&g->model->arena,
+                               (size_t)L->bytes[b] + FR_PARAM_ALIGN);
+    if (!raw) return fr_err(FR_ERR_NOMEM, "out of memory for the %s "
+                            "parameter block (%lld bytes)", fr_pblock_names[b],
+                            (long long)L->bytes[b]);
+    L->block[b] = raw + (FR_PARAM_ALIGN - (uintptr_t)raw % FR_PARAM_ALIGN) %
+                            FR_PARAM_ALIGN;
+  }
+  for (int i = 0; i < g->n_inits; i++) {
+    fr_value *v = g->inits[i];
+    if (v->param_off < 0) continue;
+    char *dst = L->block[v->flags & FR_V_TRAINABLE ? FR_PB_TRAINABLE
+                                                    : FR_PB_FROZEN] +
+                v->param_off;
+    size_t n = fr_tensor_nbytes(&v->t);
+    if (n) memcpy(dst, v->t.data, n);
+    v->t.data = dst;
+  }
   g->layout = L;
   return FR_OK;
 }

@@ -224,6 +224,7 @@ void fr_print_summary(FILE *f, const fr_model *m) {
   if (m->graph->peak >= 0)
     fprintf(f, "activations: %lld bytes at peak (static plan)\n",
             (long long)m->graph->peak);
+  if (m->graph->layout) fr_layout_print(f, m->graph);
 }
 
 static void dot_graph(FILE *f, const fr_graph *g) {

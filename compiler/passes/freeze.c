@@ -22,6 +22,19 @@ static bool is_param(const fr_value *v) {
   return v->producer && v->producer->op == FR_OP_CONSTANT;
 }
 
+/* A parameter training can update: floating point. Shapes, indices and
+ * masks (a Reshape's target, a Gather's indices) stay frozen whatever the
+ * options say. */
+static bool is_trainable_param(const fr_value *v) {
+  if (!is_param(v)) return false;
+  fr_dtype t = v->t.dtype;
+  const fr_node *c = v->producer;
+  if (t == FR_UNDEFINED && c && c->n_attr == 1 &&
+      c->attrs[0].type == FR_ATTR_TENSOR) /* a Constant not yet inferred */
+    t = c->attrs[0].t->dtype;
+  return fr_dtype_is_float(t);
+}
+
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
   if (la > 200 || lb > 200) return 1000;
@@ -114,7 +127,7 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   /* 2. Parameters used only by downstream nodes are trainable. */
   for (int i = 0; i < g->n_values && st == FR_OK && o->n_train_from; i++) {
     fr_value *v = g->values[i];
-    if (!is_param(v)) continue;
+    if (!is_trainable_param(v)) continue;
     int users = 0, inside = 0;
     for (int k = 0; k < g->n_nodes; k++)
       for (int j = 0; j < g->nodes[k]->n_in; j++)
@@ -133,7 +146,8 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
     }
     for (int i = 0; i < g->n_values; i++) {
       fr_value *v = g->values[i];
-      if (!is_param(v) || regexec(&re, v->name, 0, NULL, 0) != 0) continue;
+      if (!is_trainable_param(v) || regexec(&re, v->name, 0, NULL, 0) != 0)
+        continue;
       if (o->rules[r].trainable) v->flags |= FR_V_TRAINABLE;
       else v->flags &= ~FR_V_TRAINABLE;
     }

@@ -4,7 +4,7 @@
  * Sections follow the files that implement them: freeze.c (the freeze
  * boundary, the first pass), pipeline.c (the pass list and its options),
  * then one file per pass, in pipeline order: infer.c, fold.c, fold_bn.c,
- * fold_affine.c, simplify.c, cse.c, fuse.c, plan_memory.c.
+ * fold_affine.c, simplify.c, cse.c, fuse.c, plan_memory.c, layout_params.c.
  *
  * The passes use the IR and, to evaluate constant nodes, the runtime's
  * interpreter; nothing of LLVM or of a frontend.
@@ -83,6 +83,8 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
 /* plan_memory.c */
 fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
+/* layout_params.c */
+fr_status fr_pass_layout_params(fr_model *m, const fr_pipeline_opts *o);
 /* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's
  * (plan_memory.c; the back end emits nothing for them). */
 bool fr_op_is_view(int op);

@@ -17,6 +17,7 @@ static const fr_pass passes[] = {
     {"cse", fr_pass_cse, "common subexpression elimination"},
     {"fuse", fr_pass_fuse, "elementwise tails into Conv/Gemm/MatMul"},
     {"plan-memory", fr_pass_plan_memory, "static activation memory plan"},
+    {"layout-params", fr_pass_layout_params, "frozen and trainable parameter blocks"},
 };
 enum { N_PASSES = sizeof passes / sizeof passes[0] };
 

@@ -330,6 +330,37 @@ START_TEST(fuse_conv_leaky_max) {
 }
 END_TEST
 
-FT_MAIN(passes, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, fold_bn_into_conv,
+/* Only floating-point parameters train: a Reshape's target shape stays
+ * frozen even when a rule names every parameter. The layout then puts the
+ * float weight in the trainable block and the shape in the frozen one. */
+START_TEST(freeze_only_float_params) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(2, 3));
+  float a[6] = {1, 2, 3, 4, 5, 6};
+  int64_t shape[2] = {3, 2};
+  fr_value *w = fg_const(m, "w", FR_F32, 2, FT_DIMS(2, 3), a);
+  fr_value *s = fg_const(m, "s", FR_I64, 1, FT_DIMS(2), shape);
+  fr_value *t = fg_node(m, "Mul", "t", 2, (fr_value *[]){x, w})->out[0];
+  fr_value *y = fg_node(m, "Reshape", "y", 2, (fr_value *[]){t, s})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, ".*"}}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  ck_assert(w->flags & FR_V_TRAINABLE);
+  ck_assert(!(s->flags & FR_V_TRAINABLE));
+  ck_assert(y->flags & FR_V_GRAD);
+  ck_assert_int_eq(fr_graph_layout(m->graph, 2), FR_OK);
+  const fr_param_layout *L = m->graph->layout;
+  ck_assert_int_eq(L->bytes[FR_PB_TRAINABLE], FR_PARAM_ALIGN);
+  ck_assert_int_eq(L->bytes[FR_PB_FROZEN], FR_PARAM_ALIGN);
+  ck_assert_int_eq(L->bytes[FR_PB_STATE], 2 * FR_PARAM_ALIGN);
+  ck_assert_ptr_eq(w->t.data, L->block[FR_PB_TRAINABLE]);
+  ck_assert_ptr_eq(s->t.data, L->block[FR_PB_FROZEN]);
+  ck_assert_float_eq(((const float *)w->t.data)[5], 6);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, fold_bn_into_conv,
         fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
