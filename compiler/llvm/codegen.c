@@ -7,6 +7,8 @@
  * function calls the plan's kernel entry with the parameter block as a
  * constant global and the node's buffers:
  *   - constants (frozen weights): read-only globals of the module;
+ *   - trainable parameters: their place in the trainable block of the
+ *     parameter layout (ir/layout.c), so updates show in the next run;
  *   - graph inputs and outputs: the caller's pointers;
  *   - intermediate values: `arena` + the offset of the static memory plan;
  *   - scratch: one region after the planned activations.
@@ -166,6 +168,14 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
       LLVMSetGlobalConstant(p, 0);
       LLVMSetLinkage(p, LLVMInternalLinkage);
       LLVMSetUnnamedAddress(p, LLVMNoUnnamedAddr);
+    } else if (v->flags & FR_V_TRAINABLE) {
+      /* The JIT reads a trainable parameter where the parameter layout
+       * keeps it (ir/layout.c), never as a constant LLVM could fold: a
+       * training step's update shows in the next run. */
+      FR_ASSERT(c->g->layout && v->param_off >= 0);
+      p = LLVMConstIntToPtr(
+          LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)v->t.data, 0),
+          c->ptr);
     } else {
       p = const_bytes(c, v->t.data, n ? n : 1, "w");
     }

@@ -70,4 +70,45 @@ START_TEST(jit_known_cpu) {
 }
 END_TEST
 
-FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu, jit_known_cpu)
+/* A trainable parameter lives in the trainable block of the parameter
+ * layout, and the JIT reads it there (never as a constant it could fold):
+ * writing the block changes the next run's output, with and without
+ * --specialize. A frozen weight is a constant of the module. */
+START_TEST(jit_reads_trainable_block) {
+  for (int spec = 0; spec < 2; spec++) {
+    fr_model *m = fg_model(13);
+    fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(4));
+    float a[4] = {1, 2, 3, 4}, b[4] = {10, 20, 30, 40};
+    fr_value *w = fg_const(m, "head.w", FR_F32, 1, FT_DIMS(4), a);
+    fr_value *f = fg_const(m, "f", FR_F32, 1, FT_DIMS(4), b);
+    fr_value *t = fg_node(m, "Mul", "t", 2, (fr_value *[]){x, w})->out[0];
+    fr_value *y = fg_node(m, "Add", "y", 2, (fr_value *[]){t, f})->out[0];
+    fg_output(m, y);
+    fg_finish(m);
+    fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, "^head\\."}}};
+    fr_pipeline_opts po = {.freeze = &fo};
+    fr_engine e = {.name = "jit", .specialize = spec, .pipe = &po};
+    ck_assert_int_eq(fr_engine_prepare(&e, m), FR_OK);
+    ck_assert(!e.interpreted);
+    const fr_param_layout *L = m->graph->layout;
+    ck_assert_ptr_nonnull(L);
+    ck_assert_ptr_eq(w->t.data, L->block[FR_PB_TRAINABLE] + w->param_off);
+    float xv[4] = {1, 1, 1, 1};
+    fr_tensor xt = ft_tensor(FR_F32, 1, FT_DIMS(4), xv), *in[1] = {&xt};
+    fr_tensor out[1] = {0};
+    ck_assert_int_eq(fr_engine_run(&e, m, in, out), FR_OK);
+    ft_check_f32(&out[0], 4, (const float[]){11, 22, 33, 44}, 0);
+    ft_release(out, 1);
+    float *wb = (float *)w->t.data;
+    for (int i = 0; i < 4; i++) wb[i] = -wb[i]; /* a training step */
+    ck_assert_int_eq(fr_engine_run(&e, m, in, out), FR_OK);
+    ft_check_f32(&out[0], 4, (const float[]){9, 18, 27, 36}, 0);
+    ft_release(out, 1);
+    fr_engine_free(&e);
+    fr_model_free(m);
+  }
+}
+END_TEST
+
+FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu, jit_known_cpu,
+        jit_reads_trainable_block)
