@@ -600,4 +600,12 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots);
  * with its offset. The same text as an artifact's `info` layout. */
 void fr_layout_print(FILE *f, const fr_graph *g);
 
+/* ---- layout_text.c: that text, from numbers (base layer: artifacts) -- */
+
+void fr_layout_print_blocks(FILE *f, const int64_t bytes[FR_PB_COUNT],
+                            const int tensors[2], const int64_t params[2],
+                            int state_slots);
+void fr_layout_print_param(FILE *f, int64_t off, const fr_tensor *t,
+                           const char *name);
+
 #endif

@@ -10,12 +10,6 @@
 
 #include "ir.h"
 
-const char *const fr_pblock_names[FR_PB_COUNT] = {
-    [FR_PB_FROZEN] = "frozen",
-    [FR_PB_TRAINABLE] = "trainable",
-    [FR_PB_GRAD] = "gradients",
-    [FR_PB_STATE] = "optimizer",
-};
 
 static int64_t align_up(int64_t n) {
   return (n + FR_PARAM_ALIGN - 1) / FR_PARAM_ALIGN * FR_PARAM_ALIGN;
@@ -84,22 +78,10 @@ void fr_layout_print(FILE *f, const fr_graph *g) {
     fputs("parameter layout: not planned\n", f);
     return;
   }
-  fprintf(f, "parameter layout (%d-byte aligned):\n", FR_PARAM_ALIGN);
-  for (int b = 0; b < 2; b++)
-    fprintf(f, "  %-10s %12lld bytes %6d tensors %12lld values\n",
-            fr_pblock_names[b], (long long)L->bytes[b], L->tensors[b],
-            (long long)L->params[b]);
-  fprintf(f, "  %-10s %12lld bytes (training)\n", fr_pblock_names[FR_PB_GRAD],
-          (long long)L->bytes[FR_PB_GRAD]);
-  fprintf(f, "  %-10s %12lld bytes (training, %d slots)\n",
-          fr_pblock_names[FR_PB_STATE], (long long)L->bytes[FR_PB_STATE],
-          L->state_slots);
+  fr_layout_print_blocks(f, L->bytes, L->tensors, L->params, L->state_slots);
   for (int i = 0; i < g->n_inits; i++) {
     const fr_value *v = g->inits[i];
-    if (v->param_off < 0 || !(v->flags & FR_V_TRAINABLE)) continue;
-    char shape[128];
-    fr_shape_str(&v->t, shape, sizeof shape);
-    fprintf(f, "  trainable @%-10lld %s %s\n", (long long)v->param_off, shape,
-            v->name);
+    if (v->param_off >= 0 && (v->flags & FR_V_TRAINABLE))
+      fr_layout_print_param(f, v->param_off, &v->t, v->name);
   }
 }

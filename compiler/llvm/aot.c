@@ -3,8 +3,8 @@
  *
  * One LLVM module holds everything the artifact runs:
  *   frost_run_     the graph (codegen.c, kernels inlined from their bitcode),
- *                  frozen weights as read-only constants, trainable ones as
- *                  writable globals;
+ *                  frozen weights as read-only constants, trainable ones in
+ *                  one writable block (the parameter layout, ir/layout.c);
  *   frost_desc_    its descriptor (runtime/rt/abi.h: inputs, outputs,
  *                  parameters, activation size), built here as constants;
  *   PREFIX_*       the C API (runtime/rt/model.c as bitcode, linked in and
@@ -124,11 +124,12 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
       LLVMSetGlobalConstant(dims_v, 1);
       LLVMSetLinkage(dims_v, LLVMPrivateLinkage);
     }
-    LLVMValueRef f[6] = {cstring(d, vs[i]->name), dims_v,
+    int64_t off = vs[i]->param_off > 0 ? vs[i]->param_off : 0;
+    LLVMValueRef f[7] = {cstring(d, vs[i]->name), dims_v,
                          data ? data[i] : LLVMConstPointerNull(d->ptr),
                          i64c(d, fr_tensor_nbytes(t)), i32c(d, (int)t->dtype),
-                         i32c(d, t->rank)};
-    elems[i] = LLVMConstNamedStruct(d->info_t, f, 6);
+                         i32c(d, t->rank), i64c(d, (uint64_t)off)};
+    elems[i] = LLVMConstNamedStruct(d->info_t, f, 7);
   }
   LLVMValueRef init = LLVMConstArray2(d->info_t, elems, (uint64_t)n);
   fr_free(elems);
@@ -140,17 +141,27 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
+enum { N_MODEL_FIELDS = 26 };
+
 static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
   FR_ASSERT(LLVMABISizeOfType(td, d->info_t) == sizeof(frost_tensor_info));
   FR_ASSERT(LLVMOffsetOfElement(td, d->info_t, 3) ==
             offsetof(frost_tensor_info, bytes));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->info_t, 6) ==
+            offsetof(frost_tensor_info, offset));
   FR_ASSERT(LLVMABISizeOfType(td, d->model_t) == sizeof(frost_model_info));
   FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 6) == offsetof(frost_model_info, run));
-  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 13) ==
-            offsetof(frost_model_info, abi_version));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 7) ==
+            offsetof(frost_model_info, trainable_block));
   FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 17) ==
+            offsetof(frost_model_info, state_block_bytes));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 18) ==
+            offsetof(frost_model_info, abi_version));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 22) ==
             offsetof(frost_model_info, n_nodes));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 24) ==
+            offsetof(frost_model_info, state_slots));
 }
 
 /* Defines frost_desc_ (declared by model.c) for m. */
@@ -162,14 +173,16 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   d.i32 = LLVMInt32TypeInContext(d.ctx);
   d.i64 = LLVMInt64TypeInContext(d.ctx);
   d.info_t = LLVMStructCreateNamed(d.ctx, "frost.tensor_info");
-  LLVMStructSetBody(d.info_t, (LLVMTypeRef[]){d.ptr, d.ptr, d.ptr, d.i64, d.i32, d.i32},
-                    6, 0);
-  LLVMTypeRef mf[19];
-  for (int i = 0; i < 7; i++) mf[i] = d.ptr;
-  for (int i = 7; i < 13; i++) mf[i] = d.i64;
-  for (int i = 13; i < 19; i++) mf[i] = d.i32;
+  LLVMStructSetBody(d.info_t,
+                    (LLVMTypeRef[]){d.ptr, d.ptr, d.ptr, d.i64, d.i32, d.i32, d.i64},
+                    7, 0);
+  /* frost_model_info: 8 pointers, 10 uint64_t, 8 int32_t (abi.h) */
+  LLVMTypeRef mf[N_MODEL_FIELDS];
+  for (int i = 0; i < 8; i++) mf[i] = d.ptr;
+  for (int i = 8; i < 18; i++) mf[i] = d.i64;
+  for (int i = 18; i < N_MODEL_FIELDS; i++) mf[i] = d.i32;
   d.model_t = LLVMStructCreateNamed(d.ctx, "frost.model_info");
-  LLVMStructSetBody(d.model_t, mf, 19, 0);
+  LLVMStructSetBody(d.model_t, mf, N_MODEL_FIELDS, 0);
   check_layout(&d);
 
   const fr_graph *g = m->graph;
@@ -182,15 +195,18 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
     fr_free(tr_data);
     return fr_err(FR_ERR_NOMEM, "out of memory");
   }
-  for (int i = 0; i < g->n_values; i++) {
-    const fr_value *v = g->values[i];
-    if (!(v->flags & FR_V_CONST) || !(v->flags & FR_V_TRAINABLE)) continue;
-    char name[64];
-    snprintf(name, sizeof name, "frost.param.%d", v->id);
-    LLVMValueRef gv = LLVMGetNamedGlobal(mod, name);
-    if (!gv) continue;
+  /* Trainable parameters, in layout order, in the trainable block (codegen
+   * made it when the code uses one). */
+  const fr_param_layout *L = g->layout;
+  FR_ASSERT(L);
+  LLVMValueRef block = LLVMGetNamedGlobal(mod, FR_TRAINABLE_BLOCK);
+  for (int i = 0; block && i < g->n_inits; i++) {
+    const fr_value *v = g->inits[i];
+    if (!(v->flags & FR_V_TRAINABLE) || v->param_off < 0) continue;
+    LLVMValueRef idx = i64c(&d, (uint64_t)v->param_off);
     tr[n_tr] = v;
-    tr_data[n_tr++] = gv;
+    tr_data[n_tr++] =
+        LLVMConstInBoundsGEP2(LLVMInt8TypeInContext(d.ctx), block, &idx, 1);
   }
   LLVMValueRef ins = info_array(&d, (const fr_value *const *)g->inputs, NULL,
                                 g->n_inputs, "frost.inputs");
@@ -201,7 +217,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   fr_free(tr_data);
   if (!ins || !outs || !trs) return fr_err(FR_ERR_NOMEM, "out of memory");
   const char *base = strrchr(o->model_name, '/');
-  LLVMValueRef f[19] = {
+  LLVMValueRef f[N_MODEL_FIELDS] = {
       cstring(&d, base ? base + 1 : o->model_name),
       cstring(&d, fr_jit_cpu(j)),
       cstring(&d, FR_VERSION),
@@ -209,19 +225,26 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
       outs,
       trs,
       run,
+      block ? block : LLVMConstPointerNull(d.ptr),
       i64c(&d, s->arena_bytes),
       i64c(&d, 64),
-      i64c(&d, (uint64_t)o->params.frozen),
+      i64c(&d, (uint64_t)L->params[0]),
       i64c(&d, (uint64_t)o->params.frozen_bytes),
-      i64c(&d, (uint64_t)o->params.trainable),
+      i64c(&d, (uint64_t)L->params[1]),
       i64c(&d, (uint64_t)o->params.trainable_bytes),
+      i64c(&d, (uint64_t)L->bytes[FR_PB_FROZEN]),
+      i64c(&d, (uint64_t)L->bytes[FR_PB_TRAINABLE]),
+      i64c(&d, (uint64_t)L->bytes[FR_PB_GRAD]),
+      i64c(&d, (uint64_t)L->bytes[FR_PB_STATE]),
       i32c(&d, FROST_ABI_VERSION),
       i32c(&d, g->n_inputs),
       i32c(&d, g->n_outputs),
       i32c(&d, n_tr),
       i32c(&d, s->n_native),
+      i32c(&d, L->tensors[0]),
+      i32c(&d, L->state_slots),
       i32c(&d, 0)};
-  LLVMValueRef init = LLVMConstNamedStruct(d.model_t, f, 19);
+  LLVMValueRef init = LLVMConstNamedStruct(d.model_t, f, N_MODEL_FIELDS);
   /* model.c declared frost_desc_ with its own type: a new global takes its
    * place. */
   LLVMValueRef old = LLVMGetNamedGlobal(mod, "frost_desc_");

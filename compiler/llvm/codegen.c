@@ -21,9 +21,9 @@
  * are copied at the end.
  *
  * Ahead of time, kernel entries are always the bitcode's (the artifact
- * carries its kernels), and trainable parameters become writable globals
- * named frost.param.ID (ID: the value's id) that the artifact's descriptor
- * lists. */
+ * carries its kernels), and trainable parameters live in one writable
+ * global, the trainable block (FR_TRAINABLE_BLOCK), at their layout
+ * offsets; the artifact's descriptor lists them. */
 #include <string.h>
 #include <time.h>
 
@@ -162,12 +162,21 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
   if (!p && (v->flags & FR_V_CONST)) {
     size_t n = fr_tensor_nbytes(&v->t);
     if (c->aot && (v->flags & FR_V_TRAINABLE)) {
-      char name[64];
-      snprintf(name, sizeof name, "frost.param.%d", v->id);
-      p = const_bytes(c, v->t.data, n ? n : 1, name);
-      LLVMSetGlobalConstant(p, 0);
-      LLVMSetLinkage(p, LLVMInternalLinkage);
-      LLVMSetUnnamedAddress(p, LLVMNoUnnamedAddr);
+      /* The artifact's trainable block: one writable array holding every
+       * trainable parameter at its layout offset. */
+      const fr_param_layout *L = c->g->layout;
+      FR_ASSERT(L && v->param_off >= 0);
+      LLVMValueRef block = LLVMGetNamedGlobal(c->mod, FR_TRAINABLE_BLOCK);
+      if (!block) {
+        block = const_bytes(c, L->block[FR_PB_TRAINABLE],
+                            (size_t)L->bytes[FR_PB_TRAINABLE],
+                            FR_TRAINABLE_BLOCK);
+        LLVMSetGlobalConstant(block, 0);
+        LLVMSetLinkage(block, LLVMInternalLinkage);
+        LLVMSetUnnamedAddress(block, LLVMNoUnnamedAddr);
+      }
+      LLVMValueRef idx = LLVMConstInt(c->i64, (unsigned long long)v->param_off, 0);
+      p = LLVMConstInBoundsGEP2(c->i8, block, &idx, 1);
     } else if (v->flags & FR_V_TRAINABLE) {
       /* The JIT reads a trainable parameter where the parameter layout
        * keeps it (ir/layout.c), never as a constant LLVM could fold: a

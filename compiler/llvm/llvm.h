@@ -128,6 +128,10 @@ typedef struct fr_aot_result {
  * written all or nothing. */
 fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r);
 
+/* The artifact's global holding the trainable block of the parameter
+ * layout (codegen.c makes it, aot.c describes it). */
+#define FR_TRAINABLE_BLOCK "frost.trainable_block"
+
 /* ---- engine.c: running with the interpreter or the JIT --------------- */
 
 typedef struct fr_engine {

@@ -77,6 +77,21 @@ static int cmd_info(const frost_model_info *m) {
   printf("activation memory: %llu bytes\n",
          (unsigned long long)m->activation_bytes);
   printf("kernel calls per run: %d\n", m->n_nodes);
+  /* The same text as `frost dump --stage optimized` (ir/layout_text.c). */
+  const int64_t bytes[FR_PB_COUNT] = {
+      [FR_PB_FROZEN] = (int64_t)m->frozen_block_bytes,
+      [FR_PB_TRAINABLE] = (int64_t)m->trainable_block_bytes,
+      [FR_PB_GRAD] = (int64_t)m->grad_block_bytes,
+      [FR_PB_STATE] = (int64_t)m->state_block_bytes};
+  const int tensors[2] = {m->frozen_tensors, m->n_trainable};
+  const int64_t params[2] = {(int64_t)m->frozen_params,
+                             (int64_t)m->trainable_params};
+  fr_layout_print_blocks(stdout, bytes, tensors, params, m->state_slots);
+  for (int i = 0; i < m->n_trainable; i++) {
+    fr_tensor x = tensor_of(&m->trainable[i]);
+    fr_layout_print_param(stdout, (int64_t)m->trainable[i].offset, &x,
+                          m->trainable[i].name);
+  }
   return 0;
 }
 

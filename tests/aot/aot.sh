@@ -109,6 +109,17 @@ if "$FROST" compile "$PP" --shape x=1x3x48x192 --train-from reshape2_0.tmp_0 \
 else
   bad "trainable head: $(head -2 "$T/err") $(cat "$T/info" 2>/dev/null | tail -4)"
 fi
+# The artifact's parameter layout (blocks, sizes, each trainable offset) is
+# the one frost dump shows for the same model and options.
+sed -n '/^parameter layout/,$p' "$T/info" >"$T/layout.art"
+"$FROST" dump --stage optimized --shape x=1x3x48x192 --train-from reshape2_0.tmp_0 \
+  "$PP" 2>/dev/null | sed -n '/^parameter layout/,$p' >"$T/layout.dump"
+if grep -q '^  trainable @64 ' "$T/layout.art" &&
+  diff "$T/layout.dump" "$T/layout.art" >"$T/layout.diff"; then
+  ok "parameter layout: info of the artifact = frost dump"
+else
+  bad "parameter layout differs: $(head -6 "$T/layout.diff")"
+fi
 
 # ---- the artifact's command line -----------------------------------------
 E="$T/embedding_1"
