@@ -23,14 +23,8 @@ ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 LIST="$ROOT/tests/conformance/memcheck.txt"
 [ "$ENGINE" = jit ] && LIST="$ROOT/tests/conformance/memcheck-jit.txt"
 
-if ldd "$FROST" 2>/dev/null | grep -q -e libasan -e libubsan; then
-  echo "memcheck-conformance.sh: skipped (frost is built with sanitizers)"
-  exit 77
-fi
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "memcheck-conformance.sh: valgrind is missing (scripts/setup installs it)" >&2
-  exit 1
-fi
+. "$ROOT/tests/lib/valgrind.sh"
+need_valgrind "$FROST" memcheck-conformance.sh
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 k=${PART%/*}

@@ -19,15 +19,8 @@ set -u
 FROST=$1
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
 
-# valgrind cannot run a sanitizer build: ctest treats 77 as skipped.
-if ldd "$FROST" 2>/dev/null | grep -q -e libasan -e libubsan; then
-  echo "memcheck.sh: skipped (frost is built with sanitizers)"
-  exit 77
-fi
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "memcheck.sh: valgrind is missing (scripts/setup installs it)" >&2
-  exit 1
-fi
+. "$ROOT/tests/lib/valgrind.sh"
+need_valgrind "$FROST" memcheck.sh
 
 # CPU time under valgrind: about 6 s per interp run of a real model, 13 s
 # per jit run (nodes call frost's kernel entries), and 50 s for the alexa
