@@ -8,34 +8,6 @@
 
 #include "kernels.h"
 
-/* Vectors of the target's width (as in gemm.c). */
-#if defined(__AVX512F__)
-#define VW 16
-#define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
-#elif defined(__AVX__)
-#define VW 8
-#define EVEN_LANES 0, 2, 4, 6, 9, 11, 13, 15
-#else
-#define VW 4
-#define EVEN_LANES 0, 2, 5, 7
-#endif
-typedef float fr_vf __attribute__((vector_size(VW * 4)));
-typedef float fr_vfu __attribute__((vector_size(VW * 4), aligned(4)));
-static inline fr_vf vload(const float *p) { return *(const fr_vfu *)p; }
-static inline void vstore(float *p, fr_vf v) { *(fr_vfu *)p = v; }
-static inline fr_vf vsplat(float s) { return s - (fr_vf){0}; }
-/* p[0], p[S], p[2S], ... p[(VW-1)S], reading nothing past the last. For
- * S == 2 the second load starts at p[VW-1], so EVEN_LANES picks lanes
- * 0, 2, ... VW-2 of the first and 1, 3, ... VW-1 of the second. */
-static inline fr_vf vload_s(const float *p, int64_t S) {
-  if (S == 1) return vload(p);
-  if (S == 2)
-    return __builtin_shufflevector(vload(p), vload(p + VW - 1), EVEN_LANES);
-  fr_vf v;
-  for (int i = 0; i < VW; i++) v[i] = p[i * S];
-  return v;
-}
-
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
