@@ -41,7 +41,7 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
     if (!p || p->dead || p->trainable || fr_value_sole_user(g, x) != e) continue;
     if (p->op != FR_OP_CONV && p->op != FR_OP_GEMM) continue;
     if (p->op == FR_OP_GEMM &&
-        (fr_attr_int(p, "transA", 0) || x->t.rank != 2))
+        (fr_attr_int(p, FR_A_TRANS_A) || x->t.rank != 2))
       continue;
     fr_value *wv = fr_node_input(p, 1), *bv = fr_node_input(p, 2);
     if (!fr_value_frozen_f32(wv) || (bv && !fr_value_frozen_f32(bv))) continue;
@@ -52,13 +52,13 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
     int64_t cs = channel_stride(&cv->t, &x->t);
     if (cs < 0) continue;
     int64_t M = x->t.dims[1];
-    bool transB = p->op == FR_OP_GEMM && fr_attr_int(p, "transB", 0);
+    bool transB = p->op == FR_OP_GEMM && fr_attr_int(p, FR_A_TRANS_B);
     /* W as (outer, M, inner). */
     int64_t numel = fr_tensor_numel(&wv->t), outer = 1, inner = numel / M;
     if (p->op == FR_OP_GEMM && !transB) outer = wv->t.dims[0], inner = 1;
     if (bv && fr_tensor_numel(&bv->t) != M) continue;
     if (p->op == FR_OP_GEMM && bv && bv->t.rank == 2 && bv->t.dims[0] != 1) continue;
-    float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, "beta", 1) : 1;
+    float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, FR_A_BETA) : 1;
     float *b = fr_malloc(sizeof(float) * (size_t)M);
     float *w = fr_malloc(sizeof(float) * (size_t)numel);
     if (!b || !w) {

@@ -26,13 +26,13 @@ static bool weight_layout(const fr_node *p, const fr_tensor *w, int64_t M,
     *l = (layout){1, M, numel / M};
     return true;
   case FR_OP_CONV_TRANSPOSE:
-    if (fr_attr_int(p, "group", 1) != 1 || w->rank < 2 || w->dims[1] != M)
+    if (fr_attr_int(p, FR_A_GROUP) != 1 || w->rank < 2 || w->dims[1] != M)
       return false;
     *l = (layout){w->dims[0], M, numel / (w->dims[0] * M)};
     return true;
   case FR_OP_GEMM:
     if (w->rank != 2) return false;
-    if (fr_attr_int(p, "transB", 0)) {
+    if (fr_attr_int(p, FR_A_TRANS_B)) {
       if (w->dims[0] != M) return false;
       *l = (layout){1, M, w->dims[1]};
     } else {
@@ -55,7 +55,7 @@ static bool bias_of(const fr_node *p, int64_t M, float *b) {
   }
   if (!fr_value_frozen_f32(c) || fr_tensor_numel(&c->t) != M) return false;
   if (p->op == FR_OP_GEMM && c->t.rank == 2 && c->t.dims[0] != 1) return false;
-  float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, "beta", 1) : 1;
+  float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, FR_A_BETA) : 1;
   for (int64_t m = 0; m < M; m++) b[m] = beta * ((const float *)c->t.data)[m];
   return true;
 }
@@ -68,14 +68,14 @@ fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o) {
     if (bn->dead || bn->op != FR_OP_BATCH_NORMALIZATION || bn->trainable ||
         bn->n_out != 1 || bn->n_in != 5)
       continue;
-    if (fr_attr_int(bn, "training_mode", 0)) continue;
+    if (fr_attr_int(bn, FR_A_TRAINING_MODE)) continue;
     fr_value *x = bn->in[0];
     fr_node *p = x ? x->producer : NULL;
     if (!p || p->dead || p->trainable || fr_value_sole_user(g, x) != bn ||
         x->t.rank < 2)
       continue;
     if (p->op == FR_OP_GEMM &&
-        (fr_attr_int(p, "transA", 0) != 0 || x->t.rank != 2))
+        (fr_attr_int(p, FR_A_TRANS_A) != 0 || x->t.rank != 2))
       continue;
     bool ok = true;
     for (int i = 1; i < 5; i++) ok = ok && fr_value_frozen_f32(bn->in[i]);
@@ -100,8 +100,8 @@ fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o) {
     }
     const float *scale = bn->in[1]->t.data, *beta = bn->in[2]->t.data,
                 *mean = bn->in[3]->t.data, *var = bn->in[4]->t.data;
-    float eps = fr_attr_float(bn, "epsilon", 1e-5f);
-    float alpha = p->op == FR_OP_GEMM ? fr_attr_float(p, "alpha", 1) : 1;
+    float eps = fr_attr_float(bn, FR_A_EPSILON);
+    float alpha = p->op == FR_OP_GEMM ? fr_attr_float(p, FR_A_ALPHA) : 1;
     for (int64_t c = 0; c < M; c++) {
       s[c] = scale[c] / sqrtf(var[c] + eps);
       b[c] = (b[c] - mean[c]) * s[c] + beta[c];

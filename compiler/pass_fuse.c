@@ -22,8 +22,8 @@ static bool is_scalar(const fr_value *v, float want) {
 /* Clip's bounds, from attributes (opset < 11) or constant inputs. */
 static bool clip_bounds(const fr_node *n, float *lo, float *hi) {
   if (n->opset < 11) {
-    *lo = fr_attr_float(n, "min", -INFINITY);
-    *hi = fr_attr_float(n, "max", INFINITY);
+    *lo = fr_attr_float(n, FR_A_MIN);
+    *hi = fr_attr_float(n, FR_A_MAX);
     return true;
   }
   const fr_value *a = fr_node_input(n, 1), *b = fr_node_input(n, 2);
@@ -101,11 +101,11 @@ static bool activation(const fr_node *e, float *a, float *b) {
   case FR_OP_RELU: case FR_OP_HARDSWISH: case FR_OP_SIGMOID: case FR_OP_TANH:
     return true;
   case FR_OP_LEAKYRELU:
-    *a = fr_attr_float(e, "alpha", 0.01f);
+    *a = fr_attr_float(e, FR_A_ALPHA);
     return true;
   case FR_OP_HARDSIGMOID:
-    *a = fr_attr_float(e, "alpha", 0.2f);
-    *b = fr_attr_float(e, "beta", 0.5f);
+    *a = fr_attr_float(e, FR_A_ALPHA);
+    *b = fr_attr_float(e, FR_A_BETA);
     return true;
   case FR_OP_CLIP:
     return clip_bounds(e, a, b);
@@ -162,8 +162,8 @@ static void absorb(fr_graph *g, fr_node *p, fr_node *e) {
   fr_node_kill(e);
 }
 
-static bool has_act(const fr_node *p) { return fr_attr_find(p, "activation") != NULL; }
-static bool has_post(const fr_node *p) { return fr_attr_find(p, "post") != NULL; }
+static bool has_act(const fr_node *p) { return fr_attr_get(p, FR_A_ACTIVATION) != NULL; }
+static bool has_post(const fr_node *p) { return fr_attr_get(p, FR_A_POST) != NULL; }
 
 static bool same_shape(const fr_tensor *a, const fr_tensor *b) {
   if (a->dtype != b->dtype || a->rank != b->rank || a->rank < 0) return false;

@@ -11,7 +11,7 @@ static bool dropout_is_identity(const fr_graph *g, const fr_node *n) {
   if (t && (!(t->flags & FR_V_CONST) || !t->t.data ||
             fr_tensor_get_i64(&t->t, 0) != 0))
     return false;
-  if (n->opset < 7 && fr_attr_int(n, "is_test", 0) == 0) return false;
+  if (n->opset < 7 && fr_attr_int(n, FR_A_IS_TEST) == 0) return false;
   return n->n_out < 2 || !n->out[1] || fr_value_uses(g, n->out[1]) == 0;
 }
 

@@ -28,6 +28,16 @@ fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
 fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes);
 
+/* DepthToSpace, SpaceToDepth: the block size, and whether DepthToSpace's
+ * mode is CRD (else DCR). */
+fr_status fr_depth_space_attrs(const fr_node *n, int64_t *b, bool *crd);
+
+/* ScatterElements, Scatter, ScatterND: the reduction, checked against the
+ * opset. */
+enum { FR_SCATTER_NONE, FR_SCATTER_ADD, FR_SCATTER_MUL, FR_SCATTER_MAX,
+       FR_SCATTER_MIN };
+fr_status fr_scatter_reduction(const fr_node *n, int *red);
+
 /* Pad modes. */
 enum { FR_PAD_CONSTANT, FR_PAD_REFLECT, FR_PAD_EDGE, FR_PAD_WRAP };
 /* Pad: pads[d] (begin) and pads[rank + d] (end) for every dim of data. */

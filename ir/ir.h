@@ -211,6 +211,7 @@ typedef enum fr_attr_type {
   FR_ATTR_STRINGS = 8,
   FR_ATTR_TENSORS = 9,
   FR_ATTR_GRAPHS = 10,
+  FR_ATTR_SPARSE_TENSOR = 11, /* refused by the importer */
   FR_ATTR_TYPE_PROTO = 13, /* a type: t holds its kind and dtype, no data */
 } fr_attr_type; /* numbered as ONNX's AttributeProto.AttributeType */
 
@@ -319,14 +320,51 @@ fr_node *fr_node_new(fr_graph *g, const char *name, const char *op_type,
                      const char *domain, int n_in, int n_out, int n_attr);
 int fr_model_opset(const fr_model *m, const char *domain);
 
+/* Attribute names (attrs.def): FR_A_GROUP is "group". */
+typedef enum fr_attr_id {
+#define FR_ANAME(ID, name) FR_A_##ID,
+#include "attrs.def"
+  FR_A_COUNT
+} fr_attr_id;
+extern const char *const fr_attr_names[FR_A_COUNT];
+
+/* An attribute an op takes: a line of attrs.def. */
+typedef struct fr_attr_info {
+  int op;            /* fr_op */
+  fr_attr_id id;
+  fr_attr_type type;
+  double num;        /* INT, FLOAT: the default; NaN: none */
+  const char *str;   /* STRING: the default, or NULL */
+} fr_attr_info;
+extern const fr_attr_info fr_attr_infos[]; /* grouped by op */
+extern const int fr_attr_info_count;
+/* The lines of op: *count of them from the one returned. */
+const fr_attr_info *fr_op_attrs(int op, int *count);
+/* a's type is ai's (or one the readers take for it). */
+bool fr_attr_fits(const fr_attr_info *ai, const fr_attr *a);
+
+/* The attribute named name, whatever its type, or NULL (code that walks
+ * attributes by name: printing, comparing, the verifier). */
 const fr_attr *fr_attr_find(const fr_node *n, const char *name);
-int64_t fr_attr_int(const fr_node *n, const char *name, int64_t dflt);
-float fr_attr_float(const fr_node *n, const char *name, float dflt);
-const char *fr_attr_str(const fr_node *n, const char *name, const char *dflt);
-/* Returns the list and its length in *len, or NULL (and *len = 0). */
-const int64_t *fr_attr_ints(const fr_node *n, const char *name, int *len);
-const float *fr_attr_floats(const fr_node *n, const char *name, int *len);
-fr_graph *fr_attr_graph(const fr_node *n, const char *name);
+/* The attribute when n has it with a type attrs.def lists for n's op, else
+ * NULL. */
+const fr_attr *fr_attr_get(const fr_node *n, fr_attr_id id);
+/* Readers of the attributes attrs.def lists for n's op. Each returns the
+ * node's value when it has the attribute with the listed type (a float may
+ * be given as an int), else the default listed there (0 or NULL where it
+ * lists none: such attributes are checked with fr_attr_get first). Reading
+ * an attribute the op does not list, or as another type, is a broken
+ * invariant (FR_ASSERT). */
+int64_t fr_attr_int(const fr_node *n, fr_attr_id id);
+float fr_attr_float(const fr_node *n, fr_attr_id id);
+const char *fr_attr_str(const fr_node *n, fr_attr_id id);
+/* The list and its length in *len, or NULL (and *len = 0). */
+const int64_t *fr_attr_ints(const fr_node *n, fr_attr_id id, int *len);
+const float *fr_attr_floats(const fr_node *n, fr_attr_id id, int *len);
+fr_graph *fr_attr_graph(const fr_node *n, fr_attr_id id);
+/* The axis attribute (its default the op's), normalized into [0, rank)
+ * (fr_axis). */
+fr_status fr_attr_axis(const fr_node *n, int rank, int *axis);
 /* Input i when present (not omitted), else NULL. */
 static inline fr_value *fr_node_input(const fr_node *n, int i) {
   return i < n->n_in ? n->in[i] : NULL;
@@ -445,7 +483,27 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
 /* The target type of Cast. */
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 
-/* ---- infer_nn.c: used by the fused ops' inference ------------------- */
+/* ---- infer_nn.c: readers shared with the runtime glue, and the fused
+ * ops' inference ---------------------------------------------------------- */
+
+/* The sliding window of Conv, ConvTranspose and the pools over the nsp
+ * spatial dims of x (N, C, D...), from the attributes (read and checked
+ * here only) and the shapes. */
+typedef struct fr_nn_geom {
+  int nsp;       /* 1 to 3 */
+  int64_t group; /* Conv, ConvTranspose; 1 for the pools */
+  int col_major; /* MaxPool's storage_order */
+  int64_t kernel[3], out[3], stride[3], dil[3], pad_b[3], pad_e[3];
+} fr_nn_geom;
+/* Conv, ConvInteger, QLinearConv, FusedConv: w (M, C/group, K...). */
+fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
+                          const fr_tensor *w, fr_nn_geom *g);
+/* ConvTranspose: w (C, M/group, K...); pad_e is not used. */
+fr_status fr_nn_convt_geom(const fr_node *n, const fr_tensor *x,
+                           const fr_tensor *w, fr_nn_geom *g);
+/* MaxPool, AveragePool, LpPool. */
+fr_status fr_nn_pool_geom(const fr_node *n, const fr_tensor *x,
+                          fr_nn_geom *g);
 
 fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out);
@@ -465,6 +523,19 @@ fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
 fr_status fr_loss_reduction(const fr_node *n, int *r);
 
 /* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
+
+/* Scan's attributes and inputs, checked: N states, M scan inputs, K scan
+ * outputs; the scan inputs' axes normalized, the outputs' as given (0 when
+ * absent), the directions as given (NULL: all forward). */
+typedef struct fr_scan_info {
+  struct fr_graph *body;
+  int first; /* 1 in opset 8, whose input 0 is sequence_lens */
+  int n_state, n_scan_in, n_scan_out;
+  int64_t in_axes[64], out_axes[64];
+  const int64_t *in_dirs, *out_dirs;
+} fr_scan_info;
+fr_status fr_scan_plan(const fr_node *n, fr_tensor *const *in,
+                       fr_scan_info *s);
 
 fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     const fr_tensor *split, int *axis,

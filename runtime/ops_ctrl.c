@@ -87,7 +87,7 @@ fr_status fr_exec_if(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                      fr_tensor *const *out) {
   if (fr_tensor_numel(in[0]) != 1)
     return fr_err_node(FR_ERR_SHAPE, n, "the condition must hold one value");
-  fr_graph *g = fr_attr_graph(n, truth(in[0]) ? "then_branch" : "else_branch");
+  fr_graph *g = fr_attr_graph(n, truth(in[0]) ? FR_A_THEN_BRANCH : FR_A_ELSE_BRANCH);
   if (g->n_inputs != 0)
     return fr_err_node(FR_ERR_INVALID, n, "a branch graph has inputs");
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
@@ -178,7 +178,7 @@ static fr_status stack(const fr_node *n, tlist *l, const fr_tensor *decl,
 
 fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   int n_state = n->n_in - 2, n_scan = n->n_out - n_state;
   int64_t max_iter = INT64_MAX;
   if (in[0]) {
@@ -474,27 +474,14 @@ static fr_status scan8(fr_exec *x, const fr_node *n, scan_run *s,
 
 fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  scan_run s = {.body = fr_attr_graph(n, "body")};
-  int first = n->opset < 9 ? 1 : 0;
-  s.n_in = (int)fr_attr_int(n, "num_scan_inputs", 1);
-  s.n_state = n->n_in - first - s.n_in;
-  s.n_out = n->n_out - s.n_state;
-  int len;
-  s.in_dirs = fr_attr_ints(n, first ? "directions" : "scan_input_directions",
-                           &len);
-  if (first) return scan8(x, n, &s, in, out);
-  int64_t axes[64];
-  const int64_t *ax = fr_attr_ints(n, "scan_input_axes", &len);
-  for (int j = 0; j < s.n_in; j++) {
-    const fr_tensor *t = in[s.n_state + j];
-    int a;
-    FR_TRY(fr_axis(n, ax ? ax[j] : 0, t->rank, &a));
-    axes[j] = a;
-  }
-  s.in_axes = axes;
-  s.out_axes = fr_attr_ints(n, "scan_output_axes", &len);
-  s.out_dirs = fr_attr_ints(n, "scan_output_directions", &len);
-  int64_t seq_len = in[s.n_state]->dims[axes[0]];
+  fr_scan_info si;
+  FR_TRY(fr_scan_plan(n, in, &si));
+  scan_run s = {.body = si.body, .n_state = si.n_state, .n_in = si.n_scan_in,
+                .n_out = si.n_scan_out, .in_axes = si.in_axes,
+                .in_dirs = si.in_dirs, .out_axes = si.out_axes,
+                .out_dirs = si.out_dirs};
+  if (si.first) return scan8(x, n, &s, in, out);
+  int64_t seq_len = in[s.n_state]->dims[si.in_axes[0]];
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
   if (!res) return nomem(n);
   fr_status st = scan_core(x, n, &s, in, in + s.n_state, seq_len, res);
@@ -508,7 +495,7 @@ fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 
 fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
                                fr_tensor *const *in, fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   FR_TRY(check_seqs(n, in));
   int64_t count = in[0]->dims[0];
   for (int i = 1; i < n->n_in; i++)
@@ -604,7 +591,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
   if (!sizes) return nomem(n);
   fr_status st =
       fr_split_to_sequence_plan(n, x, split, &axis, &count, sizes, count);
-  bool squeeze = !split && fr_attr_int(n, "keepdims", 1) == 0;
+  bool squeeze = !split && fr_attr_int(n, FR_A_KEEPDIMS) == 0;
   if (st == FR_OK) st = new_seq(n, x->dtype, count, v);
   int64_t es = (int64_t)fr_dtype_size(x->dtype);
   int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
@@ -638,9 +625,9 @@ static fr_status concat_from_seq(const fr_node *n, const fr_tensor *seq,
                                  fr_tensor *out) {
   fr_tensor *const *el = seq->data;
   int64_t count = seq->dims[0];
-  int new_axis = fr_attr_int(n, "new_axis", 0) != 0;
+  int new_axis = fr_attr_int(n, FR_A_NEW_AXIS) != 0;
   int a;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), out->rank, &a));
+  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), out->rank, &a));
   int64_t es = (int64_t)fr_dtype_size(out->dtype);
   int64_t outer = prod(out->dims, 0, a), inner = prod(out->dims, a + 1, out->rank);
   int64_t off = 0;
@@ -766,14 +753,14 @@ static const struct {
 static fr_status rnn_acts(const fr_node *n, int per, int dirs, int d,
                           fr_k_rnn *p) {
   static const char *dflt[3] = {"Sigmoid", "Tanh", "Tanh"};
-  const fr_attr *a = fr_attr_find(n, "activations");
+  const fr_attr *a = fr_attr_get(n, FR_A_ACTIVATIONS);
   int cnt = a && a->type == FR_ATTR_STRINGS ? a->n : 0;
   if (cnt && cnt != per && cnt != per * dirs)
     return fr_err_node(FR_ERR_INVALID, n, "%d activations, expected %d", cnt,
                        per * dirs);
   int na, nb;
-  const float *alpha = fr_attr_floats(n, "activation_alpha", &na);
-  const float *beta = fr_attr_floats(n, "activation_beta", &nb);
+  const float *alpha = fr_attr_floats(n, FR_A_ACTIVATION_ALPHA, &na);
+  const float *beta = fr_attr_floats(n, FR_A_ACTIVATION_BETA, &nb);
   int ia = 0, ib = 0; /* alpha/beta consumed in order by those that take them */
   for (int k = 0; k < per * dirs; k++) {
     const char *name = n->op == FR_OP_RNN ? "Tanh" : dflt[k % per];
@@ -812,17 +799,18 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *h0 = n->n_in > 5 ? in[5] : NULL;
   const fr_tensor *c0 = n->n_in > 6 ? in[6] : NULL;
   const fr_tensor *P = n->n_in > 7 ? in[7] : NULL;
-  int layout = (int)fr_attr_int(n, "layout", 0);
-  const char *dir = fr_attr_str(n, "direction", "forward");
+  int layout = (int)fr_attr_int(n, FR_A_LAYOUT);
+  const char *dir = fr_attr_str(n, FR_A_DIRECTION);
   int dirs = W->dims[0] == 2 ? 2 : 1;
   fr_k_rnn p = {.cell = cell};
   p.seq = layout ? X->dims[1] : X->dims[0];
   p.batch = layout ? X->dims[0] : X->dims[1];
   p.input = X->dims[2];
   p.hidden = W->dims[1] / gates;
-  p.clip = fr_attr_find(n, "clip") ? fr_attr_float(n, "clip", 0) : 0;
-  p.linear_before_reset = fr_attr_int(n, "linear_before_reset", 0) != 0;
-  p.input_forget = fr_attr_int(n, "input_forget", 0) != 0;
+  p.clip = fr_attr_get(n, FR_A_CLIP) ? fr_attr_float(n, FR_A_CLIP) : 0;
+  p.linear_before_reset =
+      n->op == FR_OP_GRU && fr_attr_int(n, FR_A_LINEAR_BEFORE_RESET) != 0;
+  p.input_forget = n->op == FR_OP_LSTM && fr_attr_int(n, FR_A_INPUT_FORGET) != 0;
   int64_t H = p.hidden, Bn = p.batch;
   p.x_st = layout ? p.input : Bn * p.input;
   p.x_sb = layout ? p.seq * p.input : p.input;
@@ -878,7 +866,7 @@ fr_status fr_exec_nms(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float iou_th = n->n_in > 3 && in[3] ? (float)fr_tensor_get_f64(in[3], 0) : 0;
   bool has_score = n->n_in > 4 && in[4];
   float score_th = has_score ? (float)fr_tensor_get_f64(in[4], 0) : 0;
-  int center = (int)fr_attr_int(n, "center_point_box", 0);
+  int center = (int)fr_attr_int(n, FR_A_CENTER_POINT_BOX);
   if (max_out < 0) max_out = 0;
   if (max_out > S) max_out = S;
   int64_t cap = B * C * max_out;
@@ -932,7 +920,7 @@ fr_status fr_exec_window(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                                              : FR_K_WIN_BLACKMAN;
   double *d = fr_malloc(sizeof(double) * (size_t)(size + 1));
   if (!d) return nomem(n);
-  fr_k_window(kind, size, fr_attr_int(n, "periodic", 1) != 0, d);
+  fr_k_window(kind, size, fr_attr_int(n, FR_A_PERIODIC) != 0, d);
   store(out[0], d);
   fr_free(d);
   return FR_OK;
@@ -973,7 +961,7 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     fr_k_twiddles(nfft, tw);
     fr_k_dft_f32(prod(X->dims, 0, axis), X->dims[axis],
                  prod(X->dims, axis + 1, X->rank - 1), X->dims[X->rank - 1],
-                 nfft, Y->dims[axis], fr_attr_int(n, "inverse", 0) != 0, tw,
+                 nfft, Y->dims[axis], fr_attr_int(n, FR_A_INVERSE) != 0, tw,
                  xf, yf);
     if (cy)
       for (int64_t i = 0; i < fr_tensor_numel(Y); i++)
@@ -1039,8 +1027,8 @@ fr_status fr_exec_random(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_tensor *y = out[0];
   int64_t k = fr_tensor_numel(y);
   uint64_t seeded, *state = &x->rng;
-  if (fr_attr_find(n, "seed")) {
-    float s = fr_attr_float(n, "seed", 0);
+  if (fr_attr_get(n, FR_A_SEED)) {
+    float s = fr_attr_float(n, FR_A_SEED);
     memcpy(&seeded, &(double){s}, sizeof seeded);
     state = &seeded;
   }
@@ -1050,13 +1038,13 @@ fr_status fr_exec_random(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   switch (n->op) {
   case FR_OP_RANDOM_UNIFORM:
   case FR_OP_RANDOM_UNIFORM_LIKE:
-    fr_k_random_uniform(state, k, fr_attr_float(n, "low", 0),
-                        fr_attr_float(n, "high", 1), d);
+    fr_k_random_uniform(state, k, fr_attr_float(n, FR_A_LOW),
+                        fr_attr_float(n, FR_A_HIGH), d);
     break;
   case FR_OP_RANDOM_NORMAL:
   case FR_OP_RANDOM_NORMAL_LIKE:
-    fr_k_random_normal(state, k, fr_attr_float(n, "mean", 0),
-                       fr_attr_float(n, "scale", 1), d);
+    fr_k_random_normal(state, k, fr_attr_float(n, FR_A_MEAN),
+                       fr_attr_float(n, FR_A_SCALE), d);
     break;
   case FR_OP_BERNOULLI:
     fr_k_random_uniform(state, k, 0, 1, d);
@@ -1106,7 +1094,7 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int k = (n->n_in - 2) / per;
   double r = fr_tensor_get_f64(in[0], 0);
   int64_t t = fr_tensor_get_i64(in[1], 0);
-  float norm = fr_attr_float(n, "norm_coefficient", 0);
+  float norm = fr_attr_float(n, FR_A_NORM_COEFFICIENT);
   for (int i = 0; i < k; i++) {
     const fr_tensor *X = in[2 + i];
     if (X->dtype != FR_F32)
@@ -1127,32 +1115,32 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                 *V = in[2 + 2 * k + i]->data;
     switch (n->op) {
     case FR_OP_ADAGRAD: {
-      double decay = fr_attr_float(n, "decay_factor", 0);
+      double decay = fr_attr_float(n, FR_A_DECAY_FACTOR);
       fr_k_adagrad_f32(cnt, (float)(r / (1 + (double)t * decay)), norm,
-                       fr_attr_float(n, "epsilon", 1e-6f), X, G, V, o[0],
+                       fr_attr_float(n, FR_A_EPSILON), X, G, V, o[0],
                        o[1]);
       break;
     }
     case FR_OP_ADAM: {
-      double alpha = fr_attr_float(n, "alpha", 0.9f);
-      double beta = fr_attr_float(n, "beta", 0.999f);
+      double alpha = fr_attr_float(n, FR_A_ALPHA);
+      double beta = fr_attr_float(n, FR_A_BETA);
       double ra = t > 0 ? r * sqrt(1 - pow(beta, (double)t)) /
                               (1 - pow(alpha, (double)t))
                         : r;
       fr_k_adam_f32(cnt, (float)ra, (float)alpha, (float)beta, norm,
-                    fr_attr_float(n, "norm_coefficient_post", 0),
-                    fr_attr_float(n, "epsilon", 1e-6f), X, G, V,
+                    fr_attr_float(n, FR_A_NORM_COEFFICIENT_POST),
+                    fr_attr_float(n, FR_A_EPSILON), X, G, V,
                     in[2 + 3 * k + i]->data, o[0], o[1], o[2]);
       break;
     }
     default: {
-      const char *mode = fr_attr_str(n, "mode", "standard");
+      const char *mode = fr_attr_str(n, FR_A_MODE); /* checked by infer */
       if (strcmp(mode, "standard") && strcmp(mode, "nesterov")) {
         fr_free(tmp);
         return fr_err_node(FR_ERR_INVALID, n, "mode '%s'", mode);
       }
-      float beta = fr_attr_float(n, "beta", 1);
-      fr_k_momentum_f32(cnt, (float)r, fr_attr_float(n, "alpha", 0),
+      float beta = fr_attr_float(n, FR_A_BETA);
+      fr_k_momentum_f32(cnt, (float)r, fr_attr_float(n, FR_A_ALPHA),
                         t > 0 ? beta : 1, norm, !strcmp(mode, "nesterov"), X,
                         G, V, o[0], o[1]);
       break;
@@ -1174,9 +1162,9 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out) {
   (void)x;
   const fr_tensor *X = in[0];
-  const char *cc = fr_attr_str(n, "case_change_action", "NONE");
-  bool sensitive = fr_attr_int(n, "is_case_sensitive", 0) != 0;
-  const fr_attr *sw = fr_attr_find(n, "stopwords");
+  const char *cc = fr_attr_str(n, FR_A_CASE_CHANGE_ACTION);
+  bool sensitive = fr_attr_int(n, FR_A_IS_CASE_SENSITIVE) != 0;
+  const fr_attr *sw = fr_attr_get(n, FR_A_STOPWORDS);
   int n_sw = sw && sw->type == FR_ATTR_STRINGS ? sw->n : 0;
   int64_t cnt = fr_tensor_numel(X), kept = 0;
   char **src = X->data;
@@ -1225,17 +1213,18 @@ fr_status fr_exec_tfidf(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *X = in[0];
   fr_tensor *Y = out[0];
-  int64_t minn = fr_attr_int(n, "min_gram_length", 1);
-  int64_t maxn = fr_attr_int(n, "max_gram_length", 1);
-  int64_t skip = fr_attr_int(n, "max_skip_count", 0);
-  const char *mode = fr_attr_str(n, "mode", "TF");
+  int64_t minn = fr_attr_int(n, FR_A_MIN_GRAM_LENGTH);
+  int64_t maxn = fr_attr_int(n, FR_A_MAX_GRAM_LENGTH);
+  int64_t skip = fr_attr_int(n, FR_A_MAX_SKIP_COUNT);
+  const char *mode = fr_attr_str(n, FR_A_MODE);
+  if (!mode) return fr_err_node(FR_ERR_INVALID, n, "needs a mode");
   int n_counts, n_idx, n_w = 0, n_pool;
-  const int64_t *counts = fr_attr_ints(n, "ngram_counts", &n_counts);
-  const int64_t *idx = fr_attr_ints(n, "ngram_indexes", &n_idx);
-  const float *weights = fr_attr_floats(n, "weights", &n_w);
+  const int64_t *counts = fr_attr_ints(n, FR_A_NGRAM_COUNTS, &n_counts);
+  const int64_t *idx = fr_attr_ints(n, FR_A_NGRAM_INDEXES, &n_idx);
+  const float *weights = fr_attr_floats(n, FR_A_WEIGHTS, &n_w);
   bool strs = X->dtype == FR_STRING;
-  const fr_attr *ps = fr_attr_find(n, "pool_strings");
-  const int64_t *pool_i = fr_attr_ints(n, "pool_int64s", &n_pool);
+  const fr_attr *ps = fr_attr_get(n, FR_A_POOL_STRINGS);
+  const int64_t *pool_i = fr_attr_ints(n, FR_A_POOL_INT64S, &n_pool);
   if (strs) n_pool = ps && ps->type == FR_ATTR_STRINGS ? ps->n : 0;
   if (minn < 1 || maxn < minn || skip < 0 || maxn > n_counts || !counts)
     return fr_err_node(FR_ERR_INVALID, n,

@@ -76,10 +76,10 @@ fr_status fr_plan_binary(const fr_node *n, fr_tensor *const *in,
   case FR_OP_MUL: kop = FR_K_MUL; break;
   case FR_OP_DIV: kop = FR_K_DIV; break;
   case FR_OP_POW: kop = FR_K_POW; break;
-  case FR_OP_MOD: kop = fr_attr_int(n, "fmod", 0) ? FR_K_FMOD : FR_K_MOD; break;
+  case FR_OP_MOD: kop = fr_attr_int(n, FR_A_FMOD) ? FR_K_FMOD : FR_K_MOD; break;
   case FR_OP_PRELU: kop = FR_K_PRELU; break;
   case FR_OP_BITSHIFT:
-    kop = strcmp(fr_attr_str(n, "direction", ""), "LEFT") ? FR_K_SHR : FR_K_SHL;
+    kop = strcmp(fr_attr_str(n, FR_A_DIRECTION), "LEFT") ? FR_K_SHR : FR_K_SHL;
     break;
   case FR_OP_AND: case FR_OP_BITWISEAND: kop = FR_K_AND; break;
   case FR_OP_OR: case FR_OP_BITWISEOR: kop = FR_K_OR; break;
@@ -239,32 +239,32 @@ static int unary_op(const fr_node *n, fr_k_unary_params *p) {
   case FR_OP_TANH: return FR_K_TANH;
   case FR_OP_RELU: return FR_K_RELU;
   case FR_OP_LEAKYRELU:
-    p->alpha = fr_attr_float(n, "alpha", 0.01f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
     return FR_K_LEAKYRELU;
   case FR_OP_ELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
     return FR_K_ELU;
   case FR_OP_SELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.67326319217681884765625f);
-    p->gamma = fr_attr_float(n, "gamma", 1.05070102214813232421875f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
+    p->gamma = fr_attr_float(n, FR_A_GAMMA);
     return FR_K_SELU;
   case FR_OP_CELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
     return FR_K_CELU;
   case FR_OP_SIGMOID: return FR_K_SIGMOID;
   case FR_OP_HARDSIGMOID:
-    p->alpha = fr_attr_float(n, "alpha", 0.2f);
-    p->beta = fr_attr_float(n, "beta", 0.5f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
+    p->beta = fr_attr_float(n, FR_A_BETA);
     return FR_K_HARDSIGMOID;
   case FR_OP_HARDSWISH: return FR_K_HARDSWISH;
   case FR_OP_SOFTPLUS: return FR_K_SOFTPLUS;
   case FR_OP_SOFTSIGN: return FR_K_SOFTSIGN;
   case FR_OP_THRESHOLDEDRELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
+    p->alpha = fr_attr_float(n, FR_A_ALPHA);
     return FR_K_THRESHOLDEDRELU;
   case FR_OP_SHRINK:
-    p->alpha = fr_attr_float(n, "lambd", 0.5f);
-    p->beta = fr_attr_float(n, "bias", 0.0f);
+    p->alpha = fr_attr_float(n, FR_A_LAMBD);
+    p->beta = fr_attr_float(n, FR_A_BIAS);
     return FR_K_SHRINK;
   case FR_OP_MISH: return FR_K_MISH;
   case FR_OP_NOT: return FR_K_LNOT;
@@ -290,8 +290,11 @@ fr_status fr_plan_unary(const fr_node *n, fr_tensor *const *in,
   fr_dtype work = x->dtype;
   if (n->op == FR_OP_ISNAN || n->op == FR_OP_ISINF) {
     p.classify = n->op == FR_OP_ISNAN ? 1 : 2;
-    p.neg = (int)fr_attr_int(n, "detect_negative", 1);
-    p.pos = (int)fr_attr_int(n, "detect_positive", 1);
+    p.neg = p.pos = 1; /* IsNaN has neither */
+    if (n->op == FR_OP_ISINF) {
+      p.neg = (int)fr_attr_int(n, FR_A_DETECT_NEGATIVE);
+      p.pos = (int)fr_attr_int(n, FR_A_DETECT_POSITIVE);
+    }
     if (is_half(work)) work = FR_F32;
     if (work != FR_F32 && work != FR_F64) return bad_dtype(n, x->dtype);
   } else {
@@ -325,8 +328,8 @@ fr_status fr_plan_clip(const fr_node *n, fr_tensor *const *in,
     if (fr_dtype_is_float(x->dtype)) {
       fr_tensor lo = {.dtype = x->dtype, .data = p.lo};
       fr_tensor hi = {.dtype = x->dtype, .data = p.hi};
-      fr_tensor_set_f64(&lo, 0, fr_attr_float(n, "min", -INFINITY));
-      fr_tensor_set_f64(&hi, 0, fr_attr_float(n, "max", INFINITY));
+      fr_tensor_set_f64(&lo, 0, fr_attr_float(n, FR_A_MIN));
+      fr_tensor_set_f64(&hi, 0, fr_attr_float(n, FR_A_MAX));
       p.lo_from = p.hi_from = FR_K_BOUND_PARAM;
     }
   } else {
@@ -543,7 +546,7 @@ fr_status fr_exec_dropout(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   } else {
     /* Before opset 12 Dropout is run for inference (the is_test attribute
      * of opset < 7 is ignored, as inference runtimes do). */
-    ratio = fr_attr_float(n, "ratio", 0.5f);
+    ratio = fr_attr_float(n, FR_A_RATIO);
   }
   if (!training || ratio == 0) {
     if (y->data != in[0]->data)
@@ -555,7 +558,7 @@ fr_status fr_exec_dropout(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_INVALID, n, "ratio %g is not in [0, 1)", ratio);
   /* Training: keep each element with probability 1 - ratio, scaled. */
   uint64_t seed = x->rng;
-  const fr_attr *sa = fr_attr_find(n, "seed");
+  const fr_attr *sa = fr_attr_get(n, FR_A_SEED);
   if (sa) seed = (uint64_t)sa->i;
   double scale = 1 / (1 - ratio);
   for (int64_t i = 0; i < numel; i++) {

@@ -150,12 +150,13 @@ fr_status fr_plan_depth_space(const fr_node *n, fr_tensor *const *in,
                               fr_tensor *const *out, fr_kplan *kp) {
   (void)out;
   const fr_tensor *t = in[0];
-  int64_t b = fr_attr_int(n, "blocksize", 1);
+  int64_t b;
+  bool crd;
+  FR_TRY(fr_depth_space_attrs(n, &b, &crd));
   int64_t N = t->dims[0], C = t->dims[1], H = t->dims[2], W = t->dims[3];
   fr_k_strided p = {.rank = 6};
   if (n->op == FR_OP_DEPTH_TO_SPACE) {
     int64_t c = C / (b * b);
-    bool crd = n->opset >= 11 && !strcmp(fr_attr_str(n, "mode", "DCR"), "CRD");
     /* output viewed as (N, c, H, b, W, b) */
     int64_t dims[6] = {N, c, H, b, W, b};
     int64_t xs[6];
@@ -194,7 +195,7 @@ fr_status fr_plan_concat(const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out, fr_kplan *kp) {
   fr_tensor *y = out[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), y->rank, &axis));
+  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), y->rank, &axis));
   _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
   fr_k_concat_plan *p = (fr_k_concat_plan *)buf;
   size_t size = sizeof *p + sizeof(uint32_t) * (size_t)n->n_in;
@@ -304,7 +305,7 @@ fr_status fr_plan_pad(const fr_node *n, fr_tensor *const *in,
    * strings, given their own copies by fr_exec_planned). */
   if (n->opset < 11) {
     fr_tensor c = {.dtype = t->dtype, .data = p.cval};
-    fr_tensor_set_f64(&c, 0, fr_attr_float(n, "value", 0));
+    fr_tensor_set_f64(&c, 0, fr_attr_float(n, FR_A_VALUE));
   } else if (n->n_in > 2 && in[2] && fr_tensor_numel(in[2]) == 1) {
     if (in[2]->dtype != t->dtype)
       return fr_err_node(FR_ERR_SHAPE, n, "constant_value is not %s",
@@ -335,7 +336,7 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *t = in[0], *ind = in[1];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
   fr_k_gather_plan p;
   memset(&p, 0, sizeof p);
   p.outer = prod(t->dims, 0, axis);
@@ -362,7 +363,7 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
 static fr_status elem_offsets(const fr_node *n, const fr_tensor *t,
                               const fr_tensor *ind, int64_t **off) {
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
   int64_t *idx, xs[FR_MAX_RANK];
   FR_TRY(norm_indices(n, ind, 1, &t->dims[axis], &idx));
   strides_of(t, xs);
@@ -415,7 +416,7 @@ static fr_status nd_offsets(const fr_node *n, const fr_tensor *t,
 fr_status fr_exec_gather_nd(fr_exec *x, const fr_node *n,
                             fr_tensor *const *in, fr_tensor *const *out) {
   (void)x;
-  int b = n->opset >= 12 ? (int)fr_attr_int(n, "batch_dims", 0) : 0;
+  int b = n->opset >= 12 ? (int)fr_attr_int(n, FR_A_BATCH_DIMS) : 0;
   int64_t *off, cnt, len;
   FR_TRY(nd_offsets(n, in[0], in[1], b, &off, &cnt, &len));
   fr_k_gather_rows(cnt, len, esz(in[0]), off, in[0]->data, out[0]->data);
@@ -428,9 +429,9 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   (void)x;
   const fr_tensor *t = in[0], *c = in[1];
   int64_t outer = 1, dim = fr_tensor_numel(t), inner = 1;
-  if (fr_attr_find(n, "axis")) {
+  if (fr_attr_get(n, FR_A_AXIS)) {
     int axis;
-    FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+    FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
     outer = prod(t->dims, 0, axis);
     dim = t->dims[axis];
     inner = prod(t->dims, axis + 1, t->rank);
@@ -453,16 +454,13 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
 
 /* ---- scatters --------------------------------------------------------- */
 
-static fr_status reduction(const fr_node *n, int *red) {
-  const char *r = fr_attr_str(n, "reduction", "none");
-  static const char *names[] = {"none", "add", "mul", "max", "min"};
-  for (int i = 0; i < 5; i++)
-    if (!strcmp(r, names[i])) {
-      *red = i; /* FR_K_SCAT_* order */
-      return FR_OK;
-    }
-  return fr_err_node(FR_ERR_INVALID, n, "reduction '%s' is not valid", r);
-}
+/* The kernels' reductions are numbered as the IR's. */
+_Static_assert((int)FR_SCATTER_NONE == FR_K_SCAT_NONE &&
+                   (int)FR_SCATTER_ADD == FR_K_SCAT_ADD &&
+                   (int)FR_SCATTER_MUL == FR_K_SCAT_MUL &&
+                   (int)FR_SCATTER_MAX == FR_K_SCAT_MAX &&
+                   (int)FR_SCATTER_MIN == FR_K_SCAT_MIN,
+               "scatter reductions numbered apart");
 
 static float half_get(fr_dtype t, uint16_t h) {
   return t == FR_F16 ? fr_f16_to_f32(h) : fr_bf16_to_f32(h);
@@ -546,7 +544,7 @@ fr_status fr_exec_scatter_elements(fr_exec *x, const fr_node *n,
                                    fr_tensor *const *out) {
   (void)x;
   int red;
-  FR_TRY(reduction(n, &red));
+  FR_TRY(fr_scatter_reduction(n, &red));
   int64_t *off;
   FR_TRY(elem_offsets(n, in[0], in[1], &off));
   fr_status st = copy_data(n, in[0], out[0]);
@@ -560,7 +558,7 @@ fr_status fr_exec_scatter_nd(fr_exec *x, const fr_node *n,
                              fr_tensor *const *in, fr_tensor *const *out) {
   (void)x;
   int red;
-  FR_TRY(reduction(n, &red));
+  FR_TRY(fr_scatter_reduction(n, &red));
   int64_t *off, cnt, len;
   FR_TRY(nd_offsets(n, in[0], in[1], 0, &off, &cnt, &len));
   fr_status st = copy_data(n, in[0], out[0]);
@@ -576,7 +574,7 @@ fr_status fr_exec_constant_of_shape(fr_exec *x, const fr_node *n,
                                     fr_tensor *const *out) {
   (void)x;
   (void)in;
-  const fr_attr *a = fr_attr_find(n, "value");
+  const fr_attr *a = fr_attr_get(n, FR_A_VALUE);
   static const float zero = 0;
   const void *v = a ? a->t->data : &zero;
   fr_k_fill(fr_tensor_numel(out[0]), esz(out[0]), v, out[0]->data);
@@ -624,7 +622,7 @@ fr_status fr_exec_eye_like(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   unsigned char one[16] = {0};
   fr_tensor o = {.dtype = y->dtype, .data = one};
   fr_tensor_set_f64(&o, 0, 1);
-  int64_t k = fr_attr_int(n, "k", 0), lim = y->dims[0] + y->dims[1];
+  int64_t k = fr_attr_int(n, FR_A_K), lim = y->dims[0] + y->dims[1];
   k = k > lim ? lim : k < -lim ? -lim : k; /* keeps i + k finite */
   fr_k_eye(y->dims[0], y->dims[1], k, esz(y), one, y->data);
   return FR_OK;
@@ -641,7 +639,7 @@ fr_status fr_exec_trilu(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   /* Beyond +-(rows + cols) every k selects the same: keeps i + k finite. */
   if (k > rows + cols) k = rows + cols;
   if (k < -(rows + cols)) k = -(rows + cols);
-  fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, "upper", 1) != 0, esz(t),
+  fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, FR_A_UPPER) != 0, esz(t),
              t->data, out[0]->data);
   return own_strings(n, out[0]);
 }
@@ -651,7 +649,7 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *ind = in[0], *v = in[2];
   fr_tensor *y = out[0];
-  int64_t a = fr_attr_int(n, "axis", -1);
+  int64_t a = fr_attr_int(n, FR_A_AXIS);
   int axis = (int)(a < 0 ? a + y->rank : a);
   int64_t depth = y->dims[axis], k = fr_tensor_numel(ind);
   int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
@@ -676,7 +674,7 @@ fr_status fr_exec_reverse_sequence(fr_exec *x, const fr_node *n,
                                    fr_tensor *const *out) {
   (void)x;
   const fr_tensor *t = in[0];
-  int ba = (int)fr_attr_int(n, "batch_axis", 1);
+  int ba = (int)fr_attr_int(n, FR_A_BATCH_AXIS);
   int64_t batch = t->dims[ba], time = t->dims[1 - ba];
   int64_t *lens = fr_malloc(sizeof(int64_t) * (size_t)(batch + 1));
   if (!lens) return nomem(n);
@@ -745,7 +743,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_k_strided_copy(&p, t->data, tr);
   int64_t *first = s + 2 * rows, *inv = s + 3 * rows, *counts = s + 4 * rows;
   int64_t u = fr_k_unique(rows, len, t->dtype, tr,
-                          fr_attr_int(n, "sorted", 1) != 0, s, first, inv,
+                          fr_attr_int(n, FR_A_SORTED) != 0, s, first, inv,
                           counts);
   fr_free(tr);
   fr_status st = FR_OK;
