@@ -201,7 +201,7 @@ static void emit_passthrough(cg *c) {
 /* Emits node k: a planned entry call, a fallback call, or nothing. */
 static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   const fr_node *n = c->g->nodes[k];
-  if (fr_op_is_view(n->op) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
+  if ((fr_ops[n->op].flags & FR_OPF_VIEW) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
       n->out[0]->offset == n->in[0]->offset) {
     c->n_skipped++;
     return FR_OK;

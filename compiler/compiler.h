@@ -62,8 +62,6 @@ fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
-/* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's. */
-bool fr_op_is_view(int op);
 
 /* ---- compare.c ------------------------------------------------------ */
 

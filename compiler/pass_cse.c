@@ -113,10 +113,6 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o) {
   fr_free(head);
   fr_free(next);
   fr_graph_compact(g);
-  /* Merged constants leave unused initializers behind. */
-  int j = 0;
-  for (int i = 0; i < g->n_inits; i++)
-    if (fr_value_uses(g, g->inits[i]) > 0) g->inits[j++] = g->inits[i];
-  g->n_inits = j;
+  fr_graph_prune_inits(g); /* merged constants leave some unused */
   return FR_OK;
 }

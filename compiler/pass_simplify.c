@@ -57,10 +57,6 @@ fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o) {
     if (!used) fr_node_kill(n);
   }
   fr_graph_compact(g);
-  /* Parameters nothing reads. */
-  int j = 0;
-  for (int i = 0; i < g->n_inits; i++)
-    if (fr_value_uses(g, g->inits[i]) > 0) g->inits[j++] = g->inits[i];
-  g->n_inits = j;
+  fr_graph_prune_inits(g); /* parameters nothing reads */
   return FR_OK;
 }

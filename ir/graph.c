@@ -149,6 +149,14 @@ const fr_attr_info *fr_op_attrs(int op, int *count) {
   return &fr_attr_infos[lo];
 }
 
+bool fr_op_has_attr(int op, fr_attr_id id) {
+  int count;
+  const fr_attr_info *ai = fr_op_attrs(op, &count);
+  for (int i = 0; i < count; i++)
+    if (ai[i].id == id) return true;
+  return false;
+}
+
 bool fr_attr_fits(const fr_attr_info *ai, const fr_attr *a) {
   if (a->type == ai->type) return true;
   /* A float may be given as an int; models of IR version 1-2 carry no

@@ -346,7 +346,7 @@ fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     int64_t max_sizes) {
   if (!is_tensor(x) || x->rank < 1)
     return fr_err_node(FR_ERR_SHAPE, n, "input must be a tensor of rank >= 1");
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   int64_t d = x->dims[*axis];
   if (!split) {
     *count = d;
@@ -405,7 +405,7 @@ static fr_status concat_shape(const fr_node *n, const fr_tensor *seq,
   if (e0->rank + new_axis < 1 || e0->rank + new_axis > FR_MAX_RANK)
     return fr_err_node(FR_ERR_SHAPE, n, "elements have rank %d", e0->rank);
   int a;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), e0->rank + new_axis, &a));
+  FR_TRY(fr_attr_axis(n, e0->rank + new_axis, &a));
   int64_t total = 0;
   for (int64_t i = 0; i < count; i++) {
     const fr_tensor *e = el[i];
@@ -618,6 +618,19 @@ static fr_status check_dims(const fr_node *n, const fr_tensor *t,
   return FR_OK;
 }
 
+fr_status fr_rnn_attrs_of(const fr_node *n, fr_rnn_attrs *a) {
+  int64_t layout = fr_attr_int(n, FR_A_LAYOUT);
+  if (layout != 0 && layout != 1)
+    return fr_err_node(FR_ERR_INVALID, n, "layout %lld", (long long)layout);
+  a->layout = (int)layout;
+  const char *dir = fr_attr_str(n, FR_A_DIRECTION);
+  a->reverse = !strcmp(dir, "reverse");
+  if (!strcmp(dir, "forward") || a->reverse) a->dirs = 1;
+  else if (!strcmp(dir, "bidirectional")) a->dirs = 2;
+  else return fr_err_node(FR_ERR_INVALID, n, "direction '%s'", dir);
+  return FR_OK;
+}
+
 fr_status fr_infer_rnn(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   int gates = n->op == FR_OP_RNN ? 1 : n->op == FR_OP_GRU ? 3 : 4;
@@ -635,14 +648,9 @@ fr_status fr_infer_rnn(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_SHAPE, n, "input %d is %s, X is %s", i,
                          fr_dtype_name(in[i]->dtype),
                          fr_dtype_name(x->dtype));
-  int64_t layout = fr_attr_int(n, FR_A_LAYOUT);
-  if (layout != 0 && layout != 1)
-    return fr_err_node(FR_ERR_INVALID, n, "layout %lld", (long long)layout);
-  const char *dir = fr_attr_str(n, FR_A_DIRECTION);
-  int64_t dirs;
-  if (!strcmp(dir, "forward") || !strcmp(dir, "reverse")) dirs = 1;
-  else if (!strcmp(dir, "bidirectional")) dirs = 2;
-  else return fr_err_node(FR_ERR_INVALID, n, "direction '%s'", dir);
+  fr_rnn_attrs ra;
+  FR_TRY(fr_rnn_attrs_of(n, &ra));
+  int layout = ra.layout, dirs = ra.dirs;
   int64_t seq = layout ? x->dims[1] : x->dims[0];
   int64_t batch = layout ? x->dims[0] : x->dims[1];
   int64_t isz = x->dims[2];
@@ -737,7 +745,7 @@ fr_status fr_infer_window(const fr_node *n, fr_tensor *const *in,
 /* DFT: normalized axis, signal length, transform length (from dft_length or
  * the signal). */
 fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft) {
+                      int64_t *nfft, bool *inverse, bool *onesided) {
   const fr_tensor *x = in[0];
   if (!is_tensor(x) || x->rank < 3 || (x->dims[x->rank - 1] != 1 &&
                                         x->dims[x->rank - 1] != 2))
@@ -760,6 +768,11 @@ fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
       return fr_err_node(FR_ERR_INVALID, n, "dft_length %lld",
                          (long long)*nfft);
   }
+  *onesided = fr_attr_int(n, FR_A_ONESIDED) != 0;
+  *inverse = fr_attr_int(n, FR_A_INVERSE) != 0;
+  if (*onesided && (*inverse || x->dims[x->rank - 1] == 2))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "onesided needs a real input and a forward transform");
   return FR_OK;
 }
 
@@ -767,13 +780,9 @@ fr_status fr_infer_dft(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   int axis;
   int64_t nfft;
-  FR_TRY(fr_dft_plan(n, in, &axis, &nfft));
+  bool inverse, onesided;
+  FR_TRY(fr_dft_plan(n, in, &axis, &nfft, &inverse, &onesided));
   const fr_tensor *x = in[0];
-  int64_t onesided = fr_attr_int(n, FR_A_ONESIDED);
-  int64_t inverse = fr_attr_int(n, FR_A_INVERSE);
-  if (onesided && (inverse || x->dims[x->rank - 1] == 2))
-    return fr_err_node(FR_ERR_INVALID, n,
-                       "onesided needs a real input and a forward transform");
   int64_t dims[FR_MAX_RANK];
   for (int i = 0; i < x->rank; i++) dims[i] = x->dims[i];
   dims[axis] = onesided ? nfft / 2 + 1 : nfft;

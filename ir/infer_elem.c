@@ -134,6 +134,22 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
   return FR_OK;
 }
 
+bool fr_elem_clip_attrs(const fr_node *n, float *lo, float *hi) {
+  if (n->opset >= 11) return false;
+  *lo = fr_attr_float(n, FR_A_MIN);
+  *hi = fr_attr_float(n, FR_A_MAX);
+  return true;
+}
+
+fr_status fr_elem_shift_left(const fr_node *n, bool *left) {
+  const char *d = fr_attr_str(n, FR_A_DIRECTION);
+  if (!d || (strcmp(d, "LEFT") && strcmp(d, "RIGHT")))
+    return fr_err_node(FR_ERR_INVALID, n, "direction '%s' is not LEFT or "
+                       "RIGHT", d ? d : "");
+  *left = !strcmp(d, "LEFT");
+  return FR_OK;
+}
+
 fr_status fr_infer_binary(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out) {
   unsigned cls = C_NUM;
@@ -150,23 +166,15 @@ fr_status fr_infer_binary(const fr_node *n, fr_tensor *const *in,
     break;
   case FR_OP_EQUAL:
     cls = C_NUM | C_BOOL;
-    ot = FR_BOOL;
-    break;
-  case FR_OP_GREATER: case FR_OP_LESS: case FR_OP_GREATEROREQUAL:
-  case FR_OP_LESSOREQUAL:
-    ot = FR_BOOL;
     break;
   default: break;
   }
+  if (fr_ops[n->op].flags & FR_OPF_COMPARE) ot = FR_BOOL;
   FR_TRY(need(n, in, 0, cls));
   FR_TRY(need(n, in, 1, cls));
   if (!mixed) FR_TRY(same_dtype(n, in[0], in[1]));
-  if (n->op == FR_OP_BITSHIFT) {
-    const char *d = fr_attr_str(n, FR_A_DIRECTION);
-    if (strcmp(d, "LEFT") && strcmp(d, "RIGHT"))
-      return fr_err_node(FR_ERR_INVALID, n, "direction '%s' is not LEFT or "
-                         "RIGHT", d);
-  }
+  bool left;
+  if (n->op == FR_OP_BITSHIFT) FR_TRY(fr_elem_shift_left(n, &left));
   fr_tensor bv = {0};
   FR_TRY(fr_elem_legacy_operand(n, in[0], in[1], &bv));
   int rank;

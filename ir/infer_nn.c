@@ -215,6 +215,13 @@ fr_status fr_infer_global_pool(const fr_node *n, fr_tensor *const *in,
 
 /* ---- Gemm, MatMul ------------------------------------------------------- */
 
+fr_gemm_attrs fr_gemm_attrs_of(const fr_node *n) {
+  return (fr_gemm_attrs){.alpha = fr_attr_float(n, FR_A_ALPHA),
+                         .beta = fr_attr_float(n, FR_A_BETA),
+                         .trans_a = fr_attr_int(n, FR_A_TRANS_A) != 0,
+                         .trans_b = fr_attr_int(n, FR_A_TRANS_B) != 0};
+}
+
 /* Y (M, N) = alpha * A' (M, K) * B' (K, N) + beta * C, C broadcast to
  * (M, N); A' = transA ? A^T : A, the same for B. */
 fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
@@ -226,7 +233,8 @@ fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
   if (a->rank != 2 || b->rank != 2)
     return fr_err_node(FR_ERR_SHAPE, n, "A and B must be matrices (ranks %d, %d)",
                        a->rank, b->rank);
-  bool ta = fr_attr_int(n, FR_A_TRANS_A), tb = fr_attr_int(n, FR_A_TRANS_B);
+  fr_gemm_attrs ga = fr_gemm_attrs_of(n);
+  bool ta = ga.trans_a, tb = ga.trans_b;
   int64_t M = a->dims[ta ? 1 : 0], K = a->dims[ta ? 0 : 1];
   int64_t Kb = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
   if (K != Kb)
@@ -510,7 +518,7 @@ static fr_status check_qparams(const fr_node *n, const fr_tensor *x,
     return fr_err_node(FR_ERR_SHAPE, n, "scale and zero point differ in size");
   if (ns == 1 && s->rank <= 1) return FR_OK;
   int ax;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &ax));
+  FR_TRY(fr_attr_axis(n, x->rank, &ax));
   if (s->rank != 1 || x->rank < 1 || ns != x->dims[ax])
     return fr_err_node(FR_ERR_SHAPE, n,
                        "scale must be a scalar or have %lld values",

@@ -82,7 +82,7 @@ fr_status fr_infer_argmax(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "data"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   if (x->dims[axis] == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "axis %d is empty", axis);
   bool keep = fr_attr_int(n, FR_A_KEEPDIMS) != 0;
@@ -112,7 +112,7 @@ fr_status fr_softmax_axis(const fr_node *n, const fr_tensor *x, int *axis) {
   }
   if (x->rank == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "input must have rank >= 1");
-  return fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, axis);
+  return fr_attr_axis(n, x->rank, axis);
 }
 
 fr_status fr_infer_softmax(const fr_node *n, fr_tensor *const *in,
@@ -166,7 +166,7 @@ fr_status fr_infer_topk(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "X"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int64_t k;
   FR_TRY(fr_topk_k(n, in, &k));
   if (k < 0 || k > x->dims[axis])
@@ -190,15 +190,24 @@ static fr_status per_channel(const fr_node *n, const fr_tensor *t, int64_t c,
   return FR_OK;
 }
 
+fr_status fr_batchnorm_attrs_of(const fr_node *n, fr_batchnorm_attrs *a) {
+  if (n->opset < 9 && fr_attr_int(n, FR_A_SPATIAL) == 0)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "spatial = 0");
+  a->epsilon = fr_attr_float(n, FR_A_EPSILON);
+  a->momentum = fr_attr_float(n, FR_A_MOMENTUM);
+  a->training = n->opset >= 14 && fr_attr_int(n, FR_A_TRAINING_MODE) != 0;
+  return FR_OK;
+}
+
 fr_status fr_infer_batchnorm(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 2, "X"));
-  if (n->opset < 9 && fr_attr_int(n, FR_A_SPATIAL) == 0)
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "spatial = 0");
+  fr_batchnorm_attrs ba;
+  FR_TRY(fr_batchnorm_attrs_of(n, &ba));
   static const char *names[] = {"X", "scale", "B", "mean", "var"};
   for (int i = 1; i < 5; i++) FR_TRY(per_channel(n, in[i], x->dims[1], names[i]));
-  bool training = n->opset >= 14 && fr_attr_int(n, FR_A_TRAINING_MODE);
+  bool training = ba.training;
   for (int i = 1; i < n->n_out; i++) {
     if (!out[i]) continue;
     if (n->opset < 14)
@@ -247,7 +256,7 @@ fr_status fr_infer_layernorm(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "X"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   if (fr_attr_int(n, FR_A_STASH_TYPE) != 1)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "stash_type other than float");
   FR_TRY(norm_param(n, x, axis, in[1], "Scale"));

@@ -354,7 +354,7 @@ fr_status fr_infer_concat(const fr_node *n, fr_tensor *const *in,
   if (x->rank == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "cannot concatenate scalars");
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int64_t dims[FR_MAX_RANK];
   memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
   for (int i = 1; i < n->n_in; i++) {
@@ -377,7 +377,7 @@ fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes) {
   const fr_tensor *x = in[0];
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "cannot split a scalar");
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   int64_t dim = x->dims[*axis];
   int k = 0, nout = n->n_out;
   bool present = false;
@@ -523,7 +523,7 @@ fr_status fr_infer_gather(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "indices must be i32 or i64");
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int r = x->rank - 1 + idx->rank;
   if (r > FR_MAX_RANK)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "output rank %d exceeds %d", r,
@@ -548,7 +548,7 @@ static fr_status elements_check(const fr_node *n, fr_tensor *const *in,
   if (x->rank == 0 || idx->rank != x->rank)
     return fr_err_node(FR_ERR_SHAPE, n, "indices have rank %d, data %d",
                        idx->rank, x->rank);
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   for (int d = 0; d < x->rank; d++)
     if (d != *axis && idx->dims[d] > x->dims[d])
       return fr_err_node(FR_ERR_SHAPE, n, "indices dim %d (%lld) exceeds the "
@@ -645,6 +645,13 @@ fr_status fr_infer_scatter_nd(const fr_node *n, fr_tensor *const *in,
   return set_out(n, out[0], x->dtype, r, x->dims);
 }
 
+fr_status fr_compress_axis(const fr_node *n, const fr_tensor *x, int *axis) {
+  *axis = -1;
+  if (!fr_attr_get(n, FR_A_AXIS)) return FR_OK;
+  if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
+  return fr_attr_axis(n, x->rank, axis);
+}
+
 fr_status fr_infer_compress(const fr_node *n, fr_tensor *const *in,
                             fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
@@ -653,14 +660,10 @@ fr_status fr_infer_compress(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "condition must be a 1-D bool");
   if (!c->data)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant condition");
-  bool has_axis = fr_attr_get(n, FR_A_AXIS) != NULL;
-  int axis = 0;
-  int64_t dim = fr_tensor_numel(x);
-  if (has_axis) {
-    if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
-    FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
-    dim = x->dims[axis];
-  }
+  int axis;
+  FR_TRY(fr_compress_axis(n, x, &axis));
+  bool has_axis = axis >= 0;
+  int64_t dim = has_axis ? x->dims[axis] : fr_tensor_numel(x);
   int64_t cnt = 0;
   const uint8_t *cv = c->data;
   for (int64_t i = 0; i < c->dims[0]; i++) {
@@ -879,13 +882,7 @@ static fr_status onehot_plan(const fr_node *n, fr_tensor *const *in,
   if (!(d >= 1 && d < (double)(INT64_C(1) << 40)))
     return fr_err_node(FR_ERR_INVALID, n, "depth %g is invalid", d);
   *depth = (int64_t)d;
-  int64_t a = fr_attr_int(n, FR_A_AXIS);
-  int r = idx->rank + 1;
-  if (a < -r || a >= r)
-    return fr_err_node(FR_ERR_SHAPE, n, "axis %lld out of range",
-                       (long long)a);
-  *axis = (int)(a < 0 ? a + r : a);
-  return FR_OK;
+  return fr_attr_axis(n, idx->rank + 1, axis);
 }
 
 fr_status fr_infer_onehot(const fr_node *n, fr_tensor *const *in,
@@ -946,7 +943,7 @@ fr_status fr_unique_layout(const fr_node *n, const fr_tensor *x, int *axis,
   *rows = fr_tensor_numel(x);
   if (!fr_attr_get(n, FR_A_AXIS)) return FR_OK;
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "input is a scalar");
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   *outer = prod(x->dims, 0, *axis);
   *rows = x->dims[*axis];
   *inner = prod(x->dims, *axis + 1, x->rank);

@@ -28,6 +28,9 @@ fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
 fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes);
 
+/* Compress: the axis, or -1 without one (the flattened input). */
+fr_status fr_compress_axis(const fr_node *n, const fr_tensor *x, int *axis);
+
 /* DepthToSpace, SpaceToDepth: the block size, and whether DepthToSpace's
  * mode is CRD (else DCR). */
 fr_status fr_depth_space_attrs(const fr_node *n, int64_t *b, bool *crd);

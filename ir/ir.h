@@ -340,6 +340,8 @@ extern const fr_attr_info fr_attr_infos[]; /* grouped by op */
 extern const int fr_attr_info_count;
 /* The lines of op: *count of them from the one returned. */
 const fr_attr_info *fr_op_attrs(int op, int *count);
+/* op lists attribute id. */
+bool fr_op_has_attr(int op, fr_attr_id id);
 /* a's type is ai's (or one the readers take for it). */
 bool fr_attr_fits(const fr_attr_info *ai, const fr_attr *a);
 
@@ -389,6 +391,28 @@ fr_value *fr_graph_add_init(fr_graph *g, const char *name, const fr_tensor *t);
 fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t);
 /* v is a frozen constant f32 tensor: weights the passes may rewrite. */
 bool fr_value_frozen_f32(const fr_value *v);
+/* Drops the initializers of g that nothing uses any more. */
+void fr_graph_prune_inits(fr_graph *g);
+
+/* Folding into an affine op p (FR_OPF_AFFINE: Conv, ConvTranspose, Gemm),
+ * whose output channel m is (W_m * x) + bias[m]. Its weight W, seen as
+ * (outer, M, inner), holds channel m's entries at (a * M + m) * inner + i. */
+typedef struct fr_affine {
+  int64_t outer, M, inner;
+} fr_affine;
+/* The layout of p's frozen f32 weight for M output channels, or false when
+ * p cannot take a fold (Gemm: transA or a non-2-D input; ConvTranspose:
+ * groups). */
+bool fr_affine_layout(const fr_node *p, int64_t M, fr_affine *l);
+/* p's bias as M floats, Gemm's beta applied (0s when absent), or false
+ * when it is not a frozen f32 vector of M values. */
+bool fr_affine_bias(const fr_node *p, int64_t M, float *b);
+/* p takes the folded node e's place: its weight becomes a copy of w (named
+ * W.suffix; Gemm's alpha, which w includes, becomes 1), or stays when w is
+ * NULL; its bias a copy of b (M floats, Gemm's beta then 1); it produces
+ * e's output, and e is killed. */
+fr_status fr_affine_install(fr_graph *g, fr_node *p, const float *w,
+                            const char *suffix, const float *b, fr_node *e);
 
 /* ---- ops.c: the operator table -------------------------------------- */
 
@@ -397,14 +421,25 @@ enum {
   FR_OPF_ELEMWISE = 1 << 0, /* elementwise, broadcasting */
   FR_OPF_FOLD = 1 << 1,     /* may be evaluated at compile time */
   FR_OPF_INPLACE = 1 << 2,  /* output may reuse input 0's buffer */
-  FR_OPF_DIFF = 1 << 3,     /* has a backward rule */
+  FR_OPF_VIEW = 1 << 3,     /* output 0 is input 0's bytes in another shape
+                               (the memory plan shares them) */
   FR_OPF_RANDOM = 1 << 4,   /* nondeterministic: never folded */
   FR_OPF_SUBGRAPH = 1 << 5, /* carries subgraph attributes */
+  FR_OPF_COMPARE = 1 << 6,  /* elementwise comparison: a bool output */
+  FR_OPF_AFFINE = 1 << 7,   /* output channel m is W_m x + bias[m], W input
+                               1, bias input 2: BatchNormalization, Mul, Div,
+                               Add, Sub by per-channel constants fold into
+                               it (ir/edit.c fr_affine_*) */
+  FR_OPF_EPILOGUE = 1 << 8, /* takes a fused epilogue (activation, residual
+                               Add, Max/Min) on its output tiles: ONNX ops
+                               through frost.Fused<Name>, which has it too */
+  FR_OPF_ACT_EPILOGUE = 1 << 9, /* an activation the fused epilogue computes
+                                   (its alpha, beta as attributes) */
 };
 
 typedef enum fr_op {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan)                              \
+              out_max, flags, infer, exec, plan, kernel)                      \
   FR_OP_##ENUM,
 #include "ops.def"
 #undef FR_OP
@@ -480,6 +515,11 @@ fr_status fr_node_infer(const fr_node *n);
 /* Operand b as opset < 7 broadcasting (broadcast/axis attributes) sees it. */
 fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
                                  const fr_tensor *b, fr_tensor *view);
+/* Clip's bounds as attributes (opset < 11; defaults: no bound), or false
+ * when they are inputs. */
+bool fr_elem_clip_attrs(const fr_node *n, float *lo, float *hi);
+/* BitShift's direction, checked. */
+fr_status fr_elem_shift_left(const fr_node *n, bool *left);
 /* The target type of Cast. */
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 
@@ -495,6 +535,12 @@ typedef struct fr_nn_geom {
   int col_major; /* MaxPool's storage_order */
   int64_t kernel[3], out[3], stride[3], dil[3], pad_b[3], pad_e[3];
 } fr_nn_geom;
+/* Gemm's attributes (Gemm, FusedGemm). */
+typedef struct fr_gemm_attrs {
+  float alpha, beta;
+  bool trans_a, trans_b;
+} fr_gemm_attrs;
+fr_gemm_attrs fr_gemm_attrs_of(const fr_node *n);
 /* Conv, ConvInteger, QLinearConv, FusedConv: w (M, C/group, K...). */
 fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
                           const fr_tensor *w, fr_nn_geom *g);
@@ -521,6 +567,13 @@ fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k);
 fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
                       bool mask[FR_MAX_RANK]);
 fr_status fr_loss_reduction(const fr_node *n, int *r);
+/* BatchNormalization's attributes, checked (spatial = 0 before opset 9 is
+ * not supported); training only from opset 14. */
+typedef struct fr_batchnorm_attrs {
+  float epsilon, momentum;
+  bool training;
+} fr_batchnorm_attrs;
+fr_status fr_batchnorm_attrs_of(const fr_node *n, fr_batchnorm_attrs *a);
 
 /* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
 
@@ -542,7 +595,14 @@ fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     int64_t *count, int64_t *sizes,
                                     int64_t max_sizes);
 fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft);
+                      int64_t *nfft, bool *inverse, bool *onesided);
+/* RNN, GRU, LSTM: the layout (1: batch first) and direction, checked. */
+typedef struct fr_rnn_attrs {
+  int layout;
+  int dirs;     /* 2 when bidirectional */
+  bool reverse; /* one direction, backwards */
+} fr_rnn_attrs;
+fr_status fr_rnn_attrs_of(const fr_node *n, fr_rnn_attrs *a);
 fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
                        int64_t *frames, int64_t *flen);
 

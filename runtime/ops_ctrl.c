@@ -627,7 +627,7 @@ static fr_status concat_from_seq(const fr_node *n, const fr_tensor *seq,
   int64_t count = seq->dims[0];
   int new_axis = fr_attr_int(n, FR_A_NEW_AXIS) != 0;
   int a;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), out->rank, &a));
+  FR_TRY(fr_attr_axis(n, out->rank, &a));
   int64_t es = (int64_t)fr_dtype_size(out->dtype);
   int64_t outer = prod(out->dims, 0, a), inner = prod(out->dims, a + 1, out->rank);
   int64_t off = 0;
@@ -799,9 +799,9 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *h0 = n->n_in > 5 ? in[5] : NULL;
   const fr_tensor *c0 = n->n_in > 6 ? in[6] : NULL;
   const fr_tensor *P = n->n_in > 7 ? in[7] : NULL;
-  int layout = (int)fr_attr_int(n, FR_A_LAYOUT);
-  const char *dir = fr_attr_str(n, FR_A_DIRECTION);
-  int dirs = W->dims[0] == 2 ? 2 : 1;
+  fr_rnn_attrs ra;
+  FR_TRY(fr_rnn_attrs_of(n, &ra));
+  int layout = ra.layout, dirs = ra.dirs;
   fr_k_rnn p = {.cell = cell};
   p.seq = layout ? X->dims[1] : X->dims[0];
   p.batch = layout ? X->dims[0] : X->dims[1];
@@ -837,7 +837,7 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   for (int d = 0; st == FR_OK && d < dirs; d++) {
     st = rnn_acts(n, per, dirs, d, &p);
     if (st != FR_OK) break;
-    p.reverse = !strcmp(dir, "reverse") || d == 1;
+    p.reverse = ra.reverse || d == 1;
     int64_t GH = gates * H;
     int64_t y_off = layout ? d * H : d * Bn * H;
     int64_t h_off = layout ? d * H : d * Bn * H;
@@ -943,7 +943,8 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   int axis;
   int64_t nfft;
-  FR_TRY(fr_dft_plan(n, in, &axis, &nfft));
+  bool inverse, onesided;
+  FR_TRY(fr_dft_plan(n, in, &axis, &nfft, &inverse, &onesided));
   const fr_tensor *X = in[0];
   fr_tensor *Y = out[0];
   int64_t n_in = X->dims[axis] < nfft ? X->dims[axis] : nfft;
@@ -961,7 +962,7 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     fr_k_twiddles(nfft, tw);
     fr_k_dft_f32(prod(X->dims, 0, axis), X->dims[axis],
                  prod(X->dims, axis + 1, X->rank - 1), X->dims[X->rank - 1],
-                 nfft, Y->dims[axis], fr_attr_int(n, FR_A_INVERSE) != 0, tw,
+                 nfft, Y->dims[axis], inverse, tw,
                  xf, yf);
     if (cy)
       for (int64_t i = 0; i < fr_tensor_numel(Y); i++)

@@ -168,7 +168,8 @@ static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
                            fr_tensor *const *out, fr_k_gemm_plan *p) {
   const fr_tensor *a = in[0], *c = n->n_in > 2 ? in[2] : NULL;
   if (a->dtype != FR_F32) return unsupported_dtype(n, a);
-  bool ta = fr_attr_int(n, FR_A_TRANS_A), tb = fr_attr_int(n, FR_A_TRANS_B);
+  fr_gemm_attrs ga = fr_gemm_attrs_of(n);
+  bool ta = ga.trans_a, tb = ga.trans_b;
   memset(p, 0, sizeof *p);
   p->M = out[0]->dims[0];
   p->N = out[0]->dims[1];
@@ -177,8 +178,8 @@ static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
   p->csa = ta ? p->M : 1;
   p->rsb = tb ? 1 : p->N;
   p->csb = tb ? p->K : 1;
-  p->alpha = fr_attr_float(n, FR_A_ALPHA);
-  p->beta = fr_attr_float(n, FR_A_BETA);
+  p->alpha = ga.alpha;
+  p->beta = ga.beta;
   if (!c || p->beta == 0) return FR_OK;
   p->cm = c->rank == 2 ? c->dims[0] : 1;
   p->cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
@@ -431,7 +432,7 @@ static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
 
 static int quant_axis(const fr_node *n, const fr_tensor *x) {
   int ax = 0;
-  if (fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &ax) != FR_OK) return -1;
+  if (fr_attr_axis(n, x->rank, &ax) != FR_OK) return -1;
   return ax;
 }
 

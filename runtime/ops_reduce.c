@@ -103,7 +103,7 @@ fr_status fr_plan_argmax(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   if (!red_type(x->dtype)) return bad_dtype(n, x);
   fr_k_argmax_plan p;
   memset(&p, 0, sizeof p);
@@ -163,7 +163,7 @@ fr_status fr_plan_topk(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   fr_k_topk_plan p;
   memset(&p, 0, sizeof p);
   FR_TRY(fr_topk_k(n, in, &p.k));
@@ -204,9 +204,11 @@ fr_status fr_plan_batchnorm(const fr_node *n, fr_tensor *const *in,
   p.N = x->dims[0];
   p.C = x->dims[1];
   p.S = prod(x->dims, 2, x->rank);
-  p.eps = fr_attr_float(n, FR_A_EPSILON);
-  p.momentum = fr_attr_float(n, FR_A_MOMENTUM);
-  p.training = n->opset >= 14 && fr_attr_int(n, FR_A_TRAINING_MODE);
+  fr_batchnorm_attrs ba;
+  FR_TRY(fr_batchnorm_attrs_of(n, &ba));
+  p.eps = ba.epsilon;
+  p.momentum = ba.momentum;
+  p.training = ba.training;
   if (p.training) kp->scratch = sizeof(float) * 2 * (size_t)(p.C ? p.C : 1);
   FR_KPLAN(kp, fr_ke_batchnorm_f32, p);
   return FR_OK;
@@ -252,7 +254,7 @@ fr_status fr_plan_layernorm(const fr_node *n, fr_tensor *const *in,
   FR_TRY(need_f32(n, in, 3));
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   fr_k_layernorm_plan p;
   memset(&p, 0, sizeof p);
   p.outer = prod(x->dims, 0, axis);

@@ -195,7 +195,7 @@ fr_status fr_plan_concat(const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out, fr_kplan *kp) {
   fr_tensor *y = out[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), y->rank, &axis));
+  FR_TRY(fr_attr_axis(n, y->rank, &axis));
   _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
   fr_k_concat_plan *p = (fr_k_concat_plan *)buf;
   size_t size = sizeof *p + sizeof(uint32_t) * (size_t)n->n_in;
@@ -336,7 +336,7 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *t = in[0], *ind = in[1];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
+  FR_TRY(fr_attr_axis(n, t->rank, &axis));
   fr_k_gather_plan p;
   memset(&p, 0, sizeof p);
   p.outer = prod(t->dims, 0, axis);
@@ -363,7 +363,7 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
 static fr_status elem_offsets(const fr_node *n, const fr_tensor *t,
                               const fr_tensor *ind, int64_t **off) {
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
+  FR_TRY(fr_attr_axis(n, t->rank, &axis));
   int64_t *idx, xs[FR_MAX_RANK];
   FR_TRY(norm_indices(n, ind, 1, &t->dims[axis], &idx));
   strides_of(t, xs);
@@ -429,9 +429,9 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   (void)x;
   const fr_tensor *t = in[0], *c = in[1];
   int64_t outer = 1, dim = fr_tensor_numel(t), inner = 1;
-  if (fr_attr_get(n, FR_A_AXIS)) {
-    int axis;
-    FR_TRY(fr_axis(n, fr_attr_int(n, FR_A_AXIS), t->rank, &axis));
+  int axis;
+  FR_TRY(fr_compress_axis(n, t, &axis));
+  if (axis >= 0) {
     outer = prod(t->dims, 0, axis);
     dim = t->dims[axis];
     inner = prod(t->dims, axis + 1, t->rank);
@@ -649,8 +649,8 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *ind = in[0], *v = in[2];
   fr_tensor *y = out[0];
-  int64_t a = fr_attr_int(n, FR_A_AXIS);
-  int axis = (int)(a < 0 ? a + y->rank : a);
+  int axis;
+  FR_TRY(fr_attr_axis(n, y->rank, &axis));
   int64_t depth = y->dims[axis], k = fr_tensor_numel(ind);
   int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
   if (!idx) return nomem(n);

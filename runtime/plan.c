@@ -13,6 +13,16 @@ void fr_kplan_set(fr_kplan *p, const char *entry, fr_kentry fn,
   memcpy(p->params, params, size);
 }
 
+/* The kernel column of ops.def, expanded here so that the IR needs no
+ * kernel header. */
+const int fr_op_kernel[FR_OP_COUNT] = {
+#define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
+              out_max, flags, infer, exec, plan, kernel)                      \
+  [FR_OP_##ENUM] = FR_K_##kernel,
+#include "../ir/ops.def"
+#undef FR_OP
+};
+
 int fr_kplan_in_slots(const fr_node *n) {
   int m = fr_ops[n->op].in_max;
   return m >= 0 ? m : n->n_in;

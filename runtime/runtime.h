@@ -86,6 +86,10 @@ fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
 fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
                                fr_tensor *const *out, fr_kplan *p, int act,
                                float a, float b);
+/* The op code of the elementwise kernels for each op (FR_K_ADD, FR_K_RELU,
+ * FR_K_EQ...: column kernel of ops.def), or FR_K_NONE. */
+enum { FR_K_NONE = -1 };
+extern const int fr_op_kernel[FR_OP_COUNT];
 /* exec of every op with a plan: plans, allocates scratch, calls. */
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);
