@@ -759,6 +759,26 @@ fr_status fr_infer_det(const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
+fr_status fr_nn_maxunpool_dims(const fr_node *n, const fr_tensor *x,
+                               int64_t *dims) {
+  int nsp = x->rank - 2, nk, ns, np;
+  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
+  const int64_t *st = fr_attr_ints(n, FR_A_STRIDES, &ns);
+  const int64_t *pd = fr_attr_ints(n, FR_A_PADS, &np);
+  if (!ks || nk != nsp || (st && ns != nsp) || (pd && np != 2 * nsp))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "kernel_shape/strides/pads do not fit %d dims", nsp);
+  for (int i = 0; i < nsp; i++) {
+    int64_t s = st ? st[i] : 1;
+    if (s < 1 || ks[i] < 1 || (pd && (pd[i] < 0 || pd[i + nsp] < 0)))
+      return fr_err_node(FR_ERR_INVALID, n, "bad kernel, stride or pads");
+    dims[i] = (x->dims[2 + i] - 1) * s + ks[i] - (pd ? pd[i] + pd[i + nsp] : 0);
+    if (dims[i] < 0)
+      return fr_err_node(FR_ERR_SHAPE, n, "negative output size");
+  }
+  return FR_OK;
+}
+
 /* X (N, C, D...), I (same), output_shape (optional, the full shape). */
 fr_status fr_infer_maxunpool(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
@@ -770,25 +790,10 @@ fr_status fr_infer_maxunpool(const fr_node *n, fr_tensor *const *in,
   if (idx->dtype != FR_I64 || idx->rank != x->rank ||
       memcmp(idx->dims, x->dims, sizeof(int64_t) * (size_t)x->rank))
     return fr_err_node(FR_ERR_SHAPE, n, "I must be int64 of X's shape");
-  int nsp = x->rank - 2, nk, ns, np;
-  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
-  const int64_t *st = fr_attr_ints(n, FR_A_STRIDES, &ns);
-  const int64_t *pd = fr_attr_ints(n, FR_A_PADS, &np);
-  if (!ks || nk != nsp || (st && ns != nsp) || (pd && np != 2 * nsp))
-    return fr_err_node(FR_ERR_INVALID, n,
-                       "kernel_shape/strides/pads do not fit %d dims", nsp);
   int64_t dims[FR_MAX_RANK];
   dims[0] = x->dims[0];
   dims[1] = x->dims[1];
-  for (int i = 0; i < nsp; i++) {
-    int64_t s = st ? st[i] : 1;
-    if (s < 1 || ks[i] < 1 || (pd && (pd[i] < 0 || pd[i + nsp] < 0)))
-      return fr_err_node(FR_ERR_INVALID, n, "bad kernel, stride or pads");
-    dims[2 + i] = (x->dims[2 + i] - 1) * s + ks[i] -
-                  (pd ? pd[i] + pd[i + nsp] : 0);
-    if (dims[2 + i] < 0)
-      return fr_err_node(FR_ERR_SHAPE, n, "negative output size");
-  }
+  FR_TRY(fr_nn_maxunpool_dims(n, x, dims + 2));
   if (os) {
     if (!os->data)
       return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant output_shape");

@@ -595,13 +595,17 @@ fr_status fr_infer_scatter_elements(const fr_node *n, fr_tensor *const *in,
   return set_out(n, out[0], in[0]->dtype, in[0]->rank, in[0]->dims);
 }
 
+int64_t fr_gather_nd_batch_dims(const fr_node *n) {
+  return n->opset >= 12 ? fr_attr_int(n, FR_A_BATCH_DIMS) : 0;
+}
+
 fr_status fr_infer_gather_nd(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
   const fr_tensor *x = in[0], *idx = in[1];
   if (!is_index_type(idx->dtype))
     return fr_err_node(FR_ERR_SHAPE, n, "indices must be i32 or i64");
-  int64_t b = n->opset >= 12 ? fr_attr_int(n, FR_A_BATCH_DIMS) : 0;
+  int64_t b = fr_gather_nd_batch_dims(n);
   int r = x->rank, q = idx->rank;
   if (r < 1 || q < 1 || b < 0 || b >= (r < q ? r : q))
     return fr_err_node(FR_ERR_SHAPE, n, "batch_dims %lld invalid for data "
@@ -780,6 +784,17 @@ fr_status fr_infer_pad(const fr_node *n, fr_tensor *const *in,
 
 /* ---- generators ------------------------------------------------------- */
 
+fr_status fr_constant_of_shape_value(const fr_node *n, const fr_tensor **v) {
+  const fr_attr *a = fr_attr_get(n, FR_A_VALUE);
+  *v = NULL;
+  if (!a) return FR_OK;
+  if (!a->t || fr_tensor_numel(a->t) != 1 || !fr_dtype_size(a->t->dtype))
+    return fr_err_node(FR_ERR_INVALID, n, "'value' must be a one-element "
+                       "tensor");
+  *v = a->t;
+  return FR_OK;
+}
+
 fr_status fr_infer_constant_of_shape(const fr_node *n, fr_tensor *const *in,
                                      fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
@@ -790,16 +805,9 @@ fr_status fr_infer_constant_of_shape(const fr_node *n, fr_tensor *const *in,
     if (dims[i] < 0)
       return fr_err_node(FR_ERR_SHAPE, n, "shape[%d] = %lld is negative", i,
                          (long long)dims[i]);
-  fr_dtype t = FR_F32;
-  const fr_attr *a = fr_attr_get(n, FR_A_VALUE);
-  if (a) {
-    if (a->type != FR_ATTR_TENSOR || !a->t || fr_tensor_numel(a->t) != 1 ||
-        !fr_dtype_size(a->t->dtype))
-      return fr_err_node(FR_ERR_INVALID, n, "'value' must be a one-element "
-                         "tensor");
-    t = a->t->dtype;
-  }
-  return set_out(n, out[0], t, k, dims);
+  const fr_tensor *v;
+  FR_TRY(fr_constant_of_shape_value(n, &v));
+  return set_out(n, out[0], v ? v->dtype : FR_F32, k, dims);
 }
 
 /* The element count of Range, computed exactly for integers. */

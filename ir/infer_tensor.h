@@ -28,6 +28,12 @@ fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
 fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes);
 
+/* ConstantOfShape: its value, checked, or NULL (a float 0). */
+fr_status fr_constant_of_shape_value(const fr_node *n, const fr_tensor **v);
+
+/* GatherND: batch_dims (0 before opset 12). */
+int64_t fr_gather_nd_batch_dims(const fr_node *n);
+
 /* Compress: the axis, or -1 without one (the flattened input). */
 fr_status fr_compress_axis(const fr_node *n, const fr_tensor *x, int *axis);
 

@@ -550,6 +550,10 @@ fr_status fr_nn_convt_geom(const fr_node *n, const fr_tensor *x,
 /* MaxPool, AveragePool, LpPool. */
 fr_status fr_nn_pool_geom(const fr_node *n, const fr_tensor *x,
                           fr_nn_geom *g);
+/* MaxUnpool's spatial output dims without output_shape: (in - 1) * stride
+ * + kernel - pads. */
+fr_status fr_nn_maxunpool_dims(const fr_node *n, const fr_tensor *x,
+                               int64_t *dims);
 
 fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out);

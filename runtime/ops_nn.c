@@ -638,15 +638,9 @@ fr_status fr_exec_maxunpool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *t = in[0];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  /* the default output shape: (in - 1) * stride + kernel - pads */
-  int nsp = t->rank - 2, ns, np, nk;
-  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
-  const int64_t *st = fr_attr_ints(n, FR_A_STRIDES, &ns);
-  const int64_t *pd = fr_attr_ints(n, FR_A_PADS, &np);
+  int nsp = t->rank - 2;
   int64_t dflt[FR_MAX_RANK];
-  for (int i = 0; i < nsp; i++)
-    dflt[i] = (t->dims[2 + i] - 1) * (st ? st[i] : 1) + ks[i] -
-              (pd ? pd[i] + pd[i + nsp] : 0);
+  FR_TRY(fr_nn_maxunpool_dims(n, t, dflt));
   int64_t bad = fr_k_maxunpool_f32(fr_tensor_numel(t), t->data, in[1]->data,
                                    nsp, dflt, out[0]->dims + 2,
                                    t->dims[0] * t->dims[1], out[0]->data);

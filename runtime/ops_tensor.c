@@ -416,7 +416,7 @@ static fr_status nd_offsets(const fr_node *n, const fr_tensor *t,
 fr_status fr_exec_gather_nd(fr_exec *x, const fr_node *n,
                             fr_tensor *const *in, fr_tensor *const *out) {
   (void)x;
-  int b = n->opset >= 12 ? (int)fr_attr_int(n, FR_A_BATCH_DIMS) : 0;
+  int b = (int)fr_gather_nd_batch_dims(n);
   int64_t *off, cnt, len;
   FR_TRY(nd_offsets(n, in[0], in[1], b, &off, &cnt, &len));
   fr_k_gather_rows(cnt, len, esz(in[0]), off, in[0]->data, out[0]->data);
@@ -574,9 +574,10 @@ fr_status fr_exec_constant_of_shape(fr_exec *x, const fr_node *n,
                                     fr_tensor *const *out) {
   (void)x;
   (void)in;
-  const fr_attr *a = fr_attr_get(n, FR_A_VALUE);
+  const fr_tensor *t;
+  FR_TRY(fr_constant_of_shape_value(n, &t));
   static const float zero = 0;
-  const void *v = a ? a->t->data : &zero;
+  const void *v = t ? t->data : &zero;
   fr_k_fill(fr_tensor_numel(out[0]), esz(out[0]), v, out[0]->data);
   return own_strings(n, out[0]);
 }
