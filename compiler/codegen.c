@@ -279,7 +279,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
   if (g->peak < 0)
     return fr_err(FR_ERR_INVALID, "the graph has no memory plan (run the pipeline)");
   fr_kplan *p = fr_malloc(sizeof *p);
-  if (!p) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!p) return fr_err_nomem(NULL);
   fr_status st = FR_OK;
   /* Scratch: the largest any planned node wants, after the activations. */
   int64_t scratch = 0;
@@ -309,7 +309,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
     c->ptrs = fr_calloc((size_t)m->n_ids + 1, sizeof(LLVMValueRef));
     c->scratch_off = (g->peak + 63) / 64 * 64;
     *arena_bytes = (size_t)(c->scratch_off + scratch);
-    if (!c->ptrs) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!c->ptrs) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) {
     LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
@@ -360,7 +360,7 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
                          fr_compiled **out) {
   *out = NULL;
   fr_compiled *comp = fr_calloc(1, sizeof *comp);
-  if (!comp) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!comp) return fr_err_nomem(NULL);
   comp->m = m;
   fr_status st = fr_interp_init(&comp->exec, m);
   if (st == FR_OK) st = fr_jit_new(cpu, &comp->jit);

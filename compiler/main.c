@@ -81,7 +81,7 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
     return fr_err(FR_ERR_USAGE, "%s expects NAME=VALUE, got '%s'", opt, arg);
   *name = strndup(arg, (size_t)(eq - arg));
   *value = eq + 1;
-  return *name ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  return *name ? FR_OK : fr_err_nomem(NULL);
 }
 
 static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
@@ -144,7 +144,7 @@ static fr_status parse_args(int argc, char **argv, cli *c, bool want_model) {
     } else if (!strcmp(a, "--train-from")) {
       NEED_ARG;
       char *list = fr_strdup(next), *save = NULL;
-      if (!list) return fr_err(FR_ERR_NOMEM, "out of memory");
+      if (!list) return fr_err_nomem(NULL);
       for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (c->freeze.n_train_from == FR_MAX_FREEZE)
           return fr_err(FR_ERR_USAGE, "too many --train-from names");
@@ -314,7 +314,7 @@ static int cmd_run(cli *c) {
     n_out = g->n_outputs;
     if (st == FR_OK) {
       out = fr_calloc((size_t)n_out, sizeof *out);
-      if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
+      if (!out) st = fr_err_nomem(NULL);
     }
     fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
                   .specialize = c->specialize};
@@ -336,7 +336,7 @@ static int cmd_run(cli *c) {
   if (st == FR_OK && c->output_dir) {
     files = fr_calloc((size_t)n_out + 1, sizeof *files);
     paths = fr_calloc((size_t)n_out + 1, sizeof *paths);
-    if (!files || !paths) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!files || !paths) st = fr_err_nomem(NULL);
   }
   for (int i = 0; i < n_out && st == FR_OK; i++) {
     const fr_value *v = m->graph->outputs[i];
@@ -422,7 +422,7 @@ static int cmd_bench(cli *c) {
   const fr_graph *g = m->graph;
   fr_tensor in[MAX_ARGS] = {0}, *inp[MAX_ARGS];
   fr_tensor *out = fr_calloc((size_t)g->n_outputs + 1, sizeof *out);
-  fr_status st = out ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  fr_status st = out ? FR_OK : fr_err_nomem(NULL);
   uint64_t seed = 0x9e3779b97f4a7c15ULL;
   if (g->n_inputs > MAX_ARGS) st = fr_err(FR_ERR_UNSUPPORTED, "too many inputs");
   for (int i = 0; i < g->n_inputs && st == FR_OK; i++) {
@@ -434,7 +434,7 @@ static int cmd_bench(cli *c) {
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   double t1 = now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
-  if (st == FR_OK && !times) st = fr_err(FR_ERR_NOMEM, "out of memory");
+  if (st == FR_OK && !times) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
     printf("model: %s\n", c->model);
     printf("engine: %s%s%s\n", e.interpreted ? "interp (the JIT declined: " : c->engine,

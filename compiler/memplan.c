@@ -72,7 +72,7 @@ static fr_status give(plan *p, int64_t off, int64_t size) {
   if (p->n == p->cap) {
     int nc = p->cap ? 2 * p->cap : 64;
     gap *ng = fr_realloc(p->gaps, sizeof(gap) * (size_t)nc);
-    if (!ng) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!ng) return fr_err_nomem(NULL);
     p->gaps = ng;
     p->cap = nc;
   }
@@ -91,7 +91,7 @@ fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o) {
   if (!root || !last) {
     fr_free(root);
     fr_free(last);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int i = 0; i < nv; i++) root[i] = i, last[i] = -1;
   for (int i = 0; i < g->n_values; i++) g->values[i]->offset = -1;
@@ -165,5 +165,5 @@ fail:
   fr_free(p.gaps);
   fr_free(root);
   fr_free(last);
-  return fr_err(FR_ERR_NOMEM, "out of memory");
+  return fr_err_nomem(NULL);
 }

@@ -81,7 +81,7 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o) {
   if (!head || !next) {
     fr_free(head);
     fr_free(next);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int i = 0; i < NB; i++) head[i] = -1;
   for (int k = 0; k < g->n_nodes; k++) {

@@ -57,7 +57,7 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
     if (!b || (scales && !w)) {
       fr_free(b);
       fr_free(w);
-      return fr_err_node(FR_ERR_NOMEM, e, "out of memory");
+      return fr_err_nomem(e);
     }
     if (!fr_affine_bias(p, M, b)) {
       fr_free(b);

@@ -36,7 +36,7 @@ fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o) {
     if (!b || !w) {
       fr_free(b);
       fr_free(w);
-      return fr_err_node(FR_ERR_NOMEM, bn, "out of memory");
+      return fr_err_nomem(bn);
     }
     float *s = b + M;
     if (!fr_affine_bias(p, M, b)) {

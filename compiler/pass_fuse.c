@@ -102,7 +102,7 @@ static bool activation(const fr_node *e, float *a, float *b) {
 static fr_status add_act_attrs(fr_model *m, fr_node *n, const char *act,
                                float a, float b) {
   fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(n->n_attr + 3));
-  if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!na) return fr_err_nomem(NULL);
   if (n->n_attr) memcpy(na, n->attrs, sizeof(fr_attr) * (size_t)n->n_attr);
   fr_attr *p = &na[n->n_attr];
   p[0] = (fr_attr){.name = "activation", .type = FR_ATTR_STRING, .s = act,
@@ -118,7 +118,7 @@ static fr_status add_act_attrs(fr_model *m, fr_node *n, const char *act,
 static fr_status make_fused(fr_model *m, fr_node *p) {
   if (fused_op(p->op) == p->op) return FR_OK;
   fr_value **in = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 5);
-  if (!in) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!in) return fr_err_nomem(NULL);
   for (int i = 0; i < p->n_in; i++) in[i] = p->in[i];
   p->in = in;
   p->n_in = 4;
@@ -173,7 +173,7 @@ static fr_status fuse_post(fr_model *m, fr_graph *g, fr_node *e) {
     if (c != c || (side == 1 && c == 0)) continue;
     FR_TRY(make_fused(m, p));
     fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(p->n_attr + 2));
-    if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!na) return fr_err_nomem(NULL);
     if (p->n_attr) memcpy(na, p->attrs, sizeof(fr_attr) * (size_t)p->n_attr);
     na[p->n_attr] = (fr_attr){.name = "post", .type = FR_ATTR_STRING,
                               .s = e->op_type, .slen = strlen(e->op_type)};

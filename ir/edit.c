@@ -105,7 +105,7 @@ fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t) {
   size_t nb = fr_tensor_nbytes(t);
   void *d = fr_arena_alloc(a, nb ? nb : 1);
   fr_value **inits = fr_arena_alloc(a, sizeof(fr_value *) * (size_t)(g->n_inits + 1));
-  if (!d || !inits) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!d || !inits) return fr_err_nomem(NULL);
   if (nb) memcpy(d, t->data, nb);
   v->t = *t;
   v->t.data = d;
@@ -201,7 +201,7 @@ fr_status fr_affine_install(fr_graph *g, fr_node *p, const float *w,
   }
   snprintf(name, sizeof name, "%.400s.bias", y->name);
   fr_value *nb = fr_graph_add_init(g, name, &bt);
-  if (!nw || !nb) return fr_err_node(FR_ERR_NOMEM, p, "out of memory");
+  if (!nw || !nb) return fr_err_nomem(p);
   p->in[1] = nw;
   p->in[2] = nb;
   if (p->n_in < 3) p->n_in = 3;

@@ -974,7 +974,7 @@ fr_status fr_infer_unique(const fr_node *n, fr_tensor *const *in,
   if (!scratch || !t) {
     fr_free(scratch);
     fr_free(t);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    return fr_err_nomem(n);
   }
   fr_k_strided p = {.rank = 3, .dims = {rows, outer, inner},
                     .xs = {inner, rows * inner, 1}, .esize = es};

@@ -38,6 +38,9 @@ fr_status fr_err(fr_status st, const char *fmt, ...)
 /* Same, prefixed with "node 'NAME' (Op): ". */
 fr_status fr_err_node(fr_status st, const struct fr_node *n, const char *fmt,
                       ...) __attribute__((format(printf, 3, 4)));
+/* FR_ERR_NOMEM, "out of memory" (about node n when not NULL; naming the
+ * --max-memory limit when one is set). */
+fr_status fr_err_nomem(const struct fr_node *n);
 /* Prefixes the current message with "PREFIX: " (e.g. the file name). */
 void fr_err_prefix(const char *prefix);
 const char *fr_err_msg(void); /* "unknown error" when none was recorded */

@@ -15,10 +15,6 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
 /* Replaces *out with v (taking ownership of v's data). */
 static void put(fr_tensor *out, fr_tensor *v) {
   if (!out) {
@@ -47,24 +43,6 @@ static void disown_strings(fr_tensor *t) {
   for (int64_t i = 0; i < k; i++) s[i] = NULL;
 }
 
-/* t's string slots hold borrowed pointers after a byte copy: each is
- * replaced by a fresh copy. */
-static fr_status dup_strings(const fr_node *n, fr_tensor *t) {
-  if (t->dtype != FR_STRING) return FR_OK;
-  char **s = t->data;
-  int64_t k = fr_tensor_numel(t);
-  for (int64_t i = 0; i < k; i++) {
-    const char *o = s[i];
-    s[i] = NULL;
-    s[i] = fr_strdup(o ? o : "");
-    if (!s[i]) {
-      for (int64_t j = i + 1; j < k; j++) s[j] = NULL;
-      return nomem(n);
-    }
-  }
-  return FR_OK;
-}
-
 /* Sequence inputs must be well formed: rank 1, an element array, no
  * missing element. */
 static fr_status check_seqs(const fr_node *n, fr_tensor *const *in) {
@@ -91,7 +69,7 @@ fr_status fr_exec_if(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (g->n_inputs != 0)
     return fr_err_node(FR_ERR_INVALID, n, "a branch graph has inputs");
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
-  if (!res) return nomem(n);
+  if (!res) return fr_err_nomem(n);
   fr_status st = fr_interp_run(x, g, NULL, res);
   if (st == FR_OK)
     for (int i = 0; i < n->n_out; i++) put(out[i], &res[i]);
@@ -111,7 +89,7 @@ static fr_status tlist_push(const fr_node *n, tlist *l, fr_tensor *v) {
   if (l->n == l->cap) {
     int64_t nc = l->cap ? l->cap * 2 : 16;
     fr_tensor *nt = fr_realloc(l->t, sizeof *nt * (size_t)nc);
-    if (!nt) return nomem(n);
+    if (!nt) return fr_err_nomem(n);
     l->t = nt;
     l->cap = nc;
   }
@@ -141,7 +119,7 @@ static fr_status stack(const fr_node *n, tlist *l, const fr_tensor *decl,
     }
     r.dims[0] = 0;
     if (!fr_dtype_size(r.dtype)) r.dtype = FR_F32;
-    if (fr_tensor_alloc(&r) != FR_OK) return nomem(n);
+    if (fr_tensor_alloc(&r) != FR_OK) return fr_err_nomem(n);
     put(out, &r);
     return FR_OK;
   }
@@ -202,7 +180,7 @@ fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_tensor *res = fr_calloc((size_t)n_res + 1, sizeof *res);
   tlist *scans = fr_calloc((size_t)n_scan + 1, sizeof *scans);
   fr_status st = FR_OK;
-  if (!state || !owned || !bin || !res || !scans) st = nomem(n);
+  if (!state || !owned || !bin || !res || !scans) st = fr_err_nomem(n);
   int64_t it = 0;
   uint8_t cond_v = cond;
   fr_tensor it_t = {.dtype = FR_I64, .rank = 0, .data = &it};
@@ -310,7 +288,7 @@ static fr_status scan_core(fr_exec *x, const fr_node *n, const scan_run *s,
   fr_tensor **bin = fr_calloc((size_t)(N + M) + 1, sizeof *bin);
   fr_tensor *r = fr_calloc((size_t)(N + K) + 1, sizeof *r);
   fr_status rc = FR_OK;
-  if (!st || !owned || !sl || !bin || !r) rc = nomem(n);
+  if (!st || !owned || !sl || !bin || !r) rc = fr_err_nomem(n);
   for (int i = 0; rc == FR_OK && i < N; i++) st[i] = *states[i];
   for (int j = 0; rc == FR_OK && j < M; j++)
     rc = alloc_slice(n, scans[j], (int)s->in_axes[j], &sl[j]);
@@ -414,7 +392,7 @@ static fr_status scan8(fr_exec *x, const fr_node *n, scan_run *s,
   fr_tensor *res = fr_calloc((size_t)(N + K) + 1, sizeof *res);
   fr_tensor *all = fr_calloc((size_t)(N + K) + 1, sizeof *all);
   fr_status rc = FR_OK;
-  if (!bs || !bp || !res || !all) rc = nomem(n);
+  if (!bs || !bp || !res || !all) rc = fr_err_nomem(n);
   for (int i = 0; rc == FR_OK && i < N + M; i++) {
     rc = alloc_slice(n, in[1 + i], 0, &bs[i]);
     bp[i] = &bs[i];
@@ -483,7 +461,7 @@ fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (si.first) return scan8(x, n, &s, in, out);
   int64_t seq_len = in[s.n_state]->dims[si.in_axes[0]];
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
-  if (!res) return nomem(n);
+  if (!res) return fr_err_nomem(n);
   fr_status st = scan_core(x, n, &s, in, in + s.n_state, seq_len, res);
   if (st == FR_OK)
     for (int i = 0; i < n->n_out; i++) put(out[i], &res[i]);
@@ -507,13 +485,13 @@ fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
   fr_tensor *seqs = fr_calloc((size_t)n->n_out + 1, sizeof *seqs);
   fr_status st = FR_OK;
-  if (!bin || !res || !seqs) st = nomem(n);
+  if (!bin || !res || !seqs) st = fr_err_nomem(n);
   for (int j = 0; st == FR_OK && j < n->n_out; j++) {
     seqs[j].kind = FR_KIND_SEQUENCE;
     seqs[j].dtype = body->outputs[j]->t.dtype;
     seqs[j].rank = 1;
     seqs[j].data = fr_calloc((size_t)count + 1, sizeof(fr_tensor *));
-    if (!seqs[j].data) st = nomem(n);
+    if (!seqs[j].data) st = fr_err_nomem(n);
   }
   for (int64_t e = 0; st == FR_OK && e < count; e++) {
     for (int i = 0; i < n->n_in; i++)
@@ -524,7 +502,7 @@ fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
     for (int j = 0; st == FR_OK && j < n->n_out; j++) {
       fr_tensor *h = fr_malloc(sizeof *h);
       if (!h) {
-        st = nomem(n);
+        st = fr_err_nomem(n);
         break;
       }
       *h = res[j];
@@ -553,14 +531,14 @@ static fr_status new_seq(const fr_node *n, fr_dtype dt, int64_t count,
   v->dtype = dt;
   v->rank = 1;
   v->data = fr_calloc((size_t)count + 1, sizeof(fr_tensor *));
-  if (!v->data) return nomem(n);
+  if (!v->data) return fr_err_nomem(n);
   return FR_OK;
 }
 
 /* Appends a deep copy of t to the sequence v. */
 static fr_status seq_add(const fr_node *n, fr_tensor *v, const fr_tensor *t) {
   fr_tensor *c = fr_tensor_dup(t);
-  if (!c) return nomem(n);
+  if (!c) return fr_err_nomem(n);
   ((fr_tensor **)v->data)[v->dims[0]++] = c;
   return FR_OK;
 }
@@ -588,7 +566,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
   int64_t count;
   FR_TRY(fr_split_to_sequence_plan(n, x, split, &axis, &count, NULL, 0));
   int64_t *sizes = fr_malloc(sizeof(int64_t) * ((size_t)count + 1));
-  if (!sizes) return nomem(n);
+  if (!sizes) return fr_err_nomem(n);
   fr_status st =
       fr_split_to_sequence_plan(n, x, split, &axis, &count, sizes, count);
   bool squeeze = !split && fr_attr_int(n, FR_A_KEEPDIMS) == 0;
@@ -599,7 +577,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
   for (int64_t i = 0; st == FR_OK && i < count; i++) {
     fr_tensor *c = fr_calloc(1, sizeof *c);
     if (!c) {
-      st = nomem(n);
+      st = fr_err_nomem(n);
       break;
     }
     c->dtype = x->dtype;
@@ -611,7 +589,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
     if (st == FR_OK) {
       fr_k_copy_slices(outer, inner * es, sizes[i], x->data, x->dims[axis],
                        off, c->data, sizes[i], 0);
-      st = dup_strings(n, c);
+      st = fr_own_strings(n, c);
     }
     ((fr_tensor **)v->data)[v->dims[0]++] = c;
     off += sizes[i];
@@ -637,7 +615,7 @@ static fr_status concat_from_seq(const fr_node *n, const fr_tensor *seq,
                      out->dims[a], off);
     off += k;
   }
-  return dup_strings(n, out);
+  return fr_own_strings(n, out);
 }
 
 fr_status fr_exec_seq(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -710,7 +688,7 @@ fr_status fr_exec_optional(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   case FR_OP_OPTIONAL:
     v.kind = FR_KIND_OPTIONAL;
     v.dtype = t ? t->dtype : out[0]->dtype;
-    if (t && !(v.data = fr_tensor_dup(t))) return nomem(n);
+    if (t && !(v.data = fr_tensor_dup(t))) return fr_err_nomem(n);
     put(out[0], &v);
     return FR_OK;
   case FR_OP_OPTIONAL_HAS_ELEMENT:
@@ -719,7 +697,7 @@ fr_status fr_exec_optional(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   case FR_OP_OPTIONAL_GET_ELEMENT: {
     const fr_tensor *e = t->kind == FR_KIND_OPTIONAL ? t->data : t;
     if (!e) return fr_err_node(FR_ERR_INVALID, n, "the optional is empty");
-    if (fr_tensor_clone(e, &v) != FR_OK) return nomem(n);
+    if (fr_tensor_clone(e, &v) != FR_OK) return fr_err_nomem(n);
     put(out[0], &v);
     return FR_OK;
   }
@@ -822,7 +800,7 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!scratch || (lens && !lv)) {
     fr_free(scratch);
     fr_free(lv);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_status st = FR_OK;
   for (int64_t b = 0; lv && b < Bn; b++) {
@@ -875,7 +853,7 @@ fr_status fr_exec_nms(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!scratch || !sel) {
     fr_free(scratch);
     fr_free(sel);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   int64_t count = 0;
   for (int64_t b = 0; b < B; b++)
@@ -919,7 +897,7 @@ fr_status fr_exec_window(fr_exec *x, const fr_node *n, fr_tensor *const *in,
              : n->op == FR_OP_HAMMING_WINDOW ? FR_K_WIN_HAMMING
                                              : FR_K_WIN_BLACKMAN;
   double *d = fr_malloc(sizeof(double) * (size_t)(size + 1));
-  if (!d) return nomem(n);
+  if (!d) return fr_err_nomem(n);
   fr_k_window(kind, size, fr_attr_int(n, FR_A_PERIODIC) != 0, d);
   store(out[0], d);
   fr_free(d);
@@ -957,7 +935,7 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float *yf = cy ? fr_malloc(sizeof(float) * (size_t)(fr_tensor_numel(Y) + 1))
                  : Y->data;
   fr_status st = FR_OK;
-  if (!xf || !tw || !yf) st = nomem(n);
+  if (!xf || !tw || !yf) st = fr_err_nomem(n);
   if (st == FR_OK) {
     fr_k_twiddles(nfft, tw);
     fr_k_dft_f32(prod(X->dims, 0, axis), X->dims[axis],
@@ -990,7 +968,7 @@ fr_status fr_exec_stft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float *yf = cy ? fr_malloc(sizeof(float) * (size_t)(fr_tensor_numel(Y) + 1))
                  : Y->data;
   fr_status st = FR_OK;
-  if (!xf || !tw || !yf || (win && !wf)) st = nomem(n);
+  if (!xf || !tw || !yf || (win && !wf)) st = fr_err_nomem(n);
   if (st == FR_OK) {
     fr_k_twiddles(flen, tw);
     fr_k_stft_f32(X->dims[0], X->dims[1], X->dims[2], frames, step, flen,
@@ -1013,7 +991,7 @@ fr_status fr_exec_mel(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t dft = fr_tensor_get_i64(in[1], 0), rate = fr_tensor_get_i64(in[2], 0);
   int64_t k = fr_tensor_numel(out[0]);
   double *d = fr_calloc((size_t)k + 1, sizeof(double));
-  if (!d) return nomem(n);
+  if (!d) return fr_err_nomem(n);
   fr_k_mel_weights(bins, dft, rate, (float)fr_tensor_get_f64(in[3], 0),
                    (float)fr_tensor_get_f64(in[4], 0), d);
   store(out[0], d);
@@ -1035,7 +1013,7 @@ fr_status fr_exec_random(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   }
   int64_t m = n->op == FR_OP_MULTINOMIAL ? in[0]->dims[1] : 0;
   double *d = fr_malloc(sizeof(double) * (size_t)(k + m + 1));
-  if (!d) return nomem(n);
+  if (!d) return fr_err_nomem(n);
   switch (n->op) {
   case FR_OP_RANDOM_UNIFORM:
   case FR_OP_RANDOM_UNIFORM_LIKE:
@@ -1107,7 +1085,7 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     int64_t cnt = fr_tensor_numel(in[2 + i]);
     float *o[3];
     float *tmp = fr_malloc(sizeof(float) * (size_t)(3 * cnt + 1));
-    if (!tmp) return nomem(n);
+    if (!tmp) return fr_err_nomem(n);
     for (int j = 0; j < per - 1; j++) {
       fr_tensor *ot = out[j * k + i];
       o[j] = ot ? ot->data : tmp + j * cnt;
@@ -1170,7 +1148,7 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t cnt = fr_tensor_numel(X), kept = 0;
   char **src = X->data;
   char **dst = fr_calloc((size_t)cnt + 1, sizeof(char *));
-  if (!dst) return nomem(n);
+  if (!dst) return fr_err_nomem(n);
   fr_status st = FR_OK;
   for (int64_t i = 0; i < cnt && st == FR_OK; i++) {
     const char *s = src[i] ? src[i] : "";
@@ -1180,7 +1158,7 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        : !strcasecmp(s, sw->strings[j]);
     if (stop) continue;
     dst[kept] = fr_strdup(s);
-    if (!dst[kept]) st = nomem(n);
+    if (!dst[kept]) st = fr_err_nomem(n);
     else {
       if (!strcmp(cc, "LOWER")) change_case(dst[kept], 0);
       if (!strcmp(cc, "UPPER")) change_case(dst[kept], 1);
@@ -1190,7 +1168,7 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   /* Everything filtered out: one empty string. */
   if (st == FR_OK && kept == 0) {
     dst[0] = fr_strdup("");
-    if (!dst[0]) st = nomem(n);
+    if (!dst[0]) st = fr_err_nomem(n);
     else kept = 1;
   }
   fr_tensor v = {.dtype = FR_STRING, .rank = X->rank};

@@ -386,7 +386,7 @@ static fr_status to_string(const fr_node *n, const fr_tensor *in,
       snprintf(buf, sizeof buf, "%lld", (long long)fr_tensor_get_i64(in, i));
     fr_free(s[i]);
     s[i] = fr_strdup(buf);
-    if (!s[i]) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!s[i]) return fr_err_nomem(n);
   }
   return FR_OK;
 }

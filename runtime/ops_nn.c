@@ -421,7 +421,7 @@ static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
   q->z = fr_malloc(sizeof(int32_t) * (size_t)count);
   if (!q->s || !q->z) {
     qparams_free(q);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    return fr_err_nomem(n);
   }
   for (int64_t i = 0; i < count; i++) {
     q->s[i] = s ? (float)fr_tensor_get_f64(s, s && fr_tensor_numel(s) == 1 ? 0 : i) : 1.0f;
@@ -450,7 +450,7 @@ fr_status fr_exec_quantize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
       tmp = fr_malloc(sizeof(float) * (size_t)(ne + 1));
       if (!tmp) {
         qparams_free(&q);
-        return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+        return fr_err_nomem(n);
       }
       for (int64_t i = 0; i < ne; i++) tmp[i] = (float)((const int32_t *)t->data)[i];
       xf = tmp;
@@ -490,7 +490,7 @@ static fr_status widen(const fr_node *n, const fr_tensor *t,
   *y = fr_malloc(sizeof(int32_t) * (size_t)(ne + 1));
   if (!*y) {
     qparams_free(&q);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    return fr_err_nomem(n);
   }
   fr_k_widen_i32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype), q.z, *y);
   qparams_free(&q);
@@ -514,7 +514,7 @@ fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
     acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
-    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!acc) st = fr_err_nomem(n);
   }
   if (st == FR_OK && ql &&
       (fr_tensor_numel(in[1]) != 1 || fr_tensor_numel(in[4]) != 1 ||
@@ -563,7 +563,7 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
     acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
-    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!acc) st = fr_err_nomem(n);
   }
   if (st == FR_OK) {
     fr_k_conv_i32(&p, xi, wi, b ? b->data : NULL, ql ? acc : out[0]->data);
@@ -627,7 +627,7 @@ fr_status fr_exec_det(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int64_t M = t->dims[t->rank - 1];
   double *lu = fr_malloc(sizeof(double) * (size_t)(M * M + 1));
-  if (!lu) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  if (!lu) return fr_err_nomem(n);
   fr_k_det_f32(fr_tensor_numel(out[0]), M, t->data, out[0]->data, lu);
   fr_free(lu);
   return FR_OK;
@@ -657,7 +657,7 @@ fr_status fr_exec_roialign(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int64_t R = r->dims[0];
   int64_t *bi = fr_malloc(sizeof(int64_t) * (size_t)(R + 1));
-  if (!bi) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  if (!bi) return fr_err_nomem(n);
   for (int64_t i = 0; i < R; i++) {
     bi[i] = fr_tensor_get_i64(b, i);
     if (bi[i] < 0 || bi[i] >= t->dims[0]) {

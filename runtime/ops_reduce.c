@@ -11,10 +11,6 @@ static fr_status bad_dtype(const fr_node *n, const fr_tensor *t) {
                      fr_dtype_name(t->dtype));
 }
 
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
 static int64_t prod(const int64_t *d, int from, int to) {
   int64_t p = 1;
   for (int i = from; i < to; i++) p *= d[i];
@@ -318,7 +314,7 @@ static fr_status nll(const fr_node *n, const float *lp, fr_tensor *const *in,
   if (t->dtype == FR_I32) {
     int64_t m = N * D;
     own = fr_malloc(sizeof(int64_t) * (size_t)(m ? m : 1));
-    if (!own) return nomem(n);
+    if (!own) return fr_err_nomem(n);
     for (int64_t i = 0; i < m; i++) own[i] = ((const int32_t *)t->data)[i];
     tg = own;
   }
@@ -351,7 +347,7 @@ fr_status fr_exec_sce(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
   float *tmp = D > 1 ? fr_malloc(sizeof(float) * 2 * (size_t)D) : NULL;
   fr_status st;
   if (!lp || (D > 1 && !tmp)) {
-    st = nomem(n);
+    st = fr_err_nomem(n);
   } else {
     fr_k_softmax_f32(N, C, D, FR_K_LOGSOFTMAX, x->data, lp, tmp);
     st = nll(n, lp, in, out[0]);

@@ -2,8 +2,9 @@
  * shape ops. Reads attributes and index inputs (validating every index),
  * computes sizes and strides; the movement ops are plans of the entries of
  * kernels/tensor.c, the rest call its kernels. Movement kernels copy bytes,
- * so string tensors come out holding the input's char*; own_strings (or
- * fr_exec_planned) then gives the output its own copies. */
+ * so string tensors come out holding the input's char*; fr_own_strings
+ * (called by fr_exec_planned for plans) then gives the output its own
+ * copies. */
 #include <string.h>
 
 #include "../ir/infer_tensor.h"
@@ -26,26 +27,6 @@ static void strides_of(const fr_tensor *t, int64_t *s) {
     s[d] = k;
     k *= t->dims[d];
   }
-}
-
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
-/* Replaces the borrowed char* of a string output by owned copies. */
-static fr_status own_strings(const fr_node *n, fr_tensor *y) {
-  if (y->dtype != FR_STRING) return FR_OK;
-  char **s = y->data;
-  int64_t k = fr_tensor_numel(y);
-  for (int64_t i = 0; i < k; i++) {
-    char *c = fr_strdup(s[i] ? s[i] : "");
-    if (!c) {
-      for (int64_t j = i; j < k; j++) s[j] = NULL;
-      return nomem(n);
-    }
-    s[i] = c;
-  }
-  return FR_OK;
 }
 
 /* Drops dims of size 1 and merges dims that are contiguous in x too, so
@@ -85,7 +66,7 @@ static fr_status norm_indices(const fr_node *n, const fr_tensor *idx, int q,
                               const int64_t *dims, int64_t **out) {
   int64_t k = fr_tensor_numel(idx);
   int64_t *v = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
-  if (!v) return nomem(n);
+  if (!v) return fr_err_nomem(n);
   for (int64_t i = 0; i < k; i++) {
     int64_t x = fr_tensor_get_i64(idx, i), d = dims[i % q];
     if (x < -d || x >= d) {
@@ -224,7 +205,7 @@ fr_status fr_plan_split(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d outputs", n->n_out);
   memset(buf, 0, size);
   int64_t *sizes = fr_malloc(sizeof(int64_t) * (size_t)(n->n_out + 1));
-  if (!sizes) return nomem(n);
+  if (!sizes) return fr_err_nomem(n);
   int axis;
   fr_status st = fr_split_plan(n, in, &axis, sizes);
   if (st == FR_OK) {
@@ -370,7 +351,7 @@ static fr_status elem_offsets(const fr_node *n, const fr_tensor *t,
   *off = fr_malloc(sizeof(int64_t) * (size_t)(fr_tensor_numel(ind) + 1));
   if (!*off) {
     fr_free(idx);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_k_elem_offsets(ind->rank, ind->dims, axis, xs, idx, *off);
   fr_free(idx);
@@ -386,7 +367,7 @@ fr_status fr_exec_gather_elements(fr_exec *x, const fr_node *n,
   fr_k_gather_rows(fr_tensor_numel(in[1]), 1, esz(in[0]), off, in[0]->data,
                    out[0]->data);
   fr_free(off);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 /* GatherND / ScatterND: offsets of the slices the index tuples name, with
@@ -403,7 +384,7 @@ static fr_status nd_offsets(const fr_node *n, const fr_tensor *t,
   *off = fr_malloc(sizeof(int64_t) * (size_t)(tuples + 1));
   if (!*off) {
     fr_free(idx);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_k_nd_offsets(tuples, b && nb ? tuples / nb : 0,
                   b ? prod(t->dims, b, t->rank) : 0, k, &xs[b], idx, *off);
@@ -421,7 +402,7 @@ fr_status fr_exec_gather_nd(fr_exec *x, const fr_node *n,
   FR_TRY(nd_offsets(n, in[0], in[1], b, &off, &cnt, &len));
   fr_k_gather_rows(cnt, len, esz(in[0]), off, in[0]->data, out[0]->data);
   fr_free(off);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
@@ -438,7 +419,7 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   }
   int64_t lim = c->dims[0] < dim ? c->dims[0] : dim, k = 0;
   int64_t *sel = fr_malloc(sizeof(int64_t) * (size_t)(lim + 1));
-  if (!sel) return nomem(n);
+  if (!sel) return fr_err_nomem(n);
   const uint8_t *cv = c->data;
   for (int64_t i = 0; i < lim; i++)
     if (cv[i]) sel[k++] = i;
@@ -449,7 +430,7 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   }
   fr_k_gather(outer, dim, k, inner, esz(t), sel, t->data, out[0]->data);
   fr_free(sel);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 /* ---- scatters --------------------------------------------------------- */
@@ -480,7 +461,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
     for (int64_t j = 0; j < cnt; j++)
       for (int64_t i = 0; i < len; i++) {
         char *c = fr_strdup(su[j * len + i] ? su[j * len + i] : "");
-        if (!c) return nomem(n);
+        if (!c) return fr_err_nomem(n);
         fr_free(dy[off[j] + i]);
         dy[off[j] + i] = c;
       }
@@ -535,7 +516,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
 static fr_status copy_data(const fr_node *n, const fr_tensor *t,
                            fr_tensor *y) {
   memcpy(y->data, t->data, fr_tensor_nbytes(t));
-  return own_strings(n, y);
+  return fr_own_strings(n, y);
 }
 
 /* ScatterElements and Scatter. */
@@ -579,7 +560,7 @@ fr_status fr_exec_constant_of_shape(fr_exec *x, const fr_node *n,
   static const float zero = 0;
   const void *v = t ? t->data : &zero;
   fr_k_fill(fr_tensor_numel(out[0]), esz(out[0]), v, out[0]->data);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_range(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -642,7 +623,7 @@ fr_status fr_exec_trilu(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (k < -(rows + cols)) k = -(rows + cols);
   fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, FR_A_UPPER) != 0, esz(t),
              t->data, out[0]->data);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -654,7 +635,7 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   FR_TRY(fr_attr_axis(n, y->rank, &axis));
   int64_t depth = y->dims[axis], k = fr_tensor_numel(ind);
   int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
-  if (!idx) return nomem(n);
+  if (!idx) return fr_err_nomem(n);
   for (int64_t i = 0; i < k; i++) {
     int64_t j = fr_tensor_get_i64(ind, i);
     if (j < 0 && j >= -depth) j += depth;
@@ -665,7 +646,7 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
               prod(ind->dims, axis, ind->rank), es, idx, v->data,
               (const char *)v->data + es, y->data);
   fr_free(idx);
-  return own_strings(n, y);
+  return fr_own_strings(n, y);
 }
 
 /* ---- sequences and selections ----------------------------------------- */
@@ -678,7 +659,7 @@ fr_status fr_exec_reverse_sequence(fr_exec *x, const fr_node *n,
   int ba = (int)fr_attr_int(n, FR_A_BATCH_AXIS);
   int64_t batch = t->dims[ba], time = t->dims[1 - ba];
   int64_t *lens = fr_malloc(sizeof(int64_t) * (size_t)(batch + 1));
-  if (!lens) return nomem(n);
+  if (!lens) return fr_err_nomem(n);
   for (int64_t b = 0; b < batch; b++) {
     lens[b] = fr_tensor_get_i64(in[1], b);
     if (lens[b] < 0 || lens[b] > time) {
@@ -692,7 +673,7 @@ fr_status fr_exec_reverse_sequence(fr_exec *x, const fr_node *n,
   fr_k_reverse_sequence(batch, time, prod(t->dims, 2, t->rank), ba == 0,
                         esz(t), lens, t->data, out[0]->data);
   fr_free(lens);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_nonzero(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -701,7 +682,7 @@ fr_status fr_exec_nonzero(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *t = in[0];
   int64_t numel = fr_tensor_numel(t), cnt = 0;
   uint8_t *mask = fr_malloc((size_t)numel + 1);
-  if (!mask) return nomem(n);
+  if (!mask) return fr_err_nomem(n);
   for (int64_t i = 0; i < numel; i++) {
     if (t->dtype == FR_STRING) {
       const char *s = ((char *const *)t->data)[i];
@@ -736,7 +717,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!s || !tr) {
     fr_free(s);
     fr_free(tr);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   /* (outer, rows, inner) -> (rows, outer, inner): rows contiguous. */
   fr_k_strided p = {.rank = 3, .dims = {rows, outer, inner},
@@ -753,7 +734,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                      "input");
   if (st == FR_OK) {
     fr_k_gather(outer, rows, u, inner, es, first, t->data, out[0]->data);
-    st = own_strings(n, out[0]);
+    st = fr_own_strings(n, out[0]);
   }
   if (st == FR_OK && n->n_out > 1 && out[1])
     memcpy(out[1]->data, first, sizeof(int64_t) * (size_t)u);

@@ -90,6 +90,9 @@ fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
  * FR_K_EQ...: column kernel of ops.def), or FR_K_NONE. */
 enum { FR_K_NONE = -1 };
 extern const int fr_op_kernel[FR_OP_COUNT];
+/* Replaces the char* that a kernel or a byte copy left in string tensor y
+ * (borrowed from an input) by owned copies; nothing for other types. */
+fr_status fr_own_strings(const fr_node *n, fr_tensor *y);
 /* exec of every op with a plan: plans, allocates scratch, calls. */
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);
