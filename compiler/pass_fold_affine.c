@@ -52,7 +52,7 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
     bool scales = e->op == FR_OP_MUL || e->op == FR_OP_DIV;
     const fr_tensor *w0t = &p->in[1]->t;
     int64_t numel = fr_tensor_numel(w0t);
-    float *b = fr_malloc(sizeof(float) * (size_t)M);
+    float *b = fr_malloc(sizeof(float) * (size_t)M * 2), *s = b ? b + M : NULL;
     float *w = scales ? fr_malloc(sizeof(float) * (size_t)numel) : NULL;
     if (!b || (scales && !w)) {
       fr_free(b);
@@ -64,24 +64,19 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
       fr_free(w);
       continue;
     }
-    const float *c = cv->t.data, *w0 = w0t->data;
-    /* a scaled weight takes Gemm's alpha in */
-    float alpha = scales && p->op == FR_OP_GEMM ? fr_gemm_attrs_of(p).alpha : 1;
+    const float *c = cv->t.data;
     for (int64_t j = 0; j < M; j++) {
-      float cj = c[j * cs];
+      float cj = s[j] = c[j * cs];
       switch (e->op) {
       case FR_OP_MUL: b[j] *= cj; break;
       case FR_OP_DIV: b[j] /= cj; break;
       case FR_OP_ADD: b[j] += cj; break;
       default: b[j] -= cj; break;
       }
-      for (int64_t a = 0; scales && a < l.outer; a++)
-        for (int64_t i = 0; i < l.inner; i++) {
-          int64_t idx = (a * M + j) * l.inner + i;
-          float v = alpha == 1 ? w0[idx] : w0[idx] * alpha;
-          w[idx] = e->op == FR_OP_MUL ? v * cj : v / cj;
-        }
     }
+    /* a scaled weight takes Gemm's alpha in */
+    float alpha = scales && p->op == FR_OP_GEMM ? fr_gemm_attrs_of(p).alpha : 1;
+    if (scales) fr_affine_scale(&l, w0t->data, alpha, s, e->op == FR_OP_DIV, w);
     fr_status st = fr_affine_install(g, p, w, "scaled", b, e);
     fr_free(b);
     fr_free(w);

@@ -51,13 +51,7 @@ fr_status fr_pass_fold_bn(fr_model *m, const fr_pipeline_opts *o) {
       s[c] = scale[c] / sqrtf(var[c] + ba.epsilon);
       b[c] = (b[c] - mean[c]) * s[c] + beta[c];
     }
-    const float *w0 = w0t->data;
-    for (int64_t a = 0; a < l.outer; a++)
-      for (int64_t c = 0; c < M; c++)
-        for (int64_t i = 0; i < l.inner; i++) {
-          int64_t idx = (a * M + c) * l.inner + i;
-          w[idx] = w0[idx] * s[c] * alpha;
-        }
+    fr_affine_scale(&l, w0t->data, alpha, s, false, w);
     /* p now computes the BatchNormalization's output, bias included; the
      * graph order stays topological: p comes before bn's users. */
     fr_status st = fr_affine_install(g, p, w, "folded", b, bn);

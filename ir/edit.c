@@ -177,6 +177,17 @@ bool fr_affine_bias(const fr_node *p, int64_t M, float *b) {
   return true;
 }
 
+void fr_affine_scale(const fr_affine *l, const float *w0, float alpha,
+                     const float *s, bool divide, float *w) {
+  for (int64_t a = 0; a < l->outer; a++)
+    for (int64_t m = 0; m < l->M; m++)
+      for (int64_t i = 0; i < l->inner; i++) {
+        int64_t idx = (a * l->M + m) * l->inner + i;
+        float v = alpha == 1 ? w0[idx] : w0[idx] * alpha;
+        w[idx] = divide ? v / s[m] : v * s[m];
+      }
+}
+
 /* Sets Gemm attribute name (alpha or beta) to 1, when the node has it. */
 static void gemm_unit(fr_node *p, const char *name) {
   for (int i = 0; i < p->n_attr; i++)

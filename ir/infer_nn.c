@@ -84,22 +84,30 @@ static fr_status check_kernel_shape(const fr_node *n, const fr_tensor *w) {
   return FR_OK;
 }
 
-fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
-                          const fr_tensor *w, fr_nn_geom *g) {
+/* What Conv and ConvTranspose read alike: the ranks of x and w, group,
+ * and kernel_shape (w's spatial dims). */
+static fr_status conv_common(const fr_node *n, const fr_tensor *x,
+                             const fr_tensor *w, fr_nn_geom *g) {
   memset(g, 0, sizeof *g);
   if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
     return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
                        x->rank, w->rank);
   g->nsp = x->rank - 2;
   g->group = fr_attr_int(n, FR_A_GROUP);
+  FR_TRY(check_kernel_shape(n, w));
+  memcpy(g->kernel, w->dims + 2, sizeof(int64_t) * (size_t)g->nsp);
+  return FR_OK;
+}
+
+fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
+                          const fr_tensor *w, fr_nn_geom *g) {
+  FR_TRY(conv_common(n, x, w, g));
   int64_t C = x->dims[1], M = w->dims[0];
   if (g->group < 1 || C % g->group || M % g->group || w->dims[1] * g->group != C)
     return fr_err_node(FR_ERR_SHAPE, n,
                        "group %lld does not fit %lld input channels, W "
                        "(%lld, %lld, ...)", (long long)g->group, (long long)C,
                        (long long)M, (long long)w->dims[1]);
-  FR_TRY(check_kernel_shape(n, w));
-  memcpy(g->kernel, w->dims + 2, sizeof(int64_t) * (size_t)g->nsp);
   return window(n, g->nsp, x->dims + 2, g->kernel, false, g->out, g->stride,
                 g->dil, g->pad_b, g->pad_e);
 }
@@ -452,20 +460,13 @@ static fr_status convt_window(const fr_node *n, const fr_tensor *x,
 
 fr_status fr_nn_convt_geom(const fr_node *n, const fr_tensor *x,
                            const fr_tensor *w, fr_nn_geom *g) {
-  memset(g, 0, sizeof *g);
-  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
-    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
-                       x->rank, w->rank);
-  g->nsp = x->rank - 2;
-  g->group = fr_attr_int(n, FR_A_GROUP);
+  FR_TRY(conv_common(n, x, w, g));
   int64_t C = x->dims[1];
   if (g->group < 1 || C % g->group || w->dims[0] != C)
     return fr_err_node(FR_ERR_SHAPE, n,
                        "W (%lld, ...) does not fit %lld input channels, "
                        "group %lld", (long long)w->dims[0], (long long)C,
                        (long long)g->group);
-  FR_TRY(check_kernel_shape(n, w));
-  memcpy(g->kernel, w->dims + 2, sizeof(int64_t) * (size_t)g->nsp);
   return convt_window(n, x, w, g->out, g->stride, g->dil, g->pad_b);
 }
 

@@ -410,6 +410,10 @@ bool fr_affine_layout(const fr_node *p, int64_t M, fr_affine *l);
 /* p's bias as M floats, Gemm's beta applied (0s when absent), or false
  * when it is not a frozen f32 vector of M values. */
 bool fr_affine_bias(const fr_node *p, int64_t M, float *b);
+/* w = W * s[m] (W / s[m] when divide) in each output channel m, W first
+ * multiplied by alpha (Gemm's, folded in). */
+void fr_affine_scale(const fr_affine *l, const float *w0, float alpha,
+                     const float *s, bool divide, float *w);
 /* p takes the folded node e's place: its weight becomes a copy of w (named
  * W.suffix; Gemm's alpha, which w includes, becomes 1), or stays when w is
  * NULL; its bias a copy of b (M floats, Gemm's beta then 1); it produces

@@ -155,15 +155,20 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
 
 /* ---- pooling ----------------------------------------------------------- */
 
+/* The window walk of pooling: the taps t in [*t0, *t1) of a kernel of k
+ * taps (stride s, dilation d) at output o whose input o * s - pad + t * d
+ * lies in [lo, hi). */
+static void taps(int64_t o, int64_t s, int64_t pad, int64_t d, int64_t k,
+                 int64_t lo, int64_t hi, int64_t *t0, int64_t *t1) {
+  valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
+}
+
 /* Number of taps t < k with lo <= o * s - pad + t * d < hi. */
 static int64_t count_taps(int64_t o, int64_t s, int64_t pad, int64_t d,
                           int64_t k, int64_t lo, int64_t hi) {
-  int64_t c = 0;
-  for (int64_t t = 0; t < k; t++) {
-    int64_t i = o * s - pad + t * d;
-    c += i >= lo && i < hi;
-  }
-  return c;
+  int64_t t0, t1;
+  taps(o, s, pad, d, k, lo, hi, &t0, &t1);
+  return t1 - t0;
 }
 
 static void max_s1(int64_t n, const float *restrict x, float *restrict y) {
@@ -209,12 +214,13 @@ void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
         float *yr = y + ((pl * OD + od) * OH + oh) * OW;
         float init = p->kind == FR_K_POOL_MAX ? -INFINITY : 0.0f;
         for (int64_t ox = 0; ox < OW; ox++) yr[ox] = init;
-        for (int64_t z = 0; z < p->k[0]; z++) {
+        int64_t z0, z1, y0, y1;
+        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        for (int64_t z = z0; z < z1; z++) {
           int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-          if (iz < 0 || iz >= ID) continue;
-          for (int64_t ky = 0; ky < p->k[1]; ky++) {
+          for (int64_t ky = y0; ky < y1; ky++) {
             int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
-            if (iy < 0 || iy >= IH) continue;
             const float *row = x + ((pl * ID + iz) * IH + iy) * IW;
             for (int64_t kx = 0; kx < p->k[2]; kx++) {
               int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
@@ -274,16 +280,16 @@ void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
       for (int64_t oh = 0; oh < OH; oh++)
         for (int64_t ow = 0; ow < OW; ow++) {
           float best = 0; /* exact for 8-bit values too */
-          int64_t bi = -1;
-          for (int64_t z = 0; z < p->k[0]; z++) {
+          int64_t bi = -1, z0, z1, y0, y1, x0, x1;
+          taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+          taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0, &x1);
+          for (int64_t z = z0; z < z1; z++) {
             int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-            if (iz < 0 || iz >= ID) continue;
-            for (int64_t ky = 0; ky < p->k[1]; ky++) {
+            for (int64_t ky = y0; ky < y1; ky++) {
               int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
-              if (iy < 0 || iy >= IH) continue;
-              for (int64_t kx = 0; kx < p->k[2]; kx++) {
+              for (int64_t kx = x0; kx < x1; kx++) {
                 int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
-                if (ix < 0 || ix >= IW) continue;
                 int64_t i = ((pl * ID + iz) * IH + iy) * IW + ix;
                 float v = dtype == FR_KT_F32  ? ((const float *)x)[i]
                           : dtype == FR_KT_I8 ? ((const int8_t *)x)[i]
