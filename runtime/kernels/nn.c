@@ -277,12 +277,16 @@ void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   for (int64_t pl = 0; pl < p->planes; pl++)
     for (int64_t od = 0; od < OD; od++)
-      for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t z0, z1, y0, y1;
+        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
         for (int64_t ow = 0; ow < OW; ow++) {
-          float best = 0; /* exact for 8-bit values too */
-          int64_t bi = -1, z0, z1, y0, y1, x0, x1;
-          taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
-          taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+          /* the type's lowest value (an empty window's); 8-bit values are
+           * exact as floats */
+          float best = dtype == FR_KT_F32 ? -INFINITY
+                       : dtype == FR_KT_I8 ? -128.0f : 0.0f;
+          int64_t bi = -1, x0, x1;
           taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0, &x1);
           for (int64_t z = z0; z < z1; z++) {
             int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
@@ -302,11 +306,12 @@ void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
             }
           }
           int64_t o = ((pl * OD + od) * OH + oh) * OW + ow;
-          if (dtype == FR_KT_F32) ((float *)y)[o] = bi < 0 ? -INFINITY : best;
-          else if (dtype == FR_KT_I8) ((int8_t *)y)[o] = (int8_t)(bi < 0 ? -128 : best);
-          else ((uint8_t *)y)[o] = (uint8_t)(bi < 0 ? 0 : best);
+          if (dtype == FR_KT_F32) ((float *)y)[o] = best;
+          else if (dtype == FR_KT_I8) ((int8_t *)y)[o] = (int8_t)best;
+          else ((uint8_t *)y)[o] = (uint8_t)best;
           if (idx) idx[o] = bi < 0 ? 0 : bi;
         }
+      }
 }
 
 /* Global average (avg != 0) or max over each of `planes` planes of n. */
