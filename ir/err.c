@@ -47,6 +47,16 @@ fr_status fr_err_node(fr_status st, const fr_node *n, const char *fmt, ...) {
   return st;
 }
 
+fr_status fr_err_nomem(const fr_node *n) {
+  char lim[96] = "";
+  if (fr_mem_limit())
+    snprintf(lim, sizeof lim,
+             " (memory limit %zu bytes; raise it with --max-memory)",
+             fr_mem_limit());
+  if (n) return fr_err_node(FR_ERR_NOMEM, n, "out of memory%s", lim);
+  return fr_err(FR_ERR_NOMEM, "out of memory%s", lim);
+}
+
 void fr_err_prefix(const char *prefix) {
   char tmp[sizeof msg];
   size_t n = strlen(prefix);

@@ -1,4 +1,6 @@
-/* graph.c: models, graphs, values, nodes and attribute accessors. */
+/* graph.c: models, graphs, values, nodes, and the attribute table
+ * (attrs.def) with its readers. */
+#include <math.h>
 #include <string.h>
 
 #include "ir.h"
@@ -104,33 +106,127 @@ int fr_model_opset(const fr_model *m, const char *domain) {
   return 0;
 }
 
+/* ---- the attribute table ---------------------------------------------- */
+
+const char *const fr_attr_names[FR_A_COUNT] = {
+#define FR_ANAME(ID, name) [FR_A_##ID] = name,
+#include "attrs.def"
+};
+
+/* The default column, by type: a number for INT and FLOAT, a string for
+ * STRING, FR_NONE for the rest (test_ops checks it). */
+#define FR_NONE NAN
+#define DEFAULT_FLOAT(d) .num = (d)
+#define DEFAULT_INT(d) .num = (d)
+#define DEFAULT_STRING(d) .num = FR_NONE, .str = (d)
+#define DEFAULT_TENSOR(d) .num = (d)
+#define DEFAULT_GRAPH(d) .num = (d)
+#define DEFAULT_FLOATS(d) .num = (d)
+#define DEFAULT_INTS(d) .num = (d)
+#define DEFAULT_STRINGS(d) .num = (d)
+#define DEFAULT_SPARSE_TENSOR(d) .num = (d)
+#define DEFAULT_TYPE_PROTO(d) .num = (d)
+
+const fr_attr_info fr_attr_infos[] = {
+#define FR_ATTR(OP, ID, TYPE, dflt)                                           \
+  {.op = FR_OP_##OP, .id = FR_A_##ID, .type = FR_ATTR_##TYPE,                 \
+   DEFAULT_##TYPE(dflt)},
+#include "attrs.def"
+};
+const int fr_attr_info_count = sizeof fr_attr_infos / sizeof fr_attr_infos[0];
+
+const fr_attr_info *fr_op_attrs(int op, int *count) {
+  /* The lines are grouped by op in the order of ops.def: bisect to the
+   * first line of op. */
+  int lo = 0, hi = fr_attr_info_count;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (fr_attr_infos[mid].op < op) lo = mid + 1;
+    else hi = mid;
+  }
+  int end = lo;
+  while (end < fr_attr_info_count && fr_attr_infos[end].op == op) end++;
+  *count = end - lo;
+  return &fr_attr_infos[lo];
+}
+
+bool fr_op_has_attr(int op, fr_attr_id id) {
+  int count;
+  const fr_attr_info *ai = fr_op_attrs(op, &count);
+  for (int i = 0; i < count; i++)
+    if (ai[i].id == id) return true;
+  return false;
+}
+
+bool fr_attr_fits(const fr_attr_info *ai, const fr_attr *a) {
+  if (a->type == ai->type) return true;
+  /* A float may be given as an int; models of IR version 1-2 carry no
+   * attribute types, and an empty list there is taken for the int 0. */
+  if (a->type == FR_ATTR_INT && ai->type == FR_ATTR_FLOAT) return true;
+  return a->type == FR_ATTR_INT && a->i == 0 &&
+         (ai->type == FR_ATTR_INTS || ai->type == FR_ATTR_FLOATS ||
+          ai->type == FR_ATTR_STRINGS);
+}
+
+/* ---- attribute readers ------------------------------------------------- */
+
 const fr_attr *fr_attr_find(const fr_node *n, const char *name) {
   for (int i = 0; i < n->n_attr; i++)
     if (!strcmp(n->attrs[i].name, name)) return &n->attrs[i];
   return NULL;
 }
 
-int64_t fr_attr_int(const fr_node *n, const char *name, int64_t dflt) {
-  const fr_attr *a = fr_attr_find(n, name);
-  return a && a->type == FR_ATTR_INT ? a->i : dflt;
+/* The table's line for attribute id of n's op with type t: reading an
+ * attribute the op does not list is a bug in the reader. */
+static const fr_attr_info *listed(const fr_node *n, fr_attr_id id,
+                                  fr_attr_type t) {
+  int count;
+  const fr_attr_info *ai = fr_op_attrs(n->op, &count);
+  for (int i = 0; i < count; i++)
+    if (ai[i].id == id && ai[i].type == t) return &ai[i];
+  FR_ASSERT(!"attribute not listed for the op in attrs.def");
+  return NULL;
 }
 
-float fr_attr_float(const fr_node *n, const char *name, float dflt) {
-  const fr_attr *a = fr_attr_find(n, name);
-  if (!a) return dflt;
-  if (a->type == FR_ATTR_FLOAT) return a->f;
-  if (a->type == FR_ATTR_INT) return (float)a->i;
-  return dflt;
+/* n's attribute id when its type fits line ai, else NULL. */
+static const fr_attr *value_of(const fr_node *n, fr_attr_id id,
+                               const fr_attr_info *ai) {
+  const fr_attr *a = fr_attr_find(n, fr_attr_names[id]);
+  return a && fr_attr_fits(ai, a) ? a : NULL;
 }
 
-const char *fr_attr_str(const fr_node *n, const char *name,
-                        const char *dflt) {
-  const fr_attr *a = fr_attr_find(n, name);
-  return a && a->type == FR_ATTR_STRING ? a->s : dflt;
+const fr_attr *fr_attr_get(const fr_node *n, fr_attr_id id) {
+  const fr_attr *a = fr_attr_find(n, fr_attr_names[id]);
+  if (!a) return NULL;
+  int count;
+  const fr_attr_info *ai = fr_op_attrs(n->op, &count);
+  for (int i = 0; i < count; i++)
+    if (ai[i].id == id && fr_attr_fits(&ai[i], a)) return a;
+  return NULL;
 }
 
-const int64_t *fr_attr_ints(const fr_node *n, const char *name, int *len) {
-  const fr_attr *a = fr_attr_find(n, name);
+int64_t fr_attr_int(const fr_node *n, fr_attr_id id) {
+  const fr_attr_info *ai = listed(n, id, FR_ATTR_INT);
+  const fr_attr *a = value_of(n, id, ai);
+  if (a) return a->i;
+  return isnan(ai->num) ? 0 : (int64_t)ai->num;
+}
+
+float fr_attr_float(const fr_node *n, fr_attr_id id) {
+  const fr_attr_info *ai = listed(n, id, FR_ATTR_FLOAT);
+  const fr_attr *a = value_of(n, id, ai);
+  if (a) return a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
+  return isnan(ai->num) ? 0 : (float)ai->num;
+}
+
+const char *fr_attr_str(const fr_node *n, fr_attr_id id) {
+  const fr_attr_info *ai = listed(n, id, FR_ATTR_STRING);
+  const fr_attr *a = value_of(n, id, ai);
+  return a ? a->s : ai->str;
+}
+
+const int64_t *fr_attr_ints(const fr_node *n, fr_attr_id id, int *len) {
+  const fr_attr *a = value_of(n, id, listed(n, id, FR_ATTR_INTS));
   if (a && a->type == FR_ATTR_INTS) {
     *len = a->n;
     return a->ints;
@@ -139,8 +235,8 @@ const int64_t *fr_attr_ints(const fr_node *n, const char *name, int *len) {
   return NULL;
 }
 
-const float *fr_attr_floats(const fr_node *n, const char *name, int *len) {
-  const fr_attr *a = fr_attr_find(n, name);
+const float *fr_attr_floats(const fr_node *n, fr_attr_id id, int *len) {
+  const fr_attr *a = value_of(n, id, listed(n, id, FR_ATTR_FLOATS));
   if (a && a->type == FR_ATTR_FLOATS) {
     *len = a->n;
     return a->floats;
@@ -149,7 +245,11 @@ const float *fr_attr_floats(const fr_node *n, const char *name, int *len) {
   return NULL;
 }
 
-fr_graph *fr_attr_graph(const fr_node *n, const char *name) {
-  const fr_attr *a = fr_attr_find(n, name);
-  return a && a->type == FR_ATTR_GRAPH ? a->g : NULL;
+fr_graph *fr_attr_graph(const fr_node *n, fr_attr_id id) {
+  const fr_attr *a = value_of(n, id, listed(n, id, FR_ATTR_GRAPH));
+  return a ? a->g : NULL;
+}
+
+fr_status fr_attr_axis(const fr_node *n, int rank, int *axis) {
+  return fr_axis(n, fr_attr_int(n, FR_A_AXIS), rank, axis);
 }

@@ -94,8 +94,9 @@ static bool same_type(const fr_tensor *a, const fr_tensor *b) {
 
 /* ---- If, Loop, Scan -------------------------------------------------- */
 
-static fr_status branch(const fr_node *n, const char *name, fr_graph **g) {
-  *g = fr_attr_graph(n, name);
+static fr_status branch(const fr_node *n, fr_attr_id id, fr_graph **g) {
+  const char *name = fr_attr_names[id];
+  *g = fr_attr_graph(n, id);
   if (!*g) return fr_err_node(FR_ERR_INVALID, n, "has no '%s' graph", name);
   if ((*g)->n_outputs != n->n_out)
     return fr_err_node(FR_ERR_INVALID, n, "'%s' has %d outputs, the node %d",
@@ -106,8 +107,8 @@ static fr_status branch(const fr_node *n, const char *name, fr_graph **g) {
 fr_status fr_infer_if(const fr_node *n, fr_tensor *const *in,
                       fr_tensor *const *out) {
   fr_graph *then_g, *else_g;
-  FR_TRY(branch(n, "then_branch", &then_g));
-  FR_TRY(branch(n, "else_branch", &else_g));
+  FR_TRY(branch(n, FR_A_THEN_BRANCH, &then_g));
+  FR_TRY(branch(n, FR_A_ELSE_BRANCH, &else_g));
   FR_TRY(need_scalar(n, in[0], "the condition"));
   if (fr_at_run_time(n, in, out)) {
     for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
@@ -128,7 +129,7 @@ fr_status fr_infer_if(const fr_node *n, fr_tensor *const *in,
 
 fr_status fr_infer_loop(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   if (!body) return fr_err_node(FR_ERR_INVALID, n, "has no 'body' graph");
   int n_state = n->n_in - 2, n_scan = n->n_out - n_state;
   if (n_scan < 0)
@@ -165,19 +166,13 @@ fr_status fr_infer_loop(const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
-/* Scan's attributes, checked: N states, M scan inputs, K scan outputs. */
-typedef struct scan_info {
-  fr_graph *body;
-  int first, n_state, n_scan_in, n_scan_out;
-  int64_t in_axes[64], out_axes[64];
-} scan_info;
-
-static fr_status scan_info_of(const fr_node *n, fr_tensor *const *in,
-                              scan_info *s) {
-  s->body = fr_attr_graph(n, "body");
+fr_status fr_scan_plan(const fr_node *n, fr_tensor *const *in,
+                       fr_scan_info *s) {
+  memset(s, 0, sizeof *s);
+  s->body = fr_attr_graph(n, FR_A_BODY);
   if (!s->body) return fr_err_node(FR_ERR_INVALID, n, "has no 'body' graph");
   s->first = n->opset < 9 ? 1 : 0;
-  int64_t m = fr_attr_int(n, "num_scan_inputs", -1);
+  int64_t m = fr_attr_int(n, FR_A_NUM_SCAN_INPUTS);
   int rest = n->n_in - s->first;
   if (m < 1 || m > rest || m > 64)
     return fr_err_node(FR_ERR_INVALID, n, "num_scan_inputs %lld is invalid",
@@ -201,12 +196,12 @@ static fr_status scan_info_of(const fr_node *n, fr_tensor *const *in,
       (!is_tensor(in[0]) || in[0]->rank != 1 || !fr_dtype_is_int(in[0]->dtype)))
     return fr_err_node(FR_ERR_SHAPE, n, "sequence_lens must be a 1-D int");
   int len;
-  const int64_t *ax = fr_attr_ints(n, "scan_input_axes", &len);
+  const int64_t *ax = fr_attr_ints(n, FR_A_SCAN_INPUT_AXES, &len);
   if (ax && (len != s->n_scan_in || s->first))
     return fr_err_node(FR_ERR_INVALID, n, "scan_input_axes has %d values",
                        len);
   const int64_t *dirs = fr_attr_ints(
-      n, s->first ? "directions" : "scan_input_directions", &len);
+      n, s->first ? FR_A_DIRECTIONS : FR_A_SCAN_INPUT_DIRECTIONS, &len);
   if (dirs && len != s->n_scan_in)
     return fr_err_node(FR_ERR_INVALID, n, "input directions has %d values",
                        len);
@@ -214,6 +209,7 @@ static fr_status scan_info_of(const fr_node *n, fr_tensor *const *in,
     if (dirs[j] != 0 && dirs[j] != 1)
       return fr_err_node(FR_ERR_INVALID, n, "direction %lld is not 0 or 1",
                          (long long)dirs[j]);
+  s->in_dirs = dirs;
   int64_t seq_len = -1;
   for (int j = 0; j < s->n_scan_in; j++) {
     const fr_tensor *t = in[s->first + s->n_state + j];
@@ -238,11 +234,11 @@ static fr_status scan_info_of(const fr_node *n, fr_tensor *const *in,
     if (s->first && t->dims[0] != in[s->first + s->n_state]->dims[0])
       return fr_err_node(FR_ERR_SHAPE, n, "scan inputs' batch sizes differ");
   }
-  const int64_t *oax = fr_attr_ints(n, "scan_output_axes", &len);
+  const int64_t *oax = fr_attr_ints(n, FR_A_SCAN_OUTPUT_AXES, &len);
   if (oax && (len != s->n_scan_out || s->first))
     return fr_err_node(FR_ERR_INVALID, n, "scan_output_axes has %d values",
                        len);
-  const int64_t *odirs = fr_attr_ints(n, "scan_output_directions", &len);
+  const int64_t *odirs = fr_attr_ints(n, FR_A_SCAN_OUTPUT_DIRECTIONS, &len);
   if (odirs && (len != s->n_scan_out || s->first))
     return fr_err_node(FR_ERR_INVALID, n,
                        "scan_output_directions has %d values", len);
@@ -251,13 +247,14 @@ static fr_status scan_info_of(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_INVALID, n, "direction %lld is not 0 or 1",
                          (long long)odirs[j]);
   for (int j = 0; j < s->n_scan_out; j++) s->out_axes[j] = oax ? oax[j] : 0;
+  s->out_dirs = odirs;
   return FR_OK;
 }
 
 fr_status fr_infer_scan(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out) {
-  scan_info s = {0};
-  FR_TRY(scan_info_of(n, in, &s));
+  fr_scan_info s = {0};
+  FR_TRY(fr_scan_plan(n, in, &s));
   if (fr_at_run_time(n, in, out)) {
     for (int i = 0; i < n->n_out; i++) fr_set_later(out[i]);
     return FR_OK;
@@ -330,7 +327,7 @@ fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     int64_t max_sizes) {
   if (!is_tensor(x) || x->rank < 1)
     return fr_err_node(FR_ERR_SHAPE, n, "input must be a tensor of rank >= 1");
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   int64_t d = x->dims[*axis];
   if (!split) {
     *count = d;
@@ -379,7 +376,7 @@ static fr_status concat_shape(const fr_node *n, const fr_tensor *seq,
   int64_t count = seq->dims[0];
   if (count < 1)
     return fr_err_node(FR_ERR_INVALID, n, "the sequence is empty");
-  int new_axis = fr_attr_int(n, "new_axis", 0) != 0;
+  int new_axis = fr_attr_int(n, FR_A_NEW_AXIS) != 0;
   for (int64_t i = 0; i < count; i++)
     if (!el[i])
       return fr_err_node(FR_ERR_INVALID, n, "a sequence element is missing");
@@ -389,7 +386,7 @@ static fr_status concat_shape(const fr_node *n, const fr_tensor *seq,
   if (e0->rank + new_axis < 1 || e0->rank + new_axis > FR_MAX_RANK)
     return fr_err_node(FR_ERR_SHAPE, n, "elements have rank %d", e0->rank);
   int a;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), e0->rank + new_axis, &a));
+  FR_TRY(fr_attr_axis(n, e0->rank + new_axis, &a));
   int64_t total = 0;
   for (int64_t i = 0; i < count; i++) {
     const fr_tensor *e = el[i];
@@ -419,7 +416,7 @@ fr_status fr_infer_seq(const fr_node *n, fr_tensor *const *in,
   bool run = fr_at_run_time(n, in, out);
   switch (n->op) {
   case FR_OP_SEQUENCE_EMPTY: {
-    int64_t dt = fr_attr_int(n, "dtype", FR_F32);
+    int64_t dt = fr_attr_int(n, FR_A_DTYPE);
     if (dt <= 0 || dt >= FR_DTYPE_COUNT || !fr_dtype_size((fr_dtype)dt))
       return fr_err_node(FR_ERR_INVALID, n, "dtype %lld is invalid",
                          (long long)dt);
@@ -519,7 +516,7 @@ fr_status fr_infer_seq(const fr_node *n, fr_tensor *const *in,
 
 fr_status fr_infer_sequence_map(const fr_node *n, fr_tensor *const *in,
                                 fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   if (!body) return fr_err_node(FR_ERR_INVALID, n, "has no 'body' graph");
   if (body->n_inputs != n->n_in || body->n_outputs != n->n_out)
     return fr_err_node(FR_ERR_INVALID, n,
@@ -550,7 +547,7 @@ fr_status fr_infer_optional(const fr_node *n, fr_tensor *const *in,
   case FR_OP_OPTIONAL: {
     if (x && x->kind == FR_KIND_OPTIONAL)
       return fr_err_node(FR_ERR_SHAPE, n, "optional of an optional");
-    const fr_attr *ty = fr_attr_find(n, "type");
+    const fr_attr *ty = fr_attr_get(n, FR_A_TYPE);
     fr_dtype dt = out[0]->dtype;
     if (ty && ty->type == FR_ATTR_TYPE_PROTO && ty->t) dt = ty->t->dtype;
     if (!x && !ty)
@@ -602,6 +599,19 @@ static fr_status check_dims(const fr_node *n, const fr_tensor *t,
   return FR_OK;
 }
 
+fr_status fr_rnn_attrs_of(const fr_node *n, fr_rnn_attrs *a) {
+  int64_t layout = fr_attr_int(n, FR_A_LAYOUT);
+  if (layout != 0 && layout != 1)
+    return fr_err_node(FR_ERR_INVALID, n, "layout %lld", (long long)layout);
+  a->layout = (int)layout;
+  const char *dir = fr_attr_str(n, FR_A_DIRECTION);
+  a->reverse = !strcmp(dir, "reverse");
+  if (!strcmp(dir, "forward") || a->reverse) a->dirs = 1;
+  else if (!strcmp(dir, "bidirectional")) a->dirs = 2;
+  else return fr_err_node(FR_ERR_INVALID, n, "direction '%s'", dir);
+  return FR_OK;
+}
+
 fr_status fr_infer_rnn(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   int gates = n->op == FR_OP_RNN ? 1 : n->op == FR_OP_GRU ? 3 : 4;
@@ -619,18 +629,14 @@ fr_status fr_infer_rnn(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_SHAPE, n, "input %d is %s, X is %s", i,
                          fr_dtype_name(in[i]->dtype),
                          fr_dtype_name(x->dtype));
-  int64_t layout = fr_attr_int(n, "layout", 0);
-  if (layout != 0 && layout != 1)
-    return fr_err_node(FR_ERR_INVALID, n, "layout %lld", (long long)layout);
-  const char *dir = fr_attr_str(n, "direction", "forward");
-  int64_t dirs;
-  if (!strcmp(dir, "forward") || !strcmp(dir, "reverse")) dirs = 1;
-  else if (!strcmp(dir, "bidirectional")) dirs = 2;
-  else return fr_err_node(FR_ERR_INVALID, n, "direction '%s'", dir);
+  fr_rnn_attrs ra;
+  FR_TRY(fr_rnn_attrs_of(n, &ra));
+  int layout = ra.layout, dirs = ra.dirs;
   int64_t seq = layout ? x->dims[1] : x->dims[0];
   int64_t batch = layout ? x->dims[0] : x->dims[1];
   int64_t isz = x->dims[2];
-  int64_t hid = fr_attr_int(n, "hidden_size", w->dims[1] / gates);
+  const fr_attr *ha = fr_attr_get(n, FR_A_HIDDEN_SIZE);
+  int64_t hid = ha ? ha->i : w->dims[1] / gates;
   if (hid <= 0 || w->dims[1] != gates * hid)
     return fr_err_node(FR_ERR_SHAPE, n, "W has %lld rows, expected %d x %lld",
                        (long long)w->dims[1], gates, (long long)hid);
@@ -680,7 +686,7 @@ fr_status fr_infer_nms(const fr_node *n, fr_tensor *const *in,
       if (in[i]->dtype != FR_F32)
         return fr_err_node(FR_ERR_SHAPE, n, "thresholds must be float");
     }
-  int64_t cpb = fr_attr_int(n, "center_point_box", 0);
+  int64_t cpb = fr_attr_int(n, FR_A_CENTER_POINT_BOX);
   if (cpb != 0 && cpb != 1)
     return fr_err_node(FR_ERR_INVALID, n, "center_point_box %lld",
                        (long long)cpb);
@@ -694,13 +700,13 @@ fr_status fr_infer_nms(const fr_node *n, fr_tensor *const *in,
 
 /* ---- signal processing ----------------------------------------------- */
 
-static fr_status float_dtype_attr(const fr_node *n, const char *name,
-                                  fr_dtype dflt, fr_dtype *dt) {
-  int64_t v = fr_attr_int(n, name, dflt);
+static fr_status float_dtype_attr(const fr_node *n, fr_attr_id id,
+                                  fr_dtype *dt) {
+  int64_t v = fr_attr_int(n, id);
   if (v <= 0 || v >= FR_DTYPE_COUNT || v == FR_STRING || v == FR_C64 ||
       v == FR_C128 || !fr_dtype_size((fr_dtype)v))
-    return fr_err_node(FR_ERR_INVALID, n, "%s %lld is not supported", name,
-                       (long long)v);
+    return fr_err_node(FR_ERR_INVALID, n, "%s %lld is not supported",
+                       fr_attr_names[id], (long long)v);
   *dt = (fr_dtype)v;
   return FR_OK;
 }
@@ -709,7 +715,7 @@ fr_status fr_infer_window(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out) {
   int64_t size;
   fr_dtype dt;
-  FR_TRY(float_dtype_attr(n, "output_datatype", FR_F32, &dt));
+  FR_TRY(float_dtype_attr(n, FR_A_OUTPUT_DATATYPE, &dt));
   FR_TRY(int_value(n, in[0], "size", &size));
   if (size < 0 || size > ((int64_t)1 << 31))
     return fr_err_node(FR_ERR_INVALID, n, "size %lld", (long long)size);
@@ -720,7 +726,7 @@ fr_status fr_infer_window(const fr_node *n, fr_tensor *const *in,
 /* DFT: normalized axis, signal length, transform length (from dft_length or
  * the signal). */
 fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft) {
+                      int64_t *nfft, bool *inverse, bool *onesided) {
   const fr_tensor *x = in[0];
   if (!is_tensor(x) || x->rank < 3 || (x->dims[x->rank - 1] != 1 &&
                                         x->dims[x->rank - 1] != 2))
@@ -729,12 +735,12 @@ fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
   if (x->dtype != FR_F32 && x->dtype != FR_F64)
     return fr_err_node(FR_ERR_SHAPE, n, "data type %s",
                        fr_dtype_name(x->dtype));
-  int64_t a = fr_attr_int(n, "axis", 1);
+  int64_t a = fr_attr_int(n, FR_A_AXIS);
   if (a < 0) a += x->rank;
   if (a < 1 || a >= x->rank - 1)
     return fr_err_node(FR_ERR_INVALID, n,
                        "axis %lld must be a signal axis (1 to %d)",
-                       (long long)fr_attr_int(n, "axis", 1), x->rank - 2);
+                       (long long)fr_attr_int(n, FR_A_AXIS), x->rank - 2);
   *axis = (int)a;
   *nfft = x->dims[a];
   if (n->n_in > 1 && in[1]) {
@@ -743,6 +749,11 @@ fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
       return fr_err_node(FR_ERR_INVALID, n, "dft_length %lld",
                          (long long)*nfft);
   }
+  *onesided = fr_attr_int(n, FR_A_ONESIDED) != 0;
+  *inverse = fr_attr_int(n, FR_A_INVERSE) != 0;
+  if (*onesided && (*inverse || x->dims[x->rank - 1] == 2))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "onesided needs a real input and a forward transform");
   return FR_OK;
 }
 
@@ -750,13 +761,9 @@ fr_status fr_infer_dft(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   int axis;
   int64_t nfft;
-  FR_TRY(fr_dft_plan(n, in, &axis, &nfft));
+  bool inverse, onesided;
+  FR_TRY(fr_dft_plan(n, in, &axis, &nfft, &inverse, &onesided));
   const fr_tensor *x = in[0];
-  int64_t onesided = fr_attr_int(n, "onesided", 0);
-  int64_t inverse = fr_attr_int(n, "inverse", 0);
-  if (onesided && (inverse || x->dims[x->rank - 1] == 2))
-    return fr_err_node(FR_ERR_INVALID, n,
-                       "onesided needs a real input and a forward transform");
   int64_t dims[FR_MAX_RANK];
   for (int i = 0; i < x->rank; i++) dims[i] = x->dims[i];
   dims[axis] = onesided ? nfft / 2 + 1 : nfft;
@@ -802,7 +809,7 @@ fr_status fr_infer_stft(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out) {
   int64_t step, frames, flen;
   FR_TRY(fr_stft_plan(n, in, &step, &frames, &flen));
-  int64_t onesided = fr_attr_int(n, "onesided", 1);
+  int64_t onesided = fr_attr_int(n, FR_A_ONESIDED);
   if (onesided && in[0]->dims[2] == 2)
     return fr_err_node(FR_ERR_INVALID, n, "onesided needs a real signal");
   int64_t dims[4] = {in[0]->dims[0], frames, onesided ? flen / 2 + 1 : flen, 2};
@@ -814,7 +821,7 @@ fr_status fr_infer_mel(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   int64_t bins = 0, dft = 0, rate = 0;
   fr_dtype dt;
-  FR_TRY(float_dtype_attr(n, "output_datatype", FR_F32, &dt));
+  FR_TRY(float_dtype_attr(n, FR_A_OUTPUT_DATATYPE, &dt));
   FR_TRY(int_value(n, in[0], "num_mel_bins", &bins));
   FR_TRY(int_value(n, in[1], "dft_length", &dft));
   FR_TRY(int_value(n, in[2], "sample_rate", &rate));
@@ -841,9 +848,9 @@ fr_status fr_infer_random(const fr_node *n, fr_tensor *const *in,
   switch (n->op) {
   case FR_OP_RANDOM_UNIFORM:
   case FR_OP_RANDOM_NORMAL: {
-    FR_TRY(float_dtype_attr(n, "dtype", FR_F32, &dt));
+    FR_TRY(float_dtype_attr(n, FR_A_DTYPE, &dt));
     int len;
-    const int64_t *shape = fr_attr_ints(n, "shape", &len);
+    const int64_t *shape = fr_attr_ints(n, FR_A_SHAPE, &len);
     if (!shape || len > FR_MAX_RANK)
       return fr_err_node(FR_ERR_INVALID, n, "needs a 'shape' of rank <= %d",
                          FR_MAX_RANK);
@@ -860,10 +867,11 @@ fr_status fr_infer_random(const fr_node *n, fr_tensor *const *in,
       return fr_err_node(FR_ERR_SHAPE, n, "input must be a tensor");
     if (n->op == FR_OP_BERNOULLI && !fr_dtype_is_float(in[0]->dtype))
       return fr_err_node(FR_ERR_SHAPE, n, "input must be float");
-    if (fr_attr_find(n, "dtype")) FR_TRY(float_dtype_attr(n, "dtype", FR_F32, &dt));
+    if (fr_attr_get(n, FR_A_DTYPE)) FR_TRY(float_dtype_attr(n, FR_A_DTYPE, &dt));
     else dt = in[0]->dtype;
     if (n->op == FR_OP_BERNOULLI) {
-      int64_t v = fr_attr_int(n, "dtype", in[0]->dtype);
+      int64_t v = fr_attr_get(n, FR_A_DTYPE) ? fr_attr_int(n, FR_A_DTYPE)
+                                             : in[0]->dtype;
       if (v <= 0 || v >= FR_DTYPE_COUNT || v == FR_STRING || v == FR_C64 ||
           v == FR_C128)
         return fr_err_node(FR_ERR_INVALID, n, "dtype %lld", (long long)v);
@@ -876,10 +884,10 @@ fr_status fr_infer_random(const fr_node *n, fr_tensor *const *in,
   case FR_OP_MULTINOMIAL: {
     if (!is_tensor(in[0]) || in[0]->rank != 2 || !fr_dtype_is_float(in[0]->dtype))
       return fr_err_node(FR_ERR_SHAPE, n, "input must be (batch, classes) float");
-    int64_t v = fr_attr_int(n, "dtype", FR_I32);
+    int64_t v = fr_attr_int(n, FR_A_DTYPE);
     if (v != FR_I32 && v != FR_I64)
       return fr_err_node(FR_ERR_INVALID, n, "dtype %lld", (long long)v);
-    int64_t k = fr_attr_int(n, "sample_size", 1);
+    int64_t k = fr_attr_int(n, FR_A_SAMPLE_SIZE);
     if (k < 1 || k > (1 << 24))
       return fr_err_node(FR_ERR_INVALID, n, "sample_size %lld", (long long)k);
     int64_t dims[2] = {in[0]->dims[0], k};
@@ -904,6 +912,11 @@ fr_status fr_infer_optimizer(const fr_node *n, fr_tensor *const *in,
                        "%d inputs and %d outputs do not describe tensors to "
                        "optimize",
                        n->n_in, n->n_out);
+  if (n->op == FR_OP_MOMENTUM &&
+      (!fr_attr_get(n, FR_A_ALPHA) || !fr_attr_get(n, FR_A_BETA) ||
+       !fr_attr_get(n, FR_A_NORM_COEFFICIENT) || !fr_attr_get(n, FR_A_MODE)))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "needs alpha, beta, mode and norm_coefficient");
   FR_TRY(need_scalar(n, in[0], "R"));
   FR_TRY(need_scalar(n, in[1], "T"));
   if (!fr_dtype_is_float(in[0]->dtype) || in[1]->dtype != FR_I64)
@@ -932,10 +945,10 @@ fr_status fr_infer_strnorm(const fr_node *n, fr_tensor *const *in,
   if (!is_tensor(x) || x->dtype != FR_STRING ||
       !(x->rank == 1 || (x->rank == 2 && x->dims[0] == 1)))
     return fr_err_node(FR_ERR_SHAPE, n, "input must be strings, (C) or (1, C)");
-  const char *cc = fr_attr_str(n, "case_change_action", "NONE");
+  const char *cc = fr_attr_str(n, FR_A_CASE_CHANGE_ACTION);
   if (strcmp(cc, "NONE") && strcmp(cc, "LOWER") && strcmp(cc, "UPPER"))
     return fr_err_node(FR_ERR_INVALID, n, "case_change_action '%s'", cc);
-  const fr_attr *sw = fr_attr_find(n, "stopwords");
+  const fr_attr *sw = fr_attr_get(n, FR_A_STOPWORDS);
   if (!sw || sw->n == 0) {
     fr_set_shape(out[0], FR_STRING, x->rank, x->dims);
     return FR_OK;
@@ -956,7 +969,7 @@ fr_status fr_infer_tfidf(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n,
                        "input must be (C) or (N, C) of strings or ints");
   int n_idx;
-  const int64_t *idx = fr_attr_ints(n, "ngram_indexes", &n_idx);
+  const int64_t *idx = fr_attr_ints(n, FR_A_NGRAM_INDEXES, &n_idx);
   int64_t width = 0;
   for (int i = 0; i < n_idx; i++) {
     if (idx[i] < 0 || idx[i] > (1 << 24))

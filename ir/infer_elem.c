@@ -111,7 +111,7 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
   }
   if (!legacy) return FR_OK;
   char sa[128], sb[128];
-  if (!fr_attr_int(n, "broadcast", 0)) {
+  if (!fr_attr_int(n, FR_A_BROADCAST)) {
     bool same = a->rank == b->rank;
     for (int i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
     if (!same)
@@ -121,7 +121,7 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
                          fr_shape_str(b, sb, sizeof sb));
     return FR_OK;
   }
-  int64_t axis = fr_attr_find(n, "axis") ? fr_attr_int(n, "axis", 0)
+  int64_t axis = fr_attr_get(n, FR_A_AXIS) ? fr_attr_int(n, FR_A_AXIS)
                                           : a->rank - b->rank;
   if (axis < 0) axis += a->rank;
   if (b->rank > a->rank || axis < 0 || axis + b->rank > a->rank)
@@ -131,6 +131,22 @@ fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
   view->rank = a->rank;
   for (int i = 0; i < a->rank; i++) view->dims[i] = 1;
   for (int i = 0; i < b->rank; i++) view->dims[axis + i] = b->dims[i];
+  return FR_OK;
+}
+
+bool fr_elem_clip_attrs(const fr_node *n, float *lo, float *hi) {
+  if (n->opset >= 11) return false;
+  *lo = fr_attr_float(n, FR_A_MIN);
+  *hi = fr_attr_float(n, FR_A_MAX);
+  return true;
+}
+
+fr_status fr_elem_shift_left(const fr_node *n, bool *left) {
+  const char *d = fr_attr_str(n, FR_A_DIRECTION);
+  if (!d || (strcmp(d, "LEFT") && strcmp(d, "RIGHT")))
+    return fr_err_node(FR_ERR_INVALID, n, "direction '%s' is not LEFT or "
+                       "RIGHT", d ? d : "");
+  *left = !strcmp(d, "LEFT");
   return FR_OK;
 }
 
@@ -150,23 +166,15 @@ fr_status fr_infer_binary(const fr_node *n, fr_tensor *const *in,
     break;
   case FR_OP_EQUAL:
     cls = C_NUM | C_BOOL;
-    ot = FR_BOOL;
-    break;
-  case FR_OP_GREATER: case FR_OP_LESS: case FR_OP_GREATEROREQUAL:
-  case FR_OP_LESSOREQUAL:
-    ot = FR_BOOL;
     break;
   default: break;
   }
+  if (fr_ops[n->op].flags & FR_OPF_COMPARE) ot = FR_BOOL;
   FR_TRY(need(n, in, 0, cls));
   FR_TRY(need(n, in, 1, cls));
   if (!mixed) FR_TRY(same_dtype(n, in[0], in[1]));
-  if (n->op == FR_OP_BITSHIFT) {
-    const char *d = fr_attr_str(n, "direction", "");
-    if (strcmp(d, "LEFT") && strcmp(d, "RIGHT"))
-      return fr_err_node(FR_ERR_INVALID, n, "direction '%s' is not LEFT or "
-                         "RIGHT", d);
-  }
+  bool left;
+  if (n->op == FR_OP_BITSHIFT) FR_TRY(fr_elem_shift_left(n, &left));
   fr_tensor bv = {0};
   FR_TRY(fr_elem_legacy_operand(n, in[0], in[1], &bv));
   int rank;
@@ -243,7 +251,7 @@ fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to) {
       [FR_F16] = "FLOAT16",  [FR_F64] = "DOUBLE", [FR_U32] = "UINT32",
       [FR_U64] = "UINT64",   [FR_BF16] = "BFLOAT16",
   };
-  const fr_attr *a = fr_attr_find(n, "to");
+  const fr_attr *a = fr_attr_get(n, FR_A_TO);
   if (!a) return fr_err_node(FR_ERR_INVALID, n, "attribute 'to' is missing");
   int64_t t = -1;
   if (a->type == FR_ATTR_STRING) {

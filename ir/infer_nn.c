@@ -9,18 +9,17 @@
 
 /* The geometry of a sliding window over nsp spatial dims in[]: reads
  * strides, dilations, pads, auto_pad (and ceil_mode when pool) from n and
- * fills out, stride, dil, pad_b, pad_e (nsp entries each). Shared with the
- * exec glue (runtime/ops_nn.c). */
-fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
-                       const int64_t *kernel, bool pool, int64_t *out,
-                       int64_t *stride, int64_t *dil, int64_t *pad_b,
-                       int64_t *pad_e) {
+ * fills out, stride, dil, pad_b, pad_e (nsp entries each). */
+static fr_status window(const fr_node *n, int nsp, const int64_t *in,
+                        const int64_t *kernel, bool pool, int64_t *out,
+                        int64_t *stride, int64_t *dil, int64_t *pad_b,
+                        int64_t *pad_e) {
   int ns, nd, np;
-  const int64_t *s = fr_attr_ints(n, "strides", &ns);
-  const int64_t *d = fr_attr_ints(n, "dilations", &nd);
-  const int64_t *p = fr_attr_ints(n, "pads", &np);
-  const char *ap = fr_attr_str(n, "auto_pad", "NOTSET");
-  int64_t ceil_mode = pool ? fr_attr_int(n, "ceil_mode", 0) : 0;
+  const int64_t *s = fr_attr_ints(n, FR_A_STRIDES, &ns);
+  const int64_t *d = fr_attr_ints(n, FR_A_DILATIONS, &nd);
+  const int64_t *p = fr_attr_ints(n, FR_A_PADS, &np);
+  const char *ap = fr_attr_str(n, FR_A_AUTO_PAD);
+  int64_t ceil_mode = pool ? fr_attr_int(n, FR_A_CEIL_MODE) : 0;
   if ((s && ns != nsp) || (d && nd != nsp) || (p && np != 2 * nsp))
     return fr_err_node(FR_ERR_INVALID, n,
                        "strides/dilations/pads do not match %d spatial dims",
@@ -73,36 +72,58 @@ static fr_status need_float(const fr_node *n, const fr_tensor *t) {
   return FR_OK;
 }
 
-/* X (N, C, D1...), W (M, C/group, K1...), B (M) -> Y (N, M, O1...) of
- * dtype t. Conv, ConvInteger, QLinearConv. */
-static fr_status conv_shape(const fr_node *n, const fr_tensor *x,
-                            const fr_tensor *w, const fr_tensor *b,
-                            fr_dtype t, fr_tensor *out) {
-  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
-    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
-                       x->rank, w->rank);
-  int nsp = x->rank - 2;
-  int64_t group = fr_attr_int(n, "group", 1);
-  int64_t C = x->dims[1], M = w->dims[0];
-  if (group < 1 || C % group || M % group || w->dims[1] * group != C)
-    return fr_err_node(FR_ERR_SHAPE, n,
-                       "group %lld does not fit %lld input channels, W "
-                       "(%lld, %lld, ...)", (long long)group, (long long)C,
-                       (long long)M, (long long)w->dims[1]);
-  if (b && (b->rank != 1 || b->dims[0] != M))
-    return fr_err_node(FR_ERR_SHAPE, n, "bias must be (%lld)", (long long)M);
-  int nk;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
+/* kernel_shape, when given, must be W's spatial dims. */
+static fr_status check_kernel_shape(const fr_node *n, const fr_tensor *w) {
+  int nk, nsp = w->rank - 2;
+  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
   if (ks && nk != nsp)
     return fr_err_node(FR_ERR_INVALID, n, "kernel_shape has %d dims", nk);
   for (int i = 0; ks && i < nsp; i++)
     if (ks[i] != w->dims[i + 2])
       return fr_err_node(FR_ERR_SHAPE, n, "kernel_shape does not match W");
-  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3], pe[3];
-  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, dims + 2, st,
-                      dl, pb, pe));
-  dims[0] = x->dims[0];
-  dims[1] = M;
+  return FR_OK;
+}
+
+/* What Conv and ConvTranspose read alike: the ranks of x and w, group,
+ * and kernel_shape (w's spatial dims). */
+static fr_status conv_common(const fr_node *n, const fr_tensor *x,
+                             const fr_tensor *w, fr_nn_geom *g) {
+  memset(g, 0, sizeof *g);
+  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
+    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
+                       x->rank, w->rank);
+  g->nsp = x->rank - 2;
+  g->group = fr_attr_int(n, FR_A_GROUP);
+  FR_TRY(check_kernel_shape(n, w));
+  memcpy(g->kernel, w->dims + 2, sizeof(int64_t) * (size_t)g->nsp);
+  return FR_OK;
+}
+
+fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
+                          const fr_tensor *w, fr_nn_geom *g) {
+  FR_TRY(conv_common(n, x, w, g));
+  int64_t C = x->dims[1], M = w->dims[0];
+  if (g->group < 1 || C % g->group || M % g->group || w->dims[1] * g->group != C)
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "group %lld does not fit %lld input channels, W "
+                       "(%lld, %lld, ...)", (long long)g->group, (long long)C,
+                       (long long)M, (long long)w->dims[1]);
+  return window(n, g->nsp, x->dims + 2, g->kernel, false, g->out, g->stride,
+                g->dil, g->pad_b, g->pad_e);
+}
+
+/* X (N, C, D1...), W (M, C/group, K1...), B (M) -> Y (N, M, O1...) of
+ * dtype t. Conv, ConvInteger, QLinearConv. */
+static fr_status conv_shape(const fr_node *n, const fr_tensor *x,
+                            const fr_tensor *w, const fr_tensor *b,
+                            fr_dtype t, fr_tensor *out) {
+  fr_nn_geom g;
+  FR_TRY(fr_nn_conv_geom(n, x, w, &g));
+  int64_t M = w->dims[0];
+  if (b && (b->rank != 1 || b->dims[0] != M))
+    return fr_err_node(FR_ERR_SHAPE, n, "bias must be (%lld)", (long long)M);
+  int64_t dims[FR_MAX_RANK] = {x->dims[0], M};
+  memcpy(dims + 2, g.out, sizeof(int64_t) * (size_t)g.nsp);
   fr_set_shape(out, t, x->rank, dims);
   return FR_OK;
 }
@@ -133,6 +154,29 @@ fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
   return conv_shape(n, x, w, b, x->dtype, out[0]);
 }
 
+fr_status fr_nn_pool_geom(const fr_node *n, const fr_tensor *x,
+                          fr_nn_geom *g) {
+  memset(g, 0, sizeof *g);
+  g->nsp = x->rank - 2;
+  g->group = 1;
+  int nk;
+  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
+  if (!ks || nk != g->nsp)
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "kernel_shape must have %d entries", g->nsp);
+  memcpy(g->kernel, ks, sizeof(int64_t) * (size_t)g->nsp);
+  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
+  FR_TRY(window(n, g->nsp, x->dims + 2, g->kernel, ceil_ok, g->out, g->stride,
+                g->dil, g->pad_b, g->pad_e));
+  if (n->op == FR_OP_MAX_POOL) {
+    int64_t so = fr_attr_int(n, FR_A_STORAGE_ORDER);
+    if (so != 0 && so != 1)
+      return fr_err_node(FR_ERR_INVALID, n, "storage_order must be 0 or 1");
+    g->col_major = (int)so;
+  }
+  return FR_OK;
+}
+
 /* MaxPool, AveragePool, LpPool: X (N, C, D1...) -> Y (N, C, O1...) and for
  * MaxPool optionally Indices (int64, same shape). */
 fr_status fr_infer_pool(const fr_node *n, fr_tensor *const *in,
@@ -148,20 +192,10 @@ fr_status fr_infer_pool(const fr_node *n, fr_tensor *const *in,
   } else {
     FR_TRY(need_float(n, x));
   }
-  int nsp = x->rank - 2, nk;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
-  if (!ks || nk != nsp)
-    return fr_err_node(FR_ERR_INVALID, n,
-                       "kernel_shape must have %d entries", nsp);
-  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
-  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3], pe[3];
-  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, ks, ceil_ok, dims + 2, st, dl, pb,
-                      pe));
-  if (n->op == FR_OP_MAX_POOL && fr_attr_int(n, "storage_order", 0) != 0 &&
-      fr_attr_int(n, "storage_order", 0) != 1)
-    return fr_err_node(FR_ERR_INVALID, n, "storage_order must be 0 or 1");
-  dims[0] = x->dims[0];
-  dims[1] = x->dims[1];
+  fr_nn_geom g;
+  FR_TRY(fr_nn_pool_geom(n, x, &g));
+  int64_t dims[FR_MAX_RANK] = {x->dims[0], x->dims[1]};
+  memcpy(dims + 2, g.out, sizeof(int64_t) * (size_t)g.nsp);
   fr_set_shape(out[0], x->dtype, x->rank, dims);
   if (n->n_out > 1 && out[1]) {
     if (x->dtype != FR_F32)
@@ -189,6 +223,13 @@ fr_status fr_infer_global_pool(const fr_node *n, fr_tensor *const *in,
 
 /* ---- Gemm, MatMul ------------------------------------------------------- */
 
+fr_gemm_attrs fr_gemm_attrs_of(const fr_node *n) {
+  return (fr_gemm_attrs){.alpha = fr_attr_float(n, FR_A_ALPHA),
+                         .beta = fr_attr_float(n, FR_A_BETA),
+                         .trans_a = fr_attr_int(n, FR_A_TRANS_A) != 0,
+                         .trans_b = fr_attr_int(n, FR_A_TRANS_B) != 0};
+}
+
 /* Y (M, N) = alpha * A' (M, K) * B' (K, N) + beta * C, C broadcast to
  * (M, N); A' = transA ? A^T : A, the same for B. */
 fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
@@ -200,7 +241,8 @@ fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
   if (a->rank != 2 || b->rank != 2)
     return fr_err_node(FR_ERR_SHAPE, n, "A and B must be matrices (ranks %d, %d)",
                        a->rank, b->rank);
-  bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
+  fr_gemm_attrs ga = fr_gemm_attrs_of(n);
+  bool ta = ga.trans_a, tb = ga.trans_b;
   int64_t M = a->dims[ta ? 1 : 0], K = a->dims[ta ? 0 : 1];
   int64_t Kb = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
   if (K != Kb)
@@ -290,8 +332,8 @@ fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
   if (tz && fr_tensor_numel(tz) == 0) tz = NULL;
   if (troi && fr_tensor_numel(troi) == 0) troi = NULL;
   for (int i = 0; i < r; i++) roi[i] = 0, roi[i + r] = 1;
-  const char *ctm = fr_attr_str(n, "coordinate_transformation_mode", "");
-  bool crop = !strcmp(ctm, "tf_crop_and_resize");
+  bool crop = !upsample && !strcmp(fr_attr_str(n, FR_A_COORDINATE_TRANSFORMATION_MODE),
+                                    "tf_crop_and_resize");
   if (troi && crop) {
     if (!troi->data)
       return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant roi");
@@ -303,7 +345,7 @@ fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
   }
   if (upsample && n->opset < 9) {
     int ns;
-    const float *sa = fr_attr_floats(n, "scales", &ns);
+    const float *sa = fr_attr_floats(n, FR_A_SCALES, &ns);
     if (!sa || ns != r)
       return fr_err_node(FR_ERR_INVALID, n, "scales must have %d values", r);
     for (int i = 0; i < r; i++) scales[i] = sa[i];
@@ -349,8 +391,9 @@ fr_status fr_infer_resize(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   if (x->rank < 1)
     return fr_err_node(FR_ERR_SHAPE, n, "X must have rank >= 1");
-  if (fr_attr_int(n, "antialias", 0) || fr_attr_find(n, "axes") ||
-      strcmp(fr_attr_str(n, "keep_aspect_ratio_policy", "stretch"), "stretch"))
+  if (n->op == FR_OP_RESIZE &&
+      (fr_attr_int(n, FR_A_ANTIALIAS) || fr_attr_get(n, FR_A_AXES) ||
+       strcmp(fr_attr_str(n, FR_A_KEEP_ASPECT_RATIO_POLICY), "stretch")))
     return fr_err_node(FR_ERR_UNSUPPORTED, n,
                        "antialias, axes and keep_aspect_ratio_policy "
                        "(opset 18) are not supported");
@@ -364,18 +407,17 @@ fr_status fr_infer_resize(const fr_node *n, fr_tensor *const *in,
 /* ---- ConvTranspose ---------------------------------------------------------- */
 
 /* Output spatial dims and start padding of ConvTranspose over x (N, C,
- * in...) and w (C, M/group, k...). Shared with the exec glue. */
-fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
-                               const fr_tensor *w, int64_t *out,
-                               int64_t *stride, int64_t *dil,
-                               int64_t *pad_b) {
+ * in...) and w (C, M/group, k...). */
+static fr_status convt_window(const fr_node *n, const fr_tensor *x,
+                              const fr_tensor *w, int64_t *out,
+                              int64_t *stride, int64_t *dil, int64_t *pad_b) {
   int nsp = x->rank - 2, ns, nd, np, nop, nos;
-  const int64_t *s = fr_attr_ints(n, "strides", &ns);
-  const int64_t *d = fr_attr_ints(n, "dilations", &nd);
-  const int64_t *p = fr_attr_ints(n, "pads", &np);
-  const int64_t *op = fr_attr_ints(n, "output_padding", &nop);
-  const int64_t *os = fr_attr_ints(n, "output_shape", &nos);
-  const char *ap = fr_attr_str(n, "auto_pad", "NOTSET");
+  const int64_t *s = fr_attr_ints(n, FR_A_STRIDES, &ns);
+  const int64_t *d = fr_attr_ints(n, FR_A_DILATIONS, &nd);
+  const int64_t *p = fr_attr_ints(n, FR_A_PADS, &np);
+  const int64_t *op = fr_attr_ints(n, FR_A_OUTPUT_PADDING, &nop);
+  const int64_t *os = fr_attr_ints(n, FR_A_OUTPUT_SHAPE, &nos);
+  const char *ap = fr_attr_str(n, FR_A_AUTO_PAD);
   if ((s && ns != nsp) || (d && nd != nsp) || (p && np != 2 * nsp) ||
       (op && nop != nsp) || (os && nos != nsp && nos != nsp + 2))
     return fr_err_node(FR_ERR_INVALID, n,
@@ -416,6 +458,18 @@ fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
   return FR_OK;
 }
 
+fr_status fr_nn_convt_geom(const fr_node *n, const fr_tensor *x,
+                           const fr_tensor *w, fr_nn_geom *g) {
+  FR_TRY(conv_common(n, x, w, g));
+  int64_t C = x->dims[1];
+  if (g->group < 1 || C % g->group || w->dims[0] != C)
+    return fr_err_node(FR_ERR_SHAPE, n,
+                       "W (%lld, ...) does not fit %lld input channels, "
+                       "group %lld", (long long)w->dims[0], (long long)C,
+                       (long long)g->group);
+  return convt_window(n, x, w, g->out, g->stride, g->dil, g->pad_b);
+}
+
 /* X (N, C, D...), W (C, M/group, K...), B (M) -> Y (N, M, O...) */
 fr_status fr_infer_convtranspose(const fr_node *n, fr_tensor *const *in,
                                  fr_tensor *const *out) {
@@ -423,27 +477,13 @@ fr_status fr_infer_convtranspose(const fr_node *n, fr_tensor *const *in,
   FR_TRY(need_float(n, x));
   if (w->dtype != x->dtype || (b && b->dtype != x->dtype))
     return fr_err_node(FR_ERR_SHAPE, n, "mixed data types");
-  if (x->rank < 3 || x->rank > 5 || w->rank != x->rank)
-    return fr_err_node(FR_ERR_SHAPE, n, "X is rank %d, W rank %d: need 3 to 5",
-                       x->rank, w->rank);
-  int64_t group = fr_attr_int(n, "group", 1);
-  int64_t C = x->dims[1], M = w->dims[1] * group;
-  if (group < 1 || C % group || w->dims[0] != C)
-    return fr_err_node(FR_ERR_SHAPE, n,
-                       "W (%lld, ...) does not fit %lld input channels, "
-                       "group %lld", (long long)w->dims[0], (long long)C,
-                       (long long)group);
+  fr_nn_geom g;
+  FR_TRY(fr_nn_convt_geom(n, x, w, &g));
+  int64_t M = w->dims[1] * g.group;
   if (b && (b->rank != 1 || b->dims[0] != M))
     return fr_err_node(FR_ERR_SHAPE, n, "bias must be (%lld)", (long long)M);
-  int nk;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
-  for (int i = 0; ks && i < x->rank - 2; i++)
-    if (nk != x->rank - 2 || ks[i] != w->dims[i + 2])
-      return fr_err_node(FR_ERR_SHAPE, n, "kernel_shape does not match W");
-  int64_t dims[FR_MAX_RANK], st[3], dl[3], pb[3];
-  FR_TRY(fr_nn_convt_geometry(n, x, w, dims + 2, st, dl, pb));
-  dims[0] = x->dims[0];
-  dims[1] = M;
+  int64_t dims[FR_MAX_RANK] = {x->dims[0], M};
+  memcpy(dims + 2, g.out, sizeof(int64_t) * (size_t)g.nsp);
   fr_set_shape(out[0], x->dtype, x->rank, dims);
   return FR_OK;
 }
@@ -479,7 +519,7 @@ static fr_status check_qparams(const fr_node *n, const fr_tensor *x,
     return fr_err_node(FR_ERR_SHAPE, n, "scale and zero point differ in size");
   if (ns == 1 && s->rank <= 1) return FR_OK;
   int ax;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &ax));
+  FR_TRY(fr_attr_axis(n, x->rank, &ax));
   if (s->rank != 1 || x->rank < 1 || ns != x->dims[ax])
     return fr_err_node(FR_ERR_SHAPE, n,
                        "scale must be a scalar or have %lld values",
@@ -588,7 +628,7 @@ fr_status fr_nn_einsum_plan(const fr_node *n, fr_tensor *const *in,
                             int *n_labels, int64_t *size,
                             int64_t (*stride)[64], int64_t *ystride,
                             int *yrank, int64_t *ydims) {
-  const char *eq = fr_attr_str(n, "equation", NULL);
+  const char *eq = fr_attr_str(n, FR_A_EQUATION);
   if (!eq) return fr_err_node(FR_ERR_INVALID, n, "needs an equation");
   if (n->n_in > EIN_MAX_IN)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "more than %d operands",
@@ -720,6 +760,26 @@ fr_status fr_infer_det(const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
+fr_status fr_nn_maxunpool_dims(const fr_node *n, const fr_tensor *x,
+                               int64_t *dims) {
+  int nsp = x->rank - 2, nk, ns, np;
+  const int64_t *ks = fr_attr_ints(n, FR_A_KERNEL_SHAPE, &nk);
+  const int64_t *st = fr_attr_ints(n, FR_A_STRIDES, &ns);
+  const int64_t *pd = fr_attr_ints(n, FR_A_PADS, &np);
+  if (!ks || nk != nsp || (st && ns != nsp) || (pd && np != 2 * nsp))
+    return fr_err_node(FR_ERR_INVALID, n,
+                       "kernel_shape/strides/pads do not fit %d dims", nsp);
+  for (int i = 0; i < nsp; i++) {
+    int64_t s = st ? st[i] : 1;
+    if (s < 1 || ks[i] < 1 || (pd && (pd[i] < 0 || pd[i + nsp] < 0)))
+      return fr_err_node(FR_ERR_INVALID, n, "bad kernel, stride or pads");
+    dims[i] = (x->dims[2 + i] - 1) * s + ks[i] - (pd ? pd[i] + pd[i + nsp] : 0);
+    if (dims[i] < 0)
+      return fr_err_node(FR_ERR_SHAPE, n, "negative output size");
+  }
+  return FR_OK;
+}
+
 /* X (N, C, D...), I (same), output_shape (optional, the full shape). */
 fr_status fr_infer_maxunpool(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
@@ -731,25 +791,10 @@ fr_status fr_infer_maxunpool(const fr_node *n, fr_tensor *const *in,
   if (idx->dtype != FR_I64 || idx->rank != x->rank ||
       memcmp(idx->dims, x->dims, sizeof(int64_t) * (size_t)x->rank))
     return fr_err_node(FR_ERR_SHAPE, n, "I must be int64 of X's shape");
-  int nsp = x->rank - 2, nk, ns, np;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
-  const int64_t *st = fr_attr_ints(n, "strides", &ns);
-  const int64_t *pd = fr_attr_ints(n, "pads", &np);
-  if (!ks || nk != nsp || (st && ns != nsp) || (pd && np != 2 * nsp))
-    return fr_err_node(FR_ERR_INVALID, n,
-                       "kernel_shape/strides/pads do not fit %d dims", nsp);
   int64_t dims[FR_MAX_RANK];
   dims[0] = x->dims[0];
   dims[1] = x->dims[1];
-  for (int i = 0; i < nsp; i++) {
-    int64_t s = st ? st[i] : 1;
-    if (s < 1 || ks[i] < 1 || (pd && (pd[i] < 0 || pd[i + nsp] < 0)))
-      return fr_err_node(FR_ERR_INVALID, n, "bad kernel, stride or pads");
-    dims[2 + i] = (x->dims[2 + i] - 1) * s + ks[i] -
-                  (pd ? pd[i] + pd[i + nsp] : 0);
-    if (dims[2 + i] < 0)
-      return fr_err_node(FR_ERR_SHAPE, n, "negative output size");
-  }
+  FR_TRY(fr_nn_maxunpool_dims(n, x, dims + 2));
   if (os) {
     if (!os->data)
       return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant output_shape");
@@ -777,8 +822,8 @@ fr_status fr_infer_roialign(const fr_node *n, fr_tensor *const *in,
       (b->dtype != FR_I64 && b->dtype != FR_I32))
     return fr_err_node(FR_ERR_SHAPE, n,
                        "needs X (N, C, H, W), rois (R, 4), batch_indices (R)");
-  int64_t oh = fr_attr_int(n, "output_height", 1);
-  int64_t ow = fr_attr_int(n, "output_width", 1);
+  int64_t oh = fr_attr_int(n, FR_A_OUTPUT_HEIGHT);
+  int64_t ow = fr_attr_int(n, FR_A_OUTPUT_WIDTH);
   if (oh < 1 || ow < 1 || oh > (1 << 24) || ow > (1 << 24))
     return fr_err_node(FR_ERR_INVALID, n, "bad output size");
   int64_t dims[4] = {r->dims[0], x->dims[1], oh, ow};

@@ -27,10 +27,10 @@ fr_status fr_reduce_axes(const fr_node *n, fr_tensor *const *in,
                          (long long)k, rank);
     count = (int)k;
   } else {
-    attr = fr_attr_ints(n, "axes", &count);
+    attr = fr_attr_ints(n, FR_A_AXES, &count);
   }
   if (count == 0) {
-    if (fr_attr_int(n, "noop_with_empty_axes", 0)) *noop = true;
+    if (fr_attr_int(n, FR_A_NOOP_WITH_EMPTY_AXES)) *noop = true;
     else
       for (int i = 0; i < rank; i++) mask[i] = true;
     return FR_OK;
@@ -66,7 +66,7 @@ fr_status fr_infer_reduce(const fr_node *n, fr_tensor *const *in,
     fr_set_shape(out[0], x->dtype, x->rank, x->dims);
     return FR_OK;
   }
-  bool keep = fr_attr_int(n, "keepdims", 1) != 0;
+  bool keep = fr_attr_int(n, FR_A_KEEPDIMS) != 0;
   int64_t dims[FR_MAX_RANK];
   int r = 0;
   for (int i = 0; i < x->rank; i++) {
@@ -82,10 +82,10 @@ fr_status fr_infer_argmax(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "data"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   if (x->dims[axis] == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "axis %d is empty", axis);
-  bool keep = fr_attr_int(n, "keepdims", 1) != 0;
+  bool keep = fr_attr_int(n, FR_A_KEEPDIMS) != 0;
   int64_t dims[FR_MAX_RANK];
   int r = 0;
   for (int i = 0; i < x->rank; i++) {
@@ -101,17 +101,18 @@ fr_status fr_infer_argmax(const fr_node *n, fr_tensor *const *in,
  * one axis, default -1. Also used by the exec glue. */
 fr_status fr_softmax_axis(const fr_node *n, const fr_tensor *x, int *axis) {
   if (n->opset < 13) {
-    int64_t a = fr_attr_int(n, "axis", 1), r = x->rank;
+    int64_t a0 = fr_attr_get(n, FR_A_AXIS) ? fr_attr_int(n, FR_A_AXIS) : 1;
+    int64_t a = a0, r = x->rank;
     if (a < 0) a += r;
     if (a < 0 || a > r)
       return fr_err_node(FR_ERR_SHAPE, n, "axis %lld out of range for rank %d",
-                         (long long)fr_attr_int(n, "axis", 1), x->rank);
+                         (long long)a0, x->rank);
     *axis = (int)a;
     return FR_OK;
   }
   if (x->rank == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "input must have rank >= 1");
-  return fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, axis);
+  return fr_attr_axis(n, x->rank, axis);
 }
 
 fr_status fr_infer_softmax(const fr_node *n, fr_tensor *const *in,
@@ -146,7 +147,7 @@ fr_status fr_infer_cumsum(const fr_node *n, fr_tensor *const *in,
 /* k of a TopK node: attribute before opset 10, then input 1. */
 fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k) {
   if (n->opset < 10) {
-    const fr_attr *a = fr_attr_find(n, "k");
+    const fr_attr *a = fr_attr_get(n, FR_A_K);
     if (!a) return fr_err_node(FR_ERR_INVALID, n, "needs attribute k");
     *k = a->i;
     return FR_OK;
@@ -165,7 +166,7 @@ fr_status fr_infer_topk(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "X"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int64_t k;
   FR_TRY(fr_topk_k(n, in, &k));
   if (k < 0 || k > x->dims[axis])
@@ -189,15 +190,24 @@ static fr_status per_channel(const fr_node *n, const fr_tensor *t, int64_t c,
   return FR_OK;
 }
 
+fr_status fr_batchnorm_attrs_of(const fr_node *n, fr_batchnorm_attrs *a) {
+  if (n->opset < 9 && fr_attr_int(n, FR_A_SPATIAL) == 0)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "spatial = 0");
+  a->epsilon = fr_attr_float(n, FR_A_EPSILON);
+  a->momentum = fr_attr_float(n, FR_A_MOMENTUM);
+  a->training = n->opset >= 14 && fr_attr_int(n, FR_A_TRAINING_MODE) != 0;
+  return FR_OK;
+}
+
 fr_status fr_infer_batchnorm(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 2, "X"));
-  if (n->opset < 9 && fr_attr_int(n, "spatial", 1) == 0)
-    return fr_err_node(FR_ERR_UNSUPPORTED, n, "spatial = 0");
+  fr_batchnorm_attrs ba;
+  FR_TRY(fr_batchnorm_attrs_of(n, &ba));
   static const char *names[] = {"X", "scale", "B", "mean", "var"};
   for (int i = 1; i < 5; i++) FR_TRY(per_channel(n, in[i], x->dims[1], names[i]));
-  bool training = n->opset >= 14 && fr_attr_int(n, "training_mode", 0);
+  bool training = ba.training;
   for (int i = 1; i < n->n_out; i++) {
     if (!out[i]) continue;
     if (n->opset < 14)
@@ -246,8 +256,8 @@ fr_status fr_infer_layernorm(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 1, "X"));
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
-  if (fr_attr_int(n, "stash_type", 1) != 1)
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
+  if (fr_attr_int(n, FR_A_STASH_TYPE) != 1)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "stash_type other than float");
   FR_TRY(norm_param(n, x, axis, in[1], "Scale"));
   if (n->n_in > 2 && in[2]) FR_TRY(norm_param(n, x, axis, in[2], "B"));
@@ -263,7 +273,7 @@ fr_status fr_infer_lrn(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
   const fr_tensor *x = in[0];
   FR_TRY(need_rank(n, x, 2, "X"));
-  if (fr_attr_int(n, "size", 0) <= 0)
+  if (fr_attr_int(n, FR_A_SIZE) <= 0)
     return fr_err_node(FR_ERR_INVALID, n, "size must be positive");
   fr_set_shape(out[0], x->dtype, x->rank, x->dims);
   return FR_OK;
@@ -275,8 +285,8 @@ fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
                       bool mask[FR_MAX_RANK]) {
   static const int64_t dflt[] = {0, 2, 3};
   int count;
-  const int64_t *axes = fr_attr_ints(n, "axes", &count);
-  if (!fr_attr_find(n, "axes")) {
+  const int64_t *axes = fr_attr_ints(n, FR_A_AXES, &count);
+  if (!fr_attr_get(n, FR_A_AXES)) {
     axes = dflt;
     count = 3;
   }
@@ -302,7 +312,7 @@ fr_status fr_infer_mvn(const fr_node *n, fr_tensor *const *in,
 /* 'reduction' of the losses: 0 none, 1 sum, 2 mean. Also used by the exec
  * glue. */
 fr_status fr_loss_reduction(const fr_node *n, int *r) {
-  const char *s = fr_attr_str(n, "reduction", "mean");
+  const char *s = fr_attr_str(n, FR_A_REDUCTION);
   if (!strcmp(s, "none")) *r = 0;
   else if (!strcmp(s, "sum")) *r = 1;
   else if (!strcmp(s, "mean")) *r = 2;

@@ -67,14 +67,15 @@ fr_status fr_tensor_read_ints(const fr_node *n, const fr_tensor *t,
 /* An integer list from attribute attr (opsets before since) or input i
  * (from since on). *present is false when neither is given. */
 static fr_status read_list(const fr_node *n, fr_tensor *const *in, int i,
-                           const char *attr, int since, int64_t *v, int max,
+                           fr_attr_id id, int since, int64_t *v, int max,
                            int *count, bool *present) {
+  const char *attr = fr_attr_names[id];
   *count = 0;
   *present = false;
   if (n->opset < since) {
     int len;
-    const int64_t *a = fr_attr_ints(n, attr, &len);
-    if (!a && !fr_attr_find(n, attr)) return FR_OK;
+    const int64_t *a = fr_attr_ints(n, id, &len);
+    if (!a && !fr_attr_get(n, id)) return FR_OK;
     if (len > max)
       return fr_err_node(FR_ERR_SHAPE, n, "'%s' has %d values, at most %d",
                          attr, len, max);
@@ -116,9 +117,9 @@ fr_status fr_infer_reshape(const fr_node *n, fr_tensor *const *in,
   int64_t shape[FR_MAX_RANK + 1];
   int k;
   bool present;
-  FR_TRY(read_list(n, in, 1, "shape", 5, shape, FR_MAX_RANK, &k, &present));
+  FR_TRY(read_list(n, in, 1, FR_A_SHAPE, 5, shape, FR_MAX_RANK, &k, &present));
   if (!present) return fr_err_node(FR_ERR_INVALID, n, "'shape' is missing");
-  bool allowzero = n->opset >= 14 && fr_attr_int(n, "allowzero", 0) != 0;
+  bool allowzero = n->opset >= 14 && fr_attr_int(n, FR_A_ALLOWZERO) != 0;
   const fr_tensor *x = in[0];
   int64_t numel = fr_tensor_numel(x), known = 1, dims[FR_MAX_RANK];
   int neg = -1;
@@ -167,11 +168,11 @@ fr_status fr_infer_flatten(const fr_node *n, fr_tensor *const *in,
                            fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
   const fr_tensor *x = in[0];
-  int64_t axis = fr_attr_int(n, "axis", 1);
+  int64_t axis = fr_attr_int(n, FR_A_AXIS);
   if (axis < 0) axis += x->rank;
   if (axis < 0 || axis > x->rank)
     return fr_err_node(FR_ERR_SHAPE, n, "axis %lld out of range for rank %d",
-                       (long long)fr_attr_int(n, "axis", 1), x->rank);
+                       (long long)fr_attr_int(n, FR_A_AXIS), x->rank);
   int64_t dims[2] = {prod(x->dims, 0, (int)axis),
                      prod(x->dims, (int)axis, x->rank)};
   return set_out(n, out[0], x->dtype, 2, dims);
@@ -184,7 +185,7 @@ fr_status fr_infer_squeeze(const fr_node *n, fr_tensor *const *in,
   int64_t axes[FR_MAX_RANK];
   int k, ax[FR_MAX_RANK];
   bool present;
-  FR_TRY(read_list(n, in, 1, "axes", 13, axes, FR_MAX_RANK, &k, &present));
+  FR_TRY(read_list(n, in, 1, FR_A_AXES, 13, axes, FR_MAX_RANK, &k, &present));
   bool drop[FR_MAX_RANK] = {0};
   if (!present) {
     for (int d = 0; d < x->rank; d++) drop[d] = x->dims[d] == 1;
@@ -212,7 +213,7 @@ fr_status fr_infer_unsqueeze(const fr_node *n, fr_tensor *const *in,
   int64_t axes[FR_MAX_RANK];
   int k, ax[FR_MAX_RANK];
   bool present;
-  FR_TRY(read_list(n, in, 1, "axes", 13, axes, FR_MAX_RANK, &k, &present));
+  FR_TRY(read_list(n, in, 1, FR_A_AXES, 13, axes, FR_MAX_RANK, &k, &present));
   if (!present)
     return fr_err_node(FR_ERR_INVALID, n, "'axes' is missing");
   int r = x->rank + k;
@@ -232,8 +233,8 @@ fr_status fr_infer_unsqueeze(const fr_node *n, fr_tensor *const *in,
 void fr_shape_range(const fr_node *n, int rank, int *start, int *end) {
   int64_t s = 0, e = rank;
   if (n->opset >= 15) {
-    s = fr_attr_int(n, "start", 0);
-    e = fr_attr_int(n, "end", rank);
+    s = fr_attr_int(n, FR_A_START);
+    if (fr_attr_get(n, FR_A_END)) e = fr_attr_int(n, FR_A_END);
   }
   if (s < 0) s += rank;
   if (e < 0) e += rank;
@@ -262,7 +263,7 @@ fr_status fr_infer_size(const fr_node *n, fr_tensor *const *in,
 
 fr_status fr_transpose_perm(const fr_node *n, int rank, int *perm) {
   int len;
-  const int64_t *p = fr_attr_ints(n, "perm", &len);
+  const int64_t *p = fr_attr_ints(n, FR_A_PERM, &len);
   if (!p) {
     for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
     return FR_OK;
@@ -291,11 +292,17 @@ fr_status fr_infer_transpose(const fr_node *n, fr_tensor *const *in,
   return set_out(n, out[0], in[0]->dtype, in[0]->rank, dims);
 }
 
-static fr_status block_size(const fr_node *n, int64_t *b) {
-  *b = fr_attr_int(n, "blocksize", 0);
+fr_status fr_depth_space_attrs(const fr_node *n, int64_t *b, bool *crd) {
+  *b = fr_attr_int(n, FR_A_BLOCKSIZE);
   if (*b <= 0 || *b > (1 << 20))
     return fr_err_node(FR_ERR_INVALID, n, "blocksize %lld is invalid",
                        (long long)*b);
+  *crd = false;
+  if (n->op != FR_OP_DEPTH_TO_SPACE || n->opset < 11) return FR_OK;
+  const char *mode = fr_attr_str(n, FR_A_MODE);
+  if (strcmp(mode, "DCR") && strcmp(mode, "CRD"))
+    return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s'", mode);
+  *crd = !strcmp(mode, "CRD");
   return FR_OK;
 }
 
@@ -308,11 +315,9 @@ fr_status fr_infer_depth_space(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "input must be (N, C, H, W), has "
                        "rank %d", x->rank);
   int64_t b, dims[4];
-  FR_TRY(block_size(n, &b));
+  bool crd;
+  FR_TRY(fr_depth_space_attrs(n, &b, &crd));
   if (n->op == FR_OP_DEPTH_TO_SPACE) {
-    const char *mode = n->opset >= 11 ? fr_attr_str(n, "mode", "DCR") : "DCR";
-    if (strcmp(mode, "DCR") && strcmp(mode, "CRD"))
-      return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s'", mode);
     if (x->dims[1] % (b * b))
       return fr_err_node(FR_ERR_SHAPE, n, "channels %lld not divisible by "
                          "blocksize^2 = %lld", (long long)x->dims[1],
@@ -343,12 +348,12 @@ fr_status fr_infer_concat(const fr_node *n, fr_tensor *const *in,
   for (int i = 0; i < n->n_in; i++)
     if (!in[i]) return fr_err_node(FR_ERR_INVALID, n, "input %d is missing", i);
   const fr_tensor *x = in[0];
-  if (n->opset >= 4 && !fr_attr_find(n, "axis"))
+  if (n->opset >= 4 && !fr_attr_get(n, FR_A_AXIS))
     return fr_err_node(FR_ERR_INVALID, n, "attribute 'axis' is missing");
   if (x->rank == 0)
     return fr_err_node(FR_ERR_SHAPE, n, "cannot concatenate scalars");
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int64_t dims[FR_MAX_RANK];
   memcpy(dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
   for (int i = 1; i < n->n_in; i++) {
@@ -371,15 +376,15 @@ fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes) {
   const fr_tensor *x = in[0];
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "cannot split a scalar");
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   int64_t dim = x->dims[*axis];
   int k = 0, nout = n->n_out;
   bool present = false;
   if (n->n_in > 1 && in[1]) { /* an input in opset 1 and from 13 on */
     FR_TRY(fr_tensor_read_ints(n, in[1], "split", sizes, nout, &k));
     present = true;
-  } else if (n->opset < 13 && fr_attr_find(n, "split")) {
-    const int64_t *a = fr_attr_ints(n, "split", &k);
+  } else if (n->opset < 13 && fr_attr_get(n, FR_A_SPLIT)) {
+    const int64_t *a = fr_attr_ints(n, FR_A_SPLIT, &k);
     if (k > nout)
       return fr_err_node(FR_ERR_SHAPE, n, "'split' has %d values for %d "
                          "outputs", k, nout);
@@ -402,8 +407,8 @@ fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                          "axis has %lld", (long long)sum, (long long)dim);
     return FR_OK;
   }
-  if (n->opset >= 18 && fr_attr_find(n, "num_outputs")) {
-    int64_t no = fr_attr_int(n, "num_outputs", 0);
+  if (n->opset >= 18 && fr_attr_get(n, FR_A_NUM_OUTPUTS)) {
+    int64_t no = fr_attr_int(n, FR_A_NUM_OUTPUTS);
     if (no != nout)
       return fr_err_node(FR_ERR_INVALID, n, "num_outputs is %lld but the node "
                          "has %d outputs", (long long)no, nout);
@@ -453,13 +458,11 @@ fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
       steps[FR_MAX_RANK];
   int ks, ke, ka, kp;
   bool pa, pp, ps, pe;
-  FR_TRY(read_list(n, in, 1, "starts", 10, st, FR_MAX_RANK, &ks, &ps));
-  FR_TRY(read_list(n, in, 2, "ends", 10, en, FR_MAX_RANK, &ke, &pe));
-  FR_TRY(read_list(n, in, 3, "axes", 10, axes, FR_MAX_RANK, &ka, &pa));
-  if (n->opset >= 10)
-    FR_TRY(read_list(n, in, 4, "steps", 10, steps, FR_MAX_RANK, &kp, &pp));
-  else
-    pp = false, kp = 0;
+  FR_TRY(read_list(n, in, 1, FR_A_STARTS, 10, st, FR_MAX_RANK, &ks, &ps));
+  FR_TRY(read_list(n, in, 2, FR_A_ENDS, 10, en, FR_MAX_RANK, &ke, &pe));
+  FR_TRY(read_list(n, in, 3, FR_A_AXES, 10, axes, FR_MAX_RANK, &ka, &pa));
+  pp = n->opset >= 10 && n->n_in > 4 && in[4], kp = 0; /* an input only */
+  if (pp) FR_TRY(fr_tensor_read_ints(n, in[4], "steps", steps, FR_MAX_RANK, &kp));
   if (!ps || !pe)
     return fr_err_node(FR_ERR_INVALID, n, "'starts' and 'ends' are required");
   if (ks != ke || (pa && ka != ks) || (pp && kp != ks))
@@ -519,7 +522,7 @@ fr_status fr_infer_gather(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "indices must be i32 or i64");
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   int r = x->rank - 1 + idx->rank;
   if (r > FR_MAX_RANK)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "output rank %d exceeds %d", r,
@@ -544,7 +547,7 @@ static fr_status elements_check(const fr_node *n, fr_tensor *const *in,
   if (x->rank == 0 || idx->rank != x->rank)
     return fr_err_node(FR_ERR_SHAPE, n, "indices have rank %d, data %d",
                        idx->rank, x->rank);
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   for (int d = 0; d < x->rank; d++)
     if (d != *axis && idx->dims[d] > x->dims[d])
       return fr_err_node(FR_ERR_SHAPE, n, "indices dim %d (%lld) exceeds the "
@@ -568,14 +571,17 @@ fr_status fr_infer_gather_elements(const fr_node *n, fr_tensor *const *in,
   return set_out(n, out[0], in[0]->dtype, in[1]->rank, in[1]->dims);
 }
 
-/* Validates the reduction attribute of the scatters. */
-static fr_status reduction_check(const fr_node *n) {
-  const char *r = fr_attr_str(n, "reduction", "none");
-  if (!strcmp(r, "none")) return FR_OK;
-  if (n->opset >= 16 && (!strcmp(r, "add") || !strcmp(r, "mul")))
-    return FR_OK;
-  if (n->opset >= 18 && (!strcmp(r, "max") || !strcmp(r, "min")))
-    return FR_OK;
+fr_status fr_scatter_reduction(const fr_node *n, int *red) {
+  static const char *const names[] = {"none", "add", "mul", "max", "min"};
+  /* Scatter (opset 9, 10) has no reduction */
+  const char *r = n->op == FR_OP_SCATTER ? "none" : fr_attr_str(n, FR_A_REDUCTION);
+  for (int i = 0; i < 5; i++) {
+    if (strcmp(r, names[i])) continue;
+    *red = i;
+    if (i == FR_SCATTER_NONE || (i <= FR_SCATTER_MUL && n->opset >= 16) ||
+        n->opset >= 18)
+      return FR_OK;
+  }
   return fr_err_node(FR_ERR_INVALID, n, "reduction '%s' is not valid", r);
 }
 
@@ -583,8 +589,13 @@ fr_status fr_infer_scatter_elements(const fr_node *n, fr_tensor *const *in,
                                     fr_tensor *const *out) {
   int axis;
   FR_TRY(elements_check(n, in, &axis));
-  FR_TRY(reduction_check(n));
+  int red;
+  FR_TRY(fr_scatter_reduction(n, &red));
   return set_out(n, out[0], in[0]->dtype, in[0]->rank, in[0]->dims);
+}
+
+int64_t fr_gather_nd_batch_dims(const fr_node *n) {
+  return n->opset >= 12 ? fr_attr_int(n, FR_A_BATCH_DIMS) : 0;
 }
 
 fr_status fr_infer_gather_nd(const fr_node *n, fr_tensor *const *in,
@@ -593,7 +604,7 @@ fr_status fr_infer_gather_nd(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0], *idx = in[1];
   if (!is_index_type(idx->dtype))
     return fr_err_node(FR_ERR_SHAPE, n, "indices must be i32 or i64");
-  int64_t b = n->opset >= 12 ? fr_attr_int(n, "batch_dims", 0) : 0;
+  int64_t b = fr_gather_nd_batch_dims(n);
   int r = x->rank, q = idx->rank;
   if (r < 1 || q < 1 || b < 0 || b >= (r < q ? r : q))
     return fr_err_node(FR_ERR_SHAPE, n, "batch_dims %lld invalid for data "
@@ -618,7 +629,8 @@ fr_status fr_infer_scatter_nd(const fr_node *n, fr_tensor *const *in,
   const fr_tensor *x = in[0], *idx = in[1], *u = in[2];
   if (!is_index_type(idx->dtype))
     return fr_err_node(FR_ERR_SHAPE, n, "indices must be i32 or i64");
-  FR_TRY(reduction_check(n));
+  int red;
+  FR_TRY(fr_scatter_reduction(n, &red));
   int r = x->rank, q = idx->rank;
   if (r < 1 || q < 1)
     return fr_err_node(FR_ERR_SHAPE, n, "data and indices need rank >= 1");
@@ -636,6 +648,13 @@ fr_status fr_infer_scatter_nd(const fr_node *n, fr_tensor *const *in,
   return set_out(n, out[0], x->dtype, r, x->dims);
 }
 
+fr_status fr_compress_axis(const fr_node *n, const fr_tensor *x, int *axis) {
+  *axis = -1;
+  if (!fr_attr_get(n, FR_A_AXIS)) return FR_OK;
+  if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
+  return fr_attr_axis(n, x->rank, axis);
+}
+
 fr_status fr_infer_compress(const fr_node *n, fr_tensor *const *in,
                             fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
@@ -644,14 +663,10 @@ fr_status fr_infer_compress(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_SHAPE, n, "condition must be a 1-D bool");
   if (!c->data)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "needs a constant condition");
-  bool has_axis = fr_attr_find(n, "axis") != NULL;
-  int axis = 0;
-  int64_t dim = fr_tensor_numel(x);
-  if (has_axis) {
-    if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "data is a scalar");
-    FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, &axis));
-    dim = x->dims[axis];
-  }
+  int axis;
+  FR_TRY(fr_compress_axis(n, x, &axis));
+  bool has_axis = axis >= 0;
+  int64_t dim = has_axis ? x->dims[axis] : fr_tensor_numel(x);
   int64_t cnt = 0;
   const uint8_t *cv = c->data;
   for (int64_t i = 0; i < c->dims[0]; i++) {
@@ -712,7 +727,7 @@ fr_status fr_pad_plan(const fr_node *n, fr_tensor *const *in, int64_t *pads,
                       int *mode) {
   const fr_tensor *x = in[0];
   int r = x->rank;
-  const char *m = fr_attr_str(n, "mode", "constant");
+  const char *m = fr_attr_str(n, FR_A_MODE);
   if (!strcmp(m, "constant")) *mode = FR_PAD_CONSTANT;
   else if (!strcmp(m, "reflect")) *mode = FR_PAD_REFLECT;
   else if (!strcmp(m, "edge")) *mode = FR_PAD_EDGE;
@@ -721,7 +736,7 @@ fr_status fr_pad_plan(const fr_node *n, fr_tensor *const *in, int64_t *pads,
   int64_t p[2 * FR_MAX_RANK], axes[FR_MAX_RANK];
   int k, ka = r;
   bool present;
-  FR_TRY(read_list(n, in, 1, "pads", 11, p, 2 * FR_MAX_RANK, &k, &present));
+  FR_TRY(read_list(n, in, 1, FR_A_PADS, 11, p, 2 * FR_MAX_RANK, &k, &present));
   if (!present) return fr_err_node(FR_ERR_INVALID, n, "'pads' is missing");
   int ax[FR_MAX_RANK];
   for (int d = 0; d < r; d++) ax[d] = d;
@@ -768,6 +783,17 @@ fr_status fr_infer_pad(const fr_node *n, fr_tensor *const *in,
 
 /* ---- generators ------------------------------------------------------- */
 
+fr_status fr_constant_of_shape_value(const fr_node *n, const fr_tensor **v) {
+  const fr_attr *a = fr_attr_get(n, FR_A_VALUE);
+  *v = NULL;
+  if (!a) return FR_OK;
+  if (!a->t || fr_tensor_numel(a->t) != 1 || !fr_dtype_size(a->t->dtype))
+    return fr_err_node(FR_ERR_INVALID, n, "'value' must be a one-element "
+                       "tensor");
+  *v = a->t;
+  return FR_OK;
+}
+
 fr_status fr_infer_constant_of_shape(const fr_node *n, fr_tensor *const *in,
                                      fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
@@ -778,16 +804,9 @@ fr_status fr_infer_constant_of_shape(const fr_node *n, fr_tensor *const *in,
     if (dims[i] < 0)
       return fr_err_node(FR_ERR_SHAPE, n, "shape[%d] = %lld is negative", i,
                          (long long)dims[i]);
-  fr_dtype t = FR_F32;
-  const fr_attr *a = fr_attr_find(n, "value");
-  if (a) {
-    if (a->type != FR_ATTR_TENSOR || !a->t || fr_tensor_numel(a->t) != 1 ||
-        !fr_dtype_size(a->t->dtype))
-      return fr_err_node(FR_ERR_INVALID, n, "'value' must be a one-element "
-                         "tensor");
-    t = a->t->dtype;
-  }
-  return set_out(n, out[0], t, k, dims);
+  const fr_tensor *v;
+  FR_TRY(fr_constant_of_shape_value(n, &v));
+  return set_out(n, out[0], v ? v->dtype : FR_F32, k, dims);
 }
 
 /* The element count of Range, computed exactly for integers. */
@@ -839,7 +858,8 @@ fr_status fr_infer_eye_like(const fr_node *n, fr_tensor *const *in,
   if (in[0]->rank != 2)
     return fr_err_node(FR_ERR_SHAPE, n, "input must be 2-D, has rank %d",
                        in[0]->rank);
-  fr_dtype t = (fr_dtype)fr_attr_int(n, "dtype", in[0]->dtype);
+  fr_dtype t = fr_attr_get(n, FR_A_DTYPE) ? (fr_dtype)fr_attr_int(n, FR_A_DTYPE)
+                                          : in[0]->dtype;
   if (t == FR_STRING || t == FR_C64 || t == FR_C128 || !fr_dtype_size(t))
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "dtype %d", (int)t);
   return set_out(n, out[0], t, 2, in[0]->dims);
@@ -869,13 +889,7 @@ static fr_status onehot_plan(const fr_node *n, fr_tensor *const *in,
   if (!(d >= 1 && d < (double)(INT64_C(1) << 40)))
     return fr_err_node(FR_ERR_INVALID, n, "depth %g is invalid", d);
   *depth = (int64_t)d;
-  int64_t a = fr_attr_int(n, "axis", -1);
-  int r = idx->rank + 1;
-  if (a < -r || a >= r)
-    return fr_err_node(FR_ERR_SHAPE, n, "axis %lld out of range",
-                       (long long)a);
-  *axis = (int)(a < 0 ? a + r : a);
-  return FR_OK;
+  return fr_attr_axis(n, idx->rank + 1, axis);
 }
 
 fr_status fr_infer_onehot(const fr_node *n, fr_tensor *const *in,
@@ -900,7 +914,7 @@ fr_status fr_infer_reverse_sequence(const fr_node *n, fr_tensor *const *in,
                                     fr_tensor *const *out) {
   FR_TRY(check_tensors(n, in));
   const fr_tensor *x = in[0], *l = in[1];
-  int64_t ba = fr_attr_int(n, "batch_axis", 1), ta = fr_attr_int(n, "time_axis", 0);
+  int64_t ba = fr_attr_int(n, FR_A_BATCH_AXIS), ta = fr_attr_int(n, FR_A_TIME_AXIS);
   if (x->rank < 2 || (ba != 0 && ba != 1) || (ta != 0 && ta != 1) || ba == ta)
     return fr_err_node(FR_ERR_SHAPE, n, "needs rank >= 2 and batch_axis, "
                        "time_axis being 0 and 1");
@@ -934,9 +948,9 @@ fr_status fr_unique_layout(const fr_node *n, const fr_tensor *x, int *axis,
   *axis = -1;
   *outer = *inner = 1;
   *rows = fr_tensor_numel(x);
-  if (!fr_attr_find(n, "axis")) return FR_OK;
+  if (!fr_attr_get(n, FR_A_AXIS)) return FR_OK;
   if (x->rank == 0) return fr_err_node(FR_ERR_SHAPE, n, "input is a scalar");
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, axis));
+  FR_TRY(fr_attr_axis(n, x->rank, axis));
   *outer = prod(x->dims, 0, *axis);
   *rows = x->dims[*axis];
   *inner = prod(x->dims, *axis + 1, x->rank);

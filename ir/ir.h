@@ -44,6 +44,9 @@ fr_status fr_err(fr_status st, const char *fmt, ...)
 /* Same, prefixed with "node 'NAME' (Op): ". */
 fr_status fr_err_node(fr_status st, const struct fr_node *n, const char *fmt,
                       ...) __attribute__((format(printf, 3, 4)));
+/* FR_ERR_NOMEM, "out of memory" (about node n when not NULL; naming the
+ * --max-memory limit when one is set). */
+fr_status fr_err_nomem(const struct fr_node *n);
 /* Prefixes the current message with "PREFIX: " (e.g. the file name). */
 void fr_err_prefix(const char *prefix);
 const char *fr_err_msg(void); /* "unknown error" when none was recorded */
@@ -105,6 +108,10 @@ typedef struct fr_arena {
 
 void *fr_arena_alloc(fr_arena *a, size_t n); /* zeroed, 16-byte aligned */
 char *fr_arena_strdup(fr_arena *a, const char *s);
+/* Frees p early when it is a big allocation of a (one with a block of its
+ * own: more than a quarter of the arena's block size), and says so; else
+ * p stays until fr_arena_free. The caller knows nothing points into p. */
+bool fr_arena_release(fr_arena *a, void *p);
 void fr_arena_free(fr_arena *a);
 
 /* ---- file.c --------------------------------------------------------- */
@@ -217,6 +224,7 @@ typedef enum fr_attr_type {
   FR_ATTR_STRINGS = 8,
   FR_ATTR_TENSORS = 9,
   FR_ATTR_GRAPHS = 10,
+  FR_ATTR_SPARSE_TENSOR = 11, /* refused by the importer */
   FR_ATTR_TYPE_PROTO = 13, /* a type: t holds its kind and dtype, no data */
 } fr_attr_type; /* numbered as ONNX's AttributeProto.AttributeType */
 
@@ -332,14 +340,53 @@ fr_node *fr_node_new(fr_graph *g, const char *name, const char *op_type,
                      const char *domain, int n_in, int n_out, int n_attr);
 int fr_model_opset(const fr_model *m, const char *domain);
 
+/* Attribute names (attrs.def): FR_A_GROUP is "group". */
+typedef enum fr_attr_id {
+#define FR_ANAME(ID, name) FR_A_##ID,
+#include "attrs.def"
+  FR_A_COUNT
+} fr_attr_id;
+extern const char *const fr_attr_names[FR_A_COUNT];
+
+/* An attribute an op takes: a line of attrs.def. */
+typedef struct fr_attr_info {
+  int op;            /* fr_op */
+  fr_attr_id id;
+  fr_attr_type type;
+  double num;        /* INT, FLOAT: the default; NaN: none */
+  const char *str;   /* STRING: the default, or NULL */
+} fr_attr_info;
+extern const fr_attr_info fr_attr_infos[]; /* grouped by op */
+extern const int fr_attr_info_count;
+/* The lines of op: *count of them from the one returned. */
+const fr_attr_info *fr_op_attrs(int op, int *count);
+/* op lists attribute id. */
+bool fr_op_has_attr(int op, fr_attr_id id);
+/* a's type is ai's (or one the readers take for it). */
+bool fr_attr_fits(const fr_attr_info *ai, const fr_attr *a);
+
+/* The attribute named name, whatever its type, or NULL (code that walks
+ * attributes by name: printing, comparing, the verifier). */
 const fr_attr *fr_attr_find(const fr_node *n, const char *name);
-int64_t fr_attr_int(const fr_node *n, const char *name, int64_t dflt);
-float fr_attr_float(const fr_node *n, const char *name, float dflt);
-const char *fr_attr_str(const fr_node *n, const char *name, const char *dflt);
-/* Returns the list and its length in *len, or NULL (and *len = 0). */
-const int64_t *fr_attr_ints(const fr_node *n, const char *name, int *len);
-const float *fr_attr_floats(const fr_node *n, const char *name, int *len);
-fr_graph *fr_attr_graph(const fr_node *n, const char *name);
+/* The attribute when n has it with a type attrs.def lists for n's op, else
+ * NULL. */
+const fr_attr *fr_attr_get(const fr_node *n, fr_attr_id id);
+/* Readers of the attributes attrs.def lists for n's op. Each returns the
+ * node's value when it has the attribute with the listed type (a float may
+ * be given as an int), else the default listed there (0 or NULL where it
+ * lists none: such attributes are checked with fr_attr_get first). Reading
+ * an attribute the op does not list, or as another type, is a broken
+ * invariant (FR_ASSERT). */
+int64_t fr_attr_int(const fr_node *n, fr_attr_id id);
+float fr_attr_float(const fr_node *n, fr_attr_id id);
+const char *fr_attr_str(const fr_node *n, fr_attr_id id);
+/* The list and its length in *len, or NULL (and *len = 0). */
+const int64_t *fr_attr_ints(const fr_node *n, fr_attr_id id, int *len);
+const float *fr_attr_floats(const fr_node *n, fr_attr_id id, int *len);
+fr_graph *fr_attr_graph(const fr_node *n, fr_attr_id id);
+/* The axis attribute (its default the op's), normalized into [0, rank)
+ * (fr_axis). */
+fr_status fr_attr_axis(const fr_node *n, int rank, int *axis);
 /* Input i when present (not omitted), else NULL. */
 static inline fr_value *fr_node_input(const fr_node *n, int i) {
   return i < n->n_in ? n->in[i] : NULL;
@@ -364,6 +411,32 @@ fr_value *fr_graph_add_init(fr_graph *g, const char *name, const fr_tensor *t);
 fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t);
 /* v is a frozen constant f32 tensor: weights the passes may rewrite. */
 bool fr_value_frozen_f32(const fr_value *v);
+/* Drops the initializers of g that nothing uses any more. */
+void fr_graph_prune_inits(fr_graph *g);
+
+/* Folding into an affine op p (FR_OPF_AFFINE: Conv, ConvTranspose, Gemm),
+ * whose output channel m is (W_m * x) + bias[m]. Its weight W, seen as
+ * (outer, M, inner), holds channel m's entries at (a * M + m) * inner + i. */
+typedef struct fr_affine {
+  int64_t outer, M, inner;
+} fr_affine;
+/* The layout of p's frozen f32 weight for M output channels, or false when
+ * p cannot take a fold (Gemm: transA or a non-2-D input; ConvTranspose:
+ * groups). */
+bool fr_affine_layout(const fr_node *p, int64_t M, fr_affine *l);
+/* p's bias as M floats, Gemm's beta applied (0s when absent), or false
+ * when it is not a frozen f32 vector of M values. */
+bool fr_affine_bias(const fr_node *p, int64_t M, float *b);
+/* w = W * s[m] (W / s[m] when divide) in each output channel m, W first
+ * multiplied by alpha (Gemm's, folded in). */
+void fr_affine_scale(const fr_affine *l, const float *w0, float alpha,
+                     const float *s, bool divide, float *w);
+/* p takes the folded node e's place: its weight becomes a copy of w (named
+ * W.suffix; Gemm's alpha, which w includes, becomes 1), or stays when w is
+ * NULL; its bias a copy of b (M floats, Gemm's beta then 1); it produces
+ * e's output, and e is killed. */
+fr_status fr_affine_install(fr_graph *g, fr_node *p, const float *w,
+                            const char *suffix, const float *b, fr_node *e);
 
 /* ---- ops.c: the operator table -------------------------------------- */
 
@@ -372,14 +445,25 @@ enum {
   FR_OPF_ELEMWISE = 1 << 0, /* elementwise, broadcasting */
   FR_OPF_FOLD = 1 << 1,     /* may be evaluated at compile time */
   FR_OPF_INPLACE = 1 << 2,  /* output may reuse input 0's buffer */
-  FR_OPF_DIFF = 1 << 3,     /* has a backward rule */
+  FR_OPF_VIEW = 1 << 3,     /* output 0 is input 0's bytes in another shape
+                               (the memory plan shares them) */
   FR_OPF_RANDOM = 1 << 4,   /* nondeterministic: never folded */
   FR_OPF_SUBGRAPH = 1 << 5, /* carries subgraph attributes */
+  FR_OPF_COMPARE = 1 << 6,  /* elementwise comparison: a bool output */
+  FR_OPF_AFFINE = 1 << 7,   /* output channel m is W_m x + bias[m], W input
+                               1, bias input 2: BatchNormalization, Mul, Div,
+                               Add, Sub by per-channel constants fold into
+                               it (ir/edit.c fr_affine_*) */
+  FR_OPF_EPILOGUE = 1 << 8, /* takes a fused epilogue (activation, residual
+                               Add, Max/Min) on its output tiles: ONNX ops
+                               through frost.Fused<Name>, which has it too */
+  FR_OPF_ACT_EPILOGUE = 1 << 9, /* an activation the fused epilogue computes
+                                   (its alpha, beta as attributes) */
 };
 
 typedef enum fr_op {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan)                              \
+              out_max, flags, infer, exec, plan, kernel)                      \
   FR_OP_##ENUM,
 #include "ops.def"
 #undef FR_OP
@@ -452,10 +536,45 @@ fr_status fr_node_infer(const fr_node *n);
 /* Operand b as opset < 7 broadcasting (broadcast/axis attributes) sees it. */
 fr_status fr_elem_legacy_operand(const fr_node *n, const fr_tensor *a,
                                  const fr_tensor *b, fr_tensor *view);
+/* Clip's bounds as attributes (opset < 11; defaults: no bound), or false
+ * when they are inputs. */
+bool fr_elem_clip_attrs(const fr_node *n, float *lo, float *hi);
+/* BitShift's direction, checked. */
+fr_status fr_elem_shift_left(const fr_node *n, bool *left);
 /* The target type of Cast. */
 fr_status fr_elem_cast_target(const fr_node *n, fr_dtype *to);
 
-/* ---- infer_nn.c: geometry shared with the runtime glue -------------- */
+/* ---- infer_nn.c: readers shared with the runtime glue, and the fused
+ * ops' inference ---------------------------------------------------------- */
+
+/* The sliding window of Conv, ConvTranspose and the pools over the nsp
+ * spatial dims of x (N, C, D...), from the attributes (read and checked
+ * here only) and the shapes. */
+typedef struct fr_nn_geom {
+  int nsp;       /* 1 to 3 */
+  int64_t group; /* Conv, ConvTranspose; 1 for the pools */
+  int col_major; /* MaxPool's storage_order */
+  int64_t kernel[3], out[3], stride[3], dil[3], pad_b[3], pad_e[3];
+} fr_nn_geom;
+/* Gemm's attributes (Gemm, FusedGemm). */
+typedef struct fr_gemm_attrs {
+  float alpha, beta;
+  bool trans_a, trans_b;
+} fr_gemm_attrs;
+fr_gemm_attrs fr_gemm_attrs_of(const fr_node *n);
+/* Conv, ConvInteger, QLinearConv, FusedConv: w (M, C/group, K...). */
+fr_status fr_nn_conv_geom(const fr_node *n, const fr_tensor *x,
+                          const fr_tensor *w, fr_nn_geom *g);
+/* ConvTranspose: w (C, M/group, K...); pad_e is not used. */
+fr_status fr_nn_convt_geom(const fr_node *n, const fr_tensor *x,
+                           const fr_tensor *w, fr_nn_geom *g);
+/* MaxPool, AveragePool, LpPool. */
+fr_status fr_nn_pool_geom(const fr_node *n, const fr_tensor *x,
+                          fr_nn_geom *g);
+/* MaxUnpool's spatial output dims without output_shape: (in - 1) * stride
+ * + kernel - pads. */
+fr_status fr_nn_maxunpool_dims(const fr_node *n, const fr_tensor *x,
+                               int64_t *dims);
 
 /* Used by the fused ops' inference. */
 fr_status fr_infer_conv(const fr_node *n, fr_tensor *const *in,
@@ -464,13 +583,7 @@ fr_status fr_infer_gemm(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out);
 fr_status fr_infer_matmul(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);
-/* The geometry of a sliding window over nsp spatial dims in[]: reads
- * strides, dilations, pads, auto_pad (and ceil_mode when pool) from n and
- * fills out, stride, dil, pad_b, pad_e (nsp entries each). */
-fr_status fr_nn_window(const fr_node *n, int nsp, const int64_t *in,
-                       const int64_t *kernel, bool pool, int64_t *out,
-                       int64_t *stride, int64_t *dil, int64_t *pad_b,
-                       int64_t *pad_e);
+
 /* numpy matmul: (..., M, K) x (..., K, N) -> (broadcast..., M, N). */
 fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
                              const fr_tensor *b, int *rank, int64_t *dims);
@@ -478,11 +591,6 @@ fr_status fr_nn_matmul_shape(const fr_node *n, const fr_tensor *a,
  * starts then ends) is filled when given, else 0s and 1s. */
 fr_status fr_nn_resize_shape(const fr_node *n, fr_tensor *const *in,
                              int64_t *dims, double *scales, double *roi);
-/* Output spatial dims and start padding of ConvTranspose over x (N, C,
- * in...) and w (C, M/group, k...). */
-fr_status fr_nn_convt_geometry(const fr_node *n, const fr_tensor *x,
-                               const fr_tensor *w, int64_t *out,
-                               int64_t *stride, int64_t *dil, int64_t *pad_b);
 /* The plan of an Einsum: the labels used (n_labels of them, output labels
  * first), their sizes, each operand's and the output's stride along each,
  * and the output shape. */
@@ -518,6 +626,25 @@ fr_status fr_slice_plan(const fr_node *n, fr_tensor *const *in,
 fr_status fr_split_plan(const fr_node *n, fr_tensor *const *in, int *axis,
                         int64_t *sizes);
 
+/* ConstantOfShape: its value, checked, or NULL (a float 0). */
+fr_status fr_constant_of_shape_value(const fr_node *n, const fr_tensor **v);
+
+/* GatherND: batch_dims (0 before opset 12). */
+int64_t fr_gather_nd_batch_dims(const fr_node *n);
+
+/* Compress: the axis, or -1 without one (the flattened input). */
+fr_status fr_compress_axis(const fr_node *n, const fr_tensor *x, int *axis);
+
+/* DepthToSpace, SpaceToDepth: the block size, and whether DepthToSpace's
+ * mode is CRD (else DCR). */
+fr_status fr_depth_space_attrs(const fr_node *n, int64_t *b, bool *crd);
+
+/* ScatterElements, Scatter, ScatterND: the reduction, checked against the
+ * opset. */
+enum { FR_SCATTER_NONE, FR_SCATTER_ADD, FR_SCATTER_MUL, FR_SCATTER_MAX,
+       FR_SCATTER_MIN };
+fr_status fr_scatter_reduction(const fr_node *n, int *red);
+
 /* Pad modes. */
 enum { FR_PAD_CONSTANT, FR_PAD_REFLECT, FR_PAD_EDGE, FR_PAD_WRAP };
 /* Pad: pads[d] (begin) and pads[rank + d] (end) for every dim of data. */
@@ -538,15 +665,42 @@ fr_status fr_topk_k(const fr_node *n, fr_tensor *const *in, int64_t *k);
 fr_status fr_mvn_axes(const fr_node *n, const fr_tensor *x,
                       bool mask[FR_MAX_RANK]);
 fr_status fr_loss_reduction(const fr_node *n, int *r);
+/* BatchNormalization's attributes, checked (spatial = 0 before opset 9 is
+ * not supported); training only from opset 14. */
+typedef struct fr_batchnorm_attrs {
+  float epsilon, momentum;
+  bool training;
+} fr_batchnorm_attrs;
+fr_status fr_batchnorm_attrs_of(const fr_node *n, fr_batchnorm_attrs *a);
 
 /* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
+
+/* Scan's attributes and inputs, checked: N states, M scan inputs, K scan
+ * outputs; the scan inputs' axes normalized, the outputs' as given (0 when
+ * absent), the directions as given (NULL: all forward). */
+typedef struct fr_scan_info {
+  struct fr_graph *body;
+  int first; /* 1 in opset 8, whose input 0 is sequence_lens */
+  int n_state, n_scan_in, n_scan_out;
+  int64_t in_axes[64], out_axes[64];
+  const int64_t *in_dirs, *out_dirs;
+} fr_scan_info;
+fr_status fr_scan_plan(const fr_node *n, fr_tensor *const *in,
+                       fr_scan_info *s);
 
 fr_status fr_split_to_sequence_plan(const fr_node *n, const fr_tensor *x,
                                     const fr_tensor *split, int *axis,
                                     int64_t *count, int64_t *sizes,
                                     int64_t max_sizes);
 fr_status fr_dft_plan(const fr_node *n, fr_tensor *const *in, int *axis,
-                      int64_t *nfft);
+                      int64_t *nfft, bool *inverse, bool *onesided);
+/* RNN, GRU, LSTM: the layout (1: batch first) and direction, checked. */
+typedef struct fr_rnn_attrs {
+  int layout;
+  int dirs;     /* 2 when bidirectional */
+  bool reverse; /* one direction, backwards */
+} fr_rnn_attrs;
+fr_status fr_rnn_attrs_of(const fr_node *n, fr_rnn_attrs *a);
 fr_status fr_stft_plan(const fr_node *n, fr_tensor *const *in, int64_t *step,
                        int64_t *frames, int64_t *flen);
 

@@ -22,11 +22,35 @@ static bool placed(const fr_value *v) {
          v->t.dtype != FR_STRING;
 }
 
+/* Whether an attribute of a node of g (or of its subgraphs) holds p. */
+static bool attrs_use(const fr_graph *g, const void *p) {
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    for (int j = 0; j < n->n_attr; j++) {
+      const fr_attr *a = &n->attrs[j];
+      if (a->t && a->t->data == p) return true;
+      for (int e = 0; a->tensors && e < a->n; e++)
+        if (a->tensors[e] && a->tensors[e]->data == p) return true;
+      if (a->g && attrs_use(a->g, p)) return true;
+      for (int e = 0; a->graphs && e < a->n; e++)
+        if (a->graphs[e] && attrs_use(a->graphs[e], p)) return true;
+    }
+  }
+  return false;
+}
+
+/* Whether a value or an attribute of m still holds p. */
+static bool still_used(const fr_model *m, const void *p) {
+  for (int i = 0; i < m->n_ids; i++)
+    if (m->by_id[i] && m->by_id[i]->t.data == p) return true;
+  return attrs_use(m->graph, p);
+}
+
 fr_status fr_graph_layout(fr_graph *g, int state_slots) {
   if (state_slots < 0 || state_slots > 8)
     return fr_err(FR_ERR_USAGE, "%d optimizer slots (0 to 8)", state_slots);
   fr_param_layout *L = fr_arena_alloc(&g->model->arena, sizeof *L);
-  if (!L) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!L) return fr_err_nomem(NULL);
   *L = (fr_param_layout){.state_slots = state_slots};
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *v = g->inits[i];
@@ -58,6 +82,9 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots) {
     L->block[b] = raw + (FR_PARAM_ALIGN - (uintptr_t)raw % FR_PARAM_ALIGN) %
                             FR_PARAM_ALIGN;
   }
+  void **old = fr_malloc(sizeof(void *) * (size_t)(g->n_inits + 1));
+  if (!old) return fr_err_nomem(NULL);
+  int n_old = 0;
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *v = g->inits[i];
     if (v->param_off < 0) continue;
@@ -66,8 +93,14 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots) {
                 v->param_off;
     size_t n = fr_tensor_nbytes(&v->t);
     if (n) memcpy(dst, v->t.data, n);
+    if (v->t.data) old[n_old++] = v->t.data;
     v->t.data = dst;
   }
+  /* The copies left behind are freed when nothing else points to them, so
+   * the parameters are not held twice. */
+  for (int i = 0; i < n_old; i++)
+    if (!still_used(g->model, old[i])) fr_arena_release(&g->model->arena, old[i]);
+  fr_free(old);
   g->layout = L;
   return FR_OK;
 }

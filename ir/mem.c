@@ -114,6 +114,7 @@ char *fr_strdup(const char *s) {
 struct fr_arena_block {
   fr_arena_block *next;
   size_t size, used;
+  bool single; /* holds one big allocation (fr_arena_release may free it) */
   _Alignas(16) unsigned char data[];
 };
 
@@ -129,6 +130,7 @@ void *fr_arena_alloc(fr_arena *a, size_t n) {
     if (!nb) return NULL;
     nb->size = size;
     nb->used = 0;
+    nb->single = size == n;
     if (size == n && b) {
       /* A big allocation gets its own block behind the current one, so the
        * current block keeps serving small allocations. */
@@ -152,6 +154,18 @@ char *fr_arena_strdup(fr_arena *a, const char *s) {
   char *d = fr_arena_alloc(a, n);
   if (d) memcpy(d, s, n);
   return d;
+}
+
+bool fr_arena_release(fr_arena *a, void *p) {
+  for (fr_arena_block **l = &a->head; *l; l = &(*l)->next) {
+    fr_arena_block *b = *l;
+    if (!b->single || (void *)b->data != p) continue;
+    *l = b->next;
+    a->used_total -= b->used;
+    fr_free(b);
+    return true;
+  }
+  return false;
 }
 
 void fr_arena_free(fr_arena *a) {

@@ -1,77 +1,10 @@
 /* verify.c: structural invariants of a graph, checked after import and after
  * every pass: known ops with valid arities, required inputs present, every
  * operand defined before its use, each value produced once, outputs
- * defined, attributes of the types the ONNX spec gives them. */
-#include <stdlib.h>
+ * defined, attributes listed for the op (attrs.def) with their types. */
 #include <string.h>
 
 #include "ir.h"
-
-/* The types ONNX gives its attributes, by name (a name has the same type in
- * every operator of the default domain, but for the few listed with two).
- * Op code reads attributes with fr_attr_* accessors, which fall back to the
- * default on a wrong type: checking here turns a model giving, say, Conv's
- * strides as a float into an error instead of a silently different model.
- * Names not listed are not checked. */
-enum {
-  F = 1 << FR_ATTR_FLOAT, I = 1 << FR_ATTR_INT, S = 1 << FR_ATTR_STRING,
-  T = 1 << FR_ATTR_TENSOR, G = 1 << FR_ATTR_GRAPH, FS = 1 << FR_ATTR_FLOATS,
-  IS = 1 << FR_ATTR_INTS, SS = 1 << FR_ATTR_STRINGS,
-  TS = 1 << FR_ATTR_TENSORS, GS = 1 << FR_ATTR_GRAPHS, SP = 1 << 11,
-  TP = 1 << FR_ATTR_TYPE_PROTO,
-};
-
-typedef struct attr_type {
-  const char *name;
-  unsigned types;
-} attr_type;
-
-static const attr_type attr_types[] = { /* sorted by name */
-    {"activation_alpha", FS}, {"activation_beta", FS}, {"activations", SS},
-    {"align_corners", I}, {"allowzero", I}, {"alpha", F}, {"antialias", I},
-    {"auto_pad", S}, {"axes", IS}, {"axis", I}, {"batch_axis", I},
-    {"batch_dims", I}, {"beta", F}, {"bias", F}, {"block_size", I},
-    {"blocksize", I}, {"body", G}, {"broadcast", I},
-    {"case_change_action", S}, {"ceil_mode", I}, {"center_point_box", I},
-    {"clip", F}, {"consumed_inputs", IS},
-    {"coordinate_transformation_mode", S}, {"count_include_pad", I},
-    {"cubic_coeff_a", F}, {"detect_negative", I}, {"detect_positive", I},
-    {"dilations", IS}, {"direction", S}, {"directions", IS}, {"dtype", I},
-    {"else_branch", G}, {"end", I}, {"ends", IS}, {"epsilon", F},
-    {"equation", S}, {"exclude_outside", I}, {"exclusive", I},
-    {"extrapolation_value", F}, {"fmod", I}, {"gamma", F}, {"group", I},
-    {"height_scale", F}, {"hidden_size", I}, {"high", F}, {"ignore_index", I},
-    {"input_forget", I}, {"inverse", I}, {"is_case_sensitive", I},
-    {"is_test", I}, {"k", I}, {"keep_aspect_ratio_policy", S},
-    {"keepdims", I}, {"kernel_shape", IS}, {"lambd", F}, {"largest", I},
-    {"layout", I}, {"linear_before_reset", I}, {"locale", S}, {"low", F},
-    {"max", F}, {"max_gram_length", I}, {"max_skip_count", I}, {"mean", F},
-    {"min", F}, {"min_gram_length", I}, {"mode", S}, {"momentum", F},
-    {"nearest_mode", S}, {"new_axis", I}, {"ngram_counts", IS},
-    {"ngram_indexes", IS}, {"noop_with_empty_axes", I}, {"num_outputs", I},
-    {"num_scan_inputs", I}, {"onesided", I}, {"output_datatype", I},
-    {"output_dtype", I}, {"output_height", I}, {"output_padding", IS},
-    {"output_sequence", I}, {"output_shape", IS}, {"output_width", I},
-    {"p", F | I}, {"padding_mode", S}, {"paddings", IS}, {"pads", IS},
-    {"periodic", I}, {"perm", IS}, {"pool_int64s", IS}, {"pool_strings", SS},
-    {"pooled_shape", IS}, {"ratio", F}, {"reduction", S}, {"reverse", I},
-    {"sample_size", I}, {"sampling_ratio", I}, {"saturate", I}, {"scale", F},
-    {"scales", FS}, {"scan_input_axes", IS}, {"scan_input_directions", IS},
-    {"scan_output_axes", IS}, {"scan_output_directions", IS}, {"seed", F | I},
-    {"select_last_index", I}, {"shape", IS}, {"size", I}, {"sorted", I},
-    {"sparse_value", SP}, {"spatial", I}, {"spatial_scale", F}, {"split", IS},
-    {"start", I}, {"starts", IS}, {"stash_type", I}, {"stopwords", SS},
-    {"storage_order", I}, {"strides", IS}, {"then_branch", G},
-    {"time_axis", I}, {"to", I | S}, {"training_mode", I}, {"transA", I},
-    {"transB", I}, {"type", TP}, {"upper", I}, {"value", F | T},
-    {"value_float", F}, {"value_floats", FS}, {"value_int", I},
-    {"value_ints", IS}, {"value_string", S}, {"value_strings", SS},
-    {"weights", FS}, {"width_scale", F},
-};
-
-static int cmp_attr(const void *a, const void *b) {
-  return strcmp(((const attr_type *)a)->name, ((const attr_type *)b)->name);
-}
 
 static const char *type_name(int t) {
   static const char *const names[] = {
@@ -83,26 +16,28 @@ static const char *type_name(int t) {
                                                              : "unknown";
 }
 
+/* Each attribute of n must be one its op lists in attrs.def, with the type
+ * listed there. Op code reads attributes with fr_attr_int and its
+ * siblings, which fall back to the default on a wrong type: checking here
+ * turns a model giving, say, Conv's strides as a float into an error
+ * instead of a silently different model. */
 static fr_status check_attrs(const fr_node *n) {
-  if (!fr_domain_is_onnx(n->domain)) return FR_OK;
+  int count;
+  const fr_attr_info *ai = fr_op_attrs(n->op, &count);
   for (int i = 0; i < n->n_attr; i++) {
     const fr_attr *a = &n->attrs[i];
-    attr_type key = {a->name, 0};
-    const attr_type *at = bsearch(&key, attr_types,
-                                  sizeof attr_types / sizeof attr_types[0],
-                                  sizeof attr_types[0], cmp_attr);
-    if (!at) continue;
-    unsigned ok = at->types;
-    if (ok & F) ok |= I; /* fr_attr_float reads an int too */
-    /* Models of IR version 1-2 carry no attribute types: an empty list
-     * there is guessed to be the int 0. */
-    if ((ok & (FS | IS | SS)) && a->type == FR_ATTR_INT && a->i == 0) continue;
-    if (a->type < 0 || a->type > 13 || !(ok & (1u << a->type))) {
-      int want = 0;
-      while (!(at->types & (1u << want))) want++;
-      return fr_err_node(FR_ERR_INVALID, n, "attribute '%s' is %s, expected %s",
-                         a->name, type_name(a->type), type_name(want));
+    const fr_attr_info *want = NULL;
+    bool fits = false;
+    for (int j = 0; j < count && !fits; j++) {
+      if (strcmp(fr_attr_names[ai[j].id], a->name)) continue;
+      if (!want) want = &ai[j];
+      fits = fr_attr_fits(&ai[j], a);
     }
+    if (!want)
+      return fr_err_node(FR_ERR_INVALID, n, "unknown attribute '%s'", a->name);
+    if (!fits)
+      return fr_err_node(FR_ERR_INVALID, n, "attribute '%s' is %s, expected %s",
+                         a->name, type_name(a->type), type_name(want->type));
   }
   return FR_OK;
 }

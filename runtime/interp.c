@@ -15,7 +15,7 @@ fr_status fr_interp_init(fr_exec *x, fr_model *m) {
   x->rng = 0x853c49e6748fea9bULL;
   if (!x->env || !x->owned) {
     fr_interp_free(x);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   return FR_OK;
 }
@@ -102,7 +102,7 @@ fr_status fr_interp_run(fr_exec *x, const fr_graph *g, fr_tensor *const *in,
   }
   /* Last use of each value of g, by node index (n_nodes: a graph output). */
   int *last = fr_malloc(sizeof(int) * ((size_t)x->n_env + 1));
-  if (!last) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!last) return fr_err_nomem(NULL);
   for (int i = 0; i < g->n_values; i++) last[g->values[i]->id] = -1;
   for (int k = 0; k < g->n_nodes; k++) {
     const fr_node *n = g->nodes[k];
@@ -182,7 +182,7 @@ fr_status fr_interp_eval(fr_arena *a, const fr_node *n, fr_tensor *const *in,
     int64_t numel;
     FR_TRY(fr_shape_numel(tmp[i].rank, tmp[i].dims, &numel));
     tmp[i].data = fr_arena_alloc(a, (size_t)numel * fr_dtype_size(tmp[i].dtype));
-    if (!tmp[i].data) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!tmp[i].data) return fr_err_nomem(NULL);
   }
   fr_tensor *tp[17];
   for (int i = 0; i < n->n_out; i++) tp[i] = out[i] ? &tmp[i] : NULL;

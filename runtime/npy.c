@@ -54,7 +54,7 @@ fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out) {
     return fr_err(FR_ERR_PARSE, "truncated .npy header (%zu bytes announced)",
                   hlen);
   h = fr_malloc(hlen + 1);
-  if (!h) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!h) return fr_err_nomem(NULL);
   memcpy(h, buf + off, hlen);
   h[hlen] = 0;
   const char *d = dict_get(h, "descr"), *fo = dict_get(h, "fortran_order"),
@@ -113,7 +113,7 @@ fr_status fr_npy_parse(const uint8_t *buf, size_t len, fr_tensor *out) {
   }
   out->data = fr_malloc(data_len ? data_len : 1);
   if (!out->data) {
-    st = fr_err(FR_ERR_NOMEM, "out of memory");
+    st = fr_err_nomem(NULL);
     goto done;
   }
   memcpy(out->data, buf + off + hlen, data_len);
@@ -223,7 +223,7 @@ fr_status fr_npy_write_all(const char *const *paths, const fr_tensor *ts,
    * written: the rename would replace it. */
   for (int i = 0; i < n; i++) FR_TRY(fr_file_check_target(paths[i]));
   char *tmps = fr_malloc((size_t)(n ? n : 1) * TMP);
-  if (!tmps) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!tmps) return fr_err_nomem(NULL);
   fr_status st = FR_OK;
   int written = 0, renamed = 0;
   /* Phase 1: every file to its temporary name. */

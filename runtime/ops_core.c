@@ -30,7 +30,7 @@ fr_status fr_exec_constant(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     char **s = y->data;
     for (int i = 0; i < (a->type == FR_ATTR_STRING ? 1 : a->n); i++) {
       s[i] = fr_strdup(a->type == FR_ATTR_STRING ? a->s : a->strings[i]);
-      if (!s[i]) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+      if (!s[i]) return fr_err_nomem(n);
     }
     break;
   }
@@ -47,7 +47,7 @@ fr_status fr_exec_identity(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (in[0]->kind != FR_KIND_TENSOR) {
     fr_tensor c = {0};
     if (fr_tensor_clone(in[0], &c) != FR_OK)
-      return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+      return fr_err_nomem(n);
     fr_tensor_release(out[0]);
     *out[0] = c;
     return FR_OK;

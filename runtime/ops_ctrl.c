@@ -15,10 +15,6 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
 /* Replaces *out with v (taking ownership of v's data). */
 static void put(fr_tensor *out, fr_tensor *v) {
   if (!out) {
@@ -47,24 +43,6 @@ static void disown_strings(fr_tensor *t) {
   for (int64_t i = 0; i < k; i++) s[i] = NULL;
 }
 
-/* t's string slots hold borrowed pointers after a byte copy: each is
- * replaced by a fresh copy. */
-static fr_status dup_strings(const fr_node *n, fr_tensor *t) {
-  if (t->dtype != FR_STRING) return FR_OK;
-  char **s = t->data;
-  int64_t k = fr_tensor_numel(t);
-  for (int64_t i = 0; i < k; i++) {
-    const char *o = s[i];
-    s[i] = NULL;
-    s[i] = fr_strdup(o ? o : "");
-    if (!s[i]) {
-      for (int64_t j = i + 1; j < k; j++) s[j] = NULL;
-      return nomem(n);
-    }
-  }
-  return FR_OK;
-}
-
 /* Sequence inputs must be well formed: rank 1, an element array, no
  * missing element. */
 static fr_status check_seqs(const fr_node *n, fr_tensor *const *in) {
@@ -87,11 +65,11 @@ fr_status fr_exec_if(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                      fr_tensor *const *out) {
   if (fr_tensor_numel(in[0]) != 1)
     return fr_err_node(FR_ERR_SHAPE, n, "the condition must hold one value");
-  fr_graph *g = fr_attr_graph(n, truth(in[0]) ? "then_branch" : "else_branch");
+  fr_graph *g = fr_attr_graph(n, truth(in[0]) ? FR_A_THEN_BRANCH : FR_A_ELSE_BRANCH);
   if (g->n_inputs != 0)
     return fr_err_node(FR_ERR_INVALID, n, "a branch graph has inputs");
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
-  if (!res) return nomem(n);
+  if (!res) return fr_err_nomem(n);
   fr_status st = fr_interp_run(x, g, NULL, res);
   if (st == FR_OK)
     for (int i = 0; i < n->n_out; i++) put(out[i], &res[i]);
@@ -111,7 +89,7 @@ static fr_status tlist_push(const fr_node *n, tlist *l, fr_tensor *v) {
   if (l->n == l->cap) {
     int64_t nc = l->cap ? l->cap * 2 : 16;
     fr_tensor *nt = fr_realloc(l->t, sizeof *nt * (size_t)nc);
-    if (!nt) return nomem(n);
+    if (!nt) return fr_err_nomem(n);
     l->t = nt;
     l->cap = nc;
   }
@@ -141,7 +119,7 @@ static fr_status stack(const fr_node *n, tlist *l, const fr_tensor *decl,
     }
     r.dims[0] = 0;
     if (!fr_dtype_size(r.dtype)) r.dtype = FR_F32;
-    if (fr_tensor_alloc(&r) != FR_OK) return nomem(n);
+    if (fr_tensor_alloc(&r) != FR_OK) return fr_err_nomem(n);
     put(out, &r);
     return FR_OK;
   }
@@ -178,7 +156,7 @@ static fr_status stack(const fr_node *n, tlist *l, const fr_tensor *decl,
 
 fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   int n_state = n->n_in - 2, n_scan = n->n_out - n_state;
   int64_t max_iter = INT64_MAX;
   if (in[0]) {
@@ -202,7 +180,7 @@ fr_status fr_exec_loop(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_tensor *res = fr_calloc((size_t)n_res + 1, sizeof *res);
   tlist *scans = fr_calloc((size_t)n_scan + 1, sizeof *scans);
   fr_status st = FR_OK;
-  if (!state || !owned || !bin || !res || !scans) st = nomem(n);
+  if (!state || !owned || !bin || !res || !scans) st = fr_err_nomem(n);
   int64_t it = 0;
   uint8_t cond_v = cond;
   fr_tensor it_t = {.dtype = FR_I64, .rank = 0, .data = &it};
@@ -310,7 +288,7 @@ static fr_status scan_core(fr_exec *x, const fr_node *n, const scan_run *s,
   fr_tensor **bin = fr_calloc((size_t)(N + M) + 1, sizeof *bin);
   fr_tensor *r = fr_calloc((size_t)(N + K) + 1, sizeof *r);
   fr_status rc = FR_OK;
-  if (!st || !owned || !sl || !bin || !r) rc = nomem(n);
+  if (!st || !owned || !sl || !bin || !r) rc = fr_err_nomem(n);
   for (int i = 0; rc == FR_OK && i < N; i++) st[i] = *states[i];
   for (int j = 0; rc == FR_OK && j < M; j++)
     rc = alloc_slice(n, scans[j], (int)s->in_axes[j], &sl[j]);
@@ -414,7 +392,7 @@ static fr_status scan8(fr_exec *x, const fr_node *n, scan_run *s,
   fr_tensor *res = fr_calloc((size_t)(N + K) + 1, sizeof *res);
   fr_tensor *all = fr_calloc((size_t)(N + K) + 1, sizeof *all);
   fr_status rc = FR_OK;
-  if (!bs || !bp || !res || !all) rc = nomem(n);
+  if (!bs || !bp || !res || !all) rc = fr_err_nomem(n);
   for (int i = 0; rc == FR_OK && i < N + M; i++) {
     rc = alloc_slice(n, in[1 + i], 0, &bs[i]);
     bp[i] = &bs[i];
@@ -474,29 +452,16 @@ static fr_status scan8(fr_exec *x, const fr_node *n, scan_run *s,
 
 fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out) {
-  scan_run s = {.body = fr_attr_graph(n, "body")};
-  int first = n->opset < 9 ? 1 : 0;
-  s.n_in = (int)fr_attr_int(n, "num_scan_inputs", 1);
-  s.n_state = n->n_in - first - s.n_in;
-  s.n_out = n->n_out - s.n_state;
-  int len;
-  s.in_dirs = fr_attr_ints(n, first ? "directions" : "scan_input_directions",
-                           &len);
-  if (first) return scan8(x, n, &s, in, out);
-  int64_t axes[64];
-  const int64_t *ax = fr_attr_ints(n, "scan_input_axes", &len);
-  for (int j = 0; j < s.n_in; j++) {
-    const fr_tensor *t = in[s.n_state + j];
-    int a;
-    FR_TRY(fr_axis(n, ax ? ax[j] : 0, t->rank, &a));
-    axes[j] = a;
-  }
-  s.in_axes = axes;
-  s.out_axes = fr_attr_ints(n, "scan_output_axes", &len);
-  s.out_dirs = fr_attr_ints(n, "scan_output_directions", &len);
-  int64_t seq_len = in[s.n_state]->dims[axes[0]];
+  fr_scan_info si;
+  FR_TRY(fr_scan_plan(n, in, &si));
+  scan_run s = {.body = si.body, .n_state = si.n_state, .n_in = si.n_scan_in,
+                .n_out = si.n_scan_out, .in_axes = si.in_axes,
+                .in_dirs = si.in_dirs, .out_axes = si.out_axes,
+                .out_dirs = si.out_dirs};
+  if (si.first) return scan8(x, n, &s, in, out);
+  int64_t seq_len = in[s.n_state]->dims[si.in_axes[0]];
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
-  if (!res) return nomem(n);
+  if (!res) return fr_err_nomem(n);
   fr_status st = scan_core(x, n, &s, in, in + s.n_state, seq_len, res);
   if (st == FR_OK)
     for (int i = 0; i < n->n_out; i++) put(out[i], &res[i]);
@@ -508,7 +473,7 @@ fr_status fr_exec_scan(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 
 fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
                                fr_tensor *const *in, fr_tensor *const *out) {
-  fr_graph *body = fr_attr_graph(n, "body");
+  fr_graph *body = fr_attr_graph(n, FR_A_BODY);
   FR_TRY(check_seqs(n, in));
   int64_t count = in[0]->dims[0];
   for (int i = 1; i < n->n_in; i++)
@@ -520,13 +485,13 @@ fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
   fr_tensor *res = fr_calloc((size_t)n->n_out + 1, sizeof *res);
   fr_tensor *seqs = fr_calloc((size_t)n->n_out + 1, sizeof *seqs);
   fr_status st = FR_OK;
-  if (!bin || !res || !seqs) st = nomem(n);
+  if (!bin || !res || !seqs) st = fr_err_nomem(n);
   for (int j = 0; st == FR_OK && j < n->n_out; j++) {
     seqs[j].kind = FR_KIND_SEQUENCE;
     seqs[j].dtype = body->outputs[j]->t.dtype;
     seqs[j].rank = 1;
     seqs[j].data = fr_calloc((size_t)count + 1, sizeof(fr_tensor *));
-    if (!seqs[j].data) st = nomem(n);
+    if (!seqs[j].data) st = fr_err_nomem(n);
   }
   for (int64_t e = 0; st == FR_OK && e < count; e++) {
     for (int i = 0; i < n->n_in; i++)
@@ -537,7 +502,7 @@ fr_status fr_exec_sequence_map(fr_exec *x, const fr_node *n,
     for (int j = 0; st == FR_OK && j < n->n_out; j++) {
       fr_tensor *h = fr_malloc(sizeof *h);
       if (!h) {
-        st = nomem(n);
+        st = fr_err_nomem(n);
         break;
       }
       *h = res[j];
@@ -566,14 +531,14 @@ static fr_status new_seq(const fr_node *n, fr_dtype dt, int64_t count,
   v->dtype = dt;
   v->rank = 1;
   v->data = fr_calloc((size_t)count + 1, sizeof(fr_tensor *));
-  if (!v->data) return nomem(n);
+  if (!v->data) return fr_err_nomem(n);
   return FR_OK;
 }
 
 /* Appends a deep copy of t to the sequence v. */
 static fr_status seq_add(const fr_node *n, fr_tensor *v, const fr_tensor *t) {
   fr_tensor *c = fr_tensor_dup(t);
-  if (!c) return nomem(n);
+  if (!c) return fr_err_nomem(n);
   ((fr_tensor **)v->data)[v->dims[0]++] = c;
   return FR_OK;
 }
@@ -601,10 +566,10 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
   int64_t count;
   FR_TRY(fr_split_to_sequence_plan(n, x, split, &axis, &count, NULL, 0));
   int64_t *sizes = fr_malloc(sizeof(int64_t) * ((size_t)count + 1));
-  if (!sizes) return nomem(n);
+  if (!sizes) return fr_err_nomem(n);
   fr_status st =
       fr_split_to_sequence_plan(n, x, split, &axis, &count, sizes, count);
-  bool squeeze = !split && fr_attr_int(n, "keepdims", 1) == 0;
+  bool squeeze = !split && fr_attr_int(n, FR_A_KEEPDIMS) == 0;
   if (st == FR_OK) st = new_seq(n, x->dtype, count, v);
   int64_t es = (int64_t)fr_dtype_size(x->dtype);
   int64_t outer = prod(x->dims, 0, axis), inner = prod(x->dims, axis + 1, x->rank);
@@ -612,7 +577,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
   for (int64_t i = 0; st == FR_OK && i < count; i++) {
     fr_tensor *c = fr_calloc(1, sizeof *c);
     if (!c) {
-      st = nomem(n);
+      st = fr_err_nomem(n);
       break;
     }
     c->dtype = x->dtype;
@@ -624,7 +589,7 @@ static fr_status split_to_seq(const fr_node *n, fr_tensor *const *in,
     if (st == FR_OK) {
       fr_k_copy_slices(outer, inner * es, sizes[i], x->data, x->dims[axis],
                        off, c->data, sizes[i], 0);
-      st = dup_strings(n, c);
+      st = fr_own_strings(n, c);
     }
     ((fr_tensor **)v->data)[v->dims[0]++] = c;
     off += sizes[i];
@@ -638,9 +603,9 @@ static fr_status concat_from_seq(const fr_node *n, const fr_tensor *seq,
                                  fr_tensor *out) {
   fr_tensor *const *el = seq->data;
   int64_t count = seq->dims[0];
-  int new_axis = fr_attr_int(n, "new_axis", 0) != 0;
+  int new_axis = fr_attr_int(n, FR_A_NEW_AXIS) != 0;
   int a;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), out->rank, &a));
+  FR_TRY(fr_attr_axis(n, out->rank, &a));
   int64_t es = (int64_t)fr_dtype_size(out->dtype);
   int64_t outer = prod(out->dims, 0, a), inner = prod(out->dims, a + 1, out->rank);
   int64_t off = 0;
@@ -650,7 +615,7 @@ static fr_status concat_from_seq(const fr_node *n, const fr_tensor *seq,
                      out->dims[a], off);
     off += k;
   }
-  return dup_strings(n, out);
+  return fr_own_strings(n, out);
 }
 
 fr_status fr_exec_seq(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -723,7 +688,7 @@ fr_status fr_exec_optional(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   case FR_OP_OPTIONAL:
     v.kind = FR_KIND_OPTIONAL;
     v.dtype = t ? t->dtype : out[0]->dtype;
-    if (t && !(v.data = fr_tensor_dup(t))) return nomem(n);
+    if (t && !(v.data = fr_tensor_dup(t))) return fr_err_nomem(n);
     put(out[0], &v);
     return FR_OK;
   case FR_OP_OPTIONAL_HAS_ELEMENT:
@@ -732,7 +697,7 @@ fr_status fr_exec_optional(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   case FR_OP_OPTIONAL_GET_ELEMENT: {
     const fr_tensor *e = t->kind == FR_KIND_OPTIONAL ? t->data : t;
     if (!e) return fr_err_node(FR_ERR_INVALID, n, "the optional is empty");
-    if (fr_tensor_clone(e, &v) != FR_OK) return nomem(n);
+    if (fr_tensor_clone(e, &v) != FR_OK) return fr_err_nomem(n);
     put(out[0], &v);
     return FR_OK;
   }
@@ -766,14 +731,14 @@ static const struct {
 static fr_status rnn_acts(const fr_node *n, int per, int dirs, int d,
                           fr_k_rnn *p) {
   static const char *dflt[3] = {"Sigmoid", "Tanh", "Tanh"};
-  const fr_attr *a = fr_attr_find(n, "activations");
+  const fr_attr *a = fr_attr_get(n, FR_A_ACTIVATIONS);
   int cnt = a && a->type == FR_ATTR_STRINGS ? a->n : 0;
   if (cnt && cnt != per && cnt != per * dirs)
     return fr_err_node(FR_ERR_INVALID, n, "%d activations, expected %d", cnt,
                        per * dirs);
   int na, nb;
-  const float *alpha = fr_attr_floats(n, "activation_alpha", &na);
-  const float *beta = fr_attr_floats(n, "activation_beta", &nb);
+  const float *alpha = fr_attr_floats(n, FR_A_ACTIVATION_ALPHA, &na);
+  const float *beta = fr_attr_floats(n, FR_A_ACTIVATION_BETA, &nb);
   int ia = 0, ib = 0; /* alpha/beta consumed in order by those that take them */
   for (int k = 0; k < per * dirs; k++) {
     const char *name = n->op == FR_OP_RNN ? "Tanh" : dflt[k % per];
@@ -812,17 +777,18 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *h0 = n->n_in > 5 ? in[5] : NULL;
   const fr_tensor *c0 = n->n_in > 6 ? in[6] : NULL;
   const fr_tensor *P = n->n_in > 7 ? in[7] : NULL;
-  int layout = (int)fr_attr_int(n, "layout", 0);
-  const char *dir = fr_attr_str(n, "direction", "forward");
-  int dirs = W->dims[0] == 2 ? 2 : 1;
+  fr_rnn_attrs ra;
+  FR_TRY(fr_rnn_attrs_of(n, &ra));
+  int layout = ra.layout, dirs = ra.dirs;
   fr_k_rnn p = {.cell = cell};
   p.seq = layout ? X->dims[1] : X->dims[0];
   p.batch = layout ? X->dims[0] : X->dims[1];
   p.input = X->dims[2];
   p.hidden = W->dims[1] / gates;
-  p.clip = fr_attr_find(n, "clip") ? fr_attr_float(n, "clip", 0) : 0;
-  p.linear_before_reset = fr_attr_int(n, "linear_before_reset", 0) != 0;
-  p.input_forget = fr_attr_int(n, "input_forget", 0) != 0;
+  p.clip = fr_attr_get(n, FR_A_CLIP) ? fr_attr_float(n, FR_A_CLIP) : 0;
+  p.linear_before_reset =
+      n->op == FR_OP_GRU && fr_attr_int(n, FR_A_LINEAR_BEFORE_RESET) != 0;
+  p.input_forget = n->op == FR_OP_LSTM && fr_attr_int(n, FR_A_INPUT_FORGET) != 0;
   int64_t H = p.hidden, Bn = p.batch;
   p.x_st = layout ? p.input : Bn * p.input;
   p.x_sb = layout ? p.seq * p.input : p.input;
@@ -834,7 +800,7 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!scratch || (lens && !lv)) {
     fr_free(scratch);
     fr_free(lv);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_status st = FR_OK;
   for (int64_t b = 0; lv && b < Bn; b++) {
@@ -849,7 +815,7 @@ fr_status fr_exec_rnn(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   for (int d = 0; st == FR_OK && d < dirs; d++) {
     st = rnn_acts(n, per, dirs, d, &p);
     if (st != FR_OK) break;
-    p.reverse = !strcmp(dir, "reverse") || d == 1;
+    p.reverse = ra.reverse || d == 1;
     int64_t GH = gates * H;
     int64_t y_off = layout ? d * H : d * Bn * H;
     int64_t h_off = layout ? d * H : d * Bn * H;
@@ -878,7 +844,7 @@ fr_status fr_exec_nms(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float iou_th = n->n_in > 3 && in[3] ? (float)fr_tensor_get_f64(in[3], 0) : 0;
   bool has_score = n->n_in > 4 && in[4];
   float score_th = has_score ? (float)fr_tensor_get_f64(in[4], 0) : 0;
-  int center = (int)fr_attr_int(n, "center_point_box", 0);
+  int center = (int)fr_attr_int(n, FR_A_CENTER_POINT_BOX);
   if (max_out < 0) max_out = 0;
   if (max_out > S) max_out = S;
   int64_t cap = B * C * max_out;
@@ -887,7 +853,7 @@ fr_status fr_exec_nms(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!scratch || !sel) {
     fr_free(scratch);
     fr_free(sel);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   int64_t count = 0;
   for (int64_t b = 0; b < B; b++)
@@ -931,8 +897,8 @@ fr_status fr_exec_window(fr_exec *x, const fr_node *n, fr_tensor *const *in,
              : n->op == FR_OP_HAMMING_WINDOW ? FR_K_WIN_HAMMING
                                              : FR_K_WIN_BLACKMAN;
   double *d = fr_malloc(sizeof(double) * (size_t)(size + 1));
-  if (!d) return nomem(n);
-  fr_k_window(kind, size, fr_attr_int(n, "periodic", 1) != 0, d);
+  if (!d) return fr_err_nomem(n);
+  fr_k_window(kind, size, fr_attr_int(n, FR_A_PERIODIC) != 0, d);
   store(out[0], d);
   fr_free(d);
   return FR_OK;
@@ -955,7 +921,8 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   int axis;
   int64_t nfft;
-  FR_TRY(fr_dft_plan(n, in, &axis, &nfft));
+  bool inverse, onesided;
+  FR_TRY(fr_dft_plan(n, in, &axis, &nfft, &inverse, &onesided));
   const fr_tensor *X = in[0];
   fr_tensor *Y = out[0];
   int64_t n_in = X->dims[axis] < nfft ? X->dims[axis] : nfft;
@@ -968,12 +935,12 @@ fr_status fr_exec_dft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float *yf = cy ? fr_malloc(sizeof(float) * (size_t)(fr_tensor_numel(Y) + 1))
                  : Y->data;
   fr_status st = FR_OK;
-  if (!xf || !tw || !yf) st = nomem(n);
+  if (!xf || !tw || !yf) st = fr_err_nomem(n);
   if (st == FR_OK) {
     fr_k_twiddles(nfft, tw);
     fr_k_dft_f32(prod(X->dims, 0, axis), X->dims[axis],
                  prod(X->dims, axis + 1, X->rank - 1), X->dims[X->rank - 1],
-                 nfft, Y->dims[axis], fr_attr_int(n, "inverse", 0) != 0, tw,
+                 nfft, Y->dims[axis], inverse, tw,
                  xf, yf);
     if (cy)
       for (int64_t i = 0; i < fr_tensor_numel(Y); i++)
@@ -1001,7 +968,7 @@ fr_status fr_exec_stft(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   float *yf = cy ? fr_malloc(sizeof(float) * (size_t)(fr_tensor_numel(Y) + 1))
                  : Y->data;
   fr_status st = FR_OK;
-  if (!xf || !tw || !yf || (win && !wf)) st = nomem(n);
+  if (!xf || !tw || !yf || (win && !wf)) st = fr_err_nomem(n);
   if (st == FR_OK) {
     fr_k_twiddles(flen, tw);
     fr_k_stft_f32(X->dims[0], X->dims[1], X->dims[2], frames, step, flen,
@@ -1024,7 +991,7 @@ fr_status fr_exec_mel(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t dft = fr_tensor_get_i64(in[1], 0), rate = fr_tensor_get_i64(in[2], 0);
   int64_t k = fr_tensor_numel(out[0]);
   double *d = fr_calloc((size_t)k + 1, sizeof(double));
-  if (!d) return nomem(n);
+  if (!d) return fr_err_nomem(n);
   fr_k_mel_weights(bins, dft, rate, (float)fr_tensor_get_f64(in[3], 0),
                    (float)fr_tensor_get_f64(in[4], 0), d);
   store(out[0], d);
@@ -1039,24 +1006,24 @@ fr_status fr_exec_random(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_tensor *y = out[0];
   int64_t k = fr_tensor_numel(y);
   uint64_t seeded, *state = &x->rng;
-  if (fr_attr_find(n, "seed")) {
-    float s = fr_attr_float(n, "seed", 0);
+  if (fr_attr_get(n, FR_A_SEED)) {
+    float s = fr_attr_float(n, FR_A_SEED);
     memcpy(&seeded, &(double){s}, sizeof seeded);
     state = &seeded;
   }
   int64_t m = n->op == FR_OP_MULTINOMIAL ? in[0]->dims[1] : 0;
   double *d = fr_malloc(sizeof(double) * (size_t)(k + m + 1));
-  if (!d) return nomem(n);
+  if (!d) return fr_err_nomem(n);
   switch (n->op) {
   case FR_OP_RANDOM_UNIFORM:
   case FR_OP_RANDOM_UNIFORM_LIKE:
-    fr_k_random_uniform(state, k, fr_attr_float(n, "low", 0),
-                        fr_attr_float(n, "high", 1), d);
+    fr_k_random_uniform(state, k, fr_attr_float(n, FR_A_LOW),
+                        fr_attr_float(n, FR_A_HIGH), d);
     break;
   case FR_OP_RANDOM_NORMAL:
   case FR_OP_RANDOM_NORMAL_LIKE:
-    fr_k_random_normal(state, k, fr_attr_float(n, "mean", 0),
-                       fr_attr_float(n, "scale", 1), d);
+    fr_k_random_normal(state, k, fr_attr_float(n, FR_A_MEAN),
+                       fr_attr_float(n, FR_A_SCALE), d);
     break;
   case FR_OP_BERNOULLI:
     fr_k_random_uniform(state, k, 0, 1, d);
@@ -1106,7 +1073,7 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int k = (n->n_in - 2) / per;
   double r = fr_tensor_get_f64(in[0], 0);
   int64_t t = fr_tensor_get_i64(in[1], 0);
-  float norm = fr_attr_float(n, "norm_coefficient", 0);
+  float norm = fr_attr_float(n, FR_A_NORM_COEFFICIENT);
   for (int i = 0; i < k; i++) {
     const fr_tensor *X = in[2 + i];
     if (X->dtype != FR_F32)
@@ -1118,7 +1085,7 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     int64_t cnt = fr_tensor_numel(in[2 + i]);
     float *o[3];
     float *tmp = fr_malloc(sizeof(float) * (size_t)(3 * cnt + 1));
-    if (!tmp) return nomem(n);
+    if (!tmp) return fr_err_nomem(n);
     for (int j = 0; j < per - 1; j++) {
       fr_tensor *ot = out[j * k + i];
       o[j] = ot ? ot->data : tmp + j * cnt;
@@ -1127,32 +1094,32 @@ fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                 *V = in[2 + 2 * k + i]->data;
     switch (n->op) {
     case FR_OP_ADAGRAD: {
-      double decay = fr_attr_float(n, "decay_factor", 0);
+      double decay = fr_attr_float(n, FR_A_DECAY_FACTOR);
       fr_k_adagrad_f32(cnt, (float)(r / (1 + (double)t * decay)), norm,
-                       fr_attr_float(n, "epsilon", 1e-6f), X, G, V, o[0],
+                       fr_attr_float(n, FR_A_EPSILON), X, G, V, o[0],
                        o[1]);
       break;
     }
     case FR_OP_ADAM: {
-      double alpha = fr_attr_float(n, "alpha", 0.9f);
-      double beta = fr_attr_float(n, "beta", 0.999f);
+      double alpha = fr_attr_float(n, FR_A_ALPHA);
+      double beta = fr_attr_float(n, FR_A_BETA);
       double ra = t > 0 ? r * sqrt(1 - pow(beta, (double)t)) /
                               (1 - pow(alpha, (double)t))
                         : r;
       fr_k_adam_f32(cnt, (float)ra, (float)alpha, (float)beta, norm,
-                    fr_attr_float(n, "norm_coefficient_post", 0),
-                    fr_attr_float(n, "epsilon", 1e-6f), X, G, V,
+                    fr_attr_float(n, FR_A_NORM_COEFFICIENT_POST),
+                    fr_attr_float(n, FR_A_EPSILON), X, G, V,
                     in[2 + 3 * k + i]->data, o[0], o[1], o[2]);
       break;
     }
     default: {
-      const char *mode = fr_attr_str(n, "mode", "standard");
+      const char *mode = fr_attr_str(n, FR_A_MODE); /* checked by infer */
       if (strcmp(mode, "standard") && strcmp(mode, "nesterov")) {
         fr_free(tmp);
         return fr_err_node(FR_ERR_INVALID, n, "mode '%s'", mode);
       }
-      float beta = fr_attr_float(n, "beta", 1);
-      fr_k_momentum_f32(cnt, (float)r, fr_attr_float(n, "alpha", 0),
+      float beta = fr_attr_float(n, FR_A_BETA);
+      fr_k_momentum_f32(cnt, (float)r, fr_attr_float(n, FR_A_ALPHA),
                         t > 0 ? beta : 1, norm, !strcmp(mode, "nesterov"), X,
                         G, V, o[0], o[1]);
       break;
@@ -1174,14 +1141,14 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out) {
   (void)x;
   const fr_tensor *X = in[0];
-  const char *cc = fr_attr_str(n, "case_change_action", "NONE");
-  bool sensitive = fr_attr_int(n, "is_case_sensitive", 0) != 0;
-  const fr_attr *sw = fr_attr_find(n, "stopwords");
+  const char *cc = fr_attr_str(n, FR_A_CASE_CHANGE_ACTION);
+  bool sensitive = fr_attr_int(n, FR_A_IS_CASE_SENSITIVE) != 0;
+  const fr_attr *sw = fr_attr_get(n, FR_A_STOPWORDS);
   int n_sw = sw && sw->type == FR_ATTR_STRINGS ? sw->n : 0;
   int64_t cnt = fr_tensor_numel(X), kept = 0;
   char **src = X->data;
   char **dst = fr_calloc((size_t)cnt + 1, sizeof(char *));
-  if (!dst) return nomem(n);
+  if (!dst) return fr_err_nomem(n);
   fr_status st = FR_OK;
   for (int64_t i = 0; i < cnt && st == FR_OK; i++) {
     const char *s = src[i] ? src[i] : "";
@@ -1191,7 +1158,7 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                        : !strcasecmp(s, sw->strings[j]);
     if (stop) continue;
     dst[kept] = fr_strdup(s);
-    if (!dst[kept]) st = nomem(n);
+    if (!dst[kept]) st = fr_err_nomem(n);
     else {
       if (!strcmp(cc, "LOWER")) change_case(dst[kept], 0);
       if (!strcmp(cc, "UPPER")) change_case(dst[kept], 1);
@@ -1201,7 +1168,7 @@ fr_status fr_exec_strnorm(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   /* Everything filtered out: one empty string. */
   if (st == FR_OK && kept == 0) {
     dst[0] = fr_strdup("");
-    if (!dst[0]) st = nomem(n);
+    if (!dst[0]) st = fr_err_nomem(n);
     else kept = 1;
   }
   fr_tensor v = {.dtype = FR_STRING, .rank = X->rank};
@@ -1225,17 +1192,18 @@ fr_status fr_exec_tfidf(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *X = in[0];
   fr_tensor *Y = out[0];
-  int64_t minn = fr_attr_int(n, "min_gram_length", 1);
-  int64_t maxn = fr_attr_int(n, "max_gram_length", 1);
-  int64_t skip = fr_attr_int(n, "max_skip_count", 0);
-  const char *mode = fr_attr_str(n, "mode", "TF");
+  int64_t minn = fr_attr_int(n, FR_A_MIN_GRAM_LENGTH);
+  int64_t maxn = fr_attr_int(n, FR_A_MAX_GRAM_LENGTH);
+  int64_t skip = fr_attr_int(n, FR_A_MAX_SKIP_COUNT);
+  const char *mode = fr_attr_str(n, FR_A_MODE);
+  if (!mode) return fr_err_node(FR_ERR_INVALID, n, "needs a mode");
   int n_counts, n_idx, n_w = 0, n_pool;
-  const int64_t *counts = fr_attr_ints(n, "ngram_counts", &n_counts);
-  const int64_t *idx = fr_attr_ints(n, "ngram_indexes", &n_idx);
-  const float *weights = fr_attr_floats(n, "weights", &n_w);
+  const int64_t *counts = fr_attr_ints(n, FR_A_NGRAM_COUNTS, &n_counts);
+  const int64_t *idx = fr_attr_ints(n, FR_A_NGRAM_INDEXES, &n_idx);
+  const float *weights = fr_attr_floats(n, FR_A_WEIGHTS, &n_w);
   bool strs = X->dtype == FR_STRING;
-  const fr_attr *ps = fr_attr_find(n, "pool_strings");
-  const int64_t *pool_i = fr_attr_ints(n, "pool_int64s", &n_pool);
+  const fr_attr *ps = fr_attr_get(n, FR_A_POOL_STRINGS);
+  const int64_t *pool_i = fr_attr_ints(n, FR_A_POOL_INT64S, &n_pool);
   if (strs) n_pool = ps && ps->type == FR_ATTR_STRINGS ? ps->n : 0;
   if (minn < 1 || maxn < minn || skip < 0 || maxn > n_counts || !counts)
     return fr_err_node(FR_ERR_INVALID, n,

@@ -68,28 +68,15 @@ static void bcast2(fr_k_bcast *k, const fr_tensor *a, const fr_tensor *b,
 
 fr_status fr_plan_binary(const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out, fr_kplan *kp) {
-  int kop;
-  bool cmp = false;
-  switch (n->op) {
-  case FR_OP_ADD: kop = FR_K_ADD; break;
-  case FR_OP_SUB: kop = FR_K_SUB; break;
-  case FR_OP_MUL: kop = FR_K_MUL; break;
-  case FR_OP_DIV: kop = FR_K_DIV; break;
-  case FR_OP_POW: kop = FR_K_POW; break;
-  case FR_OP_MOD: kop = fr_attr_int(n, "fmod", 0) ? FR_K_FMOD : FR_K_MOD; break;
-  case FR_OP_PRELU: kop = FR_K_PRELU; break;
-  case FR_OP_BITSHIFT:
-    kop = strcmp(fr_attr_str(n, "direction", ""), "LEFT") ? FR_K_SHR : FR_K_SHL;
-    break;
-  case FR_OP_AND: case FR_OP_BITWISEAND: kop = FR_K_AND; break;
-  case FR_OP_OR: case FR_OP_BITWISEOR: kop = FR_K_OR; break;
-  case FR_OP_XOR: case FR_OP_BITWISEXOR: kop = FR_K_XOR; break;
-  case FR_OP_EQUAL: kop = FR_K_EQ; cmp = true; break;
-  case FR_OP_GREATER: kop = FR_K_GT; cmp = true; break;
-  case FR_OP_LESS: kop = FR_K_LT; cmp = true; break;
-  case FR_OP_GREATEROREQUAL: kop = FR_K_GE; cmp = true; break;
-  case FR_OP_LESSOREQUAL: kop = FR_K_LE; cmp = true; break;
-  default: return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
+  int kop = fr_rt_ops[n->op].kernel; /* a comparison's is an fr_k_cmpop */
+  bool cmp = (fr_ops[n->op].flags & FR_OPF_COMPARE) != 0;
+  if (kop == FR_K_NONE) return fr_err_node(FR_ERR_UNSUPPORTED, n, "no kernel");
+  /* the variants an attribute picks */
+  if (n->op == FR_OP_MOD && fr_attr_int(n, FR_A_FMOD)) kop = FR_K_FMOD;
+  if (n->op == FR_OP_BITSHIFT) {
+    bool left;
+    FR_TRY(fr_elem_shift_left(n, &left));
+    if (left) kop = FR_K_SHL;
   }
   const fr_tensor *a = in[0], *y = out[0];
   fr_tensor c = {0};
@@ -153,8 +140,7 @@ fr_status fr_plan_variadic(const fr_node *n, fr_tensor *const *in,
   if (size > sizeof buf)
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d inputs", n_in);
   memset(buf, 0, size);
-  p->op = n->op == FR_OP_MAX ? FR_K_MAX : n->op == FR_OP_MIN ? FR_K_MIN
-                                                            : FR_K_ADD;
+  p->op = fr_rt_ops[n->op].kernel; /* Mean: the sum, then divided */
   p->mean = n->op == FR_OP_MEAN;
   p->dtype = y->dtype;
   p->work = is_half(y->dtype) ? FR_F32 : y->dtype;
@@ -213,64 +199,15 @@ fr_status fr_plan_variadic(const fr_node *n, fr_tensor *const *in,
 /* The kernel op of a unary node and its parameters. */
 static int unary_op(const fr_node *n, fr_k_unary_params *p) {
   p->alpha = p->beta = p->gamma = 0;
-  switch (n->op) {
-  case FR_OP_ABS: return FR_K_ABS;
-  case FR_OP_NEG: return FR_K_NEG;
-  case FR_OP_SQRT: return FR_K_SQRT;
-  case FR_OP_EXP: return FR_K_EXP;
-  case FR_OP_LOG: return FR_K_LOG;
-  case FR_OP_RECIPROCAL: return FR_K_RECIPROCAL;
-  case FR_OP_FLOOR: return FR_K_FLOOR;
-  case FR_OP_CEIL: return FR_K_CEIL;
-  case FR_OP_ROUND: return FR_K_ROUND;
-  case FR_OP_SIGN: return FR_K_SIGN;
-  case FR_OP_SIN: return FR_K_SIN;
-  case FR_OP_COS: return FR_K_COS;
-  case FR_OP_TAN: return FR_K_TAN;
-  case FR_OP_ASIN: return FR_K_ASIN;
-  case FR_OP_ACOS: return FR_K_ACOS;
-  case FR_OP_ATAN: return FR_K_ATAN;
-  case FR_OP_SINH: return FR_K_SINH;
-  case FR_OP_COSH: return FR_K_COSH;
-  case FR_OP_ASINH: return FR_K_ASINH;
-  case FR_OP_ACOSH: return FR_K_ACOSH;
-  case FR_OP_ATANH: return FR_K_ATANH;
-  case FR_OP_ERF: return FR_K_ERF;
-  case FR_OP_TANH: return FR_K_TANH;
-  case FR_OP_RELU: return FR_K_RELU;
-  case FR_OP_LEAKYRELU:
-    p->alpha = fr_attr_float(n, "alpha", 0.01f);
-    return FR_K_LEAKYRELU;
-  case FR_OP_ELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
-    return FR_K_ELU;
-  case FR_OP_SELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.67326319217681884765625f);
-    p->gamma = fr_attr_float(n, "gamma", 1.05070102214813232421875f);
-    return FR_K_SELU;
-  case FR_OP_CELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
-    return FR_K_CELU;
-  case FR_OP_SIGMOID: return FR_K_SIGMOID;
-  case FR_OP_HARDSIGMOID:
-    p->alpha = fr_attr_float(n, "alpha", 0.2f);
-    p->beta = fr_attr_float(n, "beta", 0.5f);
-    return FR_K_HARDSIGMOID;
-  case FR_OP_HARDSWISH: return FR_K_HARDSWISH;
-  case FR_OP_SOFTPLUS: return FR_K_SOFTPLUS;
-  case FR_OP_SOFTSIGN: return FR_K_SOFTSIGN;
-  case FR_OP_THRESHOLDEDRELU:
-    p->alpha = fr_attr_float(n, "alpha", 1.0f);
-    return FR_K_THRESHOLDEDRELU;
-  case FR_OP_SHRINK:
-    p->alpha = fr_attr_float(n, "lambd", 0.5f);
-    p->beta = fr_attr_float(n, "bias", 0.0f);
-    return FR_K_SHRINK;
-  case FR_OP_MISH: return FR_K_MISH;
-  case FR_OP_NOT: return FR_K_LNOT;
-  case FR_OP_BITWISENOT: return FR_K_NOT;
-  default: return -1;
+  if (n->op == FR_OP_SHRINK) {
+    p->alpha = fr_attr_float(n, FR_A_LAMBD);
+    p->beta = fr_attr_float(n, FR_A_BIAS);
+  } else {
+    if (fr_op_has_attr(n->op, FR_A_ALPHA)) p->alpha = fr_attr_float(n, FR_A_ALPHA);
+    if (fr_op_has_attr(n->op, FR_A_BETA)) p->beta = fr_attr_float(n, FR_A_BETA);
+    if (fr_op_has_attr(n->op, FR_A_GAMMA)) p->gamma = fr_attr_float(n, FR_A_GAMMA);
   }
+  return fr_rt_ops[n->op].kernel;
 }
 
 /* Ops with integer kernels. */
@@ -290,8 +227,11 @@ fr_status fr_plan_unary(const fr_node *n, fr_tensor *const *in,
   fr_dtype work = x->dtype;
   if (n->op == FR_OP_ISNAN || n->op == FR_OP_ISINF) {
     p.classify = n->op == FR_OP_ISNAN ? 1 : 2;
-    p.neg = (int)fr_attr_int(n, "detect_negative", 1);
-    p.pos = (int)fr_attr_int(n, "detect_positive", 1);
+    p.neg = p.pos = 1; /* IsNaN has neither */
+    if (n->op == FR_OP_ISINF) {
+      p.neg = (int)fr_attr_int(n, FR_A_DETECT_NEGATIVE);
+      p.pos = (int)fr_attr_int(n, FR_A_DETECT_POSITIVE);
+    }
     if (is_half(work)) work = FR_F32;
     if (work != FR_F32 && work != FR_F64) return bad_dtype(n, x->dtype);
   } else {
@@ -320,13 +260,14 @@ fr_status fr_plan_clip(const fr_node *n, fr_tensor *const *in,
   size_t es = fr_dtype_size(x->dtype);
   if (!has_kernel(x->dtype) && !is_half(x->dtype)) return bad_dtype(n, x->dtype);
   if (x->dtype == FR_BOOL) return bad_dtype(n, x->dtype);
-  if (n->opset < 11) {
+  float alo, ahi;
+  if (fr_elem_clip_attrs(n, &alo, &ahi)) {
     /* bounds as attributes (float types only) */
     if (fr_dtype_is_float(x->dtype)) {
       fr_tensor lo = {.dtype = x->dtype, .data = p.lo};
       fr_tensor hi = {.dtype = x->dtype, .data = p.hi};
-      fr_tensor_set_f64(&lo, 0, fr_attr_float(n, "min", -INFINITY));
-      fr_tensor_set_f64(&hi, 0, fr_attr_float(n, "max", INFINITY));
+      fr_tensor_set_f64(&lo, 0, alo);
+      fr_tensor_set_f64(&hi, 0, ahi);
       p.lo_from = p.hi_from = FR_K_BOUND_PARAM;
     }
   } else {
@@ -445,7 +386,7 @@ static fr_status to_string(const fr_node *n, const fr_tensor *in,
       snprintf(buf, sizeof buf, "%lld", (long long)fr_tensor_get_i64(in, i));
     fr_free(s[i]);
     s[i] = fr_strdup(buf);
-    if (!s[i]) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!s[i]) return fr_err_nomem(n);
   }
   return FR_OK;
 }
@@ -543,7 +484,7 @@ fr_status fr_exec_dropout(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   } else {
     /* Before opset 12 Dropout is run for inference (the is_test attribute
      * of opset < 7 is ignored, as inference runtimes do). */
-    ratio = fr_attr_float(n, "ratio", 0.5f);
+    ratio = fr_attr_float(n, FR_A_RATIO);
   }
   if (!training || ratio == 0) {
     if (y->data != in[0]->data)
@@ -555,7 +496,7 @@ fr_status fr_exec_dropout(fr_exec *x, const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_INVALID, n, "ratio %g is not in [0, 1)", ratio);
   /* Training: keep each element with probability 1 - ratio, scaled. */
   uint64_t seed = x->rng;
-  const fr_attr *sa = fr_attr_find(n, "seed");
+  const fr_attr *sa = fr_attr_get(n, FR_A_SEED);
   if (sa) seed = (uint64_t)sa->i;
   double scale = 1 / (1 - ratio);
   for (int64_t i = 0; i < numel; i++) {

@@ -13,7 +13,7 @@ static fr_status epi_kind(const fr_node *n, int *act) {
               {"Clip", FR_K_EPI_CLIP},         {"HardSigmoid", FR_K_EPI_HARD_SIGMOID},
               {"HardSwish", FR_K_EPI_HARD_SWISH}, {"Sigmoid", FR_K_EPI_SIGMOID},
               {"Tanh", FR_K_EPI_TANH}};
-  const char *s = fr_attr_str(n, "activation", NULL);
+  const char *s = fr_attr_str(n, FR_A_ACTIVATION);
   *act = FR_K_EPI_NONE;
   if (!s) return FR_OK;
   for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
@@ -28,7 +28,7 @@ fr_status fr_plan_fused(const fr_node *n, fr_tensor *const *in,
                         fr_tensor *const *out, fr_kplan *p) {
   int act;
   FR_TRY(epi_kind(n, &act));
-  float a = fr_attr_float(n, "act_alpha", 0), b = fr_attr_float(n, "act_beta", 0);
+  float a = fr_attr_float(n, FR_A_ACT_ALPHA), b = fr_attr_float(n, FR_A_ACT_BETA);
   switch (n->op) {
   case FR_OP_FUSED_CONV: return fr_plan_conv_fused(n, in, out, p, act, a, b);
   case FR_OP_FUSED_GEMM: return fr_plan_gemm_fused(n, in, out, p, act, a, b);

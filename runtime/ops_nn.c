@@ -20,29 +20,27 @@ static void to3(int nsp, const int64_t *v, int64_t fill, int64_t *d3) {
 
 /* ---- Conv -------------------------------------------------------------- */
 
-/* Fills a kernel conv descriptor from x (N, C, ...) and w (M, C/g, ...). */
-static fr_status conv_desc(const fr_node *n, const fr_tensor *x,
-                           const fr_tensor *w, fr_k_conv *p) {
-  int nsp = x->rank - 2;
-  int64_t out[3], st[3], dl[3], pb[3], pe[3];
-  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, w->dims + 2, false, out, st, dl,
-                      pb, pe));
+/* Fills a kernel conv descriptor from x (N, C, ...), w and the window
+ * (Conv: w (M, C/g, ...), ConvTranspose: w (C, M/g, ...)). */
+static void conv_desc(const fr_tensor *x, const fr_tensor *w,
+                      const fr_nn_geom *g, int64_t M, fr_k_conv *p) {
+  int nsp = g->nsp;
   memset(p, 0, sizeof *p);
   p->N = x->dims[0];
   p->C = x->dims[1];
-  p->M = w->dims[0];
-  p->group = fr_attr_int(n, "group", 1);
+  p->M = M;
+  p->group = g->group;
   to3(nsp, x->dims + 2, 1, p->in);
-  to3(nsp, out, 1, p->out);
+  to3(nsp, g->out, 1, p->out);
   to3(nsp, w->dims + 2, 1, p->k);
-  to3(nsp, st, 1, p->stride);
-  to3(nsp, dl, 1, p->dil);
-  to3(nsp, pb, 0, p->pad);
-  return FR_OK;
+  to3(nsp, g->stride, 1, p->stride);
+  to3(nsp, g->dil, 1, p->dil);
+  to3(nsp, g->pad_b, 0, p->pad);
 }
 
 /* The epilogue of a fused plan, checked: the activation, then the node's
- * `post` (Max or Min, absent: none) with the constant `post_c`. */
+ * `post` (Max or Min, absent: none) with the constant `post_c` (frost's
+ * fused ops carry them; a plain Conv, Gemm or MatMul has none). */
 static fr_status epi_of(const fr_node *n, int act, float a, float b,
                         fr_k_epi *e) {
   if (act < FR_K_EPI_NONE || act >= FR_K_EPI_COUNT)
@@ -51,8 +49,12 @@ static fr_status epi_of(const fr_node *n, int act, float a, float b,
   e->a = a;
   e->b = b;
   e->post = FR_K_EPI_POST_NONE;
-  e->c = fr_attr_float(n, "post_c", 0);
-  const char *post = fr_attr_str(n, "post", NULL);
+  e->c = 0;
+  if (n->op != FR_OP_FUSED_CONV && n->op != FR_OP_FUSED_GEMM &&
+      n->op != FR_OP_FUSED_MATMUL)
+    return FR_OK;
+  e->c = fr_attr_float(n, FR_A_POST_C);
+  const char *post = fr_attr_str(n, FR_A_POST);
   if (post && !strcmp(post, "Max")) e->post = FR_K_EPI_POST_MAX;
   else if (post && !strcmp(post, "Min")) e->post = FR_K_EPI_POST_MIN;
   else if (post) return fr_err_node(FR_ERR_INVALID, n, "unknown post op '%s'", post);
@@ -64,8 +66,10 @@ fr_status fr_plan_conv(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *p) {
   (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_nn_geom g;
+  FR_TRY(fr_nn_conv_geom(n, in[0], in[1], &g));
   fr_k_conv d = {0};
-  FR_TRY(conv_desc(n, in[0], in[1], &d));
+  conv_desc(in[0], in[1], &g, in[1]->dims[0], &d);
   p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
   FR_KPLAN(p, fr_ke_conv_f32, d);
   return FR_OK;
@@ -77,8 +81,10 @@ fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
                              float a, float b) {
   (void)out;
   if (in[0]->dtype != FR_F32) return unsupported_dtype(n, in[0]);
+  fr_nn_geom g;
+  FR_TRY(fr_nn_conv_geom(n, in[0], in[1], &g));
   fr_k_conv d = {0};
-  FR_TRY(conv_desc(n, in[0], in[1], &d));
+  conv_desc(in[0], in[1], &g, in[1]->dims[0], &d);
   FR_TRY(epi_of(n, act, a, b, &d.epi));
   p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
   FR_KPLAN(p, fr_ke_conv_fused_f32, d);
@@ -87,47 +93,43 @@ fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
 
 /* ---- pooling ----------------------------------------------------------- */
 
-static fr_status pool_desc(const fr_node *n, const fr_tensor *x,
-                           fr_k_pool *p) {
-  int nsp = x->rank - 2, nk;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
-  bool ceil_ok = n->op != FR_OP_LP_POOL || n->opset >= 18;
-  int64_t out[3], st[3], dl[3], pb[3], pe[3];
-  FR_TRY(fr_nn_window(n, nsp, x->dims + 2, ks, ceil_ok, out, st, dl, pb, pe));
+static void pool_desc(const fr_tensor *x, const fr_nn_geom *g,
+                      fr_k_pool *p) {
+  int nsp = g->nsp;
   memset(p, 0, sizeof *p);
   p->planes = x->dims[0] * x->dims[1];
   to3(nsp, x->dims + 2, 1, p->in);
-  to3(nsp, out, 1, p->out);
-  to3(nsp, ks, 1, p->k);
-  to3(nsp, st, 1, p->stride);
-  to3(nsp, dl, 1, p->dil);
-  to3(nsp, pb, 0, p->pad);
-  to3(nsp, pe, 0, p->pad_end);
-  return FR_OK;
+  to3(nsp, g->out, 1, p->out);
+  to3(nsp, g->kernel, 1, p->k);
+  to3(nsp, g->stride, 1, p->stride);
+  to3(nsp, g->dil, 1, p->dil);
+  to3(nsp, g->pad_b, 0, p->pad);
+  to3(nsp, g->pad_e, 0, p->pad_end);
 }
 
 fr_status fr_plan_pool(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *t = in[0];
+  fr_nn_geom g;
+  FR_TRY(fr_nn_pool_geom(n, t, &g));
   fr_k_pool_plan p;
   memset(&p, 0, sizeof p);
-  FR_TRY(pool_desc(n, t, &p.p));
+  pool_desc(t, &g, &p.p);
   p.dtype = t->dtype;
   switch (n->op) {
   case FR_OP_MAX_POOL:
     p.p.kind = FR_K_POOL_MAX;
     if (t->dtype == FR_U8 || t->dtype == FR_I8) break;
     p.with_idx = n->n_out > 1 && out[1];
-    p.col_major = (int)fr_attr_int(n, "storage_order", 0);
+    p.col_major = g.col_major;
     break;
   case FR_OP_AVERAGE_POOL:
     p.p.kind = FR_K_POOL_AVG;
-    p.p.count_include_pad = (int)fr_attr_int(n, "count_include_pad", 0);
+    p.p.count_include_pad = (int)fr_attr_int(n, FR_A_COUNT_INCLUDE_PAD);
     break;
   case FR_OP_LP_POOL: {
     p.p.kind = FR_K_POOL_LP;
-    const fr_attr *a = fr_attr_find(n, "p");
-    p.p.p = !a ? 2.0f : a->type == FR_ATTR_FLOAT ? a->f : (float)a->i;
+    p.p.p = fr_attr_float(n, FR_A_P); /* an int from opset 2 */
     if (!(p.p.p > 0))
       return fr_err_node(FR_ERR_INVALID, n, "p must be positive");
     break;
@@ -162,7 +164,8 @@ static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
                            fr_tensor *const *out, fr_k_gemm_plan *p) {
   const fr_tensor *a = in[0], *c = n->n_in > 2 ? in[2] : NULL;
   if (a->dtype != FR_F32) return unsupported_dtype(n, a);
-  bool ta = fr_attr_int(n, "transA", 0), tb = fr_attr_int(n, "transB", 0);
+  fr_gemm_attrs ga = fr_gemm_attrs_of(n);
+  bool ta = ga.trans_a, tb = ga.trans_b;
   memset(p, 0, sizeof *p);
   p->M = out[0]->dims[0];
   p->N = out[0]->dims[1];
@@ -171,8 +174,8 @@ static fr_status gemm_desc(const fr_node *n, fr_tensor *const *in,
   p->csa = ta ? p->M : 1;
   p->rsb = tb ? 1 : p->N;
   p->csb = tb ? p->K : 1;
-  p->alpha = fr_attr_float(n, "alpha", 1.0f);
-  p->beta = fr_attr_float(n, "beta", 1.0f);
+  p->alpha = ga.alpha;
+  p->beta = ga.beta;
   if (!c || p->beta == 0) return FR_OK;
   p->cm = c->rank == 2 ? c->dims[0] : 1;
   p->cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
@@ -288,16 +291,15 @@ fr_status fr_plan_resize(const fr_node *n, fr_tensor *const *in,
       "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
   static const char *const nearests[] = {"round_prefer_floor",
                                          "round_prefer_ceil", "floor", "ceil"};
-  const char *ms = fr_attr_str(n, "mode", "nearest");
+  const char *ms = fr_attr_str(n, FR_A_MODE);
   int mode = pick(ms, modes, 3);
   if (!strcmp(ms, "bilinear")) mode = FR_K_RESIZE_LINEAR; /* Upsample-7 */
   if (mode < 0) return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s'", ms);
   bool old = n->op == FR_OP_UPSAMPLE || n->opset < 11;
   int coord = FR_K_COORD_ASYMMETRIC, nearest = FR_K_NEAREST_SIMPLE;
   if (!old) {
-    const char *cs = fr_attr_str(n, "coordinate_transformation_mode",
-                                 "half_pixel");
-    const char *ns = fr_attr_str(n, "nearest_mode", "round_prefer_floor");
+    const char *cs = fr_attr_str(n, FR_A_COORDINATE_TRANSFORMATION_MODE);
+    const char *ns = fr_attr_str(n, FR_A_NEAREST_MODE);
     coord = pick(cs, coords, 7);
     nearest = pick(ns, nearests, 4);
     if (coord < 0 || nearest < 0)
@@ -312,13 +314,15 @@ fr_status fr_plan_resize(const fr_node *n, fr_tensor *const *in,
   p.ntap = mode == FR_K_RESIZE_CUBIC ? 4 : 2;
   p.y = fr_kplan_in_slots(n);
   p.run = fr_tensor_numel(t) > 0 || fr_tensor_numel(out[0]) == 0;
-  p.extrapolation = fr_attr_float(n, "extrapolation_value", 0);
+  /* Upsample has none of these: the defaults of Resize */
+  bool resize = n->op == FR_OP_RESIZE;
+  p.extrapolation = resize ? fr_attr_float(n, FR_A_EXTRAPOLATION_VALUE) : 0;
+  int exclude = resize ? (int)fr_attr_int(n, FR_A_EXCLUDE_OUTSIDE) : 0;
+  float cubic_a = resize ? fr_attr_float(n, FR_A_CUBIC_COEFF_A) : -0.75f;
   int64_t total = 0;
   for (int d = 0; d < r; d++) {
-    fr_k_resize_dim rd = {mode, coord, nearest,
-                          (int)fr_attr_int(n, "exclude_outside", 0),
-                          t->dims[d], dims[d], scales[d], roi[d], roi[d + r],
-                          fr_attr_float(n, "cubic_coeff_a", -0.75f)};
+    fr_k_resize_dim rd = {mode, coord, nearest, exclude, t->dims[d], dims[d],
+                          scales[d], roi[d], roi[d + r], cubic_a};
     p.d[d] = rd;
     total += dims[d] * p.ntap;
   }
@@ -334,21 +338,10 @@ fr_status fr_plan_convtranspose(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *t = in[0], *w = in[1];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  int nsp = t->rank - 2;
-  int64_t o[3], st[3], dl[3], pb[3];
-  FR_TRY(fr_nn_convt_geometry(n, t, w, o, st, dl, pb));
+  fr_nn_geom g;
+  FR_TRY(fr_nn_convt_geom(n, t, w, &g));
   fr_k_conv p;
-  memset(&p, 0, sizeof p);
-  p.N = t->dims[0];
-  p.C = t->dims[1];
-  p.group = fr_attr_int(n, "group", 1);
-  p.M = w->dims[1] * p.group;
-  to3(nsp, t->dims + 2, 1, p.in);
-  to3(nsp, o, 1, p.out);
-  to3(nsp, w->dims + 2, 1, p.k);
-  to3(nsp, st, 1, p.stride);
-  to3(nsp, dl, 1, p.dil);
-  to3(nsp, pb, 0, p.pad);
+  conv_desc(t, w, &g, w->dims[1] * g.group, &p);
   kp->scratch = (fr_k_convtranspose_scratch(&p) + 1) * sizeof(float);
   FR_KPLAN(kp, fr_ke_convtranspose_f32, p);
   return FR_OK;
@@ -364,12 +357,12 @@ fr_status fr_exec_gridsample(fr_exec *x, const fr_node *n,
     return unsupported_dtype(n, t->dtype != FR_F32 ? t : g);
   static const char *const modes[] = {"nearest", "bilinear", "bicubic"};
   static const char *const pads[] = {"zeros", "border", "reflection"};
-  const char *ms = fr_attr_str(n, "mode", "bilinear");
-  const char *ps = fr_attr_str(n, "padding_mode", "zeros");
+  const char *ms = fr_attr_str(n, FR_A_MODE);
+  const char *ps = fr_attr_str(n, FR_A_PADDING_MODE);
   int mode = pick(ms, modes, 3), pad = pick(ps, pads, 3);
   if (mode < 0 || pad < 0)
     return fr_err_node(FR_ERR_INVALID, n, "unknown mode '%s' / '%s'", ms, ps);
-  fr_k_gridsample p = {mode, pad, (int)fr_attr_int(n, "align_corners", 0),
+  fr_k_gridsample p = {mode, pad, (int)fr_attr_int(n, FR_A_ALIGN_CORNERS),
                        t->dims[0], t->dims[1], t->dims[2], t->dims[3],
                        g->dims[1], g->dims[2]};
   fr_k_gridsample_f32(&p, t->data, g->data, out[0]->data);
@@ -421,7 +414,7 @@ static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
   q->z = fr_malloc(sizeof(int32_t) * (size_t)count);
   if (!q->s || !q->z) {
     qparams_free(q);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    return fr_err_nomem(n);
   }
   for (int64_t i = 0; i < count; i++) {
     q->s[i] = s ? (float)fr_tensor_get_f64(s, s && fr_tensor_numel(s) == 1 ? 0 : i) : 1.0f;
@@ -432,7 +425,7 @@ static fr_status qparams_init(const fr_node *n, const fr_tensor *x,
 
 static int quant_axis(const fr_node *n, const fr_tensor *x) {
   int ax = 0;
-  if (fr_axis(n, fr_attr_int(n, "axis", 1), x->rank, &ax) != FR_OK) return -1;
+  if (fr_attr_axis(n, x->rank, &ax) != FR_OK) return -1;
   return ax;
 }
 
@@ -450,7 +443,7 @@ fr_status fr_exec_quantize(fr_exec *x, const fr_node *n, fr_tensor *const *in,
       tmp = fr_malloc(sizeof(float) * (size_t)(ne + 1));
       if (!tmp) {
         qparams_free(&q);
-        return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+        return fr_err_nomem(n);
       }
       for (int64_t i = 0; i < ne; i++) tmp[i] = (float)((const int32_t *)t->data)[i];
       xf = tmp;
@@ -490,7 +483,7 @@ static fr_status widen(const fr_node *n, const fr_tensor *t,
   *y = fr_malloc(sizeof(int32_t) * (size_t)(ne + 1));
   if (!*y) {
     qparams_free(&q);
-    return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    return fr_err_nomem(n);
   }
   fr_k_widen_i32(q.outer, q.axis_n, q.inner, t->data, ktype(t->dtype), q.z, *y);
   qparams_free(&q);
@@ -514,7 +507,7 @@ fr_status fr_exec_matmul_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
     acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
-    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!acc) st = fr_err_nomem(n);
   }
   if (st == FR_OK && ql &&
       (fr_tensor_numel(in[1]) != 1 || fr_tensor_numel(in[4]) != 1 ||
@@ -551,8 +544,10 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *xz = ql ? in[2] : n->n_in > 2 ? in[2] : NULL;
   const fr_tensor *wz = ql ? in[5] : n->n_in > 3 ? in[3] : NULL;
   const fr_tensor *b = ql && n->n_in > 8 ? in[8] : NULL;
+  fr_nn_geom g;
+  FR_TRY(fr_nn_conv_geom(n, t, w, &g));
   fr_k_conv p = {0};
-  FR_TRY(conv_desc(n, t, w, &p));
+  conv_desc(t, w, &g, w->dims[0], &p);
   if (xz && fr_tensor_numel(xz) != 1)
     return fr_err_node(FR_ERR_INVALID, n, "x zero point must be a scalar");
   int32_t *xi = NULL, *wi = NULL, *acc = NULL;
@@ -561,7 +556,7 @@ fr_status fr_exec_conv_q(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   int64_t ny = fr_tensor_numel(out[0]);
   if (st == FR_OK && ql) {
     acc = fr_malloc(sizeof(int32_t) * (size_t)(ny + 1));
-    if (!acc) st = fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+    if (!acc) st = fr_err_nomem(n);
   }
   if (st == FR_OK) {
     fr_k_conv_i32(&p, xi, wi, b ? b->data : NULL, ql ? acc : out[0]->data);
@@ -620,7 +615,7 @@ fr_status fr_exec_det(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int64_t M = t->dims[t->rank - 1];
   double *lu = fr_malloc(sizeof(double) * (size_t)(M * M + 1));
-  if (!lu) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  if (!lu) return fr_err_nomem(n);
   fr_k_det_f32(fr_tensor_numel(out[0]), M, t->data, out[0]->data, lu);
   fr_free(lu);
   return FR_OK;
@@ -631,15 +626,9 @@ fr_status fr_exec_maxunpool(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *t = in[0];
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
-  /* the default output shape: (in - 1) * stride + kernel - pads */
-  int nsp = t->rank - 2, ns, np, nk;
-  const int64_t *ks = fr_attr_ints(n, "kernel_shape", &nk);
-  const int64_t *st = fr_attr_ints(n, "strides", &ns);
-  const int64_t *pd = fr_attr_ints(n, "pads", &np);
+  int nsp = t->rank - 2;
   int64_t dflt[FR_MAX_RANK];
-  for (int i = 0; i < nsp; i++)
-    dflt[i] = (t->dims[2 + i] - 1) * (st ? st[i] : 1) + ks[i] -
-              (pd ? pd[i] + pd[i + nsp] : 0);
+  FR_TRY(fr_nn_maxunpool_dims(n, t, dflt));
   int64_t bad = fr_k_maxunpool_f32(fr_tensor_numel(t), t->data, in[1]->data,
                                    nsp, dflt, out[0]->dims + 2,
                                    t->dims[0] * t->dims[1], out[0]->data);
@@ -656,7 +645,7 @@ fr_status fr_exec_roialign(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (t->dtype != FR_F32) return unsupported_dtype(n, t);
   int64_t R = r->dims[0];
   int64_t *bi = fr_malloc(sizeof(int64_t) * (size_t)(R + 1));
-  if (!bi) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  if (!bi) return fr_err_nomem(n);
   for (int64_t i = 0; i < R; i++) {
     bi[i] = fr_tensor_get_i64(b, i);
     if (bi[i] < 0 || bi[i] >= t->dims[0]) {
@@ -665,14 +654,12 @@ fr_status fr_exec_roialign(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                          (long long)bi[i]);
     }
   }
-  const char *mode = fr_attr_str(n, "mode", "avg");
-  const char *ctm = fr_attr_str(n, "coordinate_transformation_mode",
-                                n->opset >= 16 ? "half_pixel"
-                                               : "output_half_pixel");
+  const char *mode = fr_attr_str(n, FR_A_MODE);
+  const char *ctm = fr_attr_str(n, FR_A_COORDINATE_TRANSFORMATION_MODE);
   fr_k_roialign p = {t->dims[1], t->dims[2], t->dims[3], R,
                      out[0]->dims[2], out[0]->dims[3],
-                     fr_attr_int(n, "sampling_ratio", 0),
-                     fr_attr_float(n, "spatial_scale", 1.0f),
+                     fr_attr_int(n, FR_A_SAMPLING_RATIO),
+                     fr_attr_float(n, FR_A_SPATIAL_SCALE),
                      !strcmp(ctm, "half_pixel"), !strcmp(mode, "max")};
   if ((strcmp(mode, "avg") && strcmp(mode, "max")) ||
       (strcmp(ctm, "half_pixel") && strcmp(ctm, "output_half_pixel"))) {

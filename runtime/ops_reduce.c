@@ -11,10 +11,6 @@ static fr_status bad_dtype(const fr_node *n, const fr_tensor *t) {
                      fr_dtype_name(t->dtype));
 }
 
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
 static int64_t prod(const int64_t *d, int from, int to) {
   int64_t p = 1;
   for (int i = from; i < to; i++) p *= d[i];
@@ -103,14 +99,14 @@ fr_status fr_plan_argmax(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   if (!red_type(x->dtype)) return bad_dtype(n, x);
   fr_k_argmax_plan p;
   memset(&p, 0, sizeof p);
   split3(x, axis, &p.outer, &p.n, &p.inner);
   p.dtype = x->dtype;
   p.is_min = n->op == FR_OP_ARG_MIN;
-  p.last = fr_attr_int(n, "select_last_index", 0) != 0;
+  p.last = fr_attr_int(n, FR_A_SELECT_LAST_INDEX) != 0;
   FR_KPLAN(kp, fr_ke_argmax, p);
   return FR_OK;
 }
@@ -153,8 +149,8 @@ fr_status fr_plan_cumsum(const fr_node *n, fr_tensor *const *in,
   memset(&p, 0, sizeof p);
   split3(x, axis, &p.outer, &p.n, &p.inner);
   p.dtype = x->dtype;
-  p.exclusive = fr_attr_int(n, "exclusive", 0) != 0;
-  p.reverse = fr_attr_int(n, "reverse", 0) != 0;
+  p.exclusive = fr_attr_int(n, FR_A_EXCLUSIVE) != 0;
+  p.reverse = fr_attr_int(n, FR_A_REVERSE) != 0;
   FR_KPLAN(kp, fr_ke_cumsum, p);
   return FR_OK;
 }
@@ -163,14 +159,14 @@ fr_status fr_plan_topk(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *kp) {
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   fr_k_topk_plan p;
   memset(&p, 0, sizeof p);
   FR_TRY(fr_topk_k(n, in, &p.k));
   if (!red_type(x->dtype)) return bad_dtype(n, x);
   split3(x, axis, &p.outer, &p.n, &p.inner);
   p.dtype = x->dtype;
-  p.largest = fr_attr_int(n, "largest", 1) != 0;
+  p.largest = fr_attr_int(n, FR_A_LARGEST) != 0;
   /* scratch: the sort's 2 n int64, then the outputs that are omitted */
   size_t ny = (size_t)(p.outer * p.k * p.inner), off;
   off = sizeof(int64_t) * 2 * (size_t)(p.n ? p.n : 1);
@@ -204,9 +200,11 @@ fr_status fr_plan_batchnorm(const fr_node *n, fr_tensor *const *in,
   p.N = x->dims[0];
   p.C = x->dims[1];
   p.S = prod(x->dims, 2, x->rank);
-  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
-  p.momentum = fr_attr_float(n, "momentum", 0.9f);
-  p.training = n->opset >= 14 && fr_attr_int(n, "training_mode", 0);
+  fr_batchnorm_attrs ba;
+  FR_TRY(fr_batchnorm_attrs_of(n, &ba));
+  p.eps = ba.epsilon;
+  p.momentum = ba.momentum;
+  p.training = ba.training;
   if (p.training) kp->scratch = sizeof(float) * 2 * (size_t)(p.C ? p.C : 1);
   FR_KPLAN(kp, fr_ke_batchnorm_f32, p);
   return FR_OK;
@@ -222,7 +220,7 @@ fr_status fr_plan_instnorm(const fr_node *n, fr_tensor *const *in,
   p.N = x->dims[0];
   p.C = x->dims[1];
   p.S = prod(x->dims, 2, x->rank);
-  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
+  p.eps = fr_attr_float(n, FR_A_EPSILON);
   FR_KPLAN(kp, fr_ke_instnorm_f32, p);
   return FR_OK;
 }
@@ -252,12 +250,12 @@ fr_status fr_plan_layernorm(const fr_node *n, fr_tensor *const *in,
   FR_TRY(need_f32(n, in, 3));
   const fr_tensor *x = in[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", -1), x->rank, &axis));
+  FR_TRY(fr_attr_axis(n, x->rank, &axis));
   fr_k_layernorm_plan p;
   memset(&p, 0, sizeof p);
   p.outer = prod(x->dims, 0, axis);
   p.D = prod(x->dims, axis, x->rank);
-  p.eps = fr_attr_float(n, "epsilon", 1e-5f);
+  p.eps = fr_attr_float(n, FR_A_EPSILON);
   p.w_expand = expand_param(in[1], x, axis, p.D, &p.we);
   if (n->n_in > 2 && in[2]) p.b_expand = expand_param(in[2], x, axis, p.D, &p.be);
   if (p.w_expand || p.b_expand)
@@ -276,10 +274,10 @@ fr_status fr_plan_lrn(const fr_node *n, fr_tensor *const *in,
   p.N = x->dims[0];
   p.C = x->dims[1];
   p.S = prod(x->dims, 2, x->rank);
-  p.size = fr_attr_int(n, "size", 1);
-  p.alpha = fr_attr_float(n, "alpha", 1e-4f);
-  p.beta = fr_attr_float(n, "beta", 0.75f);
-  p.bias = fr_attr_float(n, "bias", 1.0f);
+  p.size = fr_attr_int(n, FR_A_SIZE);
+  p.alpha = fr_attr_float(n, FR_A_ALPHA);
+  p.beta = fr_attr_float(n, FR_A_BETA);
+  p.bias = fr_attr_float(n, FR_A_BIAS);
   FR_KPLAN(kp, fr_ke_lrn_f32, p);
   return FR_OK;
 }
@@ -309,14 +307,14 @@ static fr_status nll(const fr_node *n, const float *lp, fr_tensor *const *in,
   int red;
   FR_TRY(fr_loss_reduction(n, &red));
   int64_t N = x->dims[0], C = x->dims[1], D = prod(x->dims, 2, x->rank);
-  const fr_attr *ii = fr_attr_find(n, "ignore_index");
+  const fr_attr *ii = fr_attr_get(n, FR_A_IGNORE_INDEX);
   const float *w = n->n_in > 2 && in[2] ? in[2]->data : NULL;
   const int64_t *tg = t->data;
   int64_t *own = NULL;
   if (t->dtype == FR_I32) {
     int64_t m = N * D;
     own = fr_malloc(sizeof(int64_t) * (size_t)(m ? m : 1));
-    if (!own) return nomem(n);
+    if (!own) return fr_err_nomem(n);
     for (int64_t i = 0; i < m; i++) own[i] = ((const int32_t *)t->data)[i];
     tg = own;
   }
@@ -349,7 +347,7 @@ fr_status fr_exec_sce(fr_exec *ex, const fr_node *n, fr_tensor *const *in,
   float *tmp = D > 1 ? fr_malloc(sizeof(float) * 2 * (size_t)D) : NULL;
   fr_status st;
   if (!lp || (D > 1 && !tmp)) {
-    st = nomem(n);
+    st = fr_err_nomem(n);
   } else {
     fr_k_softmax_f32(N, C, D, FR_K_LOGSOFTMAX, x->data, lp, tmp);
     st = nll(n, lp, in, out[0]);

@@ -2,8 +2,9 @@
  * shape ops. Reads attributes and index inputs (validating every index),
  * computes sizes and strides; the movement ops are plans of the entries of
  * kernels/tensor.c, the rest call its kernels. Movement kernels copy bytes,
- * so string tensors come out holding the input's char*; own_strings (or
- * fr_exec_planned) then gives the output its own copies. */
+ * so string tensors come out holding the input's char*; fr_own_strings
+ * (called by fr_exec_planned for plans) then gives the output its own
+ * copies. */
 #include <string.h>
 
 #include "runtime.h"
@@ -25,26 +26,6 @@ static void strides_of(const fr_tensor *t, int64_t *s) {
     s[d] = k;
     k *= t->dims[d];
   }
-}
-
-static fr_status nomem(const fr_node *n) {
-  return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
-}
-
-/* Replaces the borrowed char* of a string output by owned copies. */
-static fr_status own_strings(const fr_node *n, fr_tensor *y) {
-  if (y->dtype != FR_STRING) return FR_OK;
-  char **s = y->data;
-  int64_t k = fr_tensor_numel(y);
-  for (int64_t i = 0; i < k; i++) {
-    char *c = fr_strdup(s[i] ? s[i] : "");
-    if (!c) {
-      for (int64_t j = i; j < k; j++) s[j] = NULL;
-      return nomem(n);
-    }
-    s[i] = c;
-  }
-  return FR_OK;
 }
 
 /* Drops dims of size 1 and merges dims that are contiguous in x too, so
@@ -84,7 +65,7 @@ static fr_status norm_indices(const fr_node *n, const fr_tensor *idx, int q,
                               const int64_t *dims, int64_t **out) {
   int64_t k = fr_tensor_numel(idx);
   int64_t *v = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
-  if (!v) return nomem(n);
+  if (!v) return fr_err_nomem(n);
   for (int64_t i = 0; i < k; i++) {
     int64_t x = fr_tensor_get_i64(idx, i), d = dims[i % q];
     if (x < -d || x >= d) {
@@ -149,12 +130,13 @@ fr_status fr_plan_depth_space(const fr_node *n, fr_tensor *const *in,
                               fr_tensor *const *out, fr_kplan *kp) {
   (void)out;
   const fr_tensor *t = in[0];
-  int64_t b = fr_attr_int(n, "blocksize", 1);
+  int64_t b;
+  bool crd;
+  FR_TRY(fr_depth_space_attrs(n, &b, &crd));
   int64_t N = t->dims[0], C = t->dims[1], H = t->dims[2], W = t->dims[3];
   fr_k_strided p = {.rank = 6};
   if (n->op == FR_OP_DEPTH_TO_SPACE) {
     int64_t c = C / (b * b);
-    bool crd = n->opset >= 11 && !strcmp(fr_attr_str(n, "mode", "DCR"), "CRD");
     /* output viewed as (N, c, H, b, W, b) */
     int64_t dims[6] = {N, c, H, b, W, b};
     int64_t xs[6];
@@ -193,7 +175,7 @@ fr_status fr_plan_concat(const fr_node *n, fr_tensor *const *in,
                          fr_tensor *const *out, fr_kplan *kp) {
   fr_tensor *y = out[0];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 1), y->rank, &axis));
+  FR_TRY(fr_attr_axis(n, y->rank, &axis));
   _Alignas(16) unsigned char buf[FR_KPLAN_MAX];
   fr_k_concat_plan *p = (fr_k_concat_plan *)buf;
   size_t size = sizeof *p + sizeof(uint32_t) * (size_t)n->n_in;
@@ -222,7 +204,7 @@ fr_status fr_plan_split(const fr_node *n, fr_tensor *const *in,
     return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d outputs", n->n_out);
   memset(buf, 0, size);
   int64_t *sizes = fr_malloc(sizeof(int64_t) * (size_t)(n->n_out + 1));
-  if (!sizes) return nomem(n);
+  if (!sizes) return fr_err_nomem(n);
   int axis;
   fr_status st = fr_split_plan(n, in, &axis, sizes);
   if (st == FR_OK) {
@@ -303,7 +285,7 @@ fr_status fr_plan_pad(const fr_node *n, fr_tensor *const *in,
    * strings, given their own copies by fr_exec_planned). */
   if (n->opset < 11) {
     fr_tensor c = {.dtype = t->dtype, .data = p.cval};
-    fr_tensor_set_f64(&c, 0, fr_attr_float(n, "value", 0));
+    fr_tensor_set_f64(&c, 0, fr_attr_float(n, FR_A_VALUE));
   } else if (n->n_in > 2 && in[2] && fr_tensor_numel(in[2]) == 1) {
     if (in[2]->dtype != t->dtype)
       return fr_err_node(FR_ERR_SHAPE, n, "constant_value is not %s",
@@ -334,7 +316,7 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
   (void)out;
   const fr_tensor *t = in[0], *ind = in[1];
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+  FR_TRY(fr_attr_axis(n, t->rank, &axis));
   fr_k_gather_plan p;
   memset(&p, 0, sizeof p);
   p.outer = prod(t->dims, 0, axis);
@@ -361,14 +343,14 @@ fr_status fr_plan_gather(const fr_node *n, fr_tensor *const *in,
 static fr_status elem_offsets(const fr_node *n, const fr_tensor *t,
                               const fr_tensor *ind, int64_t **off) {
   int axis;
-  FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+  FR_TRY(fr_attr_axis(n, t->rank, &axis));
   int64_t *idx, xs[FR_MAX_RANK];
   FR_TRY(norm_indices(n, ind, 1, &t->dims[axis], &idx));
   strides_of(t, xs);
   *off = fr_malloc(sizeof(int64_t) * (size_t)(fr_tensor_numel(ind) + 1));
   if (!*off) {
     fr_free(idx);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_k_elem_offsets(ind->rank, ind->dims, axis, xs, idx, *off);
   fr_free(idx);
@@ -384,7 +366,7 @@ fr_status fr_exec_gather_elements(fr_exec *x, const fr_node *n,
   fr_k_gather_rows(fr_tensor_numel(in[1]), 1, esz(in[0]), off, in[0]->data,
                    out[0]->data);
   fr_free(off);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 /* GatherND / ScatterND: offsets of the slices the index tuples name, with
@@ -401,7 +383,7 @@ static fr_status nd_offsets(const fr_node *n, const fr_tensor *t,
   *off = fr_malloc(sizeof(int64_t) * (size_t)(tuples + 1));
   if (!*off) {
     fr_free(idx);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   fr_k_nd_offsets(tuples, b && nb ? tuples / nb : 0,
                   b ? prod(t->dims, b, t->rank) : 0, k, &xs[b], idx, *off);
@@ -414,12 +396,12 @@ static fr_status nd_offsets(const fr_node *n, const fr_tensor *t,
 fr_status fr_exec_gather_nd(fr_exec *x, const fr_node *n,
                             fr_tensor *const *in, fr_tensor *const *out) {
   (void)x;
-  int b = n->opset >= 12 ? (int)fr_attr_int(n, "batch_dims", 0) : 0;
+  int b = (int)fr_gather_nd_batch_dims(n);
   int64_t *off, cnt, len;
   FR_TRY(nd_offsets(n, in[0], in[1], b, &off, &cnt, &len));
   fr_k_gather_rows(cnt, len, esz(in[0]), off, in[0]->data, out[0]->data);
   fr_free(off);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
@@ -427,16 +409,16 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   (void)x;
   const fr_tensor *t = in[0], *c = in[1];
   int64_t outer = 1, dim = fr_tensor_numel(t), inner = 1;
-  if (fr_attr_find(n, "axis")) {
-    int axis;
-    FR_TRY(fr_axis(n, fr_attr_int(n, "axis", 0), t->rank, &axis));
+  int axis;
+  FR_TRY(fr_compress_axis(n, t, &axis));
+  if (axis >= 0) {
     outer = prod(t->dims, 0, axis);
     dim = t->dims[axis];
     inner = prod(t->dims, axis + 1, t->rank);
   }
   int64_t lim = c->dims[0] < dim ? c->dims[0] : dim, k = 0;
   int64_t *sel = fr_malloc(sizeof(int64_t) * (size_t)(lim + 1));
-  if (!sel) return nomem(n);
+  if (!sel) return fr_err_nomem(n);
   const uint8_t *cv = c->data;
   for (int64_t i = 0; i < lim; i++)
     if (cv[i]) sel[k++] = i;
@@ -447,21 +429,18 @@ fr_status fr_exec_compress(fr_exec *x, const fr_node *n,
   }
   fr_k_gather(outer, dim, k, inner, esz(t), sel, t->data, out[0]->data);
   fr_free(sel);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 /* ---- scatters --------------------------------------------------------- */
 
-static fr_status reduction(const fr_node *n, int *red) {
-  const char *r = fr_attr_str(n, "reduction", "none");
-  static const char *names[] = {"none", "add", "mul", "max", "min"};
-  for (int i = 0; i < 5; i++)
-    if (!strcmp(r, names[i])) {
-      *red = i; /* FR_K_SCAT_* order */
-      return FR_OK;
-    }
-  return fr_err_node(FR_ERR_INVALID, n, "reduction '%s' is not valid", r);
-}
+/* The kernels' reductions are numbered as the IR's. */
+_Static_assert((int)FR_SCATTER_NONE == FR_K_SCAT_NONE &&
+                   (int)FR_SCATTER_ADD == FR_K_SCAT_ADD &&
+                   (int)FR_SCATTER_MUL == FR_K_SCAT_MUL &&
+                   (int)FR_SCATTER_MAX == FR_K_SCAT_MAX &&
+                   (int)FR_SCATTER_MIN == FR_K_SCAT_MIN,
+               "scatter reductions numbered apart");
 
 static float half_get(fr_dtype t, uint16_t h) {
   return t == FR_F16 ? fr_f16_to_f32(h) : fr_bf16_to_f32(h);
@@ -481,7 +460,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
     for (int64_t j = 0; j < cnt; j++)
       for (int64_t i = 0; i < len; i++) {
         char *c = fr_strdup(su[j * len + i] ? su[j * len + i] : "");
-        if (!c) return nomem(n);
+        if (!c) return fr_err_nomem(n);
         fr_free(dy[off[j] + i]);
         dy[off[j] + i] = c;
       }
@@ -536,7 +515,7 @@ static fr_status scatter_apply(const fr_node *n, fr_tensor *y,
 static fr_status copy_data(const fr_node *n, const fr_tensor *t,
                            fr_tensor *y) {
   memcpy(y->data, t->data, fr_tensor_nbytes(t));
-  return own_strings(n, y);
+  return fr_own_strings(n, y);
 }
 
 /* ScatterElements and Scatter. */
@@ -545,7 +524,7 @@ fr_status fr_exec_scatter_elements(fr_exec *x, const fr_node *n,
                                    fr_tensor *const *out) {
   (void)x;
   int red;
-  FR_TRY(reduction(n, &red));
+  FR_TRY(fr_scatter_reduction(n, &red));
   int64_t *off;
   FR_TRY(elem_offsets(n, in[0], in[1], &off));
   fr_status st = copy_data(n, in[0], out[0]);
@@ -559,7 +538,7 @@ fr_status fr_exec_scatter_nd(fr_exec *x, const fr_node *n,
                              fr_tensor *const *in, fr_tensor *const *out) {
   (void)x;
   int red;
-  FR_TRY(reduction(n, &red));
+  FR_TRY(fr_scatter_reduction(n, &red));
   int64_t *off, cnt, len;
   FR_TRY(nd_offsets(n, in[0], in[1], 0, &off, &cnt, &len));
   fr_status st = copy_data(n, in[0], out[0]);
@@ -575,11 +554,12 @@ fr_status fr_exec_constant_of_shape(fr_exec *x, const fr_node *n,
                                     fr_tensor *const *out) {
   (void)x;
   (void)in;
-  const fr_attr *a = fr_attr_find(n, "value");
+  const fr_tensor *t;
+  FR_TRY(fr_constant_of_shape_value(n, &t));
   static const float zero = 0;
-  const void *v = a ? a->t->data : &zero;
+  const void *v = t ? t->data : &zero;
   fr_k_fill(fr_tensor_numel(out[0]), esz(out[0]), v, out[0]->data);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_range(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -623,7 +603,7 @@ fr_status fr_exec_eye_like(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   unsigned char one[16] = {0};
   fr_tensor o = {.dtype = y->dtype, .data = one};
   fr_tensor_set_f64(&o, 0, 1);
-  int64_t k = fr_attr_int(n, "k", 0), lim = y->dims[0] + y->dims[1];
+  int64_t k = fr_attr_int(n, FR_A_K), lim = y->dims[0] + y->dims[1];
   k = k > lim ? lim : k < -lim ? -lim : k; /* keeps i + k finite */
   fr_k_eye(y->dims[0], y->dims[1], k, esz(y), one, y->data);
   return FR_OK;
@@ -640,9 +620,9 @@ fr_status fr_exec_trilu(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   /* Beyond +-(rows + cols) every k selects the same: keeps i + k finite. */
   if (k > rows + cols) k = rows + cols;
   if (k < -(rows + cols)) k = -(rows + cols);
-  fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, "upper", 1) != 0, esz(t),
+  fr_k_trilu(batch, rows, cols, k, fr_attr_int(n, FR_A_UPPER) != 0, esz(t),
              t->data, out[0]->data);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -650,11 +630,11 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   (void)x;
   const fr_tensor *ind = in[0], *v = in[2];
   fr_tensor *y = out[0];
-  int64_t a = fr_attr_int(n, "axis", -1);
-  int axis = (int)(a < 0 ? a + y->rank : a);
+  int axis;
+  FR_TRY(fr_attr_axis(n, y->rank, &axis));
   int64_t depth = y->dims[axis], k = fr_tensor_numel(ind);
   int64_t *idx = fr_malloc(sizeof(int64_t) * (size_t)(k + 1));
-  if (!idx) return nomem(n);
+  if (!idx) return fr_err_nomem(n);
   for (int64_t i = 0; i < k; i++) {
     int64_t j = fr_tensor_get_i64(ind, i);
     if (j < 0 && j >= -depth) j += depth;
@@ -665,7 +645,7 @@ fr_status fr_exec_onehot(fr_exec *x, const fr_node *n, fr_tensor *const *in,
               prod(ind->dims, axis, ind->rank), es, idx, v->data,
               (const char *)v->data + es, y->data);
   fr_free(idx);
-  return own_strings(n, y);
+  return fr_own_strings(n, y);
 }
 
 /* ---- sequences and selections ----------------------------------------- */
@@ -675,10 +655,10 @@ fr_status fr_exec_reverse_sequence(fr_exec *x, const fr_node *n,
                                    fr_tensor *const *out) {
   (void)x;
   const fr_tensor *t = in[0];
-  int ba = (int)fr_attr_int(n, "batch_axis", 1);
+  int ba = (int)fr_attr_int(n, FR_A_BATCH_AXIS);
   int64_t batch = t->dims[ba], time = t->dims[1 - ba];
   int64_t *lens = fr_malloc(sizeof(int64_t) * (size_t)(batch + 1));
-  if (!lens) return nomem(n);
+  if (!lens) return fr_err_nomem(n);
   for (int64_t b = 0; b < batch; b++) {
     lens[b] = fr_tensor_get_i64(in[1], b);
     if (lens[b] < 0 || lens[b] > time) {
@@ -692,7 +672,7 @@ fr_status fr_exec_reverse_sequence(fr_exec *x, const fr_node *n,
   fr_k_reverse_sequence(batch, time, prod(t->dims, 2, t->rank), ba == 0,
                         esz(t), lens, t->data, out[0]->data);
   fr_free(lens);
-  return own_strings(n, out[0]);
+  return fr_own_strings(n, out[0]);
 }
 
 fr_status fr_exec_nonzero(fr_exec *x, const fr_node *n, fr_tensor *const *in,
@@ -701,7 +681,7 @@ fr_status fr_exec_nonzero(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   const fr_tensor *t = in[0];
   int64_t numel = fr_tensor_numel(t), cnt = 0;
   uint8_t *mask = fr_malloc((size_t)numel + 1);
-  if (!mask) return nomem(n);
+  if (!mask) return fr_err_nomem(n);
   for (int64_t i = 0; i < numel; i++) {
     if (t->dtype == FR_STRING) {
       const char *s = ((char *const *)t->data)[i];
@@ -748,7 +728,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (!s || !tr) {
     fr_free(s);
     fr_free(tr);
-    return nomem(n);
+    return fr_err_nomem(n);
   }
   /* (outer, rows, inner) -> (rows, outer, inner): rows contiguous. */
   fr_k_strided p = {.rank = 3, .dims = {rows, outer, inner},
@@ -756,7 +736,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   fr_k_strided_copy(&p, t->data, tr);
   int64_t *first = s + 2 * rows, *inv = s + 3 * rows, *counts = s + 4 * rows;
   int64_t u = fr_k_unique(rows, len, t->dtype, tr,
-                          fr_attr_int(n, "sorted", 1) != 0, s, first, inv,
+                          fr_attr_int(n, FR_A_SORTED) != 0, s, first, inv,
                           counts);
   fr_free(tr);
   fr_status st = FR_OK;
@@ -775,7 +755,7 @@ fr_status fr_exec_unique(fr_exec *x, const fr_node *n, fr_tensor *const *in,
   if (st == FR_OK) st = unique_out(n, out[0], t->dtype, rank, dims);
   if (st == FR_OK && out[0]) {
     fr_k_gather(outer, rows, u, inner, es, first, t->data, out[0]->data);
-    st = own_strings(n, out[0]);
+    st = fr_own_strings(n, out[0]);
   }
   const int64_t *from[3] = {first, inv, counts};
   for (int i = 1; i < n->n_out && i < 4 && st == FR_OK; i++) {

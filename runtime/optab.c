@@ -1,11 +1,12 @@
 /* optab.c: the runtime's columns of the operator table, expanded from
  * ir/ops.def beside the IR's own (ir/ops.c): each op's interpreter glue
- * (exec) and kernel plan (plan). */
+ * (exec), kernel plan (plan) and the kernel's operation code (kernel),
+ * so that the IR needs no kernel header. */
 #include "runtime.h"
 
 /* Declarations of every exec and plan function the table names. */
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan)                              \
+              out_max, flags, infer, exec, plan, kernel)                      \
   fr_status exec(fr_exec *, const fr_node *, fr_tensor *const *,             \
                  fr_tensor *const *);                                         \
   fr_status plan(const fr_node *, fr_tensor *const *, fr_tensor *const *,    \
@@ -18,8 +19,8 @@
  * the unit test test_ops (ops_table_complete) finds. */
 const fr_rt_op fr_rt_ops[] = {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan)                              \
-  [FR_OP_##ENUM] = {exec, plan},
+              out_max, flags, infer, exec, plan, kernel)                      \
+  [FR_OP_##ENUM] = {exec, plan, FR_K_##kernel},
 #include "../ir/ops.def"
 #undef FR_OP
 };

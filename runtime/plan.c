@@ -34,16 +34,15 @@ _Static_assert(SAME(FR_KT_F32, FR_F32) && SAME(FR_KT_U8, FR_U8) &&
                "kernel type numbers differ from fr_dtype");
 #undef SAME
 
-/* Replaces the char* a kernel copied into string tensor y by owned
- * copies. */
-static fr_status own_strings(const fr_node *n, fr_tensor *y) {
+fr_status fr_own_strings(const fr_node *n, fr_tensor *y) {
+  if (y->dtype != FR_STRING) return FR_OK;
   char **s = y->data;
   int64_t k = fr_tensor_numel(y);
   for (int64_t i = 0; i < k; i++) {
     char *c = fr_strdup(s[i] ? s[i] : "");
     if (!c) {
       for (int64_t j = i; j < k; j++) s[j] = NULL;
-      return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+      return fr_err_nomem(n);
     }
     s[i] = c;
   }
@@ -56,7 +55,7 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
                           fr_tensor *const *out) {
   (void)x;
   fr_kplan *p = fr_malloc(sizeof *p);
-  if (!p) return fr_err_node(FR_ERR_NOMEM, n, "out of memory");
+  if (!p) return fr_err_nomem(n);
   memset(p, 0, offsetof(fr_kplan, params));
   fr_status st = fr_rt_ops[n->op].plan(n, in, out, p);
   int slots = fr_kplan_in_slots(n), max_out = fr_kplan_out_slots(n);
@@ -78,7 +77,7 @@ fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const 
     for (int i = 0; i < n->n_out && st == FR_OK; i++)
       if (out[i] && out[i]->kind == FR_KIND_TENSOR &&
           out[i]->dtype == FR_STRING)
-        st = own_strings(n, out[i]);
+        st = fr_own_strings(n, out[i]);
   }
   fr_free(scratch);
   fr_free(p);

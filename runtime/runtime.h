@@ -90,6 +90,10 @@ fr_status fr_plan_gemm_fused(const fr_node *n, fr_tensor *const *in,
 fr_status fr_plan_matmul_fused(const fr_node *n, fr_tensor *const *in,
                                fr_tensor *const *out, fr_kplan *p, int act,
                                float a, float b);
+enum { FR_K_NONE = -1 }; /* fr_rt_op.kernel of ops without kernel code */
+/* Replaces the char* that a kernel or a byte copy left in string tensor y
+ * (borrowed from an input) by owned copies; nothing for other types. */
+fr_status fr_own_strings(const fr_node *n, fr_tensor *y);
 /* exec of every op with a plan: plans, allocates scratch, calls. */
 fr_status fr_exec_planned(struct fr_exec *x, const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out);
@@ -152,10 +156,13 @@ typedef fr_status (*fr_exec_fn)(fr_exec *x, const fr_node *n,
 typedef fr_status (*fr_plan_fn)(const fr_node *n, fr_tensor *const *in,
                                 fr_tensor *const *out, fr_kplan *p);
 
-/* The exec and plan columns of ir/ops.def, beside the IR's fr_ops. */
+/* The exec, plan and kernel columns of ir/ops.def, beside the IR's
+ * fr_ops. */
 typedef struct fr_rt_op {
   fr_exec_fn exec; /* interpreter glue (ops_*.c), or fr_exec_planned */
   fr_plan_fn plan; /* fr_plan_none: the op runs through exec only */
+  int kernel;      /* the elementwise kernels' op code (FR_K_ADD,
+                      FR_K_RELU, FR_K_EQ...), or FR_K_NONE */
 } fr_rt_op;
 
 /* FR_OP_COUNT entries, indexed by fr_op (its length is checked in

@@ -17,7 +17,7 @@ fr_status fr_tensor_alloc(fr_tensor *t) {
                   "%zu bytes (raise it with --max-memory)",
                   (size_t)numel * es, fr_mem_limit());
   t->data = fr_calloc((size_t)numel ? (size_t)numel : 1, es);
-  if (!t->data) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!t->data) return fr_err_nomem(NULL);
   return FR_OK;
 }
 
@@ -52,21 +52,21 @@ fr_status fr_tensor_clone(const fr_tensor *src, fr_tensor *dst) {
   if (src->kind == FR_KIND_SEQUENCE) {
     int64_t n = src->dims[0];
     fr_tensor **el = fr_calloc((size_t)n + 1, sizeof *el);
-    if (!el) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!el) return fr_err_nomem(NULL);
     dst->data = el;
     fr_tensor **sel = src->data;
     for (int64_t i = 0; i < n; i++) {
       el[i] = fr_tensor_dup(sel[i]);
       if (!el[i]) {
         fr_tensor_release(dst);
-        return fr_err(FR_ERR_NOMEM, "out of memory");
+        return fr_err_nomem(NULL);
       }
     }
     return FR_OK;
   }
   if (src->kind == FR_KIND_OPTIONAL) {
     dst->data = fr_tensor_dup(src->data);
-    return dst->data ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+    return dst->data ? FR_OK : fr_err_nomem(NULL);
   }
   FR_TRY(fr_tensor_alloc(dst));
   if (src->dtype == FR_STRING) {
@@ -76,7 +76,7 @@ fr_status fr_tensor_clone(const fr_tensor *src, fr_tensor *dst) {
       d[i] = fr_strdup(s[i] ? s[i] : "");
       if (!d[i]) {
         fr_tensor_release(dst);
-        return fr_err(FR_ERR_NOMEM, "out of memory");
+        return fr_err_nomem(NULL);
       }
     }
     return FR_OK;

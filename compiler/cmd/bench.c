@@ -36,7 +36,7 @@ int fr_cmd_bench(fr_cli *c) {
   const fr_graph *g = m->graph;
   fr_tensor in[FR_CLI_MAX_ARGS] = {0}, *inp[FR_CLI_MAX_ARGS];
   fr_tensor *out = fr_calloc((size_t)g->n_outputs + 1, sizeof *out);
-  fr_status st = out ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  fr_status st = out ? FR_OK : fr_err_nomem(NULL);
   uint64_t seed = 0x9e3779b97f4a7c15ULL;
   if (g->n_inputs > FR_CLI_MAX_ARGS) st = fr_err(FR_ERR_UNSUPPORTED, "too many inputs");
   for (int i = 0; i < g->n_inputs && st == FR_OK; i++) {
@@ -48,7 +48,7 @@ int fr_cmd_bench(fr_cli *c) {
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   double t1 = fr_cli_now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
-  if (st == FR_OK && !times) st = fr_err(FR_ERR_NOMEM, "out of memory");
+  if (st == FR_OK && !times) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
     printf("model: %s\n", c->model);
     printf("engine: %s%s%s\n", e.interpreted ? "interp (the JIT declined: " : c->engine,

@@ -20,7 +20,7 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
     return fr_err(FR_ERR_USAGE, "%s expects NAME=VALUE, got '%s'", opt, arg);
   *name = strndup(arg, (size_t)(eq - arg));
   *value = eq + 1;
-  return *name ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  return *name ? FR_OK : fr_err_nomem(NULL);
 }
 
 fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
@@ -83,7 +83,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "--train-from")) {
       NEED_ARG;
       char *list = fr_strdup(next), *save = NULL;
-      if (!list) return fr_err(FR_ERR_NOMEM, "out of memory");
+      if (!list) return fr_err_nomem(NULL);
       for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (c->freeze.n_train_from == FR_MAX_FREEZE)
           return fr_err(FR_ERR_USAGE, "too many --train-from names");

@@ -453,7 +453,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
   }
   if (!passed || !native) {
     run_lists_free(&L);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int i = 0; i < n; i++) {
     if (o->filter && !strstr(tests[i], o->filter)) continue;

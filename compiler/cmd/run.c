@@ -49,7 +49,7 @@ int fr_cmd_run(fr_cli *c) {
     n_out = g->n_outputs;
     if (st == FR_OK) {
       out = fr_calloc((size_t)n_out, sizeof *out);
-      if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
+      if (!out) st = fr_err_nomem(NULL);
     }
     fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
                   .specialize = c->specialize};
@@ -71,7 +71,7 @@ int fr_cmd_run(fr_cli *c) {
   if (st == FR_OK && c->output_dir) {
     files = fr_calloc((size_t)n_out + 1, sizeof *files);
     paths = fr_calloc((size_t)n_out + 1, sizeof *paths);
-    if (!files || !paths) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!files || !paths) st = fr_err_nomem(NULL);
   }
   for (int i = 0; i < n_out && st == FR_OK; i++) {
     const fr_value *v = m->graph->outputs[i];

@@ -193,7 +193,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   if (!tr || !tr_data) {
     fr_free(tr);
     fr_free(tr_data);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   /* Trainable parameters, in layout order, in the trainable block (codegen
    * made it when the code uses one). */
@@ -215,7 +215,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   LLVMValueRef trs = info_array(&d, tr, tr_data, n_tr, "frost.trainable");
   fr_free(tr);
   fr_free(tr_data);
-  if (!ins || !outs || !trs) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!ins || !outs || !trs) return fr_err_nomem(NULL);
   const char *base = strrchr(o->model_name, '/');
   LLVMValueRef f[N_MODEL_FIELDS] = {
       cstring(&d, base ? base + 1 : o->model_name),
@@ -651,7 +651,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     size_t hlen = 0;
     FILE *f = open_memstream(&hbuf, &hlen);
     if (!f) {
-      st = fr_err(FR_ERR_NOMEM, "out of memory");
+      st = fr_err_nomem(NULL);
     } else {
       const char *lib = strrchr(r->files[0], '/');
       st = write_header(f, prefix, lib ? lib + 1 : r->files[0], m, o, &r->stats, cpu);

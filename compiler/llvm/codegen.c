@@ -220,7 +220,7 @@ static void emit_passthrough(cg *c) {
 /* Emits node k: a planned entry call, a fallback call, or nothing. */
 static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   const fr_node *n = c->g->nodes[k];
-  if (fr_op_is_view(n->op) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
+  if ((fr_ops[n->op].flags & FR_OPF_VIEW) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
       n->out[0]->offset == n->in[0]->offset) {
     c->n_skipped++;
     return FR_OK;
@@ -298,7 +298,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
   if (g->peak < 0)
     return fr_err(FR_ERR_INVALID, "the graph has no memory plan (run the pipeline)");
   fr_kplan *p = fr_malloc(sizeof *p);
-  if (!p) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!p) return fr_err_nomem(NULL);
   fr_status st = FR_OK;
   /* Scratch: the largest any planned node wants, after the activations. */
   int64_t scratch = 0;
@@ -328,7 +328,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
     c->ptrs = fr_calloc((size_t)m->n_ids + 1, sizeof(LLVMValueRef));
     c->scratch_off = (g->peak + 63) / 64 * 64;
     *arena_bytes = (size_t)(c->scratch_off + scratch);
-    if (!c->ptrs) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!c->ptrs) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) {
     LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
@@ -379,7 +379,7 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
                          fr_compiled **out) {
   *out = NULL;
   fr_compiled *comp = fr_calloc(1, sizeof *comp);
-  if (!comp) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!comp) return fr_err_nomem(NULL);
   comp->m = m;
   fr_status st = fr_interp_init(&comp->exec, m);
   if (st == FR_OK) st = fr_jit_new(cpu, &comp->jit);

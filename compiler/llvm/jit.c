@@ -138,7 +138,7 @@ static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   }
   *out = NULL;
   fr_jit *j = fr_calloc(1, sizeof *j);
-  if (!j) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!j) return fr_err_nomem(NULL);
   j->triple = LLVMGetDefaultTargetTriple();
   bool host = !cpu || !strcmp(cpu, "native");
   j->cpu = host ? LLVMGetHostCPUName() : LLVMCreateMessage(cpu);
@@ -314,5 +314,5 @@ fr_status fr_jit_emit(fr_jit *j, LLVMModuleRef m, bool assembly, uint8_t **buf,
   *buf = fr_malloc(*len ? *len : 1);
   if (*buf) memcpy(*buf, LLVMGetBufferStart(mb), *len);
   LLVMDisposeMemoryBuffer(mb);
-  return *buf ? FR_OK : fr_err(FR_ERR_NOMEM, "out of memory");
+  return *buf ? FR_OK : fr_err_nomem(NULL);
 }

@@ -81,7 +81,7 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o) {
   if (!head || !next) {
     fr_free(head);
     fr_free(next);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int i = 0; i < NB; i++) head[i] = -1;
   for (int k = 0; k < g->n_nodes; k++) {
@@ -113,10 +113,6 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o) {
   fr_free(head);
   fr_free(next);
   fr_graph_compact(g);
-  /* Merged constants leave unused initializers behind. */
-  int j = 0;
-  for (int i = 0; i < g->n_inits; i++)
-    if (fr_value_uses(g, g->inits[i]) > 0) g->inits[j++] = g->inits[i];
-  g->n_inits = j;
+  fr_graph_prune_inits(g); /* merged constants leave some unused */
   return FR_OK;
 }

@@ -3,8 +3,9 @@
  * into the linear op's weights and bias:
  *   Mul c:  W'[m] = W[m] * c[m], b'[m] = b[m] * c[m]     (Div: / c[m])
  *   Add c:  b'[m] = b[m] + c[m]                          (Sub: - c[m])
- * Linear ops: Conv, and Gemm (transA = 0). Algebraically exact; results move
- * by float rounding only. */
+ * Linear ops: the affine ops (FR_OPF_AFFINE: Conv, ConvTranspose with one
+ * group, Gemm with transA = 0; ir/edit.c fr_affine_*). Algebraically exact;
+ * results move by float rounding only. */
 #include <string.h>
 
 #include "passes.h"
@@ -39,78 +40,47 @@ fr_status fr_pass_fold_affine(fr_model *m, const fr_pipeline_opts *o) {
     fr_value *x = e->in[1 - ci], *cv = e->in[ci];
     fr_node *p = x->producer;
     if (!p || p->dead || p->trainable || fr_value_sole_user(g, x) != e) continue;
-    if (p->op != FR_OP_CONV && p->op != FR_OP_GEMM) continue;
-    if (p->op == FR_OP_GEMM &&
-        (fr_attr_int(p, "transA", 0) || x->t.rank != 2))
-      continue;
-    fr_value *wv = fr_node_input(p, 1), *bv = fr_node_input(p, 2);
-    if (!fr_value_frozen_f32(wv) || (bv && !fr_value_frozen_f32(bv))) continue;
     /* The output shape must not change by the broadcast. */
-    if (e->out[0]->t.rank != x->t.rank ||
+    if (x->t.rank < 2 || e->out[0]->t.rank != x->t.rank ||
         memcmp(e->out[0]->t.dims, x->t.dims, sizeof(int64_t) * (size_t)x->t.rank))
       continue;
     int64_t cs = channel_stride(&cv->t, &x->t);
     if (cs < 0) continue;
     int64_t M = x->t.dims[1];
-    bool transB = p->op == FR_OP_GEMM && fr_attr_int(p, "transB", 0);
-    /* W as (outer, M, inner). */
-    int64_t numel = fr_tensor_numel(&wv->t), outer = 1, inner = numel / M;
-    if (p->op == FR_OP_GEMM && !transB) outer = wv->t.dims[0], inner = 1;
-    if (bv && fr_tensor_numel(&bv->t) != M) continue;
-    if (p->op == FR_OP_GEMM && bv && bv->t.rank == 2 && bv->t.dims[0] != 1) continue;
-    float beta = p->op == FR_OP_GEMM ? fr_attr_float(p, "beta", 1) : 1;
-    float *b = fr_malloc(sizeof(float) * (size_t)M);
-    float *w = fr_malloc(sizeof(float) * (size_t)numel);
-    if (!b || !w) {
+    fr_affine l;
+    if (!fr_affine_layout(p, M, &l)) continue;
+    bool scales = e->op == FR_OP_MUL || e->op == FR_OP_DIV;
+    const fr_tensor *w0t = &p->in[1]->t;
+    int64_t numel = fr_tensor_numel(w0t);
+    float *b = fr_malloc(sizeof(float) * (size_t)M * 2), *s = b ? b + M : NULL;
+    float *w = scales ? fr_malloc(sizeof(float) * (size_t)numel) : NULL;
+    if (!b || (scales && !w)) {
       fr_free(b);
       fr_free(w);
-      return fr_err(FR_ERR_NOMEM, "out of memory");
+      return fr_err_nomem(e);
     }
-    const float *c = cv->t.data, *w0 = wv->t.data;
-    for (int64_t j = 0; j < M; j++)
-      b[j] = bv ? beta * ((const float *)bv->t.data)[j] : 0;
-    memcpy(w, w0, sizeof(float) * (size_t)numel);
+    if (!fr_affine_bias(p, M, b)) {
+      fr_free(b);
+      fr_free(w);
+      continue;
+    }
+    const float *c = cv->t.data;
     for (int64_t j = 0; j < M; j++) {
-      float cj = c[j * cs];
+      float cj = s[j] = c[j * cs];
       switch (e->op) {
       case FR_OP_MUL: b[j] *= cj; break;
       case FR_OP_DIV: b[j] /= cj; break;
       case FR_OP_ADD: b[j] += cj; break;
       default: b[j] -= cj; break;
       }
-      if (e->op != FR_OP_MUL && e->op != FR_OP_DIV) continue;
-      for (int64_t a = 0; a < outer; a++)
-        for (int64_t i = 0; i < inner; i++) {
-          int64_t idx = (a * M + j) * inner + i;
-          w[idx] = e->op == FR_OP_MUL ? w0[idx] * cj : w0[idx] / cj;
-        }
     }
-    fr_tensor wt = wv->t, bt = {.dtype = FR_F32, .rank = 1, .dims = {M}};
-    wt.data = w;
-    bt.data = b;
-    char name[512];
-    snprintf(name, sizeof name, "%.400s.scaled", wv->name);
-    fr_value *nw = e->op == FR_OP_MUL || e->op == FR_OP_DIV
-                       ? fr_graph_add_init(g, name, &wt)
-                       : wv;
-    snprintf(name, sizeof name, "%.400s.bias", e->out[0]->name);
-    fr_value *nb = fr_graph_add_init(g, name, &bt);
+    /* a scaled weight takes Gemm's alpha in */
+    float alpha = scales && p->op == FR_OP_GEMM ? fr_gemm_attrs_of(p).alpha : 1;
+    if (scales) fr_affine_scale(&l, w0t->data, alpha, s, e->op == FR_OP_DIV, w);
+    fr_status st = fr_affine_install(g, p, w, "scaled", b, e);
     fr_free(b);
     fr_free(w);
-    if (!nw || !nb) return fr_err(FR_ERR_NOMEM, "out of memory");
-    p->in[1] = nw;
-    p->in[2] = nb;
-    if (p->n_in < 3) p->n_in = 3;
-    for (int i = 0; p->op == FR_OP_GEMM && i < p->n_attr; i++)
-      if (!strcmp(p->attrs[i].name, "beta")) {
-        p->attrs[i].type = FR_ATTR_FLOAT;
-        p->attrs[i].f = 1;
-      }
-    fr_value *y = e->out[0];
-    p->out[0] = y;
-    y->producer = p;
-    x->producer = NULL;
-    fr_node_kill(e);
+    FR_TRY(st);
   }
   fr_graph_compact(g);
   return FR_OK;

@@ -92,7 +92,7 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   if (!down || !down_node) {
     fr_free(down);
     fr_free(down_node);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   fr_status st = FR_OK;
   for (int i = 0; i < g->n_values; i++)

@@ -21,11 +21,7 @@ static bool is_scalar(const fr_value *v, float want) {
 
 /* Clip's bounds, from attributes (opset < 11) or constant inputs. */
 static bool clip_bounds(const fr_node *n, float *lo, float *hi) {
-  if (n->opset < 11) {
-    *lo = fr_attr_float(n, "min", -INFINITY);
-    *hi = fr_attr_float(n, "max", INFINITY);
-    return true;
-  }
+  if (fr_elem_clip_attrs(n, lo, hi)) return true;
   const fr_value *a = fr_node_input(n, 1), *b = fr_node_input(n, 2);
   *lo = -INFINITY;
   *hi = INFINITY;
@@ -80,38 +76,25 @@ static void hardswish(fr_graph *g, fr_node *div) {
 
 /* ---- elementwise tails ------------------------------------------------ */
 
-/* The fused op of a linear op, or -1. */
+/* The fused form of an op that takes an epilogue (FR_OPF_EPILOGUE):
+ * frost.Fused<Name>, or the op itself when already fused; -1 for others. */
 static int fused_op(int op) {
-  switch (op) {
-  case FR_OP_CONV: case FR_OP_FUSED_CONV: return FR_OP_FUSED_CONV;
-  case FR_OP_GEMM: case FR_OP_FUSED_GEMM: return FR_OP_FUSED_GEMM;
-  case FR_OP_MATMUL: case FR_OP_FUSED_MATMUL: return FR_OP_FUSED_MATMUL;
-  default: return -1;
-  }
+  if (!(fr_ops[op].flags & FR_OPF_EPILOGUE)) return -1;
+  if (!fr_domain_is_onnx(fr_ops[op].domain)) return op;
+  char name[64];
+  snprintf(name, sizeof name, "Fused%s", fr_ops[op].name);
+  fr_op f = fr_op_lookup("frost", name);
+  return f < FR_OP_COUNT ? (int)f : -1;
 }
 
-static const char *fused_name(int op) {
-  return op == FR_OP_FUSED_CONV ? "FusedConv"
-         : op == FR_OP_FUSED_GEMM ? "FusedGemm" : "FusedMatMul";
-}
-
-/* An activation the epilogue computes: its ONNX name and parameters. */
+/* An activation the epilogue computes (FR_OPF_ACT_EPILOGUE): its
+ * parameters, the op's alpha and beta. */
 static bool activation(const fr_node *e, float *a, float *b) {
-  switch (e->op) {
-  case FR_OP_RELU: case FR_OP_HARDSWISH: case FR_OP_SIGMOID: case FR_OP_TANH:
-    return true;
-  case FR_OP_LEAKYRELU:
-    *a = fr_attr_float(e, "alpha", 0.01f);
-    return true;
-  case FR_OP_HARDSIGMOID:
-    *a = fr_attr_float(e, "alpha", 0.2f);
-    *b = fr_attr_float(e, "beta", 0.5f);
-    return true;
-  case FR_OP_CLIP:
-    return clip_bounds(e, a, b);
-  default:
-    return false;
-  }
+  if (!(fr_ops[e->op].flags & FR_OPF_ACT_EPILOGUE)) return false;
+  if (e->op == FR_OP_CLIP) return clip_bounds(e, a, b);
+  if (fr_op_has_attr(e->op, FR_A_ALPHA)) *a = fr_attr_float(e, FR_A_ALPHA);
+  if (fr_op_has_attr(e->op, FR_A_BETA)) *b = fr_attr_float(e, FR_A_BETA);
+  return true;
 }
 
 /* Appends the epilogue's attributes to n (a new arena copy of the list):
@@ -119,7 +102,7 @@ static bool activation(const fr_node *e, float *a, float *b) {
 static fr_status add_act_attrs(fr_model *m, fr_node *n, const char *act,
                                float a, float b) {
   fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(n->n_attr + 3));
-  if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!na) return fr_err_nomem(NULL);
   if (n->n_attr) memcpy(na, n->attrs, sizeof(fr_attr) * (size_t)n->n_attr);
   fr_attr *p = &na[n->n_attr];
   p[0] = (fr_attr){.name = "activation", .type = FR_ATTR_STRING, .s = act,
@@ -133,17 +116,15 @@ static fr_status add_act_attrs(fr_model *m, fr_node *n, const char *act,
 
 /* Turns the linear op p into its fused form with 4 input slots. */
 static fr_status make_fused(fr_model *m, fr_node *p) {
-  if (p->op == FR_OP_FUSED_CONV || p->op == FR_OP_FUSED_GEMM ||
-      p->op == FR_OP_FUSED_MATMUL)
-    return FR_OK;
+  if (fused_op(p->op) == p->op) return FR_OK;
   fr_value **in = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 5);
-  if (!in) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!in) return fr_err_nomem(NULL);
   for (int i = 0; i < p->n_in; i++) in[i] = p->in[i];
   p->in = in;
   p->n_in = 4;
   p->op = fused_op(p->op);
-  p->op_type = fused_name(p->op);
-  p->domain = "frost";
+  p->op_type = fr_ops[p->op].name;
+  p->domain = fr_ops[p->op].domain;
   return FR_OK;
 }
 
@@ -162,8 +143,8 @@ static void absorb(fr_graph *g, fr_node *p, fr_node *e) {
   fr_node_kill(e);
 }
 
-static bool has_act(const fr_node *p) { return fr_attr_find(p, "activation") != NULL; }
-static bool has_post(const fr_node *p) { return fr_attr_find(p, "post") != NULL; }
+static bool has_act(const fr_node *p) { return fr_attr_get(p, FR_A_ACTIVATION) != NULL; }
+static bool has_post(const fr_node *p) { return fr_attr_get(p, FR_A_POST) != NULL; }
 
 static bool same_shape(const fr_tensor *a, const fr_tensor *b) {
   if (a->dtype != b->dtype || a->rank != b->rank || a->rank < 0) return false;
@@ -192,7 +173,7 @@ static fr_status fuse_post(fr_model *m, fr_graph *g, fr_node *e) {
     if (c != c || (side == 1 && c == 0)) continue;
     FR_TRY(make_fused(m, p));
     fr_attr *na = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(p->n_attr + 2));
-    if (!na) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!na) return fr_err_nomem(NULL);
     if (p->n_attr) memcpy(na, p->attrs, sizeof(fr_attr) * (size_t)p->n_attr);
     na[p->n_attr] = (fr_attr){.name = "post", .type = FR_ATTR_STRING,
                               .s = e->op_type, .slen = strlen(e->op_type)};

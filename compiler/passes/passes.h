@@ -85,8 +85,5 @@ fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
 /* layout_params.c */
 fr_status fr_pass_layout_params(fr_model *m, const fr_pipeline_opts *o);
-/* Reshape, Flatten, Squeeze, Unsqueeze, Identity: output bytes = input's
- * (plan_memory.c; the back end emits nothing for them). */
-bool fr_op_is_view(int op);
 
 #endif

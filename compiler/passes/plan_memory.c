@@ -1,8 +1,8 @@
 /* plan_memory.c: the static activation memory plan. Every intermediate tensor of
  * the main graph gets an offset in one buffer: values are placed when their
  * producer runs and their bytes are freed after their last use (best fit
- * over the free gaps). View ops (Reshape, Flatten, Squeeze, Unsqueeze,
- * Identity) share their input's bytes; in-place ops (FR_OPF_INPLACE) take
+ * over the free gaps). View ops (FR_OPF_VIEW: Reshape, Flatten, Squeeze,
+ * Unsqueeze, Identity) share their input's bytes; in-place ops (FR_OPF_INPLACE) take
  * their first input's bytes when that input dies there. Graph inputs,
  * outputs and constants live elsewhere (caller's buffers, read-only data).
  * The peak is recorded in graph->peak. */
@@ -11,11 +11,6 @@
 #include "passes.h"
 
 enum { ALIGN = 64 };
-
-bool fr_op_is_view(int op) {
-  return op == FR_OP_RESHAPE || op == FR_OP_FLATTEN || op == FR_OP_SQUEEZE ||
-         op == FR_OP_UNSQUEEZE || op == FR_OP_IDENTITY;
-}
 
 /* Whether v lives in the activation buffer. */
 static bool planned(const fr_value *v) {
@@ -77,7 +72,7 @@ static fr_status give(plan *p, int64_t off, int64_t size) {
   if (p->n == p->cap) {
     int nc = p->cap ? 2 * p->cap : 64;
     gap *ng = fr_realloc(p->gaps, sizeof(gap) * (size_t)nc);
-    if (!ng) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!ng) return fr_err_nomem(NULL);
     p->gaps = ng;
     p->cap = nc;
   }
@@ -96,7 +91,7 @@ fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o) {
   if (!root || !last) {
     fr_free(root);
     fr_free(last);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int i = 0; i < nv; i++) root[i] = i, last[i] = -1;
   for (int i = 0; i < g->n_values; i++) g->values[i]->offset = -1;
@@ -123,7 +118,7 @@ fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o) {
     fr_value *in = n->n_in ? n->in[0] : NULL, *out = n->n_out ? n->out[0] : NULL;
     if (!planned(in) || !planned(out)) continue;
     int r = root[in->id];
-    bool view = fr_op_is_view(n->op);
+    bool view = fr_ops[n->op].flags & FR_OPF_VIEW;
     bool inplace = (fr_ops[n->op].flags & FR_OPF_INPLACE) && last[r] == k &&
                    fr_tensor_nbytes(&in->t) == fr_tensor_nbytes(&out->t);
     for (int i = 1; inplace && i < n->n_in; i++)
@@ -170,5 +165,5 @@ fail:
   fr_free(p.gaps);
   fr_free(root);
   fr_free(last);
-  return fr_err(FR_ERR_NOMEM, "out of memory");
+  return fr_err_nomem(NULL);
 }

@@ -11,7 +11,7 @@ static bool dropout_is_identity(const fr_graph *g, const fr_node *n) {
   if (t && (!(t->flags & FR_V_CONST) || !t->t.data ||
             fr_tensor_get_i64(&t->t, 0) != 0))
     return false;
-  if (n->opset < 7 && fr_attr_int(n, "is_test", 0) == 0) return false;
+  if (n->opset < 7 && fr_attr_int(n, FR_A_IS_TEST) == 0) return false;
   return n->n_out < 2 || !n->out[1] || fr_value_uses(g, n->out[1]) == 0;
 }
 
@@ -57,10 +57,6 @@ fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o) {
     if (!used) fr_node_kill(n);
   }
   fr_graph_compact(g);
-  /* Parameters nothing reads. */
-  int j = 0;
-  for (int i = 0; i < g->n_inits; i++)
-    if (fr_value_uses(g, g->inits[i]) > 0) g->inits[j++] = g->inits[i];
-  g->n_inits = j;
+  fr_graph_prune_inits(g); /* parameters nothing reads */
   return FR_OK;
 }

@@ -57,15 +57,6 @@ static char *dup(loader *L, const char *s) {
   return fr_arena_strdup(&L->m->arena, s ? s : "");
 }
 
-static fr_status nomem(void) {
-  if (fr_mem_limit())
-    return fr_err(FR_ERR_NOMEM,
-                  "out of memory (memory limit %zu bytes; raise it with "
-                  "--max-memory)",
-                  fr_mem_limit());
-  return fr_err(FR_ERR_NOMEM, "out of memory");
-}
-
 /* Decodes a tensor of the model. Its size is checked against the limit
  * before its data is allocated or read. */
 static fr_status tensor(loader *L, const Onnx__TensorProto *tp, fr_tensor *t) {
@@ -196,7 +187,7 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
   fr_arena *ar = &L->m->arena;
   fr_status st;
   a->name = dup(L, ap->name);
-  if (!a->name) return nomem();
+  if (!a->name) return fr_err_nomem(NULL);
   int type = ap->type;
   if (!ap->has_type || type == 0) { /* very old models: guess from content */
     if (ap->g) type = FR_ATTR_GRAPH;
@@ -218,7 +209,7 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
   case FR_ATTR_INT: a->i = ap->i; break;
   case FR_ATTR_STRING: {
     char *s = fr_arena_alloc(ar, ap->s.len + 1);
-    if (!s) return nomem();
+    if (!s) return fr_err_nomem(NULL);
     if (ap->s.len) memcpy(s, ap->s.data, ap->s.len);
     a->s = s;
     a->slen = ap->s.len;
@@ -229,7 +220,7 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
       return fr_err_node(FR_ERR_INVALID, n, "attribute '%s' has no tensor",
                          a->name);
     a->t = fr_arena_alloc(ar, sizeof(fr_tensor));
-    if (!a->t) return nomem();
+    if (!a->t) return fr_err_nomem(NULL);
     /* The tensor's own status: out of memory is not an invalid model. */
     if ((st = tensor(L, ap->t, a->t)) != FR_OK)
       return fr_err_node(st, n, "attribute '%s': %s", a->name, fr_err_msg());
@@ -243,7 +234,7 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
   case FR_ATTR_FLOATS:
     a->n = (int)ap->n_floats;
     a->floats = fr_arena_alloc(ar, sizeof(float) * ap->n_floats);
-    if (!a->floats) return nomem();
+    if (!a->floats) return fr_err_nomem(NULL);
     /* An empty list has no array (NULL): memcpy must not see it. */
     if (ap->n_floats)
       memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
@@ -251,16 +242,16 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
   case FR_ATTR_INTS:
     a->n = (int)ap->n_ints;
     a->ints = fr_arena_alloc(ar, sizeof(int64_t) * ap->n_ints);
-    if (!a->ints) return nomem();
+    if (!a->ints) return fr_err_nomem(NULL);
     if (ap->n_ints) memcpy(a->ints, ap->ints, sizeof(int64_t) * ap->n_ints);
     break;
   case FR_ATTR_STRINGS:
     a->n = (int)ap->n_strings;
     a->strings = fr_arena_alloc(ar, sizeof(char *) * ap->n_strings);
-    if (!a->strings) return nomem();
+    if (!a->strings) return fr_err_nomem(NULL);
     for (size_t i = 0; i < ap->n_strings; i++) {
       char *s = fr_arena_alloc(ar, ap->strings[i].len + 1);
-      if (!s) return nomem();
+      if (!s) return fr_err_nomem(NULL);
       if (ap->strings[i].len) memcpy(s, ap->strings[i].data, ap->strings[i].len);
       a->strings[i] = s;
     }
@@ -268,10 +259,10 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
   case FR_ATTR_TENSORS:
     a->n = (int)ap->n_tensors;
     a->tensors = fr_arena_alloc(ar, sizeof(fr_tensor *) * ap->n_tensors);
-    if (!a->tensors) return nomem();
+    if (!a->tensors) return fr_err_nomem(NULL);
     for (size_t i = 0; i < ap->n_tensors; i++) {
       a->tensors[i] = fr_arena_alloc(ar, sizeof(fr_tensor));
-      if (!a->tensors[i]) return nomem();
+      if (!a->tensors[i]) return fr_err_nomem(NULL);
       if ((st = tensor(L, ap->tensors[i], a->tensors[i])) != FR_OK)
         return fr_err_node(st, n, "attribute '%s': %s", a->name, fr_err_msg());
     }
@@ -283,14 +274,14 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
     fr_value tmp = {.name = a->name, .t = {.rank = -1}};
     FR_TRY(value_type(L, ap->tp, &tmp, false));
     a->t = fr_arena_alloc(ar, sizeof(fr_tensor));
-    if (!a->t) return nomem();
+    if (!a->t) return fr_err_nomem(NULL);
     *a->t = tmp.t;
     break;
   }
   case FR_ATTR_GRAPHS:
     a->n = (int)ap->n_graphs;
     a->graphs = fr_arena_alloc(ar, sizeof(fr_graph *) * ap->n_graphs);
-    if (!a->graphs) return nomem();
+    if (!a->graphs) return fr_err_nomem(NULL);
     for (size_t i = 0; i < ap->n_graphs; i++)
       FR_TRY(graph(L, ap->graphs[i], n->graph, depth + 1, &a->graphs[i]));
     break;
@@ -303,7 +294,7 @@ static fr_status attribute(loader *L, fr_node *n, const Onnx__AttributeProto *ap
 
 static fr_status push(fr_arena *a, fr_value ***arr, int *n, fr_value *v) {
   fr_value **na = fr_arena_alloc(a, sizeof(fr_value *) * (size_t)(*n + 1));
-  if (!na) return nomem();
+  if (!na) return fr_err_nomem(NULL);
   if (*n) memcpy(na, *arr, sizeof(fr_value *) * (size_t)*n);
   na[(*n)++] = v;
   *arr = na;
@@ -325,7 +316,7 @@ static fr_status node(loader *L, fr_graph *g, const Onnx__NodeProto *np,
   fr_node *n = fr_node_new(g, np->name, np->op_type, np->domain,
                            (int)np->n_input, (int)np->n_output,
                            (int)np->n_attribute);
-  if (!n) return nomem();
+  if (!n) return fr_err_nomem(NULL);
   for (size_t i = 0; i < np->n_output; i++) {
     const char *name = np->output[i];
     if (!name || !name[0]) continue; /* omitted optional output */
@@ -334,7 +325,7 @@ static fr_status node(loader *L, fr_graph *g, const Onnx__NodeProto *np,
       return fr_err_node(FR_ERR_INVALID, n,
                          "output '%s' is already defined elsewhere", name);
     if (!v) v = fr_value_new(g, name);
-    if (!v) return nomem();
+    if (!v) return fr_err_nomem(NULL);
     v->producer = n;
     n->out[i] = v;
   }
@@ -399,7 +390,7 @@ static fr_status graph(loader *L, const Onnx__GraphProto *gp, fr_graph *parent,
                   MAX_DEPTH);
   fr_arena *ar = &L->m->arena;
   fr_graph *g = fr_graph_new(L->m, parent, gp->name);
-  if (!g) return nomem();
+  if (!g) return fr_err_nomem(NULL);
   if (gp->n_sparse_initializer)
     return fr_err(FR_ERR_UNSUPPORTED, "graph '%s' has sparse initializers",
                   g->name);
@@ -411,7 +402,7 @@ static fr_status graph(loader *L, const Onnx__GraphProto *gp, fr_graph *parent,
       return fr_err(FR_ERR_INVALID, "initializer '%s' is defined twice",
                     tp->name);
     fr_value *v = fr_value_new(g, tp->name);
-    if (!v) return nomem();
+    if (!v) return fr_err_nomem(NULL);
     FR_TRY(tensor(L, tp, &v->t));
     v->flags |= FR_V_CONST;
     FR_TRY(push(ar, &g->inits, &g->n_inits, v));
@@ -425,7 +416,7 @@ static fr_status graph(loader *L, const Onnx__GraphProto *gp, fr_graph *parent,
       return fr_err(FR_ERR_INVALID, "input '%s' is declared twice", vi->name);
     if (v) continue; /* an initializer listed as input: stays a constant */
     v = fr_value_new(g, vi->name);
-    if (!v) return nomem();
+    if (!v) return fr_err_nomem(NULL);
     v->flags |= FR_V_INPUT;
     FR_TRY(value_type(L, vi->type, v, parent == NULL));
     FR_TRY(push(ar, &g->inputs, &g->n_inputs, v));
@@ -492,7 +483,7 @@ static fr_status import(Onnx__ModelProto *mp, const char *path,
   L.m = fr_model_new();
   if (!L.m) {
     onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   fr_model *m = L.m;
   m->path = dup(&L, path);
@@ -500,11 +491,11 @@ static fr_status import(Onnx__ModelProto *mp, const char *path,
   m->ir_version = mp->ir_version;
   m->n_opsets = (int)mp->n_opset_import;
   m->opsets = fr_arena_alloc(&m->arena, sizeof(fr_opset) * (mp->n_opset_import + 1));
-  if (!m->path || !m->producer || !m->opsets) st = nomem();
+  if (!m->path || !m->producer || !m->opsets) st = fr_err_nomem(NULL);
   for (size_t i = 0; st == FR_OK && i < mp->n_opset_import; i++) {
     m->opsets[i].domain = dup(&L, mp->opset_import[i]->domain);
     m->opsets[i].version = (int)mp->opset_import[i]->version;
-    if (!m->opsets[i].domain) st = nomem();
+    if (!m->opsets[i].domain) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK && m->n_opsets == 0) {
     /* IR version 1-2 models have no opset_import: opset 1 is implied. */

@@ -156,14 +156,14 @@ fr_status fr_onnx_tensor(const Onnx__TensorProto *tp, fr_arena *a,
       return fr_err(FR_ERR_INVALID, "tensor '%s' has %zu strings, expected %lld",
                     name, tp->n_string_data, (long long)numel);
     char **s = alloc(a, sizeof(char *) * (size_t)(numel + 1));
-    if (!s) return fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!s) return fr_err_nomem(NULL);
     /* Set before filling: a failure midway leaves a tensor the caller can
      * free (alloc zeroes, so unfilled entries are NULL). */
     out->data = s;
     for (int64_t i = 0; i < numel; i++) {
       const ProtobufCBinaryData *b = &tp->string_data[i];
       s[i] = alloc(a, b->len + 1);
-      if (!s[i]) return fr_err(FR_ERR_NOMEM, "out of memory");
+      if (!s[i]) return fr_err_nomem(NULL);
       if (b->len) memcpy(s[i], b->data, b->len);
     }
     return FR_OK;
@@ -242,7 +242,7 @@ fr_status fr_onnx_parse_pb(const uint8_t *buf, size_t len, fr_tensor *out,
   fr_status st = fr_onnx_tensor(tp, NULL, NULL, out);
   if (st == FR_OK && name) {
     *name = fr_strdup(tp->name ? tp->name : "");
-    if (!*name) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!*name) st = fr_err_nomem(NULL);
   }
   onnx__tensor_proto__free_unpacked(tp, fr_pb_allocator());
   if (st != FR_OK) fr_onnx_tensor_free(out);

@@ -51,7 +51,7 @@ static fr_status read_tensor(wire w, fr_tensor **out) {
   if (!tp) return bad("a tensor value is not a valid TensorProto");
   fr_tensor *t = fr_calloc(1, sizeof *t);
   fr_status st = t ? fr_onnx_tensor(tp, NULL, NULL, t)
-                   : fr_err(FR_ERR_NOMEM, "out of memory");
+                   : fr_err_nomem(NULL);
   onnx__tensor_proto__free_unpacked(tp, fr_pb_allocator());
   if (st != FR_OK) {
     if (t) fr_onnx_value_free(t);
@@ -67,7 +67,7 @@ static fr_status read_nested(wire w, int depth, fr_kind kind, fr_dtype hint,
                              fr_tensor **out) {
   *out = NULL;
   fr_tensor *t = fr_calloc(1, sizeof *t);
-  if (!t) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!t) return fr_err_nomem(NULL);
   fr_status st = kind == FR_KIND_SEQUENCE ? read_sequence(w, depth, hint, t)
                                           : read_optional(w, depth, hint, t);
   if (st != FR_OK) {
@@ -106,7 +106,7 @@ static fr_status read_sequence(wire w, int depth, fr_dtype hint,
   if (elem_type > ELEM_OPTIONAL) return bad("unknown sequence element type");
   if (n > MAX_ELEMS) return bad("too many sequence elements");
   fr_tensor **el = fr_calloc((size_t)n + 1, sizeof *el);
-  if (!el) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!el) return fr_err_nomem(NULL);
   out->data = el;
   fr_status st = FR_OK;
   int64_t k = 0;

@@ -933,13 +933,12 @@ typedef struct fr_k_pool {
   int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3], pad_end[3];
 } fr_k_pool;
 void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y);
-/* Max pooling of 8-bit integers (is_signed: int8, else uint8). */
-void fr_k_maxpool_i8(const fr_k_pool *p, const void *x, void *y,
-                     int is_signed);
-/* Max pooling with the flat input index of each maximum (col_major: the
- * index counts with the spatial dims reversed, ONNX storage_order 1). */
-void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
-                          int64_t *idx, int col_major);
+/* Max pooling, the reference loop, of dtype FR_KT_F32, FR_KT_U8 or
+ * FR_KT_I8 data; idx (or NULL): the flat input index of each maximum
+ * (col_major: the index counts with the spatial dims reversed, ONNX
+ * storage_order 1). */
+void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
+                      int64_t *idx, int col_major);
 /* y[pl] = mean (avg) or max of x[pl * n .. pl * n + n). */
 void fr_k_global_pool_f32(int64_t planes, int64_t n, const float *x,
                           float *y, int avg);

@@ -22,15 +22,20 @@ static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
 
 /* ---- pooling ----------------------------------------------------------- */
 
+/* The window walk of pooling: the taps t in [*t0, *t1) of a kernel of k
+ * taps (stride s, dilation d) at output o whose input o * s - pad + t * d
+ * lies in [lo, hi). */
+static void taps(int64_t o, int64_t s, int64_t pad, int64_t d, int64_t k,
+                 int64_t lo, int64_t hi, int64_t *t0, int64_t *t1) {
+  valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
+}
+
 /* Number of taps t < k with lo <= o * s - pad + t * d < hi. */
 static int64_t count_taps(int64_t o, int64_t s, int64_t pad, int64_t d,
                           int64_t k, int64_t lo, int64_t hi) {
-  int64_t c = 0;
-  for (int64_t t = 0; t < k; t++) {
-    int64_t i = o * s - pad + t * d;
-    c += i >= lo && i < hi;
-  }
-  return c;
+  int64_t t0, t1;
+  taps(o, s, pad, d, k, lo, hi, &t0, &t1);
+  return t1 - t0;
 }
 
 static void max_s1(int64_t n, const float *restrict x, float *restrict y) {
@@ -76,12 +81,13 @@ void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
         float *yr = y + ((pl * OD + od) * OH + oh) * OW;
         float init = p->kind == FR_K_POOL_MAX ? -INFINITY : 0.0f;
         for (int64_t ox = 0; ox < OW; ox++) yr[ox] = init;
-        for (int64_t z = 0; z < p->k[0]; z++) {
+        int64_t z0, z1, y0, y1;
+        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        for (int64_t z = z0; z < z1; z++) {
           int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-          if (iz < 0 || iz >= ID) continue;
-          for (int64_t ky = 0; ky < p->k[1]; ky++) {
+          for (int64_t ky = y0; ky < y1; ky++) {
             int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
-            if (iy < 0 || iy >= IH) continue;
             const float *row = x + ((pl * ID + iz) * IH + iy) * IW;
             for (int64_t kx = 0; kx < p->k[2]; kx++) {
               int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
@@ -128,76 +134,51 @@ void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
       }
 }
 
-/* Max pooling of uint8/int8 (is_signed) data, the reference loop. */
-void fr_k_maxpool_i8(const fr_k_pool *p, const void *xv, void *yv,
-                     int is_signed) {
-  const uint8_t *xu = xv;
-  const int8_t *xs = xv;
-  uint8_t *yu = yv;
-  int8_t *ys = yv;
+/* Max pooling, the reference loop over each window's taps inside the
+ * input: float32, or uint8/int8 data; idx (or NULL) gets the flat input
+ * index of each maximum, the first one on ties (col_major: with H and W
+ * swapped). An empty window gives the type's lowest value, index 0. */
+void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
+                      int64_t *idx, int col_major) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   for (int64_t pl = 0; pl < p->planes; pl++)
     for (int64_t od = 0; od < OD; od++)
-      for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t z0, z1, y0, y1;
+        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
         for (int64_t ow = 0; ow < OW; ow++) {
-          int best = is_signed ? -129 : -1;
-          for (int64_t z = 0; z < p->k[0]; z++) {
+          /* the type's lowest value (an empty window's); 8-bit values are
+           * exact as floats */
+          float best = dtype == FR_KT_F32 ? -INFINITY
+                       : dtype == FR_KT_I8 ? -128.0f : 0.0f;
+          int64_t bi = -1, x0, x1;
+          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0, &x1);
+          for (int64_t z = z0; z < z1; z++) {
             int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-            if (iz < 0 || iz >= ID) continue;
-            for (int64_t ky = 0; ky < p->k[1]; ky++) {
+            for (int64_t ky = y0; ky < y1; ky++) {
               int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
-              if (iy < 0 || iy >= IH) continue;
-              for (int64_t kx = 0; kx < p->k[2]; kx++) {
+              for (int64_t kx = x0; kx < x1; kx++) {
                 int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
-                if (ix < 0 || ix >= IW) continue;
                 int64_t i = ((pl * ID + iz) * IH + iy) * IW + ix;
-                int v = is_signed ? xs[i] : xu[i];
-                if (v > best) best = v;
-              }
-            }
-          }
-          int64_t o = ((pl * OD + od) * OH + oh) * OW + ow;
-          if (is_signed) ys[o] = (int8_t)(best < -128 ? -128 : best);
-          else yu[o] = (uint8_t)(best < 0 ? 0 : best);
-        }
-}
-
-/* Max pooling that also records where each maximum came from: the flat
- * index into x (row-major, or with H and W swapped when col_major), the
- * first one on ties. Reference loop. */
-void fr_k_maxpool_idx_f32(const fr_k_pool *p, const float *x, float *y,
-                          int64_t *idx, int col_major) {
-  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
-  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  for (int64_t pl = 0; pl < p->planes; pl++)
-    for (int64_t od = 0; od < OD; od++)
-      for (int64_t oh = 0; oh < OH; oh++)
-        for (int64_t ow = 0; ow < OW; ow++) {
-          float best = -INFINITY;
-          int64_t bi = -1;
-          for (int64_t z = 0; z < p->k[0]; z++) {
-            int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-            if (iz < 0 || iz >= ID) continue;
-            for (int64_t ky = 0; ky < p->k[1]; ky++) {
-              int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
-              if (iy < 0 || iy >= IH) continue;
-              for (int64_t kx = 0; kx < p->k[2]; kx++) {
-                int64_t ix = ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
-                if (ix < 0 || ix >= IW) continue;
-                float v = x[((pl * ID + iz) * IH + iy) * IW + ix];
+                float v = dtype == FR_KT_F32  ? ((const float *)x)[i]
+                          : dtype == FR_KT_I8 ? ((const int8_t *)x)[i]
+                                              : ((const uint8_t *)x)[i];
                 if (v > best || bi < 0) {
                   best = v;
-                  bi = col_major ? ((pl * IW + ix) * IH + iy) * ID + iz
-                                 : ((pl * ID + iz) * IH + iy) * IW + ix;
+                  bi = col_major ? ((pl * IW + ix) * IH + iy) * ID + iz : i;
                 }
               }
             }
           }
           int64_t o = ((pl * OD + od) * OH + oh) * OW + ow;
-          y[o] = best;
-          idx[o] = bi < 0 ? 0 : bi;
+          if (dtype == FR_KT_F32) ((float *)y)[o] = best;
+          else if (dtype == FR_KT_I8) ((int8_t *)y)[o] = (int8_t)best;
+          else ((uint8_t *)y)[o] = (uint8_t)best;
+          if (idx) idx[o] = bi < 0 ? 0 : bi;
         }
+      }
 }
 
 /* Global average (avg != 0) or max over each of `planes` planes of n. */
@@ -754,9 +735,9 @@ void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
 void fr_ke_pool(const void *params, void *const *b) {
   const fr_k_pool_plan *p = params;
   if (p->dtype == FR_KT_U8 || p->dtype == FR_KT_I8)
-    fr_k_maxpool_i8(&p->p, b[0], b[1], p->dtype == FR_KT_I8);
+    fr_k_maxpool_ref(&p->p, p->dtype, b[0], b[1], NULL, 0);
   else if (p->with_idx)
-    fr_k_maxpool_idx_f32(&p->p, b[0], b[1], b[2], p->col_major);
+    fr_k_maxpool_ref(&p->p, FR_KT_F32, b[0], b[1], b[2], p->col_major);
   else
     fr_k_pool_f32(&p->p, b[0], b[1]);
 }

@@ -195,7 +195,7 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
   FR_TRY(fr_file_make_dir(dir));
   enum { PATH = 4096 };
   char *pathbuf = fr_malloc((size_t)(m->n_outputs ? m->n_outputs : 1) * PATH);
-  if (!pathbuf) return fr_err(FR_ERR_NOMEM, "out of memory");
+  if (!pathbuf) return fr_err_nomem(NULL);
   const char *paths[MAX_IO];
   for (int i = 0; i < m->n_outputs; i++) {
     char name[1024];
@@ -246,7 +246,7 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   if (!c || !times) {
     frost_artifact_destroy(c);
     free(times);
-    return fr_err(FR_ERR_NOMEM, "out of memory");
+    return fr_err_nomem(NULL);
   }
   for (int w = 0; w < 3; w++) frost_artifact_run(c, x->inp, x->outp);
   double total = 0;

@@ -36,13 +36,13 @@ fr_status fz_run_zero(fr_model *m) {
     if (st == FR_OK && in[n].dtype == FR_STRING) {
       char **s = in[n].data;
       for (int64_t k = 0; st == FR_OK && k < fr_tensor_numel(&in[n]); k++)
-        if (!(s[k] = fr_strdup(""))) st = fr_err(FR_ERR_NOMEM, "out of memory");
+        if (!(s[k] = fr_strdup(""))) st = fr_err_nomem(NULL);
     }
   }
   fr_tensor *out = NULL;
   if (st == FR_OK) {
     out = fr_calloc((size_t)g->n_outputs + 1, sizeof *out);
-    if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!out) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) st = fr_run_model(m, inp, out);
   for (int i = 0; out && st == FR_OK && i < g->n_outputs; i++)

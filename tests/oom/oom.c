@@ -75,7 +75,7 @@ static fr_status run_once(bool keep, fr_tensor **out_kept, int *n_kept) {
   if (st == FR_OK) {
     n_out = m->graph->n_outputs;
     out = fr_calloc((size_t)n_out, sizeof *out);
-    if (!out) st = fr_err(FR_ERR_NOMEM, "out of memory");
+    if (!out) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) st = fr_run_model(m, inp, out); /* the interpreter */
   if (st == FR_OK && keep) {

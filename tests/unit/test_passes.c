@@ -138,6 +138,61 @@ START_TEST(fold_bn_into_conv) {
 }
 END_TEST
 
+/* ConvTranspose (one group) -> Div(per-channel) and Gemm (alpha, beta, B
+ * not transposed) -> Mul(scalar) fold like Conv (FR_OPF_AFFINE, one layout
+ * helper for both passes); the outputs stay the same. */
+START_TEST(fold_affine_into_convt_and_gemm) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(1, 2, 3, 3));
+  float w[2 * 3 * 2 * 2], div[3] = {2, -4, 0.5f};
+  fill(w, 24, 7);
+  fr_value *wv = fg_const(m, "w", FR_F32, 4, FT_DIMS(2, 3, 2, 2), w);
+  fr_node *ct = fg_node(m, "ConvTranspose", "ct", 2, (fr_value *[]){x, wv});
+  fr_value *dv = fg_const(m, "d", FR_F32, 3, FT_DIMS(3, 1, 1), div);
+  fr_value *y = fg_node(m, "Div", "y", 2, (fr_value *[]){ct->out[0], dv})->out[0];
+  fg_output(m, y);
+  fr_value *a = fg_input(m, "a", FR_F32, 2, FT_DIMS(2, 4));
+  float gw[4 * 3], gb[3], k = 3;
+  fill(gw, 12, 8);
+  fill(gb, 3, 9);
+  fr_node *gemm = fg_node(m, "Gemm", "g", 3,
+                          (fr_value *[]){a, fg_const(m, "gw", FR_F32, 2, FT_DIMS(4, 3), gw),
+                                         fg_const(m, "gb", FR_F32, 1, FT_DIMS(3), gb)});
+  fg_attr_f(m, gemm, "alpha", 0.5f);
+  fg_attr_f(m, gemm, "beta", 2);
+  fr_value *z = fg_node(m, "Mul", "z", 2,
+                        (fr_value *[]){gemm->out[0], fg_const(m, "k", FR_F32, 0, NULL, &k)})->out[0];
+  fg_output(m, z);
+  fg_finish(m);
+  float xd[18], ad[8], before[48 + 6], after[48 + 6];
+  fill(xd, 18, 10);
+  fill(ad, 8, 11);
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 3, 3), xd),
+                     ft_tensor(FR_F32, 2, FT_DIMS(2, 4), ad)};
+  fr_tensor *inp[2] = {&in[0], &in[1]}, out[2];
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) {
+      fr_freeze_opts fo = {0};
+      fr_pipeline_opts po = {0};
+      ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+      ck_assert_msg(fr_pass_fold_affine(m, &po) == FR_OK, "%s", fr_err_msg());
+      ck_assert_msg(fr_graph_verify(m->graph) == FR_OK, "%s", fr_err_msg());
+      ck_assert_int_eq(m->graph->n_nodes, 2);
+    }
+    ck_assert_msg(fr_run_model(m, inp, out) == FR_OK, "%s", fr_err_msg());
+    ck_assert_int_eq(fr_tensor_numel(&out[0]), 48);
+    ck_assert_int_eq(fr_tensor_numel(&out[1]), 6);
+    float *dst = pass ? after : before;
+    memcpy(dst, out[0].data, sizeof(float) * 48);
+    memcpy(dst + 48, out[1].data, sizeof(float) * 6);
+    fr_tensor_release(&out[0]);
+    fr_tensor_release(&out[1]);
+  }
+  close_enough(after, before, 54, 1e-5f);
+  fr_model_free(m);
+}
+END_TEST
+
 /* Gemm -> Mul(per-column) -> Sub(per-column) become one Gemm. */
 START_TEST(fold_affine_into_gemm) {
   fr_model *m = fg_model(13);
@@ -361,6 +416,29 @@ START_TEST(freeze_only_float_params) {
 }
 END_TEST
 
-FT_MAIN(passes, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, fold_bn_into_conv,
-        fold_affine_into_gemm, simplify_identity_and_dead, cse_twins,
+/* The layout moves parameters into its blocks and frees the copies they
+ * leave behind: a 64 KiB weight is not held twice. */
+START_TEST(layout_frees_moved_copies) {
+  fr_model *m = fg_model(13);
+  enum { N = 16384 };
+  float *a = fr_malloc(sizeof(float) * N);
+  for (int i = 0; i < N; i++) a[i] = (float)i;
+  fr_value *x = fg_input(m, "x", FR_F32, 1, FT_DIMS(N));
+  fr_value *w = fg_const(m, "w", FR_F32, 1, FT_DIMS(N), a);
+  fr_free(a);
+  fg_output(m, fg_node(m, "Mul", "y", 2, (fr_value *[]){x, w})->out[0]);
+  fg_finish(m);
+  size_t before = m->arena.used_total;
+  ck_assert_int_eq(fr_graph_layout(m->graph, 0), FR_OK);
+  size_t grown = m->arena.used_total - before;
+  /* The frozen block (64 KiB and its alignment) replaces the copy. */
+  ck_assert_uint_lt(grown, 4096);
+  ck_assert_float_eq(((const float *)w->t.data)[N - 1], N - 1);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, fold_bn_into_conv,
+        fold_affine_into_gemm, fold_affine_into_convt_and_gemm,
+        simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
