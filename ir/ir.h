@@ -210,6 +210,17 @@ uint16_t fr_f32_to_f16(float f);
 float fr_bf16_to_f32(uint16_t h);
 uint16_t fr_f32_to_bf16(float f);
 
+/* ---- rng.c: training's random numbers (xoshiro256**) ------------------ */
+
+typedef struct fr_rng {
+  uint64_t s[4]; /* the whole state (checkpoints save it) */
+} fr_rng;
+void fr_rng_seed(fr_rng *r, uint64_t seed);
+uint64_t fr_rng_u64(fr_rng *r);
+double fr_rng_uniform(fr_rng *r);            /* [0, 1), 53 bits */
+uint64_t fr_rng_below(fr_rng *r, uint64_t n); /* [0, n), unbiased */
+void fr_rng_shuffle(fr_rng *r, int *a, int n); /* Fisher-Yates */
+
 /* ---- graph.c -------------------------------------------------------- */
 
 typedef enum fr_attr_type {
