@@ -319,7 +319,20 @@ typedef struct fr_graph {
   int64_t peak;            /* planned activation bytes, or -1 */
   struct fr_param_layout *layout; /* the parameter blocks (ir/layout.c), or
                                      NULL before fr_graph_layout */
+  struct fr_train_graph *train;   /* what training computes, or NULL */
 } fr_graph;
+
+/* A training graph: the graph computes a scalar loss, and the autodiff
+ * pass (compiler/passes/autodiff.c) appends the gradient of each trainable
+ * parameter as an output. */
+typedef struct fr_train_graph {
+  fr_value *loss;      /* scalar f32, set before the pipeline */
+  fr_value *labels;    /* the input holding the targets, or NULL */
+  fr_value *logits;    /* what the loss scores (accuracy), or NULL */
+  int n_params;        /* set by autodiff: */
+  fr_value **params;   /* the trainable parameters, in initializer order */
+  fr_value **grads;    /* their gradients, outputs of the graph */
+} fr_train_graph;
 
 typedef struct fr_opset {
   const char *domain;
@@ -474,7 +487,7 @@ enum {
 
 typedef enum fr_op {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan, kernel)                      \
+              out_max, flags, infer, exec, plan, kernel, grad)                \
   FR_OP_##ENUM,
 #include "ops.def"
 #undef FR_OP

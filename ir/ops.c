@@ -7,7 +7,7 @@
 
 /* Declarations of every infer function the table names. */
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan, kernel)                      \
+              out_max, flags, infer, exec, plan, kernel, grad)                \
   fr_status infer(const fr_node *, fr_tensor *const *, fr_tensor *const *);
 #include "ops.def"
 #undef FR_OP
@@ -19,7 +19,7 @@
  * finds by its NULL name. */
 const fr_op_info fr_ops[] = {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan, kernel)                      \
+              out_max, flags, infer, exec, plan, kernel, grad)                \
   [FR_OP_##ENUM] = {name,    domain,  since, last,  in_min, in_max,           \
                     out_min, out_max, flags, infer},
 #include "ops.def"

@@ -6,7 +6,7 @@
 
 /* Declarations of every exec and plan function the table names. */
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan, kernel)                      \
+              out_max, flags, infer, exec, plan, kernel, grad)                \
   fr_status exec(fr_exec *, const fr_node *, fr_tensor *const *,             \
                  fr_tensor *const *);                                         \
   fr_status plan(const fr_node *, fr_tensor *const *, fr_tensor *const *,    \
@@ -19,7 +19,7 @@
  * the unit test test_ops (ops_table_complete) finds. */
 const fr_rt_op fr_rt_ops[] = {
 #define FR_OP(ENUM, name, domain, since, last, in_min, in_max, out_min,       \
-              out_max, flags, infer, exec, plan, kernel)                      \
+              out_max, flags, infer, exec, plan, kernel, grad)                \
   [FR_OP_##ENUM] = {exec, plan, FR_K_##kernel},
 #include "../ir/ops.def"
 #undef FR_OP

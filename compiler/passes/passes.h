@@ -4,7 +4,8 @@
  * Sections follow the files that implement them: freeze.c (the freeze
  * boundary, the first pass), pipeline.c (the pass list and its options),
  * then one file per pass, in pipeline order: infer.c, fold.c, fold_bn.c,
- * fold_affine.c, simplify.c, cse.c, fuse.c, plan_memory.c, layout_params.c.
+ * fold_affine.c, simplify.c, cse.c, autodiff.c (with grad.h and the rules
+ * of grad.c), fuse.c, plan_memory.c, layout_params.c.
  *
  * The passes use the IR and, to evaluate constant nodes, the runtime's
  * interpreter; nothing of LLVM or of a frontend.
@@ -80,6 +81,7 @@ fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
 /* cse.c */
 fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
 /* fuse.c */
+fr_status fr_pass_autodiff(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
 /* plan_memory.c */
 fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);

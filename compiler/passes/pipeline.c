@@ -15,6 +15,7 @@ static const fr_pass passes[] = {
     {"fold-affine", fr_pass_fold_affine, "Mul/Div/Add/Sub by constants into the linear op before them"},
     {"simplify", fr_pass_simplify, "Identity/Dropout removal, dead nodes and parameters"},
     {"cse", fr_pass_cse, "common subexpression elimination"},
+    {"autodiff", fr_pass_autodiff, "backward nodes from the loss to the trainable parameters"},
     {"fuse", fr_pass_fuse, "elementwise tails into Conv/Gemm/MatMul"},
     {"plan-memory", fr_pass_plan_memory, "static activation memory plan"},
     {"layout-params", fr_pass_layout_params, "frozen and trainable parameter blocks"},
