@@ -33,6 +33,10 @@
   "  compile MODEL [-o OUT] [--emit exe|shared|obj|llvm|asm] [--name C]\n"    \
   "      [--target-cpu CPU] [--shape NAME=DIMS]...   a native artifact\n"     \
   "  compare GOT.npy WANT.npy [--rtol R] [--atol A]   compare two tensors\n"  \
+  "  train MODEL DATA [-o OUT.onnx] [--head linear:N|mlp:H,..,N] [--cut VALUE]\n" \
+  "      [--loss ce|bce|mse] [--optimizer sgd|adam|adamw] [--lr F] [--epochs N]\n" \
+  "      [--batch N] [--val DIR | --val-split F] [--engine jit|interp] ...\n" \
+  "                       train the unfrozen layers (docs/user-guide.md)\n"  \
   "freeze options (every command taking a model):\n"                         \
   "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
   "  --trainable REGEX         parameters matching REGEX become trainable\n"    \
@@ -47,6 +51,10 @@ int main(int argc, char **argv) {
   c.rtol = 1e-3;
   c.atol = 1e-5;
   c.pipe.freeze = &c.freeze; /* the pipeline's first pass applies them */
+  c.train = (fr_train_opts){.optimizer = "adamw", .lr = 1e-3, .lr_backbone = -1,
+                            .weight_decay = 0.01, .beta1 = 0.9, .beta2 = 0.999,
+                            .eps = 1e-8, .schedule = "constant", .gamma = 0.1,
+                            .step_epochs = 10, .epochs = 10, .batch = 32};
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
       !strcmp(argv[1], "help")) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -54,7 +62,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   static const char *const cmds[] = {"dump", "run", "bench", "conformance",
-                                     "compare", "compile"};
+                                     "compare", "compile", "train"};
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (!strcmp(cmd, cmds[i])) known = true;
@@ -72,6 +80,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "compare")) rc = fr_cmd_compare(&c);
   else if (!strcmp(cmd, "bench")) rc = fr_cmd_bench(&c);
   else if (!strcmp(cmd, "compile")) rc = fr_cmd_compile(&c);
+  else if (!strcmp(cmd, "train")) rc = fr_cmd_train(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fr_cli_fail();

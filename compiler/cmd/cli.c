@@ -23,6 +23,111 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
   return *name ? FR_OK : fr_err_nomem(NULL);
 }
 
+/* A number of option opt in [lo, hi]. */
+static fr_status num(const char *opt, const char *s, double lo, double hi,
+                     double *v) {
+  char *end;
+  double x = strtod(s, &end);
+  if (end == s || *end || !(x >= lo && x <= hi))
+    return fr_err(FR_ERR_USAGE, "%s '%s': expected a number in [%g, %g]", opt,
+                  s, lo, hi);
+  *v = x;
+  return FR_OK;
+}
+
+/* "a,b,c": up to 4 floats. */
+static fr_status floats(const char *opt, const char *s, float *v, int *n) {
+  *n = 0;
+  const char *p = s;
+  while (*p) {
+    char *end;
+    double x = strtod(p, &end);
+    if (end == p || (*end && *end != ',') || *n == 4)
+      return fr_err(FR_ERR_USAGE, "%s '%s': expected up to 4 numbers, "
+                    "comma-separated", opt, s);
+    v[(*n)++] = (float)x;
+    p = *end ? end + 1 : end;
+  }
+  if (!*n) return fr_err(FR_ERR_USAGE, "%s: no numbers", opt);
+  return FR_OK;
+}
+
+/* The options of frost train; false when a is none of them. */
+static fr_status train_option(const char *a, const char *next, fr_cli *c,
+                              bool *used, bool *took) {
+  fr_train_opts *t = &c->train;
+  *used = *took = true;
+  double v;
+#define ARG                                                                     if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a)
+  if (!strcmp(a, "--head")) { ARG; t->head = next; }
+  else if (!strcmp(a, "--cut")) { ARG; t->cut = next; }
+  else if (!strcmp(a, "--loss")) {
+    ARG;
+    if (!strcmp(next, "ce")) t->loss_kind = FR_LOSS_CE;
+    else if (!strcmp(next, "bce")) t->loss_kind = FR_LOSS_BCE;
+    else if (!strcmp(next, "mse")) t->loss_kind = FR_LOSS_MSE;
+    else return fr_err(FR_ERR_USAGE, "--loss is ce, bce or mse, not '%s'", next);
+  } else if (!strcmp(a, "--probabilities")) { t->probabilities = true; *took = false; }
+  else if (!strcmp(a, "--nesterov")) { t->nesterov = true; *took = false; }
+  else if (!strcmp(a, "--no-shuffle")) { t->no_shuffle = true; *took = false; }
+  else if (!strcmp(a, "--optimizer")) {
+    ARG;
+    if (strcmp(next, "sgd") && strcmp(next, "adam") && strcmp(next, "adamw"))
+      return fr_err(FR_ERR_USAGE, "--optimizer is sgd, adam or adamw, not '%s'", next);
+    t->optimizer = next;
+  } else if (!strcmp(a, "--schedule")) {
+    ARG;
+    if (strcmp(next, "constant") && strcmp(next, "step") && strcmp(next, "cosine"))
+      return fr_err(FR_ERR_USAGE, "--schedule is constant, step or cosine, not '%s'", next);
+    t->schedule = next;
+  } else if (!strcmp(a, "--lr")) { ARG; FR_TRY(num(a, next, 0, 1e3, &t->lr)); }
+  else if (!strcmp(a, "--lr-backbone")) { ARG; FR_TRY(num(a, next, 0, 1e3, &t->lr_backbone)); }
+  else if (!strcmp(a, "--momentum")) { ARG; FR_TRY(num(a, next, 0, 1, &t->momentum)); }
+  else if (!strcmp(a, "--weight-decay")) { ARG; FR_TRY(num(a, next, 0, 10, &t->weight_decay)); }
+  else if (!strcmp(a, "--beta1")) { ARG; FR_TRY(num(a, next, 0, 0.999999, &t->beta1)); }
+  else if (!strcmp(a, "--beta2")) { ARG; FR_TRY(num(a, next, 0, 0.999999999, &t->beta2)); }
+  else if (!strcmp(a, "--eps")) { ARG; FR_TRY(num(a, next, 0, 1, &t->eps)); }
+  else if (!strcmp(a, "--clip-norm")) { ARG; FR_TRY(num(a, next, 0, 1e9, &t->clip_norm)); }
+  else if (!strcmp(a, "--label-smoothing")) { ARG; FR_TRY(num(a, next, 0, 0.999, &t->label_smoothing)); }
+  else if (!strcmp(a, "--gamma")) { ARG; FR_TRY(num(a, next, 0, 1, &t->gamma)); }
+  else if (!strcmp(a, "--val-split")) { ARG; FR_TRY(num(a, next, 0, 0.99, &t->val_split)); }
+  else if (!strcmp(a, "--warmup")) { ARG; FR_TRY(num(a, next, 0, 1e9, &v)); t->warmup = (int64_t)v; }
+  else if (!strcmp(a, "--step-epochs")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->step_epochs = (int)v; }
+  else if (!strcmp(a, "--batch")) { ARG; FR_TRY(num(a, next, 1, 4096, &v)); t->batch = (int64_t)v; }
+  else if (!strcmp(a, "--max-steps")) { ARG; FR_TRY(num(a, next, 1, 1e12, &v)); t->max_steps = (int64_t)v; }
+  else if (!strcmp(a, "--epochs")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->epochs = (int)v; }
+  else if (!strcmp(a, "--patience")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->patience = (int)v; }
+  else if (!strcmp(a, "--seed")) { ARG; FR_TRY(num(a, next, 0, 9007199254740992.0, &v)); t->seed = (uint64_t)v; }
+  else if (!strcmp(a, "--val")) { ARG; t->val_dir = next; }
+  else if (!strcmp(a, "--save-params")) { ARG; t->save_params = next; }
+  else if (!strcmp(a, "--resize")) {
+    ARG;
+    int h, w;
+    char x;
+    if (sscanf(next, "%d%c%d", &h, &x, &w) != 3 || x != 'x' || h < 1 || w < 1 ||
+        h > 16384 || w > 16384)
+      return fr_err(FR_ERR_USAGE, "--resize '%s': expected HxW", next);
+    t->data.resize_h = h;
+    t->data.resize_w = w;
+  } else if (!strcmp(a, "--mean")) { ARG; FR_TRY(floats(a, next, t->data.mean, &t->data.n_mean)); }
+  else if (!strcmp(a, "--std")) { ARG; FR_TRY(floats(a, next, t->data.std, &t->data.n_std)); }
+  else if (!strcmp(a, "--layout")) {
+    ARG;
+    if (strcmp(next, "nchw") && strcmp(next, "nhwc"))
+      return fr_err(FR_ERR_USAGE, "--layout is nchw or nhwc, not '%s'", next);
+    t->data.nhwc = !strcmp(next, "nhwc");
+  } else if (!strcmp(a, "--channels")) {
+    ARG;
+    if (strcmp(next, "1") && strcmp(next, "3"))
+      return fr_err(FR_ERR_USAGE, "--channels is 1 or 3, not '%s'", next);
+    t->data.channels = atoi(next);
+  } else {
+    *used = *took = false;
+  }
+#undef ARG
+  return FR_OK;
+}
+
 fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -32,6 +137,12 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);        \
     i++;                                                                      \
   } while (0)
+    bool used = false, took = false;
+    if (!strcmp(argv[1], "train")) FR_TRY(train_option(a, next, c, &used, &took));
+    if (used) {
+      if (took) i++;
+      continue;
+    }
     if (!strcmp(a, "--dot")) {
       c->dot = true;
     } else if (!strcmp(a, "--shape")) {
@@ -139,7 +250,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
       return fr_err(FR_ERR_USAGE, "unknown option '%s'", a);
     } else if (!c->model) {
       c->model = a;
-    } else if (!c->second && !strcmp(argv[1], "compare")) {
+    } else if (!c->second && (!strcmp(argv[1], "compare") ||
+                              !strcmp(argv[1], "train"))) {
       c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);

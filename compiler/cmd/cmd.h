@@ -43,6 +43,32 @@ fr_status fr_conformance(const fr_conf_opts *o);
 fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
                      double atol);
 
+/* ---- train.c: the options of frost train ----------------------------- */
+
+typedef struct fr_train_opts {
+  const char *head, *cut;  /* --head, --cut */
+  int loss_kind;           /* --loss ce|bce|mse: FR_LOSS_* */
+  bool probabilities;      /* ce on an output of probabilities */
+  double label_smoothing;
+  const char *optimizer;   /* sgd | adam | adamw */
+  double lr, lr_backbone;  /* lr_backbone < 0: lr for every parameter */
+  double momentum, weight_decay, beta1, beta2, eps, clip_norm;
+  bool nesterov;
+  const char *schedule;    /* constant | step | cosine */
+  int64_t warmup;          /* linear warm-up steps */
+  int step_epochs;         /* step: every this many epochs, lr *= gamma */
+  double gamma;
+  int64_t batch, max_steps;
+  int epochs, patience;
+  uint64_t seed;
+  const char *val_dir;     /* --val */
+  double val_split;        /* --val-split */
+  bool no_shuffle;
+  const char *save_params; /* --save-params DIR: the trained parameters */
+  fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
+} fr_train_opts;
+
+
 /* ---- cli.c: the command line shared by the commands ----------------- */
 
 enum { FR_CLI_MAX_ARGS = 256 };
@@ -71,6 +97,7 @@ typedef struct fr_cli {
   const char *emit; /* compile: --emit */
   const char *name; /* compile: --name (C API prefix) */
   bool static_shapes; /* compile: symbolic input dims are errors */
+  fr_train_opts train; /* train */
 } fr_cli;
 
 /* Parses argv[2..] (argv[1] is the command) into c. */
@@ -96,5 +123,6 @@ int fr_cmd_bench(fr_cli *c);       /* bench.c */
 int fr_cmd_compile(fr_cli *c);     /* compile.c */
 int fr_cmd_conformance(fr_cli *c); /* conformance.c */
 int fr_cmd_compare(fr_cli *c);     /* compare.c */
+int fr_cmd_train(fr_cli *c);       /* train.c */
 
 #endif

@@ -47,6 +47,12 @@ fr_status fr_grad_div(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   return a->st;
 }
 
+/* |x|: d sign(x) */
+fr_status fr_grad_abs(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  return fr_ad_accum(a, IN(0),
+                     fr_ad_binary(a, "Mul", dy[0], fr_ad_unary(a, "Sign", IN(0))));
+}
+
 /* -x: -d */
 fr_status fr_grad_neg(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   return fr_ad_accum(a, IN(0), fr_ad_unary(a, "Neg", dy[0]));

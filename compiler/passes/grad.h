@@ -55,7 +55,7 @@ fr_status fr_ad_accum(fr_ad *a, fr_value *x, fr_value *dx);
 
 /* The rules (grad.c), named by the grad column of ir/ops.def. */
 #define FR_GRAD_RULES(X)                                                      \
-  X(add) X(sub) X(mul) X(div) X(neg) X(relu) X(leaky_relu) X(sigmoid)         \
+  X(abs) X(add) X(sub) X(mul) X(div) X(neg) X(relu) X(leaky_relu) X(sigmoid)         \
   X(tanh) X(exp) X(log) X(sqrt) X(identity) X(reshape) X(transpose) X(gemm)   \
   X(matmul) X(softmax) X(log_softmax) X(reduce) X(global_avg_pool)           \
   X(batchnorm) X(sce_loss)

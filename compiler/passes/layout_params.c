@@ -5,6 +5,5 @@
 #include "passes.h"
 
 fr_status fr_pass_layout_params(fr_model *m, const fr_pipeline_opts *o) {
-  (void)o;
-  return fr_graph_layout(m->graph, 0);
+  return fr_graph_layout(m->graph, o->state_slots);
 }

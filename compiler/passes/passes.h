@@ -38,6 +38,24 @@ typedef struct fr_param_count {
 } fr_param_count;
 void fr_freeze_count(const fr_model *m, fr_param_count *c);
 
+/* ---- train_graph.c: a model made a training graph --------------------- */
+
+enum { FR_LOSS_CE, FR_LOSS_BCE, FR_LOSS_MSE };
+typedef struct fr_train_spec {
+  const char *cut;    /* --cut: the value the graph keeps up to, or NULL */
+  const char *head;   /* --head linear:N | mlp:H1,...,N, or NULL */
+  uint64_t seed;      /* the head's initial weights */
+  int loss_kind;      /* FR_LOSS_* */
+  bool probabilities; /* ce: the output is probabilities, not logits */
+  int64_t batch;      /* B: the first dim of every input */
+  int64_t n_classes;  /* C: classes (ce), targets (bce, mse) */
+} fr_train_spec;
+/* Head surgery and the loss (see train_graph.c): sets m->graph->train, with
+ * outputs [loss, logits] and the inputs frost.targets [B, C] and
+ * frost.weights [B] after the model's own. Head parameters are named
+ * frost.head.<layer>.weight|bias; the caller makes them trainable. */
+fr_status fr_train_build(fr_model *m, const fr_train_spec *s);
+
 /* ---- pipeline.c: the pass list ---------------------------------------- */
 
 typedef struct fr_pipeline_opts {
@@ -48,6 +66,7 @@ typedef struct fr_pipeline_opts {
   const char *print_before, *print_after; /* a pass name or "all" */
   bool time_passes;                       /* a table of pass times */
   bool partial;  /* shapes may stay unknown (dump); else they must be known */
+  int state_slots; /* optimizer state slots in the parameter layout */
   FILE *dump;    /* where IR prints go (stdout when NULL) */
 } fr_pipeline_opts;
 

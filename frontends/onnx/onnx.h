@@ -118,4 +118,13 @@ struct ProtobufCAllocator *fr_pb_allocator(void);
  * allocation like bad input (NULL), this tells them apart. */
 unsigned long fr_pb_alloc_failures(void);
 
+/* ---- export.c --------------------------------------------------------- */
+
+/* Writes out: the model file orig with m's trained parameters written back
+ * into their initializers and, when m has a head (frost.head.<l>.*),
+ * Flatten and Gemm (Relu between) appended after cut (or the model's first
+ * output), whose output becomes the only graph output ("logits"). */
+fr_status fr_onnx_export(const char *orig, const fr_model *m,
+                         const char *cut, const char *out);
+
 #endif

@@ -783,6 +783,28 @@ typedef struct fr_k_gather_plan {
 FR_K_ENTRY void fr_ke_gather(const void *params, void *const *bufs);
 /* end of tensor.c */
 
+/* ---- optim.c: optimizer updates over flat arrays ------------------------ */
+
+enum { FR_K_OPT_SGD, FR_K_OPT_ADAM, FR_K_OPT_ADAMW };
+typedef struct fr_k_optim {
+  int kind;           /* FR_K_OPT_* */
+  float lr;
+  float weight_decay; /* SGD, Adam: added to the gradient; AdamW: decoupled */
+  float momentum;     /* SGD */
+  int nesterov;       /* SGD */
+  float beta1, beta2, eps; /* Adam, AdamW */
+  int64_t step;       /* 1 for the first update (bias correction, SGD's
+                         first momentum) */
+} fr_k_optim;
+/* One update of n parameters w (n) from their gradient g (n); s0 and s1
+ * are the state slots (SGD with momentum: s0, the momentum buffer; Adam:
+ * s0, s1, the moments), unused ones may be NULL. */
+void fr_k_optim_step(const fr_k_optim *o, int64_t n, float *w, const float *g,
+                     float *s0, float *s1);
+/* sum x[i]^2 in double (gradient norms). */
+double fr_k_sum_squares(int64_t n, const float *x);
+void fr_k_scale(int64_t n, float *x, float s);
+
 /* ---- nn.c, gemm.c: conv, pool, gemm, matmul, resize ------------------ */
 
 /* The fused epilogue of Conv, Gemm and MatMul, applied to each block of

@@ -163,8 +163,8 @@ START_TEST(grad_matmul) {
 END_TEST
 
 START_TEST(grad_activations) {
-  const char *ops[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp"};
-  for (int i = 0; i < 5; i++) {
+  const char *ops[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Abs"};
+  for (int i = 0; i < 6; i++) {
     fr_model *m = fg_model(13);
     fr_value *x = P(m, "px", 2, FT_DIMS(3, 4));
     check(m, node(m, ops[i], "y", 1, &x), 1e-3f, 2e-2f);

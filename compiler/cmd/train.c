@@ -1,0 +1,399 @@
+/* train.c: `frost train MODEL DATA`: trains the unfrozen layers.
+ *
+ * The model becomes a training graph (compiler/passes/train_graph.c: --cut,
+ * --head, the loss over the inputs frost.targets and frost.weights), the
+ * pipeline freezes, folds and differentiates it (the autodiff pass), and
+ * the engine runs one train step per batch: forward, loss and backward in
+ * one graph, compiled by the JIT or interpreted (--engine interp). The
+ * gradients land in the gradient block of the parameter layout, and the
+ * optimizer (runtime/kernels/optim.c) updates the trainable block in place,
+ * which the graph reads on the next step.
+ *
+ * Batches: the data set in a seeded random order each epoch (--no-shuffle:
+ * as listed); a short last batch is padded with zero samples of weight 0,
+ * so the loss is the mean over the real ones (PyTorch's with
+ * drop_last=False). Validation runs the same graph (its gradients unused).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+
+/* The learning rate of step k (0-based) of total. */
+static double schedule_lr(const fr_train_opts *o, int64_t k, int64_t total,
+                          int64_t steps_per_epoch) {
+  double base = o->lr;
+  if (k < o->warmup) return base * (double)(k + 1) / (double)o->warmup;
+  if (!strcmp(o->schedule, "cosine")) {
+    int64_t span = total - o->warmup;
+    double p = span > 0 ? (double)(k - o->warmup) / (double)span : 0;
+    return base * 0.5 * (1 + cos(M_PI * p));
+  }
+  if (!strcmp(o->schedule, "step")) {
+    int64_t epoch = steps_per_epoch ? k / steps_per_epoch : 0;
+    return base * pow(o->gamma, (double)(epoch / (o->step_epochs ? o->step_epochs : 1)));
+  }
+  return base;
+}
+
+typedef struct trainer {
+  fr_cli *c;
+  const fr_train_opts *o;
+  fr_model *m;
+  fr_engine e;
+  fr_dataset train, val;
+  int64_t B, C, numel;    /* batch, classes/targets, sample size */
+  bool classify;          /* labels (ce, bce on labels) vs numeric targets */
+  fr_tensor in[3];        /* x, targets, weights */
+  fr_tensor *inp[3];
+  int x_slot, t_slot, w_slot;
+  float *grad, *state;    /* the gradient block and the optimizer slots */
+  float *best;            /* the trainable block of the best epoch */
+  int64_t tbytes;
+  fr_k_optim opt;
+  int64_t step;
+  int epoch;
+  fr_rng rng;
+} trainer;
+
+static fr_status alloc_inputs(trainer *t) {
+  const fr_graph *g = t->m->graph;
+  if (g->n_inputs != 3)
+    return fr_err(FR_ERR_UNSUPPORTED, "the model takes %d inputs; frost "
+                  "train feeds models of one input", g->n_inputs - 2);
+  t->x_slot = -1;
+  for (int i = 0; i < 3; i++) {
+    const fr_value *v = g->inputs[i];
+    if (!strcmp(v->name, "frost.targets")) t->t_slot = i;
+    else if (!strcmp(v->name, "frost.weights")) t->w_slot = i;
+    else t->x_slot = i;
+    t->in[i] = v->t;
+    t->in[i].data = NULL;
+    FR_TRY(fr_tensor_alloc(&t->in[i]));
+    t->inp[i] = &t->in[i];
+  }
+  if (t->in[t->x_slot].dtype != FR_F32)
+    return fr_err(FR_ERR_UNSUPPORTED, "the model's input '%s' is %s, not "
+                  "float", g->inputs[t->x_slot]->name,
+                  fr_dtype_name(t->in[t->x_slot].dtype));
+  return FR_OK;
+}
+
+/* Fills the inputs with samples order[start..start+n) of d (n <= B). */
+static void fill_batch(trainer *t, const fr_dataset *d, const int *order,
+                       int start, int n, int n_total, int32_t *label) {
+  float *x = t->in[t->x_slot].data, *tg = t->in[t->t_slot].data,
+        *w = t->in[t->w_slot].data;
+  memset(x, 0, sizeof(float) * (size_t)(t->B * t->numel));
+  memset(tg, 0, sizeof(float) * (size_t)(t->B * t->C));
+  memset(w, 0, sizeof(float) * (size_t)t->B);
+  fr_dataset_gather(d, order, start, n, x, t->classify ? label : NULL,
+                    t->classify ? NULL : tg);
+  float eps = t->o->label_smoothing;
+  for (int i = 0; i < n; i++) {
+    if (t->classify) {
+      for (int64_t c = 0; c < t->C; c++) tg[i * t->C + c] = eps / (float)t->C;
+      tg[i * t->C + label[i]] += 1 - eps;
+    }
+    /* ce: the mean over samples; bce, mse: over samples and columns */
+    w[i] = 1.0f / (float)n_total;
+    if (t->o->loss_kind != FR_LOSS_CE) w[i] /= (float)t->C;
+  }
+}
+
+static int argmax(const float *v, int64_t n) {
+  int k = 0;
+  for (int64_t i = 1; i < n; i++)
+    if (v[i] > v[k]) k = (int)i;
+  return k;
+}
+
+/* One pass over d: trains when train, else only measures. */
+static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
+                           int64_t total_steps, int64_t steps_per_epoch,
+                           double *loss_out, double *acc_out, double *lr_out) {
+  const fr_graph *g = t->m->graph;
+  const fr_train_graph *tg = g->train;
+  int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
+  fr_tensor *out = fr_calloc((size_t)g->n_outputs, sizeof *out);
+  if (!order || !out) {
+    fr_free(order);
+    fr_free(out);
+    return fr_err_nomem(NULL);
+  }
+  for (int i = 0; i < d->n; i++) order[i] = i;
+  if (train && !t->o->no_shuffle) fr_rng_shuffle(&t->rng, order, d->n);
+  double loss = 0, lr = 0;
+  int64_t correct = 0;
+  fr_status st = FR_OK;
+  int32_t label[4096];
+  for (int s = 0; s < d->n && st == FR_OK; s += (int)t->B) {
+    int n = d->n - s < t->B ? d->n - s : (int)t->B;
+    if (t->o->max_steps && train && t->step >= t->o->max_steps) break;
+    /* The loss is the mean over a train batch, but over the whole set for
+     * validation (the weights then sum to 1 over all batches). */
+    fill_batch(t, d, order, s, n, train ? n : d->n, label);
+    st = fr_engine_run(&t->e, t->m, t->inp, out);
+    if (st != FR_OK) break;
+    double l = ((const float *)out[0].data)[0];
+    if (!isfinite(l)) {
+      st = fr_err(FR_ERR_INVALID, "the loss is %g at epoch %d, batch %d "
+                  "(lower --lr, or clip with --clip-norm)", l, t->epoch,
+                  s / (int)t->B + 1);
+      break;
+    }
+    loss += train ? l * n / d->n : l;
+    if (t->classify) {
+      const float *z = out[1].data;
+      for (int i = 0; i < n; i++) correct += argmax(z + i * t->C, t->C) == label[i];
+    }
+    if (train) {
+      /* Gradients into their block, clipped, then the update. */
+      double sq = 0;
+      for (int k = 0; k < tg->n_params; k++) {
+        const fr_value *p = tg->params[k];
+        const fr_tensor *gr = &out[g->n_outputs - tg->n_params + k];
+        int64_t ne = fr_tensor_numel(&p->t);
+        float *gd = (float *)((char *)t->grad + p->param_off);
+        memcpy(gd, gr->data, sizeof(float) * (size_t)ne);
+        sq += fr_k_sum_squares(ne, gd);
+      }
+      /* PyTorch's clip_grad_norm_: scale min(1, max / (norm + 1e-6)) */
+      double norm = sqrt(sq), scale = 1;
+      if (t->o->clip_norm > 0 && t->o->clip_norm / (norm + 1e-6) < 1)
+        scale = t->o->clip_norm / (norm + 1e-6);
+      t->step++;
+      lr = schedule_lr(t->o, t->step - 1, total_steps, steps_per_epoch);
+      t->opt.step = t->step;
+      for (int k = 0; k < tg->n_params; k++) {
+        const fr_value *p = tg->params[k];
+        int64_t ne = fr_tensor_numel(&p->t);
+        float *gd = (float *)((char *)t->grad + p->param_off);
+        if (scale != 1) fr_k_scale(ne, gd, (float)scale);
+        fr_k_optim o = t->opt;
+        bool head = !strncmp(p->name, "frost.head.", 11);
+        o.lr = (float)(lr * (!head && t->o->lr_backbone >= 0
+                                 ? t->o->lr_backbone / t->o->lr : 1));
+        float *s0 = (float *)((char *)t->state + p->param_off);
+        float *s1 = (float *)((char *)t->state + t->tbytes + p->param_off);
+        fr_k_optim_step(&o, ne, p->t.data, gd, s0, s1);
+      }
+    }
+    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+  }
+  if (st != FR_OK)
+    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+  fr_free(out);
+  fr_free(order);
+  *loss_out = loss;
+  *acc_out = t->classify && d->n ? (double)correct / d->n : NAN;
+  *lr_out = lr;
+  return st;
+}
+
+/* Writes every trainable parameter to DIR/<name>.npy. */
+static fr_status save_params(trainer *t, const char *dir) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return fr_err(FR_ERR_IO, "%s: cannot create the folder: %s", dir,
+                  strerror(errno));
+  const fr_train_graph *tg = t->m->graph->train;
+  for (int k = 0; k < tg->n_params; k++) {
+    char file[512], path[1200];
+    fr_npy_file_name(tg->params[k]->name, file, sizeof file);
+    snprintf(path, sizeof path, "%s/%s.npy", dir, file);
+    FR_TRY(fr_npy_write(path, &tg->params[k]->t));
+  }
+  return FR_OK;
+}
+
+static fr_status load_data(trainer *t) {
+  const fr_train_opts *o = t->o;
+  fr_data_opts dop = o->data;
+  dop.decode_image = fr_image_decode;
+  fr_dataset all = {0};
+  FR_TRY(fr_dataset_load(t->c->second, &dop, &all));
+  fr_status st = FR_OK;
+  if (o->val_dir) {
+    t->train = all;
+    st = fr_dataset_load(o->val_dir, &dop, &t->val);
+  } else if (o->val_split > 0) {
+    st = fr_dataset_split(&all, o->val_split, o->seed, &t->train, &t->val);
+    fr_dataset_free(&all);
+  } else {
+    t->train = all;
+  }
+  if (st != FR_OK) return st;
+  if (t->train.n == 0) return fr_err(FR_ERR_INVALID, "%s: no samples", t->c->second);
+  return FR_OK;
+}
+
+int fr_cmd_train(fr_cli *c) {
+  fr_train_opts *o = &c->train;
+  trainer t = {.c = c, .o = o};
+  if (!c->second) {
+    fr_err(FR_ERR_USAGE, "frost train MODEL DATA: no DATA");
+    return fr_cli_fail();
+  }
+  fr_status st = load_data(&t);
+  if (st != FR_OK) return fr_cli_fail();
+  t.classify = t.train.label != NULL;
+  if (t.val.n && (t.val.label != NULL) != t.classify) {
+    fr_err(FR_ERR_INVALID, "%s: its labels are not those of %s", o->val_dir,
+           c->second);
+    st = FR_ERR_INVALID;
+  }
+  if (st == FR_OK && t.val.n && t.classify && t.val.n_classes != t.train.n_classes)
+    st = fr_err(FR_ERR_INVALID, "%s has %d classes, %s %d", o->val_dir,
+                t.val.n_classes, c->second, t.train.n_classes);
+  t.C = t.classify ? t.train.n_classes : t.train.n_targets;
+  t.numel = t.train.numel;
+  t.B = o->batch > 0 ? o->batch : 32;
+  if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
+  if (t.B > 4096) st = fr_err(FR_ERR_USAGE, "--batch %lld: at most 4096", (long long)t.B);
+  if (st == FR_OK && !t.classify && o->loss_kind == FR_LOSS_CE)
+    st = fr_err(FR_ERR_USAGE, "%s has number columns, not classes: use --loss mse "
+                "or bce", c->second);
+  /* The model, its input at the batch and the samples' shape. */
+  if (st == FR_OK) {
+    fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+    st = fr_onnx_load(c->model, &lo, &t.m);
+    if (st != FR_OK) fr_err_prefix(c->model);
+  }
+  if (st == FR_OK) {
+    fr_graph *g = t.m->graph;
+    if (g->n_inputs != 1)
+      st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost train feeds "
+                  "models of one input", c->model, g->n_inputs);
+    else {
+      fr_value *x = g->inputs[0];
+      if (x->t.rank >= 0 && x->t.rank != t.train.rank + 1)
+        st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the "
+                    "samples of %s rank %d (plus the batch)", c->model,
+                    x->name, x->t.rank, c->second, t.train.rank);
+      x->t.rank = t.train.rank + 1;
+      x->t.dims[0] = t.B;
+      for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
+      x->t.kind = FR_KIND_TENSOR;
+    }
+  }
+  if (st == FR_OK) {
+    fr_train_spec sp = {.cut = o->cut, .head = o->head, .seed = o->seed,
+                        .loss_kind = o->loss_kind,
+                        .probabilities = o->probabilities, .batch = t.B,
+                        .n_classes = t.C};
+    st = fr_train_build(t.m, &sp);
+  }
+  /* The head trains, then the user's rules in order. */
+  if (st == FR_OK && o->head) {
+    if (c->freeze.n_rules == FR_MAX_FREEZE)
+      st = fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+    else {
+      memmove(&c->freeze.rules[1], &c->freeze.rules[0],
+              sizeof(fr_freeze_rule) * (size_t)c->freeze.n_rules);
+      c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.head\\."};
+      c->freeze.n_rules++;
+    }
+  }
+  int slots = !strcmp(o->optimizer, "sgd") ? (o->momentum != 0) : 2;
+  if (st == FR_OK) {
+    c->pipe.state_slots = slots;
+    c->pipe.freeze = &c->freeze;
+    bool interp = c->engine && !strcmp(c->engine, "interp");
+    t.e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu,
+                      .pipe = &c->pipe, .specialize = c->specialize};
+    double t0 = fr_cli_now_ms();
+    st = fr_engine_prepare(&t.e, t.m);
+    if (st != FR_OK) fr_err_prefix(c->model);
+    else
+      fprintf(stderr, "frost: train step %s in %.0f ms%s%s\n",
+              t.e.compiled ? "compiled" : "ready", fr_cli_now_ms() - t0,
+              t.e.interpreted ? " (interpreted: " : "",
+              t.e.interpreted ? t.e.why : "");
+    if (t.e.interpreted) fputs(")\n", stderr);
+  }
+  const fr_param_layout *L = st == FR_OK ? t.m->graph->layout : NULL;
+  if (st == FR_OK) {
+    t.tbytes = L->bytes[FR_PB_TRAINABLE];
+    t.grad = fr_calloc((size_t)t.tbytes + 64, 1);
+    t.state = fr_calloc((size_t)(slots ? slots : 1) * (size_t)t.tbytes + 64, 1);
+    t.best = fr_calloc((size_t)t.tbytes + 64, 1);
+    if (!t.grad || !t.state || !t.best) st = fr_err_nomem(NULL);
+  }
+  if (st == FR_OK) st = alloc_inputs(&t);
+  if (st == FR_OK) {
+    fr_param_count pc;
+    fr_freeze_count(t.m, &pc);
+    printf("model: %s\ndata: %s: %d samples", c->model, c->second, t.train.n);
+    if (t.classify) printf(", %d classes", t.train.n_classes);
+    if (t.val.n) printf("; validation: %d samples", t.val.n);
+    printf("\nparameters: %lld trainable (%lld bytes), gradients %lld bytes, "
+           "optimizer state %lld bytes\n",
+           (long long)pc.trainable, (long long)L->bytes[FR_PB_TRAINABLE],
+           (long long)L->bytes[FR_PB_GRAD], (long long)L->bytes[FR_PB_STATE]);
+    int kind = !strcmp(o->optimizer, "sgd")    ? FR_K_OPT_SGD
+               : !strcmp(o->optimizer, "adam") ? FR_K_OPT_ADAM
+                                               : FR_K_OPT_ADAMW;
+    t.opt = (fr_k_optim){.kind = kind, .lr = (float)o->lr,
+                         .weight_decay = (float)o->weight_decay,
+                         .momentum = (float)o->momentum, .nesterov = o->nesterov,
+                         .beta1 = (float)o->beta1, .beta2 = (float)o->beta2,
+                         .eps = (float)o->eps};
+    fr_rng_seed(&t.rng, o->seed);
+  }
+  int64_t spe = (t.train.n + t.B - 1) / t.B;
+  int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
+  double best_metric = -INFINITY;
+  int best_epoch = 0, since_best = 0;
+  for (int ep = 1; ep <= o->epochs && st == FR_OK; ep++) {
+    t.epoch = ep;
+    double t0 = fr_cli_now_ms();
+    double tl, ta, lr, vl = NAN, va = NAN;
+    st = run_epoch(&t, &t.train, true, total, spe, &tl, &ta, &lr);
+    if (st == FR_OK && t.val.n) st = run_epoch(&t, &t.val, false, total, spe, &vl, &va, &(double){0});
+    if (st != FR_OK) break;
+    double sec = (fr_cli_now_ms() - t0) / 1e3;
+    printf("epoch %d/%d  train loss %.4f", ep, o->epochs, tl);
+    if (t.classify) printf(" acc %.1f%%", 100 * ta);
+    if (t.val.n) {
+      printf("  val loss %.4f", vl);
+      if (t.classify) printf(" acc %.1f%%", 100 * va);
+    }
+    printf("  lr %.2e  %.2f s\n", lr, sec);
+    fflush(stdout);
+    if (t.val.n) {
+      double metric = t.classify ? va - 1e-9 * vl : -vl;
+      if (metric > best_metric) {
+        best_metric = metric;
+        best_epoch = ep;
+        since_best = 0;
+        memcpy(t.best, L->block[FR_PB_TRAINABLE], (size_t)t.tbytes);
+      } else if (o->patience && ++since_best >= o->patience) {
+        printf("no better validation for %d epochs: stopping\n", o->patience);
+        break;
+      }
+    }
+    if (o->max_steps && t.step >= o->max_steps) break;
+  }
+  if (st == FR_OK && best_epoch) {
+    memcpy(L->block[FR_PB_TRAINABLE], t.best, (size_t)t.tbytes);
+    printf("kept epoch %d (best validation)\n", best_epoch);
+  }
+  if (st == FR_OK && o->save_params) st = save_params(&t, o->save_params);
+  if (st == FR_OK && c->out) {
+    st = fr_onnx_export(c->model, t.m, o->cut, c->out);
+    if (st == FR_OK) printf("wrote %s\n", c->out);
+  }
+  for (int i = 0; i < 3; i++) fr_tensor_release(&t.in[i]);
+  fr_free(t.grad);
+  fr_free(t.state);
+  fr_free(t.best);
+  fr_engine_free(&t.e);
+  if (t.m) fr_model_free(t.m);
+  fr_dataset_free(&t.train);
+  fr_dataset_free(&t.val);
+  return st == FR_OK ? 0 : fr_cli_fail();
+}

@@ -1,0 +1,249 @@
+/* train_graph.c: turns a loaded model into a training graph, before the
+ * pass pipeline: head surgery (--cut keeps the graph up to a value, --head
+ * appends fresh layers) and the loss, which the autodiff pass then
+ * differentiates (g->train).
+ *
+ * The loss is built from ordinary ops and takes its targets and per-sample
+ * weights as graph inputs, so the data loader decides label smoothing,
+ * class weights and a short last batch (its padding rows weigh 0):
+ *   ce   loss = -sum_i w_i sum_c t_ic log_softmax(z)_ic   (t: one-hot,
+ *        smoothed; w_i = 1 / n for a plain mean)
+ *   bce  loss = sum_i w_i sum_c (max(z, 0) - t z + log(1 + exp(-|z|)))
+ *   mse  loss = sum_i w_i sum_c (z - t)^2
+ * Inputs: frost.targets [B, C] (f32), frost.weights [B] (f32). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes.h"
+
+typedef struct tb {
+  fr_model *m;
+  fr_graph *g;
+  int counter;
+  fr_status st;
+} tb;
+
+static fr_value *add_node(tb *b, const char *op, int n_in, fr_value *const *in,
+                          int n_attr, const fr_attr *attrs, const char *name) {
+  if (b->st != FR_OK) return NULL;
+  for (int i = 0; i < n_in; i++)
+    if (!in[i]) return NULL;
+  char nm[256];
+  snprintf(nm, sizeof nm, "frost.%s.%d", name, b->counter++);
+  fr_node *n = fr_node_new(b->g, nm, op, "", n_in, 1, n_attr);
+  fr_value *y = n ? fr_value_new(b->g, nm) : NULL;
+  if (!n || !y) {
+    b->st = fr_err_nomem(NULL);
+    return NULL;
+  }
+  n->op = fr_op_lookup("", op);
+  FR_ASSERT(n->op < FR_OP_COUNT);
+  n->opset = 13;
+  for (int i = 0; i < n_in; i++) n->in[i] = in[i];
+  for (int i = 0; i < n_attr; i++) n->attrs[i] = attrs[i];
+  n->out[0] = y;
+  y->producer = n;
+  return y;
+}
+
+static fr_value *op1(tb *b, const char *op, fr_value *x, const char *name) {
+  return add_node(b, op, 1, &x, 0, NULL, name);
+}
+
+static fr_value *op2(tb *b, const char *op, fr_value *x, fr_value *y,
+                     const char *name) {
+  return add_node(b, op, 2, (fr_value *[]){x, y}, 0, NULL, name);
+}
+
+static fr_value *init(tb *b, const char *name, fr_dtype dt, int rank,
+                      const int64_t *dims, const void *data) {
+  if (b->st != FR_OK) return NULL;
+  fr_tensor t = {.kind = FR_KIND_TENSOR, .dtype = dt, .rank = rank,
+                 .data = (void *)data};
+  for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
+  fr_value *v = fr_graph_add_init(b->g, name, &t);
+  if (!v) b->st = fr_err_nomem(NULL);
+  return v;
+}
+
+static fr_value *scalar(tb *b, float x) {
+  char name[64];
+  snprintf(name, sizeof name, "frost.const.%d", b->counter++);
+  return init(b, name, FR_F32, 0, NULL, &x);
+}
+
+static fr_value *reduce_sum(tb *b, fr_value *x, int axis, const char *name) {
+  int64_t ax = axis;
+  char nm[64];
+  snprintf(nm, sizeof nm, "frost.axes.%d", b->counter++);
+  fr_value *axes = axis >= 0 ? init(b, nm, FR_I64, 1, (int64_t[]){1}, &ax) : NULL;
+  fr_attr keep = {.name = "keepdims", .type = FR_ATTR_INT, .i = 0};
+  return add_node(b, "ReduceSum", axis >= 0 ? 2 : 1,
+                  (fr_value *[]){x, axes}, 1, &keep, name);
+}
+
+static fr_value *new_input(tb *b, const char *name, int rank,
+                           const int64_t *dims) {
+  fr_graph *g = b->g;
+  if (b->st != FR_OK) return NULL;
+  fr_value *v = fr_value_new(g, name);
+  fr_value **ins = fr_arena_alloc(&b->m->arena, sizeof(fr_value *) *
+                                                    (size_t)(g->n_inputs + 1));
+  if (!v || !ins) {
+    b->st = fr_err_nomem(NULL);
+    return NULL;
+  }
+  v->flags |= FR_V_INPUT;
+  v->t.kind = FR_KIND_TENSOR;
+  v->t.dtype = FR_F32;
+  v->t.rank = rank;
+  for (int i = 0; i < rank; i++) v->t.dims[i] = dims[i];
+  memcpy(ins, g->inputs, sizeof(fr_value *) * (size_t)g->n_inputs);
+  ins[g->n_inputs++] = v;
+  g->inputs = ins;
+  return v;
+}
+
+/* Uniform in [-bound, bound], as torch.nn.Linear initializes (Kaiming
+ * uniform with a = sqrt(5): bound 1 / sqrt(fan_in), weights and bias). */
+static void fill_uniform(float *w, int64_t n, float bound, fr_rng *r) {
+  for (int64_t i = 0; i < n; i++)
+    w[i] = (float)((2 * fr_rng_uniform(r) - 1) * bound);
+}
+
+/* Parses "linear:N" or "mlp:H1,...,N" into widths. */
+static fr_status parse_head(const char *spec, int64_t *widths, int *n) {
+  const char *p;
+  bool mlp;
+  if (!strncmp(spec, "linear:", 7)) {
+    p = spec + 7;
+    mlp = false;
+  } else if (!strncmp(spec, "mlp:", 4)) {
+    p = spec + 4;
+    mlp = true;
+  } else {
+    return fr_err(FR_ERR_USAGE, "--head '%s': expected linear:N or "
+                  "mlp:H1,...,N", spec);
+  }
+  *n = 0;
+  while (*p) {
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    if (end == p || v <= 0 || v > (1 << 24) || (*end && *end != ','))
+      return fr_err(FR_ERR_USAGE, "--head '%s': '%s' is not a positive "
+                    "width", spec, p);
+    if (*n == 16) return fr_err(FR_ERR_USAGE, "--head '%s': too many layers", spec);
+    widths[(*n)++] = v;
+    p = *end ? end + 1 : end;
+    if (*end && !*p) return fr_err(FR_ERR_USAGE, "--head '%s' ends with ','", spec);
+  }
+  if (*n == 0 || (!mlp && *n != 1))
+    return fr_err(FR_ERR_USAGE, "--head '%s': %s", spec,
+                  mlp ? "no widths" : "linear takes one width");
+  return FR_OK;
+}
+
+/* Appends the head layers to x [B, F]: Gemm (+ Relu between layers). */
+static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
+                             const int64_t *widths, int n, uint64_t seed) {
+  fr_rng r;
+  fr_rng_seed(&r, seed);
+  for (int l = 0; l < n && x; l++) {
+    int64_t out = widths[l], nw = out * fan_in;
+    float *w = fr_malloc(sizeof(float) * (size_t)(nw + out));
+    if (!w) {
+      b->st = fr_err_nomem(NULL);
+      return NULL;
+    }
+    float bound = 1.0f / sqrtf((float)fan_in);
+    fill_uniform(w, nw, bound, &r);
+    fill_uniform(w + nw, out, bound, &r);
+    char wn[64], bn[64];
+    snprintf(wn, sizeof wn, "frost.head.%d.weight", l);
+    snprintf(bn, sizeof bn, "frost.head.%d.bias", l);
+    fr_value *W = init(b, wn, FR_F32, 2, (int64_t[]){out, fan_in}, w);
+    fr_value *B = init(b, bn, FR_F32, 1, &out, w + nw);
+    fr_free(w);
+    fr_attr tb_ = {.name = "transB", .type = FR_ATTR_INT, .i = 1};
+    x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, "head.gemm");
+    if (l + 1 < n) x = op1(b, "Relu", x, "head.relu");
+    fan_in = out;
+  }
+  return x;
+}
+
+fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
+  fr_graph *g = m->graph;
+  tb b = {.m = m, .g = g};
+  if (s->batch <= 0 || s->n_classes <= 0)
+    return fr_err(FR_ERR_USAGE, "batch %lld and %lld classes", (long long)s->batch,
+                  (long long)s->n_classes);
+  /* The value the head or the loss starts from. */
+  fr_value *z = NULL;
+  if (s->cut) {
+    z = fr_graph_find(g, s->cut);
+    if (!z || z->graph != g || (z->flags & FR_V_CONST))
+      return fr_err(FR_ERR_USAGE, "--cut: the model '%s' computes no value "
+                    "named '%s'", m->path ? m->path : "?", s->cut);
+  } else {
+    if (g->n_outputs < 1) return fr_err(FR_ERR_USAGE, "the model has no output");
+    z = g->outputs[0];
+  }
+  for (int i = 0; i < g->n_outputs; i++) g->outputs[i]->flags &= ~(uint32_t)FR_V_OUTPUT;
+  int64_t widths[16];
+  int n_layers = 0;
+  if (s->head) {
+    FR_TRY(parse_head(s->head, widths, &n_layers));
+    if (widths[n_layers - 1] != s->n_classes)
+      return fr_err(FR_ERR_USAGE, "--head '%s' ends with %lld outputs, the "
+                    "data has %lld %s", s->head, (long long)widths[n_layers - 1],
+                    (long long)s->n_classes, s->loss_kind == FR_LOSS_CE ? "classes" : "targets");
+    /* The head's input width: z's shape, from the model's input shapes. */
+    fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+    FR_TRY(fr_graph_infer(g, &io));
+    if (z->t.rank < 1 || z->t.dims[0] != s->batch)
+      return fr_err(FR_ERR_USAGE, "--head: '%s' has no batch dim of %lld "
+                    "(its shape is %s)", z->name, (long long)s->batch,
+                    z->t.rank < 0 ? "unknown" : "another");
+    int64_t feature_dim = fr_tensor_numel(&z->t) / s->batch;
+    fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
+    z = add_node(&b, "Flatten", 1, &z, 1, &ax, "head.flatten");
+    z = append_head(&b, z, feature_dim, widths, n_layers, s->seed);
+  }
+  int64_t B = s->batch, C = s->n_classes;
+  fr_value *t = new_input(&b, "frost.targets", 2, (int64_t[]){B, C});
+  fr_value *w = new_input(&b, "frost.weights", 1, &B);
+  fr_value *per = NULL;
+  if (s->loss_kind == FR_LOSS_CE) {
+    fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
+    fr_value *lp = s->probabilities
+                       ? op1(&b, "Log", op2(&b, "Add", z, scalar(&b, 1e-12f), "probs"), "log")
+                       : add_node(&b, "LogSoftmax", 1, &z, 1, &ax, "log_softmax");
+    per = op1(&b, "Neg", reduce_sum(&b, op2(&b, "Mul", t, lp, "tlogp"), 1, "ce"), "nll");
+  } else if (s->loss_kind == FR_LOSS_BCE) {
+    fr_value *pos = op1(&b, "Relu", z, "bce.relu");
+    fr_value *tz = op2(&b, "Mul", t, z, "bce.tz");
+    fr_value *e = op1(&b, "Exp", op1(&b, "Neg", op1(&b, "Abs", z, "bce.abs"), "bce.neg"), "bce.exp");
+    fr_value *l = op1(&b, "Log", op2(&b, "Add", e, scalar(&b, 1), "bce.1p"), "bce.log");
+    per = reduce_sum(&b, op2(&b, "Add", op2(&b, "Sub", pos, tz, "bce.sub"), l, "bce.add"), 1, "bce");
+  } else {
+    fr_value *d = op2(&b, "Sub", z, t, "mse.diff");
+    per = reduce_sum(&b, op2(&b, "Mul", d, d, "mse.sq"), 1, "mse");
+  }
+  fr_value *loss = reduce_sum(&b, op2(&b, "Mul", per, w, "weighted"), -1, "loss");
+  if (b.st != FR_OK) return b.st;
+  fr_value **outs = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 2);
+  fr_train_graph *tg = fr_arena_alloc(&m->arena, sizeof *tg);
+  if (!outs || !tg) return fr_err_nomem(NULL);
+  outs[0] = loss;
+  outs[1] = z;
+  loss->flags |= FR_V_OUTPUT;
+  z->flags |= FR_V_OUTPUT;
+  g->outputs = outs;
+  g->n_outputs = 2;
+  *tg = (fr_train_graph){.loss = loss, .labels = t, .logits = z};
+  g->train = tg;
+  return FR_OK;
+}

@@ -1,0 +1,301 @@
+/* export.c: a trained model back to ONNX. The output is the original model
+ * file with the trained weights written back and, when training appended a
+ * head, that head appended, so the model's opset, names, metadata and
+ * symbolic dimensions (the batch) stay as they were; BatchNormalization
+ * stays in inference form (training never changes forward nodes).
+ *
+ * Every allocation goes through the allocator the importer unpacks with
+ * (fr_pb_allocator: fr_malloc), so the message is freed as one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "onnx.h"
+#include "onnx.pb-c.h"
+
+static void *pb_new(size_t size) { return fr_calloc(1, size); }
+
+/* Appends p to the array *arr of *n pointers. */
+static bool push(void ***arr, size_t *n, void *p) {
+  void **na = fr_realloc(*arr, sizeof(void *) * (*n + 1));
+  if (!na) return false;
+  na[(*n)++] = p;
+  *arr = na;
+  return true;
+}
+
+/* A float tensor proto named name holding t's data (raw little-endian). */
+static Onnx__TensorProto *tensor_proto(const char *name, const fr_tensor *t) {
+  Onnx__TensorProto *p = pb_new(sizeof *p);
+  if (!p) return NULL;
+  onnx__tensor_proto__init(p);
+  p->name = fr_strdup(name);
+  p->dims = fr_malloc(sizeof(int64_t) * (size_t)(t->rank + 1));
+  size_t nb = fr_tensor_nbytes(t);
+  p->raw_data.data = fr_malloc(nb + 1);
+  if (!p->name || !p->dims || !p->raw_data.data) {
+    onnx__tensor_proto__free_unpacked(p, fr_pb_allocator());
+    return NULL;
+  }
+  p->n_dims = (size_t)t->rank;
+  for (int i = 0; i < t->rank; i++) p->dims[i] = t->dims[i];
+  p->has_data_type = true;
+  p->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  p->has_raw_data = true;
+  p->raw_data.len = nb;
+  if (nb) memcpy(p->raw_data.data, t->data, nb);
+  return p;
+}
+
+/* Replaces the data of initializer p by t's (same shape, float). */
+static fr_status write_back(Onnx__TensorProto *p, const fr_tensor *t) {
+  size_t nb = fr_tensor_nbytes(t);
+  if (p->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
+      p->n_external_data || t->dtype != FR_F32)
+    return fr_err(FR_ERR_UNSUPPORTED, "initializer '%s': only float "
+                  "parameters stored in the file are written back", p->name);
+  uint8_t *d = fr_malloc(nb + 1);
+  if (!d) return fr_err_nomem(NULL);
+  if (nb) memcpy(d, t->data, nb);
+  fr_free(p->float_data);
+  p->float_data = NULL;
+  p->n_float_data = 0;
+  fr_free(p->raw_data.data);
+  p->raw_data.data = d;
+  p->raw_data.len = nb;
+  p->has_raw_data = true;
+  return FR_OK;
+}
+
+static Onnx__AttributeProto *attr_int(const char *name, int64_t v) {
+  Onnx__AttributeProto *a = pb_new(sizeof *a);
+  if (!a) return NULL;
+  onnx__attribute_proto__init(a);
+  a->name = fr_strdup(name);
+  a->has_type = true;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  a->has_i = true;
+  a->i = v;
+  if (!a->name) {
+    fr_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+/* Appends node op(inputs) -> out to g. */
+static fr_status add_node(Onnx__GraphProto *g, const char *op,
+                          const char *const *in, int n_in, const char *out,
+                          Onnx__AttributeProto *attr) {
+  Onnx__NodeProto *n = pb_new(sizeof *n);
+  if (!n) return fr_err_nomem(NULL);
+  onnx__node_proto__init(n);
+  bool ok = push((void ***)&g->node, &g->n_node, n);
+  n->op_type = fr_strdup(op);
+  n->name = fr_strdup(out);
+  n->input = fr_calloc((size_t)n_in + 1, sizeof(char *));
+  n->output = fr_calloc(2, sizeof(char *));
+  ok = ok && n->op_type && n->name && n->input && n->output;
+  for (int i = 0; ok && i < n_in; i++) ok = (n->input[n->n_input++] = fr_strdup(in[i])) != NULL;
+  if (ok) ok = (n->output[n->n_output++] = fr_strdup(out)) != NULL;
+  if (ok && attr) ok = push((void ***)&n->attribute, &n->n_attribute, attr);
+  if (!ok) {
+    if (g->n_node && g->node[g->n_node - 1] == n) g->n_node--;
+    if (attr && !(n->n_attribute && n->attribute[n->n_attribute - 1] == attr))
+      onnx__attribute_proto__free_unpacked(attr, fr_pb_allocator());
+    onnx__node_proto__free_unpacked(n, fr_pb_allocator());
+    return fr_err_nomem(NULL);
+  }
+  return FR_OK;
+}
+
+/* The graph's outputs become one: name, float [batch, width], the batch
+ * dim copied from the first input's. */
+static fr_status set_output(Onnx__GraphProto *g, const char *name,
+                            int64_t width) {
+  Onnx__ValueInfoProto *v = pb_new(sizeof *v);
+  Onnx__TypeProto *tp = pb_new(sizeof *tp);
+  Onnx__TypeProto__Tensor *tt = pb_new(sizeof *tt);
+  Onnx__TensorShapeProto *sh = pb_new(sizeof *sh);
+  Onnx__TensorShapeProto__Dimension *d0 = pb_new(sizeof *d0), *d1 = pb_new(sizeof *d1);
+  Onnx__TensorShapeProto__Dimension **dims = fr_calloc(2, sizeof *dims);
+  if (!v || !tp || !tt || !sh || !d0 || !d1 || !dims) {
+    fr_free(v), fr_free(tp), fr_free(tt), fr_free(sh), fr_free(d0), fr_free(d1);
+    fr_free(dims);
+    return fr_err_nomem(NULL);
+  }
+  onnx__value_info_proto__init(v);
+  onnx__type_proto__init(tp);
+  onnx__type_proto__tensor__init(tt);
+  onnx__tensor_shape_proto__init(sh);
+  onnx__tensor_shape_proto__dimension__init(d0);
+  onnx__tensor_shape_proto__dimension__init(d1);
+  v->name = fr_strdup(name);
+  v->type = tp;
+  tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  tp->tensor_type = tt;
+  tt->has_elem_type = true;
+  tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  tt->shape = sh;
+  sh->dim = dims;
+  sh->n_dim = 2;
+  dims[0] = d0;
+  dims[1] = d1;
+  d1->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+  d1->dim_value = width;
+  /* The batch: the first input's first dim (a name or a number). */
+  const Onnx__TensorShapeProto *in0 = NULL;
+  for (size_t i = 0; i < g->n_input && !in0; i++) {
+    bool init = false;
+    for (size_t k = 0; k < g->n_initializer; k++)
+      if (!strcmp(g->initializer[k]->name, g->input[i]->name)) init = true;
+    const Onnx__TypeProto *t = g->input[i]->type;
+    if (!init && t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+        t->tensor_type->shape && t->tensor_type->shape->n_dim)
+      in0 = t->tensor_type->shape;
+  }
+  const Onnx__TensorShapeProto__Dimension *b = in0 ? in0->dim[0] : NULL;
+  if (b && b->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM) {
+    d0->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+    d0->dim_param = fr_strdup(b->dim_param);
+  } else if (b && b->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+    d0->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d0->dim_value = b->dim_value;
+  }
+  for (size_t i = 0; i < g->n_output; i++)
+    onnx__value_info_proto__free_unpacked(g->output[i], fr_pb_allocator());
+  g->n_output = 0;
+  if (!push((void ***)&g->output, &g->n_output, v) || !v->name) {
+    onnx__value_info_proto__free_unpacked(v, fr_pb_allocator());
+    return fr_err_nomem(NULL);
+  }
+  return FR_OK;
+}
+
+/* A name no value of g has: base, else base.1, base.2... */
+static void fresh_name(const Onnx__GraphProto *g, const char *base, char *out,
+                       size_t n) {
+  snprintf(out, n, "%s", base);
+  for (int k = 1; k < 1000; k++) {
+    bool taken = false;
+    for (size_t i = 0; i < g->n_node && !taken; i++)
+      for (size_t j = 0; j < g->node[i]->n_output; j++)
+        if (!strcmp(g->node[i]->output[j], out)) taken = true;
+    for (size_t i = 0; i < g->n_input && !taken; i++)
+      if (!strcmp(g->input[i]->name, out)) taken = true;
+    if (!taken) return;
+    snprintf(out, n, "%s.%d", base, k);
+  }
+}
+
+/* Appends the head frost.head.<l>.weight|bias of m after value `from`. */
+static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
+                             const char *from) {
+  char x[256], name[256];
+  snprintf(x, sizeof x, "%s", from);
+  fresh_name(g, "frost.head.flatten", name, sizeof name);
+  FR_TRY(add_node(g, "Flatten", (const char *[]){x}, 1, name, attr_int("axis", 1)));
+  snprintf(x, sizeof x, "%s", name);
+  int64_t width = 0;
+  for (int l = 0;; l++) {
+    char wn[64], bn[64];
+    snprintf(wn, sizeof wn, "frost.head.%d.weight", l);
+    snprintf(bn, sizeof bn, "frost.head.%d.bias", l);
+    const fr_value *w = fr_graph_find(m->graph, wn), *b = fr_graph_find(m->graph, bn);
+    if (!w || !b) break;
+    const fr_value *next = fr_graph_find(m->graph, (snprintf(wn, sizeof wn, "frost.head.%d.weight", l + 1), wn));
+    Onnx__TensorProto *tw = tensor_proto(w->name, &w->t), *tb = tensor_proto(b->name, &b->t);
+    if (!tw || !tb || !push((void ***)&g->initializer, &g->n_initializer, tw)) {
+      if (tw) onnx__tensor_proto__free_unpacked(tw, fr_pb_allocator());
+      if (tb) onnx__tensor_proto__free_unpacked(tb, fr_pb_allocator());
+      return fr_err_nomem(NULL);
+    }
+    if (!push((void ***)&g->initializer, &g->n_initializer, tb)) {
+      onnx__tensor_proto__free_unpacked(tb, fr_pb_allocator());
+      return fr_err_nomem(NULL);
+    }
+    fresh_name(g, next ? "frost.head.gemm" : "logits", name, sizeof name);
+    FR_TRY(add_node(g, "Gemm", (const char *[]){x, w->name, b->name}, 3, name,
+                    attr_int("transB", 1)));
+    width = w->t.dims[0];
+    snprintf(x, sizeof x, "%s", name);
+    if (next) {
+      fresh_name(g, "frost.head.relu", name, sizeof name);
+      FR_TRY(add_node(g, "Relu", (const char *[]){x}, 1, name, NULL));
+      snprintf(x, sizeof x, "%s", name);
+    }
+  }
+  if (!width) return fr_err(FR_ERR_INVALID, "the model has no head to export");
+  return set_output(g, x, width);
+}
+
+static fr_status write_file(const char *path, const uint8_t *buf, size_t len) {
+  FR_TRY(fr_file_check_target(path));
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
+    return fr_err(FR_ERR_IO, "%s: path too long", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) return fr_err(FR_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = write(fd, buf + done, len - done);
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  bool ok = done == len && fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    remove(tmp);
+    return fr_err(FR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
+  }
+  return FR_OK;
+}
+
+fr_status fr_onnx_export(const char *orig, const fr_model *m,
+                         const char *cut, const char *out) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  FR_TRY(fr_read_file(orig, &buf, &len));
+  Onnx__ModelProto *mp = onnx__model_proto__unpack(fr_pb_allocator(), len, buf);
+  fr_free(buf);
+  if (!mp || !mp->graph)
+    return fr_err(FR_ERR_PARSE, "%s: not an ONNX model", orig);
+  Onnx__GraphProto *g = mp->graph;
+  fr_status st = FR_OK;
+  /* The trained weights, by name. */
+  const fr_graph *fg = m->graph;
+  for (int i = 0; i < fg->n_inits && st == FR_OK; i++) {
+    const fr_value *v = fg->inits[i];
+    if (!(v->flags & FR_V_TRAINABLE) || !strncmp(v->name, "frost.head.", 11))
+      continue;
+    size_t k;
+    for (k = 0; k < g->n_initializer; k++)
+      if (!strcmp(g->initializer[k]->name, v->name)) break;
+    if (k == g->n_initializer) {
+      st = fr_err(FR_ERR_UNSUPPORTED, "%s: the trained parameter '%s' is not "
+                  "an initializer of the model", orig, v->name);
+      break;
+    }
+    st = write_back(g->initializer[k], &v->t);
+  }
+  /* A head: after the cut value, or after the model's first output. */
+  if (st == FR_OK && fr_graph_find(fg, "frost.head.0.weight")) {
+    const char *from = cut ? cut : g->n_output ? g->output[0]->name : NULL;
+    st = from ? append_head(g, m, from)
+              : fr_err(FR_ERR_INVALID, "%s has no output", orig);
+  }
+  if (st == FR_OK) {
+    size_t n = onnx__model_proto__get_packed_size(mp);
+    uint8_t *ob = fr_malloc(n + 1);
+    if (!ob) st = fr_err_nomem(NULL);
+    else {
+      onnx__model_proto__pack(mp, ob);
+      st = write_file(out, ob, n);
+      fr_free(ob);
+    }
+  }
+  onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
+  return st;
+}
