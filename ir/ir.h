@@ -2,8 +2,10 @@
  *
  * Sections follow the files that implement them: err.c (status values and
  * the error message), mem.c (allocator and arenas), file.c (reading the
- * files frost is given), dtype.c (element types and tensors) - these four
- * are the base library (frost_base) that artifacts link too - then graph.c
+ * files frost is given), dtype.c (element types and tensors), rng.c
+ * (training's random numbers), sha256.c (file hashes) - these are the base
+ * library (frost_base, with layout_text.c) that artifacts link too - then
+ * graph.c
  * (values, nodes, graphs, attributes), edit.c (graph surgery), ops.c (the
  * IR's columns of the operator table ops.def), infer.c and infer_*.c (shape
  * inference, and the readers of attributes the runtime glue shares),
@@ -220,6 +222,23 @@ uint64_t fr_rng_u64(fr_rng *r);
 double fr_rng_uniform(fr_rng *r);            /* [0, 1), 53 bits */
 uint64_t fr_rng_below(fr_rng *r, uint64_t n); /* [0, n), unbiased */
 void fr_rng_shuffle(fr_rng *r, int *a, int n); /* Fisher-Yates */
+
+/* ---- sha256.c: SHA-256 (the model hash of checkpoints) --------------- */
+
+typedef struct fr_sha256 {
+  uint32_t h[8];
+  uint64_t len;    /* bytes hashed so far */
+  uint8_t buf[64]; /* the partial block */
+  size_t n;        /* bytes in buf */
+} fr_sha256;
+void fr_sha256_init(fr_sha256 *s);
+void fr_sha256_update(fr_sha256 *s, const void *data, size_t n);
+void fr_sha256_final(fr_sha256 *s, uint8_t out[32]);
+/* 64 lowercase hex digits and a NUL. */
+void fr_sha256_hex(const uint8_t d[32], char out[65]);
+/* The hash of a file's bytes, in hex (read through fr_file, 1 MiB at a
+ * time). */
+fr_status fr_sha256_file(const char *path, char out[65]);
 
 /* ---- graph.c -------------------------------------------------------- */
 

@@ -1,12 +1,15 @@
 /* runtime.h: the internal header of frost's runtime.
  * Sections: tensor.c (runtime tensors), plan.c (kernel calls planned ahead
- * of time), npy.c (NumPy files), interp.c (the reference interpreter),
- * run.c (a model run on given inputs), optab.c (the runtime's columns of the
- * operator table: the per-op glue of ops_*.c between IR nodes and the
- * kernels of kernels/), data.c (the data sets of training: folders and CSV
- * manifests of .npy, image and WAV samples; splits, batches, augmentation;
- * shared with frost_rt) and image.c (PNG and JPEG decoding with libpng and
- * libjpeg; frost only). */
+ * of time), npy.c (NumPy files), json.c (a JSON reader), checkpoint.c
+ * (training checkpoints), trainlog.c (epoch lines, JSON log, plot),
+ * interp.c (the reference interpreter), run.c (a model run on given
+ * inputs), optab.c (the runtime's columns of the operator table: the
+ * per-op glue of ops_*.c between IR nodes and the kernels of kernels/),
+ * data.c (the data sets of training: folders and CSV manifests of .npy,
+ * image and WAV samples; splits, batches, augmentation) and image.c (PNG
+ * and JPEG decoding with libpng and libjpeg; frost only). tensor.c, npy.c,
+ * data.c, json.c, checkpoint.c and trainlog.c name no IR graph: artifacts
+ * link them (libfrost_rt). */
 #ifndef FROST_RUNTIME_H
 #define FROST_RUNTIME_H
 
@@ -117,6 +120,165 @@ void fr_npy_file_name(const char *name, char *out, size_t n);
  * failure no temporary file is left and none of paths is kept. */
 fr_status fr_npy_write_all(const char *const *paths, const fr_tensor *ts,
                            int n);
+
+/* ---- json.c: a small JSON reader (state.json, the epoch log) --------- */
+
+typedef enum fr_json_type {
+  FR_JSON_NULL,
+  FR_JSON_FALSE,
+  FR_JSON_TRUE,
+  FR_JSON_NUMBER, /* num, and str: its text as written */
+  FR_JSON_STRING, /* str: decoded UTF-8, NUL-terminated (\u0000 refused) */
+  FR_JSON_ARRAY,  /* n elements from child, linked by next */
+  FR_JSON_OBJECT, /* n members from child, linked by next, named by key */
+} fr_json_type;
+
+typedef struct fr_json {
+  fr_json_type type;
+  const char *key; /* the member's name, in an object */
+  const char *str;
+  double num;
+  int n;
+  struct fr_json *child, *next;
+} fr_json;
+
+/* A parsed text: every value lives in the arena. */
+typedef struct fr_json_doc {
+  fr_arena arena;
+  fr_json *root;
+} fr_json_doc;
+
+/* Limits on hostile input: text size, values, nesting. */
+#define FR_JSON_MAX_BYTES ((size_t)64 << 20)
+enum { FR_JSON_MAX_VALUES = 1 << 20, FR_JSON_MAX_DEPTH = 64 };
+
+/* Parses len bytes of text (one value, white space around it). what names
+ * the text in messages ("DIR/state.json: line 3, column 7: expected ':'").
+ * On failure d is empty. */
+fr_status fr_json_parse(fr_json_doc *d, const char *text, size_t len,
+                        const char *what);
+void fr_json_free(fr_json_doc *d);
+/* The member key of an object (the last one of that name), or NULL. */
+const fr_json *fr_json_get(const fr_json *obj, const char *key);
+/* Element i of an array, or NULL. */
+const fr_json *fr_json_at(const fr_json *arr, int i);
+/* A number written as an integer (no '.', no exponent) that fits int64. */
+bool fr_json_int(const fr_json *v, int64_t *out);
+/* Writers: a string with its escapes; a number that reads back as the
+ * same double (null for NaN and infinities). */
+void fr_json_put_string(FILE *f, const char *s);
+void fr_json_put_number(FILE *f, double x);
+
+/* ---- checkpoint.c: training checkpoints (docs/checkpoints.md) -------- */
+
+enum { FR_CKPT_FORMAT = 1 };
+
+/* A trainable parameter where the layout places it. */
+typedef struct fr_ckpt_param {
+  const char *name;
+  fr_dtype dtype;
+  int rank;
+  int64_t dims[FR_MAX_RANK];
+  int64_t offset; /* bytes into the trainable block and each state slot */
+} fr_ckpt_param;
+
+typedef struct fr_ckpt_kv {
+  const char *key;
+  double value; /* NaN is written as null */
+} fr_ckpt_kv;
+
+typedef struct fr_ckpt {
+  /* The model and its layout: given to save; given to load, which checks
+   * the checkpoint against them. */
+  const char *model;     /* the model file, for messages (may be NULL) */
+  char model_sha256[65]; /* hex, of the model file (fr_sha256_file) */
+  int64_t trainable_bytes; /* the trainable block; each state slot too */
+  int state_slots;       /* optimizer slots (Adam 2: m, v; momentum 1) */
+  int n_params;
+  const fr_ckpt_param *params;
+  /* Where training stands: given to save, returned by load (the strings
+   * and arrays then live in arena until fr_ckpt_release). */
+  int64_t epoch, step;   /* epochs and optimizer steps done */
+  uint64_t rng[4];       /* fr_rng's state */
+  const char *optimizer; /* to load: the expected one, or NULL for any */
+  int n_hyper;
+  const fr_ckpt_kv *hyper; /* the optimizer's hyperparameters (lr, ...) */
+  int64_t best_epoch;    /* the epoch of the best validation metric, or -1 */
+  double best_metric;    /* NaN when none */
+  int n_extra;
+  const fr_ckpt_kv *extra; /* any other numbers of the train loop */
+  /* Set by load. */
+  bool from_previous;      /* DIR/current was missing or unreadable */
+  char current_error[512]; /* why, when it was unreadable */
+  fr_arena arena;
+} fr_ckpt;
+
+/* Writes a checkpoint of trainable (trainable_bytes) and state
+ * (state_slots x trainable_bytes; NULL when state_slots is 0) to DIR,
+ * atomically: a process killed at any moment leaves DIR/current or
+ * DIR/previous complete. */
+fr_status fr_ckpt_save(const char *dir, const fr_ckpt *c, const void *trainable,
+                       const void *state);
+/* Reads DIR/current (DIR/previous when current is missing, incomplete or
+ * damaged) into trainable and, unless state is NULL, state, after checking
+ * the format, the model hash, the layout and, when c->optimizer is set,
+ * the optimizer. Fills c's training fields. Each failure is one error
+ * naming the file. On failure the blocks' contents are unspecified. */
+fr_status fr_ckpt_load(const char *dir, fr_ckpt *c, void *trainable,
+                       void *state);
+/* Whether DIR holds a checkpoint to load (current or previous). */
+bool fr_ckpt_exists(const char *dir);
+/* Frees what load returned (c->optimizer, hyper, extra). */
+void fr_ckpt_release(fr_ckpt *c);
+
+/* ---- trainlog.c: the epoch log, its JSON lines, its plot ------------- */
+
+/* The numbers of one epoch; NaN where not measured. Accuracies are
+ * fractions (0.912 is 91.2%). */
+typedef struct fr_epoch_stats {
+  int64_t epoch;  /* 1-based */
+  int64_t epochs; /* of the run, or 0 when open-ended */
+  int64_t step;   /* optimizer steps done */
+  double train_loss, train_acc, val_loss, val_acc;
+  double lr, seconds;
+} fr_epoch_stats;
+
+/* An fr_epoch_stats with every measure NaN. */
+fr_epoch_stats fr_epoch_stats_none(void);
+
+typedef struct fr_trainlog_opts {
+  FILE *out;             /* the epoch lines (stdout), or NULL */
+  FILE *progress;        /* the progress bar (stderr), drawn only when it
+                            is a terminal; NULL for none */
+  const char *json_path; /* --log-json: one JSON object a line, appended */
+  const char *plot_path; /* --plot: the SVG, rewritten each epoch */
+  const char *title;     /* above the plot (the model), or NULL */
+} fr_trainlog_opts;
+
+typedef struct fr_trainlog fr_trainlog;
+
+/* Opens the log. An existing --log-json file is appended to, and its
+ * epochs (the last line of each) start the plot's history, so a resumed
+ * run plots the whole training. */
+fr_status fr_trainlog_open(fr_trainlog **lg, const fr_trainlog_opts *o);
+/* Prints e's line, appends and flushes its JSON line, rewrites the plot. */
+fr_status fr_trainlog_epoch(fr_trainlog *lg, const fr_epoch_stats *e);
+/* The progress bar: done of total batches, the running loss (NaN: none).
+ * Redrawn at most 10 times a second, and only on a terminal. */
+void fr_trainlog_progress(fr_trainlog *lg, int64_t done, int64_t total,
+                          double loss);
+/* Clears the bar and frees lg (NULL is fine). */
+void fr_trainlog_close(fr_trainlog *lg);
+/* The terminal line of e ("epoch 3/20  train loss 0.4123 acc 91.2%  ..."),
+ * without a newline. */
+void fr_trainlog_format(const fr_epoch_stats *e, char *buf, size_t n);
+/* e's JSON line (keys epoch, step, train_loss, train_acc, val_loss,
+ * val_acc, lr, seconds; null where not measured), with its newline. */
+void fr_trainlog_json(FILE *f, const fr_epoch_stats *e);
+/* The loss and accuracy curves of n epochs as SVG, written atomically
+ * (non-finite values are skipped). */
+fr_status fr_plot_svg(const char *path, const fr_epoch_stats *e, int n,
+                      const char *title);
 
 /* ---- interp.c ------------------------------------------------------- */
 
