@@ -100,6 +100,10 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--seed")) { ARG; FR_TRY(num(a, next, 0, 9007199254740992.0, &v)); t->seed = (uint64_t)v; }
   else if (!strcmp(a, "--val")) { ARG; t->val_dir = next; }
   else if (!strcmp(a, "--save-params")) { ARG; t->save_params = next; }
+  else if (!strcmp(a, "--checkpoint-dir")) { ARG; t->checkpoint_dir = next; }
+  else if (!strcmp(a, "--resume")) { t->resume = true; *took = false; }
+  else if (!strcmp(a, "--log-json")) { ARG; t->log_json = next; }
+  else if (!strcmp(a, "--plot")) { ARG; t->plot = next; }
   else if (!strcmp(a, "--resize")) {
     ARG;
     int h, w;

@@ -65,6 +65,9 @@ typedef struct fr_train_opts {
   double val_split;        /* --val-split */
   bool no_shuffle;
   const char *save_params; /* --save-params DIR: the trained parameters */
+  const char *checkpoint_dir; /* --checkpoint-dir: one per epoch */
+  bool resume;             /* --resume: from checkpoint_dir */
+  const char *log_json, *plot; /* --log-json FILE, --plot FILE.svg */
   fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
 } fr_train_opts;
 

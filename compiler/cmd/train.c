@@ -58,6 +58,8 @@ typedef struct trainer {
   int64_t step;
   int epoch;
   fr_rng rng;
+  fr_trainlog *log;
+  fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
 } trainer;
 
 static fr_status alloc_inputs(trainer *t) {
@@ -184,6 +186,7 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
       }
     }
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+    if (train) fr_trainlog_progress(t->log, s / t->B + 1, (d->n + t->B - 1) / t->B, l);
   }
   if (st != FR_OK)
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
@@ -207,6 +210,36 @@ static fr_status save_params(trainer *t, const char *dir) {
     snprintf(path, sizeof path, "%s/%s.npy", dir, file);
     FR_TRY(fr_npy_write(path, &tg->params[k]->t));
   }
+  return FR_OK;
+}
+
+/* The checkpoint's description of the model and its layout. */
+static fr_status describe(trainer *t, fr_ckpt *ck, fr_ckpt_param **out,
+                          int slots) {
+  const fr_train_graph *tg = t->m->graph->train;
+  fr_ckpt_param *ps = fr_calloc((size_t)tg->n_params + 1, sizeof *ps);
+  if (!ps) return fr_err_nomem(NULL);
+  for (int k = 0; k < tg->n_params; k++) {
+    const fr_value *p = tg->params[k];
+    ps[k] = (fr_ckpt_param){.name = p->name, .dtype = p->t.dtype,
+                            .rank = p->t.rank, .offset = p->param_off};
+    memcpy(ps[k].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
+  }
+  *out = ps;
+  ck->model = t->c->model;
+  FR_TRY(fr_sha256_file(t->c->model, ck->model_sha256));
+  ck->trainable_bytes = t->tbytes;
+  ck->state_slots = slots + 1; /* the optimizer's, then the best weights */
+  ck->n_params = tg->n_params;
+  ck->params = ps;
+  ck->optimizer = t->o->optimizer;
+  const fr_train_opts *o = t->o;
+  fr_ckpt_kv h[6] = {{"lr", o->lr}, {"momentum", o->momentum},
+                     {"weight_decay", o->weight_decay}, {"beta1", o->beta1},
+                     {"beta2", o->beta2}, {"eps", o->eps}};
+  memcpy(t->hyper, h, sizeof h);
+  ck->n_hyper = 6;
+  ck->hyper = t->hyper;
   return FR_OK;
 }
 
@@ -319,9 +352,11 @@ int fr_cmd_train(fr_cli *c) {
   if (st == FR_OK) {
     t.tbytes = L->bytes[FR_PB_TRAINABLE];
     t.grad = fr_calloc((size_t)t.tbytes + 64, 1);
-    t.state = fr_calloc((size_t)(slots ? slots : 1) * (size_t)t.tbytes + 64, 1);
-    t.best = fr_calloc((size_t)t.tbytes + 64, 1);
-    if (!t.grad || !t.state || !t.best) st = fr_err_nomem(NULL);
+    /* The optimizer's slots, then the best epoch's weights (kept in
+     * checkpoints with them). */
+    t.state = fr_calloc((size_t)(slots + 1) * (size_t)t.tbytes + 64, 1);
+    if (!t.grad || !t.state) st = fr_err_nomem(NULL);
+    else t.best = (float *)((char *)t.state + (size_t)slots * (size_t)t.tbytes);
   }
   if (st == FR_OK) st = alloc_inputs(&t);
   if (st == FR_OK) {
@@ -347,25 +382,60 @@ int fr_cmd_train(fr_cli *c) {
   int64_t spe = (t.train.n + t.B - 1) / t.B;
   int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
   double best_metric = -INFINITY;
-  int best_epoch = 0, since_best = 0;
-  for (int ep = 1; ep <= o->epochs && st == FR_OK; ep++) {
+  int best_epoch = 0, since_best = 0, first = 1;
+  /* Checkpoints: the trainable block, then the optimizer slots and the
+   * best epoch's weights as state. */
+  fr_ckpt ck = {0};
+  fr_ckpt_param *cparams = NULL;
+  if (st == FR_OK && o->checkpoint_dir) {
+    st = describe(&t, &ck, &cparams, slots);
+    if (st == FR_OK && o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
+      st = fr_ckpt_load(o->checkpoint_dir, &ck, L->block[FR_PB_TRAINABLE], t.state);
+      if (st == FR_OK) {
+        memcpy(t.rng.s, ck.rng, sizeof t.rng.s);
+        t.step = ck.step;
+        first = (int)ck.epoch + 1;
+        best_epoch = (int)ck.best_epoch > 0 ? (int)ck.best_epoch : 0;
+        best_metric = isnan(ck.best_metric) ? -INFINITY : ck.best_metric;
+        for (int i = 0; i < ck.n_extra; i++)
+          if (!strcmp(ck.extra[i].key, "since_best")) since_best = (int)ck.extra[i].value;
+        printf("resumed from %s%s: epoch %d, step %lld\n", o->checkpoint_dir,
+               ck.from_previous ? " (previous)" : "", first - 1,
+               (long long)t.step);
+        if (ck.from_previous && ck.current_error[0])
+          fprintf(stderr, "frost: note: %s\n", ck.current_error);
+      }
+    } else if (st == FR_OK && o->resume) {
+      printf("no checkpoint in %s: starting\n", o->checkpoint_dir);
+    }
+  } else if (st == FR_OK && o->resume) {
+    st = fr_err(FR_ERR_USAGE, "--resume needs --checkpoint-dir");
+  }
+  fr_trainlog *lg = NULL;
+  if (st == FR_OK) {
+    fr_trainlog_opts lo = {.out = stdout, .progress = stderr,
+                           .json_path = o->log_json, .plot_path = o->plot,
+                           .title = c->model};
+    st = fr_trainlog_open(&lg, &lo);
+  }
+  t.log = lg;
+  for (int ep = first; ep <= o->epochs && st == FR_OK; ep++) {
+    if (o->max_steps && t.step >= o->max_steps) break;
     t.epoch = ep;
     double t0 = fr_cli_now_ms();
-    double tl, ta, lr, vl = NAN, va = NAN;
-    st = run_epoch(&t, &t.train, true, total, spe, &tl, &ta, &lr);
-    if (st == FR_OK && t.val.n) st = run_epoch(&t, &t.val, false, total, spe, &vl, &va, &(double){0});
+    fr_epoch_stats es = fr_epoch_stats_none();
+    es.epoch = ep;
+    es.epochs = o->epochs;
+    st = run_epoch(&t, &t.train, true, total, spe, &es.train_loss, &es.train_acc, &es.lr);
+    if (st == FR_OK && t.val.n)
+      st = run_epoch(&t, &t.val, false, total, spe, &es.val_loss, &es.val_acc, &(double){0});
     if (st != FR_OK) break;
-    double sec = (fr_cli_now_ms() - t0) / 1e3;
-    printf("epoch %d/%d  train loss %.4f", ep, o->epochs, tl);
-    if (t.classify) printf(" acc %.1f%%", 100 * ta);
-    if (t.val.n) {
-      printf("  val loss %.4f", vl);
-      if (t.classify) printf(" acc %.1f%%", 100 * va);
-    }
-    printf("  lr %.2e  %.2f s\n", lr, sec);
-    fflush(stdout);
-    if (t.val.n) {
-      double metric = t.classify ? va - 1e-9 * vl : -vl;
+    es.step = t.step;
+    es.seconds = (fr_cli_now_ms() - t0) / 1e3;
+    st = fr_trainlog_epoch(lg, &es);
+    bool stop = false;
+    if (st == FR_OK && t.val.n) {
+      double metric = t.classify ? es.val_acc - 1e-9 * es.val_loss : -es.val_loss;
       if (metric > best_metric) {
         best_metric = metric;
         best_epoch = ep;
@@ -373,11 +443,27 @@ int fr_cmd_train(fr_cli *c) {
         memcpy(t.best, L->block[FR_PB_TRAINABLE], (size_t)t.tbytes);
       } else if (o->patience && ++since_best >= o->patience) {
         printf("no better validation for %d epochs: stopping\n", o->patience);
-        break;
+        stop = true;
       }
     }
-    if (o->max_steps && t.step >= o->max_steps) break;
+    if (st == FR_OK && o->checkpoint_dir) {
+      fr_ckpt_kv extra[1] = {{"since_best", since_best}};
+      ck.epoch = ep;
+      ck.step = t.step;
+      memcpy(ck.rng, t.rng.s, sizeof ck.rng);
+      ck.best_epoch = best_epoch ? best_epoch : -1;
+      ck.best_metric = best_epoch ? best_metric : NAN;
+      ck.n_extra = 1;
+      ck.extra = extra;
+      st = fr_ckpt_save(o->checkpoint_dir, &ck, L->block[FR_PB_TRAINABLE], t.state);
+      ck.extra = NULL;
+      ck.n_extra = 0;
+    }
+    if (stop) break;
   }
+  fr_trainlog_close(lg);
+  fr_ckpt_release(&ck);
+  fr_free(cparams);
   if (st == FR_OK && best_epoch) {
     memcpy(L->block[FR_PB_TRAINABLE], t.best, (size_t)t.tbytes);
     printf("kept epoch %d (best validation)\n", best_epoch);
@@ -390,7 +476,6 @@ int fr_cmd_train(fr_cli *c) {
   for (int i = 0; i < 3; i++) fr_tensor_release(&t.in[i]);
   fr_free(t.grad);
   fr_free(t.state);
-  fr_free(t.best);
   fr_engine_free(&t.e);
   if (t.m) fr_model_free(t.m);
   fr_dataset_free(&t.train);
