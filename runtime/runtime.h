@@ -3,7 +3,10 @@
  * of time), npy.c (NumPy files), interp.c (the reference interpreter),
  * run.c (a model run on given inputs), optab.c (the runtime's columns of the
  * operator table: the per-op glue of ops_*.c between IR nodes and the
- * kernels of kernels/). */
+ * kernels of kernels/), data.c (the data sets of training: folders and CSV
+ * manifests of .npy, image and WAV samples; splits, batches, augmentation;
+ * shared with frost_rt) and image.c (PNG and JPEG decoding with libpng and
+ * libjpeg; frost only). */
 #ifndef FROST_RUNTIME_H
 #define FROST_RUNTIME_H
 
@@ -172,5 +175,122 @@ extern const fr_rt_op fr_rt_ops[];
 /* The plan of ops without one: FR_ERR_UNSUPPORTED. */
 fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
                        fr_tensor *const *out, fr_kplan *p);
+
+/* ---- data.c: the data sets of training ------------------------------- */
+
+/* A data set is a folder with one subfolder per class (DIR/CLASS/FILE:
+ * class names are the subfolder names sorted bytewise, the class index
+ * their position; files sorted bytewise; names starting with '.' skipped),
+ * or a CSV manifest with a header row: `path,label` (class names, sorted
+ * bytewise) or `path,NAME1,NAME2...` (numbers: regression targets, or one
+ * class index per task). Manifest paths are relative to its folder.
+ * Samples are .npy (float32, float64 or uint8, shape as stored), PNG or
+ * JPEG images (through fr_data_opts.decode_image), or WAV (16-bit mono
+ * PCM, shape (n) in [-1, 1)); all must end with the same shape. They are
+ * loaded at once into one float array (small data sets). Every error
+ * names the file (and the manifest's line). */
+
+/* Images larger than this are refused before anything is allocated for
+ * their pixels (decompression bombs). */
+#define FR_IMAGE_MAX_SIDE 16384
+#define FR_IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+
+/* A decoded image: h rows of w pixels of c interleaved 8-bit channels, c 1
+ * (gray) or 3 (RGB); alpha is dropped by the decoder. */
+typedef struct fr_image {
+  int h, w, c;
+  uint8_t *px; /* (h, w, c), fr_malloc'd */
+} fr_image;
+void fr_image_free(fr_image *im);
+
+/* Decodes the bytes buf[0..len) of the image file path into out (errors
+ * name path). */
+typedef fr_status (*fr_image_decoder)(const char *path, const uint8_t *buf,
+                                      size_t len, fr_image *out);
+
+typedef struct fr_data_opts {
+  int resize_h, resize_w; /* bilinear resize of images; 0: keep that side */
+  int channels;           /* images: 0 as the first image, 1 gray, 3 RGB */
+  float mean[4], std[4];  /* images, after scaling to [0, 1]: (x - mean[c])
+                             / std[c]; one value for every channel or one
+                             per channel */
+  int n_mean, n_std;      /* 0: mean 0, std 1 */
+  bool nhwc;              /* images as (H, W, C); else (C, H, W) */
+  /* NULL where images are not supported (compiled artifacts): an image is
+   * then an error naming the file. frost passes fr_image_decode. */
+  fr_image_decoder decode_image;
+} fr_data_opts;
+
+typedef struct fr_dataset {
+  int n;                      /* samples */
+  int rank;                   /* one sample's shape */
+  int64_t dims[FR_MAX_RANK];
+  int64_t numel;              /* elements of one sample */
+  float *x;                   /* (n, dims...) */
+  int32_t *label;             /* (n) class indices, or NULL (numeric) */
+  int n_classes;
+  char **class_names;         /* n_classes, sorted bytewise */
+  int n_targets;              /* numeric manifest: its number columns */
+  char **target_names;        /* n_targets column names, or NULL */
+  float *y;                   /* (n, n_targets), or NULL (classes) */
+  char **paths;               /* each sample's file, for messages */
+  int sample_rate;            /* WAV samples: Hz (one for all); else 0 */
+  fr_arena arena;             /* owns the strings and the name arrays */
+} fr_dataset;
+
+/* Loads the folder or manifest at path (opts NULL: the defaults). On
+ * failure out is empty (nothing to free). */
+fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
+                          fr_dataset *out);
+void fr_dataset_free(fr_dataset *d);
+/* Splits d into train and val (fresh data sets, d is kept): in each class
+ * the fraction val_frac, rounded, of its samples, chosen by an fr_rng
+ * seeded with seed, goes to val, but a class of two or more samples keeps
+ * at least one in train (one of a single sample stays in train). Without
+ * labels the whole set is one group. Both keep d's order. val_frac is in
+ * [0, 1) (0: val is empty). */
+fr_status fr_dataset_split(const fr_dataset *d, double val_frac,
+                           uint64_t seed, fr_dataset *train, fr_dataset *val);
+/* Copies samples order[start..start+count) into x (count * numel floats)
+ * and their labels into label (count) and targets into y (count *
+ * n_targets); label or y may be NULL to skip them. */
+void fr_dataset_gather(const fr_dataset *d, const int *order, int start,
+                       int count, float *x, int32_t *label, float *y);
+
+/* Random changes to image samples, drawn from the rng in a fixed order
+ * (per sample: crop, flip, affine), each only when enabled. */
+typedef struct fr_augment_opts {
+  int crop_pad;     /* > 0: pad each side by this many pixels of value 0,
+                       crop a random window of the original size */
+  bool hflip;       /* mirror left-right with probability 1/2 */
+  float rotate_deg; /* > 0: rotate about the centre by an angle uniform in
+                       [-rotate_deg, rotate_deg] */
+  float scale_min, scale_max; /* scale about the centre by a factor uniform
+                                 in [min, max] (both 0: none) */
+} fr_augment_opts;
+/* Augments count image samples of shape dims (rank 3: (C, H, W), or (H,
+ * W, C) when nhwc) in place at x. Rotation and scale sample bilinearly,
+ * with value 0 outside the image. */
+fr_status fr_augment(float *x, int count, int rank, const int64_t *dims,
+                     bool nhwc, fr_rng *r, const fr_augment_opts *a);
+
+/* A WAV file, RIFF 16-bit mono PCM, as n floats in [-1, 1) at rate Hz;
+ * *samples is fr_malloc'd. Another format is an error that says which. */
+fr_status fr_wav_read(const char *path, float **samples, int64_t *n,
+                      int *rate);
+/* Same, from the bytes of a WAV file (errors not prefixed by a path). */
+fr_status fr_wav_parse(const uint8_t *buf, size_t len, float **samples,
+                       int64_t *n, int *rate);
+
+/* ---- image.c: PNG and JPEG (frost only; not in frost_rt) -------------- */
+
+/* fr_image_decoder for PNG (any bit depth, palette, alpha dropped; 16-bit
+ * rounded to 8) and JPEG (gray or colour; CMYK refused), told apart by
+ * their first bytes. Corrupt and truncated files are errors (libpng's and
+ * libjpeg's errors are caught), and so is an image larger than
+ * FR_IMAGE_MAX_SIDE or FR_IMAGE_MAX_PIXELS, before its pixels are
+ * allocated. */
+fr_status fr_image_decode(const char *path, const uint8_t *buf, size_t len,
+                          fr_image *out);
 
 #endif
