@@ -342,11 +342,11 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_engine_prepare(&t.e, t.m);
     if (st != FR_OK) fr_err_prefix(c->model);
     else
-      fprintf(stderr, "frost: train step %s in %.0f ms%s%s\n",
+      printf("train step %s in %.0f ms%s%s\n",
               t.e.compiled ? "compiled" : "ready", fr_cli_now_ms() - t0,
               t.e.interpreted ? " (interpreted: " : "",
               t.e.interpreted ? t.e.why : "");
-    if (t.e.interpreted) fputs(")\n", stderr);
+    if (t.e.interpreted) puts(")");
   }
   const fr_param_layout *L = st == FR_OK ? t.m->graph->layout : NULL;
   if (st == FR_OK) {

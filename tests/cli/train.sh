@@ -1,0 +1,123 @@
+#!/bin/sh
+# train.sh: frost train end to end.
+#   - a linear head on the frozen embedding model learns a generated
+#     two-class data set to 100% validation accuracy, and the exported ONNX
+#     file runs in ONNX Runtime with frost's outputs (rtol 1e-4);
+#   - the JIT and the interpreter give the same weights (rtol 1e-5);
+#   - a resumed run ends with the same bytes as one that never stopped,
+#     also after SIGKILLs at seeded random moments;
+#   - bad data, options and a diverging loss: one line, exit 1.
+#
+#   tests/cli/train.sh FROST
+set -u
+FROST=$1
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+# shellcheck source=SCRIPTDIR/../lib/expect.sh
+. "$ROOT/tests/lib/expect.sh"
+EMB="$ROOT/models/embedding_model.onnx"
+MLP="$ROOT/tests/oracle/train/mlp_sgd"
+[ -f "$EMB" ] || { echo "train.sh: models/ missing: run scripts/fetch-models"; exit 1; }
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# 1. The embedding model with a linear head.
+node "$ROOT/tests/cli/make-train-data.js" "$T/data" 24 76,32,1
+count=$((count + 1))
+if "$FROST" train "$EMB" "$T/data" --head linear:2 --val-split 0.25 --epochs 8 \
+    --lr 1e-2 --batch 8 --seed 1 -o "$T/emb.onnx" --save-params "$T/p_jit" >"$T/log" 2>&1 &&
+   grep -q '^kept epoch' "$T/log" &&
+   grep "^epoch $(sed -n 's/^kept epoch \([0-9]*\).*/\1/p' "$T/log")/" "$T/log" | grep -q 'val loss [0-9.]* acc 100.0%'; then
+  echo "ok   embedding head: 100% validation accuracy"
+else
+  fail "embedding head:"; cat "$T/log"
+fi
+# The exported model in ONNX Runtime and in frost, on 4 samples.
+count=$((count + 1))
+node -e '
+  const lib = require(process.argv[1]);
+  const fs = require("fs");
+  const a = [];
+  for (const f of ["c0/s000", "c0/s001", "c1/s000", "c1/s001"]) {
+    const b = fs.readFileSync(process.argv[2] + "/" + f + ".npy");
+    a.push(new Float32Array(b.buffer.slice(b.byteOffset + 128, b.byteOffset + b.length)));
+  }
+  const x = new Float32Array(4 * a[0].length);
+  a.forEach((v, i) => x.set(v, i * v.length));
+  lib.writeNpy(process.argv[3], "float32", [4, 76, 32, 1], x);
+' "$ROOT/tests/oracle/lib.js" "$T/data" "$T/x4.npy"
+if node "$ROOT/tests/oracle/run-ort.js" "$T/emb.onnx" "$T/ort" "input_1=$T/x4.npy" 2>"$T/err" &&
+   "$FROST" run "$T/emb.onnx" --input "input_1=$T/x4.npy" --shape input_1=4,76,32,1 \
+     --output-dir "$T/fr" >/dev/null 2>>"$T/err" &&
+   "$FROST" compare "$T/fr/logits.npy" "$T/ort/logits.npy" --rtol 1e-4 --atol 1e-5 >>"$T/err" 2>&1; then
+  echo "ok   export: ONNX Runtime runs the trained model with frost's outputs"
+else
+  fail "export:"; cat "$T/err"
+fi
+
+# 2. The interpreter trains to the JIT's weights.
+count=$((count + 1))
+"$FROST" train "$EMB" "$T/data" --head linear:2 --val-split 0.25 --epochs 8 \
+  --lr 1e-2 --batch 8 --seed 1 --engine interp --save-params "$T/p_int" >"$T/log" 2>&1
+bad=0
+for f in "$T"/p_jit/*.npy; do
+  "$FROST" compare "$T/p_int/$(basename "$f")" "$f" --rtol 1e-5 --atol 1e-6 >"$T/err" 2>&1 || bad=1
+done
+[ $bad -eq 0 ] && echo "ok   interp and jit: the same weights" || { fail "interp vs jit:"; cat "$T/err"; }
+
+# 3. Resume, and SIGKILL at seeded moments.
+set -f
+ARGS="$MLP/model.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 40 --save-params "$T/straight" >/dev/null 2>&1
+count=$((count + 1))
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 15 --checkpoint-dir "$T/ck" >/dev/null 2>&1
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 40 --checkpoint-dir "$T/ck" --resume --save-params "$T/resumed" >"$T/log" 2>&1
+set +f
+same() {
+  for f in "$T"/straight/*.npy; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done
+}
+same "$T/resumed" && echo "ok   resume: the same bytes" || { fail "resume:"; cat "$T/log"; }
+count=$((count + 1))
+seed=${FROST_SEED:-7}
+kills=0
+i=0
+while [ $i -lt 6 ]; do
+  seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+  delay=$(( seed % 150 + 20 ))
+  set -f
+  # shellcheck disable=SC2086
+  "$FROST" train $ARGS --epochs 40 --checkpoint-dir "$T/kk" --resume >/dev/null 2>&1 &
+  set +f
+  pid=$!
+  sleep "$(printf '0.%03d' "$delay")"
+  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+  wait $pid 2>/dev/null
+  i=$((i + 1))
+done
+set -f
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 40 --checkpoint-dir "$T/kk" --resume --save-params "$T/killed" >"$T/log" 2>&1
+set +f
+same "$T/killed" && echo "ok   SIGKILL x$kills then resume: the same bytes" || { fail "kill and resume:"; cat "$T/log"; }
+
+# 4. Bad input.
+mkdir -p "$T/bad/empty/c0" "$T/bad/empty/c1"
+cp "$T/data/c0/s000.npy" "$T/bad/empty/c0/"
+check_error empty-class "empty" "$FROST" train "$EMB" "$T/bad/empty" --head linear:2
+check_error bad-head "head" "$FROST" train "$EMB" "$T/data" --head linear:x
+check_error bad-head-width "2 classes" "$FROST" train "$EMB" "$T/data" --head mlp:8,3
+check_error unknown-cut "no value named 'nope'" "$FROST" train "$EMB" "$T/data" --cut nope --head linear:2
+mkdir -p "$T/bad/shape/c0" "$T/bad/shape/c1"
+node -e 'const l=require(process.argv[1]); for (const c of ["c0","c1"]) l.writeNpy(process.argv[2]+"/"+c+"/a.npy","float32",[3,4],new Float32Array(12));' \
+  "$ROOT/tests/oracle/lib.js" "$T/bad/shape"
+check_error sample-shape "rank" "$FROST" train "$EMB" "$T/bad/shape" --head linear:2
+cp -r "$T/data" "$T/bad/nan"
+node -e 'const l=require(process.argv[1]); const x=new Float32Array(76*32).fill(NaN); l.writeNpy(process.argv[2],"float32",[76,32,1],x);' \
+  "$ROOT/tests/oracle/lib.js" "$T/bad/nan/c1/s005.npy"
+check_error nan-loss "the loss is nan at epoch 1, batch" "$FROST" train "$EMB" "$T/bad/nan" --head linear:2 --batch 8 --checkpoint-dir "$T/bad/ck"
+[ -e "$T/bad/ck/current" ] && fail "nan-loss: a checkpoint of the failed epoch was written"
+check_error no-data "no DATA" "$FROST" train "$EMB"
+expect_done "training checks passed"
