@@ -80,6 +80,12 @@ same() {
   for f in "$T"/straight/*.npy; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done
 }
 same "$T/resumed" && echo "ok   resume: the same bytes" || { fail "resume:"; cat "$T/log"; }
+# Kills: 200 epochs take about 2.5 s with a checkpoint each (about 12 ms);
+# six kills within 170 ms of each start land before the end.
+set -f
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 200 --save-params "$T/straight" >/dev/null 2>&1
+set +f
 count=$((count + 1))
 seed=${FROST_SEED:-7}
 kills=0
@@ -89,7 +95,7 @@ while [ $i -lt 6 ]; do
   delay=$(( seed % 150 + 20 ))
   set -f
   # shellcheck disable=SC2086
-  "$FROST" train $ARGS --epochs 40 --checkpoint-dir "$T/kk" --resume >/dev/null 2>&1 &
+  "$FROST" train $ARGS --epochs 200 --checkpoint-dir "$T/kk" --resume >/dev/null 2>&1 &
   set +f
   pid=$!
   sleep "$(printf '0.%03d' "$delay")"
@@ -99,9 +105,14 @@ while [ $i -lt 6 ]; do
 done
 set -f
 # shellcheck disable=SC2086
-"$FROST" train $ARGS --epochs 40 --checkpoint-dir "$T/kk" --resume --save-params "$T/killed" >"$T/log" 2>&1
+"$FROST" train $ARGS --epochs 200 --checkpoint-dir "$T/kk" --resume --save-params "$T/killed" >"$T/log" 2>&1
 set +f
-same "$T/killed" && echo "ok   SIGKILL x$kills then resume: the same bytes" || { fail "kill and resume:"; cat "$T/log"; }
+if [ "$kills" -lt 6 ] || ! grep -q '^resumed from .*epoch [1-9]' "$T/log" || grep -q 'epoch 200, step' "$T/log"; then
+  fail "kill and resume: $kills of 6 kills landed, or none mid-training:"; cat "$T/log"
+else
+  same "$T/killed" && echo "ok   SIGKILL x$kills then resume: the same bytes ($(grep '^resumed' "$T/log"))" ||
+    { fail "kill and resume:"; cat "$T/log"; }
+fi
 
 # 4. Bad input.
 mkdir -p "$T/bad/empty/c0" "$T/bad/empty/c1"
