@@ -113,6 +113,28 @@ static void check(fr_model *m, fr_value *y, float eps, float tol) {
     }
     fr_free(grad);
   }
+  /* The JIT computes the same gradients (the memory plan keeps what the
+   * backward nodes read alive, and in-place reuse off for it). */
+  ck_assert_msg(fr_pass_plan_memory(m, &po) == FR_OK, "%s", fr_err_msg());
+  ck_assert_msg(fr_graph_layout(g, 0) == FR_OK, "%s", fr_err_msg());
+  fr_compiled *comp = NULL;
+  ck_assert_msg(fr_compile_jit(m, NULL, false, &comp) == FR_OK, "%s",
+                fr_err_msg());
+  fr_tensor *jo = fr_calloc((size_t)n_out, sizeof *jo);
+  ck_assert_msg(fr_compiled_run(comp, NULL, jo) == FR_OK, "%s", fr_err_msg());
+  for (int i = 0; i < n_out; i++) {
+    int64_t n = fr_tensor_numel(&out[i]);
+    ck_assert_int_eq(fr_tensor_numel(&jo[i]), n);
+    for (int64_t k = 0; k < n; k++) {
+      float a = ((const float *)out[i].data)[k], b = ((const float *)jo[i].data)[k];
+      ck_assert_msg(fabsf(a - b) <= 1e-5f * fmaxf(1, fabsf(a)),
+                    "output %s[%lld]: interpreter %g, JIT %g",
+                    g->outputs[i]->name, (long long)k, a, b);
+    }
+    fr_tensor_release(&jo[i]);
+  }
+  fr_free(jo);
+  fr_compiled_free(comp);
   for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
   fr_free(out);
   fr_interp_free(&x);
