@@ -64,6 +64,7 @@ typedef struct fr_train_opts {
   const char *val_dir;     /* --val */
   double val_split;        /* --val-split */
   bool no_shuffle;
+  bool no_cache;           /* --no-cache: the backbone runs every step */
   const char *save_params; /* --save-params DIR: the trained parameters */
   const char *checkpoint_dir; /* --checkpoint-dir: one per epoch */
   bool resume;             /* --resume: from checkpoint_dir */

@@ -60,6 +60,7 @@ typedef struct trainer {
   fr_rng rng;
   fr_trainlog *log;
   fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
+  double backbone_s;   /* the feature cache's time */
 } trainer;
 
 static fr_status alloc_inputs(trainer *t) {
@@ -243,6 +244,88 @@ static fr_status describe(trainer *t, fr_ckpt *ck, fr_ckpt_param **out,
   return FR_OK;
 }
 
+/* The feature cache: the frozen backbone (the model up to the boundary b,
+ * the one frozen value the trainable nodes read) runs once over every
+ * sample, and the samples become its outputs. The backbone is the model
+ * loaded again with b as its output (b made by the head's Flatten: its
+ * input, the same bytes). */
+static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
+  fr_cli *c = t->c;
+  *done = false;
+  fr_model *bm = NULL;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+  FR_TRY(fr_onnx_load(c->model, &lo, &bm));
+  fr_graph *g = bm->graph;
+  fr_value *src = fr_graph_find(g, b->name);
+  if (!src && b->producer && b->producer->op == FR_OP_FLATTEN && b->producer->in[0])
+    src = fr_graph_find(g, b->producer->in[0]->name);
+  fr_status st = FR_OK;
+  fr_engine e = {0};
+  fr_pipeline_opts po = {0};
+  int64_t F = fr_tensor_numel(&b->t) / t->B;
+  if (!src || (src->flags & FR_V_CONST) || g->n_inputs != 1) goto out;
+  fr_value *x = g->inputs[0];
+  x->t.rank = t->train.rank + 1;
+  x->t.dims[0] = t->B;
+  for (int i = 0; i < t->train.rank; i++) x->t.dims[i + 1] = t->train.dims[i];
+  x->t.kind = FR_KIND_TENSOR;
+  for (int i = 0; i < g->n_outputs; i++) g->outputs[i]->flags &= ~(uint32_t)FR_V_OUTPUT;
+  g->outputs[0] = src;
+  g->n_outputs = 1;
+  src->flags |= FR_V_OUTPUT;
+  bool interp = c->engine && !strcmp(c->engine, "interp");
+  e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po};
+  double t0 = fr_cli_now_ms();
+  st = fr_engine_prepare(&e, bm);
+  if (st == FR_OK && (src->t.rank < 1 || fr_tensor_numel(&src->t) / t->B != F))
+    goto out; /* not the same bytes: no cache */
+  fr_tensor in = x->t, out = {0};
+  in.data = NULL;
+  if (st == FR_OK) st = fr_tensor_alloc(&in);
+  fr_tensor *inp = &in;
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  int64_t n_done = 0;
+  for (int k = 0; k < 2 && st == FR_OK; k++) {
+    fr_dataset *d = sets[k];
+    if (!d->n) continue;
+    float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
+    int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
+    if (!feat || !order) st = fr_err_nomem(NULL);
+    for (int i = 0; st == FR_OK && i < d->n; i++) order[i] = i;
+    for (int s = 0; st == FR_OK && s < d->n; s += (int)t->B) {
+      int n = d->n - s < t->B ? d->n - s : (int)t->B;
+      memset(in.data, 0, fr_tensor_nbytes(&in));
+      fr_dataset_gather(d, order, s, n, in.data, NULL, NULL);
+      st = fr_engine_run(&e, bm, &inp, &out);
+      if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
+      fr_tensor_release(&out);
+    }
+    fr_free(order);
+    if (st != FR_OK) {
+      fr_free(feat);
+      break;
+    }
+    fr_free(d->x);
+    d->x = feat;
+    d->numel = F;
+    d->rank = b->t.rank - 1;
+    for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
+    n_done += d->n;
+  }
+  fr_tensor_release(&in);
+  if (st == FR_OK) {
+    *done = true;
+    t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
+    printf("feature cache: %lld samples through the frozen backbone up to "
+           "'%s' in %.2f s, %lld floats each\n", (long long)n_done, src->name,
+           t->backbone_s, (long long)F);
+  }
+out:
+  fr_engine_free(&e);
+  fr_model_free(bm);
+  return st;
+}
+
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
   fr_data_opts dop = o->data;
@@ -329,6 +412,19 @@ int fr_cmd_train(fr_cli *c) {
               sizeof(fr_freeze_rule) * (size_t)c->freeze.n_rules);
       c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.head\\."};
       c->freeze.n_rules++;
+    }
+  }
+  /* The feature cache, when the trainable part reads one frozen value. */
+  if (st == FR_OK && !o->no_cache) {
+    fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+    st = fr_freeze_apply(t.m, &c->freeze);
+    if (st == FR_OK) st = fr_graph_infer(t.m->graph, &io);
+    fr_value *b = st == FR_OK ? fr_train_boundary(t.m->graph) : NULL;
+    bool done = false;
+    if (b) st = cache_features(&t, b, &done);
+    if (st == FR_OK && done) {
+      st = fr_train_cut_input(t.m, b);
+      t.numel = t.train.numel;
     }
   }
   int slots = !strcmp(o->optimizer, "sgd") ? (o->momentum != 0) : 2;

@@ -55,6 +55,14 @@ typedef struct fr_train_spec {
  * frost.weights [B] after the model's own. Head parameters are named
  * frost.head.<layer>.weight|bias; the caller makes them trainable. */
 fr_status fr_train_build(fr_model *m, const fr_train_spec *s);
+/* After freezing: the one value computed by frozen nodes that trainable
+ * nodes read, or NULL when there are several or a trainable node reads the
+ * model's input (nothing to cache). */
+fr_value *fr_train_boundary(const fr_graph *g);
+/* Makes b an input of the graph under its name (the old value becomes
+ * NAME.frozen) in place of the model's inputs, and drops the frozen nodes
+ * before it: the graph then trains on cached features. */
+fr_status fr_train_cut_input(fr_model *m, fr_value *b);
 
 /* ---- pipeline.c: the pass list ---------------------------------------- */
 

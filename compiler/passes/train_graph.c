@@ -247,3 +247,68 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
   g->train = tg;
   return FR_OK;
 }
+
+/* ---- the feature cache's cut ---------------------------------------------- */
+
+fr_value *fr_train_boundary(const fr_graph *g) {
+  fr_value *b = NULL;
+  for (int k = 0; k < g->n_nodes; k++) {
+    const fr_node *n = g->nodes[k];
+    if (n->dead || !n->trainable) continue;
+    for (int i = 0; i < n->n_in; i++) {
+      fr_value *v = n->in[i];
+      if (!v || (v->flags & (FR_V_GRAD | FR_V_CONST))) continue;
+      if (v->flags & FR_V_INPUT) {
+        if (!strncmp(v->name, "frost.", 6)) continue; /* targets, weights */
+        return NULL; /* the model's input reaches a trainable node */
+      }
+      if (v->producer && v->producer->op == FR_OP_CONSTANT) continue;
+      if (b && b != v) return NULL;
+      b = v;
+    }
+  }
+  return b;
+}
+
+fr_status fr_train_cut_input(fr_model *m, fr_value *b) {
+  fr_graph *g = m->graph;
+  char name[512];
+  snprintf(name, sizeof name, "%s", b->name);
+  fr_value *in = fr_value_new(g, name);
+  char *old = fr_arena_alloc(&m->arena, strlen(name) + 8);
+  fr_value **ins = fr_arena_alloc(&m->arena, sizeof(fr_value *) * (size_t)(g->n_inputs + 1));
+  if (!in || !old || !ins) return fr_err_nomem(NULL);
+  snprintf(old, strlen(name) + 8, "%s.frozen", name);
+  b->name = old;
+  in->t = b->t;
+  in->t.data = NULL;
+  in->flags = FR_V_INPUT;
+  fr_graph_replace_uses(g, b, in);
+  /* The model's own inputs go: only the features (first) and the
+   * training inputs remain. */
+  int k = 0;
+  ins[k++] = in;
+  for (int i = 0; i < g->n_inputs; i++)
+    if (!strncmp(g->inputs[i]->name, "frost.", 6)) ins[k++] = g->inputs[i];
+    else g->inputs[i]->flags &= ~(uint32_t)FR_V_INPUT;
+  g->inputs = ins;
+  g->n_inputs = k;
+  /* The frozen nodes before the cut compute nothing used: they go. */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int j = g->n_nodes - 1; j >= 0; j--) {
+      fr_node *n = g->nodes[j];
+      if (n->dead) continue;
+      bool used = false;
+      for (int o = 0; o < n->n_out && !used; o++)
+        used = n->out[o] && fr_value_uses(g, n->out[o]) > 0;
+      if (!used) {
+        fr_node_kill(n);
+        changed = true;
+      }
+    }
+  }
+  fr_graph_compact(g);
+  fr_graph_prune_inits(g);
+  return FR_OK;
+}

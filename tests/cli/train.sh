@@ -65,6 +65,20 @@ for f in "$T"/p_jit/*.npy; do
 done
 [ $bad -eq 0 ] && echo "ok   interp and jit: the same weights" || { fail "interp vs jit:"; cat "$T/err"; }
 
+# The feature cache (the default here) against the backbone run every step.
+count=$((count + 1))
+"$FROST" train "$EMB" "$T/data" --head linear:2 --val-split 0.25 --epochs 8 \
+  --lr 1e-2 --batch 8 --seed 1 --no-cache --save-params "$T/p_nocache" >"$T/log2" 2>&1
+bad=0
+for f in "$T"/p_jit/*.npy; do
+  "$FROST" compare "$T/p_nocache/$(basename "$f")" "$f" --rtol 1e-5 --atol 1e-6 >"$T/err" 2>&1 || bad=1
+done
+if [ $bad -eq 0 ] && grep -q '^feature cache: 48 samples' "$T/log" && ! grep -q '^feature cache' "$T/log2"; then
+  echo "ok   feature cache: the same weights as the backbone run every step"
+else
+  fail "feature cache:"; cat "$T/err" "$T/log"
+fi
+
 # 3. Resume, and SIGKILL at seeded moments.
 set -f
 ARGS="$MLP/model.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"
