@@ -315,6 +315,7 @@ typedef struct fr_node {
   struct fr_graph *graph;
   int index;           /* position in graph->nodes */
   bool dead;           /* removed by a pass, until fr_graph_compact */
+  bool backward;       /* made by the autodiff pass (a gradient) */
   bool trainable;      /* computes from a trainable parameter (its outputs
                           are FR_V_GRAD): gets backward code, never folded */
 } fr_node;
@@ -756,6 +757,9 @@ fr_status fr_graph_verify(const fr_graph *g);
 
 void fr_print_graph(FILE *f, const fr_graph *g);
 void fr_print_summary(FILE *f, const fr_model *m);
+/* A training graph's memory: the parameter blocks, the forward values the
+ * backward nodes read, the planned activation buffer. */
+void fr_print_train_memory(FILE *f, const fr_graph *g);
 void fr_print_dot(FILE *f, const fr_graph *g);
 
 /* ---- layout.c: the parameter memory layout --------------------------- */

@@ -136,7 +136,8 @@ static void print_graph(FILE *f, const fr_graph *g, int indent) {
       }
       fputc('}', f);
     }
-    if (!g->parent) fputs(n->trainable ? "  trainable" : "  frozen", f);
+    if (!g->parent)
+      fputs(n->backward ? "  backward" : n->trainable ? "  trainable" : "  frozen", f);
     if (n->name[0]) {
       fputs("  # ", f);
       put_name(f, n->name);
@@ -225,6 +226,45 @@ void fr_print_summary(FILE *f, const fr_model *m) {
     fprintf(f, "activations: %lld bytes at peak (static plan)\n",
             (long long)m->graph->peak);
   if (m->graph->layout) fr_layout_print(f, m->graph);
+  if (m->graph->train) fr_print_train_memory(f, m->graph);
+}
+
+void fr_print_train_memory(FILE *f, const fr_graph *g) {
+  /* Saved activations: forward values a backward node reads. */
+  int64_t saved = 0;
+  for (int i = 0; i < g->n_values; i++) {
+    const fr_value *v = g->values[i];
+    if (!v->producer || v->producer->backward || (v->flags & FR_V_CONST) ||
+        v->t.kind != FR_KIND_TENSOR || v->t.rank < 0)
+      continue;
+    bool read = false;
+    for (int k = 0; k < g->n_nodes && !read; k++) {
+      const fr_node *n = g->nodes[k];
+      if (!n->backward || n->dead) continue;
+      for (int j = 0; j < n->n_in; j++) read |= n->in[j] == v;
+    }
+    if (read) saved += (int64_t)fr_tensor_nbytes(&v->t);
+  }
+  const fr_param_layout *L = g->layout;
+  int64_t batch = 0;
+  for (int i = 0; i < g->n_inputs; i++)
+    if (g->inputs[i]->t.rank > 0) {
+      batch = g->inputs[i]->t.dims[0];
+      break;
+    }
+  fprintf(f, "training memory (batch %lld):\n", (long long)batch);
+  if (L) {
+    fprintf(f, "  frozen parameters    %12lld bytes\n", (long long)L->bytes[FR_PB_FROZEN]);
+    fprintf(f, "  trainable parameters %12lld bytes\n", (long long)L->bytes[FR_PB_TRAINABLE]);
+    fprintf(f, "  gradients            %12lld bytes\n", (long long)L->bytes[FR_PB_GRAD]);
+    fprintf(f, "  optimizer state      %12lld bytes (%d slots)\n",
+            (long long)L->bytes[FR_PB_STATE], L->state_slots);
+  }
+  fprintf(f, "  saved activations    %12lld bytes (forward values the backward reads)\n",
+          (long long)saved);
+  if (g->peak >= 0)
+    fprintf(f, "  activation buffer    %12lld bytes (planned peak, forward and backward)\n",
+            (long long)g->peak);
 }
 
 static void dot_graph(FILE *f, const fr_graph *g) {

@@ -143,7 +143,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     i++;                                                                      \
   } while (0)
     bool used = false, took = false;
-    if (!strcmp(argv[1], "train")) FR_TRY(train_option(a, next, c, &used, &took));
+    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump"))
+      FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
       continue;
@@ -213,8 +214,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
           (fr_freeze_rule){!strcmp(a, "--trainable"), next};
     } else if (!strcmp(a, "--stage")) {
       NEED_ARG;
-      if (strcmp(next, "imported") && strcmp(next, "optimized"))
-        return fr_err(FR_ERR_USAGE, "--stage is imported or optimized, not '%s'", next);
+      if (strcmp(next, "imported") && strcmp(next, "optimized") && strcmp(next, "train"))
+        return fr_err(FR_ERR_USAGE, "--stage is imported, optimized or train, not '%s'", next);
       c->stage = next;
     } else if (!strcmp(a, "--print-after") || !strcmp(a, "--print-before")) {
       NEED_ARG;

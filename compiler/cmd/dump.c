@@ -7,6 +7,8 @@
 
 int fr_cmd_dump(fr_cli *c) {
   fr_model *m;
+  /* The training graph: built as frost train builds it (train.c). */
+  if (c->stage && !strcmp(c->stage, "train")) return fr_cmd_train(c);
   bool opt = c->stage && !strcmp(c->stage, "optimized");
   bool passes = opt || c->pipe.print_after || c->pipe.print_before ||
                 c->pipe.time_passes;

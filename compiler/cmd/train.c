@@ -347,16 +347,59 @@ static fr_status load_data(trainer *t) {
   return FR_OK;
 }
 
+/* frost dump --stage train: the samples' shape from the model's input,
+ * the classes from --head or the model's output. */
+static fr_status dump_shapes(trainer *t) {
+  fr_model *m = NULL;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = t->c->max_memory,
+                    .shapes = t->c->shapes, .n_shapes = t->c->n_shapes};
+  FR_TRY(fr_onnx_load(t->c->model, &lo, &m));
+  fr_status st = FR_OK;
+  fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+  if (m->graph->n_inputs != 1 || m->graph->inputs[0]->t.rank < 1) {
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s: frost trains models of one input "
+                "of known rank", t->c->model);
+  } else {
+    const fr_tensor *x = &m->graph->inputs[0]->t;
+    t->train.rank = x->rank - 1;
+    for (int i = 1; i < x->rank && st == FR_OK; i++) {
+      t->train.dims[i - 1] = x->dims[i];
+      if (x->dims[i] <= 0)
+        st = fr_err(FR_ERR_USAGE, "%s: dim %d of the input '%s' is not known: "
+                    "give --shape %s=DIMS", t->c->model, i,
+                    m->graph->inputs[0]->name, m->graph->inputs[0]->name);
+    }
+    t->train.numel = 1;
+    for (int i = 0; i < t->train.rank; i++) t->train.numel *= t->train.dims[i];
+    const char *h = t->o->head;
+    if (h) {
+      const char *last = strrchr(h, ',') ? strrchr(h, ',') + 1 : strchr(h, ':') ? strchr(h, ':') + 1 : h;
+      t->train.n_classes = atoi(last);
+    } else {
+      st = fr_graph_infer(m->graph, &io);
+      const fr_tensor *y = m->graph->n_outputs ? &m->graph->outputs[0]->t : NULL;
+      t->train.n_classes = st == FR_OK && y && y->rank == 2 ? (int)y->dims[1] : 0;
+      if (st == FR_OK && t->train.n_classes <= 0)
+        st = fr_err(FR_ERR_USAGE, "%s: its output is not [batch, classes]: "
+                    "give --head", t->c->model);
+    }
+    t->train.n = (int)(t->o->batch > 0 ? t->o->batch : 32);
+  }
+  fr_model_free(m);
+  return st;
+}
+
 int fr_cmd_train(fr_cli *c) {
   fr_train_opts *o = &c->train;
   trainer t = {.c = c, .o = o};
-  if (!c->second) {
+  bool dump = c->stage && !strcmp(c->stage, "train");
+  if (!c->second && !dump) {
     fr_err(FR_ERR_USAGE, "frost train MODEL DATA: no DATA");
     return fr_cli_fail();
   }
-  fr_status st = load_data(&t);
+  fr_status st = dump ? dump_shapes(&t) : load_data(&t);
   if (st != FR_OK) return fr_cli_fail();
-  t.classify = t.train.label != NULL;
+  t.classify = dump || t.train.label != NULL; /* dump: classes */
   if (t.val.n && (t.val.label != NULL) != t.classify) {
     fr_err(FR_ERR_INVALID, "%s: its labels are not those of %s", o->val_dir,
            c->second);
@@ -366,6 +409,7 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_err(FR_ERR_INVALID, "%s has %d classes, %s %d", o->val_dir,
                 t.val.n_classes, c->second, t.train.n_classes);
   t.C = t.classify ? t.train.n_classes : t.train.n_targets;
+  if (dump) t.C = t.train.n_classes;
   t.numel = t.train.numel;
   t.B = o->batch > 0 ? o->batch : 32;
   if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
@@ -415,7 +459,7 @@ int fr_cmd_train(fr_cli *c) {
     }
   }
   /* The feature cache, when the trainable part reads one frozen value. */
-  if (st == FR_OK && !o->no_cache) {
+  if (st == FR_OK && !o->no_cache && !dump) {
     fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
     st = fr_freeze_apply(t.m, &c->freeze);
     if (st == FR_OK) st = fr_graph_infer(t.m->graph, &io);
@@ -431,13 +475,22 @@ int fr_cmd_train(fr_cli *c) {
   if (st == FR_OK) {
     c->pipe.state_slots = slots;
     c->pipe.freeze = &c->freeze;
-    bool interp = c->engine && !strcmp(c->engine, "interp");
+    bool interp = dump || (c->engine && !strcmp(c->engine, "interp"));
     t.e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu,
                       .pipe = &c->pipe, .specialize = c->specialize};
     double t0 = fr_cli_now_ms();
     st = fr_engine_prepare(&t.e, t.m);
     if (st != FR_OK) fr_err_prefix(c->model);
-    else
+    else if (dump) {
+      if (c->dot) fr_print_dot(stdout, t.m->graph);
+      else {
+        fr_print_graph(stdout, t.m->graph);
+        fr_print_summary(stdout, t.m);
+      }
+      fr_engine_free(&t.e);
+      fr_model_free(t.m);
+      return 0;
+    } else
       printf("train step %s in %.0f ms%s%s\n",
               t.e.compiled ? "compiled" : "ready", fr_cli_now_ms() - t0,
               t.e.interpreted ? " (interpreted: " : "",

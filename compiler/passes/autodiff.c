@@ -70,6 +70,7 @@ static fr_value *make_node(fr_ad *a, const char *domain, const char *op,
   fr_value *y = n ? new_value(a, op) : NULL;
   if (!n || !y) return fail(a, fr_err_nomem(a->at));
   n->op = code;
+  n->backward = true;
   int since = fr_ops[code].since;
   n->opset = domain[0] ? since : (since > 13 ? since : 13);
   for (int i = 0; i < n_in; i++) n->in[i] = in[i];
