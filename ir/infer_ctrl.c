@@ -902,6 +902,28 @@ fr_status fr_infer_random(const fr_node *n, fr_tensor *const *in,
 
 /* ---- training optimizers --------------------------------------------- */
 
+/* Gradient(xs..., zs...): output i is d y / d xs[i], of xs[i]'s type and
+ * shape. The autodiff pass replaces the node by the backward nodes
+ * (compiler/passes/autodiff.c). */
+fr_status fr_infer_gradient(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out) {
+  int nx = 0;
+  const fr_attr *xs = fr_attr_get(n, FR_A_XS);
+  if (!xs || !fr_attr_get(n, FR_A_Y))
+    return fr_err_node(FR_ERR_INVALID, n, "needs the attributes xs and y");
+  nx = xs->n;
+  if (nx != n->n_out || nx > n->n_in)
+    return fr_err_node(FR_ERR_INVALID, n, "%d xs for %d outputs and %d inputs",
+                       nx, n->n_out, n->n_in);
+  for (int i = 0; i < nx; i++) {
+    if (!in[i] || strcmp(n->in[i]->name, xs->strings[i]))
+      return fr_err_node(FR_ERR_INVALID, n, "input %d is not xs[%d] '%s'", i,
+                         i, xs->strings[i]);
+    if (out[i]) fr_set_shape(out[i], in[i]->dtype, in[i]->rank, in[i]->dims);
+  }
+  return FR_OK;
+}
+
 fr_status fr_infer_optimizer(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out) {
   int per = n->op == FR_OP_ADAM ? 4 : 3; /* X, G, (V), H per tensor */

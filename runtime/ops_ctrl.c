@@ -1066,6 +1066,17 @@ fr_status fr_exec_random(fr_exec *x, const fr_node *n, fr_tensor *const *in,
 
 /* ---- training optimizers --------------------------------------------- */
 
+/* Gradient nodes are replaced by backward nodes before anything runs
+ * (compiler/passes/autodiff.c, which every engine applies). */
+fr_status fr_exec_gradient(fr_exec *x, const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  (void)x;
+  (void)in;
+  (void)out;
+  return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                     "Gradient runs only after the autodiff pass");
+}
+
 fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                             fr_tensor *const *out) {
   (void)x;

@@ -11,7 +11,7 @@
 fr_status fr_engine_prepare(fr_engine *e, fr_model *m) {
   e->interpreted = false;
   e->why[0] = 0;
-  if (e->name && !strcmp(e->name, "interp")) return FR_OK;
+  if (e->name && !strcmp(e->name, "interp")) return fr_expand_gradients(m);
   fr_pipeline_opts dflt = {0};
   fr_pipeline_opts *po = e->pipe ? e->pipe : &dflt;
   po->partial = true;

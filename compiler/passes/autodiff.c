@@ -235,9 +235,130 @@ static fr_status backward(fr_ad *a, fr_train_graph *tg) {
   return a->st;
 }
 
+/* ---- ONNX's Gradient op ---------------------------------------------------- */
+
+/* Moves nodes [from, g->n_nodes) to position at, keeping their order. */
+static void move_nodes(fr_graph *g, int from, int at) {
+  int n_new = g->n_nodes - from;
+  if (n_new <= 0 || at >= from) return;
+  fr_node **tmp = fr_malloc(sizeof(fr_node *) * (size_t)n_new);
+  FR_ASSERT(tmp); /* small; the caller checked the arena growth */
+  memcpy(tmp, g->nodes + from, sizeof(fr_node *) * (size_t)n_new);
+  memmove(g->nodes + at + n_new, g->nodes + at, sizeof(fr_node *) * (size_t)(from - at));
+  memcpy(g->nodes + at, tmp, sizeof(fr_node *) * (size_t)n_new);
+  fr_free(tmp);
+  for (int k = 0; k < g->n_nodes; k++) g->nodes[k]->index = k;
+}
+
+/* One Gradient node n: d y / d xs[i], y's gradient all ones. The marks
+ * freeze made are set aside: here "needs a gradient" means "depends on
+ * an x". */
+static fr_status expand_gradient(fr_model *m, fr_node *n) {
+  fr_graph *g = m->graph;
+  const fr_attr *xs = fr_attr_get(n, FR_A_XS);
+  fr_value *y = fr_graph_find(g, fr_attr_str(n, FR_A_Y));
+  if (!xs || !y)
+    return fr_err_node(FR_ERR_INVALID, n, "no value named y '%s'",
+                       fr_attr_str(n, FR_A_Y));
+  int nv = m->n_ids, nn = g->n_nodes;
+  uint32_t *flags = fr_malloc(sizeof(uint32_t) * (size_t)(nv + 1));
+  bool *train = fr_malloc(sizeof(bool) * (size_t)(nn + 1));
+  fr_ad a = {.m = m, .g = g, .n_ids = nv};
+  a.grad = fr_calloc((size_t)nv + 1, sizeof(fr_value *));
+  if (!flags || !train || !a.grad) {
+    fr_free(flags), fr_free(train), fr_free(a.grad);
+    return fr_err_nomem(n);
+  }
+  for (int i = 0; i < nv; i++) flags[i] = m->by_id[i] ? m->by_id[i]->flags : 0;
+  for (int k = 0; k < nn; k++) train[k] = g->nodes[k]->trainable;
+  for (int i = 0; i < nv; i++)
+    if (m->by_id[i]) m->by_id[i]->flags &= ~(uint32_t)FR_V_GRAD;
+  for (int i = 0; i < xs->n; i++) n->in[i]->flags |= FR_V_GRAD;
+  for (int k = 0; k < nn; k++) {
+    fr_node *q = g->nodes[k];
+    q->trainable = false;
+    if (q == n) continue;
+    for (int i = 0; i < q->n_in; i++)
+      if (q->in[i] && (q->in[i]->flags & FR_V_GRAD)) q->trainable = true;
+    for (int i = 0; q->trainable && i < q->n_out; i++)
+      if (q->out[i]) q->out[i]->flags |= FR_V_GRAD;
+  }
+  /* Seed: ones of y's shape. */
+  a.at = n;
+  fr_value *one = fr_ad_scalar(&a, 1.0f);
+  fr_value *shape = fr_ad_ints(&a, y->t.rank, y->t.dims);
+  fr_status st = FR_OK;
+  if (y->t.rank < 0)
+    st = fr_err_node(FR_ERR_UNSUPPORTED, n, "the shape of y '%s' is not known",
+                     y->name);
+  if (st == FR_OK)
+    a.grad[y->id] = one && shape ? fr_ad_op(&a, "Expand", 2, (fr_value *[]){one, shape}, 0, NULL) : NULL;
+  if (st == FR_OK) st = a.st;
+  int first_new = nn;
+  for (int k = nn - 1; k >= 0 && st == FR_OK; k--) {
+    fr_node *q = g->nodes[k];
+    if (q == n || q->dead || !q->trainable || q->op == FR_OP_CONSTANT) continue;
+    fr_value *dy[64] = {0};
+    bool any = false;
+    for (int i = 0; i < q->n_out && i < 64; i++)
+      if (q->out[i] && a.grad[q->out[i]->id]) dy[i] = a.grad[q->out[i]->id], any = true;
+    if (!any) continue;
+    fr_grad_fn rule = fr_grad_rules[q->op];
+    if (!rule) {
+      st = fr_err_node(FR_ERR_UNSUPPORTED, q, "%s has no gradient rule (for "
+                       "the Gradient node '%s')", q->op_type, n->name);
+      break;
+    }
+    a.at = q;
+    st = rule(&a, q, dy);
+    if (st == FR_OK) st = a.st;
+  }
+  /* The outputs: each x's gradient (zeros when y does not depend on it). */
+  for (int i = 0; i < xs->n && st == FR_OK; i++) {
+    fr_value *x = n->in[i], *d = a.grad[x->id];
+    a.at = n;
+    if (!d) d = fr_ad_binary(&a, "Mul", x, fr_ad_scalar(&a, 0));
+    else if (!d->producer || (d->flags & FR_V_OUTPUT)) d = fr_ad_unary(&a, "Identity", d);
+    if (!d) {
+      st = a.st;
+      break;
+    }
+    if (n->out[i]) {
+      d->name = n->out[i]->name;
+      fr_graph_replace_uses(g, n->out[i], d);
+    }
+  }
+  for (int i = 0; i < nv; i++)
+    if (m->by_id[i]) m->by_id[i]->flags = (m->by_id[i]->flags & ~(uint32_t)FR_V_GRAD) | (flags[i] & FR_V_GRAD);
+  for (int k = 0; k < nn; k++) g->nodes[k]->trainable = train[k];
+  if (st == FR_OK) {
+    /* The backward nodes go where the Gradient node stood (after y). */
+    int at = n->index + 1;
+    if (y->producer && y->producer->index + 1 > at) at = y->producer->index + 1;
+    move_nodes(g, first_new, at);
+    fr_node_kill(n);
+    fr_graph_compact(g);
+  }
+  fr_free(flags);
+  fr_free(train);
+  fr_free(a.grad);
+  return st;
+}
+
+fr_status fr_expand_gradients(fr_model *m) {
+  fr_graph *g = m->graph;
+  for (int k = 0; k < g->n_nodes; k++)
+    if (g->nodes[k]->op == FR_OP_GRADIENT && !g->nodes[k]->dead) {
+      FR_TRY(expand_gradient(m, g->nodes[k]));
+      k = -1; /* the nodes moved: from the start */
+    }
+  return FR_OK;
+}
+
 fr_status fr_pass_autodiff(fr_model *m, const fr_pipeline_opts *o) {
   (void)o;
   fr_graph *g = m->graph;
+  FR_TRY(fr_expand_gradients(m));
   fr_train_graph *tg = g->train;
   if (!tg) return FR_OK;
   if (!tg->loss || !(tg->loss->flags & FR_V_GRAD))

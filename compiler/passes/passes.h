@@ -109,6 +109,10 @@ fr_status fr_pass_simplify(fr_model *m, const fr_pipeline_opts *o);
 fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o);
 /* fuse.c */
 fr_status fr_pass_autodiff(fr_model *m, const fr_pipeline_opts *o);
+/* Replaces every node of ONNX's Gradient op (ai.onnx.preview.training) by
+ * the backward nodes computing it (the autodiff pass does it first; the
+ * interpreter's engine too, which runs no pipeline). */
+fr_status fr_expand_gradients(fr_model *m);
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o);
 /* plan_memory.c */
 fr_status fr_pass_plan_memory(fr_model *m, const fr_pipeline_opts *o);
