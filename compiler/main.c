@@ -37,6 +37,8 @@
   "      [--loss ce|bce|mse] [--optimizer sgd|adam|adamw] [--lr F] [--epochs N]\n" \
   "      [--batch N] [--val DIR | --val-split F] [--engine jit|interp] ...\n" \
   "                       train the unfrozen layers (docs/user-guide.md)\n"  \
+  "  eval MODEL DATA [--batch N] [--json FILE]  accuracy, per-class recall,\n" \
+  "                       confusion matrix of a classifier on a data set\n" \
   "freeze options (every command taking a model):\n"                         \
   "  --train-from NAME[,NAME]  unfreeze everything downstream of a value or node\n" \
   "  --trainable REGEX         parameters matching REGEX become trainable\n"    \
@@ -62,7 +64,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   static const char *const cmds[] = {"dump", "run", "bench", "conformance",
-                                     "compare", "compile", "train"};
+                                     "compare", "compile", "train", "eval"};
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (!strcmp(cmd, cmds[i])) known = true;
@@ -81,6 +83,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "bench")) rc = fr_cmd_bench(&c);
   else if (!strcmp(cmd, "compile")) rc = fr_cmd_compile(&c);
   else if (!strcmp(cmd, "train")) rc = fr_cmd_train(&c);
+  else if (!strcmp(cmd, "eval")) rc = fr_cmd_eval(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fr_cli_fail();

@@ -1077,67 +1077,54 @@ fr_status fr_exec_gradient(fr_exec *x, const fr_node *n, fr_tensor *const *in,
                      "Gradient runs only after the autodiff pass");
 }
 
-fr_status fr_exec_optimizer(fr_exec *x, const fr_node *n, fr_tensor *const *in,
-                            fr_tensor *const *out) {
-  (void)x;
+fr_status fr_plan_optimizer(const fr_node *n, fr_tensor *const *in,
+                            fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  fr_k_onnx_optim_plan p;
+  memset(&p, 0, sizeof p);
   int per = n->op == FR_OP_ADAM ? 4 : 3;
-  int k = (n->n_in - 2) / per;
-  double r = fr_tensor_get_f64(in[0], 0);
-  int64_t t = fr_tensor_get_i64(in[1], 0);
-  float norm = fr_attr_float(n, FR_A_NORM_COEFFICIENT);
-  for (int i = 0; i < k; i++) {
-    const fr_tensor *X = in[2 + i];
-    if (X->dtype != FR_F32)
+  p.k = (n->n_in - 2) / per;
+  if (p.k > FR_K_OPTIM_MAX)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n, "%d tensors (at most %d)", p.k,
+                       FR_K_OPTIM_MAX);
+  p.op = n->op == FR_OP_ADAGRAD ? FR_K_ONNX_ADAGRAD
+         : n->op == FR_OP_ADAM  ? FR_K_ONNX_ADAM
+                                : FR_K_ONNX_MOMENTUM;
+  p.n_in = n->n_in;
+  p.n_out = n->n_out;
+  p.r_f64 = in[0]->dtype == FR_F64;
+  p.norm = fr_attr_float(n, FR_A_NORM_COEFFICIENT);
+  int64_t most = 0;
+  for (int i = 0; i < p.k; i++) {
+    if (in[2 + i]->dtype != FR_F32)
       return fr_err_node(FR_ERR_UNSUPPORTED, n, "data type %s",
-                         fr_dtype_name(X->dtype));
+                         fr_dtype_name(in[2 + i]->dtype));
+    p.count[i] = fr_tensor_numel(in[2 + i]);
+    if (p.count[i] > most) most = p.count[i];
   }
-  /* Outputs may be omitted: compute into scratch then. */
-  for (int i = 0; i < k; i++) {
-    int64_t cnt = fr_tensor_numel(in[2 + i]);
-    float *o[3];
-    float *tmp = fr_malloc(sizeof(float) * (size_t)(3 * cnt + 1));
-    if (!tmp) return fr_err_nomem(n);
-    for (int j = 0; j < per - 1; j++) {
-      fr_tensor *ot = out[j * k + i];
-      o[j] = ot ? ot->data : tmp + j * cnt;
-    }
-    const float *X = in[2 + i]->data, *G = in[2 + k + i]->data,
-                *V = in[2 + 2 * k + i]->data;
-    switch (n->op) {
-    case FR_OP_ADAGRAD: {
-      double decay = fr_attr_float(n, FR_A_DECAY_FACTOR);
-      fr_k_adagrad_f32(cnt, (float)(r / (1 + (double)t * decay)), norm,
-                       fr_attr_float(n, FR_A_EPSILON), X, G, V, o[0],
-                       o[1]);
-      break;
-    }
-    case FR_OP_ADAM: {
-      double alpha = fr_attr_float(n, FR_A_ALPHA);
-      double beta = fr_attr_float(n, FR_A_BETA);
-      double ra = t > 0 ? r * sqrt(1 - pow(beta, (double)t)) /
-                              (1 - pow(alpha, (double)t))
-                        : r;
-      fr_k_adam_f32(cnt, (float)ra, (float)alpha, (float)beta, norm,
-                    fr_attr_float(n, FR_A_NORM_COEFFICIENT_POST),
-                    fr_attr_float(n, FR_A_EPSILON), X, G, V,
-                    in[2 + 3 * k + i]->data, o[0], o[1], o[2]);
-      break;
-    }
-    default: {
-      const char *mode = fr_attr_str(n, FR_A_MODE); /* checked by infer */
-      if (strcmp(mode, "standard") && strcmp(mode, "nesterov")) {
-        fr_free(tmp);
-        return fr_err_node(FR_ERR_INVALID, n, "mode '%s'", mode);
-      }
-      float beta = fr_attr_float(n, FR_A_BETA);
-      fr_k_momentum_f32(cnt, (float)r, fr_attr_float(n, FR_A_ALPHA),
-                        t > 0 ? beta : 1, norm, !strcmp(mode, "nesterov"), X,
-                        G, V, o[0], o[1]);
-      break;
-    }
-    }
-    fr_free(tmp);
+  switch (n->op) {
+  case FR_OP_ADAGRAD:
+    p.decay = fr_attr_float(n, FR_A_DECAY_FACTOR);
+    p.eps = fr_attr_float(n, FR_A_EPSILON);
+    break;
+  case FR_OP_ADAM:
+    p.alpha = fr_attr_float(n, FR_A_ALPHA);
+    p.beta = fr_attr_float(n, FR_A_BETA);
+    p.norm_post = fr_attr_float(n, FR_A_NORM_COEFFICIENT_POST);
+    p.eps = fr_attr_float(n, FR_A_EPSILON);
+    break;
+  default: {
+    const char *mode = fr_attr_str(n, FR_A_MODE); /* checked by infer */
+    if (strcmp(mode, "standard") && strcmp(mode, "nesterov"))
+      return fr_err_node(FR_ERR_INVALID, n, "mode '%s'", mode);
+    p.nesterov = !strcmp(mode, "nesterov");
+    p.alpha = fr_attr_float(n, FR_A_ALPHA);
+    p.beta = fr_attr_float(n, FR_A_BETA);
+    break;
   }
+  }
+  FR_KPLAN(kp, fr_ke_onnx_optim, p);
+  kp->scratch = sizeof(float) * (size_t)(3 * most + 1);
   return FR_OK;
 }
 

@@ -105,6 +105,20 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--resume")) { t->resume = true; *took = false; }
   else if (!strcmp(a, "--log-json")) { ARG; t->log_json = next; }
   else if (!strcmp(a, "--plot")) { ARG; t->plot = next; }
+  else if (!strcmp(a, "--json")) { ARG; t->eval_json = next; }
+  else if (!strcmp(a, "--crop-pad")) { ARG; FR_TRY(num(a, next, 1, 4096, &v)); t->augment.crop_pad = (int)v; }
+  else if (!strcmp(a, "--hflip")) { t->augment.hflip = true; *took = false; }
+  else if (!strcmp(a, "--rotate")) { ARG; FR_TRY(num(a, next, 0, 180, &v)); t->augment.rotate_deg = (float)v; }
+  else if (!strcmp(a, "--scale")) {
+    ARG;
+    float sc[4];
+    int k;
+    FR_TRY(floats(a, next, sc, &k));
+    if (k != 2 || !(sc[0] > 0 && sc[0] <= sc[1] && sc[1] < 10))
+      return fr_err(FR_ERR_USAGE, "--scale '%s': expected MIN,MAX with 0 < MIN <= MAX", next);
+    t->augment.scale_min = sc[0];
+    t->augment.scale_max = sc[1];
+  }
   else if (!strcmp(a, "--resize")) {
     ARG;
     int h, w;
@@ -143,7 +157,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     i++;                                                                      \
   } while (0)
     bool used = false, took = false;
-    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump"))
+    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") || !strcmp(argv[1], "eval"))
       FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
@@ -257,7 +271,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!c->model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
-                              !strcmp(argv[1], "train"))) {
+                              !strcmp(argv[1], "train") || !strcmp(argv[1], "eval"))) {
       c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);

@@ -70,6 +70,8 @@ typedef struct fr_train_opts {
   bool resume;             /* --resume: from checkpoint_dir */
   const char *log_json, *plot; /* --log-json FILE, --plot FILE.svg */
   fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
+  fr_augment_opts augment; /* --crop-pad, --hflip, --rotate, --scale */
+  const char *eval_json;   /* eval: --json FILE */
 } fr_train_opts;
 
 
@@ -128,5 +130,6 @@ int fr_cmd_compile(fr_cli *c);     /* compile.c */
 int fr_cmd_conformance(fr_cli *c); /* conformance.c */
 int fr_cmd_compare(fr_cli *c);     /* compare.c */
 int fr_cmd_train(fr_cli *c);       /* train.c */
+int fr_cmd_eval(fr_cli *c);        /* eval.c */
 
 #endif

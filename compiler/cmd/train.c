@@ -61,6 +61,8 @@ typedef struct trainer {
   fr_trainlog *log;
   fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
   double backbone_s;   /* the feature cache's time */
+  bool augment;        /* image augmentation of training batches */
+  fr_status aug_status;
 } trainer;
 
 static fr_status alloc_inputs(trainer *t) {
@@ -96,6 +98,9 @@ static void fill_batch(trainer *t, const fr_dataset *d, const int *order,
   memset(w, 0, sizeof(float) * (size_t)t->B);
   fr_dataset_gather(d, order, start, n, x, t->classify ? label : NULL,
                     t->classify ? NULL : tg);
+  if (t->augment && d == &t->train)
+    t->aug_status = fr_augment(x, n, d->rank, d->dims, t->o->data.nhwc, &t->rng,
+                               &t->o->augment);
   float eps = t->o->label_smoothing;
   for (int i = 0; i < n; i++) {
     if (t->classify) {
@@ -140,6 +145,7 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
     /* The loss is the mean over a train batch, but over the whole set for
      * validation (the weights then sum to 1 over all batches). */
     fill_batch(t, d, order, s, n, train ? n : d->n, label);
+    if ((st = t->aug_status) != FR_OK) break;
     st = fr_engine_run(&t->e, t->m, t->inp, out);
     if (st != FR_OK) break;
     double l = ((const float *)out[0].data)[0];
@@ -459,7 +465,15 @@ int fr_cmd_train(fr_cli *c) {
     }
   }
   /* The feature cache, when the trainable part reads one frozen value. */
-  if (st == FR_OK && !o->no_cache && !dump) {
+  const fr_augment_opts *au = &o->augment;
+  t.augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
+  int64_t ch = t.train.rank == 3 ? t.train.dims[o->data.nhwc ? 2 : 0] : 0;
+  if (st == FR_OK && t.augment && ch != 1 && ch != 3)
+    st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "
+                "channels); the samples of %s are not", o->data.nhwc ? "H, W, C" : "C, H, W",
+                c->second);
+  /* Augmented samples change every epoch: nothing to cache. */
+  if (st == FR_OK && !o->no_cache && !dump && !t.augment) {
     fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
     st = fr_freeze_apply(t.m, &c->freeze);
     if (st == FR_OK) st = fr_graph_infer(t.m->graph, &io);

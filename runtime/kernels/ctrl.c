@@ -374,3 +374,38 @@ void fr_k_momentum_f32(int64_t n, float r, float alpha, float beta,
     xo[i] = nesterov ? x[i] - r * (gr + alpha * vn) : x[i] - r * vn;
   }
 }
+
+void fr_ke_onnx_optim(const void *params, void *const *b) {
+  const fr_k_onnx_optim_plan *p = params;
+  double r = p->r_f64 ? *(const double *)b[0] : *(const float *)b[0];
+  int64_t t = *(const int64_t *)b[1];
+  int k = p->k, per = p->op == FR_K_ONNX_ADAM ? 4 : 3;
+  float *scratch = b[p->n_in + p->n_out];
+  for (int i = 0; i < k; i++) {
+    int64_t n = p->count[i];
+    float *o[3];
+    for (int j = 0; j < per - 1; j++) {
+      float *ot = b[p->n_in + j * k + i];
+      o[j] = ot ? ot : scratch + j * n;
+    }
+    const float *x = b[2 + i], *g = b[2 + k + i], *v = b[2 + 2 * k + i];
+    switch (p->op) {
+    case FR_K_ONNX_ADAGRAD:
+      fr_k_adagrad_f32(n, (float)(r / (1 + (double)t * p->decay)), p->norm,
+                       p->eps, x, g, v, o[0], o[1]);
+      break;
+    case FR_K_ONNX_ADAM: {
+      double ra = t > 0 ? r * sqrt(1 - pow(p->beta, (double)t)) /
+                              (1 - pow(p->alpha, (double)t))
+                        : r;
+      fr_k_adam_f32(n, (float)ra, p->alpha, p->beta, p->norm, p->norm_post,
+                    p->eps, x, g, v, b[2 + 3 * k + i], o[0], o[1], o[2]);
+      break;
+    }
+    default:
+      fr_k_momentum_f32(n, (float)r, p->alpha, t > 0 ? p->beta : 1, p->norm,
+                        p->nesterov, x, g, v, o[0], o[1]);
+      break;
+    }
+  }
+}

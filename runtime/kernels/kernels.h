@@ -1178,6 +1178,22 @@ void fr_k_random_normal(uint64_t *state, int64_t n, double mean, double scale,
                         double *y);
 
 /* Training optimizers (ai.onnx.preview.training), elementwise over n. */
+/* ONNX's Adagrad, Adam and Momentum (ai.onnx.preview.training) as one
+ * entry: bufs = R (f32 or f64 scalar), T (int64 scalar), then X, G, (V),
+ * H for each of k tensors, then the outputs (X_new..., V_new..., H_new...,
+ * NULL when omitted), then scratch for the omitted ones. */
+enum { FR_K_OPTIM_MAX = 64 };
+enum { FR_K_ONNX_ADAGRAD, FR_K_ONNX_ADAM, FR_K_ONNX_MOMENTUM };
+typedef struct fr_k_onnx_optim_plan {
+  int op;       /* FR_K_ONNX_* */
+  int k;        /* tensors */
+  int n_in, n_out;
+  int r_f64;    /* R is a double */
+  int nesterov; /* Momentum's mode */
+  float alpha, beta, norm, norm_post, eps, decay;
+  int64_t count[FR_K_OPTIM_MAX];
+} fr_k_onnx_optim_plan;
+FR_K_ENTRY void fr_ke_onnx_optim(const void *params, void *const *bufs);
 void fr_k_adagrad_f32(int64_t n, float r, float norm, float eps,
                       const float *x, const float *g, const float *h,
                       float *xo, float *ho);

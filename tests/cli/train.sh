@@ -55,6 +55,24 @@ else
   fail "export:"; cat "$T/err"
 fi
 
+# frost eval on the exported model: the confusion matrix adds up, the
+# JSON says the same as the text.
+count=$((count + 1))
+if "$FROST" eval "$T/emb.onnx" "$T/data" --batch 8 --json "$T/eval.json" >"$T/eval.txt" 2>&1 &&
+   node -e '
+     const r = JSON.parse(require("fs").readFileSync(process.argv[1]));
+     const n = r.confusion.flat().reduce((a, b) => a + b, 0);
+     const diag = r.confusion.reduce((a, row, i) => a + row[i], 0);
+     if (r.samples !== 48 || n !== 48 || Math.abs(diag / 48 - r.accuracy) > 1e-12 ||
+         r.classes.join() !== "c0,c1" || r.recall.length !== 2) process.exit(1);
+     const txt = require("fs").readFileSync(process.argv[2], "utf8");
+     if (!txt.includes("(" + diag + " of 48)")) process.exit(1);
+   ' "$T/eval.json" "$T/eval.txt"; then
+  echo "ok   eval: $(grep accuracy "$T/eval.txt")"
+else
+  fail "eval:"; cat "$T/eval.txt" "$T/eval.json"
+fi
+
 # 2. The interpreter trains to the JIT's weights.
 count=$((count + 1))
 "$FROST" train "$EMB" "$T/data" --head linear:2 --val-split 0.25 --epochs 8 \
@@ -145,4 +163,6 @@ node -e 'const l=require(process.argv[1]); const x=new Float32Array(76*32).fill(
 check_error nan-loss "the loss is nan at epoch 1, batch" "$FROST" train "$EMB" "$T/bad/nan" --head linear:2 --batch 8 --checkpoint-dir "$T/bad/ck"
 [ -e "$T/bad/ck/current" ] && fail "nan-loss: a checkpoint of the failed epoch was written"
 check_error no-data "no DATA" "$FROST" train "$EMB"
+check_error augment-not-image "augmentation is for images" "$FROST" train "$EMB" "$T/data" --head linear:2 --hflip
+check_error eval-regression "number columns" "$FROST" eval "$EMB" "$ROOT/tests/oracle/train/mlp_sgd/data/targets.csv"
 expect_done "training checks passed"

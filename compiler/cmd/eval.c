@@ -1,0 +1,159 @@
+/* eval.c: `frost eval MODEL DATA`: a classifier on a labelled data set.
+ * The model's first output is read as scores per class (logits or
+ * probabilities: the largest wins), in the data set's class order (its
+ * class names sorted bytewise, as frost train uses them). Prints the
+ * accuracy, each class's recall and the confusion matrix (rows: the true
+ * class, columns: the predicted one); --json FILE writes the same. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static fr_status write_json(const char *path, const fr_dataset *d,
+                            const int64_t *conf, int C, int64_t correct) {
+  FR_TRY(fr_file_check_target(path));
+  FILE *f = fopen(path, "w");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot create", path);
+  fprintf(f, "{\"samples\": %d, \"accuracy\": %.17g, \"classes\": [", d->n,
+          d->n ? (double)correct / d->n : 0.0);
+  for (int c = 0; c < C; c++) {
+    fputs(c ? ", " : "", f);
+    fr_json_put_string(f, d->class_names[c]);
+  }
+  fputs("], \"recall\": [", f);
+  for (int c = 0; c < C; c++) {
+    int64_t n = 0;
+    for (int p = 0; p < C; p++) n += conf[c * C + p];
+    if (n) fprintf(f, "%s%.17g", c ? ", " : "", (double)conf[c * C + c] / (double)n);
+    else fprintf(f, "%snull", c ? ", " : "");
+  }
+  fputs("], \"confusion\": [", f);
+  for (int c = 0; c < C; c++) {
+    fputs(c ? ", [" : "[", f);
+    for (int p = 0; p < C; p++) fprintf(f, "%s%lld", p ? ", " : "", (long long)conf[c * C + p]);
+    fputc(']', f);
+  }
+  fputs("]}\n", f);
+  if (fclose(f) != 0) return fr_err(FR_ERR_IO, "%s: write failed", path);
+  return FR_OK;
+}
+
+int fr_cmd_eval(fr_cli *c) {
+  fr_train_opts *o = &c->train;
+  if (!c->second) {
+    fr_err(FR_ERR_USAGE, "frost eval MODEL DATA: no DATA");
+    return fr_cli_fail();
+  }
+  fr_data_opts dop = o->data;
+  dop.decode_image = fr_image_decode;
+  fr_dataset d = {0};
+  fr_model *m = NULL;
+  fr_engine e = {0};
+  int64_t *conf = NULL;
+  fr_tensor in = {0}, out = {0};
+  fr_status st = fr_dataset_load(c->second, &dop, &d);
+  if (st != FR_OK) return fr_cli_fail();
+  int C = d.n_classes;
+  int64_t B = o->batch > 0 ? o->batch : 32;
+  if (B > d.n) B = d.n;
+  if (!d.label)
+    st = fr_err(FR_ERR_USAGE, "%s has number columns, not classes: frost eval "
+                "measures classifiers", c->second);
+  if (st == FR_OK) {
+    fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+    st = fr_onnx_load(c->model, &lo, &m);
+    if (st != FR_OK) fr_err_prefix(c->model);
+  }
+  if (st == FR_OK && m->graph->n_inputs != 1)
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost eval feeds "
+                "models of one input", c->model, m->graph->n_inputs);
+  if (st == FR_OK) {
+    fr_value *x = m->graph->inputs[0];
+    if (x->t.rank >= 0 && x->t.rank != d.rank + 1)
+      st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
+                  "of %s rank %d (plus the batch)", c->model, x->name,
+                  x->t.rank, c->second, d.rank);
+    x->t.rank = d.rank + 1;
+    x->t.dims[0] = B;
+    for (int i = 0; i < d.rank; i++) x->t.dims[i + 1] = d.dims[i];
+    x->t.kind = FR_KIND_TENSOR;
+  }
+  if (st == FR_OK) {
+    bool interp = c->engine && !strcmp(c->engine, "interp");
+    fr_pipeline_opts *po = &c->pipe;
+    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = po};
+    st = fr_engine_prepare(&e, m);
+    if (st != FR_OK) fr_err_prefix(c->model);
+  }
+  const fr_value *y = st == FR_OK ? m->graph->outputs[0] : NULL;
+  if (st == FR_OK && (y->t.rank != 2 || y->t.dims[0] != B || y->t.dims[1] < C))
+    st = fr_err(FR_ERR_SHAPE, "%s: its output '%s' is not [batch, %d classes]",
+                c->model, y->name, C);
+  int64_t K = st == FR_OK ? y->t.dims[1] : 0;
+  if (st == FR_OK) {
+    in = m->graph->inputs[0]->t;
+    in.data = NULL;
+    st = fr_tensor_alloc(&in);
+    conf = fr_calloc((size_t)C * (size_t)C + 1, sizeof *conf);
+    if (st == FR_OK && !conf) st = fr_err_nomem(NULL);
+  }
+  int *order = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(d.n + 1)) : NULL;
+  if (st == FR_OK && !order) st = fr_err_nomem(NULL);
+  for (int i = 0; st == FR_OK && i < d.n; i++) order[i] = i;
+  int64_t correct = 0, outside = 0;
+  int32_t *label = st == FR_OK ? fr_malloc(sizeof(int32_t) * (size_t)(B + 1)) : NULL;
+  if (st == FR_OK && !label) st = fr_err_nomem(NULL);
+  fr_tensor *inp = &in;
+  for (int s = 0; st == FR_OK && s < d.n; s += (int)B) {
+    int n = d.n - s < B ? d.n - s : (int)B;
+    memset(in.data, 0, fr_tensor_nbytes(&in));
+    fr_dataset_gather(&d, order, s, n, in.data, label, NULL);
+    st = fr_engine_run(&e, m, &inp, &out);
+    if (st != FR_OK) break;
+    const float *z = out.data;
+    for (int i = 0; i < n; i++) {
+      int best = 0;
+      for (int64_t k = 1; k < K; k++)
+        if (z[i * K + k] > z[i * K + best]) best = (int)k;
+      if (best >= C) {
+        outside++;
+        continue;
+      }
+      conf[label[i] * C + best]++;
+      correct += best == label[i];
+    }
+    fr_tensor_release(&out);
+  }
+  if (st == FR_OK) {
+    printf("model: %s\ndata: %s: %d samples, %d classes\n", c->model, c->second, d.n, C);
+    printf("accuracy: %.2f%% (%lld of %d)\n", 100.0 * (double)correct / d.n,
+           (long long)correct, d.n);
+    if (outside)
+      printf("(%lld samples predicted as an output beyond the %d classes)\n",
+             (long long)outside, C);
+    printf("recall per class:\n");
+    for (int k = 0; k < C; k++) {
+      int64_t tot = 0;
+      for (int p = 0; p < C; p++) tot += conf[k * C + p];
+      printf("  %-20s %6.2f%% (%lld of %lld)\n", d.class_names[k],
+             tot ? 100.0 * (double)conf[k * C + k] / (double)tot : 0.0,
+             (long long)conf[k * C + k], (long long)tot);
+    }
+    printf("confusion (rows: true class, columns: predicted):\n");
+    for (int k = 0; k < C; k++) {
+      printf("  %-20s", d.class_names[k]);
+      for (int p = 0; p < C; p++) printf(" %6lld", (long long)conf[k * C + p]);
+      printf("\n");
+    }
+    if (o->eval_json) st = write_json(o->eval_json, &d, conf, C, correct);
+  }
+  fr_free(label);
+  fr_free(order);
+  fr_free(conf);
+  fr_tensor_release(&in);
+  fr_engine_free(&e);
+  if (m) fr_model_free(m);
+  fr_dataset_free(&d);
+  return st == FR_OK ? 0 : fr_cli_fail();
+}
