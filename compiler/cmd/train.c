@@ -169,7 +169,7 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
         int64_t ne = fr_tensor_numel(&p->t);
         float *gd = (float *)((char *)t->grad + p->param_off);
         memcpy(gd, gr->data, sizeof(float) * (size_t)ne);
-        sq += fr_k_sum_squares(ne, gd);
+        if (t->o->clip_norm > 0) sq += fr_k_sum_squares(ne, gd);
       }
       /* PyTorch's clip_grad_norm_: scale min(1, max / (norm + 1e-6)) */
       double norm = sqrt(sq), scale = 1;

@@ -799,8 +799,9 @@ typedef struct fr_k_optim {
 /* One update of n parameters w (n) from their gradient g (n); s0 and s1
  * are the state slots (SGD with momentum: s0, the momentum buffer; Adam:
  * s0, s1, the moments), unused ones may be NULL. */
-void fr_k_optim_step(const fr_k_optim *o, int64_t n, float *w, const float *g,
-                     float *s0, float *s1);
+void fr_k_optim_step(const fr_k_optim *o, int64_t n, float *restrict w,
+                     const float *restrict g, float *restrict s0,
+                     float *restrict s1);
 /* sum x[i]^2 in double (gradient norms). */
 double fr_k_sum_squares(int64_t n, const float *x);
 void fr_k_scale(int64_t n, float *x, float s);
