@@ -106,6 +106,21 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--log-json")) { ARG; t->log_json = next; }
   else if (!strcmp(a, "--plot")) { ARG; t->plot = next; }
   else if (!strcmp(a, "--json")) { ARG; t->eval_json = next; }
+  else if (!strcmp(a, "--frontend")) { ARG; t->frontend = next; }
+  else if (!strcmp(a, "--frontend-scale")) {
+    ARG;
+    int k;
+    FR_TRY(floats(a, next, t->frontend_scale, &k));
+    if (k != 2) return fr_err(FR_ERR_USAGE, "--frontend-scale '%s': expected A,B", next);
+  } else if (!strcmp(a, "--window")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->window = (int64_t)v; }
+  else if (!strcmp(a, "--hop")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->hop = (int64_t)v; }
+  else if (!strcmp(a, "--pool")) {
+    ARG;
+    if (!strcmp(next, "none")) t->pool = 0;
+    else if (!strcmp(next, "mean")) t->pool = 1;
+    else if (!strcmp(next, "max")) t->pool = 2;
+    else return fr_err(FR_ERR_USAGE, "--pool is none, mean or max, not '%s'", next);
+  }
   else if (!strcmp(a, "--crop-pad")) { ARG; FR_TRY(num(a, next, 1, 4096, &v)); t->augment.crop_pad = (int)v; }
   else if (!strcmp(a, "--hflip")) { t->augment.hflip = true; *took = false; }
   else if (!strcmp(a, "--rotate")) { ARG; FR_TRY(num(a, next, 0, 180, &v)); t->augment.rotate_deg = (float)v; }

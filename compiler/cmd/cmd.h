@@ -72,6 +72,10 @@ typedef struct fr_train_opts {
   fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
   fr_augment_opts augment; /* --crop-pad, --hflip, --rotate, --scale */
   const char *eval_json;   /* eval: --json FILE */
+  const char *frontend;    /* --frontend MODEL: WAV clips through it */
+  float frontend_scale[2]; /* --frontend-scale A,B: x A + B after it */
+  int64_t window, hop;     /* --window N --hop H: frames per sample */
+  int pool;                /* --pool none|mean|max: 0, 1, 2 */
 } fr_train_opts;
 
 

@@ -62,6 +62,10 @@ typedef struct trainer {
   fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
   double backbone_s;   /* the feature cache's time */
   bool augment;        /* image augmentation of training batches */
+  int *group[2];       /* --frontend: each window's clip (train, val) */
+  int clips[2];
+  int model_rank;      /* the model's sample shape (no batch) */
+  int64_t model_dims[FR_MAX_RANK], model_numel;
   fr_status aug_status;
 } trainer;
 
@@ -311,12 +315,47 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
       fr_free(feat);
       break;
     }
+    n_done += d->n;
+    if (t->o->pool && t->group[k]) { /* windows to clips */
+      int nc = t->clips[k];
+      float *pf = fr_calloc((size_t)(nc * F + 1), sizeof(float));
+      int32_t *pl = fr_malloc(sizeof(int32_t) * (size_t)(nc + 1));
+      int *cnt = fr_calloc((size_t)nc + 1, sizeof(int));
+      if (!pf || !pl || !cnt) {
+        fr_free(pf), fr_free(pl), fr_free(cnt), fr_free(feat);
+        st = fr_err_nomem(NULL);
+        break;
+      }
+      for (int w = 0; w < d->n; w++) {
+        int g = t->group[k][w];
+        float *dst = pf + (int64_t)g * F;
+        const float *src = feat + (int64_t)w * F;
+        for (int64_t f = 0; f < F; f++)
+          dst[f] = t->o->pool == 2 && cnt[g] ? (src[f] > dst[f] ? src[f] : dst[f])
+                   : t->o->pool == 2         ? src[f]
+                                             : dst[f] + src[f];
+        cnt[g]++;
+        pl[g] = d->label ? d->label[w] : -1;
+      }
+      if (t->o->pool == 1)
+        for (int g = 0; g < nc; g++)
+          for (int64_t f = 0; f < F; f++) pf[(int64_t)g * F + f] /= (float)(cnt[g] ? cnt[g] : 1);
+      fr_free(feat);
+      fr_free(cnt);
+      feat = pf;
+      if (d->label) {
+        fr_free(d->label);
+        d->label = pl;
+      } else {
+        fr_free(pl);
+      }
+      d->n = nc;
+    }
     fr_free(d->x);
     d->x = feat;
     d->numel = F;
     d->rank = b->t.rank - 1;
     for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
-    n_done += d->n;
   }
   fr_tensor_release(&in);
   if (st == FR_OK) {
@@ -329,6 +368,147 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
 out:
   fr_engine_free(&e);
   fr_model_free(bm);
+  return st;
+}
+
+/* ---- audio through a front end --------------------------------------- */
+
+/* One clip x (L samples in [-1, 1)) through the front end: PCM16 units
+ * in (as openWakeWord feeds its melspectrogram), frames (T, F) out, each
+ * value scaled by A and shifted by B. */
+static fr_status frontend_clip(fr_engine *e, fr_model *fm, fr_tensor *in,
+                               const float *x, int64_t L, float A, float B,
+                               float **frames, int64_t *T, int64_t *F) {
+  float *d = in->data;
+  for (int64_t i = 0; i < L; i++) d[i] = x[i] * 32768.0f;
+  fr_tensor out = {0};
+  fr_tensor *inp = in;
+  FR_TRY(fr_engine_run(e, fm, &inp, &out));
+  fr_status st = FR_OK;
+  if (out.rank < 2 || out.dtype != FR_F32) {
+    st = fr_err(FR_ERR_SHAPE, "the front end's output is not float frames");
+  } else {
+    *F = out.dims[out.rank - 1];
+    *T = fr_tensor_numel(&out) / (*F ? *F : 1);
+    *frames = fr_malloc(sizeof(float) * (size_t)(*T * *F + 1));
+    if (!*frames) st = fr_err_nomem(NULL);
+    for (int64_t i = 0; st == FR_OK && i < *T * *F; i++)
+      (*frames)[i] = ((const float *)out.data)[i] * A + B;
+  }
+  fr_tensor_release(&out);
+  return st;
+}
+
+/* Replaces the clips of d by windows of N frames, H apart (a clip shorter
+ * than N: one window, zero-padded; N 0: the whole clip), shaped as the
+ * model's samples (dims, numel of a window). group[i] is window i's clip
+ * (NULL: not wanted). */
+static fr_status windows_of(trainer *t, fr_dataset *d, fr_engine *e,
+                            fr_model *fm, fr_tensor *in, int **group) {
+  const fr_train_opts *o = t->o;
+  float *all = NULL;
+  int32_t *labels = NULL;
+  int *grp = NULL;
+  int64_t n_win = 0, cap = 0, wsize = 0, F0 = -1;
+  fr_status st = FR_OK;
+  for (int c = 0; c < d->n && st == FR_OK; c++) {
+    float *fr = NULL;
+    int64_t T = 0, F = 0;
+    st = frontend_clip(e, fm, in, d->x + (int64_t)c * d->numel, d->numel,
+                       o->frontend_scale[0], o->frontend_scale[1], &fr, &T, &F);
+    if (st != FR_OK) break;
+    if (F0 < 0) F0 = F;
+    int64_t N = o->window ? o->window : T, H = o->hop ? o->hop : N;
+    wsize = N * F;
+    int64_t k = T < N ? 1 : (T - N) / H + 1;
+    if (n_win + k > cap) {
+      cap = 2 * (n_win + k) + 16;
+      float *na = fr_realloc(all, sizeof(float) * (size_t)(cap * wsize));
+      int32_t *nl = fr_realloc(labels, sizeof(int32_t) * (size_t)cap);
+      int *ng = fr_realloc(grp, sizeof(int) * (size_t)cap);
+      if (na) all = na;
+      if (nl) labels = nl;
+      if (ng) grp = ng;
+      if (!na || !nl || !ng) st = fr_err_nomem(NULL);
+    }
+    for (int64_t w = 0; w < k && st == FR_OK; w++) {
+      float *dst = all + n_win * wsize;
+      memset(dst, 0, sizeof(float) * (size_t)wsize);
+      int64_t start = w * H, len = T - start < N ? T - start : N;
+      memcpy(dst, fr + start * F, sizeof(float) * (size_t)(len * F));
+      labels[n_win] = d->label ? d->label[c] : -1;
+      grp[n_win++] = c;
+    }
+    fr_free(fr);
+  }
+  if (st == FR_OK && wsize != t->model_numel)
+    st = fr_err(FR_ERR_SHAPE, "windows of %lld values (%lld frames of %lld) "
+                "do not fit the model's input of %lld values per sample "
+                "(see --window)", (long long)wsize,
+                (long long)(F0 > 0 ? wsize / F0 : 0), (long long)F0,
+                (long long)t->model_numel);
+  if (st != FR_OK) {
+    fr_free(all), fr_free(labels), fr_free(grp);
+    return st;
+  }
+  fr_free(d->x);
+  fr_free(d->label);
+  d->x = all;
+  d->label = d->label ? labels : (fr_free(labels), NULL);
+  d->n = (int)n_win;
+  d->numel = wsize;
+  d->rank = t->model_rank;
+  memcpy(d->dims, t->model_dims, sizeof d->dims);
+  d->paths = NULL;
+  if (group) *group = grp;
+  else fr_free(grp);
+  return FR_OK;
+}
+
+/* --frontend MODEL: every clip of the data through it, then windows. */
+static fr_status apply_frontend(trainer *t) {
+  fr_cli *c = t->c;
+  const fr_train_opts *o = t->o;
+  if (t->train.rank != 1 || !t->train.sample_rate)
+    return fr_err(FR_ERR_USAGE, "--frontend takes WAV clips; %s holds "
+                  "samples of rank %d", c->second, t->train.rank);
+  fr_model *fm = NULL;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+  FR_TRY(fr_onnx_load(o->frontend, &lo, &fm));
+  fr_status st = FR_OK;
+  fr_engine e = {0};
+  fr_pipeline_opts po = {0};
+  fr_tensor in = {0};
+  if (fm->graph->n_inputs != 1 || fm->graph->inputs[0]->t.rank != 2) {
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s: a front end takes one input of "
+                "[1, samples]", o->frontend);
+  } else {
+    fr_value *x = fm->graph->inputs[0];
+    x->t.dims[0] = 1;
+    x->t.dims[1] = t->train.numel;
+    x->t.kind = FR_KIND_TENSOR;
+    bool interp = c->engine && !strcmp(c->engine, "interp");
+    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po};
+    st = fr_engine_prepare(&e, fm);
+    if (st != FR_OK) fr_err_prefix(o->frontend);
+    in = x->t;
+    in.data = NULL;
+    if (st == FR_OK) st = fr_tensor_alloc(&in);
+  }
+  double t0 = fr_cli_now_ms();
+  int clips = t->train.n + t->val.n;
+  if (st == FR_OK) st = windows_of(t, &t->train, &e, fm, &in, &t->group[0]);
+  if (st == FR_OK && t->val.n) st = windows_of(t, &t->val, &e, fm, &in, &t->group[1]);
+  if (st == FR_OK) {
+    t->clips[0] = t->group[0] ? t->group[0][t->train.n - 1] + 1 : 0;
+    t->clips[1] = t->group[1] && t->val.n ? t->group[1][t->val.n - 1] + 1 : 0;
+    printf("front end: %d clips into %d windows through %s in %.2f s\n",
+           clips, t->train.n + t->val.n, o->frontend,
+           (fr_cli_now_ms() - t0) / 1e3);
+  }
+  fr_tensor_release(&in);
+  fr_engine_free(&e);
+  fr_model_free(fm);
   return st;
 }
 
@@ -436,14 +616,27 @@ int fr_cmd_train(fr_cli *c) {
                   "models of one input", c->model, g->n_inputs);
     else {
       fr_value *x = g->inputs[0];
-      if (x->t.rank >= 0 && x->t.rank != t.train.rank + 1)
+      if (o->frontend && !dump) {
+        /* The windows take the model's sample shape. */
+        t.model_rank = x->t.rank - 1;
+        t.model_numel = 1;
+        for (int i = 1; i < x->t.rank; i++) {
+          t.model_dims[i - 1] = x->t.dims[i];
+          t.model_numel *= x->t.dims[i];
+        }
+        if (x->t.rank < 2) st = fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
+        if (st == FR_OK) st = apply_frontend(&t);
+      }
+      if (st == FR_OK && x->t.rank >= 0 && x->t.rank != t.train.rank + 1)
         st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the "
                     "samples of %s rank %d (plus the batch)", c->model,
                     x->name, x->t.rank, c->second, t.train.rank);
-      x->t.rank = t.train.rank + 1;
-      x->t.dims[0] = t.B;
-      for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
-      x->t.kind = FR_KIND_TENSOR;
+      if (st == FR_OK) {
+        x->t.rank = t.train.rank + 1;
+        x->t.dims[0] = t.B;
+        for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
+        x->t.kind = FR_KIND_TENSOR;
+      }
     }
   }
   if (st == FR_OK) {
@@ -484,6 +677,13 @@ int fr_cmd_train(fr_cli *c) {
       st = fr_train_cut_input(t.m, b);
       t.numel = t.train.numel;
     }
+    if (st == FR_OK && o->pool && !done)
+      st = fr_err(FR_ERR_USAGE, "--pool pools the frozen backbone's outputs "
+                  "of a clip's windows: it needs the feature cache (a frozen "
+                  "backbone, one value into the trainable layers)");
+  } else if (st == FR_OK && o->pool && !dump) {
+    st = fr_err(FR_ERR_USAGE, "--pool needs the feature cache (not with "
+                "--no-cache or augmentation)");
   }
   int slots = !strcmp(o->optimizer, "sgd") ? (o->momentum != 0) : 2;
   if (st == FR_OK) {
@@ -643,5 +843,7 @@ int fr_cmd_train(fr_cli *c) {
   if (t.m) fr_model_free(t.m);
   fr_dataset_free(&t.train);
   fr_dataset_free(&t.val);
+  fr_free(t.group[0]);
+  fr_free(t.group[1]);
   return st == FR_OK ? 0 : fr_cli_fail();
 }

@@ -97,6 +97,22 @@ else
   fail "feature cache:"; cat "$T/err" "$T/log"
 fi
 
+# Audio: WAV clips through the melspectrogram front end, windows of 76
+# frames into the embedding model, pooled per clip (openWakeWord's chain).
+node "$ROOT/tests/cli/make-wav-data.js" "$T/wav" 16 1.5
+MEL="$ROOT/models/melspectrogram.onnx"
+for pool in mean none; do
+  count=$((count + 1))
+  if "$FROST" train "$EMB" "$T/wav" --frontend "$MEL" --frontend-scale 0.1,2 --window 76 \
+      --hop 8 --pool $pool --head linear:2 --val-split 0.25 --epochs 10 --lr 1e-2 --batch 8 \
+      >"$T/wav.log" 2>&1 && grep -q '^front end: 32 clips into 288 windows' "$T/wav.log" &&
+     grep "^epoch $(sed -n 's/^kept epoch \([0-9]*\).*/\1/p' "$T/wav.log")/" "$T/wav.log" | grep -q 'val loss [0-9.e+-]* acc 100.0%'; then
+    echo "ok   audio front end, --pool $pool: 100% validation accuracy"
+  else
+    fail "audio front end, --pool $pool:"; cat "$T/wav.log"
+  fi
+done
+
 # 3. Resume, and SIGKILL at seeded moments.
 set -f
 ARGS="$MLP/model.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"
@@ -164,5 +180,9 @@ check_error nan-loss "the loss is nan at epoch 1, batch" "$FROST" train "$EMB" "
 [ -e "$T/bad/ck/current" ] && fail "nan-loss: a checkpoint of the failed epoch was written"
 check_error no-data "no DATA" "$FROST" train "$EMB"
 check_error augment-not-image "augmentation is for images" "$FROST" train "$EMB" "$T/data" --head linear:2 --hflip
+head -c 100 "$T/wav/tone/c000.wav" >"$T/wav/tone/c001.wav"
+check_error truncated-wav "c001.wav" "$FROST" train "$EMB" "$T/wav" --frontend "$MEL" --window 76 --head linear:2
+check_error pool-no-cache "feature cache" "$FROST" train "$EMB" "$T/data" --head linear:2 --pool mean --no-cache
+check_error frontend-not-audio "WAV clips" "$FROST" train "$EMB" "$T/data" --head linear:2 --frontend "$MEL"
 check_error eval-regression "number columns" "$FROST" eval "$EMB" "$ROOT/tests/oracle/train/mlp_sgd/data/targets.csv"
 expect_done "training checks passed"
