@@ -717,6 +717,15 @@ typedef struct fr_batchnorm_attrs {
 } fr_batchnorm_attrs;
 fr_status fr_batchnorm_attrs_of(const fr_node *n, fr_batchnorm_attrs *a);
 
+/* ---- infer_grad.c: the window of the gradient ops, shared with the
+ * runtime glue ----------------------------------------------------------- */
+
+/* The window of frost.ConvGradWeight, MaxPoolGrad and AveragePoolGrad over
+ * nsp spatial dims: kernel_shape (required), strides, dilations, pads
+ * (explicit, begin and end) and group (ConvGradWeight; 1 for the others),
+ * read and checked; out is left 0 (the plans take dy's dims). */
+fr_status fr_grad_window(const fr_node *n, int nsp, fr_nn_geom *g);
+
 /* ---- infer_ctrl.c: plans shared with the runtime glue ---------------- */
 
 /* Scan's attributes and inputs, checked: N states, M scan inputs, K scan

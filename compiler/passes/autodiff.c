@@ -126,6 +126,8 @@ fr_value *fr_ad_scalar(fr_ad *a, float x) {
 }
 
 fr_value *fr_ad_ints(fr_ad *a, int n, const int64_t *v) {
+  if (n < 0) /* a shape of unknown rank */
+    return fail(a, fr_err_node(FR_ERR_SHAPE, a->at, "a shape is not known"));
   fr_tensor t = {.kind = FR_KIND_TENSOR, .dtype = FR_I64, .rank = 1,
                  .dims = {n}, .data = (void *)v};
   return constant(a, &t);
@@ -203,6 +205,9 @@ static fr_status backward(fr_ad *a, fr_train_graph *tg) {
   a->at = NULL;
   fr_value *one = fr_ad_scalar(a, 1.0f);
   if (!one) return a->st;
+  if (tg->loss->t.rank < 0)
+    return fr_err(FR_ERR_SHAPE, "the shape of the loss '%s' is not known",
+                  tg->loss->name);
   if (tg->loss->t.rank != 0 && fr_tensor_numel(&tg->loss->t) != 1)
     return fr_err(FR_ERR_SHAPE, "the loss '%s' is not a scalar",
                   tg->loss->name);

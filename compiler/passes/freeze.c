@@ -10,6 +10,8 @@
  *                             unfrozen, with the parameters only they use
  *   --trainable REGEX         parameters whose names match become trainable
  *   --frozen REGEX            ... become frozen (rules apply in order)
+ *
+ * BatchNormalization's running statistics are never trainable.
  */
 #include <regex.h>
 #include <string.h>
@@ -153,6 +155,16 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
     }
     regfree(&re);
   }
+  /* The running mean and variance of BatchNormalization (inputs 3 and 4)
+   * are statistics, not parameters (PyTorch's buffers): frozen whatever
+   * the options say. */
+  for (int k = 0; k < g->n_nodes && st == FR_OK; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->op != FR_OP_BATCH_NORMALIZATION) continue;
+    for (int i = 3; i < 5 && i < n->n_in; i++)
+      if (n->in[i] && is_param(n->in[i]))
+        n->in[i]->flags &= ~(uint32_t)FR_V_TRAINABLE;
+  }
   /* 4. Trainable parameters, and everything computed from one, need a
    * gradient. */
   for (int i = 0; i < g->n_values && st == FR_OK; i++)
@@ -163,6 +175,9 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
       n->trainable = n->out[0] && (n->out[0]->flags & FR_V_TRAINABLE);
       continue;
     }
+    /* Shape and Size read only their input's shape: integers no gradient
+     * flows through, which the fold pass folds (a Reshape's target) */
+    if (n->op == FR_OP_SHAPE || n->op == FR_OP_SIZE) continue;
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] && (n->in[i]->flags & FR_V_GRAD)) n->trainable = true;
     if (n->trainable)

@@ -4,13 +4,24 @@
  * nodes (fr_ad_op), and hands it to fr_ad_accum, which sums contributions
  * and undoes broadcasting. Formulas in the comments use x, y for the
  * node's input and output and d for dy[0]; shapes stand in brackets.
- * tests/unit/test_grad.c checks each rule against finite differences. */
+ * tests/unit/test_grad.c checks each rule against finite differences.
+ * The convolutions and pools have theirs in grad_nn.c.
+ *
+ * frost's fused ops (FusedConv, FusedGemm, FusedMatMul) need no rule: the
+ * fuse pass runs after autodiff and fuses only frozen producers (a
+ * trainable node is never fused), so no fused op exists when the backward
+ * graph is built, nor computes from a trainable parameter after. */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "grad.h"
 
 #define IN(i) fr_node_input(n, i)
 #define OUT(i) (i < n->n_out ? n->out[i] : NULL)
+
+static fr_value *reduce_sum(fr_ad *a, fr_value *v, int n_axes,
+                            const int64_t *axes, bool keep);
 
 /* ---- elementwise arithmetic ------------------------------------------- */
 
@@ -109,14 +120,218 @@ fr_status fr_grad_sqrt(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   return fr_ad_accum(a, IN(0), fr_ad_binary(a, "Div", h, OUT(0)));
 }
 
+/* A condition c ? t : f; scalars stand for constants. */
+static fr_value *where(fr_ad *a, fr_value *c, fr_value *t, fr_value *f) {
+  if (!c || !t || !f) return NULL;
+  return fr_ad_op(a, "Where", 3, (fr_value *[]){c, t, f}, 0, NULL);
+}
+
+static fr_value *mul_scalar(fr_ad *a, fr_value *v, float s) {
+  return fr_ad_binary(a, "Mul", v, fr_ad_scalar(a, s));
+}
+
+/* v cast to float32 (the type the rules compute in). */
+static fr_value *to_f32(fr_ad *a, fr_value *v) {
+  if (!v || v->t.dtype == FR_F32) return v;
+  fr_attr to = fr_ad_attr_i("to", FR_F32);
+  return fr_ad_op(a, "Cast", 1, &v, 1, &to);
+}
+
+/* PRelu: x < 0 ? s x : x, s broadcast to x (per channel: [C, 1, 1]):
+ * dx = x < 0 ? s d : d; ds = x < 0 ? x d : 0, summed over the dims s was
+ * broadcast along. */
+fr_status fr_grad_prelu(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0), *s = IN(1), *d = dy[0];
+  if (n->opset < 7)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "the gradient of PRelu before opset 7");
+  fr_value *neg = fr_ad_binary(a, "Less", x, fr_ad_scalar(a, 0));
+  if (fr_ad_wants(a, x))
+    FR_TRY(fr_ad_accum(a, x, where(a, neg, fr_ad_binary(a, "Mul", d, s), d)));
+  if (fr_ad_wants(a, s))
+    FR_TRY(fr_ad_accum(
+        a, s, where(a, neg, fr_ad_binary(a, "Mul", d, x), fr_ad_scalar(a, 0))));
+  return a->st;
+}
+
+/* Clip: min(max(x, lo), hi), bounds as attributes before opset 11, else
+ * optional inputs: dx = lo <= x <= hi ? d : 0 (0 everywhere when lo > hi,
+ * where y is the constant hi); with lo <= hi, dlo = sum(x < lo ? d : 0),
+ * dhi = sum(x > hi ? d : 0). */
+fr_status fr_grad_clip(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0), *lo = NULL, *hi = NULL, *d = dy[0];
+  float flo, fhi;
+  if (fr_elem_clip_attrs(n, &flo, &fhi)) {
+    lo = fr_ad_scalar(a, flo);
+    hi = fr_ad_scalar(a, fhi);
+  } else {
+    lo = IN(1);
+    hi = IN(2);
+  }
+  fr_value *zero = fr_ad_scalar(a, 0);
+  if (fr_ad_wants(a, x)) {
+    fr_value *in = NULL;
+    if (lo) in = fr_ad_binary(a, "GreaterOrEqual", x, lo);
+    if (hi) {
+      fr_value *le = fr_ad_binary(a, "LessOrEqual", x, hi);
+      in = in ? fr_ad_binary(a, "And", in, le) : le;
+    }
+    FR_TRY(fr_ad_accum(a, x, in ? where(a, in, d, zero) : d));
+  }
+  if (fr_ad_wants(a, lo))
+    FR_TRY(
+        fr_ad_accum(a, lo, where(a, fr_ad_binary(a, "Less", x, lo), d, zero)));
+  if (fr_ad_wants(a, hi))
+    FR_TRY(fr_ad_accum(a, hi,
+                       where(a, fr_ad_binary(a, "Greater", x, hi), d, zero)));
+  return a->st;
+}
+
+/* HardSigmoid: y = max(0, min(1, alpha x + beta)): dx = alpha d where
+ * 0 < y < 1, else 0. */
+fr_status fr_grad_hard_sigmoid(fr_ad *a, const fr_node *n,
+                               fr_value *const *dy) {
+  fr_value *y = OUT(0);
+  fr_value *in =
+      fr_ad_binary(a, "And", fr_ad_binary(a, "Greater", y, fr_ad_scalar(a, 0)),
+                   fr_ad_binary(a, "Less", y, fr_ad_scalar(a, 1)));
+  fr_value *g = mul_scalar(a, dy[0], fr_attr_float(n, FR_A_ALPHA));
+  return fr_ad_accum(a, IN(0), where(a, in, g, fr_ad_scalar(a, 0)));
+}
+
+/* HardSwish: y = x max(0, min(1, x / 6 + 1/2)): dx = d times 0 for
+ * x < -3, 1 for x > 3, x / 3 + 1/2 between. */
+fr_status fr_grad_hard_swish(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0);
+  fr_value *mid =
+      fr_ad_binary(a, "Add", mul_scalar(a, x, 1.0f / 3), fr_ad_scalar(a, 0.5f));
+  fr_value *g = where(a, fr_ad_binary(a, "Greater", x, fr_ad_scalar(a, 3)),
+                      fr_ad_scalar(a, 1), mid);
+  g = where(a, fr_ad_binary(a, "Less", x, fr_ad_scalar(a, -3)),
+            fr_ad_scalar(a, 0), g);
+  return fr_ad_accum(a, x, fr_ad_binary(a, "Mul", dy[0], g));
+}
+
+/* Elu: x < 0 ? alpha (e^x - 1) : x: dx = x < 0 ? d (y + alpha) : d. */
+fr_status fr_grad_elu(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0), *d = dy[0];
+  fr_value *ya = fr_ad_binary(a, "Add", OUT(0),
+                              fr_ad_scalar(a, fr_attr_float(n, FR_A_ALPHA)));
+  return fr_ad_accum(a, x,
+                     where(a, fr_ad_binary(a, "Less", x, fr_ad_scalar(a, 0)),
+                           fr_ad_binary(a, "Mul", d, ya), d));
+}
+
+/* Softplus: log(1 + e^x): d sigmoid(x). */
+fr_status fr_grad_softplus(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  return fr_ad_accum(
+      a, IN(0),
+      fr_ad_binary(a, "Mul", dy[0], fr_ad_unary(a, "Sigmoid", IN(0))));
+}
+
+/* Erf: d 2 / sqrt(pi) e^(-x^2). */
+fr_status fr_grad_erf(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0);
+  fr_value *e = fr_ad_unary(
+      a, "Exp", fr_ad_unary(a, "Neg", fr_ad_binary(a, "Mul", x, x)));
+  return fr_ad_accum(
+      a, x,
+      fr_ad_binary(a, "Mul", mul_scalar(a, dy[0], 1.1283791670955126f), e));
+}
+
+/* Pow: y = x^e (e cast to x's float type): dx = d e x^(e - 1);
+ * de = d y log(x) (where x > 0). */
+fr_status fr_grad_pow(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0), *e = IN(1), *d = dy[0];
+  if (fr_ad_wants(a, x)) {
+    fr_value *ef = to_f32(a, e);
+    fr_value *p = fr_ad_binary(a, "Pow", x,
+                               fr_ad_binary(a, "Sub", ef, fr_ad_scalar(a, 1)));
+    FR_TRY(fr_ad_accum(
+        a, x, fr_ad_binary(a, "Mul", fr_ad_binary(a, "Mul", d, ef), p)));
+  }
+  if (fr_ad_wants(a, e)) {
+    fr_value *t = fr_ad_binary(a, "Mul", d, OUT(0));
+    FR_TRY(
+        fr_ad_accum(a, e, fr_ad_binary(a, "Mul", t, fr_ad_unary(a, "Log", x))));
+  }
+  return a->st;
+}
+
+/* Max, Min (variadic, broadcasting): d goes to the operand y took, the
+ * first of those equal to y. */
+fr_status fr_grad_max_min(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *y = OUT(0), *taken = NULL, *zero = fr_ad_scalar(a, 0);
+  int last = n->n_in - 1;
+  while (last >= 0 && !IN(last)) last--;
+  for (int i = 0; i <= last && a->st == FR_OK; i++) {
+    fr_value *x = IN(i);
+    if (!x) continue;
+    if (i == last && !taken) return fr_ad_accum(a, x, dy[0]);
+    fr_value *eq = fr_ad_binary(a, "Equal", x, y);
+    fr_value *sel =
+        taken ? fr_ad_binary(a, "And", eq, fr_ad_unary(a, "Not", taken)) : eq;
+    if (fr_ad_wants(a, x))
+      FR_TRY(fr_ad_accum(a, x, where(a, sel, dy[0], zero)));
+    if (i < last) taken = taken ? fr_ad_binary(a, "Or", taken, eq) : eq;
+  }
+  return a->st;
+}
+
+/* Sum: d to each operand; Mean: d / n. */
+fr_status fr_grad_sum_mean(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  int k = 0;
+  for (int i = 0; i < n->n_in; i++) k += IN(i) != NULL;
+  fr_value *d = dy[0];
+  if (n->op == FR_OP_MEAN && k > 1) d = mul_scalar(a, d, 1.0f / (float)k);
+  for (int i = 0; i < n->n_in; i++)
+    if (IN(i)) FR_TRY(fr_ad_accum(a, IN(i), d));
+  return a->st;
+}
+
+/* Dropout. In training (opset 12 on, training_mode true) y = x mask /
+ * (1 - ratio), so dx = d mask / (1 - ratio); otherwise y = x and the mask
+ * is all true, so a training_mode known only at run time selects the
+ * scale: training ? 1 / (1 - ratio) : 1. The mask is output 1, which the
+ * rule adds to the node when the model did not ask for it. */
+fr_status fr_grad_dropout(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  if (!dy[0]) return FR_OK;
+  fr_value *train = n->opset >= 12 ? IN(2) : NULL;
+  bool on = train && (train->flags & FR_V_CONST) && train->t.data;
+  if (!train || (on && fr_tensor_get_i64(&train->t, 0) == 0))
+    return fr_ad_accum(a, IN(0), dy[0]);
+  fr_value *mask = OUT(1);
+  if (!mask) { /* the mask as a new output 1 of the forward node */
+    fr_node *fw = (fr_node *)n;
+    fr_value **outs = fr_arena_alloc(&a->m->arena, 2 * sizeof *outs);
+    char name[512];
+    snprintf(name, sizeof name, "%.400s/grad/mask", n->name);
+    mask = outs ? fr_value_new(a->g, name) : NULL;
+    if (!mask) return fr_err_nomem(n);
+    outs[0] = fw->out[0];
+    outs[1] = mask;
+    mask->producer = fw;
+    fw->out = outs;
+    fw->n_out = 2;
+    FR_TRY(fr_node_infer(fw));
+  }
+  fr_value *ratio = IN(1), *scale;
+  if (!ratio) {
+    scale = fr_ad_scalar(a, 2.0f); /* ratio 0.5 */
+  } else {
+    scale = fr_ad_unary(
+        a, "Reciprocal",
+        fr_ad_binary(a, "Sub", fr_ad_scalar(a, 1), to_f32(a, ratio)));
+  }
+  if (!on) scale = where(a, train, scale, fr_ad_scalar(a, 1));
+  fr_value *g = fr_ad_binary(a, "Mul", to_f32(a, mask), scale);
+  return fr_ad_accum(a, IN(0), fr_ad_binary(a, "Mul", dy[0], g));
+}
+
 /* ---- shapes -------------------------------------------------------------- */
 
-/* Identity, and Dropout in inference (output 0 is x): d */
+/* Identity, Expand (fr_ad_accum sums d back over the broadcast dims): d */
 fr_status fr_grad_identity(fr_ad *a, const fr_node *n, fr_value *const *dy) {
-  if (n->op == FR_OP_DROPOUT && n->n_out > 1 && OUT(1))
-    return fr_err_node(FR_ERR_UNSUPPORTED, n,
-                       "Dropout with a mask output: training-mode Dropout "
-                       "is not differentiable yet");
   if (!dy[0]) return FR_OK;
   return fr_ad_accum(a, IN(0), dy[0]);
 }
@@ -134,6 +349,150 @@ fr_status fr_grad_transpose(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   for (int i = 0; i < r; i++) inv[perm[i]] = i;
   fr_attr at = fr_ad_attr_ints(a, "perm", r, inv);
   return fr_ad_accum(a, IN(0), fr_ad_op(a, "Transpose", 1, &dy[0], 1, &at));
+}
+
+/* The tensors of n's inputs, for the readers of constant operands
+ * (fr_slice_plan, fr_pad_plan); NULL for omitted ones. */
+static void input_tensors(const fr_node *n, fr_tensor **t, int max) {
+  for (int i = 0; i < max; i++) t[i] = IN(i) ? &IN(i)->t : NULL;
+}
+
+static fr_value *slice(fr_ad *a, fr_value *v, int64_t start, int64_t end,
+                       int64_t axis, int64_t step) {
+  fr_value *in[5] = {v, fr_ad_ints(a, 1, &start), fr_ad_ints(a, 1, &end),
+                     fr_ad_ints(a, 1, &axis), fr_ad_ints(a, 1, &step)};
+  if (!in[1] || !in[2] || !in[3] || !in[4]) return NULL;
+  return fr_ad_op(a, "Slice", 5, in, 0, NULL);
+}
+
+/* v padded with zeros by pads (2 r: begins, then ends; negative: crops). */
+static fr_value *pad(fr_ad *a, fr_value *v, const int64_t *pads) {
+  if (!v) return NULL;
+  fr_value *p = fr_ad_ints(a, 2 * v->t.rank, pads);
+  return p ? fr_ad_op(a, "Pad", 2, (fr_value *[]){v, p}, 0, NULL) : NULL;
+}
+
+/* Concat along axis: each input's part of d, a Slice. */
+fr_status fr_grad_concat(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  int axis;
+  FR_TRY(fr_attr_axis(n, dy[0]->t.rank, &axis));
+  int64_t off = 0;
+  for (int i = 0; i < n->n_in; i++) {
+    fr_value *x = IN(i);
+    if (!x) continue;
+    int64_t len = x->t.dims[axis];
+    if (fr_ad_wants(a, x))
+      FR_TRY(fr_ad_accum(a, x, slice(a, dy[0], off, off + len, axis, 1)));
+    off += len;
+  }
+  return a->st;
+}
+
+/* Slice: d put back where the slice took it, zeros elsewhere. Along a dim
+ * of step s > 0 from start b, d's element j goes to b + j s; a negative
+ * step reads backwards, so d reversed goes there from its last index with
+ * step -s. A step s > 1 interleaves s - 1 zeros after each element
+ * (Unsqueeze, Pad, Reshape); then one Pad places every dim at its start
+ * and fills up to x's length (crops when the last run of zeros overshoots). */
+fr_status fr_grad_slice(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0), *d = dy[0];
+  if (!fr_ad_wants(a, x)) return FR_OK;
+  fr_tensor *in[5];
+  input_tensors(n, in, 5);
+  int r = x->t.rank;
+  int64_t start[FR_MAX_RANK], step[FR_MAX_RANK], len[FR_MAX_RANK];
+  FR_TRY(fr_slice_plan(n, in, start, step, len));
+  int64_t pads[2 * FR_MAX_RANK];
+  for (int i = 0; i < r && a->st == FR_OK; i++) {
+    int64_t b = start[i], s = step[i];
+    if (s < 0 && len[i] > 0) {
+      d = slice(a, d, -1, INT64_MIN, i, -1);
+      b = start[i] + (len[i] - 1) * s;
+      s = -s;
+    }
+    int64_t L = len[i];
+    if (s > 1 && L > 0) {
+      /* [.., L, ..] -> [.., L, 1, ..] -> [.., L, s, ..] -> [.., L s, ..] */
+      int64_t ax = i + 1, p[2 * (FR_MAX_RANK + 1)] = {0};
+      fr_value *u = fr_ad_op(a, "Unsqueeze", 2,
+                             (fr_value *[]){d, fr_ad_ints(a, 1, &ax)}, 0, NULL);
+      p[(r + 1) + i + 1] = s - 1;
+      u = pad(a, u, p);
+      fr_tensor t = {.rank = r};
+      memcpy(t.dims, d->t.dims, sizeof(int64_t) * (size_t)r);
+      t.dims[i] = L * s;
+      d = fr_ad_reshape(a, u, &t);
+      L *= s;
+    }
+    pads[i] = b;
+    pads[r + i] = x->t.dims[i] - b - L;
+  }
+  return fr_ad_accum(a, x, pad(a, d, pads));
+}
+
+/* Gather(x, indices) along axis: d scattered back into x's shape, rows
+ * named more than once adding up (frost.GatherGrad). */
+fr_status fr_grad_gather(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0);
+  if (!fr_ad_wants(a, x)) return FR_OK;
+  int axis;
+  FR_TRY(fr_attr_axis(n, x->t.rank, &axis));
+  fr_attr at[2] = {fr_ad_attr_i("axis", axis),
+                   fr_ad_attr_ints(a, "shape", x->t.rank, x->t.dims)};
+  return fr_ad_accum(
+      a, x,
+      fr_ad_frost(a, "GatherGrad", 2, (fr_value *[]){dy[0], IN(1)}, 2, at));
+}
+
+/* Pad, constant mode: d cropped back by the same pads (a Pad by their
+ * negation, which pads where the forward cropped). */
+fr_status fr_grad_pad(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0);
+  fr_tensor *in[4];
+  input_tensors(n, in, 4);
+  int64_t pads[2 * FR_MAX_RANK];
+  int mode;
+  FR_TRY(fr_pad_plan(n, in, pads, &mode));
+  if (mode != FR_PAD_CONSTANT)
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "the gradient of Pad in mode '%s'",
+                       fr_attr_str(n, FR_A_MODE));
+  if (n->opset >= 11 && fr_ad_wants(a, IN(2)))
+    return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                       "the gradient of Pad's constant_value");
+  for (int i = 0; i < 2 * x->t.rank; i++) pads[i] = -pads[i];
+  return fr_ad_accum(a, x, pad(a, dy[0], pads));
+}
+
+/* Tile(x, repeats): d as [r_0, X_0, r_1, X_1, ..] (the repeats outer of
+ * each dim), summed over the repeats. */
+fr_status fr_grad_tile(fr_ad *a, const fr_node *n, fr_value *const *dy) {
+  fr_value *x = IN(0);
+  if (!fr_ad_wants(a, x)) return FR_OK;
+  int r = x->t.rank, k;
+  int64_t rep[FR_MAX_RANK];
+  FR_TRY(fr_tensor_read_ints(n, &IN(1)->t, "repeats", rep, FR_MAX_RANK, &k));
+  fr_tensor split = {.rank = 0};
+  int64_t axes[FR_MAX_RANK];
+  int na = 0;
+  for (int i = 0; i < r; i++) {
+    if (rep[i] != 1) {
+      if (split.rank == FR_MAX_RANK)
+        return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                           "the gradient of Tile over more than %d dims",
+                           FR_MAX_RANK);
+      axes[na++] = split.rank;
+      split.dims[split.rank++] = rep[i];
+    }
+    if (split.rank == FR_MAX_RANK)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n,
+                         "the gradient of Tile over more than %d dims",
+                         FR_MAX_RANK);
+    split.dims[split.rank++] = x->t.dims[i];
+  }
+  fr_value *d = fr_ad_reshape(a, dy[0], &split);
+  if (na) d = reduce_sum(a, d, na, axes, false);
+  return fr_ad_accum(a, x, fr_ad_reshape(a, d, &x->t));
 }
 
 /* ---- linear algebra ------------------------------------------------------ */
@@ -302,18 +661,72 @@ fr_status fr_grad_global_avg_pool(fr_ad *a, const fr_node *n,
 
 /* ---- normalization -------------------------------------------------------- */
 
+/* BatchNormalization in training mode (opset 14 on, training_mode 1): x
+ * normalized by the batch's statistics over every dim but the channel (k
+ * = N S values per channel), mu = mean(x), var = mean((x - mu)^2) (the
+ * population variance), xhat = (x - mu) r with r = 1 / sqrt(var + eps),
+ * y = gamma xhat + beta. Through mu and var:
+ *   dx = gamma r (d - mean(d) - xhat mean(d xhat)),
+ *   dgamma = sum(d xhat), dbeta = sum(d).
+ * The statistics are recomputed here from x (outputs 1 and 2 are the
+ * updated running statistics, which get no gradient). */
+static fr_status batchnorm_train(fr_ad *a, const fr_node *n,
+                                 fr_value *const *dy) {
+  if (!dy[0]) return FR_OK;
+  fr_value *x = IN(0), *gamma = IN(1), *d = dy[0];
+  const fr_tensor *xt = &x->t;
+  int r = xt->rank;
+  fr_tensor chan = {.rank = r};
+  int64_t axes[FR_MAX_RANK], k = 1;
+  int na = 0;
+  for (int i = 0; i < r; i++) {
+    chan.dims[i] = i == 1 ? xt->dims[1] : 1;
+    if (i != 1) {
+      axes[na++] = i;
+      k *= xt->dims[i];
+    }
+  }
+  float inv_k = k ? 1.0f / (float)k : 0;
+  float eps = fr_attr_float(n, FR_A_EPSILON);
+  fr_value *mu = mul_scalar(a, reduce_sum(a, x, na, axes, true), inv_k);
+  fr_value *xc = fr_ad_binary(a, "Sub", x, mu);
+  fr_value *var = mul_scalar(
+      a, reduce_sum(a, fr_ad_binary(a, "Mul", xc, xc), na, axes, true), inv_k);
+  fr_value *rs = fr_ad_unary(
+      a, "Reciprocal",
+      fr_ad_unary(a, "Sqrt",
+                  fr_ad_binary(a, "Add", var, fr_ad_scalar(a, eps))));
+  fr_value *xhat = fr_ad_binary(a, "Mul", xc, rs);
+  fr_value *sd = reduce_sum(a, d, na, axes, true); /* [1, C, 1..] */
+  fr_value *sdx =
+      reduce_sum(a, fr_ad_binary(a, "Mul", d, xhat), na, axes, true);
+  if (fr_ad_wants(a, x)) {
+    fr_value *t = fr_ad_binary(a, "Sub", d, mul_scalar(a, sd, inv_k));
+    t = fr_ad_binary(a, "Sub", t,
+                     fr_ad_binary(a, "Mul", xhat, mul_scalar(a, sdx, inv_k)));
+    fr_value *s = fr_ad_binary(a, "Mul", fr_ad_reshape(a, gamma, &chan), rs);
+    FR_TRY(fr_ad_accum(a, x, fr_ad_binary(a, "Mul", t, s)));
+  }
+  if (fr_ad_wants(a, gamma))
+    FR_TRY(fr_ad_accum(a, gamma, fr_ad_reshape(a, sdx, &gamma->t)));
+  if (fr_ad_wants(a, IN(2)))
+    FR_TRY(fr_ad_accum(a, IN(2), fr_ad_reshape(a, sd, &IN(2)->t)));
+  return a->st;
+}
+
 /* BatchNormalization in inference form (running statistics, which stay
  * frozen): y = (x - mean) s + beta with s = gamma / sqrt(var + eps) per
  * channel (dim 1). dx = d s; dgamma = sum(d xhat), xhat = (x - mean) /
  * sqrt(var + eps); dbeta = sum(d), sums over every dim but the channel. */
 fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
-  if (fr_attr_int(n, FR_A_TRAINING_MODE) || n->n_out > 1)
-    return fr_err_node(FR_ERR_UNSUPPORTED, n,
-                       "the gradient of BatchNormalization in training mode");
   if (fr_ad_wants(a, IN(3)) || fr_ad_wants(a, IN(4)))
     return fr_err_node(FR_ERR_UNSUPPORTED, n,
                        "the running mean and variance are statistics, not "
                        "trainable parameters");
+  fr_batchnorm_attrs ba;
+  FR_TRY(fr_batchnorm_attrs_of(n, &ba));
+  if (ba.training) return batchnorm_train(a, n, dy);
+  if (!dy[0]) return FR_OK;
   const fr_tensor *x = &IN(0)->t;
   int r = x->rank;
   fr_tensor chan = {.rank = r};

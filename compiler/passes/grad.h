@@ -1,6 +1,6 @@
-/* grad.h: the autodiff pass (autodiff.c) and the gradient rules (grad.c)
- * share this: the builder rules use to append backward nodes, and the
- * rules' declarations, which the grad column of ir/ops.def names. */
+/* grad.h: the autodiff pass (autodiff.c) and the gradient rules (grad.c,
+ * grad_nn.c) share this: the builder rules use to append backward nodes,
+ * and the rules' declarations, which the grad column of ir/ops.def names. */
 #ifndef FROST_GRAD_H
 #define FROST_GRAD_H
 
@@ -53,12 +53,17 @@ fr_value *fr_ad_reshape(fr_ad *a, fr_value *d, const fr_tensor *t);
  * one; nothing otherwise. */
 fr_status fr_ad_accum(fr_ad *a, fr_value *x, fr_value *dx);
 
-/* The rules (grad.c), named by the grad column of ir/ops.def. */
+/* The rules (grad.c, grad_nn.c), named by the grad column of
+ * ir/ops.def. */
 #define FR_GRAD_RULES(X)                                                      \
-  X(abs) X(add) X(sub) X(mul) X(div) X(neg) X(relu) X(leaky_relu) X(sigmoid)         \
-  X(tanh) X(exp) X(log) X(sqrt) X(identity) X(reshape) X(transpose) X(gemm)   \
-  X(matmul) X(softmax) X(log_softmax) X(reduce) X(global_avg_pool)           \
-  X(batchnorm) X(sce_loss)
+  X(abs) X(add) X(sub) X(mul) X(div) X(neg) X(relu) X(leaky_relu) X(sigmoid) \
+  X(tanh) X(exp) X(log) X(sqrt) X(prelu) X(clip) X(hard_sigmoid)             \
+  X(hard_swish) X(elu) X(softplus) X(erf) X(pow) X(max_min) X(sum_mean)      \
+  X(dropout) X(identity) X(reshape) X(transpose) X(concat) X(slice)          \
+  X(gather) X(pad) X(tile) X(gemm) X(matmul) X(softmax) X(log_softmax)       \
+  X(reduce) X(global_avg_pool) X(batchnorm) X(sce_loss)                      \
+  /* grad_nn.c */                                                             \
+  X(conv) X(conv_transpose) X(max_pool) X(global_max_pool) X(avg_pool)
 #define FR_GRAD_DECL(r)                                                       \
   fr_status fr_grad_##r(fr_ad *a, const fr_node *n, fr_value *const *dy);
 FR_GRAD_RULES(FR_GRAD_DECL)

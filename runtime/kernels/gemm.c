@@ -1025,7 +1025,54 @@ void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
  * of y (N, M, ...), w (C, M/group, KD, KH, KW). The GEMM makes the column
  * matrix col (Mg * KD*KH*KW, ID*IH*IW) = W_g^T * X_g, then col2im adds each
  * column entry to the output pixel it lands on. */
+/* One input and one output channel per group (the input gradient of a
+ * depthwise conv): no GEMM, each tap adds w times an input row to the
+ * output row it lands on. */
+static bool convt_is_depthwise(const fr_k_conv *p) {
+  return p->C == p->group && p->M == p->group;
+}
+
+static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
+                            const float *bias, float *y) {
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t NO = OD * OH * OW, sw = p->stride[2];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *xc = x + (n * p->C + c) * NI;
+      float *yc = y + (n * p->C + c) * NO;
+      float b = bias ? bias[c] : 0.0f;
+      for (int64_t o = 0; o < NO; o++) yc[o] = b;
+      for (int64_t kz = 0; kz < KD; kz++)
+        for (int64_t ky = 0; ky < KH; ky++)
+          for (int64_t kx = 0; kx < KW; kx++) {
+            float wv = w[c * KK + (kz * KH + ky) * KW + kx];
+            /* input columns ix whose output ix * sw + off is inside */
+            int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+            valid_range(sw, off, OW, IW, &lo, &hi);
+            for (int64_t iz = 0; iz < ID; iz++) {
+              int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+              if (oz < 0 || oz >= OD) continue;
+              for (int64_t iy = 0; iy < IH; iy++) {
+                int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+                if (oy < 0 || oy >= OH) continue;
+                const float *restrict xr = xc + (iz * IH + iy) * IW;
+                float *restrict yr = yc + (oz * OH + oy) * OW;
+                if (sw == 1)
+                  for (int64_t ix = lo; ix < hi; ix++)
+                    yr[ix + off] += wv * xr[ix];
+                else
+                  for (int64_t ix = lo; ix < hi; ix++)
+                    yr[ix * sw + off] += wv * xr[ix];
+              }
+            }
+          }
+    }
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
+  if (convt_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t KK = p->k[0] * p->k[1] * p->k[2];
   int64_t NI = p->in[0] * p->in[1] * p->in[2];
@@ -1035,6 +1082,10 @@ size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
 void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias, float *y,
                             float *scratch) {
+  if (convt_is_depthwise(p)) {
+    convt_depthwise(p, x, w, bias, y);
+    return;
+  }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;

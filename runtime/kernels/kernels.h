@@ -1098,6 +1098,50 @@ void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
                        const float *rois, const int64_t *batch, float *y);
 /* end of nn.c */
 
+/* ---- nn_grad.c: the backward kernels of conv, pooling and gather ------ */
+
+/* The kernels of frost's gradient ops (frost.ConvGradWeight,
+ * frost.MaxPoolGrad, frost.AveragePoolGrad, frost.GatherGrad), which the
+ * autodiff pass builds: each writes its whole output (zeroed first where
+ * it accumulates), so a plan needs no zeroed buffer. */
+
+/* dW of a convolution of fr_k_conv's geometry (epi unused): dw (M, C/group,
+ * KD, KH, KW) = sum over the images and output pixels of dy (N, M, OD, OH,
+ * OW) times the input x (N, C, ID, IH, IW) that each tap read (0 in the
+ * padding). */
+size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p); /* floats */
+void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
+                               const float *dy, float *dw, float *scratch);
+/* params fr_k_conv; bufs x, dy, dw, scratch
+ * (fr_k_conv_grad_weight_scratch floats). */
+FR_K_ENTRY void fr_ke_conv_grad_weight_f32(const void *params,
+                                           void *const *bufs);
+/* Max pooling's dx (planes, ID, IH, IW): each dy element goes to the input
+ * element its window took the maximum of (the first one on ties, as
+ * fr_k_pool_f32 and fr_k_maxpool_ref pick it), summed where windows
+ * overlap; x is the forward's input. */
+void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy,
+                           const float *x, float *dx);
+/* Average pooling's dx: each dy element divided by its window's count (as
+ * fr_k_pool_f32 counts) and added to every input element of the window. */
+void fr_k_avgpool_grad_f32(const fr_k_pool *p, const float *dy, float *dx);
+/* params fr_k_pool; bufs dy, x, dx, scratch. */
+FR_K_ENTRY void fr_ke_maxpool_grad_f32(const void *params, void *const *bufs);
+/* params fr_k_pool (with count_include_pad); bufs dy, dx, scratch. */
+FR_K_ENTRY void fr_ke_avgpool_grad_f32(const void *params, void *const *bufs);
+/* Gather's dx (outer, n, inner) = 0, then dx[o, idx[j], i] += dy[o, j, i]
+ * for j < k: repeated indices add up; negative ones count from n, others
+ * outside [0, n) are skipped. idx int64, or int32 when idx32. */
+typedef struct fr_k_gather_grad_plan {
+  int64_t outer, n, k, inner;
+  int idx32;
+} fr_k_gather_grad_plan;
+void fr_k_gather_grad_f32(const fr_k_gather_grad_plan *p, const float *dy,
+                          const void *idx, float *dx);
+/* params fr_k_gather_grad_plan; bufs dy, indices, dx, scratch. */
+FR_K_ENTRY void fr_ke_gather_grad_f32(const void *params, void *const *bufs);
+/* end of nn_grad.c */
+
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */
 
 /* Copies, for each of `outer` blocks, n slices of `inner` bytes along an

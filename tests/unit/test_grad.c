@@ -311,6 +311,365 @@ START_TEST(grad_frozen_needs_no_rule) {
 }
 END_TEST
 
+static void attr_s(fr_model *m, fr_node *n, const char *name, const char *v) {
+  fr_attr *a = &n->attrs[n->n_attr++];
+  a->name = fr_arena_strdup(&m->arena, name);
+  a->type = FR_ATTR_STRING;
+  a->s = fr_arena_strdup(&m->arena, v);
+  a->slen = strlen(v);
+}
+
+/* A parameter whose values are all distinct, 0.013 apart (in a random
+ * order, signs too), and 0.0026 k apart from those of the k-th call before
+ * (k < 5), so that a step eps < 0.0013 changes no max. */
+static fr_value *distinct(fr_model *m, const char *name, int rank,
+                          const int64_t *dims) {
+  static int calls;
+  float off = 0.0026f * (float)(calls++ % 5);
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  float *d = fr_malloc(sizeof(float) * (size_t)(n + 1));
+  for (int64_t i = 0; i < n; i++) d[i] = 0.013f * (float)(i - n / 2) + off;
+  for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+    int64_t j = (int64_t)(rnd(0, 1, false) * (float)(i + 1)) % (i + 1);
+    float t = d[i];
+    d[i] = d[j];
+    d[j] = t;
+  }
+  fr_value *v = fg_const(m, name, FR_F32, rank, dims, d);
+  fr_free(d);
+  return v;
+}
+
+/* A window's attributes: each list has nsp (pads 2 nsp) entries, NULL or
+ * a negative first entry: absent. */
+typedef struct win {
+  const char *auto_pad;
+  int64_t strides[3], dil[3], pads[6];
+  int64_t group;
+} win;
+
+static void set_win(fr_model *m, fr_node *n, int nsp, const win *w) {
+  if (w->auto_pad) attr_s(m, n, "auto_pad", w->auto_pad);
+  if (w->strides[0] > 0) fg_attr_ints(m, n, "strides", nsp, w->strides);
+  if (w->dil[0] > 0) fg_attr_ints(m, n, "dilations", nsp, w->dil);
+  if (w->pads[0] >= 0) fg_attr_ints(m, n, "pads", 2 * nsp, w->pads);
+  if (w->group > 1) fg_attr_i(m, n, "group", w->group);
+}
+
+/* Conv in 1-D, 2-D and 3-D with groups (depthwise, and depthwise with two
+ * outputs per channel), strides, explicit pads, SAME_UPPER, SAME_LOWER,
+ * VALID, dilations, with and without bias; x, W and B all trainable. */
+START_TEST(grad_conv) {
+  static const struct {
+    int rank;
+    int64_t x[5], w[5];
+    win w_;
+    bool bias;
+  } cases[] = {
+      {3, {2, 3, 7}, {4, 3, 3}, {NULL, {2}, {-1}, {1, 2}, 1}, true},
+      {4, {1, 4, 6, 7}, {6, 2, 3, 2}, {NULL, {2, 1}, {1, 2}, {1, 0, 0, 1}, 2}, true},
+      {4, {2, 3, 5, 5}, {3, 1, 3, 3}, {NULL, {-1}, {-1}, {1, 1, 1, 1}, 3}, false},
+      {4, {1, 2, 5, 5}, {4, 1, 3, 3}, {NULL, {2, 2}, {-1}, {0, 1, 2, 0}, 2}, true},
+      {4, {1, 2, 5, 6}, {3, 2, 3, 3}, {"SAME_UPPER", {2, 2}, {-1}, {-1}, 1}, false},
+      {4, {1, 2, 6, 5}, {2, 2, 2, 3}, {"SAME_LOWER", {2, 1}, {-1}, {-1}, 1}, true},
+      {4, {1, 2, 5, 5}, {3, 2, 3, 3}, {"VALID", {2, 2}, {-1}, {-1}, 1}, true},
+      {5, {1, 2, 4, 4, 3}, {2, 1, 2, 3, 2}, {NULL, {1, 2, 1}, {-1}, {0, 1, 1, 1, 0, 0}, 2}, true},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    fr_model *m = fg_model(13);
+    int r = cases[c].rank;
+    fr_value *x = P(m, "px", r, cases[c].x), *w = P(m, "pw", r, cases[c].w);
+    fr_value *b = cases[c].bias ? P(m, "pb", 1, cases[c].w) : NULL;
+    fr_node *n = fg_node(m, "Conv", "y", b ? 3 : 2, (fr_value *[]){x, w, b});
+    set_win(m, n, r - 2, &cases[c].w_);
+    check(m, n->out[0], 1e-2f, 2e-2f);
+  }
+}
+END_TEST
+
+/* ConvTranspose with strides, pads, output_padding, output_shape, groups,
+ * dilations, in 1-D to 3-D. */
+START_TEST(grad_conv_transpose) {
+  for (int c = 0; c < 4; c++) {
+    fr_model *m = fg_model(13);
+    fr_node *n;
+    if (c == 0) {
+      fr_value *x = P(m, "px", 4, FT_DIMS(1, 4, 3, 3));
+      fr_value *w = P(m, "pw", 4, FT_DIMS(4, 3, 3, 3));
+      fr_value *b = P(m, "pb", 1, FT_DIMS(3));
+      n = fg_node(m, "ConvTranspose", "y", 3, (fr_value *[]){x, w, b});
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "pads", 4, FT_DIMS(1, 1, 0, 1));
+      fg_attr_ints(m, n, "output_padding", 2, FT_DIMS(1, 0));
+    } else if (c == 1) {
+      fr_value *x = P(m, "px", 4, FT_DIMS(2, 4, 3, 2));
+      fr_value *w = P(m, "pw", 4, FT_DIMS(4, 1, 2, 3));
+      n = fg_node(m, "ConvTranspose", "y", 2, (fr_value *[]){x, w});
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "dilations", 2, FT_DIMS(2, 1));
+      fg_attr_i(m, n, "group", 2);
+    } else if (c == 2) {
+      fr_value *x = P(m, "px", 3, FT_DIMS(1, 2, 4));
+      fr_value *w = P(m, "pw", 3, FT_DIMS(2, 3, 3));
+      fr_value *b = P(m, "pb", 1, FT_DIMS(3));
+      n = fg_node(m, "ConvTranspose", "y", 3, (fr_value *[]){x, w, b});
+      fg_attr_ints(m, n, "strides", 1, FT_DIMS(2));
+      fg_attr_ints(m, n, "output_shape", 1, FT_DIMS(8));
+    } else {
+      fr_value *x = P(m, "px", 5, FT_DIMS(1, 2, 2, 2, 2));
+      fr_value *w = P(m, "pw", 5, FT_DIMS(2, 2, 2, 2, 2));
+      n = fg_node(m, "ConvTranspose", "y", 2, (fr_value *[]){x, w});
+      fg_attr_ints(m, n, "strides", 3, FT_DIMS(2, 1, 2));
+      fg_attr_ints(m, n, "pads", 6, FT_DIMS(0, 1, 0, 1, 0, 0));
+    }
+    check(m, n->out[0], 1e-2f, 2e-2f);
+  }
+}
+END_TEST
+
+/* MaxPool: overlapping windows (kernel 3, stride 2) with pads, dilation
+ * with ceil_mode in 1-D, ceil_mode in 2-D, and the Indices output; then
+ * GlobalMaxPool. Values distinct, so the finite step moves no maximum. */
+START_TEST(grad_max_pool) {
+  for (int c = 0; c < 4; c++) {
+    fr_model *m = fg_model(12);
+    fr_value *x;
+    fr_node *n;
+    if (c == 0) {
+      x = distinct(m, "px", 4, FT_DIMS(2, 3, 7, 7));
+      n = fg_node(m, "MaxPool", "y", 1, &x);
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(3, 3));
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "pads", 4, FT_DIMS(1, 1, 1, 1));
+    } else if (c == 1) {
+      x = distinct(m, "px", 3, FT_DIMS(1, 2, 8));
+      n = fg_node(m, "MaxPool", "y", 1, &x);
+      fg_attr_ints(m, n, "kernel_shape", 1, FT_DIMS(2));
+      fg_attr_ints(m, n, "dilations", 1, FT_DIMS(2));
+      fg_attr_ints(m, n, "strides", 1, FT_DIMS(3));
+      fg_attr_i(m, n, "ceil_mode", 1);
+    } else if (c == 2) {
+      x = distinct(m, "px", 4, FT_DIMS(1, 2, 5, 5));
+      n = fg_node(m, "MaxPool", "y", 1, &x);
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_i(m, n, "ceil_mode", 1);
+    } else {
+      x = distinct(m, "px", 4, FT_DIMS(1, 2, 4, 4));
+      n = fr_node_new(m->graph, "y", "MaxPool", "", 1, 2, 8);
+      n->n_attr = 0;
+      n->opset = 12;
+      n->in[0] = x;
+      for (int i = 0; i < 2; i++) {
+        n->out[i] = fr_value_new(m->graph, i ? "idx" : "y");
+        n->out[i]->producer = n;
+      }
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(2, 2));
+    }
+    check(m, n->out[0], 1e-3f, 2e-2f);
+  }
+  fr_model *m = fg_model(13);
+  fr_value *x = distinct(m, "px", 4, FT_DIMS(2, 3, 4, 3));
+  check(m, N1("GlobalMaxPool", x), 1e-3f, 2e-2f);
+}
+END_TEST
+
+/* AveragePool: count_include_pad 0 and 1 with pads, ceil_mode's partial
+ * windows, 1-D with uneven pads, and dilations (opset 19). */
+START_TEST(grad_avg_pool) {
+  for (int c = 0; c < 5; c++) {
+    fr_model *m = fg_model(c == 4 ? 19 : 13);
+    fr_value *x = P(m, "px", c == 3 ? 3 : 4,
+                    c == 3 ? FT_DIMS(2, 2, 7) : FT_DIMS(1, 2, 6, 5));
+    fr_node *n = fg_node(m, "AveragePool", "y", 1, &x);
+    if (c < 2) {
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(3, 3));
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "pads", 4, FT_DIMS(1, 1, 1, 1));
+      fg_attr_i(m, n, "count_include_pad", c);
+    } else if (c == 2) {
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "strides", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "pads", 4, FT_DIMS(0, 1, 0, 0));
+      fg_attr_i(m, n, "ceil_mode", 1);
+      fg_attr_i(m, n, "count_include_pad", 1);
+    } else if (c == 3) {
+      fg_attr_ints(m, n, "kernel_shape", 1, FT_DIMS(3));
+      fg_attr_ints(m, n, "pads", 2, FT_DIMS(2, 0));
+    } else {
+      fg_attr_ints(m, n, "kernel_shape", 2, FT_DIMS(2, 2));
+      fg_attr_ints(m, n, "dilations", 2, FT_DIMS(2, 1));
+      fg_attr_ints(m, n, "pads", 4, FT_DIMS(1, 0, 0, 1));
+    }
+    check(m, n->out[0], 1e-2f, 2e-2f);
+  }
+}
+END_TEST
+
+/* PRelu with a per-channel slope, Clip (bounds as inputs, trainable, and
+ * as attributes before opset 11), HardSigmoid, HardSwish, Elu, Softplus,
+ * Erf. */
+START_TEST(grad_activations2) {
+  fr_model *m = fg_model(13);
+  fr_value *x = P(m, "px", 4, FT_DIMS(2, 3, 2, 2));
+  check(m, N2("PRelu", x, P(m, "ps", 3, FT_DIMS(3, 1, 1))), 1e-3f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(4, 5));
+  float lo = -0.45f, hi = 0.55f;
+  fr_value *plo = fg_const(m, "plo", FR_F32, 0, NULL, &lo);
+  fr_value *phi = fg_const(m, "phi", FR_F32, 0, NULL, &hi);
+  check(m, node(m, "Clip", "y", 3, (fr_value *[]){x, plo, phi}), 1e-3f, 2e-2f);
+
+  m = fg_model(6);
+  x = P(m, "px", 2, FT_DIMS(4, 5));
+  fr_node *n = fg_node(m, "Clip", "y", 1, &x);
+  fg_attr_f(m, n, "min", -0.45f);
+  check(m, n->out[0], 1e-3f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(4, 5));
+  n = fg_node(m, "HardSigmoid", "y", 1, &x);
+  fg_attr_f(m, n, "alpha", 0.8f);
+  fg_attr_f(m, n, "beta", 0.45f);
+  check(m, n->out[0], 1e-3f, 2e-2f);
+
+  m = fg_model(14);
+  x = param(m, "px", 2, FT_DIMS(4, 6), 0.1f, 5.0f, true);
+  check(m, N1("HardSwish", x), 1e-3f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(4, 5));
+  n = fg_node(m, "Elu", "y", 1, &x);
+  fg_attr_f(m, n, "alpha", 0.7f);
+  check(m, n->out[0], 1e-3f, 2e-2f);
+
+  const char *ops[] = {"Softplus", "Erf"};
+  for (int i = 0; i < 2; i++) {
+    m = fg_model(13);
+    x = param(m, "px", 2, FT_DIMS(3, 4), 0.1f, 2.0f, true);
+    check(m, node(m, ops[i], "y", 1, &x), 1e-3f, 2e-2f);
+  }
+}
+END_TEST
+
+/* Pow by a constant integer exponent (any sign of x), by a trainable one
+ * (positive x); Max, Min, Sum, Mean of three broadcasting operands. */
+START_TEST(grad_pow_variadic) {
+  fr_model *m = fg_model(13);
+  fr_value *x = P(m, "px", 2, FT_DIMS(3, 4));
+  int64_t three = 3;
+  fr_value *e = fg_const(m, "e", FR_I64, 0, NULL, &three);
+  check(m, N2("Pow", x, e), 1e-3f, 2e-2f);
+
+  m = fg_model(13);
+  x = param(m, "px", 2, FT_DIMS(3, 4), 0.5f, 2.0f, false);
+  check(m, N2("Pow", x, param(m, "pe", 1, FT_DIMS(4), 0.5f, 2.5f, true)),
+        1e-3f, 2e-2f);
+
+  const char *ops[] = {"Max", "Min", "Sum", "Mean"};
+  for (int i = 0; i < 4; i++) {
+    m = fg_model(13);
+    fr_value *a = distinct(m, "pa", 2, FT_DIMS(2, 3));
+    fr_value *b = distinct(m, "pb", 1, FT_DIMS(3));
+    fr_value *c = distinct(m, "pc", 2, FT_DIMS(1, 3));
+    check(m, node(m, ops[i], "y", 3, (fr_value *[]){a, b, c}), 1e-3f, 2e-2f);
+  }
+  /* ties: Max(a, a) gives d to the first operand only, so 1 d in total */
+  m = fg_model(13);
+  fr_value *a = P(m, "pa", 1, FT_DIMS(4));
+  check(m, N2("Max", a, a), 1e-3f, 2e-2f);
+}
+END_TEST
+
+/* Concat; Slice with steps 2, -2 and 2 (the gradient interleaved and
+ * reversed back); Gather along axis 1 with repeated and negative indices
+ * and along axis 0 with 2-D indices; Pad with a crop; Expand; Tile. */
+START_TEST(grad_movement) {
+  fr_model *m = fg_model(13);
+  fr_value *a = P(m, "pa", 2, FT_DIMS(2, 3)), *b = P(m, "pb", 2, FT_DIMS(2, 1));
+  fr_node *n = fg_node(m, "Concat", "y", 3,
+                       (fr_value *[]){a, b, P(m, "pc", 2, FT_DIMS(2, 2))});
+  fg_attr_i(m, n, "axis", -1);
+  check(m, n->out[0], 1e-2f, 2e-2f);
+
+  for (int c = 0; c < 2; c++) {
+    m = fg_model(13);
+    fr_value *x = P(m, "px", 3, FT_DIMS(4, 7, 5));
+    fr_value *in[5] = {
+        x, fg_const(m, "starts", FR_I64, 1, FT_DIMS(3), FT_DIMS(1, 6, 0)),
+        fg_const(m, "ends", FR_I64, 1, FT_DIMS(3), FT_DIMS(4, 0, 5)),
+        fg_const(m, "axes", FR_I64, 1, FT_DIMS(3), FT_DIMS(0, 1, 2)),
+        fg_const(m, "steps", FR_I64, 1, FT_DIMS(3),
+                 c ? FT_DIMS(1, -1, 1) : FT_DIMS(2, -2, 2))};
+    check(m, node(m, "Slice", "y", 5, in), 1e-2f, 2e-2f);
+  }
+
+  m = fg_model(13);
+  fr_value *x = P(m, "px", 3, FT_DIMS(3, 4, 2));
+  fr_value *idx = fg_const(m, "idx", FR_I64, 1, FT_DIMS(4), FT_DIMS(2, 0, 2, -1));
+  n = fg_node(m, "Gather", "y", 2, (fr_value *[]){x, idx});
+  fg_attr_i(m, n, "axis", 1);
+  check(m, n->out[0], 1e-2f, 2e-2f);
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(5, 3));
+  int32_t i32[6] = {4, 1, 1, 0, 4, 4};
+  idx = fg_const(m, "idx", FR_I32, 2, FT_DIMS(2, 3), i32);
+  check(m, N2("Gather", x, idx), 1e-2f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(3, 4));
+  fr_value *pads = fg_const(m, "pads", FR_I64, 1, FT_DIMS(4), FT_DIMS(1, -1, 0, 2));
+  check(m, N2("Pad", x, pads), 1e-2f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(3, 1));
+  fr_value *shape = fg_const(m, "shape", FR_I64, 1, FT_DIMS(3), FT_DIMS(2, 3, 4));
+  check(m, N2("Expand", x, shape), 1e-2f, 2e-2f);
+
+  m = fg_model(13);
+  x = P(m, "px", 2, FT_DIMS(2, 3));
+  fr_value *rep = fg_const(m, "rep", FR_I64, 1, FT_DIMS(2), FT_DIMS(3, 2));
+  check(m, N2("Tile", x, rep), 1e-2f, 2e-2f);
+}
+END_TEST
+
+/* Dropout in training mode (ratio 0.3, then the default 0.5; a fixed
+ * seed: the same mask in every run): the rule adds the mask output the
+ * backward reads. Without training_mode it is the identity. */
+START_TEST(grad_dropout) {
+  for (int c = 0; c < 3; c++) {
+    fr_model *m = fg_model(13);
+    fr_value *x = P(m, "px", 2, FT_DIMS(6, 5));
+    float ratio = 0.3f;
+    uint8_t on = 1;
+    fr_value *in[3] = {x, c == 1 ? NULL : fg_const(m, "ratio", FR_F32, 0, NULL, &ratio),
+                       fg_const(m, "train", FR_BOOL, 0, NULL, &on)};
+    fr_node *n = fg_node(m, "Dropout", "y", c == 2 ? 2 : 3, in);
+    fg_attr_i(m, n, "seed", 7);
+    check(m, N2("Mul", n->out[0], P(m, "pw", 2, FT_DIMS(6, 5))), 1e-2f, 2e-2f);
+  }
+}
+END_TEST
+
+/* BatchNormalization in training mode: the batch statistics depend on x,
+ * so its gradient goes through them; gamma and beta trainable too. */
+START_TEST(grad_batchnorm_train) {
+  fr_model *m = fg_model(15);
+  fr_value *x = P(m, "px", 4, FT_DIMS(3, 2, 2, 2));
+  fr_value *gamma = P(m, "pg", 1, FT_DIMS(2)), *beta = P(m, "pb", 1, FT_DIMS(2));
+  fr_value *mean = param(m, "mean", 1, FT_DIMS(2), 0.1f, 0.5f, true);
+  fr_value *var = param(m, "var", 1, FT_DIMS(2), 0.5f, 2.0f, false);
+  fr_node *n = fg_node(m, "BatchNormalization", "y", 5,
+                       (fr_value *[]){x, gamma, beta, mean, var});
+  fg_attr_i(m, n, "training_mode", 1);
+  check(m, n->out[0], 1e-2f, 3e-2f);
+}
+END_TEST
+
 FT_MAIN(grad, grad_arith_broadcast, grad_gemm, grad_matmul, grad_activations,
         grad_shapes, grad_softmax, grad_reduce_pool, grad_batchnorm,
-        grad_sce_loss, grad_frozen_needs_no_rule)
+        grad_sce_loss, grad_frozen_needs_no_rule, grad_conv,
+        grad_conv_transpose, grad_max_pool, grad_avg_pool, grad_activations2,
+        grad_pow_variadic, grad_movement, grad_dropout, grad_batchnorm_train)

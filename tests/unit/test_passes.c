@@ -416,6 +416,52 @@ START_TEST(freeze_only_float_params) {
 }
 END_TEST
 
+/* BatchNormalization's running statistics stay frozen when a rule names
+ * every parameter; its scale and bias train. */
+START_TEST(freeze_bn_statistics) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(2, 3));
+  float v[3] = {1, 2, 3};
+  fr_value *p[4];
+  static const char *names[4] = {"scale", "bias", "mean", "var"};
+  for (int i = 0; i < 4; i++) p[i] = fg_const(m, names[i], FR_F32, 1, FT_DIMS(3), v);
+  fr_value *y = fg_node(m, "BatchNormalization", "y", 5,
+                        (fr_value *[]){x, p[0], p[1], p[2], p[3]})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, ".*"}}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  ck_assert(p[0]->flags & FR_V_TRAINABLE);
+  ck_assert(p[1]->flags & FR_V_TRAINABLE);
+  ck_assert(!(p[2]->flags & FR_V_TRAINABLE));
+  ck_assert(!(p[3]->flags & FR_V_TRAINABLE));
+  ck_assert(y->flags & FR_V_GRAD);
+  fr_model_free(m);
+}
+END_TEST
+
+/* The Shape of a trainable value is frozen (its output needs no gradient),
+ * so the fold pass makes a Reshape's target computed from it a constant. */
+START_TEST(freeze_shape_of_trainable) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(2, 3));
+  float a[6] = {1, 2, 3, 4, 5, 6};
+  fr_value *w = fg_const(m, "w", FR_F32, 2, FT_DIMS(2, 3), a);
+  fr_value *t = fg_node(m, "Mul", "t", 2, (fr_value *[]){x, w})->out[0];
+  fr_node *sh = fg_node(m, "Shape", "s", 1, &t);
+  fr_value *y = fg_node(m, "Reshape", "y", 2, (fr_value *[]){t, sh->out[0]})->out[0];
+  fg_output(m, y);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, "^w$"}}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  ck_assert(t->flags & FR_V_GRAD);
+  ck_assert(!sh->trainable);
+  ck_assert(!(sh->out[0]->flags & FR_V_GRAD));
+  ck_assert(y->flags & FR_V_GRAD);
+  fr_model_free(m);
+}
+END_TEST
+
 /* The layout moves parameters into its blocks and frees the copies they
  * leave behind: a 64 KiB weight is not held twice. */
 START_TEST(layout_frees_moved_copies) {
@@ -438,7 +484,7 @@ START_TEST(layout_frees_moved_copies) {
 }
 END_TEST
 
-FT_MAIN(passes, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, fold_bn_into_conv,
+FT_MAIN(passes, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, fold_affine_into_convt_and_gemm,
         simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)

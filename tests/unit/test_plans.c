@@ -978,6 +978,104 @@ START_TEST(fused_bad_act) {
 }
 END_TEST
 
+/* ---- frost's gradient ops (the autodiff pass's) ------------------------------ */
+
+/* A one-node case of frost.<op>. */
+static ft_case *ft_frost(const char *op, int n_in, int max_attr) {
+  ft_case *c = ft_new(op, 13, n_in, 1, max_attr);
+  c->n->domain = "frost";
+  c->n->opset = 1;
+  return c;
+}
+
+/* MaxPoolGrad with ties (the first of the window takes it) and
+ * overlapping windows; AveragePoolGrad with and without the padding
+ * counted; ConvGradWeight against a hand sum; GatherGrad with repeated
+ * and negative indices; and bad inputs. */
+START_TEST(plan_grad_ops) {
+  float x[12] = {1, 3, 3, 0, 2, 3, 1, 5, 0, 4, 4, 2}; /* (1, 1, 3, 4) */
+  float dy[6] = {1, 2, 3, 4, 5, 6};                   /* (1, 1, 2, 3) */
+  ft_case *c = ft_frost("MaxPoolGrad", 2, 1);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 3), dy),
+                     ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 4), x)};
+  run_f32(c, in, 12, (const float[]){0, 3, 0, 0, 0, 0, 0, 9, 0, 9, 0, 0});
+  ft_free(c);
+  /* AveragePool 2x2, stride 2, pads 1 at the start and 1 at the end of
+   * W: windows of 1, 2, 1 elements on the first row, 2, 4, 2 on the
+   * second (4 each with the padding counted) */
+  for (int cip = 0; cip < 2; cip++) {
+    c = ft_frost("AveragePoolGrad", 1, 5);
+    ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+    ft_attr_ints(c, "strides", 2, FT_DIMS(2, 2));
+    ft_attr_ints(c, "pads", 4, FT_DIMS(1, 1, 0, 1));
+    ft_attr_ints(c, "shape", 4, FT_DIMS(1, 1, 3, 4));
+    ft_attr_i(c, "count_include_pad", cip);
+    float g[6] = {4, 8, 8, 2, 4, 4}; /* (1, 1, 2, 3) */
+    fr_tensor gi = ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 3), g);
+    if (cip)
+      run_f32(c, &gi, 12, (const float[]){1, 2, 2, 2, 0.5f, 1, 1, 1, 0.5f, 1, 1, 1});
+    else
+      run_f32(c, &gi, 12, (const float[]){4, 4, 4, 8, 1, 1, 1, 2, 1, 1, 1, 2});
+    ft_free(c);
+  }
+  /* ConvGradWeight: x (1, 1, 3, 4), dy (1, 1, 2, 3), kernel 2x2: dW[i, j]
+   * = sum dy[o] x[o + (i, j)] */
+  c = ft_frost("ConvGradWeight", 2, 1);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+  fr_tensor cin[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 3, 4), x),
+                      ft_tensor(FR_F32, 4, FT_DIMS(1, 1, 2, 3), dy)};
+  float want[4] = {0};
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++)
+      for (int oh = 0; oh < 2; oh++)
+        for (int ow = 0; ow < 3; ow++)
+          want[i * 2 + j] += dy[oh * 3 + ow] * x[(oh + i) * 4 + ow + j];
+  run_f32(c, cin, 4, want);
+  ft_free(c);
+  /* the same as a grouped conv of 2 channels through the GEMM path */
+  {
+    float x2[24], dy2[12];
+    for (int i = 0; i < 24; i++) x2[i] = x[i % 12] * (i < 12 ? 1 : -2);
+    for (int i = 0; i < 12; i++) dy2[i] = dy[i % 6] * (i < 6 ? 1 : 3);
+    c = ft_frost("ConvGradWeight", 2, 2);
+    ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(2, 2));
+    ft_attr_i(c, "group", 1);
+    fr_tensor gin[2] = {ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 3, 4), x2),
+                        ft_tensor(FR_F32, 4, FT_DIMS(1, 2, 2, 3), dy2)};
+    float w2[16]; /* (2, 2, 2, 2): dW[m, c] = want scaled by m's and c's */
+    for (int m = 0; m < 2; m++)
+      for (int ch = 0; ch < 2; ch++)
+        for (int k = 0; k < 4; k++)
+          w2[(m * 2 + ch) * 4 + k] = want[k] * (m ? 3 : 1) * (ch ? -2 : 1);
+    run_f32(c, gin, 16, w2);
+    ft_free(c);
+  }
+  /* GatherGrad along axis 1 of (2, 3): indices 2, 0, 2, -1 */
+  c = ft_frost("GatherGrad", 2, 2);
+  ft_attr_i(c, "axis", 1);
+  ft_attr_ints(c, "shape", 2, FT_DIMS(2, 3));
+  int64_t idx[4] = {2, 0, 2, -1};
+  float gd[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  fr_tensor gin[2] = {ft_tensor(FR_F32, 2, FT_DIMS(2, 4), gd), i64v(4, idx)};
+  run_f32(c, gin, 6, (const float[]){2, 0, 8, 6, 0, 20});
+  /* dy that is not Gather's output over shape and indices */
+  gin[0] = ft_tensor(FR_F32, 2, FT_DIMS(2, 3), gd);
+  fr_tensor bad[1];
+  ck_assert_int_eq(ft_run(c, gin, bad), FR_ERR_SHAPE);
+  ft_free(c);
+  /* ConvGradWeight whose dy is not the window's output over x */
+  c = ft_frost("ConvGradWeight", 2, 1);
+  ft_attr_ints(c, "kernel_shape", 2, FT_DIMS(3, 3));
+  ck_assert_int_eq(ft_run(c, cin, bad), FR_ERR_SHAPE);
+  ft_free(c);
+  /* MaxPoolGrad without kernel_shape */
+  c = ft_frost("MaxPoolGrad", 2, 1);
+  ck_assert_int_eq(ft_run(c, in, bad), FR_ERR_INVALID);
+  ft_free(c);
+}
+END_TEST
+
 /* ---- plans compiled by LLVM ----------------------------------------------- */
 
 /* void NAME(void *const *bufs) { ENTRY(&params, bufs); } with the params
@@ -1186,6 +1284,46 @@ START_TEST(jit_plans_match_interpreter) {
     fr_free(a), fr_free(b), fr_free(cb), fr_free(r);
     ft_free(c);
   }
+  /* frost's gradient ops: ConvGradWeight through the GEMM (2 groups) and
+   * depthwise, MaxPoolGrad, AveragePoolGrad, GatherGrad */
+  {
+    float *x = frand(2 * 6 * 9 * 8, 20), *dy = frand(2 * 4 * 9 * 8, 21);
+    ft_case *c = ft_frost("ConvGradWeight", 2, 3);
+    ft_attr_ints(c, "kernel_shape", 2, (int64_t[]){3, 3});
+    ft_attr_ints(c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ft_attr_i(c, "group", 2);
+    fr_tensor in[2] = {ft_tensor(FR_F32, 4, FT_DIMS(2, 6, 9, 8), x),
+                       ft_tensor(FR_F32, 4, FT_DIMS(2, 4, 9, 8), dy)};
+    jit_case(j, c, in, "cgw");
+    c = ft_frost("ConvGradWeight", 2, 4);
+    ft_attr_ints(c, "kernel_shape", 2, (int64_t[]){3, 3});
+    ft_attr_ints(c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ft_attr_ints(c, "strides", 2, (int64_t[]){2, 2});
+    ft_attr_i(c, "group", 3);
+    in[0] = ft_tensor(FR_F32, 4, FT_DIMS(2, 3, 9, 8), x);
+    in[1] = ft_tensor(FR_F32, 4, FT_DIMS(2, 3, 5, 4), dy);
+    jit_case(j, c, in, "dwcgw");
+    c = ft_frost("MaxPoolGrad", 2, 2);
+    ft_attr_ints(c, "kernel_shape", 2, (int64_t[]){3, 3});
+    ft_attr_ints(c, "strides", 2, (int64_t[]){2, 2});
+    fr_tensor pin[2] = {ft_tensor(FR_F32, 4, FT_DIMS(2, 3, 4, 3), dy),
+                        ft_tensor(FR_F32, 4, FT_DIMS(2, 3, 9, 8), x)};
+    jit_case(j, c, pin, "mpg");
+    c = ft_frost("AveragePoolGrad", 1, 5);
+    ft_attr_ints(c, "kernel_shape", 2, (int64_t[]){3, 3});
+    ft_attr_ints(c, "strides", 2, (int64_t[]){2, 2});
+    ft_attr_ints(c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ft_attr_ints(c, "shape", 4, (int64_t[]){2, 3, 9, 8});
+    pin[0] = ft_tensor(FR_F32, 4, FT_DIMS(2, 3, 5, 4), dy);
+    jit_case(j, c, pin, "apg");
+    c = ft_frost("GatherGrad", 2, 2);
+    ft_attr_i(c, "axis", 0);
+    ft_attr_ints(c, "shape", 2, (int64_t[]){5, 7});
+    int64_t idx[6] = {4, 0, 4, -1, 2, 2};
+    fr_tensor gin[2] = {ft_tensor(FR_F32, 2, FT_DIMS(6, 7), dy), i64v(6, idx)};
+    jit_case(j, c, gin, "gg");
+    fr_free(x), fr_free(dy);
+  }
   fr_jit_free(j);
 }
 END_TEST
@@ -1209,6 +1347,7 @@ int main(void) {
   tcase_add_test(tc, fused_conv_matches_unfused);
   tcase_add_test(tc, fused_gemm_matches_unfused);
   tcase_add_test(tc, fused_bad_act);
+  tcase_add_test(tc, plan_grad_ops);
   tcase_add_test(tc, jit_plans_match_interpreter);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

@@ -89,7 +89,7 @@ fr_tensor ft_tensor(fr_dtype t, int rank, const int64_t *dims, void *data) {
 
 fr_status ft_run(ft_case *c, fr_tensor *in, fr_tensor *out) {
   fr_node *n = c->n;
-  n->op = fr_op_lookup("", n->op_type);
+  n->op = fr_op_lookup(n->domain ? n->domain : "", n->op_type);
   ck_assert_msg(n->op != FR_OP_COUNT, "unknown op %s", n->op_type);
   fr_graph *g = c->m->graph;
   fr_tensor *inp[64];

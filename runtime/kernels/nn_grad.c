@@ -1,0 +1,311 @@
+/* nn_grad.c: the backward kernels of the convolution, pooling and Gather,
+ * run by frost's gradient ops (frost.ConvGradWeight, frost.MaxPoolGrad,
+ * frost.AveragePoolGrad, frost.GatherGrad), which the autodiff pass builds
+ * (compiler/passes/grad.c). Spatial shapes are 3 dims (D, H, W), as in
+ * nn.c and gemm.c. A convolution's dW is a GEMM (gemm.c) of dy with the
+ * transposed im2col matrix of x, built a block of output pixels at a time
+ * in scratch; a depthwise one's is direct dot products along rows. */
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n)
+ * (nn.c and gemm.c have the same). */
+static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
+                        int64_t *lo, int64_t *hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
+  *lo = min64(l, nout);
+  *hi = max64(min64(h, nout), *lo);
+}
+
+/* ---- convolution: dW ----------------------------------------------------- */
+
+/* Output pixels per block of the im2col matrix: P x K floats of about
+ * 256 KB (L2), and at least 64 pixels. */
+static int64_t block_pixels(int64_t K, int64_t OS) {
+  int64_t P = K > 0 ? 65536 / K : OS;
+  return max64(min64(max64(P, 64), OS), 1);
+}
+
+/* One input and one output channel per group. */
+static bool is_depthwise(const fr_k_conv *p) {
+  return p->C == p->group && p->M == p->group;
+}
+
+size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
+  if (is_depthwise(p)) return 0;
+  int64_t K = p->C / p->group * p->k[0] * p->k[1] * p->k[2];
+  int64_t OS = p->out[0] * p->out[1] * p->out[2];
+  int64_t P = block_pixels(K, OS);
+  return (size_t)(P * K) + fr_k_sgemm_scratch(p->M / p->group, K, P);
+}
+
+/* Rows j < pn of the transposed im2col matrix, from output pixel j0:
+ * col[j * K + k] (pn, K) is what tap k = ((c * KD + z) * KH + y) * KW + x
+ * reads for output pixel j0 + j = (od * OH + oh) * OW + ow: the input xg
+ * (Cg, ID, IH, IW) at (c, od*sd - pd + z*dd, oh*sh - ph + y*dh,
+ * ow*sw - pw + x*dw), 0 outside. */
+static void im2col_t(const fr_k_conv *p, const float *xg, int64_t Cg,
+                     int64_t j0, int64_t pn, float *restrict col) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OH = p->out[1], OW = p->out[2];
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int64_t K = Cg * KD * KH * KW;
+  int64_t ow = j0 % OW, oh = (j0 / OW) % OH, od = j0 / (OW * OH);
+  for (int64_t j = 0; j < pn; j++) {
+    float *d = col + j * K;
+    int64_t bz = od * p->stride[0] - p->pad[0];
+    int64_t by = oh * p->stride[1] - p->pad[1];
+    int64_t bx = ow * p->stride[2] - p->pad[2];
+    for (int64_t c = 0; c < Cg; c++) {
+      const float *plane = xg + c * ID * IH * IW;
+      for (int64_t z = 0; z < KD; z++) {
+        int64_t iz = bz + z * p->dil[0];
+        for (int64_t y = 0; y < KH; y++, d += KW) {
+          int64_t iy = by + y * p->dil[1];
+          if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
+            for (int64_t x = 0; x < KW; x++) d[x] = 0;
+            continue;
+          }
+          const float *row = plane + (iz * IH + iy) * IW;
+          for (int64_t x = 0; x < KW; x++) {
+            int64_t ix = bx + x * p->dil[2];
+            d[x] = ix >= 0 && ix < IW ? row[ix] : 0.0f;
+          }
+        }
+      }
+    }
+    if (++ow == OW) {
+      ow = 0;
+      if (++oh == OH) oh = 0, od++;
+    }
+  }
+}
+
+/* sum a[i] b[i * s], i < n, in 8 partial sums (so it vectorizes). */
+static float dot_s(int64_t n, const float *restrict a, const float *restrict b,
+                   int64_t s) {
+  float acc[8] = {0};
+  int64_t i = 0;
+  if (s == 1)
+    for (; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+  else
+    for (; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[(i + l) * s];
+  float r = 0;
+  for (; i < n; i++) r += a[i] * b[i * s];
+  for (int l = 0; l < 8; l++) r += acc[l];
+  return r;
+}
+
+/* Depthwise: dw[c, tap] = sum over images and output rows of the dot
+ * product of the dy row with the input row the tap reads, over the
+ * columns whose tap is inside. */
+static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
+                           float *dw) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int64_t IS = ID * IH * IW, OS = OD * OH * OW, sw = p->stride[2];
+  for (int64_t c = 0; c < p->C; c++)
+    for (int64_t z = 0; z < KD; z++)
+      for (int64_t y = 0; y < KH; y++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+          valid_range(sw, off, IW, OW, &lo, &hi);
+          float acc = 0;
+          for (int64_t n = 0; n < p->N; n++) {
+            const float *xp = x + (n * p->C + c) * IS;
+            const float *dp = dy + (n * p->M + c) * OS;
+            for (int64_t od = 0; od < OD; od++) {
+              int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+              if (iz < 0 || iz >= ID) continue;
+              for (int64_t oh = 0; oh < OH; oh++) {
+                int64_t iy = oh * p->stride[1] - p->pad[1] + y * p->dil[1];
+                if (iy < 0 || iy >= IH) continue;
+                const float *xr = xp + (iz * IH + iy) * IW;
+                const float *dr = dp + (od * OH + oh) * OW;
+                acc += dot_s(hi - lo, dr + lo, xr + lo * sw + off, sw);
+              }
+            }
+          }
+          dw[c * KD * KH * KW + (z * KH + y) * KW + kx] = acc;
+        }
+}
+
+/* Per group g: dW_g (Mg, K) = sum over images n and pixel blocks of
+ * dY_g[n] (Mg, pn) * col (pn, K), the GEMM accumulating into dW_g after
+ * the first block. */
+void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
+                               const float *dy, float *dw, float *scratch) {
+  if (is_depthwise(p)) {
+    dw_grad_weight(p, x, dy, dw);
+    return;
+  }
+  const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
+  const int64_t IS = p->in[0] * p->in[1] * p->in[2];
+  const int64_t OS = p->out[0] * p->out[1] * p->out[2];
+  const int64_t P = block_pixels(K, OS);
+  float *col = scratch, *gs = scratch + P * K;
+  for (int64_t g = 0; g < G; g++) {
+    float *dwg = dw + g * Mg * K; /* (Mg, K) */
+    bool first = true;
+    for (int64_t n = 0; n < p->N; n++) {
+      const float *xg = x + (n * p->C + g * Cg) * IS;   /* (Cg, ID, IH, IW) */
+      const float *dyg = dy + (n * p->M + g * Mg) * OS; /* (Mg, OS) */
+      for (int64_t j0 = 0; j0 < OS; j0 += P) {
+        int64_t pn = min64(P, OS - j0);
+        im2col_t(p, xg, Cg, j0, pn, col);
+        fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
+                        .csa = 1, .B = col, .rsb = K, .csb = 1, .C = dwg,
+                        .ldc = K, .alpha = 1.0f, .beta = first ? 0.0f : 1.0f};
+        fr_k_sgemm(&gm, gs);
+        first = false;
+      }
+    }
+    if (first)
+      for (int64_t i = 0; i < Mg * K; i++) dwg[i] = 0;
+  }
+}
+
+/* ---- pooling ------------------------------------------------------------- */
+
+/* The taps t in [*t0, *t1) of a kernel of k taps (stride s, dilation d) at
+ * output o whose input o * s - pad + t * d lies in [lo, hi) (nn.c's). */
+static void taps(int64_t o, int64_t s, int64_t pad, int64_t d, int64_t k,
+                 int64_t lo, int64_t hi, int64_t *t0, int64_t *t1) {
+  valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
+}
+
+void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy, const float *x,
+                           float *dx) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t IS = ID * IH * IW, OS = OD * OH * OW;
+  for (int64_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + pl * IS, *dp = dy + pl * OS;
+    float *gp = dx + pl * IS;
+    for (int64_t i = 0; i < IS; i++) gp[i] = 0;
+    for (int64_t od = 0; od < OD; od++) {
+      int64_t z0, z1;
+      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+      for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t y0, y1;
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+          int64_t x0, x1, bi = -1;
+          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
+               &x1);
+          float best = -INFINITY;
+          for (int64_t z = z0; z < z1; z++) {
+            int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+            for (int64_t ky = y0; ky < y1; ky++) {
+              int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              int64_t r = (iz * IH + iy) * IW;
+              for (int64_t kx = x0; kx < x1; kx++) {
+                int64_t i = r + ow * p->stride[2] - p->pad[2] + kx * p->dil[2];
+                if (xp[i] > best || bi < 0) {
+                  best = xp[i];
+                  bi = i;
+                }
+              }
+            }
+          }
+          if (bi >= 0) gp[bi] += dp[(od * OH + oh) * OW + ow];
+        }
+      }
+    }
+  }
+}
+
+void fr_k_avgpool_grad_f32(const fr_k_pool *p, const float *dy, float *dx) {
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t IS = ID * IH * IW, OS = OD * OH * OW;
+  /* the divisor counts taps inside the image, or inside the padded image */
+  int64_t lo[3], hi[3];
+  for (int d = 0; d < 3; d++) {
+    lo[d] = p->count_include_pad ? -p->pad[d] : 0;
+    hi[d] = p->in[d] + (p->count_include_pad ? p->pad_end[d] : 0);
+  }
+  for (int64_t pl = 0; pl < p->planes; pl++) {
+    const float *dp = dy + pl * OS;
+    float *gp = dx + pl * IS;
+    for (int64_t i = 0; i < IS; i++) gp[i] = 0;
+    for (int64_t od = 0; od < OD; od++) {
+      int64_t z0, z1, cz0, cz1;
+      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], lo[0], hi[0], &cz0,
+           &cz1);
+      for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t y0, y1, cy0, cy1;
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], lo[1], hi[1],
+             &cy0, &cy1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+          int64_t x0, x1, cx0, cx1;
+          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
+               &x1);
+          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], lo[2], hi[2],
+               &cx0, &cx1);
+          int64_t cnt = (cz1 - cz0) * (cy1 - cy0) * (cx1 - cx0);
+          if (cnt <= 0) continue;
+          float g = dp[(od * OH + oh) * OW + ow] / (float)cnt;
+          for (int64_t z = z0; z < z1; z++) {
+            int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+            for (int64_t ky = y0; ky < y1; ky++) {
+              int64_t iy = oh * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              float *row = gp + (iz * IH + iy) * IW;
+              for (int64_t kx = x0; kx < x1; kx++)
+                row[ow * p->stride[2] - p->pad[2] + kx * p->dil[2]] += g;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---- Gather -------------------------------------------------------------- */
+
+void fr_k_gather_grad_f32(const fr_k_gather_grad_plan *p, const float *dy,
+                          const void *idx, float *dx) {
+  const int64_t n = p->n, k = p->k, inner = p->inner;
+  for (int64_t i = 0; i < p->outer * n * inner; i++) dx[i] = 0;
+  for (int64_t o = 0; o < p->outer; o++)
+    for (int64_t j = 0; j < k; j++) {
+      int64_t t =
+          p->idx32 ? ((const int32_t *)idx)[j] : ((const int64_t *)idx)[j];
+      if (t < 0) t += n;
+      if (t < 0 || t >= n) continue;
+      const float *s = dy + (o * k + j) * inner;
+      float *d = dx + (o * n + t) * inner;
+      for (int64_t i = 0; i < inner; i++) d[i] += s[i];
+    }
+}
+
+/* ---- entries ------------------------------------------------------------- */
+
+void fr_ke_conv_grad_weight_f32(const void *params, void *const *b) {
+  fr_k_conv_grad_weight_f32(params, b[0], b[1], b[2], b[3]);
+}
+
+void fr_ke_maxpool_grad_f32(const void *params, void *const *b) {
+  fr_k_maxpool_grad_f32(params, b[0], b[1], b[2]);
+}
+
+void fr_ke_avgpool_grad_f32(const void *params, void *const *b) {
+  fr_k_avgpool_grad_f32(params, b[0], b[1]);
+}
+
+void fr_ke_gather_grad_f32(const void *params, void *const *b) {
+  fr_k_gather_grad_f32(params, b[0], b[1], b[2]);
+}
