@@ -37,6 +37,14 @@ static bool is_trainable_param(const fr_value *v) {
   return fr_dtype_is_float(t);
 }
 
+/* A parameter's rank (a Constant's before inference: its tensor's). */
+static int param_rank(const fr_value *v) {
+  const fr_node *c = v->producer;
+  if (v->t.rank < 0 && c && c->n_attr == 1 && c->attrs[0].type == FR_ATTR_TENSOR)
+    return c->attrs[0].t->rank;
+  return v->t.rank;
+}
+
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
   if (la > 200 || lb > 200) return 1000;
@@ -126,10 +134,12 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
       for (int i = 0; i < n->n_out; i++)
         if (n->out[i]) down[n->out[i]->id] = 1;
   }
-  /* 2. Parameters used only by downstream nodes are trainable. */
+  /* 2. Parameters used only by downstream nodes are trainable; scalars
+   * (rank 0: the 3 and 6 of a HardSwish written as Add, Clip, Div) are
+   * constants of formulas, not weights (a rule may still name them). */
   for (int i = 0; i < g->n_values && st == FR_OK && o->n_train_from; i++) {
     fr_value *v = g->values[i];
-    if (!is_trainable_param(v)) continue;
+    if (!is_trainable_param(v) || param_rank(v) == 0) continue;
     int users = 0, inside = 0;
     for (int k = 0; k < g->n_nodes; k++)
       for (int j = 0; j < g->nodes[k]->n_in; j++)

@@ -113,6 +113,29 @@ for pool in mean none; do
   fi
 done
 
+# The ppocr classifier fine-tuned from its last block (Conv, BatchNorm,
+# HardSwish, MaxPool) with a head: the JIT trains to the interpreter's
+# weights.
+PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+node "$ROOT/tests/cli/make-train-data.js" "$T/pp" 8 3,48,192
+for e in jit interp; do
+  "$FROST" train "$PP" "$T/pp" --cut p2o.GlobalAveragePool.19 --head linear:2 \
+    --train-from p2o.Add.83 --epochs 3 --batch 8 --lr 1e-2 --engine $e \
+    --save-params "$T/pp_$e" >"$T/pp.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp.log"; }
+done
+count=$((count + 1))
+bad=0
+n=0
+for f in "$T"/pp_jit/*.npy; do
+  n=$((n + 1))
+  "$FROST" compare "$f" "$T/pp_interp/$(basename "$f")" --rtol 1e-5 --atol 1e-6 >"$T/err" 2>&1 || bad=1
+done
+if [ $bad -eq 0 ] && [ $n -eq 5 ]; then
+  echo "ok   ppocr --train-from its last block: the JIT's weights are the interpreter's ($n parameters)"
+else
+  fail "ppocr jit vs interp ($n parameters):"; cat "$T/err"
+fi
+
 # 3. Resume, and SIGKILL at seeded moments.
 set -f
 ARGS="$MLP/model.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"

@@ -484,7 +484,26 @@ START_TEST(layout_frees_moved_copies) {
 }
 END_TEST
 
-FT_MAIN(passes, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
+/* --train-from makes the weights downstream trainable, but not the scalar
+ * constants of a formula (HardSwish written as x * clip(x + 3) / 6). */
+START_TEST(train_from_skips_scalars) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 2, FT_DIMS(2, 3));
+  float three = 3, wv[6] = {1, 2, 3, 4, 5, 6};
+  fr_value *c3 = fg_const(m, "three", FR_F32, 0, NULL, &three);
+  fr_value *w = fg_const(m, "w", FR_F32, 2, FT_DIMS(2, 3), wv);
+  fr_value *a = fg_node(m, "Add", "a", 2, (fr_value *[]){x, c3})->out[0];
+  fg_output(m, fg_node(m, "Mul", "y", 2, (fr_value *[]){a, w})->out[0]);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_train_from = 1, .train_from = {"x"}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  ck_assert(w->flags & FR_V_TRAINABLE);
+  ck_assert(!(c3->flags & FR_V_TRAINABLE));
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, train_from_skips_scalars, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, fold_affine_into_convt_and_gemm,
         simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
