@@ -107,6 +107,20 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--plot")) { ARG; t->plot = next; }
   else if (!strcmp(a, "--json")) { ARG; t->eval_json = next; }
   else if (!strcmp(a, "--frontend")) { ARG; t->frontend = next; }
+  else if (!strcmp(a, "--class-weights")) {
+    ARG;
+    const char *q = next;
+    t->n_class_weights = 0;
+    while (*q) {
+      char *end;
+      double x = strtod(q, &end);
+      if (end == q || (*end && *end != ',') || !(x >= 0) || t->n_class_weights == 256)
+        return fr_err(FR_ERR_USAGE, "--class-weights '%s': expected up to 256 "
+                      "numbers >= 0, comma-separated", next);
+      t->class_weights[t->n_class_weights++] = (float)x;
+      q = *end ? end + 1 : end;
+    }
+  }
   else if (!strcmp(a, "--frontend-scale")) {
     ARG;
     int k;

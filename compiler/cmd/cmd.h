@@ -50,6 +50,8 @@ typedef struct fr_train_opts {
   int loss_kind;           /* --loss ce|bce|mse: FR_LOSS_* */
   bool probabilities;      /* ce on an output of probabilities */
   double label_smoothing;
+  float class_weights[256]; /* --class-weights W0,W1,...: per class */
+  int n_class_weights;
   const char *optimizer;   /* sgd | adam | adamw */
   double lr, lr_backbone;  /* lr_backbone < 0: lr for every parameter */
   double momentum, weight_decay, beta1, beta2, eps, clip_norm;

@@ -62,6 +62,7 @@ typedef struct trainer {
   fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
   double backbone_s;   /* the feature cache's time */
   bool augment;        /* image augmentation of training batches */
+  float *one;          /* one sample (class weights' pass over a set) */
   int *group[2];       /* --frontend: each window's clip (train, val) */
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
@@ -114,6 +115,28 @@ static void fill_batch(trainer *t, const fr_dataset *d, const int *order,
     /* ce: the mean over samples; bce, mse: over samples and columns */
     w[i] = 1.0f / (float)n_total;
     if (t->o->loss_kind != FR_LOSS_CE) w[i] /= (float)t->C;
+  }
+  /* Class weights, as PyTorch weighs: the loss is
+   *   sum_i [(1 - e) w[y_i] nll_i + e / C sum_c w[c] (-log p_ic)] / sum_i w[y_i]
+   * over the batch (training) or the whole set (validation): the targets
+   * carry the weights, the sample weight the division. */
+  const float *cw = t->o->class_weights;
+  if (t->o->n_class_weights && t->classify) {
+    double den = 0;
+    if (n_total == n) {
+      for (int i = 0; i < n; i++) den += cw[label[i]];
+    } else {
+      int32_t lab;
+      for (int i = 0; i < d->n; i++) {
+        fr_dataset_gather(d, &i, 0, 1, t->one, &lab, NULL);
+        den += cw[lab];
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      for (int64_t c = 0; c < t->C; c++) tg[i * t->C + c] = eps / (float)t->C * cw[c];
+      tg[i * t->C + label[i]] += (1 - eps) * cw[label[i]];
+      w[i] = den > 0 ? (float)(1.0 / den) : 0;
+    }
   }
 }
 
@@ -722,6 +745,16 @@ int fr_cmd_train(fr_cli *c) {
     else t.best = (float *)((char *)t.state + (size_t)slots * (size_t)t.tbytes);
   }
   if (st == FR_OK) st = alloc_inputs(&t);
+  if (st == FR_OK && o->n_class_weights) {
+    if (o->loss_kind != FR_LOSS_CE)
+      st = fr_err(FR_ERR_USAGE, "--class-weights weighs the cross-entropy "
+                  "(--loss ce)");
+    else if (!t.classify || o->n_class_weights != t.C)
+      st = fr_err(FR_ERR_USAGE, "--class-weights gives %d weights, the data "
+                  "has %lld classes", o->n_class_weights, (long long)t.C);
+    t.one = fr_malloc(sizeof(float) * (size_t)(t.numel + 1));
+    if (st == FR_OK && !t.one) st = fr_err_nomem(NULL);
+  }
   if (st == FR_OK) {
     fr_param_count pc;
     fr_freeze_count(t.m, &pc);
@@ -844,6 +877,7 @@ int fr_cmd_train(fr_cli *c) {
   fr_dataset_free(&t.train);
   fr_dataset_free(&t.val);
   fr_free(t.group[0]);
+  fr_free(t.one);
   fr_free(t.group[1]);
   return st == FR_OK ? 0 : fr_cli_fail();
 }

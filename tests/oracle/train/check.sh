@@ -27,6 +27,8 @@ for dir in "$HERE"/*/; do
              "--eps", String(o.eps), "--weight-decay", String(o.weight_decay));
     }
     if (r.clip_grad_norm) a.push("--clip-norm", String(r.clip_grad_norm.max_norm));
+    if (r.class_weights) a.push("--class-weights", r.class_weights.join(","));
+    if (r.label_smoothing) a.push("--label-smoothing", String(r.label_smoothing));
     if (r.schedule) a.push("--schedule", r.schedule.name, "--warmup", String(r.schedule.warmup));
     a.push("--trainable", r.trainable_regex || ".*");
     a.push("--batch", String(r.batch_size), "--max-steps", String(r.steps));

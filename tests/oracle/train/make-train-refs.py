@@ -159,6 +159,11 @@ CASES = [
     # with a partial batch of 4 (the mean is over those 4).
     {"name": "mlp_sgd_partial_batch", "net": make_mlp, "data": mlp_data,
      "opt": sgd(0.1, 0.9), "batch": 10, "steps": 6},
+    # Class weights and label smoothing: torch's weighted mean
+    # sum(w[y] l) / sum(w[y]) with smoothed targets.
+    {"name": "mlp_adamw_weighted_smooth", "net": make_mlp, "data": mlp_data,
+     "opt": adamw(1e-2, 1e-2), "batch": 8, "steps": 6,
+     "class_weights": [1.0, 2.0, 0.5], "label_smoothing": 0.1},
 ]
 
 
@@ -275,7 +280,10 @@ def run_case(case, root):
         idx = bl[k % len(bl)]
         used.append(idx)
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[idx]), labels[idx], reduction="mean")
+        loss = F.cross_entropy(model(x[idx]), labels[idx], reduction="mean",
+                               weight=torch.tensor(case["class_weights"])
+                               if "class_weights" in case else None,
+                               label_smoothing=case.get("label_smoothing", 0.0))
         losses.append(float(loss.item()))
         loss.backward()
         if "clip_norm" in case:
@@ -308,6 +316,10 @@ def run_case(case, root):
     }
     if regex is not None:
         ref["trainable_regex"] = regex
+    if "class_weights" in case:
+        ref["class_weights"] = case["class_weights"]
+    if "label_smoothing" in case:
+        ref["label_smoothing"] = case["label_smoothing"]
     if "clip_norm" in case:
         ref["clip_grad_norm"] = {"max_norm": case["clip_norm"], "norm_type": 2.0,
                                  "formula": CLIP_FORMULA}
