@@ -62,7 +62,12 @@ bad-option             1 dump --max-memory 12Q $RELU
 compile-alexa          0 compile $M/alexa_v0.1.onnx -o $T/alexa-art
 compile-unknown-cpu    1 compile $RELU --target-cpu pentium9 -o $T/relu-bad
 compile-control-flow   1 compile $LOOP -o $T/loop-art
+train-conv-bn          0 train $O/conv_bn_sgd/model.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 2 --engine @ENGINE@ --checkpoint-dir $T/ck-@ENGINE@ --log-json $T/log-@ENGINE@.json --save-params $T/p-@ENGINE@
+train-resume           0 train $O/conv_bn_sgd/model.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 3 --engine interp --checkpoint-dir $T/ck-interp --resume
+train-bad-head         1 train $O/mlp_sgd/model.onnx $O/mlp_sgd/data/manifest.csv --head linear:x
+eval-mlp               0 eval $O/mlp_sgd/model.onnx $O/mlp_sgd/data/manifest.csv --batch 8
 '
+O="$ROOT/tests/oracle/train"
 
 M="$ROOT/models"
 # made by frost_hostile_gen at build time, next to frost
