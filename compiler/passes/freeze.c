@@ -14,6 +14,7 @@
  * BatchNormalization's running statistics are never trainable.
  */
 #include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "passes.h"
@@ -171,9 +172,27 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   for (int k = 0; k < g->n_nodes && st == FR_OK; k++) {
     fr_node *n = g->nodes[k];
     if (n->op != FR_OP_BATCH_NORMALIZATION) continue;
-    for (int i = 3; i < 5 && i < n->n_in; i++)
+    for (int i = 3; i < 5 && i < n->n_in; i++) {
+      fr_value *v = n->in[i];
+      /* An exporter that merges equal tensors may hand a statistic over as
+       * Identity(a parameter): torch.onnx exports a fresh BatchNorm2d's
+       * running_var as Identity(weight), both all ones. The statistic gets
+       * its own frozen copy, so training the parameter leaves it alone. */
+      while (v && v->producer && v->producer->op == FR_OP_IDENTITY)
+        v = v->producer->in[0];
+      if (v && v != n->in[i] && (v->flags & FR_V_CONST) && v->t.data) {
+        char name[512];
+        snprintf(name, sizeof name, "%s.statistic", n->in[i]->name);
+        fr_value *c = fr_graph_add_init(g, name, &v->t);
+        if (!c) {
+          st = fr_err_nomem(n);
+          break;
+        }
+        n->in[i] = c;
+      }
       if (n->in[i] && is_param(n->in[i]))
         n->in[i]->flags &= ~(uint32_t)FR_V_TRAINABLE;
+    }
   }
   /* 4. Trainable parameters, and everything computed from one, need a
    * gradient. */

@@ -503,7 +503,35 @@ START_TEST(train_from_skips_scalars) {
 }
 END_TEST
 
-FT_MAIN(passes, train_from_skips_scalars, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
+/* torch.onnx merges equal tensors: a fresh BatchNorm's running variance
+ * arrives as Identity(weight). Freezing gives the statistic its own frozen
+ * copy, so training the weight leaves it alone. */
+START_TEST(freeze_splits_merged_statistics) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(1, 2, 2, 2));
+  float ones[2] = {1, 1}, zeros[2] = {0, 0};
+  fr_value *gamma = fg_const(m, "bn.weight", FR_F32, 1, FT_DIMS(2), ones);
+  fr_value *beta = fg_const(m, "bn.bias", FR_F32, 1, FT_DIMS(2), zeros);
+  fr_value *var = fg_node(m, "Identity", "bn.running_var", 1, &gamma)->out[0];
+  fr_value *mean = fg_node(m, "Identity", "bn.running_mean", 1, &beta)->out[0];
+  fr_node *bn = fg_node(m, "BatchNormalization", "y", 5,
+                        (fr_value *[]){x, gamma, beta, mean, var});
+  fg_output(m, bn->out[0]);
+  fg_finish(m);
+  fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, ".*"}}};
+  ck_assert_int_eq(fr_freeze_apply(m, &fo), FR_OK);
+  ck_assert(gamma->flags & FR_V_TRAINABLE);
+  ck_assert_ptr_ne(bn->in[4], var);
+  ck_assert(bn->in[4]->flags & FR_V_CONST);
+  ck_assert(!(bn->in[4]->flags & (FR_V_TRAINABLE | FR_V_GRAD)));
+  ck_assert(!(bn->in[3]->flags & (FR_V_TRAINABLE | FR_V_GRAD)));
+  ck_assert_ptr_ne(bn->in[4]->t.data, gamma->t.data);
+  ck_assert_float_eq(((const float *)bn->in[4]->t.data)[1], 1);
+  fr_model_free(m);
+}
+END_TEST
+
+FT_MAIN(passes, freeze_splits_merged_statistics, train_from_skips_scalars, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, fold_affine_into_convt_and_gemm,
         simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)
