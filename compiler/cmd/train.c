@@ -63,6 +63,12 @@ typedef struct trainer {
   double backbone_s;   /* the feature cache's time */
   bool augment;        /* image augmentation of training batches */
   float *one;          /* one sample (class weights' pass over a set) */
+  fr_train_spec spec;  /* how the training graph was built */
+  fr_tensor x_t;       /* the model input's type at the batch */
+  bool cached;         /* the training graph starts at the cached features */
+  fr_model *em;        /* the evaluation graph: forward and loss only, or
+                          NULL (validation then runs the training graph) */
+  fr_compiled *ecomp;  /* em JIT-compiled, or NULL: interpreted */
   int *group[2];       /* --frontend: each window's clip (train, val) */
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
@@ -160,6 +166,7 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
     fr_free(out);
     return fr_err_nomem(NULL);
   }
+  int n_out = !train && t->em ? t->em->graph->n_outputs : g->n_outputs;
   for (int i = 0; i < d->n; i++) order[i] = i;
   if (train && !t->o->no_shuffle) fr_rng_shuffle(&t->rng, order, d->n);
   double loss = 0, lr = 0;
@@ -173,7 +180,11 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
      * validation (the weights then sum to 1 over all batches). */
     fill_batch(t, d, order, s, n, train ? n : d->n, label);
     if ((st = t->aug_status) != FR_OK) break;
-    st = fr_engine_run(&t->e, t->m, t->inp, out);
+    if (!train && t->em)
+      st = t->ecomp ? fr_compiled_run(t->ecomp, t->inp, out)
+                    : fr_run_model(t->em, t->inp, out);
+    else
+      st = fr_engine_run(&t->e, t->m, t->inp, out);
     if (st != FR_OK) break;
     double l = ((const float *)out[0].data)[0];
     if (!isfinite(l)) {
@@ -219,11 +230,11 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
         fr_k_optim_step(&o, ne, p->t.data, gd, s0, s1);
       }
     }
-    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+    for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
     if (train) fr_trainlog_progress(t->log, s / t->B + 1, (d->n + t->B - 1) / t->B, l);
   }
   if (st != FR_OK)
-    for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+    for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
   fr_free(out);
   fr_free(order);
   *loss_out = loss;
@@ -535,6 +546,72 @@ static fr_status apply_frontend(trainer *t) {
   return st;
 }
 
+/* The evaluation graph: the model built as the training graph but without
+ * backward nodes (the autodiff pass has no g->train to act on), whose
+ * trainable parameters read the training graph's trainable block: the same
+ * layout, so the same offsets (checked). Validation runs it: no gradient
+ * computed, and later BatchNormalization in inference form. When the
+ * layouts differ, validation keeps running the training graph. */
+static fr_status prepare_eval(trainer *t) {
+  fr_cli *c = t->c;
+  fr_model *em = NULL;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+  FR_TRY(fr_onnx_load(c->model, &lo, &em));
+  fr_status st = FR_OK;
+  fr_graph *g = em->graph;
+  if (g->n_inputs != 1) goto give_up;
+  g->inputs[0]->t = t->x_t;
+  g->inputs[0]->t.data = NULL;
+  st = fr_train_build(em, &t->spec);
+  if (st == FR_OK) g->train = NULL; /* no backward */
+  if (st == FR_OK && t->cached) {
+    fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+    st = fr_freeze_apply(em, &c->freeze);
+    if (st == FR_OK) st = fr_graph_infer(g, &io);
+    fr_value *b = st == FR_OK ? fr_train_boundary(g) : NULL;
+    if (st == FR_OK && !b) goto give_up;
+    if (st == FR_OK) st = fr_train_cut_input(em, b);
+  }
+  fr_pipeline_opts po = {.freeze = &c->freeze};
+  if (st == FR_OK) st = fr_pipeline_run(em, &po);
+  if (st != FR_OK) goto out;
+  /* The same trainable parameters at the same offsets: share the block. */
+  const fr_train_graph *tg = t->m->graph->train;
+  const fr_param_layout *L = t->m->graph->layout, *EL = g->layout;
+  if (!EL || EL->bytes[FR_PB_TRAINABLE] != L->bytes[FR_PB_TRAINABLE]) goto give_up;
+  int n = 0;
+  for (int i = 0; i < g->n_inits; i++) {
+    fr_value *v = g->inits[i];
+    if (!(v->flags & FR_V_TRAINABLE)) continue;
+    int k;
+    for (k = 0; k < tg->n_params; k++)
+      if (!strcmp(tg->params[k]->name, v->name)) break;
+    if (k == tg->n_params || tg->params[k]->param_off != v->param_off) goto give_up;
+    n++;
+  }
+  if (n != tg->n_params) goto give_up;
+  for (int i = 0; i < g->n_inits; i++) {
+    fr_value *v = g->inits[i];
+    if (v->flags & FR_V_TRAINABLE)
+      v->t.data = L->block[FR_PB_TRAINABLE] + v->param_off;
+  }
+  bool interp = c->engine && !strcmp(c->engine, "interp");
+  if (!interp) {
+    st = fr_compile_jit(em, c->cpu, c->specialize, &t->ecomp);
+    if (st == FR_ERR_UNSUPPORTED) st = FR_OK; /* interpreted */
+  }
+  if (st == FR_OK) {
+    t->em = em;
+    return FR_OK;
+  }
+  goto out;
+give_up:
+  st = FR_OK;
+out:
+  fr_model_free(em);
+  return st;
+}
+
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
   fr_data_opts dop = o->data;
@@ -667,6 +744,8 @@ int fr_cmd_train(fr_cli *c) {
                         .loss_kind = o->loss_kind,
                         .probabilities = o->probabilities, .batch = t.B,
                         .n_classes = t.C};
+    t.spec = sp;
+    t.x_t = t.m->graph->inputs[0]->t;
     st = fr_train_build(t.m, &sp);
   }
   /* The head trains, then the user's rules in order. */
@@ -699,6 +778,7 @@ int fr_cmd_train(fr_cli *c) {
     if (st == FR_OK && done) {
       st = fr_train_cut_input(t.m, b);
       t.numel = t.train.numel;
+      t.cached = true;
     }
     if (st == FR_OK && o->pool && !done)
       st = fr_err(FR_ERR_USAGE, "--pool pools the frozen backbone's outputs "
@@ -745,6 +825,7 @@ int fr_cmd_train(fr_cli *c) {
     else t.best = (float *)((char *)t.state + (size_t)slots * (size_t)t.tbytes);
   }
   if (st == FR_OK) st = alloc_inputs(&t);
+  if (st == FR_OK && t.val.n) st = prepare_eval(&t);
   if (st == FR_OK && o->n_class_weights) {
     if (o->loss_kind != FR_LOSS_CE)
       st = fr_err(FR_ERR_USAGE, "--class-weights weighs the cross-entropy "
@@ -760,7 +841,9 @@ int fr_cmd_train(fr_cli *c) {
     fr_freeze_count(t.m, &pc);
     printf("model: %s\ndata: %s: %d samples", c->model, c->second, t.train.n);
     if (t.classify) printf(", %d classes", t.train.n_classes);
-    if (t.val.n) printf("; validation: %d samples", t.val.n);
+    if (t.val.n)
+      printf("; validation: %d samples (%s)", t.val.n,
+             t.em ? "a forward-only graph" : "the training graph");
     printf("\nparameters: %lld trainable (%lld bytes), gradients %lld bytes, "
            "optimizer state %lld bytes\n",
            (long long)pc.trainable, (long long)L->bytes[FR_PB_TRAINABLE],
@@ -872,6 +955,8 @@ int fr_cmd_train(fr_cli *c) {
   for (int i = 0; i < 3; i++) fr_tensor_release(&t.in[i]);
   fr_free(t.grad);
   fr_free(t.state);
+  fr_compiled_free(t.ecomp);
+  if (t.em) fr_model_free(t.em);
   fr_engine_free(&t.e);
   if (t.m) fr_model_free(t.m);
   fr_dataset_free(&t.train);
