@@ -118,7 +118,7 @@ fr_status fr_value_make_const(fr_graph *g, fr_value *v, const fr_tensor *t) {
 }
 
 bool fr_value_frozen_f32(const fr_value *v) {
-  return v && (v->flags & FR_V_CONST) && !(v->flags & FR_V_TRAINABLE) &&
+  return v && (v->flags & FR_V_CONST) && !(v->flags & FR_V_WRITABLE) &&
          v->t.dtype == FR_F32 && v->t.kind == FR_KIND_TENSOR;
 }
 

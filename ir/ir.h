@@ -286,7 +286,13 @@ enum {
   FR_V_OUTER = 1 << 4,     /* captured from an enclosing graph */
   FR_V_GRAD = 1 << 5,      /* needs a gradient: a trainable parameter or a
                               value computed from one (backward code) */
+  FR_V_STATE = 1 << 6,     /* a statistic training updates without a
+                              gradient (BatchNormalization's running mean
+                              and variance under --bn-train) */
 };
+/* Parameters that change while training: in the trainable block, never a
+ * constant to the compiler. */
+#define FR_V_WRITABLE (FR_V_TRAINABLE | FR_V_STATE)
 
 typedef struct fr_value {
   const char *name;

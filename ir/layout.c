@@ -56,7 +56,7 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots) {
     fr_value *v = g->inits[i];
     v->param_off = -1;
     if (!placed(v)) continue;
-    int b = v->flags & FR_V_TRAINABLE ? FR_PB_TRAINABLE : FR_PB_FROZEN;
+    int b = v->flags & FR_V_WRITABLE ? FR_PB_TRAINABLE : FR_PB_FROZEN;
     int64_t n = (int64_t)fr_tensor_nbytes(&v->t);
     if (n > INT64_MAX / 2 - L->bytes[b])
       return fr_err(FR_ERR_NOMEM, "parameter '%s': the %s block passes 2^62 "
@@ -88,7 +88,7 @@ fr_status fr_graph_layout(fr_graph *g, int state_slots) {
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *v = g->inits[i];
     if (v->param_off < 0) continue;
-    char *dst = L->block[v->flags & FR_V_TRAINABLE ? FR_PB_TRAINABLE
+    char *dst = L->block[v->flags & FR_V_WRITABLE ? FR_PB_TRAINABLE
                                                     : FR_PB_FROZEN] +
                 v->param_off;
     size_t n = fr_tensor_nbytes(&v->t);
@@ -114,7 +114,7 @@ void fr_layout_print(FILE *f, const fr_graph *g) {
   fr_layout_print_blocks(f, L->bytes, L->tensors, L->params, L->state_slots);
   for (int i = 0; i < g->n_inits; i++) {
     const fr_value *v = g->inits[i];
-    if (v->param_off >= 0 && (v->flags & FR_V_TRAINABLE))
+    if (v->param_off >= 0 && (v->flags & FR_V_WRITABLE))
       fr_layout_print_param(f, v->param_off, &v->t, v->name);
   }
 }

@@ -71,6 +71,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--nesterov")) { t->nesterov = true; *took = false; }
   else if (!strcmp(a, "--no-shuffle")) { t->no_shuffle = true; *took = false; }
   else if (!strcmp(a, "--no-cache")) { t->no_cache = true; *took = false; }
+  else if (!strcmp(a, "--bn-train")) { c->freeze.bn_train = true; *took = false; }
   else if (!strcmp(a, "--optimizer")) {
     ARG;
     if (strcmp(next, "sgd") && strcmp(next, "adam") && strcmp(next, "adamw"))

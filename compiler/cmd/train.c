@@ -69,6 +69,9 @@ typedef struct trainer {
   fr_model *em;        /* the evaluation graph: forward and loss only, or
                           NULL (validation then runs the training graph) */
   fr_compiled *ecomp;  /* em JIT-compiled, or NULL: interpreted */
+  fr_value *stats[64], *stat_outs[64]; /* --bn-train: statistics and their
+                                          updated values (graph outputs) */
+  int stat_slot[64], n_stats;
   int *group[2];       /* --frontend: each window's clip (train, val) */
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
@@ -230,6 +233,9 @@ static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
         fr_k_optim_step(&o, ne, p->t.data, gd, s0, s1);
       }
     }
+    for (int k = 0; train && k < t->n_stats; k++)
+      memcpy(t->stats[k]->t.data, out[t->stat_slot[k]].data,
+             fr_tensor_nbytes(&t->stats[k]->t));
     for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
     if (train) fr_trainlog_progress(t->log, s / t->B + 1, (d->n + t->B - 1) / t->B, l);
   }
@@ -248,12 +254,15 @@ static fr_status save_params(trainer *t, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     return fr_err(FR_ERR_IO, "%s: cannot create the folder: %s", dir,
                   strerror(errno));
-  const fr_train_graph *tg = t->m->graph->train;
-  for (int k = 0; k < tg->n_params; k++) {
+  /* The trainable parameters and the statistics --bn-train updates. */
+  const fr_graph *g = t->m->graph;
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_value *p = g->inits[i];
+    if (!(p->flags & FR_V_WRITABLE) || p->param_off < 0) continue;
     char file[512], path[1200];
-    fr_npy_file_name(tg->params[k]->name, file, sizeof file);
+    fr_npy_file_name(p->name, file, sizeof file);
     snprintf(path, sizeof path, "%s/%s.npy", dir, file);
-    FR_TRY(fr_npy_write(path, &tg->params[k]->t));
+    FR_TRY(fr_npy_write(path, &p->t));
   }
   return FR_OK;
 }
@@ -261,21 +270,25 @@ static fr_status save_params(trainer *t, const char *dir) {
 /* The checkpoint's description of the model and its layout. */
 static fr_status describe(trainer *t, fr_ckpt *ck, fr_ckpt_param **out,
                           int slots) {
-  const fr_train_graph *tg = t->m->graph->train;
-  fr_ckpt_param *ps = fr_calloc((size_t)tg->n_params + 1, sizeof *ps);
+  /* Every parameter of the trainable block: the trainable ones and the
+   * statistics --bn-train updates. */
+  const fr_graph *g = t->m->graph;
+  fr_ckpt_param *ps = fr_calloc((size_t)g->n_inits + 1, sizeof *ps);
   if (!ps) return fr_err_nomem(NULL);
-  for (int k = 0; k < tg->n_params; k++) {
-    const fr_value *p = tg->params[k];
-    ps[k] = (fr_ckpt_param){.name = p->name, .dtype = p->t.dtype,
-                            .rank = p->t.rank, .offset = p->param_off};
-    memcpy(ps[k].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
+  int np = 0;
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_value *p = g->inits[i];
+    if (!(p->flags & FR_V_WRITABLE) || p->param_off < 0) continue;
+    ps[np] = (fr_ckpt_param){.name = p->name, .dtype = p->t.dtype,
+                             .rank = p->t.rank, .offset = p->param_off};
+    memcpy(ps[np++].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
   }
   *out = ps;
   ck->model = t->c->model;
   FR_TRY(fr_sha256_file(t->c->model, ck->model_sha256));
   ck->trainable_bytes = t->tbytes;
   ck->state_slots = slots + 1; /* the optimizer's, then the best weights */
-  ck->n_params = tg->n_params;
+  ck->n_params = np;
   ck->params = ps;
   ck->optimizer = t->o->optimizer;
   const fr_train_opts *o = t->o;
@@ -576,23 +589,25 @@ static fr_status prepare_eval(trainer *t) {
   if (st == FR_OK) st = fr_pipeline_run(em, &po);
   if (st != FR_OK) goto out;
   /* The same trainable parameters at the same offsets: share the block. */
-  const fr_train_graph *tg = t->m->graph->train;
-  const fr_param_layout *L = t->m->graph->layout, *EL = g->layout;
+  const fr_graph *tgr = t->m->graph;
+  const fr_param_layout *L = tgr->layout, *EL = g->layout;
   if (!EL || EL->bytes[FR_PB_TRAINABLE] != L->bytes[FR_PB_TRAINABLE]) goto give_up;
-  int n = 0;
+  int n = 0, want = 0;
+  for (int i = 0; i < tgr->n_inits; i++)
+    want += (tgr->inits[i]->flags & FR_V_WRITABLE) && tgr->inits[i]->param_off >= 0;
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *v = g->inits[i];
-    if (!(v->flags & FR_V_TRAINABLE)) continue;
+    if (!(v->flags & FR_V_WRITABLE)) continue;
     int k;
-    for (k = 0; k < tg->n_params; k++)
-      if (!strcmp(tg->params[k]->name, v->name)) break;
-    if (k == tg->n_params || tg->params[k]->param_off != v->param_off) goto give_up;
+    for (k = 0; k < tgr->n_inits; k++)
+      if (!strcmp(tgr->inits[k]->name, v->name)) break;
+    if (k == tgr->n_inits || tgr->inits[k]->param_off != v->param_off) goto give_up;
     n++;
   }
-  if (n != tg->n_params) goto give_up;
+  if (n != want) goto give_up;
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *v = g->inits[i];
-    if (v->flags & FR_V_TRAINABLE)
+    if (v->flags & FR_V_WRITABLE)
       v->t.data = L->block[FR_PB_TRAINABLE] + v->param_off;
   }
   bool interp = c->engine && !strcmp(c->engine, "interp");
@@ -760,6 +775,11 @@ int fr_cmd_train(fr_cli *c) {
     }
   }
   /* The feature cache, when the trainable part reads one frozen value. */
+  if (st == FR_OK && c->freeze.bn_train && !dump) {
+    st = fr_freeze_apply(t.m, &c->freeze);
+    if (st == FR_OK)
+      st = fr_train_bn_mode(t.m, t.stats, t.stat_outs, 64, &t.n_stats);
+  }
   const fr_augment_opts *au = &o->augment;
   t.augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
   int64_t ch = t.train.rank == 3 ? t.train.dims[o->data.nhwc ? 2 : 0] : 0;
@@ -824,6 +844,18 @@ int fr_cmd_train(fr_cli *c) {
     if (!t.grad || !t.state) st = fr_err_nomem(NULL);
     else t.best = (float *)((char *)t.state + (size_t)slots * (size_t)t.tbytes);
   }
+  for (int k = 0; st == FR_OK && k < t.n_stats; k++) {
+    const fr_graph *g = t.m->graph;
+    t.stat_slot[k] = -1;
+    for (int i = 0; i < g->n_outputs; i++)
+      if (g->outputs[i] == t.stat_outs[k]) t.stat_slot[k] = i;
+    if (t.stat_slot[k] < 0 || t.stats[k]->param_off < 0 ||
+        !(t.stats[k]->flags & FR_V_STATE))
+      st = fr_err(FR_ERR_INVALID, "--bn-train: the statistic '%s' lost its "
+                  "place in the compiled graph", t.stats[k]->name);
+  }
+  if (st == FR_OK && c->freeze.bn_train && !dump)
+    printf("--bn-train: %d running statistics updated each step\n", t.n_stats);
   if (st == FR_OK) st = alloc_inputs(&t);
   if (st == FR_OK && t.val.n) st = prepare_eval(&t);
   if (st == FR_OK && o->n_class_weights) {

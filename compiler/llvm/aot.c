@@ -202,7 +202,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   LLVMValueRef block = LLVMGetNamedGlobal(mod, FR_TRAINABLE_BLOCK);
   for (int i = 0; block && i < g->n_inits; i++) {
     const fr_value *v = g->inits[i];
-    if (!(v->flags & FR_V_TRAINABLE) || v->param_off < 0) continue;
+    if (!(v->flags & FR_V_WRITABLE) || v->param_off < 0) continue;
     LLVMValueRef idx = i64c(&d, (uint64_t)v->param_off);
     tr[n_tr] = v;
     tr_data[n_tr++] =

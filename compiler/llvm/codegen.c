@@ -161,7 +161,7 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
     if (g->inputs[i] == v) p = load_arg(c, c->in, i);
   if (!p && (v->flags & FR_V_CONST)) {
     size_t n = fr_tensor_nbytes(&v->t);
-    if (c->aot && (v->flags & FR_V_TRAINABLE)) {
+    if (c->aot && (v->flags & FR_V_WRITABLE)) {
       /* The artifact's trainable block: one writable array holding every
        * trainable parameter at its layout offset. */
       const fr_param_layout *L = c->g->layout;
@@ -177,7 +177,7 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
       }
       LLVMValueRef idx = LLVMConstInt(c->i64, (unsigned long long)v->param_off, 0);
       p = LLVMConstInBoundsGEP2(c->i8, block, &idx, 1);
-    } else if (v->flags & FR_V_TRAINABLE) {
+    } else if (v->flags & FR_V_WRITABLE) {
       /* The JIT reads a trainable parameter where the parameter layout
        * keeps it (ir/layout.c), never as a constant LLVM could fold: a
        * training step's update shows in the next run. */

@@ -65,10 +65,10 @@ fr_status fr_pass_cse(fr_model *m, const fr_pipeline_opts *o) {
   /* Equal small frozen constants become one. */
   for (int i = 0; i < g->n_inits; i++) {
     fr_value *a = g->inits[i];
-    if ((a->flags & FR_V_TRAINABLE) || fr_tensor_nbytes(&a->t) > SMALL_CONST) continue;
+    if ((a->flags & FR_V_WRITABLE) || fr_tensor_nbytes(&a->t) > SMALL_CONST) continue;
     for (int j = 0; j < i; j++) {
       fr_value *b = g->inits[j];
-      if ((b->flags & FR_V_TRAINABLE) || (a->flags & FR_V_OUTPUT)) continue;
+      if ((b->flags & FR_V_WRITABLE) || (a->flags & FR_V_OUTPUT)) continue;
       if (same_tensor(&a->t, &b->t)) {
         fr_graph_replace_uses(g, a, b);
         break;

@@ -107,7 +107,7 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   }
   fr_status st = FR_OK;
   for (int i = 0; i < g->n_values; i++)
-    g->values[i]->flags &= ~(uint32_t)(FR_V_TRAINABLE | FR_V_GRAD);
+    g->values[i]->flags &= ~(uint32_t)(FR_V_TRAINABLE | FR_V_GRAD | FR_V_STATE);
   for (int k = 0; k < g->n_nodes; k++) g->nodes[k]->trainable = false;
 
   /* 1. Nodes downstream of the --train-from names. */
@@ -193,6 +193,12 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
       if (n->in[i] && is_param(n->in[i]))
         n->in[i]->flags &= ~(uint32_t)FR_V_TRAINABLE;
     }
+    bool learns = (n->in[1] && (n->in[1]->flags & FR_V_TRAINABLE)) ||
+                  (n->in[2] && (n->in[2]->flags & FR_V_TRAINABLE));
+    for (int i = 3; o->bn_train && learns && i < 5 && i < n->n_in; i++)
+      if (n->in[i] && (n->in[i]->flags & FR_V_CONST) &&
+          fr_dtype_is_float(n->in[i]->t.dtype))
+        n->in[i]->flags |= FR_V_STATE;
   }
   /* 4. Trainable parameters, and everything computed from one, need a
    * gradient. */

@@ -165,7 +165,7 @@ static fr_status fuse_post(fr_model *m, fr_graph *g, fr_node *e) {
     if (!p || fused_op(p->op) < 0 || has_post(p) || x->t.dtype != FR_F32 ||
         !same_shape(&e->out[0]->t, &x->t))
       continue;
-    if (!(cv->flags & FR_V_CONST) || (cv->flags & FR_V_TRAINABLE) ||
+    if (!(cv->flags & FR_V_CONST) || (cv->flags & FR_V_WRITABLE) ||
         cv->t.dtype != FR_F32 || fr_tensor_numel(&cv->t) != 1 ||
         cv->t.rank > x->t.rank)
       continue;

@@ -27,6 +27,9 @@ typedef struct fr_freeze_opts {
   int n_train_from;
   fr_freeze_rule rules[FR_MAX_FREEZE];   /* applied in order */
   int n_rules;
+  /* --bn-train: the running statistics of a BatchNormalization whose scale
+   * or bias trains are updated by training (FR_V_STATE) */
+  bool bn_train;
 } fr_freeze_opts;
 
 /* Marks parameters, values and nodes of the main graph frozen or
@@ -63,6 +66,12 @@ fr_value *fr_train_boundary(const fr_graph *g);
  * NAME.frozen) in place of the model's inputs, and drops the frozen nodes
  * before it: the graph then trains on cached features. */
 fr_status fr_train_cut_input(fr_model *m, fr_value *b);
+/* --bn-train, after freezing: every BatchNormalization whose statistics
+ * are FR_V_STATE runs in training mode (batch statistics) and outputs its
+ * updated running mean and variance as graph outputs: stats[i] is to take
+ * the value of outs[i] after each step (at most max, *n_stats of them). */
+fr_status fr_train_bn_mode(fr_model *m, fr_value **stats, fr_value **outs,
+                           int max, int *n_stats);
 
 /* ---- pipeline.c: the pass list ---------------------------------------- */
 

@@ -312,3 +312,55 @@ fr_status fr_train_cut_input(fr_model *m, fr_value *b) {
   fr_graph_prune_inits(g);
   return FR_OK;
 }
+
+/* ---- --bn-train -------------------------------------------------------------- */
+
+fr_status fr_train_bn_mode(fr_model *m, fr_value **stats, fr_value **outs,
+                           int max, int *n_stats) {
+  fr_graph *g = m->graph;
+  *n_stats = 0;
+  for (int k = 0; k < g->n_nodes; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->dead || n->op != FR_OP_BATCH_NORMALIZATION || n->n_in < 5 ||
+        !n->in[3] || !n->in[4] || !(n->in[3]->flags & FR_V_STATE) ||
+        !(n->in[4]->flags & FR_V_STATE))
+      continue;
+    if (*n_stats + 2 > max)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "more than %d statistics", max);
+    /* Training mode, ONNX's way (opset 15): batch statistics normalize, and
+     * outputs 1 and 2 are the updated running mean and variance. */
+    fr_attr *at = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(n->n_attr + 1));
+    fr_value **out = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 4);
+    fr_value **gout = fr_arena_alloc(&m->arena, sizeof(fr_value *) * (size_t)(g->n_outputs + 3));
+    if (!at || !out || !gout) return fr_err_nomem(n);
+    int na = 0;
+    for (int i = 0; i < n->n_attr; i++)
+      if (strcmp(n->attrs[i].name, "training_mode") && strcmp(n->attrs[i].name, "spatial") &&
+          strcmp(n->attrs[i].name, "is_test") && strcmp(n->attrs[i].name, "consumed_inputs"))
+        at[na++] = n->attrs[i];
+    at[na++] = (fr_attr){.name = "training_mode", .type = FR_ATTR_INT, .i = 1};
+    n->attrs = at;
+    n->n_attr = na;
+    if (n->opset < 15) n->opset = 15;
+    out[0] = n->out[0];
+    for (int i = 1; i < 3; i++) {
+      char name[512];
+      snprintf(name, sizeof name, "%s.updated", n->in[2 + i]->name);
+      fr_value *v = fr_value_new(g, name);
+      if (!v) return fr_err_nomem(n);
+      v->producer = n;
+      v->flags |= FR_V_OUTPUT;
+      out[i] = v;
+      stats[*n_stats] = n->in[2 + i];
+      outs[(*n_stats)++] = v;
+    }
+    n->out = out;
+    n->n_out = 3;
+    memcpy(gout, g->outputs, sizeof(fr_value *) * (size_t)g->n_outputs);
+    gout[g->n_outputs] = out[1];
+    gout[g->n_outputs + 1] = out[2];
+    g->outputs = gout;
+    g->n_outputs += 2;
+  }
+  return FR_OK;
+}

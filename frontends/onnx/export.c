@@ -268,7 +268,7 @@ fr_status fr_onnx_export(const char *orig, const fr_model *m,
   const fr_graph *fg = m->graph;
   for (int i = 0; i < fg->n_inits && st == FR_OK; i++) {
     const fr_value *v = fg->inits[i];
-    if (!(v->flags & FR_V_TRAINABLE) || !strncmp(v->name, "frost.head.", 11))
+    if (!(v->flags & FR_V_WRITABLE) || !strncmp(v->name, "frost.head.", 11))
       continue;
     size_t k;
     for (k = 0; k < g->n_initializer; k++)

@@ -29,10 +29,11 @@ for dir in "$HERE"/*/; do
     if (r.clip_grad_norm) a.push("--clip-norm", String(r.clip_grad_norm.max_norm));
     if (r.class_weights) a.push("--class-weights", r.class_weights.join(","));
     if (r.label_smoothing) a.push("--label-smoothing", String(r.label_smoothing));
+    if (r.bn_train) a.push("--bn-train");
     if (r.schedule) a.push("--schedule", r.schedule.name, "--warmup", String(r.schedule.warmup));
     a.push("--trainable", r.trainable_regex || ".*");
     a.push("--batch", String(r.batch_size), "--max-steps", String(r.steps));
-    console.log(a.join(" ") + "|" + r.steps + "|" + r.trainable.join(" "));
+    console.log(a.join(" ") + "|" + r.steps + "|" + r.trainable.concat(r.statistics || []).join(" "));
   ' "$dir/ref.json")
   opts=${args%%|*}
   rest=${args#*|}

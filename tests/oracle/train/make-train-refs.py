@@ -164,6 +164,13 @@ CASES = [
     {"name": "mlp_adamw_weighted_smooth", "net": make_mlp, "data": mlp_data,
      "opt": adamw(1e-2, 1e-2), "batch": 8, "steps": 6,
      "class_weights": [1.0, 2.0, 0.5], "label_smoothing": 0.1},
+    # BatchNorm in training mode (frost --bn-train): batch statistics, and
+    # the running mean updated (the running variance is not compared:
+    # PyTorch updates it with the unbiased variance, ONNX with the
+    # population one).
+    {"name": "conv_bn_train_sgd", "net": make_conv_bn, "data": conv_data,
+     "opt": sgd(0.05, 0.9), "batch": 6, "steps": 4, "bn_train": True,
+     "bn_train_stats": ["bn.running_mean"]},
 ]
 
 
@@ -267,14 +274,21 @@ def run_case(case, root):
     with torch.no_grad():
         save_npy(os.path.join(out, "logits0.npy"), model(x[bl[0]]))
 
+    stats = case.get("bn_train_stats", [])
+
     def dump(k):
         d = os.path.join(out, "step%d" % k)
         os.makedirs(d)
         for n in trainable:
             save_npy(os.path.join(d, safe(n) + ".npy"), params[n])
+        for n in stats:
+            save_npy(os.path.join(d, safe(n) + ".npy"), model.state_dict()[n])
 
-    frozen_before = {n: state[n].clone() for n in frozen}
+    frozen_before = {n: state[n].clone() for n in frozen
+                     if not (case.get("bn_train") and "running_" in n)}
     dump(0)
+    if case.get("bn_train"):
+        model.train()  # batch statistics; the running ones are updated
     losses, grad_norms, used = [], [], []
     for k in range(K):
         idx = bl[k % len(bl)]
@@ -294,7 +308,7 @@ def run_case(case, root):
                 gr["lr"] = lrs[k]
         opt.step()
         dump(k + 1)
-    for n in frozen:
+    for n in frozen_before:
         assert torch.equal(model.state_dict()[n], frozen_before[n]), n
 
     ref = {
@@ -311,13 +325,16 @@ def run_case(case, root):
         "initializers": list(inits),
         "trainable": trainable,
         "frozen": frozen,
-        "files": {n: safe(n) + ".npy" for n in trainable},
+        "files": {n: safe(n) + ".npy" for n in trainable + stats},
         "losses": losses,
     }
     if regex is not None:
         ref["trainable_regex"] = regex
     if "class_weights" in case:
         ref["class_weights"] = case["class_weights"]
+    if case.get("bn_train"):
+        ref["bn_train"] = True
+        ref["statistics"] = stats
     if "label_smoothing" in case:
         ref["label_smoothing"] = case["label_smoothing"]
     if "clip_norm" in case:
