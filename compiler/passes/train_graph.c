@@ -263,6 +263,9 @@ fr_value *fr_train_boundary(const fr_graph *g) {
         return NULL; /* the model's input reaches a trainable node */
       }
       if (v->producer && v->producer->op == FR_OP_CONSTANT) continue;
+      /* Known at compile time (a shape computed from shapes), or not
+       * floating point (indices, shapes): the fold pass's, not features. */
+      if (v->t.data || !fr_dtype_is_float(v->t.dtype)) continue;
       if (b && b != v) return NULL;
       b = v;
     }

@@ -121,8 +121,16 @@ node "$ROOT/tests/cli/make-train-data.js" "$T/pp" 8 3,48,192
 for e in jit interp; do
   "$FROST" train "$PP" "$T/pp" --cut p2o.GlobalAveragePool.19 --head linear:2 \
     --train-from p2o.Add.83 --epochs 3 --batch 8 --lr 1e-2 --engine $e \
-    --save-params "$T/pp_$e" >"$T/pp.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp.log"; }
+    --save-params "$T/pp_$e" >"$T/pp_$e.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp_$e.log"; }
 done
+# The trainable block reads one frozen value (the shape chain of its
+# Reshape folds): the backbone before it runs once, cached.
+count=$((count + 1))
+if grep -q "^feature cache: 16 samples through the frozen backbone up to 'p2o.Add.83'" "$T/pp_jit.log"; then
+  echo "ok   ppocr --train-from: the frozen part is cached"
+else
+  fail "ppocr --train-from: no feature cache:"; cat "$T/pp_jit.log"
+fi
 count=$((count + 1))
 bad=0
 n=0
