@@ -270,15 +270,27 @@ fr_status fr_onnx_export(const char *orig, const fr_model *m,
     const fr_value *v = fg->inits[i];
     if (!(v->flags & FR_V_WRITABLE) || !strncmp(v->name, "frost.head.", 11))
       continue;
-    size_t k;
-    for (k = 0; k < g->n_initializer; k++)
-      if (!strcmp(g->initializer[k]->name, v->name)) break;
-    if (k == g->n_initializer) {
-      st = fr_err(FR_ERR_UNSUPPORTED, "%s: the trained parameter '%s' is not "
-                  "an initializer of the model", orig, v->name);
+    Onnx__TensorProto *tp = NULL;
+    for (size_t k = 0; !tp && k < g->n_initializer; k++)
+      if (!strcmp(g->initializer[k]->name, v->name)) tp = g->initializer[k];
+    /* or the value of a Constant node (exporters such as paddle2onnx write
+     * weights so) */
+    for (size_t k = 0; !tp && k < g->n_node; k++) {
+      const Onnx__NodeProto *nd = g->node[k];
+      if (strcmp(nd->op_type, "Constant") || nd->n_output != 1 ||
+          strcmp(nd->output[0], v->name))
+        continue;
+      for (size_t a = 0; a < nd->n_attribute; a++)
+        if (!strcmp(nd->attribute[a]->name, "value") && nd->attribute[a]->t)
+          tp = nd->attribute[a]->t;
+    }
+    if (!tp) {
+      st = fr_err(FR_ERR_UNSUPPORTED, "%s: the trained parameter '%s' is "
+                  "neither an initializer nor a Constant of the model", orig,
+                  v->name);
       break;
     }
-    st = write_back(g->initializer[k], &v->t);
+    st = write_back(tp, &v->t);
   }
   /* A head: after the cut value, or after the model's first output. */
   if (st == FR_OK && fr_graph_find(fg, "frost.head.0.weight")) {

@@ -121,7 +121,7 @@ node "$ROOT/tests/cli/make-train-data.js" "$T/pp" 8 3,48,192
 for e in jit interp; do
   "$FROST" train "$PP" "$T/pp" --cut p2o.GlobalAveragePool.19 --head linear:2 \
     --train-from p2o.Add.83 --epochs 3 --batch 8 --lr 1e-2 --engine $e \
-    --save-params "$T/pp_$e" >"$T/pp_$e.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp_$e.log"; }
+    -o "$T/pp_$e.onnx" --save-params "$T/pp_$e" >"$T/pp_$e.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp_$e.log"; }
 done
 # The trainable block reads one frozen value (the shape chain of its
 # Reshape folds): the backbone before it runs once, cached.
@@ -143,6 +143,32 @@ if [ $bad -eq 0 ] && [ $n -eq 5 ]; then
 else
   fail "ppocr jit vs interp ($n parameters):"; cat "$T/err"
 fi
+
+# Its export (trained Conv and BatchNorm weights written back, the head
+# appended) in ONNX Runtime and in frost.
+count=$((count + 1))
+node -e '
+  const lib = require(process.argv[1]);
+  const fs = require("fs");
+  const b = fs.readFileSync(process.argv[2]);
+  lib.writeNpy(process.argv[3], "float32", [1, 3, 48, 192],
+               new Float32Array(b.buffer.slice(b.byteOffset + 128, b.byteOffset + b.length)));
+' "$ROOT/tests/oracle/lib.js" "$T/pp/c1/s000.npy" "$T/x1.npy"
+if node "$ROOT/tests/oracle/run-ort.js" "$T/pp_jit.onnx" "$T/ort_pp" "x=$T/x1.npy" 2>"$T/err" &&
+   "$FROST" run "$T/pp_jit.onnx" --input "x=$T/x1.npy" --output-dir "$T/fr_pp" >/dev/null 2>>"$T/err" &&
+   "$FROST" compare "$T/fr_pp/logits.npy" "$T/ort_pp/logits.npy" --rtol 1e-4 --atol 1e-5 >>"$T/err" 2>&1; then
+  echo "ok   ppocr export: ONNX Runtime runs the fine-tuned model with frost's outputs"
+else
+  fail "ppocr export:"; cat "$T/err"
+fi
+# and the file holds the trained values (a Constant's and the head's).
+count=$((count + 1))
+bad=0
+for p in conv2d_52.w_0 batch_norm_34.b_0 frost.head.0.weight; do
+  node "$ROOT/tests/oracle/onnx-init.js" "$T/pp_jit.onnx" "$p" "$T/init.npy" 2>"$T/err" &&
+    "$FROST" compare "$T/init.npy" "$T/pp_jit/$p.npy" --rtol 0 --atol 0 >>"$T/err" 2>&1 || bad=1
+done
+[ $bad -eq 0 ] && echo "ok   ppocr export: the trained weights are in the file" || { fail "ppocr export weights:"; cat "$T/err"; }
 
 # 3. Resume, and SIGKILL at seeded moments.
 set -f
