@@ -49,6 +49,9 @@ fr_status fr_err_node(fr_status st, const struct fr_node *n, const char *fmt,
 /* FR_ERR_NOMEM, "out of memory" (about node n when not NULL; naming the
  * --max-memory limit when one is set). */
 fr_status fr_err_nomem(const struct fr_node *n);
+/* Levenshtein distance (names over 200 bytes: 1000), for "did you mean"
+ * suggestions. */
+int fr_edit_distance(const char *a, const char *b);
 /* Prefixes the current message with "PREFIX: " (e.g. the file name). */
 void fr_err_prefix(const char *prefix);
 const char *fr_err_msg(void); /* "unknown error" when none was recorded */

@@ -23,6 +23,36 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
   return *name ? FR_OK : fr_err_nomem(NULL);
 }
 
+/* Every option, for suggestions (tests/cli/bad-inputs.sh checks one). */
+static const char *const options[] = {
+    "--atol", "--batch", "--beta1", "--beta2", "--bn-train", "--channels",
+    "--checkpoint-dir", "--class-weights", "--clip-norm", "--crop-pad",
+    "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
+    "--expect-native", "--filter", "--frontend", "--frontend-scale",
+    "--frozen", "--gamma", "--head", "--hflip", "--hop", "--input",
+    "--iters", "--json", "--label-smoothing", "--layout", "--log-json",
+    "--loss", "--lr", "--lr-backbone", "--max-memory", "--max-steps",
+    "--mean", "--momentum", "--name", "--nesterov", "--no-cache",
+    "--no-shuffle", "--only", "--optimizer", "--output", "--output-dir",
+    "--patience", "--plot", "--pool", "--print-after", "--print-before",
+    "--probabilities", "--resize", "--resume", "--rotate", "--rtol",
+    "--save-params", "--scale", "--schedule", "--seed", "--shape",
+    "--specialize", "--stage", "--std", "--step-epochs", "--target-cpu",
+    "--threads", "--time-passes", "--timeout", "--train-from", "--trainable",
+    "--val", "--val-split", "--verbose", "--warmup", "--weight-decay",
+    "--window", "--write-native", "--write-passing"};
+
+static fr_status unknown_option(const char *a) {
+  const char *best = NULL;
+  int bd = 4; /* suggest only what is close */
+  for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+    int d = fr_edit_distance(a, options[i]);
+    if (d < bd) bd = d, best = options[i];
+  }
+  if (best) return fr_err(FR_ERR_USAGE, "unknown option '%s' (did you mean %s?)", a, best);
+  return fr_err(FR_ERR_USAGE, "unknown option '%s' (see frost --help)", a);
+}
+
 /* A number of option opt in [lo, hi]. */
 static fr_status num(const char *opt, const char *s, double lo, double hi,
                      double *v) {
@@ -297,7 +327,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       c->conf.verbose = true;
     } else if (a[0] == '-' && a[1]) {
-      return fr_err(FR_ERR_USAGE, "unknown option '%s'", a);
+      return unknown_option(a);
     } else if (!c->model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
@@ -339,6 +369,21 @@ fr_status fr_cli_load_stage(fr_cli *c, fr_model **m, bool quiet, bool optimize,
   } else {
     st = fr_pipeline_run(*m, &front);
   }
+  /* A --shape must name an input of the model. */
+  for (int i = 0; st == FR_OK && i < c->n_shapes; i++) {
+    const fr_graph *g = (*m)->graph;
+    int k;
+    for (k = 0; k < g->n_inputs; k++)
+      if (!strcmp(g->inputs[k]->name, c->shapes[i].name)) break;
+    if (k < g->n_inputs) continue;
+    char names[512] = "";
+    for (int j = 0; j < g->n_inputs; j++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%s'",
+               j ? ", " : "", g->inputs[j]->name);
+    st = fr_err(FR_ERR_USAGE, "--shape %s: the model has no input '%s' (its "
+                "inputs: %s)", c->shapes[i].name, c->shapes[i].name, names);
+  }
+  if (st == FR_OK) fr_freeze_warn(&c->freeze, stderr);
   if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
   if (st != FR_OK) {
     fr_err_prefix(c->model);

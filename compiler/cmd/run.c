@@ -34,9 +34,14 @@ int fr_cmd_run(fr_cli *c) {
       int k;
       for (k = 0; k < g->n_inputs; k++)
         if (!strcmp(g->inputs[k]->name, c->in_names[i])) break;
-      if (k == g->n_inputs)
-        st = fr_err(FR_ERR_USAGE, "%s: the model has no input '%s'", c->model,
-                    c->in_names[i]);
+      if (k == g->n_inputs) {
+        char names[512] = "";
+        for (int j = 0; j < g->n_inputs; j++)
+          snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%s'",
+                   j ? ", " : "", g->inputs[j]->name);
+        st = fr_err(FR_ERR_USAGE, "%s: the model has no input '%s' (its inputs: %s)",
+                    c->model, c->in_names[i], names);
+      }
     }
     for (int k = 0; k < g->n_inputs && st == FR_OK; k++) {
       inp[k] = NULL;

@@ -818,7 +818,9 @@ int fr_cmd_train(fr_cli *c) {
     double t0 = fr_cli_now_ms();
     st = fr_engine_prepare(&t.e, t.m);
     if (st != FR_OK) fr_err_prefix(c->model);
-    else if (dump) {
+    else fr_freeze_warn(&c->freeze, stderr);
+    if (st != FR_OK) {
+    } else if (dump) {
       if (c->dot) fr_print_dot(stdout, t.m->graph);
       else {
         fr_print_graph(stdout, t.m->graph);

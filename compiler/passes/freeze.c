@@ -46,24 +46,6 @@ static int param_rank(const fr_value *v) {
   return v->t.rank;
 }
 
-static int edit_distance(const char *a, const char *b) {
-  int la = (int)strlen(a), lb = (int)strlen(b);
-  if (la > 200 || lb > 200) return 1000;
-  int row[201];
-  for (int j = 0; j <= lb; j++) row[j] = j;
-  for (int i = 1; i <= la; i++) {
-    int prev = row[0];
-    row[0] = i;
-    for (int j = 1; j <= lb; j++) {
-      int cur = row[j];
-      int sub = prev + (a[i - 1] != b[j - 1]);
-      int del = row[j] + 1, ins = row[j - 1] + 1;
-      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-      prev = cur;
-    }
-  }
-  return row[lb];
-}
 
 /* "unknown name 'x' (closest: a, b, c)" over value and node names. */
 static fr_status unknown_name(const fr_graph *g, const char *name) {
@@ -74,7 +56,7 @@ static fr_status unknown_name(const fr_graph *g, const char *name) {
     for (int i = 0; i < n; i++) {
       const char *c = pass ? g->nodes[i]->name : g->values[i]->name;
       if (!c[0]) continue;
-      int d = edit_distance(name, c);
+      int d = fr_edit_distance(name, c);
       bool dup = false;
       for (int k = 0; k < 3; k++)
         if (best[k] && !strcmp(best[k], c)) dup = true;
@@ -95,7 +77,7 @@ static fr_status unknown_name(const fr_graph *g, const char *name) {
                 best[2] ? best[2] : "");
 }
 
-fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
+fr_status fr_freeze_apply(fr_model *m, fr_freeze_opts *o) {
   fr_graph *g = m->graph;
   int nv = m->n_ids;
   uint8_t *down = fr_calloc((size_t)nv + 1, 1);     /* by value id */
@@ -157,10 +139,12 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
       st = fr_err(FR_ERR_USAGE, "bad regular expression '%s'", o->rules[r].regex);
       break;
     }
+    o->matched[r] = 0;
     for (int i = 0; i < g->n_values; i++) {
       fr_value *v = g->values[i];
       if (!is_trainable_param(v) || regexec(&re, v->name, 0, NULL, 0) != 0)
         continue;
+      o->matched[r]++;
       if (o->rules[r].trainable) v->flags |= FR_V_TRAINABLE;
       else v->flags &= ~FR_V_TRAINABLE;
     }
@@ -222,6 +206,14 @@ fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o) {
   fr_free(down);
   fr_free(down_node);
   return st;
+}
+
+void fr_freeze_warn(const fr_freeze_opts *o, FILE *f) {
+  for (int r = 0; r < o->n_rules; r++)
+    if (!o->matched[r] && strncmp(o->rules[r].regex, "^frost\\.", 8))
+      fprintf(f, "frost: warning: --%s '%s' names no floating-point "
+              "parameter\n", o->rules[r].trainable ? "trainable" : "frozen",
+              o->rules[r].regex);
 }
 
 fr_status fr_pass_freeze(fr_model *m, const fr_pipeline_opts *o) {

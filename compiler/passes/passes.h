@@ -30,11 +30,15 @@ typedef struct fr_freeze_opts {
   /* --bn-train: the running statistics of a BatchNormalization whose scale
    * or bias trains are updated by training (FR_V_STATE) */
   bool bn_train;
+  int matched[FR_MAX_FREEZE]; /* set by fr_freeze_apply: the parameters
+                                 each rule named */
 } fr_freeze_opts;
+/* Prints "frost: warning: ..." for each rule that named no parameter. */
+void fr_freeze_warn(const fr_freeze_opts *o, FILE *f);
 
 /* Marks parameters, values and nodes of the main graph frozen or
  * trainable. Default: all frozen. */
-fr_status fr_freeze_apply(fr_model *m, const fr_freeze_opts *o);
+fr_status fr_freeze_apply(fr_model *m, fr_freeze_opts *o);
 
 typedef struct fr_param_count {
   int64_t frozen, frozen_bytes, trainable, trainable_bytes;
@@ -78,7 +82,7 @@ fr_status fr_train_bn_mode(fr_model *m, fr_value **stats, fr_value **outs,
 typedef struct fr_pipeline_opts {
   /* The freeze pass's options (--train-from, --trainable, --frozen); NULL:
    * it leaves the marks as they are (a new model's: all frozen). */
-  const fr_freeze_opts *freeze;
+  fr_freeze_opts *freeze;
   const char *stop_after;                 /* the last pass to run; NULL: all */
   const char *print_before, *print_after; /* a pass name or "all" */
   bool time_passes;                       /* a table of pass times */

@@ -28,6 +28,8 @@ expect_error missing-model "cannot open" -- dump "$T/nope.onnx"
 expect_error directory-model "not a regular file" -- dump "$T"
 expect_error no-command "unknown command" -- frobnicate
 expect_error unknown-option "unknown option" -- dump --bogus "$RELU"
+expect_error misspelled-option "did you mean --output-dir" -- run "$RELU" --ouput-dir "$T/out"
+expect_error shape-unknown-input "no input 'nope' (its inputs: 'x')" -- dump "$RELU" --shape nope=3,4,5
 expect_error bad-shape-syntax "bad dimensions" -- dump --shape x=1xQ "$RELU"
 expect_error bad-shape-rank "has 2 dimensions" -- dump --shape x=3x4 "$RELU"
 expect_error bad-shape-dim "dimension 0 is 3" -- dump --shape x=9x4x5 "$RELU"
@@ -44,7 +46,7 @@ expect_error npy-lying-header "lying.npy" -- run "$RELU" --input "x=$T/lying.npy
 expect_error npy-wrong-shape "input .input_1. from .* has 3 dimensions" -- run "$EMB" --input "input_1=$REF/hey_mycroft/onnx__Flatten_0.npy" --output-dir "$T/out"
 expect_error npy-missing "cannot open" -- run "$RELU" --input "x=$T/none.npy" --output-dir "$T/out"
 X=/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
-expect_error input-unknown "no input 'nope'" -- run "$RELU" --input "x=$X" --input "nope=$X"
+expect_error input-unknown "no input 'nope' (its inputs: 'x')" -- run "$RELU" --input "x=$X" --input "nope=$X"
 expect_error input-not-given "not given" -- run "$RELU" --output-dir "$T/out"
 printf 'ir_version: 8' >"$T/text.onnx"
 expect_error text-model "text.onnx" -- dump "$T/text.onnx"

@@ -236,6 +236,13 @@ node -e 'const l=require(process.argv[1]); const x=new Float32Array(76*32).fill(
 check_error nan-loss "the loss is nan at epoch 1, batch" "$FROST" train "$EMB" "$T/bad/nan" --head linear:2 --batch 8 --checkpoint-dir "$T/bad/ck"
 [ -e "$T/bad/ck/current" ] && fail "nan-loss: a checkpoint of the failed epoch was written"
 check_error no-data "no DATA" "$FROST" train "$EMB"
+count=$((count + 1))
+if "$FROST" train "$EMB" "$T/data" --head linear:2 --epochs 1 --trainable nomatch >"$T/stdout" 2>"$T/stderr" &&
+   grep -q "^frost: warning: --trainable 'nomatch' names no floating-point parameter" "$T/stderr"; then
+  echo "ok   freeze-rule-unmatched: $(cat "$T/stderr")"
+else
+  fail "freeze-rule-unmatched: no warning:"; cat "$T/stderr"
+fi
 check_error augment-not-image "augmentation is for images" "$FROST" train "$EMB" "$T/data" --head linear:2 --hflip
 head -c 100 "$T/wav/tone/c000.wav" >"$T/wav/tone/c001.wav"
 check_error truncated-wav "c001.wav" "$FROST" train "$EMB" "$T/wav" --frontend "$MEL" --window 76 --head linear:2
