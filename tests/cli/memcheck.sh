@@ -62,10 +62,10 @@ bad-option             1 dump --max-memory 12Q $RELU
 compile-alexa          0 compile $M/alexa_v0.1.onnx -o $T/alexa-art
 compile-unknown-cpu    1 compile $RELU --target-cpu pentium9 -o $T/relu-bad
 compile-control-flow   1 compile $LOOP -o $T/loop-art
-train-conv-bn          0 train $O/conv_bn_sgd/model.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 2 --engine @ENGINE@ --checkpoint-dir $T/ck-@ENGINE@ --log-json $T/log-@ENGINE@.json --save-params $T/p-@ENGINE@
-train-resume           0 train $O/conv_bn_sgd/model.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 3 --engine interp --checkpoint-dir $T/ck-interp --resume
-train-bad-head         1 train $O/mlp_sgd/model.onnx $O/mlp_sgd/data/manifest.csv --head linear:x
-eval-mlp               0 eval $O/mlp_sgd/model.onnx $O/mlp_sgd/data/manifest.csv --batch 8
+train-conv-bn          0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 2 --engine @ENGINE@ --checkpoint-dir $T/ck-@ENGINE@ --log-json $T/log-@ENGINE@.json --save-params $T/p-@ENGINE@
+train-resume           0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 3 --engine interp --checkpoint-dir $T/ck-interp --resume
+train-bad-head         1 train $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --head linear:x
+eval-mlp               0 eval $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --batch 8
 '
 O="$ROOT/tests/oracle/train"
 
@@ -77,6 +77,9 @@ RELU=/usr/share/libonnx-testdata/data/node/test_relu/model.onnx
 LOOP=/usr/share/libonnx-testdata/data/node/test_loop11/model.onnx
 X=/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
 T=$(mktemp -d)
+# The training cases' models, built from the PyTorch oracle's graphs.
+node "$O/make-model.js" "$O/conv_bn_sgd" "$T/conv_bn_sgd.onnx"
+node "$O/make-model.js" "$O/mlp_sgd" "$T/mlp_sgd.onnx"
 trap 'rm -rf "$T"' EXIT
 OUT="$T/out"
 VG="valgrind -q --error-exitcode=99 --leak-check=full

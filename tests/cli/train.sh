@@ -172,7 +172,8 @@ done
 
 # 3. Resume, and SIGKILL at seeded moments.
 set -f
-ARGS="$MLP/model.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"
+node "$ROOT/tests/oracle/train/make-model.js" "$MLP" "$T/mlp.onnx"
+ARGS="$T/mlp.onnx $MLP/data/manifest.csv --optimizer adamw --lr 0.01 --trainable .* --batch 4"
 # shellcheck disable=SC2086
 "$FROST" train $ARGS --epochs 40 --save-params "$T/straight" >/dev/null 2>&1
 count=$((count + 1))

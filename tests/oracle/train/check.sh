@@ -40,9 +40,10 @@ for dir in "$HERE"/*/; do
   steps=${rest%%|*}
   names=${rest#*|}
   n=$((n + 1))
+  node "$HERE/make-model.js" "$dir" "$OUT/$case.onnx"
   set -f # the options hold regular expressions
   # shellcheck disable=SC2086
-  if ! "$FROST" train "$dir/model.onnx" "$dir/data/manifest.csv" --engine "$ENGINE" \
+  if ! "$FROST" train "$OUT/$case.onnx" "$dir/data/manifest.csv" --engine "$ENGINE" \
       --no-shuffle --epochs 1000 $opts --save-params "$OUT/$case" > "$OUT/$case.log" 2>&1; then
     set +f
     echo "FAIL $case: frost train failed:"; cat "$OUT/$case.log"; fail=$((fail + 1)); continue

@@ -197,6 +197,43 @@ def write_data(folder, x, labels):
         f.write("\n".join(rows) + "\n")
 
 
+def write_model_json(onx, out):
+    """model.onnx as model.json (the graph) and init/ (each initializer as
+    .npy): ONNX files are not committed; make-model.js builds model.onnx
+    from these at test time."""
+    g = onx.graph
+
+    def vi(v):
+        dims = [d.dim_param if d.dim_param else d.dim_value
+                for d in v.type.tensor_type.shape.dim]
+        return {"name": v.name, "elem_type": v.type.tensor_type.elem_type, "dims": dims}
+
+    def attr(a):
+        t = onnx.AttributeProto
+        if a.type == t.INT: return {"name": a.name, "type": "int", "value": a.i}
+        if a.type == t.FLOAT: return {"name": a.name, "type": "float", "value": a.f}
+        if a.type == t.INTS: return {"name": a.name, "type": "ints", "value": list(a.ints)}
+        if a.type == t.FLOATS: return {"name": a.name, "type": "floats", "value": list(a.floats)}
+        raise ValueError("attribute %s of type %d" % (a.name, a.type))
+    os.makedirs(os.path.join(out, "init"), exist_ok=True)
+    inits = []
+    for i in g.initializer:
+        a = onnx.numpy_helper.to_array(i)
+        assert a.dtype == np.float32, i.name
+        f = safe(i.name) + ".npy"
+        np.save(os.path.join(out, "init", f), a)
+        inits.append({"name": i.name, "file": f})
+    doc = {"ir_version": onx.ir_version,
+           "opset": [{"domain": o.domain, "version": o.version} for o in onx.opset_import],
+           "inputs": [vi(v) for v in g.input], "outputs": [vi(v) for v in g.output],
+           "initializers": inits,
+           "nodes": [{"op": n.op_type, "name": n.name, "inputs": list(n.input),
+                      "outputs": list(n.output), "attrs": [attr(a) for a in n.attribute]}
+                     for n in g.node]}
+    with open(os.path.join(out, "model.json"), "w") as f:
+        f.write(json_text(doc))
+
+
 def export(model, x, path):
     # TrainingMode.PRESERVE with the model in eval mode: exports inference
     # BatchNormalization but skips the eval peephole that would fold it into
@@ -313,7 +350,7 @@ def run_case(case, root):
 
     ref = {
         "case": case["name"],
-        "model": "model.onnx",
+        "model": "model.json",
         "data": "data/manifest.csv",
         "mode": "eval (no dropout; BatchNormalization, where present, uses its running statistics, never updated)",
         "optimizer": o,
@@ -351,6 +388,8 @@ def run_case(case, root):
         f.write(json_text(ref))
 
     check_case(out, ref)
+    write_model_json(onnx.load(os.path.join(out, "model.onnx")), out)
+    os.remove(os.path.join(out, "model.onnx"))
 
 
 def np_run(m, x):
@@ -422,6 +461,10 @@ def check_case(out, ref):
 
 
 def main():
+    if sys.argv[1:2] == ["--convert"]:  # model.onnx files written before
+        for d in sys.argv[2:]:
+            write_model_json(onnx.load(os.path.join(d, "model.onnx")), d)
+        return
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     for case in CASES:
         run_case(case, root)
