@@ -68,19 +68,6 @@ static inline fr_vf vload_s(const float *p, int64_t S) {
   return v;
 }
 
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n)
- * (nn.c's pooling has the same). */
-static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
-                        int64_t *lo, int64_t *hi) {
-  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
-  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
-  *lo = min64(l, nout);
-  *hi = max64(min64(h, nout), *lo);
-}
-
 /* ---- where B comes from ------------------------------------------------ */
 
 /* B (K, N) is either a strided matrix or the implicit im2col matrix of an
@@ -102,7 +89,7 @@ typedef struct bsrc {
 static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
                    int64_t kc, float *restrict dst) {
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-    int64_t mr = min64(MR, mc - i0);
+    int64_t mr = fr_k_min64(MR, mc - i0);
     float *d = dst + i0 * kc;
     if (cs == 1 && mr == MR) {
       /* MR rows read side by side, each k a contiguous store: row by row,
@@ -132,7 +119,7 @@ static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
 static void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                        int64_t nc, float *restrict dst) {
   for (int64_t q = 0; q < nc; q += NR) {
-    int64_t nr = min64(NR, nc - q);
+    int64_t nr = fr_k_min64(NR, nc - q);
     float *d = dst + q * kc;
     const float *b = s->p + k0 * s->rs + (j0 + q) * s->cs;
     if (s->cs == 1 && nr == NR) {
@@ -188,7 +175,7 @@ NO_MEM_CALLS static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int6
     while (j < jend) {
       /* a run along ow inside one panel */
       int64_t jj = j - j0;
-      int64_t run = min64(OW - ow, min64(NR - jj % NR, jend - j));
+      int64_t run = fr_k_min64(OW - ow, fr_k_min64(NR - jj % NR, jend - j));
       float *d = dst + (jj / NR) * NR * kc + kk * NR + jj % NR;
       int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
       int64_t iy = oh * p->stride[1] - p->pad[1] + y * p->dil[1];
@@ -202,8 +189,8 @@ NO_MEM_CALLS static void pack_b_conv(const bsrc *s, int64_t k0, int64_t kc, int6
           const float *src = row + ix0;
           for (int64_t r = 0; r < run; r++) d[r] = src[r];
         } else if (sw == 1) { /* zeros, the part inside the row, zeros */
-          int64_t a = ix0 < 0 ? min64(-ix0, run) : 0;
-          int64_t b = max64(a, min64(run, IW - ix0));
+          int64_t a = ix0 < 0 ? fr_k_min64(-ix0, run) : 0;
+          int64_t b = fr_k_max64(a, fr_k_min64(run, IW - ix0));
           for (int64_t r = 0; r < a; r++) d[r] = 0;
           for (int64_t r = a; r < b; r++) d[r] = row[ix0 + r];
           for (int64_t r = b; r < run; r++) d[r] = 0;
@@ -259,10 +246,10 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
     full[x] = offx == 0;
     if (full[x]) continue;
     for (int64_t jj = 0; jj < nc; jj++) mask[x][jj] = ~0u;
-    int64_t o0 = offx < 0 ? 0 : max64(0, OW - offx);
-    int64_t o1 = offx < 0 ? min64(OW, -offx) : OW;
+    int64_t o0 = offx < 0 ? 0 : fr_k_max64(0, OW - offx);
+    int64_t o1 = offx < 0 ? fr_k_min64(OW, -offx) : OW;
     for (int64_t r0 = -(j0 % OW); r0 < nc; r0 += OW) /* column of ow 0 */
-      for (int64_t jj = max64(0, r0 + o0); jj < min64(nc, r0 + o1); jj++)
+      for (int64_t jj = fr_k_max64(0, r0 + o0); jj < fr_k_min64(nc, r0 + o1); jj++)
         mask[x][jj] = 0;
   }
   const int64_t P = s->P ? s->P : j0 + nc; /* columns per image */
@@ -275,16 +262,16 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
     /* per image n: block columns [sb, se), of which [lo, hi) read inside
      * the plane; the image's pixel of block column jb is j0 + jb - n * P */
     for (int64_t n = j0 / P; n * P < j0 + nc; n++) {
-      int64_t sb = max64(j0, n * P) - j0, se = min64(j0 + nc, (n + 1) * P) - j0;
+      int64_t sb = fr_k_max64(j0, n * P) - j0, se = fr_k_min64(j0 + nc, (n + 1) * P) - j0;
       int64_t base = j0 - n * P + off; /* plane index of block column 0 */
       const fr_u32a *pl = (const fr_u32a *)(s->p + n * s->is + c * PS);
-      int64_t lo = min64(se, max64(sb, -base));
-      int64_t hi = max64(lo, min64(se, PS - base));
+      int64_t lo = fr_k_min64(se, fr_k_max64(sb, -base));
+      int64_t hi = fr_k_max64(lo, fr_k_min64(se, PS - base));
       for (int64_t jb = sb; jb < se;) {
         /* the part of [sb, se) in one panel: zeros, inside, zeros */
-        int64_t q = jb / NR * NR, e = min64(se, q + NR);
+        int64_t q = jb / NR * NR, e = fr_k_min64(se, q + NR);
         fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
-        int64_t a = min64(e, max64(jb, lo)), b = max64(a, min64(e, hi));
+        int64_t a = fr_k_min64(e, fr_k_max64(jb, lo)), b = fr_k_max64(a, fr_k_min64(e, hi));
         for (; jb < a; jb++) d[jb - q] = 0;
         if (full[x])
           for (; jb < b; jb++) d[jb - q] = pl[base + jb];
@@ -318,7 +305,7 @@ NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
   const fr_k_conv *p = s->cv;
   const int64_t IW = p->in[2], KW = p->k[2], sw = p->stride[2], dw = p->dil[2];
   for (int64_t q = 0; q < nc; q += NR) {
-    int64_t nr = min64(NR, nc - q);
+    int64_t nr = fr_k_min64(NR, nc - q);
     float *d = dst + q * kc;
     int64_t c = k0 / KW, x = k0 % KW;
     for (int64_t kk = 0; kk < kc; kk++) {
@@ -566,9 +553,9 @@ static float *align64(float *p) {
 #define NR_ALL 48
 static size_t blocked_scratch(int64_t M, int64_t N, int64_t K) {
   _Static_assert(MR <= MR_ALL && NR <= NR_ALL, "tile larger than assumed");
-  int64_t kc = min64(KC, max64(K, 1));
-  int64_t mc = min64(MR_ALL * 8, M + MR_ALL - 1);
-  int64_t nc = min64(NR_ALL * 16, N + NR_ALL - 1);
+  int64_t kc = fr_k_min64(KC, fr_k_max64(K, 1));
+  int64_t mc = fr_k_min64(MR_ALL * 8, M + MR_ALL - 1);
+  int64_t nc = fr_k_min64(NR_ALL * 16, N + NR_ALL - 1);
   return (size_t)((mc + nc) * kc + 32);
 }
 
@@ -584,7 +571,7 @@ size_t fr_k_sgemm_scratch(int64_t M, int64_t N, int64_t K) {
  * floats (the bound is the same in every build, as blocked_scratch's). */
 #define APACK_MAX (1 << 18)
 static size_t apack_scratch(int64_t M, int64_t K) {
-  int64_t n = (M + MR_ALL - 1) * max64(K, 1);
+  int64_t n = (M + MR_ALL - 1) * fr_k_max64(K, 1);
   return n <= APACK_MAX ? (size_t)n + 16 : 0;
 }
 
@@ -592,9 +579,9 @@ static void pack_a_all(const float *A, int64_t rsa, int64_t csa, int64_t M,
                        int64_t K, float *apk) {
   int64_t Mp = (M + MR - 1) / MR * MR;
   for (int64_t pc = 0; pc < K; pc += KC) {
-    int64_t kc = min64(KC, K - pc);
+    int64_t kc = fr_k_min64(KC, K - pc);
     for (int64_t ic = 0; ic < M; ic += MC)
-      pack_a(A + ic * rsa + pc * csa, rsa, csa, min64(MC, M - ic), kc,
+      pack_a(A + ic * rsa + pc * csa, rsa, csa, fr_k_min64(MC, M - ic), kc,
              apk + pc * Mp + ic * kc);
   }
 }
@@ -608,26 +595,26 @@ static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
                          float beta, const float *bias, const epi_ctx *ep,
                          float *scratch) {
   const int64_t Mp = (M + MR - 1) / MR * MR;
-  int64_t kcmax = min64(KC, max64(K, 1));
+  int64_t kcmax = fr_k_min64(KC, fr_k_max64(K, 1));
   float *ap = align64(scratch);
-  float *bp = align64(ap + min64(MC, (M + MR - 1) / MR * MR) * kcmax);
+  float *bp = align64(ap + fr_k_min64(MC, (M + MR - 1) / MR * MR) * kcmax);
   for (int64_t jc = 0; jc < N; jc += NC) {
-    int64_t nc = min64(NC, N - jc);
+    int64_t nc = fr_k_min64(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
-      int64_t kc = min64(KC, K - pc);
+      int64_t kc = fr_k_min64(KC, K - pc);
       float be = pc == 0 ? beta : 1.0f;
       const float *bi = pc == 0 ? bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
       const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
       pack_b(s, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
-        int64_t mc = min64(MC, M - ic);
+        int64_t mc = fr_k_min64(MC, M - ic);
         const float *a = apk ? apk + pc * Mp + ic * kc : ap;
         if (!apk) pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR) {
             float *ct = C + (ic + ir) * ldc + jc + jr;
-            int64_t mr = min64(MR, mc - ir), nr = min64(NR, nc - jr);
+            int64_t mr = fr_k_min64(MR, mc - ir), nr = fr_k_min64(NR, nc - jr);
             /* the last K block: the epilogue in registers (full tile) or
              * while the tile is in L1 */
             bool full = mr == MR && nr == NR;
@@ -819,9 +806,9 @@ dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
   const int64_t KH = p->k[1], KW = p->k[2], dw = p->dil[2], pw = p->pad[2];
   /* columns where tap 0 and tap KW-1 are both inside */
   int64_t lo0, hi0, lo1, hi1;
-  valid_range(S, -pw, IW, OW, &lo0, &hi0);
-  valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
-  int64_t lo = max64(lo0, lo1), hi = max64(min64(hi0, hi1), lo);
+  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
   for (int64_t oy = 0; oy < OH; oy++) {
     const float *rows[DW_MAXK];
     const float *wr[DW_MAXK];
@@ -849,7 +836,7 @@ dw_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
     /* the last one or two vectors, the last one ending at hi (it may
      * overlap: the outputs are stored, not accumulated) */
     while (ox < hi && hi - lo >= VW) {
-      int64_t o0 = min64(ox, hi - VW);
+      int64_t o0 = fr_k_min64(ox, hi - VW);
       fr_vf acc0 = vsplat(b);
       for (int r = 0; r < nr; r++)
         for (int64_t kx = 0; kx < KW; kx++)
@@ -1050,7 +1037,7 @@ static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
             float wv = w[c * KK + (kz * KH + ky) * KW + kx];
             /* input columns ix whose output ix * sw + off is inside */
             int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-            valid_range(sw, off, OW, IW, &lo, &hi);
+            fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
             for (int64_t iz = 0; iz < ID; iz++) {
               int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
               if (oz < 0 || oz >= OD) continue;

@@ -783,6 +783,29 @@ typedef struct fr_k_gather_plan {
 FR_K_ENTRY void fr_ke_gather(const void *params, void *const *bufs);
 /* end of tensor.c */
 
+/* ---- window geometry shared by nn.c, gemm.c and nn_grad.c ----------- */
+
+static inline int64_t fr_k_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t fr_k_max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n). */
+static inline void fr_k_valid_range(int64_t s, int64_t off, int64_t n,
+                                    int64_t nout, int64_t *lo, int64_t *hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
+  *lo = fr_k_min64(l, nout);
+  *hi = fr_k_max64(fr_k_min64(h, nout), *lo);
+}
+
+/* The window walk of pooling: the taps t in [*t0, *t1) of a kernel of k
+ * taps (stride s, dilation d) at output o whose input o * s - pad + t * d
+ * lies in [lo, hi). */
+static inline void fr_k_taps(int64_t o, int64_t s, int64_t pad, int64_t d,
+                             int64_t k, int64_t lo, int64_t hi, int64_t *t0,
+                             int64_t *t1) {
+  fr_k_valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
+}
+
 /* ---- optim.c: optimizer updates over flat arrays ------------------------ */
 
 enum { FR_K_OPT_SGD, FR_K_OPT_ADAM, FR_K_OPT_ADAMW };

@@ -8,33 +8,13 @@
 
 #include "kernels.h"
 
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n). */
-static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
-                        int64_t *lo, int64_t *hi) {
-  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
-  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
-  *lo = min64(l, nout);
-  *hi = max64(min64(h, nout), *lo);
-}
-
 /* ---- pooling ----------------------------------------------------------- */
-
-/* The window walk of pooling: the taps t in [*t0, *t1) of a kernel of k
- * taps (stride s, dilation d) at output o whose input o * s - pad + t * d
- * lies in [lo, hi). */
-static void taps(int64_t o, int64_t s, int64_t pad, int64_t d, int64_t k,
-                 int64_t lo, int64_t hi, int64_t *t0, int64_t *t1) {
-  valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
-}
 
 /* Number of taps t < k with lo <= o * s - pad + t * d < hi. */
 static int64_t count_taps(int64_t o, int64_t s, int64_t pad, int64_t d,
                           int64_t k, int64_t lo, int64_t hi) {
   int64_t t0, t1;
-  taps(o, s, pad, d, k, lo, hi, &t0, &t1);
+  fr_k_taps(o, s, pad, d, k, lo, hi, &t0, &t1);
   return t1 - t0;
 }
 
@@ -82,8 +62,8 @@ void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
         float init = p->kind == FR_K_POOL_MAX ? -INFINITY : 0.0f;
         for (int64_t ox = 0; ox < OW; ox++) yr[ox] = init;
         int64_t z0, z1, y0, y1;
-        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
-        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        fr_k_taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        fr_k_taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
         for (int64_t z = z0; z < z1; z++) {
           int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
           for (int64_t ky = y0; ky < y1; ky++) {
@@ -91,7 +71,7 @@ void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
             const float *row = x + ((pl * ID + iz) * IH + iy) * IW;
             for (int64_t kx = 0; kx < p->k[2]; kx++) {
               int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-              valid_range(sw, off, IW, OW, &lo, &hi);
+              fr_k_valid_range(sw, off, IW, OW, &lo, &hi);
               const float *xr = row + lo * sw + off;
               int64_t n = hi - lo;
               switch (p->kind) {
@@ -146,15 +126,15 @@ void fr_k_maxpool_ref(const fr_k_pool *p, int dtype, const void *x, void *y,
     for (int64_t od = 0; od < OD; od++)
       for (int64_t oh = 0; oh < OH; oh++) {
         int64_t z0, z1, y0, y1;
-        taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
-        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        fr_k_taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+        fr_k_taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
         for (int64_t ow = 0; ow < OW; ow++) {
           /* the type's lowest value (an empty window's); 8-bit values are
            * exact as floats */
           float best = dtype == FR_KT_F32 ? -INFINITY
                        : dtype == FR_KT_I8 ? -128.0f : 0.0f;
           int64_t bi = -1, x0, x1;
-          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0, &x1);
+          fr_k_taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0, &x1);
           for (int64_t z = z0; z < z1; z++) {
             int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
             for (int64_t ky = y0; ky < y1; ky++) {
@@ -577,7 +557,7 @@ void fr_k_conv_i32(const fr_k_conv *p, const int32_t *x, const int32_t *w,
   int64_t ny = 1, total = 1; \
   for (int l = 0; l < e->n_labels; l++) { \
     total *= e->size[l]; \
-    if (e->ystride[l]) ny = max64(ny, e->ystride[l] * e->size[l]); \
+    if (e->ystride[l]) ny = fr_k_max64(ny, e->ystride[l] * e->size[l]); \
   } \
   for (int64_t i = 0; i < ny; i++) y[i] = 0; \
   if (total == 0) return; \

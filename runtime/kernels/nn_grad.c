@@ -11,26 +11,13 @@
 
 #include "kernels.h"
 
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-/* Outputs o in [lo, hi) of a row whose input o * s + off lies in [0, n)
- * (nn.c and gemm.c have the same). */
-static void valid_range(int64_t s, int64_t off, int64_t n, int64_t nout,
-                        int64_t *lo, int64_t *hi) {
-  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
-  int64_t h = n - 1 - off >= 0 ? (n - 1 - off) / s + 1 : 0;
-  *lo = min64(l, nout);
-  *hi = max64(min64(h, nout), *lo);
-}
-
 /* ---- convolution: dW ----------------------------------------------------- */
 
 /* Output pixels per block of the im2col matrix: P x K floats of about
  * 256 KB (L2), and at least 64 pixels. */
 static int64_t block_pixels(int64_t K, int64_t OS) {
   int64_t P = K > 0 ? 65536 / K : OS;
-  return max64(min64(max64(P, 64), OS), 1);
+  return fr_k_max64(fr_k_min64(fr_k_max64(P, 64), OS), 1);
 }
 
 /* One input and one output channel per group. */
@@ -119,7 +106,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
       for (int64_t y = 0; y < KH; y++)
         for (int64_t kx = 0; kx < KW; kx++) {
           int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-          valid_range(sw, off, IW, OW, &lo, &hi);
+          fr_k_valid_range(sw, off, IW, OW, &lo, &hi);
           float acc = 0;
           for (int64_t n = 0; n < p->N; n++) {
             const float *xp = x + (n * p->C + c) * IS;
@@ -162,7 +149,7 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
       const float *xg = x + (n * p->C + g * Cg) * IS;   /* (Cg, ID, IH, IW) */
       const float *dyg = dy + (n * p->M + g * Mg) * OS; /* (Mg, OS) */
       for (int64_t j0 = 0; j0 < OS; j0 += P) {
-        int64_t pn = min64(P, OS - j0);
+        int64_t pn = fr_k_min64(P, OS - j0);
         im2col_t(p, xg, Cg, j0, pn, col);
         fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
                         .csa = 1, .B = col, .rsb = K, .csb = 1, .C = dwg,
@@ -178,13 +165,6 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
 
 /* ---- pooling ------------------------------------------------------------- */
 
-/* The taps t in [*t0, *t1) of a kernel of k taps (stride s, dilation d) at
- * output o whose input o * s - pad + t * d lies in [lo, hi) (nn.c's). */
-static void taps(int64_t o, int64_t s, int64_t pad, int64_t d, int64_t k,
-                 int64_t lo, int64_t hi, int64_t *t0, int64_t *t1) {
-  valid_range(d, o * s - pad - lo, hi - lo, k, t0, t1);
-}
-
 void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy, const float *x,
                            float *dx) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
@@ -196,13 +176,13 @@ void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy, const float *x,
     for (int64_t i = 0; i < IS; i++) gp[i] = 0;
     for (int64_t od = 0; od < OD; od++) {
       int64_t z0, z1;
-      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+      fr_k_taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
       for (int64_t oh = 0; oh < OH; oh++) {
         int64_t y0, y1;
-        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        fr_k_taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
         for (int64_t ow = 0; ow < OW; ow++) {
           int64_t x0, x1, bi = -1;
-          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
+          fr_k_taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
                &x1);
           float best = -INFINITY;
           for (int64_t z = z0; z < z1; z++) {
@@ -242,19 +222,19 @@ void fr_k_avgpool_grad_f32(const fr_k_pool *p, const float *dy, float *dx) {
     for (int64_t i = 0; i < IS; i++) gp[i] = 0;
     for (int64_t od = 0; od < OD; od++) {
       int64_t z0, z1, cz0, cz1;
-      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
-      taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], lo[0], hi[0], &cz0,
+      fr_k_taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], 0, ID, &z0, &z1);
+      fr_k_taps(od, p->stride[0], p->pad[0], p->dil[0], p->k[0], lo[0], hi[0], &cz0,
            &cz1);
       for (int64_t oh = 0; oh < OH; oh++) {
         int64_t y0, y1, cy0, cy1;
-        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
-        taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], lo[1], hi[1],
+        fr_k_taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], 0, IH, &y0, &y1);
+        fr_k_taps(oh, p->stride[1], p->pad[1], p->dil[1], p->k[1], lo[1], hi[1],
              &cy0, &cy1);
         for (int64_t ow = 0; ow < OW; ow++) {
           int64_t x0, x1, cx0, cx1;
-          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
+          fr_k_taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], 0, IW, &x0,
                &x1);
-          taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], lo[2], hi[2],
+          fr_k_taps(ow, p->stride[2], p->pad[2], p->dil[2], p->k[2], lo[2], hi[2],
                &cx0, &cx1);
           int64_t cnt = (cz1 - cz0) * (cy1 - cy0) * (cx1 - cx0);
           if (cnt <= 0) continue;
