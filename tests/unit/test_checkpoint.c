@@ -23,16 +23,9 @@
 
 static char dir[256];
 
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/frost-ckpt-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void make_dir(void) { ft_tmpdir(dir, sizeof dir, "ckpt"); }
 
-static void rm_dir(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void rm_dir(void) { ft_rmdir(dir); }
 
 static const char *in_dir(const char *name, char *buf, size_t n) {
   snprintf(buf, n, "%s/%s", dir, name);

@@ -19,16 +19,9 @@
 
 static char dir[256];
 
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/frost-data-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void make_dir(void) { ft_tmpdir(dir, sizeof dir, "data"); }
 
-static void rm_dir(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void rm_dir(void) { ft_rmdir(dir); }
 
 /* dir/name in a rotating set of buffers (several live at once). */
 static const char *P(const char *name) {

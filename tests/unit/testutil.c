@@ -243,3 +243,14 @@ void fg_golden(const char *name, const char *text) {
   fclose(f);
   ck_assert_msg(!strcmp(want, text), "%s differs; got:\n%s", name, text);
 }
+
+void ft_tmpdir(char *dir, size_t n, const char *tag) {
+  snprintf(dir, n, "/tmp/frost-%s-XXXXXX", tag);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+void ft_rmdir(const char *dir) {
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}

@@ -31,6 +31,11 @@ void ft_release(fr_tensor *out, int n);
 /* Asserts got (f32) equals want within tol, elementwise. */
 void ft_check_f32(const fr_tensor *got, int n, const float *want, float tol);
 
+/* A fresh folder /tmp/frost-TAG-XXXXXX (its name in dir), and removing
+ * it with its contents. */
+void ft_tmpdir(char *dir, size_t n, const char *tag);
+void ft_rmdir(const char *dir);
+
 #define FT_DIMS(...) ((const int64_t[]){__VA_ARGS__})
 
 /* ---- multi-node graphs, for pass tests ---- */
