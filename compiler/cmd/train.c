@@ -62,7 +62,6 @@ typedef struct trainer {
   fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
   double backbone_s;   /* the feature cache's time */
   bool augment;        /* image augmentation of training batches */
-  float *one;          /* one sample (class weights' pass over a set) */
   fr_train_spec spec;  /* how the training graph was built */
   fr_tensor x_t;       /* the model input's type at the batch */
   bool cached;         /* the training graph starts at the cached features */
@@ -134,12 +133,8 @@ static void fill_batch(trainer *t, const fr_dataset *d, const int *order,
     double den = 0;
     if (n_total == n) {
       for (int i = 0; i < n; i++) den += cw[label[i]];
-    } else {
-      int32_t lab;
-      for (int i = 0; i < d->n; i++) {
-        fr_dataset_gather(d, &i, 0, 1, t->one, &lab, NULL);
-        den += cw[lab];
-      }
+    } else if (d->label) { /* the whole set: its class counts, once */
+      for (int i = 0; i < d->n; i++) den += cw[d->label[i]];
     }
     for (int i = 0; i < n; i++) {
       for (int64_t c = 0; c < t->C; c++) tg[i * t->C + c] = eps / (float)t->C * cw[c];
@@ -867,8 +862,6 @@ int fr_cmd_train(fr_cli *c) {
     else if (!t.classify || o->n_class_weights != t.C)
       st = fr_err(FR_ERR_USAGE, "--class-weights gives %d weights, the data "
                   "has %lld classes", o->n_class_weights, (long long)t.C);
-    t.one = fr_malloc(sizeof(float) * (size_t)(t.numel + 1));
-    if (st == FR_OK && !t.one) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) {
     fr_param_count pc;
@@ -996,7 +989,6 @@ int fr_cmd_train(fr_cli *c) {
   fr_dataset_free(&t.train);
   fr_dataset_free(&t.val);
   fr_free(t.group[0]);
-  fr_free(t.one);
   fr_free(t.group[1]);
   return st == FR_OK ? 0 : fr_cli_fail();
 }
