@@ -455,4 +455,105 @@ fr_status fr_wav_parse(const uint8_t *buf, size_t len, float **samples,
 fr_status fr_image_decode(const char *path, const uint8_t *buf, size_t len,
                           fr_image *out);
 
+/* ---- trainloop.c: the epochs of training -------------------------------
+ *
+ * The loop frost train and artifacts compiled with `frost compile --train`
+ * share, so both train the same way: batches in a seeded order, targets
+ * and sample weights, the step (a callback: the compiled or interpreted
+ * training graph), gradient clipping, the learning-rate schedule, the
+ * optimizer (runtime/kernels/optim.c) on the parameter layout's blocks,
+ * validation, the best epoch, early stopping, checkpoints and the log. It
+ * names no IR: the step and the parameters come as plain descriptions. */
+
+enum { FR_LOSS_CE, FR_LOSS_BCE, FR_LOSS_MSE };
+
+/* The options of frost train (and of an artifact's train command). */
+typedef struct fr_train_opts {
+  const char *head, *cut;  /* --head, --cut */
+  int loss_kind;           /* --loss ce|bce|mse: FR_LOSS_* */
+  bool probabilities;      /* ce on an output of probabilities */
+  double label_smoothing;
+  float class_weights[256]; /* --class-weights W0,W1,...: per class */
+  int n_class_weights;
+  const char *optimizer;   /* sgd | adam | adamw */
+  double lr, lr_backbone;  /* lr_backbone < 0: lr for every parameter */
+  double momentum, weight_decay, beta1, beta2, eps, clip_norm;
+  bool nesterov;
+  const char *schedule;    /* constant | step | cosine */
+  int64_t warmup;          /* linear warm-up steps */
+  int step_epochs;         /* step: every this many epochs, lr *= gamma */
+  double gamma;
+  int64_t batch, max_steps;
+  int epochs, patience;
+  uint64_t seed;
+  const char *val_dir;     /* --val */
+  double val_split;        /* --val-split */
+  bool no_shuffle;
+  bool no_cache;           /* --no-cache: the backbone runs every step */
+  const char *save_params; /* --save-params DIR: the trained parameters */
+  const char *checkpoint_dir; /* --checkpoint-dir: one per epoch */
+  bool resume;             /* --resume: from checkpoint_dir */
+  const char *log_json, *plot; /* --log-json FILE, --plot FILE.svg */
+  fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
+  fr_augment_opts augment; /* --crop-pad, --hflip, --rotate, --scale */
+  const char *eval_json;   /* eval: --json FILE */
+  const char *frontend;    /* --frontend MODEL: WAV clips through it */
+  float frontend_scale[2]; /* --frontend-scale A,B: x A + B after it */
+  int64_t window, hop;     /* --window N --hop H: frames per sample */
+  int pool;                /* --pool none|mean|max: 0, 1, 2 */
+} fr_train_opts;
+
+/* A trained parameter: float32, numel values at offset bytes into the
+ * trainable block and, at the same offset, into the gradient block and
+ * each optimizer slot. */
+typedef struct fr_tl_param {
+  const char *name;
+  int64_t offset, numel;
+  bool backbone; /* not the new head: --lr-backbone applies */
+} fr_tl_param;
+
+/* One batch through the training graph (train) or the evaluation graph:
+ * it reads the loop's batch buffers (x, targets, weights), sets *loss and
+ * *logits (B x C floats, valid until the next call) and, when train, has
+ * written the gradients into the gradient block. */
+typedef fr_status (*fr_tl_step)(void *ctx, bool train, double *loss,
+                                const float **logits);
+
+typedef struct fr_trainloop {
+  /* Given. */
+  const fr_train_opts *o;
+  fr_tl_step step;
+  void *ctx;
+  fr_dataset *train, *val;  /* val->n 0: no validation */
+  int64_t B, C;             /* batch, classes (or targets) */
+  bool classify;            /* labels, not number columns */
+  float *x, *targets, *weights; /* the batch: B x numel, B x C, B */
+  uint8_t *trainable, *grad, *state; /* blocks of tbytes; state holds
+                                        slots + 1 of them: the optimizer's,
+                                        then the best epoch's weights */
+  int64_t tbytes;
+  int slots;
+  const fr_tl_param *params; /* what the optimizer updates */
+  int n_params;
+  /* Checkpoints: the model and every parameter of the trainable block
+   * (trained ones and running statistics). */
+  const char *model;
+  char model_sha256[65];
+  const fr_ckpt_param *ck_params;
+  int n_ck_params;
+  FILE *out;                /* epoch lines (stdout) */
+  const char *title;        /* the plot's */
+  /* Results. */
+  int64_t steps;            /* optimizer steps done */
+  int best_epoch;           /* 0: none (no validation) */
+  int epochs_run;
+} fr_trainloop;
+
+/* The optimizer's state slots: SGD 0 (1 with momentum), Adam(W) 2. */
+int fr_tl_slots(const fr_train_opts *o);
+/* Trains for o->epochs (resuming from o->checkpoint_dir with o->resume);
+ * with validation, the best epoch's weights are in the trainable block at
+ * the end. */
+fr_status fr_trainloop_run(fr_trainloop *t);
+
 #endif

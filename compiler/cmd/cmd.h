@@ -43,42 +43,6 @@ fr_status fr_conformance(const fr_conf_opts *o);
 fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
                      double atol);
 
-/* ---- train.c: the options of frost train ----------------------------- */
-
-typedef struct fr_train_opts {
-  const char *head, *cut;  /* --head, --cut */
-  int loss_kind;           /* --loss ce|bce|mse: FR_LOSS_* */
-  bool probabilities;      /* ce on an output of probabilities */
-  double label_smoothing;
-  float class_weights[256]; /* --class-weights W0,W1,...: per class */
-  int n_class_weights;
-  const char *optimizer;   /* sgd | adam | adamw */
-  double lr, lr_backbone;  /* lr_backbone < 0: lr for every parameter */
-  double momentum, weight_decay, beta1, beta2, eps, clip_norm;
-  bool nesterov;
-  const char *schedule;    /* constant | step | cosine */
-  int64_t warmup;          /* linear warm-up steps */
-  int step_epochs;         /* step: every this many epochs, lr *= gamma */
-  double gamma;
-  int64_t batch, max_steps;
-  int epochs, patience;
-  uint64_t seed;
-  const char *val_dir;     /* --val */
-  double val_split;        /* --val-split */
-  bool no_shuffle;
-  bool no_cache;           /* --no-cache: the backbone runs every step */
-  const char *save_params; /* --save-params DIR: the trained parameters */
-  const char *checkpoint_dir; /* --checkpoint-dir: one per epoch */
-  bool resume;             /* --resume: from checkpoint_dir */
-  const char *log_json, *plot; /* --log-json FILE, --plot FILE.svg */
-  fr_data_opts data;       /* --resize, --mean, --std, --layout, --channels */
-  fr_augment_opts augment; /* --crop-pad, --hflip, --rotate, --scale */
-  const char *eval_json;   /* eval: --json FILE */
-  const char *frontend;    /* --frontend MODEL: WAV clips through it */
-  float frontend_scale[2]; /* --frontend-scale A,B: x A + B after it */
-  int64_t window, hop;     /* --window N --hop H: frames per sample */
-  int pool;                /* --pool none|mean|max: 0, 1, 2 */
-} fr_train_opts;
 
 
 /* ---- cli.c: the command line shared by the commands ----------------- */

@@ -23,23 +23,6 @@
 
 #include "cmd.h"
 
-/* The learning rate of step k (0-based) of total. */
-static double schedule_lr(const fr_train_opts *o, int64_t k, int64_t total,
-                          int64_t steps_per_epoch) {
-  double base = o->lr;
-  if (k < o->warmup) return base * (double)(k + 1) / (double)o->warmup;
-  if (!strcmp(o->schedule, "cosine")) {
-    int64_t span = total - o->warmup;
-    double p = span > 0 ? (double)(k - o->warmup) / (double)span : 0;
-    return base * 0.5 * (1 + cos(M_PI * p));
-  }
-  if (!strcmp(o->schedule, "step")) {
-    int64_t epoch = steps_per_epoch ? k / steps_per_epoch : 0;
-    return base * pow(o->gamma, (double)(epoch / (o->step_epochs ? o->step_epochs : 1)));
-  }
-  return base;
-}
-
 typedef struct trainer {
   fr_cli *c;
   const fr_train_opts *o;
@@ -51,15 +34,11 @@ typedef struct trainer {
   fr_tensor in[3];        /* x, targets, weights */
   fr_tensor *inp[3];
   int x_slot, t_slot, w_slot;
-  float *grad, *state;    /* the gradient block and the optimizer slots */
-  float *best;            /* the trainable block of the best epoch */
+  uint8_t *grad, *state;  /* the gradient block and the optimizer slots
+                             (then the best epoch's weights) */
   int64_t tbytes;
-  fr_k_optim opt;
-  int64_t step;
-  int epoch;
-  fr_rng rng;
-  fr_trainlog *log;
-  fr_ckpt_kv hyper[6]; /* the optimizer's, for checkpoints */
+  fr_tensor *out;         /* the step's outputs, kept until the next */
+  int n_out;
   double backbone_s;   /* the feature cache's time */
   bool augment;        /* image augmentation of training batches */
   fr_train_spec spec;  /* how the training graph was built */
@@ -75,8 +54,44 @@ typedef struct trainer {
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
   int64_t model_dims[FR_MAX_RANK], model_numel;
-  fr_status aug_status;
 } trainer;
+
+static void release_outputs(trainer *t) {
+  for (int i = 0; i < t->n_out; i++) fr_tensor_release(&t->out[i]);
+  t->n_out = 0;
+}
+
+/* The loop's step (fr_tl_step): the training graph, or the evaluation
+ * graph when not training and there is one. The gradients go into the
+ * gradient block, --bn-train's statistics into the trainable block. */
+static fr_status step(void *ctx, bool train, double *loss, const float **logits) {
+  trainer *t = ctx;
+  const fr_graph *g = t->m->graph;
+  const fr_train_graph *tg = g->train;
+  release_outputs(t);
+  fr_status st;
+  if (!train && t->em) {
+    st = t->ecomp ? fr_compiled_run(t->ecomp, t->inp, t->out)
+                  : fr_run_model(t->em, t->inp, t->out);
+    if (st == FR_OK) t->n_out = t->em->graph->n_outputs;
+  } else {
+    st = fr_engine_run(&t->e, t->m, t->inp, t->out);
+    if (st == FR_OK) t->n_out = g->n_outputs;
+  }
+  if (st != FR_OK) return st;
+  *loss = ((const float *)t->out[0].data)[0];
+  *logits = t->out[1].data;
+  if (!train) return FR_OK;
+  for (int k = 0; k < tg->n_params; k++) {
+    const fr_value *p = tg->params[k];
+    const fr_tensor *gr = &t->out[g->n_outputs - tg->n_params + k];
+    memcpy(t->grad + p->param_off, gr->data, fr_tensor_nbytes(gr));
+  }
+  for (int k = 0; k < t->n_stats; k++)
+    memcpy(t->stats[k]->t.data, t->out[t->stat_slot[k]].data,
+           fr_tensor_nbytes(&t->stats[k]->t));
+  return FR_OK;
+}
 
 static fr_status alloc_inputs(trainer *t) {
   const fr_graph *g = t->m->graph;
@@ -101,149 +116,6 @@ static fr_status alloc_inputs(trainer *t) {
   return FR_OK;
 }
 
-/* Fills the inputs with samples order[start..start+n) of d (n <= B). */
-static void fill_batch(trainer *t, const fr_dataset *d, const int *order,
-                       int start, int n, int n_total, int32_t *label) {
-  float *x = t->in[t->x_slot].data, *tg = t->in[t->t_slot].data,
-        *w = t->in[t->w_slot].data;
-  memset(x, 0, sizeof(float) * (size_t)(t->B * t->numel));
-  memset(tg, 0, sizeof(float) * (size_t)(t->B * t->C));
-  memset(w, 0, sizeof(float) * (size_t)t->B);
-  fr_dataset_gather(d, order, start, n, x, t->classify ? label : NULL,
-                    t->classify ? NULL : tg);
-  if (t->augment && d == &t->train)
-    t->aug_status = fr_augment(x, n, d->rank, d->dims, t->o->data.nhwc, &t->rng,
-                               &t->o->augment);
-  float eps = t->o->label_smoothing;
-  for (int i = 0; i < n; i++) {
-    if (t->classify) {
-      for (int64_t c = 0; c < t->C; c++) tg[i * t->C + c] = eps / (float)t->C;
-      tg[i * t->C + label[i]] += 1 - eps;
-    }
-    /* ce: the mean over samples; bce, mse: over samples and columns */
-    w[i] = 1.0f / (float)n_total;
-    if (t->o->loss_kind != FR_LOSS_CE) w[i] /= (float)t->C;
-  }
-  /* Class weights, as PyTorch weighs: the loss is
-   *   sum_i [(1 - e) w[y_i] nll_i + e / C sum_c w[c] (-log p_ic)] / sum_i w[y_i]
-   * over the batch (training) or the whole set (validation): the targets
-   * carry the weights, the sample weight the division. */
-  const float *cw = t->o->class_weights;
-  if (t->o->n_class_weights && t->classify) {
-    double den = 0;
-    if (n_total == n) {
-      for (int i = 0; i < n; i++) den += cw[label[i]];
-    } else if (d->label) { /* the whole set: its class counts, once */
-      for (int i = 0; i < d->n; i++) den += cw[d->label[i]];
-    }
-    for (int i = 0; i < n; i++) {
-      for (int64_t c = 0; c < t->C; c++) tg[i * t->C + c] = eps / (float)t->C * cw[c];
-      tg[i * t->C + label[i]] += (1 - eps) * cw[label[i]];
-      w[i] = den > 0 ? (float)(1.0 / den) : 0;
-    }
-  }
-}
-
-static int argmax(const float *v, int64_t n) {
-  int k = 0;
-  for (int64_t i = 1; i < n; i++)
-    if (v[i] > v[k]) k = (int)i;
-  return k;
-}
-
-/* One pass over d: trains when train, else only measures. */
-static fr_status run_epoch(trainer *t, const fr_dataset *d, bool train,
-                           int64_t total_steps, int64_t steps_per_epoch,
-                           double *loss_out, double *acc_out, double *lr_out) {
-  const fr_graph *g = t->m->graph;
-  const fr_train_graph *tg = g->train;
-  int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
-  fr_tensor *out = fr_calloc((size_t)g->n_outputs, sizeof *out);
-  if (!order || !out) {
-    fr_free(order);
-    fr_free(out);
-    return fr_err_nomem(NULL);
-  }
-  int n_out = !train && t->em ? t->em->graph->n_outputs : g->n_outputs;
-  for (int i = 0; i < d->n; i++) order[i] = i;
-  if (train && !t->o->no_shuffle) fr_rng_shuffle(&t->rng, order, d->n);
-  double loss = 0, lr = 0;
-  int64_t correct = 0;
-  fr_status st = FR_OK;
-  int32_t label[4096];
-  for (int s = 0; s < d->n && st == FR_OK; s += (int)t->B) {
-    int n = d->n - s < t->B ? d->n - s : (int)t->B;
-    if (t->o->max_steps && train && t->step >= t->o->max_steps) break;
-    /* The loss is the mean over a train batch, but over the whole set for
-     * validation (the weights then sum to 1 over all batches). */
-    fill_batch(t, d, order, s, n, train ? n : d->n, label);
-    if ((st = t->aug_status) != FR_OK) break;
-    if (!train && t->em)
-      st = t->ecomp ? fr_compiled_run(t->ecomp, t->inp, out)
-                    : fr_run_model(t->em, t->inp, out);
-    else
-      st = fr_engine_run(&t->e, t->m, t->inp, out);
-    if (st != FR_OK) break;
-    double l = ((const float *)out[0].data)[0];
-    if (!isfinite(l)) {
-      st = fr_err(FR_ERR_INVALID, "the loss is %g at epoch %d, batch %d "
-                  "(lower --lr, or clip with --clip-norm)", l, t->epoch,
-                  s / (int)t->B + 1);
-      break;
-    }
-    loss += train ? l * n / d->n : l;
-    if (t->classify) {
-      const float *z = out[1].data;
-      for (int i = 0; i < n; i++) correct += argmax(z + i * t->C, t->C) == label[i];
-    }
-    if (train) {
-      /* Gradients into their block, clipped, then the update. */
-      double sq = 0;
-      for (int k = 0; k < tg->n_params; k++) {
-        const fr_value *p = tg->params[k];
-        const fr_tensor *gr = &out[g->n_outputs - tg->n_params + k];
-        int64_t ne = fr_tensor_numel(&p->t);
-        float *gd = (float *)((char *)t->grad + p->param_off);
-        memcpy(gd, gr->data, sizeof(float) * (size_t)ne);
-        if (t->o->clip_norm > 0) sq += fr_k_sum_squares(ne, gd);
-      }
-      /* PyTorch's clip_grad_norm_: scale min(1, max / (norm + 1e-6)) */
-      double norm = sqrt(sq), scale = 1;
-      if (t->o->clip_norm > 0 && t->o->clip_norm / (norm + 1e-6) < 1)
-        scale = t->o->clip_norm / (norm + 1e-6);
-      t->step++;
-      lr = schedule_lr(t->o, t->step - 1, total_steps, steps_per_epoch);
-      t->opt.step = t->step;
-      for (int k = 0; k < tg->n_params; k++) {
-        const fr_value *p = tg->params[k];
-        int64_t ne = fr_tensor_numel(&p->t);
-        float *gd = (float *)((char *)t->grad + p->param_off);
-        if (scale != 1) fr_k_scale(ne, gd, (float)scale);
-        fr_k_optim o = t->opt;
-        bool head = !strncmp(p->name, "frost.head.", 11);
-        o.lr = (float)(lr * (!head && t->o->lr_backbone >= 0
-                                 ? t->o->lr_backbone / t->o->lr : 1));
-        float *s0 = (float *)((char *)t->state + p->param_off);
-        float *s1 = (float *)((char *)t->state + t->tbytes + p->param_off);
-        fr_k_optim_step(&o, ne, p->t.data, gd, s0, s1);
-      }
-    }
-    for (int k = 0; train && k < t->n_stats; k++)
-      memcpy(t->stats[k]->t.data, out[t->stat_slot[k]].data,
-             fr_tensor_nbytes(&t->stats[k]->t));
-    for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
-    if (train) fr_trainlog_progress(t->log, s / t->B + 1, (d->n + t->B - 1) / t->B, l);
-  }
-  if (st != FR_OK)
-    for (int i = 0; i < n_out; i++) fr_tensor_release(&out[i]);
-  fr_free(out);
-  fr_free(order);
-  *loss_out = loss;
-  *acc_out = t->classify && d->n ? (double)correct / d->n : NAN;
-  *lr_out = lr;
-  return st;
-}
-
 /* Writes every trainable parameter to DIR/<name>.npy. */
 static fr_status save_params(trainer *t, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -259,40 +131,6 @@ static fr_status save_params(trainer *t, const char *dir) {
     snprintf(path, sizeof path, "%s/%s.npy", dir, file);
     FR_TRY(fr_npy_write(path, &p->t));
   }
-  return FR_OK;
-}
-
-/* The checkpoint's description of the model and its layout. */
-static fr_status describe(trainer *t, fr_ckpt *ck, fr_ckpt_param **out,
-                          int slots) {
-  /* Every parameter of the trainable block: the trainable ones and the
-   * statistics --bn-train updates. */
-  const fr_graph *g = t->m->graph;
-  fr_ckpt_param *ps = fr_calloc((size_t)g->n_inits + 1, sizeof *ps);
-  if (!ps) return fr_err_nomem(NULL);
-  int np = 0;
-  for (int i = 0; i < g->n_inits; i++) {
-    const fr_value *p = g->inits[i];
-    if (!(p->flags & FR_V_WRITABLE) || p->param_off < 0) continue;
-    ps[np] = (fr_ckpt_param){.name = p->name, .dtype = p->t.dtype,
-                             .rank = p->t.rank, .offset = p->param_off};
-    memcpy(ps[np++].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
-  }
-  *out = ps;
-  ck->model = t->c->model;
-  FR_TRY(fr_sha256_file(t->c->model, ck->model_sha256));
-  ck->trainable_bytes = t->tbytes;
-  ck->state_slots = slots + 1; /* the optimizer's, then the best weights */
-  ck->n_params = np;
-  ck->params = ps;
-  ck->optimizer = t->o->optimizer;
-  const fr_train_opts *o = t->o;
-  fr_ckpt_kv h[6] = {{"lr", o->lr}, {"momentum", o->momentum},
-                     {"weight_decay", o->weight_decay}, {"beta1", o->beta1},
-                     {"beta2", o->beta2}, {"eps", o->eps}};
-  memcpy(t->hyper, h, sizeof h);
-  ck->n_hyper = 6;
-  ck->hyper = t->hyper;
   return FR_OK;
 }
 
@@ -803,7 +641,7 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_err(FR_ERR_USAGE, "--pool needs the feature cache (not with "
                 "--no-cache or augmentation)");
   }
-  int slots = !strcmp(o->optimizer, "sgd") ? (o->momentum != 0) : 2;
+  int slots = fr_tl_slots(o);
   if (st == FR_OK) {
     c->pipe.state_slots = slots;
     c->pipe.freeze = &c->freeze;
@@ -838,8 +676,8 @@ int fr_cmd_train(fr_cli *c) {
     /* The optimizer's slots, then the best epoch's weights (kept in
      * checkpoints with them). */
     t.state = fr_calloc((size_t)(slots + 1) * (size_t)t.tbytes + 64, 1);
-    if (!t.grad || !t.state) st = fr_err_nomem(NULL);
-    else t.best = (float *)((char *)t.state + (size_t)slots * (size_t)t.tbytes);
+    t.out = fr_calloc((size_t)t.m->graph->n_outputs + 1, sizeof *t.out);
+    if (!t.grad || !t.state || !t.out) st = fr_err_nomem(NULL);
   }
   for (int k = 0; st == FR_OK && k < t.n_stats; k++) {
     const fr_graph *g = t.m->graph;
@@ -875,105 +713,51 @@ int fr_cmd_train(fr_cli *c) {
            "optimizer state %lld bytes\n",
            (long long)pc.trainable, (long long)L->bytes[FR_PB_TRAINABLE],
            (long long)L->bytes[FR_PB_GRAD], (long long)L->bytes[FR_PB_STATE]);
-    int kind = !strcmp(o->optimizer, "sgd")    ? FR_K_OPT_SGD
-               : !strcmp(o->optimizer, "adam") ? FR_K_OPT_ADAM
-                                               : FR_K_OPT_ADAMW;
-    t.opt = (fr_k_optim){.kind = kind, .lr = (float)o->lr,
-                         .weight_decay = (float)o->weight_decay,
-                         .momentum = (float)o->momentum, .nesterov = o->nesterov,
-                         .beta1 = (float)o->beta1, .beta2 = (float)o->beta2,
-                         .eps = (float)o->eps};
-    fr_rng_seed(&t.rng, o->seed);
   }
-  int64_t spe = (t.train.n + t.B - 1) / t.B;
-  int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
-  double best_metric = -INFINITY;
-  int best_epoch = 0, since_best = 0, first = 1;
-  /* Checkpoints: the trainable block, then the optimizer slots and the
-   * best epoch's weights as state. */
-  fr_ckpt ck = {0};
-  fr_ckpt_param *cparams = NULL;
-  if (st == FR_OK && o->checkpoint_dir) {
-    st = describe(&t, &ck, &cparams, slots);
-    if (st == FR_OK && o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
-      st = fr_ckpt_load(o->checkpoint_dir, &ck, L->block[FR_PB_TRAINABLE], t.state);
-      if (st == FR_OK) {
-        memcpy(t.rng.s, ck.rng, sizeof t.rng.s);
-        t.step = ck.step;
-        first = (int)ck.epoch + 1;
-        best_epoch = (int)ck.best_epoch > 0 ? (int)ck.best_epoch : 0;
-        best_metric = isnan(ck.best_metric) ? -INFINITY : ck.best_metric;
-        for (int i = 0; i < ck.n_extra; i++)
-          if (!strcmp(ck.extra[i].key, "since_best")) since_best = (int)ck.extra[i].value;
-        printf("resumed from %s%s: epoch %d, step %lld\n", o->checkpoint_dir,
-               ck.from_previous ? " (previous)" : "", first - 1,
-               (long long)t.step);
-        if (ck.from_previous && ck.current_error[0])
-          fprintf(stderr, "frost: note: %s\n", ck.current_error);
-      }
-    } else if (st == FR_OK && o->resume) {
-      printf("no checkpoint in %s: starting\n", o->checkpoint_dir);
-    }
-  } else if (st == FR_OK && o->resume) {
-    st = fr_err(FR_ERR_USAGE, "--resume needs --checkpoint-dir");
-  }
-  fr_trainlog *lg = NULL;
+  /* The loop's view of the parameters: what the optimizer updates (in
+   * the order of the training graph's gradients) and, for checkpoints,
+   * every parameter of the trainable block. */
+  fr_tl_param *tp = NULL;
+  fr_ckpt_param *cp = NULL;
+  int n_cp = 0;
   if (st == FR_OK) {
-    fr_trainlog_opts lo = {.out = stdout, .progress = stderr,
-                           .json_path = o->log_json, .plot_path = o->plot,
-                           .title = c->model};
-    st = fr_trainlog_open(&lg, &lo);
-  }
-  t.log = lg;
-  for (int ep = first; ep <= o->epochs && st == FR_OK; ep++) {
-    if (o->max_steps && t.step >= o->max_steps) break;
-    t.epoch = ep;
-    double t0 = fr_cli_now_ms();
-    fr_epoch_stats es = fr_epoch_stats_none();
-    es.epoch = ep;
-    es.epochs = o->epochs;
-    st = run_epoch(&t, &t.train, true, total, spe, &es.train_loss, &es.train_acc, &es.lr);
-    if (st == FR_OK && t.val.n)
-      st = run_epoch(&t, &t.val, false, total, spe, &es.val_loss, &es.val_acc, &(double){0});
-    if (st != FR_OK) break;
-    es.step = t.step;
-    es.seconds = (fr_cli_now_ms() - t0) / 1e3;
-    st = fr_trainlog_epoch(lg, &es);
-    bool stop = false;
-    if (st == FR_OK && t.val.n) {
-      double metric = t.classify ? es.val_acc - 1e-9 * es.val_loss : -es.val_loss;
-      if (metric > best_metric) {
-        best_metric = metric;
-        best_epoch = ep;
-        since_best = 0;
-        memcpy(t.best, L->block[FR_PB_TRAINABLE], (size_t)t.tbytes);
-      } else if (o->patience && ++since_best >= o->patience) {
-        printf("no better validation for %d epochs: stopping\n", o->patience);
-        stop = true;
-      }
+    const fr_graph *g = t.m->graph;
+    const fr_train_graph *tg = g->train;
+    tp = fr_calloc((size_t)tg->n_params + 1, sizeof *tp);
+    cp = fr_calloc((size_t)g->n_inits + 1, sizeof *cp);
+    if (!tp || !cp) st = fr_err_nomem(NULL);
+    for (int k = 0; st == FR_OK && k < tg->n_params; k++) {
+      const fr_value *p = tg->params[k];
+      tp[k] = (fr_tl_param){.name = p->name, .offset = p->param_off,
+                            .numel = fr_tensor_numel(&p->t),
+                            .backbone = strncmp(p->name, "frost.head.", 11) != 0};
     }
-    if (st == FR_OK && o->checkpoint_dir) {
-      fr_ckpt_kv extra[1] = {{"since_best", since_best}};
-      ck.epoch = ep;
-      ck.step = t.step;
-      memcpy(ck.rng, t.rng.s, sizeof ck.rng);
-      ck.best_epoch = best_epoch ? best_epoch : -1;
-      ck.best_metric = best_epoch ? best_metric : NAN;
-      ck.n_extra = 1;
-      ck.extra = extra;
-      st = fr_ckpt_save(o->checkpoint_dir, &ck, L->block[FR_PB_TRAINABLE], t.state);
-      ck.extra = NULL;
-      ck.n_extra = 0;
+    for (int i = 0; st == FR_OK && i < g->n_inits; i++) {
+      const fr_value *p = g->inits[i];
+      if (!(p->flags & FR_V_WRITABLE) || p->param_off < 0) continue;
+      cp[n_cp] = (fr_ckpt_param){.name = p->name, .dtype = p->t.dtype,
+                                 .rank = p->t.rank, .offset = p->param_off};
+      memcpy(cp[n_cp++].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
     }
-    if (stop) break;
   }
-  fr_trainlog_close(lg);
-  fr_ckpt_release(&ck);
-  fr_free(cparams);
-  if (st == FR_OK && best_epoch) {
-    memcpy(L->block[FR_PB_TRAINABLE], t.best, (size_t)t.tbytes);
-    printf("kept epoch %d (best validation)\n", best_epoch);
+  fr_trainloop tl = {0};
+  if (st == FR_OK) {
+    tl = (fr_trainloop){.o = o, .step = step, .ctx = &t, .train = &t.train,
+                        .val = &t.val, .B = t.B, .C = t.C, .classify = t.classify,
+                        .x = t.in[t.x_slot].data, .targets = t.in[t.t_slot].data,
+                        .weights = t.in[t.w_slot].data,
+                        .trainable = (uint8_t *)L->block[FR_PB_TRAINABLE], .grad = t.grad,
+                        .state = t.state, .tbytes = t.tbytes, .slots = slots,
+                        .params = tp, .n_params = t.m->graph->train->n_params,
+                        .model = c->model, .ck_params = cp, .n_ck_params = n_cp,
+                        .out = stdout, .title = c->model};
+    if (o->checkpoint_dir) st = fr_sha256_file(c->model, tl.model_sha256);
   }
+  if (st == FR_OK) st = fr_trainloop_run(&tl);
+  release_outputs(&t);
+  fr_free(t.out);
+  fr_free(tp);
+  fr_free(cp);
   if (st == FR_OK && o->save_params) st = save_params(&t, o->save_params);
   if (st == FR_OK && c->out) {
     st = fr_onnx_export(c->model, t.m, o->cut, c->out);

@@ -47,7 +47,6 @@ void fr_freeze_count(const fr_model *m, fr_param_count *c);
 
 /* ---- train_graph.c: a model made a training graph --------------------- */
 
-enum { FR_LOSS_CE, FR_LOSS_BCE, FR_LOSS_MSE };
 typedef struct fr_train_spec {
   const char *cut;    /* --cut: the value the graph keeps up to, or NULL */
   const char *head;   /* --head linear:N | mlp:H1,...,N, or NULL */

@@ -8,6 +8,13 @@
 
 #include "kernels.h"
 
+/* No a * b + c fused into one rounding: the updates must be the same
+ * bits in frost (gcc, -ffp-contract=off from CMakeLists.txt), in
+ * libfrost_rt and in an artifact's bitcode (clang, this pragma). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 void fr_k_optim_step(const fr_k_optim *o, int64_t n, float *restrict w,
                      const float *restrict g, float *restrict s0,
                      float *restrict s1) {

@@ -1,0 +1,310 @@
+/* trainloop.c: the epochs of training (runtime.h). frost train
+ * (compiler/cmd/train.c) and the train command of compiled artifacts
+ * (runtime/rt/main.c) both run this loop; only the step differs (the JIT,
+ * the interpreter, or the artifact's compiled train step).
+ *
+ * Batches: the data set in a seeded random order each epoch (--no-shuffle:
+ * as listed); a short last batch is padded with zero samples of weight 0,
+ * so the loss is the mean over the real ones (PyTorch's with
+ * drop_last=False). Validation runs the step without training, with the
+ * sample weights summing to 1 over the whole set. */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime.h"
+
+int fr_tl_slots(const fr_train_opts *o) {
+  return !strcmp(o->optimizer, "sgd") ? (o->momentum != 0) : 2;
+}
+
+/* The learning rate of step k (0-based) of total. */
+static double schedule_lr(const fr_train_opts *o, int64_t k, int64_t total,
+                          int64_t steps_per_epoch) {
+  double base = o->lr;
+  if (k < o->warmup) return base * (double)(k + 1) / (double)o->warmup;
+  if (!strcmp(o->schedule, "cosine")) {
+    int64_t span = total - o->warmup;
+    double p = span > 0 ? (double)(k - o->warmup) / (double)span : 0;
+    return base * 0.5 * (1 + cos(M_PI * p));
+  }
+  if (!strcmp(o->schedule, "step")) {
+    int64_t epoch = steps_per_epoch ? k / steps_per_epoch : 0;
+    return base * pow(o->gamma, (double)(epoch / (o->step_epochs ? o->step_epochs : 1)));
+  }
+  return base;
+}
+
+typedef struct loop {
+  fr_trainloop *t;
+  const fr_train_opts *o;
+  fr_k_optim opt;
+  fr_rng rng;
+  fr_trainlog *log;
+  int epoch;
+  bool augment;
+} loop;
+
+/* Fills the batch with samples order[start..start+n) of d (n <= B); the
+ * loss is the mean over n_total samples. */
+static fr_status fill_batch(loop *l, const fr_dataset *d, const int *order,
+                            int start, int n, int n_total, int32_t *label) {
+  fr_trainloop *t = l->t;
+  const fr_train_opts *o = l->o;
+  int64_t C = t->C;
+  float *x = t->x, *tg = t->targets, *w = t->weights;
+  memset(x, 0, sizeof(float) * (size_t)(t->B * d->numel));
+  memset(tg, 0, sizeof(float) * (size_t)(t->B * C));
+  memset(w, 0, sizeof(float) * (size_t)t->B);
+  fr_dataset_gather(d, order, start, n, x, t->classify ? label : NULL,
+                    t->classify ? NULL : tg);
+  if (t->classify)
+    for (int i = 0; i < n; i++)
+      if (label[i] < 0 || label[i] >= C)
+        return fr_err(FR_ERR_INVALID, "%s: label %d is outside the %lld classes",
+                      d->paths ? d->paths[order[start + i]] : "a sample",
+                      (int)label[i], (long long)C);
+  if (l->augment && d == t->train)
+    FR_TRY(fr_augment(x, n, d->rank, d->dims, o->data.nhwc, &l->rng, &o->augment));
+  float eps = (float)o->label_smoothing;
+  for (int i = 0; i < n; i++) {
+    if (t->classify) {
+      for (int64_t c = 0; c < C; c++) tg[i * C + c] = eps / (float)C;
+      tg[i * C + label[i]] += 1 - eps;
+    }
+    /* ce: the mean over samples; bce, mse: over samples and columns */
+    w[i] = 1.0f / (float)n_total;
+    if (o->loss_kind != FR_LOSS_CE) w[i] /= (float)C;
+  }
+  /* Class weights, as PyTorch weighs: the loss is
+   *   sum_i [(1 - e) w[y_i] nll_i + e / C sum_c w[c] (-log p_ic)] / sum_i w[y_i]
+   * over the batch (training) or the whole set (validation): the targets
+   * carry the weights, the sample weight the division. */
+  const float *cw = o->class_weights;
+  if (o->n_class_weights && t->classify) {
+    double den = 0;
+    if (n_total == n) {
+      for (int i = 0; i < n; i++) den += cw[label[i]];
+    } else if (d->label) { /* the whole set: its class counts, once */
+      for (int i = 0; i < d->n; i++) den += cw[d->label[i]];
+    }
+    for (int i = 0; i < n; i++) {
+      for (int64_t c = 0; c < C; c++) tg[i * C + c] = eps / (float)C * cw[c];
+      tg[i * C + label[i]] += (1 - eps) * cw[label[i]];
+      w[i] = den > 0 ? (float)(1.0 / den) : 0;
+    }
+  }
+  return FR_OK;
+}
+
+static int argmax(const float *v, int64_t n) {
+  int k = 0;
+  for (int64_t i = 1; i < n; i++)
+    if (v[i] > v[k]) k = (int)i;
+  return k;
+}
+
+/* Clips the gradients (PyTorch's clip_grad_norm_: scale by min(1, max /
+ * (norm + 1e-6))) and updates every parameter. */
+static void update(loop *l, double lr) {
+  fr_trainloop *t = l->t;
+  const fr_train_opts *o = l->o;
+  double sq = 0;
+  for (int k = 0; o->clip_norm > 0 && k < t->n_params; k++)
+    sq += fr_k_sum_squares(t->params[k].numel,
+                           (const float *)(t->grad + t->params[k].offset));
+  double norm = sqrt(sq), scale = 1;
+  if (o->clip_norm > 0 && o->clip_norm / (norm + 1e-6) < 1)
+    scale = o->clip_norm / (norm + 1e-6);
+  l->opt.step = t->steps;
+  for (int k = 0; k < t->n_params; k++) {
+    const fr_tl_param *p = &t->params[k];
+    float *gd = (float *)(t->grad + p->offset);
+    if (scale != 1) fr_k_scale(p->numel, gd, (float)scale);
+    fr_k_optim op = l->opt;
+    op.lr = (float)(lr * (p->backbone && o->lr_backbone >= 0 ? o->lr_backbone / o->lr : 1));
+    float *s0 = (float *)(t->state + p->offset);
+    float *s1 = (float *)(t->state + t->tbytes + p->offset);
+    fr_k_optim_step(&op, p->numel, (float *)(t->trainable + p->offset), gd,
+                    t->slots > 0 ? s0 : NULL, t->slots > 1 ? s1 : NULL);
+  }
+}
+
+/* One pass over d: trains when train, else only measures. */
+static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
+                           int64_t total_steps, int64_t steps_per_epoch,
+                           double *loss_out, double *acc_out, double *lr_out) {
+  fr_trainloop *t = l->t;
+  const fr_train_opts *o = l->o;
+  int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
+  int32_t *label = fr_malloc(sizeof(int32_t) * (size_t)(t->B + 1));
+  if (!order || !label) {
+    fr_free(order);
+    fr_free(label);
+    return fr_err_nomem(NULL);
+  }
+  for (int i = 0; i < d->n; i++) order[i] = i;
+  if (train && !o->no_shuffle) fr_rng_shuffle(&l->rng, order, d->n);
+  double loss = 0, lr = 0;
+  int64_t correct = 0;
+  fr_status st = FR_OK;
+  for (int s = 0; s < d->n && st == FR_OK; s += (int)t->B) {
+    int n = d->n - s < t->B ? d->n - s : (int)t->B;
+    if (o->max_steps && train && t->steps >= o->max_steps) break;
+    /* The loss is the mean over a train batch, but over the whole set for
+     * validation (the weights then sum to 1 over all batches). */
+    st = fill_batch(l, d, order, s, n, train ? n : d->n, label);
+    double bl = 0;
+    const float *z = NULL;
+    if (st == FR_OK) st = t->step(t->ctx, train, &bl, &z);
+    if (st != FR_OK) break;
+    if (!isfinite(bl)) {
+      st = fr_err(FR_ERR_INVALID, "the loss is %g at epoch %d, batch %d "
+                  "(lower --lr, or clip with --clip-norm)", bl, l->epoch,
+                  s / (int)t->B + 1);
+      break;
+    }
+    loss += train ? bl * n / d->n : bl;
+    if (t->classify)
+      for (int i = 0; i < n; i++) correct += argmax(z + i * t->C, t->C) == label[i];
+    if (train) {
+      t->steps++;
+      lr = schedule_lr(o, t->steps - 1, total_steps, steps_per_epoch);
+      update(l, lr);
+      fr_trainlog_progress(l->log, s / t->B + 1, (d->n + t->B - 1) / t->B, bl);
+    }
+  }
+  fr_free(order);
+  fr_free(label);
+  *loss_out = loss;
+  *acc_out = t->classify && d->n ? (double)correct / d->n : NAN;
+  *lr_out = lr;
+  return st;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+fr_status fr_trainloop_run(fr_trainloop *t) {
+  const fr_train_opts *o = t->o;
+  loop l = {.t = t, .o = o};
+  const fr_augment_opts *au = &o->augment;
+  l.augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
+  int kind = !strcmp(o->optimizer, "sgd")    ? FR_K_OPT_SGD
+             : !strcmp(o->optimizer, "adam") ? FR_K_OPT_ADAM
+                                             : FR_K_OPT_ADAMW;
+  l.opt = (fr_k_optim){.kind = kind, .lr = (float)o->lr,
+                       .weight_decay = (float)o->weight_decay,
+                       .momentum = (float)o->momentum, .nesterov = o->nesterov,
+                       .beta1 = (float)o->beta1, .beta2 = (float)o->beta2,
+                       .eps = (float)o->eps};
+  fr_rng_seed(&l.rng, o->seed);
+  uint8_t *best = t->state + (size_t)t->slots * (size_t)t->tbytes;
+  int64_t spe = (t->train->n + t->B - 1) / t->B;
+  int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
+  double best_metric = -INFINITY;
+  int since_best = 0, first = 1;
+  bool val = t->val && t->val->n;
+  t->best_epoch = 0;
+  t->steps = 0;
+  /* Checkpoints: the trainable block, then the optimizer slots and the
+   * best epoch's weights as state. */
+  fr_ckpt ck = {0};
+  fr_ckpt_kv hyper[6] = {{"lr", o->lr}, {"momentum", o->momentum},
+                         {"weight_decay", o->weight_decay}, {"beta1", o->beta1},
+                         {"beta2", o->beta2}, {"eps", o->eps}};
+  fr_status st = FR_OK;
+  if (o->checkpoint_dir) {
+    ck.model = t->model;
+    memcpy(ck.model_sha256, t->model_sha256, sizeof ck.model_sha256);
+    ck.trainable_bytes = t->tbytes;
+    ck.state_slots = t->slots + 1;
+    ck.n_params = t->n_ck_params;
+    ck.params = t->ck_params;
+    ck.optimizer = o->optimizer;
+    ck.n_hyper = 6;
+    ck.hyper = hyper;
+    if (o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
+      st = fr_ckpt_load(o->checkpoint_dir, &ck, t->trainable, t->state);
+      if (st == FR_OK) {
+        memcpy(l.rng.s, ck.rng, sizeof l.rng.s);
+        t->steps = ck.step;
+        first = (int)ck.epoch + 1;
+        t->best_epoch = (int)ck.best_epoch > 0 ? (int)ck.best_epoch : 0;
+        best_metric = isnan(ck.best_metric) ? -INFINITY : ck.best_metric;
+        for (int i = 0; i < ck.n_extra; i++)
+          if (!strcmp(ck.extra[i].key, "since_best")) since_best = (int)ck.extra[i].value;
+        fprintf(t->out, "resumed from %s%s: epoch %d, step %lld\n",
+                o->checkpoint_dir, ck.from_previous ? " (previous)" : "",
+                first - 1, (long long)t->steps);
+        if (ck.from_previous && ck.current_error[0])
+          fprintf(stderr, "frost: note: %s\n", ck.current_error);
+      }
+    } else if (o->resume) {
+      fprintf(t->out, "no checkpoint in %s: starting\n", o->checkpoint_dir);
+    }
+  } else if (o->resume) {
+    st = fr_err(FR_ERR_USAGE, "--resume needs --checkpoint-dir");
+  }
+  if (st == FR_OK) {
+    fr_trainlog_opts lo = {.out = t->out, .progress = stderr,
+                           .json_path = o->log_json, .plot_path = o->plot,
+                           .title = t->title};
+    st = fr_trainlog_open(&l.log, &lo);
+  }
+  for (int ep = first; ep <= o->epochs && st == FR_OK; ep++) {
+    if (o->max_steps && t->steps >= o->max_steps) break;
+    l.epoch = ep;
+    double t0 = now_s();
+    fr_epoch_stats es = fr_epoch_stats_none();
+    es.epoch = ep;
+    es.epochs = o->epochs;
+    st = run_epoch(&l, t->train, true, total, spe, &es.train_loss, &es.train_acc, &es.lr);
+    if (st == FR_OK && val)
+      st = run_epoch(&l, t->val, false, total, spe, &es.val_loss, &es.val_acc, &(double){0});
+    if (st != FR_OK) break;
+    t->epochs_run++;
+    es.step = t->steps;
+    es.seconds = now_s() - t0;
+    st = fr_trainlog_epoch(l.log, &es);
+    bool stop = false;
+    if (st == FR_OK && val) {
+      double metric = t->classify ? es.val_acc - 1e-9 * es.val_loss : -es.val_loss;
+      if (metric > best_metric) {
+        best_metric = metric;
+        t->best_epoch = ep;
+        since_best = 0;
+        memcpy(best, t->trainable, (size_t)t->tbytes);
+      } else if (o->patience && ++since_best >= o->patience) {
+        fprintf(t->out, "no better validation for %d epochs: stopping\n", o->patience);
+        stop = true;
+      }
+    }
+    if (st == FR_OK && o->checkpoint_dir) {
+      fr_ckpt_kv extra[1] = {{"since_best", since_best}};
+      ck.epoch = ep;
+      ck.step = t->steps;
+      memcpy(ck.rng, l.rng.s, sizeof ck.rng);
+      ck.best_epoch = t->best_epoch ? t->best_epoch : -1;
+      ck.best_metric = t->best_epoch ? best_metric : NAN;
+      ck.n_extra = 1;
+      ck.extra = extra;
+      st = fr_ckpt_save(o->checkpoint_dir, &ck, t->trainable, t->state);
+      ck.extra = NULL;
+      ck.n_extra = 0;
+    }
+    if (stop) break;
+  }
+  fr_trainlog_close(l.log);
+  /* load set these from the file; save's were ours */
+  if (ck.hyper == hyper) ck.hyper = NULL, ck.n_hyper = 0;
+  fr_ckpt_release(&ck);
+  if (st == FR_OK && t->best_epoch) {
+    memcpy(t->trainable, best, (size_t)t->tbytes);
+    fprintf(t->out, "kept epoch %d (best validation)\n", t->best_epoch);
+  }
+  return st;
+}
