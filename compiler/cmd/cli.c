@@ -38,17 +38,21 @@ static const char *const options[] = {
     "--probabilities", "--resize", "--resume", "--rotate", "--rtol",
     "--save-params", "--scale", "--schedule", "--seed", "--shape",
     "--specialize", "--stage", "--std", "--step-epochs", "--target-cpu",
-    "--threads", "--time-passes", "--timeout", "--train-from", "--trainable",
+    "--threads", "--time-passes", "--timeout", "--train", "--train-from",
+    "--trainable",
     "--val", "--val-split", "--verbose", "--warmup", "--weight-decay",
     "--window", "--write-native", "--write-passing"};
 
-static fr_status unknown_option(const char *a) {
+static fr_status unknown_option(const char *a, const char *cmd) {
   const char *best = NULL;
   int bd = 4; /* suggest only what is close */
   for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
     int d = fr_edit_distance(a, options[i]);
     if (d < bd) bd = d, best = options[i];
   }
+  if (best && bd == 0)
+    return fr_err(FR_ERR_USAGE, "%s is not an option of frost %s (see frost "
+                  "--help)", a, cmd);
   if (best) return fr_err(FR_ERR_USAGE, "unknown option '%s' (did you mean %s?)", a, best);
   return fr_err(FR_ERR_USAGE, "unknown option '%s' (see frost --help)", a);
 }
@@ -217,7 +221,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     i++;                                                                      \
   } while (0)
     bool used = false, took = false;
-    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") || !strcmp(argv[1], "eval"))
+    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") ||
+        !strcmp(argv[1], "eval") || !strcmp(argv[1], "compile"))
       FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
@@ -313,6 +318,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
       if (*end || v < 1 || v > 100000000)
         return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
       *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+    } else if (!strcmp(a, "--train")) {
+      c->compile_train = true;
     } else if (!strcmp(a, "--specialize")) {
       c->specialize = true;
       c->conf.specialize = true;
@@ -327,7 +334,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       c->conf.verbose = true;
     } else if (a[0] == '-' && a[1]) {
-      return unknown_option(a);
+      return unknown_option(a, argv[1]);
     } else if (!c->model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||

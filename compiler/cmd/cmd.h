@@ -45,6 +45,24 @@ fr_status fr_compare(const fr_tensor *got, const fr_tensor *want, double rtol,
 
 
 
+/* ---- train.c: the graphs of an artifact that trains --------------------- */
+
+/* What `frost compile --train` compiles (train.c builds them as frost
+ * train does, from the model's input shape and --head, --batch, --cut,
+ * the freeze options and the optimizer): every graph after the pipeline,
+ * their trainable parameters at the same offsets of one layout. */
+typedef struct fr_train_artifact {
+  fr_model *step;     /* [samples or features, frost.targets, frost.weights]
+                         -> [loss, logits, one gradient per parameter] */
+  fr_model *eval;     /* the same inputs -> [loss, logits], no backward */
+  fr_model *features; /* the frozen backbone: the model's input -> the
+                         step's first input; NULL when the step starts at
+                         the model's input (nothing to cache) */
+  fr_model *run;      /* inference with the head: the model's input -> logits */
+  int64_t batch, classes;
+  int slots;          /* the optimizer's state slots */
+} fr_train_artifact;
+
 /* ---- cli.c: the command line shared by the commands ----------------- */
 
 enum { FR_CLI_MAX_ARGS = 256 };
@@ -73,8 +91,13 @@ typedef struct fr_cli {
   const char *emit; /* compile: --emit */
   const char *name; /* compile: --name (C API prefix) */
   bool static_shapes; /* compile: symbolic input dims are errors */
+  bool compile_train; /* compile: --train, a train step in the artifact */
   fr_train_opts train; /* train */
 } fr_cli;
+
+/* train.c: builds the graphs of `frost compile --train`. */
+fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a);
+void fr_train_artifact_free(fr_train_artifact *a);
 
 /* Parses argv[2..] (argv[1] is the command) into c. */
 fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model);

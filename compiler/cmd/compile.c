@@ -2,7 +2,77 @@
  * artifact (llvm/aot.c). */
 #include <string.h>
 
+#include "../../runtime/rt/abi.h"
 #include "cmd.h"
+
+/* The training options as the descriptor's numbers (abi.h). */
+static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
+                          fr_aot_train *t) {
+  double *h = t->hyper;
+  h[FROST_H_LR] = o->lr;
+  h[FROST_H_LR_BACKBONE] = o->lr_backbone;
+  h[FROST_H_MOMENTUM] = o->momentum;
+  h[FROST_H_WEIGHT_DECAY] = o->weight_decay;
+  h[FROST_H_BETA1] = o->beta1;
+  h[FROST_H_BETA2] = o->beta2;
+  h[FROST_H_EPS] = o->eps;
+  h[FROST_H_CLIP_NORM] = o->clip_norm;
+  h[FROST_H_GAMMA] = o->gamma;
+  h[FROST_H_LABEL_SMOOTHING] = o->label_smoothing;
+  h[FROST_H_VAL_SPLIT] = o->val_split;
+  int64_t *n = t->ints;
+  n[FROST_I_OPTIMIZER] = !strcmp(o->optimizer, "sgd") ? 0 : !strcmp(o->optimizer, "adam") ? 1 : 2;
+  n[FROST_I_SCHEDULE] = !strcmp(o->schedule, "step") ? 1 : !strcmp(o->schedule, "cosine") ? 2 : 0;
+  n[FROST_I_NESTEROV] = o->nesterov;
+  n[FROST_I_WARMUP] = o->warmup;
+  n[FROST_I_STEP_EPOCHS] = o->step_epochs;
+  n[FROST_I_EPOCHS] = o->epochs;
+  n[FROST_I_PATIENCE] = o->patience;
+  n[FROST_I_LOSS] = o->loss_kind;
+  n[FROST_I_NO_SHUFFLE] = o->no_shuffle;
+  n[FROST_I_SEED] = (int64_t)o->seed;
+  n[FROST_I_MAX_STEPS] = o->max_steps;
+  n[FROST_I_BATCH] = a->batch;
+  n[FROST_I_CLASSES] = a->classes;
+  n[FROST_I_SLOTS] = a->slots;
+}
+
+static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r,
+                   double t0) {
+  static const char *const kinds[] = {"executable", "shared library", "object",
+                                      "LLVM IR", "assembly"};
+  printf("%s: %s, %zu bytes\n", r->files[0], kinds[o->emit], r->sizes[0]);
+  if (r->n_files > 1)
+    printf("%s: C header (prefix %s), %zu bytes\n", r->files[1], r->prefix, r->sizes[1]);
+  printf("compiled in %.0f ms: %d kernel calls, activations %zu bytes, "
+         "%lld frozen and %lld trainable parameters\n",
+         fr_cli_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
+         (long long)o->params.frozen, (long long)o->params.trainable);
+  if (o->train)
+    printf("train step: %d kernel calls, activations %zu bytes%s\n",
+           r->train_stats[0].n_native, r->train_stats[0].arena_bytes,
+           o->train->features ? " (on cached features of the frozen backbone)" : "");
+  (void)c;
+}
+
+/* frost compile --train: the graphs of training (train.c) in the
+ * artifact beside the inference graph with the head. */
+static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
+  fr_train_artifact a;
+  fr_status st = fr_train_artifact_build(c, &a);
+  if (st != FR_OK) return fr_cli_fail();
+  fr_aot_train t = {.step = a.step, .eval = a.eval, .features = a.features};
+  train_numbers(&c->train, &a, &t);
+  st = fr_sha256_file(c->model, t.model_sha256);
+  fr_freeze_count(a.run, &o->params);
+  o->train = &t;
+  fr_aot_result r = {0};
+  if (st == FR_OK) st = fr_aot_compile(a.run, o, &r);
+  if (st == FR_OK) report(c, o, &r, t0);
+  else fr_err_prefix(c->model);
+  fr_train_artifact_free(&a);
+  return st == FR_OK ? 0 : fr_cli_fail();
+}
 
 /* frost compile: the pipeline, then an artifact (compiler/aot.c). */
 int fr_cmd_compile(fr_cli *c) {
@@ -21,6 +91,7 @@ int fr_cmd_compile(fr_cli *c) {
   fr_model *m;
   double t0 = fr_cli_now_ms();
   c->static_shapes = true;
+  if (c->compile_train) return compile_train(c, &o, t0);
   if (fr_cli_load(c, &m, false) != FR_OK) return fr_cli_fail();
   fr_freeze_count(m, &o.params);
   const fr_graph *g = m->graph;
@@ -41,15 +112,7 @@ int fr_cmd_compile(fr_cli *c) {
     fr_model_free(m);
     return fr_cli_fail();
   }
-  static const char *const kinds[] = {"executable", "shared library", "object",
-                                      "LLVM IR", "assembly"};
-  printf("%s: %s, %zu bytes\n", r.files[0], kinds[o.emit], r.sizes[0]);
-  if (r.n_files > 1)
-    printf("%s: C header (prefix %s), %zu bytes\n", r.files[1], r.prefix, r.sizes[1]);
-  printf("compiled in %.0f ms: %d kernel calls, activations %zu bytes, "
-         "%lld frozen and %lld trainable parameters\n",
-         fr_cli_now_ms() - t0, r.stats.n_native, r.stats.arena_bytes,
-         (long long)o.params.frozen, (long long)o.params.trainable);
+  report(c, &o, &r, t0);
   fr_model_free(m);
   return 0;
 }

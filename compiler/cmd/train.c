@@ -139,21 +139,24 @@ static fr_status save_params(trainer *t, const char *dir) {
  * sample, and the samples become its outputs. The backbone is the model
  * loaded again with b as its output (b made by the head's Flatten: its
  * input, the same bytes). */
-static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
+/* The frozen backbone up to b: the model loaded again, its input at the
+ * batch, b's value (or the input of the Flatten that made b) its only
+ * output. *bm is NULL when the model does not compute it. */
+static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
+                             fr_value **srcp) {
   fr_cli *c = t->c;
-  *done = false;
-  fr_model *bm = NULL;
+  *bm = NULL;
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
-  FR_TRY(fr_onnx_load(c->model, &lo, &bm));
-  fr_graph *g = bm->graph;
+  fr_model *m = NULL;
+  FR_TRY(fr_onnx_load(c->model, &lo, &m));
+  fr_graph *g = m->graph;
   fr_value *src = fr_graph_find(g, b->name);
   if (!src && b->producer && b->producer->op == FR_OP_FLATTEN && b->producer->in[0])
     src = fr_graph_find(g, b->producer->in[0]->name);
-  fr_status st = FR_OK;
-  fr_engine e = {0};
-  fr_pipeline_opts po = {0};
-  int64_t F = fr_tensor_numel(&b->t) / t->B;
-  if (!src || (src->flags & FR_V_CONST) || g->n_inputs != 1) goto out;
+  if (!src || (src->flags & FR_V_CONST) || g->n_inputs != 1) {
+    fr_model_free(m);
+    return FR_OK;
+  }
   fr_value *x = g->inputs[0];
   x->t.rank = t->train.rank + 1;
   x->t.dims[0] = t->B;
@@ -163,6 +166,23 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   g->outputs[0] = src;
   g->n_outputs = 1;
   src->flags |= FR_V_OUTPUT;
+  *bm = m;
+  *srcp = src;
+  return FR_OK;
+}
+
+static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
+  fr_cli *c = t->c;
+  *done = false;
+  fr_model *bm = NULL;
+  fr_value *src = NULL;
+  FR_TRY(backbone_of(t, b, &bm, &src));
+  fr_status st = FR_OK;
+  fr_engine e = {0};
+  fr_pipeline_opts po = {0};
+  int64_t F = fr_tensor_numel(&b->t) / t->B;
+  if (!bm) goto out;
+  fr_value *x = bm->graph->inputs[0];
   bool interp = c->engine && !strcmp(c->engine, "interp");
   e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po};
   double t0 = fr_cli_now_ms();
@@ -398,7 +418,36 @@ static fr_status apply_frontend(trainer *t) {
  * layout, so the same offsets (checked). Validation runs it: no gradient
  * computed, and later BatchNormalization in inference form. When the
  * layouts differ, validation keeps running the training graph. */
-static fr_status prepare_eval(trainer *t) {
+/* Whether b's writable parameters are a's, at the same offsets of a
+ * trainable block of the same size. */
+static bool same_layout(const fr_graph *a, const fr_graph *b) {
+  const fr_param_layout *L = a->layout, *BL = b->layout;
+  if (!L || !BL || BL->bytes[FR_PB_TRAINABLE] != L->bytes[FR_PB_TRAINABLE]) return false;
+  int n = 0, want = 0;
+  for (int i = 0; i < a->n_inits; i++)
+    want += (a->inits[i]->flags & FR_V_WRITABLE) && a->inits[i]->param_off >= 0;
+  for (int i = 0; i < b->n_inits; i++) {
+    const fr_value *v = b->inits[i];
+    if (!(v->flags & FR_V_WRITABLE)) continue;
+    int k;
+    for (k = 0; k < a->n_inits; k++)
+      if (!strcmp(a->inits[k]->name, v->name)) break;
+    if (k == a->n_inits || a->inits[k]->param_off != v->param_off) return false;
+    n++;
+  }
+  return n == want;
+}
+
+/* b's writable parameters read a's trainable block. */
+static void share_block(const fr_graph *a, fr_graph *b) {
+  for (int i = 0; i < b->n_inits; i++) {
+    fr_value *v = b->inits[i];
+    if (v->flags & FR_V_WRITABLE)
+      v->t.data = a->layout->block[FR_PB_TRAINABLE] + v->param_off;
+  }
+}
+
+static fr_status prepare_eval(trainer *t, bool compile) {
   fr_cli *c = t->c;
   fr_model *em = NULL;
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
@@ -422,28 +471,9 @@ static fr_status prepare_eval(trainer *t) {
   if (st == FR_OK) st = fr_pipeline_run(em, &po);
   if (st != FR_OK) goto out;
   /* The same trainable parameters at the same offsets: share the block. */
-  const fr_graph *tgr = t->m->graph;
-  const fr_param_layout *L = tgr->layout, *EL = g->layout;
-  if (!EL || EL->bytes[FR_PB_TRAINABLE] != L->bytes[FR_PB_TRAINABLE]) goto give_up;
-  int n = 0, want = 0;
-  for (int i = 0; i < tgr->n_inits; i++)
-    want += (tgr->inits[i]->flags & FR_V_WRITABLE) && tgr->inits[i]->param_off >= 0;
-  for (int i = 0; i < g->n_inits; i++) {
-    fr_value *v = g->inits[i];
-    if (!(v->flags & FR_V_WRITABLE)) continue;
-    int k;
-    for (k = 0; k < tgr->n_inits; k++)
-      if (!strcmp(tgr->inits[k]->name, v->name)) break;
-    if (k == tgr->n_inits || tgr->inits[k]->param_off != v->param_off) goto give_up;
-    n++;
-  }
-  if (n != want) goto give_up;
-  for (int i = 0; i < g->n_inits; i++) {
-    fr_value *v = g->inits[i];
-    if (v->flags & FR_V_WRITABLE)
-      v->t.data = L->block[FR_PB_TRAINABLE] + v->param_off;
-  }
-  bool interp = c->engine && !strcmp(c->engine, "interp");
+  if (!same_layout(t->m->graph, g)) goto give_up;
+  share_block(t->m->graph, g);
+  bool interp = !compile || (c->engine && !strcmp(c->engine, "interp"));
   if (!interp) {
     st = fr_compile_jit(em, c->cpu, c->specialize, &t->ecomp);
     if (st == FR_ERR_UNSUPPORTED) st = FR_OK; /* interpreted */
@@ -478,6 +508,17 @@ static fr_status load_data(trainer *t) {
   }
   if (st != FR_OK) return st;
   if (t->train.n == 0) return fr_err(FR_ERR_INVALID, "%s: no samples", t->c->second);
+  return FR_OK;
+}
+
+/* The head trains: a first freeze rule, before the user's. */
+static fr_status head_rule(fr_cli *c) {
+  if (c->freeze.n_rules == FR_MAX_FREEZE)
+    return fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+  memmove(&c->freeze.rules[1], &c->freeze.rules[0],
+          sizeof(fr_freeze_rule) * (size_t)c->freeze.n_rules);
+  c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.head\\."};
+  c->freeze.n_rules++;
   return FR_OK;
 }
 
@@ -597,16 +638,7 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_train_build(t.m, &sp);
   }
   /* The head trains, then the user's rules in order. */
-  if (st == FR_OK && o->head) {
-    if (c->freeze.n_rules == FR_MAX_FREEZE)
-      st = fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
-    else {
-      memmove(&c->freeze.rules[1], &c->freeze.rules[0],
-              sizeof(fr_freeze_rule) * (size_t)c->freeze.n_rules);
-      c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.head\\."};
-      c->freeze.n_rules++;
-    }
-  }
+  if (st == FR_OK && o->head) st = head_rule(c);
   /* The feature cache, when the trainable part reads one frozen value. */
   if (st == FR_OK && c->freeze.bn_train && !dump) {
     st = fr_freeze_apply(t.m, &c->freeze);
@@ -692,7 +724,7 @@ int fr_cmd_train(fr_cli *c) {
   if (st == FR_OK && c->freeze.bn_train && !dump)
     printf("--bn-train: %d running statistics updated each step\n", t.n_stats);
   if (st == FR_OK) st = alloc_inputs(&t);
-  if (st == FR_OK && t.val.n) st = prepare_eval(&t);
+  if (st == FR_OK && t.val.n) st = prepare_eval(&t, true);
   if (st == FR_OK && o->n_class_weights) {
     if (o->loss_kind != FR_LOSS_CE)
       st = fr_err(FR_ERR_USAGE, "--class-weights weighs the cross-entropy "
@@ -775,4 +807,124 @@ int fr_cmd_train(fr_cli *c) {
   fr_free(t.group[0]);
   fr_free(t.group[1]);
   return st == FR_OK ? 0 : fr_cli_fail();
+}
+
+/* ---- frost compile --train ------------------------------------------------ */
+
+void fr_train_artifact_free(fr_train_artifact *a) {
+  fr_model *ms[4] = {a->step, a->eval, a->features, a->run};
+  for (int i = 0; i < 4; i++)
+    if (ms[i]) fr_model_free(ms[i]);
+  *a = (fr_train_artifact){0};
+}
+
+/* The inference graph with the head: the model at its own input shape
+ * (its file's, or --shape's; a symbolic batch becomes B). */
+static fr_status run_model_of(trainer *t, fr_model **out) {
+  fr_cli *c = t->c;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory,
+                     .shapes = c->shapes, .n_shapes = c->n_shapes};
+  fr_model *m = NULL;
+  FR_TRY(fr_onnx_load(c->model, &lo, &m));
+  fr_value *x = m->graph->inputs[0];
+  if (x->t.dims[0] <= 0) x->t.dims[0] = t->B;
+  x->t.kind = FR_KIND_TENSOR;
+  fr_train_spec sp = t->spec;
+  sp.batch = x->t.dims[0];
+  sp.infer_only = true;
+  fr_pipeline_opts po = {.freeze = &c->freeze, .state_slots = fr_tl_slots(t->o)};
+  fr_status st = fr_train_build(m, &sp);
+  if (st == FR_OK) st = fr_pipeline_run(m, &po);
+  if (st == FR_OK && !same_layout(t->m->graph, m->graph))
+    st = fr_err(FR_ERR_INVALID, "the inference graph's trainable parameters "
+                "are not the training graph's");
+  if (st != FR_OK) {
+    fr_model_free(m);
+    return st;
+  }
+  share_block(t->m->graph, m->graph);
+  *out = m;
+  return FR_OK;
+}
+
+fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
+  fr_train_opts *o = &c->train;
+  *a = (fr_train_artifact){0};
+  const fr_augment_opts *au = &o->augment;
+  const char *missing = c->freeze.bn_train         ? "--bn-train"
+                        : o->frontend              ? "--frontend"
+                        : o->n_class_weights       ? "--class-weights"
+                        : o->pool                  ? "--pool"
+                        : au->crop_pad || au->hflip || au->rotate_deg > 0 ||
+                                  au->scale_max > 0 ? "augmentation"
+                                                   : NULL;
+  if (missing)
+    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: %s is not built into "
+                  "artifacts yet (frost train has it)", missing);
+  trainer t = {.c = c, .o = o};
+  FR_TRY(dump_shapes(&t));
+  t.B = o->batch > 0 ? o->batch : 32;
+  t.C = t.train.n_classes;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory,
+                     .shapes = c->shapes, .n_shapes = c->n_shapes};
+  FR_TRY(fr_onnx_load(c->model, &lo, &t.m));
+  fr_value *x = t.m->graph->inputs[0];
+  x->t.rank = t.train.rank + 1;
+  x->t.dims[0] = t.B;
+  for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
+  x->t.kind = FR_KIND_TENSOR;
+  t.x_t = x->t;
+  t.spec = (fr_train_spec){.cut = o->cut, .head = o->head, .seed = o->seed,
+                           .loss_kind = o->loss_kind,
+                           .probabilities = o->probabilities, .batch = t.B,
+                           .n_classes = t.C};
+  fr_status st = fr_train_build(t.m, &t.spec);
+  if (st == FR_OK && o->head) st = head_rule(c);
+  /* The frozen backbone, compiled on its own, makes the feature cache. */
+  if (st == FR_OK && !o->no_cache) {
+    fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+    st = fr_freeze_apply(t.m, &c->freeze);
+    if (st == FR_OK) st = fr_graph_infer(t.m->graph, &io);
+    fr_value *b = st == FR_OK ? fr_train_boundary(t.m->graph) : NULL;
+    fr_value *src = NULL;
+    if (b) st = backbone_of(&t, b, &a->features, &src);
+    if (st == FR_OK && a->features) {
+      fr_pipeline_opts po = {0};
+      st = fr_pipeline_run(a->features, &po);
+      if (st == FR_OK && fr_tensor_nbytes(&src->t) != fr_tensor_nbytes(&b->t)) {
+        fr_model_free(a->features); /* not the same bytes: no cache */
+        a->features = NULL;
+      }
+    }
+    if (st == FR_OK && a->features) {
+      st = fr_train_cut_input(t.m, b);
+      t.cached = true;
+    }
+  }
+  a->slots = fr_tl_slots(o);
+  if (st == FR_OK) {
+    c->pipe.state_slots = a->slots;
+    c->pipe.freeze = &c->freeze;
+    st = fr_pipeline_run(t.m, &c->pipe);
+    if (st == FR_OK) fr_freeze_warn(&c->freeze, stderr);
+  }
+  if (st == FR_OK && (!t.m->graph->train || !t.m->graph->train->n_params))
+    st = fr_err(FR_ERR_USAGE, "compile --train: nothing trains (give --head, "
+                "--train-from or --trainable)");
+  if (st == FR_OK && t.m->graph->n_outputs != 2 + t.m->graph->train->n_params)
+    st = fr_err(FR_ERR_INVALID, "the training graph has %d outputs, not "
+                "the loss, the logits and %d gradients", t.m->graph->n_outputs,
+                t.m->graph->train->n_params);
+  if (st == FR_OK) st = prepare_eval(&t, false);
+  if (st == FR_OK) st = run_model_of(&t, &a->run);
+  a->step = t.m;
+  a->eval = t.em;
+  a->batch = t.B;
+  a->classes = t.C;
+  fr_dataset_free(&t.train);
+  if (st != FR_OK) {
+    if (st == FR_ERR_USAGE || st == FR_ERR_UNSUPPORTED) fr_err_prefix(c->model);
+    fr_train_artifact_free(a);
+  }
+  return st;
 }

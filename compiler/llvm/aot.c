@@ -88,7 +88,7 @@ static fr_status check_prefix(const char *p) {
 typedef struct desc {
   LLVMContextRef ctx;
   LLVMModuleRef mod;
-  LLVMTypeRef ptr, i32, i64, info_t, model_t;
+  LLVMTypeRef ptr, i32, i64, info_t, model_t, train_t;
 } desc;
 
 static LLVMValueRef cstring(desc *d, const char *s) {
@@ -141,7 +141,7 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
-enum { N_MODEL_FIELDS = 26 };
+enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 17 };
 
 static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
@@ -162,12 +162,100 @@ static void check_layout(desc *d) {
             offsetof(frost_model_info, n_nodes));
   FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 24) ==
             offsetof(frost_model_info, state_slots));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->model_t, 26) ==
+            offsetof(frost_model_info, train));
+  FR_ASSERT(LLVMABISizeOfType(td, d->train_t) == sizeof(frost_train_info));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 10) ==
+            offsetof(frost_train_info, onnx_bytes));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 15) ==
+            offsetof(frost_train_info, n_grads));
+}
+
+static LLVMValueRef const_global(desc *d, LLVMValueRef init, const char *name) {
+  LLVMValueRef gv = LLVMAddGlobal(d->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
+}
+
+static LLVMValueRef fn_or_null(desc *d, const char *name) {
+  LLVMValueRef f = LLVMGetNamedFunction(d->mod, name);
+  return f ? f : LLVMConstPointerNull(d->ptr);
+}
+
+/* frost_train_info (abi.h) for the artifact's training: tr[0..n_tr) are
+ * the trainable parameters as the descriptor lists them. */
+static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
+                               const fr_compile_stats *ts, const fr_value **tr,
+                               int n_tr) {
+  const fr_graph *sg = t->step->graph;
+  const fr_train_graph *tg = sg->train;
+  LLVMValueRef ins = info_array(d, (const fr_value *const *)sg->inputs, NULL,
+                                sg->n_inputs, "frost.step_inputs");
+  LLVMValueRef grads = info_array(d, (const fr_value *const *)tg->params, NULL,
+                                  tg->n_params, "frost.grads");
+  if (!ins || !grads) return NULL;
+  LLVMValueRef hv[16], iv[16];
+  for (int i = 0; i < 16; i++) {
+    hv[i] = LLVMConstReal(LLVMDoubleTypeInContext(d->ctx), t->hyper[i]);
+    iv[i] = i64c(d, (uint64_t)t->ints[i]);
+  }
+  LLVMValueRef hyper = const_global(
+      d, LLVMConstArray2(LLVMDoubleTypeInContext(d->ctx), hv, 16), "frost.hyper");
+  LLVMValueRef ints = const_global(d, LLVMConstArray2(d->i64, iv, 16), "frost.ints");
+  LLVMValueRef onnx = LLVMConstPointerNull(d->ptr), offs = onnx;
+  if (t->onnx) {
+    onnx = const_global(d, LLVMConstStringInContext2(d->ctx, (const char *)t->onnx,
+                                                     t->onnx_bytes, 1),
+                        "frost.onnx");
+    LLVMValueRef *ov = fr_calloc((size_t)n_tr + 1, sizeof *ov);
+    if (!ov) return NULL;
+    for (int i = 0; i < n_tr; i++) {
+      uint64_t at = UINT64_MAX;
+      for (int k = 0; k < t->n_onnx; k++)
+        if (!strcmp(t->onnx_names[k], tr[i]->name)) at = (uint64_t)t->onnx_offsets[k];
+      ov[i] = i64c(d, at);
+    }
+    offs = n_tr ? const_global(d, LLVMConstArray2(d->i64, ov, (uint64_t)n_tr),
+                               "frost.onnx_offsets")
+                : LLVMConstPointerNull(d->ptr);
+    fr_free(ov);
+  }
+  int64_t fnumel = 0;
+  if (t->features) {
+    const fr_tensor *fo = &t->features->graph->outputs[0]->t;
+    fnumel = fr_tensor_numel(fo) / (fo->rank > 0 && fo->dims[0] > 0 ? fo->dims[0] : 1);
+  }
+  LLVMValueRef f[N_TRAIN_FIELDS] = {
+      fn_or_null(d, "frost_step_"),
+      fn_or_null(d, "frost_eval_"),
+      fn_or_null(d, "frost_features_"),
+      ins,
+      grads,
+      onnx,
+      offs,
+      cstring(d, t->model_sha256),
+      hyper,
+      ints,
+      i64c(d, t->onnx ? t->onnx_bytes : 0),
+      i64c(d, ts[0].arena_bytes),
+      i64c(d, t->eval ? ts[1].arena_bytes : 0),
+      i64c(d, t->features ? ts[2].arena_bytes : 0),
+      i64c(d, (uint64_t)fnumel),
+      i32c(d, tg->n_params),
+      i32c(d, 0)};
+  LLVMValueRef gv = LLVMAddGlobal(d->mod, d->train_t, "frost.train");
+  LLVMSetInitializer(gv, LLVMConstNamedStruct(d->train_t, f, N_TRAIN_FIELDS));
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
 }
 
 /* Defines frost_desc_ (declared by model.c) for m. */
 static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
                             const fr_aot_opts *o, const fr_compile_stats *s,
-                            LLVMValueRef run) {
+                            const fr_compile_stats *ts, LLVMValueRef run) {
   desc d = {.ctx = LLVMGetModuleContext(mod), .mod = mod};
   d.ptr = LLVMPointerTypeInContext(d.ctx, 0);
   d.i32 = LLVMInt32TypeInContext(d.ctx);
@@ -176,13 +264,22 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   LLVMStructSetBody(d.info_t,
                     (LLVMTypeRef[]){d.ptr, d.ptr, d.ptr, d.i64, d.i32, d.i32, d.i64},
                     7, 0);
-  /* frost_model_info: 8 pointers, 10 uint64_t, 8 int32_t (abi.h) */
+  /* frost_model_info: 8 pointers, 10 uint64_t, 8 int32_t, 1 pointer
+   * (abi.h) */
   LLVMTypeRef mf[N_MODEL_FIELDS];
   for (int i = 0; i < 8; i++) mf[i] = d.ptr;
   for (int i = 8; i < 18; i++) mf[i] = d.i64;
-  for (int i = 18; i < N_MODEL_FIELDS; i++) mf[i] = d.i32;
+  for (int i = 18; i < 26; i++) mf[i] = d.i32;
+  mf[26] = d.ptr;
   d.model_t = LLVMStructCreateNamed(d.ctx, "frost.model_info");
   LLVMStructSetBody(d.model_t, mf, N_MODEL_FIELDS, 0);
+  /* frost_train_info: 10 pointers, 5 uint64_t, 2 int32_t */
+  LLVMTypeRef tf[N_TRAIN_FIELDS];
+  for (int i = 0; i < 10; i++) tf[i] = d.ptr;
+  for (int i = 10; i < 15; i++) tf[i] = d.i64;
+  for (int i = 15; i < N_TRAIN_FIELDS; i++) tf[i] = d.i32;
+  d.train_t = LLVMStructCreateNamed(d.ctx, "frost.train_info");
+  LLVMStructSetBody(d.train_t, tf, N_TRAIN_FIELDS, 0);
   check_layout(&d);
 
   const fr_graph *g = m->graph;
@@ -213,9 +310,11 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   LLVMValueRef outs = info_array(&d, (const fr_value *const *)g->outputs, NULL,
                                  g->n_outputs, "frost.outputs");
   LLVMValueRef trs = info_array(&d, tr, tr_data, n_tr, "frost.trainable");
+  LLVMValueRef train = o->train ? train_desc(&d, o->train, ts, tr, n_tr)
+                                : LLVMConstPointerNull(d.ptr);
   fr_free(tr);
   fr_free(tr_data);
-  if (!ins || !outs || !trs) return fr_err_nomem(NULL);
+  if (!ins || !outs || !trs || !train) return fr_err_nomem(NULL);
   const char *base = strrchr(o->model_name, '/');
   LLVMValueRef f[N_MODEL_FIELDS] = {
       cstring(&d, base ? base + 1 : o->model_name),
@@ -243,7 +342,8 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
       i32c(&d, s->n_native),
       i32c(&d, L->tensors[0]),
       i32c(&d, L->state_slots),
-      i32c(&d, 0)};
+      i32c(&d, 0),
+      train};
   LLVMValueRef init = LLVMConstNamedStruct(d.model_t, f, N_MODEL_FIELDS);
   /* model.c declared frost_desc_ with its own type: a new global takes its
    * place. */
@@ -585,6 +685,13 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   FR_TRY(fr_jit_new_aot(o->cpu, &j));
   LLVMModuleRef mod = NULL, api = NULL;
   fr_status st = fr_codegen_aot(m, j, "frost_run_", &mod, &r->stats);
+  /* An artifact that trains: its other graphs in the same module. */
+  const fr_aot_train *tr = o->train;
+  if (st == FR_OK && tr) st = fr_codegen_aot(tr->step, j, "frost_step_", &mod, &r->train_stats[0]);
+  if (st == FR_OK && tr && tr->eval)
+    st = fr_codegen_aot(tr->eval, j, "frost_eval_", &mod, &r->train_stats[1]);
+  if (st == FR_OK && tr && tr->features)
+    st = fr_codegen_aot(tr->features, j, "frost_features_", &mod, &r->train_stats[2]);
   size_t len;
   const unsigned char *bc = fr_model_api_bitcode(&len);
   if (st == FR_OK) st = fr_jit_parse_bitcode(j, bc, len, "model_api.bc", &api);
@@ -593,7 +700,8 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     api = NULL;
   }
   if (st == FR_OK)
-    st = build_desc(j, mod, m, o, &r->stats, LLVMGetNamedFunction(mod, "frost_run_"));
+    st = build_desc(j, mod, m, o, &r->stats, r->train_stats,
+                    LLVMGetNamedFunction(mod, "frost_run_"));
   if (st == FR_OK) {
     set_linkage(mod, prefix);
     st = fr_jit_optimize(j, mod, NULL);

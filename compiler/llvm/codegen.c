@@ -123,6 +123,8 @@ typedef struct cg {
   int64_t scratch_off;
   bool specialize; /* inline the kernels' bitcode (else call frost's own) */
   bool aot;        /* for an artifact: no fallback, trainable globals */
+  LLVMModuleRef into; /* aot: add the function to this module (its
+                         kernels and trainable block), or NULL */
   fr_compiled *comp; /* for fallback calls (JIT only) */
   int n_native, n_fallback, n_skipped;
 } cg;
@@ -313,7 +315,8 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
     else if (ps != FR_OK && ps != FR_ERR_UNSUPPORTED) st = ps;
   }
   LLVMModuleRef kern = NULL;
-  if (st == FR_OK && c->specialize) st = fr_jit_kernels(j, &kern);
+  if (st == FR_OK && c->into) kern = c->into;
+  else if (st == FR_OK && c->specialize) st = fr_jit_kernels(j, &kern);
   else if (st == FR_OK)
     kern = LLVMModuleCreateWithNameInContext("frost", fr_jit_context(j));
   if (st == FR_OK) {
@@ -356,7 +359,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
   c->ptrs = NULL;
   fr_free(p);
   if (st != FR_OK) {
-    if (kern) LLVMDisposeModule(kern);
+    if (kern && kern != c->into) LLVMDisposeModule(kern);
     return st;
   }
   *out = kern;
@@ -365,7 +368,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
 
 fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
                          LLVMModuleRef *out, fr_compile_stats *s) {
-  cg c = {.specialize = true, .aot = true};
+  cg c = {.specialize = true, .aot = true, .into = *out};
   memset(s, 0, sizeof *s);
   double t0 = now_ms();
   FR_TRY(build_module(&c, m, j, name, out, &s->arena_bytes));

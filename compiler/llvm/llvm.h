@@ -93,9 +93,11 @@ fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
  * outputs (release with fr_tensor_release). */
 fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
 /* The module of m's main graph for an artifact: the function `name` (as
- * frost_main), kernels inlined from the bitcode, trainable parameters as
- * writable globals frost.param.ID; a node without a native kernel is an
- * error. Not optimized yet. */
+ * frost_main), kernels inlined from the bitcode, trainable parameters in
+ * the writable global FR_TRAINABLE_BLOCK; a node without a native kernel
+ * is an error. Not optimized yet. *out NULL: a new module; otherwise the
+ * function is added to *out, whose trainable block it shares (the graphs
+ * of one artifact have one parameter layout). */
 fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
                          struct LLVMOpaqueModule **out, fr_compile_stats *s);
 void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s);
@@ -107,6 +109,23 @@ typedef enum fr_emit { FR_EMIT_EXE, FR_EMIT_SHARED, FR_EMIT_OBJ, FR_EMIT_LLVM,
                        FR_EMIT_ASM } fr_emit;
 fr_status fr_aot_parse_emit(const char *s, fr_emit *e);
 
+/* What an artifact that trains adds (frost compile --train): the graphs
+ * besides the inference one (fr_aot_compile's m), sharing its layout, and
+ * the training options as numbers (abi.h: FROST_H_*, FROST_I_*). */
+typedef struct fr_aot_train {
+  fr_model *step, *eval, *features; /* eval, features may be NULL */
+  double hyper[16];
+  int64_t ints[16];
+  char model_sha256[65];
+  /* The exported ONNX model and where each parameter's raw bytes are in
+   * it (by name); onnx NULL: the artifact cannot export. */
+  const uint8_t *onnx;
+  size_t onnx_bytes;
+  const char *const *onnx_names;
+  const int64_t *onnx_offsets;
+  int n_onnx;
+} fr_aot_train;
+
 typedef struct fr_aot_opts {
   const char *out;        /* -o: the artifact (an extension is added) */
   fr_emit emit;
@@ -114,6 +133,7 @@ typedef struct fr_aot_opts {
   const char *prefix;     /* C API prefix (shared, obj); NULL: from out */
   const char *model_name; /* the ONNX file, for the descriptor */
   fr_param_count params;  /* counted before folding */
+  const fr_aot_train *train; /* NULL: an artifact that only runs */
 } fr_aot_opts;
 
 typedef struct fr_aot_result {
@@ -122,6 +142,7 @@ typedef struct fr_aot_result {
   int n_files;
   char prefix[80];
   fr_compile_stats stats;
+  fr_compile_stats train_stats[3]; /* step, eval, features */
 } fr_aot_result;
 
 /* Compiles m (after the pipeline) into the artifact o->out. Files are

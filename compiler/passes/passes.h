@@ -55,6 +55,8 @@ typedef struct fr_train_spec {
   bool probabilities; /* ce: the output is probabilities, not logits */
   int64_t batch;      /* B: the first dim of every input */
   int64_t n_classes;  /* C: classes (ce), targets (bce, mse) */
+  bool infer_only;    /* no loss: the head's output is the only output, and
+                         the graph has no frost.targets, frost.weights */
 } fr_train_spec;
 /* Head surgery and the loss (see train_graph.c): sets m->graph->train, with
  * outputs [loss, logits] and the inputs frost.targets [B, C] and

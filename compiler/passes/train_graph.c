@@ -212,6 +212,17 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
     z = add_node(&b, "Flatten", 1, &z, 1, &ax, "head.flatten");
     z = append_head(&b, z, feature_dim, widths, n_layers, s->seed);
   }
+  if (s->infer_only) {
+    if (b.st != FR_OK) return b.st;
+    fr_value **outs = fr_arena_alloc(&m->arena, sizeof(fr_value *));
+    if (!outs) return fr_err_nomem(NULL);
+    outs[0] = z;
+    z->flags |= FR_V_OUTPUT;
+    g->outputs = outs;
+    g->n_outputs = 1;
+    g->train = NULL;
+    return FR_OK;
+  }
   int64_t B = s->batch, C = s->n_classes;
   fr_value *t = new_input(&b, "frost.targets", 2, (int64_t[]){B, C});
   fr_value *w = new_input(&b, "frost.weights", 1, &B);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FROST_ABI_VERSION 2
+#define FROST_ABI_VERSION 3
 
 /* An input, an output or a parameter of the model. dtype is the ONNX
  * TensorProto data type (1 float32, 6 int32, 7 int64, 9 bool, 10 float16,
@@ -39,6 +39,51 @@ typedef struct frost_tensor_info {
  * training, a gradient block of the trainable block's layout and
  * state_slots optimizer copies of it. Every parameter starts on a 64-byte
  * boundary. */
+/* The compiled training of an artifact built with `frost compile --train`
+ * (frost_model_info.train; NULL otherwise). Three functions of the same
+ * calling convention as run, each on an activation buffer of its size:
+ *   step      [samples or features, frost.targets, frost.weights] ->
+ *             [loss, logits, gradients...]: forward, loss and backward;
+ *   eval      the same inputs -> [loss, logits], no backward (NULL: use
+ *             step);
+ *   features  the frozen backbone: the model's input (at the batch) ->
+ *             the step's first input (NULL: the step takes the model's
+ *             input; nothing to cache).
+ * Gradient i is of the parameter grads[i].name, at grads[i].offset in the
+ * gradient block (and of the trainable block). The training options are
+ * numbers: hyper[FROST_H_*] and ints[FROST_I_*]. onnx is the model as
+ * `OUT export` writes it, with the initial weights; a trainable parameter
+ * i's raw bytes are at onnx_offsets[i] (UINT64_MAX: not in the file). */
+enum {
+  FROST_H_LR, FROST_H_LR_BACKBONE, FROST_H_MOMENTUM, FROST_H_WEIGHT_DECAY,
+  FROST_H_BETA1, FROST_H_BETA2, FROST_H_EPS, FROST_H_CLIP_NORM, FROST_H_GAMMA,
+  FROST_H_LABEL_SMOOTHING, FROST_H_VAL_SPLIT, FROST_H_COUNT = 16
+};
+enum {
+  FROST_I_OPTIMIZER,  /* 0 sgd, 1 adam, 2 adamw */
+  FROST_I_SCHEDULE,   /* 0 constant, 1 step, 2 cosine */
+  FROST_I_NESTEROV, FROST_I_WARMUP, FROST_I_STEP_EPOCHS, FROST_I_EPOCHS,
+  FROST_I_PATIENCE, FROST_I_LOSS /* 0 ce, 1 bce, 2 mse */, FROST_I_NO_SHUFFLE,
+  FROST_I_SEED, FROST_I_MAX_STEPS, FROST_I_BATCH, FROST_I_CLASSES,
+  FROST_I_SLOTS, FROST_I_COUNT = 16
+};
+typedef void (*frost_fn)(const void *const *inputs, void *const *outputs,
+                         void *arena);
+typedef struct frost_train_info {
+  frost_fn step, eval, features;
+  const frost_tensor_info *step_inputs; /* 3 */
+  const frost_tensor_info *grads;       /* n_grads */
+  const uint8_t *onnx;
+  const uint64_t *onnx_offsets;         /* n_trainable */
+  const char *model_sha256;             /* of the ONNX file, hex */
+  const double *hyper;                  /* FROST_H_COUNT */
+  const int64_t *ints;                  /* FROST_I_COUNT */
+  uint64_t onnx_bytes;
+  uint64_t step_bytes, eval_bytes, features_bytes; /* activations */
+  uint64_t features_numel;              /* per sample; 0 without features */
+  int32_t n_grads, reserved;
+} frost_train_info;
+
 typedef struct frost_model_info {
   const char *model;         /* the ONNX file it was compiled from */
   const char *target_cpu;    /* LLVM CPU name, e.g. "x86-64-v3" */
@@ -56,6 +101,7 @@ typedef struct frost_model_info {
   int32_t n_nodes; /* kernel calls in run */
   int32_t frozen_tensors, state_slots;
   int32_t reserved;
+  const frost_train_info *train; /* NULL: the artifact does not train */
 } frost_model_info;
 
 #endif

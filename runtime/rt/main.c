@@ -4,20 +4,20 @@
  *
  *   OUT info
  *   OUT run --input NAME=FILE.npy... [--output-dir DIR] [--max-memory BYTES]
+ *           [--weights DIR]
  *   OUT bench [--iters N]
+ *   OUT train DATA [options], OUT export OUT.onnx [--weights DIR]  (train.c:
+ *           artifacts compiled with --train)
  *
  * The same conventions as `frost run`: outputs go to DIR/NAME.npy (names
  * with characters outside [A-Za-z0-9._-] mapped to '_'), written all or
- * nothing; every failure is one line "OUT: error: ..." and exit status 1.
- * Room is kept for `OUT train` and `OUT export` (artifacts with trainable
- * parameters), which tell what is missing until they exist. */
+ * nothing; every failure is one line "OUT: error: ..." and exit status 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "../runtime.h"
-#include "abi.h"
+#include "rt.h"
 
 /* The model's API (runtime/rt/model.c, renamed by frost compile). */
 typedef struct frost_ctx frost_ctx;
@@ -154,12 +154,14 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
-        !strcmp(a, "--max-memory")) {
+        !strcmp(a, "--max-memory") || !strcmp(a, "--weights")) {
       if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);
       i++;
     }
     if (!strcmp(a, "--output-dir")) {
       dir = next;
+    } else if (!strcmp(a, "--weights")) {
+      FR_TRY(frt_load_weights(m, next));
     } else if (!strcmp(a, "--max-memory")) {
       int64_t cap;
       FR_TRY(fr_parse_size(next, &cap));
@@ -266,6 +268,25 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   return FR_OK;
 }
 
+/* OUT export OUT.onnx [--weights DIR] */
+static fr_status do_export(const frost_model_info *m, int argc, char **argv) {
+  const char *out = NULL;
+  for (int i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "--weights")) {
+      if (i + 1 >= argc) return fr_err(FR_ERR_USAGE, "--weights needs an argument");
+      FR_TRY(frt_load_weights(m, argv[++i]));
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      return fr_err(FR_ERR_USAGE, "unknown argument '%s' (see %s --help)", argv[i], prog);
+    } else if (!out) {
+      out = argv[i];
+    } else {
+      return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", argv[i]);
+    }
+  }
+  if (!out) return fr_err(FR_ERR_USAGE, "export OUT.onnx: no file given");
+  return frt_export(m, out);
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: %s <command> [options]\n"
@@ -273,7 +294,15 @@ static void usage(FILE *f) {
           "  info                          inputs, outputs, parameters, memory\n"
           "  run --input NAME=FILE.npy... [--output-dir DIR] [--max-memory BYTES]\n"
           "                                run the model once\n"
-          "  bench [--iters N]             time N runs on random inputs\n",
+          "  bench [--iters N]             time N runs on random inputs\n"
+          "  run ... --weights DIR         with the weights a training kept\n"
+          "  train DATA [--epochs N] [--lr X] [--seed N] [--val DIR | --val-split F]\n"
+          "        [--patience N] [--checkpoint-dir DIR [--resume]] [--log-json FILE]\n"
+          "        [--plot FILE.svg] [-o DIR]\n"
+          "                                train the compiled head (frost compile\n"
+          "                                --train); -o DIR keeps the weights\n"
+          "  export OUT.onnx [--weights DIR]\n"
+          "                                the model with its weights, as ONNX\n",
           prog);
 }
 
@@ -307,11 +336,11 @@ int main(int argc, char **argv) {
     st = do_run(m, argc, argv, &x);
   } else if (!strcmp(cmd, "bench")) {
     st = do_bench(m, argc, argv, &x);
-  } else if (!strcmp(cmd, "train") || !strcmp(cmd, "export")) {
-    st = fr_err(FR_ERR_UNSUPPORTED,
-                "'%s': this artifact has %s; on-device training is not built "
-                "into artifacts yet",
-                cmd, m->n_trainable ? "trainable parameters" : "no trainable parameters");
+  } else if (!strcmp(cmd, "train")) {
+    fr_mem_set_limit((size_t)8 << 30);
+    st = frt_train(m, argc, argv);
+  } else if (!strcmp(cmd, "export")) {
+    st = do_export(m, argc, argv);
   } else {
     st = fr_err(FR_ERR_USAGE, "unknown command '%s' (see %s --help)", cmd, prog);
   }

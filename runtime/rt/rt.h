@@ -1,0 +1,18 @@
+/* rt.h: the internal header of an artifact's command line (libfrost_rt):
+ * main.c (info, run, bench) and train.c (train, export, --weights). */
+#ifndef FROST_RT_H
+#define FROST_RT_H
+
+#include "../runtime.h"
+#include "abi.h"
+
+/* OUT train DATA [options]: frost train's loop on the compiled step. */
+fr_status frt_train(const frost_model_info *m, int argc, char **argv);
+/* OUT export OUT.onnx: the embedded model with the current weights. */
+fr_status frt_export(const frost_model_info *m, const char *path);
+/* --weights DIR: the trainable block from a checkpoint (OUT train -o DIR,
+ * or frost train's), checked against this artifact's model and layout;
+ * on failure the weights are unchanged. */
+fr_status frt_load_weights(const frost_model_info *m, const char *dir);
+
+#endif

@@ -1,0 +1,452 @@
+/* train.c: the commands of an artifact compiled with `frost compile
+ * --train` (part of libfrost_rt: no IR, no LLVM, no protobuf).
+ *
+ *   OUT train DATA [--epochs N] [--lr X] [--seed N] [--val DIR |
+ *       --val-split F] [--patience N] [--checkpoint-dir DIR [--resume]]
+ *       [--log-json FILE] [--plot FILE.svg] [-o DIR]
+ *   OUT export OUT.onnx [--weights DIR]
+ *   OUT run ... --weights DIR       (main.c)
+ *
+ * Training is frost train's loop (runtime/trainloop.c) with the compiled
+ * step: the data conventions (class folders or a CSV manifest of .npy or
+ * WAV samples; images need frost), the epoch lines, JSON log, plot and
+ * checkpoints are the same, and a checkpoint of one resumes in the other.
+ * The compiled-in options are the defaults; the flags above override
+ * them. Learned weights are kept as a checkpoint (-o DIR), which `OUT run`
+ * and `OUT export` read with --weights DIR.
+ *
+ * Memory: one activation buffer for the largest of the step, the
+ * evaluation and the backbone; the gradient and optimizer blocks; the
+ * batch. Nothing is allocated per step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+/* ---- the parameters as the loop and checkpoints see them ------------- */
+
+static int by_offset(const void *a, const void *b) {
+  const fr_ckpt_param *x = a, *y = b;
+  return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* Every parameter of the trainable block, by offset (frost train's order). */
+static fr_status ckpt_params(const frost_model_info *m, fr_ckpt_param **out) {
+  fr_ckpt_param *ps = fr_calloc((size_t)m->n_trainable + 1, sizeof *ps);
+  if (!ps) return fr_err_nomem(NULL);
+  for (int i = 0; i < m->n_trainable; i++) {
+    const frost_tensor_info *t = &m->trainable[i];
+    ps[i] = (fr_ckpt_param){.name = t->name, .dtype = (fr_dtype)t->dtype,
+                            .rank = t->rank, .offset = (int64_t)t->offset};
+    for (int k = 0; k < t->rank && k < FR_MAX_RANK; k++) ps[i].dims[k] = t->dims[k];
+  }
+  qsort(ps, (size_t)m->n_trainable, sizeof *ps, by_offset);
+  *out = ps;
+  return FR_OK;
+}
+
+static const char *const optimizers[] = {"sgd", "adam", "adamw"};
+static const char *const schedules[] = {"constant", "step", "cosine"};
+
+/* The checkpoint's identity of this artifact's model and layout. */
+static void ckpt_identity(const frost_model_info *m, fr_ckpt *ck,
+                          const fr_ckpt_param *ps, int slots) {
+  const frost_train_info *tr = m->train;
+  ck->model = m->model;
+  snprintf(ck->model_sha256, sizeof ck->model_sha256, "%s", tr->model_sha256);
+  ck->trainable_bytes = (int64_t)m->trainable_block_bytes;
+  ck->state_slots = slots + 1;
+  ck->n_params = m->n_trainable;
+  ck->params = ps;
+}
+
+fr_status frt_load_weights(const frost_model_info *m, const char *dir) {
+  const frost_train_info *tr = m->train;
+  if (!tr)
+    return fr_err(FR_ERR_USAGE, "--weights: this artifact was compiled without "
+                  "--train: it has no weights to load");
+  if (!fr_ckpt_exists(dir))
+    return fr_err(FR_ERR_IO, "%s: no checkpoint there", dir);
+  int slots = (int)tr->ints[FROST_I_SLOTS];
+  fr_ckpt_param *ps = NULL;
+  FR_TRY(ckpt_params(m, &ps));
+  fr_ckpt ck = {0};
+  ckpt_identity(m, &ck, ps, slots);
+  /* Into a copy first: a bad checkpoint leaves the weights as they were. */
+  size_t tb = (size_t)m->trainable_block_bytes;
+  uint8_t *w = fr_malloc(tb + 64);
+  uint8_t *state = fr_malloc((size_t)(slots + 1) * tb + 64);
+  fr_status st = w && state ? FR_OK : fr_err_nomem(NULL);
+  if (st == FR_OK) st = fr_ckpt_load(dir, &ck, w, state);
+  if (st == FR_OK) memcpy(m->trainable_block, w, tb);
+  fr_ckpt_release(&ck);
+  fr_free(w);
+  fr_free(state);
+  fr_free(ps);
+  return st;
+}
+
+/* ---- OUT train ------------------------------------------------------- */
+
+typedef struct art {
+  const frost_model_info *m;
+  const frost_train_info *tr;
+  void *arena;
+  int x_slot, t_slot, w_slot;
+  const void *ins[3];
+  void **outs; /* loss, logits, then the gradients in the grad block */
+  float loss;
+  float *logits;
+} art;
+
+static fr_status step(void *ctx, bool train, double *loss, const float **logits) {
+  art *a = ctx;
+  frost_fn f = train || !a->tr->eval ? a->tr->step : a->tr->eval;
+  f(a->ins, a->outs, a->arena);
+  *loss = a->loss;
+  *logits = a->logits;
+  return FR_OK;
+}
+
+/* The samples of d through the compiled backbone, B at a time: d then
+ * holds the features the step starts from (frost train's feature cache). */
+static fr_status features(art *a, fr_dataset *d, float *xin, int64_t B) {
+  const frost_train_info *tr = a->tr;
+  int64_t F = (int64_t)tr->features_numel;
+  float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
+  float *out = fr_malloc(sizeof(float) * (size_t)(B * F + 1));
+  int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
+  if (!feat || !out || !order) {
+    fr_free(feat), fr_free(out), fr_free(order);
+    return fr_err_nomem(NULL);
+  }
+  for (int i = 0; i < d->n; i++) order[i] = i;
+  for (int s = 0; s < d->n; s += (int)B) {
+    int n = d->n - s < B ? d->n - s : (int)B;
+    memset(xin, 0, sizeof(float) * (size_t)(B * d->numel));
+    fr_dataset_gather(d, order, s, n, xin, NULL, NULL);
+    const void *in[1] = {xin};
+    void *o[1] = {out};
+    tr->features(in, o, a->arena);
+    memcpy(feat + (int64_t)s * F, out, sizeof(float) * (size_t)(n * F));
+  }
+  fr_free(out);
+  fr_free(order);
+  fr_free(d->x);
+  d->x = feat;
+  d->numel = F;
+  const frost_tensor_info *fi = &tr->step_inputs[a->x_slot];
+  d->rank = fi->rank - 1;
+  for (int i = 1; i < fi->rank; i++) d->dims[i - 1] = fi->dims[i];
+  return FR_OK;
+}
+
+/* The samples' shape must be the model's input without its batch. */
+static fr_status check_samples(const frost_model_info *m, const fr_dataset *d,
+                               const char *path) {
+  const frost_tensor_info *x = &m->inputs[0];
+  bool same = d->rank == x->rank - 1;
+  for (int i = 0; same && i < d->rank; i++) same = d->dims[i] == x->dims[i + 1];
+  if (same) return FR_OK;
+  char a[128] = "", b[128] = "";
+  size_t k = 0, j = 0;
+  for (int i = 0; i < d->rank && k < 100; i++)
+    k += (size_t)snprintf(a + k, sizeof a - k, "%s%lld", i ? "," : "", (long long)d->dims[i]);
+  for (int i = 1; i < x->rank && j < 100; i++)
+    j += (size_t)snprintf(b + j, sizeof b - j, "%s%lld", i > 1 ? "," : "", (long long)x->dims[i]);
+  return fr_err(FR_ERR_SHAPE, "%s: its samples are [%s], the model was compiled "
+                "for samples of [%s]", path, a, b);
+}
+
+static fr_status parse_num(const char *opt, const char *v, double lo, double hi,
+                           double *out) {
+  char *end;
+  errno = 0;
+  double x = v ? strtod(v, &end) : 0;
+  if (!v || !*v || *end || errno || !(x >= lo && x <= hi))
+    return fr_err(FR_ERR_USAGE, "%s: expects a number in [%g, %g], got '%s'", opt,
+                  lo, hi, v ? v : "");
+  *out = x;
+  return FR_OK;
+}
+
+/* The compiled-in options, then the command line's. */
+static fr_status train_options(const frost_model_info *m, int argc, char **argv,
+                               fr_train_opts *o, const char **data,
+                               const char **out_dir) {
+  const frost_train_info *tr = m->train;
+  const double *h = tr->hyper;
+  const int64_t *n = tr->ints;
+  *o = (fr_train_opts){
+      .loss_kind = (int)n[FROST_I_LOSS],
+      .label_smoothing = h[FROST_H_LABEL_SMOOTHING],
+      .optimizer = optimizers[n[FROST_I_OPTIMIZER] % 3],
+      .lr = h[FROST_H_LR], .lr_backbone = h[FROST_H_LR_BACKBONE],
+      .momentum = h[FROST_H_MOMENTUM], .weight_decay = h[FROST_H_WEIGHT_DECAY],
+      .beta1 = h[FROST_H_BETA1], .beta2 = h[FROST_H_BETA2], .eps = h[FROST_H_EPS],
+      .clip_norm = h[FROST_H_CLIP_NORM], .nesterov = n[FROST_I_NESTEROV] != 0,
+      .schedule = schedules[n[FROST_I_SCHEDULE] % 3], .warmup = n[FROST_I_WARMUP],
+      .step_epochs = (int)n[FROST_I_STEP_EPOCHS], .gamma = h[FROST_H_GAMMA],
+      .batch = n[FROST_I_BATCH], .max_steps = n[FROST_I_MAX_STEPS],
+      .epochs = (int)n[FROST_I_EPOCHS], .patience = (int)n[FROST_I_PATIENCE],
+      .seed = (uint64_t)n[FROST_I_SEED], .val_split = h[FROST_H_VAL_SPLIT],
+      .no_shuffle = n[FROST_I_NO_SHUFFLE] != 0};
+  *data = NULL;
+  *out_dir = NULL;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+    double v;
+    bool takes = strcmp(a, "--resume") != 0 && a[0] == '-';
+    if (takes && !next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);
+    if (!strcmp(a, "--epochs")) {
+      FR_TRY(parse_num(a, next, 1, 1e6, &v));
+      o->epochs = (int)v;
+    } else if (!strcmp(a, "--lr")) {
+      FR_TRY(parse_num(a, next, 0, 1e6, &v));
+      o->lr = v;
+    } else if (!strcmp(a, "--seed")) {
+      FR_TRY(parse_num(a, next, 0, 9007199254740992.0, &v));
+      o->seed = (uint64_t)v;
+    } else if (!strcmp(a, "--patience")) {
+      FR_TRY(parse_num(a, next, 0, 1e6, &v));
+      o->patience = (int)v;
+    } else if (!strcmp(a, "--val-split")) {
+      FR_TRY(parse_num(a, next, 0, 0.99, &v));
+      o->val_split = v;
+    } else if (!strcmp(a, "--val")) {
+      o->val_dir = next;
+    } else if (!strcmp(a, "--checkpoint-dir")) {
+      o->checkpoint_dir = next;
+    } else if (!strcmp(a, "--log-json")) {
+      o->log_json = next;
+    } else if (!strcmp(a, "--plot")) {
+      o->plot = next;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+      *out_dir = next;
+    } else if (!strcmp(a, "--resume")) {
+      o->resume = true;
+      continue;
+    } else if (a[0] == '-' && a[1]) {
+      return fr_err(FR_ERR_USAGE, "unknown option '%s' of train (the batch, "
+                    "the head and the optimizer are compiled in; see --help)", a);
+    } else if (!*data) {
+      *data = a;
+      continue;
+    } else {
+      return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);
+    }
+    i++;
+  }
+  if (!*data) return fr_err(FR_ERR_USAGE, "train DATA: no DATA");
+  if (o->val_dir && o->val_split > 0)
+    return fr_err(FR_ERR_USAGE, "--val and --val-split: one or the other");
+  return FR_OK;
+}
+
+static fr_status load_sets(const frost_model_info *m, const fr_train_opts *o,
+                           const char *data, fr_dataset *train, fr_dataset *val) {
+  fr_data_opts dop = {0}; /* no image decoder: images need frost */
+  fr_dataset all = {0};
+  FR_TRY(fr_dataset_load(data, &dop, &all));
+  fr_status st = check_samples(m, &all, data);
+  if (st == FR_OK && o->val_dir) {
+    *train = all;
+    all = (fr_dataset){0};
+    st = fr_dataset_load(o->val_dir, &dop, val);
+    if (st == FR_OK) st = check_samples(m, val, o->val_dir);
+  } else if (st == FR_OK && o->val_split > 0) {
+    st = fr_dataset_split(&all, o->val_split, o->seed, train, val);
+  } else if (st == FR_OK) {
+    *train = all;
+    all = (fr_dataset){0};
+  }
+  fr_dataset_free(&all);
+  if (st == FR_OK && train->n == 0) st = fr_err(FR_ERR_INVALID, "%s: no samples", data);
+  return st;
+}
+
+/* The classes (or number columns) of d must be the compiled head's. */
+static fr_status check_targets(const fr_dataset *d, const char *path, int64_t C,
+                               int loss_kind, bool *classify) {
+  *classify = d->label != NULL;
+  if (*classify && d->n_classes != C)
+    return fr_err(FR_ERR_INVALID, "%s has %d classes, the artifact's head %lld",
+                  path, d->n_classes, (long long)C);
+  if (!*classify && d->n_targets != C)
+    return fr_err(FR_ERR_INVALID, "%s has %d number columns, the artifact's "
+                  "head %lld outputs", path, d->n_targets, (long long)C);
+  if (!*classify && loss_kind == FR_LOSS_CE)
+    return fr_err(FR_ERR_INVALID, "%s has number columns, not classes: the "
+                  "artifact was compiled for the cross-entropy", path);
+  return FR_OK;
+}
+
+fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
+  const frost_train_info *tr = m->train;
+  if (!tr)
+    return fr_err(FR_ERR_UNSUPPORTED, "train: this artifact was compiled "
+                  "without --train (frost compile MODEL --train --head ...)");
+  fr_train_opts o;
+  const char *data, *out_dir;
+  FR_TRY(train_options(m, argc, argv, &o, &data, &out_dir));
+  if (out_dir) FR_TRY(fr_file_check_target(out_dir));
+  fr_dataset train = {0}, val = {0};
+  art a = {.m = m, .tr = tr};
+  int64_t B = tr->ints[FROST_I_BATCH], C = tr->ints[FROST_I_CLASSES];
+  int slots = (int)tr->ints[FROST_I_SLOTS];
+  size_t tb = (size_t)m->trainable_block_bytes;
+  uint8_t *grad = NULL, *state = NULL;
+  float *batch = NULL, *xin = NULL;
+  fr_ckpt_param *ps = NULL;
+  fr_tl_param *tp = NULL;
+  bool classify = false;
+  fr_status st = load_sets(m, &o, data, &train, &val);
+  if (st == FR_OK) st = check_targets(&train, data, C, o.loss_kind, &classify);
+  if (st == FR_OK && val.n) st = check_targets(&val, o.val_dir ? o.val_dir : data,
+                                               C, o.loss_kind, &(bool){0});
+  /* The step's inputs: samples (or features), targets, weights. */
+  for (int i = 0; i < 3; i++) {
+    const char *nm = tr->step_inputs[i].name;
+    if (!strcmp(nm, "frost.targets")) a.t_slot = i;
+    else if (!strcmp(nm, "frost.weights")) a.w_slot = i;
+    else a.x_slot = i;
+  }
+  uint64_t act = tr->step_bytes;
+  if (tr->eval_bytes > act) act = tr->eval_bytes;
+  if (tr->features_bytes > act) act = tr->features_bytes;
+  int64_t xnumel = (int64_t)(tr->step_inputs[a.x_slot].bytes / sizeof(float));
+  int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
+                    (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
+  if (st == FR_OK) {
+    a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
+    a.outs = fr_calloc((size_t)tr->n_grads + 2, sizeof *a.outs);
+    grad = fr_calloc(tb + 64, 1);
+    state = fr_calloc((size_t)(slots + 1) * tb + 64, 1);
+    /* x, targets, weights, logits */
+    batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
+    xin = tr->features ? fr_calloc((size_t)innumel + 16, sizeof(float)) : NULL;
+    tp = fr_calloc((size_t)tr->n_grads + 1, sizeof *tp);
+    if (!a.arena || !a.outs || !grad || !state || !batch || !tp ||
+        (tr->features && !xin))
+      st = fr_err_nomem(NULL);
+  }
+  if (st == FR_OK) st = ckpt_params(m, &ps);
+  if (st == FR_OK && tr->features) {
+    st = features(&a, &train, xin, B);
+    if (st == FR_OK && val.n) st = features(&a, &val, xin, B);
+    if (st == FR_OK)
+      printf("feature cache: %d samples through the frozen backbone, %lld "
+             "floats each\n", train.n + val.n, (long long)tr->features_numel);
+  }
+  fr_trainloop tl = {0};
+  if (st == FR_OK) {
+    float *x = batch, *tg = x + xnumel, *w = tg + B * C;
+    a.logits = w + B;
+    a.ins[a.x_slot] = x;
+    a.ins[a.t_slot] = tg;
+    a.ins[a.w_slot] = w;
+    a.outs[0] = &a.loss;
+    a.outs[1] = a.logits;
+    for (int k = 0; k < tr->n_grads; k++) {
+      const frost_tensor_info *g = &tr->grads[k];
+      a.outs[2 + k] = grad + g->offset;
+      bool head = !strncmp(g->name, "frost.head.", 11);
+      tp[k] = (fr_tl_param){.name = g->name, .offset = (int64_t)g->offset,
+                            .numel = (int64_t)(g->bytes / sizeof(float)),
+                            .backbone = !head};
+    }
+    tl = (fr_trainloop){.o = &o, .step = step, .ctx = &a, .train = &train,
+                        .val = &val, .B = B, .C = C, .classify = classify,
+                        .x = x, .targets = tg, .weights = w,
+                        .trainable = m->trainable_block, .grad = grad,
+                        .state = state, .tbytes = (int64_t)tb, .slots = slots,
+                        .params = tp, .n_params = tr->n_grads, .model = m->model,
+                        .ck_params = ps, .n_ck_params = m->n_trainable,
+                        .out = stdout, .title = m->model};
+    snprintf(tl.model_sha256, sizeof tl.model_sha256, "%s", tr->model_sha256);
+    printf("data: %s: %d samples", data, train.n);
+    if (classify) printf(", %d classes", train.n_classes);
+    if (val.n) printf("; validation: %d samples", val.n);
+    printf("\ntrain step: batch %lld, %llu bytes of activations, parameters "
+           "%zu + gradients %zu + optimizer %zu bytes\n", (long long)B,
+           (unsigned long long)act, tb, tb, (size_t)slots * tb);
+    st = fr_trainloop_run(&tl);
+  }
+  /* The learned weights, with the optimizer's state: a checkpoint. */
+  if (st == FR_OK && out_dir) {
+    fr_ckpt ck = {0};
+    ckpt_identity(m, &ck, ps, slots);
+    ck.epoch = tl.epochs_run;
+    ck.step = tl.steps;
+    ck.optimizer = o.optimizer;
+    ck.best_epoch = tl.best_epoch ? tl.best_epoch : -1;
+    ck.best_metric = NAN;
+    fr_ckpt_kv hyper[6] = {{"lr", o.lr}, {"momentum", o.momentum},
+                           {"weight_decay", o.weight_decay}, {"beta1", o.beta1},
+                           {"beta2", o.beta2}, {"eps", o.eps}};
+    ck.n_hyper = 6;
+    ck.hyper = hyper;
+    st = fr_ckpt_save(out_dir, &ck, m->trainable_block, state);
+    if (st == FR_OK) printf("wrote %s (the learned weights: --weights %s)\n", out_dir, out_dir);
+  }
+  free(a.arena);
+  fr_free(a.outs);
+  fr_free(grad);
+  fr_free(state);
+  fr_free(batch);
+  fr_free(xin);
+  fr_free(tp);
+  fr_free(ps);
+  fr_dataset_free(&train);
+  fr_dataset_free(&val);
+  return st;
+}
+
+/* ---- OUT export ------------------------------------------------------ */
+
+fr_status frt_export(const frost_model_info *m, const char *path) {
+  const frost_train_info *tr = m->train;
+  if (!tr || !tr->onnx)
+    return fr_err(FR_ERR_UNSUPPORTED, "export: this artifact was compiled "
+                  "without --train: it holds no ONNX model to write");
+  FR_TRY(fr_file_check_target(path));
+  size_t n = (size_t)tr->onnx_bytes;
+  uint8_t *buf = fr_malloc(n + 1);
+  if (!buf) return fr_err_nomem(NULL);
+  memcpy(buf, tr->onnx, n);
+  for (int i = 0; i < m->n_trainable; i++) {
+    const frost_tensor_info *t = &m->trainable[i];
+    uint64_t at = tr->onnx_offsets[i];
+    if (at == UINT64_MAX || at > n || t->bytes > n - at) {
+      fr_free(buf);
+      return fr_err(FR_ERR_INVALID, "export: the parameter '%s' has no place "
+                    "in the embedded model", t->name);
+    }
+    memcpy(buf + at, (const uint8_t *)m->trainable_block + t->offset, t->bytes);
+  }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  fr_status st = FR_OK;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) st = fr_err(FR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
+  size_t off = 0;
+  while (st == FR_OK && off < n) {
+    ssize_t w = write(fd, buf + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) st = fr_err(FR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
+    else off += (size_t)w;
+  }
+  if (fd >= 0 && close(fd) != 0 && st == FR_OK)
+    st = fr_err(FR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
+  if (st == FR_OK && rename(tmp, path) != 0)
+    st = fr_err(FR_ERR_IO, "%s: cannot write (%s)", path, strerror(errno));
+  if (st != FR_OK && fd >= 0) unlink(tmp);
+  fr_free(buf);
+  if (st == FR_OK) printf("wrote %s (%zu bytes)\n", path, n);
+  return st;
+}
