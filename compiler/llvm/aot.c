@@ -428,9 +428,33 @@ static void header_io(FILE *f, const char *up, const char *what,
   }
 }
 
+#define ALIGN64(n) (((n) + 63) / 64 * 64)
+
+/* A context's bytes: runtime/rt/model.c's frost_api_ctx_bytes, the same
+ * sum from the compiler's numbers (the C example checks they agree). */
+static uint64_t ctx_bytes(const fr_model *m, const fr_aot_opts *o,
+                          const fr_compile_stats *s, const fr_compile_stats *ts) {
+  /* struct frost_ctx: 7 pointers, 2 floats, an int64_t, an int */
+  uint64_t n = ALIGN64(7 * sizeof(void *) + 2 * sizeof(float) + sizeof(int64_t) + 8);
+  uint64_t act = s->arena_bytes;
+  const fr_aot_train *t = o->train;
+  if (!t) return n + ALIGN64(act ? act : 1);
+  for (int i = 0; i < 3; i++)
+    if (ts[i].arena_bytes > act) act = ts[i].arena_bytes;
+  const fr_param_layout *L = m->graph->layout;
+  const fr_graph *sg = t->step->graph;
+  uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
+  uint64_t ins = 0;
+  for (int i = 0; i < sg->n_inputs; i++) ins += fr_tensor_nbytes(&sg->inputs[i]->t);
+  n += ALIGN64(act) + ALIGN64((uint64_t)L->bytes[FR_PB_GRAD]) +
+       ALIGN64((uint64_t)L->bytes[FR_PB_STATE]) + ALIGN64(ins);
+  return n + 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4);
+}
+
 static fr_status write_header(FILE *f, const char *prefix, const char *lib,
                               fr_model *m, const fr_aot_opts *o,
-                              const fr_compile_stats *s, const char *cpu) {
+                              const fr_compile_stats *s,
+                              const fr_compile_stats *ts, const char *cpu) {
   char up[80];
   size_t k = 0;
   for (; prefix[k] && k + 1 < sizeof up; k++)
@@ -505,10 +529,60 @@ static fr_status write_header(FILE *f, const char *prefix, const char *lib,
           "int %s_num_outputs(void);\n"
           "const frost_tensor_info *%s_input(int i);  /* NULL out of range */\n"
           "const frost_tensor_info *%s_output(int i);\n"
-          "const frost_model_info *%s_info(void);\n\n"
-          "#ifdef __cplusplus\n}\n#endif\n#endif\n",
+          "const frost_model_info *%s_info(void);\n\n",
           prefix, prefix, prefix, prefix, prefix, prefix, prefix, prefix, up, up,
           prefix, prefix, prefix, prefix, prefix, prefix, prefix);
+  fprintf(f,
+          "/* A context on the caller's memory: at least %s_CTX_BYTES bytes,\n"
+          " * 64-byte aligned (NULL otherwise); %s_destroy then frees nothing. */\n"
+          "#define %s_CTX_BYTES %lluu\n"
+          "%s_ctx *%s_create_in(void *mem, size_t bytes);\n"
+          "size_t %s_ctx_bytes(void);\n\n",
+          up, prefix, up, (unsigned long long)ctx_bytes(m, o, s, ts), prefix, prefix,
+          prefix);
+  if (o->train) {
+    const fr_aot_train *t = o->train;
+    const fr_param_layout *L = m->graph->layout;
+    fprintf(f,
+            "/* Training, compiled in by frost compile --train. A step takes a\n"
+            " * batch of %s_TRAIN_BATCH samples (input 0 as above, its first dim\n"
+            " * the batch) and their labels (class indices; < 0: no sample, so a\n"
+            " * short batch is masked), runs forward, loss and backward and updates\n"
+            " * the trainable weights with the compiled optimizer. The weights are\n"
+            " * the library's (one copy per process): train from one context at a\n"
+            " * time; %s_run and %s_run_in then use them. A training context is\n"
+            " * %s_TRAIN_BYTES bytes (activations, gradients, optimizer state,\n"
+            " * the batch); a step allocates nothing. Calls return 0, or -1 for a\n"
+            " * bad argument (a label out of range, a non-finite loss). */\n"
+            "#define %s_TRAIN_BATCH %lld\n"
+            "#define %s_TRAIN_CLASSES %lld\n"
+            "#define %s_TRAIN_BYTES %s_CTX_BYTES\n"
+            "#define %s_TRAINABLE_BYTES %lluu /* the weights */\n"
+            "#define %s_OPTIMIZER_BYTES %lluu /* the optimizer's state */\n"
+            "#define %s_SAVE_BYTES (%lluu + %s_TRAINABLE_BYTES + %s_OPTIMIZER_BYTES)\n"
+            "int %s_train_step(%s_ctx *c, const void *const *inputs,\n"
+            "                  const int32_t *labels, float *loss);\n"
+            "/* With number targets (--loss mse or bce): TRAIN_BATCH x TRAIN_CLASSES. */\n"
+            "int %s_train_step_targets(%s_ctx *c, const void *const *inputs,\n"
+            "                          const float *targets, float *loss);\n"
+            "/* Loss and logits (TRAIN_BATCH x TRAIN_CLASSES, or NULL), no update. */\n"
+            "int %s_eval(%s_ctx *c, const void *const *inputs, const int32_t *labels,\n"
+            "            float *loss, float *logits);\n"
+            "int %s_set_lr(%s_ctx *c, float lr); /* a schedule is the caller's */\n"
+            "/* The weights and the optimizer's state to and from a buffer of\n"
+            " * %s_SAVE_BYTES (load: -1, nothing changed, for another model). */\n"
+            "int %s_save(const %s_ctx *c, void *buf, size_t bytes);\n"
+            "int %s_load(%s_ctx *c, const void *buf, size_t bytes);\n"
+            "size_t %s_save_bytes(void);\n\n",
+            up, prefix, prefix, up, up, (long long)t->ints[FROST_I_BATCH], up,
+            (long long)t->ints[FROST_I_CLASSES], up, up, up,
+            (unsigned long long)L->bytes[FR_PB_TRAINABLE], up,
+            (unsigned long long)L->bytes[FR_PB_STATE], up,
+            (unsigned long long)(sizeof(uint64_t) * 3 + 72), up, up, prefix, prefix,
+            prefix, prefix, prefix, prefix, prefix, prefix, up, prefix, prefix, prefix,
+            prefix, prefix);
+  }
+  fputs("#ifdef __cplusplus\n}\n#endif\n#endif\n", f);
   return ferror(f) ? fr_err(FR_ERR_IO, "cannot write the header") : FR_OK;
 }
 
@@ -762,7 +836,8 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
       st = fr_err_nomem(NULL);
     } else {
       const char *lib = strrchr(r->files[0], '/');
-      st = write_header(f, prefix, lib ? lib + 1 : r->files[0], m, o, &r->stats, cpu);
+      st = write_header(f, prefix, lib ? lib + 1 : r->files[0], m, o, &r->stats,
+                        r->train_stats, cpu);
       fclose(f);
       if (st == FR_OK) {
         made[1] = true;

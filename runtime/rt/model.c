@@ -7,15 +7,76 @@
  * The compiler defines the two symbols below in the same module: the
  * model's descriptor and its code. Runs allocate nothing: the activations
  * live in one buffer, owned by a context or brought by the caller. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "../kernels/kernels.h"
 #include "abi.h"
 
 extern const frost_model_info frost_desc_;
 
+/* A context: its activation buffer and, for an artifact that trains, the
+ * gradient and optimizer blocks, the backbone's features, the targets,
+ * sample weights and logits of a batch. One allocation (or the caller's
+ * memory), carved in 64-byte aligned pieces. */
 struct frost_ctx {
   void *arena;
+  uint8_t *grad, *state;
+  float *feat, *targets, *weights, *logits;
+  float loss, lr;
+  int64_t step;
+  int owned; /* malloc'd by create, freed by destroy */
 };
+
+#define ALIGN64(n) (((n) + 63) / 64 * 64)
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* The bytes of a context (the header's PREFIX_CTX_BYTES: aot.c computes
+ * the same sum). */
+size_t frost_api_ctx_bytes(void) {
+  const frost_model_info *m = &frost_desc_;
+  const frost_train_info *t = m->train;
+  uint64_t act = m->activation_bytes;
+  uint64_t n = ALIGN64(sizeof(struct frost_ctx));
+  if (!t) return (size_t)(n + ALIGN64(act ? act : 1));
+  act = max_u64(act, max_u64(t->step_bytes, max_u64(t->eval_bytes, t->features_bytes)));
+  uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
+  n += ALIGN64(act) + ALIGN64(m->grad_block_bytes) + ALIGN64(m->state_block_bytes);
+  n += ALIGN64(t->step_inputs[0].bytes + t->step_inputs[1].bytes + t->step_inputs[2].bytes);
+  n += 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4);
+  return (size_t)n;
+}
+
+static struct frost_ctx *carve(void *mem, int owned) {
+  const frost_model_info *m = &frost_desc_;
+  const frost_train_info *t = m->train;
+  uint8_t *p = mem;
+  memset(mem, 0, frost_api_ctx_bytes());
+  struct frost_ctx *c = mem;
+  p += ALIGN64(sizeof *c);
+  c->arena = p;
+  c->owned = owned;
+  if (!t) return c;
+  uint64_t act = max_u64(m->activation_bytes,
+                         max_u64(t->step_bytes, max_u64(t->eval_bytes, t->features_bytes)));
+  uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
+  p += ALIGN64(act);
+  c->grad = p;
+  p += ALIGN64(m->grad_block_bytes);
+  c->state = p;
+  p += ALIGN64(m->state_block_bytes);
+  c->feat = (float *)p; /* the step's sample input: features or samples */
+  p += ALIGN64(t->step_inputs[0].bytes + t->step_inputs[1].bytes + t->step_inputs[2].bytes);
+  c->targets = (float *)p;
+  p += ALIGN64(B * C * 4);
+  c->logits = (float *)p;
+  p += ALIGN64(B * C * 4);
+  c->weights = (float *)p;
+  c->lr = (float)t->hyper[FROST_H_LR];
+  return c;
+}
 
 const frost_model_info *frost_api_info(void) { return &frost_desc_; }
 
@@ -35,22 +96,17 @@ const frost_tensor_info *frost_api_output(int i) {
 }
 
 struct frost_ctx *frost_api_create(void) {
-  struct frost_ctx *c = malloc(sizeof *c);
-  if (!c) return NULL;
-  size_t align = (size_t)frost_desc_.activation_align;
-  size_t n = ((size_t)frost_desc_.activation_bytes + align - 1) / align * align;
-  c->arena = aligned_alloc(align, n ? n : align);
-  if (!c->arena) {
-    free(c);
-    return NULL;
-  }
-  return c;
+  void *mem = aligned_alloc(64, frost_api_ctx_bytes());
+  return mem ? carve(mem, 1) : NULL;
+}
+
+struct frost_ctx *frost_api_create_in(void *mem, size_t bytes) {
+  if (!mem || (uintptr_t)mem % 64 || bytes < frost_api_ctx_bytes()) return NULL;
+  return carve(mem, 0);
 }
 
 void frost_api_destroy(struct frost_ctx *c) {
-  if (!c) return;
-  free(c->arena);
-  free(c);
+  if (c && c->owned) free(c);
 }
 
 /* Every input and output pointer must be given (a zero-byte tensor's may be
@@ -81,5 +137,187 @@ int frost_api_run(struct frost_ctx *c, const void *const *inputs,
   if (!c) return -1;
   if (check_io(inputs, outputs)) return -1;
   frost_desc_.run(inputs, outputs, c->arena);
+  return 0;
+}
+
+/* ---- training (artifacts compiled with --train) ------------------------ */
+
+static int slot_of(const char *name) {
+  const frost_train_info *t = frost_desc_.train;
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(t->step_inputs[i].name, name)) return i;
+  return -1;
+}
+
+/* The step's inputs from the caller's batch: the backbone's features (or
+ * the samples), the targets c->targets, the weights c->weights. */
+static void step_inputs(struct frost_ctx *c, const void *const *inputs,
+                        const void **in) {
+  const frost_train_info *t = frost_desc_.train;
+  int xs = 3 - slot_of("frost.targets") - slot_of("frost.weights");
+  in[slot_of("frost.targets")] = c->targets;
+  in[slot_of("frost.weights")] = c->weights;
+  if (t->features) {
+    void *out[1] = {c->feat};
+    t->features(inputs, out, c->arena);
+    in[xs] = c->feat;
+  } else {
+    in[xs] = inputs[0];
+  }
+}
+
+/* Targets and weights of a batch of labels (< 0: no sample), as frost
+ * train makes them (label smoothing, the mean over the real samples).
+ * -1 when a label is out of range or no sample is real. */
+static int label_targets(struct frost_ctx *c, const int32_t *labels) {
+  const frost_train_info *t = frost_desc_.train;
+  int64_t B = t->ints[FROST_I_BATCH], C = t->ints[FROST_I_CLASSES];
+  int n = 0;
+  for (int64_t i = 0; i < B; i++) {
+    if (labels[i] >= C) return -1;
+    n += labels[i] >= 0;
+  }
+  if (!n) return -1;
+  float eps = (float)t->hyper[FROST_H_LABEL_SMOOTHING];
+  int ce = t->ints[FROST_I_LOSS] == 0;
+  for (int64_t i = 0; i < B; i++) {
+    for (int64_t k = 0; k < C; k++) c->targets[i * C + k] = labels[i] >= 0 ? eps / (float)C : 0;
+    c->weights[i] = 0;
+    if (labels[i] < 0) continue;
+    c->targets[i * C + labels[i]] += 1 - eps;
+    c->weights[i] = 1.0f / (float)n;
+    if (!ce) c->weights[i] /= (float)C;
+  }
+  return 0;
+}
+
+static void update(struct frost_ctx *c) {
+  const frost_model_info *m = &frost_desc_;
+  const frost_train_info *t = m->train;
+  const double *h = t->hyper;
+  static const int kinds[3] = {FR_K_OPT_SGD, FR_K_OPT_ADAM, FR_K_OPT_ADAMW};
+  c->step++;
+  double sq = 0;
+  for (int k = 0; h[FROST_H_CLIP_NORM] > 0 && k < t->n_grads; k++)
+    sq += fr_k_sum_squares((int64_t)(t->grads[k].bytes / 4),
+                           (const float *)(c->grad + t->grads[k].offset));
+  double norm = sqrt(sq), scale = 1;
+  if (h[FROST_H_CLIP_NORM] > 0 && h[FROST_H_CLIP_NORM] / (norm + 1e-6) < 1)
+    scale = h[FROST_H_CLIP_NORM] / (norm + 1e-6);
+  int slots = (int)t->ints[FROST_I_SLOTS];
+  uint64_t tb = m->trainable_block_bytes;
+  for (int k = 0; k < t->n_grads; k++) {
+    const frost_tensor_info *g = &t->grads[k];
+    int64_t n = (int64_t)(g->bytes / 4);
+    float *gd = (float *)(c->grad + g->offset);
+    if (scale != 1) fr_k_scale(n, gd, (float)scale);
+    int head = !strncmp(g->name, "frost.head.", 11);
+    double lr = c->lr;
+    if (!head && h[FROST_H_LR_BACKBONE] >= 0 && h[FROST_H_LR] > 0)
+      lr *= h[FROST_H_LR_BACKBONE] / h[FROST_H_LR];
+    fr_k_optim o = {.kind = kinds[t->ints[FROST_I_OPTIMIZER] % 3], .lr = (float)lr,
+                    .weight_decay = (float)h[FROST_H_WEIGHT_DECAY],
+                    .momentum = (float)h[FROST_H_MOMENTUM],
+                    .nesterov = (int)t->ints[FROST_I_NESTEROV],
+                    .beta1 = (float)h[FROST_H_BETA1], .beta2 = (float)h[FROST_H_BETA2],
+                    .eps = (float)h[FROST_H_EPS], .step = c->step};
+    fr_k_optim_step(&o, n, (float *)((uint8_t *)m->trainable_block + g->offset), gd,
+                    slots > 0 ? (float *)(c->state + g->offset) : NULL,
+                    slots > 1 ? (float *)(c->state + tb + g->offset) : NULL);
+  }
+}
+
+static int run_step(struct frost_ctx *c, const void *const *inputs, int train,
+                    float *loss, float *logits) {
+  const frost_train_info *t = frost_desc_.train;
+  const void *in[3];
+  void *out[2 + 256];
+  if (t->n_grads > 256) return -1;
+  step_inputs(c, inputs, in);
+  out[0] = &c->loss;
+  out[1] = c->logits;
+  for (int k = 0; k < t->n_grads; k++) out[2 + k] = c->grad + t->grads[k].offset;
+  (train || !t->eval ? t->step : t->eval)(in, out, c->arena);
+  if (!isfinite(c->loss)) return -1;
+  if (train) update(c);
+  if (loss) *loss = c->loss;
+  if (logits)
+    memcpy(logits, c->logits,
+           (size_t)(t->ints[FROST_I_BATCH] * t->ints[FROST_I_CLASSES]) * 4);
+  return 0;
+}
+
+int frost_api_train_step(struct frost_ctx *c, const void *const *inputs,
+                         const int32_t *labels, float *loss) {
+  if (!c || !frost_desc_.train || !inputs || !inputs[0] || !labels) return -1;
+  if (label_targets(c, labels)) return -1;
+  return run_step(c, inputs, 1, loss, NULL);
+}
+
+int frost_api_train_step_targets(struct frost_ctx *c, const void *const *inputs,
+                                 const float *targets, float *loss) {
+  const frost_train_info *t = frost_desc_.train;
+  if (!c || !t || !inputs || !inputs[0] || !targets) return -1;
+  int64_t B = t->ints[FROST_I_BATCH], C = t->ints[FROST_I_CLASSES];
+  memcpy(c->targets, targets, (size_t)(B * C) * 4);
+  for (int64_t i = 0; i < B; i++)
+    c->weights[i] = 1.0f / (float)B / (t->ints[FROST_I_LOSS] ? (float)C : 1.0f);
+  return run_step(c, inputs, 1, loss, NULL);
+}
+
+int frost_api_eval(struct frost_ctx *c, const void *const *inputs,
+                   const int32_t *labels, float *loss, float *logits) {
+  if (!c || !frost_desc_.train || !inputs || !inputs[0] || !labels) return -1;
+  if (label_targets(c, labels)) return -1;
+  return run_step(c, inputs, 0, loss, logits);
+}
+
+int frost_api_set_lr(struct frost_ctx *c, float lr) {
+  if (!c || !frost_desc_.train || !(lr >= 0)) return -1;
+  c->lr = lr;
+  return 0;
+}
+
+/* Saved state: a header (magic, the layout's sizes, the step), the
+ * trainable block, the optimizer's slots. */
+typedef struct saved {
+  char magic[8];
+  uint64_t trainable_bytes, state_bytes;
+  int64_t step;
+  char sha256[64];
+} saved;
+
+size_t frost_api_save_bytes(void) {
+  const frost_model_info *m = &frost_desc_;
+  return sizeof(saved) + (size_t)m->trainable_block_bytes + (size_t)m->state_block_bytes;
+}
+
+int frost_api_save(const struct frost_ctx *c, void *buf, size_t bytes) {
+  const frost_model_info *m = &frost_desc_;
+  if (!c || !m->train || !buf || bytes < frost_api_save_bytes()) return -1;
+  saved h = {.magic = "frostSV1", .trainable_bytes = m->trainable_block_bytes,
+             .state_bytes = m->state_block_bytes, .step = c->step};
+  memcpy(h.sha256, m->train->model_sha256, 64);
+  uint8_t *p = buf;
+  memcpy(p, &h, sizeof h);
+  memcpy(p + sizeof h, m->trainable_block, (size_t)m->trainable_block_bytes);
+  memcpy(p + sizeof h + m->trainable_block_bytes, c->state, (size_t)m->state_block_bytes);
+  return 0;
+}
+
+/* -1, and nothing changed, when buf is not a state this artifact saved. */
+int frost_api_load(struct frost_ctx *c, const void *buf, size_t bytes) {
+  const frost_model_info *m = &frost_desc_;
+  if (!c || !m->train || !buf || bytes != frost_api_save_bytes()) return -1;
+  saved h;
+  memcpy(&h, buf, sizeof h);
+  if (memcmp(h.magic, "frostSV1", 8) || h.trainable_bytes != m->trainable_block_bytes ||
+      h.state_bytes != m->state_block_bytes || memcmp(h.sha256, m->train->model_sha256, 64) ||
+      h.step < 0)
+    return -1;
+  const uint8_t *p = buf;
+  memcpy(m->trainable_block, p + sizeof h, (size_t)m->trainable_block_bytes);
+  memcpy(c->state, p + sizeof h + m->trainable_block_bytes, (size_t)m->state_block_bytes);
+  c->step = h.step;
   return 0;
 }
