@@ -653,3 +653,12 @@ void fr_ckpt_release(fr_ckpt *c) {
   c->hyper = c->extra = NULL;
   c->n_hyper = c->n_extra = 0;
 }
+
+static int by_offset(const void *a, const void *b) {
+  const fr_ckpt_param *x = a, *y = b;
+  return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+void fr_ckpt_sort(fr_ckpt_param *ps, int n) {
+  if (n > 1) qsort(ps, (size_t)n, sizeof *ps, by_offset);
+}

@@ -228,6 +228,9 @@ fr_status fr_ckpt_load(const char *dir, fr_ckpt *c, void *trainable,
                        void *state);
 /* Whether DIR holds a checkpoint to load (current or previous). */
 bool fr_ckpt_exists(const char *dir);
+/* Puts parameters in the order checkpoints list them: by offset (so frost
+ * train and artifacts, whose graphs list them differently, agree). */
+void fr_ckpt_sort(fr_ckpt_param *ps, int n);
 /* Frees what load returned (c->optimizer, hyper, extra). */
 void fr_ckpt_release(fr_ckpt *c);
 

@@ -49,9 +49,10 @@ static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r
          fr_cli_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
          (long long)o->params.frozen, (long long)o->params.trainable);
   if (o->train)
-    printf("train step: %d kernel calls, activations %zu bytes%s\n",
+    printf("train step: %d kernel calls, activations %zu bytes%s; %s\n",
            r->train_stats[0].n_native, r->train_stats[0].arena_bytes,
-           o->train->features ? " (on cached features of the frozen backbone)" : "");
+           o->train->features ? " (on cached features of the frozen backbone)" : "",
+           o->train->onnx ? "exports ONNX" : "no ONNX export");
   (void)c;
 }
 
@@ -64,12 +65,48 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   fr_aot_train t = {.step = a.step, .eval = a.eval, .features = a.features};
   train_numbers(&c->train, &a, &t);
   st = fr_sha256_file(c->model, t.model_sha256);
+  /* OUT export: the model as frost train -o writes it, and where each
+   * weight's bytes are in it. Without it the artifact still trains. */
+  uint8_t *onnx = NULL;
+  size_t onnx_len = 0;
+  const char **names = NULL;
+  int64_t *offs = NULL, *sizes = NULL;
+  int n = 0;
+  if (st == FR_OK) {
+    const fr_graph *g = a.run->graph;
+    names = fr_calloc((size_t)g->n_inits + 1, sizeof *names);
+    offs = fr_calloc((size_t)g->n_inits + 1, sizeof *offs);
+    sizes = fr_calloc((size_t)g->n_inits + 1, sizeof *sizes);
+    if (!names || !offs || !sizes) st = fr_err_nomem(NULL);
+    for (int i = 0; st == FR_OK && i < g->n_inits; i++)
+      if ((g->inits[i]->flags & FR_V_WRITABLE) && g->inits[i]->param_off >= 0)
+        names[n++] = g->inits[i]->name;
+  }
+  if (st == FR_OK) {
+    fr_status es = fr_onnx_export_mem(c->model, a.run, c->train.cut, &onnx, &onnx_len);
+    if (es == FR_OK) es = fr_onnx_raw_offsets(onnx, onnx_len, names, n, offs, sizes);
+    if (es == FR_ERR_NOMEM) st = es;
+    else if (es != FR_OK) {
+      fprintf(stderr, "frost: warning: the artifact cannot export ONNX: %s\n", fr_err_msg());
+      fr_free(onnx);
+      onnx = NULL;
+    }
+    t.onnx = onnx;
+    t.onnx_bytes = onnx_len;
+    t.onnx_names = names;
+    t.onnx_offsets = offs;
+    t.n_onnx = n;
+  }
   fr_freeze_count(a.run, &o->params);
   o->train = &t;
   fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(a.run, o, &r);
   if (st == FR_OK) report(c, o, &r, t0);
   else fr_err_prefix(c->model);
+  fr_free(onnx);
+  fr_free(names);
+  fr_free(offs);
+  fr_free(sizes);
   fr_train_artifact_free(&a);
   return st == FR_OK ? 0 : fr_cli_fail();
 }

@@ -771,6 +771,7 @@ int fr_cmd_train(fr_cli *c) {
                                  .rank = p->t.rank, .offset = p->param_off};
       memcpy(cp[n_cp++].dims, p->t.dims, sizeof(int64_t) * (size_t)p->t.rank);
     }
+    fr_ckpt_sort(cp, n_cp);
   }
   fr_trainloop tl = {0};
   if (st == FR_OK) {

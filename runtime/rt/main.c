@@ -92,6 +92,38 @@ static int cmd_info(const frost_model_info *m) {
     fr_layout_print_param(stdout, (int64_t)m->trainable[i].offset, &x,
                           m->trainable[i].name);
   }
+  const frost_train_info *t = m->train;
+  if (!t) return 0;
+  static const char *const opt[] = {"sgd", "adam", "adamw"};
+  static const char *const loss[] = {"ce", "bce", "mse"};
+  printf("training: batch %lld, %lld %s, loss %s, optimizer %s, lr %g, %lld "
+         "epochs by default\n", (long long)t->ints[FROST_I_BATCH],
+         (long long)t->ints[FROST_I_CLASSES],
+         t->ints[FROST_I_LOSS] ? "targets" : "classes", loss[t->ints[FROST_I_LOSS] % 3],
+         opt[t->ints[FROST_I_OPTIMIZER] % 3], t->hyper[FROST_H_LR],
+         (long long)t->ints[FROST_I_EPOCHS]);
+  printf("  train step: %llu bytes of activations%s\n",
+         (unsigned long long)t->step_bytes,
+         t->features ? ", on the cached output of the frozen backbone" : "");
+  if (t->features)
+    printf("  frozen backbone (feature cache): %llu bytes of activations, %llu "
+           "floats a sample\n", (unsigned long long)t->features_bytes,
+           (unsigned long long)t->features_numel);
+  if (t->eval) printf("  evaluation: %llu bytes of activations\n",
+                      (unsigned long long)t->eval_bytes);
+  uint64_t act = t->step_bytes;
+  if (t->eval_bytes > act) act = t->eval_bytes;
+  if (t->features_bytes > act) act = t->features_bytes;
+  uint64_t batch = 0;
+  for (int i = 0; i < 3; i++) batch += t->step_inputs[i].bytes;
+  printf("  train step peak: %llu bytes (activations %llu, trainable %llu, "
+         "gradients %llu, optimizer %llu, batch %llu)\n",
+         (unsigned long long)(act + m->trainable_block_bytes + m->grad_block_bytes +
+                              m->state_block_bytes + batch),
+         (unsigned long long)act, (unsigned long long)m->trainable_block_bytes,
+         (unsigned long long)m->grad_block_bytes,
+         (unsigned long long)m->state_block_bytes, (unsigned long long)batch);
+  printf("  export: %s\n", t->onnx ? "the embedded ONNX model" : "none");
   return 0;
 }
 

@@ -30,11 +30,6 @@
 
 /* ---- the parameters as the loop and checkpoints see them ------------- */
 
-static int by_offset(const void *a, const void *b) {
-  const fr_ckpt_param *x = a, *y = b;
-  return (x->offset > y->offset) - (x->offset < y->offset);
-}
-
 /* Every parameter of the trainable block, by offset (frost train's order). */
 static fr_status ckpt_params(const frost_model_info *m, fr_ckpt_param **out) {
   fr_ckpt_param *ps = fr_calloc((size_t)m->n_trainable + 1, sizeof *ps);
@@ -45,7 +40,7 @@ static fr_status ckpt_params(const frost_model_info *m, fr_ckpt_param **out) {
                             .rank = t->rank, .offset = (int64_t)t->offset};
     for (int k = 0; k < t->rank && k < FR_MAX_RANK; k++) ps[i].dims[k] = t->dims[k];
   }
-  qsort(ps, (size_t)m->n_trainable, sizeof *ps, by_offset);
+  fr_ckpt_sort(ps, m->n_trainable);
   *out = ps;
   return FR_OK;
 }
@@ -411,9 +406,12 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
 
 fr_status frt_export(const frost_model_info *m, const char *path) {
   const frost_train_info *tr = m->train;
-  if (!tr || !tr->onnx)
+  if (!tr)
     return fr_err(FR_ERR_UNSUPPORTED, "export: this artifact was compiled "
                   "without --train: it holds no ONNX model to write");
+  if (!tr->onnx)
+    return fr_err(FR_ERR_UNSUPPORTED, "export: this artifact holds no ONNX "
+                  "model (frost compile warned why)");
   FR_TRY(fr_file_check_target(path));
   size_t n = (size_t)tr->onnx_bytes;
   uint8_t *buf = fr_malloc(n + 1);
