@@ -4,6 +4,12 @@
  * symbolic dimensions (the batch) stay as they were; BatchNormalization
  * stays in inference form (training never changes forward nodes).
  *
+ * A compiled artifact writes the same file without protobuf-c: frost packs
+ * the exported model once (fr_onnx_export_mem) and records where each
+ * weight's raw_data lies in those bytes (fr_onnx_raw_offsets, a walk over
+ * the wire format); the artifact copies the bytes and overwrites those
+ * ranges with its current weights.
+ *
  * Every allocation goes through the allocator the importer unpacks with
  * (fr_pb_allocator: fr_malloc), so the message is freed as one. */
 #include <errno.h>
@@ -85,14 +91,16 @@ static Onnx__AttributeProto *attr_int(const char *name, int64_t v) {
   return a;
 }
 
-/* Appends node op(inputs) -> out to g. */
+/* Appends node op(inputs) -> out to g, with the int attribute
+ * attr_name = v unless attr_name is NULL. */
 static fr_status add_node(Onnx__GraphProto *g, const char *op,
                           const char *const *in, int n_in, const char *out,
-                          Onnx__AttributeProto *attr) {
+                          const char *attr_name, int64_t v) {
   Onnx__NodeProto *n = pb_new(sizeof *n);
   if (!n) return fr_err_nomem(NULL);
   onnx__node_proto__init(n);
-  bool ok = push((void ***)&g->node, &g->n_node, n);
+  Onnx__AttributeProto *attr = attr_name ? attr_int(attr_name, v) : NULL;
+  bool ok = push((void ***)&g->node, &g->n_node, n) && (attr || !attr_name);
   n->op_type = fr_strdup(op);
   n->name = fr_strdup(out);
   n->input = fr_calloc((size_t)n_in + 1, sizeof(char *));
@@ -164,10 +172,16 @@ static fr_status set_output(Onnx__GraphProto *g, const char *name,
     d0->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
     d0->dim_value = b->dim_value;
   }
+  if (!v->name || (d0->value_case ==
+                        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                    !d0->dim_param)) {
+    onnx__value_info_proto__free_unpacked(v, fr_pb_allocator());
+    return fr_err_nomem(NULL);
+  }
   for (size_t i = 0; i < g->n_output; i++)
     onnx__value_info_proto__free_unpacked(g->output[i], fr_pb_allocator());
   g->n_output = 0;
-  if (!push((void ***)&g->output, &g->n_output, v) || !v->name) {
+  if (!push((void ***)&g->output, &g->n_output, v)) {
     onnx__value_info_proto__free_unpacked(v, fr_pb_allocator());
     return fr_err_nomem(NULL);
   }
@@ -196,7 +210,7 @@ static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
   char x[256], name[256];
   snprintf(x, sizeof x, "%s", from);
   fresh_name(g, "frost.head.flatten", name, sizeof name);
-  FR_TRY(add_node(g, "Flatten", (const char *[]){x}, 1, name, attr_int("axis", 1)));
+  FR_TRY(add_node(g, "Flatten", (const char *[]){x}, 1, name, "axis", 1));
   snprintf(x, sizeof x, "%s", name);
   int64_t width = 0;
   for (int l = 0;; l++) {
@@ -218,12 +232,12 @@ static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
     }
     fresh_name(g, next ? "frost.head.gemm" : "logits", name, sizeof name);
     FR_TRY(add_node(g, "Gemm", (const char *[]){x, w->name, b->name}, 3, name,
-                    attr_int("transB", 1)));
+                    "transB", 1));
     width = w->t.dims[0];
     snprintf(x, sizeof x, "%s", name);
     if (next) {
       fresh_name(g, "frost.head.relu", name, sizeof name);
-      FR_TRY(add_node(g, "Relu", (const char *[]){x}, 1, name, NULL));
+      FR_TRY(add_node(g, "Relu", (const char *[]){x}, 1, name, NULL, 0));
       snprintf(x, sizeof x, "%s", name);
     }
   }
@@ -253,15 +267,22 @@ static fr_status write_file(const char *path, const uint8_t *buf, size_t len) {
   return FR_OK;
 }
 
-fr_status fr_onnx_export(const char *orig, const fr_model *m,
-                         const char *cut, const char *out) {
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  FR_TRY(fr_read_file(orig, &buf, &len));
-  Onnx__ModelProto *mp = onnx__model_proto__unpack(fr_pb_allocator(), len, buf);
-  fr_free(buf);
-  if (!mp || !mp->graph)
+fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
+                             const char *cut, uint8_t **buf, size_t *len) {
+  *buf = NULL;
+  *len = 0;
+  uint8_t *ib = NULL;
+  size_t ilen = 0;
+  FR_TRY(fr_read_file(orig, &ib, &ilen));
+  unsigned long failures = fr_pb_alloc_failures();
+  Onnx__ModelProto *mp = onnx__model_proto__unpack(fr_pb_allocator(), ilen, ib);
+  fr_free(ib);
+  if (!mp && fr_pb_alloc_failures() != failures)
+    return fr_err(FR_ERR_NOMEM, "%s: out of memory decoding the model", orig);
+  if (!mp || !mp->graph) {
+    if (mp) onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
     return fr_err(FR_ERR_PARSE, "%s: not an ONNX model", orig);
+  }
   Onnx__GraphProto *g = mp->graph;
   fr_status st = FR_OK;
   /* The trained weights, by name. */
@@ -274,7 +295,7 @@ fr_status fr_onnx_export(const char *orig, const fr_model *m,
     for (size_t k = 0; !tp && k < g->n_initializer; k++)
       if (!strcmp(g->initializer[k]->name, v->name)) tp = g->initializer[k];
     /* or the value of a Constant node (exporters such as paddle2onnx write
-     * weights so) */
+     * weights so); fr_onnx_raw_offsets finds the same tensor */
     for (size_t k = 0; !tp && k < g->n_node; k++) {
       const Onnx__NodeProto *nd = g->node[k];
       if (strcmp(nd->op_type, "Constant") || nd->n_output != 1 ||
@@ -304,10 +325,151 @@ fr_status fr_onnx_export(const char *orig, const fr_model *m,
     if (!ob) st = fr_err_nomem(NULL);
     else {
       onnx__model_proto__pack(mp, ob);
-      st = write_file(out, ob, n);
-      fr_free(ob);
+      *buf = ob;
+      *len = n;
     }
   }
   onnx__model_proto__free_unpacked(mp, fr_pb_allocator());
   return st;
+}
+
+fr_status fr_onnx_export(const char *orig, const fr_model *m,
+                         const char *cut, const char *out) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  FR_TRY(fr_onnx_export_mem(orig, m, cut, &buf, &len));
+  fr_status st = write_file(out, buf, len);
+  fr_free(buf);
+  return st;
+}
+
+/* ---- Where the weights are in a packed model -------------------------
+ * The fields read (onnx.proto numbers; all others are skipped by length):
+ *   ModelProto.graph 7 > GraphProto.initializer 5 > TensorProto
+ *                      > GraphProto.node 1 > NodeProto.attribute 5
+ *                                        > AttributeProto.t 5 > TensorProto
+ *   TensorProto.name 8, raw_data 9; NodeProto.output 2, op_type 4;
+ *   AttributeProto.name 1.
+ * Where a field that is not repeated comes twice the last one counts, as
+ * protobuf reads it. */
+
+enum {
+  W_MODEL_GRAPH = 7,
+  W_GRAPH_NODE = 1,
+  W_GRAPH_INITIALIZER = 5,
+  W_NODE_OUTPUT = 2,
+  W_NODE_OP_TYPE = 4,
+  W_NODE_ATTRIBUTE = 5,
+  W_ATTR_NAME = 1,
+  W_ATTR_T = 5,
+  W_TENSOR_NAME = 8,
+  W_TENSOR_RAW_DATA = 9,
+};
+
+/* Whether the bytes of w spell the string s. */
+static bool wire_is(fr_wire w, const char *s) {
+  size_t n = strlen(s);
+  return (size_t)(w.end - w.p) == n && (n == 0 || !memcmp(w.p, s, n));
+}
+
+/* The last length-delimited field num of message w, if any (*found). */
+static fr_status wire_last(fr_wire w, uint32_t num, fr_wire *out,
+                           bool *found) {
+  *found = false;
+  while (w.p < w.end) {
+    fr_wire_field f;
+    FR_TRY(fr_wire_next(&w, &f));
+    if (f.num == num && f.type == 2) {
+      *out = f.sub;
+      *found = true;
+    }
+  }
+  return FR_OK;
+}
+
+/* Sets offsets[i], sizes[i] from tensor message t for every names[i] equal
+ * to name not yet found (offsets[i] < 0). */
+static fr_status place(const uint8_t *buf, fr_wire t, fr_wire name,
+                       const char *const *names, int n, int64_t *offsets,
+                       int64_t *sizes) {
+  bool want = false;
+  for (int i = 0; i < n && !want; i++)
+    want = offsets[i] < 0 && wire_is(name, names[i]);
+  if (!want) return FR_OK;
+  fr_wire raw;
+  bool has_raw;
+  FR_TRY(wire_last(t, W_TENSOR_RAW_DATA, &raw, &has_raw));
+  for (int i = 0; i < n; i++) {
+    if (offsets[i] >= 0 || !wire_is(name, names[i])) continue;
+    if (!has_raw)
+      return fr_err(FR_ERR_UNSUPPORTED, "the parameter '%s' is not stored "
+                    "as raw_data in the model", names[i]);
+    offsets[i] = raw.p - buf;
+    sizes[i] = raw.end - raw.p;
+  }
+  return FR_OK;
+}
+
+/* One graph's initializers (constants false) or Constant nodes (true). */
+static fr_status scan_graph(const uint8_t *buf, fr_wire g, bool constants,
+                            const char *const *names, int n,
+                            int64_t *offsets, int64_t *sizes) {
+  while (g.p < g.end) {
+    fr_wire_field f;
+    FR_TRY(fr_wire_next(&g, &f));
+    if (f.type != 2) continue;
+    if (!constants && f.num == W_GRAPH_INITIALIZER) {
+      fr_wire name = {0};
+      bool named;
+      FR_TRY(wire_last(f.sub, W_TENSOR_NAME, &name, &named));
+      FR_TRY(place(buf, f.sub, name, names, n, offsets, sizes));
+    } else if (constants && f.num == W_GRAPH_NODE) {
+      /* A Constant with one output: that output names its "value". */
+      fr_wire nd = f.sub, out = {0}, op = {0};
+      int n_out = 0;
+      while (nd.p < nd.end) {
+        fr_wire_field nf;
+        FR_TRY(fr_wire_next(&nd, &nf));
+        if (nf.type != 2) continue;
+        if (nf.num == W_NODE_OUTPUT && n_out++ == 0) out = nf.sub;
+        if (nf.num == W_NODE_OP_TYPE) op = nf.sub;
+      }
+      if (n_out != 1 || !wire_is(op, "Constant")) continue;
+      fr_wire t = {0};
+      bool has_t = false;
+      for (nd = f.sub; nd.p < nd.end;) {
+        fr_wire_field nf;
+        FR_TRY(fr_wire_next(&nd, &nf));
+        if (nf.num != W_NODE_ATTRIBUTE || nf.type != 2) continue;
+        fr_wire an = {0}, at;
+        bool named, found;
+        FR_TRY(wire_last(nf.sub, W_ATTR_NAME, &an, &named));
+        FR_TRY(wire_last(nf.sub, W_ATTR_T, &at, &found));
+        if (found && wire_is(an, "value")) t = at, has_t = true;
+      }
+      if (has_t) FR_TRY(place(buf, t, out, names, n, offsets, sizes));
+    }
+  }
+  return FR_OK;
+}
+
+fr_status fr_onnx_raw_offsets(const uint8_t *buf, size_t len,
+                              const char *const *names, int n,
+                              int64_t *offsets, int64_t *sizes) {
+  for (int i = 0; i < n; i++) offsets[i] = sizes[i] = -1;
+  /* Initializers first, then Constant nodes, as fr_onnx_export looks. */
+  for (int pass = 0; pass < 2; pass++) {
+    fr_wire w = {buf, buf + len};
+    while (w.p < w.end) {
+      fr_wire_field f;
+      FR_TRY(fr_wire_next(&w, &f));
+      if (f.num == W_MODEL_GRAPH && f.type == 2)
+        FR_TRY(scan_graph(buf, f.sub, pass == 1, names, n, offsets, sizes));
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (offsets[i] < 0)
+      return fr_err(FR_ERR_INVALID, "the parameter '%s' is neither an "
+                    "initializer nor a Constant of the model", names[i]);
+  return FR_OK;
 }

@@ -2,7 +2,8 @@
  * Sections: import.c (model loading, command-line text parsers), tensor.c
  * (TensorProto conversion and .pb tensor files), value_pb.c (.pb files of
  * sequences and optionals), wire.c (protobuf wire-format reader, nesting
- * depth check, protobuf-c allocator). */
+ * depth check, protobuf-c allocator), export.c (writing a trained model
+ * back to ONNX, and where its weights lie in the packed bytes). */
 #ifndef FROST_ONNX_H
 #define FROST_ONNX_H
 
@@ -126,5 +127,19 @@ unsigned long fr_pb_alloc_failures(void);
  * output), whose output becomes the only graph output ("logits"). */
 fr_status fr_onnx_export(const char *orig, const fr_model *m,
                          const char *cut, const char *out);
+/* The same model, packed into *buf (fr_malloc'd, *len bytes) instead of a
+ * file. Every trained parameter and head tensor in it is raw_data. */
+fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
+                             const char *cut, uint8_t **buf, size_t *len);
+/* Where the weights are in a packed model buf (a ModelProto), read from the
+ * wire format without protobuf-c: for each names[i], the tensor
+ * fr_onnx_export writes it to (the graph initializer of that name, else the
+ * "value" of the Constant node whose only output it is); offsets[i] is the
+ * byte offset of its raw_data payload in buf, sizes[i] its length. A name
+ * not found, or found without raw_data, is an error naming it; malformed
+ * or truncated bytes are FR_ERR_PARSE. */
+fr_status fr_onnx_raw_offsets(const uint8_t *buf, size_t len,
+                              const char *const *names, int n,
+                              int64_t *offsets, int64_t *sizes);
 
 #endif
