@@ -6,6 +6,8 @@
 # models with the same optimizer (SGD, momentum 0.9), JIT-compiled, and
 # its steps per second come from its epoch times (the best of 6 epochs,
 # 10 steps each; the feature cache does not apply: everything trains).
+# The same training compiled into an artifact (frost compile --train) and
+# run by its own train command is the third column.
 #
 #   bench/train-vs-torch.sh [FROST] [WORKDIR]
 set -eu
@@ -26,10 +28,18 @@ for net in mlp conv; do
   "$FROST" train "$W/$net/model.onnx" "$W/$net/data/manifest.csv" --trainable '.*' \
     --optimizer sgd --lr 0.01 --momentum 0.9 --batch 64 --epochs 6 --no-shuffle \
     --log-json "$W/$net.json" >"$W/$net.log" 2>&1 || { cat "$W/$net.log"; exit 1; }
+  "$FROST" compile "$W/$net/model.onnx" --train --trainable '.*' \
+    --optimizer sgd --lr 0.01 --momentum 0.9 --batch 64 --epochs 6 --no-shuffle \
+    -o "$W/$net-art" >"$W/$net-art.log" 2>&1 || { cat "$W/$net-art.log"; exit 1; }
+  rm -f "$W/$net-art.json"
+  "$W/$net-art" train "$W/$net/data/manifest.csv" --log-json "$W/$net-art.json" \
+    >>"$W/$net-art.log" 2>&1 || { cat "$W/$net-art.log"; exit 1; }
   set +f
   best=$(sed 's/.*"seconds": \([0-9.e+-]*\).*/\1/' "$W/$net.json" | sort -g | head -1)
   frost=$(awk -v s="$best" 'BEGIN { print 10 / s }')
+  best=$(sed 's/.*"seconds": \([0-9.e+-]*\).*/\1/' "$W/$net-art.json" | sort -g | head -1)
+  art=$(awk -v s="$best" 'BEGIN { print 10 / s }')
   torch=$(sed -n "s/^$net torch //p" "$W/torch.txt")
-  printf '%-5s frost %8.1f steps/s   torch %8.1f steps/s   ratio %.2f\n' "$net" \
-    "$frost" "$torch" "$(awk -v a="$frost" -v b="$torch" 'BEGIN { print a / b }')"
+  printf '%-5s frost %8.1f steps/s   artifact %8.1f steps/s   torch %8.1f steps/s   frost/torch %.2f\n' \
+    "$net" "$frost" "$art" "$torch" "$(awk -v a="$frost" -v b="$torch" 'BEGIN { print a / b }')"
 done

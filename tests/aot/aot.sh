@@ -150,7 +150,7 @@ expect_error "exe: wrong shape" "compiled for f32\[1,76,32,1\]" "$E" run --input
 expect_error "exe: unknown input" "no input 'x'" "$E" run --input "x=$IN"
 expect_error "exe: truncated npy" "error" "$E" run --input "input_1=${FROST_HOSTILE:-$(dirname -- "$FROST")/tests/hostile}/npy-truncated.npy"
 expect_error "exe: unknown command" "unknown command" "$E" fly
-expect_error "exe: train" "training is not built" "$E" train
+expect_error "exe: train" "compiled without --train" "$E" train
 
 # ---- shared library and object, with the C example -----------------------
 tail -c 9728 "$IN" >"$T/in.f32"

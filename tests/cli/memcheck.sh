@@ -66,6 +66,7 @@ train-conv-bn          0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.
 train-resume           0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 3 --engine interp --checkpoint-dir $T/ck-interp --resume
 train-bad-head         1 train $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --head linear:x
 eval-mlp               0 eval $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --batch 8
+compile-train-mlp      0 compile $T/mlp_sgd.onnx --train --trainable ^ --optimizer sgd --momentum 0.9 --batch 8 --epochs 2 -o $T/mlp-art
 '
 O="$ROOT/tests/oracle/train"
 
@@ -134,6 +135,17 @@ if [ -x "$T/alexa-art" ]; then
     --input "onnx::Flatten_0=$H/npy-truncated.npy"
 else
   echo "FAIL artifact: compile-alexa made no executable"
+  fails=$((fails + 1))
+fi
+# An artifact that trains: OUT train (frost train's loop on the compiled
+# step), export, and a refused checkpoint.
+if [ -x "$T/mlp-art" ]; then
+  PROG="$T/mlp-art" check artifact-train 0 train "$O/mlp_sgd/data/manifest.csv" \
+    --val-split 0.25 --checkpoint-dir "$T/mlp-ck" -o "$T/mlp-w"
+  PROG="$T/mlp-art" check artifact-export 0 export "$T/mlp-e.onnx" --weights "$T/mlp-w"
+  PROG="$T/mlp-art" check artifact-bad-weights 1 export "$T/mlp-e2.onnx" --weights "$T"
+else
+  echo "FAIL artifact: compile-train-mlp made no executable"
   fails=$((fails + 1))
 fi
 echo "$((count - fails)) of $count memcheck cases clean"
