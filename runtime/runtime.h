@@ -506,6 +506,40 @@ typedef struct fr_train_opts {
   int pool;                /* --pool none|mean|max: 0, 1, 2 */
 } fr_train_opts;
 
+/* ---- clips.c: audio clips as samples -------------------------------------- */
+
+enum { FR_POOL_NONE, FR_POOL_MEAN, FR_POOL_MAX };
+
+/* A front end (openWakeWord's melspectrogram, say) on one clip: in holds
+ * the clip (the front end's input), *out its n output values, frames of
+ * last values each (valid until the next call). */
+typedef fr_status (*fr_frontend_fn)(void *ctx, const float *in, const float **out,
+                                    int64_t *n, int64_t *last);
+/* One clip x of L samples in [-1, 1) through f: PCM16 units into in (L
+ * floats, the front end's input), frames (T, F) out, each value times A
+ * plus B (*frames fr_malloc'd). */
+fr_status fr_clip_frames(fr_frontend_fn f, void *ctx, float *in, const float *x,
+                         int64_t L, float A, float B, float **frames, int64_t *T,
+                         int64_t *F);
+
+typedef struct fr_window_opts {
+  float scale[2];          /* --frontend-scale A,B */
+  int64_t window, hop;     /* frames per window, frames between windows;
+                              window 0: the whole clip */
+  int rank;                /* the model's sample shape */
+  int64_t dims[FR_MAX_RANK], numel;
+} fr_window_opts;
+/* Replaces the clips of d by windows of o->window frames, o->hop apart (a
+ * clip shorter than a window: one window, zero-padded), shaped as the
+ * model's samples; (*group)[i] is window i's clip (group NULL: not
+ * wanted), *clips the number of clips. */
+fr_status fr_clips_to_windows(fr_dataset *d, fr_frontend_fn f, void *ctx,
+                              float *in, const fr_window_opts *o, int **group,
+                              int *clips);
+/* The rows of d (each window's features) pooled into one row per clip
+ * (FR_POOL_MEAN or FR_POOL_MAX), with the clip's label. */
+fr_status fr_pool_windows(fr_dataset *d, const int *group, int clips, int mode);
+
 /* A trained parameter: float32, numel values at offset bytes into the
  * trainable block and, at the same offset, into the gradient block and
  * each optimizer slot. */

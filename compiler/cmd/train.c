@@ -216,46 +216,13 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
       break;
     }
     n_done += d->n;
-    if (t->o->pool && t->group[k]) { /* windows to clips */
-      int nc = t->clips[k];
-      float *pf = fr_calloc((size_t)(nc * F + 1), sizeof(float));
-      int32_t *pl = fr_malloc(sizeof(int32_t) * (size_t)(nc + 1));
-      int *cnt = fr_calloc((size_t)nc + 1, sizeof(int));
-      if (!pf || !pl || !cnt) {
-        fr_free(pf), fr_free(pl), fr_free(cnt), fr_free(feat);
-        st = fr_err_nomem(NULL);
-        break;
-      }
-      for (int w = 0; w < d->n; w++) {
-        int g = t->group[k][w];
-        float *dst = pf + (int64_t)g * F;
-        const float *src = feat + (int64_t)w * F;
-        for (int64_t f = 0; f < F; f++)
-          dst[f] = t->o->pool == 2 && cnt[g] ? (src[f] > dst[f] ? src[f] : dst[f])
-                   : t->o->pool == 2         ? src[f]
-                                             : dst[f] + src[f];
-        cnt[g]++;
-        pl[g] = d->label ? d->label[w] : -1;
-      }
-      if (t->o->pool == 1)
-        for (int g = 0; g < nc; g++)
-          for (int64_t f = 0; f < F; f++) pf[(int64_t)g * F + f] /= (float)(cnt[g] ? cnt[g] : 1);
-      fr_free(feat);
-      fr_free(cnt);
-      feat = pf;
-      if (d->label) {
-        fr_free(d->label);
-        d->label = pl;
-      } else {
-        fr_free(pl);
-      }
-      d->n = nc;
-    }
     fr_free(d->x);
     d->x = feat;
     d->numel = F;
     d->rank = b->t.rank - 1;
     for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
+    if (t->o->pool && t->group[k]) /* windows to clips */
+      st = fr_pool_windows(d, t->group[k], t->clips[k], t->o->pool);
   }
   fr_tensor_release(&in);
   if (st == FR_OK) {
@@ -273,95 +240,24 @@ out:
 
 /* ---- audio through a front end --------------------------------------- */
 
-/* One clip x (L samples in [-1, 1)) through the front end: PCM16 units
- * in (as openWakeWord feeds its melspectrogram), frames (T, F) out, each
- * value scaled by A and shifted by B. */
-static fr_status frontend_clip(fr_engine *e, fr_model *fm, fr_tensor *in,
-                               const float *x, int64_t L, float A, float B,
-                               float **frames, int64_t *T, int64_t *F) {
-  float *d = in->data;
-  for (int64_t i = 0; i < L; i++) d[i] = x[i] * 32768.0f;
-  fr_tensor out = {0};
-  fr_tensor *inp = in;
-  FR_TRY(fr_engine_run(e, fm, &inp, &out));
-  fr_status st = FR_OK;
-  if (out.rank < 2 || out.dtype != FR_F32) {
-    st = fr_err(FR_ERR_SHAPE, "the front end's output is not float frames");
-  } else {
-    *F = out.dims[out.rank - 1];
-    *T = fr_tensor_numel(&out) / (*F ? *F : 1);
-    *frames = fr_malloc(sizeof(float) * (size_t)(*T * *F + 1));
-    if (!*frames) st = fr_err_nomem(NULL);
-    for (int64_t i = 0; st == FR_OK && i < *T * *F; i++)
-      (*frames)[i] = ((const float *)out.data)[i] * A + B;
-  }
-  fr_tensor_release(&out);
-  return st;
-}
+/* The front end through the engine (fr_frontend_fn). */
+typedef struct fe_run {
+  fr_engine *e;
+  fr_model *fm;
+  fr_tensor *in, out;
+} fe_run;
 
-/* Replaces the clips of d by windows of N frames, H apart (a clip shorter
- * than N: one window, zero-padded; N 0: the whole clip), shaped as the
- * model's samples (dims, numel of a window). group[i] is window i's clip
- * (NULL: not wanted). */
-static fr_status windows_of(trainer *t, fr_dataset *d, fr_engine *e,
-                            fr_model *fm, fr_tensor *in, int **group) {
-  const fr_train_opts *o = t->o;
-  float *all = NULL;
-  int32_t *labels = NULL;
-  int *grp = NULL;
-  int64_t n_win = 0, cap = 0, wsize = 0, F0 = -1;
-  fr_status st = FR_OK;
-  for (int c = 0; c < d->n && st == FR_OK; c++) {
-    float *fr = NULL;
-    int64_t T = 0, F = 0;
-    st = frontend_clip(e, fm, in, d->x + (int64_t)c * d->numel, d->numel,
-                       o->frontend_scale[0], o->frontend_scale[1], &fr, &T, &F);
-    if (st != FR_OK) break;
-    if (F0 < 0) F0 = F;
-    int64_t N = o->window ? o->window : T, H = o->hop ? o->hop : N;
-    wsize = N * F;
-    int64_t k = T < N ? 1 : (T - N) / H + 1;
-    if (n_win + k > cap) {
-      cap = 2 * (n_win + k) + 16;
-      float *na = fr_realloc(all, sizeof(float) * (size_t)(cap * wsize));
-      int32_t *nl = fr_realloc(labels, sizeof(int32_t) * (size_t)cap);
-      int *ng = fr_realloc(grp, sizeof(int) * (size_t)cap);
-      if (na) all = na;
-      if (nl) labels = nl;
-      if (ng) grp = ng;
-      if (!na || !nl || !ng) st = fr_err_nomem(NULL);
-    }
-    for (int64_t w = 0; w < k && st == FR_OK; w++) {
-      float *dst = all + n_win * wsize;
-      memset(dst, 0, sizeof(float) * (size_t)wsize);
-      int64_t start = w * H, len = T - start < N ? T - start : N;
-      memcpy(dst, fr + start * F, sizeof(float) * (size_t)(len * F));
-      labels[n_win] = d->label ? d->label[c] : -1;
-      grp[n_win++] = c;
-    }
-    fr_free(fr);
-  }
-  if (st == FR_OK && wsize != t->model_numel)
-    st = fr_err(FR_ERR_SHAPE, "windows of %lld values (%lld frames of %lld) "
-                "do not fit the model's input of %lld values per sample "
-                "(see --window)", (long long)wsize,
-                (long long)(F0 > 0 ? wsize / F0 : 0), (long long)F0,
-                (long long)t->model_numel);
-  if (st != FR_OK) {
-    fr_free(all), fr_free(labels), fr_free(grp);
-    return st;
-  }
-  fr_free(d->x);
-  fr_free(d->label);
-  d->x = all;
-  d->label = d->label ? labels : (fr_free(labels), NULL);
-  d->n = (int)n_win;
-  d->numel = wsize;
-  d->rank = t->model_rank;
-  memcpy(d->dims, t->model_dims, sizeof d->dims);
-  d->paths = NULL;
-  if (group) *group = grp;
-  else fr_free(grp);
+static fr_status frontend_run(void *ctx, const float *in, const float **out,
+                              int64_t *n, int64_t *last) {
+  fe_run *r = ctx;
+  (void)in; /* r->in's data */
+  fr_tensor_release(&r->out);
+  FR_TRY(fr_engine_run(r->e, r->fm, &r->in, &r->out));
+  if (r->out.rank < 2 || r->out.dtype != FR_F32)
+    return fr_err(FR_ERR_SHAPE, "the front end's output is not float frames");
+  *out = r->out.data;
+  *n = fr_tensor_numel(&r->out);
+  *last = r->out.dims[r->out.rank - 1];
   return FR_OK;
 }
 
@@ -397,11 +293,19 @@ static fr_status apply_frontend(trainer *t) {
   }
   double t0 = fr_cli_now_ms();
   int clips = t->train.n + t->val.n;
-  if (st == FR_OK) st = windows_of(t, &t->train, &e, fm, &in, &t->group[0]);
-  if (st == FR_OK && t->val.n) st = windows_of(t, &t->val, &e, fm, &in, &t->group[1]);
+  fe_run r = {.e = &e, .fm = fm, .in = &in};
+  fr_window_opts wo = {.scale = {o->frontend_scale[0], o->frontend_scale[1]},
+                       .window = o->window, .hop = o->hop, .rank = t->model_rank,
+                       .numel = t->model_numel};
+  memcpy(wo.dims, t->model_dims, sizeof wo.dims);
+  if (st == FR_OK)
+    st = fr_clips_to_windows(&t->train, frontend_run, &r, in.data, &wo,
+                             &t->group[0], &t->clips[0]);
+  if (st == FR_OK && t->val.n)
+    st = fr_clips_to_windows(&t->val, frontend_run, &r, in.data, &wo,
+                             &t->group[1], &t->clips[1]);
+  fr_tensor_release(&r.out);
   if (st == FR_OK) {
-    t->clips[0] = t->group[0] ? t->group[0][t->train.n - 1] + 1 : 0;
-    t->clips[1] = t->group[1] && t->val.n ? t->group[1][t->val.n - 1] + 1 : 0;
     printf("front end: %d clips into %d windows through %s in %.2f s\n",
            clips, t->train.n + t->val.n, o->frontend,
            (fr_cli_now_ms() - t0) / 1e3);
