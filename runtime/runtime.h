@@ -503,7 +503,8 @@ typedef struct fr_train_opts {
   const char *frontend;    /* --frontend MODEL: WAV clips through it */
   float frontend_scale[2]; /* --frontend-scale A,B: x A + B after it */
   int64_t window, hop;     /* --window N --hop H: frames per sample */
-  int pool;                /* --pool none|mean|max: 0, 1, 2 */
+  int pool;                /* --pool none|mean|max: FR_POOL_* */
+  int64_t clip_samples;    /* compile --train --frontend: a clip's samples */
 } fr_train_opts;
 
 /* ---- clips.c: audio clips as samples -------------------------------------- */

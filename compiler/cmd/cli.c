@@ -26,7 +26,8 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
 /* Every option, for suggestions (tests/cli/bad-inputs.sh checks one). */
 static const char *const options[] = {
     "--atol", "--batch", "--beta1", "--beta2", "--bn-train", "--channels",
-    "--checkpoint-dir", "--class-weights", "--clip-norm", "--crop-pad",
+    "--checkpoint-dir", "--class-weights", "--clip-norm", "--clip-samples",
+    "--crop-pad",
     "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
     "--expect-native", "--filter", "--frontend", "--frontend-scale",
     "--frozen", "--gamma", "--head", "--hflip", "--hop", "--input",
@@ -163,6 +164,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
     if (k != 2) return fr_err(FR_ERR_USAGE, "--frontend-scale '%s': expected A,B", next);
   } else if (!strcmp(a, "--window")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->window = (int64_t)v; }
   else if (!strcmp(a, "--hop")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->hop = (int64_t)v; }
+  else if (!strcmp(a, "--clip-samples")) { ARG; FR_TRY(num(a, next, 1, 1e9, &v)); t->clip_samples = (int64_t)v; }
   else if (!strcmp(a, "--pool")) {
     ARG;
     if (!strcmp(next, "none")) t->pool = 0;

@@ -59,6 +59,8 @@ typedef struct fr_train_artifact {
                          step's first input; NULL when the step starts at
                          the model's input (nothing to cache) */
   fr_model *run;      /* inference with the head: the model's input -> logits */
+  fr_model *frontend; /* --frontend: [1, clip samples] -> frames, or NULL */
+  int64_t frontend_out, frontend_last; /* its output values, frame width */
   int64_t batch, classes;
   int slots;          /* the optimizer's state slots */
 } fr_train_artifact;

@@ -35,6 +35,16 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   n[FROST_I_BATCH] = a->batch;
   n[FROST_I_CLASSES] = a->classes;
   n[FROST_I_SLOTS] = a->slots;
+  if (a->frontend) {
+    h[FROST_H_FRONTEND_A] = o->frontend_scale[0];
+    h[FROST_H_FRONTEND_B] = o->frontend_scale[1];
+    n[FROST_I_CLIP_SAMPLES] = o->clip_samples;
+    n[FROST_I_FRONTEND_OUT] = a->frontend_out;
+    n[FROST_I_FRONTEND_LAST] = a->frontend_last;
+    n[FROST_I_WINDOW] = o->window;
+    n[FROST_I_HOP] = o->hop;
+    n[FROST_I_POOL] = o->pool;
+  }
 }
 
 static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r,
@@ -62,7 +72,11 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   fr_train_artifact a;
   fr_status st = fr_train_artifact_build(c, &a);
   if (st != FR_OK) return fr_cli_fail();
-  fr_aot_train t = {.step = a.step, .eval = a.eval, .features = a.features};
+  fr_aot_train t = {.step = a.step, .eval = a.eval, .features = a.features,
+                    .frontend = a.frontend};
+  _Static_assert(sizeof t.ints / sizeof t.ints[0] == FROST_I_COUNT &&
+                 sizeof t.hyper / sizeof t.hyper[0] == FROST_H_COUNT,
+                 "fr_aot_train's arrays are abi.h's");
   train_numbers(&c->train, &a, &t);
   st = fr_sha256_file(c->model, t.model_sha256);
   /* OUT export: the model as frost train -o writes it, and where each

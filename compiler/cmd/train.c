@@ -717,8 +717,8 @@ int fr_cmd_train(fr_cli *c) {
 /* ---- frost compile --train ------------------------------------------------ */
 
 void fr_train_artifact_free(fr_train_artifact *a) {
-  fr_model *ms[4] = {a->step, a->eval, a->features, a->run};
-  for (int i = 0; i < 4; i++)
+  fr_model *ms[5] = {a->step, a->eval, a->features, a->run, a->frontend};
+  for (int i = 0; i < 5; i++)
     if (ms[i]) fr_model_free(ms[i]);
   *a = (fr_train_artifact){0};
 }
@@ -752,14 +752,50 @@ static fr_status run_model_of(trainer *t, fr_model **out) {
   return FR_OK;
 }
 
+/* --frontend for an artifact: the front end at one clip of --clip-samples,
+ * whose frames must make windows of the model's sample size. */
+static fr_status frontend_of(trainer *t, fr_train_artifact *a) {
+  const fr_train_opts *o = t->o;
+  if (o->clip_samples <= 0)
+    return fr_err(FR_ERR_USAGE, "compile --train --frontend: give the clips' "
+                  "length with --clip-samples N");
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = t->c->max_memory};
+  FR_TRY(fr_onnx_load(o->frontend, &lo, &a->frontend));
+  fr_graph *g = a->frontend->graph;
+  if (g->n_inputs != 1 || g->inputs[0]->t.rank != 2 || g->n_outputs < 1)
+    return fr_err(FR_ERR_UNSUPPORTED, "%s: a front end takes one input of "
+                  "[1, samples]", o->frontend);
+  fr_value *x = g->inputs[0];
+  x->t.dims[0] = 1;
+  x->t.dims[1] = o->clip_samples;
+  x->t.kind = FR_KIND_TENSOR;
+  fr_pipeline_opts po = {0};
+  fr_status st = fr_pipeline_run(a->frontend, &po);
+  if (st != FR_OK) {
+    fr_err_prefix(o->frontend);
+    return st;
+  }
+  const fr_tensor *y = &g->outputs[0]->t;
+  if (y->rank < 2 || y->dtype != FR_F32)
+    return fr_err(FR_ERR_SHAPE, "%s: its output is not float frames", o->frontend);
+  a->frontend_last = y->dims[y->rank - 1];
+  a->frontend_out = fr_tensor_numel(y);
+  int64_t T = a->frontend_out / a->frontend_last;
+  int64_t N = o->window ? o->window : T;
+  if (N * a->frontend_last != t->train.numel)
+    return fr_err(FR_ERR_SHAPE, "windows of %lld frames of %lld values do not "
+                  "fit the model's input of %lld values per sample (see "
+                  "--window)", (long long)N, (long long)a->frontend_last,
+                  (long long)t->train.numel);
+  return FR_OK;
+}
+
 fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   fr_train_opts *o = &c->train;
   *a = (fr_train_artifact){0};
   const fr_augment_opts *au = &o->augment;
   const char *missing = c->freeze.bn_train         ? "--bn-train"
-                        : o->frontend              ? "--frontend"
                         : o->n_class_weights       ? "--class-weights"
-                        : o->pool                  ? "--pool"
                         : au->crop_pad || au->hflip || au->rotate_deg > 0 ||
                                   au->scale_max > 0 ? "augmentation"
                                                    : NULL;
@@ -822,6 +858,11 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
                 t.m->graph->train->n_params);
   if (st == FR_OK) st = prepare_eval(&t, false);
   if (st == FR_OK) st = run_model_of(&t, &a->run);
+  if (st == FR_OK && o->pool && !a->features)
+    st = fr_err(FR_ERR_USAGE, "--pool pools the frozen backbone's outputs: "
+                "it needs the feature cache (a frozen backbone, one value into "
+                "the trainable layers; not --no-cache)");
+  if (st == FR_OK && o->frontend) st = frontend_of(&t, a);
   a->step = t.m;
   a->eval = t.em;
   a->batch = t.B;

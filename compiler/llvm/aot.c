@@ -141,7 +141,7 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
-enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 17 };
+enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 19 };
 
 static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
@@ -169,6 +169,10 @@ static void check_layout(desc *d) {
             offsetof(frost_train_info, onnx_bytes));
   FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 15) ==
             offsetof(frost_train_info, n_grads));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 17) ==
+            offsetof(frost_train_info, frontend));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 18) ==
+            offsetof(frost_train_info, frontend_bytes));
 }
 
 static LLVMValueRef const_global(desc *d, LLVMValueRef init, const char *name) {
@@ -196,14 +200,15 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
   LLVMValueRef grads = info_array(d, (const fr_value *const *)tg->params, NULL,
                                   tg->n_params, "frost.grads");
   if (!ins || !grads) return NULL;
-  LLVMValueRef hv[16], iv[16];
-  for (int i = 0; i < 16; i++) {
+  LLVMValueRef hv[FROST_H_COUNT], iv[FROST_I_COUNT];
+  for (int i = 0; i < FROST_H_COUNT; i++)
     hv[i] = LLVMConstReal(LLVMDoubleTypeInContext(d->ctx), t->hyper[i]);
-    iv[i] = i64c(d, (uint64_t)t->ints[i]);
-  }
+  for (int i = 0; i < FROST_I_COUNT; i++) iv[i] = i64c(d, (uint64_t)t->ints[i]);
   LLVMValueRef hyper = const_global(
-      d, LLVMConstArray2(LLVMDoubleTypeInContext(d->ctx), hv, 16), "frost.hyper");
-  LLVMValueRef ints = const_global(d, LLVMConstArray2(d->i64, iv, 16), "frost.ints");
+      d, LLVMConstArray2(LLVMDoubleTypeInContext(d->ctx), hv, FROST_H_COUNT),
+      "frost.hyper");
+  LLVMValueRef ints =
+      const_global(d, LLVMConstArray2(d->i64, iv, FROST_I_COUNT), "frost.ints");
   LLVMValueRef onnx = LLVMConstPointerNull(d->ptr), offs = onnx;
   if (t->onnx) {
     onnx = const_global(d, LLVMConstStringInContext2(d->ctx, (const char *)t->onnx,
@@ -244,7 +249,9 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
       i64c(d, t->features ? ts[2].arena_bytes : 0),
       i64c(d, (uint64_t)fnumel),
       i32c(d, tg->n_params),
-      i32c(d, 0)};
+      i32c(d, 0),
+      fn_or_null(d, "frost_frontend_"),
+      i64c(d, t->frontend ? ts[3].arena_bytes : 0)};
   LLVMValueRef gv = LLVMAddGlobal(d->mod, d->train_t, "frost.train");
   LLVMSetInitializer(gv, LLVMConstNamedStruct(d->train_t, f, N_TRAIN_FIELDS));
   LLVMSetGlobalConstant(gv, 1);
@@ -273,11 +280,14 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   mf[26] = d.ptr;
   d.model_t = LLVMStructCreateNamed(d.ctx, "frost.model_info");
   LLVMStructSetBody(d.model_t, mf, N_MODEL_FIELDS, 0);
-  /* frost_train_info: 10 pointers, 5 uint64_t, 2 int32_t */
+  /* frost_train_info: 10 pointers, 5 uint64_t, 2 int32_t, a pointer, a
+   * uint64_t */
   LLVMTypeRef tf[N_TRAIN_FIELDS];
   for (int i = 0; i < 10; i++) tf[i] = d.ptr;
   for (int i = 10; i < 15; i++) tf[i] = d.i64;
-  for (int i = 15; i < N_TRAIN_FIELDS; i++) tf[i] = d.i32;
+  for (int i = 15; i < 17; i++) tf[i] = d.i32;
+  tf[17] = d.ptr;
+  tf[18] = d.i64;
   d.train_t = LLVMStructCreateNamed(d.ctx, "frost.train_info");
   LLVMStructSetBody(d.train_t, tf, N_TRAIN_FIELDS, 0);
   check_layout(&d);
@@ -766,6 +776,8 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     st = fr_codegen_aot(tr->eval, j, "frost_eval_", &mod, &r->train_stats[1]);
   if (st == FR_OK && tr && tr->features)
     st = fr_codegen_aot(tr->features, j, "frost_features_", &mod, &r->train_stats[2]);
+  if (st == FR_OK && tr && tr->frontend)
+    st = fr_codegen_aot(tr->frontend, j, "frost_frontend_", &mod, &r->train_stats[3]);
   size_t len;
   const unsigned char *bc = fr_model_api_bitcode(&len);
   if (st == FR_OK) st = fr_jit_parse_bitcode(j, bc, len, "model_api.bc", &api);

@@ -113,9 +113,9 @@ fr_status fr_aot_parse_emit(const char *s, fr_emit *e);
  * besides the inference one (fr_aot_compile's m), sharing its layout, and
  * the training options as numbers (abi.h: FROST_H_*, FROST_I_*). */
 typedef struct fr_aot_train {
-  fr_model *step, *eval, *features; /* eval, features may be NULL */
+  fr_model *step, *eval, *features, *frontend; /* all but step may be NULL */
   double hyper[16];
-  int64_t ints[16];
+  int64_t ints[32];
   char model_sha256[65];
   /* The exported ONNX model and where each parameter's raw bytes are in
    * it (by name); onnx NULL: the artifact cannot export. */
@@ -142,7 +142,7 @@ typedef struct fr_aot_result {
   int n_files;
   char prefix[80];
   fr_compile_stats stats;
-  fr_compile_stats train_stats[3]; /* step, eval, features */
+  fr_compile_stats train_stats[4]; /* step, eval, features, frontend */
 } fr_aot_result;
 
 /* Compiles m (after the pipeline) into the artifact o->out. Files are

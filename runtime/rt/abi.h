@@ -48,7 +48,10 @@ typedef struct frost_tensor_info {
  *             step);
  *   features  the frozen backbone: the model's input (at the batch) ->
  *             the step's first input (NULL: the step takes the model's
- *             input; nothing to cache).
+ *             input; nothing to cache);
+ *   frontend  audio: one clip [1, FROST_I_CLIP_SAMPLES] (PCM16 units) ->
+ *             frames, cut into windows of the model's sample shape (NULL:
+ *             samples are the model's).
  * Gradient i is of the parameter grads[i].name, at grads[i].offset in the
  * gradient block (and of the trainable block). The training options are
  * numbers: hyper[FROST_H_*] and ints[FROST_I_*]. onnx is the model as
@@ -57,7 +60,9 @@ typedef struct frost_tensor_info {
 enum {
   FROST_H_LR, FROST_H_LR_BACKBONE, FROST_H_MOMENTUM, FROST_H_WEIGHT_DECAY,
   FROST_H_BETA1, FROST_H_BETA2, FROST_H_EPS, FROST_H_CLIP_NORM, FROST_H_GAMMA,
-  FROST_H_LABEL_SMOOTHING, FROST_H_VAL_SPLIT, FROST_H_COUNT = 16
+  FROST_H_LABEL_SMOOTHING, FROST_H_VAL_SPLIT,
+  FROST_H_FRONTEND_A, FROST_H_FRONTEND_B, /* --frontend-scale A,B */
+  FROST_H_COUNT = 16
 };
 enum {
   FROST_I_OPTIMIZER,  /* 0 sgd, 1 adam, 2 adamw */
@@ -65,7 +70,13 @@ enum {
   FROST_I_NESTEROV, FROST_I_WARMUP, FROST_I_STEP_EPOCHS, FROST_I_EPOCHS,
   FROST_I_PATIENCE, FROST_I_LOSS /* 0 ce, 1 bce, 2 mse */, FROST_I_NO_SHUFFLE,
   FROST_I_SEED, FROST_I_MAX_STEPS, FROST_I_BATCH, FROST_I_CLASSES,
-  FROST_I_SLOTS, FROST_I_COUNT = 16
+  FROST_I_SLOTS,
+  /* audio (frontend not NULL): a clip's samples, the front end's output
+   * values and frame width, --window, --hop, --pool (0 none, 1 mean, 2
+   * max) */
+  FROST_I_CLIP_SAMPLES, FROST_I_FRONTEND_OUT, FROST_I_FRONTEND_LAST,
+  FROST_I_WINDOW, FROST_I_HOP, FROST_I_POOL,
+  FROST_I_COUNT = 32
 };
 typedef void (*frost_fn)(const void *const *inputs, void *const *outputs,
                          void *arena);
@@ -82,6 +93,8 @@ typedef struct frost_train_info {
   uint64_t step_bytes, eval_bytes, features_bytes; /* activations */
   uint64_t features_numel;              /* per sample; 0 without features */
   int32_t n_grads, reserved;
+  frost_fn frontend;
+  uint64_t frontend_bytes;              /* its activations */
 } frost_train_info;
 
 typedef struct frost_model_info {

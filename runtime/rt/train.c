@@ -243,17 +243,36 @@ static fr_status train_options(const frost_model_info *m, int argc, char **argv,
   return FR_OK;
 }
 
+/* Clips for a front end: WAV of the compiled length. */
+static fr_status check_clips(const frost_model_info *m, const fr_dataset *d,
+                             const char *path) {
+  int64_t L = m->train->ints[FROST_I_CLIP_SAMPLES];
+  if (d->rank != 1 || !d->sample_rate)
+    return fr_err(FR_ERR_SHAPE, "%s: the artifact takes WAV clips (its front "
+                  "end is compiled in), not samples of rank %d", path, d->rank);
+  if (d->numel != L)
+    return fr_err(FR_ERR_SHAPE, "%s: its clips have %lld samples, the artifact "
+                  "was compiled for %lld (--clip-samples)", path,
+                  (long long)d->numel, (long long)L);
+  return FR_OK;
+}
+
+static fr_status check_set(const frost_model_info *m, const fr_dataset *d,
+                           const char *path) {
+  return m->train->frontend ? check_clips(m, d, path) : check_samples(m, d, path);
+}
+
 static fr_status load_sets(const frost_model_info *m, const fr_train_opts *o,
                            const char *data, fr_dataset *train, fr_dataset *val) {
   fr_data_opts dop = {0}; /* no image decoder: images need frost */
   fr_dataset all = {0};
   FR_TRY(fr_dataset_load(data, &dop, &all));
-  fr_status st = check_samples(m, &all, data);
+  fr_status st = check_set(m, &all, data);
   if (st == FR_OK && o->val_dir) {
     *train = all;
     all = (fr_dataset){0};
     st = fr_dataset_load(o->val_dir, &dop, val);
-    if (st == FR_OK) st = check_samples(m, val, o->val_dir);
+    if (st == FR_OK) st = check_set(m, val, o->val_dir);
   } else if (st == FR_OK && o->val_split > 0) {
     st = fr_dataset_split(&all, o->val_split, o->seed, train, val);
   } else if (st == FR_OK) {
@@ -262,6 +281,49 @@ static fr_status load_sets(const frost_model_info *m, const fr_train_opts *o,
   }
   fr_dataset_free(&all);
   if (st == FR_OK && train->n == 0) st = fr_err(FR_ERR_INVALID, "%s: no samples", data);
+  return st;
+}
+
+/* The compiled front end (fr_frontend_fn). */
+typedef struct fe {
+  const frost_train_info *tr;
+  void *arena;
+  float *out;
+} fe;
+
+static fr_status frontend_run(void *ctx, const float *in, const float **out,
+                              int64_t *n, int64_t *last) {
+  fe *f = ctx;
+  const void *i[1] = {in};
+  void *o[1] = {f->out};
+  f->tr->frontend(i, o, f->arena);
+  *out = f->out;
+  *n = f->tr->ints[FROST_I_FRONTEND_OUT];
+  *last = f->tr->ints[FROST_I_FRONTEND_LAST];
+  return FR_OK;
+}
+
+/* Every clip of d through the front end into windows, as frost train
+ * --frontend makes them (runtime/clips.c). */
+static fr_status clips_to_windows(const frost_model_info *m, art *a,
+                                  fr_dataset *d, int **group, int *clips) {
+  const frost_train_info *tr = m->train;
+  const int64_t *n = tr->ints;
+  fr_window_opts wo = {.scale = {(float)tr->hyper[FROST_H_FRONTEND_A],
+                                 (float)tr->hyper[FROST_H_FRONTEND_B]},
+                       .window = n[FROST_I_WINDOW], .hop = n[FROST_I_HOP],
+                       .rank = m->inputs[0].rank - 1, .numel = 1};
+  for (int i = 1; i < m->inputs[0].rank; i++) {
+    wo.dims[i - 1] = m->inputs[0].dims[i];
+    wo.numel *= m->inputs[0].dims[i];
+  }
+  fe f = {.tr = tr, .arena = a->arena};
+  float *in = fr_malloc(sizeof(float) * (size_t)(n[FROST_I_CLIP_SAMPLES] + 1));
+  f.out = fr_malloc(sizeof(float) * (size_t)(n[FROST_I_FRONTEND_OUT] + 1));
+  fr_status st = in && f.out ? FR_OK : fr_err_nomem(NULL);
+  if (st == FR_OK) st = fr_clips_to_windows(d, frontend_run, &f, in, &wo, group, clips);
+  fr_free(in);
+  fr_free(f.out);
   return st;
 }
 
@@ -314,6 +376,7 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
   uint64_t act = tr->step_bytes;
   if (tr->eval_bytes > act) act = tr->eval_bytes;
   if (tr->features_bytes > act) act = tr->features_bytes;
+  if (tr->frontend_bytes > act) act = tr->frontend_bytes;
   int64_t xnumel = (int64_t)(tr->step_inputs[a.x_slot].bytes / sizeof(float));
   int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
                     (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
@@ -331,6 +394,14 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
       st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) st = ckpt_params(m, &ps);
+  int *group[2] = {NULL, NULL}, clips[2] = {0, 0};
+  if (st == FR_OK && tr->frontend) {
+    st = clips_to_windows(m, &a, &train, &group[0], &clips[0]);
+    if (st == FR_OK && val.n) st = clips_to_windows(m, &a, &val, &group[1], &clips[1]);
+    if (st == FR_OK)
+      printf("front end: %d clips into %d windows\n", clips[0] + clips[1],
+             train.n + val.n);
+  }
   if (st == FR_OK && tr->features) {
     st = features(&a, &train, xin, B);
     if (st == FR_OK && val.n) st = features(&a, &val, xin, B);
@@ -338,6 +409,13 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
       printf("feature cache: %d samples through the frozen backbone, %lld "
              "floats each\n", train.n + val.n, (long long)tr->features_numel);
   }
+  int pool = (int)tr->ints[FROST_I_POOL];
+  if (st == FR_OK && pool && group[0]) {
+    st = fr_pool_windows(&train, group[0], clips[0], pool);
+    if (st == FR_OK && val.n) st = fr_pool_windows(&val, group[1], clips[1], pool);
+  }
+  fr_free(group[0]);
+  fr_free(group[1]);
   fr_trainloop tl = {0};
   if (st == FR_OK) {
     float *x = batch, *tg = x + xnumel, *w = tg + B * C;
