@@ -180,13 +180,14 @@ static fr_status run_model(const void *const *in, void *const *out) {
 }
 
 static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x) {
-  const char *dir = NULL;
+  const char *dir = NULL, *wav = NULL, *weights = NULL;
   const char *files[MAX_IO] = {0};
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
-        !strcmp(a, "--max-memory") || !strcmp(a, "--weights")) {
+        !strcmp(a, "--max-memory") || !strcmp(a, "--weights") ||
+        !strcmp(a, "--wav")) {
       if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);
       i++;
     }
@@ -194,6 +195,9 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
       dir = next;
     } else if (!strcmp(a, "--weights")) {
       FR_TRY(frt_load_weights(m, next));
+      weights = next;
+    } else if (!strcmp(a, "--wav")) {
+      wav = next;
     } else if (!strcmp(a, "--max-memory")) {
       int64_t cap;
       FR_TRY(fr_parse_size(next, &cap));
@@ -211,6 +215,11 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
     } else {
       return fr_err(FR_ERR_USAGE, "unknown argument '%s' (see %s --help)", a, prog);
     }
+  }
+  if (wav) {
+    for (int k = 0; k < m->n_inputs; k++)
+      if (files[k]) return fr_err(FR_ERR_USAGE, "--wav and --input: one or the other");
+    return frt_run_wav(m, wav, weights);
   }
   for (int k = 0; k < m->n_inputs; k++) {
     if (!files[k])
@@ -328,6 +337,8 @@ static void usage(FILE *f) {
           "                                run the model once\n"
           "  bench [--iters N]             time N runs on random inputs\n"
           "  run ... --weights DIR         with the weights a training kept\n"
+          "  run --wav FILE.wav [--weights DIR]\n"
+          "                                classify a clip (a compiled audio front end)\n"
           "  train DATA [--epochs N] [--lr X] [--seed N] [--val DIR | --val-split F]\n"
           "        [--patience N] [--checkpoint-dir DIR [--resume]] [--log-json FILE]\n"
           "        [--plot FILE.svg] [-o DIR]\n"

@@ -14,5 +14,10 @@ fr_status frt_export(const frost_model_info *m, const char *path);
  * or frost train's), checked against this artifact's model and layout;
  * on failure the weights are unchanged. */
 fr_status frt_load_weights(const frost_model_info *m, const char *dir);
+/* OUT run --wav FILE: the clip through the compiled front end, backbone
+ * and head; prints the top classes with their probabilities (names from
+ * classes_dir/classes.txt, which OUT train -o writes, when there). */
+fr_status frt_run_wav(const frost_model_info *m, const char *path,
+                      const char *classes_dir);
 
 #endif

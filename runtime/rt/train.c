@@ -28,6 +28,8 @@
 
 #include "rt.h"
 
+static void write_classes(const char *dir, const fr_dataset *d);
+
 /* ---- the parameters as the loop and checkpoints see them ------------- */
 
 /* Every parameter of the trainable block, by offset (frost train's order). */
@@ -465,7 +467,10 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
     ck.n_hyper = 6;
     ck.hyper = hyper;
     st = fr_ckpt_save(out_dir, &ck, m->trainable_block, state);
-    if (st == FR_OK) printf("wrote %s (the learned weights: --weights %s)\n", out_dir, out_dir);
+    if (st == FR_OK) {
+      write_classes(out_dir, &train);
+      printf("wrote %s (the learned weights: --weights %s)\n", out_dir, out_dir);
+    }
   }
   free(a.arena);
   fr_free(a.outs);
@@ -524,5 +529,137 @@ fr_status frt_export(const frost_model_info *m, const char *path) {
   if (st != FR_OK && fd >= 0) unlink(tmp);
   fr_free(buf);
   if (st == FR_OK) printf("wrote %s (%zu bytes)\n", path, n);
+  return st;
+}
+
+/* ---- OUT run --wav ----------------------------------------------------- */
+
+/* DIR/classes.txt, written by OUT train -o DIR: one class name a line. */
+static void write_classes(const char *dir, const fr_dataset *d) {
+  if (!d->class_names) return;
+  char path[4200], tmp[4300];
+  snprintf(path, sizeof path, "%s/classes.txt", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return;
+  for (int i = 0; i < d->n_classes; i++) fprintf(f, "%s\n", d->class_names[i]);
+  if (fclose(f) == 0) rename(tmp, path);
+  else unlink(tmp);
+}
+
+/* Class c's name from DIR/classes.txt, or its number. */
+static void class_name(const char *dir, int c, char *out, size_t n) {
+  snprintf(out, n, "class %d", c);
+  if (!dir) return;
+  char path[4200], line[256];
+  snprintf(path, sizeof path, "%s/classes.txt", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  for (int i = 0; fgets(line, sizeof line, f); i++)
+    if (i == c) {
+      line[strcspn(line, "\r\n")] = 0;
+      snprintf(out, n, "%s", line);
+      break;
+    }
+  fclose(f);
+}
+
+fr_status frt_run_wav(const frost_model_info *m, const char *path,
+                      const char *classes_dir) {
+  const frost_train_info *tr = m->train;
+  if (!tr || !tr->frontend)
+    return fr_err(FR_ERR_USAGE, "--wav: this artifact has no audio front end "
+                  "(frost compile --train --frontend MODEL)");
+  float *x = NULL;
+  int64_t n = 0;
+  int rate = 0;
+  FR_TRY(fr_wav_read(path, &x, &n, &rate));
+  int64_t L = tr->ints[FROST_I_CLIP_SAMPLES], B = tr->ints[FROST_I_BATCH],
+          C = tr->ints[FROST_I_CLASSES];
+  /* The clip at the compiled length: cut, or padded with silence. */
+  fr_dataset d = {.n = 1, .rank = 1, .dims = {L}, .numel = L, .sample_rate = rate};
+  d.x = fr_calloc((size_t)L + 1, sizeof(float));
+  art a = {.m = m, .tr = tr};
+  for (int i = 0; i < 3; i++) {
+    const char *nm = tr->step_inputs[i].name;
+    if (!strcmp(nm, "frost.targets")) a.t_slot = i;
+    else if (!strcmp(nm, "frost.weights")) a.w_slot = i;
+    else a.x_slot = i;
+  }
+  uint64_t act = tr->step_bytes;
+  if (tr->eval_bytes > act) act = tr->eval_bytes;
+  if (tr->features_bytes > act) act = tr->features_bytes;
+  if (tr->frontend_bytes > act) act = tr->frontend_bytes;
+  int64_t xnumel = (int64_t)(tr->step_inputs[a.x_slot].bytes / sizeof(float));
+  int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
+                    (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
+  a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
+  a.outs = fr_calloc((size_t)tr->n_grads + 2, sizeof *a.outs);
+  uint8_t *grad = fr_calloc((size_t)m->grad_block_bytes + 64, 1);
+  float *batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
+  float *xin = fr_calloc((size_t)innumel + 16, sizeof(float));
+  double *prob = fr_calloc((size_t)C + 1, sizeof(double));
+  int *group = NULL, clips = 0;
+  fr_status st = d.x && a.arena && a.outs && grad && batch && xin && prob
+                     ? FR_OK : fr_err_nomem(NULL);
+  if (st == FR_OK) {
+    memcpy(d.x, x, sizeof(float) * (size_t)(n < L ? n : L));
+    st = clips_to_windows(m, &a, &d, &group, &clips);
+  }
+  if (st == FR_OK && tr->features) st = features(&a, &d, xin, B);
+  int pool = (int)tr->ints[FROST_I_POOL];
+  if (st == FR_OK && pool && tr->features) st = fr_pool_windows(&d, group, clips, pool);
+  /* Each row (the clip, or each window) through the evaluation graph:
+   * softmax of its logits, averaged over the rows. */
+  float *xb = batch, *tg = xb + xnumel, *w = tg + B * C;
+  a.logits = w + B;
+  a.ins[a.x_slot] = xb;
+  a.ins[a.t_slot] = tg;
+  a.ins[a.w_slot] = w;
+  a.outs[0] = &a.loss;
+  a.outs[1] = a.logits;
+  for (int k = 0; k < tr->n_grads; k++) a.outs[2 + k] = grad + tr->grads[k].offset;
+  int *idx = fr_malloc(sizeof(int) * (size_t)(d.n + 1));
+  if (st == FR_OK && !idx) st = fr_err_nomem(NULL);
+  for (int i = 0; st == FR_OK && i < d.n; i++) idx[i] = i;
+  for (int s = 0; st == FR_OK && s < d.n; s += (int)B) {
+    int k = d.n - s < B ? d.n - s : (int)B;
+    memset(xb, 0, sizeof(float) * (size_t)xnumel);
+    fr_dataset_gather(&d, idx, s, k, xb, NULL, NULL);
+    double loss;
+    const float *z;
+    st = step(&a, false, &loss, &z);
+    for (int i = 0; st == FR_OK && i < k; i++) {
+      const float *r = z + (int64_t)i * C;
+      float mx = r[0];
+      for (int64_t c = 1; c < C; c++) mx = r[c] > mx ? r[c] : mx;
+      double sum = 0;
+      for (int64_t c = 0; c < C; c++) sum += exp((double)(r[c] - mx));
+      for (int64_t c = 0; c < C; c++) prob[c] += exp((double)(r[c] - mx)) / sum / d.n;
+    }
+  }
+  if (st == FR_OK) {
+    printf("%s: %d window%s%s\n", path, d.n, d.n == 1 ? "" : "s",
+           pool && tr->features ? " (pooled)" : "");
+    for (int r = 0; r < C && r < 5; r++) {
+      int best = 0;
+      for (int64_t c = 1; c < C; c++)
+        if (prob[c] > prob[best]) best = (int)c;
+      char name[256];
+      class_name(classes_dir, best, name, sizeof name);
+      printf("  %-20s %.4f\n", name, prob[best]);
+      prob[best] = -1;
+    }
+  }
+  fr_free(idx);
+  fr_free(x);
+  fr_free(group);
+  free(a.arena);
+  fr_free(a.outs);
+  fr_free(grad);
+  fr_free(batch);
+  fr_free(xin);
+  fr_free(prob);
+  fr_dataset_free(&d);
   return st;
 }

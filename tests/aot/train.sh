@@ -74,6 +74,31 @@ else
   bad "checkpoints across frost train and the artifact"; cat "$T/r1.log" "$T/r2.log"
 fi
 
+# Audio: the melspectrogram front end, windows and pooling compiled in.
+node "$ROOT/tests/cli/make-wav-data.js" "$T/wav" 16 1.5
+MEL="$ROOT/models/melspectrogram.onnx"
+AOPTS="--frontend $MEL --frontend-scale 0.1,2 --window 76 --hop 8 --pool mean --head linear:2 --epochs 6 --lr 1e-2 --batch 8 --seed 3"
+if "$FROST" compile "$EMB" --train $AOPTS --clip-samples 24000 -o "$T/aud" >"$T/aud.log" 2>&1 &&
+   "$T/aud" train "$T/wav" --val-split 0.25 -o "$T/aw" >>"$T/aud.log" 2>&1 &&
+   "$FROST" train "$EMB" "$T/wav" $AOPTS --val-split 0.25 --save-params "$T/ap" >>"$T/aud.log" 2>&1 &&
+   grep -q '^front end: 32 clips into 288 windows' "$T/aud.log" &&
+   same_params "$T/ap" "$T/aw/current/params"; then
+  ok "audio (front end, windows, --pool mean compiled in): frost train's weights bit for bit"
+else
+  bad "audio artifact:"; cat "$T/aud.log"
+fi
+right=0
+for f in "$T"/wav/*/c00[0-3].wav; do
+  want=$(basename "$(dirname "$f")")
+  "$T/aud" run --wav "$f" --weights "$T/aw" >"$T/wav.out" 2>&1
+  [ "$(sed -n '2p' "$T/wav.out" | awk '{print $1}')" = "$want" ] && right=$((right + 1))
+done
+if [ "$right" = 8 ]; then
+  ok "OUT run --wav: 8 of 8 clips get their class's name first"
+else
+  bad "OUT run --wav: $right of 8 clips right"; cat "$T/wav.out"
+fi
+
 # 3. run with the learned weights, export, ONNX Runtime.
 node -e '
   const lib = require(process.argv[1]);
