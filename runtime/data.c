@@ -1013,3 +1013,10 @@ fr_status fr_wav_read(const char *path, float **samples, int64_t *n,
   if (st != FR_OK) fr_err_prefix(path);
   return st;
 }
+
+fr_status fr_sample_load(const char *path, const fr_data_opts *o, float **x,
+                         int *rank, int64_t *dims) {
+  FR_TRY(check_opts(o));
+  loader L = {.o = o, .channels = o->channels};
+  return load_sample(&L, path, x, rank, dims);
+}

@@ -408,6 +408,10 @@ typedef struct fr_dataset {
 fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
                           fr_dataset *out);
 void fr_dataset_free(fr_dataset *d);
+/* One sample file (.npy, image or WAV) as fr_dataset_load reads it, with
+ * o's image preprocessing: *x fr_malloc'd, its shape in rank, dims. */
+fr_status fr_sample_load(const char *path, const fr_data_opts *o, float **x,
+                         int *rank, int64_t *dims);
 /* Splits d into train and val (fresh data sets, d is kept): in each class
  * the fraction val_frac, rounded, of its samples, chosen by an fr_rng
  * seeded with seed, goes to val, but a class of two or more samples keeps

@@ -35,6 +35,25 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   n[FROST_I_BATCH] = a->batch;
   n[FROST_I_CLASSES] = a->classes;
   n[FROST_I_SLOTS] = a->slots;
+  /* Images: a sample of (C, H, W), or (H, W, C) with --layout nhwc, of 1
+   * or 3 channels; the executable decodes them as frost train does. */
+  const fr_tensor *x = &a->run->graph->inputs[0]->t;
+  const fr_data_opts *d = &o->data;
+  int64_t ch = x->rank == 4 ? x->dims[d->nhwc ? 3 : 1] : 0;
+  t->images = !a->frontend && (ch == 1 || ch == 3);
+  if (t->images) {
+    n[FROST_I_IMAGES] = 1;
+    n[FROST_I_RESIZE_H] = d->resize_h;
+    n[FROST_I_RESIZE_W] = d->resize_w;
+    n[FROST_I_CHANNELS] = d->channels;
+    n[FROST_I_NHWC] = d->nhwc;
+    n[FROST_I_N_MEAN] = d->n_mean;
+    n[FROST_I_N_STD] = d->n_std;
+    for (int i = 0; i < 4; i++) {
+      h[FROST_H_MEAN + i] = d->mean[i];
+      h[FROST_H_STD + i] = d->std[i];
+    }
+  }
   if (a->frontend) {
     h[FROST_H_FRONTEND_A] = o->frontend_scale[0];
     h[FROST_H_FRONTEND_B] = o->frontend_scale[1];

@@ -184,7 +184,8 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   if (!bm) goto out;
   fr_value *x = bm->graph->inputs[0];
   bool interp = c->engine && !strcmp(c->engine, "interp");
-  e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po};
+  e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
+                  .specialize = c->specialize};
   double t0 = fr_cli_now_ms();
   st = fr_engine_prepare(&e, bm);
   if (st == FR_OK && (src->t.rank < 1 || fr_tensor_numel(&src->t) / t->B != F))
@@ -284,7 +285,8 @@ static fr_status apply_frontend(trainer *t) {
     x->t.dims[1] = t->train.numel;
     x->t.kind = FR_KIND_TENSOR;
     bool interp = c->engine && !strcmp(c->engine, "interp");
-    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po};
+    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
+                    .specialize = c->specialize};
     st = fr_engine_prepare(&e, fm);
     if (st != FR_OK) fr_err_prefix(o->frontend);
     in = x->t;

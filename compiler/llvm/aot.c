@@ -36,6 +36,9 @@ extern char **environ;
 #ifndef FR_RT_LINK_FLAGS
 #define FR_RT_LINK_FLAGS ""
 #endif
+#ifndef FR_RT_IMAGE_LIBS
+#define FR_RT_IMAGE_LIBS ""
+#endif
 
 static const char *const emit_names[] = {"exe", "shared", "obj", "llvm", "asm"};
 static const char *const emit_ext[] = {"", ".so", ".o", ".ll", ".s"};
@@ -677,17 +680,30 @@ static fr_status run_linker(char **argv, const char *errfile) {
 
 /* Links obj into out: an executable with libfrost_rt, or a shared library. */
 static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
-                               const char *out, const char *final) {
-  char rt[4200], errfile[4200];
+                               const char *out, const char *final, bool images) {
+  char rt[4200], rti[4200], errfile[4200];
   snprintf(rt, sizeof rt, "%s/libfrost_rt.a", dir);
+  snprintf(rti, sizeof rti, "%s/libfrost_rt_image.a", dir);
   snprintf(errfile, sizeof errfile, "%s/link.err", dir);
+  images = images && emit == FR_EMIT_EXE;
+  if (images && !*FR_RT_IMAGE_LIBS)
+    return fr_err(FR_ERR_UNSUPPORTED, "an executable that decodes images links "
+                  "the static libpng, zlib and libjpeg, which this frost was "
+                  "built without (apt-get install libpng-dev zlib1g-dev "
+                  "libjpeg-dev, then rebuild)");
   if (emit == FR_EMIT_EXE) {
     size_t len;
     const unsigned char *a = fr_rt_archive(&len);
     FR_TRY(write_file(rt, a, len));
   }
+  if (images) {
+    size_t len;
+    const unsigned char *a = fr_rt_image_archive(&len);
+    FR_TRY(write_file(rti, a, len));
+  }
   char flags[] = FR_RT_LINK_FLAGS;
-  char *argv[32];
+  char ilibs[] = FR_RT_IMAGE_LIBS;
+  char *argv[48];
   int n = 0;
   argv[n++] = (char *)linker();
   char soname[600];
@@ -700,10 +716,20 @@ static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
   argv[n++] = "-o";
   argv[n++] = (char *)out;
   argv[n++] = (char *)obj;
+  if (images) {
+    /* main.c refers to the decoder weakly: pull it in */
+    argv[n++] = "-Wl,-u,fr_image_decode";
+    argv[n++] = rti;
+  }
   if (emit == FR_EMIT_EXE) {
     argv[n++] = rt;
     char *save = NULL;
-    for (char *t = strtok_r(flags, " ", &save); t && n < 24; t = strtok_r(NULL, " ", &save))
+    for (char *t = strtok_r(flags, " ", &save); t && n < 30; t = strtok_r(NULL, " ", &save))
+      argv[n++] = t;
+  }
+  if (images) {
+    char *save = NULL;
+    for (char *t = strtok_r(ilibs, " ", &save); t && n < 40; t = strtok_r(NULL, " ", &save))
       argv[n++] = t;
   }
   argv[n++] = "-lm";
@@ -713,7 +739,8 @@ static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
 }
 
 static void remove_dir(const char *dir) {
-  static const char *const files[] = {"model.o", "libfrost_rt.a", "link.err"};
+  static const char *const files[] = {"model.o", "libfrost_rt.a",
+                                      "libfrost_rt_image.a", "link.err"};
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -829,7 +856,8 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
          * name: it is ours alone. */
         unlink(tmp[0]);
         made[0] = true;
-        st = link_artifact(o->emit, d, obj, tmp[0], r->files[0]);
+        st = link_artifact(o->emit, d, obj, tmp[0], r->files[0],
+                           o->train && o->train->images);
       }
       remove_dir(d);
     }

@@ -1,7 +1,8 @@
 /* bitcode.c: files built with frost and embedded in its binary, so that no
  * extra file is needed at run time: the kernels' LLVM bitcode (built by
  * clang-19 from runtime/kernels/ for three x86-64 levels), the artifacts' C API as bitcode
- * (runtime/rt/model.c), libfrost_rt.a (linked into executables) and
+ * (runtime/rt/model.c), libfrost_rt.a (linked into executables),
+ * libfrost_rt_image.a (image decoding, for executables that take images) and
  * runtime/rt/abi.h (pasted into generated headers). */
 #include <stddef.h>
 
@@ -22,6 +23,7 @@ FR_INCBIN(fr_kernels_bc3, FR_KERNELS_BC3);
 FR_INCBIN(fr_kernels_bc4, FR_KERNELS_BC4);
 FR_INCBIN(fr_model_api_bc, FR_MODEL_API_BC);
 FR_INCBIN(fr_rt_a, FR_RT_ARCHIVE);
+FR_INCBIN(fr_rt_image_a, FR_RT_IMAGE_ARCHIVE);
 FR_INCBIN(fr_abi_h, FR_ABI_H);
 
 const unsigned char *fr_kernels_bitcode(int level, size_t *len) {
@@ -45,6 +47,11 @@ const unsigned char *fr_model_api_bitcode(size_t *len) {
 const unsigned char *fr_rt_archive(size_t *len) {
   *len = (size_t)(fr_rt_a_end - fr_rt_a_start);
   return fr_rt_a_start;
+}
+
+const unsigned char *fr_rt_image_archive(size_t *len) {
+  *len = (size_t)(fr_rt_image_a_end - fr_rt_image_a_start);
+  return fr_rt_image_a_start;
 }
 
 /* NUL-terminated: the incbin is followed by a zero byte. */

@@ -28,6 +28,9 @@ const unsigned char *fr_kernels_bitcode(int level, size_t *len);
 const unsigned char *fr_model_api_bitcode(size_t *len);
 /* libfrost_rt.a (the artifact's command line), linked into executables. */
 const unsigned char *fr_rt_archive(size_t *len);
+/* libfrost_rt_image.a (runtime/image.c), linked into executables that
+ * take images, with the static image libraries. */
+const unsigned char *fr_rt_image_archive(size_t *len);
 /* runtime/rt/abi.h, pasted into generated headers. */
 const char *fr_abi_header(size_t *len);
 
@@ -114,7 +117,8 @@ fr_status fr_aot_parse_emit(const char *s, fr_emit *e);
  * the training options as numbers (abi.h: FROST_H_*, FROST_I_*). */
 typedef struct fr_aot_train {
   fr_model *step, *eval, *features, *frontend; /* all but step may be NULL */
-  double hyper[16];
+  bool images;        /* the executable decodes PNG and JPEG */
+  double hyper[32];
   int64_t ints[32];
   char model_sha256[65];
   /* The exported ONNX model and where each parameter's raw bytes are in

@@ -62,7 +62,9 @@ enum {
   FROST_H_BETA1, FROST_H_BETA2, FROST_H_EPS, FROST_H_CLIP_NORM, FROST_H_GAMMA,
   FROST_H_LABEL_SMOOTHING, FROST_H_VAL_SPLIT,
   FROST_H_FRONTEND_A, FROST_H_FRONTEND_B, /* --frontend-scale A,B */
-  FROST_H_COUNT = 16
+  FROST_H_MEAN, /* 4 values: --mean */
+  FROST_H_STD = FROST_H_MEAN + 4, /* 4 values: --std */
+  FROST_H_COUNT = 32
 };
 enum {
   FROST_I_OPTIMIZER,  /* 0 sgd, 1 adam, 2 adamw */
@@ -76,6 +78,10 @@ enum {
    * max) */
   FROST_I_CLIP_SAMPLES, FROST_I_FRONTEND_OUT, FROST_I_FRONTEND_LAST,
   FROST_I_WINDOW, FROST_I_HOP, FROST_I_POOL,
+  /* images (decoded by the executable when FROST_I_IMAGES): --resize H,W,
+   * --channels, --layout nhwc, how many --mean and --std values */
+  FROST_I_IMAGES, FROST_I_RESIZE_H, FROST_I_RESIZE_W, FROST_I_CHANNELS,
+  FROST_I_NHWC, FROST_I_N_MEAN, FROST_I_N_STD,
   FROST_I_COUNT = 32
 };
 typedef void (*frost_fn)(const void *const *inputs, void *const *outputs,

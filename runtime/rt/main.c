@@ -171,7 +171,7 @@ static void free_io(const frost_model_info *m, io *x) {
   for (int i = 0; i < m->n_outputs; i++) fr_tensor_release(&x->out[i]);
 }
 
-static fr_status run_model(const void *const *in, void *const *out) {
+fr_status frt_run_model(const void *const *in, void *const *out) {
   frost_ctx *c = frost_artifact_create();
   if (!c) return fr_err(FR_ERR_NOMEM, "out of memory (activations)");
   int rc = frost_artifact_run(c, in, out);
@@ -180,14 +180,14 @@ static fr_status run_model(const void *const *in, void *const *out) {
 }
 
 static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x) {
-  const char *dir = NULL, *wav = NULL, *weights = NULL;
+  const char *dir = NULL, *wav = NULL, *weights = NULL, *image = NULL;
   const char *files[MAX_IO] = {0};
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--input") || !strcmp(a, "--output-dir") ||
         !strcmp(a, "--max-memory") || !strcmp(a, "--weights") ||
-        !strcmp(a, "--wav")) {
+        !strcmp(a, "--wav") || !strcmp(a, "--image")) {
       if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a);
       i++;
     }
@@ -198,6 +198,8 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
       weights = next;
     } else if (!strcmp(a, "--wav")) {
       wav = next;
+    } else if (!strcmp(a, "--image")) {
+      image = next;
     } else if (!strcmp(a, "--max-memory")) {
       int64_t cap;
       FR_TRY(fr_parse_size(next, &cap));
@@ -216,10 +218,11 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
       return fr_err(FR_ERR_USAGE, "unknown argument '%s' (see %s --help)", a, prog);
     }
   }
-  if (wav) {
+  if (wav || image) {
     for (int k = 0; k < m->n_inputs; k++)
-      if (files[k]) return fr_err(FR_ERR_USAGE, "--wav and --input: one or the other");
-    return frt_run_wav(m, wav, weights);
+      if (files[k] || (wav && image))
+        return fr_err(FR_ERR_USAGE, "--wav, --image and --input: one of them");
+    return wav ? frt_run_wav(m, wav, weights) : frt_run_sample(m, image, weights);
   }
   for (int k = 0; k < m->n_inputs; k++) {
     if (!files[k])
@@ -230,7 +233,7 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
     x->inp[k] = x->in[k].data;
   }
   FR_TRY(alloc_outputs(m, x));
-  FR_TRY(run_model(x->inp, x->outp));
+  FR_TRY(frt_run_model(x->inp, x->outp));
   char buf[256];
   for (int i = 0; i < m->n_outputs; i++)
     printf("%s: %s\n", m->outputs[i].name, fr_shape_str(&x->out[i], buf, sizeof buf));
@@ -339,6 +342,8 @@ static void usage(FILE *f) {
           "  run ... --weights DIR         with the weights a training kept\n"
           "  run --wav FILE.wav [--weights DIR]\n"
           "                                classify a clip (a compiled audio front end)\n"
+          "  run --image FILE [--weights DIR]\n"
+          "                                classify an image (or .npy sample)\n"
           "  train DATA [--epochs N] [--lr X] [--seed N] [--val DIR | --val-split F]\n"
           "        [--patience N] [--checkpoint-dir DIR [--resume]] [--log-json FILE]\n"
           "        [--plot FILE.svg] [-o DIR]\n"

@@ -20,4 +20,12 @@ fr_status frt_load_weights(const frost_model_info *m, const char *dir);
 fr_status frt_run_wav(const frost_model_info *m, const char *path,
                       const char *classes_dir);
 
+/* OUT run --image FILE: one sample (an image, preprocessed as compiled
+ * in, or .npy) through the model; the top classes (softmax of its
+ * scores), named as for --wav. */
+fr_status frt_run_sample(const frost_model_info *m, const char *path,
+                         const char *classes_dir);
+/* main.c's run of the model on the caller's buffers. */
+fr_status frt_run_model(const void *const *in, void *const *out);
+
 #endif

@@ -30,6 +30,32 @@
 
 static void write_classes(const char *dir, const fr_dataset *d);
 
+/* Image decoding (runtime/image.c), linked only into executables compiled
+ * for images (aot.c): NULL in the others. */
+extern fr_status fr_image_decode(const char *path, const uint8_t *buf,
+                                 size_t len, fr_image *out) __attribute__((weak));
+
+/* The data options compiled in: images decoded and preprocessed as frost
+ * train did (--resize, --channels, --mean, --std, --layout). */
+static fr_data_opts data_opts(const frost_model_info *m) {
+  fr_data_opts o = {0};
+  const frost_train_info *t = m->train;
+  if (!t || !t->ints[FROST_I_IMAGES]) return o;
+  const int64_t *n = t->ints;
+  o.resize_h = (int)n[FROST_I_RESIZE_H];
+  o.resize_w = (int)n[FROST_I_RESIZE_W];
+  o.channels = (int)n[FROST_I_CHANNELS];
+  o.nhwc = n[FROST_I_NHWC] != 0;
+  o.n_mean = (int)n[FROST_I_N_MEAN];
+  o.n_std = (int)n[FROST_I_N_STD];
+  for (int i = 0; i < 4; i++) {
+    o.mean[i] = (float)t->hyper[FROST_H_MEAN + i];
+    o.std[i] = (float)t->hyper[FROST_H_STD + i];
+  }
+  o.decode_image = fr_image_decode;
+  return o;
+}
+
 /* ---- the parameters as the loop and checkpoints see them ------------- */
 
 /* Every parameter of the trainable block, by offset (frost train's order). */
@@ -266,7 +292,7 @@ static fr_status check_set(const frost_model_info *m, const fr_dataset *d,
 
 static fr_status load_sets(const frost_model_info *m, const fr_train_opts *o,
                            const char *data, fr_dataset *train, fr_dataset *val) {
-  fr_data_opts dop = {0}; /* no image decoder: images need frost */
+  fr_data_opts dop = data_opts(m);
   fr_dataset all = {0};
   FR_TRY(fr_dataset_load(data, &dop, &all));
   fr_status st = check_set(m, &all, data);
@@ -660,6 +686,59 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
   fr_free(batch);
   fr_free(xin);
   fr_free(prob);
+  fr_dataset_free(&d);
+  return st;
+}
+
+/* ---- OUT run --image / --sample ---------------------------------------- */
+
+fr_status frt_run_sample(const frost_model_info *m, const char *path,
+                         const char *classes_dir) {
+  fr_data_opts dop = data_opts(m);
+  float *x = NULL;
+  int rank = 0;
+  int64_t dims[FR_MAX_RANK];
+  FR_TRY(fr_sample_load(path, &dop, &x, &rank, dims));
+  fr_dataset d = {.n = 1, .rank = rank, .x = x, .numel = 1};
+  for (int i = 0; i < rank; i++) d.dims[i] = dims[i], d.numel *= dims[i];
+  fr_status st = check_samples(m, &d, path);
+  const frost_tensor_info *in = &m->inputs[0], *out = &m->outputs[0];
+  int64_t C = out->rank >= 2 ? out->dims[out->rank - 1] : 0;
+  if (st == FR_OK && (m->n_inputs != 1 || in->dtype != 1 || out->dtype != 1 ||
+                      out->rank != 2 || C <= 0))
+    st = fr_err(FR_ERR_UNSUPPORTED, "--image: the model is not one float "
+                "input to [batch, classes] scores");
+  /* The sample in row 0 of the compiled batch. */
+  float *xb = fr_calloc((size_t)(in->bytes / 4) + 1, sizeof(float));
+  float *y = fr_calloc((size_t)(out->bytes / 4) + 1, sizeof(float));
+  if (st == FR_OK && (!xb || !y)) st = fr_err_nomem(NULL);
+  if (st == FR_OK) {
+    memcpy(xb, x, sizeof(float) * (size_t)d.numel);
+    const void *ins[1] = {xb};
+    void *outs[1] = {y};
+    st = frt_run_model(ins, outs);
+  }
+  if (st == FR_OK) {
+    double mx = y[0], sum = 0;
+    for (int64_t c = 1; c < C; c++) mx = y[c] > mx ? y[c] : mx;
+    for (int64_t c = 0; c < C; c++) sum += exp(y[c] - mx);
+    double *p = fr_malloc(sizeof(double) * (size_t)C);
+    if (!p) st = fr_err_nomem(NULL);
+    for (int64_t c = 0; st == FR_OK && c < C; c++) p[c] = exp(y[c] - mx) / sum;
+    if (st == FR_OK) printf("%s:\n", path);
+    for (int r = 0; st == FR_OK && r < C && r < 5; r++) {
+      int best = 0;
+      for (int64_t c = 1; c < C; c++)
+        if (p[c] > p[best]) best = (int)c;
+      char name[256];
+      class_name(classes_dir, best, name, sizeof name);
+      printf("  %-20s %.4f\n", name, p[best]);
+      p[best] = -1;
+    }
+    fr_free(p);
+  }
+  fr_free(xb);
+  fr_free(y);
   fr_dataset_free(&d);
   return st;
 }

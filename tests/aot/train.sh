@@ -99,6 +99,30 @@ else
   bad "OUT run --wav: $right of 8 clips right"; cat "$T/wav.out"
 fi
 
+# Images: PNG files decoded and preprocessed (resize, mean, std) by the
+# executable, as frost train does; the ppocr classifier cut before its
+# classifier (reshape2_0.tmp_0), with a head. Bit for bit against frost train --specialize
+# (the kernels an artifact inlines; the default JIT calls frost's own,
+# whose rounding differs in the last bits on this model).
+PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+node "$ROOT/tests/cli/make-png-data.js" "$T/png" 8 200 50
+IOPTS="--shape x=1x3x48x192 --cut reshape2_0.tmp_0 --head linear:2 --batch 4 --epochs 6 --lr 1e-2 --resize 48x192 --mean 0.5 --std 0.5 --seed 2"
+if "$FROST" compile "$PP" --train $IOPTS -o "$T/ppa" >"$T/img.log" 2>&1 &&
+   "$T/ppa" train "$T/png" --val-split 0.25 -o "$T/pw" >>"$T/img.log" 2>&1 &&
+   "$FROST" train "$PP" "$T/png" $IOPTS --val-split 0.25 --specialize --save-params "$T/pp" >>"$T/img.log" 2>&1 &&
+   same_params "$T/pp" "$T/pw/current/params"; then
+  ok "images (PNG decoded, resized and normalised by the executable): frost train --specialize's weights bit for bit"
+else
+  bad "image artifact:"; cat "$T/img.log"
+fi
+libs=$(ldd "$T/ppa" | awk '{print $1}' | grep -v -e linux-vdso -e ld-linux | sed 's/\.so.*//' | sort | tr '\n' ' ')
+if [ "$libs" = "libc libm " ] && "$T/ppa" run --image "$T/png/c1/s001.png" --weights "$T/pw" >"$T/img.out" 2>&1 &&
+   grep -q '^  c[01] ' "$T/img.out"; then
+  ok "OUT run --image: $(sed -n 2p "$T/img.out" | tr -s ' '); ldd: libc and libm (libpng, zlib, libjpeg static)"
+else
+  bad "OUT run --image: libs '$libs'"; cat "$T/img.out"
+fi
+
 # 3. run with the learned weights, export, ONNX Runtime.
 node -e '
   const lib = require(process.argv[1]);
