@@ -35,6 +35,13 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   n[FROST_I_BATCH] = a->batch;
   n[FROST_I_CLASSES] = a->classes;
   n[FROST_I_SLOTS] = a->slots;
+  n[FROST_I_N_CLASS_WEIGHTS] = o->n_class_weights;
+  t->class_weights = o->n_class_weights ? o->class_weights : NULL;
+  n[FROST_I_AUG_CROP_PAD] = o->augment.crop_pad;
+  n[FROST_I_AUG_HFLIP] = o->augment.hflip;
+  h[FROST_H_AUG_ROTATE] = o->augment.rotate_deg;
+  h[FROST_H_AUG_SCALE_MIN] = o->augment.scale_min;
+  h[FROST_H_AUG_SCALE_MAX] = o->augment.scale_max;
   /* Images: a sample of (C, H, W), or (H, W, C) with --layout nhwc, of 1
    * or 3 channels; the executable decodes them as frost train does. */
   const fr_tensor *x = &a->run->graph->inputs[0]->t;

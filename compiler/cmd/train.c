@@ -796,14 +796,11 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   fr_train_opts *o = &c->train;
   *a = (fr_train_artifact){0};
   const fr_augment_opts *au = &o->augment;
-  const char *missing = c->freeze.bn_train         ? "--bn-train"
-                        : o->n_class_weights       ? "--class-weights"
-                        : au->crop_pad || au->hflip || au->rotate_deg > 0 ||
-                                  au->scale_max > 0 ? "augmentation"
-                                                   : NULL;
-  if (missing)
-    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: %s is not built into "
-                  "artifacts yet (frost train has it)", missing);
+  if (c->freeze.bn_train)
+    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: --bn-train is not "
+                  "built into artifacts yet (frost train has it)");
+  /* Augmented samples change every epoch: nothing to cache. */
+  bool augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
   trainer t = {.c = c, .o = o};
   FR_TRY(dump_shapes(&t));
   t.B = o->batch > 0 ? o->batch : 32;
@@ -823,8 +820,19 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
                            .n_classes = t.C};
   fr_status st = fr_train_build(t.m, &t.spec);
   if (st == FR_OK && o->head) st = head_rule(c);
+  if (st == FR_OK && augment && (t.train.rank != 3 ||
+                                 (t.train.dims[o->data.nhwc ? 2 : 0] != 1 &&
+                                  t.train.dims[o->data.nhwc ? 2 : 0] != 3)))
+    st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "
+                "channels); the model's samples are not",
+                o->data.nhwc ? "H, W, C" : "C, H, W");
+  if (st == FR_OK && o->n_class_weights &&
+      (o->loss_kind != FR_LOSS_CE || o->n_class_weights != t.C))
+    st = fr_err(FR_ERR_USAGE, "--class-weights: %d weights for the "
+                "cross-entropy over %lld classes", o->n_class_weights,
+                (long long)t.C);
   /* The frozen backbone, compiled on its own, makes the feature cache. */
-  if (st == FR_OK && !o->no_cache) {
+  if (st == FR_OK && !o->no_cache && !augment) {
     fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
     st = fr_freeze_apply(t.m, &c->freeze);
     if (st == FR_OK) st = fr_graph_infer(t.m->graph, &io);

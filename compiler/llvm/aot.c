@@ -144,7 +144,7 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
-enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 19 };
+enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 20 };
 
 static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
@@ -176,6 +176,8 @@ static void check_layout(desc *d) {
             offsetof(frost_train_info, frontend));
   FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 18) ==
             offsetof(frost_train_info, frontend_bytes));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 19) ==
+            offsetof(frost_train_info, class_weights));
 }
 
 static LLVMValueRef const_global(desc *d, LLVMValueRef init, const char *name) {
@@ -230,6 +232,16 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
                 : LLVMConstPointerNull(d->ptr);
     fr_free(ov);
   }
+  LLVMValueRef cw = LLVMConstPointerNull(d->ptr);
+  int ncw = (int)t->ints[FROST_I_N_CLASS_WEIGHTS];
+  if (t->class_weights && ncw > 0) {
+    LLVMValueRef v[256];
+    for (int i = 0; i < ncw && i < 256; i++)
+      v[i] = LLVMConstReal(LLVMFloatTypeInContext(d->ctx), t->class_weights[i]);
+    cw = const_global(d, LLVMConstArray2(LLVMFloatTypeInContext(d->ctx), v,
+                                         (uint64_t)(ncw < 256 ? ncw : 256)),
+                      "frost.class_weights");
+  }
   int64_t fnumel = 0;
   if (t->features) {
     const fr_tensor *fo = &t->features->graph->outputs[0]->t;
@@ -254,7 +266,8 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
       i32c(d, tg->n_params),
       i32c(d, 0),
       fn_or_null(d, "frost_frontend_"),
-      i64c(d, t->frontend ? ts[3].arena_bytes : 0)};
+      i64c(d, t->frontend ? ts[3].arena_bytes : 0),
+      cw};
   LLVMValueRef gv = LLVMAddGlobal(d->mod, d->train_t, "frost.train");
   LLVMSetInitializer(gv, LLVMConstNamedStruct(d->train_t, f, N_TRAIN_FIELDS));
   LLVMSetGlobalConstant(gv, 1);
@@ -291,6 +304,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   for (int i = 15; i < 17; i++) tf[i] = d.i32;
   tf[17] = d.ptr;
   tf[18] = d.i64;
+  tf[19] = d.ptr;
   d.train_t = LLVMStructCreateNamed(d.ctx, "frost.train_info");
   LLVMStructSetBody(d.train_t, tf, N_TRAIN_FIELDS, 0);
   check_layout(&d);

@@ -118,6 +118,7 @@ fr_status fr_aot_parse_emit(const char *s, fr_emit *e);
 typedef struct fr_aot_train {
   fr_model *step, *eval, *features, *frontend; /* all but step may be NULL */
   bool images;        /* the executable decodes PNG and JPEG */
+  const float *class_weights; /* ints[FROST_I_N_CLASS_WEIGHTS] of them */
   double hyper[32];
   int64_t ints[32];
   char model_sha256[65];

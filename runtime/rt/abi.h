@@ -64,6 +64,8 @@ enum {
   FROST_H_FRONTEND_A, FROST_H_FRONTEND_B, /* --frontend-scale A,B */
   FROST_H_MEAN, /* 4 values: --mean */
   FROST_H_STD = FROST_H_MEAN + 4, /* 4 values: --std */
+  FROST_H_AUG_ROTATE = FROST_H_STD + 4, FROST_H_AUG_SCALE_MIN,
+  FROST_H_AUG_SCALE_MAX, /* --rotate, --scale MIN,MAX */
   FROST_H_COUNT = 32
 };
 enum {
@@ -82,6 +84,8 @@ enum {
    * --channels, --layout nhwc, how many --mean and --std values */
   FROST_I_IMAGES, FROST_I_RESIZE_H, FROST_I_RESIZE_W, FROST_I_CHANNELS,
   FROST_I_NHWC, FROST_I_N_MEAN, FROST_I_N_STD,
+  FROST_I_AUG_CROP_PAD, FROST_I_AUG_HFLIP, /* --crop-pad, --hflip */
+  FROST_I_N_CLASS_WEIGHTS,                 /* class_weights' length */
   FROST_I_COUNT = 32
 };
 typedef void (*frost_fn)(const void *const *inputs, void *const *outputs,
@@ -101,6 +105,7 @@ typedef struct frost_train_info {
   int32_t n_grads, reserved;
   frost_fn frontend;
   uint64_t frontend_bytes;              /* its activations */
+  const float *class_weights;           /* --class-weights, or NULL */
 } frost_train_info;
 
 typedef struct frost_model_info {

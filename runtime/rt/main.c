@@ -124,6 +124,20 @@ static int cmd_info(const frost_model_info *m) {
          (unsigned long long)m->grad_block_bytes,
          (unsigned long long)m->state_block_bytes, (unsigned long long)batch);
   printf("  export: %s\n", t->onnx ? "the embedded ONNX model" : "none");
+  const int64_t *n = t->ints;
+  if (t->frontend)
+    printf("  audio: WAV clips of %lld samples through the compiled front end "
+           "(%llu bytes of activations), windows of %lld frames every %lld, "
+           "pooling %s\n", (long long)n[FROST_I_CLIP_SAMPLES],
+           (unsigned long long)t->frontend_bytes, (long long)n[FROST_I_WINDOW],
+           (long long)(n[FROST_I_HOP] ? n[FROST_I_HOP] : n[FROST_I_WINDOW]),
+           n[FROST_I_POOL] == 1 ? "mean" : n[FROST_I_POOL] == 2 ? "max" : "none");
+  if (n[FROST_I_IMAGES])
+    printf("  images: PNG and JPEG, resized to %lldx%lld (0: kept), %lld "
+           "channels (0: as the first image), %s, %lld mean and %lld std values\n",
+           (long long)n[FROST_I_RESIZE_H], (long long)n[FROST_I_RESIZE_W],
+           (long long)n[FROST_I_CHANNELS], n[FROST_I_NHWC] ? "NHWC" : "NCHW",
+           (long long)n[FROST_I_N_MEAN], (long long)n[FROST_I_N_STD]);
   return 0;
 }
 

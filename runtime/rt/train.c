@@ -218,7 +218,17 @@ static fr_status train_options(const frost_model_info *m, int argc, char **argv,
       .batch = n[FROST_I_BATCH], .max_steps = n[FROST_I_MAX_STEPS],
       .epochs = (int)n[FROST_I_EPOCHS], .patience = (int)n[FROST_I_PATIENCE],
       .seed = (uint64_t)n[FROST_I_SEED], .val_split = h[FROST_H_VAL_SPLIT],
-      .no_shuffle = n[FROST_I_NO_SHUFFLE] != 0};
+      .no_shuffle = n[FROST_I_NO_SHUFFLE] != 0,
+      .augment = {.crop_pad = (int)n[FROST_I_AUG_CROP_PAD],
+                  .hflip = n[FROST_I_AUG_HFLIP] != 0,
+                  .rotate_deg = (float)h[FROST_H_AUG_ROTATE],
+                  .scale_min = (float)h[FROST_H_AUG_SCALE_MIN],
+                  .scale_max = (float)h[FROST_H_AUG_SCALE_MAX]}};
+  int ncw = (int)n[FROST_I_N_CLASS_WEIGHTS];
+  for (int i = 0; tr->class_weights && i < ncw && i < 256; i++)
+    o->class_weights[i] = tr->class_weights[i];
+  o->n_class_weights = tr->class_weights ? (ncw < 256 ? ncw : 256) : 0;
+  o->data = data_opts(m);
   *data = NULL;
   *out_dir = NULL;
   for (int i = 2; i < argc; i++) {

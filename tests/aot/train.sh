@@ -115,6 +115,15 @@ if "$FROST" compile "$PP" --train $IOPTS -o "$T/ppa" >"$T/img.log" 2>&1 &&
 else
   bad "image artifact:"; cat "$T/img.log"
 fi
+AUG="$IOPTS --epochs 3 --hflip --crop-pad 2 --rotate 5 --class-weights 1,2"
+if "$FROST" compile "$PP" --train $AUG -o "$T/ppaug" >"$T/aug.log" 2>&1 &&
+   "$T/ppaug" train "$T/png" --val-split 0.25 -o "$T/pwa" >>"$T/aug.log" 2>&1 &&
+   "$FROST" train "$PP" "$T/png" $AUG --val-split 0.25 --specialize --save-params "$T/ppaug.p" >>"$T/aug.log" 2>&1 &&
+   same_params "$T/ppaug.p" "$T/pwa/current/params"; then
+  ok "augmentation and class weights compiled in: frost train --specialize's weights bit for bit"
+else
+  bad "augmentation artifact:"; cat "$T/aug.log"
+fi
 libs=$(ldd "$T/ppa" | awk '{print $1}' | grep -v -e linux-vdso -e ld-linux | sed 's/\.so.*//' | sort | tr '\n' ' ')
 if [ "$libs" = "libc libm " ] && "$T/ppa" run --image "$T/png/c1/s001.png" --weights "$T/pw" >"$T/img.out" 2>&1 &&
    grep -q '^  c[01] ' "$T/img.out"; then
