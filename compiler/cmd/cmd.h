@@ -61,6 +61,8 @@ typedef struct fr_train_artifact {
   fr_model *run;      /* inference with the head: the model's input -> logits */
   fr_model *frontend; /* --frontend: [1, clip samples] -> frames, or NULL */
   int64_t frontend_out, frontend_last; /* its output values, frame width */
+  fr_value *stats[64]; /* --bn-train: the statistics, whose new values are */
+  int n_stats;         /* the step's outputs 2, 3, ... */
   int64_t batch, classes;
   int slots;          /* the optimizer's state slots */
 } fr_train_artifact;

@@ -36,6 +36,9 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   n[FROST_I_CLASSES] = a->classes;
   n[FROST_I_SLOTS] = a->slots;
   n[FROST_I_N_CLASS_WEIGHTS] = o->n_class_weights;
+  n[FROST_I_N_STATS] = a->n_stats;
+  t->stats = a->stats;
+  t->n_stats = a->n_stats;
   t->class_weights = o->n_class_weights ? o->class_weights : NULL;
   n[FROST_I_AUG_CROP_PAD] = o->augment.crop_pad;
   n[FROST_I_AUG_HFLIP] = o->augment.hflip;

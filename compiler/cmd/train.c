@@ -796,9 +796,6 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   fr_train_opts *o = &c->train;
   *a = (fr_train_artifact){0};
   const fr_augment_opts *au = &o->augment;
-  if (c->freeze.bn_train)
-    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: --bn-train is not "
-                  "built into artifacts yet (frost train has it)");
   /* Augmented samples change every epoch: nothing to cache. */
   bool augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
   trainer t = {.c = c, .o = o};
@@ -820,6 +817,14 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
                            .n_classes = t.C};
   fr_status st = fr_train_build(t.m, &t.spec);
   if (st == FR_OK && o->head) st = head_rule(c);
+  /* --bn-train: BatchNormalization in training mode, its statistics
+   * updated by the step (the cache stops before the first such node). */
+  fr_value *stat_outs[64];
+  if (st == FR_OK && c->freeze.bn_train) {
+    st = fr_freeze_apply(t.m, &c->freeze);
+    if (st == FR_OK)
+      st = fr_train_bn_mode(t.m, a->stats, stat_outs, 64, &a->n_stats);
+  }
   if (st == FR_OK && augment && (t.train.rank != 3 ||
                                  (t.train.dims[o->data.nhwc ? 2 : 0] != 1 &&
                                   t.train.dims[o->data.nhwc ? 2 : 0] != 3)))
@@ -862,10 +867,16 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   if (st == FR_OK && (!t.m->graph->train || !t.m->graph->train->n_params))
     st = fr_err(FR_ERR_USAGE, "compile --train: nothing trains (give --head, "
                 "--train-from or --trainable)");
-  if (st == FR_OK && t.m->graph->n_outputs != 2 + t.m->graph->train->n_params)
+  if (st == FR_OK &&
+      t.m->graph->n_outputs != 2 + a->n_stats + t.m->graph->train->n_params)
     st = fr_err(FR_ERR_INVALID, "the training graph has %d outputs, not "
-                "the loss, the logits and %d gradients", t.m->graph->n_outputs,
-                t.m->graph->train->n_params);
+                "the loss, the logits, %d statistics and %d gradients",
+                t.m->graph->n_outputs, a->n_stats, t.m->graph->train->n_params);
+  for (int k = 0; st == FR_OK && k < a->n_stats; k++)
+    if (t.m->graph->outputs[2 + k] != stat_outs[k] || a->stats[k]->param_off < 0 ||
+        !(a->stats[k]->flags & FR_V_STATE))
+      st = fr_err(FR_ERR_INVALID, "--bn-train: the statistic '%s' lost its "
+                  "place in the compiled graph", a->stats[k]->name);
   if (st == FR_OK) st = prepare_eval(&t, false);
   if (st == FR_OK) st = run_model_of(&t, &a->run);
   if (st == FR_OK && o->pool && !a->features)

@@ -144,7 +144,7 @@ static LLVMValueRef info_array(desc *d, const fr_value *const *vs, LLVMValueRef 
 }
 
 /* The C layout of abi.h must be LLVM's layout of the same fields. */
-enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 20 };
+enum { N_MODEL_FIELDS = 27, N_TRAIN_FIELDS = 21 };
 
 static void check_layout(desc *d) {
   LLVMTargetDataRef td = LLVMGetModuleDataLayout(d->mod);
@@ -178,6 +178,8 @@ static void check_layout(desc *d) {
             offsetof(frost_train_info, frontend_bytes));
   FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 19) ==
             offsetof(frost_train_info, class_weights));
+  FR_ASSERT(LLVMOffsetOfElement(td, d->train_t, 20) ==
+            offsetof(frost_train_info, stats));
 }
 
 static LLVMValueRef const_global(desc *d, LLVMValueRef init, const char *name) {
@@ -232,6 +234,9 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
                 : LLVMConstPointerNull(d->ptr);
     fr_free(ov);
   }
+  LLVMValueRef stats = info_array(d, (const fr_value *const *)t->stats, NULL,
+                                  t->n_stats, "frost.stats");
+  if (!stats) return NULL;
   LLVMValueRef cw = LLVMConstPointerNull(d->ptr);
   int ncw = (int)t->ints[FROST_I_N_CLASS_WEIGHTS];
   if (t->class_weights && ncw > 0) {
@@ -267,7 +272,8 @@ static LLVMValueRef train_desc(desc *d, const fr_aot_train *t,
       i32c(d, 0),
       fn_or_null(d, "frost_frontend_"),
       i64c(d, t->frontend ? ts[3].arena_bytes : 0),
-      cw};
+      cw,
+      stats};
   LLVMValueRef gv = LLVMAddGlobal(d->mod, d->train_t, "frost.train");
   LLVMSetInitializer(gv, LLVMConstNamedStruct(d->train_t, f, N_TRAIN_FIELDS));
   LLVMSetGlobalConstant(gv, 1);
@@ -305,6 +311,7 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
   tf[17] = d.ptr;
   tf[18] = d.i64;
   tf[19] = d.ptr;
+  tf[20] = d.ptr;
   d.train_t = LLVMStructCreateNamed(d.ctx, "frost.train_info");
   LLVMStructSetBody(d.train_t, tf, N_TRAIN_FIELDS, 0);
   check_layout(&d);
@@ -461,8 +468,8 @@ static void header_io(FILE *f, const char *up, const char *what,
  * sum from the compiler's numbers (the C example checks they agree). */
 static uint64_t ctx_bytes(const fr_model *m, const fr_aot_opts *o,
                           const fr_compile_stats *s, const fr_compile_stats *ts) {
-  /* struct frost_ctx: 7 pointers, 2 floats, an int64_t, an int */
-  uint64_t n = ALIGN64(7 * sizeof(void *) + 2 * sizeof(float) + sizeof(int64_t) + 8);
+  /* struct frost_ctx: 8 pointers, 2 floats, an int64_t, an int */
+  uint64_t n = ALIGN64(8 * sizeof(void *) + 2 * sizeof(float) + sizeof(int64_t) + 8);
   uint64_t act = s->arena_bytes;
   const fr_aot_train *t = o->train;
   if (!t) return n + ALIGN64(act ? act : 1);
@@ -471,10 +478,11 @@ static uint64_t ctx_bytes(const fr_model *m, const fr_aot_opts *o,
   const fr_param_layout *L = m->graph->layout;
   const fr_graph *sg = t->step->graph;
   uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
-  uint64_t ins = 0;
+  uint64_t ins = 0, stats = 0;
   for (int i = 0; i < sg->n_inputs; i++) ins += fr_tensor_nbytes(&sg->inputs[i]->t);
+  for (int i = 0; i < t->n_stats; i++) stats += fr_tensor_nbytes(&t->stats[i]->t);
   n += ALIGN64(act) + ALIGN64((uint64_t)L->bytes[FR_PB_GRAD]) +
-       ALIGN64((uint64_t)L->bytes[FR_PB_STATE]) + ALIGN64(ins);
+       ALIGN64((uint64_t)L->bytes[FR_PB_STATE]) + ALIGN64(ins) + ALIGN64(stats);
   return n + 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4);
 }
 

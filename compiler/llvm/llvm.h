@@ -119,6 +119,8 @@ typedef struct fr_aot_train {
   fr_model *step, *eval, *features, *frontend; /* all but step may be NULL */
   bool images;        /* the executable decodes PNG and JPEG */
   const float *class_weights; /* ints[FROST_I_N_CLASS_WEIGHTS] of them */
+  fr_value *const *stats;     /* --bn-train's statistics (step outputs 2...) */
+  int n_stats;
   double hyper[32];
   int64_t ints[32];
   char model_sha256[65];

@@ -53,7 +53,8 @@ typedef struct frost_tensor_info {
  *             frames, cut into windows of the model's sample shape (NULL:
  *             samples are the model's).
  * Gradient i is of the parameter grads[i].name, at grads[i].offset in the
- * gradient block (and of the trainable block). The training options are
+ * gradient block (and of the trainable block); it is the step's output
+ * 2 + FROST_I_N_STATS + i. The training options are
  * numbers: hyper[FROST_H_*] and ints[FROST_I_*]. onnx is the model as
  * `OUT export` writes it, with the initial weights; a trainable parameter
  * i's raw bytes are at onnx_offsets[i] (UINT64_MAX: not in the file). */
@@ -86,6 +87,7 @@ enum {
   FROST_I_NHWC, FROST_I_N_MEAN, FROST_I_N_STD,
   FROST_I_AUG_CROP_PAD, FROST_I_AUG_HFLIP, /* --crop-pad, --hflip */
   FROST_I_N_CLASS_WEIGHTS,                 /* class_weights' length */
+  FROST_I_N_STATS,                         /* stats' length */
   FROST_I_COUNT = 32
 };
 typedef void (*frost_fn)(const void *const *inputs, void *const *outputs,
@@ -106,6 +108,11 @@ typedef struct frost_train_info {
   frost_fn frontend;
   uint64_t frontend_bytes;              /* its activations */
   const float *class_weights;           /* --class-weights, or NULL */
+  /* --bn-train: the running statistics the step updates. The step's
+   * outputs are then [loss, logits, the new value of stats[i]..., the
+   * gradients...]; after a train step stats[i] (bytes at offset in the
+   * trainable block) takes its new value. */
+  const frost_tensor_info *stats;
 } frost_train_info;
 
 typedef struct frost_model_info {

@@ -22,7 +22,7 @@ extern const frost_model_info frost_desc_;
  * memory), carved in 64-byte aligned pieces. */
 struct frost_ctx {
   void *arena;
-  uint8_t *grad, *state;
+  uint8_t *grad, *state, *stats;
   float *feat, *targets, *weights, *logits;
   float loss, lr;
   int64_t step;
@@ -32,6 +32,14 @@ struct frost_ctx {
 #define ALIGN64(n) (((n) + 63) / 64 * 64)
 
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* --bn-train's statistics: their new values between a step and the copy
+ * into the trainable block. */
+static uint64_t stat_bytes(const frost_train_info *t) {
+  uint64_t n = 0;
+  for (int64_t i = 0; i < t->ints[FROST_I_N_STATS]; i++) n += t->stats[i].bytes;
+  return n;
+}
 
 /* The bytes of a context (the header's PREFIX_CTX_BYTES: aot.c computes
  * the same sum). */
@@ -45,7 +53,7 @@ size_t frost_api_ctx_bytes(void) {
   uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
   n += ALIGN64(act) + ALIGN64(m->grad_block_bytes) + ALIGN64(m->state_block_bytes);
   n += ALIGN64(t->step_inputs[0].bytes + t->step_inputs[1].bytes + t->step_inputs[2].bytes);
-  n += 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4);
+  n += 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4) + ALIGN64(stat_bytes(t));
   return (size_t)n;
 }
 
@@ -74,6 +82,8 @@ static struct frost_ctx *carve(void *mem, int owned) {
   c->logits = (float *)p;
   p += ALIGN64(B * C * 4);
   c->weights = (float *)p;
+  p += ALIGN64(B * 4);
+  c->stats = p;
   c->lr = (float)t->hyper[FROST_H_LR];
   return c;
 }
@@ -231,15 +241,24 @@ static int run_step(struct frost_ctx *c, const void *const *inputs, int train,
                     float *loss, float *logits) {
   const frost_train_info *t = frost_desc_.train;
   const void *in[3];
-  void *out[2 + 256];
-  if (t->n_grads > 256) return -1;
+  void *out[2 + 512];
+  int64_t ns = t->ints[FROST_I_N_STATS];
+  if (t->n_grads > 256 || ns > 256) return -1;
   step_inputs(c, inputs, in);
   out[0] = &c->loss;
   out[1] = c->logits;
-  for (int k = 0; k < t->n_grads; k++) out[2 + k] = c->grad + t->grads[k].offset;
+  uint64_t at = 0;
+  for (int64_t i = 0; i < ns; i++, at += t->stats[i - 1].bytes) out[2 + i] = c->stats + at;
+  for (int k = 0; k < t->n_grads; k++) out[2 + ns + k] = c->grad + t->grads[k].offset;
   (train || !t->eval ? t->step : t->eval)(in, out, c->arena);
   if (!isfinite(c->loss)) return -1;
-  if (train) update(c);
+  if (train) {
+    update(c);
+    at = 0;
+    for (int64_t i = 0; i < ns; i++, at += t->stats[i - 1].bytes)
+      memcpy((uint8_t *)frost_desc_.trainable_block + t->stats[i].offset,
+             c->stats + at, (size_t)t->stats[i].bytes);
+  }
   if (loss) *loss = c->loss;
   if (logits)
     memcpy(logits, c->logits,

@@ -122,9 +122,11 @@ typedef struct art {
   void *arena;
   int x_slot, t_slot, w_slot;
   const void *ins[3];
-  void **outs; /* loss, logits, then the gradients in the grad block */
+  void **outs; /* loss, logits, --bn-train's statistics, then the
+                  gradients in the grad block */
   float loss;
   float *logits;
+  uint8_t *stats; /* the statistics' new values */
 } art;
 
 static fr_status step(void *ctx, bool train, double *loss, const float **logits) {
@@ -133,6 +135,32 @@ static fr_status step(void *ctx, bool train, double *loss, const float **logits)
   f(a->ins, a->outs, a->arena);
   *loss = a->loss;
   *logits = a->logits;
+  int64_t ns = a->tr->ints[FROST_I_N_STATS];
+  for (int64_t i = 0; train && i < ns; i++)
+    memcpy((uint8_t *)a->m->trainable_block + a->tr->stats[i].offset, a->outs[2 + i],
+           (size_t)a->tr->stats[i].bytes);
+  return FR_OK;
+}
+
+/* The step's outputs: loss, logits, the statistics' new values (into
+ * a->stats), the gradients at their places in grad. */
+static fr_status set_outputs(art *a, uint8_t *grad) {
+  const frost_train_info *tr = a->tr;
+  int64_t ns = tr->ints[FROST_I_N_STATS];
+  uint64_t sb = 0;
+  for (int64_t i = 0; i < ns; i++) sb += tr->stats[i].bytes;
+  a->outs = fr_calloc((size_t)(2 + ns + tr->n_grads), sizeof *a->outs);
+  a->stats = fr_malloc((size_t)sb + 64);
+  if (!a->outs || !a->stats) return fr_err_nomem(NULL);
+  a->outs[0] = &a->loss;
+  a->outs[1] = a->logits;
+  uint64_t at = 0;
+  for (int64_t i = 0; i < ns; i++) {
+    a->outs[2 + i] = a->stats + at;
+    at += tr->stats[i].bytes;
+  }
+  for (int k = 0; k < tr->n_grads; k++)
+    a->outs[2 + ns + k] = grad + tr->grads[k].offset;
   return FR_OK;
 }
 
@@ -420,15 +448,13 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
                     (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
   if (st == FR_OK) {
     a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
-    a.outs = fr_calloc((size_t)tr->n_grads + 2, sizeof *a.outs);
     grad = fr_calloc(tb + 64, 1);
     state = fr_calloc((size_t)(slots + 1) * tb + 64, 1);
     /* x, targets, weights, logits */
     batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
     xin = tr->features ? fr_calloc((size_t)innumel + 16, sizeof(float)) : NULL;
     tp = fr_calloc((size_t)tr->n_grads + 1, sizeof *tp);
-    if (!a.arena || !a.outs || !grad || !state || !batch || !tp ||
-        (tr->features && !xin))
+    if (!a.arena || !grad || !state || !batch || !tp || (tr->features && !xin))
       st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) st = ckpt_params(m, &ps);
@@ -461,11 +487,9 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
     a.ins[a.x_slot] = x;
     a.ins[a.t_slot] = tg;
     a.ins[a.w_slot] = w;
-    a.outs[0] = &a.loss;
-    a.outs[1] = a.logits;
-    for (int k = 0; k < tr->n_grads; k++) {
+    st = set_outputs(&a, grad);
+    for (int k = 0; st == FR_OK && k < tr->n_grads; k++) {
       const frost_tensor_info *g = &tr->grads[k];
-      a.outs[2 + k] = grad + g->offset;
       bool head = !strncmp(g->name, "frost.head.", 11);
       tp[k] = (fr_tl_param){.name = g->name, .offset = (int64_t)g->offset,
                             .numel = (int64_t)(g->bytes / sizeof(float)),
@@ -480,6 +504,8 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
                         .ck_params = ps, .n_ck_params = m->n_trainable,
                         .out = stdout, .title = m->model};
     snprintf(tl.model_sha256, sizeof tl.model_sha256, "%s", tr->model_sha256);
+  }
+  if (st == FR_OK) {
     printf("data: %s: %d samples", data, train.n);
     if (classify) printf(", %d classes", train.n_classes);
     if (val.n) printf("; validation: %d samples", val.n);
@@ -510,6 +536,7 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
   }
   free(a.arena);
   fr_free(a.outs);
+  fr_free(a.stats);
   fr_free(grad);
   fr_free(state);
   fr_free(batch);
@@ -630,13 +657,12 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
   int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
                     (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
   a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
-  a.outs = fr_calloc((size_t)tr->n_grads + 2, sizeof *a.outs);
   uint8_t *grad = fr_calloc((size_t)m->grad_block_bytes + 64, 1);
   float *batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
   float *xin = fr_calloc((size_t)innumel + 16, sizeof(float));
   double *prob = fr_calloc((size_t)C + 1, sizeof(double));
   int *group = NULL, clips = 0;
-  fr_status st = d.x && a.arena && a.outs && grad && batch && xin && prob
+  fr_status st = d.x && a.arena && grad && batch && xin && prob
                      ? FR_OK : fr_err_nomem(NULL);
   if (st == FR_OK) {
     memcpy(d.x, x, sizeof(float) * (size_t)(n < L ? n : L));
@@ -652,9 +678,7 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
   a.ins[a.x_slot] = xb;
   a.ins[a.t_slot] = tg;
   a.ins[a.w_slot] = w;
-  a.outs[0] = &a.loss;
-  a.outs[1] = a.logits;
-  for (int k = 0; k < tr->n_grads; k++) a.outs[2 + k] = grad + tr->grads[k].offset;
+  if (st == FR_OK) st = set_outputs(&a, grad);
   int *idx = fr_malloc(sizeof(int) * (size_t)(d.n + 1));
   if (st == FR_OK && !idx) st = fr_err_nomem(NULL);
   for (int i = 0; st == FR_OK && i < d.n; i++) idx[i] = i;
@@ -692,6 +716,7 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
   fr_free(group);
   free(a.arena);
   fr_free(a.outs);
+  fr_free(a.stats);
   fr_free(grad);
   fr_free(batch);
   fr_free(xin);

@@ -3,6 +3,8 @@
 # (the case's optimizer, batches and steps, read from its ref.json) and
 # compares every trainable parameter after the last step with PyTorch's
 # (stepK/), rtol 1e-4. The references come from make-train-refs.py.
+# ENGINE: interp or jit (frost train --engine), or artifact (frost compile
+# --train with the same options, then the executable's train command).
 set -eu
 FROST=$1
 ENGINE=$2
@@ -42,8 +44,17 @@ for dir in "$HERE"/*/; do
   n=$((n + 1))
   node "$HERE/make-model.js" "$dir" "$OUT/$case.onnx"
   set -f # the options hold regular expressions
+  if [ "$ENGINE" = artifact ]; then
+    # shellcheck disable=SC2086
+    if ! { "$FROST" compile "$OUT/$case.onnx" --train --no-shuffle --epochs 1000 $opts \
+             -o "$OUT/$case.art" && "$OUT/$case.art" train "$dir/data/manifest.csv" \
+             -o "$OUT/$case.w"; } > "$OUT/$case.log" 2>&1; then
+      set +f
+      echo "FAIL $case: the artifact failed:"; cat "$OUT/$case.log"; fail=$((fail + 1)); continue
+    fi
+    ln -s "$OUT/$case.w/current/params" "$OUT/$case"
   # shellcheck disable=SC2086
-  if ! "$FROST" train "$OUT/$case.onnx" "$dir/data/manifest.csv" --engine "$ENGINE" \
+  elif ! "$FROST" train "$OUT/$case.onnx" "$dir/data/manifest.csv" --engine "$ENGINE" \
       --no-shuffle --epochs 1000 $opts --save-params "$OUT/$case" > "$OUT/$case.log" 2>&1; then
     set +f
     echo "FAIL $case: frost train failed:"; cat "$OUT/$case.log"; fail=$((fail + 1)); continue
