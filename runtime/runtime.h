@@ -509,6 +509,9 @@ typedef struct fr_train_opts {
   int64_t window, hop;     /* --window N --hop H: frames per sample */
   int pool;                /* --pool none|mean|max: FR_POOL_* */
   int64_t clip_samples;    /* compile --train --frontend: a clip's samples */
+  /* frost fewshot, cluster (compiler/cmd/transfer.c) */
+  const char *support, *query, *metric;
+  int episodes, shots, queries, ways, k;
 } fr_train_opts;
 
 /* ---- clips.c: audio clips as samples -------------------------------------- */

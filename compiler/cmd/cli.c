@@ -31,17 +31,17 @@ static const char *const options[] = {
     "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
     "--expect-native", "--filter", "--frontend", "--frontend-scale",
     "--frozen", "--gamma", "--head", "--hflip", "--hop", "--input",
-    "--iters", "--json", "--label-smoothing", "--layout", "--log-json",
+    "--episodes", "--iters", "--json", "--k", "--label-smoothing", "--layout", "--log-json",
     "--loss", "--lr", "--lr-backbone", "--max-memory", "--max-steps",
-    "--mean", "--momentum", "--name", "--nesterov", "--no-cache",
+    "--mean", "--metric", "--momentum", "--name", "--nesterov", "--no-cache",
     "--no-shuffle", "--only", "--optimizer", "--output", "--output-dir",
     "--patience", "--plot", "--pool", "--print-after", "--print-before",
-    "--probabilities", "--resize", "--resume", "--rotate", "--rtol",
-    "--save-params", "--scale", "--schedule", "--seed", "--shape",
-    "--specialize", "--stage", "--std", "--step-epochs", "--target-cpu",
+    "--probabilities", "--query", "--queries", "--resize", "--resume", "--rotate", "--rtol",
+    "--save-params", "--scale", "--schedule", "--seed", "--shape", "--shots",
+    "--specialize", "--stage", "--std", "--support", "--step-epochs", "--target-cpu",
     "--threads", "--time-passes", "--timeout", "--train", "--train-from",
     "--trainable",
-    "--val", "--val-split", "--verbose", "--warmup", "--weight-decay",
+    "--val", "--val-split", "--verbose", "--warmup", "--ways", "--weight-decay",
     "--window", "--write-native", "--write-passing"};
 
 static fr_status unknown_option(const char *a, const char *cmd) {
@@ -164,6 +164,14 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
     if (k != 2) return fr_err(FR_ERR_USAGE, "--frontend-scale '%s': expected A,B", next);
   } else if (!strcmp(a, "--window")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->window = (int64_t)v; }
   else if (!strcmp(a, "--hop")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->hop = (int64_t)v; }
+  else if (!strcmp(a, "--support")) { ARG; t->support = next; }
+  else if (!strcmp(a, "--query")) { ARG; t->query = next; }
+  else if (!strcmp(a, "--metric")) { ARG; t->metric = next; }
+  else if (!strcmp(a, "--episodes")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->episodes = (int)v; }
+  else if (!strcmp(a, "--shots")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->shots = (int)v; }
+  else if (!strcmp(a, "--queries")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->queries = (int)v; }
+  else if (!strcmp(a, "--ways")) { ARG; FR_TRY(num(a, next, 2, 1e6, &v)); t->ways = (int)v; }
+  else if (!strcmp(a, "--k")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->k = (int)v; }
   else if (!strcmp(a, "--clip-samples")) { ARG; FR_TRY(num(a, next, 1, 1e9, &v)); t->clip_samples = (int64_t)v; }
   else if (!strcmp(a, "--pool")) {
     ARG;
@@ -224,7 +232,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
   } while (0)
     bool used = false, took = false;
     if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") ||
-        !strcmp(argv[1], "eval") || !strcmp(argv[1], "compile"))
+        !strcmp(argv[1], "eval") || !strcmp(argv[1], "compile") ||
+        !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster"))
       FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
@@ -340,7 +349,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!c->model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
-                              !strcmp(argv[1], "train") || !strcmp(argv[1], "eval"))) {
+                              !strcmp(argv[1], "train") || !strcmp(argv[1], "eval") ||
+                              !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster"))) {
       c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);

@@ -128,5 +128,12 @@ int fr_cmd_conformance(fr_cli *c); /* conformance.c */
 int fr_cmd_compare(fr_cli *c);     /* compare.c */
 int fr_cmd_train(fr_cli *c);       /* train.c */
 int fr_cmd_eval(fr_cli *c);        /* eval.c */
+int fr_cmd_fewshot(fr_cli *c);     /* transfer.c */
+int fr_cmd_cluster(fr_cli *c);     /* transfer.c */
+/* transfer.c: the model (c->model) up to cut (NULL: its first output),
+ * compiled once and run over every sample of each set, batch at a time:
+ * each set's samples become their flattened features. */
+fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
+                              fr_dataset *const *sets, int n_sets, double *seconds);
 
 #endif
