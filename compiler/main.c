@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   static const char *const cmds[] = {"dump", "run", "bench", "conformance",
                                      "compare", "compile", "train", "eval",
-                                     "fewshot", "cluster"};
+                                     "fewshot", "cluster", "adapt-bn"};
   bool known = false;
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (!strcmp(cmd, cmds[i])) known = true;
@@ -88,6 +88,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "eval")) rc = fr_cmd_eval(&c);
   else if (!strcmp(cmd, "fewshot")) rc = fr_cmd_fewshot(&c);
   else if (!strcmp(cmd, "cluster")) rc = fr_cmd_cluster(&c);
+  else if (!strcmp(cmd, "adapt-bn")) rc = fr_cmd_adapt_bn(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fr_cli_fail();

@@ -511,6 +511,7 @@ typedef struct fr_train_opts {
   int64_t clip_samples;    /* compile --train --frontend: a clip's samples */
   /* frost fewshot, cluster (compiler/cmd/transfer.c) */
   const char *support, *query, *metric;
+  const char *label_map;   /* eval --label-map FILE */
   int episodes, shots, queries, ways, k;
 } fr_train_opts;
 

@@ -31,7 +31,7 @@ static const char *const options[] = {
     "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
     "--expect-native", "--filter", "--frontend", "--frontend-scale",
     "--frozen", "--gamma", "--head", "--hflip", "--hop", "--input",
-    "--episodes", "--iters", "--json", "--k", "--label-smoothing", "--layout", "--log-json",
+    "--episodes", "--iters", "--json", "--k", "--label-map", "--label-smoothing", "--layout", "--log-json",
     "--loss", "--lr", "--lr-backbone", "--max-memory", "--max-steps",
     "--mean", "--metric", "--momentum", "--name", "--nesterov", "--no-cache",
     "--no-shuffle", "--only", "--optimizer", "--output", "--output-dir",
@@ -165,6 +165,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   } else if (!strcmp(a, "--window")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->window = (int64_t)v; }
   else if (!strcmp(a, "--hop")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->hop = (int64_t)v; }
   else if (!strcmp(a, "--support")) { ARG; t->support = next; }
+  else if (!strcmp(a, "--label-map")) { ARG; t->label_map = next; }
   else if (!strcmp(a, "--query")) { ARG; t->query = next; }
   else if (!strcmp(a, "--metric")) { ARG; t->metric = next; }
   else if (!strcmp(a, "--episodes")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->episodes = (int)v; }
@@ -233,7 +234,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     bool used = false, took = false;
     if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") ||
         !strcmp(argv[1], "eval") || !strcmp(argv[1], "compile") ||
-        !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster"))
+        !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster") ||
+        !strcmp(argv[1], "adapt-bn"))
       FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
@@ -350,7 +352,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
                               !strcmp(argv[1], "train") || !strcmp(argv[1], "eval") ||
-                              !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster"))) {
+                              !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster") ||
+        !strcmp(argv[1], "adapt-bn"))) {
       c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);

@@ -130,6 +130,7 @@ int fr_cmd_train(fr_cli *c);       /* train.c */
 int fr_cmd_eval(fr_cli *c);        /* eval.c */
 int fr_cmd_fewshot(fr_cli *c);     /* transfer.c */
 int fr_cmd_cluster(fr_cli *c);     /* transfer.c */
+int fr_cmd_adapt_bn(fr_cli *c);    /* transfer.c */
 /* transfer.c: the model (c->model) up to cut (NULL: its first output),
  * compiled once and run over every sample of each set, batch at a time:
  * each set's samples become their flattened features. */

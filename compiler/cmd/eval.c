@@ -3,7 +3,12 @@
  * probabilities: the largest wins), in the data set's class order (its
  * class names sorted bytewise, as frost train uses them). Prints the
  * accuracy, each class's recall and the confusion matrix (rows: the true
- * class, columns: the predicted one); --json FILE writes the same. */
+ * class, columns: the predicted one); --json FILE writes the same.
+ *
+ * Zero-shot: --label-map FILE maps each class of the data set to one of
+ * the model's own outputs (lines CLASS,OUTPUT; OUTPUT an index), to
+ * measure a pre-trained model on a new data set before any training: a
+ * sample's prediction is the class whose output scores highest. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,50 @@ static fr_status write_json(const char *path, const fr_dataset *d,
   fputs("]}\n", f);
   if (fclose(f) != 0) return fr_err(FR_ERR_IO, "%s: write failed", path);
   return FR_OK;
+}
+
+/* --label-map FILE: out[c] the output of class c of d (K outputs). */
+static fr_status read_label_map(const char *path, const fr_dataset *d, int64_t K,
+                                int *out) {
+  FILE *f = fopen(path, "r");
+  if (!f) return fr_err(FR_ERR_IO, "%s: cannot open", path);
+  for (int c = 0; c < d->n_classes; c++) out[c] = -1;
+  char line[1024];
+  fr_status st = FR_OK;
+  for (int no = 1; st == FR_OK && fgets(line, sizeof line, f); no++) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (!*line || (no == 1 && !strcmp(line, "class,output"))) continue;
+    char *comma = strrchr(line, ',');
+    char *end = NULL;
+    long o = comma ? strtol(comma + 1, &end, 10) : -1;
+    if (!comma || end == comma + 1 || *end) {
+      st = fr_err(FR_ERR_PARSE, "%s:%d: expected CLASS,OUTPUT", path, no);
+      break;
+    }
+    *comma = 0;
+    if (o < 0 || o >= K) {
+      st = fr_err(FR_ERR_INVALID, "%s:%d: output %ld does not exist (the model "
+                  "has %lld)", path, no, o, (long long)K);
+      break;
+    }
+    int c = 0;
+    while (c < d->n_classes && strcmp(d->class_names[c], line)) c++;
+    if (c == d->n_classes) {
+      st = fr_err(FR_ERR_INVALID, "%s:%d: the data has no class '%s'", path, no, line);
+      break;
+    }
+    for (int k = 0; k < d->n_classes; k++)
+      if (k != c && out[k] == o)
+        st = fr_err(FR_ERR_INVALID, "%s:%d: classes '%s' and '%s' map to output %ld",
+                    path, no, d->class_names[k], line, o);
+    out[c] = (int)o;
+  }
+  fclose(f);
+  for (int c = 0; st == FR_OK && c < d->n_classes; c++)
+    if (out[c] < 0)
+      st = fr_err(FR_ERR_INVALID, "%s: class '%s' maps to no output", path,
+                  d->class_names[c]);
+  return st;
 }
 
 int fr_cmd_eval(fr_cli *c) {
@@ -87,7 +136,13 @@ int fr_cmd_eval(fr_cli *c) {
     if (st != FR_OK) fr_err_prefix(c->model);
   }
   const fr_value *y = st == FR_OK ? m->graph->outputs[0] : NULL;
-  if (st == FR_OK && (y->t.rank != 2 || y->t.dims[0] != B || y->t.dims[1] < C))
+  int *map = NULL;
+  if (st == FR_OK && o->label_map) {
+    map = fr_malloc(sizeof(int) * (size_t)(C + 1));
+    st = map ? read_label_map(o->label_map, &d, y->t.rank == 2 ? y->t.dims[1] : 0, map)
+             : fr_err_nomem(NULL);
+  }
+  if (st == FR_OK && (y->t.rank != 2 || y->t.dims[0] != B || (!map && y->t.dims[1] < C)))
     st = fr_err(FR_ERR_SHAPE, "%s: its output '%s' is not [batch, %d classes]",
                 c->model, y->name, C);
   int64_t K = st == FR_OK ? y->t.dims[1] : 0;
@@ -114,8 +169,13 @@ int fr_cmd_eval(fr_cli *c) {
     const float *z = out.data;
     for (int i = 0; i < n; i++) {
       int best = 0;
-      for (int64_t k = 1; k < K; k++)
-        if (z[i * K + k] > z[i * K + best]) best = (int)k;
+      if (map) { /* the class whose output scores highest */
+        for (int k = 1; k < C; k++)
+          if (z[i * K + map[k]] > z[i * K + map[best]]) best = k;
+      } else {
+        for (int64_t k = 1; k < K; k++)
+          if (z[i * K + k] > z[i * K + best]) best = (int)k;
+      }
       if (best >= C) {
         outside++;
         continue;
@@ -126,7 +186,8 @@ int fr_cmd_eval(fr_cli *c) {
     fr_tensor_release(&out);
   }
   if (st == FR_OK) {
-    printf("model: %s\ndata: %s: %d samples, %d classes\n", c->model, c->second, d.n, C);
+    printf("model: %s\ndata: %s: %d samples, %d classes%s\n", c->model, c->second,
+           d.n, C, map ? " (zero-shot: mapped to the model's outputs by --label-map)" : "");
     printf("accuracy: %.2f%% (%lld of %d)\n", 100.0 * (double)correct / d.n,
            (long long)correct, d.n);
     if (outside)
@@ -151,6 +212,7 @@ int fr_cmd_eval(fr_cli *c) {
   fr_free(label);
   fr_free(order);
   fr_free(conf);
+  fr_free(map);
   fr_tensor_release(&in);
   fr_engine_free(&e);
   if (m) fr_model_free(m);

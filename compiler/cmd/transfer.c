@@ -538,3 +538,141 @@ int fr_cmd_cluster(fr_cli *c) {
   fr_dataset_free(&d);
   return st == FR_OK ? 0 : fr_cli_fail();
 }
+
+/* ---- domain adaptation: AdaBN ----------------------------------------- */
+
+/* frost adapt-bn MODEL TARGET_DATA -o OUT.onnx: every BatchNormalization's
+ * running mean and variance re-estimated on unlabelled target-domain data
+ * (AdaBN): the model runs in training mode (each BatchNormalization
+ * normalizes with its batch's statistics, as PyTorch's model.train()), and
+ * the statistics are the mean of the full batches' (a short last batch is
+ * left out: its zero padding would bias them). The model keeps everything
+ * else; the result is the original file with the new statistics. */
+int fr_cmd_adapt_bn(fr_cli *c) {
+  fr_train_opts *o = &c->train;
+  if (!c->second || !c->out) {
+    fr_err(FR_ERR_USAGE, "frost adapt-bn MODEL TARGET_DATA -o OUT.onnx");
+    return fr_cli_fail();
+  }
+  fr_data_opts dop = o->data;
+  dop.decode_image = fr_image_decode;
+  fr_dataset d = {0};
+  if (fr_dataset_load(c->second, &dop, &d) != FR_OK) return fr_cli_fail();
+  int64_t B = o->batch > 0 ? o->batch : 32;
+  if (B > d.n) B = d.n;
+  fr_model *m = NULL;
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+  fr_status st = fr_onnx_load(c->model, &lo, &m);
+  if (st != FR_OK) fr_err_prefix(c->model);
+  if (st == FR_OK && m->graph->n_inputs != 1)
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models "
+                "of one input", c->model, m->graph->n_inputs);
+  if (st == FR_OK) {
+    fr_value *x = m->graph->inputs[0];
+    if (x->t.rank >= 0 && x->t.rank != d.rank + 1)
+      st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
+                  "of %s rank %d (plus the batch)", c->model, x->name, x->t.rank,
+                  c->second, d.rank);
+    x->t.rank = d.rank + 1;
+    x->t.dims[0] = B;
+    for (int i = 0; i < d.rank; i++) x->t.dims[i + 1] = d.dims[i];
+    x->t.kind = FR_KIND_TENSOR;
+  }
+  fr_value *stats[512], *outs[512];
+  int ns = 0;
+  fr_freeze_opts fo = {.bn_adapt = true};
+  if (st == FR_OK) st = fr_freeze_apply(m, &fo);
+  if (st == FR_OK) st = fr_train_bn_mode(m, stats, outs, 512, &ns);
+  if (st == FR_OK && ns == 0)
+    st = fr_err(FR_ERR_INVALID, "%s has no BatchNormalization with running "
+                "statistics to adapt", c->model);
+  /* momentum 0: each output is the batch's own statistic */
+  const fr_graph *g = m ? m->graph : NULL;
+  for (int k = 0; st == FR_OK && k < g->n_nodes; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->op != FR_OP_BATCH_NORMALIZATION || n->n_out != 3) continue;
+    bool set = false;
+    for (int a = 0; a < n->n_attr; a++)
+      if (!strcmp(n->attrs[a].name, "momentum")) {
+        n->attrs[a].type = FR_ATTR_FLOAT;
+        n->attrs[a].f = 0;
+        set = true;
+      }
+    if (!set) {
+      fr_attr *at = fr_arena_alloc(&m->arena, sizeof(fr_attr) * (size_t)(n->n_attr + 1));
+      if (!at) {
+        st = fr_err_nomem(n);
+        break;
+      }
+      memcpy(at, n->attrs, sizeof(fr_attr) * (size_t)n->n_attr);
+      at[n->n_attr++] = (fr_attr){.name = "momentum", .type = FR_ATTR_FLOAT, .f = 0};
+      n->attrs = at;
+    }
+  }
+  fr_pipeline_opts po = {.freeze = &fo};
+  bool interp = c->engine && !strcmp(c->engine, "interp");
+  fr_engine e = {.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
+                 .specialize = c->specialize};
+  if (st == FR_OK) st = fr_engine_prepare(&e, m);
+  if (st != FR_OK) fr_err_prefix(c->model);
+  int slot[512];
+  for (int k = 0; st == FR_OK && k < ns; k++) {
+    slot[k] = -1;
+    for (int i = 0; i < g->n_outputs; i++)
+      if (g->outputs[i] == outs[k]) slot[k] = i;
+    if (slot[k] < 0 || !stats[k]->t.data)
+      st = fr_err(FR_ERR_INVALID, "the statistic '%s' lost its place in the "
+                  "compiled graph", stats[k]->name);
+  }
+  /* The mean of the full batches' statistics, in double. */
+  int64_t total = 0;
+  for (int k = 0; st == FR_OK && k < ns; k++) total += fr_tensor_numel(&stats[k]->t);
+  double *acc = st == FR_OK ? fr_calloc((size_t)total + 1, sizeof(double)) : NULL;
+  int *order = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(d.n + 1)) : NULL;
+  fr_tensor in = {0};
+  fr_tensor *out = st == FR_OK ? fr_calloc((size_t)g->n_outputs + 1, sizeof *out) : NULL;
+  if (st == FR_OK && (!acc || !order || !out)) st = fr_err_nomem(NULL);
+  if (st == FR_OK) {
+    in = g->inputs[0]->t;
+    in.data = NULL;
+    st = fr_tensor_alloc(&in);
+  }
+  for (int i = 0; st == FR_OK && i < d.n; i++) order[i] = i;
+  int batches = 0;
+  fr_tensor *inp = &in;
+  for (int s = 0; st == FR_OK && s + B <= d.n; s += (int)B) {
+    fr_dataset_gather(&d, order, s, (int)B, in.data, NULL, NULL);
+    st = fr_engine_run(&e, m, &inp, out);
+    int64_t at = 0;
+    for (int k = 0; st == FR_OK && k < ns; k++) {
+      const float *v = out[slot[k]].data;
+      int64_t n = fr_tensor_numel(&stats[k]->t);
+      for (int64_t i = 0; i < n; i++) acc[at + i] += v[i];
+      at += n;
+    }
+    for (int i = 0; st == FR_OK && i < g->n_outputs; i++) fr_tensor_release(&out[i]);
+    batches++;
+  }
+  if (st == FR_OK) {
+    int64_t at = 0;
+    for (int k = 0; k < ns; k++) {
+      float *v = stats[k]->t.data;
+      int64_t n = fr_tensor_numel(&stats[k]->t);
+      for (int64_t i = 0; i < n; i++) v[i] = (float)(acc[at + i] / batches);
+      at += n;
+    }
+    printf("adapt-bn: %d statistics of %d BatchNormalization nodes re-estimated "
+           "on %d samples of %s (%d batches of %lld)\n", ns, ns / 2,
+           batches * (int)B, c->second, batches, (long long)B);
+    st = fr_onnx_export(c->model, m, NULL, c->out);
+    if (st == FR_OK) printf("wrote %s\n", c->out);
+  }
+  fr_free(acc);
+  fr_free(order);
+  fr_free(out);
+  fr_tensor_release(&in);
+  fr_engine_free(&e);
+  if (m) fr_model_free(m);
+  fr_dataset_free(&d);
+  return st == FR_OK ? 0 : fr_cli_fail();
+}

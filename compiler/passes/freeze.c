@@ -179,9 +179,9 @@ fr_status fr_freeze_apply(fr_model *m, fr_freeze_opts *o) {
     }
     bool learns = (n->in[1] && (n->in[1]->flags & FR_V_TRAINABLE)) ||
                   (n->in[2] && (n->in[2]->flags & FR_V_TRAINABLE));
-    for (int i = 3; o->bn_train && learns && i < 5 && i < n->n_in; i++)
-      if (n->in[i] && (n->in[i]->flags & FR_V_CONST) &&
-          fr_dtype_is_float(n->in[i]->t.dtype))
+    /* (an initializer, or a Constant node's output: paddle2onnx's) */
+    for (int i = 3; ((o->bn_train && learns) || o->bn_adapt) && i < 5 && i < n->n_in; i++)
+      if (n->in[i] && is_trainable_param(n->in[i]))
         n->in[i]->flags |= FR_V_STATE;
   }
   /* 4. Trainable parameters, and everything computed from one, need a

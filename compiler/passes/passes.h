@@ -30,6 +30,9 @@ typedef struct fr_freeze_opts {
   /* --bn-train: the running statistics of a BatchNormalization whose scale
    * or bias trains are updated by training (FR_V_STATE) */
   bool bn_train;
+  /* frost adapt-bn: the statistics of every BatchNormalization are
+   * FR_V_STATE, whether or not anything trains */
+  bool bn_adapt;
   int matched[FR_MAX_FREEZE]; /* set by fr_freeze_apply: the parameters
                                  each rule named */
 } fr_freeze_opts;
