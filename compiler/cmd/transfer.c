@@ -584,8 +584,8 @@ int fr_cmd_adapt_bn(fr_cli *c) {
   if (st == FR_OK) st = fr_freeze_apply(m, &fo);
   if (st == FR_OK) st = fr_train_bn_mode(m, stats, outs, 512, &ns);
   if (st == FR_OK && ns == 0)
-    st = fr_err(FR_ERR_INVALID, "%s has no BatchNormalization with running "
-                "statistics to adapt", c->model);
+    st = fr_err(FR_ERR_INVALID, "no BatchNormalization with running "
+                "statistics to adapt");
   /* momentum 0: each output is the batch's own statistic */
   const fr_graph *g = m ? m->graph : NULL;
   for (int k = 0; st == FR_OK && k < g->n_nodes; k++) {
