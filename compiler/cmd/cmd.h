@@ -99,6 +99,13 @@ typedef struct fr_cli {
   fr_train_opts train; /* train */
 } fr_cli;
 
+/* train.c: --frontend MODEL (c->train's front-end options): every clip of
+ * each set through the front end into windows of the model's sample shape
+ * (rank, dims, numel); groups[k][i] is window i's clip in set k (fr_free
+ * it), clips[k] the clips of set k. */
+fr_status fr_frontend_apply(fr_cli *c, int rank, const int64_t *dims, int64_t numel,
+                            fr_dataset *const *sets, int n_sets, int **groups,
+                            int *clips);
 /* train.c: builds the graphs of `frost compile --train`. */
 fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a);
 void fr_train_artifact_free(fr_train_artifact *a);

@@ -262,13 +262,17 @@ static fr_status frontend_run(void *ctx, const float *in, const float **out,
   return FR_OK;
 }
 
-/* --frontend MODEL: every clip of the data through it, then windows. */
-static fr_status apply_frontend(trainer *t) {
-  fr_cli *c = t->c;
-  const fr_train_opts *o = t->o;
-  if (t->train.rank != 1 || !t->train.sample_rate)
+/* --frontend MODEL: every clip of each set through it, then windows of
+ * the model's sample shape (rank, dims, numel); groups[k][i] is window i's
+ * clip in set k, clips[k] the number of clips. */
+fr_status fr_frontend_apply(fr_cli *c, int rank, const int64_t *dims, int64_t numel,
+                            fr_dataset *const *sets, int n_sets, int **groups,
+                            int *clips) {
+  const fr_train_opts *o = &c->train;
+  const fr_dataset *d0 = sets[0];
+  if (d0->rank != 1 || !d0->sample_rate)
     return fr_err(FR_ERR_USAGE, "--frontend takes WAV clips; %s holds "
-                  "samples of rank %d", c->second, t->train.rank);
+                  "samples of rank %d", c->second ? c->second : "the data", d0->rank);
   fr_model *fm = NULL;
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
   FR_TRY(fr_onnx_load(o->frontend, &lo, &fm));
@@ -282,7 +286,7 @@ static fr_status apply_frontend(trainer *t) {
   } else {
     fr_value *x = fm->graph->inputs[0];
     x->t.dims[0] = 1;
-    x->t.dims[1] = t->train.numel;
+    x->t.dims[1] = d0->numel;
     x->t.kind = FR_KIND_TENSOR;
     bool interp = c->engine && !strcmp(c->engine, "interp");
     e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
@@ -294,28 +298,38 @@ static fr_status apply_frontend(trainer *t) {
     if (st == FR_OK) st = fr_tensor_alloc(&in);
   }
   double t0 = fr_cli_now_ms();
-  int clips = t->train.n + t->val.n;
+  int n_clips = 0, n_windows = 0;
+  int64_t L = d0->numel; /* sets[0] becomes windows first */
   fe_run r = {.e = &e, .fm = fm, .in = &in};
   fr_window_opts wo = {.scale = {o->frontend_scale[0], o->frontend_scale[1]},
-                       .window = o->window, .hop = o->hop, .rank = t->model_rank,
-                       .numel = t->model_numel};
-  memcpy(wo.dims, t->model_dims, sizeof wo.dims);
-  if (st == FR_OK)
-    st = fr_clips_to_windows(&t->train, frontend_run, &r, in.data, &wo,
-                             &t->group[0], &t->clips[0]);
-  if (st == FR_OK && t->val.n)
-    st = fr_clips_to_windows(&t->val, frontend_run, &r, in.data, &wo,
-                             &t->group[1], &t->clips[1]);
-  fr_tensor_release(&r.out);
-  if (st == FR_OK) {
-    printf("front end: %d clips into %d windows through %s in %.2f s\n",
-           clips, t->train.n + t->val.n, o->frontend,
-           (fr_cli_now_ms() - t0) / 1e3);
+                       .window = o->window, .hop = o->hop, .rank = rank,
+                       .numel = numel};
+  memcpy(wo.dims, dims, sizeof(int64_t) * (size_t)rank);
+  for (int k = 0; st == FR_OK && k < n_sets; k++) {
+    if (!sets[k]->n) continue;
+    if (sets[k]->numel != L)
+      st = fr_err(FR_ERR_SHAPE, "the clips of the data sets differ in length");
+    n_clips += sets[k]->n;
+    if (st == FR_OK)
+      st = fr_clips_to_windows(sets[k], frontend_run, &r, in.data, &wo, &groups[k],
+                               &clips[k]);
+    n_windows += sets[k]->n;
   }
+  fr_tensor_release(&r.out);
+  if (st == FR_OK)
+    printf("front end: %d clips into %d windows through %s in %.2f s\n", n_clips,
+           n_windows, o->frontend, (fr_cli_now_ms() - t0) / 1e3);
   fr_tensor_release(&in);
   fr_engine_free(&e);
   fr_model_free(fm);
   return st;
+}
+
+/* frost train --frontend: the training and validation clips. */
+static fr_status apply_frontend(trainer *t) {
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  return fr_frontend_apply(t->c, t->model_rank, t->model_dims, t->model_numel, sets,
+                           2, t->group, t->clips);
 }
 
 /* The evaluation graph: the model built as the training graph but without

@@ -113,6 +113,36 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
   return st;
 }
 
+/* --frontend: the clips of the sets become windows of the model's sample
+ * shape, their features are extracted, then pooled back into one row per
+ * clip (--pool, mean by default). Without it, plain extraction. */
+static fr_status features_of(fr_cli *c, const char *cut, int64_t batch,
+                             fr_dataset *const *sets, int n_sets, double *seconds) {
+  const fr_train_opts *o = &c->train;
+  if (!o->frontend) return fr_extract_features(c, cut, batch, sets, n_sets, seconds);
+  fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
+  fr_model *m = NULL;
+  FR_TRY(fr_onnx_load(c->model, &lo, &m));
+  const fr_tensor *x = m->graph->n_inputs == 1 ? &m->graph->inputs[0]->t : NULL;
+  int rank = x && x->rank >= 2 ? x->rank - 1 : 0;
+  int64_t dims[FR_MAX_RANK], numel = 1;
+  for (int i = 0; i < rank; i++) dims[i] = x->dims[i + 1], numel *= dims[i];
+  fr_model_free(m);
+  if (!rank) return fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
+  int *groups[4] = {0}, clips[4] = {0};
+  char **paths[4];
+  for (int k = 0; k < n_sets && k < 4; k++) paths[k] = sets[k]->paths;
+  fr_status st = fr_frontend_apply(c, rank, dims, numel, sets, n_sets, groups, clips);
+  if (st == FR_OK) st = fr_extract_features(c, cut, batch, sets, n_sets, seconds);
+  for (int k = 0; st == FR_OK && k < n_sets && k < 4; k++) {
+    if (!groups[k]) continue;
+    st = fr_pool_windows(sets[k], groups[k], clips[k], o->pool ? o->pool : FR_POOL_MEAN);
+    sets[k]->paths = paths[k];
+  }
+  for (int k = 0; k < 4; k++) fr_free(groups[k]);
+  return st;
+}
+
 static fr_status load_set(fr_cli *c, const char *path, fr_dataset *d) {
   fr_data_opts dop = c->train.data;
   dop.decode_image = fr_image_decode;
@@ -270,7 +300,7 @@ int fr_cmd_fewshot(fr_cli *c) {
   }
   double secs = 0;
   fr_dataset *sets[2] = {&sup, &qry};
-  if (st == FR_OK) st = fr_extract_features(c, o->cut, B, sets, episodes ? 1 : 2, &secs);
+  if (st == FR_OK) st = features_of(c, o->cut, B, sets, episodes ? 1 : 2, &secs);
   int64_t F = sup.numel;
   float *proto = st == FR_OK ? fr_malloc(sizeof(float) * (size_t)(C * F + 1)) : NULL;
   int *idx = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(sup.n + 1)) : NULL;
@@ -500,7 +530,7 @@ int fr_cmd_cluster(fr_cli *c) {
   double secs = 0;
   fr_dataset *sets[1] = {&d};
   if (st == FR_OK)
-    st = fr_extract_features(c, o->cut, o->batch > 0 ? o->batch : 32, sets, 1, &secs);
+    st = features_of(c, o->cut, o->batch > 0 ? o->batch : 32, sets, 1, &secs);
   int *assign = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(d.n + 1)) : NULL;
   if (st == FR_OK && !assign) st = fr_err_nomem(NULL);
   double inertia = 0;
