@@ -512,6 +512,7 @@ typedef struct fr_train_opts {
   /* frost fewshot, cluster (compiler/cmd/transfer.c) */
   const char *support, *query, *metric;
   const char *label_map;   /* eval --label-map FILE */
+  const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
   int episodes, shots, queries, ways, k;
 } fr_train_opts;
 

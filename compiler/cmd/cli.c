@@ -25,7 +25,7 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
 
 /* Every option, for suggestions (tests/cli/bad-inputs.sh checks one). */
 static const char *const options[] = {
-    "--atol", "--batch", "--beta1", "--beta2", "--bn-train", "--channels",
+    "--adapt", "--atol", "--batch", "--beta1", "--beta2", "--bn-train", "--channels",
     "--checkpoint-dir", "--class-weights", "--clip-norm", "--clip-samples",
     "--crop-pad",
     "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
@@ -166,6 +166,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--hop")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->hop = (int64_t)v; }
   else if (!strcmp(a, "--support")) { ARG; t->support = next; }
   else if (!strcmp(a, "--label-map")) { ARG; t->label_map = next; }
+  else if (!strcmp(a, "--adapt")) { ARG; t->adapt = next; }
   else if (!strcmp(a, "--query")) { ARG; t->query = next; }
   else if (!strcmp(a, "--metric")) { ARG; t->metric = next; }
   else if (!strcmp(a, "--episodes")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->episodes = (int)v; }

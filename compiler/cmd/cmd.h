@@ -138,6 +138,9 @@ int fr_cmd_eval(fr_cli *c);        /* eval.c */
 int fr_cmd_fewshot(fr_cli *c);     /* transfer.c */
 int fr_cmd_cluster(fr_cli *c);     /* transfer.c */
 int fr_cmd_adapt_bn(fr_cli *c);    /* transfer.c */
+/* transfer.c: AdaBN: model's BatchNormalization statistics re-estimated
+ * on the samples of data (c's data options), the model written to out. */
+fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char *out);
 /* transfer.c: the model (c->model) up to cut (NULL: its first output),
  * compiled once and run over every sample of each set, batch at a time:
  * each set's samples become their flattened features. */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -484,8 +485,37 @@ static fr_status dump_shapes(trainer *t) {
   return st;
 }
 
+/* frost train --adapt DATA: the model with its BatchNormalization
+ * statistics re-estimated on DATA (AdaBN, transfer.c) replaces c->model
+ * for the run; the file is removed at the end. */
+static int train_adapted(fr_cli *c) {
+  const char *tdir = getenv("TMPDIR");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/frost-adapt-XXXXXX", tdir && *tdir ? tdir : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    fr_err(FR_ERR_IO, "cannot make a temporary file (%s)", strerror(errno));
+    return fr_cli_fail();
+  }
+  close(fd);
+  const char *orig = c->model;
+  fr_status st = fr_adapt_bn(c, orig, c->train.adapt, path);
+  int rc;
+  if (st != FR_OK) {
+    rc = fr_cli_fail();
+  } else {
+    c->train.adapt = NULL;
+    c->model = path;
+    rc = fr_cmd_train(c);
+    c->model = orig;
+  }
+  unlink(path);
+  return rc;
+}
+
 int fr_cmd_train(fr_cli *c) {
   fr_train_opts *o = &c->train;
+  if (o->adapt && !(c->stage && !strcmp(c->stage, "train"))) return train_adapted(c);
   trainer t = {.c = c, .o = o};
   bool dump = c->stage && !strcmp(c->stage, "train");
   if (!c->second && !dump) {

@@ -579,30 +579,34 @@ int fr_cmd_cluster(fr_cli *c) {
  * left out: its zero padding would bias them). The model keeps everything
  * else; the result is the original file with the new statistics. */
 int fr_cmd_adapt_bn(fr_cli *c) {
-  fr_train_opts *o = &c->train;
   if (!c->second || !c->out) {
     fr_err(FR_ERR_USAGE, "frost adapt-bn MODEL TARGET_DATA -o OUT.onnx");
     return fr_cli_fail();
   }
+  return fr_adapt_bn(c, c->model, c->second, c->out) == FR_OK ? 0 : fr_cli_fail();
+}
+
+fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char *out_path) {
+  fr_train_opts *o = &c->train;
   fr_data_opts dop = o->data;
   dop.decode_image = fr_image_decode;
   fr_dataset d = {0};
-  if (fr_dataset_load(c->second, &dop, &d) != FR_OK) return fr_cli_fail();
+  FR_TRY(fr_dataset_load(data, &dop, &d));
   int64_t B = o->batch > 0 ? o->batch : 32;
   if (B > d.n) B = d.n;
   fr_model *m = NULL;
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
-  fr_status st = fr_onnx_load(c->model, &lo, &m);
-  if (st != FR_OK) fr_err_prefix(c->model);
+  fr_status st = fr_onnx_load(model, &lo, &m);
+  if (st != FR_OK) fr_err_prefix(model);
   if (st == FR_OK && m->graph->n_inputs != 1)
     st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models "
-                "of one input", c->model, m->graph->n_inputs);
+                "of one input", model, m->graph->n_inputs);
   if (st == FR_OK) {
     fr_value *x = m->graph->inputs[0];
     if (x->t.rank >= 0 && x->t.rank != d.rank + 1)
       st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
-                  "of %s rank %d (plus the batch)", c->model, x->name, x->t.rank,
-                  c->second, d.rank);
+                  "of %s rank %d (plus the batch)", model, x->name, x->t.rank,
+                  data, d.rank);
     x->t.rank = d.rank + 1;
     x->t.dims[0] = B;
     for (int i = 0; i < d.rank; i++) x->t.dims[i + 1] = d.dims[i];
@@ -644,7 +648,7 @@ int fr_cmd_adapt_bn(fr_cli *c) {
   fr_engine e = {.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
                  .specialize = c->specialize};
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
-  if (st != FR_OK) fr_err_prefix(c->model);
+  if (st != FR_OK) fr_err_prefix(model);
   int slot[512];
   for (int k = 0; st == FR_OK && k < ns; k++) {
     slot[k] = -1;
@@ -693,9 +697,9 @@ int fr_cmd_adapt_bn(fr_cli *c) {
     }
     printf("adapt-bn: %d statistics of %d BatchNormalization nodes re-estimated "
            "on %d samples of %s (%d batches of %lld)\n", ns, ns / 2,
-           batches * (int)B, c->second, batches, (long long)B);
-    st = fr_onnx_export(c->model, m, NULL, c->out);
-    if (st == FR_OK) printf("wrote %s\n", c->out);
+           batches * (int)B, data, batches, (long long)B);
+    st = fr_onnx_export(model, m, NULL, out_path);
+    if (st == FR_OK) printf("wrote %s\n", out_path);
   }
   fr_free(acc);
   fr_free(order);
@@ -704,5 +708,5 @@ int fr_cmd_adapt_bn(fr_cli *c) {
   fr_engine_free(&e);
   if (m) fr_model_free(m);
   fr_dataset_free(&d);
-  return st == FR_OK ? 0 : fr_cli_fail();
+  return st;
 }

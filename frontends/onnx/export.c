@@ -314,7 +314,11 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
     st = write_back(tp, &v->t);
   }
   /* A head: after the cut value, or after the model's first output. */
-  if (st == FR_OK && fr_graph_find(fg, "frost.head.0.weight")) {
+  /* (not when the file already has it: a model frost exported before) */
+  bool has_head = false;
+  for (size_t k = 0; k < g->n_initializer; k++)
+    if (!strcmp(g->initializer[k]->name, "frost.head.0.weight")) has_head = true;
+  if (st == FR_OK && !has_head && fr_graph_find(fg, "frost.head.0.weight")) {
     const char *from = cut ? cut : g->n_output ? g->output[0]->name : NULL;
     st = from ? append_head(g, m, from)
               : fr_err(FR_ERR_INVALID, "%s has no output", orig);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# transfer.sh: the figures of docs/transfer-learning.md, each beside its
+# no-backbone baseline on the same split, on the data bench/commands.sh
+# and bench/digits.sh generate (spoken commands by espeak-ng, digits by
+# ImageMagick; both cached):
+#   - few-shot: 6-way 1-shot and 5-shot episodes on the spoken commands of
+#     unseen voices (frost fewshot --frontend), backbone vs mel windows;
+#   - clustering: k-means (k 10) on the unseen-font digits, the frozen
+#     classifier's pooled features vs raw pixels (frost cluster);
+#   - domain adaptation: a head trained on the digits (feature cache),
+#     evaluated on the unseen fonts inverted (white on black), before and
+#     after frost adapt-bn on those unlabelled images;
+#   - zero-shot: the text-direction classifier as it is, on the unseen
+#     digits upright and turned 180 degrees (frost eval --label-map).
+#
+#   bench/transfer.sh [FROST] [WORKDIR]
+set -eu
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+FROST=${1:-$ROOT/build/frost}
+W=${2:-$ROOT/build}
+M="$ROOT/models"
+# The data (and the benches' own figures).
+sh "$ROOT/bench/commands.sh" "$FROST" "$W/commands" >/dev/null
+sh "$ROOT/bench/digits.sh" "$FROST" "$W/digits" >/dev/null
+T="$W/transfer"
+mkdir -p "$T"
+EMB="$M/embedding_model.onnx"
+PP="$M/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+AUDIO="--frontend $M/melspectrogram.onnx --frontend-scale 0.1,2 --window 76 --hop 8 --pool mean"
+IMG="--resize 48x192 --channels 3 --mean 0.5 --std 0.5 --batch 32 --seed 1"
+PCUT=p2o.GlobalAveragePool.19
+
+echo "## few-shot: 6 spoken commands, unseen voices, 200 episodes"
+for k in 1 5; do
+  for what in backbone mel; do
+    cut=
+    [ $what = mel ] && cut="--cut input_1" # the backbone's input: no backbone
+    # shellcheck disable=SC2086
+    r=$("$FROST" fewshot "$EMB" "$W/commands/test" $AUDIO $cut --episodes 200 \
+          --shots $k --queries 10 --batch 32 --seed 1 | tail -1)
+    printf '%-9s %s\n' "$what" "$r"
+  done
+done
+
+echo "## clustering: digits of unseen fonts, k-means k=10"
+for cut in $PCUT x; do
+  # shellcheck disable=SC2086
+  r=$("$FROST" cluster "$PP" "$W/digits/test" --cut $cut --k 10 $IMG | tail -1)
+  printf '%-24s %s\n' "$cut" "$r"
+done
+
+echo "## domain adaptation: digits of unseen fonts, inverted"
+if [ ! -d "$T/inverted" ]; then
+  for d in 0 1 2 3 4 5 6 7 8 9; do
+    mkdir -p "$T/inverted/$d"
+    for f in "$W/digits/test/$d"/*.png; do
+      convert "$f" -negate "$T/inverted/$d/$(basename "$f")"
+    done
+  done
+fi
+# shellcheck disable=SC2086
+"$FROST" train "$PP" "$W/digits/train" --cut $PCUT --head linear:10 --epochs 30 \
+  --lr 1e-2 $IMG -o "$T/digits.onnx" >"$T/digits.log" 2>&1
+acc() { sed -n 's/^accuracy: \([0-9.]*%\).*/\1/p'; }
+# shellcheck disable=SC2086
+echo "upright, as trained:            $("$FROST" eval "$T/digits.onnx" "$W/digits/test" $IMG | acc)"
+# shellcheck disable=SC2086
+echo "inverted, before adapt-bn:      $("$FROST" eval "$T/digits.onnx" "$T/inverted" $IMG | acc)"
+# shellcheck disable=SC2086
+"$FROST" adapt-bn "$T/digits.onnx" "$T/inverted" $IMG -o "$T/digits-adapted.onnx" | head -1
+# shellcheck disable=SC2086
+echo "inverted, after adapt-bn:       $("$FROST" eval "$T/digits-adapted.onnx" "$T/inverted" $IMG | acc)"
+
+echo "## zero-shot: the text-direction classifier on digits upright and turned"
+if [ ! -d "$T/direction" ]; then
+  mkdir -p "$T/direction/0-up" "$T/direction/1-down"
+  for f in "$W/digits/test"/*/*.png; do
+    n=$(basename "$(dirname "$f")")-$(basename "$f")
+    cp "$f" "$T/direction/0-up/$n"
+    convert "$f" -rotate 180 "$T/direction/1-down/$n"
+  done
+fi
+printf 'class,output\n0-up,0\n1-down,1\n' >"$T/direction.csv"
+# shellcheck disable=SC2086
+"$FROST" eval "$PP" "$T/direction" --label-map "$T/direction.csv" $IMG --shape x=1x3x48x192 |
+  grep -E '^accuracy|^  [01]-'
