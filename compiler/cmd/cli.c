@@ -23,41 +23,6 @@ static fr_status split_eq(const char *arg, const char *opt, char **name,
   return *name ? FR_OK : fr_err_nomem(NULL);
 }
 
-/* Every option, for suggestions (tests/cli/bad-inputs.sh checks one). */
-static const char *const options[] = {
-    "--adapt", "--atol", "--batch", "--beta1", "--beta2", "--bn-train", "--channels",
-    "--checkpoint-dir", "--class-weights", "--clip-norm", "--clip-samples",
-    "--crop-pad",
-    "--cut", "--dot", "--emit", "--engine", "--epochs", "--eps", "--expect",
-    "--expect-native", "--filter", "--frontend", "--frontend-scale",
-    "--frozen", "--gamma", "--head", "--hflip", "--hop", "--input",
-    "--episodes", "--iters", "--json", "--k", "--label-map", "--label-smoothing", "--layout", "--log-json",
-    "--loss", "--lr", "--lr-backbone", "--max-memory", "--max-steps",
-    "--mean", "--metric", "--momentum", "--name", "--nesterov", "--no-cache",
-    "--no-shuffle", "--only", "--optimizer", "--output", "--output-dir",
-    "--patience", "--plot", "--pool", "--print-after", "--print-before",
-    "--probabilities", "--query", "--queries", "--resize", "--resume", "--rotate", "--rtol",
-    "--save-params", "--scale", "--schedule", "--seed", "--shape", "--shots",
-    "--specialize", "--stage", "--std", "--support", "--step-epochs", "--target-cpu",
-    "--threads", "--time-passes", "--timeout", "--train", "--train-from",
-    "--trainable",
-    "--val", "--val-split", "--verbose", "--warmup", "--ways", "--weight-decay",
-    "--window", "--write-native", "--write-passing"};
-
-static fr_status unknown_option(const char *a, const char *cmd) {
-  const char *best = NULL;
-  int bd = 4; /* suggest only what is close */
-  for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
-    int d = fr_edit_distance(a, options[i]);
-    if (d < bd) bd = d, best = options[i];
-  }
-  if (best && bd == 0)
-    return fr_err(FR_ERR_USAGE, "%s is not an option of frost %s (see frost "
-                  "--help)", a, cmd);
-  if (best) return fr_err(FR_ERR_USAGE, "unknown option '%s' (did you mean %s?)", a, best);
-  return fr_err(FR_ERR_USAGE, "unknown option '%s' (see frost --help)", a);
-}
-
 /* A number of option opt in [lo, hi]. */
 static fr_status num(const char *opt, const char *s, double lo, double hi,
                      double *v) {
@@ -348,7 +313,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       c->conf.verbose = true;
     } else if (a[0] == '-' && a[1]) {
-      return unknown_option(a, argv[1]);
+      return fr_cli_unknown_option(a, argv[1]);
     } else if (!c->model) {
       c->model = a;
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
@@ -361,7 +326,10 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     }
 #undef NEED_ARG
   }
-  if (want_model && !c->model) return fr_err(FR_ERR_USAGE, "no model given");
+  if (want_model && !c->model)
+    return fr_err(FR_ERR_USAGE, "no %s given (usage: %s; see frost help %s)",
+                  strcmp(argv[1], "compare") ? "model" : "tensors",
+                  fr_cli_usage(argv[1]), argv[1]);
   if (c->engine && strcmp(c->engine, "interp") && strcmp(c->engine, "jit") &&
       strcmp(c->engine, "opt"))
     return fr_err(FR_ERR_USAGE, "unknown engine '%s' (available: jit, interp, opt)",

@@ -6,7 +6,8 @@
  * backend node tests, `frost conformance`), compare.c (tensor comparison,
  * `frost compare`), cli.c (the options of every command, loading a model,
  * input files, errors), then one file per command: dump.c, run.c, bench.c,
- * compile.c. compiler/main.c holds the usage text and dispatches.
+ * compile.c, train.c, eval.c; help.c holds the commands' and options'
+ * help, and compiler/main.c dispatches.
  */
 #ifndef FROST_CMD_H
 #define FROST_CMD_H
@@ -124,6 +125,21 @@ fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
 /* A tensor from a .npy or .pb file. */
 fr_status fr_cli_read_input(const char *path, fr_tensor *t);
 double fr_cli_now_ms(void); /* a monotonic clock */
+
+/* ---- help.c: the commands and options, the help and --version ------- */
+
+/* The index of command name, or -1. */
+int fr_cli_command(const char *name);
+/* "frost run MODEL --input NAME=FILE... [options]". */
+const char *fr_cli_usage(const char *cmd);
+/* Prints the help of cmd (NULL: the general help); 1 for an unknown
+ * command (after the error line), else 0. */
+int fr_cli_help(FILE *f, const char *cmd);
+void fr_cli_version(FILE *f);
+bool fr_cli_is_help(const char *arg); /* -h or --help */
+/* The errors, with the closest command or option when one is close. */
+fr_status fr_cli_unknown_command(const char *name);
+fr_status fr_cli_unknown_option(const char *arg, const char *cmd);
 
 /* ---- the commands, one file each: the exit status ------------------- */
 

@@ -1,9 +1,106 @@
 /* run.c: `frost run`, a model on input files, with the JIT (or the
- * interpreter when the JIT declines) or the interpreter; outputs written
- * as .npy files, all or nothing. */
+ * interpreter when the JIT declines) or the interpreter; each output's
+ * shape and a summary of its values printed, and with --output-dir the
+ * outputs written as .npy files, all or nothing. */
+#include <math.h>
 #include <string.h>
 
 #include "cmd.h"
+
+enum { SMALL = 16, FIRST = 8, TOP = 5 };
+
+/* The name of class k from an output named as a JSON object of class
+ * names, {"1": "1_minute_timer", ...} (openWakeWord's timer model); ""
+ * when it has none. */
+static void class_name(const char *json, int64_t k, char *buf, size_t n) {
+  char key[32];
+  buf[0] = 0;
+  if (json[0] != '{') return;
+  snprintf(key, sizeof key, "\"%lld\"", (long long)k);
+  for (const char *p = strstr(json, key); p; p = strstr(p + 1, key)) {
+    const char *q = p + strlen(key);
+    while (*q == ' ') q++;
+    if (*q++ != ':') continue;
+    while (*q == ' ') q++;
+    if (*q++ != '"') continue;
+    size_t len = strcspn(q, "\"\\");
+    snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), q);
+    return;
+  }
+}
+
+/* The top classes of scores [C] or [1, C]: probabilities as they are,
+ * logits with their softmax beside them. */
+static void top_classes(const char *name, const fr_tensor *t, int64_t C) {
+  double mx = -INFINITY, sum = 0, esum = 0;
+  bool probs = true;
+  for (int64_t c = 0; c < C; c++) {
+    double v = fr_tensor_get_f64(t, c);
+    if (isnan(v)) return;
+    if (v < 0 || v > 1) probs = false;
+    sum += v;
+    mx = v > mx ? v : mx;
+  }
+  if (fabs(sum - 1) > 1e-3) probs = false;
+  for (int64_t c = 0; c < C; c++) esum += exp(fr_tensor_get_f64(t, c) - mx);
+  int64_t top[TOP];
+  int k = 0;
+  for (; k < TOP && k < C; k++) {
+    int64_t best = -1;
+    for (int64_t c = 0; c < C; c++) {
+      bool taken = false;
+      for (int j = 0; j < k; j++) taken |= top[j] == c;
+      if (!taken && (best < 0 || fr_tensor_get_f64(t, c) > fr_tensor_get_f64(t, best)))
+        best = c;
+    }
+    top[k] = best;
+  }
+  printf("  top classes%s:\n", probs ? "" : " (scores, softmax)");
+  for (int j = 0; j < k; j++) {
+    char cname[128];
+    double v = fr_tensor_get_f64(t, top[j]);
+    class_name(name, top[j], cname, sizeof cname);
+    printf("    %-5lld ", (long long)top[j]);
+    if (name[0] == '{') printf("%-20s ", cname);
+    if (probs) printf("%.6g", v);
+    else printf("%-12.6g %.4f", v, exp(v - mx) / esum);
+    putchar('\n');
+  }
+}
+
+/* Below the output's shape: all of a small output, else its first values
+ * and min, max and mean; the top classes of a classifier's scores, a float
+ * [C] or [1, C]. Tensors of numbers only. */
+static void summarize(const char *name, const fr_tensor *t) {
+  if (t->kind != FR_KIND_TENSOR || !t->data ||
+      !(fr_dtype_is_float(t->dtype) || fr_dtype_is_int(t->dtype) ||
+        t->dtype == FR_BOOL))
+    return;
+  int64_t n = fr_tensor_numel(t);
+  if (n <= 0) return;
+  printf("  %s:", n <= SMALL ? "values" : "first values");
+  for (int64_t i = 0; i < n && i < (n <= SMALL ? SMALL : FIRST); i++)
+    printf(" %.6g", fr_tensor_get_f64(t, i));
+  if (n > SMALL) {
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    int64_t nans = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double v = fr_tensor_get_f64(t, i);
+      if (isnan(v)) { nans++; continue; }
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      sum += v;
+    }
+    printf(" ...\n  min %.6g, max %.6g, mean %.6g", mn, mx,
+           n > nans ? sum / (double)(n - nans) : NAN);
+    if (nans) printf(", %lld NaN", (long long)nans);
+  }
+  putchar('\n');
+  int64_t C = t->rank ? t->dims[t->rank - 1] : 0;
+  if (fr_dtype_is_float(t->dtype) && C >= 2 &&
+      (t->rank == 1 || (t->rank == 2 && t->dims[0] == 1)))
+    top_classes(name, t, C);
+}
 
 int fr_cmd_run(fr_cli *c) {
   fr_tensor in[FR_CLI_MAX_ARGS] = {0};
@@ -82,12 +179,15 @@ int fr_cmd_run(fr_cli *c) {
     const fr_value *v = m->graph->outputs[i];
     char buf[256], name[1024];
     printf("%s: %s\n", v->name, fr_shape_str(&out[i], buf, sizeof buf));
+    summarize(v->name, &out[i]);
     if (!c->output_dir) continue;
     fr_npy_file_name(v->name, name, sizeof name);
     snprintf(files[i], sizeof files[i], "%s/%s.npy", c->output_dir, name);
     paths[i] = files[i];
   }
   if (st == FR_OK && c->output_dir) st = fr_npy_write_all(paths, out, n_out);
+  for (int i = 0; st == FR_OK && c->output_dir && i < n_out; i++)
+    printf("wrote %s\n", paths[i]);
   fr_free(files);
   fr_free(paths);
   for (int i = 0; out && i < n_out; i++) fr_tensor_release(&out[i]);

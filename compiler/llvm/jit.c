@@ -181,6 +181,14 @@ fr_status fr_jit_new_aot(const char *cpu, fr_jit **out) { return jit_new(cpu, tr
 const char *fr_jit_cpu(const fr_jit *j) { return j->cpu; }
 int fr_jit_level(const fr_jit *j) { return j->level; }
 
+const char *fr_llvm_version(void) {
+  static char buf[32];
+  unsigned major, minor, patch;
+  LLVMGetVersion(&major, &minor, &patch);
+  snprintf(buf, sizeof buf, "%u.%u.%u", major, minor, patch);
+  return buf;
+}
+
 void fr_jit_free(fr_jit *j) {
   if (!j) return;
   if (j->lljit) LLVMConsumeError(LLVMOrcDisposeLLJIT(j->lljit));

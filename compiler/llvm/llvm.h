@@ -38,6 +38,10 @@ const char *fr_abi_header(size_t *len);
 
 typedef struct fr_jit fr_jit;
 struct LLVMOpaqueModule;
+
+/* The version of the LLVM library frost runs with, "19.1.7" (frost
+ * --version). */
+const char *fr_llvm_version(void);
 struct LLVMOpaqueContext;
 
 /* A JIT for cpu (NULL or "native": the host CPU and its features). An

@@ -6,6 +6,20 @@
 
 #include "kernels.h"
 
+int fr_k_isa_level(void) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  return 4;
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__BMI2__)
+  return 3;
+#elif defined(__SSE4_2__) && defined(__POPCNT__)
+  return 2;
+#elif defined(__x86_64__)
+  return 1;
+#else
+  return 0;
+#endif
+}
+
 void fr_k_copy_slices(int64_t outer, int64_t inner, int64_t n,
                       const unsigned char *src, int64_t src_d,
                       int64_t src_off, unsigned char *dst, int64_t dst_d,

@@ -1167,6 +1167,12 @@ FR_K_ENTRY void fr_ke_gather_grad_f32(const void *params, void *const *bufs);
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */
 
+/* The x86-64 level these kernels were compiled for, from the compiler's
+ * target macros: 1 (baseline), 2, 3 (AVX2, FMA) or 4 (AVX-512); 0 on
+ * another architecture. frost's own build takes -march=native without
+ * AVX-512 unless FROST_NATIVE is off (frost --version prints it). */
+int fr_k_isa_level(void);
+
 /* Copies, for each of `outer` blocks, n slices of `inner` bytes along an
  * axis: dst block o, slice dst_off + k <- src block o, slice src_off + k
  * (k < n); src blocks hold src_d slices, dst blocks dst_d. Used to split,
