@@ -213,6 +213,8 @@ fr_status fr_affine_install(fr_graph *g, fr_node *p, const float *w,
   snprintf(name, sizeof name, "%.400s.bias", y->name);
   fr_value *nb = fr_graph_add_init(g, name, &bt);
   if (!nw || !nb) return fr_err_nomem(p);
+  nb->flags |= FR_V_FOLDED;
+  if (w) nw->flags |= FR_V_FOLDED;
   p->in[1] = nw;
   p->in[2] = nb;
   if (p->n_in < 3) p->n_in = 3;

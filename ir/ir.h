@@ -292,6 +292,9 @@ enum {
   FR_V_STATE = 1 << 6,     /* a statistic training updates without a
                               gradient (BatchNormalization's running mean
                               and variance under --bn-train) */
+  FR_V_FOLDED = 1 << 7,    /* a constant a fold pass computed (fold,
+                              fold-bn, fold-affine), not one of the model's
+                              initializers */
 };
 /* Parameters that change while training: in the trainable block, never a
  * constant to the compiler. */
@@ -487,7 +490,7 @@ void fr_affine_scale(const fr_affine *l, const float *w0, float alpha,
 /* p takes the folded node e's place: its weight becomes a copy of w (named
  * W.suffix; Gemm's alpha, which w includes, becomes 1), or stays when w is
  * NULL; its bias a copy of b (M floats, Gemm's beta then 1); it produces
- * e's output, and e is killed. */
+ * e's output, and e is killed. The new constants are FR_V_FOLDED. */
 fr_status fr_affine_install(fr_graph *g, fr_node *p, const float *w,
                             const char *suffix, const float *b, fr_node *e);
 
@@ -775,9 +778,14 @@ fr_status fr_graph_verify(const fr_graph *g);
 
 void fr_print_graph(FILE *f, const fr_graph *g);
 void fr_print_summary(FILE *f, const fr_model *m);
+/* What the marks of g's text dump mean: one line for each mark g holds. */
+void fr_print_marks(FILE *f, const fr_graph *g);
 /* A training graph's memory: the parameter blocks, the forward values the
  * backward nodes read, the planned activation buffer. */
 void fr_print_train_memory(FILE *f, const fr_graph *g);
+/* g as Graphviz DOT: nodes coloured frozen, trainable or backward, each
+ * with its parameters (trainable ones listed, frozen ones summed, folded
+ * ones counted), and a legend. */
 void fr_print_dot(FILE *f, const fr_graph *g);
 
 /* ---- layout.c: the parameter memory layout --------------------------- */

@@ -93,6 +93,18 @@ static void put_value(FILE *f, const fr_value *v) {
   if (v->offset >= 0) fprintf(f, " @%lld", (long long)v->offset);
 }
 
+/* A parameter's mark: what training does with it. */
+static const char *param_mark(const fr_value *v) {
+  if (v->flags & FR_V_TRAINABLE) return "trainable";
+  if (v->flags & FR_V_STATE) return "statistic";
+  return "frozen";
+}
+
+/* A node's mark: whether it gets backward code. */
+static const char *node_mark(const fr_node *n) {
+  return n->backward ? "backward" : n->trainable ? "trainable" : "frozen";
+}
+
 static void print_graph(FILE *f, const fr_graph *g, int indent) {
   fprintf(f, "%*sgraph ", indent, "");
   put_name(f, g->name[0] ? g->name : "main");
@@ -108,7 +120,8 @@ static void print_graph(FILE *f, const fr_graph *g, int indent) {
     fprintf(f, "%*sinit   ", indent, "");
     put_value(f, v);
     put_data(f, &v->t);
-    fprintf(f, "  %s\n", v->flags & FR_V_TRAINABLE ? "trainable" : "frozen");
+    fprintf(f, "  %s%s\n", param_mark(v),
+            v->flags & FR_V_FOLDED ? " folded" : "");
   }
   for (int k = 0; k < g->n_nodes; k++) {
     const fr_node *n = g->nodes[k];
@@ -137,7 +150,7 @@ static void print_graph(FILE *f, const fr_graph *g, int indent) {
       fputc('}', f);
     }
     if (!g->parent)
-      fputs(n->backward ? "  backward" : n->trainable ? "  trainable" : "  frozen", f);
+      fprintf(f, "  %s", node_mark(n));
     if (n->name[0]) {
       fputs("  # ", f);
       put_name(f, n->name);
@@ -158,6 +171,46 @@ static void print_graph(FILE *f, const fr_graph *g, int indent) {
 }
 
 void fr_print_graph(FILE *f, const fr_graph *g) { print_graph(f, g, 0); }
+
+/* The marks, as the freeze pass (compiler/passes/freeze.c) and the autodiff
+ * pass set them; docs/ir.md says the same. */
+void fr_print_marks(FILE *f, const fr_graph *g) {
+  uint32_t vf = 0;
+  bool frozen = false, trainable = false, backward = false, still = false;
+  for (int i = 0; i < g->n_inits; i++) {
+    vf |= g->inits[i]->flags;
+    frozen |= !(g->inits[i]->flags & (FR_V_TRAINABLE | FR_V_STATE));
+  }
+  for (int k = 0; k < g->n_nodes; k++) {
+    backward |= g->nodes[k]->backward;
+    trainable |= !g->nodes[k]->backward && g->nodes[k]->trainable;
+    still |= !g->nodes[k]->backward && !g->nodes[k]->trainable;
+  }
+  if (!g->n_inits && !g->n_nodes) return;
+  fputs("marks:\n", f);
+  if (vf & FR_V_TRAINABLE)
+    fputs("  init trainable  a trainable parameter (FR_V_TRAINABLE): training "
+          "updates it\n", f);
+  if (vf & FR_V_STATE)
+    fputs("  init statistic  a statistic training updates without a gradient "
+          "(FR_V_STATE, --bn-train)\n", f);
+  if (frozen)
+    fputs("  init frozen     a frozen parameter: a constant to the compiler\n", f);
+  if (vf & FR_V_FOLDED)
+    fputs("  init folded     computed at compile time by a fold pass, not one "
+          "of the model's initializers (FR_V_FOLDED)\n", f);
+  if (trainable)
+    fputs("  node trainable  computes from a trainable parameter, so its "
+          "outputs need a gradient (FR_V_GRAD): gets backward code, never "
+          "folded\n", f);
+  if (still)
+    fputs("  node frozen     computes from no trainable parameter (no input "
+        "needs a gradient), even after a --train-from name: no backward "
+        "code; folded when its inputs are constants, else compiled frozen\n",
+        f);
+  if (backward)
+    fputs("  node backward   made by the autodiff pass: computes a gradient\n", f);
+}
 
 typedef struct op_count {
   const char *name;
@@ -267,15 +320,82 @@ void fr_print_train_memory(FILE *f, const fr_graph *g) {
             (long long)g->peak);
 }
 
+/* ---- DOT ---------------------------------------------------------- */
+
+/* The fill colours of nodes, one per mark (and the legend's). */
+#define DOT_FROZEN "#dcdcdc"
+#define DOT_TRAINABLE "#ffb347"
+#define DOT_BACKWARD "#f08080"
+#define DOT_FOLDED "#b0d8f0"
+
+/* s inside a DOT string: quotes and backslashes escaped, control
+ * characters dropped. */
+static void dot_str(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    if ((unsigned char)*s >= 32) fputc(*s, f);
+  }
+}
+
+/* A node's box: its op and name, then its parameters (initializers it
+ * reads): trainable ones and statistics one per line with shape and bytes,
+ * frozen ones summed, the folded among them counted. Left-justified
+ * lines (\l). */
+static void dot_node(FILE *f, const fr_node *n) {
+  const char *fill = n->backward ? DOT_BACKWARD : n->trainable ? DOT_TRAINABLE : DOT_FROZEN;
+  fprintf(f, "  n%d [shape=box, fillcolor=\"%s\", label=\"", n->index, fill);
+  if (!fr_domain_is_onnx(n->domain)) {
+    dot_str(f, n->domain);
+    fputc('.', f);
+  }
+  dot_str(f, n->op_type);
+  if (n->name[0]) {
+    fputs("  ", f);
+    dot_str(f, n->name);
+  }
+  fprintf(f, "  %s\\l", node_mark(n));
+  int frozen = 0, folded = 0;
+  int64_t frozen_bytes = 0, folded_bytes = 0;
+  for (int i = 0; i < n->n_in; i++) {
+    const fr_value *v = n->in[i];
+    if (!v || !(v->flags & FR_V_CONST)) continue;
+    bool seen = false; /* a parameter read twice counts once */
+    for (int j = 0; j < i; j++) seen |= n->in[j] == v;
+    if (seen) continue;
+    int64_t bytes = (int64_t)fr_tensor_nbytes(&v->t);
+    if (v->flags & FR_V_WRITABLE) {
+      char buf[256];
+      fprintf(f, "%s ", param_mark(v));
+      dot_str(f, v->name);
+      fprintf(f, " %s %lld B\\l", fr_shape_str(&v->t, buf, sizeof buf),
+              (long long)bytes);
+    } else {
+      frozen++;
+      frozen_bytes += bytes;
+      if (v->flags & FR_V_FOLDED) {
+        folded++;
+        folded_bytes += bytes;
+      }
+    }
+  }
+  if (frozen)
+    fprintf(f, "frozen: %d constant%s, %lld B\\l", frozen, frozen > 1 ? "s" : "",
+            (long long)frozen_bytes);
+  if (folded)
+    fprintf(f, "  of which folded: %d, %lld B\\l", folded, (long long)folded_bytes);
+  fputs("\"];\n", f);
+}
+
 static void dot_graph(FILE *f, const fr_graph *g) {
   for (int i = 0; i < g->n_inputs; i++) {
     char buf[256];
-    fprintf(f, "  v%d [shape=ellipse, label=\"%s\\n%s\"];\n", g->inputs[i]->id,
-            g->inputs[i]->name, fr_shape_str(&g->inputs[i]->t, buf, sizeof buf));
+    fprintf(f, "  v%d [shape=ellipse, label=\"", g->inputs[i]->id);
+    dot_str(f, g->inputs[i]->name);
+    fprintf(f, "\\n%s\"];\n", fr_shape_str(&g->inputs[i]->t, buf, sizeof buf));
   }
   for (int k = 0; k < g->n_nodes; k++) {
     const fr_node *n = g->nodes[k];
-    fprintf(f, "  n%d [shape=box, label=\"%s\"];\n", n->index, n->op_type);
+    dot_node(f, n);
     for (int i = 0; i < n->n_in; i++) {
       const fr_value *v = n->in[i];
       if (!v || (v->flags & FR_V_CONST)) continue;
@@ -289,15 +409,63 @@ static void dot_graph(FILE *f, const fr_graph *g) {
   }
   for (int i = 0; i < g->n_outputs; i++) {
     const fr_value *v = g->outputs[i];
-    fprintf(f, "  o%d [shape=ellipse, label=\"%s\"];\n", v->id, v->name);
+    fprintf(f, "  o%d [shape=ellipse, label=\"", v->id);
+    dot_str(f, v->name);
+    fputs("\"];\n", f);
     if (v->producer)
       fprintf(f, "  n%d -> o%d;\n", v->producer->index, v->id);
   }
 }
 
+/* The legend: a box per mark the graph holds, and the parameter totals. */
+static void dot_legend(FILE *f, const fr_graph *g) {
+  bool backward = false;
+  for (int k = 0; k < g->n_nodes; k++) backward |= g->nodes[k]->backward;
+  params p = {0};
+  int64_t folded = 0, folded_bytes = 0;
+  for (int i = 0; i < g->n_inits; i++) {
+    const fr_value *v = g->inits[i];
+    add_param(&p, v, &v->t);
+    if (v->flags & FR_V_FOLDED) {
+      folded++;
+      folded_bytes += (int64_t)fr_tensor_nbytes(&v->t);
+    }
+  }
+  fputs("  subgraph cluster_legend {\n"
+        "    label=\"legend\";\n"
+        "    fontname=\"monospace\";\n", f);
+  fputs("    legend_frozen [shape=box, fillcolor=\"" DOT_FROZEN "\", "
+        "label=\"frozen node\\lcomputes from no trainable parameter:\\l"
+        "no backward code; folded when its inputs are constants\\l\"];\n", f);
+  fputs("    legend_trainable [shape=box, fillcolor=\"" DOT_TRAINABLE "\", "
+        "label=\"trainable node\\lcomputes from a trainable parameter:\\l"
+        "gets backward code, never folded\\l\"];\n", f);
+  if (backward)
+    fputs("    legend_backward [shape=box, fillcolor=\"" DOT_BACKWARD "\", "
+          "label=\"backward node\\lmade by the autodiff pass\\l\"];\n", f);
+  fprintf(f, "    legend_params [shape=note, fillcolor=\"" DOT_FOLDED "\", "
+          "label=\"parameters (initializers) in node boxes:\\l"
+          "trainable: listed, shape and bytes\\l"
+          "frozen: counted and summed; folded: computed by a fold pass\\l"
+          "total: frozen %lld (%lld B), trainable %lld (%lld B)\\l",
+          (long long)(p.n - p.train), (long long)(p.bytes - p.train_bytes),
+          (long long)p.train, (long long)p.train_bytes);
+  if (folded)
+    fprintf(f, "folded: %lld tensors (%lld B)\\l\"];\n", (long long)folded,
+            (long long)folded_bytes);
+  else
+    fputs("folded: none\\l\"];\n", f);
+  fputs("    legend_frozen -> legend_trainable", f);
+  if (backward) fputs(" -> legend_backward", f);
+  fputs(" -> legend_params [style=invis];\n  }\n", f);
+}
+
 void fr_print_dot(FILE *f, const fr_graph *g) {
-  fputs("digraph frost {\n  rankdir=TB;\n  node [fontname=\"monospace\"];\n",
+  fputs("digraph frost {\n  rankdir=TB;\n"
+        "  node [fontname=\"monospace\", style=filled, fillcolor=white];\n"
+        "  edge [fontname=\"monospace\"];\n",
         f);
+  dot_legend(f, g);
   dot_graph(f, g);
   fputs("}\n", f);
 }

@@ -394,6 +394,15 @@ fr_status fr_cli_read_input(const char *path, fr_tensor *t) {
   return fr_npy_read(path, t);
 }
 
+void fr_cli_print_ir(const fr_cli *c, const fr_model *m) {
+  if (c->pipe.printed_final)
+    puts("; final IR: as printed above");
+  else
+    fr_print_graph(stdout, m->graph);
+  fr_print_summary(stdout, m);
+  fr_print_marks(stdout, m->graph);
+}
+
 double fr_cli_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -125,6 +125,9 @@ fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
 /* A tensor from a .npy or .pb file. */
 fr_status fr_cli_read_input(const char *path, fr_tensor *t);
 double fr_cli_now_ms(void); /* a monotonic clock */
+/* frost dump's text: m's IR (or, when the print options just printed it,
+ * a line saying so), the summary, and what the marks mean. */
+void fr_cli_print_ir(const fr_cli *c, const fr_model *m);
 
 /* ---- help.c: the commands and options, the help and --version ------- */
 

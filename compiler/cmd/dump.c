@@ -1,6 +1,6 @@
-/* dump.c: `frost dump`, the IR as text or DOT, at the imported or the
- * optimized stage, or around the passes (--print-after/--print-before,
- * --time-passes). */
+/* dump.c: `frost dump`, the IR as text (with what its marks mean) or DOT,
+ * at the imported or the optimized stage, or around the passes
+ * (--print-after/--print-before, --time-passes). */
 #include <string.h>
 
 #include "cmd.h"
@@ -17,8 +17,7 @@ int fr_cmd_dump(fr_cli *c) {
   if (c->dot) {
     fr_print_dot(stdout, m->graph);
   } else {
-    fr_print_graph(stdout, m->graph);
-    fr_print_summary(stdout, m);
+    fr_cli_print_ir(c, m);
   }
   fr_model_free(m);
   return 0;

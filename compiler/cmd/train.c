@@ -637,10 +637,7 @@ int fr_cmd_train(fr_cli *c) {
     if (st != FR_OK) {
     } else if (dump) {
       if (c->dot) fr_print_dot(stdout, t.m->graph);
-      else {
-        fr_print_graph(stdout, t.m->graph);
-        fr_print_summary(stdout, t.m);
-      }
+      else fr_cli_print_ir(c, t.m);
       fr_engine_free(&t.e);
       fr_model_free(t.m);
       return 0;

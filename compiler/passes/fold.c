@@ -1,7 +1,8 @@
 /* fold.c: constant folding. A frozen node whose outputs can be computed
  * at compile time - all inputs constant, or (Shape, Size) only their shapes
  * needed - is evaluated by the interpreter's own kernels, and its outputs
- * become initializers. Constant nodes become initializers too (they keep a
+ * become initializers, marked FR_V_FOLDED. Constant nodes become
+ * initializers too, unmarked: their tensors are the model's (they keep a
  * trainable mark if the freeze boundary gave one). Trainable nodes and
  * random ops are never folded. */
 #include "passes.h"
@@ -63,6 +64,8 @@ fr_status fr_pass_fold(fr_model *m, const fr_pipeline_opts *o) {
       if (!v) continue;
       fr_tensor t = v->t;
       FR_TRY(fr_value_make_const(g, v, &t));
+      /* computed here; a Constant node's tensor is the model's own */
+      if (n->op != FR_OP_CONSTANT) v->flags |= FR_V_FOLDED;
     }
     fr_node_kill(n);
   }

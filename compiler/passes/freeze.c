@@ -6,8 +6,10 @@
  * get backward graphs; everything else may be folded. It is the first pass
  * of the pipeline, so the passes after it know what they may fold.
  *
- *   --train-from NAME[,NAME]  a value or node: all nodes downstream of it are
- *                             unfrozen, with the parameters only they use
+ *   --train-from NAME[,NAME]  a value or node: the parameters only nodes
+ *                             downstream of it use become trainable (a
+ *                             parameterless node between it and them reads
+ *                             no FR_V_GRAD value and stays frozen)
  *   --trainable REGEX         parameters whose names match become trainable
  *   --frozen REGEX            ... become frozen (rules apply in order)
  *

@@ -93,6 +93,9 @@ typedef struct fr_pipeline_opts {
   bool partial;  /* shapes may stay unknown (dump); else they must be known */
   int state_slots; /* optimizer state slots in the parameter layout */
   FILE *dump;    /* where IR prints go (stdout when NULL) */
+  /* Out: the print options printed the IR the pipeline left (its text was
+   * the last printed), so a command need not print it again. */
+  bool printed_final;
 } fr_pipeline_opts;
 
 typedef struct fr_pass {
@@ -102,8 +105,11 @@ typedef struct fr_pass {
 } fr_pass;
 
 /* Runs the passes on m's main graph in order (up to o->stop_after), the
- * verifier after each. */
-fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o);
+ * verifier after each. --print-before/--print-after print the IR only when
+ * its text changed since the last print (else one line, "; after PASS:
+ * unchanged"); o->printed_final says whether the last print is the final
+ * IR. */
+fr_status fr_pipeline_run(fr_model *m, fr_pipeline_opts *o);
 /* Checks pass names in the options. */
 fr_status fr_pipeline_check(const fr_pipeline_opts *o);
 const fr_pass *fr_passes(int *n);

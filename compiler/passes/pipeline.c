@@ -1,6 +1,8 @@
 /* pipeline.c: the compiler's pass pipeline - a plain list of passes with the
  * verifier between them, and the inspection options around it:
- * --print-before/--print-after PASS|all, --time-passes. */
+ * --print-before/--print-after PASS|all (the IR when it changed since the
+ * last print, as LLVM's -print-changed), --time-passes. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,8 +58,53 @@ fr_status fr_pipeline_check(const fr_pipeline_opts *o) {
   return FR_OK;
 }
 
-fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
-  FILE *f = o->dump ? o->dump : stdout;
+/* The last IR printed, to print only what changed. Its text comes from
+ * open_memstream (malloc's, freed with free). */
+typedef struct printer {
+  FILE *f;
+  char *last; /* NULL: nothing printed yet */
+  size_t len;
+} printer;
+
+/* g's text, or NULL when it cannot be had (no memory). */
+static char *ir_text(const fr_graph *g, size_t *len) {
+  char *buf = NULL;
+  FILE *m = open_memstream(&buf, len);
+  if (!m) return NULL;
+  fr_print_graph(m, g);
+  if (fclose(m) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+static bool same_as_last(const printer *p, const char *text, size_t len) {
+  return p->last && text && len == p->len && !memcmp(text, p->last, len);
+}
+
+/* "; IR after PASS" and the IR, or "; after PASS: unchanged" when the IR's
+ * text is the last print's. */
+static void print_ir(printer *p, const fr_graph *g, const char *when,
+                     const char *pass) {
+  size_t len = 0;
+  char *text = ir_text(g, &len);
+  if (same_as_last(p, text, len)) {
+    fprintf(p->f, "; %s %s: unchanged\n", when, pass);
+    free(text);
+    return;
+  }
+  fprintf(p->f, "; IR %s %s\n", when, pass);
+  if (text) fwrite(text, 1, len, p->f);
+  else fr_print_graph(p->f, g);
+  free(p->last);
+  p->last = text;
+  p->len = len;
+}
+
+fr_status fr_pipeline_run(fr_model *m, fr_pipeline_opts *o) {
+  printer pr = {.f = o->dump ? o->dump : stdout};
+  o->printed_final = false;
   double times[N_PASSES] = {0};
   fr_status st = fr_pipeline_check(o);
   int n = N_PASSES; /* the passes to run: up to stop_after */
@@ -65,10 +112,8 @@ fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
     if (!strcmp(passes[i].name, o->stop_after)) n = i + 1;
   for (int i = 0; i < n && st == FR_OK; i++) {
     const fr_pass *p = &passes[i];
-    if (matches(o->print_before, p->name)) {
-      fprintf(f, "; IR before %s\n", p->name);
-      fr_print_graph(f, m->graph);
-    }
+    if (matches(o->print_before, p->name))
+      print_ir(&pr, m->graph, "before", p->name);
     double t0 = now_ms();
     st = p->run(m, o);
     times[i] = now_ms() - t0;
@@ -80,11 +125,16 @@ fr_status fr_pipeline_run(fr_model *m, const fr_pipeline_opts *o) {
       st = fr_err(st, "%s", msg);
       break;
     }
-    if (matches(o->print_after, p->name)) {
-      fprintf(f, "; IR after %s\n", p->name);
-      fr_print_graph(f, m->graph);
-    }
+    if (matches(o->print_after, p->name))
+      print_ir(&pr, m->graph, "after", p->name);
   }
+  if (st == FR_OK && pr.last) {
+    size_t len = 0;
+    char *text = ir_text(m->graph, &len);
+    o->printed_final = same_as_last(&pr, text, len);
+    free(text);
+  }
+  free(pr.last);
   if (o->time_passes) {
     double total = 0;
     for (int i = 0; i < n; i++) total += times[i];
