@@ -186,8 +186,10 @@ same() {
   for f in "$T"/straight/*.npy; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done
 }
 same "$T/resumed" && echo "ok   resume: the same bytes" || { fail "resume:"; cat "$T/log"; }
-# Kills: 200 epochs take about 2.5 s with a checkpoint each (about 12 ms);
-# six kills within 170 ms of each start land before the end.
+# Kills: 200 epochs take about 2.5 s with a checkpoint each (about 12 ms).
+# Each run is killed at a seeded random moment 0-60 ms after its first new
+# checkpoint (not after its start: a loaded machine can take longer than
+# that to reach the first epoch), so every kill lands mid-training.
 set -f
 # shellcheck disable=SC2086
 "$FROST" train $ARGS --epochs 200 --save-params "$T/straight" >/dev/null 2>&1
@@ -196,14 +198,21 @@ count=$((count + 1))
 seed=${FROST_SEED:-7}
 kills=0
 i=0
+epoch_of() { sed -n 's/^ *"epoch": \([0-9]*\).*/\1/p' "$T/kk/current/state.json" 2>/dev/null; }
 while [ $i -lt 6 ]; do
   seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
-  delay=$(( seed % 150 + 20 ))
+  delay=$(( seed % 60 ))
+  before=$(epoch_of)
   set -f
   # shellcheck disable=SC2086
   "$FROST" train $ARGS --epochs 200 --checkpoint-dir "$T/kk" --resume >/dev/null 2>&1 &
   set +f
   pid=$!
+  w=0 # up to 30 s for the run's first checkpoint
+  while [ "$(epoch_of)" = "$before" ] && [ $w -lt 3000 ] && kill -0 $pid 2>/dev/null; do
+    sleep 0.01
+    w=$((w + 1))
+  done
   sleep "$(printf '0.%03d' "$delay")"
   kill -9 $pid 2>/dev/null && kills=$((kills + 1))
   wait $pid 2>/dev/null

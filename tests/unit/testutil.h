@@ -61,11 +61,14 @@ char *fg_dump(const fr_model *m);
  * FROST_UPDATE_GOLDEN=1 writes it instead. */
 void fg_golden(const char *name, const char *text);
 
-/* One suite per file: FT_MAIN(name, test1, test2, ...) */
+/* One suite per file: FT_MAIN(name, test1, test2, ...). Each test may take
+ * 60 s (check's default, 4 s, is too short for JIT compiles under the
+ * sanitizers on a loaded machine). */
 #define FT_MAIN(name, ...)                                                    \
   int main(void) {                                                            \
     Suite *s = suite_create(#name);                                           \
     TCase *tc = tcase_create("core");                                         \
+    tcase_set_timeout(tc, 60);                                                \
     const TTest *tests_[] = {__VA_ARGS__};                                          \
     for (size_t i_ = 0; i_ < sizeof tests_ / sizeof tests_[0]; i_++)          \
       _tcase_add_test(tc, tests_[i_], 0, 0, 0, 1);                            \
