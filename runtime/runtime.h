@@ -514,6 +514,7 @@ typedef struct fr_train_opts {
   const char *label_map;   /* eval --label-map FILE */
   const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
   int episodes, shots, queries, ways, k;
+  bool finetune;           /* fewshot --finetune: train the prototype head */
 } fr_train_opts;
 
 /* ---- clips.c: audio clips as samples -------------------------------------- */

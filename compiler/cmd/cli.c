@@ -132,6 +132,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--support")) { ARG; t->support = next; }
   else if (!strcmp(a, "--label-map")) { ARG; t->label_map = next; }
   else if (!strcmp(a, "--adapt")) { ARG; t->adapt = next; }
+  else if (!strcmp(a, "--finetune")) { t->finetune = true; *took = false; }
   else if (!strcmp(a, "--query")) { ARG; t->query = next; }
   else if (!strcmp(a, "--metric")) { ARG; t->metric = next; }
   else if (!strcmp(a, "--episodes")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->episodes = (int)v; }

@@ -161,6 +161,7 @@ static const opt_help opts[] = {
     {"--shots", NULL, "K", FEWSHOT, "options", "episodes: support samples per class (default 1)"},
     {"--queries", NULL, "Q", FEWSHOT, "options", "episodes: queries per class (default 5)"},
     {"--ways", NULL, "N", FEWSHOT, "options", "episodes: classes per episode (default all)"},
+    {"--finetune", NULL, NULL, FEWSHOT, "options", "-o: then train the head from the prototypes"},
     {"--k", NULL, "K", CLUSTER, "options", "clusters"},
     {"--adapt", NULL, "DATA", TRAIN, "training", "AdaBN on DATA before training (see adapt-bn)"},
     /* engines */

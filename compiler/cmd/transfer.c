@@ -13,10 +13,12 @@
  * The features come from fr_extract_features: the model up to --cut
  * (or its first output), compiled once, run over every sample B at a
  * time. docs/transfer-learning.md shows them on the real models. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -257,6 +259,38 @@ static fr_status export_prototypes(fr_cli *c, const float *proto, int C, int64_t
   return st;
 }
 
+/* --finetune: the prototype classifier as the initial head, trained on
+ * the support set by frost train (its options: --epochs, --lr, ...), the
+ * backbone frozen; c->out receives the trained model. */
+static fr_status finetune(fr_cli *c, const float *proto, int C, int64_t F,
+                          bool cosine, bool *reported) {
+  const char *tdir = getenv("TMPDIR");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/frost-proto-XXXXXX", tdir && *tdir ? tdir : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) return fr_err(FR_ERR_IO, "cannot make a temporary file (%s)", strerror(errno));
+  close(fd);
+  fr_status st = export_prototypes(c, proto, C, F, cosine, path);
+  if (st == FR_OK && c->freeze.n_rules == FR_MAX_FREEZE)
+    st = fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
+  if (st == FR_OK) {
+    printf("fine-tuning the prototype head on %s\n", c->train.support);
+    fr_cli t = *c;
+    t.model = path;
+    t.second = c->train.support;
+    t.train.cut = NULL;
+    t.train.head = NULL;
+    t.freeze.rules[t.freeze.n_rules++] = (fr_freeze_rule){true, "^frost\\.head\\."};
+    t.pipe.freeze = &t.freeze;
+    if (fr_cmd_train(&t) != 0) {
+      st = FR_ERR_INVALID;
+      *reported = true; /* frost train printed the error line */
+    }
+  }
+  unlink(path);
+  return st;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -276,6 +310,7 @@ int fr_cmd_fewshot(fr_cli *c) {
     return fr_cli_fail();
   }
   int64_t B = o->batch > 0 ? o->batch : 32;
+  bool reported = false;
   fr_dataset sup = {0}, qry = {0};
   fr_status st = load_set(c, episodes ? c->second : o->support, &sup);
   if (st == FR_OK && !episodes) st = load_set(c, o->query, &qry);
@@ -318,9 +353,11 @@ int fr_cmd_fewshot(fr_cli *c) {
       printf("%d-way, %d support samples (%s): accuracy %.2f%% (%lld of %d queries)\n",
              C, sup.n, cosine ? "cosine" : "euclidean", 100.0 * (double)right / qry.n,
              (long long)right, qry.n);
-      if (c->out) {
+      if (c->out && !o->finetune) {
         st = export_prototypes(c, proto, C, F, cosine, c->out);
         if (st == FR_OK) printf("wrote %s (the prototype classifier)\n", c->out);
+      } else if (c->out) {
+        st = finetune(c, proto, C, F, cosine, &reported);
       }
     }
   } else if (st == FR_OK) {
@@ -401,7 +438,7 @@ int fr_cmd_fewshot(fr_cli *c) {
   fr_free(qmap);
   fr_dataset_free(&sup);
   fr_dataset_free(&qry);
-  return st == FR_OK ? 0 : fr_cli_fail();
+  return st == FR_OK ? 0 : reported ? 1 : fr_cli_fail();
 }
 
 /* ---- clustering -------------------------------------------------------- */

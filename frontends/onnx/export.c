@@ -285,11 +285,16 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
   }
   Onnx__GraphProto *g = mp->graph;
   fr_status st = FR_OK;
+  /* A model frost exported before has its head already: it is written
+   * back like the other weights, not appended again. */
+  bool has_head = false;
+  for (size_t k = 0; k < g->n_initializer; k++)
+    if (!strcmp(g->initializer[k]->name, "frost.head.0.weight")) has_head = true;
   /* The trained weights, by name. */
   const fr_graph *fg = m->graph;
   for (int i = 0; i < fg->n_inits && st == FR_OK; i++) {
     const fr_value *v = fg->inits[i];
-    if (!(v->flags & FR_V_WRITABLE) || !strncmp(v->name, "frost.head.", 11))
+    if (!(v->flags & FR_V_WRITABLE) || (!has_head && !strncmp(v->name, "frost.head.", 11)))
       continue;
     Onnx__TensorProto *tp = NULL;
     for (size_t k = 0; !tp && k < g->n_initializer; k++)
@@ -314,10 +319,6 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
     st = write_back(tp, &v->t);
   }
   /* A head: after the cut value, or after the model's first output. */
-  /* (not when the file already has it: a model frost exported before) */
-  bool has_head = false;
-  for (size_t k = 0; k < g->n_initializer; k++)
-    if (!strcmp(g->initializer[k]->name, "frost.head.0.weight")) has_head = true;
   if (st == FR_OK && !has_head && fr_graph_find(fg, "frost.head.0.weight")) {
     const char *from = cut ? cut : g->n_output ? g->output[0]->name : NULL;
     st = from ? append_head(g, m, from)

@@ -67,6 +67,18 @@ else
   bad "fewshot episodes:"; cat "$T/ep.log"
 fi
 
+if "$FROST" fewshot "$EMB" --support "$T/sup" --query "$T/q" --batch 8 --finetune \
+     --epochs 3 --lr 1e-3 -o "$T/ft.onnx" >"$T/ft.log" 2>&1 &&
+   grep -q '^fine-tuning the prototype head' "$T/ft.log" &&
+   "$FROST" eval "$T/ft.onnx" "$T/q" --batch 8 >"$T/fte.log" 2>&1 &&
+   node "$ROOT/tests/oracle/onnx-init.js" "$T/proto.onnx" frost.head.0.weight "$T/w0.npy" &&
+   node "$ROOT/tests/oracle/onnx-init.js" "$T/ft.onnx" frost.head.0.weight "$T/w1.npy" &&
+   ! cmp -s "$T/w0.npy" "$T/w1.npy"; then
+  ok "fewshot --finetune: the prototype head trained ($(grep accuracy "$T/fte.log"))"
+else
+  bad "fewshot --finetune:"; cat "$T/ft.log" "$T/fte.log"
+fi
+
 # 2. Clustering.
 if "$FROST" cluster "$EMB" "$T/q" --k 2 --batch 8 -o "$T/cl.csv" >"$T/cl.log" 2>&1 &&
    pur=$(sed -n 's/.*purity \([0-9.]*\),.*/\1/p' "$T/cl.log") &&
