@@ -376,6 +376,9 @@ struct fr_model {
   const char *path;        /* file it came from */
   const char *producer;
   const char *notes;       /* notes for the user from loading, or NULL */
+  const char *shape_hint;  /* "--shape x=1x3x<h>x<w>" (space-separated)
+                              for inputs whose symbolic dims were taken as
+                              1, or NULL */
   int64_t ir_version;
   fr_opset *opsets;
   int n_opsets;

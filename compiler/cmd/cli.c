@@ -1,13 +1,72 @@
 /* cli.c: what the frost commands share: the options (one parser for all
  * of them), loading a model through the imported or the optimized stage,
- * input files (.npy or .pb), timing and the one-line error. */
+ * input files (.npy or .pb), timing, the progress line and the one-line
+ * error. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
+/* ---- the progress line ------------------------------------------------
+ * One at a time, on stderr, only when stderr is a terminal; the style of
+ * training's bar (runtime/trainlog.c). */
+static struct {
+  int tty;            /* 0: not checked yet, 1: a terminal, -1: not */
+  const char *what;   /* the work shown, or NULL (none) */
+  bool shown;         /* the line is on the terminal now */
+  double start, last; /* when the work began, when the line was drawn (ms) */
+  char detail[96];    /* the detail last drawn */
+} progress;
+
+void fr_progress(const char *what, int64_t done, int64_t total,
+                 const char *detail) {
+  if (!progress.tty) progress.tty = isatty(STDERR_FILENO) ? 1 : -1;
+  if (progress.tty < 0) return;
+  double t = fr_cli_now_ms();
+  if (!progress.what || strcmp(progress.what, what)) {
+    progress.what = what;
+    progress.start = t;
+    progress.last = -1e9;
+    progress.detail[0] = 0;
+  }
+  if (!detail) detail = "";
+  /* At most 10 times a second, but a new stage shows at once. */
+  if (t - progress.last < 100 && !strcmp(detail, progress.detail)) return;
+  snprintf(progress.detail, sizeof progress.detail, "%s", detail);
+  fprintf(stderr, "\r%s", what);
+  if (total > 0) {
+    enum { WIDTH = 30 };
+    char bar[WIDTH + 1];
+    int fill = (int)(WIDTH * (done < total ? done : total) / total);
+    for (int i = 0; i < WIDTH; i++)
+      bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[WIDTH] = 0;
+    fprintf(stderr, " %lld/%lld [%s]", (long long)done, (long long)total, bar);
+  }
+  if (*detail) fprintf(stderr, "  %s", detail);
+  fprintf(stderr, "  %.1f s\033[K", (t - progress.start) / 1e3);
+  fflush(stderr);
+  progress.shown = true;
+  progress.last = t;
+}
+
+void fr_progress_clear(void) {
+  if (!progress.shown) return;
+  fputs("\r\033[K", stderr);
+  fflush(stderr);
+  progress.shown = false;
+  progress.last = -1e9; /* redrawn at the next call */
+}
+
+void fr_progress_done(void) {
+  fr_progress_clear();
+  progress.what = NULL;
+}
+
 int fr_cli_fail(void) {
+  fr_progress_done();
   fprintf(stderr, "frost: error: %s\n", fr_err_msg());
   return 1;
 }
@@ -376,7 +435,15 @@ fr_status fr_cli_load_stage(fr_cli *c, fr_model **m, bool quiet, bool optimize,
                 "inputs: %s)", c->shapes[i].name, c->shapes[i].name, names);
   }
   if (st == FR_OK) fr_freeze_warn(&c->freeze, stderr);
-  if (st == FR_OK && (*m)->notes) fputs((*m)->notes, stderr);
+  if ((*m)->notes) fputs((*m)->notes, stderr);
+  /* A shape error after symbolic dims were taken as 1 likely comes from
+   * them: the error line says so and shows the --shape to pass. */
+  if ((st == FR_ERR_SHAPE || st == FR_ERR_INVALID) && (*m)->shape_hint) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", fr_err_msg());
+    st = fr_err(st, "%s (symbolic input dims were taken as 1: give %s)", msg,
+                (*m)->shape_hint);
+  }
   if (st != FR_OK) {
     fr_err_prefix(c->model);
     fr_model_free(*m);

@@ -125,6 +125,17 @@ fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
 /* A tensor from a .npy or .pb file. */
 fr_status fr_cli_read_input(const char *path, fr_tensor *t);
 double fr_cli_now_ms(void); /* a monotonic clock */
+/* The progress line of long work, on stderr and only when stderr is a
+ * terminal (never in logs or tests): "WHAT DONE/TOTAL [=====>   ]  DETAIL
+ * 3.1 s" (no bar when total <= 0). Redrawn at most 10 times a second, or
+ * when detail changes; the clock starts when what changes. One line at a
+ * time: fr_progress_clear erases it (before printing a line of output; the
+ * next call draws it again), fr_progress_done ends the work (fr_cli_fail
+ * does). */
+void fr_progress(const char *what, int64_t done, int64_t total,
+                 const char *detail);
+void fr_progress_clear(void);
+void fr_progress_done(void);
 /* frost dump's text: m's IR (or, when the print options just printed it,
  * a line saying so), the summary, and what the marks mean. */
 void fr_cli_print_ir(const fr_cli *c, const fr_model *m);

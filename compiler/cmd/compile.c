@@ -97,8 +97,15 @@ static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r
 
 /* frost compile --train: the graphs of training (train.c) in the
  * artifact beside the inference graph with the head. */
+/* The progress line: the passes are step 0, the artifact's stages follow. */
+static void compile_progress(int step, int steps, const char *stage) {
+  fr_progress("compile", step + 1, steps + 1, stage);
+}
+
 static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   fr_train_artifact a;
+  if (!c->pipe.time_passes && !c->pipe.print_before && !c->pipe.print_after)
+    fr_progress("compile", 0, 0, "the training graphs");
   fr_status st = fr_train_artifact_build(c, &a);
   if (st != FR_OK) return fr_cli_fail();
   fr_aot_train t = {.step = a.step, .eval = a.eval, .features = a.features,
@@ -144,6 +151,7 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   o->train = &t;
   fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(a.run, o, &r);
+  fr_progress_done();
   if (st == FR_OK) report(c, o, &r, t0);
   else fr_err_prefix(c->model);
   fr_free(onnx);
@@ -168,6 +176,7 @@ int fr_cmd_compile(fr_cli *c) {
     if (n > 5 && !strcmp(dflt + n - 5, ".onnx")) dflt[n - 5] = 0;
   }
   o.out = c->out ? c->out : dflt;
+  o.progress = compile_progress;
   fr_model *m;
   double t0 = fr_cli_now_ms();
   c->static_shapes = true;
@@ -184,9 +193,12 @@ int fr_cmd_compile(fr_cli *c) {
                   g->inputs[i]->name, g->inputs[i]->name);
   }
   c->pipe.partial = true;
+  if (!c->pipe.time_passes && !c->pipe.print_before && !c->pipe.print_after)
+    fr_progress("compile", 0, 0, "passes"); /* not over their prints */
   if (st == FR_OK) st = fr_pipeline_run(m, &c->pipe);
   fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(m, &o, &r);
+  fr_progress_done();
   if (st != FR_OK) {
     fr_err_prefix(c->model);
     fr_model_free(m);

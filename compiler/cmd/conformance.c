@@ -455,9 +455,14 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     run_lists_free(&L);
     return fr_err_nomem(NULL);
   }
+  int n_run = 0, n_done = 0;
+  for (int i = 0; i < n; i++)
+    n_run += (!o->filter || strstr(tests[i], o->filter)) &&
+             (!only || listed(only, n_only, tests[i]));
   for (int i = 0; i < n; i++) {
     if (o->filter && !strstr(tests[i], o->filter)) continue;
     if (only && !listed(only, n_only, tests[i])) continue;
+    fr_progress("conformance", n_done++, n_run, tests[i]);
     char tdir[4096], msg[1024];
     snprintf(tdir, sizeof tdir, "%s/%s", o->dir, tests[i]);
     bool interp, random;
@@ -469,6 +474,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     native[i] = r == PASS && jit && !interp;
     char *nl = strchr(msg, '\n');
     if (nl) *nl = 0;
+    fr_progress_clear();
     if (r == PASS || !o->verbose)
       printf("%s: %s%s%s\n", tests[i], status_name[r],
              r == PASS && jit && interp ? " (interpreted)" : "",
@@ -477,6 +483,7 @@ fr_status fr_conformance(const fr_conf_opts *o) {
     else
       printf("%s: %s: %s\n", tests[i], status_name[r], msg);
   }
+  fr_progress_done();
   fr_status st = FR_OK;
   if (o->write_passing) st = write_list(o->write_passing, tests, n, passed);
   if (st == FR_OK && o->write_native)
@@ -495,8 +502,9 @@ fr_status fr_conformance(const fr_conf_opts *o) {
   if (n_random)
     printf("random: %d of the passing tests draw random numbers: their "
            "properties were checked, not their values\n", n_random);
-  printf("%d passed, %d failed, %d unsupported\n", counts[PASS],
-         counts[FAIL] + counts[ERROR], counts[UNSUPPORTED]);
+  printf("%d passed, %d failed, %d unsupported, %d %s\n", counts[PASS],
+         counts[FAIL], counts[UNSUPPORTED], counts[ERROR],
+         counts[ERROR] == 1 ? "error" : "errors");
   run_lists_free(&L);
   if (st == FR_OK && regressions)
     st = fr_err(FR_ERR_INVALID, "%d expected tests do not pass as expected",

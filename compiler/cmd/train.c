@@ -188,6 +188,8 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
                   .specialize = c->specialize};
   double t0 = fr_cli_now_ms();
+  int64_t n_all = t->train.n + t->val.n, n_prog = 0;
+  fr_progress("feature cache", 0, n_all, "compiling the backbone");
   st = fr_engine_prepare(&e, bm);
   if (st == FR_OK && (src->t.rank < 1 || fr_tensor_numel(&src->t) / t->B != F))
     goto out; /* not the same bytes: no cache */
@@ -211,6 +213,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
       st = fr_engine_run(&e, bm, &inp, &out);
       if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
       fr_tensor_release(&out);
+      fr_progress("feature cache", n_prog += n, n_all, "samples");
     }
     fr_free(order);
     if (st != FR_OK) {
@@ -227,6 +230,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
       st = fr_pool_windows(d, t->group[k], t->clips[k], t->o->pool);
   }
   fr_tensor_release(&in);
+  fr_progress_done();
   if (st == FR_OK) {
     *done = true;
     t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
@@ -235,6 +239,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
            t->backbone_s, (long long)F);
   }
 out:
+  fr_progress_done();
   fr_engine_free(&e);
   fr_model_free(bm);
   return st;

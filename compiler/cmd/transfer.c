@@ -67,6 +67,9 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
   e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
                   .specialize = c->specialize};
   double t0 = fr_cli_now_ms();
+  int64_t n_all = 0, n_done = 0;
+  for (int k = 0; k < n_sets; k++) n_all += sets[k]->n;
+  fr_progress("features", 0, n_all, "compiling the backbone");
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   if (st != FR_OK) fr_err_prefix(c->model);
   int64_t F = 0;
@@ -96,6 +99,7 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
       st = fr_engine_run(&e, m, &inp, &out);
       if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
       fr_tensor_release(&out);
+      fr_progress("features", n_done += n, n_all, "samples");
     }
     fr_free(order);
     if (st != FR_OK) {
@@ -108,6 +112,7 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
     d->rank = 1;
     d->dims[0] = F;
   }
+  fr_progress_done();
   if (seconds) *seconds = (fr_cli_now_ms() - t0) / 1e3;
   fr_tensor_release(&in);
   fr_engine_free(&e);
@@ -684,6 +689,7 @@ fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char
   bool interp = c->engine && !strcmp(c->engine, "interp");
   fr_engine e = {.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
                  .specialize = c->specialize};
+  fr_progress("adapt-bn", 0, 0, "compiling");
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   if (st != FR_OK) fr_err_prefix(model);
   int slot[512];
@@ -723,7 +729,9 @@ fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char
     }
     for (int i = 0; st == FR_OK && i < g->n_outputs; i++) fr_tensor_release(&out[i]);
     batches++;
+    fr_progress("adapt-bn", batches, d.n / B, "batches");
   }
+  fr_progress_done();
   if (st == FR_OK) {
     int64_t at = 0;
     for (int k = 0; k < ns; k++) {

@@ -814,6 +814,16 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
                   "or set FROST_CC)",
                   linker());
 
+  /* The stages, for o->progress: codegen, optimizing, then machine code
+   * (not for .ll) and linking (executables and libraries). */
+  bool linked = o->emit == FR_EMIT_EXE || o->emit == FR_EMIT_SHARED;
+  int steps = 2 + (o->emit != FR_EMIT_LLVM) + linked, step = 0;
+#define STAGE(name)                                                          \
+  do {                                                                       \
+    if (o->progress) o->progress(step, steps, name);                         \
+    step++;                                                                  \
+  } while (0)
+  STAGE("codegen");
   fr_jit *j = NULL;
   FR_TRY(fr_jit_new_aot(o->cpu, &j));
   LLVMModuleRef mod = NULL, api = NULL;
@@ -839,6 +849,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
                     LLVMGetNamedFunction(mod, "frost_run_"));
   if (st == FR_OK) {
     set_linkage(mod, prefix);
+    STAGE("optimizing (LLVM -O3)");
     st = fr_jit_optimize(j, mod, NULL);
   }
   /* The artifact's bytes, or the object to link. */
@@ -850,6 +861,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     buf = (uint8_t *)text;
     nbuf = strlen(text);
   } else if (st == FR_OK) {
+    STAGE("machine code");
     st = fr_jit_emit(j, mod, o->emit == FR_EMIT_ASM, &buf, &nbuf);
   }
   char cpu[128];
@@ -878,6 +890,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
          * name: it is ours alone. */
         unlink(tmp[0]);
         made[0] = true;
+        STAGE("linking");
         st = link_artifact(o->emit, d, obj, tmp[0], r->files[0],
                            o->train && o->train->images);
       }
@@ -929,3 +942,4 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   fr_jit_free(j);
   return st;
 }
+#undef STAGE

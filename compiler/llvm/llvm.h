@@ -145,6 +145,9 @@ typedef struct fr_aot_opts {
   const char *model_name; /* the ONNX file, for the descriptor */
   fr_param_count params;  /* counted before folding */
   const fr_aot_train *train; /* NULL: an artifact that only runs */
+  /* Called as each stage begins (codegen, optimizing, machine code,
+   * linking): step of steps (0-based), or NULL. */
+  void (*progress)(int step, int steps, const char *stage);
 } fr_aot_opts;
 
 typedef struct fr_aot_result {

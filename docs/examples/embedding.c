@@ -4,7 +4,8 @@
  *
  *   frost compile models/embedding_model.onnx --shape input_1=1x76x32x1 \
  *       --emit shared -o emb                # emb.so and emb.h
- *   cc -O2 docs/examples/embedding.c -I. ./emb.so -lm -o embedding
+ *   cc -O2 docs/examples/embedding.c -I. ./emb.so -lm -Wl,-rpath,'$ORIGIN' \
+ *       -o embedding                       # finds emb.so beside it
  *   ./embedding [INPUT.f32 [OUTPUT.f32]]
  *
  * INPUT.f32 holds the raw float32 input (76x32 mel frames), OUTPUT.f32

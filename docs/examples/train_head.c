@@ -6,7 +6,8 @@
  *
  *   frost compile models/embedding_model.onnx --train --head linear:2 \
  *       --batch 8 --lr 1e-2 --emit shared -o head   # head.so and head.h
- *   cc -O2 docs/examples/train_head.c -I. ./head.so -lm -o train_head
+ *   cc -O2 docs/examples/train_head.c -I. ./head.so -lm -Wl,-rpath,'$ORIGIN' \
+ *       -o train_head                      # finds head.so beside it
  *   ./train_head
  *
  * The task is made up here: two classes of mel-like frames, class k

@@ -137,37 +137,71 @@ static fr_status value_type(loader *L, const Onnx__TypeProto *tp,
     return FR_OK;
   }
   bool unknown = false;
+  /* Symbolic dims of a main input are taken as 1: one note per input, and
+   * a --shape template for errors that may follow (fr_model.shape_hint). */
+  char idx[128] = "", names[512] = "", tmpl[512] = "";
+  int n_sym = 0;
   for (size_t i = 0; i < sh->n_dim; i++) {
     const Onnx__TensorShapeProto__Dimension *d = sh->dim[i];
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
         d->dim_value >= 0) {
       v->t.dims[i] = d->dim_value;
+      if (is_main_input)
+        snprintf(tmpl + strlen(tmpl), sizeof tmpl - strlen(tmpl), "%s%lld",
+                 i ? "x" : "", (long long)d->dim_value);
     } else {
+      const char *sym =
+          d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                  d->dim_param && *d->dim_param
+              ? d->dim_param
+              : NULL;
       if (!is_main_input) unknown = true;
-      if (is_main_input && L->o->static_shapes)
-        return fr_err(FR_ERR_USAGE,
-                      "input '%.100s' dimension %zu (%.100s) is not fixed by "
-                      "the model: give it with --shape %.100s=DIMS",
-                      v->name, i,
-                      d->value_case ==
-                              ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                          ? d->dim_param
-                          : "unknown",
-                      v->name);
-      if (is_main_input && !L->o->quiet) {
-        char note[512];
-        snprintf(note, sizeof note,
-                 "%sfrost: note: input '%.100s' dimension %zu (%.100s) set to "
-                 "1; use --shape %.100s=DIMS\n",
-                 L->m->notes ? L->m->notes : "", v->name, i,
-                 d->value_case ==
-                         ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                     ? d->dim_param
-                     : "unknown",
-                 v->name);
-        L->m->notes = dup(L, note);
+      if (is_main_input) {
+        snprintf(idx + strlen(idx), sizeof idx - strlen(idx), "%s%zu",
+                 n_sym ? ", " : "", i);
+        if (sym)
+          snprintf(names + strlen(names), sizeof names - strlen(names),
+                   "%s'%.60s'", n_sym ? ", " : "", sym);
+        else
+          snprintf(names + strlen(names), sizeof names - strlen(names),
+                   "%sunnamed", n_sym ? ", " : "");
+        /* In the template: <name> when short and plain, else ?. */
+        bool plain = sym && strlen(sym) <= 16;
+        for (const char *q = sym; plain && *q; q++)
+          plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                  (*q >= '0' && *q <= '9') || *q == '_';
+        snprintf(tmpl + strlen(tmpl), sizeof tmpl - strlen(tmpl), "%s%s%s%s",
+                 i ? "x" : "", plain ? "<" : "", plain ? sym : "?",
+                 plain ? ">" : "");
+        n_sym++;
       }
       v->t.dims[i] = 1;
+    }
+  }
+  if (n_sym && L->o->static_shapes)
+    return fr_err(FR_ERR_USAGE,
+                  "input '%.100s' %s %s (%s) %s not fixed by the model: give "
+                  "--shape %.100s=%s",
+                  v->name, n_sym > 1 ? "dims" : "dim", idx, names,
+                  n_sym > 1 ? "are" : "is", v->name, tmpl);
+  if (n_sym) {
+    char hint[768], note[1024];
+    snprintf(hint, sizeof hint, "%s%s--shape %.100s=%s",
+             L->m->shape_hint ? L->m->shape_hint : "",
+             L->m->shape_hint ? " " : "", v->name, tmpl);
+    L->m->shape_hint = dup(L, hint);
+    if (!L->m->shape_hint) return fr_err_nomem(NULL);
+    if (!L->o->quiet) {
+      snprintf(note, sizeof note,
+               "frost: note: input '%.100s' %s %s %s symbolic (%s): taken as "
+               "1; give --shape %.100s=%s\n",
+               v->name, n_sym > 1 ? "dims" : "dim", idx,
+               n_sym > 1 ? "are" : "is", names, v->name, tmpl);
+      size_t len = (L->m->notes ? strlen(L->m->notes) : 0) + strlen(note) + 1;
+      char *all = fr_arena_alloc(&L->m->arena, len);
+      if (!all) return fr_err_nomem(NULL);
+      snprintf(all, len, "%s%s", L->m->notes ? L->m->notes : "", note);
+      L->m->notes = all;
     }
   }
   v->t.rank = unknown ? -1 : (int)sh->n_dim;

@@ -223,7 +223,7 @@ FROST_CC=false expect_clean "linker fails" "linker 'false' failed" \
 expect_clean "control flow has no native kernel" "Loop" "$LOOP" -o "$T/empty/loop"
 expect_clean "bad --emit" "--emit is exe" "$RELU" --emit wasm -o "$T/empty/relu"
 expect_clean "bad --name" "not a C identifier" "$RELU" --emit obj --name 9x -o "$T/empty/relu"
-expect_clean "symbolic input dims" "give it with --shape input=DIMS" \
+expect_clean "symbolic input dims" "give --shape input=<batch_size>x<samples>" \
   "$ROOT/models/melspectrogram.onnx" -o "$T/empty/mel"
 # An existing file at the destination survives a failed compile.
 echo keep >"$T/empty/relu"

@@ -340,8 +340,8 @@ flips() { # flips MODEL [INPUT_NAME INPUT_FILE]: run, or dump without input
     fi
     rc=$?
     lines=$(grep -c -v "^frost: note: " "$T/stderr")
-    # success may print notes; an error is exactly one line
-    if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && { [ "$(wc -l <"$T/stderr")" -ne 1 ] ||
+    # notes may come first; an error is then exactly one line
+    if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && { [ "$lines" -ne 1 ] ||
          ! grep -q "^frost: error: " "$T/stderr"; }; } ||
        { [ "$rc" -eq 0 ] && [ "$lines" -ne 0 ]; }; then
       echo "FAIL bitflip $(grep "^$f:" "$T/flips.txt"): rc=$rc"
