@@ -15,6 +15,9 @@
 #   3. finetune: the same head, and the backbone's last block trained too
 #                (--train-from the block's input)
 # Prints each one's validation accuracy on the unseen fonts and its time.
+# Each run leaves NAME.log, NAME.jsonl (--log-json), NAME.svg (--plot) and
+# a row in runs.tsv: task mode clips seed seconds max-RSS-KB log
+# planned-training-bytes (frost dump --stage train; bench/report.js).
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 FROST=${1:-$ROOT/build/frost}
@@ -61,19 +64,33 @@ render "$W/test" "$TEST_FONTS" 2
 
 # The classifier's preprocessing: RGB scaled to [-1, 1].
 DATA="--resize 48x192 --channels 3 --mean 0.5 --std 0.5 --batch 32 --seed 1"
+TIME=
+[ -x /usr/bin/time ] && TIME="/usr/bin/time -f %M -o $W/maxrss"
+: >"$W/runs.tsv"
 run() { # run NAME OPTIONS...
   name=$1
   shift
+  rm -f "$W/$name.jsonl" "$W/$name.svg" "$W/maxrss"
+  # the training memory frost plans (batch 32): the sum of dump's table
+  planned=$("$FROST" dump "$M" --stage train --shape x=1x3x48x192 --batch 32 "$@" |
+    awk '/^training memory/ { on = 1; next } on && !/^  / { on = 0 }
+         on { for (i = 2; i <= NF; i++) if ($i == "bytes") { s += $(i - 1); break } }
+         END { print s + 0 }')
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  "$FROST" train "$M" "$W/train" --val "$W/test" $DATA "$@" >"$W/$name.log" 2>&1 || {
+  $TIME "$FROST" train "$M" "$W/train" --val "$W/test" $DATA --log-json "$W/$name.jsonl" \
+    --plot "$W/$name.svg" "$@" >"$W/$name.log" 2>&1 || {
     echo "digits: $name failed:"; cat "$W/$name.log"; exit 1; }
   t1=$(date +%s.%N)
+  secs=$(echo "$t1 - $t0" | bc)
+  rss=$(tail -n 1 "$W/maxrss" 2>/dev/null || echo 0)
+  printf 'digits\t%s\t112\t1\t%s\t%s\t%s\t%s\n' "$name" "$secs" "$rss" "$W/$name.jsonl" \
+    "$planned" >>"$W/runs.tsv"
   best=$(sed -n 's/^kept epoch \([0-9]*\).*/\1/p' "$W/$name.log")
   acc=$(grep "^epoch $best/" "$W/$name.log" | sed 's/.*val loss [0-9.]* acc \([0-9.]*%\).*/\1/')
   ep=$(grep '^epoch' "$W/$name.log" | sed 's/.*  \([0-9.]*\) s$/\1/' | sort -n | sed -n '1p')
-  printf '%-9s unseen-font accuracy %7s (best epoch %s)  %5.1f s in all, %s s per epoch\n' \
-    "$name" "$acc" "$best" "$(echo "$t1 - $t0" | bc)" "$ep"
+  printf '%-9s unseen-font accuracy %7s (best epoch %s)  %5.1f s in all, %s s per epoch, max RSS %s MB\n' \
+    "$name" "$acc" "$best" "$secs" "$ep" "$((rss / 1024))"
 }
 run raw --cut x --head linear:10 --epochs 30 --lr 1e-3
 run frozen --cut p2o.GlobalAveragePool.19 --head linear:10 --epochs 30 --lr 1e-2

@@ -237,6 +237,10 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
         best_metric = isnan(ck.best_metric) ? -INFINITY : ck.best_metric;
         for (int i = 0; i < ck.n_extra; i++)
           if (!strcmp(ck.extra[i].key, "since_best")) since_best = (int)ck.extra[i].value;
+        /* Without validation now, nothing picks a best epoch: this run
+         * keeps its last weights, not those of an earlier run's best
+         * epoch (resuming on new data would otherwise discard it). */
+        if (!val) t->best_epoch = 0, best_metric = -INFINITY, since_best = 0;
         fprintf(t->out, "resumed from %s%s: epoch %d, step %lld\n",
                 o->checkpoint_dir, ck.from_previous ? " (previous)" : "",
                 first - 1, (long long)t->steps);

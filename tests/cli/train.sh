@@ -186,6 +186,22 @@ same() {
   for f in "$T"/straight/*.npy; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done
 }
 same "$T/resumed" && echo "ok   resume: the same bytes" || { fail "resume:"; cat "$T/log"; }
+# A checkpoint whose run validated, resumed without validation (new data
+# on a device): the run keeps its own last weights, not the best epoch's.
+set -f
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 15 --val-split 0.25 --checkpoint-dir "$T/cv" >"$T/log" 2>&1
+# shellcheck disable=SC2086
+"$FROST" train $ARGS --epochs 20 --checkpoint-dir "$T/cv" --resume --save-params "$T/cvp" >>"$T/log" 2>&1
+set +f
+count=$((count + 1))
+bad=0
+for f in "$T"/cvp/*.npy; do cmp -s "$f" "$T/cv/current/params/$(basename "$f")" || bad=1; done
+if [ $bad -eq 0 ] && grep -q '^kept epoch' "$T/log" && [ "$(grep -c '^kept epoch' "$T/log")" = 1 ]; then
+  echo "ok   resume without validation: the last epoch's weights"
+else
+  fail "resume without validation:"; cat "$T/log"
+fi
 # Kills: 200 epochs take about 2.5 s with a checkpoint each (about 12 ms).
 # Each run is killed at a seeded random moment 0-60 ms after its first new
 # checkpoint (not after its start: a loaded machine can take longer than
