@@ -591,17 +591,18 @@ typedef struct fr_trainloop {
   int n_ck_params;
   FILE *out;                /* epoch lines (stdout) */
   const char *title;        /* the plot's */
+  const char *final_dir;    /* or NULL: a checkpoint there at the end,
+                               with the weights kept */
   /* Results. */
   int64_t steps;            /* optimizer steps done */
   int best_epoch;           /* 0: none (no validation) */
-  int epochs_run;
 } fr_trainloop;
 
 /* The optimizer's state slots: SGD 0 (1 with momentum), Adam(W) 2. */
 int fr_tl_slots(const fr_train_opts *o);
 /* Trains for o->epochs (resuming from o->checkpoint_dir with o->resume);
  * with validation, the best epoch's weights are in the trainable block at
- * the end. */
+ * the end (and in a checkpoint in final_dir when it is set). */
 fr_status fr_trainloop_run(fr_trainloop *t);
 
 #endif

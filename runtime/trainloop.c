@@ -182,6 +182,24 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
   return st;
 }
 
+/* A checkpoint in dir of where training stands after epoch: ck holds the
+ * model and layout (and, after a resume, what the file said). */
+static fr_status save(const char *dir, fr_ckpt *ck, const fr_trainloop *t,
+                      const loop *l, int epoch, double best_metric, int since_best) {
+  fr_ckpt_kv extra[1] = {{"since_best", since_best}};
+  ck->epoch = epoch;
+  ck->step = t->steps;
+  memcpy(ck->rng, l->rng.s, sizeof ck->rng);
+  ck->best_epoch = t->best_epoch ? t->best_epoch : -1;
+  ck->best_metric = t->best_epoch ? best_metric : NAN;
+  ck->n_extra = 1;
+  ck->extra = extra;
+  fr_status st = fr_ckpt_save(dir, ck, t->trainable, t->state);
+  ck->extra = NULL;
+  ck->n_extra = 0;
+  return st;
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -217,16 +235,16 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
                          {"weight_decay", o->weight_decay}, {"beta1", o->beta1},
                          {"beta2", o->beta2}, {"eps", o->eps}};
   fr_status st = FR_OK;
+  ck.model = t->model;
+  memcpy(ck.model_sha256, t->model_sha256, sizeof ck.model_sha256);
+  ck.trainable_bytes = t->tbytes;
+  ck.state_slots = t->slots + 1;
+  ck.n_params = t->n_ck_params;
+  ck.params = t->ck_params;
+  ck.optimizer = o->optimizer;
+  ck.n_hyper = 6;
+  ck.hyper = hyper;
   if (o->checkpoint_dir) {
-    ck.model = t->model;
-    memcpy(ck.model_sha256, t->model_sha256, sizeof ck.model_sha256);
-    ck.trainable_bytes = t->tbytes;
-    ck.state_slots = t->slots + 1;
-    ck.n_params = t->n_ck_params;
-    ck.params = t->ck_params;
-    ck.optimizer = o->optimizer;
-    ck.n_hyper = 6;
-    ck.hyper = hyper;
     if (o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
       st = fr_ckpt_load(o->checkpoint_dir, &ck, t->trainable, t->state);
       if (st == FR_OK) {
@@ -259,6 +277,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
                            .title = t->title};
     st = fr_trainlog_open(&l.log, &lo);
   }
+  int last = first - 1;
   for (int ep = first; ep <= o->epochs && st == FR_OK; ep++) {
     if (o->max_steps && t->steps >= o->max_steps) break;
     l.epoch = ep;
@@ -270,7 +289,6 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
     if (st == FR_OK && val)
       st = run_epoch(&l, t->val, false, total, spe, &es.val_loss, &es.val_acc, &(double){0});
     if (st != FR_OK) break;
-    t->epochs_run++;
     es.step = t->steps;
     es.seconds = now_s() - t0;
     st = fr_trainlog_epoch(l.log, &es);
@@ -287,28 +305,21 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
         stop = true;
       }
     }
-    if (st == FR_OK && o->checkpoint_dir) {
-      fr_ckpt_kv extra[1] = {{"since_best", since_best}};
-      ck.epoch = ep;
-      ck.step = t->steps;
-      memcpy(ck.rng, l.rng.s, sizeof ck.rng);
-      ck.best_epoch = t->best_epoch ? t->best_epoch : -1;
-      ck.best_metric = t->best_epoch ? best_metric : NAN;
-      ck.n_extra = 1;
-      ck.extra = extra;
-      st = fr_ckpt_save(o->checkpoint_dir, &ck, t->trainable, t->state);
-      ck.extra = NULL;
-      ck.n_extra = 0;
-    }
+    last = ep;
+    if (st == FR_OK && o->checkpoint_dir)
+      st = save(o->checkpoint_dir, &ck, t, &l, ep, best_metric, since_best);
     if (stop) break;
   }
   fr_trainlog_close(l.log);
-  /* load set these from the file; save's were ours */
-  if (ck.hyper == hyper) ck.hyper = NULL, ck.n_hyper = 0;
-  fr_ckpt_release(&ck);
   if (st == FR_OK && t->best_epoch) {
     memcpy(t->trainable, best, (size_t)t->tbytes);
     fprintf(t->out, "kept epoch %d (best validation)\n", t->best_epoch);
   }
+  /* The weights kept, with the optimizer's state: a checkpoint. */
+  if (st == FR_OK && t->final_dir)
+    st = save(t->final_dir, &ck, t, &l, last, best_metric, since_best);
+  /* load set these from the file; save's were ours */
+  if (ck.hyper == hyper) ck.hyper = NULL, ck.n_hyper = 0;
+  fr_ckpt_release(&ck);
   return st;
 }

@@ -471,6 +471,24 @@ void fr_cli_print_ir(const fr_cli *c, const fr_model *m) {
   fr_print_marks(stdout, m->graph);
 }
 
+fr_status fr_cli_feed(fr_model *m, const char *model, const char *data, int64_t B,
+                      int rank, const int64_t *dims) {
+  fr_graph *g = m->graph;
+  if (g->n_inputs != 1)
+    return fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models "
+                  "of one input", model, g->n_inputs);
+  fr_value *x = g->inputs[0];
+  if (x->t.rank >= 0 && x->t.rank != rank + 1)
+    return fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
+                  "of %s rank %d (plus the batch)", model, x->name, x->t.rank,
+                  data, rank);
+  x->t.rank = rank + 1;
+  x->t.dims[0] = B;
+  for (int i = 0; i < rank; i++) x->t.dims[i + 1] = dims[i];
+  x->t.kind = FR_KIND_TENSOR;
+  return FR_OK;
+}
+
 double fr_cli_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

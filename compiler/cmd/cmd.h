@@ -125,6 +125,11 @@ fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
 /* A tensor from a .npy or .pb file. */
 fr_status fr_cli_read_input(const char *path, fr_tensor *t);
 double fr_cli_now_ms(void); /* a monotonic clock */
+/* m's one input fed with samples of shape (rank, dims) from data, batch B
+ * at a time: [B, dims...]; an error names model and data when m takes
+ * several inputs or one of another rank. */
+fr_status fr_cli_feed(fr_model *m, const char *model, const char *data, int64_t B,
+                      int rank, const int64_t *dims);
 /* The progress line of long work, on stderr and only when stderr is a
  * terminal (never in logs or tests): "WHAT DONE/TOTAL [=====>   ]  DETAIL
  * 3.1 s" (no bar when total <= 0). Redrawn at most 10 times a second, or
@@ -176,5 +181,12 @@ fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char
  * each set's samples become their flattened features. */
 fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
                               fr_dataset *const *sets, int n_sets, double *seconds);
+/* transfer.c: the samples of d through m (prepared by e; its one input
+ * `in` at the batch, one output of F floats a sample), batch at a time, the
+ * last batch zero-padded: d's samples become the outputs (numel F; the
+ * caller sets rank and dims). Progress: what, *done of all samples. */
+fr_status fr_features_run(fr_engine *e, fr_model *m, fr_tensor *in, int64_t batch,
+                          int64_t F, fr_dataset *d, const char *what,
+                          int64_t *done, int64_t all);
 
 #endif

@@ -76,8 +76,7 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   }
 }
 
-static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r,
-                   double t0) {
+static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0) {
   static const char *const kinds[] = {"executable", "shared library", "object",
                                       "LLVM IR", "assembly"};
   printf("%s: %s, %zu bytes\n", r->files[0], kinds[o->emit], r->sizes[0]);
@@ -92,7 +91,6 @@ static void report(const fr_cli *c, const fr_aot_opts *o, const fr_aot_result *r
            r->train_stats[0].n_native, r->train_stats[0].arena_bytes,
            o->train->features ? " (on cached features of the frozen backbone)" : "",
            o->train->onnx ? "exports ONNX" : "no ONNX export");
-  (void)c;
 }
 
 /* frost compile --train: the graphs of training (train.c) in the
@@ -152,7 +150,7 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(a.run, o, &r);
   fr_progress_done();
-  if (st == FR_OK) report(c, o, &r, t0);
+  if (st == FR_OK) report(o, &r, t0);
   else fr_err_prefix(c->model);
   fr_free(onnx);
   fr_free(names);
@@ -204,7 +202,7 @@ int fr_cmd_compile(fr_cli *c) {
     fr_model_free(m);
     return fr_cli_fail();
   }
-  report(c, &o, &r, t0);
+  report(&o, &r, t0);
   fr_model_free(m);
   return 0;
 }

@@ -114,20 +114,7 @@ int fr_cmd_eval(fr_cli *c) {
     st = fr_onnx_load(c->model, &lo, &m);
     if (st != FR_OK) fr_err_prefix(c->model);
   }
-  if (st == FR_OK && m->graph->n_inputs != 1)
-    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost eval feeds "
-                "models of one input", c->model, m->graph->n_inputs);
-  if (st == FR_OK) {
-    fr_value *x = m->graph->inputs[0];
-    if (x->t.rank >= 0 && x->t.rank != d.rank + 1)
-      st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
-                  "of %s rank %d (plus the batch)", c->model, x->name,
-                  x->t.rank, c->second, d.rank);
-    x->t.rank = d.rank + 1;
-    x->t.dims[0] = B;
-    for (int i = 0; i < d.rank; i++) x->t.dims[i + 1] = d.dims[i];
-    x->t.kind = FR_KIND_TENSOR;
-  }
+  if (st == FR_OK) st = fr_cli_feed(m, c->model, c->second, B, d.rank, d.dims);
   if (st == FR_OK) {
     bool interp = c->engine && !strcmp(c->engine, "interp");
     fr_pipeline_opts *po = &c->pipe;

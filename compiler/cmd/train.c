@@ -135,11 +135,6 @@ static fr_status save_params(trainer *t, const char *dir) {
   return FR_OK;
 }
 
-/* The feature cache: the frozen backbone (the model up to the boundary b,
- * the one frozen value the trainable nodes read) runs once over every
- * sample, and the samples become its outputs. The backbone is the model
- * loaded again with b as its output (b made by the head's Flatten: its
- * input, the same bytes). */
 /* The frozen backbone up to b: the model loaded again, its input at the
  * batch, b's value (or the input of the Flatten that made b) its only
  * output. *bm is NULL when the model does not compute it. */
@@ -158,11 +153,11 @@ static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
     fr_model_free(m);
     return FR_OK;
   }
-  fr_value *x = g->inputs[0];
-  x->t.rank = t->train.rank + 1;
-  x->t.dims[0] = t->B;
-  for (int i = 0; i < t->train.rank; i++) x->t.dims[i + 1] = t->train.dims[i];
-  x->t.kind = FR_KIND_TENSOR;
+  fr_status st = fr_cli_feed(m, c->model, c->second, t->B, t->train.rank, t->train.dims);
+  if (st != FR_OK) {
+    fr_model_free(m);
+    return st;
+  }
   for (int i = 0; i < g->n_outputs; i++) g->outputs[i]->flags &= ~(uint32_t)FR_V_OUTPUT;
   g->outputs[0] = src;
   g->n_outputs = 1;
@@ -172,6 +167,11 @@ static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
   return FR_OK;
 }
 
+/* The feature cache: the frozen backbone (the model up to the boundary b,
+ * the one frozen value the trainable nodes read) runs once over every
+ * sample, and the samples become its outputs. The backbone is the model
+ * loaded again with b as its output (b made by the head's Flatten: its
+ * input, the same bytes). */
 static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   fr_cli *c = t->c;
   *done = false;
@@ -193,37 +193,15 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   st = fr_engine_prepare(&e, bm);
   if (st == FR_OK && (src->t.rank < 1 || fr_tensor_numel(&src->t) / t->B != F))
     goto out; /* not the same bytes: no cache */
-  fr_tensor in = x->t, out = {0};
+  fr_tensor in = x->t;
   in.data = NULL;
   if (st == FR_OK) st = fr_tensor_alloc(&in);
-  fr_tensor *inp = &in;
   fr_dataset *sets[2] = {&t->train, &t->val};
-  int64_t n_done = 0;
   for (int k = 0; k < 2 && st == FR_OK; k++) {
     fr_dataset *d = sets[k];
     if (!d->n) continue;
-    float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
-    int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
-    if (!feat || !order) st = fr_err_nomem(NULL);
-    for (int i = 0; st == FR_OK && i < d->n; i++) order[i] = i;
-    for (int s = 0; st == FR_OK && s < d->n; s += (int)t->B) {
-      int n = d->n - s < t->B ? d->n - s : (int)t->B;
-      memset(in.data, 0, fr_tensor_nbytes(&in));
-      fr_dataset_gather(d, order, s, n, in.data, NULL, NULL);
-      st = fr_engine_run(&e, bm, &inp, &out);
-      if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
-      fr_tensor_release(&out);
-      fr_progress("feature cache", n_prog += n, n_all, "samples");
-    }
-    fr_free(order);
-    if (st != FR_OK) {
-      fr_free(feat);
-      break;
-    }
-    n_done += d->n;
-    fr_free(d->x);
-    d->x = feat;
-    d->numel = F;
+    st = fr_features_run(&e, bm, &in, t->B, F, d, "feature cache", &n_prog, n_all);
+    if (st != FR_OK) break;
     d->rank = b->t.rank - 1;
     for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
     if (t->o->pool && t->group[k]) /* windows to clips */
@@ -235,7 +213,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
     *done = true;
     t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
     printf("feature cache: %lld samples through the frozen backbone up to "
-           "'%s' in %.2f s, %lld floats each\n", (long long)n_done, src->name,
+           "'%s' in %.2f s, %lld floats each\n", (long long)n_prog, src->name,
            t->backbone_s, (long long)F);
   }
 out:
@@ -553,36 +531,23 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_onnx_load(c->model, &lo, &t.m);
     if (st != FR_OK) fr_err_prefix(c->model);
   }
-  if (st == FR_OK) {
-    fr_graph *g = t.m->graph;
-    if (g->n_inputs != 1)
-      st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost train feeds "
-                  "models of one input", c->model, g->n_inputs);
-    else {
-      fr_value *x = g->inputs[0];
-      if (o->frontend && !dump) {
-        /* The windows take the model's sample shape. */
-        t.model_rank = x->t.rank - 1;
-        t.model_numel = 1;
-        for (int i = 1; i < x->t.rank; i++) {
-          t.model_dims[i - 1] = x->t.dims[i];
-          t.model_numel *= x->t.dims[i];
-        }
-        if (x->t.rank < 2) st = fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
-        if (st == FR_OK) st = apply_frontend(&t);
-      }
-      if (st == FR_OK && x->t.rank >= 0 && x->t.rank != t.train.rank + 1)
-        st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the "
-                    "samples of %s rank %d (plus the batch)", c->model,
-                    x->name, x->t.rank, c->second, t.train.rank);
-      if (st == FR_OK) {
-        x->t.rank = t.train.rank + 1;
-        x->t.dims[0] = t.B;
-        for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
-        x->t.kind = FR_KIND_TENSOR;
-      }
+  if (st == FR_OK && t.m->graph->n_inputs != 1)
+    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models of "
+                "one input", c->model, t.m->graph->n_inputs);
+  if (st == FR_OK && o->frontend && !dump) {
+    /* The windows take the model's sample shape. */
+    const fr_tensor *x = &t.m->graph->inputs[0]->t;
+    t.model_rank = x->rank - 1;
+    t.model_numel = 1;
+    for (int i = 1; i < x->rank; i++) {
+      t.model_dims[i - 1] = x->dims[i];
+      t.model_numel *= x->dims[i];
     }
+    if (x->rank < 2) st = fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
+    if (st == FR_OK) st = apply_frontend(&t);
   }
+  if (st == FR_OK)
+    st = fr_cli_feed(t.m, c->model, c->second, t.B, t.train.rank, t.train.dims);
   if (st == FR_OK) {
     fr_train_spec sp = {.cut = o->cut, .head = o->head, .seed = o->seed,
                         .loss_kind = o->loss_kind,
@@ -851,17 +816,15 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory,
                      .shapes = c->shapes, .n_shapes = c->n_shapes};
   FR_TRY(fr_onnx_load(c->model, &lo, &t.m));
-  fr_value *x = t.m->graph->inputs[0];
-  x->t.rank = t.train.rank + 1;
-  x->t.dims[0] = t.B;
-  for (int i = 0; i < t.train.rank; i++) x->t.dims[i + 1] = t.train.dims[i];
-  x->t.kind = FR_KIND_TENSOR;
-  t.x_t = x->t;
+  /* (dump_shapes took the samples' shape from this input: it fits) */
+  fr_status st = fr_cli_feed(t.m, c->model, "the model's input", t.B, t.train.rank,
+                             t.train.dims);
+  t.x_t = t.m->graph->inputs[0]->t;
   t.spec = (fr_train_spec){.cut = o->cut, .head = o->head, .seed = o->seed,
                            .loss_kind = o->loss_kind,
                            .probabilities = o->probabilities, .batch = t.B,
                            .n_classes = t.C};
-  fr_status st = fr_train_build(t.m, &t.spec);
+  if (st == FR_OK) st = fr_train_build(t.m, &t.spec);
   if (st == FR_OK && o->head) st = head_rule(c);
   /* --bn-train: BatchNormalization in training mode, its statistics
    * updated by the step (the cache stops before the first such node). */

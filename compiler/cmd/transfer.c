@@ -24,21 +24,45 @@
 
 /* ---- features ---------------------------------------------------------- */
 
+fr_status fr_features_run(fr_engine *e, fr_model *m, fr_tensor *in, int64_t batch,
+                          int64_t F, fr_dataset *d, const char *what,
+                          int64_t *done, int64_t all) {
+  if (!d->n) return FR_OK;
+  float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
+  int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
+  fr_status st = feat && order ? FR_OK : fr_err_nomem(NULL);
+  for (int i = 0; st == FR_OK && i < d->n; i++) order[i] = i;
+  fr_tensor out = {0};
+  for (int s = 0; st == FR_OK && s < d->n; s += (int)batch) {
+    int n = d->n - s < batch ? d->n - s : (int)batch;
+    memset(in->data, 0, fr_tensor_nbytes(in));
+    fr_dataset_gather(d, order, s, n, in->data, NULL, NULL);
+    st = fr_engine_run(e, m, &in, &out);
+    if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
+    fr_tensor_release(&out);
+    fr_progress(what, *done += n, all, "samples");
+  }
+  fr_free(order);
+  if (st != FR_OK) {
+    fr_free(feat);
+    return st;
+  }
+  fr_free(d->x);
+  d->x = feat;
+  d->numel = F;
+  return FR_OK;
+}
+
 fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
                               fr_dataset *const *sets, int n_sets, double *seconds) {
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
   fr_model *m = NULL;
   FR_TRY(fr_onnx_load(c->model, &lo, &m));
   fr_graph *g = m->graph;
-  fr_status st = FR_OK;
   const fr_dataset *d0 = sets[0];
-  if (g->n_inputs != 1)
-    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models "
-                "of one input", c->model, g->n_inputs);
+  fr_status st = fr_cli_feed(m, c->model, c->second ? c->second : "the data",
+                             batch, d0->rank, d0->dims);
   fr_value *x = st == FR_OK ? g->inputs[0] : NULL;
-  if (st == FR_OK && x->t.rank >= 0 && x->t.rank != d0->rank + 1)
-    st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
-                "rank %d (plus the batch)", c->model, x->name, x->t.rank, d0->rank);
   for (int k = 1; st == FR_OK && k < n_sets; k++) {
     bool same = sets[k]->rank == d0->rank;
     for (int i = 0; same && i < d0->rank; i++) same = sets[k]->dims[i] == d0->dims[i];
@@ -46,10 +70,6 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
   }
   fr_value *y = NULL;
   if (st == FR_OK) {
-    x->t.rank = d0->rank + 1;
-    x->t.dims[0] = batch;
-    for (int i = 0; i < d0->rank; i++) x->t.dims[i + 1] = d0->dims[i];
-    x->t.kind = FR_KIND_TENSOR;
     y = cut ? fr_graph_find(g, cut) : g->n_outputs ? g->outputs[0] : NULL;
     if (!y || (y->flags & FR_V_CONST))
       st = fr_err(FR_ERR_USAGE, "--cut: the model '%s' computes no value named "
@@ -79,38 +99,16 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
       st = fr_err(FR_ERR_SHAPE, "--cut: '%s' is not float features with the "
                   "batch as its first dim", y->name);
   }
-  fr_tensor in = {0}, out = {0};
+  fr_tensor in = {0};
   if (st == FR_OK) {
     in = x->t;
     in.data = NULL;
     st = fr_tensor_alloc(&in);
   }
-  fr_tensor *inp = &in;
   for (int k = 0; st == FR_OK && k < n_sets; k++) {
-    fr_dataset *d = sets[k];
-    float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
-    int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
-    if (!feat || !order) st = fr_err_nomem(NULL);
-    for (int i = 0; st == FR_OK && i < d->n; i++) order[i] = i;
-    for (int s = 0; st == FR_OK && s < d->n; s += (int)batch) {
-      int n = d->n - s < batch ? d->n - s : (int)batch;
-      memset(in.data, 0, fr_tensor_nbytes(&in));
-      fr_dataset_gather(d, order, s, n, in.data, NULL, NULL);
-      st = fr_engine_run(&e, m, &inp, &out);
-      if (st == FR_OK) memcpy(feat + (int64_t)s * F, out.data, sizeof(float) * (size_t)(n * F));
-      fr_tensor_release(&out);
-      fr_progress("features", n_done += n, n_all, "samples");
-    }
-    fr_free(order);
-    if (st != FR_OK) {
-      fr_free(feat);
-      break;
-    }
-    fr_free(d->x);
-    d->x = feat;
-    d->numel = F;
-    d->rank = 1;
-    d->dims[0] = F;
+    st = fr_features_run(&e, m, &in, batch, F, sets[k], "features", &n_done, n_all);
+    sets[k]->rank = 1;
+    sets[k]->dims[0] = F;
   }
   fr_progress_done();
   if (seconds) *seconds = (fr_cli_now_ms() - t0) / 1e3;
@@ -640,20 +638,7 @@ fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char
   fr_onnx_opts lo = {.quiet = true, .max_bytes = c->max_memory};
   fr_status st = fr_onnx_load(model, &lo, &m);
   if (st != FR_OK) fr_err_prefix(model);
-  if (st == FR_OK && m->graph->n_inputs != 1)
-    st = fr_err(FR_ERR_UNSUPPORTED, "%s takes %d inputs; frost feeds models "
-                "of one input", model, m->graph->n_inputs);
-  if (st == FR_OK) {
-    fr_value *x = m->graph->inputs[0];
-    if (x->t.rank >= 0 && x->t.rank != d.rank + 1)
-      st = fr_err(FR_ERR_SHAPE, "%s: its input '%s' has rank %d, the samples "
-                  "of %s rank %d (plus the batch)", model, x->name, x->t.rank,
-                  data, d.rank);
-    x->t.rank = d.rank + 1;
-    x->t.dims[0] = B;
-    for (int i = 0; i < d.rank; i++) x->t.dims[i + 1] = d.dims[i];
-    x->t.kind = FR_KIND_TENSOR;
-  }
+  if (st == FR_OK) st = fr_cli_feed(m, model, data, B, d.rank, d.dims);
   fr_value *stats[512], *outs[512];
   int ns = 0;
   fr_freeze_opts fo = {.bn_adapt = true};

@@ -111,9 +111,7 @@ static int cmd_info(const frost_model_info *m) {
            (unsigned long long)t->features_numel);
   if (t->eval) printf("  evaluation: %llu bytes of activations\n",
                       (unsigned long long)t->eval_bytes);
-  uint64_t act = t->step_bytes;
-  if (t->eval_bytes > act) act = t->eval_bytes;
-  if (t->features_bytes > act) act = t->features_bytes;
+  uint64_t act = frt_train_activation_bytes(t);
   uint64_t batch = 0;
   for (int i = 0; i < 3; i++) batch += t->step_inputs[i].bytes;
   printf("  train step peak: %llu bytes (activations %llu, trainable %llu, "

@@ -41,50 +41,48 @@ static uint64_t stat_bytes(const frost_train_info *t) {
   return n;
 }
 
-/* The bytes of a context (the header's PREFIX_CTX_BYTES: aot.c computes
- * the same sum). */
-size_t frost_api_ctx_bytes(void) {
+/* The pieces of a context, 64-byte aligned, in one walk: returns their
+ * sum (the header's PREFIX_CTX_BYTES: aot.c computes the same), and when
+ * c is not NULL sets its pointers into c's memory. */
+static uint64_t ctx_layout(struct frost_ctx *c) {
   const frost_model_info *m = &frost_desc_;
   const frost_train_info *t = m->train;
+  uint8_t *base = (uint8_t *)c;
+  uint64_t at = ALIGN64(sizeof(struct frost_ctx));
+#define PIECE(field, type, n)                                                 \
+  do {                                                                        \
+    if (c) c->field = (type)(base + at);                                      \
+    at += ALIGN64(n);                                                         \
+  } while (0)
   uint64_t act = m->activation_bytes;
-  uint64_t n = ALIGN64(sizeof(struct frost_ctx));
-  if (!t) return (size_t)(n + ALIGN64(act ? act : 1));
+  if (!t) {
+    PIECE(arena, void *, act ? act : 1);
+    return at;
+  }
   act = max_u64(act, max_u64(t->step_bytes, max_u64(t->eval_bytes, t->features_bytes)));
   uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
-  n += ALIGN64(act) + ALIGN64(m->grad_block_bytes) + ALIGN64(m->state_block_bytes);
-  n += ALIGN64(t->step_inputs[0].bytes + t->step_inputs[1].bytes + t->step_inputs[2].bytes);
-  n += 2 * ALIGN64(B * C * 4) + ALIGN64(B * 4) + ALIGN64(stat_bytes(t));
-  return (size_t)n;
+  PIECE(arena, void *, act);
+  PIECE(grad, uint8_t *, m->grad_block_bytes);
+  PIECE(state, uint8_t *, m->state_block_bytes);
+  /* the step's sample input: features or samples */
+  PIECE(feat, float *, t->step_inputs[0].bytes + t->step_inputs[1].bytes +
+                           t->step_inputs[2].bytes);
+  PIECE(targets, float *, B * C * 4);
+  PIECE(logits, float *, B * C * 4);
+  PIECE(weights, float *, B * 4);
+  PIECE(stats, uint8_t *, stat_bytes(t));
+#undef PIECE
+  return at;
 }
 
+size_t frost_api_ctx_bytes(void) { return (size_t)ctx_layout(NULL); }
+
 static struct frost_ctx *carve(void *mem, int owned) {
-  const frost_model_info *m = &frost_desc_;
-  const frost_train_info *t = m->train;
-  uint8_t *p = mem;
   memset(mem, 0, frost_api_ctx_bytes());
   struct frost_ctx *c = mem;
-  p += ALIGN64(sizeof *c);
-  c->arena = p;
+  ctx_layout(c);
   c->owned = owned;
-  if (!t) return c;
-  uint64_t act = max_u64(m->activation_bytes,
-                         max_u64(t->step_bytes, max_u64(t->eval_bytes, t->features_bytes)));
-  uint64_t B = (uint64_t)t->ints[FROST_I_BATCH], C = (uint64_t)t->ints[FROST_I_CLASSES];
-  p += ALIGN64(act);
-  c->grad = p;
-  p += ALIGN64(m->grad_block_bytes);
-  c->state = p;
-  p += ALIGN64(m->state_block_bytes);
-  c->feat = (float *)p; /* the step's sample input: features or samples */
-  p += ALIGN64(t->step_inputs[0].bytes + t->step_inputs[1].bytes + t->step_inputs[2].bytes);
-  c->targets = (float *)p;
-  p += ALIGN64(B * C * 4);
-  c->logits = (float *)p;
-  p += ALIGN64(B * C * 4);
-  c->weights = (float *)p;
-  p += ALIGN64(B * 4);
-  c->stats = p;
-  c->lr = (float)t->hyper[FROST_H_LR];
+  if (frost_desc_.train) c->lr = (float)frost_desc_.train->hyper[FROST_H_LR];
   return c;
 }
 

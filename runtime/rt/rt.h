@@ -25,6 +25,10 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
  * scores), named as for --wav. */
 fr_status frt_run_sample(const frost_model_info *m, const char *path,
                          const char *classes_dir);
+/* The activation buffer the compiled training's functions share: the
+ * largest of the step's, the evaluation's, the backbone's and the front
+ * end's. */
+uint64_t frt_train_activation_bytes(const frost_train_info *t);
 /* main.c's run of the model on the caller's buffers. */
 fr_status frt_run_model(const void *const *in, void *const *out);
 

@@ -116,16 +116,28 @@ fr_status frt_load_weights(const frost_model_info *m, const char *dir) {
 
 /* ---- OUT train ------------------------------------------------------- */
 
+uint64_t frt_train_activation_bytes(const frost_train_info *t) {
+  uint64_t b[4] = {t->step_bytes, t->eval_bytes, t->features_bytes, t->frontend_bytes};
+  uint64_t act = 0;
+  for (int i = 0; i < 4; i++) act = b[i] > act ? b[i] : act;
+  return act;
+}
+
 typedef struct art {
   const frost_model_info *m;
   const frost_train_info *tr;
-  void *arena;
+  int64_t B, C;
+  void *arena;    /* the largest of the step, eval, backbone, front end */
+  uint64_t arena_bytes;
   int x_slot, t_slot, w_slot;
   const void *ins[3];
   void **outs; /* loss, logits, --bn-train's statistics, then the
                   gradients in the grad block */
   float loss;
-  float *logits;
+  float *x, *targets, *weights, *logits; /* the batch (one allocation) */
+  int64_t xnumel;
+  float *xin;     /* the backbone's input at the batch, or NULL */
+  uint8_t *grad;  /* the gradient block */
   uint8_t *stats; /* the statistics' new values */
 } art;
 
@@ -142,16 +154,44 @@ static fr_status step(void *ctx, bool train, double *loss, const float **logits)
   return FR_OK;
 }
 
-/* The step's outputs: loss, logits, the statistics' new values (into
- * a->stats), the gradients at their places in grad. */
-static fr_status set_outputs(art *a, uint8_t *grad) {
-  const frost_train_info *tr = a->tr;
-  int64_t ns = tr->ints[FROST_I_N_STATS];
+/* The buffers of the compiled training's functions: the step's inputs
+ * (samples or features, targets, weights; found by name), its outputs
+ * (loss, logits, the statistics' new values, the gradients at their
+ * places in the gradient block), one activation buffer for them all. */
+static fr_status art_open(art *a, const frost_model_info *m) {
+  const frost_train_info *tr = m->train;
+  *a = (art){.m = m, .tr = tr, .B = tr->ints[FROST_I_BATCH],
+             .C = tr->ints[FROST_I_CLASSES]};
+  for (int i = 0; i < 3; i++) {
+    const char *nm = tr->step_inputs[i].name;
+    if (!strcmp(nm, "frost.targets")) a->t_slot = i;
+    else if (!strcmp(nm, "frost.weights")) a->w_slot = i;
+    else a->x_slot = i;
+  }
+  a->arena_bytes = frt_train_activation_bytes(tr);
+  a->xnumel = (int64_t)(tr->step_inputs[a->x_slot].bytes / sizeof(float));
+  int64_t B = a->B, C = a->C, ns = tr->ints[FROST_I_N_STATS];
   uint64_t sb = 0;
   for (int64_t i = 0; i < ns; i++) sb += tr->stats[i].bytes;
+  a->arena = aligned_alloc(64, (a->arena_bytes + 63) / 64 * 64 + 64);
+  a->grad = fr_calloc((size_t)m->grad_block_bytes + 64, 1);
+  a->x = fr_calloc((size_t)(a->xnumel + 2 * B * C + B + 64), sizeof(float));
   a->outs = fr_calloc((size_t)(2 + ns + tr->n_grads), sizeof *a->outs);
   a->stats = fr_malloc((size_t)sb + 64);
-  if (!a->outs || !a->stats) return fr_err_nomem(NULL);
+  if (tr->features) {
+    const frost_tensor_info *in = &m->inputs[0];
+    int64_t per = (int64_t)(in->bytes / sizeof(float)) / (in->dims[0] > 0 ? in->dims[0] : 1);
+    a->xin = fr_calloc((size_t)(per * B) + 16, sizeof(float));
+  }
+  if (!a->arena || !a->grad || !a->x || !a->outs || !a->stats ||
+      (tr->features && !a->xin))
+    return fr_err_nomem(NULL);
+  a->targets = a->x + a->xnumel;
+  a->weights = a->targets + B * C;
+  a->logits = a->weights + B;
+  a->ins[a->x_slot] = a->x;
+  a->ins[a->t_slot] = a->targets;
+  a->ins[a->w_slot] = a->weights;
   a->outs[0] = &a->loss;
   a->outs[1] = a->logits;
   uint64_t at = 0;
@@ -160,13 +200,24 @@ static fr_status set_outputs(art *a, uint8_t *grad) {
     at += tr->stats[i].bytes;
   }
   for (int k = 0; k < tr->n_grads; k++)
-    a->outs[2 + ns + k] = grad + tr->grads[k].offset;
+    a->outs[2 + ns + k] = a->grad + tr->grads[k].offset;
   return FR_OK;
+}
+
+static void art_close(art *a) {
+  free(a->arena);
+  fr_free(a->grad);
+  fr_free(a->x);
+  fr_free(a->outs);
+  fr_free(a->stats);
+  fr_free(a->xin);
 }
 
 /* The samples of d through the compiled backbone, B at a time: d then
  * holds the features the step starts from (frost train's feature cache). */
-static fr_status features(art *a, fr_dataset *d, float *xin, int64_t B) {
+static fr_status features(art *a, fr_dataset *d) {
+  float *xin = a->xin;
+  int64_t B = a->B;
   const frost_train_info *tr = a->tr;
   int64_t F = (int64_t)tr->features_numel;
   float *feat = fr_malloc(sizeof(float) * (size_t)(d->n * F + 1));
@@ -419,43 +470,23 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
   FR_TRY(train_options(m, argc, argv, &o, &data, &out_dir));
   if (out_dir) FR_TRY(fr_file_check_target(out_dir));
   fr_dataset train = {0}, val = {0};
-  art a = {.m = m, .tr = tr};
-  int64_t B = tr->ints[FROST_I_BATCH], C = tr->ints[FROST_I_CLASSES];
+  art a = {0};
   int slots = (int)tr->ints[FROST_I_SLOTS];
   size_t tb = (size_t)m->trainable_block_bytes;
-  uint8_t *grad = NULL, *state = NULL;
-  float *batch = NULL, *xin = NULL;
+  uint8_t *state = NULL;
   fr_ckpt_param *ps = NULL;
   fr_tl_param *tp = NULL;
   bool classify = false;
+  int64_t C = tr->ints[FROST_I_CLASSES];
   fr_status st = load_sets(m, &o, data, &train, &val);
   if (st == FR_OK) st = check_targets(&train, data, C, o.loss_kind, &classify);
   if (st == FR_OK && val.n) st = check_targets(&val, o.val_dir ? o.val_dir : data,
                                                C, o.loss_kind, &(bool){0});
-  /* The step's inputs: samples (or features), targets, weights. */
-  for (int i = 0; i < 3; i++) {
-    const char *nm = tr->step_inputs[i].name;
-    if (!strcmp(nm, "frost.targets")) a.t_slot = i;
-    else if (!strcmp(nm, "frost.weights")) a.w_slot = i;
-    else a.x_slot = i;
-  }
-  uint64_t act = tr->step_bytes;
-  if (tr->eval_bytes > act) act = tr->eval_bytes;
-  if (tr->features_bytes > act) act = tr->features_bytes;
-  if (tr->frontend_bytes > act) act = tr->frontend_bytes;
-  int64_t xnumel = (int64_t)(tr->step_inputs[a.x_slot].bytes / sizeof(float));
-  int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
-                    (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
+  if (st == FR_OK) st = art_open(&a, m);
   if (st == FR_OK) {
-    a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
-    grad = fr_calloc(tb + 64, 1);
     state = fr_calloc((size_t)(slots + 1) * tb + 64, 1);
-    /* x, targets, weights, logits */
-    batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
-    xin = tr->features ? fr_calloc((size_t)innumel + 16, sizeof(float)) : NULL;
     tp = fr_calloc((size_t)tr->n_grads + 1, sizeof *tp);
-    if (!a.arena || !grad || !state || !batch || !tp || (tr->features && !xin))
-      st = fr_err_nomem(NULL);
+    if (!state || !tp) st = fr_err_nomem(NULL);
   }
   if (st == FR_OK) st = ckpt_params(m, &ps);
   int *group[2] = {NULL, NULL}, clips[2] = {0, 0};
@@ -467,8 +498,8 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
              train.n + val.n);
   }
   if (st == FR_OK && tr->features) {
-    st = features(&a, &train, xin, B);
-    if (st == FR_OK && val.n) st = features(&a, &val, xin, B);
+    st = features(&a, &train);
+    if (st == FR_OK && val.n) st = features(&a, &val);
     if (st == FR_OK)
       printf("feature cache: %d samples through the frozen backbone, %lld "
              "floats each\n", train.n + val.n, (long long)tr->features_numel);
@@ -480,67 +511,37 @@ fr_status frt_train(const frost_model_info *m, int argc, char **argv) {
   }
   fr_free(group[0]);
   fr_free(group[1]);
-  fr_trainloop tl = {0};
-  if (st == FR_OK) {
-    float *x = batch, *tg = x + xnumel, *w = tg + B * C;
-    a.logits = w + B;
-    a.ins[a.x_slot] = x;
-    a.ins[a.t_slot] = tg;
-    a.ins[a.w_slot] = w;
-    st = set_outputs(&a, grad);
-    for (int k = 0; st == FR_OK && k < tr->n_grads; k++) {
-      const frost_tensor_info *g = &tr->grads[k];
-      bool head = !strncmp(g->name, "frost.head.", 11);
-      tp[k] = (fr_tl_param){.name = g->name, .offset = (int64_t)g->offset,
-                            .numel = (int64_t)(g->bytes / sizeof(float)),
-                            .backbone = !head};
-    }
-    tl = (fr_trainloop){.o = &o, .step = step, .ctx = &a, .train = &train,
-                        .val = &val, .B = B, .C = C, .classify = classify,
-                        .x = x, .targets = tg, .weights = w,
-                        .trainable = m->trainable_block, .grad = grad,
-                        .state = state, .tbytes = (int64_t)tb, .slots = slots,
-                        .params = tp, .n_params = tr->n_grads, .model = m->model,
-                        .ck_params = ps, .n_ck_params = m->n_trainable,
-                        .out = stdout, .title = m->model};
-    snprintf(tl.model_sha256, sizeof tl.model_sha256, "%s", tr->model_sha256);
+  for (int k = 0; st == FR_OK && k < tr->n_grads; k++) {
+    const frost_tensor_info *g = &tr->grads[k];
+    tp[k] = (fr_tl_param){.name = g->name, .offset = (int64_t)g->offset,
+                          .numel = (int64_t)(g->bytes / sizeof(float)),
+                          .backbone = strncmp(g->name, "frost.head.", 11) != 0};
   }
   if (st == FR_OK) {
+    fr_trainloop tl = {.o = &o, .step = step, .ctx = &a, .train = &train,
+                       .val = &val, .B = a.B, .C = C, .classify = classify,
+                       .x = a.x, .targets = a.targets, .weights = a.weights,
+                       .trainable = m->trainable_block, .grad = a.grad,
+                       .state = state, .tbytes = (int64_t)tb, .slots = slots,
+                       .params = tp, .n_params = tr->n_grads, .model = m->model,
+                       .ck_params = ps, .n_ck_params = m->n_trainable,
+                       .out = stdout, .title = m->model, .final_dir = out_dir};
+    snprintf(tl.model_sha256, sizeof tl.model_sha256, "%s", tr->model_sha256);
     printf("data: %s: %d samples", data, train.n);
     if (classify) printf(", %d classes", train.n_classes);
     if (val.n) printf("; validation: %d samples", val.n);
     printf("\ntrain step: batch %lld, %llu bytes of activations, parameters "
-           "%zu + gradients %zu + optimizer %zu bytes\n", (long long)B,
-           (unsigned long long)act, tb, tb, (size_t)slots * tb);
+           "%zu + gradients %zu + optimizer %zu bytes\n", (long long)a.B,
+           (unsigned long long)a.arena_bytes, tb, tb, (size_t)slots * tb);
     st = fr_trainloop_run(&tl);
   }
-  /* The learned weights, with the optimizer's state: a checkpoint. */
+  /* -o DIR: the trainloop wrote the checkpoint; the class names beside. */
   if (st == FR_OK && out_dir) {
-    fr_ckpt ck = {0};
-    ckpt_identity(m, &ck, ps, slots);
-    ck.epoch = tl.epochs_run;
-    ck.step = tl.steps;
-    ck.optimizer = o.optimizer;
-    ck.best_epoch = tl.best_epoch ? tl.best_epoch : -1;
-    ck.best_metric = NAN;
-    fr_ckpt_kv hyper[6] = {{"lr", o.lr}, {"momentum", o.momentum},
-                           {"weight_decay", o.weight_decay}, {"beta1", o.beta1},
-                           {"beta2", o.beta2}, {"eps", o.eps}};
-    ck.n_hyper = 6;
-    ck.hyper = hyper;
-    st = fr_ckpt_save(out_dir, &ck, m->trainable_block, state);
-    if (st == FR_OK) {
-      write_classes(out_dir, &train);
-      printf("wrote %s (the learned weights: --weights %s)\n", out_dir, out_dir);
-    }
+    write_classes(out_dir, &train);
+    printf("wrote %s (the learned weights: --weights %s)\n", out_dir, out_dir);
   }
-  free(a.arena);
-  fr_free(a.outs);
-  fr_free(a.stats);
-  fr_free(grad);
+  art_close(&a);
   fr_free(state);
-  fr_free(batch);
-  fr_free(xin);
   fr_free(tp);
   fr_free(ps);
   fr_dataset_free(&train);
@@ -627,6 +628,28 @@ static void class_name(const char *dir, int c, char *out, size_t n) {
   fclose(f);
 }
 
+/* Prints the top classes of the probabilities p (C of them; p is spent). */
+static void print_top(double *p, int64_t C, const char *classes_dir) {
+  for (int r = 0; r < C && r < 5; r++) {
+    int best = 0;
+    for (int64_t c = 1; c < C; c++)
+      if (p[c] > p[best]) best = (int)c;
+    char name[256];
+    class_name(classes_dir, best, name, sizeof name);
+    printf("  %-20s %.4f\n", name, p[best]);
+    p[best] = -1;
+  }
+}
+
+/* p[c] += softmax(z)[c] * w, C scores. */
+static void add_softmax(const float *z, int64_t C, double w, double *p) {
+  float mx = z[0];
+  for (int64_t c = 1; c < C; c++) mx = z[c] > mx ? z[c] : mx;
+  double sum = 0;
+  for (int64_t c = 0; c < C; c++) sum += exp((double)(z[c] - mx));
+  for (int64_t c = 0; c < C; c++) p[c] += exp((double)(z[c] - mx)) / sum * w;
+}
+
 fr_status frt_run_wav(const frost_model_info *m, const char *path,
                       const char *classes_dir) {
   const frost_train_info *tr = m->train;
@@ -637,89 +660,46 @@ fr_status frt_run_wav(const frost_model_info *m, const char *path,
   int64_t n = 0;
   int rate = 0;
   FR_TRY(fr_wav_read(path, &x, &n, &rate));
-  int64_t L = tr->ints[FROST_I_CLIP_SAMPLES], B = tr->ints[FROST_I_BATCH],
-          C = tr->ints[FROST_I_CLASSES];
+  int64_t L = tr->ints[FROST_I_CLIP_SAMPLES];
   /* The clip at the compiled length: cut, or padded with silence. */
   fr_dataset d = {.n = 1, .rank = 1, .dims = {L}, .numel = L, .sample_rate = rate};
   d.x = fr_calloc((size_t)L + 1, sizeof(float));
-  art a = {.m = m, .tr = tr};
-  for (int i = 0; i < 3; i++) {
-    const char *nm = tr->step_inputs[i].name;
-    if (!strcmp(nm, "frost.targets")) a.t_slot = i;
-    else if (!strcmp(nm, "frost.weights")) a.w_slot = i;
-    else a.x_slot = i;
-  }
-  uint64_t act = tr->step_bytes;
-  if (tr->eval_bytes > act) act = tr->eval_bytes;
-  if (tr->features_bytes > act) act = tr->features_bytes;
-  if (tr->frontend_bytes > act) act = tr->frontend_bytes;
-  int64_t xnumel = (int64_t)(tr->step_inputs[a.x_slot].bytes / sizeof(float));
-  int64_t innumel = (int64_t)(m->inputs[0].bytes / sizeof(float)) /
-                    (m->inputs[0].dims[0] > 0 ? m->inputs[0].dims[0] : 1) * B;
-  a.arena = aligned_alloc(64, (act + 63) / 64 * 64 + 64);
-  uint8_t *grad = fr_calloc((size_t)m->grad_block_bytes + 64, 1);
-  float *batch = fr_calloc((size_t)(xnumel + 2 * B * C + B + 64), sizeof(float));
-  float *xin = fr_calloc((size_t)innumel + 16, sizeof(float));
+  art a = {0};
+  fr_status st = d.x ? art_open(&a, m) : fr_err_nomem(NULL);
+  int64_t B = a.B, C = a.C;
   double *prob = fr_calloc((size_t)C + 1, sizeof(double));
   int *group = NULL, clips = 0;
-  fr_status st = d.x && a.arena && grad && batch && xin && prob
-                     ? FR_OK : fr_err_nomem(NULL);
+  if (st == FR_OK && !prob) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
     memcpy(d.x, x, sizeof(float) * (size_t)(n < L ? n : L));
     st = clips_to_windows(m, &a, &d, &group, &clips);
   }
-  if (st == FR_OK && tr->features) st = features(&a, &d, xin, B);
+  if (st == FR_OK && tr->features) st = features(&a, &d);
   int pool = (int)tr->ints[FROST_I_POOL];
   if (st == FR_OK && pool && tr->features) st = fr_pool_windows(&d, group, clips, pool);
   /* Each row (the clip, or each window) through the evaluation graph:
    * softmax of its logits, averaged over the rows. */
-  float *xb = batch, *tg = xb + xnumel, *w = tg + B * C;
-  a.logits = w + B;
-  a.ins[a.x_slot] = xb;
-  a.ins[a.t_slot] = tg;
-  a.ins[a.w_slot] = w;
-  if (st == FR_OK) st = set_outputs(&a, grad);
-  int *idx = fr_malloc(sizeof(int) * (size_t)(d.n + 1));
+  int *idx = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(d.n + 1)) : NULL;
   if (st == FR_OK && !idx) st = fr_err_nomem(NULL);
   for (int i = 0; st == FR_OK && i < d.n; i++) idx[i] = i;
   for (int s = 0; st == FR_OK && s < d.n; s += (int)B) {
     int k = d.n - s < B ? d.n - s : (int)B;
-    memset(xb, 0, sizeof(float) * (size_t)xnumel);
-    fr_dataset_gather(&d, idx, s, k, xb, NULL, NULL);
+    memset(a.x, 0, sizeof(float) * (size_t)a.xnumel);
+    fr_dataset_gather(&d, idx, s, k, a.x, NULL, NULL);
     double loss;
     const float *z;
     st = step(&a, false, &loss, &z);
-    for (int i = 0; st == FR_OK && i < k; i++) {
-      const float *r = z + (int64_t)i * C;
-      float mx = r[0];
-      for (int64_t c = 1; c < C; c++) mx = r[c] > mx ? r[c] : mx;
-      double sum = 0;
-      for (int64_t c = 0; c < C; c++) sum += exp((double)(r[c] - mx));
-      for (int64_t c = 0; c < C; c++) prob[c] += exp((double)(r[c] - mx)) / sum / d.n;
-    }
+    for (int i = 0; st == FR_OK && i < k; i++) add_softmax(z + (int64_t)i * C, C, 1.0 / d.n, prob);
   }
   if (st == FR_OK) {
     printf("%s: %d window%s%s\n", path, d.n, d.n == 1 ? "" : "s",
            pool && tr->features ? " (pooled)" : "");
-    for (int r = 0; r < C && r < 5; r++) {
-      int best = 0;
-      for (int64_t c = 1; c < C; c++)
-        if (prob[c] > prob[best]) best = (int)c;
-      char name[256];
-      class_name(classes_dir, best, name, sizeof name);
-      printf("  %-20s %.4f\n", name, prob[best]);
-      prob[best] = -1;
-    }
+    print_top(prob, C, classes_dir);
   }
   fr_free(idx);
   fr_free(x);
   fr_free(group);
-  free(a.arena);
-  fr_free(a.outs);
-  fr_free(a.stats);
-  fr_free(grad);
-  fr_free(batch);
-  fr_free(xin);
+  art_close(&a);
   fr_free(prob);
   fr_dataset_free(&d);
   return st;
@@ -746,7 +726,8 @@ fr_status frt_run_sample(const frost_model_info *m, const char *path,
   /* The sample in row 0 of the compiled batch. */
   float *xb = fr_calloc((size_t)(in->bytes / 4) + 1, sizeof(float));
   float *y = fr_calloc((size_t)(out->bytes / 4) + 1, sizeof(float));
-  if (st == FR_OK && (!xb || !y)) st = fr_err_nomem(NULL);
+  double *p = fr_calloc((size_t)C + 1, sizeof(double));
+  if (st == FR_OK && (!xb || !y || !p)) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
     memcpy(xb, x, sizeof(float) * (size_t)d.numel);
     const void *ins[1] = {xb};
@@ -754,26 +735,13 @@ fr_status frt_run_sample(const frost_model_info *m, const char *path,
     st = frt_run_model(ins, outs);
   }
   if (st == FR_OK) {
-    double mx = y[0], sum = 0;
-    for (int64_t c = 1; c < C; c++) mx = y[c] > mx ? y[c] : mx;
-    for (int64_t c = 0; c < C; c++) sum += exp(y[c] - mx);
-    double *p = fr_malloc(sizeof(double) * (size_t)C);
-    if (!p) st = fr_err_nomem(NULL);
-    for (int64_t c = 0; st == FR_OK && c < C; c++) p[c] = exp(y[c] - mx) / sum;
-    if (st == FR_OK) printf("%s:\n", path);
-    for (int r = 0; st == FR_OK && r < C && r < 5; r++) {
-      int best = 0;
-      for (int64_t c = 1; c < C; c++)
-        if (p[c] > p[best]) best = (int)c;
-      char name[256];
-      class_name(classes_dir, best, name, sizeof name);
-      printf("  %-20s %.4f\n", name, p[best]);
-      p[best] = -1;
-    }
-    fr_free(p);
+    add_softmax(y, C, 1, p);
+    printf("%s:\n", path);
+    print_top(p, C, classes_dir);
   }
   fr_free(xb);
   fr_free(y);
+  fr_free(p);
   fr_dataset_free(&d);
   return st;
 }

@@ -23,8 +23,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EMB="$ROOT/models/embedding_model.onnx"
 [ -f "$EMB" ] || { echo "train.sh: models/ missing: run scripts/fetch-models"; exit 1; }
-fails=0
-count=0
+# shellcheck source=SCRIPTDIR/../lib/expect.sh
+. "$ROOT/tests/lib/expect.sh" # count, fails, check_error (one line, exit 1)
 ok() { count=$((count + 1)); echo "ok   $1"; }
 bad() { count=$((count + 1)); fails=$((fails + 1)); echo "FAIL $1"; }
 PARAMS="frost.head.0.weight frost.head.0.bias"
@@ -186,23 +186,12 @@ else
 fi
 
 # 5. Bad input: one line, exit 1, nothing overwritten.
-expect_fail() { # NAME PATTERN COMMAND...
-  name=$1 pat=$2
-  shift 2
-  "$@" >"$T/out.txt" 2>"$T/err.txt"
-  rc=$?
-  if [ $rc = 1 ] && [ "$(wc -l <"$T/err.txt")" = 1 ] && grep -q "$pat" "$T/err.txt"; then
-    ok "$name: $(cat "$T/err.txt")"
-  else
-    bad "$name: status $rc"; cat "$T/err.txt"
-  fi
-}
 node "$ROOT/tests/cli/make-train-data.js" "$T/shape" 4 76,31,1
 node "$ROOT/tests/cli/make-train-data.js" "$T/three" 4 76,32,1
 mkdir -p "$T/three/c2" && cp "$T/data/c0/s000.npy" "$T/three/c2/"
 cp -r "$T/w" "$T/wsave"
-expect_fail "wrong sample shape" "compiled for samples of" "$T/emb2" train "$T/shape" -o "$T/w"
-expect_fail "other classes" "classes, the artifact" "$T/emb2" train "$T/three" -o "$T/w"
+check_error "wrong sample shape" "compiled for samples of" "$T/emb2" train "$T/shape" -o "$T/w"
+check_error "other classes" "classes, the artifact" "$T/emb2" train "$T/three" -o "$T/w"
 if same_params "$T/wsave/current/params" "$T/w/current/params"; then
   ok "failed runs left -o's weights as they were"
 else
@@ -211,12 +200,13 @@ fi
 cp -r "$T/w" "$T/wbad"
 printf 'garbage' >"$T/wbad/current/state.json"
 rm -rf "$T/wbad/previous"
-expect_fail "corrupt checkpoint" "wbad" "$T/emb2" run --input "input_1=$T/x.npy" --weights "$T/wbad"
+check_error "corrupt checkpoint" "wbad" "$T/emb2" run --input "input_1=$T/x.npy" --weights "$T/wbad"
 "$FROST" compile "$EMB" --train --head linear:2 --batch 8 --seed 2 --optimizer sgd -o "$T/other" >/dev/null 2>&1
-expect_fail "checkpoint of another artifact" "optimizer state slots\|trainable" "$T/other" export "$T/o.onnx" --weights "$T/w"
+check_error "checkpoint of another artifact" "optimizer state slots\|trainable" "$T/other" export "$T/o.onnx" --weights "$T/w"
 [ -e "$T/o.onnx" ] && bad "export wrote a file after a refused checkpoint"
-expect_fail "train without data" "no DATA" "$T/emb2" train
-expect_fail "artifact without --train" "without --train" sh -c "'$FROST' compile '$EMB' --shape input_1=1x76x32x1 -o '$T/plain' >/dev/null 2>&1; '$T/plain' train '$T/data'"
+check_error "train without data" "no DATA" "$T/emb2" train
+"$FROST" compile "$EMB" --shape input_1=1x76x32x1 -o "$T/plain" >/dev/null 2>&1
+check_error "artifact without --train" "without --train" "$T/plain" train "$T/data"
 
 echo "$((count - fails)) of $count checks passed"
 [ "$fails" = 0 ]

@@ -24,8 +24,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EMB="$ROOT/models/embedding_model.onnx"
 [ -f "$EMB" ] || { echo "transfer.sh: models/ missing: run scripts/fetch-models"; exit 1; }
-fails=0
-count=0
+# shellcheck source=SCRIPTDIR/../lib/expect.sh
+. "$ROOT/tests/lib/expect.sh" # count, fails, check_error (one line, exit 1)
 ok() { count=$((count + 1)); echo "ok   $1"; }
 bad() { count=$((count + 1)); fails=$((fails + 1)); echo "FAIL $1"; }
 
@@ -180,28 +180,17 @@ else
 fi
 
 # 5. Bad input.
-expect_fail() { # NAME PATTERN COMMAND...
-  name=$1 pat=$2
-  shift 2
-  "$@" >"$T/out.txt" 2>"$T/err.txt"
-  rc=$?
-  if [ $rc = 1 ] && [ "$(wc -l <"$T/err.txt")" = 1 ] && grep -q "$pat" "$T/err.txt"; then
-    ok "$name: $(cat "$T/err.txt")"
-  else
-    bad "$name: status $rc"; cat "$T/err.txt"
-  fi
-}
 mkdir -p "$T/q3/c2" && cp -r "$T/q/c0" "$T/q/c1" "$T/q3/" && cp "$T/q/c0/s000.npy" "$T/q3/c2/"
-expect_fail "fewshot: a query class without support" "class 'c2' has no support" \
+check_error "fewshot: a query class without support" "class 'c2' has no support" \
   "$FROST" fewshot "$EMB" --support "$T/sup" --query "$T/q3"
-expect_fail "fewshot: too few samples for the shots" "has 4 samples" \
+check_error "fewshot: too few samples for the shots" "has 4 samples" \
   "$FROST" fewshot "$EMB" "$T/sup" --episodes 3 --shots 4
-expect_fail "cluster: --k larger than the data" "more clusters than the 8 samples" \
+check_error "cluster: --k larger than the data" "more clusters than the 8 samples" \
   "$FROST" cluster "$EMB" "$T/sup" --k 9
 printf 'c0,0\nc1,7\n' >"$T/badmap.csv"
-expect_fail "eval: a label map naming no output" "output 7 does not exist" \
+check_error "eval: a label map naming no output" "output 7 does not exist" \
   "$FROST" eval "$T/proto.onnx" "$T/q" --label-map "$T/badmap.csv"
-expect_fail "adapt-bn: no BatchNormalization" "no BatchNormalization" \
+check_error "adapt-bn: no BatchNormalization" "no BatchNormalization" \
   "$FROST" adapt-bn "$EMB" "$T/sup" -o "$T/nobn.onnx"
 
 echo "$((count - fails)) of $count transfer checks passed"
