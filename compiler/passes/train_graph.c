@@ -175,8 +175,11 @@ static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
     fr_value *B = init(b, bn, FR_F32, 1, &out, w + nw);
     fr_free(w);
     fr_attr tb_ = {.name = "transB", .type = FR_ATTR_INT, .i = 1};
-    x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, "head.gemm");
-    if (l + 1 < n) x = op1(b, "Relu", x, "head.relu");
+    char gn[64], rn[64]; /* frost.head.gemm.K, frost.proj.relu.K, ... */
+    snprintf(gn, sizeof gn, "%s.gemm", prefix + 6);
+    snprintf(rn, sizeof rn, "%s.relu", prefix + 6);
+    x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, gn);
+    if (l + 1 < n) x = op1(b, "Relu", x, rn);
     fan_in = out;
   }
   return x;
