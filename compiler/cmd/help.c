@@ -165,7 +165,7 @@ static const opt_help opts[] = {
     {"--k", NULL, "K", CLUSTER, "options", "clusters"},
     {"--adapt", NULL, "DATA", TRAIN, "training", "AdaBN on DATA before training (see adapt-bn)"},
     {"--ssl", NULL, NULL, TRAIN, "training",
-     "self-supervised: InfoNCE over two augmented views of each sample, no labels"},
+     "self-supervised training: InfoNCE, two views"},
     {"--temperature", NULL, "T", TRAIN, "training", "--ssl: the similarities' temperature (0.1)"},
     {"--noise", NULL, "S", TRAINS, "training", "augment: add Gaussian noise of deviation S"},
     /* engines */

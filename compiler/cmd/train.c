@@ -602,7 +602,7 @@ int fr_cmd_train(fr_cli *c) {
   t.augment = fr_augment_images(au) || au->noise > 0;
   int64_t ch = t.train.rank == 3 ? t.train.dims[o->data.nhwc ? 2 : 0] : 0;
   if (st == FR_OK && fr_augment_images(au) && ch != 1 && ch != 3)
-    st = fr_err(FR_ERR_USAGE, "image augmentation (--crop-pad, --hflip, --rotate, --scale) is for images (%s with 1 or 3 "
+    st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "
                 "channels); the samples of %s are not", o->data.nhwc ? "H, W, C" : "C, H, W",
                 c->second);
   /* Augmented samples change every epoch: nothing to cache. */
@@ -884,7 +884,7 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   if (st == FR_OK && fr_augment_images(au) && (t.train.rank != 3 ||
                                  (t.train.dims[o->data.nhwc ? 2 : 0] != 1 &&
                                   t.train.dims[o->data.nhwc ? 2 : 0] != 3)))
-    st = fr_err(FR_ERR_USAGE, "image augmentation (--crop-pad, --hflip, --rotate, --scale) is for images (%s with 1 or 3 "
+    st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "
                 "channels); the model's samples are not",
                 o->data.nhwc ? "H, W, C" : "C, H, W");
   if (st == FR_OK && o->n_class_weights &&
