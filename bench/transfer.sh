@@ -16,7 +16,8 @@
 #   - self-supervised adaptation: the classifier's last block trained by
 #     frost train --ssl on the training digits without their labels, then
 #     a linear head on 2 labelled digits per class, beside the head alone
-#     on the same labels and a head on the pixels (5 draws of the labels).
+#     on the same labels and a head on the pixels (5 draws of the labels);
+#     and the same adaptation on the unlabelled test digits (transductive).
 #
 #   bench/transfer.sh [FROST] [WORKDIR]
 set -eu
@@ -98,15 +99,20 @@ printf 'class,output\n0-up,0\n1-down,1\n' >"$T/direction.csv"
   grep -E '^accuracy|^  [01]-'
 
 echo "## self-supervised adaptation: the last block on unlabelled digits, then 2 labels per class"
-# One adaptation: 15 epochs of InfoNCE on the 1120 training images, their
-# labels unread; two views of 32 images per step.
-if [ ! -f "$T/ssl.onnx" ]; then
-  # shellcheck disable=SC2086
-  "$FROST" train "$PP" "$W/digits/train" --ssl --train-from p2o.Add.83 --cut $PCUT \
-    --head mlp:128,64 --crop-pad 8 --rotate 8 --scale 0.85,1.1 --noise 0.05 \
-    --epochs 15 --lr 1e-3 $IMG -o "$T/ssl.onnx" >"$T/ssl.log" 2>&1
-fi
-grep '^epoch' "$T/ssl.log" | sed -n '1p;$p'
+# Two adaptations: 15 epochs of InfoNCE on the 1120 training images (ssl),
+# or on the 480 test images (ssl-test: transductive), labels unread; two
+# views of 32 images per step.
+for set in train test; do
+  out=ssl
+  [ $set = test ] && out=ssl-test
+  if [ ! -f "$T/$out.onnx" ]; then
+    # shellcheck disable=SC2086
+    "$FROST" train "$PP" "$W/digits/$set" --ssl --train-from p2o.Add.83 --cut $PCUT \
+      --head mlp:128,64 --crop-pad 8 --rotate 8 --scale 0.85,1.1 --noise 0.05 \
+      --epochs 15 --lr 1e-3 $IMG -o "$T/$out.onnx" >"$T/$out.log" 2>&1
+  fi
+  echo "$out: $(grep '^epoch' "$T/$out.log" | sed -n '1p;$p' | tr '\n' ' ')"
+done
 # Draw s: 2 images per class of the training digits (seeded).
 few() {
   rm -rf "$T/few$1"
@@ -119,10 +125,10 @@ few() {
 }
 for s in 1 2 3 4 5; do
   few $s
-  for what in pixels head ssl; do
+  for what in pixels head ssl ssl-test; do
     m=$PP cut=$PCUT
     [ $what = pixels ] && cut=x
-    [ $what = ssl ] && m="$T/ssl.onnx"
+    [ $what = ssl ] || [ $what = ssl-test ] && m="$T/$what.onnx"
     # shellcheck disable=SC2086
     "$FROST" train "$m" "$T/few$s" --cut $cut --head linear:10 --epochs 60 --lr 1e-2 \
       $IMG -o "$T/few-$what.onnx" >"$T/few-$what.log" 2>&1
