@@ -12,7 +12,12 @@
 #     backbone's own statistics, with the training digits' (train
 #     --adapt), and after frost adapt-bn on the unlabelled inverted images;
 #   - zero-shot: the text-direction classifier as it is, on the unseen
-#     digits upright and turned 180 degrees (frost eval --label-map).
+#     digits upright and turned 180 degrees (frost eval --label-map);
+#   - self-supervised adaptation: the classifier's last block trained by
+#     frost train --ssl on the training digits without their labels, then
+#     a linear head on 2 labelled digits per class, beside the head alone
+#     on the same labels and a head on the pixels (5 draws of the labels);
+#     and the same adaptation on the unlabelled test digits (transductive).
 #
 #   bench/transfer.sh [FROST] [WORKDIR]
 set -eu
@@ -92,3 +97,47 @@ printf 'class,output\n0-up,0\n1-down,1\n' >"$T/direction.csv"
 # shellcheck disable=SC2086
 "$FROST" eval "$PP" "$T/direction" --label-map "$T/direction.csv" $IMG --shape x=1x3x48x192 |
   grep -E '^accuracy|^  [01]-'
+
+echo "## self-supervised adaptation: the last block on unlabelled digits, then 2 labels per class"
+# Two adaptations: 15 epochs of InfoNCE on the 1120 training images (ssl),
+# or on the 480 test images (ssl-test: transductive), labels unread; two
+# views of 32 images per step.
+for set in train test; do
+  out=ssl
+  [ $set = test ] && out=ssl-test
+  if [ ! -f "$T/$out.onnx" ]; then
+    # shellcheck disable=SC2086
+    "$FROST" train "$PP" "$W/digits/$set" --ssl --train-from p2o.Add.83 --cut $PCUT \
+      --head mlp:128,64 --crop-pad 8 --rotate 8 --scale 0.85,1.1 --noise 0.05 \
+      --epochs 15 --lr 1e-3 $IMG -o "$T/$out.onnx" >"$T/$out.log" 2>&1
+  fi
+  echo "$out: $(grep '^epoch' "$T/$out.log" | sed -n '1p;$p' | tr '\n' ' ')"
+done
+# Draw s: 2 images per class of the training digits (seeded).
+few() {
+  rm -rf "$T/few$1"
+  for d in 0 1 2 3 4 5 6 7 8 9; do
+    mkdir -p "$T/few$1/$d"
+    # shellcheck disable=SC2012
+    ls "$W/digits/train/$d" | awk -v s="$1" 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
+      sort | head -2 | cut -f2 | while read -r f; do cp "$W/digits/train/$d/$f" "$T/few$1/$d/"; done
+  done
+}
+for s in 1 2 3 4 5; do
+  few $s
+  for what in pixels head ssl ssl-test; do
+    m=$PP cut=$PCUT
+    [ $what = pixels ] && cut=x
+    [ $what = ssl ] || [ $what = ssl-test ] && m="$T/$what.onnx"
+    # shellcheck disable=SC2086
+    "$FROST" train "$m" "$T/few$s" --cut $cut --head linear:10 --epochs 60 --lr 1e-2 \
+      $IMG -o "$T/few-$what.onnx" >"$T/few-$what.log" 2>&1
+    # shellcheck disable=SC2086
+    printf '%s %s\n' $what "$("$FROST" eval "$T/few-$what.onnx" "$W/digits/test" $IMG | acc)"
+  done
+done >"$T/few.txt"
+# mean and 95% interval (Student's t, 4 degrees of freedom) per method
+awk '{ sub("%", "", $2); n[$1]++; s[$1] += $2; q[$1] += $2 * $2 }
+  END { for (m in n) { mu = s[m] / n[m]; sd = sqrt((q[m] - n[m] * mu * mu) / (n[m] - 1));
+        printf "%-7s %5.1f%% +- %.1f (95%% interval, %d draws)\n", m, mu, 2.776 * sd / sqrt(n[m]), n[m] } }' \
+  "$T/few.txt" | sort

@@ -18,7 +18,7 @@ int main(int argc, char **argv) {
   c.train = (fr_train_opts){.optimizer = "adamw", .lr = 1e-3, .lr_backbone = -1,
                             .weight_decay = 0.01, .beta1 = 0.9, .beta2 = 0.999,
                             .eps = 1e-8, .schedule = "constant", .gamma = 0.1,
-                            .step_epochs = 10, .epochs = 10, .batch = 32,
+                            .step_epochs = 10, .epochs = 10, .batch = 32, .temperature = 0.1,
                             .frontend_scale = {1, 0}};
   if (argc < 2 || fr_cli_is_help(argv[1])) {
     fr_cli_help(argc < 2 ? stderr : stdout, NULL);

@@ -858,71 +858,96 @@ static float sample_bilinear(const float *s, const img_view *v, int k,
   return acc;
 }
 
+/* Standard normal (Box-Muller; one of the pair). */
+static float rng_normal(fr_rng *r) {
+  double u = fr_rng_uniform(r), v = fr_rng_uniform(r);
+  return (float)(sqrt(-2 * log(1 - u)) * cos(2 * 3.14159265358979323846 * v));
+}
+
+/* The image transforms of one sample s (v's shape) through tmp. */
+static void augment_image(float *s, float *tmp, const img_view *vp, fr_rng *r,
+                          const fr_augment_opts *a) {
+  img_view v = *vp;
+  size_t numel = (size_t)v.c * v.h * v.w;
+  if (a->crop_pad > 0) {
+    int64_t p = a->crop_pad;
+    int64_t oy = (int64_t)fr_rng_below(r, (uint64_t)(2 * p + 1)) - p;
+    int64_t ox = (int64_t)fr_rng_below(r, (uint64_t)(2 * p + 1)) - p;
+    memcpy(tmp, s, sizeof *s * numel);
+    for (int k = 0; k < v.c; k++)
+      for (int y = 0; y < v.h; y++)
+        for (int xx = 0; xx < v.w; xx++) {
+          int64_t sy = y + oy, sx = xx + ox;
+          bool in = sy >= 0 && sy < v.h && sx >= 0 && sx < v.w;
+          s[at(&v, k, y, xx)] = in ? tmp[at(&v, k, (int)sy, (int)sx)] : 0.0f;
+        }
+  }
+  if (a->hflip && (fr_rng_u64(r) >> 63))
+    for (int k = 0; k < v.c; k++)
+      for (int y = 0; y < v.h; y++)
+        for (int xx = 0; xx < v.w / 2; xx++) {
+          size_t i = at(&v, k, y, xx), j = at(&v, k, y, v.w - 1 - xx);
+          float t = s[i];
+          s[i] = s[j];
+          s[j] = t;
+        }
+  if (a->rotate_deg > 0 || a->scale_max > 0) {
+    double deg = a->rotate_deg > 0
+                     ? (2 * fr_rng_uniform(r) - 1) * a->rotate_deg : 0;
+    double scale = a->scale_max > 0
+                       ? a->scale_min + fr_rng_uniform(r) *
+                                            (a->scale_max - a->scale_min)
+                       : 1;
+    double th = deg * 3.14159265358979323846 / 180;
+    float cs = (float)(cos(th) / scale), sn = (float)(sin(th) / scale);
+    float cy = (v.h - 1) * 0.5f, cx = (v.w - 1) * 0.5f;
+    memcpy(tmp, s, sizeof *s * numel);
+    /* each output pixel takes the source point that the inverse
+     * rotation and scale about the centre maps it to */
+    for (int y = 0; y < v.h; y++)
+      for (int xx = 0; xx < v.w; xx++) {
+        float dy = y - cy, dx = xx - cx;
+        float sx = cs * dx + sn * dy + cx, sy = -sn * dx + cs * dy + cy;
+        for (int k = 0; k < v.c; k++)
+          s[at(&v, k, y, xx)] = sample_bilinear(tmp, &v, k, sy, sx);
+      }
+  }
+}
+
+bool fr_augment_images(const fr_augment_opts *a) {
+  return a->crop_pad || a->hflip || a->rotate_deg > 0 || a->scale_max > 0;
+}
+
 fr_status fr_augment(float *x, int count, int rank, const int64_t *dims,
                      bool nhwc, fr_rng *r, const fr_augment_opts *a) {
   img_view v = {.nhwc = nhwc};
-  if (rank != 3)
-    return fr_err(FR_ERR_SHAPE, "augmentation needs image samples (rank 3, "
-                  "not %d)", rank);
-  v.c = (int)(nhwc ? dims[2] : dims[0]);
-  v.h = (int)(nhwc ? dims[0] : dims[1]);
-  v.w = (int)(nhwc ? dims[1] : dims[2]);
-  if (v.c <= 0 || v.h <= 0 || v.w <= 0)
-    return fr_err(FR_ERR_SHAPE, "augmentation needs image samples");
-  if (a->crop_pad < 0 || a->rotate_deg < 0 || a->scale_min < 0 ||
-      a->scale_max < a->scale_min || (a->scale_max > 0 && a->scale_min <= 0))
-    return fr_err(FR_ERR_USAGE,
-                  "augmentation: crop padding and rotation are >= 0, the "
-                  "scale range is 0 < min <= max");
-  bool affine = a->rotate_deg > 0 || a->scale_max > 0;
-  size_t numel = (size_t)v.c * v.h * v.w;
-  float *tmp = fr_malloc(sizeof *tmp * numel);
-  if (!tmp) return fr_err_nomem(NULL);
+  bool image = fr_augment_images(a);
+  if (!(a->noise >= 0 && a->noise < 1e6))
+    return fr_err(FR_ERR_USAGE, "augmentation: the noise is >= 0");
+  size_t numel = 1;
+  for (int i = 0; i < rank; i++) numel *= (size_t)dims[i];
+  if (image) {
+    if (rank != 3)
+      return fr_err(FR_ERR_SHAPE, "augmentation needs image samples (rank 3, "
+                    "not %d)", rank);
+    v.c = (int)(nhwc ? dims[2] : dims[0]);
+    v.h = (int)(nhwc ? dims[0] : dims[1]);
+    v.w = (int)(nhwc ? dims[1] : dims[2]);
+    if (v.c <= 0 || v.h <= 0 || v.w <= 0)
+      return fr_err(FR_ERR_SHAPE, "augmentation needs image samples");
+    if (a->crop_pad < 0 || a->rotate_deg < 0 || a->scale_min < 0 ||
+        a->scale_max < a->scale_min || (a->scale_max > 0 && a->scale_min <= 0))
+      return fr_err(FR_ERR_USAGE,
+                    "augmentation: crop padding and rotation are >= 0, the "
+                    "scale range is 0 < min <= max");
+  }
+  float *tmp = image ? fr_malloc(sizeof *tmp * numel) : NULL;
+  if (image && !tmp) return fr_err_nomem(NULL);
   for (int n = 0; n < count; n++) {
     float *s = x + (size_t)n * numel;
-    if (a->crop_pad > 0) {
-      int64_t p = a->crop_pad;
-      int64_t oy = (int64_t)fr_rng_below(r, (uint64_t)(2 * p + 1)) - p;
-      int64_t ox = (int64_t)fr_rng_below(r, (uint64_t)(2 * p + 1)) - p;
-      memcpy(tmp, s, sizeof *s * numel);
-      for (int k = 0; k < v.c; k++)
-        for (int y = 0; y < v.h; y++)
-          for (int xx = 0; xx < v.w; xx++) {
-            int64_t sy = y + oy, sx = xx + ox;
-            bool in = sy >= 0 && sy < v.h && sx >= 0 && sx < v.w;
-            s[at(&v, k, y, xx)] = in ? tmp[at(&v, k, (int)sy, (int)sx)] : 0.0f;
-          }
-    }
-    if (a->hflip && (fr_rng_u64(r) >> 63))
-      for (int k = 0; k < v.c; k++)
-        for (int y = 0; y < v.h; y++)
-          for (int xx = 0; xx < v.w / 2; xx++) {
-            size_t i = at(&v, k, y, xx), j = at(&v, k, y, v.w - 1 - xx);
-            float t = s[i];
-            s[i] = s[j];
-            s[j] = t;
-          }
-    if (affine) {
-      double deg = a->rotate_deg > 0
-                       ? (2 * fr_rng_uniform(r) - 1) * a->rotate_deg : 0;
-      double scale = a->scale_max > 0
-                         ? a->scale_min + fr_rng_uniform(r) *
-                                              (a->scale_max - a->scale_min)
-                         : 1;
-      double th = deg * 3.14159265358979323846 / 180;
-      float cs = (float)(cos(th) / scale), sn = (float)(sin(th) / scale);
-      float cy = (v.h - 1) * 0.5f, cx = (v.w - 1) * 0.5f;
-      memcpy(tmp, s, sizeof *s * numel);
-      /* each output pixel takes the source point that the inverse
-       * rotation and scale about the centre maps it to */
-      for (int y = 0; y < v.h; y++)
-        for (int xx = 0; xx < v.w; xx++) {
-          float dy = y - cy, dx = xx - cx;
-          float sx = cs * dx + sn * dy + cx, sy = -sn * dx + cs * dy + cy;
-          for (int k = 0; k < v.c; k++)
-            s[at(&v, k, y, xx)] = sample_bilinear(tmp, &v, k, sy, sx);
-        }
-    }
+    if (image) augment_image(s, tmp, &v, r, a);
+    if (a->noise > 0)
+      for (size_t i = 0; i < numel; i++) s[i] += a->noise * rng_normal(r);
   }
   fr_free(tmp);
   return FR_OK;

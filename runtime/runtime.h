@@ -436,12 +436,18 @@ typedef struct fr_augment_opts {
                        [-rotate_deg, rotate_deg] */
   float scale_min, scale_max; /* scale about the centre by a factor uniform
                                  in [min, max] (both 0: none) */
+  float noise;      /* > 0: add Gaussian noise of this standard deviation
+                       to every element (any sample shape) */
 } fr_augment_opts;
-/* Augments count image samples of shape dims (rank 3: (C, H, W), or (H,
- * W, C) when nhwc) in place at x. Rotation and scale sample bilinearly,
- * with value 0 outside the image. */
+/* Augments count samples of shape dims in place at x: the image
+ * transforms need rank 3 ((C, H, W), or (H, W, C) when nhwc); rotation
+ * and scale sample bilinearly, with value 0 outside the image. Noise
+ * comes last. */
 fr_status fr_augment(float *x, int count, int rank, const int64_t *dims,
                      bool nhwc, fr_rng *r, const fr_augment_opts *a);
+/* Whether a asks for an image transform (crop, flip, rotation, scale);
+ * noise applies to samples of any shape. */
+bool fr_augment_images(const fr_augment_opts *a);
 
 /* A WAV file, RIFF 16-bit mono PCM, as n floats in [-1, 1) at rate Hz;
  * *samples is fr_malloc'd. Another format is an error that says which. */
@@ -515,6 +521,10 @@ typedef struct fr_train_opts {
   const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
   int episodes, shots, queries, ways, k;
   bool finetune;           /* fewshot --finetune: train the prototype head */
+  /* --ssl: contrastive self-supervised training (InfoNCE over two
+   * augmented views of each sample, labels ignored); --temperature */
+  bool ssl;
+  double temperature;
 } fr_train_opts;
 
 /* ---- clips.c: audio clips as samples -------------------------------------- */
@@ -575,6 +585,9 @@ typedef struct fr_trainloop {
   fr_dataset *train, *val;  /* val->n 0: no validation */
   int64_t B, C;             /* batch, classes (or targets) */
   bool classify;            /* labels, not number columns */
+  bool ssl;                 /* two views of B / 2 samples per batch, each
+                               row's class the other view's row (C == B);
+                               the data's labels unused */
   float *x, *targets, *weights; /* the batch: B x numel, B x C, B */
   uint8_t *trainable, *grad, *state; /* blocks of tbytes; state holds
                                         slots + 1 of them: the optimizer's,

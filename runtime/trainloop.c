@@ -7,7 +7,11 @@
  * as listed); a short last batch is padded with zero samples of weight 0,
  * so the loss is the mean over the real ones (PyTorch's with
  * drop_last=False). Validation runs the step without training, with the
- * sample weights summing to 1 over the whole set. */
+ * sample weights summing to 1 over the whole set.
+ *
+ * --ssl: a batch is two augmented views of B / 2 samples (rows i and
+ * i + B / 2), each row's target the other view's row; a short last batch
+ * is dropped (its padding would be negatives of the real samples). */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -97,6 +101,26 @@ static fr_status fill_batch(loop *l, const fr_dataset *d, const int *order,
   return FR_OK;
 }
 
+/* --ssl: samples order[start..start+n) twice, each copy augmented on its
+ * own; row i's class is its other view. */
+static fr_status fill_views(loop *l, const fr_dataset *d, const int *order,
+                            int start, int n, int32_t *label) {
+  fr_trainloop *t = l->t;
+  int64_t B = t->B, P = B / 2;
+  float *x = t->x;
+  memset(t->targets, 0, sizeof(float) * (size_t)(B * B));
+  fr_dataset_gather(d, order, start, n, x, NULL, NULL);
+  memcpy(x + P * d->numel, x, sizeof(float) * (size_t)(P * d->numel));
+  FR_TRY(fr_augment(x, (int)B, d->rank, d->dims, l->o->data.nhwc, &l->rng,
+                    &l->o->augment));
+  for (int64_t i = 0; i < B; i++) {
+    label[i] = (int32_t)((i + P) % B);
+    t->targets[i * B + label[i]] = 1;
+    t->weights[i] = 1.0f / (float)B;
+  }
+  return FR_OK;
+}
+
 static int argmax(const float *v, int64_t n) {
   int k = 0;
   for (int64_t i = 1; i < n; i++)
@@ -148,12 +172,16 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
   double loss = 0, lr = 0;
   int64_t correct = 0;
   fr_status st = FR_OK;
-  for (int s = 0; s < d->n && st == FR_OK; s += (int)t->B) {
-    int n = d->n - s < t->B ? d->n - s : (int)t->B;
+  /* samples per batch, and those a pass uses (--ssl drops a short batch) */
+  int per = t->ssl ? (int)t->B / 2 : (int)t->B;
+  int used = t->ssl ? d->n / per * per : d->n;
+  for (int s = 0; s < used && st == FR_OK; s += per) {
+    int n = used - s < per ? used - s : per;
     if (o->max_steps && train && t->steps >= o->max_steps) break;
     /* The loss is the mean over a train batch, but over the whole set for
      * validation (the weights then sum to 1 over all batches). */
-    st = fill_batch(l, d, order, s, n, train ? n : d->n, label);
+    if (t->ssl) st = fill_views(l, d, order, s, n, label);
+    else st = fill_batch(l, d, order, s, n, train ? n : d->n, label);
     double bl = 0;
     const float *z = NULL;
     if (st == FR_OK) st = t->step(t->ctx, train, &bl, &z);
@@ -164,20 +192,23 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
                   s / (int)t->B + 1);
       break;
     }
-    loss += train ? bl * n / d->n : bl;
+    loss += train || t->ssl ? bl * n / used : bl;
+    int rows = t->ssl ? (int)t->B : n;
     if (t->classify)
-      for (int i = 0; i < n; i++) correct += argmax(z + i * t->C, t->C) == label[i];
+      for (int i = 0; i < rows; i++) correct += argmax(z + i * t->C, t->C) == label[i];
     if (train) {
       t->steps++;
       lr = schedule_lr(o, t->steps - 1, total_steps, steps_per_epoch);
       update(l, lr);
-      fr_trainlog_progress(l->log, s / t->B + 1, (d->n + t->B - 1) / t->B, bl);
+      fr_trainlog_progress(l->log, s / per + 1, (used + per - 1) / per, bl);
     }
   }
   fr_free(order);
   fr_free(label);
   *loss_out = loss;
-  *acc_out = t->classify && d->n ? (double)correct / d->n : NAN;
+  /* --ssl: the share of views whose nearest other view is their pair */
+  int64_t rows = t->ssl ? 2 * (int64_t)used : d->n;
+  *acc_out = t->classify && rows ? (double)correct / (double)rows : NAN;
   *lr_out = lr;
   return st;
 }
@@ -210,7 +241,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
   const fr_train_opts *o = t->o;
   loop l = {.t = t, .o = o};
   const fr_augment_opts *au = &o->augment;
-  l.augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
+  l.augment = fr_augment_images(au) || au->noise > 0;
   int kind = !strcmp(o->optimizer, "sgd")    ? FR_K_OPT_SGD
              : !strcmp(o->optimizer, "adam") ? FR_K_OPT_ADAM
                                              : FR_K_OPT_ADAMW;
@@ -221,7 +252,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
                        .eps = (float)o->eps};
   fr_rng_seed(&l.rng, o->seed);
   uint8_t *best = t->state + (size_t)t->slots * (size_t)t->tbytes;
-  int64_t spe = (t->train->n + t->B - 1) / t->B;
+  int64_t spe = t->ssl ? t->train->n / (t->B / 2) : (t->train->n + t->B - 1) / t->B;
   int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
   double best_metric = -INFINITY;
   int since_best = 0, first = 1;

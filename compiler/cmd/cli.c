@@ -192,6 +192,9 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--label-map")) { ARG; t->label_map = next; }
   else if (!strcmp(a, "--adapt")) { ARG; t->adapt = next; }
   else if (!strcmp(a, "--finetune")) { t->finetune = true; *took = false; }
+  else if (!strcmp(a, "--ssl")) { t->ssl = true; *took = false; }
+  else if (!strcmp(a, "--temperature")) { ARG; FR_TRY(num(a, next, 1e-3, 100, &t->temperature)); }
+  else if (!strcmp(a, "--noise")) { ARG; FR_TRY(num(a, next, 0, 1e5, &v)); t->augment.noise = (float)v; }
   else if (!strcmp(a, "--query")) { ARG; t->query = next; }
   else if (!strcmp(a, "--metric")) { ARG; t->metric = next; }
   else if (!strcmp(a, "--episodes")) { ARG; FR_TRY(num(a, next, 1, 1e6, &v)); t->episodes = (int)v; }

@@ -45,6 +45,7 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   h[FROST_H_AUG_ROTATE] = o->augment.rotate_deg;
   h[FROST_H_AUG_SCALE_MIN] = o->augment.scale_min;
   h[FROST_H_AUG_SCALE_MAX] = o->augment.scale_max;
+  h[FROST_H_AUG_NOISE] = o->augment.noise;
   /* Images: a sample of (C, H, W), or (H, W, C) with --layout nhwc, of 1
    * or 3 channels; the executable decodes them as frost train does. */
   const fr_tensor *x = &a->run->graph->inputs[0]->t;

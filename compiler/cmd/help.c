@@ -164,6 +164,10 @@ static const opt_help opts[] = {
     {"--finetune", NULL, NULL, FEWSHOT, "options", "-o: then train the head from the prototypes"},
     {"--k", NULL, "K", CLUSTER, "options", "clusters"},
     {"--adapt", NULL, "DATA", TRAIN, "training", "AdaBN on DATA before training (see adapt-bn)"},
+    {"--ssl", NULL, NULL, TRAIN, "training",
+     "self-supervised training: InfoNCE, two views"},
+    {"--temperature", NULL, "T", TRAIN, "training", "--ssl: the similarities' temperature (0.1)"},
+    {"--noise", NULL, "S", TRAINS, "training", "augment: add Gaussian noise of deviation S"},
     /* engines */
     {"--engine", NULL, "E", RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
      "jit (default), interp, opt (interp after the passes)"},

@@ -415,14 +415,45 @@ static fr_status load_data(trainer *t) {
   return FR_OK;
 }
 
-/* The head trains: a first freeze rule, before the user's. */
+/* The head (or --ssl's projection) trains: a first freeze rule, before
+ * the user's. */
 static fr_status head_rule(fr_cli *c) {
   if (c->freeze.n_rules == FR_MAX_FREEZE)
     return fr_err(FR_ERR_USAGE, "too many --trainable/--frozen rules");
   memmove(&c->freeze.rules[1], &c->freeze.rules[0],
           sizeof(fr_freeze_rule) * (size_t)c->freeze.n_rules);
-  c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.head\\."};
+  c->freeze.rules[0] = (fr_freeze_rule){true, "^frost\\.(head|proj)\\."};
   c->freeze.n_rules++;
+  return FR_OK;
+}
+
+/* --ssl: the batch holds two views of each of --batch samples, the
+ * classes are the batch's rows, the data's labels go unused. */
+static fr_status ssl_setup(trainer *t, bool dump) {
+  const fr_train_opts *o = t->o;
+  int64_t P = o->batch > 0 ? o->batch : 32;
+  if (!dump) {
+    if (o->val_dir || o->val_split > 0)
+      return fr_err(FR_ERR_USAGE, "--ssl trains without labels: no --val or "
+                    "--val-split");
+    if (o->loss_kind != FR_LOSS_CE || o->n_class_weights || o->label_smoothing > 0)
+      return fr_err(FR_ERR_USAGE, "--ssl has its own loss (InfoNCE): no --loss, "
+                    "--class-weights or --label-smoothing");
+    if (!fr_augment_images(&o->augment) && !(o->augment.noise > 0))
+      return fr_err(FR_ERR_USAGE, "--ssl contrasts two augmented views of each "
+                    "sample: give an augmentation (--noise, --crop-pad, "
+                    "--hflip, --rotate, --scale)");
+    if (t->train.n < 2)
+      return fr_err(FR_ERR_INVALID, "%s: --ssl needs at least 2 samples",
+                    t->c->second);
+    if (P > t->train.n) P = t->train.n;
+  }
+  if (P < 2 || P > 2048)
+    return fr_err(FR_ERR_USAGE, "--ssl: --batch %lld: from 2 to 2048 samples "
+                  "(two views each)", (long long)P);
+  t->B = 2 * P;
+  t->C = t->B;
+  t->classify = true;
   return FR_OK;
 }
 
@@ -522,6 +553,7 @@ int fr_cmd_train(fr_cli *c) {
   t.B = o->batch > 0 ? o->batch : 32;
   if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
   if (t.B > 4096) st = fr_err(FR_ERR_USAGE, "--batch %lld: at most 4096", (long long)t.B);
+  if (st == FR_OK && o->ssl) st = ssl_setup(&t, dump);
   if (st == FR_OK && !t.classify && o->loss_kind == FR_LOSS_CE)
     st = fr_err(FR_ERR_USAGE, "%s has number columns, not classes: use --loss mse "
                 "or bce", c->second);
@@ -552,7 +584,8 @@ int fr_cmd_train(fr_cli *c) {
     fr_train_spec sp = {.cut = o->cut, .head = o->head, .seed = o->seed,
                         .loss_kind = o->loss_kind,
                         .probabilities = o->probabilities, .batch = t.B,
-                        .n_classes = t.C};
+                        .n_classes = t.C, .ssl = o->ssl,
+                        .temperature = o->temperature};
     t.spec = sp;
     t.x_t = t.m->graph->inputs[0]->t;
     st = fr_train_build(t.m, &sp);
@@ -566,9 +599,9 @@ int fr_cmd_train(fr_cli *c) {
       st = fr_train_bn_mode(t.m, t.stats, t.stat_outs, 64, &t.n_stats);
   }
   const fr_augment_opts *au = &o->augment;
-  t.augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
+  t.augment = fr_augment_images(au) || au->noise > 0;
   int64_t ch = t.train.rank == 3 ? t.train.dims[o->data.nhwc ? 2 : 0] : 0;
-  if (st == FR_OK && t.augment && ch != 1 && ch != 3)
+  if (st == FR_OK && fr_augment_images(au) && ch != 1 && ch != 3)
     st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "
                 "channels); the samples of %s are not", o->data.nhwc ? "H, W, C" : "C, H, W",
                 c->second);
@@ -654,7 +687,9 @@ int fr_cmd_train(fr_cli *c) {
     fr_param_count pc;
     fr_freeze_count(t.m, &pc);
     printf("model: %s\ndata: %s: %d samples", c->model, c->second, t.train.n);
-    if (t.classify) printf(", %d classes", t.train.n_classes);
+    if (o->ssl)
+      printf(" without labels, two views each (InfoNCE, temperature %g)", o->temperature);
+    else if (t.classify) printf(", %d classes", t.train.n_classes);
     if (t.val.n)
       printf("; validation: %d samples (%s)", t.val.n,
              t.em ? "a forward-only graph" : "the training graph");
@@ -669,6 +704,7 @@ int fr_cmd_train(fr_cli *c) {
   fr_tl_param *tp = NULL;
   fr_ckpt_param *cp = NULL;
   int n_cp = 0;
+  bool model_trains = false;
   if (st == FR_OK) {
     const fr_graph *g = t.m->graph;
     const fr_train_graph *tg = g->train;
@@ -679,8 +715,14 @@ int fr_cmd_train(fr_cli *c) {
       const fr_value *p = tg->params[k];
       tp[k] = (fr_tl_param){.name = p->name, .offset = p->param_off,
                             .numel = fr_tensor_numel(&p->t),
-                            .backbone = strncmp(p->name, "frost.head.", 11) != 0};
+                            .backbone = strncmp(p->name, "frost.head.", 11) != 0 &&
+                                        strncmp(p->name, "frost.proj.", 11) != 0};
+      model_trains |= tp[k].backbone;
     }
+    if (st == FR_OK && o->ssl && !model_trains)
+      st = fr_err(FR_ERR_USAGE, "--ssl: none of the model's layers trains, and "
+                  "the projection head is not kept: give --train-from or "
+                  "--trainable");
     for (int i = 0; st == FR_OK && i < g->n_inits; i++) {
       const fr_value *p = g->inits[i];
       if (!(p->flags & FR_V_WRITABLE) || p->param_off < 0) continue;
@@ -694,6 +736,7 @@ int fr_cmd_train(fr_cli *c) {
   if (st == FR_OK) {
     tl = (fr_trainloop){.o = o, .step = step, .ctx = &t, .train = &t.train,
                         .val = &t.val, .B = t.B, .C = t.C, .classify = t.classify,
+                        .ssl = o->ssl,
                         .x = t.in[t.x_slot].data, .targets = t.in[t.t_slot].data,
                         .weights = t.in[t.w_slot].data,
                         .trainable = (uint8_t *)L->block[FR_PB_TRAINABLE], .grad = t.grad,
@@ -806,9 +849,13 @@ static fr_status frontend_of(trainer *t, fr_train_artifact *a) {
 fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   fr_train_opts *o = &c->train;
   *a = (fr_train_artifact){0};
+  if (o->ssl)
+    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: --ssl is not compiled "
+                  "into artifacts (adapt with frost train --ssl -o, then "
+                  "compile that model)");
   const fr_augment_opts *au = &o->augment;
   /* Augmented samples change every epoch: nothing to cache. */
-  bool augment = au->crop_pad || au->hflip || au->rotate_deg > 0 || au->scale_max > 0;
+  bool augment = fr_augment_images(au) || au->noise > 0;
   trainer t = {.c = c, .o = o};
   FR_TRY(dump_shapes(&t));
   t.B = o->batch > 0 ? o->batch : 32;
@@ -834,7 +881,7 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
     if (st == FR_OK)
       st = fr_train_bn_mode(t.m, a->stats, stat_outs, 64, &a->n_stats);
   }
-  if (st == FR_OK && augment && (t.train.rank != 3 ||
+  if (st == FR_OK && fr_augment_images(au) && (t.train.rank != 3 ||
                                  (t.train.dims[o->data.nhwc ? 2 : 0] != 1 &&
                                   t.train.dims[o->data.nhwc ? 2 : 0] != 3)))
     st = fr_err(FR_ERR_USAGE, "augmentation is for images (%s with 1 or 3 "

@@ -29,9 +29,13 @@ static bool is_param(const fr_value *v) {
 
 /* A parameter training can update: floating point. Shapes, indices and
  * masks (a Reshape's target, a Gather's indices) stay frozen whatever the
- * options say. */
+ * options say, and so do the constants of frost's losses (frost.* other
+ * than a head's or a projection's: a --trainable '.*' matches them). */
 static bool is_trainable_param(const fr_value *v) {
   if (!is_param(v)) return false;
+  if (!strncmp(v->name, "frost.", 6) && strncmp(v->name, "frost.head.", 11) &&
+      strncmp(v->name, "frost.proj.", 11))
+    return false;
   fr_dtype t = v->t.dtype;
   const fr_node *c = v->producer;
   if (t == FR_UNDEFINED && c && c->n_attr == 1 &&

@@ -60,11 +60,16 @@ typedef struct fr_train_spec {
   int64_t n_classes;  /* C: classes (ce), targets (bce, mse) */
   bool infer_only;    /* no loss: the head's output is the only output, and
                          the graph has no frost.targets, frost.weights */
+  bool ssl;           /* the contrastive loss (InfoNCE): the batch is two
+                         views of batch / 2 samples, n_classes == batch,
+                         and --head is a projection head (frost.proj.*) */
+  double temperature; /* ssl: the similarities are divided by it */
 } fr_train_spec;
 /* Head surgery and the loss (see train_graph.c): sets m->graph->train, with
  * outputs [loss, logits] and the inputs frost.targets [B, C] and
  * frost.weights [B] after the model's own. Head parameters are named
- * frost.head.<layer>.weight|bias; the caller makes them trainable. */
+ * frost.head.<layer>.weight|bias (frost.proj.* for ssl's projection head,
+ * never exported); the caller makes them trainable. */
 fr_status fr_train_build(fr_model *m, const fr_train_spec *s);
 /* After freezing: the one value computed by frozen nodes that trainable
  * nodes read, or NULL when there are several or a trainable node reads the

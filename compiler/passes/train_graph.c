@@ -10,7 +10,14 @@
  *        smoothed; w_i = 1 / n for a plain mean)
  *   bce  loss = sum_i w_i sum_c (max(z, 0) - t z + log(1 + exp(-|z|)))
  *   mse  loss = sum_i w_i sum_c (z - t)^2
- * Inputs: frost.targets [B, C] (f32), frost.weights [B] (f32). */
+ * Inputs: frost.targets [B, C] (f32), frost.weights [B] (f32).
+ *
+ * --ssl (InfoNCE, SimCLR's NT-Xent): the batch holds two augmented views
+ * of B/2 samples, rows i and i + B/2 the same sample's. Each embedding is
+ * L2-normalized (u = z / sqrt(|z|^2 + 1e-12)), the similarities S = u u^T
+ * / temperature lose their diagonal (a sample is not its own positive:
+ * -1e9 added there), and the loss is ce above with S as the logits and
+ * the other view's row as the class: targets [B, B], given by the loop. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +154,8 @@ static fr_status parse_head(const char *spec, int64_t *widths, int *n) {
 
 /* Appends the head layers to x [B, F]: Gemm (+ Relu between layers). */
 static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
-                             const int64_t *widths, int n, uint64_t seed) {
+                             const int64_t *widths, int n, uint64_t seed,
+                             const char *prefix) {
   fr_rng r;
   fr_rng_seed(&r, seed);
   for (int l = 0; l < n && x; l++) {
@@ -161,17 +169,60 @@ static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
     fill_uniform(w, nw, bound, &r);
     fill_uniform(w + nw, out, bound, &r);
     char wn[64], bn[64];
-    snprintf(wn, sizeof wn, "frost.head.%d.weight", l);
-    snprintf(bn, sizeof bn, "frost.head.%d.bias", l);
+    snprintf(wn, sizeof wn, "%s.%d.weight", prefix, l);
+    snprintf(bn, sizeof bn, "%s.%d.bias", prefix, l);
     fr_value *W = init(b, wn, FR_F32, 2, (int64_t[]){out, fan_in}, w);
     fr_value *B = init(b, bn, FR_F32, 1, &out, w + nw);
     fr_free(w);
     fr_attr tb_ = {.name = "transB", .type = FR_ATTR_INT, .i = 1};
-    x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, "head.gemm");
-    if (l + 1 < n) x = op1(b, "Relu", x, "head.relu");
+    char gn[64], rn[64]; /* frost.head.gemm.K, frost.proj.relu.K, ... */
+    snprintf(gn, sizeof gn, "%s.gemm", prefix + 6);
+    snprintf(rn, sizeof rn, "%s.relu", prefix + 6);
+    x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, gn);
+    if (l + 1 < n) x = op1(b, "Relu", x, rn);
     fan_in = out;
   }
   return x;
+}
+
+/* --ssl: the similarities of the views' embeddings z [B, ...] as logits
+ * [B, B] (see the top). */
+static fr_value *similarities(tb *b, fr_value *z, const fr_train_spec *s) {
+  int64_t B = s->batch;
+  fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
+  if (z->t.rank != 2) z = add_node(b, "Flatten", 1, &z, 1, &ax, "ssl.flatten");
+  int64_t one = 1;
+  char nm[64];
+  snprintf(nm, sizeof nm, "frost.axes.%d", b->counter++);
+  fr_value *axes = init(b, nm, FR_I64, 1, &one, &one);
+  fr_attr keep = {.name = "keepdims", .type = FR_ATTR_INT, .i = 1};
+  fr_value *sq = add_node(b, "ReduceSum", 2,
+                          (fr_value *[]){op2(b, "Mul", z, z, "ssl.sq"), axes}, 1,
+                          &keep, "ssl.norm2");
+  fr_value *norm = op1(b, "Sqrt", op2(b, "Add", sq, scalar(b, 1e-12f), "ssl.eps"), "ssl.norm");
+  fr_value *u = op2(b, "Div", z, norm, "ssl.unit");
+  int64_t *p = fr_arena_alloc(&b->m->arena, 2 * sizeof *p);
+  if (!p) {
+    b->st = fr_err_nomem(NULL);
+    return NULL;
+  }
+  p[0] = 1;
+  p[1] = 0;
+  fr_attr perm = {.name = "perm", .type = FR_ATTR_INTS, .n = 2, .ints = p};
+  fr_value *ut = add_node(b, "Transpose", 1, &u, 1, &perm, "ssl.unit_t");
+  fr_value *sim = op2(b, "MatMul", u, ut, "ssl.sim");
+  sim = op2(b, "Mul", sim, scalar(b, (float)(1 / s->temperature)), "ssl.scaled");
+  if (b->st != FR_OK) return NULL;
+  float *mask = fr_calloc((size_t)(B * B), sizeof *mask);
+  if (!mask) {
+    b->st = fr_err_nomem(NULL);
+    return NULL;
+  }
+  for (int64_t i = 0; i < B; i++) mask[i * B + i] = -1e9f;
+  snprintf(nm, sizeof nm, "frost.ssl.mask.%d", b->counter++);
+  fr_value *M = init(b, nm, FR_F32, 2, (int64_t[]){B, B}, mask);
+  fr_free(mask);
+  return op2(b, "Add", sim, M, "ssl.logits");
 }
 
 fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
@@ -196,7 +247,7 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
   int n_layers = 0;
   if (s->head) {
     FR_TRY(parse_head(s->head, widths, &n_layers));
-    if (widths[n_layers - 1] != s->n_classes)
+    if (!s->ssl && widths[n_layers - 1] != s->n_classes)
       return fr_err(FR_ERR_USAGE, "--head '%s' ends with %lld outputs, the "
                     "data has %lld %s", s->head, (long long)widths[n_layers - 1],
                     (long long)s->n_classes, s->loss_kind == FR_LOSS_CE ? "classes" : "targets");
@@ -210,8 +261,10 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
     int64_t feature_dim = fr_tensor_numel(&z->t) / s->batch;
     fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
     z = add_node(&b, "Flatten", 1, &z, 1, &ax, "head.flatten");
-    z = append_head(&b, z, feature_dim, widths, n_layers, s->seed);
+    z = append_head(&b, z, feature_dim, widths, n_layers, s->seed,
+                    s->ssl ? "frost.proj" : "frost.head");
   }
+  if (s->ssl && !s->infer_only) z = similarities(&b, z, s);
   if (s->infer_only) {
     if (b.st != FR_OK) return b.st;
     fr_value **outs = fr_arena_alloc(&m->arena, sizeof(fr_value *));

@@ -1,8 +1,10 @@
 /* export.c: a trained model back to ONNX. The output is the original model
  * file with the trained weights written back and, when training appended a
  * head, that head appended, so the model's opset, names, metadata and
- * symbolic dimensions (the batch) stay as they were; BatchNormalization
- * stays in inference form (training never changes forward nodes).
+ * symbolic dimensions (the batch) stay as they were (--ssl's projection
+ * head, frost.proj.*, is not written: the model keeps its outputs);
+ * BatchNormalization stays in inference form (training never changes
+ * forward nodes).
  *
  * A compiled artifact writes the same file without protobuf-c: frost packs
  * the exported model once (fr_onnx_export_mem) and records where each
@@ -294,7 +296,8 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
   const fr_graph *fg = m->graph;
   for (int i = 0; i < fg->n_inits && st == FR_OK; i++) {
     const fr_value *v = fg->inits[i];
-    if (!(v->flags & FR_V_WRITABLE) || (!has_head && !strncmp(v->name, "frost.head.", 11)))
+    if (!(v->flags & FR_V_WRITABLE) || (!has_head && !strncmp(v->name, "frost.head.", 11)) ||
+        !strncmp(v->name, "frost.proj.", 11)) /* --ssl's projection: dropped */
       continue;
     Onnx__TensorProto *tp = NULL;
     for (size_t k = 0; !tp && k < g->n_initializer; k++)

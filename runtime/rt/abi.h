@@ -67,6 +67,7 @@ enum {
   FROST_H_STD = FROST_H_MEAN + 4, /* 4 values: --std */
   FROST_H_AUG_ROTATE = FROST_H_STD + 4, FROST_H_AUG_SCALE_MIN,
   FROST_H_AUG_SCALE_MAX, /* --rotate, --scale MIN,MAX */
+  FROST_H_AUG_NOISE,     /* --noise */
   FROST_H_COUNT = 32
 };
 enum {

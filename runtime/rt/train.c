@@ -302,7 +302,8 @@ static fr_status train_options(const frost_model_info *m, int argc, char **argv,
                   .hflip = n[FROST_I_AUG_HFLIP] != 0,
                   .rotate_deg = (float)h[FROST_H_AUG_ROTATE],
                   .scale_min = (float)h[FROST_H_AUG_SCALE_MIN],
-                  .scale_max = (float)h[FROST_H_AUG_SCALE_MAX]}};
+                  .scale_max = (float)h[FROST_H_AUG_SCALE_MAX],
+                  .noise = (float)h[FROST_H_AUG_NOISE]}};
   int ncw = (int)n[FROST_I_N_CLASS_WEIGHTS];
   for (int i = 0; tr->class_weights && i < ncw && i < 256; i++)
     o->class_weights[i] = tr->class_weights[i];

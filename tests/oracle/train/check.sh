@@ -33,6 +33,8 @@ for dir in "$HERE"/*/; do
     if (r.label_smoothing) a.push("--label-smoothing", String(r.label_smoothing));
     if (r.bn_train) a.push("--bn-train");
     if (r.schedule) a.push("--schedule", r.schedule.name, "--warmup", String(r.schedule.warmup));
+    // --ssl: the data are mirror-symmetric, so --hflip makes equal views
+    if (r.ssl) a.push("--ssl", "--hflip", "--temperature", String(r.ssl.temperature));
     a.push("--trainable", r.trainable_regex || ".*");
     a.push("--batch", String(r.batch_size), "--max-steps", String(r.steps));
     console.log(a.join(" ") + "|" + r.steps + "|" + r.trainable.concat(r.statistics || []).join(" "));
@@ -41,6 +43,10 @@ for dir in "$HERE"/*/; do
   rest=${args#*|}
   steps=${rest%%|*}
   names=${rest#*|}
+  # artifacts do not compile --ssl (frost compile --train refuses it)
+  if [ "$ENGINE" = artifact ] && [ -n "$(node -e 'if (require(process.argv[1]).ssl) console.log(1)' "$dir/ref.json")" ]; then
+    echo "skip $case (--ssl: not in artifacts)"; continue
+  fi
   n=$((n + 1))
   node "$HERE/make-model.js" "$dir" "$OUT/$case.onnx"
   set -f # the options hold regular expressions

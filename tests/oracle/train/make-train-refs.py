@@ -4,7 +4,7 @@
 # neither frost nor its tests import it; they read the files this script wrote.
 #
 # Run with Debian's python3-torch (1.13) and python3-onnx:
-#     /usr/bin/python3 tests/oracle/train/make-train-refs.py [OUTDIR]
+#     /usr/bin/python3 tests/oracle/train/make-train-refs.py [--only CASE,...] [OUTDIR]
 # OUTDIR defaults to the folder of this script. See README.md beside it for
 # what each file holds.
 
@@ -105,6 +105,25 @@ def conv_data():
     return x.float(), labels
 
 
+def conv_data_mirrored():
+    """conv_data's images made left-right symmetric ((x + flip(x)) / 2):
+    a horizontal flip leaves them as they are, so --ssl's two views of a
+    sample under --hflip are the same, whatever the random draws."""
+    x, labels = conv_data()
+    return ((x + torch.flip(x, dims=[3])) / 2).float(), labels
+
+
+def nt_xent(z, temperature):
+    """InfoNCE as SimCLR's NT-Xent: rows i and i + n/2 are two views of one
+    sample; cosine similarities / temperature, the diagonal left out, each
+    row's class its other view; mean over the 2n rows."""
+    n = z.shape[0]
+    u = z / torch.sqrt((z * z).sum(dim=1, keepdim=True) + 1e-12)
+    s = u @ u.t() / temperature - 1e9 * torch.eye(n)
+    target = (torch.arange(n) + n // 2) % n
+    return F.cross_entropy(s, target, reduction="mean")
+
+
 # ---------------------------------------------------------------- cases
 
 def cosine_lrs(base, warmup, total):
@@ -171,6 +190,11 @@ CASES = [
     {"name": "conv_bn_train_sgd", "net": make_conv_bn, "data": conv_data,
      "opt": sgd(0.05, 0.9), "batch": 6, "steps": 4, "bn_train": True,
      "bn_train_stats": ["bn.running_mean"]},
+    # frost train --ssl: the model's output as the embedding (no projection
+    # head), two views of each of 6 samples per step (the same images: see
+    # conv_data_mirrored), NT-Xent at temperature 0.5.
+    {"name": "conv_bn_ssl_sgd", "net": make_conv_bn, "data": conv_data_mirrored,
+     "opt": sgd(0.05, 0.9), "batch": 6, "steps": 4, "ssl": {"temperature": 0.5}},
 ]
 
 
@@ -331,10 +355,14 @@ def run_case(case, root):
         idx = bl[k % len(bl)]
         used.append(idx)
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[idx]), labels[idx], reduction="mean",
-                               weight=torch.tensor(case["class_weights"])
-                               if "class_weights" in case else None,
-                               label_smoothing=case.get("label_smoothing", 0.0))
+        if "ssl" in case:
+            views = torch.cat([x[idx], x[idx]])
+            loss = nt_xent(model(views), case["ssl"]["temperature"])
+        else:
+            loss = F.cross_entropy(model(x[idx]), labels[idx], reduction="mean",
+                                   weight=torch.tensor(case["class_weights"])
+                                   if "class_weights" in case else None,
+                                   label_smoothing=case.get("label_smoothing", 0.0))
         losses.append(float(loss.item()))
         loss.backward()
         if "clip_norm" in case:
@@ -374,6 +402,12 @@ def run_case(case, root):
         ref["statistics"] = stats
     if "label_smoothing" in case:
         ref["label_smoothing"] = case["label_smoothing"]
+    if "ssl" in case:
+        ref["ssl"] = dict(case["ssl"], views="each batch twice, rows i and i + n",
+                          formula="u = z / sqrt(sum(z^2) + 1e-12); S = u u^T / "
+                                  "temperature - 1e9 I; cross-entropy of S with "
+                                  "row i's class (i + n) mod 2n, mean")
+        ref["loss"] = "InfoNCE (NT-Xent), mean over the 2n views"
     if "clip_norm" in case:
         ref["clip_grad_norm"] = {"max_norm": case["clip_norm"], "norm_type": 2.0,
                                  "formula": CLIP_FORMULA}
@@ -465,9 +499,15 @@ def main():
         for d in sys.argv[2:]:
             write_model_json(onnx.load(os.path.join(d, "model.onnx")), d)
         return
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    args = sys.argv[1:]
+    only = None
+    if args[:1] == ["--only"]:  # --only NAME[,NAME]: those cases alone
+        only = args[1].split(",")
+        args = args[2:]
+    root = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     for case in CASES:
-        run_case(case, root)
+        if only is None or case["name"] in only:
+            run_case(case, root)
 
 
 if __name__ == "__main__":
