@@ -48,6 +48,32 @@ for k in 1 5; do
   done
 done
 
+echo "## few-shot --finetune: K clips per command of the unseen voices as support, the rest as queries"
+# 5 draws of the support; the prototype classifier, then its head trained
+# on the support (30 epochs), each measured on the same queries.
+for k in 1 5; do
+  for s in 1 2 3 4 5; do
+    rm -rf "$T/fs-sup" "$T/fs-q"
+    for c in $(ls "$W/commands/test"); do
+      mkdir -p "$T/fs-sup/$c" "$T/fs-q/$c"
+      # shellcheck disable=SC2012
+      ls "$W/commands/test/$c" | awk -v s="$s" 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
+        sort | cut -f2 >"$T/fs-order"
+      head -n "$k" "$T/fs-order" | while read -r f; do cp "$W/commands/test/$c/$f" "$T/fs-sup/$c/"; done
+      tail -n +$((k + 1)) "$T/fs-order" | while read -r f; do cp "$W/commands/test/$c/$f" "$T/fs-q/$c/"; done
+    done
+    # shellcheck disable=SC2086
+    "$FROST" fewshot "$EMB" --support "$T/fs-sup" --query "$T/fs-q" $AUDIO --batch 32 \
+      --finetune --epochs 30 --lr 1e-3 --seed 1 -o "$T/fs-ft.onnx" >"$T/fs-ft.log" 2>&1
+    printf '%s-shot prototypes %s\n' $k "$(sed -n 's/.*(cosine): accuracy \([0-9.]*\)%.*/\1/p' "$T/fs-ft.log")"
+    printf '%s-shot finetuned %s\n' $k "$(sed -n 's/^after fine-tuning: accuracy \([0-9.]*\)%.*/\1/p' "$T/fs-ft.log")"
+  done
+done >"$T/fs-ft.txt"
+awk '{ m = $1 " " $2; n[m]++; s[m] += $3; q[m] += $3 * $3 }
+  END { for (m in n) { mu = s[m] / n[m]; sd = sqrt((q[m] - n[m] * mu * mu) / (n[m] - 1));
+        printf "%-21s %5.1f%% +- %.1f (95%% interval, %d draws)\n", m, mu, 2.776 * sd / sqrt(n[m]), n[m] } }' \
+  "$T/fs-ft.txt" | sort
+
 echo "## clustering: digits of unseen fonts, k-means k=10"
 for cut in $PCUT x; do
   # shellcheck disable=SC2086
