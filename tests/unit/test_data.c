@@ -788,6 +788,27 @@ START_TEST(augment) {
   fr_augment_opts bad = {.scale_min = 2, .scale_max = 1};
   ck_assert_int_eq(fr_augment(a, 1, 3, FT_DIMS(3, 5, 6), false, &ra, &bad),
                    FR_ERR_USAGE);
+  /* Noise: any rank; zero mean and the asked deviation, per sample. */
+  enum { NN = 4000 };
+  static float z[2 * NN];
+  for (int i = 0; i < 2 * NN; i++) z[i] = 1.0f;
+  fr_augment_opts noise = {.noise = 0.5f};
+  ck_assert_int_eq(fr_augment(z, 2, 2, FT_DIMS(40, 100), false, &ra, &noise), FR_OK);
+  for (int n = 0; n < 2; n++) {
+    double s = 0, q = 0;
+    for (int i = 0; i < NN; i++) {
+      double d = z[n * NN + i] - 1.0;
+      s += d;
+      q += d * d;
+    }
+    double mean = s / NN, sd = sqrt(q / NN - mean * mean);
+    ck_assert_msg(fabs(mean) < 0.03 && fabs(sd - 0.5) < 0.03,
+                  "noise of sample %d: mean %g, deviation %g", n, mean, sd);
+  }
+  ck_assert(memcmp(z, z + NN, sizeof(float) * NN) != 0); /* drawn anew */
+  noise.noise = -1;
+  ck_assert_int_eq(fr_augment(z, 1, 2, FT_DIMS(40, 100), false, &ra, &noise),
+                   FR_ERR_USAGE);
 }
 END_TEST
 
