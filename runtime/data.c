@@ -322,9 +322,8 @@ static fr_status find_label_columns(const csv *c, const fr_data_opts *o, int *at
       names[0] = 0;
       for (int j = 0; j < c->nf && n < sizeof names; j++)
         n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", j ? "," : "", c->f[j]);
-      return fr_err(FR_ERR_INVALID, "%s: no column '%s' for the head '%s' (the "
-                    "header is %s)", c->path, o->label_columns[k],
-                    o->label_columns[k], names);
+      return fr_err(FR_ERR_INVALID, "%s: no column '%s' (the header is %s)",
+                    c->path, o->label_columns[k], names);
     }
   }
   return FR_OK;
