@@ -178,7 +178,7 @@ static const opt_help opts[] = {
     {"--time-passes", NULL, NULL, DUMP | RUN | BENCH | COMPILE, "passes", "print a table of pass times"},
     /* training */
     {"--head", NULL, "SPEC", TRAINS | DUMP, "training",
-     "a new head: linear:N or mlp:H1,...,N; NAME:SPEC, repeated: one per task"},
+     "a new head: linear:N, mlp:H1,...,N; NAME:SPEC a task"},
     {"--task-weight", NULL, "NAME:W", TRAIN, "training", "a task's share of the loss (default 1)"},
     {"--cut", NULL, "VALUE", TRAINS | DUMP | FEWSHOT | CLUSTER, "training",
      "keep the graph up to VALUE (the head goes after it)"},
