@@ -82,18 +82,7 @@ else
 fi
 
 # 4. The export: an output per head, in ONNX Runtime as in frost.
-node -e '
-  const lib = require(process.argv[1]);
-  const fs = require("fs");
-  const a = [];
-  for (const f of ["s000", "s001", "s002", "s005"]) {
-    const b = fs.readFileSync(process.argv[2] + "/" + f + ".npy");
-    a.push(new Float32Array(b.buffer.slice(b.byteOffset + 128, b.byteOffset + b.length)));
-  }
-  const x = new Float32Array(4 * a[0].length);
-  a.forEach((v, i) => x.set(v, i * v.length));
-  lib.writeNpy(process.argv[3], "float32", [4, 76, 32, 1], x);
-' "$ROOT/tests/oracle/lib.js" "$T/d" "$T/x4.npy"
+node "$ROOT/tests/cli/stack-npy.js" "$T/x4.npy" 76,32,1 "$T"/d/s00[0125].npy
 if node "$ROOT/tests/oracle/run-ort.js" "$T/mt.onnx" "$T/ort" "input_1=$T/x4.npy" >"$T/err" 2>&1 &&
    "$FROST" run "$T/mt.onnx" --input "input_1=$T/x4.npy" --shape input_1=4,76,32,1 \
      --output-dir "$T/fr" >>"$T/err" 2>&1 &&
