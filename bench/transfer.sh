@@ -18,7 +18,7 @@
 #     runs) and with two heads in one run, on mel windows alone (no
 #     backbone), on the frozen backbone, and with its last convolution
 #     trained (shared by the two heads); mean and 95% interval over SEEDS
-#     (default 1 2 3).
+#     (default 1 2 3 4 5).
 #
 #   bench/transfer.sh [FROST] [WORKDIR]
 #   ONLY=multitask bench/transfer.sh ...    that section alone
@@ -122,7 +122,7 @@ task_acc() {
 }
 : >"$T/multitask.tsv"
 : >"$T/multitask-time.tsv"
-for seed in ${SEEDS:-1 2 3}; do
+for seed in ${SEEDS:-1 2 3 4 5}; do
   for base in mel backbone trained; do
     case $base in
       mel) extra="--cut input_1" ;; # the backbone's input: no backbone
@@ -143,7 +143,9 @@ for seed in ${SEEDS:-1 2 3}; do
       printf '%s\t%s\t%s\n' "$base" "$heads" "$(echo "$(date +%s.%N) - $t0" | bc)" >>"$T/multitask-time.tsv"
       for task in word accent; do
         a=$(task_acc "$log" $task)
-        [ -n "$a" ] && printf '%s\t%s\t%s\t%s\n' "$base" "$heads" "$task" "$a" >>"$T/multitask.tsv"
+        if [ -n "$a" ]; then
+          printf '%s\t%s\t%s\t%s\n' "$base" "$heads" "$task" "$a" >>"$T/multitask.tsv"
+        fi
       done
     done
   done
