@@ -283,6 +283,7 @@ static fr_status finetune(fr_cli *c, const float *proto, int C, int64_t F,
     t.second = c->train.support;
     t.train.cut = NULL;
     t.train.head = NULL;
+    t.train.n_heads = t.train.n_task_weights = 0;
     t.freeze.rules[t.freeze.n_rules++] = (fr_freeze_rule){true, "^frost\\.head\\."};
     t.pipe.freeze = &t.freeze;
     if (fr_cmd_train(&t) != 0) {
