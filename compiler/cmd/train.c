@@ -666,7 +666,11 @@ int fr_cmd_train(fr_cli *c) {
   fr_status st = setup_tasks(&t);
   if (st == FR_OK) st = dump ? dump_shapes(&t) : load_data(&t);
   if (st == FR_OK && t.n_tasks && !dump) st = check_tasks(&t);
-  if (st != FR_OK) return fr_cli_fail();
+  if (st != FR_OK) {
+    fr_dataset_free(&t.train);
+    fr_dataset_free(&t.val);
+    return fr_cli_fail();
+  }
   t.classify = dump || t.train.label != NULL || t.n_tasks; /* dump: classes */
   if (t.val.n && !t.n_tasks && (t.val.label != NULL) != t.classify) {
     fr_err(FR_ERR_INVALID, "%s: its labels are not those of %s", o->val_dir,
