@@ -384,6 +384,11 @@ typedef struct fr_data_opts {
   /* NULL where images are not supported (compiled artifacts): an image is
    * then an error naming the file. frost passes fr_image_decode. */
   fr_image_decoder decode_image;
+  /* fr_dataset_load reads the listing (paths, labels or targets) and only
+   * the first sample, for the samples' shape: x stays NULL, and
+   * fr_dataset_read reads any range (a process's share, frost train under
+   * mpirun). */
+  bool index_only;
 } fr_data_opts;
 
 typedef struct fr_dataset {
@@ -408,6 +413,12 @@ typedef struct fr_dataset {
 fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
                           fr_dataset *out);
 void fr_dataset_free(fr_dataset *d);
+/* Samples [first, first + count) of d (loaded with index_only, or not)
+ * into *x (fr_malloc'd, count rows of d->numel floats), read as
+ * fr_dataset_load reads them: each held to d's shape, images with the
+ * channels of d's first sample. Errors name the file. */
+fr_status fr_dataset_read(const fr_dataset *d, const fr_data_opts *o, int first,
+                          int count, float **x);
 /* One sample file (.npy, image or WAV) as fr_dataset_load reads it, with
  * o's image preprocessing: *x fr_malloc'd, its shape in rank, dims. */
 fr_status fr_sample_load(const char *path, const fr_data_opts *o, float **x,
@@ -577,6 +588,27 @@ typedef struct fr_tl_param {
 typedef fr_status (*fr_tl_step)(void *ctx, bool train, double *loss,
                                 const float **logits);
 
+/* Several processes training one model (frost train under mpirun; the
+ * MPI side is compiler/cmd/dist.c, runtime/ knows no MPI). Every rank runs
+ * the loop with the same data, seed and starting weights; global batch k
+ * is the same on every rank, and rank r fills its batch buffers with rows
+ * [r B, (r + 1) B) of it (B = ceil(G / size), G the global batch), each
+ * weighted by 1 / (samples in the global batch). The gradients' sum over
+ * the ranks is then the gradient of the global batch's mean loss, and
+ * every rank applies the same update. */
+typedef struct fr_tl_dist {
+  int rank, size;
+  void *ctx;
+  /* Sums n values at buf (float, or double when f64) over the ranks in a
+   * fixed order: the same bits on every rank. */
+  fr_status (*sum)(void *ctx, void *buf, int64_t n, bool f64);
+  /* Every rank's status in; the first failing rank's error out, the same
+   * on every rank. */
+  fr_status (*agree)(void *ctx, fr_status st);
+  /* Rank 0's bytes at buf to every rank. */
+  fr_status (*bcast)(void *ctx, void *buf, int64_t bytes);
+} fr_tl_dist;
+
 typedef struct fr_trainloop {
   /* Given. */
   const fr_train_opts *o;
@@ -606,6 +638,10 @@ typedef struct fr_trainloop {
   const char *title;        /* the plot's */
   const char *final_dir;    /* or NULL: a checkpoint there at the end,
                                with the weights kept */
+  const fr_tl_dist *dist;   /* or NULL: one process. Rank 0 alone writes
+                               checkpoints, --log-json and --plot */
+  int64_t G;                /* with dist: the global batch (B is a rank's
+                               share, ceil(G / size)) */
   /* Results. */
   int64_t steps;            /* optimizer steps done */
   int best_epoch;           /* 0: none (no validation) */

@@ -67,7 +67,8 @@ void fr_progress_done(void) {
 
 int fr_cli_fail(void) {
   fr_progress_done();
-  fprintf(stderr, "frost: error: %s\n", fr_err_msg());
+  /* several ranks: rank 0 prints the agreed error at the end (dist.c) */
+  if (!fr_dist_quiet()) fprintf(stderr, "frost: error: %s\n", fr_err_msg());
   return 1;
 }
 

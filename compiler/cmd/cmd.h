@@ -160,6 +160,38 @@ bool fr_cli_is_help(const char *arg); /* -h or --help */
 fr_status fr_cli_unknown_command(const char *name);
 fr_status fr_cli_unknown_option(const char *arg, const char *cmd);
 
+/* ---- dist.c: several processes under mpirun ------------------------- */
+
+/* Launched by mpirun (and built with FROST_MPI): MPI_Init, this process's
+ * rank and the job's size; the ranks other than 0 write nothing (stdout
+ * and stderr to /dev/null). Otherwise nothing: rank 0 of 1. */
+fr_status fr_dist_init(int *argc, char ***argv);
+/* The exit status of the job: the ranks agree on rc (1 when any rank
+ * failed), rank 0 prints the error line, MPI_Finalize. */
+int fr_dist_finish(int rc);
+int fr_dist_rank(void);
+int fr_dist_size(void);
+/* Several ranks: fr_cli_fail leaves the error line to fr_dist_finish. */
+bool fr_dist_quiet(void);
+/* Every rank's status in, one out, the same on every rank: the first
+ * failing rank's error ("rank R: " before its message, unless every rank
+ * failed). Call it before any collective below that a failing rank would
+ * otherwise skip. */
+fr_status fr_dist_agree(fr_status st);
+/* Sums n floats (doubles when f64) at buf over the ranks, rank 0 first:
+ * the same bits on every rank. */
+fr_status fr_dist_sum(void *buf, int64_t n, bool f64);
+/* Rank 0's bytes at buf to every rank. */
+fr_status fr_dist_bcast(void *buf, int64_t bytes);
+/* x holds n rows of width floats; each rank has filled its block of them
+ * (fr_dist_block): afterwards every rank holds them all. */
+fr_status fr_dist_gather_rows(float *x, int64_t n, int64_t width);
+/* Rank r's block of n items: [first, first + count), contiguous, in rank
+ * order, sizes differing by at most one. */
+void fr_dist_block(int64_t n, int rank, int size, int64_t *first, int64_t *count);
+/* The train loop's hook (runtime.h), or NULL for one process. */
+const fr_tl_dist *fr_dist_loop(void);
+
 /* ---- the commands, one file each: the exit status ------------------- */
 
 int fr_cmd_dump(fr_cli *c);        /* dump.c */

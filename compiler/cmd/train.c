@@ -13,6 +13,11 @@
  * as listed); a short last batch is padded with zero samples of weight 0,
  * so the loss is the mean over the real ones (PyTorch's with
  * drop_last=False). Validation runs the same graph (its gradients unused).
+ *
+ * Under mpirun (dist.c, docs/distributed.md) every rank builds the same
+ * graphs at its share of the batch, reads its block of the samples (and
+ * runs the backbone over it for the feature cache), the ranks share the
+ * samples or features, and the loop sums the gradients over the ranks.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,6 +36,8 @@ typedef struct trainer {
   fr_engine e;
   fr_dataset train, val;
   int64_t B, C, numel;    /* batch, classes/targets, sample size */
+  int64_t G;              /* several ranks: the global batch (B is one
+                             rank's share) */
   bool classify;          /* labels (ce, bce on labels) vs numeric targets */
   fr_tensor in[3];        /* x, targets, weights */
   fr_tensor *inp[3];
@@ -167,6 +174,92 @@ static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
   return FR_OK;
 }
 
+/* ---- several ranks (dist.c) ------------------------------------------ */
+
+static fr_data_opts data_opts(const trainer *t) {
+  fr_data_opts dop = t->o->data;
+  dop.decode_image = fr_image_decode;
+  dop.index_only = fr_dist_size() > 1; /* each rank reads its block */
+  return dop;
+}
+
+/* Reads this rank's block of d's samples (d loaded index-only) into
+ * *rows; *first, *count: the block. */
+static fr_status read_block(const trainer *t, const fr_dataset *d, float **rows,
+                            int64_t *first, int64_t *count) {
+  fr_dist_block(d->n, fr_dist_rank(), fr_dist_size(), first, count);
+  fr_data_opts dop = data_opts(t);
+  return fr_dataset_read(d, &dop, (int)*first, (int)*count, rows);
+}
+
+/* rows (count of width floats, this rank's block from first) into a
+ * fresh array of d->n rows that every rank then holds, d's new samples. */
+static fr_status share_rows(fr_dataset *d, fr_status st, float *rows, int64_t first,
+                            int64_t count, int64_t width) {
+  float *all = st == FR_OK ? fr_malloc(sizeof(float) * (size_t)(d->n * width) + 1) : NULL;
+  if (st == FR_OK && !all) st = fr_err_nomem(NULL);
+  if (st == FR_OK)
+    memcpy(all + first * width, rows, sizeof(float) * (size_t)(count * width));
+  fr_free(rows);
+  st = fr_dist_agree(st);
+  if (st == FR_OK) st = fr_dist_gather_rows(all, d->n, width);
+  if (st != FR_OK) {
+    fr_free(all);
+    return st;
+  }
+  fr_free(d->x);
+  d->x = all;
+  d->numel = width;
+  return FR_OK;
+}
+
+/* The samples of the sets, when loaded index-only: each rank reads its
+ * block, then they share them all (--no-cache, augmentation, --frontend:
+ * every rank needs every sample). */
+static fr_status read_samples(trainer *t) {
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  fr_status st = FR_OK;
+  for (int k = 0; k < 2 && st == FR_OK; k++) {
+    fr_dataset *d = sets[k];
+    if (d->x || (!d->n && k)) continue;
+    float *rows = NULL;
+    int64_t first, count;
+    st = read_block(t, d, &rows, &first, &count);
+    st = share_rows(d, st, rows, first, count, d->numel);
+  }
+  return st;
+}
+
+/* The feature cache of set d: one process runs the backbone over every
+ * sample; several ranks each over their block (d loaded index-only), and
+ * the ranks share the features. */
+static fr_status cache_set(trainer *t, fr_engine *e, fr_model *bm, fr_tensor *in,
+                           int64_t F, fr_dataset *d, int64_t *done, int64_t all) {
+  if (d->x) return fr_features_run(e, bm, in, t->B, F, d, "feature cache", done, all);
+  fr_dataset v = *d;
+  int64_t first, count;
+  fr_status st = read_block(t, d, &v.x, &first, &count);
+  v.n = (int)count;
+  if (st == FR_OK) st = fr_features_run(e, bm, in, t->B, F, &v, "feature cache", done, all);
+  *done += d->n - count;
+  return share_rows(d, st, v.x, first, count, F);
+}
+
+/* Several ranks: each compiles the graphs at its share of the batch. */
+static fr_status dist_setup(trainer *t) {
+  const fr_train_opts *o = t->o;
+  int n = fr_dist_size();
+  if (o->ssl)
+    return fr_err(FR_ERR_UNSUPPORTED, "--ssl contrasts every pair of a batch: "
+                  "not on %d ranks yet (run it as one process)", n);
+  if (t->c->freeze.bn_train)
+    return fr_err(FR_ERR_UNSUPPORTED, "--bn-train: batch statistics would be "
+                  "each rank's own: not on %d ranks (run it as one process)", n);
+  t->G = t->B;
+  t->B = (t->G + n - 1) / n;
+  return FR_OK;
+}
+
 /* The feature cache: the frozen backbone (the model up to the boundary b,
  * the one frozen value the trainable nodes read) runs once over every
  * sample, and the samples become its outputs. The backbone is the model
@@ -200,7 +293,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   for (int k = 0; k < 2 && st == FR_OK; k++) {
     fr_dataset *d = sets[k];
     if (!d->n) continue;
-    st = fr_features_run(&e, bm, &in, t->B, F, d, "feature cache", &n_prog, n_all);
+    st = cache_set(t, &e, bm, &in, F, d, &n_prog, n_all);
     if (st != FR_OK) break;
     d->rank = b->t.rank - 1;
     for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
@@ -212,9 +305,11 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   if (st == FR_OK) {
     *done = true;
     t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
+    char on[32] = "";
+    if (fr_dist_size() > 1) snprintf(on, sizeof on, " on %d ranks", fr_dist_size());
     printf("feature cache: %lld samples through the frozen backbone up to "
-           "'%s' in %.2f s, %lld floats each\n", (long long)n_prog, src->name,
-           t->backbone_s, (long long)F);
+           "'%s' in %.2f s%s, %lld floats each\n", (long long)n_prog, src->name,
+           t->backbone_s, on, (long long)F);
   }
 out:
   fr_progress_done();
@@ -396,8 +491,7 @@ out:
 
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
-  fr_data_opts dop = o->data;
-  dop.decode_image = fr_image_decode;
+  fr_data_opts dop = data_opts(t);
   fr_dataset all = {0};
   FR_TRY(fr_dataset_load(t->c->second, &dop, &all));
   fr_status st = FR_OK;
@@ -553,6 +647,7 @@ int fr_cmd_train(fr_cli *c) {
   t.B = o->batch > 0 ? o->batch : 32;
   if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
   if (t.B > 4096) st = fr_err(FR_ERR_USAGE, "--batch %lld: at most 4096", (long long)t.B);
+  if (st == FR_OK && fr_dist_size() > 1 && !dump) st = dist_setup(&t);
   if (st == FR_OK && o->ssl) st = ssl_setup(&t, dump);
   if (st == FR_OK && !t.classify && o->loss_kind == FR_LOSS_CE)
     st = fr_err(FR_ERR_USAGE, "%s has number columns, not classes: use --loss mse "
@@ -576,6 +671,7 @@ int fr_cmd_train(fr_cli *c) {
       t.model_numel *= x->dims[i];
     }
     if (x->rank < 2) st = fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
+    if (st == FR_OK) st = read_samples(&t);
     if (st == FR_OK) st = apply_frontend(&t);
   }
   if (st == FR_OK)
@@ -626,6 +722,8 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_err(FR_ERR_USAGE, "--pool needs the feature cache (not with "
                 "--no-cache or augmentation)");
   }
+  /* several ranks without the cache: every rank needs every sample */
+  if (st == FR_OK && !dump) st = read_samples(&t);
   int slots = fr_tl_slots(o);
   if (st == FR_OK) {
     c->pipe.state_slots = slots;
@@ -743,7 +841,8 @@ int fr_cmd_train(fr_cli *c) {
                         .state = t.state, .tbytes = t.tbytes, .slots = slots,
                         .params = tp, .n_params = t.m->graph->train->n_params,
                         .model = c->model, .ck_params = cp, .n_ck_params = n_cp,
-                        .out = stdout, .title = c->model};
+                        .out = stdout, .title = c->model,
+                        .dist = fr_dist_loop(), .G = t.G};
     if (o->checkpoint_dir) st = fr_sha256_file(c->model, tl.model_sha256);
   }
   if (st == FR_OK) st = fr_trainloop_run(&tl);
@@ -751,8 +850,10 @@ int fr_cmd_train(fr_cli *c) {
   fr_free(t.out);
   fr_free(tp);
   fr_free(cp);
-  if (st == FR_OK && o->save_params) st = save_params(&t, o->save_params);
-  if (st == FR_OK && c->out) {
+  /* rank 0 writes what the job made */
+  bool rank0 = fr_dist_rank() == 0;
+  if (st == FR_OK && o->save_params && rank0) st = save_params(&t, o->save_params);
+  if (st == FR_OK && c->out && rank0) {
     st = fr_onnx_export(c->model, t.m, o->cut, c->out);
     if (st == FR_OK) printf("wrote %s\n", c->out);
   }
