@@ -57,6 +57,7 @@ static int frost_main(int argc, char **argv) {
   else if (!strcmp(cmd, "fewshot")) rc = fr_cmd_fewshot(&c);
   else if (!strcmp(cmd, "cluster")) rc = fr_cmd_cluster(&c);
   else if (!strcmp(cmd, "adapt-bn")) rc = fr_cmd_adapt_bn(&c);
+  else if (!strcmp(cmd, "extract")) rc = fr_cmd_extract(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fr_cli_fail();

@@ -783,8 +783,9 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
   size_t numel = (size_t)d->numel;
   /* an index-only set (no samples read) stays one */
   out->x = d->x ? fr_malloc(sizeof(float) * numel * (size_t)m + 1) : NULL;
-  out->paths = fr_arena_alloc(&out->arena, sizeof(char *) * (size_t)(m + 1));
-  if ((d->x && !out->x) || !out->paths) goto nomem;
+  out->paths = d->paths ? fr_arena_alloc(&out->arena, sizeof(char *) * (size_t)(m + 1))
+                        : NULL;
+  if ((d->x && !out->x) || (d->paths && !out->paths)) goto nomem;
   if (d->label && !(out->label = fr_malloc(sizeof(int32_t) * (size_t)m + 1)))
     goto nomem;
   if (d->y && !(out->y = fr_malloc(sizeof(float) * (size_t)d->n_targets *
@@ -808,7 +809,8 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
   }
   for (int i = 0, j = 0; i < d->n; i++) {
     if (pick[i] != want) continue;
-    if (!(out->paths[j] = fr_arena_strdup(&out->arena, d->paths[i]))) goto nomem;
+    if (d->paths && !(out->paths[j] = fr_arena_strdup(&out->arena, d->paths[i])))
+      goto nomem;
     fr_dataset_gather(d, &i, 0, 1, out->x ? out->x + (size_t)j * numel : NULL,
                       out->label ? out->label + j : NULL,
                       out->y ? out->y + (size_t)j * (size_t)d->n_targets : NULL);

@@ -403,7 +403,7 @@ typedef struct fr_dataset {
   int n_targets;              /* numeric manifest: its number columns */
   char **target_names;        /* n_targets column names, or NULL */
   float *y;                   /* (n, n_targets), or NULL (classes) */
-  char **paths;               /* each sample's file, for messages */
+  char **paths;               /* each sample's file, for messages (or NULL) */
   int sample_rate;            /* WAV samples: Hz (one for all); else 0 */
   fr_arena arena;             /* owns the strings and the name arrays */
 } fr_dataset;
@@ -530,6 +530,7 @@ typedef struct fr_train_opts {
   const char *support, *query, *metric;
   const char *label_map;   /* eval --label-map FILE */
   const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
+  const char *features;    /* train --features DIR: frost extract's shards */
   int episodes, shots, queries, ways, k;
   bool finetune;           /* fewshot --finetune: train the prototype head */
   /* --ssl: contrastive self-supervised training (InfoNCE over two

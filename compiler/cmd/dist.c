@@ -8,14 +8,17 @@
  *     rank: the first failing rank's error, "rank R: " before its message
  *     unless every rank failed. Every collective below is called only
  *     after the ranks agreed that none failed, so a rank that fails never
- *     leaves the others waiting in a collective it will not join.
+ *     leaves the others waiting in a collective it will not join: its
+ *     error reaches them at their next agreement (a rank that gives up
+ *     early meets it in fr_dist_finish's).
  *   - fr_dist_sum: a sum over the ranks in a fixed order, rank 0 first:
  *     each rank gets the same bits, whatever the timing (see sum_fixed).
  *   - fr_dist_bcast, fr_dist_gather_rows: rank 0's bytes to all, each
  *     rank's block of rows to all.
  *
  * The error line: in a job of several ranks, fr_cli_fail prints nothing;
- * fr_dist_finish agrees on the final status and rank 0 alone prints it.
+ * fr_dist_finish agrees on the final status (unless the ranks already
+ * agreed on an error) and rank 0 alone prints it.
  * The ranks other than 0 write nothing: their stdout and stderr go to
  * /dev/null (rank 0 writes the logs, checkpoints and models). */
 #include <fcntl.h>
@@ -209,7 +212,10 @@ fr_status fr_dist_gather_rows(float *x, int64_t n, int64_t width) {
 int fr_dist_finish(int rc) {
   if (!dist.on) return rc;
   if (dist.size > 1) {
-    fr_status st = fr_dist_agree(rc ? FR_ERR_INVALID : FR_OK);
+    /* An error the ranks agreed on is every rank's already: they all
+     * skip this agreement. */
+    bool agreed = rc && !strcmp(fr_err_msg(), dist.agreed);
+    fr_status st = agreed ? FR_ERR_INVALID : fr_dist_agree(rc ? FR_ERR_INVALID : FR_OK);
     if (st != FR_OK && dist.rank == 0) fprintf(stderr, "frost: error: %s\n", fr_err_msg());
     rc = st != FR_OK;
   }
@@ -229,6 +235,31 @@ int fr_dist_finish(int rc) { return rc; }
 #endif
 
 bool fr_dist_quiet(void) { return dist.size > 1; }
+
+fr_status fr_dist_share_rows(fr_status st, float *rows, int64_t n, int64_t width,
+                             float **all) {
+  *all = NULL;
+  if (dist.size == 1) { /* the block is everything */
+    if (st == FR_OK) *all = rows;
+    else fr_free(rows);
+    return st;
+  }
+  int64_t first, count;
+  fr_dist_block(n, dist.rank, dist.size, &first, &count);
+  float *a = st == FR_OK ? fr_malloc(sizeof(float) * (size_t)(n * width) + 1) : NULL;
+  if (st == FR_OK && !a) st = fr_err_nomem(NULL);
+  if (st == FR_OK)
+    memcpy(a + first * width, rows, sizeof(float) * (size_t)(count * width));
+  fr_free(rows);
+  st = fr_dist_agree(st);
+  if (st == FR_OK) st = fr_dist_gather_rows(a, n, width);
+  if (st != FR_OK) {
+    fr_free(a);
+    return st;
+  }
+  *all = a;
+  return FR_OK;
+}
 
 /* The train loop's view (runtime.h's fr_tl_dist). */
 static fr_status tl_sum(void *ctx, void *buf, int64_t n, bool f64) {

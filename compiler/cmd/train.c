@@ -62,6 +62,7 @@ typedef struct trainer {
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
   int64_t model_dims[FR_MAX_RANK], model_numel;
+  fr_feature_info fi;  /* --features DIR: what frost extract wrote */
 } trainer;
 
 static void release_outputs(trainer *t) {
@@ -192,21 +193,11 @@ static fr_status read_block(const trainer *t, const fr_dataset *d, float **rows,
   return fr_dataset_read(d, &dop, (int)*first, (int)*count, rows);
 }
 
-/* rows (count of width floats, this rank's block from first) into a
- * fresh array of d->n rows that every rank then holds, d's new samples. */
-static fr_status share_rows(fr_dataset *d, fr_status st, float *rows, int64_t first,
-                            int64_t count, int64_t width) {
-  float *all = st == FR_OK ? fr_malloc(sizeof(float) * (size_t)(d->n * width) + 1) : NULL;
-  if (st == FR_OK && !all) st = fr_err_nomem(NULL);
-  if (st == FR_OK)
-    memcpy(all + first * width, rows, sizeof(float) * (size_t)(count * width));
-  fr_free(rows);
-  st = fr_dist_agree(st);
-  if (st == FR_OK) st = fr_dist_gather_rows(all, d->n, width);
-  if (st != FR_OK) {
-    fr_free(all);
-    return st;
-  }
+/* rows (this rank's block of d's samples, width floats each, taken):
+ * every rank then holds all of them, as d's samples. */
+static fr_status share_rows(fr_dataset *d, fr_status st, float *rows, int64_t width) {
+  float *all;
+  FR_TRY(fr_dist_share_rows(st, rows, d->n, width, &all));
   fr_free(d->x);
   d->x = all;
   d->numel = width;
@@ -225,7 +216,7 @@ static fr_status read_samples(trainer *t) {
     float *rows = NULL;
     int64_t first, count;
     st = read_block(t, d, &rows, &first, &count);
-    st = share_rows(d, st, rows, first, count, d->numel);
+    st = share_rows(d, st, rows, d->numel);
   }
   return st;
 }
@@ -242,7 +233,7 @@ static fr_status cache_set(trainer *t, fr_engine *e, fr_model *bm, fr_tensor *in
   v.n = (int)count;
   if (st == FR_OK) st = fr_features_run(e, bm, in, t->B, F, &v, "feature cache", done, all);
   *done += d->n - count;
-  return share_rows(d, st, v.x, first, count, F);
+  return share_rows(d, st, v.x, F);
 }
 
 /* Several ranks: each compiles the graphs at its share of the batch. */
@@ -260,6 +251,77 @@ static fr_status dist_setup(trainer *t) {
   return FR_OK;
 }
 
+/* ---- --features DIR: frost extract's shards (extract.c) ---------------- */
+
+/* The features as the data sets (--val: another folder of them), from
+ * this model, at --cut (taken from them when not given). */
+static fr_status load_features(trainer *t) {
+  fr_cli *c = t->c;
+  const fr_train_opts *o = t->o;
+  if (o->no_cache || fr_augment_images(&o->augment) || o->augment.noise > 0 ||
+      o->frontend || o->ssl)
+    return fr_err(FR_ERR_USAGE, "--features: the samples are features already: "
+                  "not with --no-cache, augmentation, --frontend or --ssl");
+  fr_dataset all = {0};
+  FR_TRY(fr_features_load(o->features, &t->fi, &all));
+  char sha[65];
+  fr_status st = fr_sha256_file(c->model, sha);
+  if (st == FR_OK && strcmp(sha, t->fi.model_sha256))
+    st = fr_err(FR_ERR_INVALID, "%s: features of another model than %s (its "
+                "SHA-256 differs)", o->features, c->model);
+  if (st == FR_OK && o->cut && strcmp(o->cut, t->fi.cut))
+    st = fr_err(FR_ERR_USAGE, "--cut %s: the features in %s are '%s'", o->cut,
+                o->features, t->fi.cut);
+  c->train.cut = t->fi.cut;
+  if (st != FR_OK) {
+    fr_dataset_free(&all);
+    return st;
+  }
+  if (o->val_dir) {
+    fr_feature_info vi;
+    t->train = all;
+    st = fr_features_load(o->val_dir, &vi, &t->val);
+    if (st == FR_OK && (strcmp(vi.cut, t->fi.cut) || strcmp(vi.model_sha256, sha) ||
+                        t->val.numel != all.numel))
+      st = fr_err(FR_ERR_INVALID, "%s: not features of %s at '%s' as %s holds",
+                  o->val_dir, c->model, t->fi.cut, o->features);
+  } else if (o->val_split > 0) {
+    st = fr_dataset_split(&all, o->val_split, o->seed, &t->train, &t->val);
+    fr_dataset_free(&all);
+  } else {
+    t->train = all;
+  }
+  if (st == FR_OK && !t->train.n)
+    st = fr_err(FR_ERR_INVALID, "%s: no samples", o->features);
+  return st;
+}
+
+/* The cache is given: the features must be b, the value the trainable
+ * layers read (or the input of the Flatten that made b). */
+static fr_status features_given(trainer *t, const fr_value *b, bool *done) {
+  const fr_value *src = b;
+  if (strcmp(b->name, t->fi.cut) && b->producer && b->producer->op == FR_OP_FLATTEN &&
+      b->producer->in[0])
+    src = b->producer->in[0];
+  int64_t F = fr_tensor_numel(&b->t) / t->B;
+  if (strcmp(src->name, t->fi.cut))
+    return fr_err(FR_ERR_USAGE, "--features %s: features of '%s', but the trained "
+                  "layers start at '%s' (extract there, or train fewer layers)",
+                  t->o->features, t->fi.cut, src->name);
+  if (F != t->train.numel)
+    return fr_err(FR_ERR_SHAPE, "--features %s: %lld floats a sample, '%s' has %lld",
+                  t->o->features, (long long)t->train.numel, src->name, (long long)F);
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  for (int k = 0; k < 2; k++) {
+    sets[k]->rank = b->t.rank - 1;
+    for (int i = 1; i < b->t.rank; i++) sets[k]->dims[i - 1] = b->t.dims[i];
+  }
+  printf("features: %d samples from %s (frost extract up to '%s'), %lld floats "
+         "each\n", t->train.n + t->val.n, t->o->features, t->fi.cut, (long long)F);
+  *done = true;
+  return FR_OK;
+}
+
 /* The feature cache: the frozen backbone (the model up to the boundary b,
  * the one frozen value the trainable nodes read) runs once over every
  * sample, and the samples become its outputs. The backbone is the model
@@ -268,6 +330,7 @@ static fr_status dist_setup(trainer *t) {
 static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   fr_cli *c = t->c;
   *done = false;
+  if (t->o->features) return features_given(t, b, done);
   fr_model *bm = NULL;
   fr_value *src = NULL;
   FR_TRY(backbone_of(t, b, &bm, &src));
@@ -491,6 +554,7 @@ out:
 
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
+  if (o->features) return load_features(t);
   fr_data_opts dop = data_opts(t);
   fr_dataset all = {0};
   FR_TRY(fr_dataset_load(t->c->second, &dop, &all));
@@ -626,12 +690,24 @@ int fr_cmd_train(fr_cli *c) {
   if (o->adapt && !(c->stage && !strcmp(c->stage, "train"))) return train_adapted(c);
   trainer t = {.c = c, .o = o};
   bool dump = c->stage && !strcmp(c->stage, "train");
-  if (!c->second && !dump) {
+  if (!c->second && !dump && !o->features) {
     fr_err(FR_ERR_USAGE, "frost train MODEL DATA: no DATA");
     return fr_cli_fail();
   }
+  if (o->features && !dump) {
+    if (c->second) {
+      fr_err(FR_ERR_USAGE, "frost train: DATA or --features DIR, not both");
+      return fr_cli_fail();
+    }
+    c->second = o->features; /* the data's name in messages */
+  }
   fr_status st = dump ? dump_shapes(&t) : load_data(&t);
-  if (st != FR_OK) return fr_cli_fail();
+  st = fr_dist_agree(st); /* several ranks: all loaded, or all stop */
+  if (st != FR_OK) {
+    fr_dataset_free(&t.train);
+    fr_dataset_free(&t.val);
+    return fr_cli_fail();
+  }
   t.classify = dump || t.train.label != NULL; /* dump: classes */
   if (t.val.n && (t.val.label != NULL) != t.classify) {
     fr_err(FR_ERR_INVALID, "%s: its labels are not those of %s", o->val_dir,
@@ -674,8 +750,10 @@ int fr_cmd_train(fr_cli *c) {
     if (st == FR_OK) st = read_samples(&t);
     if (st == FR_OK) st = apply_frontend(&t);
   }
-  if (st == FR_OK)
-    st = fr_cli_feed(t.m, c->model, c->second, t.B, t.train.rank, t.train.dims);
+  if (st == FR_OK) /* --features: the model's input is the extraction's */
+    st = fr_cli_feed(t.m, c->model, c->second, t.B,
+                     o->features ? t.fi.in_rank : t.train.rank,
+                     o->features ? t.fi.in_dims : t.train.dims);
   if (st == FR_OK) {
     fr_train_spec sp = {.cut = o->cut, .head = o->head, .seed = o->seed,
                         .loss_kind = o->loss_kind,
@@ -724,6 +802,9 @@ int fr_cmd_train(fr_cli *c) {
   }
   /* several ranks without the cache: every rank needs every sample */
   if (st == FR_OK && !dump) st = read_samples(&t);
+  if (st == FR_OK && o->features && !dump && !t.cached)
+    st = fr_err(FR_ERR_USAGE, "--features: the trained layers do not start at "
+                "one frozen value ('%s')", t.fi.cut);
   int slots = fr_tl_slots(o);
   if (st == FR_OK) {
     c->pipe.state_slots = slots;
