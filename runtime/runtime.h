@@ -256,6 +256,9 @@ typedef struct fr_trainlog_opts {
   const char *json_path; /* --log-json: one JSON object a line, appended */
   const char *plot_path; /* --plot: the SVG, rewritten each epoch */
   const char *title;     /* above the plot (the model), or NULL */
+  bool tty;              /* draw the bar on progress even when it is not a
+                            terminal (rank 0 under an mpirun whose stderr
+                            is one: its output reaches it through a pipe) */
 } fr_trainlog_opts;
 
 typedef struct fr_trainlog fr_trainlog;
@@ -268,6 +271,8 @@ fr_status fr_trainlog_open(fr_trainlog **lg, const fr_trainlog_opts *o);
 fr_status fr_trainlog_epoch(fr_trainlog *lg, const fr_epoch_stats *e);
 /* The progress bar: done of total batches, the running loss (NaN: none).
  * Redrawn at most 10 times a second, and only on a terminal. */
+/* Text shown in the progress bar from now on, after the loss ("" none). */
+void fr_trainlog_detail(fr_trainlog *lg, const char *text);
 void fr_trainlog_progress(fr_trainlog *lg, int64_t done, int64_t total,
                           double loss);
 /* Clears the bar and frees lg (NULL is fine). */
@@ -608,6 +613,8 @@ typedef struct fr_tl_dist {
   fr_status (*agree)(void *ctx, fr_status st);
   /* Rank 0's bytes at buf to every rank. */
   fr_status (*bcast)(void *ctx, void *buf, int64_t bytes);
+  bool tty; /* rank 0: draw the progress bar (mpirun's stderr is a
+               terminal); it shows each rank's time per step */
 } fr_tl_dist;
 
 typedef struct fr_trainloop {

@@ -47,6 +47,12 @@ static double schedule_lr(const fr_train_opts *o, int64_t k, int64_t total,
   return base;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 typedef struct loop {
   fr_trainloop *t;
   const fr_train_opts *o;
@@ -57,7 +63,7 @@ typedef struct loop {
   bool augment;
   float *gx;  /* dist, augmenting: the whole global batch (G x numel) */
   float *red; /* dist: what a step sums over the ranks (the gradients,
-                 loss, correct rows, failed ranks) */
+                 loss, correct rows, failed ranks, each rank's time) */
 } loop;
 
 /* Fills the batch with rows [lo, lo + cnt) (cnt <= B) of the global batch
@@ -182,9 +188,10 @@ static void update(loop *l, double lr) {
 
 /* dist: the batch's loss, correct rows and (training) gradients summed
  * over the ranks in one call, with a flag per failed rank: when one
- * failed, every rank returns its error. */
+ * failed, every rank returns its error. Each rank's time for the batch
+ * (ms) rides along for rank 0's progress bar. */
 static fr_status share_batch(loop *l, fr_status st, bool train, double *bl,
-                             int64_t *hit) {
+                             int64_t *hit, double ms) {
   fr_trainloop *t = l->t;
   const fr_tl_dist *ds = t->dist;
   int64_t ng = train ? t->tbytes / (int64_t)sizeof(float) : 0;
@@ -193,11 +200,21 @@ static fr_status share_batch(loop *l, fr_status st, bool train, double *bl,
   r[ng] = (float)*bl;
   r[ng + 1] = (float)*hit;
   r[ng + 2] = st != FR_OK;
-  FR_TRY(ds->sum(ds->ctx, r, ng + 3, false));
+  for (int k = 0; k < ds->size; k++) r[ng + 3 + k] = k == ds->rank ? (float)ms : 0;
+  FR_TRY(ds->sum(ds->ctx, r, ng + 3 + ds->size, false));
   if (r[ng + 2] > 0) return ds->agree(ds->ctx, st);
   if (ng) memcpy(t->grad, r, sizeof(float) * (size_t)ng);
   *bl = r[ng];
   *hit = (int64_t)r[ng + 1];
+  if (train && ds->tty) { /* "2 ranks: 31 33 ms/step" */
+    char d[96];
+    int n = snprintf(d, sizeof d, "%d ranks:", ds->size);
+    for (int k = 0; k < ds->size && n < 80; k++)
+      n += snprintf(d + n, sizeof d - (size_t)n, k < 8 ? " %.0f" : " ...",
+                    (double)r[ng + 3 + k]);
+    snprintf(d + n, sizeof d - (size_t)n, " ms/step");
+    fr_trainlog_detail(l->log, d);
+  }
   return FR_OK;
 }
 
@@ -228,6 +245,7 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
     int n = used - s < per ? used - s : per;
     if (o->max_steps && train && t->steps >= o->max_steps) break;
     /* this rank's rows of the batch */
+    double t0 = ds ? now_s() : 0;
     int lo = ds ? ds->rank * B : 0;
     int cnt = n - lo < 0 ? 0 : n - lo < B ? n - lo : B;
     /* The loss is the mean over a train batch, but over the whole set for
@@ -242,7 +260,7 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
     int rows = t->ssl ? B : cnt;
     if (st == FR_OK && t->classify && z)
       for (int i = 0; i < rows; i++) hit += argmax(z + i * t->C, t->C) == label[i];
-    if (ds) st = share_batch(l, st, train, &bl, &hit);
+    if (ds) st = share_batch(l, st, train, &bl, &hit, (now_s() - t0) * 1e3);
     if (st != FR_OK) break;
     if (!isfinite(bl)) {
       st = fr_err(FR_ERR_INVALID, "the loss is %g at epoch %d, batch %d "
@@ -320,12 +338,6 @@ static fr_status share_start(loop *l, fr_status st, int *first, double *best_met
   return FR_OK;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 fr_status fr_trainloop_run(fr_trainloop *t) {
   const fr_train_opts *o = t->o;
   loop l = {.t = t, .o = o};
@@ -370,7 +382,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
   if (ds && (ds->size < 2 || t->ssl || G > t->B * ds->size))
     st = fr_err(FR_ERR_INVALID, "the train loop's share of a batch does not fit");
   if (st == FR_OK && ds &&
-      !(l.red = fr_malloc(sizeof(float) * (size_t)(t->tbytes / 4 + 3))))
+      !(l.red = fr_malloc(sizeof(float) * (size_t)(t->tbytes / 4 + 3 + ds->size))))
     st = fr_err_nomem(NULL);
   if (st == FR_OK && o->checkpoint_dir && rank0) {
     if (o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
@@ -404,7 +416,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
     fr_trainlog_opts lo = {.out = t->out, .progress = stderr,
                            .json_path = rank0 ? o->log_json : NULL,
                            .plot_path = rank0 ? o->plot : NULL,
-                           .title = t->title};
+                           .title = t->title, .tty = ds && ds->tty};
     st = fr_trainlog_open(&l.log, &lo);
     if (ds) st = ds->agree(ds->ctx, st);
   }

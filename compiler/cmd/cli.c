@@ -22,7 +22,7 @@ static struct {
 
 void fr_progress(const char *what, int64_t done, int64_t total,
                  const char *detail) {
-  if (!progress.tty) progress.tty = isatty(STDERR_FILENO) ? 1 : -1;
+  if (!progress.tty) progress.tty = isatty(STDERR_FILENO) || fr_dist_tty() ? 1 : -1;
   if (progress.tty < 0) return;
   double t = fr_cli_now_ms();
   if (!progress.what || strcmp(progress.what, what)) {

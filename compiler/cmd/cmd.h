@@ -173,6 +173,9 @@ int fr_dist_rank(void);
 int fr_dist_size(void);
 /* Several ranks: fr_cli_fail leaves the error line to fr_dist_finish. */
 bool fr_dist_quiet(void);
+/* Rank 0 of several, whose mpirun's stderr is a terminal: progress lines
+ * are drawn (they reach it through mpirun). */
+bool fr_dist_tty(void);
 /* Every rank's status in, one out, the same on every rank: the first
  * failing rank's error ("rank R: " before its message, unless every rank
  * failed). Call it before any collective below that a failing rank would

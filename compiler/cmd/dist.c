@@ -37,7 +37,8 @@ static struct {
   int rank, size; /* 0 and 1 unless launched by mpirun */
   bool on;        /* MPI_Init was called */
   char agreed[1024]; /* the message fr_dist_agree last returned */
-} dist = {0, 1, false, ""};
+  bool tty;          /* rank 0: mpirun's stderr is a terminal */
+} dist = {0, 1, false, "", false};
 
 int fr_dist_rank(void) { return dist.rank; }
 int fr_dist_size(void) { return dist.size; }
@@ -55,6 +56,19 @@ static bool under_mpirun(void) {
   return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
+/* Whether the launcher's (mpirun's) stderr is a terminal: rank 0's own is
+ * a pipe to it, so the progress line is drawn by that test instead (Linux;
+ * a rank started by a daemon on another host draws none). */
+static bool launcher_tty(void) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/fd/2", (int)getppid());
+  int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool tty = isatty(fd);
+  close(fd);
+  return tty;
+}
+
 fr_status fr_dist_init(int *argc, char ***argv) {
   if (!under_mpirun()) return FR_OK;
   if (MPI_Init(argc, argv) != MPI_SUCCESS)
@@ -64,6 +78,7 @@ fr_status fr_dist_init(int *argc, char ***argv) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &dist.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &dist.size);
+  dist.tty = dist.rank == 0 && dist.size > 1 && launcher_tty();
   if (dist.rank > 0) {
     int fd = open("/dev/null", O_WRONLY);
     if (fd >= 0) {
@@ -235,6 +250,7 @@ int fr_dist_finish(int rc) { return rc; }
 #endif
 
 bool fr_dist_quiet(void) { return dist.size > 1; }
+bool fr_dist_tty(void) { return dist.tty; }
 
 fr_status fr_dist_share_rows(fr_status st, float *rows, int64_t n, int64_t width,
                              float **all) {
@@ -274,6 +290,6 @@ const fr_tl_dist *fr_dist_loop(void) {
   static fr_tl_dist d;
   if (dist.size == 1) return NULL;
   d = (fr_tl_dist){.rank = dist.rank, .size = dist.size, .sum = tl_sum,
-                   .agree = tl_agree, .bcast = tl_bcast};
+                   .agree = tl_agree, .bcast = tl_bcast, .tty = dist.tty};
   return &d;
 }
