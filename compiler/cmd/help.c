@@ -145,7 +145,7 @@ static const opt_help opts[] = {
     {"--dot", NULL, NULL, DUMP, "options", "print the graph in Graphviz DOT"},
     {"--stage", NULL, "S", DUMP, "options", "imported (default), optimized or train"},
     {"--output", "-o", "OUT", TRAINS | FEWSHOT | CLUSTER | ADAPT | EXTRACT, "options",
-     "what the command writes (artifact, model, clusters, features)"},
+     "the output: artifact, model, clusters or features"},
     {"--emit", NULL, "KIND", COMPILE, "options", "exe (default), shared, obj, llvm or asm"},
     {"--name", NULL, "C", COMPILE, "options", "the prefix of the C API (default: from OUT)"},
     {"--train", NULL, NULL, COMPILE, "options", "an artifact that trains (takes frost train's options)"},
