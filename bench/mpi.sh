@@ -75,7 +75,8 @@ run_min "1 rank x 1 thread (no mpirun)" 0 $E
 run_min "1 rank x 1 thread (mpirun -np 1)" 1 $E
 # shellcheck disable=SC2086
 run_min "2 ranks x 1 thread" 2 $E
-if "$FROST" help extract | grep -q -e '--threads'; then
+# (frost before the kernels' thread pool: --threads "only 1")
+if ! "$FROST" help bench | grep -q -e '--threads.*only 1'; then
   # shellcheck disable=SC2086
   run_min "1 rank x 2 threads" 0 $E --threads 2
 else
@@ -89,25 +90,28 @@ epochs() {
   label=$1
   np=$2
   shift 2
-  rm -f "$W/cpu"
+  rm -f "$W/cpu" "$W/log.json"
   if [ "$np" = 1 ]; then
-    /usr/bin/time -a -o "$W/cpu" -f '%U %S' "$FROST" train "$@" >"$W/log" 2>&1 || { cat "$W/log"; exit 1; }
+    /usr/bin/time -a -o "$W/cpu" -f '%U %S' "$FROST" train "$@" --log-json "$W/log.json" \
+      >"$W/log" 2>&1 || { cat "$W/log"; exit 1; }
   else
     "$MPIRUN" -q -np "$np" /usr/bin/time -a -o "$W/cpu" -f '%U %S' "$FROST" train "$@" \
-      >"$W/log" 2>&1 || { cat "$W/log"; exit 1; }
+      --log-json "$W/log.json" >"$W/log" 2>&1 || { cat "$W/log"; exit 1; }
   fi
-  med=$(sed -n 's/^epoch .*  \([0-9.]*\) s$/\1/p' "$W/log" | sort -n |
+  med=$(sed -n 's/.*"seconds": *\([0-9.e+-]*\).*/\1/p' "$W/log.json" | sort -g |
         awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+  steps=$(( (SAMPLES + 31) / 32 ))
   c=$(awk '{t = $1 + $2; if (t > m) m = t} END {print m}' "$W/cpu")
-  printf '| %s | %s | %.2f |\n' "$label" "$med" "$c"
+  printf '| %s | %.4f | %.0f | %.2f |\n' "$label" "$med" \
+    "$(echo "$med $steps" | awk '{print $1 / $2 * 1e6}')" "$c"
 }
 rm -rf "$W/feat"
 "$FROST" $E >/dev/null 2>&1
 echo
 echo "## training a linear head (batch 32, $SAMPLES samples)"
 echo
-echo "| run | median epoch s | CPU s of the busiest rank, whole run |"
-echo "|---|---|---|"
+echo "| run | median epoch s | per step us | CPU s of the busiest rank, whole run |"
+echo "|---|---|---|---|"
 H="--head linear:2 --batch 32 --lr 1e-2 --seed 1"
 # shellcheck disable=SC2086
 epochs "on the features, 20 epochs, 1 rank" 1 "$PP" --features "$W/feat" $H --epochs 20
