@@ -18,8 +18,15 @@
 #     a linear head on 2 labelled digits per class, beside the head alone
 #     on the same labels and a head on the pixels (5 draws of the labels);
 #     and the same adaptation on the unlabelled test digits (transductive).
+#   - multi-task: the spoken commands' word and the speaker's accent, each
+#     task's accuracy on the unseen voices with one head per task (two
+#     runs) and with two heads in one run, on mel windows alone (no
+#     backbone), on the frozen backbone, and with its last convolution
+#     trained (shared by the two heads); mean and 95% interval over SEEDS
+#     (default 1 2 3 4 5).
 #
 #   bench/transfer.sh [FROST] [WORKDIR]
+#   ONLY=multitask bench/transfer.sh ...    that section alone
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 FROST=${1:-$ROOT/build/frost}
@@ -27,7 +34,7 @@ W=${2:-$ROOT/build}
 M="$ROOT/models"
 # The data (and the benches' own figures).
 sh "$ROOT/bench/commands.sh" "$FROST" "$W/commands" >/dev/null
-sh "$ROOT/bench/digits.sh" "$FROST" "$W/digits" >/dev/null
+[ "${ONLY:-}" = multitask ] || sh "$ROOT/bench/digits.sh" "$FROST" "$W/digits" >/dev/null
 T="$W/transfer"
 mkdir -p "$T"
 EMB="$M/embedding_model.onnx"
@@ -36,6 +43,7 @@ AUDIO="--frontend $M/melspectrogram.onnx --frontend-scale 0.1,2 --window 76 --ho
 IMG="--resize 48x192 --channels 3 --mean 0.5 --std 0.5 --batch 32 --seed 1"
 PCUT=p2o.GlobalAveragePool.19
 
+if [ "${ONLY:-}" != multitask ]; then
 echo "## few-shot: 6 spoken commands, unseen voices, 200 episodes"
 for k in 1 5; do
   for what in backbone mel; do
@@ -47,6 +55,32 @@ for k in 1 5; do
     printf '%-9s %s\n' "$what" "$r"
   done
 done
+
+echo "## few-shot --finetune: K clips per command of the unseen voices as support, the rest as queries"
+# 5 draws of the support; the prototype classifier, then its head trained
+# on the support (30 epochs), each measured on the same queries.
+for k in 1 5; do
+  for s in 1 2 3 4 5; do
+    rm -rf "$T/fs-sup" "$T/fs-q"
+    for c in $(ls "$W/commands/test"); do
+      mkdir -p "$T/fs-sup/$c" "$T/fs-q/$c"
+      # shellcheck disable=SC2012
+      ls "$W/commands/test/$c" | awk -v s="$s" 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
+        sort | cut -f2 >"$T/fs-order"
+      head -n "$k" "$T/fs-order" | while read -r f; do cp "$W/commands/test/$c/$f" "$T/fs-sup/$c/"; done
+      tail -n +$((k + 1)) "$T/fs-order" | while read -r f; do cp "$W/commands/test/$c/$f" "$T/fs-q/$c/"; done
+    done
+    # shellcheck disable=SC2086
+    "$FROST" fewshot "$EMB" --support "$T/fs-sup" --query "$T/fs-q" $AUDIO --batch 32 \
+      --finetune --epochs 30 --lr 1e-3 --seed 1 -o "$T/fs-ft.onnx" >"$T/fs-ft.log" 2>&1
+    printf '%s-shot prototypes %s\n' $k "$(sed -n 's/.*(cosine): accuracy \([0-9.]*\)%.*/\1/p' "$T/fs-ft.log")"
+    printf '%s-shot finetuned %s\n' $k "$(sed -n 's/^after fine-tuning: accuracy \([0-9.]*\)%.*/\1/p' "$T/fs-ft.log")"
+  done
+done >"$T/fs-ft.txt"
+awk '{ m = $1 " " $2; n[m]++; s[m] += $3; q[m] += $3 * $3 }
+  END { for (m in n) { mu = s[m] / n[m]; sd = sqrt((q[m] - n[m] * mu * mu) / (n[m] - 1));
+        printf "%-21s %5.1f%% +- %.1f (95%% interval, %d draws)\n", m, mu, 2.776 * sd / sqrt(n[m]), n[m] } }' \
+  "$T/fs-ft.txt" | sort
 
 echo "## clustering: digits of unseen fonts, k-means k=10"
 for cut in $PCUT x; do
@@ -141,3 +175,71 @@ awk '{ sub("%", "", $2); n[$1]++; s[$1] += $2; q[$1] += $2 * $2 }
   END { for (m in n) { mu = s[m] / n[m]; sd = sqrt((q[m] - n[m] * mu * mu) / (n[m] - 1));
         printf "%-7s %5.1f%% +- %.1f (95%% interval, %d draws)\n", m, mu, 2.776 * sd / sqrt(n[m]), n[m] } }' \
   "$T/few.txt" | sort
+fi
+
+echo "## multi-task: word and accent of the spoken commands, unseen voices"
+# The manifests: path,word,accent (the accent: the file name without its
+# voice variant and rate, en-gb-scotland-m7-140.wav: en-gb-scotland).
+for set in train test; do
+  {
+    echo "path,word,accent"
+    for f in "$W/commands/$set"/*/*.wav; do
+      b=$(basename "$f" .wav)
+      echo "$f,$(basename "$(dirname "$f")"),${b%-*-*}"
+    done
+  } >"$T/$set-tasks.csv"
+done
+TRAINED="--train-from model/conv2d_19/Conv2D --lr-backbone 1e-3"
+# task_acc LOG TASK: the task's validation accuracy at the kept epoch
+task_acc() {
+  best=$(sed -n 's/^kept epoch \([0-9]*\).*/\1/p' "$1")
+  grep "^epoch $best/" "$1" | sed -n "s/.* | $2: [^|]*val loss [0-9.e+-]* acc \([0-9.]*\)%.*/\1/p"
+}
+: >"$T/multitask.tsv"
+: >"$T/multitask-time.tsv"
+for seed in ${SEEDS:-1 2 3 4 5}; do
+  for base in mel backbone trained; do
+    case $base in
+      mel) extra="--cut input_1" ;; # the backbone's input: no backbone
+      backbone) extra= ;;
+      trained) extra=$TRAINED ;;
+    esac
+    for heads in word accent both; do
+      case $heads in
+        word) h="--head word:linear:6" ;;
+        accent) h="--head accent:linear:6" ;;
+        both) h="--head word:linear:6 --head accent:linear:6" ;;
+      esac
+      log="$T/mt-$base-$heads-s$seed.log"
+      t0=$(date +%s.%N)
+      # shellcheck disable=SC2086
+      "$FROST" train "$EMB" "$T/train-tasks.csv" --val "$T/test-tasks.csv" $AUDIO $extra $h \
+        --epochs 40 --lr 1e-2 --batch 32 --seed "$seed" >"$log" 2>&1
+      printf '%s\t%s\t%s\n' "$base" "$heads" "$(echo "$(date +%s.%N) - $t0" | bc)" >>"$T/multitask-time.tsv"
+      for task in word accent; do
+        a=$(task_acc "$log" $task)
+        if [ -n "$a" ]; then
+          printf '%s\t%s\t%s\t%s\n' "$base" "$heads" "$task" "$a" >>"$T/multitask.tsv"
+        fi
+      done
+    done
+  done
+done
+# mean and 95% interval (Student's t) of each row, seeds pooled
+awk -F'\t' '
+  { k = $1 "\t" ($2 == "both" ? "two heads" : "one head") "\t" $3; n[k]++; s[k] += $4; q[k] += $4 * $4
+    if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
+  END {
+    split("12.71 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262", t, " ")
+    for (i = 1; i <= m; i++) {
+      k = order[i]; mean = s[k] / n[k]
+      var = n[k] > 1 ? (q[k] - n[k] * mean * mean) / (n[k] - 1) : 0
+      ci = n[k] > 1 ? (n[k] - 1 <= 9 ? t[n[k] - 1] : 1.96) * sqrt(var > 0 ? var : 0) / sqrt(n[k]) : 0
+      split(k, f, "\t")
+      printf "%-9s %-10s %-7s %5.1f%% +- %.1f (%d seeds)\n", f[1], f[2], f[3], mean, ci, n[k]
+    }
+  }' "$T/multitask.tsv"
+echo "## multi-task: seconds a run (front end, backbone, 40 epochs)"
+awk -F'\t' '{ k = $1 " " $2; n[k]++; s[k] += $3; if (!(k in o)) o[k] = ++m; key[m] = k }
+  END { for (i = 1; i <= m; i++) printf "%-20s %6.1f s\n", key[i], s[key[i]] / n[key[i]] }' \
+  "$T/multitask-time.tsv"

@@ -30,7 +30,6 @@ fr_status fr_clips_to_windows(fr_dataset *d, fr_frontend_fn f, void *ctx,
                               float *in, const fr_window_opts *o, int **group,
                               int *clips) {
   float *all = NULL;
-  int32_t *labels = NULL;
   int *grp = NULL;
   int64_t n_win = 0, cap = 0, wsize = 0, F0 = -1;
   fr_status st = FR_OK;
@@ -47,19 +46,16 @@ fr_status fr_clips_to_windows(fr_dataset *d, fr_frontend_fn f, void *ctx,
     if (n_win + k > cap) {
       cap = 2 * (n_win + k) + 16;
       float *na = fr_realloc(all, sizeof(float) * (size_t)(cap * wsize));
-      int32_t *nl = fr_realloc(labels, sizeof(int32_t) * (size_t)cap);
       int *ng = fr_realloc(grp, sizeof(int) * (size_t)cap);
       if (na) all = na;
-      if (nl) labels = nl;
       if (ng) grp = ng;
-      if (!na || !nl || !ng) st = fr_err_nomem(NULL);
+      if (!na || !ng) st = fr_err_nomem(NULL);
     }
     for (int64_t w = 0; w < k && st == FR_OK; w++) {
       float *dst = all + n_win * wsize;
       memset(dst, 0, sizeof(float) * (size_t)wsize);
       int64_t start = w * H, len = T - start < N ? T - start : N;
       memcpy(dst, fr + start * F, sizeof(float) * (size_t)(len * F));
-      labels[n_win] = d->label ? d->label[c] : -1;
       grp[n_win++] = c;
     }
     fr_free(fr);
@@ -70,14 +66,14 @@ fr_status fr_clips_to_windows(fr_dataset *d, fr_frontend_fn f, void *ctx,
                 "(see --window)", (long long)wsize,
                 (long long)(F0 > 0 ? wsize / F0 : 0), (long long)F0,
                 (long long)o->numel);
+  /* each window takes its clip's labels */
+  if (st == FR_OK) st = fr_dataset_relabel(d, grp, (int)n_win);
   if (st != FR_OK) {
-    fr_free(all), fr_free(labels), fr_free(grp);
+    fr_free(all), fr_free(grp);
     return st;
   }
   fr_free(d->x);
-  fr_free(d->label);
   d->x = all;
-  d->label = d->label ? labels : (fr_free(labels), NULL);
   *clips = d->n;
   d->n = (int)n_win;
   d->numel = wsize;
@@ -92,10 +88,10 @@ fr_status fr_clips_to_windows(fr_dataset *d, fr_frontend_fn f, void *ctx,
 fr_status fr_pool_windows(fr_dataset *d, const int *group, int clips, int mode) {
   int64_t F = d->numel;
   float *pf = fr_calloc((size_t)(clips * F + 1), sizeof(float));
-  int32_t *pl = fr_malloc(sizeof(int32_t) * (size_t)(clips + 1));
+  int *first = fr_calloc((size_t)clips + 1, sizeof(int)); /* a window of each clip */
   int *cnt = fr_calloc((size_t)clips + 1, sizeof(int));
-  if (!pf || !pl || !cnt) {
-    fr_free(pf), fr_free(pl), fr_free(cnt);
+  if (!pf || !first || !cnt) {
+    fr_free(pf), fr_free(first), fr_free(cnt);
     return fr_err_nomem(NULL);
   }
   for (int w = 0; w < d->n; w++) {
@@ -106,21 +102,21 @@ fr_status fr_pool_windows(fr_dataset *d, const int *group, int clips, int mode) 
       dst[f] = mode == FR_POOL_MAX && cnt[g] ? (src[f] > dst[f] ? src[f] : dst[f])
                : mode == FR_POOL_MAX         ? src[f]
                                              : dst[f] + src[f];
-    cnt[g]++;
-    pl[g] = d->label ? d->label[w] : -1;
+    if (!cnt[g]++) first[g] = w;
   }
   if (mode == FR_POOL_MEAN)
     for (int g = 0; g < clips; g++)
       for (int64_t f = 0; f < F; f++) pf[(int64_t)g * F + f] /= (float)(cnt[g] ? cnt[g] : 1);
+  /* each clip takes its windows' labels */
+  fr_status st = fr_dataset_relabel(d, first, clips);
   fr_free(cnt);
+  fr_free(first);
+  if (st != FR_OK) {
+    fr_free(pf);
+    return st;
+  }
   fr_free(d->x);
   d->x = pf;
-  if (d->label) {
-    fr_free(d->label);
-    d->label = pl;
-  } else {
-    fr_free(pl);
-  }
   d->n = clips;
   return FR_OK;
 }

@@ -91,11 +91,13 @@ typedef struct sample_index {
   float *y;       /* numeric manifest: (rows, n_targets), fr_malloc'd */
   int cap_y;      /* rows y has room for */
   strlist targets; /* numeric manifest: column names */
+  strlist cols[FR_MAX_TASKS]; /* label columns: each row's cell */
 } sample_index;
 
 static void index_free(sample_index *ix) {
   fr_free(ix->paths.v);
   fr_free(ix->labels.v);
+  for (int k = 0; k < FR_MAX_TASKS; k++) fr_free(ix->cols[k].v);
   fr_free(ix->targets.v);
   fr_free(ix->y);
 }
@@ -300,7 +302,35 @@ static fr_status parse_number(const csv *c, const char *column,
   return FR_OK;
 }
 
-static fr_status index_manifest(fr_arena *a, const char *path, sample_index *ix) {
+/* Multi-task: where each of o's label columns is in the header (at[k]). */
+static fr_status find_label_columns(const csv *c, const fr_data_opts *o, int *at) {
+  if (o->n_label_columns > FR_MAX_TASKS)
+    return fr_err(FR_ERR_USAGE, "%d label columns: at most %d", o->n_label_columns,
+                  FR_MAX_TASKS);
+  for (int k = 0; k < o->n_label_columns; k++) {
+    at[k] = -1;
+    for (int j = 1; j < c->nf; j++) {
+      if (strcmp(c->f[j], o->label_columns[k])) continue;
+      if (at[k] >= 0)
+        return fr_err(FR_ERR_PARSE, "%s:%d: two columns are named '%s'", c->path,
+                      c->line, c->f[j]);
+      at[k] = j;
+    }
+    if (at[k] < 0) {
+      char names[256];
+      size_t n = 0;
+      names[0] = 0;
+      for (int j = 0; j < c->nf && n < sizeof names; j++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", j ? "," : "", c->f[j]);
+      return fr_err(FR_ERR_INVALID, "%s: no column '%s' (the header is %s)",
+                    c->path, o->label_columns[k], names);
+    }
+  }
+  return FR_OK;
+}
+
+static fr_status index_manifest(fr_arena *a, const char *path,
+                                const fr_data_opts *o, sample_index *ix) {
   uint8_t *buf = NULL;
   size_t len = 0;
   FR_TRY(fr_read_file(path, &buf, &len));
@@ -332,13 +362,17 @@ static fr_status index_manifest(fr_arena *a, const char *path, sample_index *ix)
   }
   int cols = c.nf;
   bool labels = cols == 2 && is_label_column(c.f[1]);
+  int at[FR_MAX_TASKS];
+  int n_tasks = o->n_label_columns;
+  if (n_tasks && (st = find_label_columns(&c, o, at)) != FR_OK) goto done;
+  if (n_tasks) labels = false;
   for (int k = 0; k < cols; k++)
     if (!c.f[k][0]) {
       st = fr_err(FR_ERR_PARSE, "%s:%d: header column %d has no name", path,
                   c.line, k + 1);
       goto done;
     }
-  if (!labels)
+  if (!labels && !n_tasks)
     for (int k = 1; k < cols && st == FR_OK; k++)
       st = strlist_push(&ix->targets, fr_arena_strdup(a, c.f[k]));
   while (st == FR_OK) {
@@ -353,6 +387,11 @@ static fr_status index_manifest(fr_arena *a, const char *path, sample_index *ix)
       break;
     }
     if ((st = strlist_push(&ix->paths, join(a, dir, c.f[0]))) != FR_OK) break;
+    if (n_tasks) { /* an empty cell: no label for that task */
+      for (int k = 0; k < n_tasks && st == FR_OK; k++)
+        st = strlist_push(&ix->cols[k], fr_arena_strdup(a, c.f[at[k]]));
+      continue;
+    }
     if (labels) {
       if (!c.f[1][0]) {
         st = fr_err(FR_ERR_PARSE, "%s:%d: the label is empty", path, c.line);
@@ -611,30 +650,50 @@ static fr_status check_opts(const fr_data_opts *o) {
   return FR_OK;
 }
 
-/* Class names: the distinct labels sorted; each row's index into them. */
-static fr_status assign_classes(fr_dataset *d, const sample_index *ix) {
+/* Class names: the distinct non-empty labels sorted; each row's index
+ * into them (-1 for an empty one). */
+static fr_status assign_classes(fr_arena *a, const strlist *labels, int *n_classes,
+                                char ***class_names, int32_t **label) {
   strlist u = {0};
   fr_status st = FR_OK;
-  for (int i = 0; i < ix->labels.n && st == FR_OK; i++)
-    st = strlist_push(&u, ix->labels.v[i]);
+  for (int i = 0; i < labels->n && st == FR_OK; i++)
+    if (labels->v[i][0]) st = strlist_push(&u, labels->v[i]);
   if (st == FR_OK) {
-    qsort(u.v, (size_t)u.n, sizeof *u.v, cmp_str);
+    if (u.n) qsort(u.v, (size_t)u.n, sizeof *u.v, cmp_str);
     int k = 0;
     for (int i = 0; i < u.n; i++)
       if (!k || strcmp(u.v[k - 1], u.v[i])) u.v[k++] = u.v[i];
     u.n = k;
-    d->n_classes = k;
-    d->class_names = strlist_keep(&d->arena, &u);
-    d->label = fr_malloc(sizeof *d->label * (size_t)ix->labels.n);
-    if (!d->class_names || !d->label) st = fr_err_nomem(NULL);
+    *n_classes = k;
+    *class_names = strlist_keep(a, &u);
+    *label = fr_malloc(sizeof **label * (size_t)(labels->n + 1));
+    if (!*class_names || !*label) st = fr_err_nomem(NULL);
   }
-  for (int i = 0; st == FR_OK && i < ix->labels.n; i++) {
-    char **hit = bsearch(&ix->labels.v[i], u.v, (size_t)u.n, sizeof *u.v,
-                         cmp_str);
-    d->label[i] = (int32_t)(hit - u.v);
+  for (int i = 0; st == FR_OK && i < labels->n; i++) {
+    char **hit = labels->v[i][0] ? bsearch(&labels->v[i], u.v, (size_t)u.n,
+                                           sizeof *u.v, cmp_str) : NULL;
+    (*label)[i] = hit ? (int32_t)(hit - u.v) : -1;
   }
   fr_free(u.v);
   return st;
+}
+
+/* The label columns of a multi-task manifest. */
+static fr_status assign_columns(fr_dataset *d, const fr_data_opts *o,
+                                const sample_index *ix) {
+  int n = o->n_label_columns;
+  d->columns = fr_arena_alloc(&d->arena, sizeof *d->columns * (size_t)n);
+  if (!d->columns) return fr_err_nomem(NULL);
+  memset(d->columns, 0, sizeof *d->columns * (size_t)n);
+  d->n_columns = n;
+  for (int k = 0; k < n; k++) {
+    fr_label_column *col = &d->columns[k];
+    if (!(col->name = fr_arena_strdup(&d->arena, o->label_columns[k])))
+      return fr_err_nomem(NULL);
+    FR_TRY(assign_classes(&d->arena, &ix->cols[k], &col->n_classes,
+                          &col->class_names, &col->label));
+  }
+  return FR_OK;
 }
 
 static fr_status read_rows(fr_dataset *d, loader *L, const char *path, int first,
@@ -646,18 +705,24 @@ static fr_status load(const char *path, const fr_data_opts *o, fr_dataset *d,
   struct stat sb;
   if (stat(path, &sb) != 0)
     return fr_err(FR_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-  if (S_ISDIR(sb.st_mode)) {
+  if (S_ISDIR(sb.st_mode) && o->n_label_columns) {
+    return fr_err(FR_ERR_USAGE, "%s: a folder; labels by column name (named "
+                  "heads, eval --task) come from a CSV manifest", path);
+  } else if (S_ISDIR(sb.st_mode)) {
     FR_TRY(index_folder(&d->arena, path, ix));
   } else if (S_ISREG(sb.st_mode)) {
-    FR_TRY(index_manifest(&d->arena, path, ix));
+    FR_TRY(index_manifest(&d->arena, path, o, ix));
   } else {
     return fr_err(FR_ERR_IO, "%s: is %s, not a folder or a CSV manifest",
                   path, fr_file_kind(sb.st_mode));
   }
   d->n = ix->paths.n;
   if (!(d->paths = strlist_keep(&d->arena, &ix->paths))) return fr_err_nomem(NULL);
-  if (ix->labels.n) {
-    FR_TRY(assign_classes(d, ix));
+  if (o->n_label_columns) {
+    FR_TRY(assign_columns(d, o, ix));
+  } else if (ix->labels.n) {
+    FR_TRY(assign_classes(&d->arena, &ix->labels, &d->n_classes, &d->class_names,
+                          &d->label));
   } else {
     d->n_targets = ix->targets.n;
     if (!(d->target_names = strlist_keep(&d->arena, &ix->targets)))
@@ -760,6 +825,7 @@ fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
 void fr_dataset_free(fr_dataset *d) {
   fr_free(d->x);
   fr_free(d->label);
+  for (int k = 0; k < d->n_columns; k++) fr_free(d->columns[k].label);
   fr_free(d->y);
   fr_arena_free(&d->arena);
   *d = (fr_dataset){0};
@@ -799,6 +865,24 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
       if (!(out->class_names[k] = fr_arena_strdup(&out->arena, d->class_names[k])))
         goto nomem;
   }
+  if (d->n_columns) {
+    out->columns = fr_arena_alloc(&out->arena, sizeof *out->columns * (size_t)d->n_columns);
+    if (!out->columns) goto nomem;
+    memset(out->columns, 0, sizeof *out->columns * (size_t)d->n_columns);
+    out->n_columns = d->n_columns;
+    for (int k = 0; k < d->n_columns; k++) {
+      const fr_label_column *a = &d->columns[k];
+      fr_label_column *b = &out->columns[k];
+      b->n_classes = a->n_classes;
+      b->name = fr_arena_strdup(&out->arena, a->name);
+      b->class_names = fr_arena_alloc(&out->arena, sizeof(char *) * (size_t)(a->n_classes + 1));
+      b->label = fr_malloc(sizeof(int32_t) * (size_t)m + 1);
+      if (!b->name || !b->class_names || !b->label) goto nomem;
+      for (int c = 0; c < a->n_classes; c++)
+        if (!(b->class_names[c] = fr_arena_strdup(&out->arena, a->class_names[c])))
+          goto nomem;
+    }
+  }
   if (d->target_names) {
     out->target_names = fr_arena_alloc(&out->arena,
                                        sizeof(char *) * (size_t)(d->n_targets + 1));
@@ -814,6 +898,7 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
     fr_dataset_gather(d, &i, 0, 1, out->x ? out->x + (size_t)j * numel : NULL,
                       out->label ? out->label + j : NULL,
                       out->y ? out->y + (size_t)j * (size_t)d->n_targets : NULL);
+    for (int k = 0; k < d->n_columns; k++) out->columns[k].label[j] = d->columns[k].label[i];
     j++;
   }
   return FR_OK;
@@ -829,7 +914,10 @@ fr_status fr_dataset_split(const fr_dataset *d, double val_frac,
   if (!(val_frac >= 0 && val_frac < 1))
     return fr_err(FR_ERR_USAGE, "validation fraction %g: not in [0, 1)",
                   val_frac);
-  int groups = d->label ? d->n_classes : 1;
+  /* the groups: the classes (of the first label column), and its
+   * unlabelled samples one more */
+  const int32_t *label = d->n_columns ? d->columns[0].label : d->label;
+  int groups = d->n_columns ? d->columns[0].n_classes + 1 : d->label ? d->n_classes : 1;
   bool *is_val = fr_calloc((size_t)d->n + 1, sizeof *is_val);
   int *idx = fr_malloc(sizeof *idx * ((size_t)d->n + 1));
   if (!is_val || !idx) {
@@ -841,8 +929,9 @@ fr_status fr_dataset_split(const fr_dataset *d, double val_frac,
   fr_rng_seed(&r, seed);
   for (int g = 0; g < groups; g++) {
     int m = 0;
+    int want = d->n_columns && g == groups - 1 ? -1 : g;
     for (int i = 0; i < d->n; i++)
-      if (!d->label || d->label[i] == g) idx[m++] = i;
+      if (!label || label[i] == want) idx[m++] = i;
     fr_rng_shuffle(&r, idx, m);
     int k = (int)floor(m * val_frac + 0.5);
     if (k > m - 1) k = m > 0 ? m - 1 : 0; /* one stays in train */
@@ -869,6 +958,39 @@ void fr_dataset_gather(const fr_dataset *d, const int *order, int start,
     if (y && d->y && nt)
       memcpy(y + (size_t)j * nt, d->y + (size_t)i * nt, sizeof *y * nt);
   }
+}
+
+void fr_dataset_gather_column(const fr_dataset *d, int col, const int *order,
+                              int start, int count, int32_t *label) {
+  FR_ASSERT(col >= 0 && col < d->n_columns);
+  for (int j = 0; j < count; j++) label[j] = d->columns[col].label[order[start + j]];
+}
+
+/* *label's rows[0..n), fr_malloc'd, in place of *label (NULL stays). */
+static fr_status pick_rows(int32_t **label, const int *rows, int n) {
+  if (!*label) return FR_OK;
+  int32_t *l = fr_malloc(sizeof *l * (size_t)(n + 1));
+  if (!l) return fr_err_nomem(NULL);
+  for (int i = 0; i < n; i++) l[i] = (*label)[rows[i]];
+  fr_free(*label);
+  *label = l;
+  return FR_OK;
+}
+
+fr_status fr_dataset_relabel(fr_dataset *d, const int *rows, int n) {
+  FR_TRY(pick_rows(&d->label, rows, n));
+  for (int k = 0; k < d->n_columns; k++) FR_TRY(pick_rows(&d->columns[k].label, rows, n));
+  return FR_OK;
+}
+
+void fr_dataset_use_column(fr_dataset *d, int col) {
+  FR_ASSERT(col >= 0 && col < d->n_columns);
+  fr_label_column *c = &d->columns[col];
+  fr_free(d->label);
+  d->label = c->label;
+  c->label = NULL;
+  d->n_classes = c->n_classes;
+  d->class_names = c->class_names;
 }
 
 /* ---- augmentation --------------------------------------------------------- */

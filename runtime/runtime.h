@@ -236,6 +236,9 @@ void fr_ckpt_release(fr_ckpt *c);
 
 /* ---- trainlog.c: the epoch log, its JSON lines, its plot ------------- */
 
+/* Heads of one multi-task run (--head NAME:..., one label column each). */
+#define FR_MAX_TASKS 16
+
 /* The numbers of one epoch; NaN where not measured. Accuracies are
  * fractions (0.912 is 91.2%). */
 typedef struct fr_epoch_stats {
@@ -244,6 +247,12 @@ typedef struct fr_epoch_stats {
   int64_t step;   /* optimizer steps done */
   double train_loss, train_acc, val_loss, val_acc;
   double lr, seconds;
+  /* Multi-task: each task's own numbers (its loss unweighted), n_tasks 0
+   * otherwise; train_acc and val_acc are then the task-weighted means. */
+  int n_tasks;
+  const char *task_names[FR_MAX_TASKS];
+  double task_train_loss[FR_MAX_TASKS], task_train_acc[FR_MAX_TASKS];
+  double task_val_loss[FR_MAX_TASKS], task_val_acc[FR_MAX_TASKS];
 } fr_epoch_stats;
 
 /* An fr_epoch_stats with every measure NaN. */
@@ -281,7 +290,8 @@ void fr_trainlog_close(fr_trainlog *lg);
  * without a newline. */
 void fr_trainlog_format(const fr_epoch_stats *e, char *buf, size_t n);
 /* e's JSON line (keys epoch, step, train_loss, train_acc, val_loss,
- * val_acc, lr, seconds; null where not measured), with its newline. */
+ * val_acc, lr, seconds; null where not measured; multi-task: "tasks", an
+ * object of the same four per task), with its newline. */
 void fr_trainlog_json(FILE *f, const fr_epoch_stats *e);
 /* The loss and accuracy curves of n epochs as SVG, written atomically
  * (non-finite values are skipped). */
@@ -352,8 +362,9 @@ fr_status fr_plan_none(const fr_node *n, fr_tensor *const *in,
  * class names are the subfolder names sorted bytewise, the class index
  * their position; files sorted bytewise; names starting with '.' skipped),
  * or a CSV manifest with a header row: `path,label` (class names, sorted
- * bytewise) or `path,NAME1,NAME2...` (numbers: regression targets, or one
- * class index per task). Manifest paths are relative to its folder.
+ * bytewise) or `path,NAME1,NAME2...` (numbers: regression targets; or,
+ * for multi-task training, the columns named by the heads hold class
+ * names). Manifest paths are relative to its folder.
  * Samples are .npy (float32, float64 or uint8, shape as stored), PNG or
  * JPEG images (through fr_data_opts.decode_image), or WAV (16-bit mono
  * PCM, shape (n) in [-1, 1)); all must end with the same shape. They are
@@ -394,7 +405,20 @@ typedef struct fr_data_opts {
    * fr_dataset_read reads any range (a process's share, frost train under
    * mpirun). */
   bool index_only;
+  /* Multi-task: the manifest columns of these names hold class names, one
+   * column per task (an empty cell: no label for that task); the other
+   * columns are ignored. A folder is then an error. */
+  const char *const *label_columns;
+  int n_label_columns;
 } fr_data_opts;
+
+/* One task's labels in a multi-task manifest. */
+typedef struct fr_label_column {
+  const char *name;     /* the column's header */
+  int n_classes;
+  char **class_names;   /* its distinct non-empty cells, sorted bytewise */
+  int32_t *label;       /* (n) class indices, -1 for an empty cell */
+} fr_label_column;
 
 typedef struct fr_dataset {
   int n;                      /* samples */
@@ -410,6 +434,9 @@ typedef struct fr_dataset {
   float *y;                   /* (n, n_targets), or NULL (classes) */
   char **paths;               /* each sample's file, for messages (or NULL) */
   int sample_rate;            /* WAV samples: Hz (one for all); else 0 */
+  int n_columns;              /* multi-task: label columns (then label is
+                                 NULL), as fr_data_opts.label_columns */
+  fr_label_column *columns;
   fr_arena arena;             /* owns the strings and the name arrays */
 } fr_dataset;
 
@@ -432,8 +459,9 @@ fr_status fr_sample_load(const char *path, const fr_data_opts *o, float **x,
  * the fraction val_frac, rounded, of its samples, chosen by an fr_rng
  * seeded with seed, goes to val, but a class of two or more samples keeps
  * at least one in train (one of a single sample stays in train). Without
- * labels the whole set is one group. Both keep d's order. val_frac is in
- * [0, 1) (0: val is empty). */
+ * labels the whole set is one group; with label columns the first
+ * column's classes are the groups (its empty cells one more). Both keep
+ * d's order. val_frac is in [0, 1) (0: val is empty). */
 fr_status fr_dataset_split(const fr_dataset *d, double val_frac,
                            uint64_t seed, fr_dataset *train, fr_dataset *val);
 /* Copies samples order[start..start+count) into x (count * numel floats)
@@ -441,6 +469,15 @@ fr_status fr_dataset_split(const fr_dataset *d, double val_frac,
  * n_targets); label or y may be NULL to skip them. */
 void fr_dataset_gather(const fr_dataset *d, const int *order, int start,
                        int count, float *x, int32_t *label, float *y);
+/* Label column col's labels of samples order[start..start+count). */
+void fr_dataset_gather_column(const fr_dataset *d, int col, const int *order,
+                              int start, int count, int32_t *label);
+/* The labels (label, and each column's) of rows[0..n) become those of the
+ * new samples 0..n (frames cut into windows, windows pooled into clips). */
+fr_status fr_dataset_relabel(fr_dataset *d, const int *rows, int n);
+/* Label column col becomes d's labels (label, n_classes, class_names; -1
+ * where its cell was empty): one task of a multi-task manifest. */
+void fr_dataset_use_column(fr_dataset *d, int col);
 
 /* Random changes to image samples, drawn from the rng in a fixed order
  * (per sample: crop, flip, affine), each only when enabled. */
@@ -534,6 +571,13 @@ typedef struct fr_train_opts {
   /* frost fewshot, cluster (compiler/cmd/transfer.c) */
   const char *support, *query, *metric;
   const char *label_map;   /* eval --label-map FILE */
+  const char *task;        /* eval --task NAME: output and label column */
+  /* Multi-task: every --head (o->head is the first) and --task-weight. */
+  const char *heads[FR_MAX_TASKS];
+  int n_heads;
+  const char *task_weight_names[FR_MAX_TASKS];
+  double task_weights[FR_MAX_TASKS];
+  int n_task_weights;
   const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
   const char *features;    /* train --features DIR: frost extract's shards */
   int episodes, shots, queries, ways, k;
@@ -616,6 +660,17 @@ typedef struct fr_tl_dist {
   bool tty; /* rank 0: draw the progress bar (mpirun's stderr is a
                terminal); it shows each rank's time per step */
 } fr_tl_dist;
+/* One task of a multi-task run: a head and its label column. The step
+ * sets logits and loss (each task's; *loss is their weighted sum). */
+typedef struct fr_tl_task {
+  const char *name;
+  int64_t C;                /* its classes */
+  int column;               /* the data sets' label column */
+  double weight;            /* --task-weight: its share of the loss */
+  float *targets, *weights; /* the batch: B x C, B (0 where unlabelled) */
+  const float *logits;      /* set by the step: B x C */
+  double loss;              /* set by the step */
+} fr_tl_task;
 
 typedef struct fr_trainloop {
   /* Given. */
@@ -650,6 +705,11 @@ typedef struct fr_trainloop {
                                checkpoints, --log-json and --plot */
   int64_t G;                /* with dist: the global batch (B is a rank's
                                share, ceil(G / size)) */
+  /* Multi-task (several heads): n_tasks > 0 replaces C, classify, targets
+   * and weights above by each task's; the best epoch is that of the
+   * task-weighted mean of the validation accuracies. */
+  fr_tl_task *tasks;
+  int n_tasks;
   /* Results. */
   int64_t steps;            /* optimizer steps done */
   int best_epoch;           /* 0: none (no validation) */

@@ -50,37 +50,52 @@ static int put_loss(char *b, size_t n, double x) {
   return snprintf(b, n, "%.3e", x);
 }
 
-void fr_trainlog_format(const fr_epoch_stats *e, char *buf, size_t n) {
-  size_t k = 0;
 #define PUT(...)                                                             \
   do {                                                                       \
-    if (k < n) {                                                             \
-      int w_ = snprintf(buf + k, n - k, __VA_ARGS__);                        \
-      k += w_ > 0 ? (size_t)w_ : 0;                                          \
+    if (*k < n) {                                                            \
+      int w_ = snprintf(buf + *k, n - *k, __VA_ARGS__);                      \
+      *k += w_ > 0 ? (size_t)w_ : 0;                                         \
     }                                                                        \
   } while (0)
-  if (n) buf[0] = 0;
-  PUT("epoch %lld", (long long)e->epoch);
-  if (e->epochs > 0) PUT("/%lld", (long long)e->epochs);
+
+/* "train loss L acc A" and "val loss L acc A" at buf + *k (the measured
+ * ones), the first after lead, the second after sep. */
+static void put_parts(char *buf, size_t n, size_t *k, const char *lead,
+                      const char *sep, double train_loss, double train_acc,
+                      double val_loss, double val_acc) {
   const char *part[2] = {"train", "val"};
-  double loss[2] = {e->train_loss, e->val_loss}, acc[2] = {e->train_acc,
-                                                            e->val_acc};
+  double loss[2] = {train_loss, val_loss}, acc[2] = {train_acc, val_acc};
   for (int i = 0; i < 2; i++) {
     if (isnan(loss[i]) && isnan(acc[i])) continue;
-    PUT("  %s", part[i]);
+    PUT("%s%s", lead, part[i]);
+    lead = sep;
     if (!isnan(loss[i])) {
       PUT(" loss ");
-      if (k < n) {
-        int w = put_loss(buf + k, n - k, loss[i]);
-        k += w > 0 ? (size_t)w : 0;
+      if (*k < n) {
+        int w = put_loss(buf + *k, n - *k, loss[i]);
+        *k += w > 0 ? (size_t)w : 0;
       }
     }
     if (!isnan(acc[i])) PUT(" acc %.1f%%", acc[i] * 100);
   }
+}
+
+void fr_trainlog_format(const fr_epoch_stats *e, char *buf, size_t n) {
+  size_t k_ = 0, *k = &k_;
+  if (n) buf[0] = 0;
+  PUT("epoch %lld", (long long)e->epoch);
+  if (e->epochs > 0) PUT("/%lld", (long long)e->epochs);
+  put_parts(buf, n, k, "  ", "  ", e->train_loss, e->train_acc, e->val_loss, e->val_acc);
   if (!isnan(e->lr)) PUT("  lr %.1e", e->lr);
   if (!isnan(e->seconds)) PUT("  %.2f s", e->seconds);
-#undef PUT
+  /* multi-task: " | word: train loss L acc A, val loss L acc A" a task */
+  for (int t = 0; t < e->n_tasks && t < FR_MAX_TASKS; t++) {
+    PUT(" | %s: ", e->task_names[t]);
+    put_parts(buf, n, k, "", ", ", e->task_train_loss[t], e->task_train_acc[t],
+              e->task_val_loss[t], e->task_val_acc[t]);
+  }
 }
+#undef PUT
 
 void fr_trainlog_json(FILE *f, const fr_epoch_stats *e) {
   fprintf(f, "{\"epoch\": %lld, \"step\": %lld", (long long)e->epoch,
@@ -93,7 +108,19 @@ void fr_trainlog_json(FILE *f, const fr_epoch_stats *e) {
     fprintf(f, ", \"%s\": ", keys[i]);
     fr_json_put_number(f, vals[i]);
   }
-  fputs("}\n", f);
+  if (e->n_tasks) fputs(", \"tasks\": {", f);
+  for (int t = 0; t < e->n_tasks && t < FR_MAX_TASKS; t++) {
+    fputs(t ? ", " : "", f);
+    fr_json_put_string(f, e->task_names[t]);
+    double tv[] = {e->task_train_loss[t], e->task_train_acc[t], e->task_val_loss[t],
+                   e->task_val_acc[t]};
+    for (int i = 0; i < 4; i++) {
+      fprintf(f, "%s\"%s\": ", i ? ", " : ": {", keys[i]);
+      fr_json_put_number(f, tv[i]);
+    }
+    fputs("}", f);
+  }
+  fputs(e->n_tasks ? "}}\n" : "}\n", f);
 }
 
 /* ---- the history of epochs (for the plot) ------------------------------- */
@@ -218,7 +245,7 @@ fr_status fr_trainlog_epoch(fr_trainlog *lg, const fr_epoch_stats *e) {
   clear_bar(lg);
   lg->epoch_start = -1;
   if (lg->o.out) {
-    char line[512];
+    char line[4096];
     fr_trainlog_format(e, line, sizeof line);
     fprintf(lg->o.out, "%s\n", line);
     fflush(lg->o.out);

@@ -13,13 +13,19 @@
  * i + B / 2), each row's target the other view's row; a short last batch
  * is dropped (its padding would be negatives of the real samples).
  *
+ * Multi-task (several heads, n_tasks > 0): each task has its own targets
+ * and sample weights from its label column, a sample without a label
+ * weighing 0 for that task; the step's loss is the task-weighted sum, and
+ * the accuracy that picks the best epoch the task-weighted mean.
+ *
  * Several processes (t->dist, runtime.h's fr_tl_dist): each fills its
  * share of every global batch; after each step one sum over the ranks
  * carries the gradients, the batch's loss and correct rows, and a flag
  * per failed rank, so a rank whose batch failed stops every rank at the
  * same step with its error. Augmentation draws for the whole global
  * batch on every rank, as one process does, so the random numbers (and
- * the next epoch's order) stay the same on every rank. */
+ * the next epoch's order) stay the same on every rank. Several heads are
+ * not shared between ranks yet (frost train refuses them). */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -153,6 +159,43 @@ static fr_status fill_views(loop *l, const fr_dataset *d, const int *order,
   return FR_OK;
 }
 
+/* Multi-task: the batch and every task's targets and weights (task k's
+ * labels at label + k B). A task's loss is the mean over its labelled
+ * samples: those of the batch (training), or all of_set[k] of the set
+ * (validation, of_set not NULL); an unlabelled sample weighs 0. */
+static fr_status fill_tasks(loop *l, const fr_dataset *d, const int *order,
+                            int start, int n, const int *of_set, int32_t *label) {
+  fr_trainloop *t = l->t;
+  const fr_train_opts *o = l->o;
+  memset(t->x, 0, sizeof(float) * (size_t)(t->B * d->numel));
+  fr_dataset_gather(d, order, start, n, t->x, NULL, NULL);
+  if (l->augment && d == t->train)
+    FR_TRY(fr_augment(t->x, n, d->rank, d->dims, o->data.nhwc, &l->rng, &o->augment));
+  float eps = (float)o->label_smoothing;
+  for (int k = 0; k < t->n_tasks; k++) {
+    fr_tl_task *tk = &t->tasks[k];
+    int64_t C = tk->C;
+    int32_t *lb = label + k * t->B;
+    float *tg = tk->targets, *w = tk->weights;
+    memset(tg, 0, sizeof(float) * (size_t)(t->B * C));
+    memset(w, 0, sizeof(float) * (size_t)t->B);
+    fr_dataset_gather_column(d, tk->column, order, start, n, lb);
+    int m = of_set ? of_set[k] : 0;
+    for (int i = 0; !of_set && i < n; i++) m += lb[i] >= 0;
+    for (int i = 0; i < n; i++) {
+      if (lb[i] < 0) continue;
+      if (lb[i] >= C)
+        return fr_err(FR_ERR_INVALID, "%s: label %d of the task '%s' is outside "
+                      "its %lld classes", d->paths ? d->paths[order[start + i]] : "a sample",
+                      (int)lb[i], tk->name, (long long)C);
+      for (int64_t c = 0; c < C; c++) tg[i * C + c] = eps / (float)C;
+      tg[i * C + lb[i]] += 1 - eps;
+      w[i] = 1.0f / (float)m;
+    }
+  }
+  return FR_OK;
+}
+
 static int argmax(const float *v, int64_t n) {
   int k = 0;
   for (int64_t i = 1; i < n; i++)
@@ -218,15 +261,34 @@ static fr_status share_batch(loop *l, fr_status st, bool train, double *bl,
   return FR_OK;
 }
 
+/* What one pass over a data set measured (NaN: not measured). */
+typedef struct pass_stats {
+  double loss, acc, lr;
+  double task_loss[FR_MAX_TASKS], task_acc[FR_MAX_TASKS]; /* multi-task */
+} pass_stats;
+
+/* Multi-task: the task-weighted mean of the accuracies measured (NaN when
+ * no task of weight > 0 has one). */
+static double weighted_acc(const fr_trainloop *t, const double *acc) {
+  double num = 0, den = 0;
+  for (int k = 0; k < t->n_tasks; k++)
+    if (!isnan(acc[k]) && t->tasks[k].weight > 0) {
+      num += t->tasks[k].weight * acc[k];
+      den += t->tasks[k].weight;
+    }
+  return den > 0 ? num / den : NAN;
+}
+
 /* One pass over d: trains when train, else only measures. */
 static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
                            int64_t total_steps, int64_t steps_per_epoch,
-                           double *loss_out, double *acc_out, double *lr_out) {
+                           pass_stats *ps) {
   fr_trainloop *t = l->t;
   const fr_train_opts *o = l->o;
   const fr_tl_dist *ds = t->dist;
+  int K = t->n_tasks;
   int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
-  int32_t *label = fr_malloc(sizeof(int32_t) * (size_t)(t->B + 1));
+  int32_t *label = fr_malloc(sizeof(int32_t) * (size_t)(t->B * (K ? K : 1) + 1));
   fr_status st = order && label ? FR_OK : fr_err_nomem(NULL);
   if (ds) st = ds->agree(ds->ctx, st);
   if (st != FR_OK) {
@@ -238,6 +300,12 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
   if (train && !o->no_shuffle) fr_rng_shuffle(&l->rng, order, d->n);
   double loss = 0, lr = 0;
   int64_t correct = 0;
+  /* multi-task: each task's labelled samples in d, loss and hits */
+  int of_set[FR_MAX_TASKS] = {0};
+  double tloss[FR_MAX_TASKS] = {0};
+  int64_t tcorrect[FR_MAX_TASKS] = {0};
+  for (int k = 0; k < K; k++)
+    for (int i = 0; i < d->n; i++) of_set[k] += d->columns[t->tasks[k].column].label[i] >= 0;
   /* samples per batch, and those a pass uses (--ssl drops a short batch) */
   int B = (int)t->B, per = t->ssl ? B / 2 : ds ? (int)t->G : B;
   int used = t->ssl ? d->n / per * per : d->n;
@@ -251,6 +319,7 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
     /* The loss is the mean over a train batch, but over the whole set for
      * validation (the weights then sum to 1 over all batches). */
     if (t->ssl) st = fill_views(l, d, order, s, n, label);
+    else if (K) st = fill_tasks(l, d, order, s, n, train ? NULL : of_set, label);
     else st = fill_batch(l, d, order, s, n, lo, cnt, train ? n : d->n, label);
     double bl = 0;
     const float *z = NULL;
@@ -258,7 +327,7 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
     else if (st == FR_OK && train) memset(t->grad, 0, (size_t)t->tbytes);
     int64_t hit = 0;
     int rows = t->ssl ? B : cnt;
-    if (st == FR_OK && t->classify && z)
+    if (st == FR_OK && t->classify && !K && z)
       for (int i = 0; i < rows; i++) hit += argmax(z + i * t->C, t->C) == label[i];
     if (ds) st = share_batch(l, st, train, &bl, &hit, (now_s() - t0) * 1e3);
     if (st != FR_OK) break;
@@ -270,6 +339,17 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
     }
     loss += train || t->ssl ? bl * n / used : bl;
     correct += hit;
+    for (int k = 0; k < K; k++) {
+      const fr_tl_task *tk = &t->tasks[k];
+      const int32_t *lb = label + k * t->B;
+      int m = 0;
+      for (int i = 0; i < n; i++)
+        if (lb[i] >= 0) {
+          m++;
+          tcorrect[k] += argmax(tk->logits + i * tk->C, tk->C) == lb[i];
+        }
+      tloss[k] += !train ? tk->loss : m ? tk->loss * m / of_set[k] : 0;
+    }
     if (train) {
       t->steps++;
       lr = schedule_lr(o, t->steps - 1, total_steps, steps_per_epoch);
@@ -279,11 +359,16 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
   }
   fr_free(order);
   fr_free(label);
-  *loss_out = loss;
+  ps->loss = loss;
   /* --ssl: the share of views whose nearest other view is their pair */
   int64_t rows = t->ssl ? 2 * (int64_t)used : d->n;
-  *acc_out = t->classify && rows ? (double)correct / (double)rows : NAN;
-  *lr_out = lr;
+  ps->acc = t->classify && rows ? (double)correct / (double)rows : NAN;
+  ps->lr = lr;
+  for (int k = 0; k < K; k++) {
+    ps->task_loss[k] = of_set[k] ? tloss[k] : NAN;
+    ps->task_acc[k] = of_set[k] ? (double)tcorrect[k] / of_set[k] : NAN;
+  }
+  if (K) ps->acc = weighted_acc(t, ps->task_acc);
   return st;
 }
 
@@ -379,7 +464,7 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
   ck.optimizer = o->optimizer;
   ck.n_hyper = 6;
   ck.hyper = hyper;
-  if (ds && (ds->size < 2 || t->ssl || G > t->B * ds->size))
+  if (ds && (ds->size < 2 || t->ssl || t->n_tasks || G > t->B * ds->size))
     st = fr_err(FR_ERR_INVALID, "the train loop's share of a batch does not fit");
   if (st == FR_OK && ds &&
       !(l.red = fr_malloc(sizeof(float) * (size_t)(t->tbytes / 4 + 3 + ds->size))))
@@ -428,16 +513,29 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
     fr_epoch_stats es = fr_epoch_stats_none();
     es.epoch = ep;
     es.epochs = o->epochs;
-    st = run_epoch(&l, t->train, true, total, spe, &es.train_loss, &es.train_acc, &es.lr);
-    if (st == FR_OK && val)
-      st = run_epoch(&l, t->val, false, total, spe, &es.val_loss, &es.val_acc, &(double){0});
+    pass_stats tr, va;
+    st = run_epoch(&l, t->train, true, total, spe, &tr);
+    if (st == FR_OK && val) st = run_epoch(&l, t->val, false, total, spe, &va);
     if (st != FR_OK) break;
+    es.train_loss = tr.loss;
+    es.train_acc = tr.acc;
+    es.lr = tr.lr;
+    if (val) es.val_loss = va.loss, es.val_acc = va.acc;
+    es.n_tasks = t->n_tasks;
+    for (int k = 0; k < t->n_tasks; k++) {
+      es.task_names[k] = t->tasks[k].name;
+      es.task_train_loss[k] = tr.task_loss[k];
+      es.task_train_acc[k] = tr.task_acc[k];
+      es.task_val_loss[k] = val ? va.task_loss[k] : NAN;
+      es.task_val_acc[k] = val ? va.task_acc[k] : NAN;
+    }
     es.step = t->steps;
     es.seconds = now_s() - t0;
     st = fr_trainlog_epoch(l.log, &es);
     bool stop = false;
     if (st == FR_OK && val) {
-      double metric = t->classify ? es.val_acc - 1e-9 * es.val_loss : -es.val_loss;
+      double metric = t->classify || t->n_tasks ? es.val_acc - 1e-9 * es.val_loss
+                                                  : -es.val_loss;
       if (metric > best_metric) {
         best_metric = metric;
         t->best_epoch = ep;

@@ -119,7 +119,27 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   *used = *took = true;
   double v;
 #define ARG                                                                     if (!next) return fr_err(FR_ERR_USAGE, "%s needs an argument", a)
-  if (!strcmp(a, "--head")) { ARG; t->head = next; }
+  if (!strcmp(a, "--head")) {
+    ARG;
+    if (t->n_heads == FR_MAX_TASKS)
+      return fr_err(FR_ERR_USAGE, "--head: at most %d heads", FR_MAX_TASKS);
+    if (!t->head) t->head = next;
+    t->heads[t->n_heads++] = next;
+  } else if (!strcmp(a, "--task-weight")) {
+    ARG;
+    const char *colon = strrchr(next, ':');
+    char *end = NULL;
+    double w = colon ? strtod(colon + 1, &end) : -1;
+    if (!colon || colon == next || end == colon + 1 || *end || !(w >= 0 && w <= 1e6))
+      return fr_err(FR_ERR_USAGE, "--task-weight '%s': expected NAME:W, W a "
+                    "number in [0, 1e6]", next);
+    if (t->n_task_weights == FR_MAX_TASKS)
+      return fr_err(FR_ERR_USAGE, "--task-weight: at most %d", FR_MAX_TASKS);
+    char *name = strndup(next, (size_t)(colon - next));
+    if (!name) return fr_err_nomem(NULL);
+    t->task_weight_names[t->n_task_weights] = name;
+    t->task_weights[t->n_task_weights++] = w;
+  } else if (!strcmp(a, "--task")) { ARG; t->task = next; }
   else if (!strcmp(a, "--cut")) { ARG; t->cut = next; }
   else if (!strcmp(a, "--loss")) {
     ARG;

@@ -8,7 +8,11 @@
  * Zero-shot: --label-map FILE maps each class of the data set to one of
  * the model's own outputs (lines CLASS,OUTPUT; OUTPUT an index), to
  * measure a pre-trained model on a new data set before any training: a
- * sample's prediction is the class whose output scores highest. */
+ * sample's prediction is the class whose output scores highest.
+ *
+ * Multi-task: --task NAME measures the output named NAME (a head of
+ * `frost train --head NAME:...`) against the CSV manifest's column NAME;
+ * rows whose cell is empty are not counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +20,12 @@
 #include "cmd.h"
 
 static fr_status write_json(const char *path, const fr_dataset *d,
-                            const int64_t *conf, int C, int64_t correct) {
+                            const int64_t *conf, int C, int64_t correct, int64_t n) {
   FR_TRY(fr_file_check_target(path));
   FILE *f = fopen(path, "w");
   if (!f) return fr_err(FR_ERR_IO, "%s: cannot create", path);
-  fprintf(f, "{\"samples\": %d, \"accuracy\": %.17g, \"classes\": [", d->n,
-          d->n ? (double)correct / d->n : 0.0);
+  fprintf(f, "{\"samples\": %lld, \"accuracy\": %.17g, \"classes\": [", (long long)n,
+          n ? (double)correct / (double)n : 0.0);
   for (int c = 0; c < C; c++) {
     fputs(c ? ", " : "", f);
     fr_json_put_string(f, d->class_names[c]);
@@ -100,9 +104,14 @@ int fr_cmd_eval(fr_cli *c) {
   fr_model *m = NULL;
   fr_engine e = {0};
   int64_t *conf = NULL;
-  fr_tensor in = {0}, out = {0};
+  fr_tensor in = {0}, *out = NULL;
+  if (o->task) {
+    dop.label_columns = &o->task;
+    dop.n_label_columns = 1;
+  }
   fr_status st = fr_dataset_load(c->second, &dop, &d);
   if (st != FR_OK) return fr_cli_fail();
+  if (o->task) fr_dataset_use_column(&d, 0);
   int C = d.n_classes;
   int64_t B = o->batch > 0 ? o->batch : 32;
   if (B > d.n) B = d.n;
@@ -122,7 +131,18 @@ int fr_cmd_eval(fr_cli *c) {
     st = fr_engine_prepare(&e, m);
     if (st != FR_OK) fr_err_prefix(c->model);
   }
-  const fr_value *y = st == FR_OK ? m->graph->outputs[0] : NULL;
+  /* the first output, or --task's */
+  int y_slot = 0;
+  if (st == FR_OK && o->task) {
+    const fr_graph *g = m->graph;
+    while (y_slot < g->n_outputs && strcmp(g->outputs[y_slot]->name, o->task)) y_slot++;
+    if (y_slot == g->n_outputs)
+      st = fr_err(FR_ERR_USAGE, "--task %s: %s has no output named '%s'", o->task,
+                  c->model, o->task);
+  }
+  if (st == FR_OK && !(out = fr_calloc((size_t)m->graph->n_outputs + 1, sizeof *out)))
+    st = fr_err_nomem(NULL);
+  const fr_value *y = st == FR_OK ? m->graph->outputs[y_slot] : NULL;
   int *map = NULL;
   if (st == FR_OK && o->label_map) {
     map = fr_malloc(sizeof(int) * (size_t)(C + 1));
@@ -143,7 +163,7 @@ int fr_cmd_eval(fr_cli *c) {
   int *order = st == FR_OK ? fr_malloc(sizeof(int) * (size_t)(d.n + 1)) : NULL;
   if (st == FR_OK && !order) st = fr_err_nomem(NULL);
   for (int i = 0; st == FR_OK && i < d.n; i++) order[i] = i;
-  int64_t correct = 0, outside = 0;
+  int64_t correct = 0, outside = 0, counted = 0;
   int32_t *label = st == FR_OK ? fr_malloc(sizeof(int32_t) * (size_t)(B + 1)) : NULL;
   if (st == FR_OK && !label) st = fr_err_nomem(NULL);
   fr_tensor *inp = &in;
@@ -151,10 +171,12 @@ int fr_cmd_eval(fr_cli *c) {
     int n = d.n - s < B ? d.n - s : (int)B;
     memset(in.data, 0, fr_tensor_nbytes(&in));
     fr_dataset_gather(&d, order, s, n, in.data, label, NULL);
-    st = fr_engine_run(&e, m, &inp, &out);
+    st = fr_engine_run(&e, m, &inp, out);
     if (st != FR_OK) break;
-    const float *z = out.data;
+    const float *z = out[y_slot].data;
     for (int i = 0; i < n; i++) {
+      if (label[i] < 0) continue; /* --task: no label in this row */
+      counted++;
       int best = 0;
       if (map) { /* the class whose output scores highest */
         for (int k = 1; k < C; k++)
@@ -170,13 +192,17 @@ int fr_cmd_eval(fr_cli *c) {
       conf[label[i] * C + best]++;
       correct += best == label[i];
     }
-    fr_tensor_release(&out);
+    for (int k = 0; k < m->graph->n_outputs; k++) fr_tensor_release(&out[k]);
   }
   if (st == FR_OK) {
     printf("model: %s\ndata: %s: %d samples, %d classes%s\n", c->model, c->second,
            d.n, C, map ? " (zero-shot: mapped to the model's outputs by --label-map)" : "");
-    printf("accuracy: %.2f%% (%lld of %d)\n", 100.0 * (double)correct / d.n,
-           (long long)correct, d.n);
+    if (o->task)
+      printf("task: %s (the output and the column; %lld samples labelled)\n", o->task,
+             (long long)counted);
+    printf("accuracy: %.2f%% (%lld of %lld)\n",
+           counted ? 100.0 * (double)correct / (double)counted : 0.0,
+           (long long)correct, (long long)counted);
     if (outside)
       printf("(%lld samples predicted as an output beyond the %d classes)\n",
              (long long)outside, C);
@@ -194,8 +220,9 @@ int fr_cmd_eval(fr_cli *c) {
       for (int p = 0; p < C; p++) printf(" %6lld", (long long)conf[k * C + p]);
       printf("\n");
     }
-    if (o->eval_json) st = write_json(o->eval_json, &d, conf, C, correct);
+    if (o->eval_json) st = write_json(o->eval_json, &d, conf, C, correct, counted);
   }
+  fr_free(out);
   fr_free(label);
   fr_free(order);
   fr_free(conf);

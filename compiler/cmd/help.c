@@ -164,6 +164,7 @@ static const opt_help opts[] = {
     {"--timeout", NULL, "S", CONF, "options", "seconds per test (default 20)"},
     {"--json", NULL, "FILE", EVAL, "options", "write accuracy, recall and confusion as JSON"},
     {"--label-map", NULL, "FILE", EVAL, "options", "zero-shot: lines CLASS,OUTPUT map classes to outputs"},
+    {"--task", NULL, "NAME", EVAL, "options", "the output NAME against the manifest's column NAME"},
     {"--support", NULL, "DIR", FEWSHOT, "options", "the labelled examples (class folders)"},
     {"--query", NULL, "DIR", FEWSHOT, "options", "the samples to classify"},
     {"--metric", NULL, "M", FEWSHOT, "options", "cosine (default) or euclidean"},
@@ -190,7 +191,9 @@ static const opt_help opts[] = {
     {"--print-before", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR before a pass"},
     {"--time-passes", NULL, NULL, DUMP | RUN | BENCH | COMPILE, "passes", "print a table of pass times"},
     /* training */
-    {"--head", NULL, "SPEC", TRAINS | DUMP, "training", "a new head: linear:N or mlp:H1,...,N"},
+    {"--head", NULL, "SPEC", TRAINS | DUMP, "training",
+     "a new head: linear:N, mlp:H1,...,N; NAME:SPEC a task"},
+    {"--task-weight", NULL, "NAME:W", TRAIN, "training", "a task's share of the loss (default 1)"},
     {"--cut", NULL, "VALUE", TRAINS | DUMP | FEWSHOT | CLUSTER | EXTRACT, "training",
      "keep the graph up to VALUE (the head goes after it)"},
     {"--loss", NULL, "L", TRAINS | DUMP, "training", "ce (default), bce or mse"},

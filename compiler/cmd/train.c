@@ -14,6 +14,11 @@
  * so the loss is the mean over the real ones (PyTorch's with
  * drop_last=False). Validation runs the same graph (its gradients unused).
  *
+ * Multi-task: several named heads (--head NAME:linear:N, repeated) on the
+ * same cut value, one backbone pass (and one feature cache) for all; each
+ * head's labels are the CSV manifest's column of its name, and the loss is
+ * the sum of each task's loss times its --task-weight.
+ *
  * Under mpirun (dist.c, docs/distributed.md) every rank builds the same
  * graphs at its share of the batch, reads its block of the samples (and
  * runs the backbone over it for the feature cache), the ranks share the
@@ -39,9 +44,17 @@ typedef struct trainer {
   int64_t G;              /* several ranks: the global batch (B is one
                              rank's share) */
   bool classify;          /* labels (ce, bce on labels) vs numeric targets */
-  fr_tensor in[3];        /* x, targets, weights */
-  fr_tensor *inp[3];
+  fr_tensor in[1 + 2 * FR_MAX_TASKS]; /* x, then targets and weights (of
+                                         each task) in the graph's order */
+  fr_tensor *inp[1 + 2 * FR_MAX_TASKS];
   int x_slot, t_slot, w_slot;
+  /* Multi-task (named heads): the tasks, their heads; n_tasks 0: one
+   * head as before (t_slot, w_slot). */
+  fr_tl_task tasks[FR_MAX_TASKS];
+  fr_head_spec heads[FR_MAX_TASKS];
+  const char *task_names[FR_MAX_TASKS];
+  double task_weights[FR_MAX_TASKS];
+  int n_tasks;
   uint8_t *grad, *state;  /* the gradient block and the optimizer slots
                              (then the best epoch's weights) */
   int64_t tbytes;
@@ -90,6 +103,11 @@ static fr_status step(void *ctx, bool train, double *loss, const float **logits)
   if (st != FR_OK) return st;
   *loss = ((const float *)t->out[0].data)[0];
   *logits = t->out[1].data;
+  /* multi-task: [loss, logits of each task, loss of each task, ...] */
+  for (int k = 0; k < t->n_tasks; k++) {
+    t->tasks[k].logits = t->out[1 + k].data;
+    t->tasks[k].loss = ((const float *)t->out[1 + t->n_tasks + k].data)[0];
+  }
   if (!train) return FR_OK;
   for (int k = 0; k < tg->n_params; k++) {
     const fr_value *p = tg->params[k];
@@ -102,22 +120,41 @@ static fr_status step(void *ctx, bool train, double *loss, const float **logits)
   return FR_OK;
 }
 
+/* The slot of the graph's input named prefix (+ "." + name when name). */
+static int input_slot(const fr_graph *g, const char *prefix, const char *name) {
+  char want[128];
+  snprintf(want, sizeof want, "%s%s%s", prefix, name ? "." : "", name ? name : "");
+  for (int i = 0; i < g->n_inputs; i++)
+    if (!strcmp(g->inputs[i]->name, want)) return i;
+  return -1;
+}
+
 static fr_status alloc_inputs(trainer *t) {
   const fr_graph *g = t->m->graph;
-  if (g->n_inputs != 3)
+  int n_train = 2 * (t->n_tasks ? t->n_tasks : 1); /* targets, weights */
+  if (g->n_inputs != 1 + n_train)
     return fr_err(FR_ERR_UNSUPPORTED, "the model takes %d inputs; frost "
-                  "train feeds models of one input", g->n_inputs - 2);
+                  "train feeds models of one input", g->n_inputs - n_train);
   t->x_slot = -1;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < g->n_inputs; i++) {
     const fr_value *v = g->inputs[i];
-    if (!strcmp(v->name, "frost.targets")) t->t_slot = i;
-    else if (!strcmp(v->name, "frost.weights")) t->w_slot = i;
-    else t->x_slot = i;
+    if (strncmp(v->name, "frost.targets", 13) && strncmp(v->name, "frost.weights", 13))
+      t->x_slot = i;
     t->in[i] = v->t;
     t->in[i].data = NULL;
     FR_TRY(fr_tensor_alloc(&t->in[i]));
     t->inp[i] = &t->in[i];
   }
+  t->t_slot = input_slot(g, "frost.targets", NULL);
+  t->w_slot = input_slot(g, "frost.weights", NULL);
+  for (int k = 0; k < t->n_tasks; k++) {
+    int ts = input_slot(g, "frost.targets", t->task_names[k]);
+    int ws = input_slot(g, "frost.weights", t->task_names[k]);
+    FR_ASSERT(ts >= 0 && ws >= 0);
+    t->tasks[k].targets = t->in[ts].data;
+    t->tasks[k].weights = t->in[ws].data;
+  }
+  FR_ASSERT(t->x_slot >= 0 && (t->n_tasks || (t->t_slot >= 0 && t->w_slot >= 0)));
   if (t->in[t->x_slot].dtype != FR_F32)
     return fr_err(FR_ERR_UNSUPPORTED, "the model's input '%s' is %s, not "
                   "float", g->inputs[t->x_slot]->name,
@@ -246,6 +283,9 @@ static fr_status dist_setup(trainer *t) {
   if (t->c->freeze.bn_train)
     return fr_err(FR_ERR_UNSUPPORTED, "--bn-train: batch statistics would be "
                   "each rank's own: not on %d ranks (run it as one process)", n);
+  if (t->n_tasks)
+    return fr_err(FR_ERR_UNSUPPORTED, "several heads: not on %d ranks yet (run "
+                  "them as one process)", n);
   t->G = t->B;
   t->B = (t->G + n - 1) / n;
   return FR_OK;
@@ -262,6 +302,9 @@ static fr_status load_features(trainer *t) {
       o->frontend || o->ssl)
     return fr_err(FR_ERR_USAGE, "--features: the samples are features already: "
                   "not with --no-cache, augmentation, --frontend or --ssl");
+  if (t->n_tasks)
+    return fr_err(FR_ERR_USAGE, "--features: one head (named heads read their "
+                  "labels from a manifest's columns)");
   fr_dataset all = {0};
   FR_TRY(fr_features_load(o->features, &t->fi, &all));
   char sha[65];
@@ -552,10 +595,99 @@ out:
   return st;
 }
 
+/* Multi-task: the heads named on the command line (two or more --head,
+ * or one with a name) become t's tasks, weighed by --task-weight. */
+static fr_status setup_tasks(trainer *t) {
+  const fr_train_opts *o = t->o;
+  fr_head_spec h0;
+  if (o->n_heads) FR_TRY(fr_head_parse(o->heads[0], &h0));
+  bool named = o->n_heads && h0.name[0];
+  if (!named && o->n_heads <= 1) {
+    if (o->n_task_weights)
+      return fr_err(FR_ERR_USAGE, "--task-weight '%s': no head is named so "
+                    "(name the heads: --head NAME:linear:N)", o->task_weight_names[0]);
+    return FR_OK;
+  }
+  int K = o->n_heads;
+  for (int k = 0; k < K; k++) {
+    fr_head_spec *h = &t->heads[k];
+    FR_TRY(fr_head_parse(o->heads[k], h));
+    if (!h->name[0])
+      return fr_err(FR_ERR_USAGE, "--head '%s': with several heads each has a "
+                    "name (NAME:linear:N)", o->heads[k]);
+    for (int j = 0; j < k; j++)
+      if (!strcmp(t->heads[j].name, h->name))
+        return fr_err(FR_ERR_USAGE, "--head: two heads are named '%s'", h->name);
+    t->task_names[k] = h->name;
+    t->task_weights[k] = 1;
+  }
+  for (int i = 0; i < o->n_task_weights; i++) {
+    const char *name = o->task_weight_names[i];
+    int k = 0;
+    while (k < K && strcmp(t->task_names[k], name)) k++;
+    if (k == K)
+      return fr_err(FR_ERR_USAGE, "--task-weight '%s': no head is named '%s'",
+                    name, name);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(o->task_weight_names[j], name))
+        return fr_err(FR_ERR_USAGE, "--task-weight: '%s' is given twice", name);
+    t->task_weights[k] = o->task_weights[i];
+  }
+  double sum = 0;
+  for (int k = 0; k < K; k++) sum += t->task_weights[k];
+  if (sum <= 0) return fr_err(FR_ERR_USAGE, "--task-weight: every task weighs 0");
+  if (o->loss_kind != FR_LOSS_CE)
+    return fr_err(FR_ERR_USAGE, "several heads are classifiers: they train "
+                  "with --loss ce");
+  if (o->n_class_weights)
+    return fr_err(FR_ERR_USAGE, "--class-weights weighs the classes of one "
+                  "head, not of several");
+  t->n_tasks = K;
+  for (int k = 0; k < K; k++)
+    t->tasks[k] = (fr_tl_task){.name = t->task_names[k], .column = k,
+                               .weight = t->task_weights[k],
+                               .C = t->heads[k].widths[t->heads[k].n - 1]};
+  return FR_OK;
+}
+
+/* Multi-task: each head ends with as many outputs as its column has
+ * classes; validation data (--val) takes the training data's class
+ * indices (a class training lacks is an error). */
+static fr_status check_tasks(trainer *t) {
+  fr_dataset *tr = &t->train, *va = &t->val;
+  for (int k = 0; k < t->n_tasks; k++) {
+    const fr_label_column *col = &tr->columns[k];
+    if (col->n_classes != t->tasks[k].C)
+      return fr_err(FR_ERR_USAGE, "--head '%s' ends with %lld outputs, the "
+                    "column '%s' of %s has %d classes", t->o->heads[k],
+                    (long long)t->tasks[k].C, col->name, t->c->second, col->n_classes);
+    if (!t->o->val_dir || !va->n) continue;
+    fr_label_column *vc = &va->columns[k];
+    int map[4096];
+    if (vc->n_classes > 4096) return fr_err(FR_ERR_USAGE, "too many classes");
+    for (int c = 0; c < vc->n_classes; c++) {
+      map[c] = -1;
+      for (int j = 0; j < col->n_classes; j++)
+        if (!strcmp(vc->class_names[c], col->class_names[j])) map[c] = j;
+      if (map[c] < 0)
+        return fr_err(FR_ERR_INVALID, "%s: the class '%s' of the column '%s' "
+                      "is not in %s", t->o->val_dir, vc->class_names[c], col->name,
+                      t->c->second);
+    }
+    for (int i = 0; i < va->n; i++)
+      if (vc->label[i] >= 0) vc->label[i] = map[vc->label[i]];
+    vc->n_classes = col->n_classes;
+    vc->class_names = col->class_names;
+  }
+  return FR_OK;
+}
+
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
   if (o->features) return load_features(t);
   fr_data_opts dop = data_opts(t);
+  dop.label_columns = t->task_names;
+  dop.n_label_columns = t->n_tasks;
   fr_dataset all = {0};
   FR_TRY(fr_dataset_load(t->c->second, &dop, &all));
   fr_status st = FR_OK;
@@ -640,9 +772,10 @@ static fr_status dump_shapes(trainer *t) {
     t->train.numel = 1;
     for (int i = 0; i < t->train.rank; i++) t->train.numel *= t->train.dims[i];
     const char *h = t->o->head;
+    fr_head_spec hs;
     if (h) {
-      const char *last = strrchr(h, ',') ? strrchr(h, ',') + 1 : strchr(h, ':') ? strchr(h, ':') + 1 : h;
-      t->train.n_classes = atoi(last);
+      st = fr_head_parse(h, &hs);
+      t->train.n_classes = st == FR_OK ? (int)hs.widths[hs.n - 1] : 0;
     } else {
       st = fr_graph_infer(m->graph, &io);
       const fr_tensor *y = m->graph->n_outputs ? &m->graph->outputs[0]->t : NULL;
@@ -701,15 +834,17 @@ int fr_cmd_train(fr_cli *c) {
     }
     c->second = o->features; /* the data's name in messages */
   }
-  fr_status st = dump ? dump_shapes(&t) : load_data(&t);
+  fr_status st = setup_tasks(&t);
+  if (st == FR_OK) st = dump ? dump_shapes(&t) : load_data(&t);
+  if (st == FR_OK && t.n_tasks && !dump) st = check_tasks(&t);
   st = fr_dist_agree(st); /* several ranks: all loaded, or all stop */
   if (st != FR_OK) {
     fr_dataset_free(&t.train);
     fr_dataset_free(&t.val);
     return fr_cli_fail();
   }
-  t.classify = dump || t.train.label != NULL; /* dump: classes */
-  if (t.val.n && (t.val.label != NULL) != t.classify) {
+  t.classify = dump || t.train.label != NULL || t.n_tasks; /* dump: classes */
+  if (t.val.n && !t.n_tasks && (t.val.label != NULL) != t.classify) {
     fr_err(FR_ERR_INVALID, "%s: its labels are not those of %s", o->val_dir,
            c->second);
     st = FR_ERR_INVALID;
@@ -719,6 +854,7 @@ int fr_cmd_train(fr_cli *c) {
                 t.val.n_classes, c->second, t.train.n_classes);
   t.C = t.classify ? t.train.n_classes : t.train.n_targets;
   if (dump) t.C = t.train.n_classes;
+  if (t.n_tasks) t.C = t.tasks[0].C;
   t.numel = t.train.numel;
   t.B = o->batch > 0 ? o->batch : 32;
   if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
@@ -759,7 +895,9 @@ int fr_cmd_train(fr_cli *c) {
                         .loss_kind = o->loss_kind,
                         .probabilities = o->probabilities, .batch = t.B,
                         .n_classes = t.C, .ssl = o->ssl,
-                        .temperature = o->temperature};
+                        .temperature = o->temperature,
+                        .heads = t.n_tasks ? o->heads : NULL,
+                        .n_heads = t.n_tasks, .task_weights = t.task_weights};
     t.spec = sp;
     t.x_t = t.m->graph->inputs[0]->t;
     st = fr_train_build(t.m, &sp);
@@ -868,7 +1006,13 @@ int fr_cmd_train(fr_cli *c) {
     printf("model: %s\ndata: %s: %d samples", c->model, c->second, t.train.n);
     if (o->ssl)
       printf(" without labels, two views each (InfoNCE, temperature %g)", o->temperature);
-    else if (t.classify) printf(", %d classes", t.train.n_classes);
+    else if (t.classify && !t.n_tasks) printf(", %d classes", t.train.n_classes);
+    for (int k = 0; k < t.n_tasks; k++) {
+      int n = 0;
+      for (int i = 0; i < t.train.n; i++) n += t.train.columns[k].label[i] >= 0;
+      printf("%s%s %lld classes (%d labelled, weight %g)", k ? ", " : "; tasks: ",
+             t.tasks[k].name, (long long)t.tasks[k].C, n, t.tasks[k].weight);
+    }
     if (t.val.n)
       printf("; validation: %d samples (%s)", t.val.n,
              t.em ? "a forward-only graph" : "the training graph");
@@ -915,9 +1059,10 @@ int fr_cmd_train(fr_cli *c) {
   if (st == FR_OK) {
     tl = (fr_trainloop){.o = o, .step = step, .ctx = &t, .train = &t.train,
                         .val = &t.val, .B = t.B, .C = t.C, .classify = t.classify,
-                        .ssl = o->ssl,
-                        .x = t.in[t.x_slot].data, .targets = t.in[t.t_slot].data,
-                        .weights = t.in[t.w_slot].data,
+                        .ssl = o->ssl, .x = t.in[t.x_slot].data,
+                        .targets = t.t_slot >= 0 ? t.in[t.t_slot].data : NULL,
+                        .weights = t.w_slot >= 0 ? t.in[t.w_slot].data : NULL,
+                        .tasks = t.n_tasks ? t.tasks : NULL, .n_tasks = t.n_tasks,
                         .trainable = (uint8_t *)L->block[FR_PB_TRAINABLE], .grad = t.grad,
                         .state = t.state, .tbytes = t.tbytes, .slots = slots,
                         .params = tp, .n_params = t.m->graph->train->n_params,
@@ -938,7 +1083,7 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_onnx_export(c->model, t.m, o->cut, c->out);
     if (st == FR_OK) printf("wrote %s\n", c->out);
   }
-  for (int i = 0; i < 3; i++) fr_tensor_release(&t.in[i]);
+  for (int i = 0; i < 1 + 2 * FR_MAX_TASKS; i++) fr_tensor_release(&t.in[i]);
   fr_free(t.grad);
   fr_free(t.state);
   fr_compiled_free(t.ecomp);
@@ -1039,6 +1184,10 @@ fr_status fr_train_artifact_build(fr_cli *c, fr_train_artifact *a) {
   /* Augmented samples change every epoch: nothing to cache. */
   bool augment = fr_augment_images(au) || au->noise > 0;
   trainer t = {.c = c, .o = o};
+  FR_TRY(setup_tasks(&t));
+  if (t.n_tasks)
+    return fr_err(FR_ERR_UNSUPPORTED, "compile --train: artifacts train one "
+                  "head; several (--head NAME:...) train with frost train");
   FR_TRY(dump_shapes(&t));
   t.B = o->batch > 0 ? o->batch : 32;
   t.C = t.train.n_classes;

@@ -283,6 +283,7 @@ static fr_status finetune(fr_cli *c, const float *proto, int C, int64_t F,
     t.second = c->train.support;
     t.train.cut = NULL;
     t.train.head = NULL;
+    t.train.n_heads = t.train.n_task_weights = 0;
     t.freeze.rules[t.freeze.n_rules++] = (fr_freeze_rule){true, "^frost\\.head\\."};
     t.pipe.freeze = &t.freeze;
     if (fr_cmd_train(&t) != 0) {
@@ -291,6 +292,33 @@ static fr_status finetune(fr_cli *c, const float *proto, int C, int64_t F,
     }
   }
   unlink(path);
+  return st;
+}
+
+/* After --finetune: the trained classifier (c->out, the model with its
+ * head) on the query set, as prototypes were measured: the top class of
+ * its scores (pooled per clip with --frontend) against the label. */
+static fr_status query_accuracy(fr_cli *c, int64_t B, const int *qmap) {
+  fr_cli e = *c;
+  e.model = c->out;
+  e.train.cut = NULL;
+  fr_dataset q = {0};
+  fr_dataset *sets[1] = {&q};
+  double secs = 0;
+  fr_status st = load_set(&e, c->train.query, &q);
+  if (st == FR_OK) st = features_of(&e, NULL, B, sets, 1, &secs);
+  int64_t right = 0, C = q.numel;
+  for (int i = 0; st == FR_OK && i < q.n; i++) {
+    const float *s = q.x + (int64_t)i * C;
+    int64_t k = 0;
+    for (int64_t j = 1; j < C; j++)
+      if (s[j] > s[k]) k = j;
+    right += k == qmap[q.label[i]];
+  }
+  if (st == FR_OK)
+    printf("after fine-tuning: accuracy %.2f%% (%lld of %d queries)\n",
+           q.n ? 100.0 * (double)right / q.n : 0.0, (long long)right, q.n);
+  fr_dataset_free(&q);
   return st;
 }
 
@@ -361,6 +389,7 @@ int fr_cmd_fewshot(fr_cli *c) {
         if (st == FR_OK) printf("wrote %s (the prototype classifier)\n", c->out);
       } else if (c->out) {
         st = finetune(c, proto, C, F, cosine, &reported);
+        if (st == FR_OK) st = query_accuracy(c, B, qmap);
       }
     }
   } else if (st == FR_OK) {

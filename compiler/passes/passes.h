@@ -53,6 +53,12 @@ void fr_freeze_count(const fr_model *m, fr_param_count *c);
 typedef struct fr_train_spec {
   const char *cut;    /* --cut: the value the graph keeps up to, or NULL */
   const char *head;   /* --head linear:N | mlp:H1,...,N, or NULL */
+  /* Multi-task, in place of head: n_heads named heads (NAME:linear:N,
+   * NAME:mlp:...), each a classifier of its own task on the same cut value,
+   * and each head's share of the loss (NULL: 1 each). */
+  const char *const *heads;
+  int n_heads;
+  const double *task_weights;
   uint64_t seed;      /* the head's initial weights */
   int loss_kind;      /* FR_LOSS_* */
   bool probabilities; /* ce: the output is probabilities, not logits */
@@ -69,8 +75,19 @@ typedef struct fr_train_spec {
  * outputs [loss, logits] and the inputs frost.targets [B, C] and
  * frost.weights [B] after the model's own. Head parameters are named
  * frost.head.<layer>.weight|bias (frost.proj.* for ssl's projection head,
- * never exported); the caller makes them trainable. */
+ * never exported); the caller makes them trainable.
+ * Several heads (s->n_heads): outputs [loss, logits of each head, loss of
+ * each head] and inputs frost.targets.NAME, frost.weights.NAME per head,
+ * parameters frost.head.NAME.<layer>.weight|bias. */
 fr_status fr_train_build(fr_model *m, const fr_train_spec *s);
+/* A --head: "linear:N", "mlp:H1,...,N", or either after "NAME:" (one of
+ * several heads; a name is a letter then letters, digits, '_', '-'). */
+typedef struct fr_head_spec {
+  char name[64];      /* "" for a head without a name */
+  int64_t widths[16]; /* the layers' outputs; the last: the classes */
+  int n;              /* layers */
+} fr_head_spec;
+fr_status fr_head_parse(const char *spec, fr_head_spec *h);
 /* After freezing: the one value computed by frozen nodes that trainable
  * nodes read, or NULL when there are several or a trainable node reads the
  * model's input (nothing to cache). */

@@ -120,19 +120,21 @@ static void fill_uniform(float *w, int64_t n, float bound, fr_rng *r) {
     w[i] = (float)((2 * fr_rng_uniform(r) - 1) * bound);
 }
 
-/* Parses "linear:N" or "mlp:H1,...,N" into widths. */
-static fr_status parse_head(const char *spec, int64_t *widths, int *n) {
+/* Parses "linear:N" or "mlp:H1,...,N" (spec from its kind on) into
+ * widths. */
+static fr_status parse_head(const char *spec, const char *kind,
+                            int64_t *widths, int *n) {
   const char *p;
   bool mlp;
-  if (!strncmp(spec, "linear:", 7)) {
-    p = spec + 7;
+  if (!strncmp(kind, "linear:", 7)) {
+    p = kind + 7;
     mlp = false;
-  } else if (!strncmp(spec, "mlp:", 4)) {
-    p = spec + 4;
+  } else if (!strncmp(kind, "mlp:", 4)) {
+    p = kind + 4;
     mlp = true;
   } else {
     return fr_err(FR_ERR_USAGE, "--head '%s': expected linear:N or "
-                  "mlp:H1,...,N", spec);
+                  "mlp:H1,...,N, or NAME:linear:N for one of several heads", spec);
   }
   *n = 0;
   while (*p) {
@@ -152,7 +154,33 @@ static fr_status parse_head(const char *spec, int64_t *widths, int *n) {
   return FR_OK;
 }
 
-/* Appends the head layers to x [B, F]: Gemm (+ Relu between layers). */
+fr_status fr_head_parse(const char *spec, fr_head_spec *h) {
+  *h = (fr_head_spec){0};
+  const char *kind = spec;
+  if (strncmp(spec, "linear:", 7) && strncmp(spec, "mlp:", 4)) {
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : 0;
+    bool ok = n > 0 && n < sizeof h->name &&
+              ((spec[0] >= 'a' && spec[0] <= 'z') || (spec[0] >= 'A' && spec[0] <= 'Z'));
+    for (size_t i = 1; ok && i < n; i++) {
+      char ch = spec[i];
+      ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    }
+    if (colon && !ok)
+      return fr_err(FR_ERR_USAGE, "--head '%s': a head's name is a letter then "
+                    "letters, digits, '_' or '-' (at most %d)", spec,
+                    (int)sizeof h->name - 1);
+    if (ok) {
+      memcpy(h->name, spec, n);
+      kind = colon + 1;
+    }
+  }
+  return parse_head(spec, kind, h->widths, &h->n);
+}
+
+/* Appends the head layers to x [B, F]: Gemm (+ Relu between layers), their
+ * parameters named prefix<layer>.weight|bias. */
 static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
                              const int64_t *widths, int n, uint64_t seed,
                              const char *prefix) {
@@ -168,16 +196,16 @@ static fr_value *append_head(tb *b, fr_value *x, int64_t fan_in,
     float bound = 1.0f / sqrtf((float)fan_in);
     fill_uniform(w, nw, bound, &r);
     fill_uniform(w + nw, out, bound, &r);
-    char wn[64], bn[64];
-    snprintf(wn, sizeof wn, "%s.%d.weight", prefix, l);
-    snprintf(bn, sizeof bn, "%s.%d.bias", prefix, l);
+    char wn[128], bn[128];
+    snprintf(wn, sizeof wn, "%s%d.weight", prefix, l);
+    snprintf(bn, sizeof bn, "%s%d.bias", prefix, l);
     fr_value *W = init(b, wn, FR_F32, 2, (int64_t[]){out, fan_in}, w);
     fr_value *B = init(b, bn, FR_F32, 1, &out, w + nw);
     fr_free(w);
     fr_attr tb_ = {.name = "transB", .type = FR_ATTR_INT, .i = 1};
-    char gn[64], rn[64]; /* frost.head.gemm.K, frost.proj.relu.K, ... */
-    snprintf(gn, sizeof gn, "%s.gemm", prefix + 6);
-    snprintf(rn, sizeof rn, "%s.relu", prefix + 6);
+    char gn[128], rn[128]; /* frost.head.gemm.K, frost.proj.relu.K, ... */
+    snprintf(gn, sizeof gn, "%sgemm", prefix + 6);
+    snprintf(rn, sizeof rn, "%srelu", prefix + 6);
     x = add_node(b, "Gemm", 3, (fr_value *[]){x, W, B}, 1, &tb_, gn);
     if (l + 1 < n) x = op1(b, "Relu", x, rn);
     fan_in = out;
@@ -225,6 +253,116 @@ static fr_value *similarities(tb *b, fr_value *z, const fr_train_spec *s) {
   return op2(b, "Add", sim, M, "ssl.logits");
 }
 
+/* z [B, ...] flattened to [B, F] for the heads (*F its width, from the
+ * model's input shapes). */
+static fr_value *flatten_for_head(tb *b, fr_value *z, int64_t batch, int64_t *F) {
+  fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
+  if (b->st == FR_OK) b->st = fr_graph_infer(b->g, &io);
+  if (b->st != FR_OK) return NULL;
+  if (z->t.rank < 1 || z->t.dims[0] != batch) {
+    b->st = fr_err(FR_ERR_USAGE, "--head: '%s' has no batch dim of %lld "
+                   "(its shape is %s)", z->name, (long long)batch,
+                   z->t.rank < 0 ? "unknown" : "another");
+    return NULL;
+  }
+  *F = fr_tensor_numel(&z->t) / batch;
+  fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
+  return add_node(b, "Flatten", 1, &z, 1, &ax, "head.flatten");
+}
+
+/* The cross-entropy of each sample [B] against targets t [B, C]. */
+static fr_value *ce_per_sample(tb *b, fr_value *z, fr_value *t, bool probabilities) {
+  fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
+  fr_value *lp = probabilities
+                     ? op1(b, "Log", op2(b, "Add", z, scalar(b, 1e-12f), "probs"), "log")
+                     : add_node(b, "LogSoftmax", 1, &z, 1, &ax, "log_softmax");
+  return op1(b, "Neg", reduce_sum(b, op2(b, "Mul", t, lp, "tlogp"), 1, "ce"), "nll");
+}
+
+/* The graph's outputs become outs[0..n). */
+static fr_status set_outputs(fr_model *m, fr_value *const *outs, int n) {
+  fr_value **o = fr_arena_alloc(&m->arena, sizeof(fr_value *) * (size_t)n);
+  if (!o) return fr_err_nomem(NULL);
+  for (int i = 0; i < n; i++) {
+    o[i] = outs[i];
+    o[i]->flags |= FR_V_OUTPUT;
+  }
+  m->graph->outputs = o;
+  m->graph->n_outputs = n;
+  return FR_OK;
+}
+
+/* Several named heads on z, one task each (multi-task training): head k's
+ * parameters are frost.head.NAME.<layer>.weight|bias, its inputs
+ * frost.targets.NAME [B, C_k] and frost.weights.NAME [B], and
+ *   loss = sum_k task_weight_k L_k,  L_k = sum_i w_ik ce_ik
+ * Outputs: [loss, logits_1..K, L_1..K]. */
+static fr_status build_tasks(tb *b, fr_value *z, const fr_train_spec *s) {
+  int K = s->n_heads;
+  if (K > FR_MAX_TASKS)
+    return fr_err(FR_ERR_USAGE, "%d heads: at most %d", K, FR_MAX_TASKS);
+  if (s->loss_kind != FR_LOSS_CE)
+    return fr_err(FR_ERR_USAGE, "several heads are classifiers: they train "
+                  "with --loss ce");
+  fr_head_spec h[FR_MAX_TASKS];
+  for (int k = 0; k < K; k++) {
+    FR_TRY(fr_head_parse(s->heads[k], &h[k]));
+    if (!h[k].name[0])
+      return fr_err(FR_ERR_USAGE, "--head '%s': with several heads each has a "
+                    "name (NAME:linear:N)", s->heads[k]);
+    for (int j = 0; j < k; j++)
+      if (!strcmp(h[j].name, h[k].name))
+        return fr_err(FR_ERR_USAGE, "--head: two heads are named '%s'", h[k].name);
+    if (fr_graph_find(b->g, h[k].name))
+      return fr_err(FR_ERR_USAGE, "--head '%s': the model has a value named "
+                    "'%s' already (the head's output takes its name)",
+                    s->heads[k], h[k].name);
+  }
+  int64_t F = 0;
+  fr_value *x = flatten_for_head(b, z, s->batch, &F);
+  fr_value *logits[FR_MAX_TASKS], *task_loss[FR_MAX_TASKS], *loss = NULL;
+  for (int k = 0; k < K; k++) {
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "frost.head.%.63s.", h[k].name);
+    /* the first head's weights are those of a single head of that seed */
+    uint64_t seed = s->seed + (uint64_t)k * 0x9E3779B97F4A7C15ull;
+    logits[k] = x ? append_head(b, x, F, h[k].widths, h[k].n, seed, prefix) : NULL;
+  }
+  if (b->st != FR_OK) return b->st;
+  if (s->infer_only) {
+    b->g->train = NULL;
+    return set_outputs(b->m, logits, K);
+  }
+  for (int k = 0; k < K && b->st == FR_OK; k++) {
+    char tn[96], wn[96];
+    snprintf(tn, sizeof tn, "frost.targets.%.63s", h[k].name);
+    snprintf(wn, sizeof wn, "frost.weights.%.63s", h[k].name);
+    int64_t C = h[k].widths[h[k].n - 1];
+    fr_value *t = new_input(b, tn, 2, (int64_t[]){s->batch, C});
+    fr_value *w = new_input(b, wn, 1, &s->batch);
+    fr_value *per = ce_per_sample(b, logits[k], t, s->probabilities);
+    task_loss[k] = reduce_sum(b, op2(b, "Mul", per, w, "weighted"), -1, "task_loss");
+    float tw = s->task_weights ? (float)s->task_weights[k] : 1.0f;
+    fr_value *part = op2(b, "Mul", task_loss[k], scalar(b, tw), "task_weight");
+    loss = loss ? op2(b, "Add", loss, part, "loss") : part;
+    if (k == 0 && b->st == FR_OK) {
+      fr_train_graph *tg = fr_arena_alloc(&b->m->arena, sizeof *tg);
+      if (!tg) return fr_err_nomem(NULL);
+      *tg = (fr_train_graph){.labels = t, .logits = logits[0]};
+      b->g->train = tg;
+    }
+  }
+  if (b->st != FR_OK) return b->st;
+  b->g->train->loss = loss;
+  fr_value *outs[1 + 2 * FR_MAX_TASKS];
+  outs[0] = loss;
+  for (int k = 0; k < K; k++) {
+    outs[1 + k] = logits[k];
+    outs[1 + K + k] = task_loss[k];
+  }
+  return set_outputs(b->m, outs, 1 + 2 * K);
+}
+
 fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
   fr_graph *g = m->graph;
   tb b = {.m = m, .g = g};
@@ -243,49 +381,32 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
     z = g->outputs[0];
   }
   for (int i = 0; i < g->n_outputs; i++) g->outputs[i]->flags &= ~(uint32_t)FR_V_OUTPUT;
+  if (s->n_heads) return build_tasks(&b, z, s);
   int64_t widths[16];
   int n_layers = 0;
   if (s->head) {
-    FR_TRY(parse_head(s->head, widths, &n_layers));
+    FR_TRY(parse_head(s->head, s->head, widths, &n_layers));
     if (!s->ssl && widths[n_layers - 1] != s->n_classes)
       return fr_err(FR_ERR_USAGE, "--head '%s' ends with %lld outputs, the "
                     "data has %lld %s", s->head, (long long)widths[n_layers - 1],
                     (long long)s->n_classes, s->loss_kind == FR_LOSS_CE ? "classes" : "targets");
-    /* The head's input width: z's shape, from the model's input shapes. */
-    fr_infer_opts io = {.partial = true, .eval = fr_interp_eval};
-    FR_TRY(fr_graph_infer(g, &io));
-    if (z->t.rank < 1 || z->t.dims[0] != s->batch)
-      return fr_err(FR_ERR_USAGE, "--head: '%s' has no batch dim of %lld "
-                    "(its shape is %s)", z->name, (long long)s->batch,
-                    z->t.rank < 0 ? "unknown" : "another");
-    int64_t feature_dim = fr_tensor_numel(&z->t) / s->batch;
-    fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
-    z = add_node(&b, "Flatten", 1, &z, 1, &ax, "head.flatten");
-    z = append_head(&b, z, feature_dim, widths, n_layers, s->seed,
-                    s->ssl ? "frost.proj" : "frost.head");
+    int64_t feature_dim = 0;
+    z = flatten_for_head(&b, z, s->batch, &feature_dim);
+    z = z ? append_head(&b, z, feature_dim, widths, n_layers, s->seed,
+                                s->ssl ? "frost.proj." : "frost.head.") : NULL;
   }
   if (s->ssl && !s->infer_only) z = similarities(&b, z, s);
   if (s->infer_only) {
     if (b.st != FR_OK) return b.st;
-    fr_value **outs = fr_arena_alloc(&m->arena, sizeof(fr_value *));
-    if (!outs) return fr_err_nomem(NULL);
-    outs[0] = z;
-    z->flags |= FR_V_OUTPUT;
-    g->outputs = outs;
-    g->n_outputs = 1;
     g->train = NULL;
-    return FR_OK;
+    return set_outputs(m, &z, 1);
   }
   int64_t B = s->batch, C = s->n_classes;
   fr_value *t = new_input(&b, "frost.targets", 2, (int64_t[]){B, C});
   fr_value *w = new_input(&b, "frost.weights", 1, &B);
   fr_value *per = NULL;
   if (s->loss_kind == FR_LOSS_CE) {
-    fr_attr ax = {.name = "axis", .type = FR_ATTR_INT, .i = 1};
-    fr_value *lp = s->probabilities
-                       ? op1(&b, "Log", op2(&b, "Add", z, scalar(&b, 1e-12f), "probs"), "log")
-                       : add_node(&b, "LogSoftmax", 1, &z, 1, &ax, "log_softmax");
-    per = op1(&b, "Neg", reduce_sum(&b, op2(&b, "Mul", t, lp, "tlogp"), 1, "ce"), "nll");
+    per = ce_per_sample(&b, z, t, s->probabilities);
   } else if (s->loss_kind == FR_LOSS_BCE) {
     fr_value *pos = op1(&b, "Relu", z, "bce.relu");
     fr_value *tz = op2(&b, "Mul", t, z, "bce.tz");
@@ -298,18 +419,11 @@ fr_status fr_train_build(fr_model *m, const fr_train_spec *s) {
   }
   fr_value *loss = reduce_sum(&b, op2(&b, "Mul", per, w, "weighted"), -1, "loss");
   if (b.st != FR_OK) return b.st;
-  fr_value **outs = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 2);
   fr_train_graph *tg = fr_arena_alloc(&m->arena, sizeof *tg);
-  if (!outs || !tg) return fr_err_nomem(NULL);
-  outs[0] = loss;
-  outs[1] = z;
-  loss->flags |= FR_V_OUTPUT;
-  z->flags |= FR_V_OUTPUT;
-  g->outputs = outs;
-  g->n_outputs = 2;
+  if (!tg) return fr_err_nomem(NULL);
   *tg = (fr_train_graph){.loss = loss, .labels = t, .logits = z};
   g->train = tg;
-  return FR_OK;
+  return set_outputs(m, (fr_value *[]){loss, z}, 2);
 }
 
 /* ---- the feature cache's cut ---------------------------------------------- */

@@ -121,9 +121,9 @@ static fr_status add_node(Onnx__GraphProto *g, const char *op,
   return FR_OK;
 }
 
-/* The graph's outputs become one: name, float [batch, width], the batch
- * dim copied from the first input's. */
-static fr_status set_output(Onnx__GraphProto *g, const char *name,
+/* Appends the graph output name, float [batch, width], the batch dim
+ * copied from the first input's. */
+static fr_status add_output(Onnx__GraphProto *g, const char *name,
                             int64_t width) {
   Onnx__ValueInfoProto *v = pb_new(sizeof *v);
   Onnx__TypeProto *tp = pb_new(sizeof *tp);
@@ -180,9 +180,6 @@ static fr_status set_output(Onnx__GraphProto *g, const char *name,
     onnx__value_info_proto__free_unpacked(v, fr_pb_allocator());
     return fr_err_nomem(NULL);
   }
-  for (size_t i = 0; i < g->n_output; i++)
-    onnx__value_info_proto__free_unpacked(g->output[i], fr_pb_allocator());
-  g->n_output = 0;
   if (!push((void ***)&g->output, &g->n_output, v)) {
     onnx__value_info_proto__free_unpacked(v, fr_pb_allocator());
     return fr_err_nomem(NULL);
@@ -206,22 +203,21 @@ static void fresh_name(const Onnx__GraphProto *g, const char *base, char *out,
   }
 }
 
-/* Appends the head frost.head.<l>.weight|bias of m after value `from`. */
+/* Appends the head prefix<l>.weight|bias of m after the flattened value
+ * `flat`, its output named out (unless taken), and makes it a graph
+ * output. */
 static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
-                             const char *from) {
+                             const char *flat, const char *prefix, const char *out) {
   char x[256], name[256];
-  snprintf(x, sizeof x, "%s", from);
-  fresh_name(g, "frost.head.flatten", name, sizeof name);
-  FR_TRY(add_node(g, "Flatten", (const char *[]){x}, 1, name, "axis", 1));
-  snprintf(x, sizeof x, "%s", name);
+  snprintf(x, sizeof x, "%s", flat);
   int64_t width = 0;
   for (int l = 0;; l++) {
-    char wn[64], bn[64];
-    snprintf(wn, sizeof wn, "frost.head.%d.weight", l);
-    snprintf(bn, sizeof bn, "frost.head.%d.bias", l);
+    char wn[256], bn[256];
+    snprintf(wn, sizeof wn, "%s%d.weight", prefix, l);
+    snprintf(bn, sizeof bn, "%s%d.bias", prefix, l);
     const fr_value *w = fr_graph_find(m->graph, wn), *b = fr_graph_find(m->graph, bn);
     if (!w || !b) break;
-    const fr_value *next = fr_graph_find(m->graph, (snprintf(wn, sizeof wn, "frost.head.%d.weight", l + 1), wn));
+    const fr_value *next = fr_graph_find(m->graph, (snprintf(wn, sizeof wn, "%s%d.weight", prefix, l + 1), wn));
     Onnx__TensorProto *tw = tensor_proto(w->name, &w->t), *tb = tensor_proto(b->name, &b->t);
     if (!tw || !tb || !push((void ***)&g->initializer, &g->n_initializer, tw)) {
       if (tw) onnx__tensor_proto__free_unpacked(tw, fr_pb_allocator());
@@ -232,7 +228,7 @@ static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
       onnx__tensor_proto__free_unpacked(tb, fr_pb_allocator());
       return fr_err_nomem(NULL);
     }
-    fresh_name(g, next ? "frost.head.gemm" : "logits", name, sizeof name);
+    fresh_name(g, next ? "frost.head.gemm" : out, name, sizeof name);
     FR_TRY(add_node(g, "Gemm", (const char *[]){x, w->name, b->name}, 3, name,
                     "transB", 1));
     width = w->t.dims[0];
@@ -244,7 +240,40 @@ static fr_status append_head(Onnx__GraphProto *g, const fr_model *m,
     }
   }
   if (!width) return fr_err(FR_ERR_INVALID, "the model has no head to export");
-  return set_output(g, x, width);
+  return add_output(g, x, width);
+}
+
+/* The heads of m after value `from`, in place of the graph's outputs: the
+ * head frost.head.<l>.* (output "logits"), or several named heads
+ * frost.head.NAME.<l>.* in the order of their parameters, each output
+ * named NAME. */
+static fr_status append_heads(Onnx__GraphProto *g, const fr_model *m,
+                              const char *from) {
+  char flat[256];
+  fresh_name(g, "frost.head.flatten", flat, sizeof flat);
+  FR_TRY(add_node(g, "Flatten", (const char *[]){from}, 1, flat, "axis", 1));
+  for (size_t i = 0; i < g->n_output; i++)
+    onnx__value_info_proto__free_unpacked(g->output[i], fr_pb_allocator());
+  g->n_output = 0;
+  if (fr_graph_find(m->graph, "frost.head.0.weight"))
+    return append_head(g, m, flat, "frost.head.", "logits");
+  const fr_graph *fg = m->graph;
+  for (int i = 0; i < fg->n_inits; i++) {
+    const char *nm = fg->inits[i]->name, *rest = nm + 11;
+    size_t n = strlen(nm);
+    if (strncmp(nm, "frost.head.", 11) || n < 11 + 10 ||
+        strcmp(nm + n - 9, ".0.weight") || memchr(rest, '.', n - 11 - 9))
+      continue;
+    char name[128], prefix[160];
+    snprintf(name, sizeof name, "%.*s", (int)(n - 11 - 9), rest);
+    snprintf(prefix, sizeof prefix, "frost.head.%s.", name);
+    FR_TRY(append_head(g, m, flat, prefix, name));
+    if (strcmp(g->output[g->n_output - 1]->name, name))
+      return fr_err(FR_ERR_INVALID, "the head '%s': the model has a value of that "
+                    "name already", name);
+  }
+  if (!g->n_output) return fr_err(FR_ERR_INVALID, "the model has no head to export");
+  return FR_OK;
 }
 
 static fr_status write_file(const char *path, const uint8_t *buf, size_t len) {
@@ -291,7 +320,7 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
    * back like the other weights, not appended again. */
   bool has_head = false;
   for (size_t k = 0; k < g->n_initializer; k++)
-    if (!strcmp(g->initializer[k]->name, "frost.head.0.weight")) has_head = true;
+    if (!strncmp(g->initializer[k]->name, "frost.head.", 11)) has_head = true;
   /* The trained weights, by name. */
   const fr_graph *fg = m->graph;
   for (int i = 0; i < fg->n_inits && st == FR_OK; i++) {
@@ -321,11 +350,15 @@ fr_status fr_onnx_export_mem(const char *orig, const fr_model *m,
     }
     st = write_back(tp, &v->t);
   }
-  /* A head: after the cut value, or after the model's first output. */
-  if (st == FR_OK && !has_head && fr_graph_find(fg, "frost.head.0.weight")) {
-    const char *from = cut ? cut : g->n_output ? g->output[0]->name : NULL;
-    st = from ? append_head(g, m, from)
-              : fr_err(FR_ERR_INVALID, "%s has no output", orig);
+  /* The heads: after the cut value, or after the model's first output. */
+  bool heads = false;
+  for (int i = 0; i < fg->n_inits && !heads; i++)
+    heads = !strncmp(fg->inits[i]->name, "frost.head.", 11);
+  if (st == FR_OK && !has_head && heads) {
+    char from[512];
+    snprintf(from, sizeof from, "%s", cut ? cut : g->n_output ? g->output[0]->name : "");
+    st = from[0] ? append_heads(g, m, from)
+                 : fr_err(FR_ERR_INVALID, "%s has no output", orig);
   }
   if (st == FR_OK) {
     size_t n = onnx__model_proto__get_packed_size(mp);

@@ -34,18 +34,8 @@ else
 fi
 # The exported model in ONNX Runtime and in frost, on 4 samples.
 count=$((count + 1))
-node -e '
-  const lib = require(process.argv[1]);
-  const fs = require("fs");
-  const a = [];
-  for (const f of ["c0/s000", "c0/s001", "c1/s000", "c1/s001"]) {
-    const b = fs.readFileSync(process.argv[2] + "/" + f + ".npy");
-    a.push(new Float32Array(b.buffer.slice(b.byteOffset + 128, b.byteOffset + b.length)));
-  }
-  const x = new Float32Array(4 * a[0].length);
-  a.forEach((v, i) => x.set(v, i * v.length));
-  lib.writeNpy(process.argv[3], "float32", [4, 76, 32, 1], x);
-' "$ROOT/tests/oracle/lib.js" "$T/data" "$T/x4.npy"
+node "$ROOT/tests/cli/stack-npy.js" "$T/x4.npy" 76,32,1 "$T"/data/c0/s00[01].npy \
+  "$T"/data/c1/s00[01].npy
 if node "$ROOT/tests/oracle/run-ort.js" "$T/emb.onnx" "$T/ort" "input_1=$T/x4.npy" 2>"$T/err" &&
    "$FROST" run "$T/emb.onnx" --input "input_1=$T/x4.npy" --shape input_1=4,76,32,1 \
      --output-dir "$T/fr" >/dev/null 2>>"$T/err" &&

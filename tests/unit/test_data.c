@@ -423,6 +423,89 @@ START_TEST(manifest_numbers) {
 }
 END_TEST
 
+/* Multi-task: label columns by name (in another order than the header's),
+ * an empty cell -1, other columns ignored; the split groups by the first
+ * column (its empty cells one more group), windows and pooled clips keep
+ * every column (relabel), one column becomes the labels (eval --task). */
+START_TEST(manifest_columns) {
+  make_dir();
+  char text[2048] = "path,size,word,accent\n";
+  const char *words[8] = {"yes", "no", "yes", "", "no", "yes", "no", ""};
+  const char *accents[8] = {"us", "", "gb", "gb", "us", "us", "", "gb"};
+  for (int i = 0; i < 8; i++) {
+    char name[32], line[96];
+    snprintf(name, sizeof name, "%d.npy", i);
+    write_npy1(P(name), (float)i);
+    snprintf(line, sizeof line, "%s,%d,%s,%s\n", name, i * 3, words[i], accents[i]);
+    strcat(text, line);
+  }
+  write_text(P("t.csv"), text);
+  const char *cols[2] = {"accent", "word"};
+  fr_data_opts o = {.label_columns = cols, .n_label_columns = 2};
+  fr_dataset d;
+  load_ok(P("t.csv"), &o, &d);
+  ck_assert_int_eq(d.n, 8);
+  ck_assert_ptr_null(d.label);
+  ck_assert_ptr_null(d.y);
+  ck_assert_int_eq(d.n_targets, 0);
+  ck_assert_int_eq(d.n_columns, 2);
+  ck_assert_str_eq(d.columns[0].name, "accent");
+  ck_assert_int_eq(d.columns[0].n_classes, 2);
+  ck_assert_str_eq(d.columns[0].class_names[0], "gb");
+  ck_assert_str_eq(d.columns[1].class_names[1], "yes");
+  const int32_t acc[8] = {1, -1, 0, 0, 1, 1, -1, 0}, wd[8] = {1, 0, 1, -1, 0, 1, 0, -1};
+  for (int i = 0; i < 8; i++) {
+    ck_assert_int_eq(d.columns[0].label[i], acc[i]);
+    ck_assert_int_eq(d.columns[1].label[i], wd[i]);
+  }
+  int32_t lab[2];
+  fr_dataset_gather_column(&d, 1, (int[]){3, 5}, 0, 2, lab);
+  ck_assert_int_eq(lab[0], -1);
+  ck_assert_int_eq(lab[1], 1);
+  /* the split: half of each accent group, gb (3), us (3), none (2) */
+  fr_dataset tr, va;
+  ck_assert_int_eq(fr_dataset_split(&d, 0.5, 3, &tr, &va), FR_OK);
+  ck_assert_int_eq(va.n, 5); /* round(1.5) = 2 of 3, 2 of 3, 1 of 2 */
+  int none = 0;
+  for (int i = 0; i < va.n; i++) {
+    int v = (int)va.x[i];
+    ck_assert_int_eq(va.columns[0].label[i], acc[v]);
+    ck_assert_int_eq(va.columns[1].label[i], wd[v]);
+    none += acc[v] < 0;
+  }
+  ck_assert_int_eq(none, 1);
+  ck_assert_str_eq(tr.columns[1].class_names[0], "no");
+  fr_dataset_free(&tr);
+  fr_dataset_free(&va);
+  /* relabel: new samples take the labels of rows 7, 0 */
+  ck_assert_int_eq(fr_dataset_relabel(&d, (int[]){7, 0}, 2), FR_OK);
+  ck_assert_int_eq(d.columns[0].label[0], 0);
+  ck_assert_int_eq(d.columns[1].label[0], -1);
+  ck_assert_int_eq(d.columns[1].label[1], 1);
+  /* one column as the labels */
+  fr_dataset_use_column(&d, 1);
+  ck_assert_int_eq(d.n_classes, 2);
+  ck_assert_str_eq(d.class_names[0], "no");
+  ck_assert_int_eq(d.label[0], -1);
+  ck_assert_int_eq(d.label[1], 1);
+  fr_dataset_free(&d);
+  /* errors: a missing column, a column named twice, a folder */
+  const char *bad[1] = {"colour"};
+  fr_data_opts ob = {.label_columns = bad, .n_label_columns = 1};
+  load_fails(P("t.csv"), &ob, FR_ERR_INVALID, P("t.csv"), "no column 'colour'");
+  write_text(P("u.csv"), "path,word,word\n0.npy,a,b\n");
+  load_fails(P("u.csv"), &o, FR_ERR_INVALID, "u.csv", "no column 'accent'");
+  const char *w1[1] = {"word"};
+  fr_data_opts ow = {.label_columns = w1, .n_label_columns = 1};
+  load_fails(P("u.csv"), &ow, FR_ERR_PARSE, "u.csv", "two columns are named 'word'");
+  mkdirs("f");
+  mkdirs("f/a");
+  write_npy1(P("f/a/0.npy"), 0);
+  load_fails(P("f"), &ow, FR_ERR_USAGE, P("f"), "CSV manifest");
+  rm_dir();
+}
+END_TEST
+
 /* ---- images ------------------------------------------------------------- */
 
 /* A 2x2 RGB image: R varies along x (0, 255), G along y (0, 255), B is 51.
@@ -788,6 +871,27 @@ START_TEST(augment) {
   fr_augment_opts bad = {.scale_min = 2, .scale_max = 1};
   ck_assert_int_eq(fr_augment(a, 1, 3, FT_DIMS(3, 5, 6), false, &ra, &bad),
                    FR_ERR_USAGE);
+  /* Noise: any rank; zero mean and the asked deviation, per sample. */
+  enum { NN = 4000 };
+  static float z[2 * NN];
+  for (int i = 0; i < 2 * NN; i++) z[i] = 1.0f;
+  fr_augment_opts noise = {.noise = 0.5f};
+  ck_assert_int_eq(fr_augment(z, 2, 2, FT_DIMS(40, 100), false, &ra, &noise), FR_OK);
+  for (int n = 0; n < 2; n++) {
+    double s = 0, q = 0;
+    for (int i = 0; i < NN; i++) {
+      double d = z[n * NN + i] - 1.0;
+      s += d;
+      q += d * d;
+    }
+    double mean = s / NN, sd = sqrt(q / NN - mean * mean);
+    ck_assert_msg(fabs(mean) < 0.03 && fabs(sd - 0.5) < 0.03,
+                  "noise of sample %d: mean %g, deviation %g", n, mean, sd);
+  }
+  ck_assert(memcmp(z, z + NN, sizeof(float) * NN) != 0); /* drawn anew */
+  noise.noise = -1;
+  ck_assert_int_eq(fr_augment(z, 1, 2, FT_DIMS(40, 100), false, &ra, &noise),
+                   FR_ERR_USAGE);
 }
 END_TEST
 
@@ -1034,10 +1138,35 @@ START_TEST(out_of_memory) {
     if (st == FR_OK) fr_dataset_free(&d);
     else ck_assert_ptr_null(d.x);
   }
+  /* label columns, and their split */
+  write_text(P("c.csv"), "path,a,b\nc.npy,x,\nc.npy,,y\nc.npy,x,z\nc.npy,w,y\n");
+  const char *cols[2] = {"b", "a"};
+  fr_data_opts oc = {.label_columns = cols, .n_label_columns = 2};
+  before = fr_mem_allocs();
+  load_ok(P("c.csv"), &oc, &d);
+  fr_dataset tr, va;
+  ck_assert_int_eq(fr_dataset_split(&d, 0.5, 1, &tr, &va), FR_OK);
+  total = fr_mem_allocs() - before;
+  fr_dataset_free(&tr);
+  fr_dataset_free(&va);
+  fr_dataset_free(&d);
+  for (unsigned long k = 0; k <= total; k++) {
+    fr_mem_fail_after((long)k);
+    fr_err_clear();
+    fr_status st = fr_dataset_load(P("c.csv"), &oc, &d);
+    if (st == FR_OK) {
+      st = fr_dataset_split(&d, 0.5, 1, &tr, &va);
+      if (st == FR_OK) fr_dataset_free(&tr), fr_dataset_free(&va);
+      fr_dataset_free(&d);
+    }
+    fr_mem_fail_after(-1);
+    if (k < total)
+      ck_assert_msg(st == FR_ERR_NOMEM, "allocation %lu: %d %s", k, st, fr_err_msg());
+  }
   rm_dir();
 }
 END_TEST
 
-FT_MAIN(data, folder_layout, manifest_labels, manifest_numbers, image_values,
+FT_MAIN(data, folder_layout, manifest_labels, manifest_numbers, manifest_columns, image_values,
         image_formats, image_sizes, split_stratified, split_numeric, augment,
         wav, bad_folders, bad_manifests, bad_samples, out_of_memory)
