@@ -130,6 +130,9 @@ mpi_error "--bn-train on 2 ranks" "--bn-train: .*not on 2 ranks" \
   2 train "$EMB" "$T/data" --head linear:2 --bn-train --trainable .
 mpi_error "--ssl on 2 ranks" "--ssl .*not on 2 ranks" \
   2 train "$EMB" "$T/data" --head linear:2 --ssl --noise 0.1
+node "$ROOT/tests/cli/make-multitask-data.js" "$T/mt" 8
+mpi_error "several heads on 2 ranks" "several heads: not on 2 ranks" \
+  2 train "$EMB" "$T/mt/tasks.csv" --head time:linear:2 --head band:linear:3
 mpi_error "--features: another model's" ".*/feat: features of another model" \
   2 train "$ROOT/models/alexa_v0.1.onnx" --features "$T/feat" --head linear:2
 
