@@ -252,7 +252,7 @@ static fr_status share_batch(loop *l, fr_status st, bool train, double *bl,
   if (train && ds->tty) { /* "2 ranks: 31 33 ms/step" */
     char d[96];
     int n = snprintf(d, sizeof d, "%d ranks:", ds->size);
-    for (int k = 0; k < ds->size && n < 80; k++)
+    for (int k = 0; k < ds->size && k <= 8; k++) /* the first 8 */
       n += snprintf(d + n, sizeof d - (size_t)n, k < 8 ? " %.0f" : " ...",
                     (double)r[ng + 3 + k]);
     snprintf(d + n, sizeof d - (size_t)n, " ms/step");
