@@ -8,7 +8,7 @@
 
 #include "cmd/cmd.h"
 
-int main(int argc, char **argv) {
+static int frost_main(int argc, char **argv) {
   static fr_cli c;
   c.conf.timeout_s = 20;
   c.max_memory = (int64_t)4 << 30;
@@ -57,9 +57,17 @@ int main(int argc, char **argv) {
   else if (!strcmp(cmd, "fewshot")) rc = fr_cmd_fewshot(&c);
   else if (!strcmp(cmd, "cluster")) rc = fr_cmd_cluster(&c);
   else if (!strcmp(cmd, "adapt-bn")) rc = fr_cmd_adapt_bn(&c);
+  else if (!strcmp(cmd, "extract")) rc = fr_cmd_extract(&c);
   else {
     fr_err(FR_ERR_USAGE, "unknown command '%s' (see frost --help)", cmd);
     rc = fr_cli_fail();
   }
   return rc;
+}
+
+/* Under mpirun every rank runs the command (cmd/dist.c): train and
+ * extract share the work, the job's status is agreed at the end. */
+int main(int argc, char **argv) {
+  if (fr_dist_init(&argc, &argv) != FR_OK) return fr_cli_fail();
+  return fr_dist_finish(frost_main(argc, argv));
 }

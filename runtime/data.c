@@ -696,6 +696,9 @@ static fr_status assign_columns(fr_dataset *d, const fr_data_opts *o,
   return FR_OK;
 }
 
+static fr_status read_rows(fr_dataset *d, loader *L, const char *path, int first,
+                           int count, float *x);
+
 static fr_status load(const char *path, const fr_data_opts *o, fr_dataset *d,
                       sample_index *ix) {
   FR_TRY(check_opts(o));
@@ -728,17 +731,26 @@ static fr_status load(const char *path, const fr_data_opts *o, fr_dataset *d,
     ix->y = NULL;
   }
   loader L = {.o = o, .channels = o->channels};
-  for (int i = 0; i < d->n; i++) {
+  return read_rows(d, &L, path, 0, o->index_only && d->n ? 1 : d->n, NULL);
+}
+
+/* Samples [first, first + count) of d into x (count rows), each held to
+ * the shape of sample 0; with x NULL (and first 0), into d->x, sample 0
+ * setting the shape and sizing d->x for the whole set. */
+static fr_status read_rows(fr_dataset *d, loader *L, const char *path, int first,
+                           int count, float *x) {
+  const fr_data_opts *o = L->o;
+  for (int i = first; i < first + count; i++) {
     const char *p = d->paths[i];
     float *s;
     int rank = 0;
     int64_t dims[FR_MAX_RANK] = {0};
-    FR_TRY(load_sample(&L, p, &s, &rank, dims));
+    FR_TRY(load_sample(L, p, &s, &rank, dims));
     fr_status st = FR_OK;
     int64_t numel;
     if ((st = fr_shape_numel(rank, dims, &numel)) != FR_OK) {
       fr_err_prefix(p);
-    } else if (i == 0) {
+    } else if (i == 0 && !x) {
       d->rank = rank;
       memcpy(d->dims, dims, sizeof dims);
       d->numel = numel;
@@ -746,7 +758,8 @@ static fr_status load(const char *path, const fr_data_opts *o, fr_dataset *d,
       if (numel && (uint64_t)numel > SIZE_MAX / sizeof(float) / (size_t)d->n)
         st = fr_err(FR_ERR_NOMEM, "%s: %d samples of shape %s do not fit",
                     path, d->n, shape_text(rank, dims, sh, sizeof sh));
-      else if (!(d->x = fr_malloc(sizeof(float) * (size_t)numel * (size_t)d->n + 1)))
+      else if (!o->index_only &&
+               !(d->x = fr_malloc(sizeof(float) * (size_t)numel * (size_t)d->n + 1)))
         st = fr_err(FR_ERR_NOMEM,
                     "%s: out of memory for %d samples of shape %s (%zu bytes)",
                     path, d->n, shape_text(rank, dims, sh, sizeof sh),
@@ -764,13 +777,38 @@ static fr_status load(const char *path, const fr_data_opts *o, fr_dataset *d,
                       ? " (resize images of different sizes)"
                       : "");
     }
-    if (st == FR_OK && numel)
-      memcpy(d->x + (size_t)i * (size_t)numel, s, sizeof *s * (size_t)numel);
+    float *row = x ? x + (size_t)(i - first) * (size_t)numel
+                   : d->x ? d->x + (size_t)i * (size_t)numel : NULL;
+    if (st == FR_OK && numel && row) memcpy(row, s, sizeof *s * (size_t)numel);
     fr_free(s);
     FR_TRY(st);
   }
-  d->sample_rate = L.sample_rate;
+  if (!x) d->sample_rate = L->sample_rate;
   return FR_OK;
+}
+
+fr_status fr_dataset_read(const fr_dataset *d, const fr_data_opts *o, int first,
+                          int count, float **x) {
+  *x = NULL;
+  FR_ASSERT(first >= 0 && count >= 0 && first + count <= d->n);
+  /* Images take the first sample's channels, as fr_dataset_load does. */
+  loader L = {.o = o, .sample_rate = d->sample_rate,
+              .rate_from = d->n ? d->paths[0] : NULL,
+              .channels = o->channels ? o->channels
+                          : d->rank == 3 ? (int)d->dims[o->nhwc ? 2 : 0] : 0};
+  size_t bytes = sizeof(float) * (size_t)d->numel * (size_t)count + 1;
+  if (count && (uint64_t)d->numel > SIZE_MAX / sizeof(float) / (size_t)count)
+    return fr_err(FR_ERR_NOMEM, "%d samples do not fit", count);
+  if (!(*x = fr_malloc(bytes))) return fr_err_nomem(NULL);
+  /* read_rows holds each sample to d's shape (rank, dims) */
+  fr_dataset v = *d;
+  v.x = NULL;
+  fr_status st = read_rows(&v, &L, NULL, first, count, *x);
+  if (st != FR_OK) {
+    fr_free(*x);
+    *x = NULL;
+  }
+  return st;
 }
 
 fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
@@ -809,9 +847,11 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
   out->n_targets = d->n_targets;
   out->sample_rate = d->sample_rate;
   size_t numel = (size_t)d->numel;
-  out->x = fr_malloc(sizeof(float) * numel * (size_t)m + 1);
-  out->paths = fr_arena_alloc(&out->arena, sizeof(char *) * (size_t)(m + 1));
-  if (!out->x || !out->paths) goto nomem;
+  /* an index-only set (no samples read) stays one */
+  out->x = d->x ? fr_malloc(sizeof(float) * numel * (size_t)m + 1) : NULL;
+  out->paths = d->paths ? fr_arena_alloc(&out->arena, sizeof(char *) * (size_t)(m + 1))
+                        : NULL;
+  if ((d->x && !out->x) || (d->paths && !out->paths)) goto nomem;
   if (d->label && !(out->label = fr_malloc(sizeof(int32_t) * (size_t)m + 1)))
     goto nomem;
   if (d->y && !(out->y = fr_malloc(sizeof(float) * (size_t)d->n_targets *
@@ -853,8 +893,9 @@ static fr_status subset(const fr_dataset *d, const bool *pick, bool want,
   }
   for (int i = 0, j = 0; i < d->n; i++) {
     if (pick[i] != want) continue;
-    if (!(out->paths[j] = fr_arena_strdup(&out->arena, d->paths[i]))) goto nomem;
-    fr_dataset_gather(d, &i, 0, 1, out->x + (size_t)j * numel,
+    if (d->paths && !(out->paths[j] = fr_arena_strdup(&out->arena, d->paths[i])))
+      goto nomem;
+    fr_dataset_gather(d, &i, 0, 1, out->x ? out->x + (size_t)j * numel : NULL,
                       out->label ? out->label + j : NULL,
                       out->y ? out->y + (size_t)j * (size_t)d->n_targets : NULL);
     for (int k = 0; k < d->n_columns; k++) out->columns[k].label[j] = d->columns[k].label[i];

@@ -265,6 +265,9 @@ typedef struct fr_trainlog_opts {
   const char *json_path; /* --log-json: one JSON object a line, appended */
   const char *plot_path; /* --plot: the SVG, rewritten each epoch */
   const char *title;     /* above the plot (the model), or NULL */
+  bool tty;              /* draw the bar on progress even when it is not a
+                            terminal (rank 0 under an mpirun whose stderr
+                            is one: its output reaches it through a pipe) */
 } fr_trainlog_opts;
 
 typedef struct fr_trainlog fr_trainlog;
@@ -277,6 +280,8 @@ fr_status fr_trainlog_open(fr_trainlog **lg, const fr_trainlog_opts *o);
 fr_status fr_trainlog_epoch(fr_trainlog *lg, const fr_epoch_stats *e);
 /* The progress bar: done of total batches, the running loss (NaN: none).
  * Redrawn at most 10 times a second, and only on a terminal. */
+/* Text shown in the progress bar from now on, after the loss ("" none). */
+void fr_trainlog_detail(fr_trainlog *lg, const char *text);
 void fr_trainlog_progress(fr_trainlog *lg, int64_t done, int64_t total,
                           double loss);
 /* Clears the bar and frees lg (NULL is fine). */
@@ -395,6 +400,11 @@ typedef struct fr_data_opts {
   /* NULL where images are not supported (compiled artifacts): an image is
    * then an error naming the file. frost passes fr_image_decode. */
   fr_image_decoder decode_image;
+  /* fr_dataset_load reads the listing (paths, labels or targets) and only
+   * the first sample, for the samples' shape: x stays NULL, and
+   * fr_dataset_read reads any range (a process's share, frost train under
+   * mpirun). */
+  bool index_only;
   /* Multi-task: the manifest columns of these names hold class names, one
    * column per task (an empty cell: no label for that task); the other
    * columns are ignored. A folder is then an error. */
@@ -422,7 +432,7 @@ typedef struct fr_dataset {
   int n_targets;              /* numeric manifest: its number columns */
   char **target_names;        /* n_targets column names, or NULL */
   float *y;                   /* (n, n_targets), or NULL (classes) */
-  char **paths;               /* each sample's file, for messages */
+  char **paths;               /* each sample's file, for messages (or NULL) */
   int sample_rate;            /* WAV samples: Hz (one for all); else 0 */
   int n_columns;              /* multi-task: label columns (then label is
                                  NULL), as fr_data_opts.label_columns */
@@ -435,6 +445,12 @@ typedef struct fr_dataset {
 fr_status fr_dataset_load(const char *path, const fr_data_opts *o,
                           fr_dataset *out);
 void fr_dataset_free(fr_dataset *d);
+/* Samples [first, first + count) of d (loaded with index_only, or not)
+ * into *x (fr_malloc'd, count rows of d->numel floats), read as
+ * fr_dataset_load reads them: each held to d's shape, images with the
+ * channels of d's first sample. Errors name the file. */
+fr_status fr_dataset_read(const fr_dataset *d, const fr_data_opts *o, int first,
+                          int count, float **x);
 /* One sample file (.npy, image or WAV) as fr_dataset_load reads it, with
  * o's image preprocessing: *x fr_malloc'd, its shape in rank, dims. */
 fr_status fr_sample_load(const char *path, const fr_data_opts *o, float **x,
@@ -563,6 +579,7 @@ typedef struct fr_train_opts {
   double task_weights[FR_MAX_TASKS];
   int n_task_weights;
   const char *adapt;       /* train --adapt DATA: AdaBN on DATA first */
+  const char *features;    /* train --features DIR: frost extract's shards */
   int episodes, shots, queries, ways, k;
   bool finetune;           /* fewshot --finetune: train the prototype head */
   /* --ssl: contrastive self-supervised training (InfoNCE over two
@@ -621,6 +638,28 @@ typedef struct fr_tl_param {
 typedef fr_status (*fr_tl_step)(void *ctx, bool train, double *loss,
                                 const float **logits);
 
+/* Several processes training one model (frost train under mpirun; the
+ * MPI side is compiler/cmd/dist.c, runtime/ knows no MPI). Every rank runs
+ * the loop with the same data, seed and starting weights; global batch k
+ * is the same on every rank, and rank r fills its batch buffers with rows
+ * [r B, (r + 1) B) of it (B = ceil(G / size), G the global batch), each
+ * weighted by 1 / (samples in the global batch). The gradients' sum over
+ * the ranks is then the gradient of the global batch's mean loss, and
+ * every rank applies the same update. */
+typedef struct fr_tl_dist {
+  int rank, size;
+  void *ctx;
+  /* Sums n values at buf (float, or double when f64) over the ranks in a
+   * fixed order: the same bits on every rank. */
+  fr_status (*sum)(void *ctx, void *buf, int64_t n, bool f64);
+  /* Every rank's status in; the first failing rank's error out, the same
+   * on every rank. */
+  fr_status (*agree)(void *ctx, fr_status st);
+  /* Rank 0's bytes at buf to every rank. */
+  fr_status (*bcast)(void *ctx, void *buf, int64_t bytes);
+  bool tty; /* rank 0: draw the progress bar (mpirun's stderr is a
+               terminal); it shows each rank's time per step */
+} fr_tl_dist;
 /* One task of a multi-task run: a head and its label column. The step
  * sets logits and loss (each task's; *loss is their weighted sum). */
 typedef struct fr_tl_task {
@@ -662,6 +701,10 @@ typedef struct fr_trainloop {
   const char *title;        /* the plot's */
   const char *final_dir;    /* or NULL: a checkpoint there at the end,
                                with the weights kept */
+  const fr_tl_dist *dist;   /* or NULL: one process. Rank 0 alone writes
+                               checkpoints, --log-json and --plot */
+  int64_t G;                /* with dist: the global batch (B is a rank's
+                               share, ceil(G / size)) */
   /* Multi-task (several heads): n_tasks > 0 replaces C, classify, targets
    * and weights above by each task's; the best epoch is that of the
    * task-weighted mean of the validation accuracies. */

@@ -18,7 +18,8 @@
 struct fr_trainlog {
   fr_trainlog_opts o;
   FILE *json;          /* the --log-json file, or NULL */
-  bool tty;            /* o.progress is a terminal */
+  bool tty;            /* o.progress is a terminal (or o.tty) */
+  char detail[96];     /* fr_trainlog_detail's text */
   bool bar_shown;      /* a bar is on the terminal line now */
   double last_draw;    /* when the bar was last drawn (monotonic s) */
   double epoch_start;  /* when the current epoch's first batch came */
@@ -206,7 +207,7 @@ fr_status fr_trainlog_open(fr_trainlog **out, const fr_trainlog_opts *o) {
   fr_trainlog *lg = fr_calloc(1, sizeof *lg);
   if (!lg) return fr_err_nomem(NULL);
   lg->o = *o;
-  lg->tty = o->progress && isatty(fileno(o->progress));
+  lg->tty = o->progress && (o->tty || isatty(fileno(o->progress)));
   lg->epoch_start = -1;
   lg->last_draw = -1e9;
   fr_status st = FR_OK;
@@ -261,6 +262,10 @@ fr_status fr_trainlog_epoch(fr_trainlog *lg, const fr_epoch_stats *e) {
   return FR_OK;
 }
 
+void fr_trainlog_detail(fr_trainlog *lg, const char *text) {
+  if (lg) snprintf(lg->detail, sizeof lg->detail, "%s", text);
+}
+
 void fr_trainlog_progress(fr_trainlog *lg, int64_t done, int64_t total,
                           double loss) {
   if (!lg || !lg->tty) return;
@@ -281,6 +286,7 @@ void fr_trainlog_progress(fr_trainlog *lg, int64_t done, int64_t total,
     put_loss(b, sizeof b, loss);
     fprintf(lg->o.progress, "  loss %s", b);
   }
+  if (lg->detail[0]) fprintf(lg->o.progress, "  %s", lg->detail);
   fprintf(lg->o.progress, "  %.1f s\033[K", t - lg->epoch_start);
   fflush(lg->o.progress);
   lg->bar_shown = true;

@@ -16,7 +16,16 @@
  * Multi-task (several heads, n_tasks > 0): each task has its own targets
  * and sample weights from its label column, a sample without a label
  * weighing 0 for that task; the step's loss is the task-weighted sum, and
- * the accuracy that picks the best epoch the task-weighted mean. */
+ * the accuracy that picks the best epoch the task-weighted mean.
+ *
+ * Several processes (t->dist, runtime.h's fr_tl_dist): each fills its
+ * share of every global batch; after each step one sum over the ranks
+ * carries the gradients, the batch's loss and correct rows, and a flag
+ * per failed rank, so a rank whose batch failed stops every rank at the
+ * same step with its error. Augmentation draws for the whole global
+ * batch on every rank, as one process does, so the random numbers (and
+ * the next epoch's order) stay the same on every rank. Several heads are
+ * not shared between ranks yet (frost train refuses them). */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +53,12 @@ static double schedule_lr(const fr_train_opts *o, int64_t k, int64_t total,
   return base;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 typedef struct loop {
   fr_trainloop *t;
   const fr_train_opts *o;
@@ -52,12 +67,17 @@ typedef struct loop {
   fr_trainlog *log;
   int epoch;
   bool augment;
+  float *gx;  /* dist, augmenting: the whole global batch (G x numel) */
+  float *red; /* dist: what a step sums over the ranks (the gradients,
+                 loss, correct rows, failed ranks, each rank's time) */
 } loop;
 
-/* Fills the batch with samples order[start..start+n) of d (n <= B); the
- * loss is the mean over n_total samples. */
+/* Fills the batch with rows [lo, lo + cnt) (cnt <= B) of the global batch
+ * order[start..start+n) of d: one process takes them all (lo 0, cnt n);
+ * the loss is the mean over n_total samples. */
 static fr_status fill_batch(loop *l, const fr_dataset *d, const int *order,
-                            int start, int n, int n_total, int32_t *label) {
+                            int start, int n, int lo, int cnt, int n_total,
+                            int32_t *label) {
   fr_trainloop *t = l->t;
   const fr_train_opts *o = l->o;
   int64_t C = t->C;
@@ -65,18 +85,28 @@ static fr_status fill_batch(loop *l, const fr_dataset *d, const int *order,
   memset(x, 0, sizeof(float) * (size_t)(t->B * d->numel));
   memset(tg, 0, sizeof(float) * (size_t)(t->B * C));
   memset(w, 0, sizeof(float) * (size_t)t->B);
-  fr_dataset_gather(d, order, start, n, x, t->classify ? label : NULL,
-                    t->classify ? NULL : tg);
+  bool augment = l->augment && d == t->train;
+  bool share = augment && (lo != 0 || cnt != n);
+  fr_dataset_gather(d, order, start + lo, cnt, share ? NULL : x,
+                    t->classify ? label : NULL, t->classify ? NULL : tg);
   if (t->classify)
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < cnt; i++)
       if (label[i] < 0 || label[i] >= C)
         return fr_err(FR_ERR_INVALID, "%s: label %d is outside the %lld classes",
-                      d->paths ? d->paths[order[start + i]] : "a sample",
+                      d->paths ? d->paths[order[start + lo + i]] : "a sample",
                       (int)label[i], (long long)C);
-  if (l->augment && d == t->train)
+  if (share) { /* a rank's share: the global batch augmented, as one process does */
+    size_t row = (size_t)d->numel;
+    if (!l->gx && !(l->gx = fr_malloc(sizeof(float) * row * (size_t)t->G + 1)))
+      return fr_err_nomem(NULL);
+    fr_dataset_gather(d, order, start, n, l->gx, NULL, NULL);
+    FR_TRY(fr_augment(l->gx, n, d->rank, d->dims, o->data.nhwc, &l->rng, &o->augment));
+    memcpy(x, l->gx + (size_t)lo * row, sizeof(float) * row * (size_t)cnt);
+  } else if (augment) {
     FR_TRY(fr_augment(x, n, d->rank, d->dims, o->data.nhwc, &l->rng, &o->augment));
+  }
   float eps = (float)o->label_smoothing;
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < cnt; i++) {
     if (t->classify) {
       for (int64_t c = 0; c < C; c++) tg[i * C + c] = eps / (float)C;
       tg[i * C + label[i]] += 1 - eps;
@@ -92,12 +122,15 @@ static fr_status fill_batch(loop *l, const fr_dataset *d, const int *order,
   const float *cw = o->class_weights;
   if (o->n_class_weights && t->classify) {
     double den = 0;
-    if (n_total == n) {
-      for (int i = 0; i < n; i++) den += cw[label[i]];
+    if (n_total == n) { /* the global batch's labels (another rank checks its own) */
+      for (int i = 0; i < n; i++) {
+        int32_t y = d->label[order[start + i]];
+        if (y >= 0 && y < C) den += cw[y];
+      }
     } else if (d->label) { /* the whole set: its class counts, once */
       for (int i = 0; i < d->n; i++) den += cw[d->label[i]];
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < cnt; i++) {
       for (int64_t c = 0; c < C; c++) tg[i * C + c] = eps / (float)C * cw[c];
       tg[i * C + label[i]] += (1 - eps) * cw[label[i]];
       w[i] = den > 0 ? (float)(1.0 / den) : 0;
@@ -196,6 +229,38 @@ static void update(loop *l, double lr) {
   }
 }
 
+/* dist: the batch's loss, correct rows and (training) gradients summed
+ * over the ranks in one call, with a flag per failed rank: when one
+ * failed, every rank returns its error. Each rank's time for the batch
+ * (ms) rides along for rank 0's progress bar. */
+static fr_status share_batch(loop *l, fr_status st, bool train, double *bl,
+                             int64_t *hit, double ms) {
+  fr_trainloop *t = l->t;
+  const fr_tl_dist *ds = t->dist;
+  int64_t ng = train ? t->tbytes / (int64_t)sizeof(float) : 0;
+  float *r = l->red;
+  if (ng) memcpy(r, t->grad, sizeof(float) * (size_t)ng);
+  r[ng] = (float)*bl;
+  r[ng + 1] = (float)*hit;
+  r[ng + 2] = st != FR_OK;
+  for (int k = 0; k < ds->size; k++) r[ng + 3 + k] = k == ds->rank ? (float)ms : 0;
+  FR_TRY(ds->sum(ds->ctx, r, ng + 3 + ds->size, false));
+  if (r[ng + 2] > 0) return ds->agree(ds->ctx, st);
+  if (ng) memcpy(t->grad, r, sizeof(float) * (size_t)ng);
+  *bl = r[ng];
+  *hit = (int64_t)r[ng + 1];
+  if (train && ds->tty) { /* "2 ranks: 31 33 ms/step" */
+    char d[96];
+    int n = snprintf(d, sizeof d, "%d ranks:", ds->size);
+    for (int k = 0; k < ds->size && k <= 8; k++) /* the first 8 */
+      n += snprintf(d + n, sizeof d - (size_t)n, k < 8 ? " %.0f" : " ...",
+                    (double)r[ng + 3 + k]);
+    snprintf(d + n, sizeof d - (size_t)n, " ms/step");
+    fr_trainlog_detail(l->log, d);
+  }
+  return FR_OK;
+}
+
 /* What one pass over a data set measured (NaN: not measured). */
 typedef struct pass_stats {
   double loss, acc, lr;
@@ -220,13 +285,16 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
                            pass_stats *ps) {
   fr_trainloop *t = l->t;
   const fr_train_opts *o = l->o;
+  const fr_tl_dist *ds = t->dist;
   int K = t->n_tasks;
   int *order = fr_malloc(sizeof(int) * (size_t)(d->n + 1));
   int32_t *label = fr_malloc(sizeof(int32_t) * (size_t)(t->B * (K ? K : 1) + 1));
-  if (!order || !label) {
+  fr_status st = order && label ? FR_OK : fr_err_nomem(NULL);
+  if (ds) st = ds->agree(ds->ctx, st);
+  if (st != FR_OK) {
     fr_free(order);
     fr_free(label);
-    return fr_err_nomem(NULL);
+    return st;
   }
   for (int i = 0; i < d->n; i++) order[i] = i;
   if (train && !o->no_shuffle) fr_rng_shuffle(&l->rng, order, d->n);
@@ -238,29 +306,39 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
   int64_t tcorrect[FR_MAX_TASKS] = {0};
   for (int k = 0; k < K; k++)
     for (int i = 0; i < d->n; i++) of_set[k] += d->columns[t->tasks[k].column].label[i] >= 0;
-  fr_status st = FR_OK;
   /* samples per batch, and those a pass uses (--ssl drops a short batch) */
-  int per = t->ssl ? (int)t->B / 2 : (int)t->B;
+  int B = (int)t->B, per = t->ssl ? B / 2 : ds ? (int)t->G : B;
   int used = t->ssl ? d->n / per * per : d->n;
   for (int s = 0; s < used && st == FR_OK; s += per) {
     int n = used - s < per ? used - s : per;
     if (o->max_steps && train && t->steps >= o->max_steps) break;
+    /* this rank's rows of the batch */
+    double t0 = ds ? now_s() : 0;
+    int lo = ds ? ds->rank * B : 0;
+    int cnt = n - lo < 0 ? 0 : n - lo < B ? n - lo : B;
     /* The loss is the mean over a train batch, but over the whole set for
      * validation (the weights then sum to 1 over all batches). */
     if (t->ssl) st = fill_views(l, d, order, s, n, label);
     else if (K) st = fill_tasks(l, d, order, s, n, train ? NULL : of_set, label);
-    else st = fill_batch(l, d, order, s, n, train ? n : d->n, label);
+    else st = fill_batch(l, d, order, s, n, lo, cnt, train ? n : d->n, label);
     double bl = 0;
     const float *z = NULL;
-    if (st == FR_OK) st = t->step(t->ctx, train, &bl, &z);
+    if (st == FR_OK && cnt > 0) st = t->step(t->ctx, train, &bl, &z);
+    else if (st == FR_OK && train) memset(t->grad, 0, (size_t)t->tbytes);
+    int64_t hit = 0;
+    int rows = t->ssl ? B : cnt;
+    if (st == FR_OK && t->classify && !K && z)
+      for (int i = 0; i < rows; i++) hit += argmax(z + i * t->C, t->C) == label[i];
+    if (ds) st = share_batch(l, st, train, &bl, &hit, (now_s() - t0) * 1e3);
     if (st != FR_OK) break;
     if (!isfinite(bl)) {
       st = fr_err(FR_ERR_INVALID, "the loss is %g at epoch %d, batch %d "
                   "(lower --lr, or clip with --clip-norm)", bl, l->epoch,
-                  s / (int)t->B + 1);
+                  s / per + 1);
       break;
     }
     loss += train || t->ssl ? bl * n / used : bl;
+    correct += hit;
     for (int k = 0; k < K; k++) {
       const fr_tl_task *tk = &t->tasks[k];
       const int32_t *lb = label + k * t->B;
@@ -272,9 +350,6 @@ static fr_status run_epoch(loop *l, const fr_dataset *d, bool train,
         }
       tloss[k] += !train ? tk->loss : m ? tk->loss * m / of_set[k] : 0;
     }
-    int rows = t->ssl ? (int)t->B : n;
-    if (t->classify && !K)
-      for (int i = 0; i < rows; i++) correct += argmax(z + i * t->C, t->C) == label[i];
     if (train) {
       t->steps++;
       lr = schedule_lr(o, t->steps - 1, total_steps, steps_per_epoch);
@@ -315,10 +390,37 @@ static fr_status save(const char *dir, fr_ckpt *ck, const fr_trainloop *t,
   return st;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+/* dist: every rank starts where rank 0 does, with its weights, optimizer
+ * state and counters (a checkpoint's, when rank 0 resumed from one; only
+ * rank 0 reads checkpoints, so they need not be on a shared disk). */
+static fr_status share_start(loop *l, fr_status st, int *first, double *best_metric,
+                             int *since_best) {
+  fr_trainloop *t = l->t;
+  const fr_tl_dist *ds = t->dist;
+  FR_TRY(ds->agree(ds->ctx, st));
+  struct {
+    int64_t steps;
+    double best_metric;
+    uint64_t rng[4];
+    int32_t first, best_epoch, since_best, pad;
+  } c;
+  memset(&c, 0, sizeof c);
+  c.steps = t->steps;
+  c.best_metric = *best_metric;
+  memcpy(c.rng, l->rng.s, sizeof c.rng);
+  c.first = *first;
+  c.best_epoch = t->best_epoch;
+  c.since_best = *since_best;
+  FR_TRY(ds->bcast(ds->ctx, &c, (int64_t)sizeof c));
+  FR_TRY(ds->bcast(ds->ctx, t->trainable, t->tbytes));
+  FR_TRY(ds->bcast(ds->ctx, t->state, (int64_t)(t->slots + 1) * t->tbytes));
+  t->steps = c.steps;
+  *best_metric = c.best_metric;
+  memcpy(l->rng.s, c.rng, sizeof c.rng);
+  *first = c.first;
+  t->best_epoch = c.best_epoch;
+  *since_best = c.since_best;
+  return FR_OK;
 }
 
 fr_status fr_trainloop_run(fr_trainloop *t) {
@@ -336,7 +438,10 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
                        .eps = (float)o->eps};
   fr_rng_seed(&l.rng, o->seed);
   uint8_t *best = t->state + (size_t)t->slots * (size_t)t->tbytes;
-  int64_t spe = t->ssl ? t->train->n / (t->B / 2) : (t->train->n + t->B - 1) / t->B;
+  const fr_tl_dist *ds = t->dist;
+  bool rank0 = !ds || ds->rank == 0; /* writes checkpoints and logs */
+  int64_t G = ds ? t->G : t->B;
+  int64_t spe = t->ssl ? t->train->n / (t->B / 2) : (t->train->n + G - 1) / G;
   int64_t total = o->max_steps ? o->max_steps : spe * o->epochs;
   double best_metric = -INFINITY;
   int since_best = 0, first = 1;
@@ -359,7 +464,12 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
   ck.optimizer = o->optimizer;
   ck.n_hyper = 6;
   ck.hyper = hyper;
-  if (o->checkpoint_dir) {
+  if (ds && (ds->size < 2 || t->ssl || t->n_tasks || G > t->B * ds->size))
+    st = fr_err(FR_ERR_INVALID, "the train loop's share of a batch does not fit");
+  if (st == FR_OK && ds &&
+      !(l.red = fr_malloc(sizeof(float) * (size_t)(t->tbytes / 4 + 3 + ds->size))))
+    st = fr_err_nomem(NULL);
+  if (st == FR_OK && o->checkpoint_dir && rank0) {
     if (o->resume && fr_ckpt_exists(o->checkpoint_dir)) {
       st = fr_ckpt_load(o->checkpoint_dir, &ck, t->trainable, t->state);
       if (st == FR_OK) {
@@ -383,14 +493,17 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
     } else if (o->resume) {
       fprintf(t->out, "no checkpoint in %s: starting\n", o->checkpoint_dir);
     }
-  } else if (o->resume) {
+  } else if (st == FR_OK && o->resume && !o->checkpoint_dir) {
     st = fr_err(FR_ERR_USAGE, "--resume needs --checkpoint-dir");
   }
+  if (ds) st = share_start(&l, st, &first, &best_metric, &since_best);
   if (st == FR_OK) {
     fr_trainlog_opts lo = {.out = t->out, .progress = stderr,
-                           .json_path = o->log_json, .plot_path = o->plot,
-                           .title = t->title};
+                           .json_path = rank0 ? o->log_json : NULL,
+                           .plot_path = rank0 ? o->plot : NULL,
+                           .title = t->title, .tty = ds && ds->tty};
     st = fr_trainlog_open(&l.log, &lo);
+    if (ds) st = ds->agree(ds->ctx, st);
   }
   int last = first - 1;
   for (int ep = first; ep <= o->epochs && st == FR_OK; ep++) {
@@ -434,8 +547,9 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
       }
     }
     last = ep;
-    if (st == FR_OK && o->checkpoint_dir)
+    if (st == FR_OK && o->checkpoint_dir && rank0)
       st = save(o->checkpoint_dir, &ck, t, &l, ep, best_metric, since_best);
+    if (ds) st = ds->agree(ds->ctx, st); /* rank 0's log and checkpoint */
     if (stop) break;
   }
   fr_trainlog_close(l.log);
@@ -444,8 +558,10 @@ fr_status fr_trainloop_run(fr_trainloop *t) {
     fprintf(t->out, "kept epoch %d (best validation)\n", t->best_epoch);
   }
   /* The weights kept, with the optimizer's state: a checkpoint. */
-  if (st == FR_OK && t->final_dir)
+  if (st == FR_OK && t->final_dir && rank0)
     st = save(t->final_dir, &ck, t, &l, last, best_metric, since_best);
+  fr_free(l.gx);
+  fr_free(l.red);
   /* load set these from the file; save's were ours */
   if (ck.hyper == hyper) ck.hyper = NULL, ck.n_hyper = 0;
   fr_ckpt_release(&ck);

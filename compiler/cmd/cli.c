@@ -22,7 +22,7 @@ static struct {
 
 void fr_progress(const char *what, int64_t done, int64_t total,
                  const char *detail) {
-  if (!progress.tty) progress.tty = isatty(STDERR_FILENO) ? 1 : -1;
+  if (!progress.tty) progress.tty = isatty(STDERR_FILENO) || fr_dist_tty() ? 1 : -1;
   if (progress.tty < 0) return;
   double t = fr_cli_now_ms();
   if (!progress.what || strcmp(progress.what, what)) {
@@ -67,7 +67,8 @@ void fr_progress_done(void) {
 
 int fr_cli_fail(void) {
   fr_progress_done();
-  fprintf(stderr, "frost: error: %s\n", fr_err_msg());
+  /* several ranks: rank 0 prints the agreed error at the end (dist.c) */
+  if (!fr_dist_quiet()) fprintf(stderr, "frost: error: %s\n", fr_err_msg());
   return 1;
 }
 
@@ -211,6 +212,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
   else if (!strcmp(a, "--support")) { ARG; t->support = next; }
   else if (!strcmp(a, "--label-map")) { ARG; t->label_map = next; }
   else if (!strcmp(a, "--adapt")) { ARG; t->adapt = next; }
+  else if (!strcmp(a, "--features")) { ARG; t->features = next; }
   else if (!strcmp(a, "--finetune")) { t->finetune = true; *took = false; }
   else if (!strcmp(a, "--ssl")) { t->ssl = true; *took = false; }
   else if (!strcmp(a, "--temperature")) { ARG; FR_TRY(num(a, next, 1e-3, 100, &t->temperature)); }
@@ -284,7 +286,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     if (!strcmp(argv[1], "train") || !strcmp(argv[1], "dump") ||
         !strcmp(argv[1], "eval") || !strcmp(argv[1], "compile") ||
         !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster") ||
-        !strcmp(argv[1], "adapt-bn"))
+        !strcmp(argv[1], "adapt-bn") || !strcmp(argv[1], "extract"))
       FR_TRY(train_option(a, next, c, &used, &took));
     if (used) {
       if (took) i++;
@@ -402,7 +404,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!c->second && (!strcmp(argv[1], "compare") ||
                               !strcmp(argv[1], "train") || !strcmp(argv[1], "eval") ||
                               !strcmp(argv[1], "fewshot") || !strcmp(argv[1], "cluster") ||
-        !strcmp(argv[1], "adapt-bn"))) {
+        !strcmp(argv[1], "adapt-bn") || !strcmp(argv[1], "extract"))) {
       c->second = a;
     } else {
       return fr_err(FR_ERR_USAGE, "unexpected argument '%s'", a);

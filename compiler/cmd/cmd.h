@@ -160,6 +160,60 @@ bool fr_cli_is_help(const char *arg); /* -h or --help */
 fr_status fr_cli_unknown_command(const char *name);
 fr_status fr_cli_unknown_option(const char *arg, const char *cmd);
 
+/* ---- dist.c: several processes under mpirun ------------------------- */
+
+/* Launched by mpirun (and built with FROST_MPI): MPI_Init, this process's
+ * rank and the job's size; the ranks other than 0 write nothing (stdout
+ * and stderr to /dev/null). Otherwise nothing: rank 0 of 1. */
+fr_status fr_dist_init(int *argc, char ***argv);
+/* The exit status of the job: the ranks agree on rc (1 when any rank
+ * failed), rank 0 prints the error line, MPI_Finalize. */
+int fr_dist_finish(int rc);
+int fr_dist_rank(void);
+int fr_dist_size(void);
+/* Several ranks: fr_cli_fail leaves the error line to fr_dist_finish. */
+bool fr_dist_quiet(void);
+/* Rank 0 of several, whose mpirun's stderr is a terminal: progress lines
+ * are drawn (they reach it through mpirun). */
+bool fr_dist_tty(void);
+/* Every rank's status in, one out, the same on every rank: the first
+ * failing rank's error ("rank R: " before its message, unless every rank
+ * failed). Call it before any collective below that a failing rank would
+ * otherwise skip. */
+fr_status fr_dist_agree(fr_status st);
+/* Sums n floats (doubles when f64) at buf over the ranks, rank 0 first:
+ * the same bits on every rank. */
+fr_status fr_dist_sum(void *buf, int64_t n, bool f64);
+/* Rank 0's bytes at buf to every rank. */
+fr_status fr_dist_bcast(void *buf, int64_t bytes);
+/* x holds n rows of width floats; each rank has filled its block of them
+ * (fr_dist_block): afterwards every rank holds them all. */
+fr_status fr_dist_gather_rows(float *x, int64_t n, int64_t width);
+/* rows: this rank's block (fr_dist_block) of n rows of width floats,
+ * fr_malloc'd and taken; st: this rank's status so far. On success *all
+ * holds all n rows on every rank (one process: rows itself). */
+fr_status fr_dist_share_rows(fr_status st, float *rows, int64_t n, int64_t width,
+                             float **all);
+/* Rank r's block of n items: [first, first + count), contiguous, in rank
+ * order, sizes differing by at most one. */
+void fr_dist_block(int64_t n, int rank, int size, int64_t *first, int64_t *count);
+/* The train loop's hook (runtime.h), or NULL for one process. */
+const fr_tl_dist *fr_dist_loop(void);
+
+/* ---- extract.c: features as shards (frost extract, train --features) -- */
+
+/* What a features folder says besides its samples. */
+typedef struct fr_feature_info {
+  char cut[512];          /* the value the features are */
+  char model_sha256[65];  /* of the model they came from */
+  int in_rank;            /* the model input's sample shape */
+  int64_t in_dims[FR_MAX_RANK];
+} fr_feature_info;
+/* The features frost extract wrote to dir as a data set d (samples of
+ * rank 1: the features, flat; labels or targets as in the data set
+ * extracted). Several ranks each read their block and share them. */
+fr_status fr_features_load(const char *dir, fr_feature_info *fi, fr_dataset *d);
+
 /* ---- the commands, one file each: the exit status ------------------- */
 
 int fr_cmd_dump(fr_cli *c);        /* dump.c */
@@ -173,6 +227,7 @@ int fr_cmd_eval(fr_cli *c);        /* eval.c */
 int fr_cmd_fewshot(fr_cli *c);     /* transfer.c */
 int fr_cmd_cluster(fr_cli *c);     /* transfer.c */
 int fr_cmd_adapt_bn(fr_cli *c);    /* transfer.c */
+int fr_cmd_extract(fr_cli *c);     /* extract.c */
 /* transfer.c: AdaBN: model's BatchNormalization statistics re-estimated
  * on the samples of data (c's data options), the model written to out. */
 fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char *out);

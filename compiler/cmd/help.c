@@ -28,8 +28,9 @@ enum {
   FEWSHOT = 1 << 8,
   CLUSTER = 1 << 9,
   ADAPT = 1 << 10,
+  EXTRACT = 1 << 11,
   ALL = 0xffff,
-  FEATURES = FEWSHOT | CLUSTER | ADAPT,           /* transfer.c: frozen features */
+  FEATURES = FEWSHOT | CLUSTER | ADAPT | EXTRACT, /* frozen features */
   MODEL = DUMP | RUN | BENCH | COMPILE | TRAIN, /* take the freeze options */
   TRAINS = TRAIN | COMPILE,                    /* compile: with --train */
 };
@@ -114,6 +115,15 @@ static const cmd_help cmds[] = {
      "variance replaced by the target data's (the mean of full batches').",
      "frost adapt-bn digits.onnx inverted/ --resize 48x192 --channels 3 \\\n"
      "    -o adapted.onnx"},
+    {"extract", "MODEL DATA --cut VALUE -o DIR [options]",
+     "features of a data set as shards, for train --features",
+     "Runs the frozen model up to --cut over every sample of DATA and writes\n"
+     "the features as shards, with the labels and a manifest, to DIR; frost\n"
+     "train MODEL --features DIR trains a head on them. Under mpirun -np N,\n"
+     "each of the N processes extracts and writes its block of the samples.",
+     "frost extract models/embedding_model.onnx data/ --cut conv2d_19 -o feats/\n"
+     "mpirun -np 4 frost extract models/embedding_model.onnx data/ \\\n"
+     "    --cut conv2d_19 -o feats/"},
 };
 enum { N_CMDS = sizeof cmds / sizeof cmds[0] };
 
@@ -134,8 +144,8 @@ static const opt_help opts[] = {
     {"--shape", NULL, "NAME=DIMS", MODEL, "options", "fix an input's shape, e.g. x=1x3x224x224"},
     {"--dot", NULL, NULL, DUMP, "options", "print the graph in Graphviz DOT"},
     {"--stage", NULL, "S", DUMP, "options", "imported (default), optimized or train"},
-    {"--output", "-o", "OUT", TRAINS | FEWSHOT | CLUSTER | ADAPT, "options",
-     "what the command writes (artifact, model, clusters)"},
+    {"--output", "-o", "OUT", TRAINS | FEWSHOT | CLUSTER | ADAPT | EXTRACT, "options",
+     "the output: artifact, model, clusters or features"},
     {"--emit", NULL, "KIND", COMPILE, "options", "exe (default), shared, obj, llvm or asm"},
     {"--name", NULL, "C", COMPILE, "options", "the prefix of the C API (default: from OUT)"},
     {"--train", NULL, NULL, COMPILE, "options", "an artifact that trains (takes frost train's options)"},
@@ -184,7 +194,7 @@ static const opt_help opts[] = {
     {"--head", NULL, "SPEC", TRAINS | DUMP, "training",
      "a new head: linear:N, mlp:H1,...,N; NAME:SPEC a task"},
     {"--task-weight", NULL, "NAME:W", TRAIN, "training", "a task's share of the loss (default 1)"},
-    {"--cut", NULL, "VALUE", TRAINS | DUMP | FEWSHOT | CLUSTER, "training",
+    {"--cut", NULL, "VALUE", TRAINS | DUMP | FEWSHOT | CLUSTER | EXTRACT, "training",
      "keep the graph up to VALUE (the head goes after it)"},
     {"--loss", NULL, "L", TRAINS | DUMP, "training", "ce (default), bce or mse"},
     {"--probabilities", NULL, NULL, TRAINS | DUMP, "training", "ce: the output is probabilities, not logits"},
@@ -201,6 +211,7 @@ static const opt_help opts[] = {
     {"--val-split", NULL, "F", TRAINS, "training", "validate on a stratified fraction F of DATA"},
     {"--patience", NULL, "N", TRAINS, "training", "stop after N epochs without improvement"},
     {"--no-cache", NULL, NULL, TRAINS, "training", "no feature cache (the same weights, slower)"},
+    {"--features", NULL, "DIR", TRAIN, "training", "train on frost extract's features, not DATA"},
     {"--checkpoint-dir", NULL, "DIR", TRAIN, "training", "a checkpoint after every epoch"},
     {"--resume", NULL, NULL, TRAIN, "training", "continue from --checkpoint-dir"},
     {"--log-json", NULL, "FILE", TRAIN, "training", "one JSON object per epoch"},

@@ -18,6 +18,11 @@
  * same cut value, one backbone pass (and one feature cache) for all; each
  * head's labels are the CSV manifest's column of its name, and the loss is
  * the sum of each task's loss times its --task-weight.
+ *
+ * Under mpirun (dist.c, docs/distributed.md) every rank builds the same
+ * graphs at its share of the batch, reads its block of the samples (and
+ * runs the backbone over it for the feature cache), the ranks share the
+ * samples or features, and the loop sums the gradients over the ranks.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,6 +41,8 @@ typedef struct trainer {
   fr_engine e;
   fr_dataset train, val;
   int64_t B, C, numel;    /* batch, classes/targets, sample size */
+  int64_t G;              /* several ranks: the global batch (B is one
+                             rank's share) */
   bool classify;          /* labels (ce, bce on labels) vs numeric targets */
   fr_tensor in[1 + 2 * FR_MAX_TASKS]; /* x, then targets and weights (of
                                          each task) in the graph's order */
@@ -68,6 +75,7 @@ typedef struct trainer {
   int clips[2];
   int model_rank;      /* the model's sample shape (no batch) */
   int64_t model_dims[FR_MAX_RANK], model_numel;
+  fr_feature_info fi;  /* --features DIR: what frost extract wrote */
 } trainer;
 
 static void release_outputs(trainer *t) {
@@ -204,6 +212,159 @@ static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
   return FR_OK;
 }
 
+/* ---- several ranks (dist.c) ------------------------------------------ */
+
+static fr_data_opts data_opts(const trainer *t) {
+  fr_data_opts dop = t->o->data;
+  dop.decode_image = fr_image_decode;
+  dop.index_only = fr_dist_size() > 1; /* each rank reads its block */
+  return dop;
+}
+
+/* Reads this rank's block of d's samples (d loaded index-only) into
+ * *rows; *first, *count: the block. */
+static fr_status read_block(const trainer *t, const fr_dataset *d, float **rows,
+                            int64_t *first, int64_t *count) {
+  fr_dist_block(d->n, fr_dist_rank(), fr_dist_size(), first, count);
+  fr_data_opts dop = data_opts(t);
+  return fr_dataset_read(d, &dop, (int)*first, (int)*count, rows);
+}
+
+/* rows (this rank's block of d's samples, width floats each, taken):
+ * every rank then holds all of them, as d's samples. */
+static fr_status share_rows(fr_dataset *d, fr_status st, float *rows, int64_t width) {
+  float *all;
+  FR_TRY(fr_dist_share_rows(st, rows, d->n, width, &all));
+  fr_free(d->x);
+  d->x = all;
+  d->numel = width;
+  return FR_OK;
+}
+
+/* The samples of the sets, when loaded index-only: each rank reads its
+ * block, then they share them all (--no-cache, augmentation, --frontend:
+ * every rank needs every sample). */
+static fr_status read_samples(trainer *t) {
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  fr_status st = FR_OK;
+  for (int k = 0; k < 2 && st == FR_OK; k++) {
+    fr_dataset *d = sets[k];
+    if (d->x || (!d->n && k)) continue;
+    float *rows = NULL;
+    int64_t first, count;
+    st = read_block(t, d, &rows, &first, &count);
+    st = share_rows(d, st, rows, d->numel);
+  }
+  return st;
+}
+
+/* The feature cache of set d: one process runs the backbone over every
+ * sample; several ranks each over their block (d loaded index-only), and
+ * the ranks share the features. */
+static fr_status cache_set(trainer *t, fr_engine *e, fr_model *bm, fr_tensor *in,
+                           int64_t F, fr_dataset *d, int64_t *done, int64_t all) {
+  if (d->x) return fr_features_run(e, bm, in, t->B, F, d, "feature cache", done, all);
+  fr_dataset v = *d;
+  int64_t first, count;
+  fr_status st = read_block(t, d, &v.x, &first, &count);
+  v.n = (int)count;
+  if (st == FR_OK) st = fr_features_run(e, bm, in, t->B, F, &v, "feature cache", done, all);
+  *done += d->n - count;
+  return share_rows(d, st, v.x, F);
+}
+
+/* Several ranks: each compiles the graphs at its share of the batch. */
+static fr_status dist_setup(trainer *t) {
+  const fr_train_opts *o = t->o;
+  int n = fr_dist_size();
+  if (o->ssl)
+    return fr_err(FR_ERR_UNSUPPORTED, "--ssl contrasts every pair of a batch: "
+                  "not on %d ranks yet (run it as one process)", n);
+  if (t->c->freeze.bn_train)
+    return fr_err(FR_ERR_UNSUPPORTED, "--bn-train: batch statistics would be "
+                  "each rank's own: not on %d ranks (run it as one process)", n);
+  if (t->n_tasks)
+    return fr_err(FR_ERR_UNSUPPORTED, "several heads: not on %d ranks yet (run "
+                  "them as one process)", n);
+  t->G = t->B;
+  t->B = (t->G + n - 1) / n;
+  return FR_OK;
+}
+
+/* ---- --features DIR: frost extract's shards (extract.c) ---------------- */
+
+/* The features as the data sets (--val: another folder of them), from
+ * this model, at --cut (taken from them when not given). */
+static fr_status load_features(trainer *t) {
+  fr_cli *c = t->c;
+  const fr_train_opts *o = t->o;
+  if (o->no_cache || fr_augment_images(&o->augment) || o->augment.noise > 0 ||
+      o->frontend || o->ssl)
+    return fr_err(FR_ERR_USAGE, "--features: the samples are features already: "
+                  "not with --no-cache, augmentation, --frontend or --ssl");
+  if (t->n_tasks)
+    return fr_err(FR_ERR_USAGE, "--features: one head (named heads read their "
+                  "labels from a manifest's columns)");
+  fr_dataset all = {0};
+  FR_TRY(fr_features_load(o->features, &t->fi, &all));
+  char sha[65];
+  fr_status st = fr_sha256_file(c->model, sha);
+  if (st == FR_OK && strcmp(sha, t->fi.model_sha256))
+    st = fr_err(FR_ERR_INVALID, "%s: features of another model than %s (its "
+                "SHA-256 differs)", o->features, c->model);
+  if (st == FR_OK && o->cut && strcmp(o->cut, t->fi.cut))
+    st = fr_err(FR_ERR_USAGE, "--cut %s: the features in %s are '%s'", o->cut,
+                o->features, t->fi.cut);
+  c->train.cut = t->fi.cut;
+  if (st != FR_OK) {
+    fr_dataset_free(&all);
+    return st;
+  }
+  if (o->val_dir) {
+    fr_feature_info vi;
+    t->train = all;
+    st = fr_features_load(o->val_dir, &vi, &t->val);
+    if (st == FR_OK && (strcmp(vi.cut, t->fi.cut) || strcmp(vi.model_sha256, sha) ||
+                        t->val.numel != all.numel))
+      st = fr_err(FR_ERR_INVALID, "%s: not features of %s at '%s' as %s holds",
+                  o->val_dir, c->model, t->fi.cut, o->features);
+  } else if (o->val_split > 0) {
+    st = fr_dataset_split(&all, o->val_split, o->seed, &t->train, &t->val);
+    fr_dataset_free(&all);
+  } else {
+    t->train = all;
+  }
+  if (st == FR_OK && !t->train.n)
+    st = fr_err(FR_ERR_INVALID, "%s: no samples", o->features);
+  return st;
+}
+
+/* The cache is given: the features must be b, the value the trainable
+ * layers read (or the input of the Flatten that made b). */
+static fr_status features_given(trainer *t, const fr_value *b, bool *done) {
+  const fr_value *src = b;
+  if (strcmp(b->name, t->fi.cut) && b->producer && b->producer->op == FR_OP_FLATTEN &&
+      b->producer->in[0])
+    src = b->producer->in[0];
+  int64_t F = fr_tensor_numel(&b->t) / t->B;
+  if (strcmp(src->name, t->fi.cut))
+    return fr_err(FR_ERR_USAGE, "--features %s: features of '%s', but the trained "
+                  "layers start at '%s' (extract there, or train fewer layers)",
+                  t->o->features, t->fi.cut, src->name);
+  if (F != t->train.numel)
+    return fr_err(FR_ERR_SHAPE, "--features %s: %lld floats a sample, '%s' has %lld",
+                  t->o->features, (long long)t->train.numel, src->name, (long long)F);
+  fr_dataset *sets[2] = {&t->train, &t->val};
+  for (int k = 0; k < 2; k++) {
+    sets[k]->rank = b->t.rank - 1;
+    for (int i = 1; i < b->t.rank; i++) sets[k]->dims[i - 1] = b->t.dims[i];
+  }
+  printf("features: %d samples from %s (frost extract up to '%s'), %lld floats "
+         "each\n", t->train.n + t->val.n, t->o->features, t->fi.cut, (long long)F);
+  *done = true;
+  return FR_OK;
+}
+
 /* The feature cache: the frozen backbone (the model up to the boundary b,
  * the one frozen value the trainable nodes read) runs once over every
  * sample, and the samples become its outputs. The backbone is the model
@@ -212,6 +373,7 @@ static fr_status backbone_of(trainer *t, const fr_value *b, fr_model **bm,
 static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   fr_cli *c = t->c;
   *done = false;
+  if (t->o->features) return features_given(t, b, done);
   fr_model *bm = NULL;
   fr_value *src = NULL;
   FR_TRY(backbone_of(t, b, &bm, &src));
@@ -237,7 +399,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   for (int k = 0; k < 2 && st == FR_OK; k++) {
     fr_dataset *d = sets[k];
     if (!d->n) continue;
-    st = fr_features_run(&e, bm, &in, t->B, F, d, "feature cache", &n_prog, n_all);
+    st = cache_set(t, &e, bm, &in, F, d, &n_prog, n_all);
     if (st != FR_OK) break;
     d->rank = b->t.rank - 1;
     for (int i = 1; i < b->t.rank; i++) d->dims[i - 1] = b->t.dims[i];
@@ -249,9 +411,11 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   if (st == FR_OK) {
     *done = true;
     t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
+    char on[32] = "";
+    if (fr_dist_size() > 1) snprintf(on, sizeof on, " on %d ranks", fr_dist_size());
     printf("feature cache: %lld samples through the frozen backbone up to "
-           "'%s' in %.2f s, %lld floats each\n", (long long)n_prog, src->name,
-           t->backbone_s, (long long)F);
+           "'%s' in %.2f s%s, %lld floats each\n", (long long)n_prog, src->name,
+           t->backbone_s, on, (long long)F);
   }
 out:
   fr_progress_done();
@@ -520,8 +684,8 @@ static fr_status check_tasks(trainer *t) {
 
 static fr_status load_data(trainer *t) {
   const fr_train_opts *o = t->o;
-  fr_data_opts dop = o->data;
-  dop.decode_image = fr_image_decode;
+  if (o->features) return load_features(t);
+  fr_data_opts dop = data_opts(t);
   dop.label_columns = t->task_names;
   dop.n_label_columns = t->n_tasks;
   fr_dataset all = {0};
@@ -659,13 +823,21 @@ int fr_cmd_train(fr_cli *c) {
   if (o->adapt && !(c->stage && !strcmp(c->stage, "train"))) return train_adapted(c);
   trainer t = {.c = c, .o = o};
   bool dump = c->stage && !strcmp(c->stage, "train");
-  if (!c->second && !dump) {
+  if (!c->second && !dump && !o->features) {
     fr_err(FR_ERR_USAGE, "frost train MODEL DATA: no DATA");
     return fr_cli_fail();
+  }
+  if (o->features && !dump) {
+    if (c->second) {
+      fr_err(FR_ERR_USAGE, "frost train: DATA or --features DIR, not both");
+      return fr_cli_fail();
+    }
+    c->second = o->features; /* the data's name in messages */
   }
   fr_status st = setup_tasks(&t);
   if (st == FR_OK) st = dump ? dump_shapes(&t) : load_data(&t);
   if (st == FR_OK && t.n_tasks && !dump) st = check_tasks(&t);
+  st = fr_dist_agree(st); /* several ranks: all loaded, or all stop */
   if (st != FR_OK) {
     fr_dataset_free(&t.train);
     fr_dataset_free(&t.val);
@@ -687,6 +859,7 @@ int fr_cmd_train(fr_cli *c) {
   t.B = o->batch > 0 ? o->batch : 32;
   if (t.B > t.train.n && !t.val.n) t.B = t.train.n;
   if (t.B > 4096) st = fr_err(FR_ERR_USAGE, "--batch %lld: at most 4096", (long long)t.B);
+  if (st == FR_OK && fr_dist_size() > 1 && !dump) st = dist_setup(&t);
   if (st == FR_OK && o->ssl) st = ssl_setup(&t, dump);
   if (st == FR_OK && !t.classify && o->loss_kind == FR_LOSS_CE)
     st = fr_err(FR_ERR_USAGE, "%s has number columns, not classes: use --loss mse "
@@ -710,10 +883,13 @@ int fr_cmd_train(fr_cli *c) {
       t.model_numel *= x->dims[i];
     }
     if (x->rank < 2) st = fr_err(FR_ERR_SHAPE, "%s: its input has no sample dims", c->model);
+    if (st == FR_OK) st = read_samples(&t);
     if (st == FR_OK) st = apply_frontend(&t);
   }
-  if (st == FR_OK)
-    st = fr_cli_feed(t.m, c->model, c->second, t.B, t.train.rank, t.train.dims);
+  if (st == FR_OK) /* --features: the model's input is the extraction's */
+    st = fr_cli_feed(t.m, c->model, c->second, t.B,
+                     o->features ? t.fi.in_rank : t.train.rank,
+                     o->features ? t.fi.in_dims : t.train.dims);
   if (st == FR_OK) {
     fr_train_spec sp = {.cut = o->cut, .head = o->head, .seed = o->seed,
                         .loss_kind = o->loss_kind,
@@ -762,6 +938,11 @@ int fr_cmd_train(fr_cli *c) {
     st = fr_err(FR_ERR_USAGE, "--pool needs the feature cache (not with "
                 "--no-cache or augmentation)");
   }
+  /* several ranks without the cache: every rank needs every sample */
+  if (st == FR_OK && !dump) st = read_samples(&t);
+  if (st == FR_OK && o->features && !dump && !t.cached)
+    st = fr_err(FR_ERR_USAGE, "--features: the trained layers do not start at "
+                "one frozen value ('%s')", t.fi.cut);
   int slots = fr_tl_slots(o);
   if (st == FR_OK) {
     c->pipe.state_slots = slots;
@@ -886,7 +1067,8 @@ int fr_cmd_train(fr_cli *c) {
                         .state = t.state, .tbytes = t.tbytes, .slots = slots,
                         .params = tp, .n_params = t.m->graph->train->n_params,
                         .model = c->model, .ck_params = cp, .n_ck_params = n_cp,
-                        .out = stdout, .title = c->model};
+                        .out = stdout, .title = c->model,
+                        .dist = fr_dist_loop(), .G = t.G};
     if (o->checkpoint_dir) st = fr_sha256_file(c->model, tl.model_sha256);
   }
   if (st == FR_OK) st = fr_trainloop_run(&tl);
@@ -894,8 +1076,10 @@ int fr_cmd_train(fr_cli *c) {
   fr_free(t.out);
   fr_free(tp);
   fr_free(cp);
-  if (st == FR_OK && o->save_params) st = save_params(&t, o->save_params);
-  if (st == FR_OK && c->out) {
+  /* rank 0 writes what the job made */
+  bool rank0 = fr_dist_rank() == 0;
+  if (st == FR_OK && o->save_params && rank0) st = save_params(&t, o->save_params);
+  if (st == FR_OK && c->out && rank0) {
     st = fr_onnx_export(c->model, t.m, o->cut, c->out);
     if (st == FR_OK) printf("wrote %s\n", c->out);
   }

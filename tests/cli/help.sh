@@ -30,7 +30,7 @@ ok() {
 # has FILE PATTERN: FILE holds a line matching the grep regex PATTERN.
 has() { grep -q -e "$2" "$1"; }
 
-CMDS="dump run bench compile compare conformance train eval fewshot cluster adapt-bn"
+CMDS="dump run bench compile compare conformance train eval fewshot cluster adapt-bn extract"
 
 # Each command's help, three ways, the same text: its usage, options
 # (each a line "  --name ..." or "  -x, --name ..."), an example of it.

@@ -68,6 +68,8 @@ train-bad-head         1 train $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --he
 eval-mlp               0 eval $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --batch 8
 fewshot-mlp            0 fewshot $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --episodes 3 --shots 2 --queries 2 --batch 4 --engine interp
 cluster-mlp            0 cluster $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --k 3 --batch 4 --engine interp -o $T/cl.csv
+extract-mlp            0 extract $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --cut /Relu_output_0 --batch 4 --engine interp -o $T/feat
+train-features-mlp     0 train $T/mlp_sgd.onnx --features $T/feat --head linear:3 --batch 4 --epochs 2 --engine interp
 adapt-bn-conv          0 adapt-bn $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --batch 4 --engine interp -o $T/cbn-a.onnx
 compile-train-mlp      0 compile $T/mlp_sgd.onnx --train --trainable ^ --optimizer sgd --momentum 0.9 --batch 8 --epochs 2 -o $T/mlp-art
 '
