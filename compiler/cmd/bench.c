@@ -59,7 +59,7 @@ int fr_cmd_bench(fr_cli *c) {
                     s->ms_emit + s->ms_jit;
       static const char *use[] = {"off", "miss", "hit"};
       printf("compile: %.1f ms (load and passes %.1f, codegen %.1f, code cache %s "
-             "%.1f, kernels %.1f, LLVM O3 %.1f, machine code %.1f, JIT %.1f); "
+             "%.1f, kernels %.1f, optimization %.1f, machine code %.1f, JIT %.1f); "
              "nodes: %d kernel calls, %d interpreter calls, %d views; "
              "activations %zu bytes\n",
              t1 - t0, t1 - t0 - llvm, s->ms_codegen, use[s->cache], s->ms_cache,

@@ -42,7 +42,7 @@ void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
       {s->ms_codegen, "codegen (the graph's LLVM IR)"},
       {s->ms_cache, "code cache (key, lookup, load or store)"},
       {s->ms_kernels, "kernels (bitcode linked in)"},
-      {s->ms_optimize, "LLVM O3"},
+      {s->ms_optimize, "LLVM optimization"},
       {s->ms_emit, "machine code"},
       {s->ms_jit, "JIT (object loaded and linked)"},
   };

@@ -1,5 +1,5 @@
 /* jit.c: the LLVM side of frost - target selection (host CPU by default),
- * the embedded kernel bitcode, the O3 pipeline, object code and ORC LLJIT.
+ * the embedded kernel bitcode, the optimization passes, object code and ORC LLJIT.
  * Only the LLVM C API is used. */
 #define _GNU_SOURCE /* dl_iterate_phdr */
 #include <elf.h>

@@ -3,7 +3,7 @@
  *
  * Sections follow the files that implement them: bitcode.c (the files
  * embedded in frost: kernel and API bitcode, libfrost_rt.a, abi.h), jit.c
- * (the LLVM session: target machine, bitcode, O3, ORC LLJIT, emission),
+ * (the LLVM session: target machine, bitcode, passes, ORC LLJIT, emission),
  * cache.c (the code cache: specialized code kept on disk), codegen.c (a
  * graph as one call per node of its plan's kernel entry), aot.c (frost
  * compile: native artifacts), engine.c (running a model with the JIT or
@@ -80,8 +80,8 @@ void fr_jit_hash(const fr_jit *j, fr_sha256 *h);
 fr_status fr_jit_emit(fr_jit *j, struct LLVMOpaqueModule *m, bool assembly,
                       uint8_t **buf, size_t *len);
 /* Sets the JIT's target on m's functions, makes every definition but the
- * function `keep` internal (keep NULL: linkage untouched), and runs LLVM's
- * default<O3>. */
+ * function `keep` internal (keep NULL: linkage untouched), and runs the
+ * passes (jit.c: PASSES, the same for the JIT and artifacts). */
 fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m,
                           const char *keep);
 /* Hands m to the JIT (which takes ownership) and looks up a symbol. */
@@ -112,7 +112,7 @@ typedef struct fr_compile_stats {
   double ms_codegen;  /* the graph's LLVM IR */
   double ms_cache;    /* the cache's key, lookup and load (or store) */
   double ms_kernels;  /* linking the kernels' bitcode */
-  double ms_optimize; /* LLVM O3 */
+  double ms_optimize; /* LLVM passes */
   double ms_emit;     /* machine code */
   double ms_jit;      /* the object loaded and linked into the process */
   fr_cache_use cache;
