@@ -55,14 +55,14 @@ int fr_cmd_bench(fr_cli *c) {
            e.interpreted ? e.why : "", e.interpreted ? ")" : "");
     if (e.compiled) {
       const fr_compile_stats *s = &e.stats;
-      double llvm = s->ms_codegen + s->ms_cache + s->ms_kernels + s->ms_optimize +
-                    s->ms_emit + s->ms_jit;
+      double llvm = s->ms_target + s->ms_codegen + s->ms_cache + s->ms_kernels +
+                    s->ms_optimize + s->ms_emit + s->ms_jit;
       static const char *use[] = {"off", "miss", "hit"};
-      printf("compile: %.1f ms (load and passes %.1f, codegen %.1f, code cache %s "
+      printf("compile: %.1f ms (load and passes %.1f, target %.1f, codegen %.1f, code cache %s "
              "%.1f, kernels %.1f, optimization %.1f, machine code %.1f, JIT %.1f); "
              "nodes: %d kernel calls, %d interpreter calls, %d views; "
              "activations %zu bytes\n",
-             t1 - t0, t1 - t0 - llvm, s->ms_codegen, use[s->cache], s->ms_cache,
+             t1 - t0, t1 - t0 - llvm, s->ms_target, s->ms_codegen, use[s->cache], s->ms_cache,
              s->ms_kernels, s->ms_optimize, s->ms_emit, s->ms_jit, s->n_native,
              s->n_fallback, s->n_skipped, s->arena_bytes);
     }

@@ -40,7 +40,7 @@
 #define FORMAT 1u
 #define HEADER 88
 
-void fr_cache_key(const fr_jit *j, LLVMModuleRef m, uint8_t key[32]) {
+void fr_cache_key(fr_jit *j, LLVMModuleRef m, uint8_t key[32]) {
   fr_sha256 h;
   fr_sha256_init(&h);
   char head[64];

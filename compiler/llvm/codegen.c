@@ -491,10 +491,12 @@ fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
   comp->m = m;
   fr_compile_stats *s = &comp->stats;
   fr_status st = fr_interp_init(&comp->exec, m);
+  double t0 = now_ms();
   if (st == FR_OK) st = fr_jit_new(o->cpu, &comp->jit);
+  s->ms_target = now_ms() - t0;
   cg c = {.specialize = !o->calls};
   LLVMModuleRef mod = NULL;
-  double t0 = now_ms();
+  t0 = now_ms();
   if (st == FR_OK)
     st = build_module(&c, m, comp->jit, "frost_main", &mod, &comp->arena_bytes);
   comp->table = c.table;

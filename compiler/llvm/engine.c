@@ -39,6 +39,7 @@ void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
     double ms;
     const char *what;
   } rows[] = {
+      {s->ms_target, "target machine"},
       {s->ms_codegen, "codegen (the graph's LLVM IR)"},
       {s->ms_cache, "code cache (key, lookup, load or store)"},
       {s->ms_kernels, "kernels (bitcode linked in)"},

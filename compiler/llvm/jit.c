@@ -187,7 +187,6 @@ static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   LLVMTargetDataRef td = LLVMCreateTargetDataLayout(j->tm);
   j->layout = LLVMCopyStringRepOfTargetData(td);
   LLVMDisposeTargetData(td);
-  j->level = probe_level(j);
   j->tsc = LLVMOrcCreateNewThreadSafeContext();
   j->ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
   *out = j;
@@ -198,7 +197,12 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out) { return jit_new(cpu, false,
 fr_status fr_jit_new_aot(const char *cpu, fr_jit **out) { return jit_new(cpu, true, out); }
 
 const char *fr_jit_cpu(const fr_jit *j) { return j->cpu; }
-int fr_jit_level(const fr_jit *j) { return j->level; }
+/* Probed on first use: a few milliseconds that a code cache hit, whose key
+ * holds what decides the level (CPU, features, LLVM), does without. */
+int fr_jit_level(fr_jit *j) {
+  if (!j->level) j->level = probe_level(j);
+  return j->level;
+}
 
 const char *fr_llvm_version(void) {
   static char buf[32];
@@ -238,13 +242,13 @@ fr_status fr_jit_parse_bitcode(fr_jit *j, const unsigned char *bc, size_t len,
 
 fr_status fr_jit_kernels(fr_jit *j, LLVMModuleRef *out) {
   size_t len;
-  const unsigned char *bc = fr_kernels_bitcode(j->level, &len);
+  const unsigned char *bc = fr_kernels_bitcode(fr_jit_level(j), &len);
   return fr_jit_parse_bitcode(j, bc, len, "kernels.bc", out);
 }
 
 fr_status fr_jit_link_kernels(fr_jit *j, LLVMModuleRef m) {
   size_t len;
-  const unsigned char *bc = fr_kernels_bitcode(j->level, &len);
+  const unsigned char *bc = fr_kernels_bitcode(fr_jit_level(j), &len);
   /* Lazily: a function's body is read when the linker moves it. The
    * module owns the buffer from here on. */
   LLVMMemoryBufferRef buf =
@@ -298,10 +302,12 @@ static int build_id_cb(struct dl_phdr_info *info, size_t size, void *data) {
   return 1; /* the first object is the program */
 }
 
-void fr_jit_hash(const fr_jit *j, fr_sha256 *h) {
+void fr_jit_hash(fr_jit *j, fr_sha256 *h) {
+  /* The kernels' level follows from the CPU, its features and LLVM: it is
+   * left out, so that a hit needs no probe. */
   char buf[256];
-  snprintf(buf, sizeof buf, "frost %s, LLVM %s, level %d, %s\n", FR_VERSION,
-           fr_llvm_version(), j->level, SETTINGS);
+  snprintf(buf, sizeof buf, "frost %s, LLVM %s, %s\n", FR_VERSION,
+           fr_llvm_version(), SETTINGS);
   fr_sha256_update(h, buf, strlen(buf));
   const char *parts[] = {j->triple, j->cpu, j->features, j->layout};
   for (int i = 0; i < 4; i++) fr_sha256_update(h, parts[i], strlen(parts[i]) + 1);
@@ -311,7 +317,7 @@ void fr_jit_hash(const fr_jit *j, fr_sha256 *h) {
   dl_iterate_phdr(build_id_cb, &id);
   if (!id.len) {
     size_t len;
-    const unsigned char *bc = fr_kernels_bitcode(j->level, &len);
+    const unsigned char *bc = fr_kernels_bitcode(fr_jit_level(j), &len);
     fr_sha256_update(&id, bc, len);
   }
   uint8_t d[32];

@@ -54,7 +54,7 @@ fr_status fr_jit_new_aot(const char *cpu, fr_jit **out);
 const char *fr_jit_cpu(const fr_jit *j); /* the CPU name (host's resolved) */
 /* The x86-64 level of the target CPU (1, 3 or 4; 1 elsewhere), probed by
  * compiling wide vector code for it: picks the kernels' bitcode. */
-int fr_jit_level(const fr_jit *j);
+int fr_jit_level(fr_jit *j);
 void fr_jit_free(fr_jit *j);
 struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
 /* A fresh module holding the kernels (parsed from the embedded bitcode),
@@ -72,9 +72,9 @@ fr_status fr_jit_link_kernels(fr_jit *j, struct LLVMOpaqueModule *m);
 /* Feeds h with everything besides a module that decides the machine code
  * made from it: frost's version and build ID (which covers the kernel
  * bitcode; the bitcode itself when there is no build ID), LLVM's version,
- * target triple, CPU, features, data layout, kernel level, the passes and
- * code generation settings. */
-void fr_jit_hash(const fr_jit *j, fr_sha256 *h);
+ * target triple, CPU, features, data layout (which decide the kernel
+ * level), the passes and code generation settings. */
+void fr_jit_hash(fr_jit *j, fr_sha256 *h);
 /* m as an object file (or assembly text) for the target, in *buf
  * (fr_malloc'd, *len bytes). */
 fr_status fr_jit_emit(fr_jit *j, struct LLVMOpaqueModule *m, bool assembly,
@@ -109,6 +109,7 @@ typedef struct fr_compile_stats {
   int n_native, n_fallback, n_skipped; /* nodes: kernel calls, interpreter
                                           calls, views with nothing to do */
   size_t arena_bytes;                  /* activations + scratch */
+  double ms_target;   /* the target machine */
   double ms_codegen;  /* the graph's LLVM IR */
   double ms_cache;    /* the cache's key, lookup and load (or store) */
   double ms_kernels;  /* linking the kernels' bitcode */
@@ -214,7 +215,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r);
 /* The key of the code made from m (the graph's module before the kernels
  * are linked in) by j: SHA-256 of the cache format, fr_jit_hash and m's
  * IR text. */
-void fr_cache_key(const fr_jit *j, struct LLVMOpaqueModule *m, uint8_t key[32]);
+void fr_cache_key(fr_jit *j, struct LLVMOpaqueModule *m, uint8_t key[32]);
 /* DIR/KEY.o, the entry's file. */
 void fr_cache_path(const char *dir, const uint8_t key[32], char *buf, size_t n);
 /* The object file stored under key (fr_malloc'd), or false: none, or one
