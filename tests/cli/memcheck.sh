@@ -69,7 +69,7 @@ compile-control-flow   1 compile $LOOP -o $T/loop-art
 train-conv-bn          0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 2 --engine @ENGINE@ --checkpoint-dir $T/ck-@ENGINE@ --log-json $T/log-@ENGINE@.json --save-params $T/p-@ENGINE@
 train-resume           0 train $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --trainable ^ --optimizer sgd --momentum 0.9 --batch 6 --epochs 3 --engine interp --checkpoint-dir $T/ck-interp --resume
 train-bad-head         1 train $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --head linear:x
-eval-mlp               0 eval $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --batch 8
+eval-mlp               0 eval $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --batch 8 --no-specialize
 fewshot-mlp            0 fewshot $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --episodes 3 --shots 2 --queries 2 --batch 4 --engine interp
 cluster-mlp            0 cluster $T/mlp_sgd.onnx $O/mlp_sgd/data/manifest.csv --k 3 --batch 4 --engine interp -o $T/cl.csv
 adapt-bn-conv          0 adapt-bn $T/conv_bn_sgd.onnx $O/conv_bn_sgd/data/manifest.csv --batch 4 --engine interp -o $T/cbn-a.onnx
