@@ -117,8 +117,11 @@ done
 # HardSwish, MaxPool) with a head: the JIT trains to the interpreter's
 # weights. With --no-specialize (nodes call frost's own kernels, the
 # interpreter's) to rtol 1e-5; with the JIT's default, the kernels' bitcode
-# built by clang, whose float rounding differs in the last bits (three
-# epochs take a conv weight 2e-5 apart, relatively), to rtol 1e-4.
+# built by clang, whose float rounding differs in the last bits from the
+# build's gcc kernels: three epochs take the conv weights up to 8e-6 apart
+# in build/, 3e-5 in the sanitizer build (whose kernels are built without
+# -march=native), so to rtol 1e-3 and atol 1e-4 (the --no-specialize run
+# and aot/train.sh's artifacts check the same graphs bit for bit).
 PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 node "$ROOT/tests/cli/make-train-data.js" "$T/pp" 8 3,48,192
 for e in jit calls interp; do
@@ -138,18 +141,18 @@ else
   fail "ppocr --train-from: no feature cache:"; cat "$T/pp_jit.log"
 fi
 for e in calls jit; do
-  rtol=1e-5
-  [ $e = jit ] && rtol=1e-4
+  rtol=1e-5 atol=1e-6
+  [ $e = jit ] && rtol=1e-3 atol=1e-4
   count=$((count + 1))
   bad=
   n=0
   for f in "$T"/pp_$e/*.npy; do
     n=$((n + 1))
-    "$FROST" compare "$f" "$T/pp_interp/$(basename "$f")" --rtol $rtol --atol 1e-6 \
+    "$FROST" compare "$f" "$T/pp_interp/$(basename "$f")" --rtol $rtol --atol $atol \
       >>"$T/err-$e" 2>&1 || bad="$bad $(basename "$f")"
   done
   if [ -z "$bad" ] && [ $n -eq 5 ]; then
-    echo "ok   ppocr --train-from its last block: the JIT's ($e) weights are the interpreter's to rtol $rtol ($n parameters)"
+    echo "ok   ppocr --train-from its last block: the JIT's ($e) weights are the interpreter's to rtol $rtol, atol $atol ($n parameters)"
   else
     fail "ppocr jit ($e) vs interp ($n parameters; differ:$bad):"; cat "$T/err-$e"
   fi
