@@ -43,8 +43,8 @@ int fr_cmd_bench(fr_cli *c) {
     st = random_input(g->inputs[i], &seed, &in[i]);
     inp[i] = &in[i];
   }
-  fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
-                  .specialize = c->specialize};
+  fr_engine e = {.name = c->engine, .pipe = &c->pipe,
+                  .jit = c->jit};
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   double t1 = fr_cli_now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
@@ -53,13 +53,19 @@ int fr_cmd_bench(fr_cli *c) {
     printf("model: %s\n", c->model);
     printf("engine: %s%s%s\n", e.interpreted ? "interp (the JIT declined: " : c->engine,
            e.interpreted ? e.why : "", e.interpreted ? ")" : "");
-    if (e.compiled)
-      printf("compile: %.1f ms (load and passes %.1f, codegen %.1f, LLVM O3 %.1f, "
-             "JIT %.1f); nodes: %d kernel calls, %d interpreter calls, %d views; "
+    if (e.compiled) {
+      const fr_compile_stats *s = &e.stats;
+      double llvm = s->ms_target + s->ms_codegen + s->ms_cache + s->ms_kernels +
+                    s->ms_optimize + s->ms_emit + s->ms_jit;
+      static const char *use[] = {"off", "miss", "hit"};
+      printf("compile: %.1f ms (load and passes %.1f, target %.1f, codegen %.1f, code cache %s "
+             "%.1f, kernels %.1f, optimization %.1f, machine code %.1f, JIT %.1f); "
+             "nodes: %d kernel calls, %d interpreter calls, %d views; "
              "activations %zu bytes\n",
-             t1 - t0, t1 - t0 - e.stats.ms_codegen - e.stats.ms_optimize - e.stats.ms_jit,
-             e.stats.ms_codegen, e.stats.ms_optimize, e.stats.ms_jit, e.stats.n_native,
-             e.stats.n_fallback, e.stats.n_skipped, e.stats.arena_bytes);
+             t1 - t0, t1 - t0 - llvm, s->ms_target, s->ms_codegen, use[s->cache], s->ms_cache,
+             s->ms_kernels, s->ms_optimize, s->ms_emit, s->ms_jit, s->n_native,
+             s->n_fallback, s->n_skipped, s->arena_bytes);
+    }
     else
       printf("compile: %.1f ms (load)\n", t1 - t0);
   }

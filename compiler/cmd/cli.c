@@ -274,6 +274,7 @@ static fr_status train_option(const char *a, const char *next, fr_cli *c,
 }
 
 fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
+  bool no_cache = false;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -365,7 +366,7 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
       *(a[8] == 'a' ? &c->pipe.print_after : &c->pipe.print_before) = next;
     } else if (!strcmp(a, "--target-cpu")) {
       NEED_ARG;
-      c->cpu = next;
+      c->cpu = c->jit.cpu = next;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
       NEED_ARG;
       c->out = next;
@@ -385,8 +386,11 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "--train")) {
       c->compile_train = true;
     } else if (!strcmp(a, "--specialize")) {
-      c->specialize = true;
-      c->conf.specialize = true;
+      c->jit.calls = false; /* the default; kept for scripts */
+    } else if (!strcmp(a, "--no-specialize")) {
+      c->jit.calls = true;
+    } else if (!strcmp(a, "--no-code-cache")) {
+      no_cache = true;
     } else if (!strcmp(a, "--time-passes")) {
       c->pipe.time_passes = true;
     } else if (!strcmp(a, "--rtol") || !strcmp(a, "--atol")) {
@@ -421,7 +425,21 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
                   c->engine);
   if (!c->engine) c->engine = "jit";
   if (!c->conf.engine) c->conf.engine = c->engine;
+  if (!no_cache && fr_cli_cache_dir(c->cache_dir, sizeof c->cache_dir))
+    c->jit.cache_dir = c->cache_dir;
+  c->conf.jit = c->jit;
   return FR_OK;
+}
+
+bool fr_cli_cache_dir(char *buf, size_t n) {
+  const char *env = getenv("FROST_CACHE_DIR");
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  int len;
+  if (env && env[0]) len = snprintf(buf, n, "%s", env);
+  else if (xdg && xdg[0] == '/') len = snprintf(buf, n, "%s/frost", xdg);
+  else if (home && home[0]) len = snprintf(buf, n, "%s/.cache/frost", home);
+  else return false;
+  return len > 0 && (size_t)len < n;
 }
 
 /* Loads the model and runs the front of the pass pipeline, freeze and

@@ -29,7 +29,7 @@ typedef struct fr_conf_opts {
   const char *expect_native;
   const char *write_native; /* jit: write those tests' names here */
   bool verbose;
-  bool specialize; /* jit: kernels inlined from their bitcode */
+  fr_jit_opts jit; /* jit: specialized or calls, the code cache */
   int timeout_s;
 } fr_conf_opts;
 
@@ -91,7 +91,8 @@ typedef struct fr_cli {
   const char *stage; /* dump: imported | optimized */
   const char *cpu;   /* --target-cpu */
   int iters, threads;
-  bool specialize; /* --specialize: inline and specialize kernel bitcode */
+  fr_jit_opts jit;   /* --no-specialize, --target-cpu, the code cache */
+  char cache_dir[4096]; /* jit.cache_dir points here, unless --no-code-cache */
   const char *out;  /* compile: -o */
   const char *emit; /* compile: --emit */
   const char *name; /* compile: --name (C API prefix) */
@@ -113,6 +114,9 @@ void fr_train_artifact_free(fr_train_artifact *a);
 
 /* Parses argv[2..] (argv[1] is the command) into c. */
 fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model);
+/* The code cache's folder: $FROST_CACHE_DIR, else $XDG_CACHE_HOME/frost,
+ * else ~/.cache/frost; false when none is set (or it does not fit). */
+bool fr_cli_cache_dir(char *buf, size_t n);
 /* Prints "frost: error: MESSAGE" and returns 1, the exit status. */
 int fr_cli_fail(void);
 /* Loads c->model: the imported stage (the pipeline's freeze and infer),

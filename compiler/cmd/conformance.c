@@ -225,8 +225,8 @@ static int run_test(const char *tdir, const fr_conf_opts *o, bool *interpreted,
       fr_onnx_opts so = {.quiet = true, .shapes = ov, .n_shapes = n_ov};
       st = fr_onnx_load(path, &so, &ms);
     }
-    fr_engine e = {.name = o->engine, .specialize = o->specialize};
-    fr_engine e2 = {.name = o->engine, .specialize = o->specialize};
+    fr_engine e = {.name = o->engine, .jit = o->jit};
+    fr_engine e2 = {.name = o->engine, .jit = o->jit};
     const fr_node *rn = NULL;
     int rkind = st == FR_OK ? random_kind(ms->graph, &rn) : R_NONE;
     if (st == FR_OK) {

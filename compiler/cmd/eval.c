@@ -127,7 +127,7 @@ int fr_cmd_eval(fr_cli *c) {
   if (st == FR_OK) {
     bool interp = c->engine && !strcmp(c->engine, "interp");
     fr_pipeline_opts *po = &c->pipe;
-    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = po};
+    e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = po, .jit = c->jit};
     st = fr_engine_prepare(&e, m);
     if (st != FR_OK) fr_err_prefix(c->model);
   }

@@ -182,14 +182,18 @@ static const opt_help opts[] = {
     /* engines */
     {"--engine", NULL, "E", RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
      "jit (default), interp, opt (interp after the passes)"},
-    {"--specialize", NULL, NULL, RUN | BENCH | CONF | TRAIN | FEATURES, "engine",
-     "jit: kernels inlined and specialized per node"},
+    {"--no-specialize", NULL, NULL, RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
+     "jit: nodes call frost's kernels (fast to compile)"},
+    {"--specialize", NULL, NULL, RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
+     "jit: kernels inlined and specialized (the default)"},
+    {"--no-code-cache", NULL, NULL, RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
+     "jit: neither read nor write the code cache"},
     {"--target-cpu", NULL, "CPU", RUN | BENCH | COMPILE | TRAIN | EVAL | FEATURES, "engine",
      "native (default) or an LLVM CPU name, e.g. x86-64-v3"},
     /* the pass pipeline */
     {"--print-after", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR after a pass"},
     {"--print-before", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR before a pass"},
-    {"--time-passes", NULL, NULL, DUMP | RUN | BENCH | COMPILE, "passes", "print a table of pass times"},
+    {"--time-passes", NULL, NULL, DUMP | RUN | BENCH | COMPILE, "passes", "print pass times (and the JIT's, run and bench)"},
     /* training */
     {"--head", NULL, "SPEC", TRAINS | DUMP, "training",
      "a new head: linear:N, mlp:H1,...,N; NAME:SPEC a task"},
@@ -385,4 +389,7 @@ void fr_cli_version(FILE *f) {
           FR_KERNEL_FLAGS);
   fputs(lv ? "JIT kernel bitcode: x86-64, x86-64-v3, x86-64-v4 (the widest "
         "the target CPU runs)\n" : "JIT kernel bitcode: generic\n", f);
+  char dir[4096];
+  if (fr_cli_cache_dir(dir, sizeof dir)) fprintf(f, "code cache: %s\n", dir);
+  else fputs("code cache: off (set FROST_CACHE_DIR or HOME)\n", f);
 }

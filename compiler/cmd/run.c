@@ -153,8 +153,8 @@ int fr_cmd_run(fr_cli *c) {
       out = fr_calloc((size_t)n_out, sizeof *out);
       if (!out) st = fr_err_nomem(NULL);
     }
-    fr_engine e = {.name = c->engine, .cpu = c->cpu, .pipe = &c->pipe,
-                  .specialize = c->specialize};
+    fr_engine e = {.name = c->engine, .pipe = &c->pipe,
+                  .jit = c->jit};
     if (st == FR_OK) {
       st = fr_engine_prepare(&e, m);
       if (st == FR_OK) st = fr_engine_run(&e, m, inp, out);

@@ -384,8 +384,8 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   if (!bm) goto out;
   fr_value *x = bm->graph->inputs[0];
   bool interp = c->engine && !strcmp(c->engine, "interp");
-  e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
-                  .specialize = c->specialize};
+  e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = &po,
+                  .jit = c->jit};
   double t0 = fr_cli_now_ms();
   int64_t n_all = t->train.n + t->val.n, n_prog = 0;
   fr_progress("feature cache", 0, n_all, "compiling the backbone");
@@ -474,8 +474,8 @@ fr_status fr_frontend_apply(fr_cli *c, int rank, const int64_t *dims, int64_t nu
     x->t.dims[1] = d0->numel;
     x->t.kind = FR_KIND_TENSOR;
     bool interp = c->engine && !strcmp(c->engine, "interp");
-    e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
-                    .specialize = c->specialize};
+    e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = &po,
+                    .jit = c->jit};
     st = fr_engine_prepare(&e, fm);
     if (st != FR_OK) fr_err_prefix(o->frontend);
     in = x->t;
@@ -580,7 +580,7 @@ static fr_status prepare_eval(trainer *t, bool compile) {
   share_block(t->m->graph, g);
   bool interp = !compile || (c->engine && !strcmp(c->engine, "interp"));
   if (!interp) {
-    st = fr_compile_jit(em, c->cpu, c->specialize, &t->ecomp);
+    st = fr_compile_jit(em, &c->jit, &t->ecomp);
     if (st == FR_ERR_UNSUPPORTED) st = FR_OK; /* interpreted */
   }
   if (st == FR_OK) {
@@ -948,8 +948,8 @@ int fr_cmd_train(fr_cli *c) {
     c->pipe.state_slots = slots;
     c->pipe.freeze = &c->freeze;
     bool interp = dump || (c->engine && !strcmp(c->engine, "interp"));
-    t.e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu,
-                      .pipe = &c->pipe, .specialize = c->specialize};
+    t.e = (fr_engine){.name = interp ? "opt" : "jit",
+                      .pipe = &c->pipe, .jit = c->jit};
     double t0 = fr_cli_now_ms();
     st = fr_engine_prepare(&t.e, t.m);
     if (st != FR_OK) fr_err_prefix(c->model);

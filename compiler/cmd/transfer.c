@@ -84,8 +84,8 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
   fr_engine e = {0};
   fr_pipeline_opts po = {0};
   bool interp = c->engine && !strcmp(c->engine, "interp");
-  e = (fr_engine){.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
-                  .specialize = c->specialize};
+  e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = &po,
+                  .jit = c->jit};
   double t0 = fr_cli_now_ms();
   int64_t n_all = 0, n_done = 0;
   for (int k = 0; k < n_sets; k++) n_all += sets[k]->n;
@@ -701,8 +701,8 @@ fr_status fr_adapt_bn(fr_cli *c, const char *model, const char *data, const char
   }
   fr_pipeline_opts po = {.freeze = &fo};
   bool interp = c->engine && !strcmp(c->engine, "interp");
-  fr_engine e = {.name = interp ? "opt" : "jit", .cpu = c->cpu, .pipe = &po,
-                 .specialize = c->specialize};
+  fr_engine e = {.name = interp ? "opt" : "jit", .pipe = &po,
+                 .jit = c->jit};
   fr_progress("adapt-bn", 0, 0, "compiling");
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
   if (st != FR_OK) fr_err_prefix(model);

@@ -849,7 +849,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
                     LLVMGetNamedFunction(mod, "frost_run_"));
   if (st == FR_OK) {
     set_linkage(mod, prefix);
-    STAGE("optimizing (LLVM -O3)");
+    STAGE("optimizing (LLVM)");
     st = fr_jit_optimize(j, mod, NULL);
   }
   /* The artifact's bytes, or the object to link. */

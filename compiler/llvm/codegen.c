@@ -1,29 +1,41 @@
 /* codegen.c: a compiled graph as one LLVM function, JIT-compiled.
  *
- *   void frost_main(void *const *inputs, void *const *outputs, char *arena)
+ *   void frost_main(void *const *inputs, void *const *outputs, char *arena,
+ *                   void *const *table)
  *
  * For every node, in order, the op's plan (runtime/plan.c) is made at
  * compile time from the node's static shapes (and constant inputs); the
  * function calls the plan's kernel entry with the parameter block as a
  * constant global and the node's buffers:
- *   - constants (frozen weights): read-only globals of the module;
- *   - trainable parameters: their place in the trainable block of the
- *     parameter layout (ir/layout.c), so updates show in the next run;
+ *   - frozen weights: a slot of `table`, the pointer table the caller
+ *     passes (the weights where the model keeps them); a constant of at
+ *     most INLINE_BYTES is a read-only global of the module instead;
+ *   - trainable parameters: a slot of `table` too, their place in the
+ *     trainable block of the parameter layout (ir/layout.c), so updates
+ *     show in the next run;
  *   - graph inputs and outputs: the caller's pointers;
  *   - intermediate values: `arena` + the offset of the static memory plan;
  *   - scratch: one region after the planned activations.
- * The kernels' bitcode is part of the module, so LLVM inlines each entry and
- * specializes the kernel for its constants before optimizing for the host
- * CPU. Nodes without a plan call back into the interpreter's exec
+ * The code holds no address of this process, so the code cache can keep
+ * it: the table is made anew, in the same order, by the same walk of the
+ * graph (slot 0 is fr_jit_fallback, slot 1 the compiled graph).
+ *
+ * By default the nodes' entries are declared and the kernels' bitcode is
+ * linked in (jit.c: only the kernels called), so LLVM inlines each entry
+ * and specializes the kernel for its constants before optimizing for the
+ * target CPU; with fr_jit_opts.calls, each node calls the entry built into
+ * frost instead. Nodes without a plan call back into the interpreter's exec
  * (fr_jit_fallback); ahead of time (aot.c) they are an error. View
  * nodes whose output shares its input's bytes emit nothing. Outputs no node
  * computes (an input or a constant passed through, an output listed twice)
  * are copied at the end.
  *
- * Ahead of time, kernel entries are always the bitcode's (the artifact
- * carries its kernels), and trainable parameters live in one writable
- * global, the trainable block (FR_TRAINABLE_BLOCK), at their layout
- * offsets; the artifact's descriptor lists them. */
+ * Ahead of time, the function has no table: weights are constants of the
+ * module, kernel entries are always the bitcode's (the artifact carries
+ * its kernels), and trainable parameters live in one writable global, the
+ * trainable block (FR_TRAINABLE_BLOCK), at their layout offsets; the
+ * artifact's descriptor lists them. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,16 +44,22 @@
 
 #include "llvm.h"
 
+/* Constants up to this size are embedded in the code (and so in the code
+ * cache's key); larger ones are read through the table. */
+#define INLINE_BYTES 64
+
+typedef void (*fr_main_fn)(void *const *, void *const *, char *, void *const *);
+
 struct fr_compiled {
   fr_model *m;         /* the optimized model (borrowed) */
   fr_jit *jit;
-  void (*fn)(void *const *, void *const *, char *);
+  fr_main_fn fn;
+  void **table;        /* the pointers frost_main reads: see the top */
   char *arena;         /* activations, then scratch */
   size_t arena_bytes;
   fr_exec exec;        /* state for fallback nodes */
   fr_status fallback_status;
-  int n_native, n_fallback, n_skipped;
-  double ms_codegen, ms_optimize, ms_jit;
+  fr_compile_stats stats;
 };
 
 static double now_ms(void) {
@@ -117,15 +135,18 @@ typedef struct cg {
   LLVMModuleRef mod;
   LLVMBuilderRef b;
   LLVMTypeRef ptr, i8, i32, i64;
-  LLVMValueRef fn, in, out, arena;
+  LLVMValueRef fn, in, out, arena, tab;
   LLVMValueRef *ptrs; /* by value id: the value's pointer, once made */
+  void **table;       /* JIT: the table's pointers (slots 0 and 1 set by the
+                         caller) */
+  int n_table, cap_table;
+  fr_status table_st;
   const fr_graph *g;
   int64_t scratch_off;
   bool specialize; /* inline the kernels' bitcode (else call frost's own) */
   bool aot;        /* for an artifact: no fallback, trainable globals */
   LLVMModuleRef into; /* aot: add the function to this module (its
                          kernels and trainable block), or NULL */
-  fr_compiled *comp; /* for fallback calls (JIT only) */
   int n_native, n_fallback, n_skipped;
 } cg;
 
@@ -150,6 +171,22 @@ static LLVMValueRef load_arg(cg *c, LLVMValueRef arr, int k) {
   LLVMValueRef idx = LLVMConstInt(c->i64, (unsigned long long)k, 0);
   LLVMValueRef p = LLVMBuildGEP2(c->b, c->ptr, arr, &idx, 1, "");
   return LLVMBuildLoad2(c->b, c->ptr, p, "");
+}
+
+/* JIT: a new slot of the table holding addr, and its load. */
+static LLVMValueRef table_slot(cg *c, void *addr) {
+  if (c->n_table == c->cap_table) {
+    int cap = c->cap_table ? 2 * c->cap_table : 64;
+    void **t = fr_realloc(c->table, (size_t)cap * sizeof *t);
+    if (!t) {
+      c->table_st = fr_err_nomem(NULL);
+      return LLVMConstPointerNull(c->ptr);
+    }
+    c->table = t;
+    c->cap_table = cap;
+  }
+  c->table[c->n_table] = addr;
+  return load_arg(c, c->tab, c->n_table++);
 }
 
 /* The pointer to v's data. Inputs and constants first: a value that is
@@ -184,9 +221,9 @@ static LLVMValueRef value_ptr(cg *c, const fr_value *v) {
        * keeps it (ir/layout.c), never as a constant LLVM could fold: a
        * training step's update shows in the next run. */
       FR_ASSERT(c->g->layout && v->param_off >= 0);
-      p = LLVMConstIntToPtr(
-          LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)v->t.data, 0),
-          c->ptr);
+      p = table_slot(c, v->t.data);
+    } else if (!c->aot && n > INLINE_BYTES) {
+      p = table_slot(c, v->t.data);
     } else {
       p = const_bytes(c, v->t.data, n ? n : 1, "w");
     }
@@ -220,7 +257,7 @@ static void emit_passthrough(cg *c) {
 }
 
 /* Emits node k: a planned entry call, a fallback call, or nothing. */
-static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
+static fr_status emit_node(cg *c, int k, fr_kplan *p) {
   const fr_node *n = c->g->nodes[k];
   if ((fr_ops[n->op].flags & FR_OPF_VIEW) && n->in[0] && n->out[0] && n->out[0]->offset >= 0 &&
       n->out[0]->offset == n->in[0]->offset) {
@@ -236,7 +273,10 @@ static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   LLVMTypeRef entry_t = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
                                          (LLVMTypeRef[]){c->ptr, c->ptr}, 2, 0);
   if (st == FR_OK && c->specialize) {
-    entry = LLVMGetNamedFunction(kern, p->entry);
+    /* The bitcode's entry: ahead of time in the module already; in the
+     * JIT a declaration, which fr_jit_link_kernels defines. */
+    entry = LLVMGetNamedFunction(c->mod, p->entry);
+    if (!entry && !c->aot) entry = LLVMAddFunction(c->mod, p->entry, entry_t);
     if (!entry)
       return fr_err_node(FR_ERR_INVALID, n, "kernel entry %s is not in the bitcode",
                          p->entry);
@@ -280,10 +320,7 @@ static fr_status emit_node(cg *c, LLVMModuleRef kern, int k, fr_kplan *p) {
   /* No plan: back into the interpreter. */
   LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
                                     (LLVMTypeRef[]){c->ptr, c->i32, c->ptr}, 3, 0);
-  LLVMValueRef fp = LLVMConstIntToPtr(
-      LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)fr_jit_fallback, 0), c->ptr);
-  LLVMValueRef self = LLVMConstIntToPtr(
-      LLVMConstInt(c->i64, (unsigned long long)(uintptr_t)c->comp, 0), c->ptr);
+  LLVMValueRef fp = load_arg(c, c->tab, 0), self = load_arg(c, c->tab, 1);
   LLVMValueRef args[3] = {self, LLVMConstInt(c->i32, (unsigned long long)k, 0), bufs};
   LLVMBuildCall2(c->b, ft, fp, args, 3, "");
   c->n_fallback++;
@@ -316,7 +353,7 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
   }
   LLVMModuleRef kern = NULL;
   if (st == FR_OK && c->into) kern = c->into;
-  else if (st == FR_OK && c->specialize) st = fr_jit_kernels(j, &kern);
+  else if (st == FR_OK && c->aot) st = fr_jit_kernels(j, &kern);
   else if (st == FR_OK)
     kern = LLVMModuleCreateWithNameInContext("frost", fr_jit_context(j));
   if (st == FR_OK) {
@@ -335,19 +372,28 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
   }
   if (st == FR_OK) {
     LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
-                                      (LLVMTypeRef[]){c->ptr, c->ptr, c->ptr}, 3, 0);
+                                      (LLVMTypeRef[]){c->ptr, c->ptr, c->ptr, c->ptr},
+                                      c->aot ? 3 : 4, 0);
     c->fn = LLVMAddFunction(c->mod, name, ft);
     c->in = LLVMGetParam(c->fn, 0);
     c->out = LLVMGetParam(c->fn, 1);
     c->arena = LLVMGetParam(c->fn, 2);
+    c->tab = c->aot ? NULL : LLVMGetParam(c->fn, 3);
+    if (!c->aot) { /* slots 0 and 1: fr_jit_fallback and the compiled graph */
+      c->cap_table = 64;
+      c->n_table = 2;
+      c->table = fr_calloc((size_t)c->cap_table, sizeof *c->table);
+      if (!c->table) st = fr_err_nomem(NULL);
+    }
     LLVMPositionBuilderAtEnd(c->b,
                              LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
     for (int k = 0; st == FR_OK && k < g->n_nodes; k++)
-      st = emit_node(c, kern, k, p);
+      st = emit_node(c, k, p);
     if (st == FR_OK) {
       emit_passthrough(c);
       LLVMBuildRetVoid(c->b);
     }
+    if (st == FR_OK) st = c->table_st;
     char *msg = NULL;
     if (st == FR_OK && LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg))
       st = fr_err(FR_ERR_INVALID, "LLVM: invalid module: %.300s", msg ? msg : "?");
@@ -378,41 +424,96 @@ fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
   return FR_OK;
 }
 
-fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
-                         fr_compiled **out) {
+/* Loads obj into j and finds frost_main (JIT linking happens then). */
+static fr_status load(fr_jit *j, const uint8_t *obj, size_t len, void **addr) {
+  FR_TRY(fr_jit_add_object(j, obj, len));
+  return fr_jit_lookup(j, "frost_main", addr);
+}
+
+/* The machine code of the graph's module mod (consumed), loaded into j,
+ * and its frost_main: from the code cache when it holds mod's key, else
+ * compiled - the kernels linked in unless o->calls, optimized, emitted as
+ * an object - and stored there. */
+static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o,
+                              fr_compile_stats *s, void **addr) {
+  double t0 = now_ms();
+  uint8_t key[32];
+  uint8_t *obj = NULL;
+  size_t len = 0;
+  bool cached = !o->calls && o->cache_dir;
+  s->cache = cached ? FR_CACHE_MISS : FR_CACHE_OFF;
+  if (cached) {
+    fr_cache_key(j, mod, key);
+    fr_cache_path(o->cache_dir, key, s->cache_file, sizeof s->cache_file);
+    if (fr_cache_load(o->cache_dir, key, &obj, &len)) {
+      double t1 = now_ms();
+      fr_status st = load(j, obj, len, addr);
+      s->ms_cache = t1 - t0;
+      s->ms_jit = now_ms() - t1;
+      if (st == FR_OK) {
+        LLVMDisposeModule(mod);
+        fr_free(obj);
+        s->cache = FR_CACHE_HIT;
+        s->object_bytes = len;
+        return FR_OK;
+      }
+      fprintf(stderr, "frost: note: code cache: %s: %s; compiling again\n",
+              s->cache_file, fr_err_msg());
+      fr_jit_reset(j);
+      fr_free(obj);
+    }
+  }
+  double t1 = now_ms();
+  fr_status st = o->calls ? FR_OK : fr_jit_link_kernels(j, mod);
+  double t2 = now_ms();
+  if (st == FR_OK) st = fr_jit_optimize(j, mod, "frost_main");
+  double t3 = now_ms();
+  if (st == FR_OK) st = fr_jit_emit(j, mod, false, &obj, &len);
+  LLVMDisposeModule(mod);
+  double t4 = now_ms();
+  if (st == FR_OK && cached) fr_cache_store(o->cache_dir, key, obj, len);
+  double t5 = now_ms();
+  if (st == FR_OK) st = load(j, obj, len, addr);
+  fr_free(obj);
+  s->ms_cache = (t1 - t0) + (t5 - t4);
+  s->ms_kernels = t2 - t1;
+  s->ms_optimize = t3 - t2;
+  s->ms_emit = t4 - t3;
+  s->ms_jit = now_ms() - t5;
+  s->object_bytes = len;
+  return st;
+}
+
+fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
   *out = NULL;
   fr_compiled *comp = fr_calloc(1, sizeof *comp);
   if (!comp) return fr_err_nomem(NULL);
   comp->m = m;
+  fr_compile_stats *s = &comp->stats;
   fr_status st = fr_interp_init(&comp->exec, m);
-  if (st == FR_OK) st = fr_jit_new(cpu, &comp->jit);
-  cg c = {.specialize = specialize, .comp = comp};
-  LLVMModuleRef kern = NULL;
   double t0 = now_ms();
+  if (st == FR_OK) st = fr_jit_new(o->cpu, &comp->jit);
+  s->ms_target = now_ms() - t0;
+  cg c = {.specialize = !o->calls};
+  LLVMModuleRef mod = NULL;
+  t0 = now_ms();
   if (st == FR_OK)
-    st = build_module(&c, m, comp->jit, "frost_main", &kern, &comp->arena_bytes);
-  comp->n_native = c.n_native;
-  comp->n_fallback = c.n_fallback;
-  comp->n_skipped = c.n_skipped;
-  double t1 = now_ms();
-  if (st == FR_OK) st = fr_jit_optimize(comp->jit, kern, "frost_main");
-  double t2 = now_ms();
-  if (st == FR_OK) {
-    st = fr_jit_add(comp->jit, kern);
-    kern = NULL;
-  }
+    st = build_module(&c, m, comp->jit, "frost_main", &mod, &comp->arena_bytes);
+  comp->table = c.table;
+  s->n_native = c.n_native;
+  s->n_fallback = c.n_fallback;
+  s->n_skipped = c.n_skipped;
+  s->arena_bytes = comp->arena_bytes;
+  s->ms_codegen = now_ms() - t0;
   void *addr = NULL;
-  if (st == FR_OK) st = fr_jit_lookup(comp->jit, "frost_main", &addr);
-  double t3 = now_ms();
-  if (kern) LLVMDisposeModule(kern);
+  if (st == FR_OK) st = machine_code(comp->jit, mod, o, s, &addr);
   if (st == FR_OK) {
-    comp->fn = (void (*)(void *const *, void *const *, char *))addr;
+    comp->fn = (fr_main_fn)addr;
+    comp->table[0] = (void *)(uintptr_t)fr_jit_fallback;
+    comp->table[1] = comp;
     comp->arena = fr_aligned_alloc(comp->arena_bytes ? comp->arena_bytes : 64);
     if (!comp->arena) st = fr_err(FR_ERR_NOMEM, "out of memory (activations)");
   }
-  comp->ms_codegen = t1 - t0;
-  comp->ms_optimize = t2 - t1;
-  comp->ms_jit = t3 - t2;
   if (st != FR_OK) {
     fr_compiled_free(comp);
     return st;
@@ -426,18 +527,11 @@ void fr_compiled_free(fr_compiled *c) {
   fr_jit_free(c->jit);
   fr_interp_free(&c->exec);
   fr_aligned_free(c->arena);
+  fr_free(c->table);
   fr_free(c);
 }
 
-void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s) {
-  s->n_native = c->n_native;
-  s->n_fallback = c->n_fallback;
-  s->n_skipped = c->n_skipped;
-  s->arena_bytes = c->arena_bytes;
-  s->ms_codegen = c->ms_codegen;
-  s->ms_optimize = c->ms_optimize;
-  s->ms_jit = c->ms_jit;
-}
+void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s) { *s = c->stats; }
 
 fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out) {
   const fr_graph *g = c->m->graph;
@@ -456,7 +550,7 @@ fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out) 
   }
   if (st == FR_OK) {
     c->fallback_status = FR_OK;
-    c->fn(ins, outs, c->arena);
+    c->fn(ins, outs, c->arena, (void *const *)c->table);
     st = c->fallback_status;
   }
   if (st != FR_OK)

@@ -3,6 +3,7 @@
  * interpreter on the optimized graph (to tell pass bugs from codegen bugs). A graph the JIT cannot
  * take (shapes known only at run time, control flow, strings) runs with the
  * interpreter, and the engine says why. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,14 +22,42 @@ fr_status fr_engine_prepare(fr_engine *e, fr_model *m) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   e->ms_pipeline = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
   if (e->name && !strcmp(e->name, "opt")) return FR_OK; /* passes only */
-  fr_status st = fr_compile_jit(m, e->cpu, e->specialize, &e->compiled);
+  fr_status st = fr_compile_jit(m, &e->jit, &e->compiled);
   if (st == FR_ERR_UNSUPPORTED) {
     e->interpreted = true;
     snprintf(e->why, sizeof e->why, "%s", fr_err_msg());
     return FR_OK;
   }
   if (st == FR_OK) fr_compiled_stats(e->compiled, &e->stats);
+  if (st == FR_OK && po->time_passes) fr_engine_print_times(stderr, &e->stats);
   return st;
+}
+
+void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
+  static const char *use[] = {"off", "miss", "hit"};
+  const struct {
+    double ms;
+    const char *what;
+  } rows[] = {
+      {s->ms_target, "target machine"},
+      {s->ms_codegen, "codegen (the graph's LLVM IR)"},
+      {s->ms_cache, "code cache (key, lookup, load or store)"},
+      {s->ms_kernels, "kernels (bitcode linked in)"},
+      {s->ms_optimize, "LLVM optimization"},
+      {s->ms_emit, "machine code"},
+      {s->ms_jit, "JIT (object loaded and linked)"},
+  };
+  double total = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) total += rows[i].ms;
+  fprintf(f, "===- JIT times -===\n");
+  fprintf(f, "  %10s  %6s  %s\n", "ms", "%", "stage");
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    fprintf(f, "  %10.3f  %5.1f%%  %s\n", rows[i].ms,
+            total > 0 ? 100 * rows[i].ms / total : 0, rows[i].what);
+  fprintf(f, "  %10.3f  100.0%%  total\n", total);
+  fprintf(f, "code cache: %s", use[s->cache]);
+  if (s->cache_file[0]) fprintf(f, " (%s, %zu bytes)", s->cache_file, s->object_bytes);
+  fprintf(f, "\n");
 }
 
 fr_status fr_engine_run(fr_engine *e, fr_model *m, fr_tensor *const *in,

@@ -3,10 +3,11 @@
  *
  * Sections follow the files that implement them: bitcode.c (the files
  * embedded in frost: kernel and API bitcode, libfrost_rt.a, abi.h), jit.c
- * (the LLVM session: target machine, bitcode, O3, ORC LLJIT, emission),
- * codegen.c (a graph as one call per node of its plan's kernel entry),
- * aot.c (frost compile: native artifacts), engine.c (running a model with
- * the JIT or the interpreter).
+ * (the LLVM session: target machine, bitcode, passes, ORC LLJIT, emission),
+ * cache.c (the code cache: specialized code kept on disk), codegen.c (a
+ * graph as one call per node of its plan's kernel entry), aot.c (frost
+ * compile: native artifacts), engine.c (running a model with the JIT or
+ * the interpreter).
  *
  * The back end uses the passes (the pipeline runs before code generation),
  * the runtime and the IR, and LLVM; no frontend.
@@ -53,7 +54,7 @@ fr_status fr_jit_new_aot(const char *cpu, fr_jit **out);
 const char *fr_jit_cpu(const fr_jit *j); /* the CPU name (host's resolved) */
 /* The x86-64 level of the target CPU (1, 3 or 4; 1 elsewhere), probed by
  * compiling wide vector code for it: picks the kernels' bitcode. */
-int fr_jit_level(const fr_jit *j);
+int fr_jit_level(fr_jit *j);
 void fr_jit_free(fr_jit *j);
 struct LLVMOpaqueContext *fr_jit_context(fr_jit *j);
 /* A fresh module holding the kernels (parsed from the embedded bitcode),
@@ -63,17 +64,33 @@ fr_status fr_jit_parse_bitcode(fr_jit *j, const unsigned char *bc, size_t len,
                                const char *name, struct LLVMOpaqueModule **out);
 /* Links src into dst (src is consumed). */
 fr_status fr_jit_link(struct LLVMOpaqueModule *dst, struct LLVMOpaqueModule *src);
+/* Links into m the kernels it declares (entries fr_ke_*) and what they
+ * call, from the bitcode of the JIT's level, read lazily: the other
+ * kernels' bodies are never parsed. An entry missing from the bitcode is
+ * an error. */
+fr_status fr_jit_link_kernels(fr_jit *j, struct LLVMOpaqueModule *m);
+/* Feeds h with everything besides a module that decides the machine code
+ * made from it: frost's version and build ID (which covers the kernel
+ * bitcode; the bitcode itself when there is no build ID), LLVM's version,
+ * target triple, CPU, features, data layout (which decide the kernel
+ * level), the passes and code generation settings. */
+void fr_jit_hash(fr_jit *j, fr_sha256 *h);
 /* m as an object file (or assembly text) for the target, in *buf
  * (fr_malloc'd, *len bytes). */
 fr_status fr_jit_emit(fr_jit *j, struct LLVMOpaqueModule *m, bool assembly,
                       uint8_t **buf, size_t *len);
 /* Sets the JIT's target on m's functions, makes every definition but the
- * function `keep` internal (keep NULL: linkage untouched), and runs LLVM's
- * default<O3>. */
+ * function `keep` internal (keep NULL: linkage untouched), and runs the
+ * passes (jit.c: PASSES, the same for the JIT and artifacts). */
 fr_status fr_jit_optimize(fr_jit *j, struct LLVMOpaqueModule *m,
                           const char *keep);
 /* Hands m to the JIT (which takes ownership) and looks up a symbol. */
 fr_status fr_jit_add(fr_jit *j, struct LLVMOpaqueModule *m);
+/* Adds an object file (fr_jit_emit's, or the code cache's: copied) to the
+ * JIT; its undefined symbols resolve in the process (libm, libc). */
+fr_status fr_jit_add_object(fr_jit *j, const uint8_t *obj, size_t len);
+/* Drops the JIT's code (after an object that failed to load). */
+void fr_jit_reset(fr_jit *j);
 fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr);
 /* Text of m's LLVM IR (free with fr_jit_free_text). */
 char *fr_jit_ir_text(struct LLVMOpaqueModule *m);
@@ -82,20 +99,46 @@ void fr_jit_free_text(char *s);
 /* ---- codegen.c: a graph compiled to native code ---------------------- */
 
 typedef struct fr_compiled fr_compiled;
+/* What the code cache did for a compile. */
+typedef enum fr_cache_use {
+  FR_CACHE_OFF,  /* no cache folder, or code that is not cached (calls) */
+  FR_CACHE_MISS, /* compiled, then stored */
+  FR_CACHE_HIT,  /* loaded from the cache: nothing compiled */
+} fr_cache_use;
 typedef struct fr_compile_stats {
   int n_native, n_fallback, n_skipped; /* nodes: kernel calls, interpreter
                                           calls, views with nothing to do */
   size_t arena_bytes;                  /* activations + scratch */
-  double ms_codegen, ms_optimize, ms_jit;
+  double ms_target;   /* the target machine */
+  double ms_codegen;  /* the graph's LLVM IR */
+  double ms_cache;    /* the cache's key, lookup and load (or store) */
+  double ms_kernels;  /* linking the kernels' bitcode */
+  double ms_optimize; /* LLVM passes */
+  double ms_emit;     /* machine code */
+  double ms_jit;      /* the object loaded and linked into the process */
+  fr_cache_use cache;
+  size_t object_bytes;
+  char cache_file[4096]; /* the entry, when there is a cache folder */
 } fr_compile_stats;
 
+/* How the JIT compiles: frost's --no-specialize, --target-cpu and
+ * --no-code-cache. All zero: specialized code for the host, no cache. */
+typedef struct fr_jit_opts {
+  const char *cpu;       /* NULL or "native": the host CPU */
+  bool calls;            /* each node calls the kernel built into frost: fast
+                            to compile, slower to run, never cached; else
+                            each node's kernel is inlined from the bitcode
+                            and specialized for its constants */
+  const char *cache_dir; /* the code cache's folder, NULL: no cache */
+} fr_jit_opts;
+
 /* JIT-compiles m's main graph (after the pipeline: static shapes and a
- * memory plan) for cpu (NULL: the host). m must outlive the result.
- * specialize: the kernels' bitcode is linked in and each node's kernel
- * inlined and specialized for its constants (slow to compile for large
- * graphs for now); otherwise nodes call the kernels built into frost. */
-fr_status fr_compile_jit(fr_model *m, const char *cpu, bool specialize,
-                         fr_compiled **out);
+ * memory plan). m must outlive the result: frozen weights larger than a
+ * few values and trainable parameters are read where m keeps them (a
+ * table of pointers passed at each call), not copied into the code, so
+ * the code depends only on the graph and its small constants - which is
+ * what the code cache's key hashes (cache.c). */
+fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out);
 /* Runs it: in[i] for each graph input; out[i] receives freshly allocated
  * outputs (release with fr_tensor_release). */
 fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
@@ -167,13 +210,31 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r);
  * layout (codegen.c makes it, aot.c describes it). */
 #define FR_TRAINABLE_BLOCK "frost.trainable_block"
 
+/* ---- cache.c: the code cache ----------------------------------------- */
+
+/* The key of the code made from m (the graph's module before the kernels
+ * are linked in) by j: SHA-256 of the cache format, fr_jit_hash and m's
+ * IR text. */
+void fr_cache_key(fr_jit *j, struct LLVMOpaqueModule *m, uint8_t key[32]);
+/* DIR/KEY.o, the entry's file. */
+void fr_cache_path(const char *dir, const uint8_t key[32], char *buf, size_t n);
+/* The object file stored under key (fr_malloc'd), or false: none, or one
+ * that is corrupt or truncated (a note on stderr; it will be rebuilt). */
+bool fr_cache_load(const char *dir, const uint8_t key[32], uint8_t **obj,
+                   size_t *len);
+/* Stores obj under key: a temporary file renamed into place, so a reader
+ * sees a whole entry or none. A folder that cannot be written is a note
+ * on stderr (once), not an error. */
+void fr_cache_store(const char *dir, const uint8_t key[32], const uint8_t *obj,
+                    size_t len);
+
 /* ---- engine.c: running with the interpreter or the JIT --------------- */
 
 typedef struct fr_engine {
   const char *name;      /* "jit" (default) or "interp" */
-  const char *cpu;       /* JIT target CPU, NULL: host */
-  bool specialize;       /* see fr_compile_jit */
-  fr_pipeline_opts *pipe;
+  fr_jit_opts jit;       /* see fr_compile_jit */
+  fr_pipeline_opts *pipe; /* with time_passes, the JIT's times are printed
+                             after the passes' */
   /* results */
   bool interpreted;      /* jit asked, but the graph needed the interpreter */
   char why[512];         /* ... because of this */
@@ -188,6 +249,9 @@ typedef struct fr_engine {
 fr_status fr_engine_prepare(fr_engine *e, fr_model *m);
 fr_status fr_engine_run(fr_engine *e, fr_model *m, fr_tensor *const *in,
                         fr_tensor *out);
+/* The JIT's stage times (--time-passes) and what the code cache did:
+ * "code cache: hit (FILE, N bytes)", "miss (...)" or "off". */
+void fr_engine_print_times(FILE *f, const fr_compile_stats *s);
 void fr_engine_free(fr_engine *e);
 
 #endif

@@ -2,8 +2,8 @@
 # aot.sh: `frost compile` end to end. For every real model of
 # tests/oracle/ref/cases.txt: an executable, with no LLVM in `ldd`, whose
 # `run` matches ONNX Runtime (rtol 1e-3, atol 1e-4) and equals `frost run
-# --engine jit --specialize` bit for bit. Then the embedding model for
-# x86-64-v3, as a shared library and as an object used by
+# --engine jit` bit for bit (the JIT inlines the same kernels). Then the
+# embedding model for x86-64-v3, as a shared library and as an object used by
 # docs/examples/embedding.c, as LLVM IR and assembly; the artifact's own
 # command line; and bad input (unwritable path, unknown CPU, no linker,
 # a node without a native kernel), which must leave no file behind.
@@ -69,12 +69,12 @@ while read -r case model specs; do
     continue
   fi
   # shellcheck disable=SC2086
-  "$FROST" run "$ROOT/models/$model" $inputs --engine jit --specialize \
+  "$FROST" run "$ROOT/models/$model" $inputs --engine jit \
     --output-dir "$T/$case.jit" >/dev/null 2>&1 || bad "$case: frost run --engine jit"
   if ! compare_dir "$T/$case.aot" "$REF/$case/out" 1e-3 1e-4; then
     bad "$case: differs from ONNX Runtime"
   elif ! compare_dir "$T/$case.aot" "$T/$case.jit" 0 0; then
-    bad "$case: differs from frost run --engine jit --specialize"
+    bad "$case: differs from frost run --engine jit"
   else
     ok "$case: $(wc -c <"$exe") bytes, matches ONNX Runtime and the JIT"
   fi
@@ -87,7 +87,7 @@ IN="$REF/embedding_1/input_1.npy"
   -o "$T/v3" >/dev/null 2>&1 || bad "x86-64-v3: compile"
 if "$T/v3" run --input "input_1=$IN" --output-dir "$T/v3.out" >/dev/null 2>&1 &&
   compare_dir "$T/v3.out" "$REF/embedding_1/out" 1e-3 1e-4 &&
-  "$FROST" run "$EMB" --input "input_1=$IN" --engine jit --specialize \
+  "$FROST" run "$EMB" --input "input_1=$IN" --engine jit \
     --target-cpu x86-64-v3 --output-dir "$T/v3.jit" >/dev/null 2>&1 &&
   compare_dir "$T/v3.out" "$T/v3.jit" 0 0 &&
   "$T/v3" info | grep -q 'CPU x86-64-v3'; then

@@ -2,8 +2,9 @@
 # train.sh: artifacts that keep learning (frost compile --train).
 #   - an executable compiled from the embedding model with a linear:2 head
 #     trains on a generated data set to the same weights as frost train
-#     with the same seed and options, bit for bit (the JIT's and the
-#     specialized JIT's); ldd lists only libc and libm, nm no LLVM or
+#     with the same seed and options, bit for bit (the JIT's default,
+#     specialized code and its --no-specialize calls of frost's own
+#     kernels); ldd lists only libc and libm, nm no LLVM or
 #     protobuf-c symbol;
 #   - a checkpoint of OUT train resumes in frost train and the other way
 #     round, to the bytes of a run that never stopped;
@@ -61,7 +62,7 @@ else
 fi
 "$T/emb2" train "$T/data" --val-split 0.25 -o "$T/w" >"$T/a.log" 2>&1 || { bad "OUT train:"; cat "$T/a.log"; }
 "$FROST" train "$EMB" "$T/data" $OPTS --val-split 0.25 --save-params "$T/p" >"$T/f.log" 2>&1 || { bad "frost train:"; cat "$T/f.log"; }
-"$FROST" train "$EMB" "$T/data" $OPTS --val-split 0.25 --specialize --save-params "$T/ps" >/dev/null 2>&1
+"$FROST" train "$EMB" "$T/data" $OPTS --val-split 0.25 --no-specialize --save-params "$T/ps" >/dev/null 2>&1
 if same_params "$T/p" "$T/w/current/params" && same_params "$T/ps" "$T/w/current/params" &&
    [ "$(grep '^epoch' "$T/a.log" | sed 's/  [0-9.]* s$//')" = "$(grep '^epoch' "$T/f.log" | sed 's/  [0-9.]* s$//')" ]; then
   ok "OUT train: frost train's weights bit for bit, the same epoch lines ($(grep '^kept' "$T/a.log"))"
@@ -110,26 +111,27 @@ fi
 
 # Images: PNG files decoded and preprocessed (resize, mean, std) by the
 # executable, as frost train does; the ppocr classifier cut before its
-# classifier (reshape2_0.tmp_0), with a head. Bit for bit against frost train --specialize
-# (the kernels an artifact inlines; the default JIT calls frost's own,
-# whose rounding differs in the last bits on this model).
+# classifier (reshape2_0.tmp_0), with a head. Bit for bit against frost
+# train, whose JIT inlines the kernels an artifact inlines (with
+# --no-specialize it calls frost's own, whose rounding differs in the last
+# bits on this model).
 PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 node "$ROOT/tests/cli/make-png-data.js" "$T/png" 8 200 50
 IOPTS="--shape x=1x3x48x192 --cut reshape2_0.tmp_0 --head linear:2 --batch 4 --epochs 6 --lr 1e-2 --resize 48x192 --mean 0.5 --std 0.5 --seed 2"
 if "$FROST" compile "$PP" --train $IOPTS -o "$T/ppa" >"$T/img.log" 2>&1 &&
    "$T/ppa" train "$T/png" --val-split 0.25 -o "$T/pw" >>"$T/img.log" 2>&1 &&
-   "$FROST" train "$PP" "$T/png" $IOPTS --val-split 0.25 --specialize --save-params "$T/pp" >>"$T/img.log" 2>&1 &&
+   "$FROST" train "$PP" "$T/png" $IOPTS --val-split 0.25 --save-params "$T/pp" >>"$T/img.log" 2>&1 &&
    same_params "$T/pp" "$T/pw/current/params"; then
-  ok "images (PNG decoded, resized and normalised by the executable): frost train --specialize's weights bit for bit"
+  ok "images (PNG decoded, resized and normalised by the executable): frost train's weights bit for bit"
 else
   bad "image artifact:"; cat "$T/img.log"
 fi
 AUG="$IOPTS --epochs 3 --hflip --crop-pad 2 --rotate 5 --class-weights 1,2"
 if "$FROST" compile "$PP" --train $AUG -o "$T/ppaug" >"$T/aug.log" 2>&1 &&
    "$T/ppaug" train "$T/png" --val-split 0.25 -o "$T/pwa" >>"$T/aug.log" 2>&1 &&
-   "$FROST" train "$PP" "$T/png" $AUG --val-split 0.25 --specialize --save-params "$T/ppaug.p" >>"$T/aug.log" 2>&1 &&
+   "$FROST" train "$PP" "$T/png" $AUG --val-split 0.25 --save-params "$T/ppaug.p" >>"$T/aug.log" 2>&1 &&
    same_params "$T/ppaug.p" "$T/pwa/current/params"; then
-  ok "augmentation and class weights compiled in: frost train --specialize's weights bit for bit"
+  ok "augmentation and class weights compiled in: frost train's weights bit for bit"
 else
   bad "augmentation artifact:"; cat "$T/aug.log"
 fi

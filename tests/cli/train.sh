@@ -105,12 +105,21 @@ done
 
 # The ppocr classifier fine-tuned from its last block (Conv, BatchNorm,
 # HardSwish, MaxPool) with a head: the JIT trains to the interpreter's
-# weights.
+# weights. With --no-specialize (nodes call frost's own kernels, the
+# interpreter's) to rtol 1e-5; with the JIT's default, the kernels' bitcode
+# built by clang, whose float rounding differs in the last bits from the
+# build's gcc kernels: three epochs take the conv weights up to 8e-6 apart
+# in build/, 3e-5 in the sanitizer build (whose kernels are built without
+# -march=native), so to rtol 1e-3 and atol 1e-4 (the --no-specialize run
+# and aot/train.sh's artifacts check the same graphs bit for bit).
 PP="$ROOT/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 node "$ROOT/tests/cli/make-train-data.js" "$T/pp" 8 3,48,192
-for e in jit interp; do
+for e in jit calls interp; do
+  engine=$e
+  [ $e = calls ] && engine="jit --no-specialize"
+  # shellcheck disable=SC2086
   "$FROST" train "$PP" "$T/pp" --cut p2o.GlobalAveragePool.19 --head linear:2 \
-    --train-from p2o.Add.83 --epochs 3 --batch 8 --lr 1e-2 --engine $e \
+    --train-from p2o.Add.83 --epochs 3 --batch 8 --lr 1e-2 --engine $engine \
     -o "$T/pp_$e.onnx" --save-params "$T/pp_$e" >"$T/pp_$e.log" 2>&1 || { fail "ppocr $e:"; cat "$T/pp_$e.log"; }
 done
 # The trainable block reads one frozen value (the shape chain of its
@@ -121,18 +130,23 @@ if grep -q "^feature cache: 16 samples through the frozen backbone up to 'p2o.Ad
 else
   fail "ppocr --train-from: no feature cache:"; cat "$T/pp_jit.log"
 fi
-count=$((count + 1))
-bad=0
-n=0
-for f in "$T"/pp_jit/*.npy; do
-  n=$((n + 1))
-  "$FROST" compare "$f" "$T/pp_interp/$(basename "$f")" --rtol 1e-5 --atol 1e-6 >"$T/err" 2>&1 || bad=1
+for e in calls jit; do
+  rtol=1e-5 atol=1e-6
+  [ $e = jit ] && rtol=1e-3 atol=1e-4
+  count=$((count + 1))
+  bad=
+  n=0
+  for f in "$T"/pp_$e/*.npy; do
+    n=$((n + 1))
+    "$FROST" compare "$f" "$T/pp_interp/$(basename "$f")" --rtol $rtol --atol $atol \
+      >>"$T/err-$e" 2>&1 || bad="$bad $(basename "$f")"
+  done
+  if [ -z "$bad" ] && [ $n -eq 5 ]; then
+    echo "ok   ppocr --train-from its last block: the JIT's ($e) weights are the interpreter's to rtol $rtol, atol $atol ($n parameters)"
+  else
+    fail "ppocr jit ($e) vs interp ($n parameters; differ:$bad):"; cat "$T/err-$e"
+  fi
 done
-if [ $bad -eq 0 ] && [ $n -eq 5 ]; then
-  echo "ok   ppocr --train-from its last block: the JIT's weights are the interpreter's ($n parameters)"
-else
-  fail "ppocr jit vs interp ($n parameters):"; cat "$T/err"
-fi
 
 # Its export (trained Conv and BatchNorm weights written back, the head
 # appended) in ONNX Runtime and in frost.

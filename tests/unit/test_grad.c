@@ -118,7 +118,7 @@ static void check(fr_model *m, fr_value *y, float eps, float tol) {
   ck_assert_msg(fr_pass_plan_memory(m, &po) == FR_OK, "%s", fr_err_msg());
   ck_assert_msg(fr_graph_layout(g, 0) == FR_OK, "%s", fr_err_msg());
   fr_compiled *comp = NULL;
-  ck_assert_msg(fr_compile_jit(m, NULL, false, &comp) == FR_OK, "%s",
+  ck_assert_msg(fr_compile_jit(m, &(fr_jit_opts){.calls = true}, &comp) == FR_OK, "%s",
                 fr_err_msg());
   fr_tensor *jo = fr_calloc((size_t)n_out, sizeof *jo);
   ck_assert_msg(fr_compiled_run(comp, NULL, jo) == FR_OK, "%s", fr_err_msg());

@@ -87,7 +87,7 @@ START_TEST(jit_reads_trainable_block) {
     fg_finish(m);
     fr_freeze_opts fo = {.n_rules = 1, .rules = {{true, "^head\\."}}};
     fr_pipeline_opts po = {.freeze = &fo};
-    fr_engine e = {.name = "jit", .specialize = spec, .pipe = &po};
+    fr_engine e = {.name = "jit", .jit = {.calls = !spec}, .pipe = &po};
     ck_assert_int_eq(fr_engine_prepare(&e, m), FR_OK);
     ck_assert(!e.interpreted);
     const fr_param_layout *L = m->graph->layout;
