@@ -1280,4 +1280,44 @@ void fr_k_momentum_f32(int64_t n, float r, float alpha, float beta,
                        const float *g, const float *v, float *xo, float *vo);
 /* end of ctrl.c */
 
+/* ---- pool.c: the threads of the kernels ------------------------------ */
+
+/* pool.c is not kernel code: it is left out of the kernels' bitcode and
+ * linked next to it (frost_kernels in frost; the C API's bitcode in every
+ * artifact), since threads are started by the process, not inlined.
+ *
+ * Kernels run on up to fr_k_threads() threads: the caller and workers
+ * started at the first parallel call and kept (joined at exit). A kernel
+ * cuts its outputs into n units (tiles, images, planes, rows) and calls
+ * fr_k_parallel; the pool gives each thread one contiguous range of
+ * units. Units partition the outputs and never a sum, so every output
+ * element is computed by the same operations in the same order whatever
+ * the thread count: results are the same bits with 1 thread or 64. */
+enum { FR_K_MAX_THREADS = 256 };
+/* A range [lo, hi) of a kernel's units; scratch: bytes of the thread's
+ * own (see fr_k_parallel). */
+typedef void fr_k_task(void *ctx, int64_t lo, int64_t hi, void *scratch);
+/* The threads kernels use: fr_k_set_threads's, else $FROST_THREADS, else
+ * the processors online. */
+int fr_k_threads(void);
+/* From now on n threads (1: serial; capped at FR_K_MAX_THREADS), or the
+ * default when n < 1. Not while a parallel call runs in another thread. */
+void fr_k_set_threads(int n);
+/* Runs fn over units [0, n) cut into min(n, fr_k_threads()) ranges of
+ * sizes differing by at most 1, range i on thread i (the caller takes
+ * range 0 with scratch `own`; each worker gets `bytes` of its own,
+ * 64-byte aligned, or NULL when bytes is 0), and returns when all are
+ * done. One call fn(ctx, 0, n, own) instead with 1 thread, for n < 2,
+ * when the workers or their scratch cannot be had, and inside another
+ * parallel call (a nested one, or one from another thread meanwhile). */
+void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
+                   size_t bytes);
+/* Whether work of `ops` multiply-adds (or element operations) is worth
+ * the threads: a parallel call costs a few microseconds. */
+#define FR_K_PAR_MIN_OPS ((int64_t)1 << 17)
+static inline int fr_k_par_worth(int64_t ops) {
+  return ops >= FR_K_PAR_MIN_OPS && fr_k_threads() > 1;
+}
+/* end of pool.c */
+
 #endif
