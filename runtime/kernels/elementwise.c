@@ -593,7 +593,17 @@ void fr_k_relu_f32(int64_t n, const float *x, float *y) {
 
 /* Element i of an op depends on element i of its operands alone, so long
  * ops run on threads, each over whole blocks of PAR_BLOCK elements (whole
- * vectors, as on one thread). Short ones stay on the caller's. */
+ * vectors, as on one thread). Short ones stay on the caller's.
+ * Not in the kernels' bitcode (FR_K_BITCODE: --specialize and artifacts):
+ * a thread's task is called through a pointer, so it cannot be
+ * specialized, and its generic code for every type and op would cost
+ * every compiled graph seconds of LLVM time. There elementwise ops run on
+ * one thread, to the same bits. */
+#if defined(FR_K_BITCODE)
+enum { FLAT_THREADS = 0 };
+#else
+enum { FLAT_THREADS = 1 };
+#endif
 enum { PAR_BLOCK = 1024, FLAT_BUFS = 6 };
 
 static int64_t kt_size(int t);
@@ -627,7 +637,7 @@ static void flat_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
 
 /* Runs j on threads when long enough; false: the caller runs it. */
 static int flat_par(flat_job *j) {
-  if (!fr_k_par_worth(j->n)) return 0;
+  if (!FLAT_THREADS || !fr_k_par_worth(j->n)) return 0;
   fr_k_parallel((j->n + PAR_BLOCK - 1) / PAR_BLOCK, flat_task, j, NULL, 0);
   return 1;
 }
@@ -635,7 +645,7 @@ static int flat_par(flat_job *j) {
 /* ---- entries --------------------------------------------------------------- */
 
 /* Unary map of n elements of type dt (FR_KT_*) with a kernel for it. */
-static void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
+static FR_K_INLINE void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
                         void *y) {
   int op = p->op;
   int64_t n = p->n;
@@ -655,7 +665,7 @@ static void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
   }
 }
 
-static void unary_run(const void *params, void *const *b) {
+static FR_K_ENTRY void unary_run(const void *params, void *const *b) {
   const fr_k_unary_plan *p = params;
   const void *x = b[0];
   void *y = b[1];
@@ -701,7 +711,7 @@ void fr_ke_unary(const void *params, void *const *b) {
                     CLIP_BOUND(T, p->hi_from, p->hi, b[2], HI), b[3]);        \
     break;
 
-static void clip_run(const void *params, void *const *b) {
+static FR_K_ENTRY void clip_run(const void *params, void *const *b) {
   const fr_k_clip_plan *p = params;
   switch (p->dtype) {
   CLIP_ENTRY_CASE(FR_KT_F32, f32, float, -INFINITY, INFINITY)
@@ -749,7 +759,7 @@ void fr_ke_clip(const void *params, void *const *b) {
     break;
 
 /* y = a op c for operands of type dt (FR_KT_*) with a kernel. */
-static void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
+static FR_K_INLINE void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
                          const void *a, const void *c, void *y) {
   switch (dt) {
   BIN_ENTRY_CASE(FR_KT_F32, f32)
@@ -791,13 +801,13 @@ static void binary_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
                j->c + i0 * sub.sb[d] * es, j->y + i0 * inner * ys);
 }
 
-static void binary_par(int op, int cmp, int dt, const fr_k_bcast *bc,
+static FR_K_INLINE void binary_par(int op, int cmp, int dt, const fr_k_bcast *bc,
                        const void *a, const void *c, void *y) {
   int64_t ny = 1;
   int d = 0;
   for (int e = 0; e < bc->rank; e++) ny *= bc->dims[e];
   while (d < bc->rank - 1 && bc->dims[d] == 1) d++;
-  if (bc->rank == 0 || !fr_k_par_worth(ny)) {
+  if (!FLAT_THREADS || bc->rank == 0 || !fr_k_par_worth(ny)) {
     binary_typed(op, cmp, dt, bc, a, c, y);
     return;
   }
@@ -906,7 +916,7 @@ void fr_ke_where(const void *params, void *const *b) {
   }
 }
 
-static void cast_run(const void *params, void *const *b) {
+static FR_K_ENTRY void cast_run(const void *params, void *const *b) {
   const fr_k_cast_plan *p = params;
   void *y = b[p->y];
   if (!p->bf16_trunc) {

@@ -39,6 +39,10 @@ typedef struct fr_k_strided {
 #else
 #define FR_K_ENTRY
 #endif
+/* A helper that an entry calls and a thread's task too (section pool.c):
+ * inlined at both, so that the entry's copy is specialized as when the
+ * entry called it alone (flatten reaches the entry's own calls only). */
+#define FR_K_INLINE inline __attribute__((always_inline))
 
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */

@@ -754,7 +754,7 @@ static void resize_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   fr_k_resize_f32(&sub, j->x, j->y + lo * inner);
 }
 
-static void resize_par(const fr_k_resize *r, const float *x, float *y) {
+static FR_K_INLINE void resize_par(const fr_k_resize *r, const float *x, float *y) {
   int64_t total = 1;
   int d = 0;
   for (int e = 0; e < r->rank; e++) total *= r->out[e];

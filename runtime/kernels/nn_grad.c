@@ -145,7 +145,7 @@ enum { GRAD_IM2COL, GRAD_DW, GRAD_MAXPOOL, GRAD_AVGPOOL };
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                            float *dw, int64_t c0, int64_t c1);
 
-static void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+static FR_K_INLINE void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const grad_job *j = ctx;
   if (j->kind == GRAD_IM2COL) {
     int64_t K = j->Cg * j->c->k[0] * j->c->k[1] * j->c->k[2];
@@ -166,7 +166,7 @@ static void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
 }
 
 /* j over n units on threads when ops make it worth it, else at once. */
-static void grad_par(grad_job *j, int64_t n, int64_t ops) {
+static FR_K_INLINE void grad_par(grad_job *j, int64_t n, int64_t ops) {
   if (fr_k_par_worth(ops)) fr_k_parallel(n, grad_task, j, NULL, 0);
   else grad_task(j, 0, n, NULL);
 }
@@ -333,13 +333,15 @@ static int64_t pool_ops(const fr_k_pool *p) {
 void fr_ke_maxpool_grad_f32(const void *params, void *const *b) {
   const fr_k_pool *p = params;
   grad_job j = {.p = p, .dy = b[0], .x = b[1], .out = b[2], .kind = GRAD_MAXPOOL};
-  grad_par(&j, p->planes, pool_ops(p));
+  if (fr_k_par_worth(pool_ops(p))) fr_k_parallel(p->planes, grad_task, &j, NULL, 0);
+  else fr_k_maxpool_grad_f32(p, b[0], b[1], b[2]);
 }
 
 void fr_ke_avgpool_grad_f32(const void *params, void *const *b) {
   const fr_k_pool *p = params;
   grad_job j = {.p = p, .dy = b[0], .out = b[1], .kind = GRAD_AVGPOOL};
-  grad_par(&j, p->planes, pool_ops(p));
+  if (fr_k_par_worth(pool_ops(p))) fr_k_parallel(p->planes, grad_task, &j, NULL, 0);
+  else fr_k_avgpool_grad_f32(p, b[0], b[1]);
 }
 
 void fr_ke_gather_grad_f32(const void *params, void *const *b) {
