@@ -608,11 +608,12 @@ enum { PAR_BLOCK = 1024, FLAT_BUFS = 6 };
 
 static int64_t kt_size(int t);
 
-/* An entry over n elements (the int64_t at n_off in its plan): a thread
- * runs it on its blocks, with n changed and each buffer i moved by
- * esize[i] bytes an element (0: left alone). */
+/* An entry over n elements (the int64_t at n_off in its plan) on threads:
+ * each thread runs the entry itself on its blocks, with n changed and
+ * each buffer i moved by esize[i] bytes an element (0: left alone); being
+ * inside a parallel call, the entry then runs them serially. */
 typedef struct flat_job {
-  void (*run)(const void *params, void *const *b);
+  void (*entry)(const void *params, void *const *b);
   const void *params;
   size_t psize, n_off;
   void *const *b;
@@ -632,20 +633,20 @@ static void flat_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   void *b[FLAT_BUFS];
   for (int i = 0; i < FLAT_BUFS; i++)
     b[i] = j->esize[i] ? (char *)j->b[i] + a * j->esize[i] : j->b[i];
-  j->run(&plan, b);
+  j->entry(&plan, b);
 }
 
 /* Runs j on threads when long enough; false: the caller runs it. */
-static int flat_par(flat_job *j) {
-  if (!FLAT_THREADS || !fr_k_par_worth(j->n)) return 0;
-  fr_k_parallel((j->n + PAR_BLOCK - 1) / PAR_BLOCK, flat_task, j, NULL, 0);
+static int flat_par(const flat_job *j) {
+  if (!FLAT_THREADS || fr_k_nested() || !fr_k_par_worth(j->n)) return 0;
+  fr_k_parallel((j->n + PAR_BLOCK - 1) / PAR_BLOCK, flat_task, (void *)j, NULL, 0);
   return 1;
 }
 
 /* ---- entries --------------------------------------------------------------- */
 
 /* Unary map of n elements of type dt (FR_KT_*) with a kernel for it. */
-static FR_K_INLINE void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
+static void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
                         void *y) {
   int op = p->op;
   int64_t n = p->n;
@@ -665,8 +666,12 @@ static FR_K_INLINE void unary_typed(const fr_k_unary_plan *p, int dt, const void
   }
 }
 
-static FR_K_ENTRY void unary_run(const void *params, void *const *b) {
+void fr_ke_unary(const void *params, void *const *b) {
   const fr_k_unary_plan *p = params;
+  flat_job j = {fr_ke_unary, p, sizeof *p, offsetof(fr_k_unary_plan, n), b, p->n,
+                {kt_size(p->dtype), p->classify ? 1 : kt_size(p->dtype),
+                 p->work != p->dtype ? kt_size(p->work) : 0}};
+  if (flat_par(&j)) return;
   const void *x = b[0];
   void *y = b[1];
   if (p->work != p->dtype) {
@@ -691,14 +696,6 @@ static FR_K_ENTRY void unary_run(const void *params, void *const *b) {
   fr_k_cast(p->work, p->dtype, p->n, b[2], y);
 }
 
-void fr_ke_unary(const void *params, void *const *b) {
-  const fr_k_unary_plan *p = params;
-  flat_job j = {unary_run, p, sizeof *p, offsetof(fr_k_unary_plan, n), b, p->n,
-                {kt_size(p->dtype), p->classify ? 1 : kt_size(p->dtype),
-                 p->work != p->dtype ? kt_size(p->work) : 0}};
-  if (!flat_par(&j)) unary_run(p, b);
-}
-
 /* The bound of a clip as type T: from params, from a buffer, or dflt. */
 #define CLIP_BOUND(T, from, pv, buf, dflt)                                    \
   ((from) == FR_K_BOUND_PARAM ? *(const T *)(const void *)(pv)                \
@@ -711,8 +708,12 @@ void fr_ke_unary(const void *params, void *const *b) {
                     CLIP_BOUND(T, p->hi_from, p->hi, b[2], HI), b[3]);        \
     break;
 
-static FR_K_ENTRY void clip_run(const void *params, void *const *b) {
+void fr_ke_clip(const void *params, void *const *b) {
   const fr_k_clip_plan *p = params;
+  int f16 = p->dtype == FR_KT_F16 || p->dtype == FR_KT_BF16;
+  flat_job j = {fr_ke_clip, p, sizeof *p, offsetof(fr_k_clip_plan, n), b, p->n,
+                {kt_size(p->dtype), 0, 0, kt_size(p->dtype), f16 ? 4 : 0}};
+  if (flat_par(&j)) return;
   switch (p->dtype) {
   CLIP_ENTRY_CASE(FR_KT_F32, f32, float, -INFINITY, INFINITY)
   CLIP_ENTRY_CASE(FR_KT_F64, f64, double, -INFINITY, INFINITY)
@@ -744,14 +745,6 @@ static FR_K_ENTRY void clip_run(const void *params, void *const *b) {
   }
 }
 
-void fr_ke_clip(const void *params, void *const *b) {
-  const fr_k_clip_plan *p = params;
-  int f16 = p->dtype == FR_KT_F16 || p->dtype == FR_KT_BF16;
-  flat_job j = {clip_run, p, sizeof *p, offsetof(fr_k_clip_plan, n), b, p->n,
-                {kt_size(p->dtype), 0, 0, kt_size(p->dtype), f16 ? 4 : 0}};
-  if (!flat_par(&j)) clip_run(p, b);
-}
-
 #define BIN_ENTRY_CASE(DT, SFX)                                               \
   case DT:                                                                    \
     if (cmp) fr_k_compare_##SFX(op, bc, a, c, y);                             \
@@ -759,7 +752,7 @@ void fr_ke_clip(const void *params, void *const *b) {
     break;
 
 /* y = a op c for operands of type dt (FR_KT_*) with a kernel. */
-static FR_K_INLINE void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
+static FR_K_SHARED void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
                          const void *a, const void *c, void *y) {
   switch (dt) {
   BIN_ENTRY_CASE(FR_KT_F32, f32)
@@ -801,8 +794,9 @@ static void binary_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
                j->c + i0 * sub.sb[d] * es, j->y + i0 * inner * ys);
 }
 
+/* y = a op c, on threads when long enough. */
 static FR_K_INLINE void binary_par(int op, int cmp, int dt, const fr_k_bcast *bc,
-                       const void *a, const void *c, void *y) {
+                                   const void *a, const void *c, void *y) {
   int64_t ny = 1;
   int d = 0;
   for (int e = 0; e < bc->rank; e++) ny *= bc->dims[e];
@@ -916,8 +910,13 @@ void fr_ke_where(const void *params, void *const *b) {
   }
 }
 
-static FR_K_ENTRY void cast_run(const void *params, void *const *b) {
+void fr_ke_cast(const void *params, void *const *b) {
   const fr_k_cast_plan *p = params;
+  flat_job j = {fr_ke_cast, p, sizeof *p, offsetof(fr_k_cast_plan, n), b, p->n, {0}};
+  j.esize[0] = kt_size(p->from);
+  j.esize[p->y] = kt_size(p->to);
+  if (p->bf16_trunc && p->from != FR_KT_F32) j.esize[p->y + 1] = 4;
+  if (p->from != FR_KT_STRING && p->to != FR_KT_STRING && flat_par(&j)) return;
   void *y = b[p->y];
   if (!p->bf16_trunc) {
     fr_k_cast(p->from, p->to, p->n, b[0], y);
@@ -929,13 +928,4 @@ static FR_K_ENTRY void cast_run(const void *params, void *const *b) {
     x = b[p->y + 1];
   }
   fr_k_f32_to_bf16_trunc(p->n, x, y);
-}
-
-void fr_ke_cast(const void *params, void *const *b) {
-  const fr_k_cast_plan *p = params;
-  flat_job j = {cast_run, p, sizeof *p, offsetof(fr_k_cast_plan, n), b, p->n, {0}};
-  j.esize[0] = kt_size(p->from);
-  j.esize[p->y] = kt_size(p->to);
-  if (p->bf16_trunc && p->from != FR_KT_F32) j.esize[p->y + 1] = 4;
-  if (p->from == FR_KT_STRING || p->to == FR_KT_STRING || !flat_par(&j)) cast_run(p, b);
 }

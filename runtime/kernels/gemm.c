@@ -606,7 +606,7 @@ typedef struct gemm_job {
 /* Rows [i0, i1) and columns [j0, j1) of the job's C, i0 a multiple of MR
  * and j0 of NR: the register tiles are those of the whole C, so each
  * element is computed alike however C is cut. */
-static FR_K_INLINE void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int64_t j0,
+static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int64_t j0,
                       int64_t j1, float *scratch) {
   const int64_t M = g->M, K = g->K, rsa = g->rsa, csa = g->csa, ldc = g->ldc;
   const int64_t Mp = (M + MR - 1) / MR * MR;
@@ -684,7 +684,7 @@ static void scale_c(int64_t M, int64_t N, float *C, int64_t ldc, float beta,
 
 /* A few rows of A: no packing, the rows stream over B; each row of C
  * through the epilogue when done. */
-static FR_K_INLINE void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
+static FR_K_SHARED void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t N = g->N, K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     float *c = g->C + i * g->ldc;
@@ -725,7 +725,7 @@ static FR_K_INLINE void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
 }
 
 /* One column of B: y = A * b, a dot product per row of A. */
-static FR_K_INLINE void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
+static FR_K_SHARED void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     const float *a = g->A + i * g->rsa;
@@ -855,7 +855,7 @@ typedef struct matmul_job {
 } matmul_job;
 
 /* Batches [lo, hi) of a MatMul. */
-static FR_K_INLINE void matmul_batches(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+static FR_K_SHARED void matmul_batches(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const matmul_job *j = ctx;
   const fr_k_matmul_plan *p = j->p;
   const int64_t M = p->M, N = p->N, K = p->K;
@@ -1082,7 +1082,7 @@ typedef struct conv_job {
   bool pw, on;
 } conv_job;
 
-static FR_K_INLINE void conv_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const conv_job *j = ctx;
   const fr_k_conv *p = j->p;
   const int64_t g = j->g, G = p->group, Mg = p->M / G, Cg = p->C / G;

@@ -39,10 +39,22 @@ typedef struct fr_k_strided {
 #else
 #define FR_K_ENTRY
 #endif
-/* A helper that an entry calls and a thread's task too (section pool.c):
- * inlined at both, so that the entry's copy is specialized as when the
- * entry called it alone (flatten reaches the entry's own calls only). */
+/* Helpers of kernels with threads (section pool.c). FR_K_SHARED: called
+ * by the caller's serial path and by a thread's task. In the kernels'
+ * bitcode (FR_K_BITCODE) it is inlined at both, so that the serial copy
+ * is specialized for the node as when the entry called the kernel alone
+ * (flatten reaches the entry's own calls only); FR_K_INLINE marks what it
+ * calls that was inlined before, for the same reason. Built by the C
+ * compiler it is one function, never inlined: two copies may fuse
+ * multiply-adds differently (GCC fuses across statements), and a thread
+ * must compute the caller's bits. */
+#if defined(FR_K_BITCODE)
+#define FR_K_SHARED inline __attribute__((always_inline))
 #define FR_K_INLINE inline __attribute__((always_inline))
+#else
+#define FR_K_SHARED __attribute__((noinline))
+#define FR_K_INLINE
+#endif
 
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */
@@ -1316,6 +1328,9 @@ void fr_k_set_threads(int n);
  * parallel call (a nested one, or one from another thread meanwhile). */
 void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
                    size_t bytes);
+/* Whether this thread is inside fr_k_parallel's fn (a worker, or the
+ * caller on its range): a kernel called there runs serially. */
+int fr_k_nested(void);
 /* Whether work of `ops` multiply-adds (or element operations) is worth
  * the threads: a parallel call costs a few microseconds. */
 #define FR_K_PAR_MIN_OPS ((int64_t)1 << 17)

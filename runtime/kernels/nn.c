@@ -754,16 +754,16 @@ static void resize_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   fr_k_resize_f32(&sub, j->x, j->y + lo * inner);
 }
 
-static FR_K_INLINE void resize_par(const fr_k_resize *r, const float *x, float *y) {
+/* Runs the resize on threads when worth it; false: the caller runs it. */
+static FR_K_INLINE int resize_par(const fr_k_resize *r, const float *x, float *y) {
   int64_t total = 1;
   int d = 0;
   for (int e = 0; e < r->rank; e++) total *= r->out[e];
   while (d < r->rank - 1 && r->out[d] == 1) d++;
   resize_job j = {r, x, y, d};
-  if (r->rank > 0 && fr_k_par_worth(total * r->ntap * r->rank))
-    fr_k_parallel(r->out[d], resize_task, &j, NULL, 0);
-  else
-    fr_k_resize_f32(r, x, y);
+  if (r->rank == 0 || !fr_k_par_worth(total * r->ntap * r->rank)) return 0;
+  fr_k_parallel(r->out[d], resize_task, &j, NULL, 0);
+  return 1;
 }
 
 /* ---- entries ----------------------------------------------------------- */
@@ -809,5 +809,5 @@ void fr_ke_resize_f32(const void *params, void *const *b) {
     rs.w[d] = w + off;
     off += p->d[d].out * p->ntap;
   }
-  if (p->run) resize_par(&rs, b[0], b[p->y]);
+  if (p->run && !resize_par(&rs, b[0], b[p->y])) fr_k_resize_f32(&rs, b[0], b[p->y]);
 }

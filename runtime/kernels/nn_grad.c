@@ -145,7 +145,7 @@ enum { GRAD_IM2COL, GRAD_DW, GRAD_MAXPOOL, GRAD_AVGPOOL };
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                            float *dw, int64_t c0, int64_t c1);
 
-static FR_K_INLINE void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const grad_job *j = ctx;
   if (j->kind == GRAD_IM2COL) {
     int64_t K = j->Cg * j->c->k[0] * j->c->k[1] * j->c->k[2];

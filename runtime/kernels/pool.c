@@ -67,6 +67,11 @@ static struct {
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER};
 
+/* Ranges of a parallel call this thread is running (or 1: a worker). */
+static _Thread_local int depth;
+
+int fr_k_nested(void) { return depth > 0; }
+
 static int default_threads(void) {
   const char *e = getenv("FROST_THREADS");
   if (e && *e) {
@@ -96,6 +101,7 @@ static void range(int64_t n, int r, int i, int64_t *lo, int64_t *hi) {
 static void *worker(void *arg) {
   const int me = (int)(intptr_t)arg;
   unsigned seen = P.gen0;
+  depth = 1;
   for (;;) {
     unsigned g;
     for (int s = 0; (g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen; s++) {
@@ -241,19 +247,26 @@ void fr_k_set_threads(int n) {
   give();
 }
 
+/* The whole call on the caller's thread. */
+static void serial(int64_t n, fr_k_task *fn, void *ctx, void *own) {
+  depth++;
+  fn(ctx, 0, n, own);
+  depth--;
+}
+
 void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
                    size_t bytes) {
   if (n <= 0) return;
   int t = fr_k_threads();
   int r = n < t ? (int)n : t, free_ = 0;
-  if (r < 2 || !atomic_compare_exchange_strong_explicit(
+  if (r < 2 || depth || !atomic_compare_exchange_strong_explicit(
                    &P.busy, &free_, 1, memory_order_acquire, memory_order_relaxed)) {
-    fn(ctx, 0, n, own);
+    serial(n, fn, ctx, own);
     return;
   }
   if (!start(t) || !reserve(r, bytes)) {
     give();
-    fn(ctx, 0, n, own);
+    serial(n, fn, ctx, own);
     return;
   }
   P.fn = fn;
@@ -264,7 +277,9 @@ void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
   post();
   int64_t lo, hi;
   range(n, r, 0, &lo, &hi);
+  depth++;
   fn(ctx, lo, hi, own);
+  depth--;
   wait_workers();
   give();
 }

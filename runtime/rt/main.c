@@ -27,6 +27,7 @@ frost_ctx *frost_artifact_create(void);
 void frost_artifact_destroy(frost_ctx *c);
 int frost_artifact_run(frost_ctx *c, const void *const *inputs, void *const *outputs);
 int frost_artifact_set_threads(int n);
+int frost_artifact_threads(void);
 
 enum { MAX_IO = 256 };
 
@@ -318,7 +319,9 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   }
   frost_artifact_destroy(c);
   qsort(times, (size_t)iters, sizeof *times, cmp_double);
-  printf("model: %s (CPU %s)\n", m->model, m->target_cpu);
+  int t = frost_artifact_threads();
+  printf("model: %s (CPU %s, %d thread%s)\n", m->model, m->target_cpu, t,
+         t > 1 ? "s" : "");
   printf("runs: %ld, min %.3f ms, median %.3f ms, mean %.3f ms\n", iters,
          times[0], times[iters / 2], total / (double)iters);
   printf("median_ms=%.4f\n", times[iters / 2]);
