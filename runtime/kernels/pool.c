@@ -67,10 +67,25 @@ static struct {
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER};
 
-/* Ranges of a parallel call this thread is running (or 1: a worker). */
-static _Thread_local int depth;
+/* How deep this thread is in parallel calls' ranges (a worker: from 1),
+ * as thread-specific data: a compiler's thread-local variable would need
+ * a TLS model that suits both executables and shared artifacts. */
+static pthread_once_t depth_once = PTHREAD_ONCE_INIT;
+static pthread_key_t depth_key;
+static int depth_ok;
 
-int fr_k_nested(void) { return depth > 0; }
+static void depth_init(void) { depth_ok = pthread_key_create(&depth_key, NULL) == 0; }
+
+static intptr_t depth(void) {
+  pthread_once(&depth_once, depth_init);
+  return depth_ok ? (intptr_t)pthread_getspecific(depth_key) : 0;
+}
+
+static void depth_add(intptr_t d) {
+  if (depth_ok) pthread_setspecific(depth_key, (void *)(depth() + d));
+}
+
+int fr_k_nested(void) { return depth() > 0; }
 
 static int default_threads(void) {
   const char *e = getenv("FROST_THREADS");
@@ -101,7 +116,7 @@ static void range(int64_t n, int r, int i, int64_t *lo, int64_t *hi) {
 static void *worker(void *arg) {
   const int me = (int)(intptr_t)arg;
   unsigned seen = P.gen0;
-  depth = 1;
+  depth_add(1);
   for (;;) {
     unsigned g;
     for (int s = 0; (g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen; s++) {
@@ -249,9 +264,9 @@ void fr_k_set_threads(int n) {
 
 /* The whole call on the caller's thread. */
 static void serial(int64_t n, fr_k_task *fn, void *ctx, void *own) {
-  depth++;
+  depth_add(1);
   fn(ctx, 0, n, own);
-  depth--;
+  depth_add(-1);
 }
 
 void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
@@ -259,7 +274,7 @@ void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
   if (n <= 0) return;
   int t = fr_k_threads();
   int r = n < t ? (int)n : t, free_ = 0;
-  if (r < 2 || depth || !atomic_compare_exchange_strong_explicit(
+  if (r < 2 || depth() || !atomic_compare_exchange_strong_explicit(
                    &P.busy, &free_, 1, memory_order_acquire, memory_order_relaxed)) {
     serial(n, fn, ctx, own);
     return;
@@ -277,9 +292,9 @@ void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
   post();
   int64_t lo, hi;
   range(n, r, 0, &lo, &hi);
-  depth++;
+  depth_add(1);
   fn(ctx, lo, hi, own);
-  depth--;
+  depth_add(-1);
   wait_workers();
   give();
 }
