@@ -779,33 +779,31 @@ typedef struct binary_job {
   const char *a, *c;
   char *y;
   int d;
-  int64_t unit;
+  int64_t unit, inner;
 } binary_job;
 
 static void binary_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const binary_job *j = ctx;
   fr_k_bcast sub = *j->bc;
   const int d = j->d;
-  int64_t i0 = lo * j->unit, i1 = fr_k_min64(hi * j->unit, sub.dims[d]), inner = 1;
-  for (int e = d + 1; e < sub.rank; e++) inner *= sub.dims[e];
+  int64_t i0 = lo * j->unit, i1 = fr_k_min64(hi * j->unit, sub.dims[d]);
   sub.dims[d] = i1 - i0;
   int64_t es = kt_size(j->dt), ys = j->cmp ? 1 : es;
   binary_typed(j->op, j->cmp, j->dt, &sub, j->a + i0 * sub.sa[d] * es,
-               j->c + i0 * sub.sb[d] * es, j->y + i0 * inner * ys);
+               j->c + i0 * sub.sb[d] * es, j->y + i0 * j->inner * ys);
 }
 
 /* y = a op c, on threads when long enough. */
 static FR_K_INLINE void binary_par(int op, int cmp, int dt, const fr_k_bcast *bc,
                                    const void *a, const void *c, void *y) {
-  int64_t ny = 1;
-  int d = 0;
-  for (int e = 0; e < bc->rank; e++) ny *= bc->dims[e];
-  while (d < bc->rank - 1 && bc->dims[d] == 1) d++;
+  int d;
+  int64_t inner, ny = fr_k_cut_dim(bc->rank, bc->dims, &d, &inner);
   if (!FLAT_THREADS || bc->rank == 0 || !fr_k_par_worth(ny)) {
     binary_typed(op, cmp, dt, bc, a, c, y);
     return;
   }
-  binary_job j = {op, cmp, dt, bc, a, c, y, d, d == bc->rank - 1 ? PAR_BLOCK : 1};
+  binary_job j = {op,  cmp, dt, bc, a, c, y,
+                  d,   d == bc->rank - 1 ? PAR_BLOCK : 1, inner};
   fr_k_parallel((bc->dims[d] + j.unit - 1) / j.unit, binary_task, &j, NULL, 0);
 }
 

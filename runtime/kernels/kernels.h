@@ -1331,6 +1331,20 @@ void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
 /* Whether this thread is inside fr_k_parallel's fn (a worker, or the
  * caller on its range): a kernel called there runs serially. */
 int fr_k_nested(void);
+/* Where threads cut a tensor of rank dims: the outermost dim with more
+ * than one index (the dims before it are 1; the last one when none is),
+ * its index in *d, and how many elements one of its indices spans
+ * (the product of the dims after it); returns all the elements. */
+static inline int64_t fr_k_cut_dim(int rank, const int64_t *dims, int *d,
+                                   int64_t *inner) {
+  int64_t total = 1;
+  *d = 0;
+  *inner = 1;
+  for (int e = 0; e < rank; e++) total *= dims[e];
+  while (*d < rank - 1 && dims[*d] == 1) ++*d;
+  for (int e = *d + 1; e < rank; e++) *inner *= dims[e];
+  return total;
+}
 /* Whether work of `ops` multiply-adds (or element operations) is worth
  * the threads: a parallel call costs a few microseconds. */
 #define FR_K_PAR_MIN_OPS ((int64_t)1 << 17)

@@ -740,27 +740,24 @@ typedef struct resize_job {
   const float *x;
   float *y;
   int d;
+  int64_t inner;
 } resize_job;
 
 static void resize_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const resize_job *j = ctx;
   fr_k_resize sub = *j->r;
   const int d = j->d;
-  int64_t inner = 1;
-  for (int e = d + 1; e < sub.rank; e++) inner *= sub.out[e];
   sub.out[d] = hi - lo;
   sub.idx[d] += lo * sub.ntap;
   sub.w[d] += lo * sub.ntap;
-  fr_k_resize_f32(&sub, j->x, j->y + lo * inner);
+  fr_k_resize_f32(&sub, j->x, j->y + lo * j->inner);
 }
 
 /* Runs the resize on threads when worth it; false: the caller runs it. */
 static FR_K_INLINE int resize_par(const fr_k_resize *r, const float *x, float *y) {
-  int64_t total = 1;
-  int d = 0;
-  for (int e = 0; e < r->rank; e++) total *= r->out[e];
-  while (d < r->rank - 1 && r->out[d] == 1) d++;
-  resize_job j = {r, x, y, d};
+  int d;
+  int64_t inner, total = fr_k_cut_dim(r->rank, r->out, &d, &inner);
+  resize_job j = {r, x, y, d, inner};
   if (r->rank == 0 || !fr_k_par_worth(total * r->ntap * r->rank)) return 0;
   fr_k_parallel(r->out[d], resize_task, &j, NULL, 0);
   return 1;

@@ -323,13 +323,15 @@ typedef struct entry_case {
   void (*entry)(const void *, void *const *);
   const void *params;
   const float *x, *x2;
-  int y; /* y's slot in bufs */
+  int y;         /* y's slot in bufs */
+  void *scratch; /* in the slot after y */
 } entry_case;
 
 static void run_entry(const void *ctx, float *y) {
   const entry_case *c = ctx;
   void *b[6] = {(void *)c->x, (void *)c->x2, NULL, NULL, NULL, NULL};
   b[c->y] = y;
+  b[c->y + 1] = c->scratch;
   c->entry(c->params, b);
 }
 
@@ -337,22 +339,33 @@ START_TEST(entries_same_bits) {
   enum { N = 300000 };
   float *x = randoms(N, 7), *x2 = randoms(N, 8);
   fr_k_unary_plan u = {.op = FR_K_TANH, .dtype = FR_KT_F32, .work = FR_KT_F32, .n = N};
-  entry_case cu = {fr_ke_unary, &u, x, NULL, 1};
+  entry_case cu = {fr_ke_unary, &u, x, NULL, 1, NULL};
   same_bits("unary tanh", run_entry, &cu, N);
   /* a + c with c broadcast along the rows: (3, 100000) + (1, 100000) */
   fr_k_binary_plan bp = {.op = FR_K_ADD, .adtype = FR_KT_F32, .cdtype = FR_KT_F32,
                          .ydtype = FR_KT_F32, .work = FR_KT_F32, .na = N,
                          .nc = N / 3, .ny = N,
                          .b = {2, {3, N / 3}, {N / 3, 1}, {0, 1}}};
-  entry_case cb = {fr_ke_binary, &bp, x, x2, 2};
+  entry_case cb = {fr_ke_binary, &bp, x, x2, 2, NULL};
   same_bits("binary add", run_entry, &cb, N);
   /* max pooling 2x2 over 30 planes of 100x100 */
   fr_k_pool_plan pp = {.p = {.kind = FR_K_POOL_MAX, .planes = 30, .in = {1, 100, 100},
                              .out = {1, 50, 50}, .k = {1, 2, 2}, .stride = {1, 2, 2},
                              .dil = {1, 1, 1}},
                        .dtype = FR_KT_F32};
-  entry_case cp = {fr_ke_pool, &pp, x, NULL, 1};
+  entry_case cp = {fr_ke_pool, &pp, x, NULL, 1, NULL};
   same_bits("max pool", run_entry, &cp, 30 * 50 * 50);
+  /* bilinear resize (1, 8, 60, 70) -> (1, 8, 120, 140): rows of channels */
+  fr_k_resize_plan rp = {.rank = 4, .ntap = 2, .y = 1, .run = 1};
+  const int64_t rin[4] = {1, 8, 60, 70}, rout[4] = {1, 8, 120, 140};
+  for (int d = 0; d < 4; d++)
+    rp.d[d] = (fr_k_resize_dim){.mode = FR_K_RESIZE_LINEAR, .coord = FR_K_COORD_HALF_PIXEL,
+                                .in = rin[d], .out = rout[d],
+                                .scale = (double)rout[d] / (double)rin[d]};
+  void *taps = malloc(4 * 140 * 2 * (sizeof(int64_t) + sizeof(float)));
+  entry_case cr = {fr_ke_resize_f32, &rp, x, NULL, 1, taps};
+  same_bits("resize", run_entry, &cr, 8 * 120 * 140);
+  free(taps);
   free(x);
   free(x2);
 }
