@@ -1281,6 +1281,32 @@ void fr_ke_conv_fused_f32(const void *params, void *const *b) {
   fr_k_conv_res_f32(params, b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
+/* Transposed convolutions on threads: images [lo, hi) as one of their
+ * own, with a scratch each (its size does not depend on the images). */
+typedef struct convt_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias;
+  float *y;
+} convt_job;
+
+static void convt_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const convt_job *j = ctx;
+  fr_k_conv sub = *j->p;
+  sub.N = hi - lo;
+  fr_k_convtranspose_f32(&sub, j->x + lo * sub.C * sub.in[0] * sub.in[1] * sub.in[2],
+                         j->w, j->bias,
+                         j->y + lo * sub.M * sub.out[0] * sub.out[1] * sub.out[2],
+                         scratch);
+}
+
 void fr_ke_convtranspose_f32(const void *params, void *const *b) {
-  fr_k_convtranspose_f32(params, b[0], b[1], b[2], b[3], b[4]);
+  const fr_k_conv *p = params;
+  convt_job j = {p, b[0], b[1], b[2], b[3]};
+  int64_t ops = p->N * p->M * p->C / p->group * p->in[0] * p->in[1] * p->in[2] *
+                p->k[0] * p->k[1] * p->k[2];
+  if (p->N >= fr_k_threads() && fr_k_par_worth(ops))
+    fr_k_parallel(p->N, convt_images, &j, b[4],
+                  fr_k_convtranspose_scratch(p) * sizeof(float));
+  else
+    fr_k_convtranspose_f32(params, b[0], b[1], b[2], b[3], b[4]);
 }

@@ -288,6 +288,20 @@ static void run_conv(const void *ctx, float *y) {
   free(s);
 }
 
+/* The transposed convolution of the same geometry (x and y swap: the
+ * input gradient of c's conv), through its entry. */
+static void run_convt(const void *ctx, float *y) {
+  const conv_case *c = ctx;
+  fr_k_conv t = c->p;
+  t.C = c->p.M, t.M = c->p.C;
+  for (int d = 0; d < 3; d++) t.in[d] = c->p.out[d], t.out[d] = c->p.in[d];
+  t.epi = (fr_k_epi){0};
+  float *s = malloc((fr_k_convtranspose_scratch(&t) + 1) * sizeof *s);
+  void *b[5] = {(void *)c->x, (void *)c->w, (void *)c->bias, y, s};
+  fr_ke_convtranspose_f32(&t, b);
+  free(s);
+}
+
 START_TEST(conv_same_bits) {
   /* images on threads (6 images), one image's GEMM on threads, 1x1,
    * depthwise, images folded into one GEMM (small images) */
@@ -305,13 +319,17 @@ START_TEST(conv_same_bits) {
                     .k = {1, g[6], g[7]}, .stride = {1, 1, 1}, .dil = {1, 1, 1},
                     .pad = {0, g[8], g[8]}, .epi = {FR_K_EPI_RELU, 0, 0, 0, 0}},
                    NULL, NULL, NULL};
-    float *x = randoms(c.p.N * c.p.C * g[4] * g[5], 4);
+    float *x = randoms(c.p.N * (c.p.C + c.p.M) * g[4] * g[5], 4); /* transposed too */
     float *w = randoms(c.p.M * c.p.C / c.p.group * g[6] * g[7], 5);
     float *bias = randoms(c.p.M, 6);
     c.x = x, c.w = w, c.bias = bias;
     char what[64];
     snprintf(what, sizeof what, "conv case %zu", i);
     same_bits(what, run_conv, &c, c.p.N * c.p.M * c.p.out[1] * c.p.out[2]);
+    if (c.p.group == 1) {
+      snprintf(what, sizeof what, "conv case %zu transposed", i);
+      same_bits(what, run_convt, &c, c.p.N * c.p.C * g[4] * g[5]);
+    }
     free(x);
     free(w);
     free(bias);
