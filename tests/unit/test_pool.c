@@ -321,7 +321,7 @@ START_TEST(conv_same_bits) {
                    NULL, NULL, NULL};
     float *x = randoms(c.p.N * (c.p.C + c.p.M) * g[4] * g[5], 4); /* transposed too */
     float *w = randoms(c.p.M * c.p.C / c.p.group * g[6] * g[7], 5);
-    float *bias = randoms(c.p.M, 6);
+    float *bias = randoms(c.p.M + c.p.C, 6);
     c.x = x, c.w = w, c.bias = bias;
     char what[64];
     snprintf(what, sizeof what, "conv case %zu", i);
