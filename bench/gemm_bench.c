@@ -1,12 +1,14 @@
-/* gemm_bench.c: single-core micro-benchmark of the GEMM and conv kernels
+/* gemm_bench.c: micro-benchmark of the GEMM and conv kernels
  * (runtime/kernels/gemm.c), checked against a naive loop.
  *
  * Build against the kernels library of a build tree (from the repo root):
- *   cc -O2 -I. bench/gemm_bench.c build/libfrost_kernels.a -lm -o /tmp/gemm_bench
+ *   cc -O2 -I. bench/gemm_bench.c build/libfrost_kernels.a -lm -pthread \
+ *      -o /tmp/gemm_bench
  * or with the kernels compiled for this CPU:
  *   cc -O3 -march=native -I. bench/gemm_bench.c runtime/kernels/gemm.c \
- *      -lm -o /tmp/gemm_bench_native
- * Run: /tmp/gemm_bench [reps] */
+ *      runtime/kernels/pool.c -lm -pthread -o /tmp/gemm_bench_native
+ * Run: /tmp/gemm_bench [reps [threads [M N K]]] (threads: the kernels'
+ * pool, default 1; M N K: that GEMM alone). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,14 @@ static void bench_conv(fr_k_conv p, const char *what, int reps) {
 
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 10;
+  fr_k_set_threads(argc > 2 ? atoi(argv[2]) : 1);
+  printf("%d thread%s\n", fr_k_threads(), fr_k_threads() > 1 ? "s" : "");
+  if (argc > 5) {
+    bench_gemm(atoll(argv[3]), atoll(argv[4]), atoll(argv[5]), reps);
+    return 0;
+  }
   bench_gemm(512, 512, 512, reps);
+  bench_gemm(1024, 1024, 1024, reps);
   bench_gemm(64, 3136, 576, reps);
   bench_gemm(257, 100, 512, reps);
   fr_k_conv c3 = {1, 64, 64, 1, {1, 56, 56}, {1, 56, 56}, {1, 3, 3},

@@ -24,11 +24,6 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int fr_cmd_bench(fr_cli *c) {
-  if (c->threads > 1) {
-    fr_err(FR_ERR_UNSUPPORTED, "--threads %d: frost runs on one thread for now",
-           c->threads);
-    return fr_cli_fail();
-  }
   int iters = c->iters ? c->iters : 100;
   fr_model *m;
   double t0 = fr_cli_now_ms();
@@ -51,8 +46,10 @@ int fr_cmd_bench(fr_cli *c) {
   if (st == FR_OK && !times) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
     printf("model: %s\n", c->model);
-    printf("engine: %s%s%s\n", e.interpreted ? "interp (the JIT declined: " : c->engine,
-           e.interpreted ? e.why : "", e.interpreted ? ")" : "");
+    printf("engine: %s%s%s, %d thread%s\n",
+           e.interpreted ? "interp (the JIT declined: " : c->engine,
+           e.interpreted ? e.why : "", e.interpreted ? ")" : "", fr_k_threads(),
+           fr_k_threads() > 1 ? "s" : "");
     if (e.compiled) {
       const fr_compile_stats *s = &e.stats;
       double llvm = s->ms_target + s->ms_codegen + s->ms_cache + s->ms_kernels +

@@ -376,13 +376,21 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
     } else if (!strcmp(a, "--name")) {
       NEED_ARG;
       c->name = next;
-    } else if (!strcmp(a, "--iters") || !strcmp(a, "--threads")) {
+    } else if (!strcmp(a, "--iters")) {
       NEED_ARG;
       char *end;
       long v = strtol(next, &end, 10);
       if (*end || v < 1 || v > 100000000)
         return fr_err(FR_ERR_USAGE, "bad %s '%s'", a, next);
-      *(a[2] == 'i' ? &c->iters : &c->threads) = (int)v;
+      c->iters = (int)v;
+    } else if (!strcmp(a, "--threads")) {
+      NEED_ARG;
+      char *end;
+      long v = strtol(next, &end, 10);
+      if (*end || v < 1 || v > FR_K_MAX_THREADS)
+        return fr_err(FR_ERR_USAGE, "--threads expects a number of threads in "
+                      "[1, %d], not '%s'", FR_K_MAX_THREADS, next);
+      c->threads = (int)v;
     } else if (!strcmp(a, "--train")) {
       c->compile_train = true;
     } else if (!strcmp(a, "--specialize")) {
@@ -428,6 +436,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
   if (!no_cache && fr_cli_cache_dir(c->cache_dir, sizeof c->cache_dir))
     c->jit.cache_dir = c->cache_dir;
   c->conf.jit = c->jit;
+  /* The kernels' threads, for whatever the command runs. */
+  if (c->threads) fr_k_set_threads(c->threads);
   return FR_OK;
 }
 

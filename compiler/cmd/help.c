@@ -151,7 +151,6 @@ static const opt_help opts[] = {
     {"--train", NULL, NULL, COMPILE, "options", "an artifact that trains (takes frost train's options)"},
     {"--clip-samples", NULL, "N", COMPILE, "options", "--train --frontend: the samples of a clip"},
     {"--iters", NULL, "N", BENCH, "options", "timed runs (default 100)"},
-    {"--threads", NULL, "T", BENCH, "options", "threads (only 1: frost runs on one for now)"},
     {"--rtol", NULL, "R", COMPARE, "options", "relative tolerance (default 1e-3)"},
     {"--atol", NULL, "A", COMPARE, "options", "absolute tolerance (default 1e-5)"},
     {"--verbose", "-v", NULL, CONF, "options", "the reason for each test that does not pass"},
@@ -190,6 +189,8 @@ static const opt_help opts[] = {
      "jit: neither read nor write the code cache"},
     {"--target-cpu", NULL, "CPU", RUN | BENCH | COMPILE | TRAIN | EVAL | FEATURES, "engine",
      "native (default) or an LLVM CPU name, e.g. x86-64-v3"},
+    {"--threads", NULL, "T", RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
+     "threads (default: $FROST_THREADS, else the cores)"},
     /* the pass pipeline */
     {"--print-after", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR after a pass"},
     {"--print-before", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR before a pass"},

@@ -64,6 +64,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "embedding: the two runs differ\n");
     return 1;
   }
+  /* 3. On one thread and on two: the same bits. */
+  emb_set_threads(1);
+  if (emb_run_in(act, sizeof act, ins, outs2) != 0 || memcmp(y, y2, sizeof y)) return 1;
+  if (emb_set_threads(2) != 2 || emb_threads() != 2) return 1;
+  if (emb_run_in(act, sizeof act, ins, outs2) != 0 || memcmp(y, y2, sizeof y)) {
+    fprintf(stderr, "embedding: 1 and 2 threads differ\n");
+    return 1;
+  }
+  emb_set_threads(0); /* the default again */
+
   /* Bad arguments are refused, not run. */
   if (emb_run_in(act + 1, sizeof act - 1, ins, outs2) != -1) return 1;
   if (emb_run(NULL, ins, outs) != -1) return 1;

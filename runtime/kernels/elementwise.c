@@ -589,6 +589,60 @@ void fr_k_relu_f32(int64_t n, const float *x, float *y) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
+/* ---- threads -------------------------------------------------------------- */
+
+/* Element i of an op depends on element i of its operands alone, so long
+ * ops run on threads, each over whole blocks of PAR_BLOCK elements (whole
+ * vectors, as on one thread). Short ones stay on the caller's.
+ * Not in the kernels' bitcode (FR_K_BITCODE: --specialize and artifacts):
+ * a thread's task is called through a pointer, so it cannot be
+ * specialized, and its generic code for every type and op would cost
+ * every compiled graph seconds of LLVM time. There elementwise ops run on
+ * one thread, to the same bits. */
+#if defined(FR_K_BITCODE)
+enum { FLAT_THREADS = 0 };
+#else
+enum { FLAT_THREADS = 1 };
+#endif
+enum { PAR_BLOCK = 1024, FLAT_BUFS = 6 };
+
+static int64_t kt_size(int t);
+
+/* An entry over n elements (the int64_t at n_off in its plan) on threads:
+ * each thread runs the entry itself on its blocks, with n changed and
+ * each buffer i moved by esize[i] bytes an element (0: left alone); being
+ * inside a parallel call, the entry then runs them serially. */
+typedef struct flat_job {
+  void (*entry)(const void *params, void *const *b);
+  const void *params;
+  size_t psize, n_off;
+  void *const *b;
+  int64_t n, esize[FLAT_BUFS];
+} flat_job;
+
+static void flat_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const flat_job *j = ctx;
+  int64_t a = lo * PAR_BLOCK, m = fr_k_min64(hi * PAR_BLOCK, j->n) - a;
+  union {
+    fr_k_unary_plan u;
+    fr_k_clip_plan c;
+    fr_k_cast_plan k;
+  } plan;
+  memcpy(&plan, j->params, j->psize);
+  memcpy((char *)&plan + j->n_off, &m, sizeof m);
+  void *b[FLAT_BUFS];
+  for (int i = 0; i < FLAT_BUFS; i++)
+    b[i] = j->esize[i] ? (char *)j->b[i] + a * j->esize[i] : j->b[i];
+  j->entry(&plan, b);
+}
+
+/* Runs j on threads when long enough; false: the caller runs it. */
+static int flat_par(const flat_job *j) {
+  if (!FLAT_THREADS || fr_k_nested() || !fr_k_par_worth(j->n)) return 0;
+  fr_k_parallel((j->n + PAR_BLOCK - 1) / PAR_BLOCK, flat_task, (void *)j, NULL, 0);
+  return 1;
+}
+
 /* ---- entries --------------------------------------------------------------- */
 
 /* Unary map of n elements of type dt (FR_KT_*) with a kernel for it. */
@@ -614,6 +668,10 @@ static void unary_typed(const fr_k_unary_plan *p, int dt, const void *x,
 
 void fr_ke_unary(const void *params, void *const *b) {
   const fr_k_unary_plan *p = params;
+  flat_job j = {fr_ke_unary, p, sizeof *p, offsetof(fr_k_unary_plan, n), b, p->n,
+                {kt_size(p->dtype), p->classify ? 1 : kt_size(p->dtype),
+                 p->work != p->dtype ? kt_size(p->work) : 0}};
+  if (flat_par(&j)) return;
   const void *x = b[0];
   void *y = b[1];
   if (p->work != p->dtype) {
@@ -652,6 +710,10 @@ void fr_ke_unary(const void *params, void *const *b) {
 
 void fr_ke_clip(const void *params, void *const *b) {
   const fr_k_clip_plan *p = params;
+  int f16 = p->dtype == FR_KT_F16 || p->dtype == FR_KT_BF16;
+  flat_job j = {fr_ke_clip, p, sizeof *p, offsetof(fr_k_clip_plan, n), b, p->n,
+                {kt_size(p->dtype), 0, 0, kt_size(p->dtype), f16 ? 4 : 0}};
+  if (flat_par(&j)) return;
   switch (p->dtype) {
   CLIP_ENTRY_CASE(FR_KT_F32, f32, float, -INFINITY, INFINITY)
   CLIP_ENTRY_CASE(FR_KT_F64, f64, double, -INFINITY, INFINITY)
@@ -690,7 +752,7 @@ void fr_ke_clip(const void *params, void *const *b) {
     break;
 
 /* y = a op c for operands of type dt (FR_KT_*) with a kernel. */
-static void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
+static FR_K_SHARED void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
                          const void *a, const void *c, void *y) {
   switch (dt) {
   BIN_ENTRY_CASE(FR_KT_F32, f32)
@@ -708,6 +770,43 @@ static void binary_typed(int op, int cmp, int dt, const fr_k_bcast *bc,
   }
 }
 
+/* binary_typed on threads: out's outermost dim of more than one index
+ * (those before it are 1) is cut into ranges, each a broadcast walk of its
+ * own (the last dim in blocks of PAR_BLOCK). */
+typedef struct binary_job {
+  int op, cmp, dt;
+  const fr_k_bcast *bc;
+  const char *a, *c;
+  char *y;
+  int d;
+  int64_t unit, inner;
+} binary_job;
+
+static void binary_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const binary_job *j = ctx;
+  fr_k_bcast sub = *j->bc;
+  const int d = j->d;
+  int64_t i0 = lo * j->unit, i1 = fr_k_min64(hi * j->unit, sub.dims[d]);
+  sub.dims[d] = i1 - i0;
+  int64_t es = kt_size(j->dt), ys = j->cmp ? 1 : es;
+  binary_typed(j->op, j->cmp, j->dt, &sub, j->a + i0 * sub.sa[d] * es,
+               j->c + i0 * sub.sb[d] * es, j->y + i0 * j->inner * ys);
+}
+
+/* y = a op c, on threads when long enough. */
+static FR_K_INLINE void binary_par(int op, int cmp, int dt, const fr_k_bcast *bc,
+                                   const void *a, const void *c, void *y) {
+  int d;
+  int64_t inner, ny = fr_k_cut_dim(bc->rank, bc->dims, &d, &inner);
+  if (!FLAT_THREADS || bc->rank == 0 || !fr_k_par_worth(ny)) {
+    binary_typed(op, cmp, dt, bc, a, c, y);
+    return;
+  }
+  binary_job j = {op,  cmp, dt, bc, a, c, y,
+                  d,   d == bc->rank - 1 ? PAR_BLOCK : 1, inner};
+  fr_k_parallel((bc->dims[d] + j.unit - 1) / j.unit, binary_task, &j, NULL, 0);
+}
+
 void fr_ke_binary(const void *params, void *const *b) {
   const fr_k_binary_plan *p = params;
   const void *a = b[0], *c = b[1];
@@ -722,10 +821,10 @@ void fr_ke_binary(const void *params, void *const *b) {
     c = s + p->c_off;
   }
   if (p->cmp || p->ydtype == p->work) {
-    binary_typed(p->op, p->cmp, p->work, &p->b, a, c, y);
+    binary_par(p->op, p->cmp, p->work, &p->b, a, c, y);
     return;
   }
-  binary_typed(p->op, 0, p->work, &p->b, a, c, s + p->y_off);
+  binary_par(p->op, 0, p->work, &p->b, a, c, s + p->y_off);
   fr_k_cast(p->work, p->ydtype, p->ny, s + p->y_off, y);
 }
 
@@ -811,6 +910,11 @@ void fr_ke_where(const void *params, void *const *b) {
 
 void fr_ke_cast(const void *params, void *const *b) {
   const fr_k_cast_plan *p = params;
+  flat_job j = {fr_ke_cast, p, sizeof *p, offsetof(fr_k_cast_plan, n), b, p->n, {0}};
+  j.esize[0] = kt_size(p->from);
+  j.esize[p->y] = kt_size(p->to);
+  if (p->bf16_trunc && p->from != FR_KT_F32) j.esize[p->y + 1] = 4;
+  if (p->from != FR_KT_STRING && p->to != FR_KT_STRING && flat_par(&j)) return;
   void *y = b[p->y];
   if (!p->bf16_trunc) {
     fr_k_cast(p->from, p->to, p->n, b[0], y);

@@ -116,7 +116,7 @@ static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
 
 /* Strided matrix block (kc, nc) from row k0, column j0 into NR-column
  * panels: dst[panel][k][j], columns past nc zero. */
-static void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+static FR_K_INLINE void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                        int64_t nc, float *restrict dst) {
   for (int64_t q = 0; q < nc; q += NR) {
     int64_t nr = fr_k_min64(NR, nc - q);
@@ -318,7 +318,7 @@ NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
   }
 }
 
-static void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
+static FR_K_INLINE void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
   if (s->cv && conv_is_row_inside(s->cv)) pack_b_conv_row(s, k0, kc, j0, nc, dst);
   else if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
@@ -525,7 +525,7 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
 /* The micro-kernel with as few vectors across as the tile's nr columns
  * need: a narrow last panel (97 columns are 2 panels and 1 column) costs
  * a third of a full one, not as much. */
-static void ukernel(int64_t kc, const float *restrict a,
+static FR_K_INLINE void ukernel(int64_t kc, const float *restrict a,
                     const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
                     const float *bias, const fr_k_epi *ve) {
@@ -586,45 +586,89 @@ static void pack_a_all(const float *A, int64_t rsa, int64_t csa, int64_t M,
   }
 }
 
-/* C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep may be
- * NULL); apk: A as pack_a_all leaves it, or NULL to pack it block by
- * block. */
-static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
-                         int64_t rsa, int64_t csa, const float *apk,
-                         const bsrc *s, float *C, int64_t ldc, float alpha,
-                         float beta, const float *bias, const epi_ctx *ep,
-                         float *scratch) {
+/* One GEMM C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep
+ * may be NULL); apk: A as pack_a_all leaves it, or NULL to pack it block
+ * by block. */
+typedef struct gemm_job {
+  int64_t M, N, K;
+  const float *A;
+  int64_t rsa, csa;
+  const float *apk;
+  const bsrc *s;
+  float *C;
+  int64_t ldc;
+  float alpha, beta;
+  const float *bias;
+  const epi_ctx *ep;
+  bool cols; /* threads take panels of NR columns (else of MR rows) */
+} gemm_job;
+
+/* Rows [i0, i1) and columns [j0, j1) of the job's C, i0 a multiple of MR
+ * and j0 of NR: the register tiles are those of the whole C, so each
+ * element is computed alike however C is cut. */
+static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int64_t j0,
+                      int64_t j1, float *scratch) {
+  const int64_t M = g->M, K = g->K, rsa = g->rsa, csa = g->csa, ldc = g->ldc;
   const int64_t Mp = (M + MR - 1) / MR * MR;
+  const float *apk = g->apk;
+  const epi_ctx *ep = g->ep;
   int64_t kcmax = fr_k_min64(KC, fr_k_max64(K, 1));
   float *ap = align64(scratch);
   float *bp = align64(ap + fr_k_min64(MC, (M + MR - 1) / MR * MR) * kcmax);
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    int64_t nc = fr_k_min64(NC, N - jc);
+  for (int64_t jc = j0; jc < j1; jc += NC) {
+    int64_t nc = fr_k_min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
       int64_t kc = fr_k_min64(KC, K - pc);
-      float be = pc == 0 ? beta : 1.0f;
-      const float *bi = pc == 0 ? bias : NULL;
+      float be = pc == 0 ? g->beta : 1.0f;
+      const float *bi = pc == 0 ? g->bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
       const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
-      pack_b(s, pc, kc, jc, nc, bp);
-      for (int64_t ic = 0; ic < M; ic += MC) {
-        int64_t mc = fr_k_min64(MC, M - ic);
+      pack_b(g->s, pc, kc, jc, nc, bp);
+      for (int64_t ic = i0; ic < i1; ic += MC) {
+        int64_t mc = fr_k_min64(MC, i1 - ic);
         const float *a = apk ? apk + pc * Mp + ic * kc : ap;
-        if (!apk) pack_a(A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
+        if (!apk) pack_a(g->A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR) {
-            float *ct = C + (ic + ir) * ldc + jc + jr;
+            float *ct = g->C + (ic + ir) * ldc + jc + jr;
             int64_t mr = fr_k_min64(MR, mc - ir), nr = fr_k_min64(NR, nc - jr);
             /* the last K block: the epilogue in registers (full tile) or
              * while the tile is in L1 */
             bool full = mr == MR && nr == NR;
-            ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, alpha,
+            ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, g->alpha,
                     be, bi ? bi + ic + ir : NULL, full ? ve : NULL);
             if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
     }
   }
+}
+
+/* A thread's panels [lo, hi), with its own scratch. */
+static void gemm_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const gemm_job *g = ctx;
+  if (g->cols)
+    gemm_part(g, 0, g->M, lo * NR, fr_k_min64(hi * NR, g->N), scratch);
+  else
+    gemm_part(g, lo * MR, fr_k_min64(hi * MR, g->M), 0, g->N, scratch);
+}
+
+static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t rsa, int64_t csa, const float *apk,
+                         const bsrc *s, float *C, int64_t ldc, float alpha,
+                         float beta, const float *bias, const epi_ctx *ep,
+                         float *scratch) {
+  gemm_job g = {M, N, K, A, rsa, csa, apk, s, C, ldc, alpha, beta, bias, ep, true};
+  if (!fr_k_par_worth(M * N * K)) {
+    gemm_part(&g, 0, M, 0, N, scratch);
+    return;
+  }
+  /* the threads split the longer side, in whole tiles; each packs its
+   * own blocks (of B: columns, or of A: rows) in its own scratch */
+  int64_t nu = (N + NR - 1) / NR, mu = (M + MR - 1) / MR;
+  g.cols = nu >= mu;
+  fr_k_parallel(g.cols ? nu : mu, gemm_task, &g, scratch,
+                blocked_scratch(M, N, K) * sizeof(float));
 }
 
 /* C = ep(beta * C + bias) for K == 0. */
@@ -640,7 +684,7 @@ static void scale_c(int64_t M, int64_t N, float *C, int64_t ldc, float beta,
 
 /* A few rows of A: no packing, the rows stream over B; each row of C
  * through the epilogue when done. */
-static void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
+static FR_K_SHARED void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t N = g->N, K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     float *c = g->C + i * g->ldc;
@@ -681,7 +725,7 @@ static void gemm_small_m(const fr_k_gemm *g, const epi_ctx *ep) {
 }
 
 /* One column of B: y = A * b, a dot product per row of A. */
-static void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
+static FR_K_SHARED void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
   const int64_t K = g->K;
   for (int64_t i = 0; i < g->M; i++) {
     const float *a = g->A + i * g->rsa;
@@ -704,6 +748,38 @@ static void gemm_n1(const fr_k_gemm *g, const epi_ctx *ep) {
   }
 }
 
+/* gemm_small_m and gemm_n1 on threads: columns in units of SMALL_COLS
+ * (whole vectors, as one thread would take them), or rows of gemm_n1, as
+ * sub-GEMMs of C. */
+enum { SMALL_COLS = 64 };
+typedef struct small_job {
+  const fr_k_gemm *g;
+  const epi_ctx *ep;
+  bool n1;
+} small_job;
+
+static void small_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const small_job *j = ctx;
+  fr_k_gemm g = *j->g;
+  epi_ctx e = j->ep ? *j->ep : (epi_ctx){0};
+  if (j->n1) {
+    g.A += lo * g.rsa;
+    g.C += lo * g.ldc;
+    g.M = hi - lo;
+    if (g.bias) g.bias += lo;
+    if (e.res) e.res += lo * e.ldr;
+    gemm_n1(&g, j->ep ? &e : NULL);
+  } else {
+    int64_t j0 = lo * SMALL_COLS;
+    g.B += j0 * g.csb;
+    g.C += j0;
+    g.N = fr_k_min64(hi * SMALL_COLS, g.N) - j0;
+    if (e.cb) e.cb += j0;
+    if (e.res) e.res += j0;
+    gemm_small_m(&g, j->ep ? &e : NULL);
+  }
+}
+
 void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
   if (g->M <= 0 || g->N <= 0) return;
   epi_ctx ec = {&g->epi, g->cbias, g->res, g->ldr};
@@ -712,12 +788,15 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
     scale_c(g->M, g->N, g->C, g->ldc, g->beta, g->bias, ep);
     return;
   }
-  if (g->M <= 2) {
-    gemm_small_m(g, ep);
-    return;
-  }
-  if (g->N == 1) {
-    gemm_n1(g, ep);
+  if (g->M <= 2 || g->N == 1) {
+    small_job j = {g, ep, g->M > 2};
+    if (fr_k_par_worth(g->M * g->N * g->K))
+      fr_k_parallel(j.n1 ? g->M : (g->N + SMALL_COLS - 1) / SMALL_COLS, small_task,
+                    &j, NULL, 0);
+    else if (j.n1)
+      gemm_n1(g, ep);
+    else
+      gemm_small_m(g, ep);
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL, 0, 0};
@@ -769,18 +848,38 @@ void fr_k_matmul_offsets(const fr_k_matmul_plan *p, int64_t t, int64_t *oa,
   }
 }
 
+typedef struct matmul_job {
+  const fr_k_matmul_plan *p;
+  const float *A, *B, *bias, *res;
+  float *Y;
+} matmul_job;
+
+/* Batches [lo, hi) of a MatMul. */
+static FR_K_SHARED void matmul_batches(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const matmul_job *j = ctx;
+  const fr_k_matmul_plan *p = j->p;
+  const int64_t M = p->M, N = p->N, K = p->K;
+  for (int64_t t = lo; t < hi; t++) {
+    int64_t oa, ob;
+    fr_k_matmul_offsets(p, t, &oa, &ob);
+    fr_k_gemm g = {M, N, K, j->A + oa, K, 1, j->B + ob, N, 1, j->Y + t * M * N, N,
+                   1.0f, 0.0f, NULL, p->epi, j->bias,
+                   j->res ? j->res + t * M * N : NULL, N};
+    fr_k_sgemm(&g, scratch);
+  }
+}
+
 static void matmul_entry(const fr_k_matmul_plan *p, const float *A,
                          const float *B, const float *bias, const float *res,
                          float *Y, float *scratch) {
-  const int64_t M = p->M, N = p->N, K = p->K;
-  for (int64_t t = 0; t < p->batches; t++) {
-    int64_t oa, ob;
-    fr_k_matmul_offsets(p, t, &oa, &ob);
-    fr_k_gemm g = {M, N, K, A + oa, K, 1, B + ob, N, 1, Y + t * M * N, N,
-                   1.0f, 0.0f, NULL, p->epi, bias,
-                   res ? res + t * M * N : NULL, N};
-    fr_k_sgemm(&g, scratch);
-  }
+  matmul_job j = {p, A, B, bias, res, Y};
+  /* several batches: one thread per batch range, each with its own
+   * scratch (a batch's own GEMM then runs on its thread alone) */
+  if (p->batches >= fr_k_threads() && fr_k_par_worth(p->batches * p->M * p->N * p->K))
+    fr_k_parallel(p->batches, matmul_batches, &j, scratch,
+                  fr_k_sgemm_scratch(p->M, p->N, p->K) * sizeof(float));
+  else
+    matmul_batches(&j, 0, p->batches, scratch);
 }
 
 void fr_ke_matmul_f32(const void *params, void *const *b) {
@@ -948,11 +1047,82 @@ NO_MEM_CALLS static void unfold_rows(const float *c, int64_t Mg,
     }
 }
 
+/* Depthwise convolutions on threads: planes (image, channel) [lo, hi),
+ * each image's run of channels as a depthwise conv of its own. */
+typedef struct dw_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias, *res;
+  float *y;
+} dw_job;
+
+static void dw_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const dw_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const int64_t KS = p->k[1] * p->k[2];
+  for (int64_t q = lo; q < hi;) {
+    int64_t c0 = q % p->C, c1 = fr_k_min64(p->C, c0 + hi - q);
+    fr_k_conv sub = *p;
+    sub.N = 1;
+    sub.C = sub.M = sub.group = c1 - c0;
+    fr_k_dwconv_f32(&sub, j->x + q * IS, j->w + c0 * KS, j->bias ? j->bias + c0 : NULL,
+                    j->res ? j->res + q * OS : NULL, j->y + q * OS);
+    q += c1 - c0;
+  }
+}
+
+/* The images [lo, hi) of group g of a convolution (not depthwise), with
+ * scratch gs for the GEMM. */
+typedef struct conv_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias, *res;
+  float *y;
+  const float *apk;
+  int64_t g;
+  bool pw, on;
+} conv_job;
+
+static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const conv_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const int64_t g = j->g, G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
+  const int64_t IS = p->in[0] * p->in[1] * p->in[2];
+  const int64_t N = p->out[0] * p->out[1] * p->out[2];
+  float *gs = scratch;
+  for (int64_t n = lo; n < hi; n++) {
+    const float *xg = j->x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
+    float *yg = j->y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
+    const float *rg = j->res ? j->res + (n * p->M + g * Mg) * N : NULL;
+    const float *wg = j->w + g * Mg * K;               /* (Mg, K) */
+    const float *bg = j->bias ? j->bias + g * Mg : NULL;
+    epi_ctx ec = {&p->epi, NULL, rg, N};
+    if (K == 0) {
+      scale_c(Mg, N, yg, N, 0.0f, bg, j->on ? &ec : NULL);
+      continue;
+    }
+    if (j->pw) {
+      fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
+                      p->epi, NULL, rg, N};
+      fr_k_sgemm(&gm, gs);
+    } else {
+      bsrc s = {xg, 0, 0, p, 0, 0};
+      gemm_blocked(Mg, N, K, wg, K, 1, j->apk, &s, yg, N, 1.0f, 0.0f, bg,
+                   j->on ? &ec : NULL, gs);
+    }
+  }
+}
+
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
                        const float *bias, const float *res, float *y,
                        float *scratch) {
   if (conv_is_depthwise(p)) {
-    fr_k_dwconv_f32(p, x, w, bias, res, y);
+    const int64_t planes = p->N * p->C;
+    dw_job j = {p, x, w, bias, res, y};
+    if (fr_k_par_worth(planes * p->out[1] * p->out[2] * p->k[1] * p->k[2]))
+      fr_k_parallel(planes, dw_task, &j, NULL, 0);
+    else
+      fr_k_dwconv_f32(p, x, w, bias, res, y);
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
@@ -977,27 +1147,16 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
       unfold_rows(cf, Mg, p->N, N, p->M, g * Mg, y);
       continue;
     }
-    for (int64_t n = 0; n < p->N; n++) {
-      const float *xg = x + (n * p->C + g * Cg) * IS; /* (Cg, ID, IH, IW) */
-      float *yg = y + (n * p->M + g * Mg) * N;        /* (Mg, OD, OH, OW) */
-      const float *rg = res ? res + (n * p->M + g * Mg) * N : NULL;
-      const float *wg = w + g * Mg * K;               /* (Mg, K) */
-      const float *bg = bias ? bias + g * Mg : NULL;
-      epi_ctx ec = {&p->epi, NULL, rg, N};
-      if (K == 0) {
-        scale_c(Mg, N, yg, N, 0.0f, bg, on ? &ec : NULL);
-        continue;
-      }
-      if (pw) {
-        fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
-                        p->epi, NULL, rg, N};
-        fr_k_sgemm(&gm, gs);
-      } else {
-        bsrc s = {xg, 0, 0, p, 0, 0};
-        gemm_blocked(Mg, N, K, wg, K, 1, apk, &s, yg, N, 1.0f, 0.0f, bg,
-                     on ? &ec : NULL, gs);
-      }
-    }
+    /* Images on threads when there are enough to go round (else each
+     * image's GEMM takes the threads), each with a GEMM scratch. */
+    conv_job j = {p, x, w, bias, res, y, apk, g, pw, on};
+    const int64_t t = fr_k_threads();
+    if ((p->N % t == 0 || p->N >= 4 * t) && fr_k_par_worth(p->N * Mg * N * K))
+      fr_k_parallel(p->N, conv_images, &j, gs,
+                    (pw ? fr_k_sgemm_scratch(Mg, N, K) : blocked_scratch(Mg, N, K)) *
+                        sizeof(float));
+    else
+      conv_images(&j, 0, p->N, gs);
   }
 }
 
@@ -1122,6 +1281,32 @@ void fr_ke_conv_fused_f32(const void *params, void *const *b) {
   fr_k_conv_res_f32(params, b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
+/* Transposed convolutions on threads: images [lo, hi) as one of their
+ * own, with a scratch each (its size does not depend on the images). */
+typedef struct convt_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias;
+  float *y;
+} convt_job;
+
+static void convt_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const convt_job *j = ctx;
+  fr_k_conv sub = *j->p;
+  sub.N = hi - lo;
+  fr_k_convtranspose_f32(&sub, j->x + lo * sub.C * sub.in[0] * sub.in[1] * sub.in[2],
+                         j->w, j->bias,
+                         j->y + lo * sub.M * sub.out[0] * sub.out[1] * sub.out[2],
+                         scratch);
+}
+
 void fr_ke_convtranspose_f32(const void *params, void *const *b) {
-  fr_k_convtranspose_f32(params, b[0], b[1], b[2], b[3], b[4]);
+  const fr_k_conv *p = params;
+  convt_job j = {p, b[0], b[1], b[2], b[3]};
+  int64_t ops = p->N * p->M * p->C / p->group * p->in[0] * p->in[1] * p->in[2] *
+                p->k[0] * p->k[1] * p->k[2];
+  if (p->N >= fr_k_threads() && fr_k_par_worth(ops))
+    fr_k_parallel(p->N, convt_images, &j, b[4],
+                  fr_k_convtranspose_scratch(p) * sizeof(float));
+  else
+    fr_k_convtranspose_f32(params, b[0], b[1], b[2], b[3], b[4]);
 }

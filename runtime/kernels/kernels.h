@@ -39,6 +39,22 @@ typedef struct fr_k_strided {
 #else
 #define FR_K_ENTRY
 #endif
+/* Helpers of kernels with threads (section pool.c). FR_K_SHARED: called
+ * by the caller's serial path and by a thread's task. In the kernels'
+ * bitcode (FR_K_BITCODE) it is inlined at both, so that the serial copy
+ * is specialized for the node as when the entry called the kernel alone
+ * (flatten reaches the entry's own calls only); FR_K_INLINE marks what it
+ * calls that was inlined before, for the same reason. Built by the C
+ * compiler it is one function, never inlined: two copies may fuse
+ * multiply-adds differently (GCC fuses across statements), and a thread
+ * must compute the caller's bits. */
+#if defined(FR_K_BITCODE)
+#define FR_K_SHARED inline __attribute__((always_inline))
+#define FR_K_INLINE inline __attribute__((always_inline))
+#else
+#define FR_K_SHARED __attribute__((noinline))
+#define FR_K_INLINE
+#endif
 
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */
@@ -1279,5 +1295,62 @@ void fr_k_momentum_f32(int64_t n, float r, float alpha, float beta,
                        float norm, int nesterov, const float *x,
                        const float *g, const float *v, float *xo, float *vo);
 /* end of ctrl.c */
+
+/* ---- pool.c: the threads of the kernels ------------------------------ */
+
+/* pool.c is not kernel code: it is left out of the kernels' bitcode and
+ * linked next to it (frost_kernels in frost; the C API's bitcode in every
+ * artifact), since threads are started by the process, not inlined.
+ *
+ * Kernels run on up to fr_k_threads() threads: the caller and workers
+ * started at the first parallel call and kept (joined at exit). A kernel
+ * cuts its outputs into n units (tiles, images, planes, rows) and calls
+ * fr_k_parallel; the pool gives each thread one contiguous range of
+ * units. Units partition the outputs and never a sum, so every output
+ * element is computed by the same operations in the same order whatever
+ * the thread count: results are the same bits with 1 thread or 64. */
+enum { FR_K_MAX_THREADS = 256 };
+/* A range [lo, hi) of a kernel's units; scratch: bytes of the thread's
+ * own (see fr_k_parallel). */
+typedef void fr_k_task(void *ctx, int64_t lo, int64_t hi, void *scratch);
+/* The threads kernels use: fr_k_set_threads's, else $FROST_THREADS, else
+ * the processors online. */
+int fr_k_threads(void);
+/* From now on n threads (1: serial; capped at FR_K_MAX_THREADS), or the
+ * default when n < 1. Not while a parallel call runs in another thread. */
+void fr_k_set_threads(int n);
+/* Runs fn over units [0, n) cut into min(n, fr_k_threads()) ranges of
+ * sizes differing by at most 1, range i on thread i (the caller takes
+ * range 0 with scratch `own`; each worker gets `bytes` of its own,
+ * 64-byte aligned, or NULL when bytes is 0), and returns when all are
+ * done. One call fn(ctx, 0, n, own) instead with 1 thread, for n < 2,
+ * when the workers or their scratch cannot be had, and inside another
+ * parallel call (a nested one, or one from another thread meanwhile). */
+void fr_k_parallel(int64_t n, fr_k_task *fn, void *ctx, void *own,
+                   size_t bytes);
+/* Whether this thread is inside fr_k_parallel's fn (a worker, or the
+ * caller on its range): a kernel called there runs serially. */
+int fr_k_nested(void);
+/* Where threads cut a tensor of rank dims: the outermost dim with more
+ * than one index (the dims before it are 1; the last one when none is),
+ * its index in *d, and how many elements one of its indices spans
+ * (the product of the dims after it); returns all the elements. */
+static inline int64_t fr_k_cut_dim(int rank, const int64_t *dims, int *d,
+                                   int64_t *inner) {
+  int64_t total = 1;
+  *d = 0;
+  *inner = 1;
+  for (int e = 0; e < rank; e++) total *= dims[e];
+  while (*d < rank - 1 && dims[*d] == 1) ++*d;
+  for (int e = *d + 1; e < rank; e++) *inner *= dims[e];
+  return total;
+}
+/* Whether work of `ops` multiply-adds (or element operations) is worth
+ * the threads: a parallel call costs a few microseconds. */
+#define FR_K_PAR_MIN_OPS ((int64_t)1 << 17)
+static inline int fr_k_par_worth(int64_t ops) {
+  return ops >= FR_K_PAR_MIN_OPS && fr_k_threads() > 1;
+}
+/* end of pool.c */
 
 #endif

@@ -710,21 +710,83 @@ void fr_k_roialign_f32(const fr_k_roialign *p, const float *x,
   }
 }
 
+/* ---- threads ----------------------------------------------------------- */
+
+/* Pooling on threads: planes [lo, hi) pooled as planes of their own. */
+typedef struct planes_job {
+  const fr_k_pool *p;
+  const fr_k_global_pool_plan *g;
+  const float *x;
+  float *y;
+} planes_job;
+
+static void planes_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const planes_job *j = ctx;
+  if (j->g) {
+    fr_k_global_pool_f32(hi - lo, j->g->n, j->x + lo * j->g->n, j->y + lo, j->g->avg);
+    return;
+  }
+  fr_k_pool sub = *j->p;
+  sub.planes = hi - lo;
+  fr_k_pool_f32(&sub, j->x + lo * sub.in[0] * sub.in[1] * sub.in[2],
+                j->y + lo * sub.out[0] * sub.out[1] * sub.out[2]);
+}
+
+/* Resize on threads: out's outermost dim d of more than one index (those
+ * before it are 1) is cut into ranges, each a resize of its own (its
+ * taps, absolute input indices, start at its first index). */
+typedef struct resize_job {
+  const fr_k_resize *r;
+  const float *x;
+  float *y;
+  int d;
+  int64_t inner;
+} resize_job;
+
+static void resize_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const resize_job *j = ctx;
+  fr_k_resize sub = *j->r;
+  const int d = j->d;
+  sub.out[d] = hi - lo;
+  sub.idx[d] += lo * sub.ntap;
+  sub.w[d] += lo * sub.ntap;
+  fr_k_resize_f32(&sub, j->x, j->y + lo * j->inner);
+}
+
+/* Runs the resize on threads when worth it; false: the caller runs it. */
+static FR_K_INLINE int resize_par(const fr_k_resize *r, const float *x, float *y) {
+  int d;
+  int64_t inner, total = fr_k_cut_dim(r->rank, r->out, &d, &inner);
+  resize_job j = {r, x, y, d, inner};
+  if (r->rank == 0 || !fr_k_par_worth(total * r->ntap * r->rank)) return 0;
+  fr_k_parallel(r->out[d], resize_task, &j, NULL, 0);
+  return 1;
+}
+
 /* ---- entries ----------------------------------------------------------- */
 
 void fr_ke_pool(const void *params, void *const *b) {
   const fr_k_pool_plan *p = params;
+  const fr_k_pool *q = &p->p;
+  planes_job j = {q, NULL, b[0], b[1]};
   if (p->dtype == FR_KT_U8 || p->dtype == FR_KT_I8)
-    fr_k_maxpool_ref(&p->p, p->dtype, b[0], b[1], NULL, 0);
+    fr_k_maxpool_ref(q, p->dtype, b[0], b[1], NULL, 0);
   else if (p->with_idx)
-    fr_k_maxpool_ref(&p->p, FR_KT_F32, b[0], b[1], b[2], p->col_major);
+    fr_k_maxpool_ref(q, FR_KT_F32, b[0], b[1], b[2], p->col_major);
+  else if (fr_k_par_worth(q->planes * q->out[0] * q->out[1] * q->out[2] * q->k[0] *
+                          q->k[1] * q->k[2]))
+    fr_k_parallel(q->planes, planes_task, &j, NULL, 0);
   else
-    fr_k_pool_f32(&p->p, b[0], b[1]);
+    fr_k_pool_f32(q, b[0], b[1]);
 }
 
 void fr_ke_global_pool_f32(const void *params, void *const *b) {
   const fr_k_global_pool_plan *p = params;
-  fr_k_global_pool_f32(p->planes, p->n, b[0], b[1], p->avg);
+  planes_job j = {NULL, p, b[0], b[1]};
+  if (fr_k_par_worth(p->planes * p->n))
+    fr_k_parallel(p->planes, planes_task, &j, NULL, 0);
+  else
+    fr_k_global_pool_f32(p->planes, p->n, b[0], b[1], p->avg);
 }
 
 void fr_ke_resize_f32(const void *params, void *const *b) {
@@ -744,5 +806,5 @@ void fr_ke_resize_f32(const void *params, void *const *b) {
     rs.w[d] = w + off;
     off += p->d[d].out * p->ntap;
   }
-  if (p->run) fr_k_resize_f32(&rs, b[0], b[p->y]);
+  if (p->run && !resize_par(&rs, b[0], b[p->y])) fr_k_resize_f32(&rs, b[0], b[p->y]);
 }

@@ -96,12 +96,12 @@ static float dot_s(int64_t n, const float *restrict a, const float *restrict b,
  * product of the dy row with the input row the tap reads, over the
  * columns whose tap is inside. */
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
-                           float *dw) {
+                           float *dw, int64_t c0, int64_t c1) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
   const int64_t IS = ID * IH * IW, OS = OD * OH * OW, sw = p->stride[2];
-  for (int64_t c = 0; c < p->C; c++)
+  for (int64_t c = c0; c < c1; c++)
     for (int64_t z = 0; z < KD; z++)
       for (int64_t y = 0; y < KH; y++)
         for (int64_t kx = 0; kx < KW; kx++) {
@@ -127,19 +127,64 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
         }
 }
 
+/* ---- threads ------------------------------------------------------------ */
+
+/* Each of these kernels runs on threads over a range of what it writes:
+ * rows of the im2col matrix, channels of a depthwise dW, planes of a
+ * pooling's dx. Every element is computed as on one thread. */
+typedef struct grad_job {
+  const fr_k_conv *c;
+  const fr_k_pool *p;
+  const float *x, *dy;
+  float *out;
+  int64_t Cg, j0; /* im2col_t */
+  int kind;       /* GRAD_* */
+} grad_job;
+enum { GRAD_IM2COL, GRAD_DW, GRAD_MAXPOOL, GRAD_AVGPOOL };
+
+static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
+                           float *dw, int64_t c0, int64_t c1);
+
+static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const grad_job *j = ctx;
+  if (j->kind == GRAD_IM2COL) {
+    int64_t K = j->Cg * j->c->k[0] * j->c->k[1] * j->c->k[2];
+    im2col_t(j->c, j->x, j->Cg, j->j0 + lo, hi - lo, j->out + lo * K);
+    return;
+  }
+  if (j->kind == GRAD_DW) {
+    dw_grad_weight(j->c, j->x, j->dy, j->out, lo, hi);
+    return;
+  }
+  fr_k_pool sub = *j->p;
+  sub.planes = hi - lo;
+  int64_t IS = sub.in[0] * sub.in[1] * sub.in[2], OS = sub.out[0] * sub.out[1] * sub.out[2];
+  if (j->kind == GRAD_MAXPOOL)
+    fr_k_maxpool_grad_f32(&sub, j->dy + lo * OS, j->x + lo * IS, j->out + lo * IS);
+  else
+    fr_k_avgpool_grad_f32(&sub, j->dy + lo * OS, j->out + lo * IS);
+}
+
+/* j over n units on threads when ops make it worth it, else at once. */
+static FR_K_INLINE void grad_par(grad_job *j, int64_t n, int64_t ops) {
+  if (fr_k_par_worth(ops)) fr_k_parallel(n, grad_task, j, NULL, 0);
+  else grad_task(j, 0, n, NULL);
+}
+
 /* Per group g: dW_g (Mg, K) = sum over images n and pixel blocks of
  * dY_g[n] (Mg, pn) * col (pn, K), the GEMM accumulating into dW_g after
  * the first block. */
 void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
                                const float *dy, float *dw, float *scratch) {
+  const int64_t OS = p->out[0] * p->out[1] * p->out[2];
   if (is_depthwise(p)) {
-    dw_grad_weight(p, x, dy, dw);
+    grad_job j = {.c = p, .x = x, .dy = dy, .out = dw, .kind = GRAD_DW};
+    grad_par(&j, p->C, p->N * p->C * OS * p->k[0] * p->k[1] * p->k[2]);
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
-  const int64_t OS = p->out[0] * p->out[1] * p->out[2];
   const int64_t P = block_pixels(K, OS);
   float *col = scratch, *gs = scratch + P * K;
   for (int64_t g = 0; g < G; g++) {
@@ -150,7 +195,9 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
       const float *dyg = dy + (n * p->M + g * Mg) * OS; /* (Mg, OS) */
       for (int64_t j0 = 0; j0 < OS; j0 += P) {
         int64_t pn = fr_k_min64(P, OS - j0);
-        im2col_t(p, xg, Cg, j0, pn, col);
+        grad_job j = {.c = p, .x = xg, .out = col, .Cg = Cg, .j0 = j0,
+                      .kind = GRAD_IM2COL};
+        grad_par(&j, pn, pn * K);
         fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
                         .csa = 1, .B = col, .rsb = K, .csb = 1, .C = dwg,
                         .ldc = K, .alpha = 1.0f, .beta = first ? 0.0f : 1.0f};
@@ -278,12 +325,23 @@ void fr_ke_conv_grad_weight_f32(const void *params, void *const *b) {
   fr_k_conv_grad_weight_f32(params, b[0], b[1], b[2], b[3]);
 }
 
+/* The work of a pooling's backward: its output size times its window. */
+static int64_t pool_ops(const fr_k_pool *p) {
+  return p->planes * p->out[0] * p->out[1] * p->out[2] * p->k[0] * p->k[1] * p->k[2];
+}
+
 void fr_ke_maxpool_grad_f32(const void *params, void *const *b) {
-  fr_k_maxpool_grad_f32(params, b[0], b[1], b[2]);
+  const fr_k_pool *p = params;
+  grad_job j = {.p = p, .dy = b[0], .x = b[1], .out = b[2], .kind = GRAD_MAXPOOL};
+  if (fr_k_par_worth(pool_ops(p))) fr_k_parallel(p->planes, grad_task, &j, NULL, 0);
+  else fr_k_maxpool_grad_f32(p, b[0], b[1], b[2]);
 }
 
 void fr_ke_avgpool_grad_f32(const void *params, void *const *b) {
-  fr_k_avgpool_grad_f32(params, b[0], b[1]);
+  const fr_k_pool *p = params;
+  grad_job j = {.p = p, .dy = b[0], .out = b[1], .kind = GRAD_AVGPOOL};
+  if (fr_k_par_worth(pool_ops(p))) fr_k_parallel(p->planes, grad_task, &j, NULL, 0);
+  else fr_k_avgpool_grad_f32(p, b[0], b[1]);
 }
 
 void fr_ke_gather_grad_f32(const void *params, void *const *b) {

@@ -6,6 +6,7 @@
  *   OUT run --input NAME=FILE.npy... [--output-dir DIR] [--max-memory BYTES]
  *           [--weights DIR]
  *   OUT bench [--iters N]
+ *   (run, bench, train: --threads N)
  *   OUT train DATA [options], OUT export OUT.onnx [--weights DIR]  (train.c:
  *           artifacts compiled with --train)
  *
@@ -25,6 +26,8 @@ const frost_model_info *frost_artifact_info(void);
 frost_ctx *frost_artifact_create(void);
 void frost_artifact_destroy(frost_ctx *c);
 int frost_artifact_run(frost_ctx *c, const void *const *inputs, void *const *outputs);
+int frost_artifact_set_threads(int n);
+int frost_artifact_threads(void);
 
 enum { MAX_IO = 256 };
 
@@ -316,7 +319,9 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   }
   frost_artifact_destroy(c);
   qsort(times, (size_t)iters, sizeof *times, cmp_double);
-  printf("model: %s (CPU %s)\n", m->model, m->target_cpu);
+  int t = frost_artifact_threads();
+  printf("model: %s (CPU %s, %d thread%s)\n", m->model, m->target_cpu, t,
+         t > 1 ? "s" : "");
   printf("runs: %ld, min %.3f ms, median %.3f ms, mean %.3f ms\n", iters,
          times[0], times[iters / 2], total / (double)iters);
   printf("median_ms=%.4f\n", times[iters / 2]);
@@ -343,6 +348,29 @@ static fr_status do_export(const frost_model_info *m, int argc, char **argv) {
   return frt_export(m, out);
 }
 
+/* --threads N, taken out of argv by every command: the threads of the
+ * model's kernels (default: $FROST_THREADS, else the processors online). */
+static fr_status take_threads(int *argc, char **argv) {
+  int k = 2;
+  for (int i = 2; i < *argc; i++) {
+    if (strcmp(argv[i], "--threads")) {
+      argv[k++] = argv[i];
+      continue;
+    }
+    char *end;
+    long n = i + 1 < *argc ? strtol(argv[i + 1], &end, 10) : 0;
+    if (i + 1 >= *argc || *end || n < 1 || n > 256)
+      return fr_err(FR_ERR_USAGE, "--threads expects a number of threads in [1, 256]%s%s%s",
+                    i + 1 < *argc ? ", not '" : "", i + 1 < *argc ? argv[i + 1] : "",
+                    i + 1 < *argc ? "'" : "");
+    frost_artifact_set_threads((int)n);
+    i++;
+  }
+  *argc = k;
+  argv[k] = NULL;
+  return FR_OK;
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: %s <command> [options]\n"
@@ -362,7 +390,9 @@ static void usage(FILE *f) {
           "                                train the compiled head (frost compile\n"
           "                                --train); -o DIR keeps the weights\n"
           "  export OUT.onnx [--weights DIR]\n"
-          "                                the model with its weights, as ONNX\n",
+          "                                the model with its weights, as ONNX\n"
+          "run, bench and train take --threads N: the threads of the kernels\n"
+          "(default: $FROST_THREADS, else the processors online)\n",
           prog);
 }
 
@@ -384,7 +414,8 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   static io x;
-  fr_status st;
+  fr_status st = take_threads(&argc, argv);
+  if (st != FR_OK) return fail();
   if (!strcmp(cmd, "info")) {
     if (argc > 2) {
       fr_err(FR_ERR_USAGE, "info takes no arguments");

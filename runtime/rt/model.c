@@ -88,6 +88,16 @@ static struct frost_ctx *carve(void *mem, int owned) {
 
 const frost_model_info *frost_api_info(void) { return &frost_desc_; }
 
+/* The threads of the artifact's kernels (its own pool, runtime/kernels/
+ * pool.c, linked into the same module): n < 1 is the default. Returns the
+ * count now in use. */
+int frost_api_set_threads(int n) {
+  fr_k_set_threads(n);
+  return fr_k_threads();
+}
+
+int frost_api_threads(void) { return fr_k_threads(); }
+
 size_t frost_api_activation_bytes(void) {
   return (size_t)frost_desc_.activation_bytes;
 }

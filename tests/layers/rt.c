@@ -28,6 +28,10 @@ frost_ctx *frost_artifact_create(void) {
 
 void frost_artifact_destroy(frost_ctx *c) { (void)c; }
 
+int frost_artifact_set_threads(int n) { return n; }
+
+int frost_artifact_threads(void) { return 1; }
+
 int frost_artifact_run(frost_ctx *c, const void *const *inputs,
                        void *const *outputs) {
   (void)c;

@@ -1,9 +1,12 @@
 'use strict';
-// Single-thread ONNX Runtime latency for each oracle case.
+// ONNX Runtime latency for each oracle case, on one thread by default.
 //
-//   node tests/oracle/bench-ort.js [runs]     (normally via tests/oracle/bench-ort)
+//   node tests/oracle/bench-ort.js [runs] [--threads T] [--case NAME]...
+//        [--batch B]                       (normally via tests/oracle/bench-ort)
 //
-// Session: CPU EP, intra/inter-op threads = 1, sequential, all graph
+// --threads: intra-op threads; --case: only these cases; --batch: their
+// inputs' first dim set to B (e.g. --case embedding_8 --batch 32).
+// Session: CPU EP, intra-op threads T (1), inter-op 1, sequential, all graph
 // optimizations. Inputs are the same seeded tensors as make-refs.js, created
 // once. 10 warm-up runs, then `runs` (default 50) timed session.run() calls;
 // prints `<case> median_ms=X` (also min and p90 for information). Timings
@@ -12,12 +15,24 @@
 const L = require('./lib.js');
 
 async function main() {
-  const runs = Number(process.argv[2] || 50);
+  const args = process.argv.slice(2);
+  let runs = 50, threads = 1, batch = 0;
+  const only = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--threads') threads = Number(args[++i]);
+    else if (args[i] === '--case') only.push(args[++i]);
+    else if (args[i] === '--batch') batch = Number(args[++i]);
+    else runs = Number(args[i]);
+  }
   const warmup = 10;
   const ort = L.loadOrt();
-  console.log(`# onnxruntime-node ${ort.env.versions.node}, 1 thread, ${warmup} warm-up + ${runs} runs`);
-  for (const c of L.CASES) {
-    const sess = await ort.InferenceSession.create(L.modelPath(c), L.sessionOptions('all'));
+  console.log(`# onnxruntime-node ${ort.env.versions.node}, ${threads} thread(s), ${warmup} warm-up + ${runs} runs`);
+  for (const c0 of L.CASES) {
+    if (only.length && !only.includes(c0.name)) continue;
+    const c = { ...c0, inputs: {} };
+    for (const [k, v] of Object.entries(c0.inputs))
+      c.inputs[k] = batch ? { ...v, shape: [batch, ...v.shape.slice(1)] } : v;
+    const sess = await ort.InferenceSession.create(L.modelPath(c), L.sessionOptions('all', threads));
     const feeds = L.makeFeeds(ort, c);
     for (let i = 0; i < warmup; i++) await sess.run(feeds);
     const ms = [];
@@ -29,7 +44,7 @@ async function main() {
     ms.sort((a, b) => a - b);
     const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
     const med = ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
-    console.log(`${c.name} median_ms=${med.toFixed(3)} min_ms=${ms[0].toFixed(3)} p90_ms=${q(0.9).toFixed(3)}`);
+    console.log(`${c.name}${batch ? ' batch ' + batch : ''} median_ms=${med.toFixed(3)} min_ms=${ms[0].toFixed(3)} p90_ms=${q(0.9).toFixed(3)}`);
     if (typeof sess.release === 'function') await sess.release();
   }
 }

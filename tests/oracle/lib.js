@@ -149,10 +149,10 @@ function loadOrt() {
   }
 }
 
-function sessionOptions(graphOptimizationLevel) {
+function sessionOptions(graphOptimizationLevel, threads = 1) {
   return {
     executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel,
