@@ -1041,6 +1041,14 @@ typedef struct fr_k_resize {
 } fr_k_resize;
 /* y (out...) = sum over the taps of every dim of x (in...). */
 void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
+/* The separable path, for nearest and linear (2 taps) taps inside the
+ * input whose leading dims, all but the last two, keep their size and
+ * index: each output row blends at most two input rows resized along W
+ * (rows: scratch of 2 * out[rank-1] floats). Same values as
+ * fr_k_resize_f32, but for a tap of weight 0 on an inf or NaN. */
+int fr_k_resize_sep_ok(const fr_k_resize *r);
+void fr_k_resize_sep_f32(const fr_k_resize *r, const float *x, float *y,
+                         float *rows);
 /* Entry of Resize and Upsample: the taps of each dim d (ntap per output
  * index) are made in scratch, then y = resize(x) (when run: not for an
  * empty x with a non-empty y, which stays zero). y: its slot in bufs. */
@@ -1050,7 +1058,8 @@ typedef struct fr_k_resize_plan {
   fr_k_resize_dim d[FR_K_MAX_RANK];
 } fr_k_resize_plan;
 /* params fr_k_resize_plan; bufs X, (roi, scales, sizes | scales,) Y,
- * scratch (sum of d[i].out * ntap int64 indices, then as many floats). */
+ * scratch (sum of d[i].out * ntap int64 indices, then as many floats,
+ * then 2 * d[rank-1].out floats for fr_k_resize_sep_f32). */
 FR_K_ENTRY void fr_ke_resize_f32(const void *params, void *const *bufs);
 /* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
  * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */

@@ -2,6 +2,7 @@
  * hand-computed cases, and the blocked GEMM / implicit-GEMM conv against
  * naive loops on random shapes that cross the blocking edges. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -498,6 +499,92 @@ START_TEST(resize_hand) {
 }
 END_TEST
 
+/* The separable Resize (fr_k_resize_sep_f32) against the general gather
+ * (fr_k_resize_f32) on shapes nothing was tuned for: odd and non-square
+ * planes, channels off the vector width, scales 2, 3, 0.5 and others, every
+ * coordinate mode and nearest mode, ranks 1 to 4. expect_sep: whether the
+ * separable path must take it (1), must not (0), either (-1). */
+static void resize_sep_check(int rank, const int64_t *in, const double *scale,
+                             int mode, int coord, int nearest,
+                             double roi_start, double roi_end, int expect_sep) {
+  fr_k_resize_dim d[FR_K_MAX_RANK];
+  fr_k_resize r = {.rank = rank, .ntap = 2, .extrapolation = -7};
+  int64_t nx = 1, ny = 1;
+  for (int i = 0; i < rank; i++) {
+    int64_t out = (int64_t)floor((double)in[i] * scale[i]);
+    fr_k_resize_dim di = {mode, coord, nearest, 0, in[i], out, scale[i],
+                          i >= rank - 2 ? roi_start : 0,
+                          i >= rank - 2 ? roi_end : 1, -0.75};
+    d[i] = di;
+    r.in[i] = in[i], r.out[i] = out;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)(2 * out + 1));
+    float *w = malloc(sizeof(float) * (size_t)(2 * out + 1));
+    fr_k_resize_taps(&d[i], idx, w);
+    r.idx[i] = idx, r.w[i] = w;
+    nx *= in[i], ny *= out;
+  }
+  float *x = rnd(nx, (unsigned)(nx + ny)), *want = malloc(sizeof(float) * (size_t)ny);
+  float *got = malloc(sizeof(float) * (size_t)ny);
+  float *rows = malloc(sizeof(float) * (size_t)(2 * r.out[rank - 1] + 1));
+  int sep = fr_k_resize_sep_ok(&r);
+  if (expect_sep >= 0 && sep != expect_sep)
+    fprintf(stderr, "resize rank %d, last dim %lld -> %lld, mode %d, coord %d, nearest %d\n",
+            rank, (long long)in[rank - 1], (long long)r.out[rank - 1], mode, coord, nearest);
+  if (expect_sep >= 0) ck_assert_int_eq(sep, expect_sep);
+  fr_k_resize_f32(&r, x, want);
+  if (sep) {
+    fr_k_resize_sep_f32(&r, x, got, rows);
+    for (int64_t i = 0; i < ny; i++) {
+      if (mode == FR_K_RESIZE_NEAREST) ck_assert_float_eq(got[i], want[i]);
+      else ck_assert_float_eq_tol(got[i], want[i], 1e-6f);
+    }
+  }
+  for (int i = 0; i < rank; i++) free((void *)r.idx[i]), free((void *)r.w[i]);
+  free(x), free(want), free(got), free(rows);
+}
+
+START_TEST(resize_sep_random) {
+  static const int64_t shapes[][4] = {
+      {1, 3, 7, 5}, {2, 13, 9, 11}, {1, 1, 1, 17}, {1, 5, 10, 1}, {3, 2, 6, 6}};
+  static const double scales[][2] = {
+      {2, 2}, {3, 3}, {2, 3}, {0.5, 0.5}, {1.7, 0.6}, {1, 2}, {2, 1}, {1, 1}};
+  for (int coord = 0; coord < 7; coord++)
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+      for (size_t ci = 0; ci < sizeof scales / sizeof scales[0]; ci++) {
+        const int64_t *in = shapes[si];
+        double sc[4] = {1, 1, scales[ci][0], scales[ci][1]};
+        if (in[2] * sc[2] < 1 || in[3] * sc[3] < 1) continue;
+        /* tf_crop_and_resize inside the input (roi 0.1..0.9) */
+        double r0 = coord == FR_K_COORD_TF_CROP_AND_RESIZE ? 0.1 : 0;
+        double r1 = coord == FR_K_COORD_TF_CROP_AND_RESIZE ? 0.9 : 1;
+        /* tf_half_pixel_for_nn moves a kept dim by half a pixel: its
+         * linear taps and nearest rounding up read the next index (not
+         * separable), unless the dim has size 1 */
+        int tf = coord == FR_K_COORD_TF_HALF_PIXEL_FOR_NN;
+        int e4 = !tf ? 1 : in[0] == 1 && in[1] == 1 ? -1 : 0;
+        int e3 = !tf ? 1 : in[1] == 1 ? -1 : 0;
+        for (int nm = 0; nm <= FR_K_NEAREST_SIMPLE; nm++) {
+          int up = nm == FR_K_NEAREST_CEIL || nm == FR_K_NEAREST_ROUND_PREFER_CEIL;
+          resize_sep_check(4, in, sc, FR_K_RESIZE_NEAREST, coord, nm, r0, r1,
+                           up ? e4 : 1);
+        }
+        resize_sep_check(4, in, sc, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, e4);
+        /* rank 3, 2 and 1: the last dims of the same case */
+        resize_sep_check(3, in + 1, sc + 1, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, e3);
+        resize_sep_check(2, in + 2, sc + 2, FR_K_RESIZE_NEAREST, coord, 0, r0, r1, 1);
+        resize_sep_check(1, in + 3, sc + 3, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, 1);
+      }
+  /* not separable: a leading dim resized, taps outside a crop, cubic
+   * (the general path) */
+  resize_sep_check(4, (const int64_t[]){1, 3, 4, 5}, (const double[]){1, 2, 2, 2},
+                   FR_K_RESIZE_LINEAR, FR_K_COORD_HALF_PIXEL, 0, 0, 1, 0);
+  resize_sep_check(4, (const int64_t[]){1, 3, 4, 5}, (const double[]){1, 1, 2, 2},
+                   FR_K_RESIZE_LINEAR, FR_K_COORD_TF_CROP_AND_RESIZE, 0, -0.5, 1.2, 0);
+  fr_k_resize cubic = {.rank = 1, .ntap = 4};
+  ck_assert_int_eq(fr_k_resize_sep_ok(&cubic), 0);
+}
+END_TEST
+
 START_TEST(gridsample_hand) {
   /* align_corners: grid corners hit the image corners; (0, 0) is the
    * center of a 2x2 image: the mean */
@@ -676,5 +763,5 @@ END_TEST
 
 FT_MAIN(nn, conv_hand, conv_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
-        convtranspose_hand, resize_hand, gridsample_hand, quantize_hand,
+        convtranspose_hand, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
