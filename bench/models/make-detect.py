@@ -11,12 +11,14 @@ detectors, input `image` 1x3x320x320, random weights from a fixed seed:
   blocks    depthwise 3x3 (s1 or s2) + BN + ReLU or HardSwish,
             squeeze-excite (GlobalAveragePool, 1x1 Conv, ReLU, 1x1 Conv,
             Sigmoid or HardSigmoid, Mul over the map), pointwise 1x1 + BN
-            (a residual Add where the shape stays)                  (1/4 .. 1/32)
+            (a residual Add where the shape stays), MobileNet-like
+            widths 32 to 512                                        (1/2 .. 1/32)
   neck      FPN: 1x1 laterals; Resize x2 nearest (asymmetric, floor),
             Concat, 1x1; Resize x2 linear (half_pixel), Concat, 1x1;
             Resize to sizes, nearest (round_prefer_floor, half_pixel)
-  head      ConvTranspose 4x4 stride 2 (1/8 -> 1/4), ReLU, 1x1 Conv to
-            heatmaps (Sigmoid) and box sizes
+  head      ConvTranspose 4x4 stride 2 (1/8 -> 1/4), ReLU, Concat with the
+            resized 1/8 map, depthwise 3x3 + 1x1, 1x1 Convs to heatmaps
+            (Sigmoid) and box sizes
 
 Outputs `heatmap` 1x8x80x80 and `boxes` 1x4x80x80.
 """
@@ -104,21 +106,24 @@ def resize(x, mode, coord, nearest=None, scales=None, sizes=None):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "build/bench/detect.onnx"
     x = act(bn(conv("image", 3, 16, 3, 2, bias=False), 16), "hs")           # 16 x 160
-    x = block(x, 16, 24, 2, "relu", "sigmoid")                               # 24 x 80
-    x = block(x, 24, 24, 1, "relu", "sigmoid")
-    x = block(x, 24, 40, 2, "hs", "hsig")                                    # 40 x 40
-    c3 = block(x, 40, 40, 1, "hs", "hsig")
-    x = block(c3, 40, 80, 2, "hs", "hsig")                                   # 80 x 20
-    c4 = block(x, 80, 80, 1, "hs", "sigmoid")
-    x = block(c4, 80, 112, 2, "hs", "hsig")                                  # 112 x 10
-    c5 = block(x, 112, 112, 1, "hs", "hsig")
+    x = block(x, 16, 32, 1, "relu", "sigmoid")                               # 32 x 160
+    x = block(x, 32, 64, 2, "relu", "sigmoid")                               # 64 x 80
+    x = block(x, 64, 64, 1, "relu", "sigmoid")
+    x = block(x, 64, 128, 2, "hs", "hsig")                                   # 128 x 40
+    c3 = block(x, 128, 128, 1, "hs", "hsig")
+    x = block(c3, 128, 256, 2, "hs", "hsig")                                 # 256 x 20
+    for _ in range(2):
+        x = block(x, 256, 256, 1, "hs", "sigmoid")
+    c4 = block(x, 256, 256, 1, "hs", "hsig")
+    x = block(c4, 256, 512, 2, "hs", "hsig")                                 # 512 x 10
+    c5 = block(x, 512, 512, 1, "hs", "hsig")
     # neck
-    p5 = node("Relu", [conv(c5, 112, 64)])
+    p5 = node("Relu", [conv(c5, 512, 64)])
     u5 = resize(p5, "nearest", "asymmetric", "floor", scales=[1, 1, 2, 2])  # 64 x 20
-    p4 = node("Concat", [node("Relu", [conv(c4, 80, 64)]), u5], axis=1)
+    p4 = node("Concat", [node("Relu", [conv(c4, 256, 64)]), u5], axis=1)
     p4 = node("Relu", [conv(p4, 128, 64)])
     u4 = resize(p4, "linear", "half_pixel", scales=[1, 1, 2, 2])            # 64 x 40
-    p3 = node("Concat", [node("Relu", [conv(c3, 40, 64)]), u4], axis=1)
+    p3 = node("Concat", [node("Relu", [conv(c3, 128, 64)]), u4], axis=1)
     p3 = node("Relu", [conv(p3, 128, 64)])
     # head: transposed conv to 1/4, and the 1/8 map brought up by Resize
     w = rng.normal(0, np.sqrt(2.0 / (64 * 16)), (64, 32, 4, 4)).astype(np.float32)
@@ -126,7 +131,7 @@ def main():
              kernel_shape=[4, 4], strides=[2, 2], pads=[1, 1, 1, 1])        # 32 x 80
     u3 = resize(p3, "nearest", "half_pixel", "round_prefer_floor", sizes=[1, 64, 80, 80])
     h = node("Concat", [node("Relu", [h]), u3], axis=1)                       # 96 x 80
-    h = node("Relu", [conv(h, 96, 32, 3)])
+    h = node("Relu", [conv(conv(h, 96, 96, 3, group=96), 96, 32)])
     heat = node("Sigmoid", [conv(h, 32, 8)])
     boxes = conv(h, 32, 4)
     nodes.append(helper.make_node("Identity", [heat], ["heatmap"], name="out_heatmap"))

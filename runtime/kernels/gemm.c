@@ -874,8 +874,115 @@ static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
   dw_plane(p, xp, wp, b, yp, p->stride[2]);
 }
 
-void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, const float *res, float *y) {
+/* The 3x3 depthwise fast path (dilation 1, width stride 1 or 2, any pads
+ * and height stride): the nine weights stay in vector registers, and an
+ * output row takes the nr (1 to 3, a constant in each inlined copy) input
+ * rows inside the image, starting at weight row k0. rows[r] points pw
+ * floats before input row r; wv, ws: the weights as vectors and floats. */
+static inline __attribute__((always_inline)) void
+dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
+        const float *ws, int64_t lo, int64_t hi, int64_t OW, int64_t IW,
+        int64_t pw, float b, const fr_k_epi *ve, float *restrict yr,
+        const int64_t S) {
+  int64_t ox = lo;
+  for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+    fr_vf acc0 = vsplat(b), acc1 = acc0;
+    for (int r = 0; r < nr; r++)
+      for (int kx = 0; kx < 3; kx++) {
+        const float *xr = rows[r] + ox * S + kx;
+        acc0 += wv[r * 3 + kx] * vload_s(xr, S);
+        acc1 += wv[r * 3 + kx] * vload_s(xr + VW * S, S);
+      }
+    if (ve) acc0 = epi_vec(ve, acc0), acc1 = epi_vec(ve, acc1);
+    vstore(yr + ox, acc0);
+    vstore(yr + ox + VW, acc1);
+  }
+  /* the last vectors, the last one ending at hi (overlapping) */
+  while (ox < hi && hi - lo >= VW) {
+    int64_t o0 = fr_k_min64(ox, hi - VW);
+    fr_vf acc0 = vsplat(b);
+    for (int r = 0; r < nr; r++)
+      for (int kx = 0; kx < 3; kx++)
+        acc0 += wv[r * 3 + kx] * vload_s(rows[r] + o0 * S + kx, S);
+    vstore(yr + o0, ve ? epi_vec(ve, acc0) : acc0);
+    ox = o0 + VW;
+  }
+  /* border and leftover columns, with bounds checks */
+  for (int64_t o = 0; o < OW; o++) {
+    if (o >= lo && o < ox) {
+      o = ox - 1;
+      continue;
+    }
+    float acc = b;
+    for (int r = 0; r < nr; r++)
+      for (int kx = 0; kx < 3; kx++) {
+        int64_t ix = o * S + kx - pw;
+        if (ix >= 0 && ix < IW) acc += ws[r * 3 + kx] * rows[r][ix + pw];
+      }
+    yr[o] = acc;
+    if (ve) epi_row(ve, 1, yr + o, NULL, NULL);
+  }
+}
+
+static inline __attribute__((always_inline)) void
+dw3_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
+          float b, const float *res, float *restrict yp, const int64_t S) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t pw = p->pad[2];
+  /* the epilogue in registers, or on each row while it is in L1 */
+  epi_ctx ec = {&p->epi, NULL, res, OW};
+  const bool on = epi_on(&p->epi, NULL, res);
+  const fr_k_epi *ve = on && epi_vec_ok(&ec) ? &p->epi : NULL;
+  fr_vf wv[9];
+  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
+  /* columns whose three taps are inside */
+  int64_t lo0, hi0, lo1, hi1;
+  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  fr_k_valid_range(S, 2 - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *rows[3];
+    int nr = 0, k0 = -1;
+    for (int ky = 0; ky < 3; ky++) {
+      int64_t iy = oy * p->stride[1] - p->pad[1] + ky;
+      if (iy < 0 || iy >= IH) continue;
+      if (k0 < 0) k0 = ky;
+      rows[nr++] = xp + iy * IW - pw;
+    }
+    float *yr = yp + oy * OW;
+    const fr_vf *w = wv + 3 * (k0 < 0 ? 0 : k0);
+    const float *ws = wp + 3 * (k0 < 0 ? 0 : k0);
+    switch (nr) {
+    case 3: dw3_row(3, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    case 2: dw3_row(2, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    case 1: dw3_row(1, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    default:
+      for (int64_t o = 0; o < OW; o++) yr[o] = b;
+      if (ve) epi_row(ve, OW, yr, NULL, NULL);
+      break;
+    }
+    if (on && !ve) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
+  }
+}
+
+static void dw3_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
+                         float b, const float *res, float *yp) {
+  dw3_plane(p, xp, wp, b, res, yp, 1);
+}
+static void dw3_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
+                         float b, const float *res, float *yp) {
+  dw3_plane(p, xp, wp, b, res, yp, 2);
+}
+
+/* The fast path takes it: 3x3, dilation 1, width stride 1 or 2. */
+static bool dw_is_3x3(const fr_k_conv *p) {
+  return p->k[1] == 3 && p->k[2] == 3 && p->dil[1] == 1 && p->dil[2] == 1 &&
+         (p->stride[2] == 1 || p->stride[2] == 2);
+}
+
+/* The general path, any kernel size and stride. */
+void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
+                         const float *bias, const float *res, float *y) {
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
   const int64_t KS = p->k[1] * p->k[2];
   const bool epi = p->epi.act != FR_K_EPI_NONE ||
@@ -893,6 +1000,24 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
       if (epi)
         fr_k_epi_f32(&p->epi, OS, yp, NULL,
                      res ? res + (n * p->C + c) * OS : NULL);
+    }
+}
+
+void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, const float *res, float *y) {
+  if (!dw_is_3x3(p)) {
+    fr_k_dwconv_any_f32(p, x, w, bias, res, y);
+    return;
+  }
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
+      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
+      const float *rp = res ? res + (n * p->C + c) * OS : NULL;
+      float b = bias ? bias[c] : 0.0f;
+      if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
+      else dw3_plane_s2(p, xp, w + c * 9, b, rp, yp);
     }
 }
 

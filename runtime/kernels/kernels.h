@@ -964,9 +964,14 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* gemm.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
- * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
+ * the epilogue p->epi and res (NULL or of y's shape). 3x3 with dilation 1
+ * and width stride 1 or 2 take a fast path (the nine weights in registers,
+ * the epilogue per row); the rest, or all with _any, the general one. The
+ * two add the same products in the same order. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);
+void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
+                         const float *bias, const float *res, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).
  * pad / pad_end: padding before / after each dim. Padding is ignored by
  * max, counted as 0 by Lp, and by average only when count_include_pad. */

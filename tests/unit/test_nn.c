@@ -189,6 +189,59 @@ START_TEST(conv_random) {
 }
 END_TEST
 
+/* The 3x3 depthwise fast path against the general one (the same sums in
+ * the same order, but for where gcc contracts them into FMAs) and the
+ * naive conv, on shapes nothing was tuned for: widths
+ * below, at and around the vector widths, odd and non-square planes,
+ * channel counts off 8 and 16, strides (1|2, 1|2) and (3, 2), pads 0..2,
+ * with and without bias, residual and epilogues (in registers and not). */
+START_TEST(dwconv3_fast_random) {
+  static const int64_t hw[][2] = {{1, 1}, {3, 5}, {7, 8}, {9, 16}, {11, 17},
+                                  {5, 33}, {20, 31}, {13, 47}, {2, 70}};
+  static const int64_t st[][2] = {{1, 1}, {2, 2}, {1, 2}, {2, 1}, {3, 2}};
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_RELU, FR_K_EPI_HARD_SWISH,
+                             FR_K_EPI_SIGMOID};
+  int n_case = 0;
+  for (size_t i = 0; i < sizeof hw / sizeof hw[0]; i++)
+    for (size_t j = 0; j < sizeof st / sizeof st[0]; j++)
+      for (int64_t pad = 0; pad <= 2; pad++) {
+        int64_t IH = hw[i][0], IW = hw[i][1], sh = st[j][0], sw = st[j][1];
+        if (IH + 2 * pad < 3 || IW + 2 * pad < 3) continue;
+        int64_t C = 1 + (int64_t)((i * 7 + j * 3 + (size_t)pad) % 19);
+        int64_t N = 1 + (int64_t)(j % 2);
+        fr_k_conv p = {N, C, C, C, {1, IH, IW}, {1, (IH + 2 * pad - 3) / sh + 1,
+                       (IW + 2 * pad - 3) / sw + 1}, {1, 3, 3}, {1, sh, sw},
+                       {1, 1, 1}, {0, pad, pad}, {0}};
+        int with_res = n_case % 3 == 1;
+        p.epi.act = acts[n_case % 4];
+        int64_t nx = N * C * IH * IW, ny = N * C * p.out[1] * p.out[2];
+        float *x = rnd(nx, (unsigned)n_case), *w = rnd(C * 9, 7);
+        float *b = rnd(C, 8), *res = rnd(ny, 9);
+        float *fast = malloc(sizeof(float) * (size_t)ny);
+        float *any = malloc(sizeof(float) * (size_t)ny);
+        float *ref = malloc(sizeof(float) * (size_t)ny);
+        const float *bias = n_case % 2 ? b : NULL, *r = with_res ? res : NULL;
+        fr_k_dwconv_f32(&p, x, w, bias, r, fast);
+        fr_k_dwconv_any_f32(&p, x, w, bias, r, any);
+        fr_k_conv q = p;
+        q.epi.act = FR_K_EPI_NONE;
+        conv_ref(&q, x, w, bias, ref);
+        for (int64_t k = 0; k < ny; k++) {
+          ck_assert_msg(fabsf(fast[k] - any[k]) <= 1e-6f * (1 + fabsf(any[k])),
+                        "dw 3x3 %lldx%lld stride %lldx%lld pad %lld C %lld: "
+                        "element %lld fast %g general %g", (long long)IH,
+                        (long long)IW, (long long)sh, (long long)sw,
+                        (long long)pad, (long long)C, (long long)k, fast[k], any[k]);
+          if (p.epi.act == FR_K_EPI_NONE)
+            ck_assert_float_eq_tol(fast[k], ref[k] + (r ? r[k] : 0), 1e-4f);
+        }
+        free(x), free(w), free(b), free(res), free(fast), free(any), free(ref);
+        n_case++;
+      }
+  ck_assert_int_gt(n_case, 100);
+}
+END_TEST
+
 START_TEST(conv_bad_channels) {
   ft_case *c = ft_new("Conv", 11, 2, 1, 0);
   float x[2 * 9] = {0}, w[3 * 4] = {0};
@@ -761,7 +814,7 @@ START_TEST(maxunpool_lppool_hand) {
 }
 END_TEST
 
-FT_MAIN(nn, conv_hand, conv_random, conv_bad_channels, pool_hand,
+FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
         convtranspose_hand, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
