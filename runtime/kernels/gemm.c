@@ -878,7 +878,35 @@ static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
  * and height stride): the nine weights stay in vector registers, and an
  * output row takes the nr (1 to 3, a constant in each inlined copy) input
  * rows inside the image, starting at weight row k0. rows[r] points pw
- * floats before input row r; wv, ws: the weights as vectors and floats. */
+ * floats before input row r; wv, ws: the weights as vectors and floats;
+ * ve: an epilogue of selects (epi_vec) applied in registers, or NULL.
+ * Unrolled by hand: the JIT does not unroll. */
+static inline __attribute__((always_inline)) fr_vf
+dw3_taps(fr_vf acc, const float *x, const fr_vf *w, const int64_t S) {
+  acc += w[0] * vload_s(x, S);
+  acc += w[1] * vload_s(x + 1, S);
+  acc += w[2] * vload_s(x + 2, S);
+  return acc;
+}
+
+/* Output columns [o0, o1) one by one, with bounds checks. */
+static inline __attribute__((always_inline)) void
+dw3_cols(const int nr, const float *const *rows, const float *ws, int64_t o0,
+         int64_t o1, int64_t IW, int64_t pw, float b, float *restrict yr,
+         const int64_t S) {
+  for (int64_t o = o0; o < o1; o++) {
+    float acc = b;
+    for (int r = 0; r < 3; r++) {
+      if (r >= nr) break;
+      int64_t ix = o * S - pw;
+      if (ix >= 0 && ix < IW) acc += ws[r * 3] * rows[r][ix + pw];
+      if (ix + 1 >= 0 && ix + 1 < IW) acc += ws[r * 3 + 1] * rows[r][ix + 1 + pw];
+      if (ix + 2 >= 0 && ix + 2 < IW) acc += ws[r * 3 + 2] * rows[r][ix + 2 + pw];
+    }
+    yr[o] = acc;
+  }
+}
+
 static inline __attribute__((always_inline)) void
 dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
         const float *ws, int64_t lo, int64_t hi, int64_t OW, int64_t IW,
@@ -887,12 +915,19 @@ dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
   int64_t ox = lo;
   for (; ox + 2 * VW <= hi; ox += 2 * VW) {
     fr_vf acc0 = vsplat(b), acc1 = acc0;
-    for (int r = 0; r < nr; r++)
-      for (int kx = 0; kx < 3; kx++) {
-        const float *xr = rows[r] + ox * S + kx;
-        acc0 += wv[r * 3 + kx] * vload_s(xr, S);
-        acc1 += wv[r * 3 + kx] * vload_s(xr + VW * S, S);
-      }
+    const float *x0 = rows[0] + ox * S;
+    acc0 = dw3_taps(acc0, x0, wv, S);
+    acc1 = dw3_taps(acc1, x0 + VW * S, wv, S);
+    if (nr > 1) {
+      const float *x1 = rows[1] + ox * S;
+      acc0 = dw3_taps(acc0, x1, wv + 3, S);
+      acc1 = dw3_taps(acc1, x1 + VW * S, wv + 3, S);
+    }
+    if (nr > 2) {
+      const float *x2 = rows[2] + ox * S;
+      acc0 = dw3_taps(acc0, x2, wv + 6, S);
+      acc1 = dw3_taps(acc1, x2 + VW * S, wv + 6, S);
+    }
     if (ve) acc0 = epi_vec(ve, acc0), acc1 = epi_vec(ve, acc1);
     vstore(yr + ox, acc0);
     vstore(yr + ox + VW, acc1);
@@ -900,28 +935,19 @@ dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
   /* the last vectors, the last one ending at hi (overlapping) */
   while (ox < hi && hi - lo >= VW) {
     int64_t o0 = fr_k_min64(ox, hi - VW);
-    fr_vf acc0 = vsplat(b);
-    for (int r = 0; r < nr; r++)
-      for (int kx = 0; kx < 3; kx++)
-        acc0 += wv[r * 3 + kx] * vload_s(rows[r] + o0 * S + kx, S);
+    fr_vf acc0 = dw3_taps(vsplat(b), rows[0] + o0 * S, wv, S);
+    if (nr > 1) acc0 = dw3_taps(acc0, rows[1] + o0 * S, wv + 3, S);
+    if (nr > 2) acc0 = dw3_taps(acc0, rows[2] + o0 * S, wv + 6, S);
     vstore(yr + o0, ve ? epi_vec(ve, acc0) : acc0);
     ox = o0 + VW;
   }
-  /* border and leftover columns, with bounds checks */
-  for (int64_t o = 0; o < OW; o++) {
-    if (o >= lo && o < ox) {
-      o = ox - 1;
-      continue;
-    }
-    float acc = b;
-    for (int r = 0; r < nr; r++)
-      for (int kx = 0; kx < 3; kx++) {
-        int64_t ix = o * S + kx - pw;
-        if (ix >= 0 && ix < IW) acc += ws[r * 3 + kx] * rows[r][ix + pw];
-      }
-    yr[o] = acc;
-    if (ve) epi_row(ve, 1, yr + o, NULL, NULL);
-  }
+  /* the columns left of the vectors and right of them */
+  int64_t left = ox > lo ? lo : 0;
+  dw3_cols(nr, rows, ws, 0, left, IW, pw, b, yr, S);
+  dw3_cols(nr, rows, ws, ox > lo ? ox : 0, OW, IW, pw, b, yr, S);
+  if (ve && left > 0) epi_row(ve, left, yr, NULL, NULL);
+  if (ve && ox > lo && ox < OW) epi_row(ve, OW - ox, yr + ox, NULL, NULL);
+  if (ve && ox <= lo) epi_row(ve, OW, yr, NULL, NULL);
 }
 
 static inline __attribute__((always_inline)) void
@@ -1054,7 +1080,8 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
-  if (conv_is_pointwise(p)) return fr_k_sgemm_scratch(Mg, N, K);
+  if (conv_is_pointwise(p) && (Mg <= 2 || N == 1))
+    return fr_k_sgemm_scratch(Mg, N, K);
   if (conv_folds(p))
     return apack_scratch(Mg, K) + blocked_scratch(Mg, p->N * N, K) +
            (size_t)(Mg * p->N * N);
@@ -1085,8 +1112,11 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t N = p->out[0] * p->out[1] * p->out[2];
   const bool pw = conv_is_pointwise(p), on = epi_on(&p->epi, NULL, res);
-  /* the weights packed once for all images, when they fit */
-  const size_t apn = pw ? 0 : apack_scratch(Mg, K);
+  /* pointwise: the image is B; a GEMV-like shape goes to fr_k_sgemm */
+  const bool pw_small = pw && (Mg <= 2 || N == 1);
+  /* the weights packed once for all images and column blocks, when they
+   * fit */
+  const size_t apn = pw_small ? 0 : apack_scratch(Mg, K);
   float *apk = apn ? align64(scratch) : NULL;
   float *gs = scratch + apn;
   const bool fold = !pw && !res && K > 0 && conv_folds(p);
@@ -1113,12 +1143,13 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
         scale_c(Mg, N, yg, N, 0.0f, bg, on ? &ec : NULL);
         continue;
       }
-      if (pw) {
+      if (pw_small) {
         fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
                         p->epi, NULL, rg, N};
         fr_k_sgemm(&gm, gs);
       } else {
-        bsrc s = {xg, 0, 0, p, 0, 0};
+        bsrc s = {xg, 0, 0, pw ? NULL : p, 0, 0};
+        if (pw) s.rs = N, s.cs = 1; /* B (K, N) = the image (Cg, N) */
         gemm_blocked(Mg, N, K, wg, K, 1, apk, &s, yg, N, 1.0f, 0.0f, bg,
                      on ? &ec : NULL, gs);
       }
@@ -1183,6 +1214,18 @@ static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
     }
 }
 
+/* y[ix * sw] += c[ix] for ix in [lo, hi): one tap's column entries added
+ * to the output row (col2im), with the common strides as constants. */
+static void col_add(float *restrict y, const float *restrict c, int64_t lo,
+                    int64_t hi, int64_t sw) {
+  if (sw == 1)
+    for (int64_t ix = lo; ix < hi; ix++) y[ix] += c[ix];
+  else if (sw == 2)
+    for (int64_t ix = lo; ix < hi; ix++) y[2 * ix] += c[ix];
+  else
+    for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
@@ -1202,7 +1245,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int64_t NO = OD * OH * OW;
+  const int64_t NO = OD * OH * OW, sw = p->stride[2];
   float *col = scratch, *gs = scratch + Mg * KK * NI;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t g = 0; g < G; g++) {
@@ -1220,18 +1263,18 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
           for (int64_t ky = 0; ky < KH; ky++)
             for (int64_t kx = 0; kx < KW; kx++) {
               const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+              /* input columns ix whose output ix * sw + off is inside */
+              int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+              fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
               for (int64_t iz = 0; iz < ID; iz++) {
                 int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
                 if (oz < 0 || oz >= OD) continue;
                 for (int64_t iy = 0; iy < IH; iy++) {
                   int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
                   if (oy < 0 || oy >= OH) continue;
-                  float *yr = ym + (oz * OH + oy) * OW;
+                  float *yr = ym + (oz * OH + oy) * OW + off;
                   const float *cx = cr + (iz * IH + iy) * IW;
-                  for (int64_t ix = 0; ix < IW; ix++) {
-                    int64_t ox = ix * p->stride[2] - p->pad[2] + kx * p->dil[2];
-                    if (ox >= 0 && ox < OW) yr[ox] += cx[ix];
-                  }
+                  col_add(yr, cx, lo, hi, sw);
                 }
               }
             }

@@ -495,6 +495,50 @@ START_TEST(convtranspose_hand) {
 }
 END_TEST
 
+/* The transposed conv (GEMM, then col2im over each tap's valid columns)
+ * against the naive scatter, on strides 1 to 3, pads, dilations, groups
+ * and odd shapes. */
+START_TEST(convtranspose_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 8, 6, 1, {1, 7, 9}, {0}, {1, 4, 4}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {2, 5, 3, 1, {1, 4, 11}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
+      {1, 6, 9, 3, {1, 5, 6}, {0}, {1, 3, 2}, {1, 3, 2}, {1, 2, 1}, {0, 2, 0}, {0}},
+      {1, 3, 2, 1, {1, 1, 13}, {0}, {1, 1, 5}, {1, 1, 3}, {1, 1, 2}, {0, 0, 3}, {0}},
+  };
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 0; d < 3; d++) /* pads at both ends */
+      p.out[d] = (p.in[d] - 1) * p.stride[d] + (p.k[d] - 1) * p.dil[d] + 1 - 2 * p.pad[d];
+    int64_t Cg = p.C / p.group, Mg = p.M / p.group;
+    int64_t NI = p.in[1] * p.in[2], NO = p.out[1] * p.out[2], KK = p.k[1] * p.k[2];
+    float *x = rnd(p.N * p.C * NI, 11), *w = rnd(p.C * Mg * KK, 12), *b = rnd(p.M, 13);
+    float *y = malloc(sizeof(float) * (size_t)(p.N * p.M * NO));
+    double *want = calloc((size_t)(p.N * p.M * NO), sizeof(double));
+    float *s = malloc(sizeof(float) * (fr_k_convtranspose_scratch(&p) + 1));
+    for (int64_t n = 0; n < p.N; n++)
+      for (int64_t c = 0; c < p.C; c++)
+        for (int64_t m = 0; m < Mg; m++)
+          for (int64_t iy = 0; iy < p.in[1]; iy++)
+            for (int64_t ix = 0; ix < p.in[2]; ix++)
+              for (int64_t ky = 0; ky < p.k[1]; ky++)
+                for (int64_t kx = 0; kx < p.k[2]; kx++) {
+                  int64_t oy = iy * p.stride[1] - p.pad[1] + ky * p.dil[1];
+                  int64_t ox = ix * p.stride[2] - p.pad[2] + kx * p.dil[2];
+                  if (oy < 0 || ox < 0 || oy >= p.out[1] || ox >= p.out[2]) continue;
+                  int64_t mo = c / Cg * Mg + m;
+                  want[(n * p.M + mo) * NO + oy * p.out[2] + ox] +=
+                      (double)x[(n * p.C + c) * NI + iy * p.in[2] + ix] *
+                      w[(c * Mg + m) * KK + ky * p.k[2] + kx];
+                }
+    fr_k_convtranspose_f32(&p, x, w, b, y, s);
+    for (int64_t i = 0; i < p.N * p.M * NO; i++)
+      ck_assert_float_eq_tol(y[i], (float)want[i] + b[(i / NO) % p.M], 1e-4f);
+    free(x), free(w), free(b), free(y), free(want), free(s);
+  }
+}
+END_TEST
+
 /* ---- Resize, GridSample --------------------------------------------------- */
 
 START_TEST(resize_hand) {
@@ -816,5 +860,5 @@ END_TEST
 
 FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
-        convtranspose_hand, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
+        convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
