@@ -1047,6 +1047,151 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
     }
 }
 
+/* ---- direct convolution of few taps -------------------------------------- */
+
+/* A 2-D conv whose output sums few taps (C * KH * KW <= DC_MAXT, one
+ * group, not 1x1: an image model's stem on 3 channels) and width stride 1
+ * or 2: no
+ * packing (the implicit GEMM's B would be as large as the work on it);
+ * each output row takes nm (DC_MB or 1) channels at a time, 2 * VW columns
+ * at a time, every tap a vector load of the input row and nm FMAs; border
+ * columns one by one; the epilogue on each row while it is in L1. */
+enum { DC_MB = 4, DC_MAXT = 32 };
+
+static bool conv_is_direct(const fr_k_conv *p) {
+  return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->out[0] == 1 &&
+         p->pad[0] == 0 && p->k[1] * p->k[2] > 1 &&
+         p->C * p->k[1] * p->k[2] <= DC_MAXT &&
+         (p->stride[2] == 1 || p->stride[2] == 2);
+}
+
+/* The input rows an output row reads: rows[r] (pw floats before the row),
+ * whose weights start at w[m * K + wo[r]], KW of them. */
+typedef struct dc_rows {
+  int n;
+  const float *rows[DC_MAXT];
+  int64_t wo[DC_MAXT];
+} dc_rows;
+
+static inline __attribute__((always_inline)) void
+dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
+         const float *w, const float *bias, int64_t m0, int64_t lo,
+         int64_t hi, float *const *yr, const int64_t S) {
+  const int64_t K = p->C * p->k[1] * p->k[2], KW = p->k[2];
+  const int64_t dw = p->dil[2], pw = p->pad[2], IW = p->in[2], OW = p->out[2];
+  const float *wm = w + m0 * K;
+  int64_t ox = lo;
+  for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+    fr_vf a0[DC_MB], a1[DC_MB];
+    for (int j = 0; j < nm; j++) a0[j] = a1[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
+    for (int r = 0; r < rs->n; r++)
+      for (int64_t kx = 0; kx < KW; kx++) {
+        const float *xr = rs->rows[r] + ox * S + kx * dw;
+        fr_vf x0 = vload_s(xr, S), x1 = vload_s(xr + VW * S, S);
+        const float *wt = wm + rs->wo[r] + kx;
+        for (int j = 0; j < nm; j++) {
+          fr_vf wv = vsplat(wt[j * K]);
+          a0[j] += wv * x0;
+          a1[j] += wv * x1;
+        }
+      }
+    for (int j = 0; j < nm; j++) {
+      vstore(yr[j] + ox, a0[j]);
+      vstore(yr[j] + ox + VW, a1[j]);
+    }
+  }
+  /* the last vectors, the last one ending at hi (overlapping) */
+  while (ox < hi && hi - lo >= VW) {
+    int64_t o0 = fr_k_min64(ox, hi - VW);
+    fr_vf a0[DC_MB];
+    for (int j = 0; j < nm; j++) a0[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
+    for (int r = 0; r < rs->n; r++)
+      for (int64_t kx = 0; kx < KW; kx++) {
+        fr_vf x0 = vload_s(rs->rows[r] + o0 * S + kx * dw, S);
+        const float *wt = wm + rs->wo[r] + kx;
+        for (int j = 0; j < nm; j++) a0[j] += vsplat(wt[j * K]) * x0;
+      }
+    for (int j = 0; j < nm; j++) vstore(yr[j] + o0, a0[j]);
+    ox = o0 + VW;
+  }
+  /* border and leftover columns, with bounds checks */
+  for (int64_t o = 0; o < OW; o++) {
+    if (o >= lo && o < ox) {
+      o = ox - 1;
+      continue;
+    }
+    for (int j = 0; j < nm; j++) {
+      float acc = bias ? bias[m0 + j] : 0.0f;
+      for (int r = 0; r < rs->n; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t ix = o * S + kx * dw - pw;
+          if (ix >= 0 && ix < IW)
+            acc += wm[j * K + rs->wo[r] + kx] * rs->rows[r][ix + pw];
+        }
+      yr[j][o] = acc;
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void
+dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
+         const float *res, float *y, const int64_t S) {
+  const int64_t C = p->C, M = p->M, IH = p->in[1], IW = p->in[2];
+  const int64_t OH = p->out[1], OW = p->out[2], KH = p->k[1], KW = p->k[2];
+  const int64_t pw = p->pad[2], dw = p->dil[2];
+  const bool on = epi_on(&p->epi, NULL, res);
+  /* columns whose taps are all inside */
+  int64_t lo0, hi0, lo1, hi1;
+  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    dc_rows rs;
+    rs.n = 0;
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t ky = 0; ky < KH; ky++) {
+        int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+        if (iy < 0 || iy >= IH) continue;
+        rs.rows[rs.n] = x + (c * IH + iy) * IW - pw;
+        rs.wo[rs.n++] = (c * KH + ky) * KW;
+      }
+    int64_t m0 = 0;
+    for (; m0 + DC_MB <= M; m0 += DC_MB) {
+      float *yr[DC_MB];
+      for (int j = 0; j < DC_MB; j++) yr[j] = y + ((m0 + j) * OH + oy) * OW;
+      dc_block(DC_MB, p, &rs, w, bias, m0, lo, hi, yr, S);
+    }
+    for (; m0 < M; m0++) {
+      float *yr[1] = {y + (m0 * OH + oy) * OW};
+      dc_block(1, p, &rs, w, bias, m0, lo, hi, yr, S);
+    }
+    if (on)
+      for (int64_t m = 0; m < M; m++)
+        epi_row(&p->epi, OW, y + (m * OH + oy) * OW, NULL,
+                res ? res + (m * OH + oy) * OW : NULL);
+  }
+}
+
+static void dc_image_s1(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  dc_image(p, x, w, bias, res, y, 1);
+}
+static void dc_image_s2(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  dc_image(p, x, w, bias, res, y, 2);
+}
+
+static void conv_direct(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  const int64_t IS = p->C * p->in[1] * p->in[2];
+  const int64_t OS = p->M * p->out[1] * p->out[2];
+  for (int64_t n = 0; n < p->N; n++) {
+    const float *rn = res ? res + n * OS : NULL;
+    if (p->stride[2] == 1) dc_image_s1(p, x + n * IS, w, bias, rn, y + n * OS);
+    else dc_image_s2(p, x + n * IS, w, bias, rn, y + n * OS);
+  }
+}
+
 /* ---- convolution ------------------------------------------------------- */
 
 static bool conv_is_depthwise(const fr_k_conv *p) {
@@ -1107,6 +1252,16 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
     fr_k_dwconv_f32(p, x, w, bias, res, y);
     return;
   }
+  if (conv_is_direct(p)) {
+    conv_direct(p, x, w, bias, res, y);
+    return;
+  }
+  fr_k_conv_gemm_res_f32(p, x, w, bias, res, y, scratch);
+}
+
+void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias,
+                            const float *res, float *y, float *scratch) {
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];

@@ -944,10 +944,17 @@ size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = epi(conv(x, w) + bias) (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
-/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). */
+/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). Depthwise
+ * convs go to fr_k_dwconv_f32; 2-D convs of few taps per output (C * KH *
+ * KW <= 32, one group, not 1x1, width stride 1 or 2: a stem on an RGB
+ * image) to a direct loop; the rest to the implicit GEMM,
+ * fr_k_conv_gemm_res_f32 (any conv but depthwise, the same scratch). */
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
                        const float *bias, const float *res, float *y,
                        float *scratch);
+void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias,
+                            const float *res, float *y, float *scratch);
 /* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
  * scratch (fr_k_conv_scratch floats). */
 FR_K_ENTRY void fr_ke_conv_f32(const void *params, void *const *bufs);

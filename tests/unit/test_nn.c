@@ -242,6 +242,54 @@ START_TEST(dwconv3_fast_random) {
 }
 END_TEST
 
+/* The direct conv of few taps (fr_k_conv_res_f32 on a stem-like conv)
+ * against the implicit GEMM (fr_k_conv_gemm_res_f32) and the naive conv:
+ * 1 to 3 channels, 3x3, 5x5, 1x7 and 2x1 kernels, strides (1|2, 1|2),
+ * dilations, pads, output channels off the block of 4, narrow and odd
+ * widths, batches, epilogues and residuals. */
+START_TEST(conv_direct_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 3, 16, 1, {1, 41, 37}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {2, 3, 7, 1, {1, 9, 50}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {1, 1, 5, 1, {1, 12, 19}, {0}, {1, 5, 5}, {1, 1, 2}, {1, 1, 1}, {0, 2, 2}, {0}},
+      {1, 2, 9, 1, {1, 6, 33}, {0}, {1, 3, 3}, {1, 2, 1}, {1, 2, 2}, {0, 2, 2}, {0}},
+      {1, 4, 3, 1, {1, 5, 40}, {0}, {1, 1, 7}, {1, 1, 1}, {1, 1, 1}, {0, 0, 3}, {0}},
+      {3, 2, 4, 1, {1, 7, 6}, {0}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}, {0}},
+      {1, 3, 8, 1, {1, 3, 3}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
+  };
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH, FR_K_EPI_RELU,
+                             FR_K_EPI_SIGMOID};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 1; d < 3; d++)
+      p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+    p.out[0] = 1;
+    p.epi.act = acts[ci % 4];
+    int64_t nx = p.N * p.C * p.in[1] * p.in[2], nw = p.M * p.C * p.k[1] * p.k[2];
+    int64_t ny = p.N * p.M * p.out[1] * p.out[2];
+    float *x = rnd(nx, 21), *w = rnd(nw, 22), *b = rnd(p.M, 23), *res = rnd(ny, 24);
+    float *fast = malloc(sizeof(float) * (size_t)ny), *gemm = malloc(sizeof(float) * (size_t)ny);
+    float *ref = malloc(sizeof(float) * (size_t)ny);
+    float *s = malloc(sizeof(float) * (fr_k_conv_scratch(&p) + 16));
+    const float *r = ci % 3 == 1 ? res : NULL, *bias = ci % 2 ? NULL : b;
+    fr_k_conv_res_f32(&p, x, w, bias, r, fast, s);
+    fr_k_conv_gemm_res_f32(&p, x, w, bias, r, gemm, s);
+    fr_k_conv q = p;
+    q.epi.act = FR_K_EPI_NONE;
+    conv_ref(&q, x, w, bias, ref);
+    for (int64_t i = 0; i < ny; i++) {
+      ck_assert_msg(fabsf(fast[i] - gemm[i]) <= 1e-5f * (1 + fabsf(gemm[i])),
+                    "direct conv case %d, element %lld: %g, GEMM %g", (int)ci,
+                    (long long)i, fast[i], gemm[i]);
+      if (p.epi.act == FR_K_EPI_NONE)
+        ck_assert_float_eq_tol(fast[i], ref[i] + (r ? r[i] : 0), 1e-4f);
+    }
+    free(x), free(w), free(b), free(res), free(fast), free(gemm), free(ref), free(s);
+  }
+}
+END_TEST
+
 START_TEST(conv_bad_channels) {
   ft_case *c = ft_new("Conv", 11, 2, 1, 0);
   float x[2 * 9] = {0}, w[3 * 4] = {0};
@@ -858,7 +906,7 @@ START_TEST(maxunpool_lppool_hand) {
 }
 END_TEST
 
-FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_bad_channels, pool_hand,
+FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
         convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
