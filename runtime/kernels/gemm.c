@@ -1000,6 +1000,69 @@ static void dw3_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
   dw3_plane(p, xp, wp, b, res, yp, 2);
 }
 
+/* Small planes at stride 1 (their rows are a few vectors wide at most,
+ * so the row path would do much of them column by column): the plane
+ * zero-padded to P (OH + 2, Wp = OW + 2) on the stack, every output of the
+ * padded width computed as one flat run (q = oy * Wp + ox reads
+ * P[q + ky * Wp + kx]; the last 2 of each row are dropped), then each
+ * row's OW outputs copied to y and through the epilogue. */
+enum { DW3_FLAT_MAX = 2048 }; /* floats of P, and of the flat outputs */
+
+static bool dw3_flat_ok(const fr_k_conv *p) {
+  return p->stride[1] == 1 && p->stride[2] == 1 &&
+         (p->out[1] + 2) * (p->out[2] + 2) <= DW3_FLAT_MAX;
+}
+
+static void dw3_flat(const fr_k_conv *p, const float *restrict xp,
+                     const float *restrict wp, float b, const float *res,
+                     float *restrict yp) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t Wp = OW + 2, ph = p->pad[1], pw = p->pad[2];
+  float P[DW3_FLAT_MAX], T[DW3_FLAT_MAX];
+  /* P row r, column c is input (r - ph, c - pw), 0 outside */
+  const int64_t c0 = fr_k_min64(pw, Wp), c1 = fr_k_max64(c0, fr_k_min64(pw + IW, Wp));
+  for (int64_t r = 0; r < OH + 2; r++) {
+    float *pr = P + r * Wp;
+    int64_t iy = r - ph;
+    if (iy < 0 || iy >= IH) {
+      for (int64_t c = 0; c < Wp; c++) pr[c] = 0;
+      continue;
+    }
+    const float *xr = xp + iy * IW - pw; /* columns [c0, c1) are inside */
+    for (int64_t c = 0; c < c0; c++) pr[c] = 0;
+    for (int64_t c = c0; c < c1; c++) pr[c] = xr[c];
+    for (int64_t c = c1; c < Wp; c++) pr[c] = 0;
+  }
+  fr_vf wv[9];
+  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
+  const int64_t n = (OH - 1) * Wp + OW; /* flat outputs up to the last one */
+  int64_t q = 0;
+  for (; q + VW <= n; q += VW) {
+    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
+    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
+    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
+  }
+  if (q < n && n >= VW) { /* the last vector ends at n */
+    q = n - VW;
+    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
+    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
+    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
+  } else {
+    for (; q < n; q++) {
+      float acc = b;
+      for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) acc += wp[ky * 3 + kx] * P[q + ky * Wp + kx];
+      T[q] = acc;
+    }
+  }
+  const bool on = epi_on(&p->epi, NULL, res);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    float *yr = yp + oy * OW;
+    for (int64_t o = 0; o < OW; o++) yr[o] = T[oy * Wp + o];
+    if (on) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
+  }
+}
+
 /* The fast path takes it: 3x3, dilation 1, width stride 1 or 2. */
 static bool dw_is_3x3(const fr_k_conv *p) {
   return p->k[1] == 3 && p->k[2] == 3 && p->dil[1] == 1 && p->dil[2] == 1 &&
@@ -1036,13 +1099,15 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
     return;
   }
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const bool flat = dw3_flat_ok(p);
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
       const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
       float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
       const float *rp = res ? res + (n * p->C + c) * OS : NULL;
       float b = bias ? bias[c] : 0.0f;
-      if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
+      if (flat) dw3_flat(p, xp, w + c * 9, b, rp, yp);
+      else if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
       else dw3_plane_s2(p, xp, w + c * 9, b, rp, yp);
     }
 }
