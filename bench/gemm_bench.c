@@ -8,13 +8,19 @@
  *   cc -O3 -march=native -I. bench/gemm_bench.c runtime/kernels/gemm.c \
  *      runtime/kernels/pool.c -lm -pthread -o /tmp/gemm_bench_native
  * Run: /tmp/gemm_bench [reps [threads [M N K]]] (threads: the kernels'
- * pool, default 1; M N K: that GEMM alone). */
+ * pool, default 1): the kernel set below, or one GEMM of M x N x K (also
+ * against OpenBLAS's sgemm when built with -DFR_BENCH_CBLAS ...
+ * -lopenblas; run that with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset,
+ * and OPENBLAS_NUM_THREADS set to the threads). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "runtime/kernels/kernels.h"
+#ifdef FR_BENCH_CBLAS
+#include <cblas.h>
+#endif
 
 static double now(void) {
   struct timespec t;
@@ -53,6 +59,19 @@ static void bench_gemm(int64_t M, int64_t N, int64_t K, int reps) {
   printf("sgemm %lldx%lldx%lld: %.3f ms, %.1f GFLOP/s (max diff %.2g)\n",
          (long long)M, (long long)N, (long long)K, best * 1e3,
          2.0 * M * N * K / best * 1e-9, maxdiff(C, R, (size_t)(M * N)));
+#ifdef FR_BENCH_CBLAS
+  best = 1e9;
+  for (int r = 0; r <= reps; r++) { /* the first run warms up */
+    double t = now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
+                (int)K, 1.0f, A, (int)K, B, (int)N, 0.0f, C, (int)N);
+    t = now() - t;
+    if (r > 0 && t < best) best = t;
+  }
+  printf("openblas %lldx%lldx%lld: %.3f ms, %.1f GFLOP/s (max diff %.2g)\n",
+         (long long)M, (long long)N, (long long)K, best * 1e3,
+         2.0 * M * N * K / best * 1e-9, maxdiff(C, R, (size_t)(M * N)));
+#endif
   free(A), free(B), free(C), free(R), free(s);
 }
 

@@ -326,7 +326,8 @@ fr_status fr_plan_resize(const fr_node *n, fr_tensor *const *in,
     p.d[d] = rd;
     total += dims[d] * p.ntap;
   }
-  kp->scratch = (sizeof(int64_t) + sizeof(float)) * (size_t)(total + 1);
+  kp->scratch = (sizeof(int64_t) + sizeof(float)) * (size_t)(total + 1) +
+                sizeof(float) * (size_t)(2 * (r > 0 ? dims[r - 1] : 1));
   FR_KPLAN(kp, fr_ke_resize_f32, p);
   return FR_OK;
 }

@@ -973,8 +973,204 @@ static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
   dw_plane(p, xp, wp, b, yp, p->stride[2]);
 }
 
-void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, const float *res, float *y) {
+/* The 3x3 depthwise fast path (dilation 1, width stride 1 or 2, any pads
+ * and height stride): the nine weights stay in vector registers, and an
+ * output row takes the nr (1 to 3, a constant in each inlined copy) input
+ * rows inside the image, starting at weight row k0. rows[r] points pw
+ * floats before input row r; wv, ws: the weights as vectors and floats;
+ * ve: an epilogue of selects (epi_vec) applied in registers, or NULL.
+ * Unrolled by hand: the JIT does not unroll. */
+static inline __attribute__((always_inline)) fr_vf
+dw3_taps(fr_vf acc, const float *x, const fr_vf *w, const int64_t S) {
+  acc += w[0] * vload_s(x, S);
+  acc += w[1] * vload_s(x + 1, S);
+  acc += w[2] * vload_s(x + 2, S);
+  return acc;
+}
+
+/* Output columns [o0, o1) one by one, with bounds checks. */
+static inline __attribute__((always_inline)) void
+dw3_cols(const int nr, const float *const *rows, const float *ws, int64_t o0,
+         int64_t o1, int64_t IW, int64_t pw, float b, float *restrict yr,
+         const int64_t S) {
+  for (int64_t o = o0; o < o1; o++) {
+    float acc = b;
+    for (int r = 0; r < 3; r++) {
+      if (r >= nr) break;
+      int64_t ix = o * S - pw;
+      if (ix >= 0 && ix < IW) acc += ws[r * 3] * rows[r][ix + pw];
+      if (ix + 1 >= 0 && ix + 1 < IW) acc += ws[r * 3 + 1] * rows[r][ix + 1 + pw];
+      if (ix + 2 >= 0 && ix + 2 < IW) acc += ws[r * 3 + 2] * rows[r][ix + 2 + pw];
+    }
+    yr[o] = acc;
+  }
+}
+
+static inline __attribute__((always_inline)) void
+dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
+        const float *ws, int64_t lo, int64_t hi, int64_t OW, int64_t IW,
+        int64_t pw, float b, const fr_k_epi *ve, float *restrict yr,
+        const int64_t S) {
+  int64_t ox = lo;
+  for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+    fr_vf acc0 = vsplat(b), acc1 = acc0;
+    const float *x0 = rows[0] + ox * S;
+    acc0 = dw3_taps(acc0, x0, wv, S);
+    acc1 = dw3_taps(acc1, x0 + VW * S, wv, S);
+    if (nr > 1) {
+      const float *x1 = rows[1] + ox * S;
+      acc0 = dw3_taps(acc0, x1, wv + 3, S);
+      acc1 = dw3_taps(acc1, x1 + VW * S, wv + 3, S);
+    }
+    if (nr > 2) {
+      const float *x2 = rows[2] + ox * S;
+      acc0 = dw3_taps(acc0, x2, wv + 6, S);
+      acc1 = dw3_taps(acc1, x2 + VW * S, wv + 6, S);
+    }
+    if (ve) acc0 = epi_vec(ve, acc0), acc1 = epi_vec(ve, acc1);
+    vstore(yr + ox, acc0);
+    vstore(yr + ox + VW, acc1);
+  }
+  /* the last vectors, the last one ending at hi (overlapping) */
+  while (ox < hi && hi - lo >= VW) {
+    int64_t o0 = fr_k_min64(ox, hi - VW);
+    fr_vf acc0 = dw3_taps(vsplat(b), rows[0] + o0 * S, wv, S);
+    if (nr > 1) acc0 = dw3_taps(acc0, rows[1] + o0 * S, wv + 3, S);
+    if (nr > 2) acc0 = dw3_taps(acc0, rows[2] + o0 * S, wv + 6, S);
+    vstore(yr + o0, ve ? epi_vec(ve, acc0) : acc0);
+    ox = o0 + VW;
+  }
+  /* the columns left of the vectors and right of them */
+  int64_t left = ox > lo ? lo : 0;
+  dw3_cols(nr, rows, ws, 0, left, IW, pw, b, yr, S);
+  dw3_cols(nr, rows, ws, ox > lo ? ox : 0, OW, IW, pw, b, yr, S);
+  if (ve && left > 0) epi_row(ve, left, yr, NULL, NULL);
+  if (ve && ox > lo && ox < OW) epi_row(ve, OW - ox, yr + ox, NULL, NULL);
+  if (ve && ox <= lo) epi_row(ve, OW, yr, NULL, NULL);
+}
+
+static inline __attribute__((always_inline)) void
+dw3_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
+          float b, const float *res, float *restrict yp, const int64_t S) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t pw = p->pad[2];
+  /* the epilogue in registers, or on each row while it is in L1 */
+  epi_ctx ec = {&p->epi, NULL, res, OW};
+  const bool on = epi_on(&p->epi, NULL, res);
+  const fr_k_epi *ve = on && epi_vec_ok(&ec) ? &p->epi : NULL;
+  fr_vf wv[9];
+  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
+  /* columns whose three taps are inside */
+  int64_t lo0, hi0, lo1, hi1;
+  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  fr_k_valid_range(S, 2 - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *rows[3];
+    int nr = 0, k0 = -1;
+    for (int ky = 0; ky < 3; ky++) {
+      int64_t iy = oy * p->stride[1] - p->pad[1] + ky;
+      if (iy < 0 || iy >= IH) continue;
+      if (k0 < 0) k0 = ky;
+      rows[nr++] = xp + iy * IW - pw;
+    }
+    float *yr = yp + oy * OW;
+    const fr_vf *w = wv + 3 * (k0 < 0 ? 0 : k0);
+    const float *ws = wp + 3 * (k0 < 0 ? 0 : k0);
+    switch (nr) {
+    case 3: dw3_row(3, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    case 2: dw3_row(2, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    case 1: dw3_row(1, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
+    default:
+      for (int64_t o = 0; o < OW; o++) yr[o] = b;
+      if (ve) epi_row(ve, OW, yr, NULL, NULL);
+      break;
+    }
+    if (on && !ve) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
+  }
+}
+
+static void dw3_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
+                         float b, const float *res, float *yp) {
+  dw3_plane(p, xp, wp, b, res, yp, 1);
+}
+static void dw3_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
+                         float b, const float *res, float *yp) {
+  dw3_plane(p, xp, wp, b, res, yp, 2);
+}
+
+/* Small planes at stride 1 (their rows are a few vectors wide at most,
+ * so the row path would do much of them column by column): the plane
+ * zero-padded to P (OH + 2, Wp = OW + 2) on the stack, every output of the
+ * padded width computed as one flat run (q = oy * Wp + ox reads
+ * P[q + ky * Wp + kx]; the last 2 of each row are dropped), then each
+ * row's OW outputs copied to y and through the epilogue. */
+enum { DW3_FLAT_MAX = 2048 }; /* floats of P, and of the flat outputs */
+
+static bool dw3_flat_ok(const fr_k_conv *p) {
+  return p->stride[1] == 1 && p->stride[2] == 1 &&
+         (p->out[1] + 2) * (p->out[2] + 2) <= DW3_FLAT_MAX;
+}
+
+static void dw3_flat(const fr_k_conv *p, const float *restrict xp,
+                     const float *restrict wp, float b, const float *res,
+                     float *restrict yp) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t Wp = OW + 2, ph = p->pad[1], pw = p->pad[2];
+  float P[DW3_FLAT_MAX], T[DW3_FLAT_MAX];
+  /* P row r, column c is input (r - ph, c - pw), 0 outside */
+  const int64_t c0 = fr_k_min64(pw, Wp), c1 = fr_k_max64(c0, fr_k_min64(pw + IW, Wp));
+  for (int64_t r = 0; r < OH + 2; r++) {
+    float *pr = P + r * Wp;
+    int64_t iy = r - ph;
+    if (iy < 0 || iy >= IH) {
+      for (int64_t c = 0; c < Wp; c++) pr[c] = 0;
+      continue;
+    }
+    const float *xr = xp + iy * IW - pw; /* columns [c0, c1) are inside */
+    for (int64_t c = 0; c < c0; c++) pr[c] = 0;
+    for (int64_t c = c0; c < c1; c++) pr[c] = xr[c];
+    for (int64_t c = c1; c < Wp; c++) pr[c] = 0;
+  }
+  fr_vf wv[9];
+  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
+  const int64_t n = (OH - 1) * Wp + OW; /* flat outputs up to the last one */
+  int64_t q = 0;
+  for (; q + VW <= n; q += VW) {
+    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
+    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
+    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
+  }
+  if (q < n && n >= VW) { /* the last vector ends at n */
+    q = n - VW;
+    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
+    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
+    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
+  } else {
+    for (; q < n; q++) {
+      float acc = b;
+      for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) acc += wp[ky * 3 + kx] * P[q + ky * Wp + kx];
+      T[q] = acc;
+    }
+  }
+  const bool on = epi_on(&p->epi, NULL, res);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    float *yr = yp + oy * OW;
+    for (int64_t o = 0; o < OW; o++) yr[o] = T[oy * Wp + o];
+    if (on) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
+  }
+}
+
+/* The fast path takes it: 3x3, dilation 1, width stride 1 or 2. */
+static bool dw_is_3x3(const fr_k_conv *p) {
+  return p->k[1] == 3 && p->k[2] == 3 && p->dil[1] == 1 && p->dil[2] == 1 &&
+         (p->stride[2] == 1 || p->stride[2] == 2);
+}
+
+/* The general path, any kernel size and stride. */
+void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
+                         const float *bias, const float *res, float *y) {
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
   const int64_t KS = p->k[1] * p->k[2];
   const bool epi = p->epi.act != FR_K_EPI_NONE ||
@@ -993,6 +1189,171 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
         fr_k_epi_f32(&p->epi, OS, yp, NULL,
                      res ? res + (n * p->C + c) * OS : NULL);
     }
+}
+
+void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, const float *res, float *y) {
+  if (!dw_is_3x3(p)) {
+    fr_k_dwconv_any_f32(p, x, w, bias, res, y);
+    return;
+  }
+  const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
+  const bool flat = dw3_flat_ok(p);
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
+      float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
+      const float *rp = res ? res + (n * p->C + c) * OS : NULL;
+      float b = bias ? bias[c] : 0.0f;
+      if (flat) dw3_flat(p, xp, w + c * 9, b, rp, yp);
+      else if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
+      else dw3_plane_s2(p, xp, w + c * 9, b, rp, yp);
+    }
+}
+
+/* ---- direct convolution of few taps -------------------------------------- */
+
+/* A 2-D conv whose output sums few taps (C * KH * KW <= DC_MAXT, one
+ * group, not 1x1: an image model's stem on 3 channels) and width stride 1
+ * or 2: no
+ * packing (the implicit GEMM's B would be as large as the work on it);
+ * each output row takes nm (DC_MB or 1) channels at a time, 2 * VW columns
+ * at a time, every tap a vector load of the input row and nm FMAs; border
+ * columns one by one; the epilogue on each row while it is in L1. */
+enum { DC_MB = 4, DC_MAXT = 32 };
+
+static bool conv_is_direct(const fr_k_conv *p) {
+  return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->out[0] == 1 &&
+         p->pad[0] == 0 && p->k[1] * p->k[2] > 1 &&
+         p->C * p->k[1] * p->k[2] <= DC_MAXT &&
+         (p->stride[2] == 1 || p->stride[2] == 2);
+}
+
+/* The input rows an output row reads: rows[r] (pw floats before the row),
+ * whose weights start at w[m * K + wo[r]], KW of them. */
+typedef struct dc_rows {
+  int n;
+  const float *rows[DC_MAXT];
+  int64_t wo[DC_MAXT];
+} dc_rows;
+
+static inline __attribute__((always_inline)) void
+dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
+         const float *w, const float *bias, int64_t m0, int64_t lo,
+         int64_t hi, float *const *yr, const int64_t S) {
+  const int64_t K = p->C * p->k[1] * p->k[2], KW = p->k[2];
+  const int64_t dw = p->dil[2], pw = p->pad[2], IW = p->in[2], OW = p->out[2];
+  const float *wm = w + m0 * K;
+  int64_t ox = lo;
+  for (; ox + 2 * VW <= hi; ox += 2 * VW) {
+    fr_vf a0[DC_MB], a1[DC_MB];
+    for (int j = 0; j < nm; j++) a0[j] = a1[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
+    for (int r = 0; r < rs->n; r++)
+      for (int64_t kx = 0; kx < KW; kx++) {
+        const float *xr = rs->rows[r] + ox * S + kx * dw;
+        fr_vf x0 = vload_s(xr, S), x1 = vload_s(xr + VW * S, S);
+        const float *wt = wm + rs->wo[r] + kx;
+        for (int j = 0; j < nm; j++) {
+          fr_vf wv = vsplat(wt[j * K]);
+          a0[j] += wv * x0;
+          a1[j] += wv * x1;
+        }
+      }
+    for (int j = 0; j < nm; j++) {
+      vstore(yr[j] + ox, a0[j]);
+      vstore(yr[j] + ox + VW, a1[j]);
+    }
+  }
+  /* the last vectors, the last one ending at hi (overlapping) */
+  while (ox < hi && hi - lo >= VW) {
+    int64_t o0 = fr_k_min64(ox, hi - VW);
+    fr_vf a0[DC_MB];
+    for (int j = 0; j < nm; j++) a0[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
+    for (int r = 0; r < rs->n; r++)
+      for (int64_t kx = 0; kx < KW; kx++) {
+        fr_vf x0 = vload_s(rs->rows[r] + o0 * S + kx * dw, S);
+        const float *wt = wm + rs->wo[r] + kx;
+        for (int j = 0; j < nm; j++) a0[j] += vsplat(wt[j * K]) * x0;
+      }
+    for (int j = 0; j < nm; j++) vstore(yr[j] + o0, a0[j]);
+    ox = o0 + VW;
+  }
+  /* border and leftover columns, with bounds checks */
+  for (int64_t o = 0; o < OW; o++) {
+    if (o >= lo && o < ox) {
+      o = ox - 1;
+      continue;
+    }
+    for (int j = 0; j < nm; j++) {
+      float acc = bias ? bias[m0 + j] : 0.0f;
+      for (int r = 0; r < rs->n; r++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          int64_t ix = o * S + kx * dw - pw;
+          if (ix >= 0 && ix < IW)
+            acc += wm[j * K + rs->wo[r] + kx] * rs->rows[r][ix + pw];
+        }
+      yr[j][o] = acc;
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void
+dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
+         const float *res, float *y, const int64_t S) {
+  const int64_t C = p->C, M = p->M, IH = p->in[1], IW = p->in[2];
+  const int64_t OH = p->out[1], OW = p->out[2], KH = p->k[1], KW = p->k[2];
+  const int64_t pw = p->pad[2], dw = p->dil[2];
+  const bool on = epi_on(&p->epi, NULL, res);
+  /* columns whose taps are all inside */
+  int64_t lo0, hi0, lo1, hi1;
+  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
+  fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
+  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  for (int64_t oy = 0; oy < OH; oy++) {
+    dc_rows rs;
+    rs.n = 0;
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t ky = 0; ky < KH; ky++) {
+        int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+        if (iy < 0 || iy >= IH) continue;
+        rs.rows[rs.n] = x + (c * IH + iy) * IW - pw;
+        rs.wo[rs.n++] = (c * KH + ky) * KW;
+      }
+    int64_t m0 = 0;
+    for (; m0 + DC_MB <= M; m0 += DC_MB) {
+      float *yr[DC_MB];
+      for (int j = 0; j < DC_MB; j++) yr[j] = y + ((m0 + j) * OH + oy) * OW;
+      dc_block(DC_MB, p, &rs, w, bias, m0, lo, hi, yr, S);
+    }
+    for (; m0 < M; m0++) {
+      float *yr[1] = {y + (m0 * OH + oy) * OW};
+      dc_block(1, p, &rs, w, bias, m0, lo, hi, yr, S);
+    }
+    if (on)
+      for (int64_t m = 0; m < M; m++)
+        epi_row(&p->epi, OW, y + (m * OH + oy) * OW, NULL,
+                res ? res + (m * OH + oy) * OW : NULL);
+  }
+}
+
+static void dc_image_s1(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  dc_image(p, x, w, bias, res, y, 1);
+}
+static void dc_image_s2(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  dc_image(p, x, w, bias, res, y, 2);
+}
+
+static void conv_direct(const fr_k_conv *p, const float *x, const float *w,
+                        const float *bias, const float *res, float *y) {
+  const int64_t IS = p->C * p->in[1] * p->in[2];
+  const int64_t OS = p->M * p->out[1] * p->out[2];
+  for (int64_t n = 0; n < p->N; n++) {
+    const float *rn = res ? res + n * OS : NULL;
+    if (p->stride[2] == 1) dc_image_s1(p, x + n * IS, w, bias, rn, y + n * OS);
+    else dc_image_s2(p, x + n * IS, w, bias, rn, y + n * OS);
+  }
 }
 
 /* ---- convolution ------------------------------------------------------- */
@@ -1028,7 +1389,8 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   int64_t N = p->out[0] * p->out[1] * p->out[2];
-  if (conv_is_pointwise(p)) return fr_k_sgemm_scratch(Mg, N, K);
+  if (conv_is_pointwise(p) && (Mg <= 2 || N == 1))
+    return fr_k_sgemm_scratch(Mg, N, K);
   if (conv_folds(p))
     return apack_scratch(Mg, K) + blocked_scratch(Mg, p->N * N, K) +
            (size_t)(Mg * p->N * N);
@@ -1079,7 +1441,7 @@ typedef struct conv_job {
   float *y;
   const float *apk;
   int64_t g;
-  bool pw, on;
+  bool pw, pw_small, on;
 } conv_job;
 
 static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scratch) {
@@ -1101,12 +1463,13 @@ static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scr
       scale_c(Mg, N, yg, N, 0.0f, bg, j->on ? &ec : NULL);
       continue;
     }
-    if (j->pw) {
+    if (j->pw_small) {
       fr_k_gemm gm = {Mg, N, K, wg, K, 1, xg, N, 1, yg, N, 1.0f, 0.0f, bg,
                       p->epi, NULL, rg, N};
       fr_k_sgemm(&gm, gs);
     } else {
-      bsrc s = {xg, 0, 0, p, 0, 0};
+      bsrc s = {xg, 0, 0, j->pw ? NULL : p, 0, 0};
+      if (j->pw) s.rs = N, s.cs = 1; /* B (K, N) = the image (Cg, N) */
       gemm_blocked(Mg, N, K, wg, K, 1, j->apk, &s, yg, N, 1.0f, 0.0f, bg,
                    j->on ? &ec : NULL, gs);
     }
@@ -1125,13 +1488,26 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
       fr_k_dwconv_f32(p, x, w, bias, res, y);
     return;
   }
+  if (conv_is_direct(p)) {
+    conv_direct(p, x, w, bias, res, y);
+    return;
+  }
+  fr_k_conv_gemm_res_f32(p, x, w, bias, res, y, scratch);
+}
+
+void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias,
+                            const float *res, float *y, float *scratch) {
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t N = p->out[0] * p->out[1] * p->out[2];
   const bool pw = conv_is_pointwise(p), on = epi_on(&p->epi, NULL, res);
-  /* the weights packed once for all images, when they fit */
-  const size_t apn = pw ? 0 : apack_scratch(Mg, K);
+  /* pointwise: the image is B; a GEMV-like shape goes to fr_k_sgemm */
+  const bool pw_small = pw && (Mg <= 2 || N == 1);
+  /* the weights packed once for all images and column blocks, when they
+   * fit */
+  const size_t apn = pw_small ? 0 : apack_scratch(Mg, K);
   float *apk = apn ? align64(scratch) : NULL;
   float *gs = scratch + apn;
   const bool fold = !pw && !res && K > 0 && conv_folds(p);
@@ -1149,11 +1525,11 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
     }
     /* Images on threads when there are enough to go round (else each
      * image's GEMM takes the threads), each with a GEMM scratch. */
-    conv_job j = {p, x, w, bias, res, y, apk, g, pw, on};
+    conv_job j = {p, x, w, bias, res, y, apk, g, pw, pw_small, on};
     const int64_t t = fr_k_threads();
     if ((p->N % t == 0 || p->N >= 4 * t) && fr_k_par_worth(p->N * Mg * N * K))
       fr_k_parallel(p->N, conv_images, &j, gs,
-                    (pw ? fr_k_sgemm_scratch(Mg, N, K) : blocked_scratch(Mg, N, K)) *
+                    (pw_small ? fr_k_sgemm_scratch(Mg, N, K) : blocked_scratch(Mg, N, K)) *
                         sizeof(float));
     else
       conv_images(&j, 0, p->N, gs);
@@ -1217,6 +1593,18 @@ static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
     }
 }
 
+/* y[ix * sw] += c[ix] for ix in [lo, hi): one tap's column entries added
+ * to the output row (col2im), with the common strides as constants. */
+static void col_add(float *restrict y, const float *restrict c, int64_t lo,
+                    int64_t hi, int64_t sw) {
+  if (sw == 1)
+    for (int64_t ix = lo; ix < hi; ix++) y[ix] += c[ix];
+  else if (sw == 2)
+    for (int64_t ix = lo; ix < hi; ix++) y[2 * ix] += c[ix];
+  else
+    for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
@@ -1236,7 +1624,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int64_t NO = OD * OH * OW;
+  const int64_t NO = OD * OH * OW, sw = p->stride[2];
   float *col = scratch, *gs = scratch + Mg * KK * NI;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t g = 0; g < G; g++) {
@@ -1254,18 +1642,18 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
           for (int64_t ky = 0; ky < KH; ky++)
             for (int64_t kx = 0; kx < KW; kx++) {
               const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+              /* input columns ix whose output ix * sw + off is inside */
+              int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+              fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
               for (int64_t iz = 0; iz < ID; iz++) {
                 int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
                 if (oz < 0 || oz >= OD) continue;
                 for (int64_t iy = 0; iy < IH; iy++) {
                   int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
                   if (oy < 0 || oy >= OH) continue;
-                  float *yr = ym + (oz * OH + oy) * OW;
+                  float *yr = ym + (oz * OH + oy) * OW + off;
                   const float *cx = cr + (iz * IH + iy) * IW;
-                  for (int64_t ix = 0; ix < IW; ix++) {
-                    int64_t ox = ix * p->stride[2] - p->pad[2] + kx * p->dil[2];
-                    if (ox >= 0 && ox < OW) yr[ox] += cx[ix];
-                  }
+                  col_add(yr, cx, lo, hi, sw);
                 }
               }
             }

@@ -960,10 +960,17 @@ size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = epi(conv(x, w) + bias) (bias NULL or (M)). */
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
                    const float *bias, float *y, float *scratch);
-/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). */
+/* y = epi(conv(x, w) + bias + res) (res NULL or of y's shape). Depthwise
+ * convs go to fr_k_dwconv_f32; 2-D convs of few taps per output (C * KH *
+ * KW <= 32, one group, not 1x1, width stride 1 or 2: a stem on an RGB
+ * image) to a direct loop; the rest to the implicit GEMM,
+ * fr_k_conv_gemm_res_f32 (any conv but depthwise, the same scratch). */
 void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
                        const float *bias, const float *res, float *y,
                        float *scratch);
+void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias,
+                            const float *res, float *y, float *scratch);
 /* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
  * scratch (fr_k_conv_scratch floats). */
 FR_K_ENTRY void fr_ke_conv_f32(const void *params, void *const *bufs);
@@ -980,9 +987,14 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* gemm.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
- * the epilogue p->epi and res (NULL or of y's shape) per output plane. */
+ * the epilogue p->epi and res (NULL or of y's shape). 3x3 with dilation 1
+ * and width stride 1 or 2 take a fast path (the nine weights in registers,
+ * the epilogue per row); the rest, or all with _any, the general one. The
+ * two add the same products in the same order. */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);
+void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
+                         const float *bias, const float *res, float *y);
 /* Pooling over `planes` (N * C) planes x (ID, IH, IW) -> y (OD, OH, OW).
  * pad / pad_end: padding before / after each dim. Padding is ignored by
  * max, counted as 0 by Lp, and by average only when count_include_pad. */
@@ -1057,6 +1069,14 @@ typedef struct fr_k_resize {
 } fr_k_resize;
 /* y (out...) = sum over the taps of every dim of x (in...). */
 void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y);
+/* The separable path, for nearest and linear (2 taps) taps inside the
+ * input whose leading dims, all but the last two, keep their size and
+ * index: each output row blends at most two input rows resized along W
+ * (rows: scratch of 2 * out[rank-1] floats). Same values as
+ * fr_k_resize_f32, but for a tap of weight 0 on an inf or NaN. */
+int fr_k_resize_sep_ok(const fr_k_resize *r);
+void fr_k_resize_sep_f32(const fr_k_resize *r, const float *x, float *y,
+                         float *rows);
 /* Entry of Resize and Upsample: the taps of each dim d (ntap per output
  * index) are made in scratch, then y = resize(x) (when run: not for an
  * empty x with a non-empty y, which stays zero). y: its slot in bufs. */
@@ -1066,7 +1086,8 @@ typedef struct fr_k_resize_plan {
   fr_k_resize_dim d[FR_K_MAX_RANK];
 } fr_k_resize_plan;
 /* params fr_k_resize_plan; bufs X, (roi, scales, sizes | scales,) Y,
- * scratch (sum of d[i].out * ntap int64 indices, then as many floats). */
+ * scratch (sum of d[i].out * ntap int64 indices, then as many floats,
+ * then 2 * d[rank-1].out floats for fr_k_resize_sep_f32). */
 FR_K_ENTRY void fr_ke_resize_f32(const void *params, void *const *bufs);
 /* GridSample (2-D): x (N, C, H, W), grid (N, HO, WO, 2) of (x, y) in
  * [-1, 1] -> y (N, C, HO, WO). mode: FR_K_RESIZE_* (cubic = bicubic). */

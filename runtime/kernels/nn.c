@@ -295,6 +295,167 @@ void fr_k_resize_f32(const fr_k_resize *r, const float *x, float *y) {
   }
 }
 
+/* The separable path. Dim d keeps its input: every output index o reads
+ * input o alone, with weights that add up to 1 (pytorch_half_pixel gives
+ * a dim of size 1 two taps of 0.5 on it). */
+static bool resize_dim_kept(const fr_k_resize *r, int d) {
+  if (r->in[d] != r->out[d]) return false;
+  for (int64_t o = 0; o < r->out[d]; o++) {
+    float sum = 0;
+    for (int t = 0; t < r->ntap; t++) {
+      float w = r->w[d][o * r->ntap + t];
+      if (w != 0 && r->idx[d][o * r->ntap + t] != o) return false;
+      sum += w;
+    }
+    if (sum != 1) return false;
+  }
+  return true;
+}
+
+int fr_k_resize_sep_ok(const fr_k_resize *r) {
+  if (r->ntap != 2 || r->rank < 1) return 0;
+  for (int d = 0; d < r->rank - 2; d++)
+    if (!resize_dim_kept(r, d)) return 0;
+  for (int d = r->rank > 1 ? r->rank - 2 : 0; d < r->rank; d++)
+    for (int64_t i = 0; i < r->out[d] * 2; i++)
+      if (r->idx[d][i] < 0) return 0; /* outside the crop */
+  return 1;
+}
+
+/* Every output index of a dim reads one input index with weight 1 (the
+ * taps of nearest, and of linear on whole positions). */
+static bool resize_dim_single(const int64_t *idx, const float *w, int64_t out) {
+  for (int64_t o = 0; o < out; o++)
+    if (!((w[2 * o] == 1 && w[2 * o + 1] == 0) ||
+          (w[2 * o] == 0 && w[2 * o + 1] == 1)))
+      return false;
+  (void)idx;
+  return true;
+}
+
+/* The input index of a single tap pair: the one of weight 1. */
+static inline int64_t single_tap(const int64_t *idx, const float *w, int64_t o) {
+  return w[2 * o] != 0 ? idx[2 * o] : idx[2 * o + 1];
+}
+
+/* The factor k > 1 if single taps of a dim are idx(o) = o / k and
+ * out = k * in, else 0. */
+static int64_t repeat_factor(const int64_t *idx, const float *w, int64_t in,
+                             int64_t out) {
+  if (in <= 0 || out % in || out / in < 2) return 0;
+  int64_t k = out / in;
+  for (int64_t o = 0; o < out; o++)
+    if (single_tap(idx, w, o) != o / k) return 0;
+  return k;
+}
+
+/* How the W dim is resized: its taps, and whether they are single (with
+ * the repeat factor k, or 0). */
+typedef struct resize_w {
+  const int64_t *idx;
+  const float *w;
+  int64_t n;
+  bool single;
+  int64_t k;
+} resize_w;
+
+/* One input row x resized along W into y. */
+static void resize_row(const resize_w *rw, const float *restrict x,
+                       float *restrict y) {
+  const int64_t n = rw->n, k = rw->k, *idx = rw->idx;
+  const float *w = rw->w;
+  if (!rw->single) { /* two taps; a zero weight's index is clamped inside */
+    for (int64_t o = 0; o < n; o++)
+      y[o] = w[2 * o] * x[idx[2 * o]] + w[2 * o + 1] * x[idx[2 * o + 1]];
+  } else if (k == 2) {
+    for (int64_t i = 0; i < n / 2; i++) y[2 * i] = y[2 * i + 1] = x[i];
+  } else if (k > 0) {
+    for (int64_t i = 0; i < n / k; i++)
+      for (int64_t j = 0; j < k; j++) y[i * k + j] = x[i];
+  } else {
+    for (int64_t o = 0; o < n; o++) y[o] = x[single_tap(idx, w, o)];
+  }
+}
+
+/* Resize over the last two dims (H, W; H = 1 for rank 1) of each plane,
+ * the leading dims kept (fr_k_resize_sep_ok): each output row is an input
+ * row resized along W, or a blend of two such rows kept in rows (2 * OW
+ * floats); a row the previous output row read alone is copied. */
+static FR_K_SHARED void resize_sep_planes(const fr_k_resize *r, const float *x, float *y,
+                              float *rows, int64_t p0, int64_t p1) {
+  const int R = r->rank, dh = R - 2, dw = R - 1;
+  const int64_t IH = R > 1 ? r->in[dh] : 1, OH = R > 1 ? r->out[dh] : 1;
+  const int64_t IW = r->in[dw], OW = r->out[dw];
+  static const int64_t one_idx[2] = {0, 0};
+  static const float one_w[2] = {1, 0};
+  const int64_t *hi = R > 1 ? r->idx[dh] : one_idx;
+  const float *hw = R > 1 ? r->w[dh] : one_w;
+  resize_w rw = {r->idx[dw], r->w[dw], OW, false, 0};
+  rw.single = resize_dim_single(rw.idx, rw.w, OW);
+  rw.k = rw.single ? repeat_factor(rw.idx, rw.w, IW, OW) : 0;
+  for (int64_t pl = p0; pl < p1; pl++) {
+    const float *xp = x + pl * IH * IW; /* (IH, IW) */
+    float *yp = y + pl * OH * OW;        /* (OH, OW) */
+    int64_t key[2] = {-1, -1};           /* the input row in each of rows */
+    int64_t prev = -1; /* the input row the previous output row is */
+    for (int64_t oy = 0; oy < OH; oy++) {
+      float *yr = yp + oy * OW;
+      const int64_t *ti = hi + 2 * oy;
+      const float *tw = hw + 2 * oy;
+      /* the taps of weight != 0 */
+      int64_t need[2];
+      float c[2];
+      int n = 0;
+      for (int t = 0; t < 2; t++)
+        if (tw[t] != 0) need[n] = ti[t], c[n++] = tw[t];
+      if (n == 1 && c[0] == 1) { /* one input row */
+        if (need[0] == prev) memcpy(yr, yr - OW, (size_t)OW * sizeof(float));
+        else resize_row(&rw, xp + need[0] * IW, yr);
+        prev = need[0];
+        continue;
+      }
+      prev = -1;
+      /* each tap's row resized into one of rows, filling a row the
+       * other tap does not use */
+      int slot[2] = {0, 0};
+      bool used[2] = {false, false};
+      for (int j = 0; j < n; j++) {
+        slot[j] = key[0] == need[j] ? 0 : key[1] == need[j] ? 1 : -1;
+        if (slot[j] >= 0) used[slot[j]] = true;
+      }
+      for (int j = 0; j < n; j++) {
+        if (slot[j] < 0)
+          slot[j] = key[0] == need[j] ? 0 : key[1] == need[j] ? 1 : -1;
+        if (slot[j] >= 0) continue;
+        int sl = used[0] ? 1 : 0;
+        resize_row(&rw, xp + need[j] * IW, rows + sl * OW);
+        key[sl] = need[j];
+        used[sl] = true;
+        slot[j] = sl;
+      }
+      const float *h0 = rows + slot[0] * OW, *h1 = rows + slot[1] * OW;
+      if (n == 2)
+        for (int64_t o = 0; o < OW; o++) yr[o] = c[0] * h0[o] + c[1] * h1[o];
+      else if (n == 1)
+        for (int64_t o = 0; o < OW; o++) yr[o] = c[0] * h0[o];
+      else
+        for (int64_t o = 0; o < OW; o++) yr[o] = 0;
+    }
+  }
+}
+
+/* The planes: the product of the kept leading dims. */
+static int64_t resize_sep_nplanes(const fr_k_resize *r) {
+  int64_t planes = 1;
+  for (int d = 0; d < r->rank - 2; d++) planes *= r->out[d];
+  return planes;
+}
+
+void fr_k_resize_sep_f32(const fr_k_resize *r, const float *x, float *y,
+                         float *rows) {
+  resize_sep_planes(r, x, y, rows, 0, resize_sep_nplanes(r));
+}
+
 /* ---- grid sampling -------------------------------------------------------- */
 
 /* Reflects x into [lo, hi], as often as it takes. */
@@ -763,6 +924,31 @@ static FR_K_INLINE int resize_par(const fr_k_resize *r, const float *x, float *y
   return 1;
 }
 
+/* The separable resize on threads, planes cut into ranges, each thread
+ * with its own two rows; false: the caller runs it. */
+typedef struct resize_sep_job {
+  const fr_k_resize *r;
+  const float *x;
+  float *y;
+} resize_sep_job;
+
+static void resize_sep_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const resize_sep_job *j = ctx;
+  resize_sep_planes(j->r, j->x, j->y, scratch, lo, hi);
+}
+
+static FR_K_INLINE int resize_sep_par(const fr_k_resize *r, const float *x,
+                                      float *y, float *rows) {
+  const int64_t planes = resize_sep_nplanes(r);
+  int64_t per = 2;
+  for (int d = r->rank > 1 ? r->rank - 2 : 0; d < r->rank; d++) per *= r->out[d];
+  if (planes < 2 || !fr_k_par_worth(planes * per)) return 0;
+  resize_sep_job j = {r, x, y};
+  fr_k_parallel(planes, resize_sep_task, &j, rows,
+                2 * (size_t)r->out[r->rank - 1] * sizeof(float));
+  return 1;
+}
+
 /* ---- entries ----------------------------------------------------------- */
 
 void fr_ke_pool(const void *params, void *const *b) {
@@ -806,5 +992,11 @@ void fr_ke_resize_f32(const void *params, void *const *b) {
     rs.w[d] = w + off;
     off += p->d[d].out * p->ntap;
   }
-  if (p->run && !resize_par(&rs, b[0], b[p->y])) fr_k_resize_f32(&rs, b[0], b[p->y]);
+  if (!p->run) return;
+  if (fr_k_resize_sep_ok(&rs)) {
+    if (!resize_sep_par(&rs, b[0], b[p->y], w + total))
+      fr_k_resize_sep_f32(&rs, b[0], b[p->y], w + total);
+  } else if (!resize_par(&rs, b[0], b[p->y])) {
+    fr_k_resize_f32(&rs, b[0], b[p->y]);
+  }
 }

@@ -2,6 +2,7 @@
  * hand-computed cases, and the blocked GEMM / implicit-GEMM conv against
  * naive loops on random shapes that cross the blocking edges. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -185,6 +186,110 @@ START_TEST(conv_random) {
   fr_k_conv c3 = {1, 2, 3, 1, {4, 5, 6}, {4, 5, 6}, {3, 3, 3},
                   {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}};
   conv_check(c3, 3, 1);
+}
+END_TEST
+
+/* The 3x3 depthwise fast path against the general one (the same sums in
+ * the same order, but for where gcc contracts them into FMAs) and the
+ * naive conv, on shapes nothing was tuned for: widths
+ * below, at and around the vector widths, odd and non-square planes,
+ * channel counts off 8 and 16, strides (1|2, 1|2) and (3, 2), pads 0..2,
+ * with and without bias, residual and epilogues (in registers and not);
+ * small planes at stride 1 take the flat path, the others the row path. */
+START_TEST(dwconv3_fast_random) {
+  /* (the last two too large for the flat path of small planes) */
+  static const int64_t hw[][2] = {{1, 1}, {3, 5}, {7, 8}, {9, 16}, {11, 17},
+                                  {5, 33}, {20, 31}, {13, 47}, {2, 70},
+                                  {41, 53}, {3, 700}};
+  static const int64_t st[][2] = {{1, 1}, {2, 2}, {1, 2}, {2, 1}, {3, 2}};
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_RELU, FR_K_EPI_HARD_SWISH,
+                             FR_K_EPI_SIGMOID};
+  int n_case = 0;
+  for (size_t i = 0; i < sizeof hw / sizeof hw[0]; i++)
+    for (size_t j = 0; j < sizeof st / sizeof st[0]; j++)
+      for (int64_t pad = 0; pad <= 2; pad++) {
+        int64_t IH = hw[i][0], IW = hw[i][1], sh = st[j][0], sw = st[j][1];
+        if (IH + 2 * pad < 3 || IW + 2 * pad < 3) continue;
+        int64_t C = 1 + (int64_t)((i * 7 + j * 3 + (size_t)pad) % 19);
+        int64_t N = 1 + (int64_t)(j % 2);
+        fr_k_conv p = {N, C, C, C, {1, IH, IW}, {1, (IH + 2 * pad - 3) / sh + 1,
+                       (IW + 2 * pad - 3) / sw + 1}, {1, 3, 3}, {1, sh, sw},
+                       {1, 1, 1}, {0, pad, pad}, {0}};
+        int with_res = n_case % 3 == 1;
+        p.epi.act = acts[n_case % 4];
+        int64_t nx = N * C * IH * IW, ny = N * C * p.out[1] * p.out[2];
+        float *x = rnd(nx, (unsigned)n_case), *w = rnd(C * 9, 7);
+        float *b = rnd(C, 8), *res = rnd(ny, 9);
+        float *fast = malloc(sizeof(float) * (size_t)ny);
+        float *any = malloc(sizeof(float) * (size_t)ny);
+        float *ref = malloc(sizeof(float) * (size_t)ny);
+        const float *bias = n_case % 2 ? b : NULL, *r = with_res ? res : NULL;
+        fr_k_dwconv_f32(&p, x, w, bias, r, fast);
+        fr_k_dwconv_any_f32(&p, x, w, bias, r, any);
+        fr_k_conv q = p;
+        q.epi.act = FR_K_EPI_NONE;
+        conv_ref(&q, x, w, bias, ref);
+        for (int64_t k = 0; k < ny; k++) {
+          ck_assert_msg(fabsf(fast[k] - any[k]) <= 1e-6f * (1 + fabsf(any[k])),
+                        "dw 3x3 %lldx%lld stride %lldx%lld pad %lld C %lld: "
+                        "element %lld fast %g general %g", (long long)IH,
+                        (long long)IW, (long long)sh, (long long)sw,
+                        (long long)pad, (long long)C, (long long)k, fast[k], any[k]);
+          if (p.epi.act == FR_K_EPI_NONE)
+            ck_assert_float_eq_tol(fast[k], ref[k] + (r ? r[k] : 0), 1e-4f);
+        }
+        free(x), free(w), free(b), free(res), free(fast), free(any), free(ref);
+        n_case++;
+      }
+  ck_assert_int_gt(n_case, 100);
+}
+END_TEST
+
+/* The direct conv of few taps (fr_k_conv_res_f32 on a stem-like conv)
+ * against the implicit GEMM (fr_k_conv_gemm_res_f32) and the naive conv:
+ * 1 to 3 channels, 3x3, 5x5, 1x7 and 2x1 kernels, strides (1|2, 1|2),
+ * dilations, pads, output channels off the block of 4, narrow and odd
+ * widths, batches, epilogues and residuals. */
+START_TEST(conv_direct_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 3, 16, 1, {1, 41, 37}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {2, 3, 7, 1, {1, 9, 50}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {1, 1, 5, 1, {1, 12, 19}, {0}, {1, 5, 5}, {1, 1, 2}, {1, 1, 1}, {0, 2, 2}, {0}},
+      {1, 2, 9, 1, {1, 6, 33}, {0}, {1, 3, 3}, {1, 2, 1}, {1, 2, 2}, {0, 2, 2}, {0}},
+      {1, 4, 3, 1, {1, 5, 40}, {0}, {1, 1, 7}, {1, 1, 1}, {1, 1, 1}, {0, 0, 3}, {0}},
+      {3, 2, 4, 1, {1, 7, 6}, {0}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}, {0}},
+      {1, 3, 8, 1, {1, 3, 3}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
+  };
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH, FR_K_EPI_RELU,
+                             FR_K_EPI_SIGMOID};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 1; d < 3; d++)
+      p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+    p.out[0] = 1;
+    p.epi.act = acts[ci % 4];
+    int64_t nx = p.N * p.C * p.in[1] * p.in[2], nw = p.M * p.C * p.k[1] * p.k[2];
+    int64_t ny = p.N * p.M * p.out[1] * p.out[2];
+    float *x = rnd(nx, 21), *w = rnd(nw, 22), *b = rnd(p.M, 23), *res = rnd(ny, 24);
+    float *fast = malloc(sizeof(float) * (size_t)ny), *gemm = malloc(sizeof(float) * (size_t)ny);
+    float *ref = malloc(sizeof(float) * (size_t)ny);
+    float *s = malloc(sizeof(float) * (fr_k_conv_scratch(&p) + 16));
+    const float *r = ci % 3 == 1 ? res : NULL, *bias = ci % 2 ? NULL : b;
+    fr_k_conv_res_f32(&p, x, w, bias, r, fast, s);
+    fr_k_conv_gemm_res_f32(&p, x, w, bias, r, gemm, s);
+    fr_k_conv q = p;
+    q.epi.act = FR_K_EPI_NONE;
+    conv_ref(&q, x, w, bias, ref);
+    for (int64_t i = 0; i < ny; i++) {
+      ck_assert_msg(fabsf(fast[i] - gemm[i]) <= 1e-5f * (1 + fabsf(gemm[i])),
+                    "direct conv case %d, element %lld: %g, GEMM %g", (int)ci,
+                    (long long)i, fast[i], gemm[i]);
+      if (p.epi.act == FR_K_EPI_NONE)
+        ck_assert_float_eq_tol(fast[i], ref[i] + (r ? r[i] : 0), 1e-4f);
+    }
+    free(x), free(w), free(b), free(res), free(fast), free(gemm), free(ref), free(s);
+  }
 }
 END_TEST
 
@@ -441,6 +546,50 @@ START_TEST(convtranspose_hand) {
 }
 END_TEST
 
+/* The transposed conv (GEMM, then col2im over each tap's valid columns)
+ * against the naive scatter, on strides 1 to 3, pads, dilations, groups
+ * and odd shapes. */
+START_TEST(convtranspose_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 8, 6, 1, {1, 7, 9}, {0}, {1, 4, 4}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {2, 5, 3, 1, {1, 4, 11}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
+      {1, 6, 9, 3, {1, 5, 6}, {0}, {1, 3, 2}, {1, 3, 2}, {1, 2, 1}, {0, 2, 0}, {0}},
+      {1, 3, 2, 1, {1, 1, 13}, {0}, {1, 1, 5}, {1, 1, 3}, {1, 1, 2}, {0, 0, 3}, {0}},
+  };
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 0; d < 3; d++) /* pads at both ends */
+      p.out[d] = (p.in[d] - 1) * p.stride[d] + (p.k[d] - 1) * p.dil[d] + 1 - 2 * p.pad[d];
+    int64_t Cg = p.C / p.group, Mg = p.M / p.group;
+    int64_t NI = p.in[1] * p.in[2], NO = p.out[1] * p.out[2], KK = p.k[1] * p.k[2];
+    float *x = rnd(p.N * p.C * NI, 11), *w = rnd(p.C * Mg * KK, 12), *b = rnd(p.M, 13);
+    float *y = malloc(sizeof(float) * (size_t)(p.N * p.M * NO));
+    double *want = calloc((size_t)(p.N * p.M * NO), sizeof(double));
+    float *s = malloc(sizeof(float) * (fr_k_convtranspose_scratch(&p) + 1));
+    for (int64_t n = 0; n < p.N; n++)
+      for (int64_t c = 0; c < p.C; c++)
+        for (int64_t m = 0; m < Mg; m++)
+          for (int64_t iy = 0; iy < p.in[1]; iy++)
+            for (int64_t ix = 0; ix < p.in[2]; ix++)
+              for (int64_t ky = 0; ky < p.k[1]; ky++)
+                for (int64_t kx = 0; kx < p.k[2]; kx++) {
+                  int64_t oy = iy * p.stride[1] - p.pad[1] + ky * p.dil[1];
+                  int64_t ox = ix * p.stride[2] - p.pad[2] + kx * p.dil[2];
+                  if (oy < 0 || ox < 0 || oy >= p.out[1] || ox >= p.out[2]) continue;
+                  int64_t mo = c / Cg * Mg + m;
+                  want[(n * p.M + mo) * NO + oy * p.out[2] + ox] +=
+                      (double)x[(n * p.C + c) * NI + iy * p.in[2] + ix] *
+                      w[(c * Mg + m) * KK + ky * p.k[2] + kx];
+                }
+    fr_k_convtranspose_f32(&p, x, w, b, y, s);
+    for (int64_t i = 0; i < p.N * p.M * NO; i++)
+      ck_assert_float_eq_tol(y[i], (float)want[i] + b[(i / NO) % p.M], 1e-4f);
+    free(x), free(w), free(b), free(y), free(want), free(s);
+  }
+}
+END_TEST
+
 /* ---- Resize, GridSample --------------------------------------------------- */
 
 START_TEST(resize_hand) {
@@ -495,6 +644,92 @@ START_TEST(resize_hand) {
   fr_tensor in2[2] = {in[0], tsc};
   ck_assert_int_eq(ft_run(c, in2, out), FR_ERR_UNSUPPORTED);
   ft_free(c);
+}
+END_TEST
+
+/* The separable Resize (fr_k_resize_sep_f32) against the general gather
+ * (fr_k_resize_f32) on shapes nothing was tuned for: odd and non-square
+ * planes, channels off the vector width, scales 2, 3, 0.5 and others, every
+ * coordinate mode and nearest mode, ranks 1 to 4. expect_sep: whether the
+ * separable path must take it (1), must not (0), either (-1). */
+static void resize_sep_check(int rank, const int64_t *in, const double *scale,
+                             int mode, int coord, int nearest,
+                             double roi_start, double roi_end, int expect_sep) {
+  fr_k_resize_dim d[FR_K_MAX_RANK];
+  fr_k_resize r = {.rank = rank, .ntap = 2, .extrapolation = -7};
+  int64_t nx = 1, ny = 1;
+  for (int i = 0; i < rank; i++) {
+    int64_t out = (int64_t)floor((double)in[i] * scale[i]);
+    fr_k_resize_dim di = {mode, coord, nearest, 0, in[i], out, scale[i],
+                          i >= rank - 2 ? roi_start : 0,
+                          i >= rank - 2 ? roi_end : 1, -0.75};
+    d[i] = di;
+    r.in[i] = in[i], r.out[i] = out;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)(2 * out + 1));
+    float *w = malloc(sizeof(float) * (size_t)(2 * out + 1));
+    fr_k_resize_taps(&d[i], idx, w);
+    r.idx[i] = idx, r.w[i] = w;
+    nx *= in[i], ny *= out;
+  }
+  float *x = rnd(nx, (unsigned)(nx + ny)), *want = malloc(sizeof(float) * (size_t)ny);
+  float *got = malloc(sizeof(float) * (size_t)ny);
+  float *rows = malloc(sizeof(float) * (size_t)(2 * r.out[rank - 1] + 1));
+  int sep = fr_k_resize_sep_ok(&r);
+  if (expect_sep >= 0 && sep != expect_sep)
+    fprintf(stderr, "resize rank %d, last dim %lld -> %lld, mode %d, coord %d, nearest %d\n",
+            rank, (long long)in[rank - 1], (long long)r.out[rank - 1], mode, coord, nearest);
+  if (expect_sep >= 0) ck_assert_int_eq(sep, expect_sep);
+  fr_k_resize_f32(&r, x, want);
+  if (sep) {
+    fr_k_resize_sep_f32(&r, x, got, rows);
+    for (int64_t i = 0; i < ny; i++) {
+      if (mode == FR_K_RESIZE_NEAREST) ck_assert_float_eq(got[i], want[i]);
+      else ck_assert_float_eq_tol(got[i], want[i], 1e-6f);
+    }
+  }
+  for (int i = 0; i < rank; i++) free((void *)r.idx[i]), free((void *)r.w[i]);
+  free(x), free(want), free(got), free(rows);
+}
+
+START_TEST(resize_sep_random) {
+  static const int64_t shapes[][4] = {
+      {1, 3, 7, 5}, {2, 13, 9, 11}, {1, 1, 1, 17}, {1, 5, 10, 1}, {3, 2, 6, 6}};
+  static const double scales[][2] = {
+      {2, 2}, {3, 3}, {2, 3}, {0.5, 0.5}, {1.7, 0.6}, {1, 2}, {2, 1}, {1, 1}};
+  for (int coord = 0; coord < 7; coord++)
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+      for (size_t ci = 0; ci < sizeof scales / sizeof scales[0]; ci++) {
+        const int64_t *in = shapes[si];
+        double sc[4] = {1, 1, scales[ci][0], scales[ci][1]};
+        if (in[2] * sc[2] < 1 || in[3] * sc[3] < 1) continue;
+        /* tf_crop_and_resize inside the input (roi 0.1..0.9) */
+        double r0 = coord == FR_K_COORD_TF_CROP_AND_RESIZE ? 0.1 : 0;
+        double r1 = coord == FR_K_COORD_TF_CROP_AND_RESIZE ? 0.9 : 1;
+        /* tf_half_pixel_for_nn moves a kept dim by half a pixel: its
+         * linear taps and nearest rounding up read the next index (not
+         * separable), unless the dim has size 1 */
+        int tf = coord == FR_K_COORD_TF_HALF_PIXEL_FOR_NN;
+        int e4 = !tf ? 1 : in[0] == 1 && in[1] == 1 ? -1 : 0;
+        int e3 = !tf ? 1 : in[1] == 1 ? -1 : 0;
+        for (int nm = 0; nm <= FR_K_NEAREST_SIMPLE; nm++) {
+          int up = nm == FR_K_NEAREST_CEIL || nm == FR_K_NEAREST_ROUND_PREFER_CEIL;
+          resize_sep_check(4, in, sc, FR_K_RESIZE_NEAREST, coord, nm, r0, r1,
+                           up ? e4 : 1);
+        }
+        resize_sep_check(4, in, sc, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, e4);
+        /* rank 3, 2 and 1: the last dims of the same case */
+        resize_sep_check(3, in + 1, sc + 1, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, e3);
+        resize_sep_check(2, in + 2, sc + 2, FR_K_RESIZE_NEAREST, coord, 0, r0, r1, 1);
+        resize_sep_check(1, in + 3, sc + 3, FR_K_RESIZE_LINEAR, coord, 0, r0, r1, 1);
+      }
+  /* not separable: a leading dim resized, taps outside a crop, cubic
+   * (the general path) */
+  resize_sep_check(4, (const int64_t[]){1, 3, 4, 5}, (const double[]){1, 2, 2, 2},
+                   FR_K_RESIZE_LINEAR, FR_K_COORD_HALF_PIXEL, 0, 0, 1, 0);
+  resize_sep_check(4, (const int64_t[]){1, 3, 4, 5}, (const double[]){1, 1, 2, 2},
+                   FR_K_RESIZE_LINEAR, FR_K_COORD_TF_CROP_AND_RESIZE, 0, -0.5, 1.2, 0);
+  fr_k_resize cubic = {.rank = 1, .ntap = 4};
+  ck_assert_int_eq(fr_k_resize_sep_ok(&cubic), 0);
 }
 END_TEST
 
@@ -674,7 +909,7 @@ START_TEST(maxunpool_lppool_hand) {
 }
 END_TEST
 
-FT_MAIN(nn, conv_hand, conv_random, conv_bad_channels, pool_hand,
+FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
-        convtranspose_hand, resize_hand, gridsample_hand, quantize_hand,
+        convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
