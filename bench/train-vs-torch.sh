@@ -1,19 +1,21 @@
 #!/bin/sh
 # train-vs-torch.sh: train-step throughput, frost against PyTorch, on the
-# same networks, data, batch (64) and one thread. PyTorch (Debian's
-# python3-torch) builds and times its side (bench/train-vs-torch.py) and
-# exports the networks; frost trains every parameter of the exported
-# models with the same optimizer (SGD, momentum 0.9), JIT-compiled, and
-# its steps per second come from its epoch times (the best of 6 epochs,
-# 10 steps each; the feature cache does not apply: everything trains).
-# The same training compiled into an artifact (frost compile --train) and
-# run by its own train command is the third column.
+# same networks, data and batches (the cases of bench/train-vs-torch.py),
+# at THREADS threads. PyTorch (Debian's python3-torch) builds and times its
+# side and exports the networks; frost trains the same parameters of the
+# exported models with the same optimizer, JIT-compiled, and its steps
+# per second come from its epoch times (the best of 4 epochs). The same
+# training compiled into an artifact (frost compile --train) and run by
+# its own train command is the third column. Where only the last block
+# trains (dw-last), frost runs the frozen part every step (--no-cache), as
+# PyTorch does; the last column is frost with its feature cache.
 #
-#   bench/train-vs-torch.sh [FROST] [WORKDIR]
+#   bench/train-vs-torch.sh [FROST] [WORKDIR] [THREADS]
 set -eu
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 FROST=${1:-$ROOT/build/frost}
 W=${2:-$(mktemp -d)}
+T=${3:-1}
 mkdir -p "$W"
 /usr/bin/python3 -c 'import torch' 2>/dev/null || apt-get install -y python3-torch
 # Debian's torch calls the system BLAS (libblas.so.3): without OpenBLAS it
@@ -21,25 +23,49 @@ mkdir -p "$W"
 # variables unset (else it picks a kernel at half speed), about 200.
 [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] ||
   apt-get install -y --no-install-recommends libopenblas-dev
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-  /usr/bin/python3 "$ROOT/bench/train-vs-torch.py" "$W" >"$W/torch.txt"
-for net in mlp conv; do
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$T" \
+  /usr/bin/python3 "$ROOT/bench/train-vs-torch.py" "$W" "$T" >"$W/torch.txt"
+# frost's threads, where it has the option
+th=
+"$FROST" help train 2>/dev/null | grep -q -- '--threads' && th="--threads $T"
+steps_per_s() { # JSON log, steps per epoch
+  best=$(sed -n 's/.*"seconds": \([0-9.e+-]*\).*/\1/p' "$1" | sort -g | head -1)
+  awk -v s="$best" -v n="$2" 'BEGIN { printf "%.1f", n / s }'
+}
+printf '%-8s %10s %10s %10s %12s %8s\n' case frost artifact torch "frost-cache" frost/torch
+for c in "mlp sgd .* 64 640" "conv sgd .* 64 640" "dw sgd .* 32 320" \
+         "dw-last sgd ^(4|7)\\. 32 320" "head adamw .* 64 640"; do
   set -f
-  "$FROST" train "$W/$net/model.onnx" "$W/$net/data/manifest.csv" --trainable '.*' \
-    --optimizer sgd --lr 0.01 --momentum 0.9 --batch 64 --epochs 6 --no-shuffle \
-    --log-json "$W/$net.json" >"$W/$net.log" 2>&1 || { cat "$W/$net.log"; exit 1; }
-  "$FROST" compile "$W/$net/model.onnx" --train --trainable '.*' \
-    --optimizer sgd --lr 0.01 --momentum 0.9 --batch 64 --epochs 6 --no-shuffle \
-    -o "$W/$net-art" >"$W/$net-art.log" 2>&1 || { cat "$W/$net-art.log"; exit 1; }
-  rm -f "$W/$net-art.json"
-  "$W/$net-art" train "$W/$net/data/manifest.csv" --log-json "$W/$net-art.json" \
-    >>"$W/$net-art.log" 2>&1 || { cat "$W/$net-art.log"; exit 1; }
+  # shellcheck disable=SC2086
+  set -- $c
   set +f
-  best=$(sed 's/.*"seconds": \([0-9.e+-]*\).*/\1/' "$W/$net.json" | sort -g | head -1)
-  frost=$(awk -v s="$best" 'BEGIN { print 10 / s }')
-  best=$(sed 's/.*"seconds": \([0-9.e+-]*\).*/\1/' "$W/$net-art.json" | sort -g | head -1)
-  art=$(awk -v s="$best" 'BEGIN { print 10 / s }')
-  torch=$(sed -n "s/^$net torch //p" "$W/torch.txt")
-  printf '%-5s frost %8.1f steps/s   artifact %8.1f steps/s   torch %8.1f steps/s   frost/torch %.2f\n' \
-    "$net" "$frost" "$art" "$torch" "$(awk -v a="$frost" -v b="$torch" 'BEGIN { print a / b }')"
+  name=$1 opt=$2 re=$3 batch=$4 n=$5
+  model=${name%-last}
+  spe=$(( (n + batch - 1) / batch ))
+  o="--trainable $re --optimizer $opt --lr 0.01 --momentum 0.9 --batch $batch --epochs 4 --no-shuffle"
+  [ "$opt" = adamw ] && o="--trainable $re --optimizer adamw --lr 1e-3 --weight-decay 0.01 --batch $batch --epochs 4 --no-shuffle"
+  set -f
+  # shellcheck disable=SC2086
+  "$FROST" train "$W/$model/model.onnx" "$W/$model/data/manifest.csv" $o $th --no-cache \
+    --log-json "$W/$name.json" >"$W/$name.log" 2>&1 || { cat "$W/$name.log"; exit 1; }
+  cache=-
+  if [ "$name" = dw-last ]; then
+    # shellcheck disable=SC2086
+    "$FROST" train "$W/$model/model.onnx" "$W/$model/data/manifest.csv" $o $th \
+      --log-json "$W/$name-cache.json" >"$W/$name-cache.log" 2>&1 || { cat "$W/$name-cache.log"; exit 1; }
+    cache=$(steps_per_s "$W/$name-cache.json" $spe)
+  fi
+  # shellcheck disable=SC2086
+  "$FROST" compile "$W/$model/model.onnx" --train --no-cache $o -o "$W/$name-art" \
+    >"$W/$name-art.log" 2>&1 || { cat "$W/$name-art.log"; exit 1; }
+  set +f
+  rm -f "$W/$name-art.json"
+  # shellcheck disable=SC2086
+  "$W/$name-art" train "$W/$model/data/manifest.csv" $th --log-json "$W/$name-art.json" \
+    >>"$W/$name-art.log" 2>&1 || { cat "$W/$name-art.log"; exit 1; }
+  frost=$(steps_per_s "$W/$name.json" $spe)
+  art=$(steps_per_s "$W/$name-art.json" $spe)
+  torch=$(sed -n "s/^$name torch //p" "$W/torch.txt")
+  printf '%-8s %10s %10s %10s %12s %8.2f\n' "$name" "$frost" "$art" "$torch" "$cache" \
+    "$(awk -v a="$frost" -v b="$torch" 'BEGIN { print a / b }')"
 done

@@ -25,12 +25,26 @@ static bool is_depthwise(const fr_k_conv *p) {
   return p->C == p->group && p->M == p->group;
 }
 
+/* A 1x1 convolution of stride 1 without padding: its im2col matrix is x
+ * itself, read transposed. */
+static bool is_pointwise(const fr_k_conv *p) {
+  for (int d = 0; d < 3; d++)
+    if (p->k[d] != 1 || p->stride[d] != 1 || p->pad[d] != 0 || p->out[d] != p->in[d])
+      return false;
+  return true;
+}
+
 size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
   if (is_depthwise(p)) return 0;
   int64_t K = p->C / p->group * p->k[0] * p->k[1] * p->k[2];
   int64_t OS = p->out[0] * p->out[1] * p->out[2];
   int64_t P = block_pixels(K, OS);
-  return (size_t)(P * K) + fr_k_sgemm_scratch(p->M / p->group, K, P);
+  size_t g = fr_k_sgemm_scratch(p->M / p->group, K, P);
+  if (is_pointwise(p)) { /* one GEMM over all pixels (below) */
+    size_t g1 = fr_k_sgemm_scratch(p->M / p->group, K, OS);
+    g = g1 > g ? g1 : g;
+  }
+  return (size_t)(P * K) + g;
 }
 
 /* Rows j < pn of the transposed im2col matrix, from output pixel j0:
@@ -75,26 +89,28 @@ static void im2col_t(const fr_k_conv *p, const float *xg, int64_t Cg,
   }
 }
 
-/* sum a[i] b[i * s], i < n, in 8 partial sums (so it vectorizes). */
-static float dot_s(int64_t n, const float *restrict a, const float *restrict b,
-                   int64_t s) {
-  float acc[8] = {0};
+/* acc[0..8) += a[i] b[i * s] for i < n, in lanes of 8 then 4 (so it
+ * vectorizes), and the last few into acc[8]: partial sums kept across
+ * calls, added up once per tap. */
+static void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
+                    int64_t s, float *restrict acc) {
   int64_t i = 0;
-  if (s == 1)
+  if (s == 1) {
     for (; i + 8 <= n; i += 8)
       for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-  else
+    for (; i + 4 <= n; i += 4)
+      for (int l = 0; l < 4; l++) acc[l] += a[i + l] * b[i + l];
+  } else {
     for (; i + 8 <= n; i += 8)
       for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[(i + l) * s];
-  float r = 0;
-  for (; i < n; i++) r += a[i] * b[i * s];
-  for (int l = 0; l < 8; l++) r += acc[l];
-  return r;
+  }
+  for (; i < n; i++) acc[8] += a[i] * b[i * s];
 }
 
 /* Depthwise: dw[c, tap] = sum over images and output rows of the dot
  * product of the dy row with the input row the tap reads, over the
- * columns whose tap is inside. */
+ * columns whose tap is inside. Rows are short in the late layers (a few
+ * pixels): the partial sums run over all of a tap's rows. */
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                            float *dw, int64_t c0, int64_t c1) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
@@ -107,7 +123,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
         for (int64_t kx = 0; kx < KW; kx++) {
           int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
           fr_k_valid_range(sw, off, IW, OW, &lo, &hi);
-          float acc = 0;
+          float acc[9] = {0};
           for (int64_t n = 0; n < p->N; n++) {
             const float *xp = x + (n * p->C + c) * IS;
             const float *dp = dy + (n * p->M + c) * OS;
@@ -119,11 +135,13 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                 if (iy < 0 || iy >= IH) continue;
                 const float *xr = xp + (iz * IH + iy) * IW;
                 const float *dr = dp + (od * OH + oh) * OW;
-                acc += dot_s(hi - lo, dr + lo, xr + lo * sw + off, sw);
+                dot_acc(hi - lo, dr + lo, xr + lo * sw + off, sw, acc);
               }
             }
           }
-          dw[c * KD * KH * KW + (z * KH + y) * KW + kx] = acc;
+          float r = acc[8];
+          for (int l = 0; l < 8; l++) r += acc[l];
+          dw[c * KD * KH * KW + (z * KH + y) * KW + kx] = r;
         }
 }
 
@@ -187,6 +205,18 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t P = block_pixels(K, OS);
   float *col = scratch, *gs = scratch + P * K;
+  if (is_pointwise(p) && p->N > 0) {
+    /* dW_g (Mg, Cg) = sum over n of dY_g[n] (Mg, OS) * x_g[n]^T (OS, Cg) */
+    for (int64_t g = 0; g < G; g++)
+      for (int64_t n = 0; n < p->N; n++) {
+        fr_k_gemm gm = {.M = Mg, .N = Cg, .K = OS, .A = dy + (n * p->M + g * Mg) * OS,
+                        .rsa = OS, .csa = 1, .B = x + (n * p->C + g * Cg) * IS,
+                        .rsb = 1, .csb = IS, .C = dw + g * Mg * K, .ldc = K,
+                        .alpha = 1.0f, .beta = n ? 1.0f : 0.0f};
+        fr_k_sgemm(&gm, gs);
+      }
+    return;
+  }
   for (int64_t g = 0; g < G; g++) {
     float *dwg = dw + g * Mg * K; /* (Mg, K) */
     bool first = true;

@@ -375,6 +375,11 @@ START_TEST(grad_conv) {
       {4, {1, 2, 6, 5}, {2, 2, 2, 3}, {"SAME_LOWER", {2, 1}, {-1}, {-1}, 1}, true},
       {4, {1, 2, 5, 5}, {3, 2, 3, 3}, {"VALID", {2, 2}, {-1}, {-1}, 1}, true},
       {5, {1, 2, 4, 4, 3}, {2, 1, 2, 3, 2}, {NULL, {1, 2, 1}, {-1}, {0, 1, 1, 1, 0, 0}, 2}, true},
+      /* depthwise on rows of 13 (8 + 4 + 1 lanes), and 1x1 (dW as one
+       * GEMM over x, no im2col), with 2 groups too */
+      {4, {2, 4, 3, 13}, {4, 1, 3, 3}, {NULL, {-1}, {-1}, {1, 1, 1, 1}, 4}, true},
+      {4, {2, 5, 3, 7}, {6, 5, 1, 1}, {NULL, {-1}, {-1}, {-1}, 1}, true},
+      {4, {2, 4, 2, 5}, {6, 2, 1, 1}, {NULL, {-1}, {-1}, {-1}, 2}, false},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     fr_model *m = fg_model(13);
