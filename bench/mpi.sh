@@ -69,12 +69,16 @@ echo
 echo "| processes | wall s | frost's s | CPU s of the busiest rank |"
 echo "|---|---|---|---|"
 E="extract $PP $D --cut $CUT -o $W/feat"
+# one thread per rank where the row says so (frost's default is every
+# processor the process may run on: under mpirun, the rank's core)
+T1=
+if ! "$FROST" help bench | grep -q -e '--threads.*only 1'; then T1="--threads 1"; fi
 # shellcheck disable=SC2086
-run_min "1 rank x 1 thread (no mpirun)" 0 $E
+run_min "1 rank x 1 thread (no mpirun)" 0 $E $T1
 # shellcheck disable=SC2086
-run_min "1 rank x 1 thread (mpirun -np 1)" 1 $E
+run_min "1 rank x 1 thread (mpirun -np 1)" 1 $E $T1
 # shellcheck disable=SC2086
-run_min "2 ranks x 1 thread" 2 $E
+run_min "2 ranks x 1 thread" 2 $E $T1
 # (frost before the kernels' thread pool: --threads "only 1")
 if ! "$FROST" help bench | grep -q -e '--threads.*only 1'; then
   # shellcheck disable=SC2086
@@ -112,7 +116,7 @@ echo "## training a linear head (batch 32, $SAMPLES samples)"
 echo
 echo "| run | median epoch s | per step us | CPU s of the busiest rank, whole run |"
 echo "|---|---|---|---|"
-H="--head linear:2 --batch 32 --lr 1e-2 --seed 1"
+H="--head linear:2 --batch 32 --lr 1e-2 --seed 1 $T1"
 # shellcheck disable=SC2086
 epochs "on the features, 20 epochs, 1 rank" 1 "$PP" --features "$W/feat" $H --epochs 20
 # shellcheck disable=SC2086
@@ -121,3 +125,7 @@ epochs "on the features, 20 epochs, 2 ranks" 2 "$PP" --features "$W/feat" $H --e
 epochs "--no-cache (backbone every step), 3 epochs, 1 rank" 1 "$PP" "$D" --cut $CUT $H --no-cache --epochs 3
 # shellcheck disable=SC2086
 epochs "--no-cache (backbone every step), 3 epochs, 2 ranks" 2 "$PP" "$D" --cut $CUT $H --no-cache --epochs 3
+if [ -n "$T1" ]; then
+  # shellcheck disable=SC2086
+  epochs "--no-cache (backbone every step), 3 epochs, 1 rank x 2 threads" 1 "$PP" "$D" --cut $CUT $H --no-cache --epochs 3 --threads 2
+fi

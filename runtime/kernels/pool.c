@@ -16,6 +16,7 @@
  * thread) runs serially. Workers are joined at exit (valgrind sees no
  * thread memory lost) and forgotten in a forked child, which starts its
  * own. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -94,7 +95,12 @@ static int default_threads(void) {
     long v = strtol(e, &end, 10);
     if (!*end && v >= 1) return v < FR_K_MAX_THREADS ? (int)v : FR_K_MAX_THREADS;
   }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  /* The processors this process may run on (mpirun binds each rank to
+   * a core, taskset and cgroups narrow it too), else those online. */
+  long n = 0;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+  if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n < FR_K_MAX_THREADS ? (int)n : FR_K_MAX_THREADS;
 }
 
