@@ -580,7 +580,7 @@ static fr_status write_header(FILE *f, const char *prefix, const char *lib,
           "/* The threads the kernels run on, for every context: the caller's\n"
           " * and n - 1 workers of this library's own, started by the first run\n"
           " * that uses them and joined at exit. Default: $FROST_THREADS, else\n"
-          " * the processors online; n < 1 restores it. Outputs are the same\n"
+          " * the processors it may run on; n < 1 restores it. Outputs are the same\n"
           " * bits at any count. Runs of other contexts at the same time run on\n"
           " * their caller's thread alone. Not while a run is going on. Returns\n"
           " * the count now in use. */\n"

@@ -1335,7 +1335,7 @@ enum { FR_K_MAX_THREADS = 256 };
  * own (see fr_k_parallel). */
 typedef void fr_k_task(void *ctx, int64_t lo, int64_t hi, void *scratch);
 /* The threads kernels use: fr_k_set_threads's, else $FROST_THREADS, else
- * the processors online. */
+ * the processors it may run on. */
 int fr_k_threads(void);
 /* From now on n threads (1: serial; capped at FR_K_MAX_THREADS), or the
  * default when n < 1. Not while a parallel call runs in another thread. */

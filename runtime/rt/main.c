@@ -349,7 +349,7 @@ static fr_status do_export(const frost_model_info *m, int argc, char **argv) {
 }
 
 /* --threads N, taken out of argv by every command: the threads of the
- * model's kernels (default: $FROST_THREADS, else the processors online). */
+ * model's kernels (default: $FROST_THREADS, else the processors it may run on). */
 static fr_status take_threads(int *argc, char **argv) {
   int k = 2;
   for (int i = 2; i < *argc; i++) {
@@ -392,7 +392,7 @@ static void usage(FILE *f) {
           "  export OUT.onnx [--weights DIR]\n"
           "                                the model with its weights, as ONNX\n"
           "run, bench and train take --threads N: the threads of the kernels\n"
-          "(default: $FROST_THREADS, else the processors online)\n",
+          "(default: $FROST_THREADS, else the processors it may run on)\n",
           prog);
 }
 

@@ -6,7 +6,9 @@
  * 3 threads give the same bits: GEMM (wide, tall, small M, one column),
  * convolutions (images on threads, one image's GEMM on threads,
  * depthwise), pooling and elementwise entries. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,9 +156,26 @@ START_TEST(set_threads_and_env) {
   ck_assert_int_eq(fr_k_threads(), 5);
   setenv("FROST_THREADS", "zero", 1); /* not a number: the processors */
   fr_k_set_threads(0);
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t all;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+  long cpus = CPU_COUNT(&all);
   ck_assert_int_eq(fr_k_threads(), cpus < 1 ? 1 : cpus);
   unsetenv("FROST_THREADS");
+  fr_k_set_threads(0);
+  ck_assert_int_eq(fr_k_threads(), cpus < 1 ? 1 : cpus);
+  /* the processors this process may run on, not the machine's: bound to
+   * its first one (as mpirun binds a rank), one thread */
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &all)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+  fr_k_set_threads(0);
+  ck_assert_int_eq(fr_k_threads(), 1);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
   fr_k_set_threads(0);
   ck_assert_int_eq(fr_k_threads(), cpus < 1 ? 1 : cpus);
   /* more threads, then fewer again, calls between */
