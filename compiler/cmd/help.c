@@ -190,7 +190,7 @@ static const opt_help opts[] = {
     {"--target-cpu", NULL, "CPU", RUN | BENCH | COMPILE | TRAIN | EVAL | FEATURES, "engine",
      "native (default) or an LLVM CPU name, e.g. x86-64-v3"},
     {"--threads", NULL, "T", RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
-     "threads (default: $FROST_THREADS, else the CPUs it may use)"},
+     "threads (default: $FROST_THREADS, else its CPUs)"},
     /* the pass pipeline */
     {"--print-after", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR after a pass"},
     {"--print-before", NULL, "PASS|all", DUMP | RUN | BENCH | COMPILE, "passes", "print the IR before a pass"},
