@@ -47,42 +47,47 @@ size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
   return (size_t)(P * K) + g;
 }
 
-/* Rows j < pn of the transposed im2col matrix, from output pixel j0:
- * col[j * K + k] (pn, K) is what tap k = ((c * KD + z) * KH + y) * KW + x
+/* Rows t in [t0, t1) of the im2col matrix of output pixels [j0, j0 + pn):
+ * col[t * pn + j] (K, pn) is what tap t = ((c * KD + z) * KH + y) * KW + x
  * reads for output pixel j0 + j = (od * OH + oh) * OW + ow: the input xg
  * (Cg, ID, IH, IW) at (c, od*sd - pd + z*dd, oh*sh - ph + y*dh,
- * ow*sw - pw + x*dw), 0 outside. */
-static void im2col_t(const fr_k_conv *p, const float *xg, int64_t Cg,
-                     int64_t j0, int64_t pn, float *restrict col) {
+ * ow*sw - pw + x*dw), 0 outside. A tap's row is runs of output columns,
+ * each a strided (at stride 1 contiguous) read of one input row between
+ * the columns whose read falls outside. */
+static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
+                        int64_t pn, int64_t t0, int64_t t1, float *restrict col) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OH = p->out[1], OW = p->out[2];
-  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
-  const int64_t K = Cg * KD * KH * KW;
-  int64_t ow = j0 % OW, oh = (j0 / OW) % OH, od = j0 / (OW * OH);
-  for (int64_t j = 0; j < pn; j++) {
-    float *d = col + j * K;
-    int64_t bz = od * p->stride[0] - p->pad[0];
-    int64_t by = oh * p->stride[1] - p->pad[1];
-    int64_t bx = ow * p->stride[2] - p->pad[2];
-    for (int64_t c = 0; c < Cg; c++) {
-      const float *plane = xg + c * ID * IH * IW;
-      for (int64_t z = 0; z < KD; z++) {
-        int64_t iz = bz + z * p->dil[0];
-        for (int64_t y = 0; y < KH; y++, d += KW) {
-          int64_t iy = by + y * p->dil[1];
-          if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
-            for (int64_t x = 0; x < KW; x++) d[x] = 0;
-            continue;
-          }
-          const float *row = plane + (iz * IH + iy) * IW;
-          for (int64_t x = 0; x < KW; x++) {
-            int64_t ix = bx + x * p->dil[2];
-            d[x] = ix >= 0 && ix < IW ? row[ix] : 0.0f;
-          }
-        }
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], sw = p->stride[2];
+  for (int64_t t = t0; t < t1; t++) {
+    const int64_t x = t % KW, y = (t / KW) % KH, z = (t / (KW * KH)) % KD;
+    const int64_t c = t / (KW * KH * KD);
+    const float *plane = xg + c * ID * IH * IW;
+    const int64_t offx = x * p->dil[2] - p->pad[2];
+    int64_t lo, hi; /* the output columns whose read is inside */
+    fr_k_valid_range(sw, offx, IW, OW, &lo, &hi);
+    float *d = col + t * pn;
+    int64_t ow = j0 % OW, oh = (j0 / OW) % OH, od = j0 / (OW * OH);
+    for (int64_t i = 0; i < pn;) {
+      const int64_t run = fr_k_min64(OW - ow, pn - i);
+      const int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
+      const int64_t iy = oh * p->stride[1] - p->pad[1] + y * p->dil[1];
+      float *dr = d + i - ow; /* dr[o] for output column o */
+      int64_t a = ow, b = ow;
+      if (iz >= 0 && iz < ID && iy >= 0 && iy < IH) {
+        a = fr_k_max64(ow, lo);
+        b = fr_k_max64(fr_k_min64(ow + run, hi), a);
       }
-    }
-    if (++ow == OW) {
+      for (int64_t o = ow; o < a; o++) dr[o] = 0;
+      if (a < b) {
+        const float *row = plane + (iz * IH + iy) * IW + offx;
+        if (sw == 1)
+          for (int64_t o = a; o < b; o++) dr[o] = row[o];
+        else
+          for (int64_t o = a; o < b; o++) dr[o] = row[o * sw];
+      }
+      for (int64_t o = b; o < ow + run; o++) dr[o] = 0;
+      i += run;
       ow = 0;
       if (++oh == OH) oh = 0, od++;
     }
@@ -155,7 +160,7 @@ typedef struct grad_job {
   const fr_k_pool *p;
   const float *x, *dy;
   float *out;
-  int64_t Cg, j0; /* im2col_t */
+  int64_t j0, pn; /* im2col_rows */
   int kind;       /* GRAD_* */
 } grad_job;
 enum { GRAD_IM2COL, GRAD_DW, GRAD_MAXPOOL, GRAD_AVGPOOL };
@@ -166,8 +171,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
 static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const grad_job *j = ctx;
   if (j->kind == GRAD_IM2COL) {
-    int64_t K = j->Cg * j->c->k[0] * j->c->k[1] * j->c->k[2];
-    im2col_t(j->c, j->x, j->Cg, j->j0 + lo, hi - lo, j->out + lo * K);
+    im2col_rows(j->c, j->x, j->j0, j->pn, lo, hi, j->out);
     return;
   }
   if (j->kind == GRAD_DW) {
@@ -225,11 +229,12 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
       const float *dyg = dy + (n * p->M + g * Mg) * OS; /* (Mg, OS) */
       for (int64_t j0 = 0; j0 < OS; j0 += P) {
         int64_t pn = fr_k_min64(P, OS - j0);
-        grad_job j = {.c = p, .x = xg, .out = col, .Cg = Cg, .j0 = j0,
+        grad_job j = {.c = p, .x = xg, .out = col, .j0 = j0, .pn = pn,
                       .kind = GRAD_IM2COL};
-        grad_par(&j, pn, pn * K);
+        grad_par(&j, K, pn * K);
+        /* B (pn, K) = the im2col rows, read transposed */
         fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
-                        .csa = 1, .B = col, .rsb = K, .csb = 1, .C = dwg,
+                        .csa = 1, .B = col, .rsb = 1, .csb = pn, .C = dwg,
                         .ldc = K, .alpha = 1.0f, .beta = first ? 0.0f : 1.0f};
         fr_k_sgemm(&gm, gs);
         first = false;
@@ -242,8 +247,77 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
 
 /* ---- pooling ------------------------------------------------------------- */
 
+/* 2-D windows side by side, inside the input (stride = kernel, no pads,
+ * no dilation, as 2x2 stride 2): each input is in one window at most. */
+static bool pool_tiles(const fr_k_pool *p) {
+  if (p->k[0] != 1 || p->stride[0] != 1 || p->in[0] != p->out[0]) return false;
+  for (int d = 0; d < 3; d++)
+    if (p->pad[d] || p->pad_end[d] || p->dil[d] != 1) return false;
+  return p->stride[1] == p->k[1] && p->stride[2] == p->k[2] && p->k[1] >= 1 &&
+         p->k[2] >= 1 && p->out[1] * p->k[1] <= p->in[1] &&
+         p->out[2] * p->k[2] <= p->in[2];
+}
+
+/* One row of 2x2 windows: input rows r0, r1, their gradient rows g0, g1.
+ * Selects, not branches (the maxima are data: branches on them
+ * mispredict), so that it vectorizes. */
+static void maxpool_grad_2x2(int64_t OW, const float *restrict r0,
+                             const float *restrict r1, const float *restrict d,
+                             float *restrict g0, float *restrict g1) {
+  for (int64_t ow = 0; ow < OW; ow++) {
+    const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
+                e = r1[2 * ow + 1], v = d[ow];
+    const bool sb = b > a;
+    const float m = sb ? b : a;
+    const bool sc = c > m;
+    const bool se = e > (sc ? c : m);
+    g1[2 * ow + 1] = se ? v : 0.0f;
+    g1[2 * ow] = !se && sc ? v : 0.0f;
+    g0[2 * ow + 1] = !se && !sc && sb ? v : 0.0f;
+    g0[2 * ow] = !se && !sc && !sb ? v : 0.0f;
+  }
+}
+
+/* pool_tiles' maximum pooling gradient: each window's dy goes to its
+ * first maximum in row order (as the general loop below), 2x2 windows
+ * a row of outputs at a time. */
+static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
+                               const float *x, float *dx) {
+  const int64_t IH = p->in[1], IW = p->in[2];
+  const int64_t OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2];
+  /* each depth a plane of its own (the windows' depth is 1) */
+  for (int64_t pl = 0; pl < p->planes * p->in[0]; pl++) {
+    const float *xp = x + pl * IH * IW, *dp = dy + pl * OH * OW;
+    float *gp = dx + pl * IH * IW;
+    memset(gp, 0, sizeof(float) * (size_t)(IH * IW));
+    for (int64_t oh = 0; oh < OH; oh++) {
+      const float *r0 = xp + oh * KH * IW, *d = dp + oh * OW;
+      float *g0 = gp + oh * KH * IW;
+      if (KH == 2 && KW == 2) {
+        maxpool_grad_2x2(OW, r0, r0 + IW, d, g0, g0 + IW);
+        continue;
+      }
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t bi = ow * KW;
+        float best = r0[bi];
+        for (int64_t ky = 0; ky < KH; ky++)
+          for (int64_t kx = 0; kx < KW; kx++) {
+            int64_t i = ky * IW + ow * KW + kx;
+            if (r0[i] > best) best = r0[i], bi = i;
+          }
+        g0[bi] = d[ow];
+      }
+    }
+  }
+}
+
 void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy, const float *x,
                            float *dx) {
+  if (pool_tiles(p)) {
+    maxpool_grad_tiles(p, dy, x, dx);
+    return;
+  }
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t IS = ID * IH * IW, OS = OD * OH * OW;

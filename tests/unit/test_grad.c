@@ -5,6 +5,7 @@
  * and compares each gradient the interpreter computes with the central
  * difference (L(p + e) - L(p - e)) / 2e of the loss, element by element. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -673,8 +674,55 @@ START_TEST(grad_batchnorm_train) {
 }
 END_TEST
 
+/* The maximum pooling gradient of windows side by side (2x2 stride 2,
+ * 3x2 stride 3x2, depth 2, inputs a window does not reach) against the
+ * rule written out: each window's dy to the first of its maxima in row
+ * order. Values from {0, 1, 2}: windows full of ties. */
+START_TEST(maxpool_grad_tiles) {
+  static const int64_t cases[][7] = {
+      /* planes, ID, IH, IW, KH, KW, (OH, OW from IH / KH, IW / KW) */
+      {3, 1, 8, 10, 2, 2, 0}, {2, 1, 7, 9, 2, 2, 0}, {2, 2, 7, 8, 3, 2, 0},
+      {1, 1, 6, 6, 1, 3, 0},  {4, 1, 2, 34, 2, 2, 0}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const int64_t *q = cases[c];
+    fr_k_pool p = {.kind = FR_K_POOL_MAX, .planes = q[0],
+                   .in = {q[1], q[2], q[3]},
+                   .out = {q[1], q[2] / q[4], q[3] / q[5]},
+                   .k = {1, q[4], q[5]}, .stride = {1, q[4], q[5]},
+                   .dil = {1, 1, 1}};
+    const int64_t IS = q[1] * q[2] * q[3], OS = p.out[0] * p.out[1] * p.out[2];
+    float *x = malloc(sizeof(float) * (size_t)(q[0] * IS));
+    float *dy = malloc(sizeof(float) * (size_t)(q[0] * OS));
+    float *dx = malloc(sizeof(float) * (size_t)(q[0] * IS));
+    float *want = calloc((size_t)(q[0] * IS), sizeof(float));
+    for (int64_t i = 0; i < q[0] * IS; i++) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      x[i] = (float)((seed >> 33) % 3);
+    }
+    for (int64_t i = 0; i < q[0] * OS; i++) dy[i] = rnd(-1, 1, true);
+    for (int64_t pl = 0; pl < q[0] * q[1]; pl++)
+      for (int64_t oh = 0; oh < p.out[1]; oh++)
+        for (int64_t ow = 0; ow < p.out[2]; ow++) {
+          int64_t bi = -1;
+          for (int64_t ky = 0; ky < q[4]; ky++)
+            for (int64_t kx = 0; kx < q[5]; kx++) {
+              int64_t i = pl * q[2] * q[3] + (oh * q[4] + ky) * q[3] + ow * q[5] + kx;
+              if (bi < 0 || x[i] > x[bi]) bi = i;
+            }
+          want[bi] += dy[(pl * p.out[1] + oh) * p.out[2] + ow];
+        }
+    for (int64_t i = 0; i < q[0] * IS; i++) dx[i] = NAN;
+    fr_k_maxpool_grad_f32(&p, dy, x, dx);
+    for (int64_t i = 0; i < q[0] * IS; i++)
+      ck_assert_msg(dx[i] == want[i], "case %zu: dx[%lld] = %g, want %g", c,
+                    (long long)i, dx[i], want[i]);
+    free(x), free(dy), free(dx), free(want);
+  }
+}
+END_TEST
+
 FT_MAIN(grad, grad_arith_broadcast, grad_gemm, grad_matmul, grad_activations,
         grad_shapes, grad_softmax, grad_reduce_pool, grad_batchnorm,
         grad_sce_loss, grad_frozen_needs_no_rule, grad_conv,
         grad_conv_transpose, grad_max_pool, grad_avg_pool, grad_activations2,
-        grad_pow_variadic, grad_movement, grad_dropout, grad_batchnorm_train)
+        grad_pow_variadic, grad_movement, grad_dropout, grad_batchnorm_train, maxpool_grad_tiles)
