@@ -1554,43 +1554,85 @@ static bool convt_is_depthwise(const fr_k_conv *p) {
   return p->C == p->group && p->M == p->group;
 }
 
-static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
-                            const float *bias, float *y) {
+/* At stride 1 a depthwise transposed conv is a depthwise conv of the
+ * flipped kernel with pads (k - 1) * dil - pad, when those are not
+ * negative: y[o] = sum over taps t of w[K-1-t] x[o - pad' + t dil]. */
+static bool convt_dw_as_conv(const fr_k_conv *p) {
+  for (int d = 0; d < 3; d++)
+    if (p->stride[d] != 1 || (p->k[d] - 1) * p->dil[d] < p->pad[d]) return false;
+  return true;
+}
+
+/* The planes [lo, hi) (image n = q / C, channel q % C) of convt_depthwise. */
+typedef struct convt_dw_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias;
+  float *y;
+} convt_dw_job;
+
+static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
+                                        void *scratch) {
+  const convt_dw_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const float *x = j->x, *w = j->w, *bias = j->bias;
+  float *y = j->y;
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t NO = OD * OH * OW, sw = p->stride[2];
-  for (int64_t n = 0; n < p->N; n++)
-    for (int64_t c = 0; c < p->C; c++) {
-      const float *xc = x + (n * p->C + c) * NI;
-      float *yc = y + (n * p->C + c) * NO;
-      float b = bias ? bias[c] : 0.0f;
-      for (int64_t o = 0; o < NO; o++) yc[o] = b;
-      for (int64_t kz = 0; kz < KD; kz++)
-        for (int64_t ky = 0; ky < KH; ky++)
-          for (int64_t kx = 0; kx < KW; kx++) {
-            float wv = w[c * KK + (kz * KH + ky) * KW + kx];
-            /* input columns ix whose output ix * sw + off is inside */
-            int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-            fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
-            for (int64_t iz = 0; iz < ID; iz++) {
-              int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
-              if (oz < 0 || oz >= OD) continue;
-              for (int64_t iy = 0; iy < IH; iy++) {
-                int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
-                if (oy < 0 || oy >= OH) continue;
-                const float *restrict xr = xc + (iz * IH + iy) * IW;
-                float *restrict yr = yc + (oz * OH + oy) * OW;
-                if (sw == 1)
-                  for (int64_t ix = lo; ix < hi; ix++)
-                    yr[ix + off] += wv * xr[ix];
-                else
-                  for (int64_t ix = lo; ix < hi; ix++)
-                    yr[ix * sw + off] += wv * xr[ix];
-              }
+  (void)scratch;
+  for (int64_t q = q0; q < q1; q++) {
+    const int64_t c = q % p->C;
+    const float *xc = x + q * NI;
+    float *yc = y + q * NO;
+    float b = bias ? bias[c] : 0.0f;
+    for (int64_t o = 0; o < NO; o++) yc[o] = b;
+    for (int64_t kz = 0; kz < KD; kz++)
+      for (int64_t ky = 0; ky < KH; ky++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          float wv = w[c * KK + (kz * KH + ky) * KW + kx];
+          /* input columns ix whose output ix * sw + off is inside */
+          int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+          fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
+          for (int64_t iz = 0; iz < ID; iz++) {
+            int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+            if (oz < 0 || oz >= OD) continue;
+            for (int64_t iy = 0; iy < IH; iy++) {
+              int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              if (oy < 0 || oy >= OH) continue;
+              const float *restrict xr = xc + (iz * IH + iy) * IW;
+              float *restrict yr = yc + (oz * OH + oy) * OW;
+              if (sw == 1)
+                for (int64_t ix = lo; ix < hi; ix++)
+                  yr[ix + off] += wv * xr[ix];
+              else
+                for (int64_t ix = lo; ix < hi; ix++)
+                  yr[ix * sw + off] += wv * xr[ix];
             }
           }
-    }
+        }
+  }
+}
+
+/* wf: scratch for the flipped kernel (C * KK floats) when
+ * convt_dw_as_conv. */
+static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
+                            const float *bias, float *y, float *wf) {
+  const int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  if (convt_dw_as_conv(p)) {
+    for (int64_t c = 0; c < p->C; c++)
+      for (int64_t t = 0; t < KK; t++) wf[c * KK + t] = w[c * KK + KK - 1 - t];
+    fr_k_conv q = *p;
+    for (int d = 0; d < 3; d++) q.pad[d] = (p->k[d] - 1) * p->dil[d] - p->pad[d];
+    fr_k_conv_res_f32(&q, x, wf, bias, NULL, y, NULL);
+    return;
+  }
+  convt_dw_job j = {p, x, w, bias, y};
+  const int64_t planes = p->N * p->C;
+  if (fr_k_par_worth(planes * p->in[0] * p->in[1] * p->in[2] * KK))
+    fr_k_parallel(planes, convt_dw_planes, &j, NULL, 0);
+  else
+    convt_dw_planes(&j, 0, planes, NULL);
 }
 
 /* y[ix * sw] += c[ix] for ix in [lo, hi): one tap's column entries added
@@ -1606,7 +1648,8 @@ static void col_add(float *restrict y, const float *restrict c, int64_t lo,
 }
 
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
-  if (convt_is_depthwise(p)) return 0;
+  if (convt_is_depthwise(p))
+    return convt_dw_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t KK = p->k[0] * p->k[1] * p->k[2];
   int64_t NI = p->in[0] * p->in[1] * p->in[2];
@@ -1617,7 +1660,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias, float *y,
                             float *scratch) {
   if (convt_is_depthwise(p)) {
-    convt_depthwise(p, x, w, bias, y);
+    convt_depthwise(p, x, w, bias, y, scratch);
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
