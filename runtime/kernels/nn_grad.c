@@ -115,39 +115,56 @@ static void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
 /* Depthwise: dw[c, tap] = sum over images and output rows of the dot
  * product of the dy row with the input row the tap reads, over the
  * columns whose tap is inside. Rows are short in the late layers (a few
- * pixels): the partial sums run over all of a tap's rows. */
+ * pixels): the partial sums run over all of a tap's rows. The taps of a
+ * channel are summed side by side, one walk over its rows (each dy row
+ * read once for all taps, while in cache); a tap still adds its rows in
+ * the order of images and rows. */
+enum { DW_GRAD_TAPS = 64 };
+
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                            float *dw, int64_t c0, int64_t c1) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int64_t KH = p->k[1], KW = p->k[2], KK = p->k[0] * KH * KW;
   const int64_t IS = ID * IH * IW, OS = OD * OH * OW, sw = p->stride[2];
-  for (int64_t c = c0; c < c1; c++)
-    for (int64_t z = 0; z < KD; z++)
-      for (int64_t y = 0; y < KH; y++)
-        for (int64_t kx = 0; kx < KW; kx++) {
-          int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-          fr_k_valid_range(sw, off, IW, OW, &lo, &hi);
-          float acc[9] = {0};
-          for (int64_t n = 0; n < p->N; n++) {
-            const float *xp = x + (n * p->C + c) * IS;
-            const float *dp = dy + (n * p->M + c) * OS;
-            for (int64_t od = 0; od < OD; od++) {
-              int64_t iz = od * p->stride[0] - p->pad[0] + z * p->dil[0];
-              if (iz < 0 || iz >= ID) continue;
-              for (int64_t oh = 0; oh < OH; oh++) {
-                int64_t iy = oh * p->stride[1] - p->pad[1] + y * p->dil[1];
-                if (iy < 0 || iy >= IH) continue;
-                const float *xr = xp + (iz * IH + iy) * IW;
-                const float *dr = dp + (od * OH + oh) * OW;
-                dot_acc(hi - lo, dr + lo, xr + lo * sw + off, sw, acc);
-              }
+  /* per tap of a block: where it reads (z, y, x offsets) and the output
+   * columns whose read is inside */
+  int64_t dz[DW_GRAD_TAPS], dy_[DW_GRAD_TAPS], dx[DW_GRAD_TAPS];
+  int64_t lo[DW_GRAD_TAPS], hi[DW_GRAD_TAPS];
+  float acc[DW_GRAD_TAPS][9];
+  for (int64_t t0 = 0; t0 < KK; t0 += DW_GRAD_TAPS) {
+    const int64_t nt = fr_k_min64(DW_GRAD_TAPS, KK - t0);
+    for (int64_t i = 0; i < nt; i++) {
+      const int64_t t = t0 + i, kx = t % KW, y = (t / KW) % KH, z = t / (KW * KH);
+      dz[i] = z * p->dil[0] - p->pad[0];
+      dy_[i] = y * p->dil[1] - p->pad[1];
+      dx[i] = kx * p->dil[2] - p->pad[2];
+      fr_k_valid_range(sw, dx[i], IW, OW, &lo[i], &hi[i]);
+    }
+    for (int64_t c = c0; c < c1; c++) {
+      memset(acc, 0, sizeof acc[0] * (size_t)nt);
+      for (int64_t n = 0; n < p->N; n++) {
+        const float *xp = x + (n * p->C + c) * IS;
+        const float *dp = dy + (n * p->M + c) * OS;
+        for (int64_t od = 0; od < OD; od++)
+          for (int64_t oh = 0; oh < OH; oh++) {
+            const float *dr = dp + (od * OH + oh) * OW;
+            for (int64_t i = 0; i < nt; i++) {
+              const int64_t iz = od * p->stride[0] + dz[i];
+              const int64_t iy = oh * p->stride[1] + dy_[i];
+              if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) continue;
+              const float *xr = xp + (iz * IH + iy) * IW;
+              dot_acc(hi[i] - lo[i], dr + lo[i], xr + lo[i] * sw + dx[i], sw, acc[i]);
             }
           }
-          float r = acc[8];
-          for (int l = 0; l < 8; l++) r += acc[l];
-          dw[c * KD * KH * KW + (z * KH + y) * KW + kx] = r;
-        }
+      }
+      for (int64_t i = 0; i < nt; i++) {
+        float r = acc[i][8];
+        for (int k = 0; k < 8; k++) r += acc[i][k];
+        dw[c * KK + t0 + i] = r;
+      }
+    }
+  }
 }
 
 /* ---- threads ------------------------------------------------------------ */
