@@ -48,10 +48,51 @@ static void lp_sn(int64_t n, int64_t s, float pw, const float *restrict x,
     for (int64_t o = 0; o < n; o++) y[o] += powf(fabsf(x[o * s]), pw);
 }
 
+/* 2x2 windows at stride 2 inside the input (no pads, no dilation, depth
+ * 1), max or average: the four taps of a window read together (so the
+ * loop loads whole vectors and shuffles, not gathers every other float),
+ * combined in the order of the general loop below, for the same bits. */
+static bool pool_2x2(const fr_k_pool *p) {
+  if (p->kind == FR_K_POOL_LP || p->k[0] != 1 || p->stride[0] != 1) return false;
+  for (int d = 0; d < 3; d++)
+    if (p->pad[d] || p->pad_end[d] || p->dil[d] != 1) return false;
+  return p->k[1] == 2 && p->k[2] == 2 && p->stride[1] == 2 && p->stride[2] == 2 &&
+         p->in[0] == p->out[0] && 2 * p->out[1] <= p->in[1] &&
+         2 * p->out[2] <= p->in[2];
+}
+
+static void pool_2x2_rows(const fr_k_pool *p, const float *x, float *y) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const bool max = p->kind == FR_K_POOL_MAX;
+  for (int64_t pl = 0; pl < p->planes * p->in[0]; pl++)
+    for (int64_t oh = 0; oh < OH; oh++) {
+      const float *restrict r0 = x + (pl * IH + 2 * oh) * IW, *restrict r1 = r0 + IW;
+      float *restrict yr = y + (pl * OH + oh) * OW;
+      if (max) {
+        for (int64_t o = 0; o < OW; o++) {
+          float m = -INFINITY, a = r0[2 * o], b = r0[2 * o + 1], c = r1[2 * o],
+                e = r1[2 * o + 1];
+          m = a > m ? a : m;
+          m = b > m ? b : m;
+          m = c > m ? c : m;
+          yr[o] = e > m ? e : m;
+        }
+      } else {
+        for (int64_t o = 0; o < OW; o++)
+          yr[o] = (((0.0f + r0[2 * o]) + r0[2 * o + 1]) + r1[2 * o]) + r1[2 * o + 1];
+        for (int64_t o = 0; o < OW; o++) yr[o] = yr[o] / 4.0f;
+      }
+    }
+}
+
 /* Max, average or Lp pooling: each output row is combined from the input
  * rows its window covers, one kernel column at a time over the outputs
  * where that column is inside the image. */
 void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y) {
+  if (pool_2x2(p)) {
+    pool_2x2_rows(p, x, y);
+    return;
+  }
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t sw = p->stride[2];

@@ -917,7 +917,37 @@ START_TEST(maxunpool_lppool_hand) {
 }
 END_TEST
 
+/* 2x2 pooling at stride 2 (its own loop): against the windows written
+ * out, max (a NaN skipped, as the general loop does) and average, on
+ * planes with a row and a column no window reaches, and depth 2. */
+START_TEST(pool_2x2_random) {
+  const int64_t P = 3, D = 2, IH = 7, IW = 9, OH = 3, OW = 4;
+  float *x = rnd(P * D * IH * IW, 21);
+  x[4] = x[5] = x[IW + 1] = NAN; /* taps a, b and e of windows */
+  float y[3 * 2 * 3 * 4];
+  for (int kind = 0; kind < 2; kind++) {
+    fr_k_pool p = {.kind = kind ? FR_K_POOL_AVG : FR_K_POOL_MAX, .planes = P,
+                   .in = {D, IH, IW}, .out = {D, OH, OW}, .k = {1, 2, 2},
+                   .stride = {1, 2, 2}, .dil = {1, 1, 1}};
+    fr_k_pool_f32(&p, x, y);
+    for (int64_t q = 0; q < P * D; q++)
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          const float *w0 = x + (q * IH + 2 * oh) * IW + 2 * ow, *w1 = w0 + IW;
+          float t[4] = {w0[0], w0[1], w1[0], w1[1]}, want = kind ? 0.0f : -INFINITY;
+          for (int i = 0; i < 4; i++)
+            want = kind ? want + t[i] : (t[i] > want ? t[i] : want);
+          if (kind) want /= 4.0f;
+          float got = y[(q * OH + oh) * OW + ow];
+          if (isnan(want)) ck_assert(isnan(got)); /* the average over the NaN */
+          else ck_assert_float_eq(got, want);
+        }
+  }
+  free(x);
+}
+END_TEST
+
 FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
         convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
-        matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
+        matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand, pool_2x2_random)
