@@ -441,6 +441,14 @@ static bool epi_vec_ok(const epi_ctx *ep) {
          act == FR_K_EPI_HARD_SIGMOID || act == FR_K_EPI_HARD_SWISH;
 }
 
+/* The same with a residual: the micro-kernel adds it first, as epi_row. */
+static bool epi_vec_res_ok(const epi_ctx *ep) {
+  if (!ep || !ep->res) return epi_vec_ok(ep);
+  epi_ctx e = *ep;
+  e.res = NULL;
+  return epi_vec_ok(&e);
+}
+
 static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
   const fr_vf z = {0};
   switch (e->act) {
@@ -481,12 +489,13 @@ static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
  * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
- * full tile, the epilogue ve when not NULL (see epi_vec). */
+ * full tile, the residual R(i, j) = res[i * ldr + j] (NULL: none) and the
+ * epilogue ve when not NULL (see epi_vec). */
 static inline __attribute__((always_inline)) void
 ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
            float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
            float alpha, float beta, const float *bias, const fr_k_epi *ve,
-           const int nv) {
+           const float *res, int64_t ldr, const int nv) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
@@ -514,6 +523,7 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
         float *cp = c + i * ldc + v * VW;
         fr_vf r = acc[i][v] * alpha + add;
         if (beta != 0) r += vload(cp) * beta;
+        if (res) r += vload(res + i * ldr + v * VW);
         if (ve) r = epi_vec(ve, r);
         vstore(cp, r);
       }
@@ -542,15 +552,16 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
 static FR_K_INLINE void ukernel(int64_t kc, const float *restrict a,
                     const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias, const fr_k_epi *ve) {
+                    const float *bias, const fr_k_epi *ve, const float *res,
+                    int64_t ldr) {
   if (nr <= VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 1);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 1);
 #if NV > 2
   else if (nr <= 2 * VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 2);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 2);
 #endif
   else
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, NV);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, NV);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -636,7 +647,7 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
       float be = pc == 0 ? g->beta : 1.0f;
       const float *bi = pc == 0 ? g->bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
-      const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
+      const fr_k_epi *ve = epi_vec_res_ok(e) ? e->e : NULL;
       pack_b(g->s, pc, kc, jc, nc, bp);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         int64_t mc = fr_k_min64(MC, i1 - ic);
@@ -649,8 +660,11 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
             /* the last K block: the epilogue in registers (full tile) or
              * while the tile is in L1 */
             bool full = mr == MR && nr == NR;
+            const float *rt = full && ve && e->res
+                                  ? e->res + (ic + ir) * e->ldr + jc + jr : NULL;
             ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, g->alpha,
-                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL);
+                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL, rt,
+                    e ? e->ldr : 0);
             if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
@@ -1261,18 +1275,21 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
   int64_t ox = lo;
   for (; ox + 2 * VW <= hi; ox += 2 * VW) {
     fr_vf a0[DC_MB], a1[DC_MB];
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) a0[j] = a1[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
     for (int r = 0; r < rs->n; r++)
       for (int64_t kx = 0; kx < KW; kx++) {
         const float *xr = rs->rows[r] + ox * S + kx * dw;
         fr_vf x0 = vload_s(xr, S), x1 = vload_s(xr + VW * S, S);
         const float *wt = wm + rs->wo[r] + kx;
+#pragma GCC unroll 8
         for (int j = 0; j < nm; j++) {
           fr_vf wv = vsplat(wt[j * K]);
           a0[j] += wv * x0;
           a1[j] += wv * x1;
         }
       }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) {
       vstore(yr[j] + ox, a0[j]);
       vstore(yr[j] + ox + VW, a1[j]);
@@ -1282,13 +1299,16 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
   while (ox < hi && hi - lo >= VW) {
     int64_t o0 = fr_k_min64(ox, hi - VW);
     fr_vf a0[DC_MB];
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) a0[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
     for (int r = 0; r < rs->n; r++)
       for (int64_t kx = 0; kx < KW; kx++) {
         fr_vf x0 = vload_s(rs->rows[r] + o0 * S + kx * dw, S);
         const float *wt = wm + rs->wo[r] + kx;
+#pragma GCC unroll 8
         for (int j = 0; j < nm; j++) a0[j] += vsplat(wt[j * K]) * x0;
       }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) vstore(yr[j] + o0, a0[j]);
     ox = o0 + VW;
   }
@@ -1298,6 +1318,7 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
       o = ox - 1;
       continue;
     }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) {
       float acc = bias ? bias[m0 + j] : 0.0f;
       for (int r = 0; r < rs->n; r++)

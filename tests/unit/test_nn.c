@@ -346,6 +346,48 @@ START_TEST(conv_scaled_random) {
 }
 END_TEST
 
+/* The epilogue of a conv with a residual (the GEMM's micro-kernel adds it
+ * and applies the activation in registers on full tiles) against the conv
+ * without it, then fr_k_epi_f32 on each row as an unfused Add and
+ * activation would: the same bits, full tiles and edges, 1x1 and 3x3. */
+START_TEST(conv_residual_epilogue_exact) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 32, 64, 1, {1, 20, 20}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {2, 16, 20, 1, {1, 13, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 64, 24, 1, {1, 10, 11}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+  };
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_RELU, FR_K_EPI_HARD_SWISH,
+                             FR_K_EPI_CLIP};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+    for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++) {
+      fr_k_conv p = cases[ci];
+      for (int d = 1; d < 3; d++)
+        p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+      p.out[0] = 1;
+      p.epi.act = acts[ai];
+      p.epi.a = -0.3f, p.epi.b = 0.4f;
+      const int64_t P = p.out[1] * p.out[2], ny = p.N * p.M * P;
+      float *x = rnd(p.N * p.C * p.in[1] * p.in[2], 51);
+      float *w = rnd(p.M * p.C * p.k[1] * p.k[2], 52), *b = rnd(p.M, 53);
+      float *res = rnd(ny, 54), *fused = malloc(sizeof(float) * (size_t)ny);
+      float *ref = malloc(sizeof(float) * (size_t)ny);
+      float *s = malloc(sizeof(float) * (fr_k_conv_scratch(&p) + 16));
+      fr_k_conv_res_f32(&p, x, w, b, res, fused, s);
+      fr_k_conv q = p;
+      q.epi = (fr_k_epi){0};
+      fr_k_conv_res_f32(&q, x, w, b, NULL, ref, s);
+      for (int64_t r = 0; r < p.N * p.M; r++)
+        fr_k_epi_f32(&p.epi, P, ref + r * P, NULL, res + r * P);
+      for (int64_t i = 0; i < ny; i++)
+        ck_assert_msg(memcmp(&fused[i], &ref[i], sizeof(float)) == 0,
+                      "conv case %d act %d, element %lld: fused %g, unfused %g",
+                      (int)ci, acts[ai], (long long)i, fused[i], ref[i]);
+      free(x), free(w), free(b), free(res), free(fused), free(ref), free(s);
+    }
+}
+END_TEST
+
 /* col2im's row add (fr_k_col_add_f32): the stride-2 vector path against
  * the plain loop, to the bit (zeros of both signs in y), at every start
  * and end around the vector width, with a guard past the row. */
@@ -986,7 +1028,7 @@ START_TEST(maxunpool_lppool_hand) {
 END_TEST
 
 FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_scaled_random,
-        col_add_random, conv_bad_channels, pool_hand,
+        conv_residual_epilogue_exact, col_add_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
         convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand)
