@@ -75,7 +75,8 @@ fr_status fr_plan_conv(const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
-/* bufs: x, w, bias (or NULL), residual (or NULL), y, scratch. */
+/* bufs: x, w, bias (or NULL), residual (or NULL), input scale (or NULL),
+ * y, scratch. */
 fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
                              fr_tensor *const *out, fr_kplan *p, int act,
                              float a, float b) {
@@ -86,6 +87,7 @@ fr_status fr_plan_conv_fused(const fr_node *n, fr_tensor *const *in,
   fr_k_conv d = {0};
   conv_desc(in[0], in[1], &g, in[1]->dims[0], &d);
   FR_TRY(epi_of(n, act, a, b, &d.epi));
+  if (n->n_in > 4 && in[4]) d.xscale = in[4]->dims[0];
   p->scratch = fr_k_conv_scratch(&d) * sizeof(float);
   FR_KPLAN(p, fr_ke_conv_fused_f32, d);
   return FR_OK;

@@ -7,7 +7,11 @@
  *     HardSwish, Sigmoid, Tanh), then a Max or Min with a constant scalar;
  *     and a MatMul's per-column bias Add. The linear op becomes frost.FusedConv / FusedGemm / FusedMatMul
  *     (ir/infer_fused.c), whose plan applies the epilogue to each output
- *     tile while it is hot. */
+ *     tile while it is hot.
+ *  3. A per-channel scale into the pointwise conv reading it: Conv(x * s)
+ *     with s (1 or N, C, 1, 1) (the Mul of squeeze-excite blocks) becomes a
+ *     FusedConv of x with input scale s, which scales the image's rows as
+ *     the GEMM packs them (the same products, no pass over the map). */
 #include <math.h>
 #include <string.h>
 
@@ -230,6 +234,63 @@ static fr_status fuse_tail(fr_model *m, fr_graph *g, fr_node *e) {
   return FR_OK;
 }
 
+/* ---- input scales --------------------------------------------------- */
+
+/* s scales x per channel: (1 or N, C, 1, ...) against x (N, C, ...). */
+static bool channel_scale(const fr_tensor *s, const fr_tensor *x) {
+  if (s->dtype != FR_F32 || x->dtype != FR_F32 || s->rank != x->rank ||
+      x->rank < 3 || (s->dims[0] != 1 && s->dims[0] != x->dims[0]) ||
+      s->dims[1] != x->dims[1])
+    return false;
+  for (int i = 2; i < s->rank; i++)
+    if (s->dims[i] != 1) return false;
+  return true;
+}
+
+/* A conv (plain or fused, one group) whose image is B as it is: 1x1
+ * kernel, stride 1, no padding. */
+static bool pointwise_conv(const fr_node *c) {
+  if ((c->op != FR_OP_CONV && c->op != FR_OP_FUSED_CONV) || c->n_in < 2 ||
+      !c->in[0] || !c->in[1])
+    return false;
+  fr_nn_geom geo;
+  if (fr_nn_conv_geom(c, &c->in[0]->t, &c->in[1]->t, &geo) != FR_OK ||
+      geo.group != 1)
+    return false;
+  for (int d = 0; d < geo.nsp; d++)
+    if (geo.kernel[d] != 1 || geo.stride[d] != 1 || geo.pad_b[d] != 0 ||
+        geo.pad_e[d] != 0)
+      return false;
+  return true;
+}
+
+/* y = Mul(x, s) used only as the image of a pointwise conv c: c reads x
+ * with input scale s, the Mul goes. */
+static fr_status fuse_scale(fr_model *m, fr_graph *g, fr_node *e) {
+  if (e->op != FR_OP_MUL || e->n_in != 2 || !e->out[0]) return FR_OK;
+  fr_value *y = e->out[0];
+  fr_node *c = fr_value_sole_user(g, y);
+  if (!c || c->dead || c->trainable || c->in[0] != y || !pointwise_conv(c) ||
+      (c->n_in > 4 && c->in[4]))
+    return FR_OK;
+  for (int side = 0; side < 2; side++) {
+    fr_value *x = e->in[side], *s = e->in[1 - side];
+    if (!same_shape(&y->t, &x->t) || !channel_scale(&s->t, &x->t)) continue;
+    FR_TRY(make_fused(m, c));
+    fr_value **in = fr_arena_alloc(&m->arena, sizeof(fr_value *) * 5);
+    if (!in) return fr_err_nomem(NULL);
+    for (int i = 0; i < 5; i++) in[i] = i < c->n_in ? c->in[i] : NULL;
+    in[0] = x;
+    in[4] = s;
+    c->in = in;
+    c->n_in = 5;
+    y->producer = NULL;
+    fr_node_kill(e);
+    return FR_OK;
+  }
+  return FR_OK;
+}
+
 fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o) {
   (void)o;
   fr_graph *g = m->graph;
@@ -243,6 +304,12 @@ fr_status fr_pass_fuse(fr_model *m, const fr_pipeline_opts *o) {
     fr_node *n = g->nodes[k];
     if (n->dead || n->trainable) continue;
     FR_TRY(fuse_tail(m, g, n));
+  }
+  fr_graph_compact(g);
+  for (int k = 0; k < g->n_nodes; k++) {
+    fr_node *n = g->nodes[k];
+    if (n->dead || n->trainable) continue;
+    FR_TRY(fuse_scale(m, g, n));
   }
   fr_graph_compact(g);
   return FR_OK;

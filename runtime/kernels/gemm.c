@@ -28,16 +28,22 @@
 #define MR 8  /* rows of the register tile */
 #define NV 3  /* vectors across the register tile: 24 accumulators */
 #define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
+#define ZIP_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define ZIP_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
 #elif defined(__AVX__)
 #define VW 8
 #define MR 6
 #define NV 2
 #define EVEN_LANES 0, 2, 4, 6, 9, 11, 13, 15
+#define ZIP_LO 0, 8, 1, 9, 2, 10, 3, 11
+#define ZIP_HI 4, 12, 5, 13, 6, 14, 7, 15
 #else
 #define VW 4
 #define MR 6
 #define NV 2
 #define EVEN_LANES 0, 2, 5, 7
+#define ZIP_LO 0, 4, 1, 5
+#define ZIP_HI 2, 6, 3, 7
 #endif
 #define NR (VW * NV) /* columns of the register tile */
 
@@ -80,6 +86,8 @@ typedef struct bsrc {
    * output pixel j % P of image j / P, which starts at p + (j / P) * is;
    * P 0: one image */
   int64_t P, is;
+  /* matrix: row k of B scaled by sc[k] as it is packed (NULL: none) */
+  const float *sc;
 } bsrc;
 
 /* ---- packing ----------------------------------------------------------- */
@@ -122,7 +130,13 @@ static FR_K_INLINE void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_
     int64_t nr = fr_k_min64(NR, nc - q);
     float *d = dst + q * kc;
     const float *b = s->p + k0 * s->rs + (j0 + q) * s->cs;
-    if (s->cs == 1 && nr == NR) {
+    if (s->sc) { /* B(k, j) * sc[k], the product the binary Mul makes */
+      for (int64_t k = 0; k < kc; k++) {
+        const float f = s->sc[k0 + k];
+        for (int64_t j = 0; j < nr; j++) d[k * NR + j] = b[k * s->rs + j * s->cs] * f;
+        for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
+      }
+    } else if (s->cs == 1 && nr == NR) {
       for (int64_t k = 0; k < kc; k++) memcpy(d + k * NR, b + k * s->rs, NR * 4);
     } else if (s->cs == 1) {
       for (int64_t k = 0; k < kc; k++) {
@@ -427,6 +441,14 @@ static bool epi_vec_ok(const epi_ctx *ep) {
          act == FR_K_EPI_HARD_SIGMOID || act == FR_K_EPI_HARD_SWISH;
 }
 
+/* The same with a residual: the micro-kernel adds it first, as epi_row. */
+static bool epi_vec_res_ok(const epi_ctx *ep) {
+  if (!ep || !ep->res) return epi_vec_ok(ep);
+  epi_ctx e = *ep;
+  e.res = NULL;
+  return epi_vec_ok(&e);
+}
+
 static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
   const fr_vf z = {0};
   switch (e->act) {
@@ -467,12 +489,13 @@ static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
 
 /* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
  * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
- * full tile, the epilogue ve when not NULL (see epi_vec). */
+ * full tile, the residual R(i, j) = res[i * ldr + j] (NULL: none) and the
+ * epilogue ve when not NULL (see epi_vec). */
 static inline __attribute__((always_inline)) void
 ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
            float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
            float alpha, float beta, const float *bias, const fr_k_epi *ve,
-           const int nv) {
+           const float *res, int64_t ldr, const int nv) {
   fr_vf acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
@@ -500,6 +523,7 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
         float *cp = c + i * ldc + v * VW;
         fr_vf r = acc[i][v] * alpha + add;
         if (beta != 0) r += vload(cp) * beta;
+        if (res) r += vload(res + i * ldr + v * VW);
         if (ve) r = epi_vec(ve, r);
         vstore(cp, r);
       }
@@ -528,15 +552,16 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
 static FR_K_INLINE void ukernel(int64_t kc, const float *restrict a,
                     const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
-                    const float *bias, const fr_k_epi *ve) {
+                    const float *bias, const fr_k_epi *ve, const float *res,
+                    int64_t ldr) {
   if (nr <= VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 1);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 1);
 #if NV > 2
   else if (nr <= 2 * VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, 2);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 2);
 #endif
   else
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, NV);
+    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, NV);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -622,7 +647,7 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
       float be = pc == 0 ? g->beta : 1.0f;
       const float *bi = pc == 0 ? g->bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
-      const fr_k_epi *ve = epi_vec_ok(e) ? e->e : NULL;
+      const fr_k_epi *ve = epi_vec_res_ok(e) ? e->e : NULL;
       pack_b(g->s, pc, kc, jc, nc, bp);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         int64_t mc = fr_k_min64(MC, i1 - ic);
@@ -635,8 +660,11 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
             /* the last K block: the epilogue in registers (full tile) or
              * while the tile is in L1 */
             bool full = mr == MR && nr == NR;
+            const float *rt = full && ve && e->res
+                                  ? e->res + (ic + ir) * e->ldr + jc + jr : NULL;
             ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, g->alpha,
-                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL);
+                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL, rt,
+                    e ? e->ldr : 0);
             if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
@@ -799,7 +827,7 @@ void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
       gemm_small_m(g, ep);
     return;
   }
-  bsrc s = {g->B, g->rsb, g->csb, NULL, 0, 0};
+  bsrc s = {g->B, g->rsb, g->csb, NULL, 0, 0, NULL};
   gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, &s, g->C, g->ldc,
                g->alpha, g->beta, g->bias, ep, scratch);
 }
@@ -1247,18 +1275,21 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
   int64_t ox = lo;
   for (; ox + 2 * VW <= hi; ox += 2 * VW) {
     fr_vf a0[DC_MB], a1[DC_MB];
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) a0[j] = a1[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
     for (int r = 0; r < rs->n; r++)
       for (int64_t kx = 0; kx < KW; kx++) {
         const float *xr = rs->rows[r] + ox * S + kx * dw;
         fr_vf x0 = vload_s(xr, S), x1 = vload_s(xr + VW * S, S);
         const float *wt = wm + rs->wo[r] + kx;
+#pragma GCC unroll 8
         for (int j = 0; j < nm; j++) {
           fr_vf wv = vsplat(wt[j * K]);
           a0[j] += wv * x0;
           a1[j] += wv * x1;
         }
       }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) {
       vstore(yr[j] + ox, a0[j]);
       vstore(yr[j] + ox + VW, a1[j]);
@@ -1268,13 +1299,16 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
   while (ox < hi && hi - lo >= VW) {
     int64_t o0 = fr_k_min64(ox, hi - VW);
     fr_vf a0[DC_MB];
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) a0[j] = vsplat(bias ? bias[m0 + j] : 0.0f);
     for (int r = 0; r < rs->n; r++)
       for (int64_t kx = 0; kx < KW; kx++) {
         fr_vf x0 = vload_s(rs->rows[r] + o0 * S + kx * dw, S);
         const float *wt = wm + rs->wo[r] + kx;
+#pragma GCC unroll 8
         for (int j = 0; j < nm; j++) a0[j] += vsplat(wt[j * K]) * x0;
       }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) vstore(yr[j] + o0, a0[j]);
     ox = o0 + VW;
   }
@@ -1284,6 +1318,7 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
       o = ox - 1;
       continue;
     }
+#pragma GCC unroll 8
     for (int j = 0; j < nm; j++) {
       float acc = bias ? bias[m0 + j] : 0.0f;
       for (int r = 0; r < rs->n; r++)
@@ -1299,7 +1334,7 @@ dc_block(const int nm, const fr_k_conv *p, const dc_rows *rs,
 
 static inline __attribute__((always_inline)) void
 dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
-         const float *res, float *y, const int64_t S) {
+         const float *res, float *y, int64_t oy0, int64_t oy1, const int64_t S) {
   const int64_t C = p->C, M = p->M, IH = p->in[1], IW = p->in[2];
   const int64_t OH = p->out[1], OW = p->out[2], KH = p->k[1], KW = p->k[2];
   const int64_t pw = p->pad[2], dw = p->dil[2];
@@ -1309,7 +1344,7 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
   fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
   fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
   int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
-  for (int64_t oy = 0; oy < OH; oy++) {
+  for (int64_t oy = oy0; oy < oy1; oy++) {
     dc_rows rs;
     rs.n = 0;
     for (int64_t c = 0; c < C; c++)
@@ -1337,23 +1372,50 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
 }
 
 static void dc_image_s1(const fr_k_conv *p, const float *x, const float *w,
-                        const float *bias, const float *res, float *y) {
-  dc_image(p, x, w, bias, res, y, 1);
+                        const float *bias, const float *res, float *y,
+                        int64_t oy0, int64_t oy1) {
+  dc_image(p, x, w, bias, res, y, oy0, oy1, 1);
 }
 static void dc_image_s2(const fr_k_conv *p, const float *x, const float *w,
-                        const float *bias, const float *res, float *y) {
-  dc_image(p, x, w, bias, res, y, 2);
+                        const float *bias, const float *res, float *y,
+                        int64_t oy0, int64_t oy1) {
+  dc_image(p, x, w, bias, res, y, oy0, oy1, 2);
+}
+
+/* The direct conv on threads: output rows (image, oy) [lo, hi), each
+ * computed as on one thread. */
+typedef struct dc_job {
+  const fr_k_conv *p;
+  const float *x, *w, *bias, *res;
+  float *y;
+} dc_job;
+
+static FR_K_SHARED void dc_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const dc_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const int64_t OH = p->out[1];
+  const int64_t IS = p->C * p->in[1] * p->in[2];
+  const int64_t OS = p->M * OH * p->out[2];
+  for (int64_t u = lo; u < hi;) {
+    int64_t n = u / OH, oy0 = u % OH, oy1 = fr_k_min64(OH, oy0 + hi - u);
+    const float *rn = j->res ? j->res + n * OS : NULL;
+    if (p->stride[2] == 1)
+      dc_image_s1(p, j->x + n * IS, j->w, j->bias, rn, j->y + n * OS, oy0, oy1);
+    else
+      dc_image_s2(p, j->x + n * IS, j->w, j->bias, rn, j->y + n * OS, oy0, oy1);
+    u += oy1 - oy0;
+  }
 }
 
 static void conv_direct(const fr_k_conv *p, const float *x, const float *w,
                         const float *bias, const float *res, float *y) {
-  const int64_t IS = p->C * p->in[1] * p->in[2];
-  const int64_t OS = p->M * p->out[1] * p->out[2];
-  for (int64_t n = 0; n < p->N; n++) {
-    const float *rn = res ? res + n * OS : NULL;
-    if (p->stride[2] == 1) dc_image_s1(p, x + n * IS, w, bias, rn, y + n * OS);
-    else dc_image_s2(p, x + n * IS, w, bias, rn, y + n * OS);
-  }
+  dc_job j = {p, x, w, bias, res, y};
+  const int64_t rows = p->N * p->out[1];
+  if (fr_k_par_worth(rows * p->M * p->out[2] * p->C * p->k[1] * p->k[2]))
+    fr_k_parallel(rows, dc_task, &j, NULL, 0);
+  else
+    dc_task(&j, 0, rows, NULL);
 }
 
 /* ---- convolution ------------------------------------------------------- */
@@ -1384,7 +1446,15 @@ static bool conv_folds(const fr_k_conv *p) {
          p->out[1] * p->out[2] < FOLD_P_MAX;
 }
 
-size_t fr_k_conv_scratch(const fr_k_conv *p) {
+/* Whether an input scale (fr_k_conv_scaled_f32) is applied while B is
+ * packed: a pointwise conv that goes to gemm_blocked. */
+static bool conv_scales_in_pack(const fr_k_conv *p) {
+  const int64_t Mg = p->M / p->group, N = p->out[0] * p->out[1] * p->out[2];
+  return conv_is_pointwise(p) && !conv_is_depthwise(p) && !conv_is_direct(p) &&
+         !(Mg <= 2 || N == 1);
+}
+
+static size_t conv_scratch(const fr_k_conv *p) {
   if (conv_is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
@@ -1395,6 +1465,13 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
     return apack_scratch(Mg, K) + blocked_scratch(Mg, p->N * N, K) +
            (size_t)(Mg * p->N * N);
   return apack_scratch(Mg, K) + blocked_scratch(Mg, N, K);
+}
+
+size_t fr_k_conv_scratch(const fr_k_conv *p) {
+  /* the others read a scaled copy of x after their own scratch */
+  if (p->xscale && !conv_scales_in_pack(p))
+    return conv_scratch(p) + (size_t)(p->N * p->C * p->in[0] * p->in[1] * p->in[2]);
+  return conv_scratch(p);
 }
 
 /* y (images, M, P) at row offset m0 from c (Mg, images * P). */
@@ -1437,7 +1514,7 @@ static void dw_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
  * scratch gs for the GEMM. */
 typedef struct conv_job {
   const fr_k_conv *p;
-  const float *x, *w, *bias, *res;
+  const float *x, *xs, *w, *bias, *res;
   float *y;
   const float *apk;
   int64_t g;
@@ -1468,8 +1545,10 @@ static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scr
                       p->epi, NULL, rg, N};
       fr_k_sgemm(&gm, gs);
     } else {
-      bsrc s = {xg, 0, 0, j->pw ? NULL : p, 0, 0};
+      bsrc s = {xg, 0, 0, j->pw ? NULL : p, 0, 0, NULL};
       if (j->pw) s.rs = N, s.cs = 1; /* B (K, N) = the image (Cg, N) */
+      if (j->xs) /* pw: the image's channel scales */
+        s.sc = j->xs + (p->xscale > 1 ? n * p->C : 0) + g * Cg;
       gemm_blocked(Mg, N, K, wg, K, 1, j->apk, &s, yg, N, 1.0f, 0.0f, bg,
                    j->on ? &ec : NULL, gs);
     }
@@ -1495,9 +1574,9 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   fr_k_conv_gemm_res_f32(p, x, w, bias, res, y, scratch);
 }
 
-void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
-                            const float *w, const float *bias,
-                            const float *res, float *y, float *scratch) {
+static void conv_gemm(const fr_k_conv *p, const float *x, const float *xs,
+                      const float *w, const float *bias, const float *res,
+                      float *y, float *scratch) {
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t K = Cg * p->k[0] * p->k[1] * p->k[2];
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
@@ -1515,7 +1594,7 @@ void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
   for (int64_t g = 0; g < G; g++) {
     if (apk && K > 0) pack_a_all(w + g * Mg * K, K, 1, Mg, K, apk);
     if (fold) { /* cf (Mg, images * N) */
-      bsrc s = {x + g * Cg * IS, 0, 0, p, N, p->C * IS};
+      bsrc s = {x + g * Cg * IS, 0, 0, p, N, p->C * IS, NULL};
       epi_ctx ec = {&p->epi, NULL, NULL, 0};
       gemm_blocked(Mg, p->N * N, K, w + g * Mg * K, K, 1, apk, &s, cf,
                    p->N * N, 1.0f, 0.0f, bias ? bias + g * Mg : NULL,
@@ -1525,7 +1604,7 @@ void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
     }
     /* Images on threads when there are enough to go round (else each
      * image's GEMM takes the threads), each with a GEMM scratch. */
-    conv_job j = {p, x, w, bias, res, y, apk, g, pw, pw_small, on};
+    conv_job j = {p, x, xs, w, bias, res, y, apk, g, pw, pw_small, on};
     const int64_t t = fr_k_threads();
     if ((p->N % t == 0 || p->N >= 4 * t) && fr_k_par_worth(p->N * Mg * N * K))
       fr_k_parallel(p->N, conv_images, &j, gs,
@@ -1534,6 +1613,36 @@ void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
     else
       conv_images(&j, 0, p->N, gs);
   }
+}
+
+void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
+                            const float *w, const float *bias,
+                            const float *res, float *y, float *scratch) {
+  conv_gemm(p, x, NULL, w, bias, res, y, scratch);
+}
+
+void fr_k_conv_scaled_f32(const fr_k_conv *p, const float *x, const float *xs,
+                          const float *w, const float *bias, const float *res,
+                          float *y, float *scratch) {
+  if (!xs || !p->xscale) {
+    fr_k_conv_res_f32(p, x, w, bias, res, y, scratch);
+    return;
+  }
+  if (conv_scales_in_pack(p)) {
+    conv_gemm(p, x, xs, w, bias, res, y, scratch);
+    return;
+  }
+  /* x * xs (N, C, IS) after the conv's own scratch */
+  const int64_t IS = p->in[0] * p->in[1] * p->in[2];
+  float *t = scratch + conv_scratch(p);
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c = 0; c < p->C; c++) {
+      const float f = xs[(p->xscale > 1 ? n * p->C : 0) + c];
+      const float *xr = x + (n * p->C + c) * IS;
+      float *tr = t + (n * p->C + c) * IS;
+      for (int64_t i = 0; i < IS; i++) tr[i] = xr[i] * f;
+    }
+  fr_k_conv_res_f32(p, t, w, bias, res, y, scratch);
 }
 
 void fr_k_conv_f32(const fr_k_conv *p, const float *x, const float *w,
@@ -1636,14 +1745,26 @@ static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
 }
 
 /* y[ix * sw] += c[ix] for ix in [lo, hi): one tap's column entries added
- * to the output row (col2im), with the common strides as constants. */
-static void col_add(float *restrict y, const float *restrict c, int64_t lo,
-                    int64_t hi, int64_t sw) {
+ * to the output row (col2im), with the common strides as constants.
+ * Stride 2 goes by whole vectors of y, c's values interleaved with -0
+ * (y + -0 is y, zeros' signs included), where a compiler would scatter;
+ * the last entry stays scalar (y[2 * hi - 1] may be past the row). */
+void fr_k_col_add_f32(float *restrict y, const float *restrict c, int64_t lo,
+                      int64_t hi, int64_t sw) {
   if (sw == 1)
     for (int64_t ix = lo; ix < hi; ix++) y[ix] += c[ix];
-  else if (sw == 2)
-    for (int64_t ix = lo; ix < hi; ix++) y[2 * ix] += c[ix];
-  else
+  else if (sw == 2) {
+    int64_t ix = lo;
+    const fr_vf nz = vsplat(-0.0f);
+    for (; ix + VW < hi; ix += VW) {
+      fr_vf cv = vload(c + ix);
+      fr_vf a = __builtin_shufflevector(cv, nz, ZIP_LO);
+      fr_vf b = __builtin_shufflevector(cv, nz, ZIP_HI);
+      vstore(y + 2 * ix, vload(y + 2 * ix) + a);
+      vstore(y + 2 * ix + VW, vload(y + 2 * ix + VW) + b);
+    }
+    for (; ix < hi; ix++) y[2 * ix] += c[ix];
+  } else
     for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
 }
 
@@ -1696,7 +1817,7 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                   if (oy < 0 || oy >= OH) continue;
                   float *yr = ym + (oz * OH + oy) * OW + off;
                   const float *cx = cr + (iz * IH + iy) * IW;
-                  col_add(yr, cx, lo, hi, sw);
+                  fr_k_col_add_f32(yr, cx, lo, hi, sw);
                 }
               }
             }
@@ -1709,7 +1830,7 @@ void fr_ke_conv_f32(const void *params, void *const *b) {
 }
 
 void fr_ke_conv_fused_f32(const void *params, void *const *b) {
-  fr_k_conv_res_f32(params, b[0], b[1], b[2], b[3], b[4], b[5]);
+  fr_k_conv_scaled_f32(params, b[0], b[4], b[1], b[2], b[3], b[5], b[6]);
 }
 
 /* Transposed convolutions on threads: images [lo, hi) as one of their

@@ -955,6 +955,10 @@ typedef struct fr_k_conv {
   int64_t N, C, M, group;
   int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
   fr_k_epi epi; /* fused epilogue (zeros: none) */
+  /* 0, or the images (1 or N) of a per-channel scale xs (xscale, C) the
+   * conv applies to its input first: conv(x * xs) (a squeeze-excite Mul
+   * fused into the next conv; fr_k_conv_scaled_f32) */
+  int64_t xscale;
 } fr_k_conv;
 size_t fr_k_conv_scratch(const fr_k_conv *p); /* floats */
 /* y = epi(conv(x, w) + bias) (bias NULL or (M)). */
@@ -971,11 +975,18 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
 void fr_k_conv_gemm_res_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias,
                             const float *res, float *y, float *scratch);
+/* fr_k_conv_res_f32 of x scaled per channel by xs (p->xscale, C), the
+ * same bits as x * xs computed first (the binary kernel's Mul): pointwise
+ * convs scale the rows of B as they pack it, the others read a scaled
+ * copy of x in scratch. */
+void fr_k_conv_scaled_f32(const fr_k_conv *p, const float *x, const float *xs,
+                          const float *w, const float *bias, const float *res,
+                          float *y, float *scratch);
 /* Entry (see runtime.h, plans): params fr_k_conv; bufs x, w, bias, y,
  * scratch (fr_k_conv_scratch floats). */
 FR_K_ENTRY void fr_ke_conv_f32(const void *params, void *const *bufs);
-/* Fused: params fr_k_conv (with epi); bufs x, w, bias, residual (or
- * NULL), y, scratch. */
+/* Fused: params fr_k_conv (with epi and xscale); bufs x, w, bias, residual
+ * (or NULL), input scale (or NULL), y, scratch. */
 FR_K_ENTRY void fr_ke_conv_fused_f32(const void *params, void *const *bufs);
 /* Transposed convolution: x (N, C, in...), w (C, M/group, k...),
  * y (N, M, out...); pad is the output cropping at the start of each dim. */
@@ -983,6 +994,10 @@ size_t fr_k_convtranspose_scratch(const fr_k_conv *p); /* floats */
 void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
                             const float *w, const float *bias, float *y,
                             float *scratch);
+/* Its col2im step: y[ix * sw] += c[ix] for ix in [lo, hi) (a fast path
+ * for sw 2, the same bits as the plain loop). */
+void fr_k_col_add_f32(float *y, const float *c, int64_t lo, int64_t hi,
+                      int64_t sw);
 /* params fr_k_conv; bufs x, w, bias, y, scratch
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);

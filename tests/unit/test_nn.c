@@ -136,55 +136,55 @@ START_TEST(conv_random) {
   /* N, C, M, group, in, out, k, stride, dil, pad, epi */
   fr_k_conv cases[] = {
       /* 3x3 pad 1, M and N off the tile sizes, K > KC */
-      {2, 50, 19, 1, {1, 13, 11}, {1, 13, 11}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {2, 50, 19, 1, {1, 13, 11}, {1, 13, 11}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       /* 1x1 pointwise (plain GEMM path), small M (GEMV path) and large */
-      {1, 7, 2, 1, {1, 5, 9}, {1, 5, 9}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
-      {1, 33, 70, 1, {1, 6, 7}, {1, 6, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
+      {1, 7, 2, 1, {1, 5, 9}, {1, 5, 9}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {1, 33, 70, 1, {1, 6, 7}, {1, 6, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
       /* strides, dilation, asymmetric shapes */
-      {1, 3, 8, 1, {1, 17, 12}, {1, 14, 10}, {1, 3, 2}, {1, 1, 1}, {1, 2, 2}, {0, 1, 0}, {0}},
-      {1, 3, 8, 1, {1, 17, 12}, {1, 8, 4}, {1, 3, 2}, {1, 2, 3}, {1, 2, 2}, {0, 1, 0}, {0}},
+      {1, 3, 8, 1, {1, 17, 12}, {1, 14, 10}, {1, 3, 2}, {1, 1, 1}, {1, 2, 2}, {0, 1, 0}, {0}, 0},
+      {1, 3, 8, 1, {1, 17, 12}, {1, 8, 4}, {1, 3, 2}, {1, 2, 3}, {1, 2, 2}, {0, 1, 0}, {0}, 0},
       /* grouped, depthwise (stride 1, 2, 3; 3x3, 5x5), depthwise x2 */
-      {1, 6, 9, 3, {1, 8, 8}, {1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {2, 5, 5, 5, {1, 9, 70}, {1, 9, 70}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {1, 4, 4, 4, {1, 9, 71}, {1, 5, 36}, {1, 5, 5}, {1, 2, 2}, {1, 1, 1}, {0, 2, 2}, {0}},
-      {1, 4, 4, 4, {1, 9, 40}, {1, 5, 40}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}, {0}},
-      {1, 3, 3, 3, {1, 7, 50}, {1, 7, 17}, {1, 3, 3}, {1, 1, 3}, {1, 2, 2}, {0, 2, 1}, {0}},
-      {1, 3, 6, 3, {1, 7, 10}, {1, 7, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {1, 6, 9, 3, {1, 8, 8}, {1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 5, 5, 5, {1, 9, 70}, {1, 9, 70}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 4, 4, 4, {1, 9, 71}, {1, 5, 36}, {1, 5, 5}, {1, 2, 2}, {1, 1, 1}, {0, 2, 2}, {0}, 0},
+      {1, 4, 4, 4, {1, 9, 40}, {1, 5, 40}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}, {0}, 0},
+      {1, 3, 3, 3, {1, 7, 50}, {1, 7, 17}, {1, 3, 3}, {1, 1, 3}, {1, 2, 2}, {0, 2, 1}, {0}, 0},
+      {1, 3, 6, 3, {1, 7, 10}, {1, 7, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       /* squeeze-excite 1x1 on a 1x1 image (one GEMM column) */
-      {1, 88, 22, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
+      {1, 88, 22, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
       /* the OCR net's first conv and a (2, 1)-strided 5x5 depthwise */
-      {1, 3, 8, 1, {1, 48, 64}, {1, 24, 32}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {1, 104, 104, 104, {1, 3, 96}, {1, 2, 96}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}, {0}},
+      {1, 3, 8, 1, {1, 48, 64}, {1, 24, 32}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 104, 104, 104, {1, 3, 96}, {1, 2, 96}, {1, 5, 5}, {1, 2, 1}, {1, 1, 1}, {0, 2, 2}, {0}, 0},
       /* as wide as the input, stride 1 (one shifted copy per row): the
        * embedding model's 1x3 pad 1 and 3x1, on wide and 2-column images;
        * dilated, padded in H, wider than one B block (NC) */
-      {2, 24, 48, 1, {1, 36, 16}, {1, 36, 16}, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
-      {1, 20, 9, 1, {1, 12, 2}, {1, 10, 2}, {1, 3, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
-      {3, 9, 10, 1, {1, 10, 2}, {1, 10, 2}, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
-      {1, 4, 6, 1, {1, 9, 11}, {1, 9, 11}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 2}, {0}},
-      {1, 3, 5, 1, {1, 40, 33}, {1, 40, 33}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {1, 2, 5, 1, {1, 7, 1}, {1, 9, 1}, {1, 3, 1}, {1, 1, 1}, {1, 1, 1}, {0, 2, 0}, {0}},
+      {2, 24, 48, 1, {1, 36, 16}, {1, 36, 16}, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
+      {1, 20, 9, 1, {1, 12, 2}, {1, 10, 2}, {1, 3, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {3, 9, 10, 1, {1, 10, 2}, {1, 10, 2}, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
+      {1, 4, 6, 1, {1, 9, 11}, {1, 9, 11}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 2}, {0}, 0},
+      {1, 3, 5, 1, {1, 40, 33}, {1, 40, 33}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 2, 5, 1, {1, 7, 1}, {1, 9, 1}, {1, 3, 1}, {1, 1, 1}, {1, 1, 1}, {0, 2, 0}, {0}, 0},
       /* small images side by side in one GEMM (conv_folds), grouped, and
        * more columns than one B block */
-      {3, 6, 9, 3, {1, 5, 4}, {1, 5, 4}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {9, 5, 7, 1, {1, 16, 7}, {1, 14, 7}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
+      {3, 6, 9, 3, {1, 5, 4}, {1, 5, 4}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {9, 5, 7, 1, {1, 16, 7}, {1, 14, 7}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     conv_check(cases[i], 2, (int)(i % 2 == 0));
   /* 1-D: the melspectrogram's framing conv, scaled down */
   fr_k_conv c1 = {1, 1, 21, 1, {1, 1, 400}, {1, 1, 12}, {1, 1, 64},
-                  {1, 1, 30}, {1, 1, 1}, {0, 0, 0}, {0}};
+                  {1, 1, 30}, {1, 1, 1}, {0, 0, 0}, {0}, 0};
   conv_check(c1, 1, 0);
   /* 1-D, windows inside the row: two channels, dilated, two K blocks */
   fr_k_conv c1b = {2, 3, 10, 1, {1, 1, 300}, {1, 1, 57}, {1, 1, 130},
-                   {1, 1, 3}, {1, 1, 1}, {0, 0, 0}, {0}};
+                   {1, 1, 3}, {1, 1, 1}, {0, 0, 0}, {0}, 0};
   conv_check(c1b, 1, 1);
   fr_k_conv c1c = {1, 2, 9, 1, {1, 1, 100}, {1, 1, 88}, {1, 1, 7},
-                   {1, 1, 1}, {1, 1, 2}, {0, 0, 0}, {0}};
+                   {1, 1, 1}, {1, 1, 2}, {0, 0, 0}, {0}, 0};
   conv_check(c1c, 1, 0);
   /* 3-D */
   fr_k_conv c3 = {1, 2, 3, 1, {4, 5, 6}, {4, 5, 6}, {3, 3, 3},
-                  {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}};
+                  {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, 0};
   conv_check(c3, 3, 1);
 }
 END_TEST
@@ -214,7 +214,7 @@ START_TEST(dwconv3_fast_random) {
         int64_t N = 1 + (int64_t)(j % 2);
         fr_k_conv p = {N, C, C, C, {1, IH, IW}, {1, (IH + 2 * pad - 3) / sh + 1,
                        (IW + 2 * pad - 3) / sw + 1}, {1, 3, 3}, {1, sh, sw},
-                       {1, 1, 1}, {0, pad, pad}, {0}};
+                       {1, 1, 1}, {0, pad, pad}, {0}, 0};
         int with_res = n_case % 3 == 1;
         p.epi.act = acts[n_case % 4];
         int64_t nx = N * C * IH * IW, ny = N * C * p.out[1] * p.out[2];
@@ -253,13 +253,13 @@ END_TEST
 START_TEST(conv_direct_random) {
   /* N, C, M, group, in, out (set below), k, stride, dil, pad */
   fr_k_conv cases[] = {
-      {1, 3, 16, 1, {1, 41, 37}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {2, 3, 7, 1, {1, 9, 50}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {1, 1, 5, 1, {1, 12, 19}, {0}, {1, 5, 5}, {1, 1, 2}, {1, 1, 1}, {0, 2, 2}, {0}},
-      {1, 2, 9, 1, {1, 6, 33}, {0}, {1, 3, 3}, {1, 2, 1}, {1, 2, 2}, {0, 2, 2}, {0}},
-      {1, 4, 3, 1, {1, 5, 40}, {0}, {1, 1, 7}, {1, 1, 1}, {1, 1, 1}, {0, 0, 3}, {0}},
-      {3, 2, 4, 1, {1, 7, 6}, {0}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}, {0}},
-      {1, 3, 8, 1, {1, 3, 3}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
+      {1, 3, 16, 1, {1, 41, 37}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 3, 7, 1, {1, 9, 50}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 1, 5, 1, {1, 12, 19}, {0}, {1, 5, 5}, {1, 1, 2}, {1, 1, 1}, {0, 2, 2}, {0}, 0},
+      {1, 2, 9, 1, {1, 6, 33}, {0}, {1, 3, 3}, {1, 2, 1}, {1, 2, 2}, {0, 2, 2}, {0}, 0},
+      {1, 4, 3, 1, {1, 5, 40}, {0}, {1, 1, 7}, {1, 1, 1}, {1, 1, 1}, {0, 0, 3}, {0}, 0},
+      {3, 2, 4, 1, {1, 7, 6}, {0}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {1, 3, 8, 1, {1, 3, 3}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
   };
   static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH, FR_K_EPI_RELU,
                              FR_K_EPI_SIGMOID};
@@ -290,6 +290,124 @@ START_TEST(conv_direct_random) {
     }
     free(x), free(w), free(b), free(res), free(fast), free(gemm), free(ref), free(s);
   }
+}
+END_TEST
+
+/* A conv with an input scale (fr_k_conv_scaled_f32: the squeeze-excite
+ * Mul fused into the next conv) against the Mul done first and the plain
+ * conv, to the bit: pointwise convs that scale B as they pack it (one
+ * group or two, a scale per image or one for all, a residual and an
+ * activation), and the shapes that read a scaled copy (few output
+ * channels, one pixel, a 3x3 kernel, a depthwise 1x1). */
+START_TEST(conv_scaled_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 16, 32, 1, {1, 20, 20}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {2, 24, 40, 1, {1, 9, 13}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {3, 300, 17, 1, {1, 5, 7}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {2, 8, 12, 2, {1, 6, 11}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {1, 16, 2, 1, {1, 10, 10}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {2, 16, 9, 1, {1, 1, 1}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {1, 6, 10, 1, {1, 9, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 5, 5, 5, {1, 8, 8}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+  };
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH, FR_K_EPI_RELU,
+                             FR_K_EPI_SIGMOID};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 1; d < 3; d++)
+      p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+    p.out[0] = 1;
+    p.epi.act = acts[ci % 4];
+    p.xscale = ci % 2 ? p.N : 1;
+    const int64_t IS = p.in[1] * p.in[2], nx = p.N * p.C * IS;
+    const int64_t nw = p.M * p.C / p.group * p.k[1] * p.k[2];
+    const int64_t ny = p.N * p.M * p.out[1] * p.out[2];
+    float *x = rnd(nx, 31), *xs = rnd(p.xscale * p.C, 32), *w = rnd(nw, 33);
+    float *b = rnd(p.M, 34), *res = rnd(ny, 35), *xm = malloc(sizeof(float) * (size_t)nx);
+    float *fused = malloc(sizeof(float) * (size_t)ny), *ref = malloc(sizeof(float) * (size_t)ny);
+    float *s = malloc(sizeof(float) * (fr_k_conv_scratch(&p) + 16));
+    const float *r = ci % 3 == 1 ? res : NULL;
+    for (int64_t n = 0; n < p.N; n++)
+      for (int64_t c = 0; c < p.C; c++)
+        for (int64_t i = 0; i < IS; i++)
+          xm[(n * p.C + c) * IS + i] =
+              x[(n * p.C + c) * IS + i] * xs[(p.xscale > 1 ? n * p.C : 0) + c];
+    fr_k_conv_scaled_f32(&p, x, xs, w, b, r, fused, s);
+    fr_k_conv q = p;
+    q.xscale = 0;
+    fr_k_conv_res_f32(&q, xm, w, b, r, ref, s);
+    for (int64_t i = 0; i < ny; i++)
+      ck_assert_msg(memcmp(&fused[i], &ref[i], sizeof(float)) == 0,
+                    "scaled conv case %d, element %lld: %g, Mul then conv %g",
+                    (int)ci, (long long)i, fused[i], ref[i]);
+    free(x), free(xs), free(w), free(b), free(res), free(xm), free(fused), free(ref), free(s);
+  }
+}
+END_TEST
+
+/* The epilogue of a conv with a residual (the GEMM's micro-kernel adds it
+ * and applies the activation in registers on full tiles) against the conv
+ * without it, then fr_k_epi_f32 on each row as an unfused Add and
+ * activation would: the same bits, full tiles and edges, 1x1 and 3x3. */
+START_TEST(conv_residual_epilogue_exact) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {1, 32, 64, 1, {1, 20, 20}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+      {2, 16, 20, 1, {1, 13, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 64, 24, 1, {1, 10, 11}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0}, {0}, 0},
+  };
+  static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_RELU, FR_K_EPI_HARD_SWISH,
+                             FR_K_EPI_CLIP};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+    for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++) {
+      fr_k_conv p = cases[ci];
+      for (int d = 1; d < 3; d++)
+        p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+      p.out[0] = 1;
+      p.epi.act = acts[ai];
+      p.epi.a = -0.3f, p.epi.b = 0.4f;
+      const int64_t P = p.out[1] * p.out[2], ny = p.N * p.M * P;
+      float *x = rnd(p.N * p.C * p.in[1] * p.in[2], 51);
+      float *w = rnd(p.M * p.C * p.k[1] * p.k[2], 52), *b = rnd(p.M, 53);
+      float *res = rnd(ny, 54), *fused = malloc(sizeof(float) * (size_t)ny);
+      float *ref = malloc(sizeof(float) * (size_t)ny);
+      float *s = malloc(sizeof(float) * (fr_k_conv_scratch(&p) + 16));
+      fr_k_conv_res_f32(&p, x, w, b, res, fused, s);
+      fr_k_conv q = p;
+      q.epi = (fr_k_epi){0};
+      fr_k_conv_res_f32(&q, x, w, b, NULL, ref, s);
+      for (int64_t r = 0; r < p.N * p.M; r++)
+        fr_k_epi_f32(&p.epi, P, ref + r * P, NULL, res + r * P);
+      for (int64_t i = 0; i < ny; i++)
+        ck_assert_msg(memcmp(&fused[i], &ref[i], sizeof(float)) == 0,
+                      "conv case %d act %d, element %lld: fused %g, unfused %g",
+                      (int)ci, acts[ai], (long long)i, fused[i], ref[i]);
+      free(x), free(w), free(b), free(res), free(fused), free(ref), free(s);
+    }
+}
+END_TEST
+
+/* col2im's row add (fr_k_col_add_f32): the stride-2 vector path against
+ * the plain loop, to the bit (zeros of both signs in y), at every start
+ * and end around the vector width, with a guard past the row. */
+START_TEST(col_add_random) {
+  enum { W = 160 };
+  float y[2 * W + 8], ref[2 * W + 8], *c = rnd(W, 41), *y0 = rnd(2 * W + 8, 42);
+  for (int i = 0; i < 2 * W + 8; i += 5) y0[i] = i % 2 ? -0.0f : 0.0f;
+  for (int i = 0; i < W; i += 7) c[i] = -0.0f;
+  for (int64_t sw = 1; sw <= 3; sw++)
+    for (int64_t lo = 0; lo < 20; lo++)
+      for (int64_t hi = lo; hi * sw <= 2 * W; hi += 1 + hi / 8) {
+        memcpy(y, y0, sizeof y);
+        memcpy(ref, y0, sizeof ref);
+        fr_k_col_add_f32(y, c, lo, hi, sw);
+        for (int64_t ix = lo; ix < hi; ix++) ref[ix * sw] += c[ix];
+        ck_assert_msg(memcmp(y, ref, sizeof y) == 0,
+                      "col add stride %lld [%lld, %lld) differs", (long long)sw,
+                      (long long)lo, (long long)hi);
+      }
+  free(c), free(y0);
 }
 END_TEST
 
@@ -552,18 +670,18 @@ END_TEST
 START_TEST(convtranspose_random) {
   /* N, C, M, group, in, out (set below), k, stride, dil, pad */
   fr_k_conv cases[] = {
-      {1, 8, 6, 1, {1, 7, 9}, {0}, {1, 4, 4}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {2, 5, 3, 1, {1, 4, 11}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}},
-      {1, 6, 9, 3, {1, 5, 6}, {0}, {1, 3, 2}, {1, 3, 2}, {1, 2, 1}, {0, 2, 0}, {0}},
-      {1, 3, 2, 1, {1, 1, 13}, {0}, {1, 1, 5}, {1, 1, 3}, {1, 1, 2}, {0, 0, 3}, {0}},
+      {1, 8, 6, 1, {1, 7, 9}, {0}, {1, 4, 4}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 5, 3, 1, {1, 4, 11}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
+      {1, 6, 9, 3, {1, 5, 6}, {0}, {1, 3, 2}, {1, 3, 2}, {1, 2, 1}, {0, 2, 0}, {0}, 0},
+      {1, 3, 2, 1, {1, 1, 13}, {0}, {1, 1, 5}, {1, 1, 3}, {1, 1, 2}, {0, 0, 3}, {0}, 0},
       /* depthwise (the input gradient of a depthwise conv): at stride 1 a
        * conv of the flipped kernel (3x3 pad 1, 5x3 dilated, pads 0), a pad
        * past (k - 1) * dil and stride 2 the scatter over planes */
-      {3, 16, 16, 16, {1, 9, 21}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}},
-      {2, 5, 5, 5, {1, 8, 7}, {0}, {1, 5, 3}, {1, 1, 1}, {1, 2, 1}, {0, 3, 0}, {0}},
-      {1, 4, 4, 4, {1, 6, 6}, {0}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}},
-      {1, 4, 4, 4, {1, 9, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 3, 3}, {0}},
-      {2, 8, 8, 8, {1, 6, 10}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}},
+      {3, 16, 16, 16, {1, 9, 21}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 5, 5, 5, {1, 8, 7}, {0}, {1, 5, 3}, {1, 1, 1}, {1, 2, 1}, {0, 3, 0}, {0}, 0},
+      {1, 4, 4, 4, {1, 6, 6}, {0}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {1, 4, 4, 4, {1, 9, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 3, 3}, {0}, 0},
+      {2, 8, 8, 8, {1, 6, 10}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     fr_k_conv p = cases[ci];
@@ -947,7 +1065,8 @@ START_TEST(pool_2x2_random) {
 }
 END_TEST
 
-FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_bad_channels, pool_hand,
+FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_scaled_random,
+        conv_residual_epilogue_exact, col_add_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
         convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand, pool_2x2_random)

@@ -385,6 +385,57 @@ START_TEST(fuse_conv_leaky_max) {
 }
 END_TEST
 
+/* Squeeze-excite: y = Conv1x1(x * Sigmoid(Conv1x1(GlobalAveragePool(x))))
+ * - the Mul goes into the last conv as its input scale (a FusedConv of x
+ * with a fifth input), the outputs the same bits. A second such Mul whose
+ * product is also a graph output stays. */
+START_TEST(fuse_channel_scale) {
+  fr_model *m = fg_model(13);
+  fr_value *x = fg_input(m, "x", FR_F32, 4, FT_DIMS(2, 6, 5, 7));
+  float w1[6 * 6], w2[9 * 6], w3[9 * 6];
+  fill(w1, 36, 31);
+  fill(w2, 54, 32);
+  fill(w3, 54, 33);
+  fr_value *w1v = fg_const(m, "w1", FR_F32, 4, FT_DIMS(6, 6, 1, 1), w1);
+  fr_value *w2v = fg_const(m, "w2", FR_F32, 4, FT_DIMS(9, 6, 1, 1), w2);
+  fr_value *w3v = fg_const(m, "w3", FR_F32, 4, FT_DIMS(9, 6, 1, 1), w3);
+  fr_value *g = fg_node(m, "GlobalAveragePool", "g", 1, &x)->out[0];
+  fr_value *c = fg_node(m, "Conv", "c", 2, (fr_value *[]){g, w1v})->out[0];
+  fr_value *s = fg_node(m, "Sigmoid", "s", 1, &c)->out[0];
+  fr_value *xs = fg_node(m, "Mul", "xs", 2, (fr_value *[]){x, s})->out[0];
+  fr_value *y = fg_node(m, "Conv", "y", 2, (fr_value *[]){xs, w2v})->out[0];
+  fr_value *xs2 = fg_node(m, "Mul", "xs2", 2, (fr_value *[]){s, x})->out[0];
+  fr_value *y2 = fg_node(m, "Conv", "y2", 2, (fr_value *[]){xs2, w3v})->out[0];
+  fg_output(m, y);
+  fg_output(m, y2);
+  fg_output(m, xs2);
+  fg_finish(m);
+  float xd[420];
+  fill(xd, 420, 34);
+  fr_tensor xt = ft_tensor(FR_F32, 4, FT_DIMS(2, 6, 5, 7), xd);
+  fr_tensor *inp = &xt, before[3], after[3];
+  ck_assert_msg(fr_run_model(m, &inp, before) == FR_OK, "%s", fr_err_msg());
+  check_pass(m, fr_pass_fuse, "passes/fuse-scale.txt");
+  int n_mul = 0, n_scaled = 0;
+  for (int k = 0; k < m->graph->n_nodes; k++) {
+    const fr_node *n = m->graph->nodes[k];
+    n_mul += n->op == FR_OP_MUL;
+    n_scaled += n->op == FR_OP_FUSED_CONV && n->n_in == 5 && n->in[0] == x &&
+                n->in[4] == s;
+  }
+  ck_assert_int_eq(n_mul, 1);
+  ck_assert_int_eq(n_scaled, 1);
+  ck_assert_msg(fr_run_model(m, &inp, after) == FR_OK, "%s", fr_err_msg());
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(fr_tensor_nbytes(&after[i]), fr_tensor_nbytes(&before[i]));
+    ck_assert(!memcmp(after[i].data, before[i].data, fr_tensor_nbytes(&after[i])));
+    fr_tensor_release(&before[i]);
+    fr_tensor_release(&after[i]);
+  }
+  fr_model_free(m);
+}
+END_TEST
+
 /* Only floating-point parameters train: a Reshape's target shape stays
  * frozen even when a rule names every parameter. The layout then puts the
  * float weight in the trainable block and the shape in the frozen one. */
@@ -531,7 +582,7 @@ START_TEST(freeze_splits_merged_statistics) {
 }
 END_TEST
 
-FT_MAIN(passes, freeze_splits_merged_statistics, train_from_skips_scalars, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
+FT_MAIN(passes, freeze_splits_merged_statistics, train_from_skips_scalars, layout_frees_moved_copies, fuse_conv_leaky_max, fuse_conv_residual_relu, fuse_channel_scale, fuse_hardswish_pattern, fold_shape_chain, fold_keeps_trainable, freeze_only_float_params, freeze_bn_statistics, freeze_shape_of_trainable, fold_bn_into_conv,
         fold_affine_into_gemm, fold_affine_into_convt_and_gemm,
         simplify_identity_and_dead, cse_twins,
         plan_memory_reuse)

@@ -816,7 +816,8 @@ static const float act_a[] = {0, 0, 0.1f, -0.25f, 0.2f, 0, 0, 0};
 static const float act_b[] = {0, 0, 0, 0.3f, 0.5f, 0, 0, 0};
 
 /* Runs the fused plan of c's node (after ft_run) on in[] with the
- * residual res (or NULL); bias is MatMul's column bias. Returns y. */
+ * residual res (or NULL); bias is MatMul's column bias. Returns y.
+ * FusedConv's bufs have a fifth input (the input scale, NULL here). */
 typedef fr_status (*fused_fn)(const fr_node *, fr_tensor *const *,
                               fr_tensor *const *, fr_kplan *, int, float, float);
 
@@ -830,9 +831,14 @@ static fr_tensor run_fused(ft_case *c, fused_fn fn, fr_tensor *in, int n_in,
   fr_kplan *kp = fr_calloc(1, sizeof *kp);
   ck_assert_int_eq(fn(n, ip, op, kp, act, act_a[act], act_b[act]), FR_OK);
   void *scratch = kp->scratch ? fr_malloc(kp->scratch) : NULL;
-  void *bufs[6] = {in[0].data, in[1].data,
+  void *bufs[7] = {in[0].data, in[1].data,
                    n_in > 2 ? in[2].data : (void *)bias, (void *)res, y.data,
-                   scratch};
+                   scratch, NULL};
+  if (fn == fr_plan_conv_fused) {
+    bufs[6] = scratch;
+    bufs[5] = y.data;
+    bufs[4] = NULL;
+  }
   kp->fn(kp->params, bufs);
   fr_free(scratch);
   fr_free(kp);
@@ -1243,7 +1249,7 @@ START_TEST(jit_plans_match_interpreter) {
     fr_tensor yj = c->n->out[0]->t;
     ck_assert_int_eq(fr_tensor_alloc(&yj), FR_OK);
     void *scratch = fr_malloc(kp->scratch);
-    void *bufs[6] = {x, w, b, r, yj.data, scratch};
+    void *bufs[7] = {x, w, b, r, NULL, yj.data, scratch};
     fn(bufs);
     check_same(&yj, &y);
     fr_free(scratch);

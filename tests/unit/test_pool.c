@@ -323,13 +323,16 @@ static void run_convt(const void *ctx, float *y) {
 
 START_TEST(conv_same_bits) {
   /* images on threads (6 images), one image's GEMM on threads, 1x1,
-   * depthwise, images folded into one GEMM (small images) */
+   * depthwise, images folded into one GEMM (small images), the direct
+   * conv of few taps (rows on threads, across images) */
   const int64_t geo[][9] = {/* N, C, M, group, H, W, KH, KW, pad */
                             {6, 8, 16, 1, 20, 33, 3, 3, 1},
                             {1, 16, 40, 1, 40, 50, 3, 3, 1},
                             {3, 32, 24, 1, 30, 30, 1, 1, 0},
                             {2, 24, 24, 24, 40, 41, 3, 3, 1},
-                            {7, 24, 48, 1, 6, 5, 3, 3, 1}};
+                            {7, 24, 48, 1, 6, 5, 3, 3, 1},
+                            {1, 3, 16, 1, 61, 64, 3, 3, 1},
+                            {3, 2, 8, 1, 23, 70, 3, 3, 1}};
   for (size_t i = 0; i < sizeof geo / sizeof *geo; i++) {
     const int64_t *g = geo[i];
     conv_case c = {{.N = g[0], .C = g[1], .M = g[2], .group = g[3],
