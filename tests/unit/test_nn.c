@@ -398,7 +398,7 @@ START_TEST(col_add_random) {
   for (int i = 0; i < W; i += 7) c[i] = -0.0f;
   for (int64_t sw = 1; sw <= 3; sw++)
     for (int64_t lo = 0; lo < 20; lo++)
-      for (int64_t hi = lo; hi * sw <= 2 * W; hi += 1 + hi / 8) {
+      for (int64_t hi = lo; hi <= W && hi * sw <= 2 * W; hi += 1 + hi / 8) {
         memcpy(y, y0, sizeof y);
         memcpy(ref, y0, sizeof ref);
         fr_k_col_add_f32(y, c, lo, hi, sw);
