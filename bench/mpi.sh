@@ -79,8 +79,8 @@ run_min "1 rank x 1 thread (no mpirun)" 0 $E $T1
 run_min "1 rank x 1 thread (mpirun -np 1)" 1 $E $T1
 # shellcheck disable=SC2086
 run_min "2 ranks x 1 thread" 2 $E $T1
-# (frost before the kernels' thread pool: --threads "only 1")
-if ! "$FROST" help bench | grep -q -e '--threads.*only 1'; then
+# (frost before the kernels' thread pool: --threads "only 1", T1 empty)
+if [ -n "$T1" ]; then
   # shellcheck disable=SC2086
   run_min "1 rank x 2 threads" 0 $E --threads 2
 else

@@ -1022,6 +1022,10 @@ typedef struct fr_k_pool {
   int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3], pad_end[3];
 } fr_k_pool;
 void fr_k_pool_f32(const fr_k_pool *p, const float *x, float *y);
+/* Whether the windows are 2-D tiles side by side inside the input (stride
+ * = kernel, no pads, no dilation, depth 1, as 2x2 stride 2): each input
+ * is in one window at most. */
+int fr_k_pool_tiles(const fr_k_pool *p);
 /* Max pooling, the reference loop, of dtype FR_KT_F32, FR_KT_U8 or
  * FR_KT_I8 data; idx (or NULL): the flat input index of each maximum
  * (col_major: the index counts with the spatial dims reversed, ONNX

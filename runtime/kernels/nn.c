@@ -48,17 +48,21 @@ static void lp_sn(int64_t n, int64_t s, float pw, const float *restrict x,
     for (int64_t o = 0; o < n; o++) y[o] += powf(fabsf(x[o * s]), pw);
 }
 
-/* 2x2 windows at stride 2 inside the input (no pads, no dilation, depth
- * 1), max or average: the four taps of a window read together (so the
- * loop loads whole vectors and shuffles, not gathers every other float),
- * combined in the order of the general loop below, for the same bits. */
-static bool pool_2x2(const fr_k_pool *p) {
-  if (p->kind == FR_K_POOL_LP || p->k[0] != 1 || p->stride[0] != 1) return false;
+int fr_k_pool_tiles(const fr_k_pool *p) {
+  if (p->k[0] != 1 || p->stride[0] != 1 || p->in[0] != p->out[0]) return 0;
   for (int d = 0; d < 3; d++)
-    if (p->pad[d] || p->pad_end[d] || p->dil[d] != 1) return false;
-  return p->k[1] == 2 && p->k[2] == 2 && p->stride[1] == 2 && p->stride[2] == 2 &&
-         p->in[0] == p->out[0] && 2 * p->out[1] <= p->in[1] &&
-         2 * p->out[2] <= p->in[2];
+    if (p->pad[d] || p->pad_end[d] || p->dil[d] != 1) return 0;
+  return p->stride[1] == p->k[1] && p->stride[2] == p->k[2] && p->k[1] >= 1 &&
+         p->k[2] >= 1 && p->out[1] * p->k[1] <= p->in[1] &&
+         p->out[2] * p->k[2] <= p->in[2];
+}
+
+/* 2x2 windows at stride 2 inside the input (fr_k_pool_tiles), max or
+ * average: the four taps of a window read together (so the loop loads
+ * whole vectors and shuffles, not gathers every other float), combined in
+ * the order of the general loop below, for the same bits. */
+static bool pool_2x2(const fr_k_pool *p) {
+  return p->kind != FR_K_POOL_LP && p->k[1] == 2 && p->k[2] == 2 && fr_k_pool_tiles(p);
 }
 
 static void pool_2x2_rows(const fr_k_pool *p, const float *x, float *y) {

@@ -264,17 +264,6 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
 
 /* ---- pooling ------------------------------------------------------------- */
 
-/* 2-D windows side by side, inside the input (stride = kernel, no pads,
- * no dilation, as 2x2 stride 2): each input is in one window at most. */
-static bool pool_tiles(const fr_k_pool *p) {
-  if (p->k[0] != 1 || p->stride[0] != 1 || p->in[0] != p->out[0]) return false;
-  for (int d = 0; d < 3; d++)
-    if (p->pad[d] || p->pad_end[d] || p->dil[d] != 1) return false;
-  return p->stride[1] == p->k[1] && p->stride[2] == p->k[2] && p->k[1] >= 1 &&
-         p->k[2] >= 1 && p->out[1] * p->k[1] <= p->in[1] &&
-         p->out[2] * p->k[2] <= p->in[2];
-}
-
 /* One row of 2x2 windows: input rows r0, r1, their gradient rows g0, g1.
  * Selects, not branches (the maxima are data: branches on them
  * mispredict), so that it vectorizes. */
@@ -295,7 +284,7 @@ static void maxpool_grad_2x2(int64_t OW, const float *restrict r0,
   }
 }
 
-/* pool_tiles' maximum pooling gradient: each window's dy goes to its
+/* fr_k_pool_tiles' maximum pooling gradient: each window's dy goes to its
  * first maximum in row order (as the general loop below), 2x2 windows
  * a row of outputs at a time. */
 static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
@@ -331,7 +320,7 @@ static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
 
 void fr_k_maxpool_grad_f32(const fr_k_pool *p, const float *dy, const float *x,
                            float *dx) {
-  if (pool_tiles(p)) {
+  if (fr_k_pool_tiles(p)) {
     maxpool_grad_tiles(p, dy, x, dx);
     return;
   }
