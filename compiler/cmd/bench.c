@@ -53,14 +53,16 @@ int fr_cmd_bench(fr_cli *c) {
     if (e.compiled) {
       const fr_compile_stats *s = &e.stats;
       double llvm = s->ms_target + s->ms_codegen + s->ms_cache + s->ms_kernels +
-                    s->ms_optimize + s->ms_emit + s->ms_jit;
+                    s->ms_optimize + s->ms_emit + s->ms_shared + s->ms_jit;
       static const char *use[] = {"off", "miss", "hit"};
       printf("compile: %.1f ms (load and passes %.1f, target %.1f, codegen %.1f, code cache %s "
-             "%.1f, kernels %.1f, optimization %.1f, machine code %.1f, JIT %.1f); "
+             "%.1f, kernels %.1f, optimization %.1f, machine code %.1f, shared kernel "
+             "code %.1f (%d, %d compiled), JIT %.1f); "
              "nodes: %d kernel calls, %d interpreter calls, %d views; "
              "activations %zu bytes\n",
              t1 - t0, t1 - t0 - llvm, s->ms_target, s->ms_codegen, use[s->cache], s->ms_cache,
-             s->ms_kernels, s->ms_optimize, s->ms_emit, s->ms_jit, s->n_native,
+             s->ms_kernels, s->ms_optimize, s->ms_emit, s->ms_shared, s->n_shared,
+             s->n_shared_built, s->ms_jit, s->n_native,
              s->n_fallback, s->n_skipped, s->arena_bytes);
     }
     else

@@ -87,6 +87,10 @@ static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0) {
          "%lld frozen and %lld trainable parameters\n",
          fr_cli_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
          (long long)o->params.frozen, (long long)o->params.trainable);
+  if (r->stats.n_shared)
+    printf("shared kernel code: %d functions, %d from the code cache, %d compiled "
+           "(%.0f ms)\n", r->stats.n_shared, r->stats.n_shared - r->stats.n_shared_built,
+           r->stats.n_shared_built, r->stats.ms_shared);
   if (o->train)
     printf("train step: %d kernel calls, activations %zu bytes%s; %s\n",
            r->train_stats[0].n_native, r->train_stats[0].arena_bytes,
@@ -163,7 +167,8 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
 
 /* frost compile: the pipeline, then an artifact (compiler/aot.c). */
 int fr_cmd_compile(fr_cli *c) {
-  fr_aot_opts o = {.cpu = c->cpu, .prefix = c->name, .model_name = c->model};
+  fr_aot_opts o = {.cpu = c->cpu, .prefix = c->name, .model_name = c->model,
+                   .cache_dir = c->jit.cache_dir};
   if (c->emit && fr_aot_parse_emit(c->emit, &o.emit) != FR_OK) return fr_cli_fail();
   /* Default: the model's file name without .onnx, in the current folder. */
   char dflt[1024];

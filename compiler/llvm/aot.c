@@ -396,13 +396,41 @@ static fr_status build_desc(fr_jit *j, LLVMModuleRef mod, fr_model *m,
 
 /* The API's functions frost_api_NAME become PREFIX_NAME, the only external
  * definitions; everything else is internal. */
-static void set_linkage(LLVMModuleRef mod, const char *prefix) {
+/* The C API's functions get the artifact's prefix and stay external; the
+ * kernels' thread pool (pool: from the API's bitcode), which shared
+ * kernel code calls (shared.c), stays external but hidden; everything
+ * else is internal. */
+typedef struct pool_names {
+  char v[16][64];
+  int n;
+} pool_names;
+
+/* The thread pool's functions, defined by the API's bitcode. */
+static void find_pool(LLVMModuleRef api, pool_names *p) {
+  p->n = 0;
+  for (LLVMValueRef f = LLVMGetFirstFunction(api); f; f = LLVMGetNextFunction(f)) {
+    const char *name = LLVMGetValueName(f);
+    if (!LLVMIsDeclaration(f) && !strncmp(name, "fr_k_", 5) && p->n < 16)
+      snprintf(p->v[p->n++], sizeof p->v[0], "%s", name);
+  }
+}
+
+static bool in_pool(const pool_names *p, const char *name) {
+  for (int i = 0; p && i < p->n; i++)
+    if (!strcmp(p->v[i], name)) return true;
+  return false;
+}
+
+static void set_linkage(LLVMModuleRef mod, const char *prefix, const pool_names *pool) {
   static const char api[] = "frost_api_";
   for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
     if (LLVMIsDeclaration(f)) continue;
     size_t n;
     const char *name = LLVMGetValueName2(f, &n);
-    if (!strncmp(name, api, sizeof api - 1)) {
+    if (in_pool(pool, name)) {
+      LLVMSetLinkage(f, LLVMExternalLinkage);
+      LLVMSetVisibility(f, LLVMHiddenVisibility);
+    } else if (!strncmp(name, api, sizeof api - 1)) {
       char buf[256];
       snprintf(buf, sizeof buf, "%s_%s", prefix, name + sizeof api - 1);
       LLVMSetValueName2(f, buf, strlen(buf));
@@ -712,9 +740,11 @@ static fr_status run_linker(char **argv, const char *errfile) {
                 *line ? ": " : "", line);
 }
 
-/* Links obj into out: an executable with libfrost_rt, or a shared library. */
+/* Links obj and the shared kernel code sh (written into dir) into out: an
+ * executable with libfrost_rt, or a shared library. */
 static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
-                               const char *out, const char *final, bool images) {
+                               const fr_shared_set *sh, const char *out,
+                               const char *final, bool images) {
   char rt[4200], rti[4200], errfile[4200];
   snprintf(rt, sizeof rt, "%s/libfrost_rt.a", dir);
   snprintf(rti, sizeof rti, "%s/libfrost_rt_image.a", dir);
@@ -737,7 +767,18 @@ static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
   }
   char flags[] = FR_RT_LINK_FLAGS;
   char ilibs[] = FR_RT_IMAGE_LIBS;
-  char *argv[48];
+  char **argv = fr_calloc((size_t)sh->n + 48, sizeof *argv);
+  char(*objs)[4200] = fr_calloc((size_t)sh->n + 1, sizeof *objs);
+  if (!argv || !objs) {
+    fr_free(argv);
+    fr_free(objs);
+    return fr_err_nomem(NULL);
+  }
+  fr_status st = FR_OK;
+  for (int i = 0; st == FR_OK && i < sh->n; i++) {
+    snprintf(objs[i], sizeof objs[i], "%s/shared%d.o", dir, i);
+    st = write_file(objs[i], sh->v[i].obj, sh->v[i].len);
+  }
   int n = 0;
   argv[n++] = (char *)linker();
   char soname[600];
@@ -750,6 +791,7 @@ static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
   argv[n++] = "-o";
   argv[n++] = (char *)out;
   argv[n++] = (char *)obj;
+  for (int i = 0; i < sh->n; i++) argv[n++] = objs[i];
   if (images) {
     /* main.c refers to the decoder weakly: pull it in */
     argv[n++] = "-Wl,-u,fr_image_decode";
@@ -758,26 +800,33 @@ static fr_status link_artifact(fr_emit emit, const char *dir, const char *obj,
   if (emit == FR_EMIT_EXE) {
     argv[n++] = rt;
     char *save = NULL;
-    for (char *t = strtok_r(flags, " ", &save); t && n < 30; t = strtok_r(NULL, " ", &save))
+    for (char *t = strtok_r(flags, " ", &save); t && n < sh->n + 30; t = strtok_r(NULL, " ", &save))
       argv[n++] = t;
   }
   if (images) {
     char *save = NULL;
-    for (char *t = strtok_r(ilibs, " ", &save); t && n < 40; t = strtok_r(NULL, " ", &save))
+    for (char *t = strtok_r(ilibs, " ", &save); t && n < sh->n + 40; t = strtok_r(NULL, " ", &save))
       argv[n++] = t;
   }
   argv[n++] = "-lm";
   argv[n++] = "-Wl,-z,noexecstack";
   argv[n] = NULL;
-  return run_linker(argv, errfile);
+  if (st == FR_OK) st = run_linker(argv, errfile);
+  fr_free(argv);
+  fr_free(objs);
+  return st;
 }
 
-static void remove_dir(const char *dir) {
+static void remove_dir(const char *dir, int n_shared) {
   static const char *const files[] = {"model.o", "libfrost_rt.a",
                                       "libfrost_rt_image.a", "link.err"};
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+    unlink(p);
+  }
+  for (int i = 0; i < n_shared; i++) {
+    snprintf(p, sizeof p, "%s/shared%d.o", dir, i);
     unlink(p);
   }
   rmdir(dir);
@@ -852,6 +901,13 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   size_t len;
   const unsigned char *bc = fr_model_api_bitcode(&len);
   if (st == FR_OK) st = fr_jit_parse_bitcode(j, bc, len, "model_api.bc", &api);
+  /* Executables and libraries link the kernels' generic code as shared
+   * objects (shared.c: compiled once per CPU, kept in the code cache);
+   * without the cache, and in an object file, IR or assembly, everything
+   * is in one module. */
+  const bool split = linked && o->cache_dir;
+  pool_names pool = {.n = 0};
+  if (st == FR_OK && split) find_pool(api, &pool);
   if (st == FR_OK) {
     st = fr_jit_link(mod, api);
     api = NULL;
@@ -859,8 +915,9 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   if (st == FR_OK)
     st = build_desc(j, mod, m, o, &r->stats, r->train_stats,
                     LLVMGetNamedFunction(mod, "frost_run_"));
+  if (st == FR_OK && split) st = fr_shared_split(mod, NULL);
   if (st == FR_OK) {
-    set_linkage(mod, prefix);
+    set_linkage(mod, prefix, split ? &pool : NULL);
     STAGE("optimizing (LLVM)");
     st = fr_jit_optimize(j, mod, NULL);
   }
@@ -876,6 +933,11 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     STAGE("machine code");
     st = fr_jit_emit(j, mod, o->emit == FR_EMIT_ASM, &buf, &nbuf);
   }
+  fr_shared_set sh = {.v = NULL};
+  if (st == FR_OK && split) st = fr_shared_closure(j, buf, nbuf, o->cache_dir, &sh);
+  r->stats.ms_shared = sh.ms;
+  r->stats.n_shared = sh.n;
+  r->stats.n_shared_built = sh.n_built;
   char cpu[128];
   snprintf(cpu, sizeof cpu, "%s", fr_jit_cpu(j));
   if (mod) LLVMDisposeModule(mod);
@@ -903,10 +965,10 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
         unlink(tmp[0]);
         made[0] = true;
         STAGE("linking");
-        st = link_artifact(o->emit, d, obj, tmp[0], r->files[0],
+        st = link_artifact(o->emit, d, obj, &sh, tmp[0], r->files[0],
                            o->train && o->train->images);
       }
-      remove_dir(d);
+      remove_dir(d, sh.n);
     }
   } else if (st == FR_OK) {
     made[0] = true;
@@ -951,6 +1013,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     struct stat sb;
     r->sizes[i] = stat(r->files[i], &sb) == 0 ? (size_t)sb.st_size : 0;
   }
+  fr_shared_free(&sh);
   fr_jit_free(j);
   return st;
 }

@@ -424,6 +424,12 @@ fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
   return FR_OK;
 }
 
+static void shared_stats(fr_compile_stats *s, const fr_shared_set *sh) {
+  s->ms_shared = sh->ms;
+  s->n_shared = sh->n;
+  s->n_shared_built = sh->n_built;
+}
+
 /* Loads obj into j and finds frost_main (JIT linking happens then). */
 static fr_status load(fr_jit *j, const uint8_t *obj, size_t len, void **addr) {
   FR_TRY(fr_jit_add_object(j, obj, len));
@@ -447,9 +453,13 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
     fr_cache_path(o->cache_dir, key, s->cache_file, sizeof s->cache_file);
     if (fr_cache_load(o->cache_dir, key, &obj, &len)) {
       double t1 = now_ms();
-      fr_status st = load(j, obj, len, addr);
+      fr_shared_set sh = {.v = NULL};
+      fr_status st = fr_shared_load(j, obj, len, o->cache_dir, &sh);
+      shared_stats(s, &sh);
+      if (st == FR_OK) st = load(j, obj, len, addr);
       s->ms_cache = t1 - t0;
-      s->ms_jit = now_ms() - t1;
+      s->ms_jit = now_ms() - t1 - sh.ms;
+      fr_shared_free(&sh);
       if (st == FR_OK) {
         LLVMDisposeModule(mod);
         fr_free(obj);
@@ -465,6 +475,8 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
   }
   double t1 = now_ms();
   fr_status st = o->calls ? FR_OK : fr_jit_link_kernels(j, mod);
+  /* Shared kernel code pays only when the code cache keeps it. */
+  if (st == FR_OK && cached) st = fr_shared_split(mod, NULL);
   double t2 = now_ms();
   if (st == FR_OK) st = fr_jit_optimize(j, mod, "frost_main");
   double t3 = now_ms();
@@ -473,13 +485,17 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
   double t4 = now_ms();
   if (st == FR_OK && cached) fr_cache_store(o->cache_dir, key, obj, len);
   double t5 = now_ms();
+  fr_shared_set sh = {.v = NULL};
+  if (st == FR_OK) st = fr_shared_load(j, obj, len, o->cache_dir, &sh);
   if (st == FR_OK) st = load(j, obj, len, addr);
   fr_free(obj);
+  shared_stats(s, &sh);
   s->ms_cache = (t1 - t0) + (t5 - t4);
   s->ms_kernels = t2 - t1;
   s->ms_optimize = t3 - t2;
   s->ms_emit = t4 - t3;
-  s->ms_jit = now_ms() - t5;
+  s->ms_jit = now_ms() - t5 - sh.ms;
+  fr_shared_free(&sh);
   s->object_bytes = len;
   return st;
 }

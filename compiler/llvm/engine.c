@@ -45,6 +45,7 @@ void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
       {s->ms_kernels, "kernels (bitcode linked in)"},
       {s->ms_optimize, "LLVM optimization"},
       {s->ms_emit, "machine code"},
+      {s->ms_shared, "shared kernel code (cache or compiled)"},
       {s->ms_jit, "JIT (object loaded and linked)"},
   };
   double total = 0;
@@ -57,7 +58,8 @@ void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
   fprintf(f, "  %10.3f  100.0%%  total\n", total);
   fprintf(f, "code cache: %s", use[s->cache]);
   if (s->cache_file[0]) fprintf(f, " (%s, %zu bytes)", s->cache_file, s->object_bytes);
-  fprintf(f, "\n");
+  fprintf(f, "\nshared kernel code: %d functions, %d compiled\n", s->n_shared,
+          s->n_shared_built);
 }
 
 fr_status fr_engine_run(fr_engine *e, fr_model *m, fr_tensor *const *in,

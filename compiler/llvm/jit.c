@@ -43,7 +43,10 @@ struct fr_jit {
   LLVMTargetMachineRef tm;
   char *triple, *cpu, *features, *layout;
   int level; /* x86-64 level of the kernels' bitcode: 1, 3 or 4 */
+  bool aot;  /* code for artifacts (fr_jit_new_aot) */
   LLVMOrcLLJITRef lljit;
+  char **shared; /* the shared kernel code loaded into lljit (shared.c) */
+  int n_shared;
 };
 
 /* Converts an LLVM error into a frost status (consuming it). */
@@ -190,6 +193,7 @@ static fr_status jit_new(const char *cpu, bool aot, fr_jit **out) {
   LLVMDisposeTargetData(td);
   j->tsc = LLVMOrcCreateNewThreadSafeContext();
   j->ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
+  j->aot = aot;
   *out = j;
   return FR_OK;
 }
@@ -198,6 +202,7 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out) { return jit_new(cpu, false,
 fr_status fr_jit_new_aot(const char *cpu, fr_jit **out) { return jit_new(cpu, true, out); }
 
 const char *fr_jit_cpu(const fr_jit *j) { return j->cpu; }
+bool fr_jit_is_aot(const fr_jit *j) { return j->aot; }
 /* Probed on first use: a few milliseconds that a code cache hit, whose key
  * holds what decides the level (CPU, features, LLVM), does without. */
 int fr_jit_level(fr_jit *j) {
@@ -215,7 +220,7 @@ const char *fr_llvm_version(void) {
 
 void fr_jit_free(fr_jit *j) {
   if (!j) return;
-  if (j->lljit) LLVMConsumeError(LLVMOrcDisposeLLJIT(j->lljit));
+  fr_jit_reset(j); /* the LLJIT first: it holds the context */
   if (j->tsc) LLVMOrcDisposeThreadSafeContext(j->tsc);
   if (j->tm) LLVMDisposeTargetMachine(j->tm);
   LLVMDisposeMessage(j->triple);
@@ -247,7 +252,7 @@ fr_status fr_jit_kernels(fr_jit *j, LLVMModuleRef *out) {
   return fr_jit_parse_bitcode(j, bc, len, "kernels.bc", out);
 }
 
-fr_status fr_jit_link_kernels(fr_jit *j, LLVMModuleRef m) {
+fr_status fr_jit_lazy_kernels(fr_jit *j, LLVMModuleRef *out) {
   size_t len;
   const unsigned char *bc = fr_kernels_bitcode(fr_jit_level(j), &len);
   /* Lazily: a function's body is read when the linker moves it. The
@@ -257,15 +262,23 @@ fr_status fr_jit_link_kernels(fr_jit *j, LLVMModuleRef m) {
   LLVMModuleRef k;
   if (LLVMGetBitcodeModuleInContext2(j->ctx, buf, &k))
     return fr_err(FR_ERR_INVALID, "LLVM: cannot parse the bitcode kernels.bc");
-  /* linkonce_odr definitions are linked only when m refers to them (the
-   * linker takes every external one): m gets the entries it declares and
-   * what they call, and the bodies of all other kernels are never read. */
+  /* linkonce_odr definitions are linked only when the module linked into
+   * refers to them (the linker takes every external one): it gets what
+   * it declares and what that calls, and the bodies of all other kernels
+   * are never read. */
   for (LLVMValueRef f = LLVMGetFirstFunction(k); f; f = LLVMGetNextFunction(f))
     if (!LLVMIsDeclaration(f) && LLVMGetLinkage(f) == LLVMExternalLinkage)
       LLVMSetLinkage(f, LLVMLinkOnceODRLinkage);
   for (LLVMValueRef g = LLVMGetFirstGlobal(k); g; g = LLVMGetNextGlobal(g))
     if (!LLVMIsDeclaration(g) && LLVMGetLinkage(g) == LLVMExternalLinkage)
       LLVMSetLinkage(g, LLVMLinkOnceODRLinkage);
+  *out = k;
+  return FR_OK;
+}
+
+fr_status fr_jit_link_kernels(fr_jit *j, LLVMModuleRef m) {
+  LLVMModuleRef k;
+  FR_TRY(fr_jit_lazy_kernels(j, &k));
   FR_TRY(fr_jit_link(m, k));
   /* An entry the graph calls and the bitcode lacks stays a declaration. */
   for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
@@ -421,6 +434,27 @@ fr_status fr_jit_add_object(fr_jit *j, const uint8_t *obj, size_t len) {
 void fr_jit_reset(fr_jit *j) {
   if (j->lljit) LLVMConsumeError(LLVMOrcDisposeLLJIT(j->lljit));
   j->lljit = NULL;
+  for (int i = 0; i < j->n_shared; i++) fr_free(j->shared[i]);
+  fr_free(j->shared);
+  j->shared = NULL;
+  j->n_shared = 0;
+}
+
+bool fr_jit_has_shared(const fr_jit *j, const char *name) {
+  for (int i = 0; i < j->n_shared; i++)
+    if (!strcmp(j->shared[i], name)) return true;
+  return false;
+}
+
+fr_status fr_jit_add_shared(fr_jit *j, const char *name, const uint8_t *obj,
+                            size_t len) {
+  char **s = fr_realloc(j->shared, (size_t)(j->n_shared + 1) * sizeof *s);
+  if (!s) return fr_err_nomem(NULL);
+  j->shared = s;
+  size_t n = strlen(name) + 1;
+  if (!(s[j->n_shared] = fr_malloc(n))) return fr_err_nomem(NULL);
+  memcpy(s[j->n_shared++], name, n);
+  return fr_jit_add_object(j, obj, len);
 }
 
 fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr) {

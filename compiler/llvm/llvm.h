@@ -52,6 +52,7 @@ fr_status fr_jit_new(const char *cpu, fr_jit **out);
  * model): modules are emitted with fr_jit_emit, not run. */
 fr_status fr_jit_new_aot(const char *cpu, fr_jit **out);
 const char *fr_jit_cpu(const fr_jit *j); /* the CPU name (host's resolved) */
+bool fr_jit_is_aot(const fr_jit *j);
 /* The x86-64 level of the target CPU (1, 3 or 4; 1 elsewhere), probed by
  * compiling wide vector code for it: picks the kernels' bitcode. */
 int fr_jit_level(fr_jit *j);
@@ -69,6 +70,10 @@ fr_status fr_jit_link(struct LLVMOpaqueModule *dst, struct LLVMOpaqueModule *src
  * kernels' bodies are never parsed. An entry missing from the bitcode is
  * an error. */
 fr_status fr_jit_link_kernels(fr_jit *j, struct LLVMOpaqueModule *m);
+/* The kernels' bitcode of the JIT's level, read lazily, its external
+ * definitions made linkonce_odr: linked into a module, it gives only what
+ * that module refers to. */
+fr_status fr_jit_lazy_kernels(fr_jit *j, struct LLVMOpaqueModule **out);
 /* Feeds h with everything besides a module that decides the machine code
  * made from it: frost's version and build ID (which covers the kernel
  * bitcode; the bitcode itself when there is no build ID), LLVM's version,
@@ -91,6 +96,11 @@ fr_status fr_jit_add(fr_jit *j, struct LLVMOpaqueModule *m);
 fr_status fr_jit_add_object(fr_jit *j, const uint8_t *obj, size_t len);
 /* Drops the JIT's code (after an object that failed to load). */
 void fr_jit_reset(fr_jit *j);
+/* Shared kernel code (shared.c) in the JIT: whether `name` is loaded, and
+ * adding its object. */
+bool fr_jit_has_shared(const fr_jit *j, const char *name);
+fr_status fr_jit_add_shared(fr_jit *j, const char *name, const uint8_t *obj,
+                            size_t len);
 fr_status fr_jit_lookup(fr_jit *j, const char *name, void **addr);
 /* Text of m's LLVM IR (free with fr_jit_free_text). */
 char *fr_jit_ir_text(struct LLVMOpaqueModule *m);
@@ -116,6 +126,8 @@ typedef struct fr_compile_stats {
   double ms_optimize; /* LLVM passes */
   double ms_emit;     /* machine code */
   double ms_jit;      /* the object loaded and linked into the process */
+  double ms_shared;   /* shared kernel code: from the cache or compiled */
+  int n_shared, n_shared_built; /* shared functions needed; compiled */
   fr_cache_use cache;
   size_t object_bytes;
   char cache_file[4096]; /* the entry, when there is a cache folder */
@@ -188,6 +200,7 @@ typedef struct fr_aot_opts {
   const char *model_name; /* the ONNX file, for the descriptor */
   fr_param_count params;  /* counted before folding */
   const fr_aot_train *train; /* NULL: an artifact that only runs */
+  const char *cache_dir;  /* the code cache (shared kernel code), or NULL */
   /* Called as each stage begins (codegen, optimizing, machine code,
    * linking): step of steps (0-based), or NULL. */
   void (*progress)(int step, int steps, const char *stage);
@@ -227,6 +240,34 @@ bool fr_cache_load(const char *dir, const uint8_t key[32], uint8_t **obj,
  * on stderr (once), not an error. */
 void fr_cache_store(const char *dir, const uint8_t key[32], const uint8_t *obj,
                     size_t len);
+
+/* ---- shared.c: shared kernel code, compiled once per CPU ------------- */
+
+/* Shared functions an object needs, with their objects (NULL for those
+ * the JIT has loaded already). */
+typedef struct fr_shared_obj {
+  char name[128];
+  uint8_t *obj;
+  size_t len;
+} fr_shared_obj;
+typedef struct fr_shared_set {
+  fr_shared_obj *v;
+  int n;
+  int n_built; /* compiled (not in the cache) */
+  double ms;   /* finding, loading and compiling them */
+} fr_shared_set;
+/* In m, the uses of the kernels' generic functions (FR_K_GENERIC) and of
+ * the tasks handed to fr_k_parallel become calls of shared code
+ * (declarations); self (a shared function being compiled) is left. */
+fr_status fr_shared_split(struct LLVMOpaqueModule *m, const char *self);
+/* Adds to s the shared code obj needs, and what that needs: from the code
+ * cache at cache_dir (NULL: none), else compiled for j's target. */
+fr_status fr_shared_closure(fr_jit *j, const uint8_t *obj, size_t len,
+                            const char *cache_dir, fr_shared_set *s);
+/* fr_shared_closure, then the objects the JIT lacks added to it. */
+fr_status fr_shared_load(fr_jit *j, const uint8_t *obj, size_t len,
+                         const char *cache_dir, fr_shared_set *s);
+void fr_shared_free(fr_shared_set *s);
 
 /* ---- engine.c: running with the interpreter or the JIT --------------- */
 

@@ -681,7 +681,7 @@ static void gemm_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
     gemm_part(g, lo * MR, fr_k_min64(hi * MR, g->M), 0, g->N, scratch);
 }
 
-static void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
+static FR_K_GENERIC void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
                          int64_t rsa, int64_t csa, const float *apk,
                          const bsrc *s, float *C, int64_t ldc, float alpha,
                          float beta, const float *bias, const epi_ctx *ep,
@@ -808,7 +808,7 @@ static void small_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   }
 }
 
-void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
+FR_K_GENERIC void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
   if (g->M <= 0 || g->N <= 0) return;
   epi_ctx ec = {&g->epi, g->cbias, g->res, g->ldr};
   const epi_ctx *ep = epi_on(&g->epi, g->cbias, g->res) ? &ec : NULL;
@@ -1219,8 +1219,8 @@ void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
     }
 }
 
-void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
-                     const float *bias, const float *res, float *y) {
+FR_K_GENERIC void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
+                                  const float *bias, const float *res, float *y) {
   if (!dw_is_3x3(p)) {
     fr_k_dwconv_any_f32(p, x, w, bias, res, y);
     return;
@@ -1408,7 +1408,7 @@ static FR_K_SHARED void dc_task(void *ctx, int64_t lo, int64_t hi, void *scratch
   }
 }
 
-static void conv_direct(const fr_k_conv *p, const float *x, const float *w,
+static FR_K_GENERIC void conv_direct(const fr_k_conv *p, const float *x, const float *w,
                         const float *bias, const float *res, float *y) {
   dc_job j = {p, x, w, bias, res, y};
   const int64_t rows = p->N * p->out[1];
@@ -1574,7 +1574,7 @@ void fr_k_conv_res_f32(const fr_k_conv *p, const float *x, const float *w,
   fr_k_conv_gemm_res_f32(p, x, w, bias, res, y, scratch);
 }
 
-static void conv_gemm(const fr_k_conv *p, const float *x, const float *xs,
+static FR_K_GENERIC void conv_gemm(const fr_k_conv *p, const float *x, const float *xs,
                       const float *w, const float *bias, const float *res,
                       float *y, float *scratch) {
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;

@@ -55,6 +55,17 @@ typedef struct fr_k_strided {
 #define FR_K_SHARED __attribute__((noinline))
 #define FR_K_INLINE
 #endif
+/* FR_K_GENERIC marks a large kernel function that takes its shapes as
+ * arguments from several callers, so that no node's constants specialize
+ * it (the blocked GEMM): in the kernels' bitcode it goes into a section
+ * the compiler knows, and compiler/llvm/shared.c compiles it once per CPU
+ * as shared code instead of into every model, as it does for the tasks
+ * handed to fr_k_parallel. */
+#if defined(FR_K_BITCODE)
+#define FR_K_GENERIC __attribute__((section(".text.frost_generic")))
+#else
+#define FR_K_GENERIC
+#endif
 
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */

@@ -65,7 +65,7 @@ static bool pool_2x2(const fr_k_pool *p) {
   return p->kind != FR_K_POOL_LP && p->k[1] == 2 && p->k[2] == 2 && fr_k_pool_tiles(p);
 }
 
-static void pool_2x2_rows(const fr_k_pool *p, const float *x, float *y) {
+static FR_K_GENERIC void pool_2x2_rows(const fr_k_pool *p, const float *x, float *y) {
   const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
   const bool max = p->kind == FR_K_POOL_MAX;
   for (int64_t pl = 0; pl < p->planes * p->in[0]; pl++)

@@ -14,7 +14,12 @@
 #   - a cache folder that cannot be created: a note, the right outputs;
 #   - --no-code-cache and --no-specialize write nothing; the folder falls
 #     back to $XDG_CACHE_HOME/frost, then ~/.cache/frost;
-#   - bench and train use the cache.
+#   - bench and train use the cache;
+#   - shared kernel code (compiler/llvm/shared.c): the generic GEMM the
+#     model needs is compiled once into DIR/shared and loaded on a hit and
+#     by another model; a damaged or missing shared entry is compiled
+#     again with the right outputs; an artifact links it from the cache
+#     and computes what one compiled without the cache does.
 #
 #   tests/cli/code-cache.sh FROST
 set -u
@@ -40,7 +45,9 @@ ok() {
 }
 has() { grep -q -e "$2" "$1"; }
 lacks() { ! grep -q -e "$2" "$1"; }
-entries() { find "$1" -name '*.o' 2>/dev/null | wc -l; }
+# entries DIR: the models' entries; shared DIR: the shared kernel code's.
+entries() { find "$1" -maxdepth 1 -name '*.o' 2>/dev/null | wc -l; }
+shared() { find "$1/shared" -name '*.o' 2>/dev/null | wc -l; }
 
 # The MLP of the PyTorch training oracle (Gemm, Relu, Gemm; batch
 # symbolic), its copy with Tanh for Relu, its copy with other weights.
@@ -99,13 +106,19 @@ ok "--no-code-cache: no folder made" [ ! -e "$C" ]
 run first "$C" "$T/mlp.onnx" "$X4"
 ok "first run: a miss" has "$T/first.err" "^code cache: miss ($C/[0-9a-f]\{64\}\.o, [0-9]* bytes)$"
 ok "first run: one entry" [ "$(entries "$C")" = 1 ]
-ok "first run: no temporary file left" [ "$(ls "$C" | wc -l)" = 1 ]
+ok "first run: no temporary file left" [ -z "$(find "$C" -name '*.tmp-*')" ]
+nsh=$(sed -n 's/^shared kernel code: \([0-9]*\) functions, \([0-9]*\) compiled$/\1 \2/p' "$T/first.err")
+all_built() { [ -n "$nsh" ] && [ "${nsh% *}" -gt 0 ] && [ "${nsh% *}" = "${nsh#* }" ]; }
+ok "first run: shared kernel code compiled" all_built
+ok "first run: shared kernel code stored" [ "$(shared "$C")" = "${nsh% *}" ]
+ok "--no-code-cache: no shared kernel code" has "$T/ref.err" "^shared kernel code: 0 functions, 0 compiled$"
 run second "$C" "$T/mlp.onnx" "$X4"
 ok "second run: a hit" has "$T/second.err" "^code cache: hit ($C/[0-9a-f]\{64\}\.o, [0-9]* bytes)$"
 ok "second run: the JIT compiled nothing" has "$T/second.err" "^ *0\.000 .*LLVM optimization$"
 ok "second run: the same output bytes" same first second
 ok "cached code: the output of --no-code-cache" same first ref
 ok "second run: no note" lacks "$T/second.err" "note"
+ok "second run: shared kernel code loaded, none compiled" has "$T/second.err" "^shared kernel code: ${nsh% *} functions, 0 compiled$"
 
 # Another shape, another op: misses; the same code again: hits.
 run shape "$C" "$T/mlp.onnx" "$X2"
@@ -168,6 +181,33 @@ ok "unwritable folder: the right output" same unwritable ref
 run calls "$T/calls" "$T/mlp.onnx" "$X4" --no-specialize
 ok "--no-specialize: code cache off" has "$T/calls.err" "^code cache: off$"
 ok "--no-specialize: nothing written" [ ! -e "$T/calls" ]
+
+# Shared kernel code: damaged, then missing; another model reuses it.
+S=$(find "$C/shared" -name '*.o' | head -1)
+size=$(wc -c <"$S")
+printf '\377\377\377\377' | dd of="$S" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+run shflip "$C" "$T/mlp.onnx" "$X4"
+ok "damaged shared code: a note" has "$T/shflip.err" "^frost: note: code cache: $S: checksum mismatch; compiling again$"
+ok "damaged shared code: compiled again" has "$T/shflip.err" "^shared kernel code: ${nsh% *} functions, 1 compiled$"
+ok "damaged shared code: the right output" same shflip ref
+rm -f "$S"
+run shgone "$C" "$T/mlp.onnx" "$X4"
+ok "missing shared code: the model's code hits" has "$T/shgone.err" "^code cache: hit"
+ok "missing shared code: compiled again" has "$T/shgone.err" "^shared kernel code: ${nsh% *} functions, 1 compiled$"
+ok "missing shared code: the right output" same shgone ref
+ok "another model: the shared code reused" has "$T/weights.err" "^shared kernel code: [1-9][0-9]* functions, 0 compiled$"
+# Artifacts: with the cache, linked from it; the same outputs as one
+# compiled without it (all in one module).
+for a in 1 2; do
+  FROST_CACHE_DIR="$C" "$FROST" compile "$T/mlp.onnx" --shape x=4x8 -o "$T/art$a" >"$T/art$a.log" 2>&1
+done
+"$FROST" compile "$T/mlp.onnx" --shape x=4x8 -o "$T/artnc" --no-code-cache >"$T/artnc.log" 2>&1
+ok "artifact: shared kernel code from the cache" has "$T/art2.log" "^shared kernel code: [1-9][0-9]* functions, [1-9][0-9]* from the code cache, 0 compiled"
+ok "artifact --no-code-cache: no shared kernel code" lacks "$T/artnc.log" "shared kernel code"
+"$T/art2" run --input "x=$X4" --output-dir "$T/art2.out" >/dev/null 2>&1
+"$T/artnc" run --input "x=$X4" --output-dir "$T/artnc.out" >/dev/null 2>&1
+ok "artifact: the outputs of one without the cache" cmp -s "$T/art2.out/logits.npy" "$T/artnc.out/logits.npy"
+ok "artifact: the JIT's outputs" cmp -s "$T/art2.out/logits.npy" "$T/ref.npy"
 
 # Where the cache is: FROST_CACHE_DIR, else XDG_CACHE_HOME/frost, else
 # HOME/.cache/frost.
