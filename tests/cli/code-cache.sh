@@ -111,6 +111,7 @@ nsh=$(sed -n 's/^shared kernel code: \([0-9]*\) functions, \([0-9]*\) compiled$/
 all_built() { [ -n "$nsh" ] && [ "${nsh% *}" -gt 0 ] && [ "${nsh% *}" = "${nsh#* }" ]; }
 ok "first run: shared kernel code compiled" all_built
 ok "first run: shared kernel code stored" [ "$(shared "$C")" = "${nsh% *}" ]
+S=$(find "$C/shared" -name '*.o' | head -1) # one the model needs
 ok "--no-code-cache: no shared kernel code" has "$T/ref.err" "^shared kernel code: 0 functions, 0 compiled$"
 run second "$C" "$T/mlp.onnx" "$X4"
 ok "second run: a hit" has "$T/second.err" "^code cache: hit ($C/[0-9a-f]\{64\}\.o, [0-9]* bytes)$"
@@ -183,7 +184,6 @@ ok "--no-specialize: code cache off" has "$T/calls.err" "^code cache: off$"
 ok "--no-specialize: nothing written" [ ! -e "$T/calls" ]
 
 # Shared kernel code: damaged, then missing; another model reuses it.
-S=$(find "$C/shared" -name '*.o' | head -1)
 size=$(wc -c <"$S")
 printf '\377\377\377\377' | dd of="$S" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 run shflip "$C" "$T/mlp.onnx" "$X4"
