@@ -77,7 +77,8 @@ static void train_numbers(const fr_train_opts *o, const fr_train_artifact *a,
   }
 }
 
-static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0) {
+static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0,
+                   bool times) {
   static const char *const kinds[] = {"executable", "shared library", "object",
                                       "LLVM IR", "assembly"};
   printf("%s: %s, %zu bytes\n", r->files[0], kinds[o->emit], r->sizes[0]);
@@ -87,6 +88,25 @@ static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0) {
          "%lld frozen and %lld trainable parameters\n",
          fr_cli_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
          (long long)o->params.frozen, (long long)o->params.trainable);
+  if (times) {
+    const struct {
+      double ms;
+      const char *what;
+    } rows[] = {
+        {r->ms_module, "module (graphs, kernels, C API, descriptor)"},
+        {r->ms_optimize, "LLVM optimization"},
+        {r->ms_emit, "machine code"},
+        {r->ms_shared, "shared kernel code (cache or compiled)"},
+        {r->ms_link, "linking and writing the files"},
+    };
+    double total = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) total += rows[i].ms;
+    fprintf(stderr, "===- artifact times -===\n  %10s  %6s  %s\n", "ms", "%", "stage");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+      fprintf(stderr, "  %10.3f  %5.1f%%  %s\n", rows[i].ms,
+              total > 0 ? 100 * rows[i].ms / total : 0, rows[i].what);
+    fprintf(stderr, "  %10.3f  100.0%%  total\n", total);
+  }
   if (r->stats.n_shared)
     printf("shared kernel code: %d functions, %d from the code cache, %d compiled "
            "(%.0f ms)\n", r->stats.n_shared, r->stats.n_shared - r->stats.n_shared_built,
@@ -155,7 +175,7 @@ static int compile_train(fr_cli *c, fr_aot_opts *o, double t0) {
   fr_aot_result r = {0};
   if (st == FR_OK) st = fr_aot_compile(a.run, o, &r);
   fr_progress_done();
-  if (st == FR_OK) report(o, &r, t0);
+  if (st == FR_OK) report(o, &r, t0, c->pipe.time_passes);
   else fr_err_prefix(c->model);
   fr_free(onnx);
   fr_free(names);
@@ -208,7 +228,7 @@ int fr_cmd_compile(fr_cli *c) {
     fr_model_free(m);
     return fr_cli_fail();
   }
-  report(&o, &r, t0);
+  report(&o, &r, t0, c->pipe.time_passes);
   fr_model_free(m);
   return 0;
 }

@@ -213,6 +213,11 @@ typedef struct fr_aot_result {
   char prefix[80];
   fr_compile_stats stats;
   fr_compile_stats train_stats[4]; /* step, eval, features, frontend */
+  /* Wall-clock ms of the stages (frost compile --time-passes): the
+   * module (the graphs' code, kernels, C API, descriptor), LLVM
+   * optimization, machine code, shared kernel code, linking and writing
+   * the files. */
+  double ms_module, ms_optimize, ms_emit, ms_shared, ms_link;
 } fr_aot_result;
 
 /* Compiles m (after the pipeline) into the artifact o->out. Files are
