@@ -157,6 +157,7 @@ fr_status fr_infer_binary(const fr_node *n, fr_tensor *const *in,
   bool mixed = false;
   switch (n->op) {
   case FR_OP_POW: mixed = true; break;
+  case FR_OP_RELU_GRAD: cls = C_FLOAT; break;
   case FR_OP_BITSHIFT: case FR_OP_BITWISEAND: case FR_OP_BITWISEOR:
   case FR_OP_BITWISEXOR:
     cls = C_INT;

@@ -10,6 +10,13 @@
  *     its window. Also count_include_pad.
  *   GatherGrad(dy, indices) -> dx of shape `shape`: dy scattered back
  *     along `axis` to the rows indices name, repeated ones adding up.
+ *   ReluGrad(dy, y) -> y > 0 ? dy : 0, elementwise (broadcasting, floats;
+ *     shape inference is the binaries' of infer_elem.c): Relu's dx from
+ *     its output y.
+ *   BatchNormGrad(dy, x, mean, var) -> (2, C): the scale and bias
+ *     gradients of a BatchNormalization in inference form of x (N, C,
+ *     ...) with output gradient dy: row 0 sum(dy (x - mean)) /
+ *     sqrt(var + epsilon), row 1 sum(dy), per channel. Attribute epsilon.
  * The windows are Conv's and the pools' as their own inference resolved
  * them (pads explicit, ceil_mode already in dy's dims). */
 #include <string.h>
@@ -153,5 +160,23 @@ fr_status fr_infer_gather_grad(const fr_node *n, fr_tensor *const *in,
                        "dy's shape is not Gather's output "
                        "over shape and indices");
   fr_set_shape(out[0], FR_F32, r, s);
+  return FR_OK;
+}
+
+fr_status fr_infer_bn_grad(const fr_node *n, fr_tensor *const *in,
+                           fr_tensor *const *out) {
+  const fr_tensor *dy = in[0], *x = in[1];
+  for (int i = 0; i < 4; i++)
+    if (in[i]->kind != FR_KIND_TENSOR || in[i]->dtype != FR_F32)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "inputs must be float32 tensors");
+  bool ok = x->rank >= 2 && dy->rank == x->rank;
+  for (int i = 0; ok && i < x->rank; i++) ok = dy->dims[i] == x->dims[i] && x->dims[i] >= 0;
+  if (!ok) return fr_err_node(FR_ERR_SHAPE, n, "dy and x must have one shape (N, C, ...)");
+  const int64_t C = x->dims[1];
+  for (int i = 2; i < 4; i++)
+    if (in[i]->rank != 1 || in[i]->dims[0] != C)
+      return fr_err_node(FR_ERR_SHAPE, n, "mean and var must be [C], C = %lld",
+                         (long long)C);
+  fr_set_shape(out[0], FR_F32, 2, (int64_t[]){2, C});
   return FR_OK;
 }

@@ -71,10 +71,11 @@ fr_status fr_grad_neg(fr_ad *a, const fr_node *n, fr_value *const *dy) {
 
 /* ---- activations and maps ---------------------------------------------- */
 
-/* max(x, 0): d sign(y), since y is x where x > 0 and 0 elsewhere */
+/* max(x, 0): y > 0 ? d : 0 (frost.ReluGrad, one pass), since y is x where
+ * x > 0 and 0 elsewhere. */
 fr_status fr_grad_relu(fr_ad *a, const fr_node *n, fr_value *const *dy) {
-  fr_value *mask = fr_ad_unary(a, "Sign", OUT(0));
-  return fr_ad_accum(a, IN(0), fr_ad_binary(a, "Mul", dy[0], mask));
+  return fr_ad_accum(a, IN(0),
+                     fr_ad_frost(a, "ReluGrad", 2, (fr_value *[]){dy[0], OUT(0)}, 0, NULL));
 }
 
 /* x > 0 ? x : alpha x: x > 0 ? d : alpha d */
@@ -717,7 +718,9 @@ static fr_status batchnorm_train(fr_ad *a, const fr_node *n,
 /* BatchNormalization in inference form (running statistics, which stay
  * frozen): y = (x - mean) s + beta with s = gamma / sqrt(var + eps) per
  * channel (dim 1). dx = d s; dgamma = sum(d xhat), xhat = (x - mean) /
- * sqrt(var + eps); dbeta = sum(d), sums over every dim but the channel. */
+ * sqrt(var + eps); dbeta = sum(d), sums over every dim but the channel.
+ * dgamma and dbeta come from one pass over d and x (frost.BatchNormGrad)
+ * instead of four ops over the whole map. */
 fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   if (fr_ad_wants(a, IN(3)) || fr_ad_wants(a, IN(4)))
     return fr_err_node(FR_ERR_UNSUPPORTED, n,
@@ -740,12 +743,28 @@ fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   fr_value *inv = fr_ad_unary(a, "Reciprocal",
                               fr_ad_unary(a, "Sqrt", fr_ad_binary(a, "Add", IN(4),
                                                                   fr_ad_scalar(a, eps))));
-  fr_value *inv_c = fr_ad_reshape(a, inv, &chan);
   if (fr_ad_wants(a, IN(0))) {
     fr_value *s = fr_ad_reshape(a, fr_ad_binary(a, "Mul", IN(1), inv), &chan);
     FR_TRY(fr_ad_accum(a, IN(0), fr_ad_binary(a, "Mul", dy[0], s)));
   }
+  if (fr_ad_wants(a, IN(1)) && x->dtype == FR_F32 && IN(3)->t.rank == 1) {
+    /* (2, C): row 0 dgamma, row 1 dbeta */
+    fr_attr e = fr_ad_attr_f("epsilon", eps);
+    fr_value *g = fr_ad_frost(a, "BatchNormGrad", 4,
+                              (fr_value *[]){dy[0], IN(0), IN(3), IN(4)}, 1, &e);
+    fr_attr ax = fr_ad_attr_i("axis", 0);
+    for (int row = 0; row < 2; row++) {
+      fr_value *p = IN(1 + row);
+      if (!fr_ad_wants(a, p)) continue;
+      int64_t r64 = row;
+      fr_value *gr = fr_ad_op(a, "Gather", 2, (fr_value *[]){g, fr_ad_ints(a, 1, &r64)},
+                              1, &ax);
+      FR_TRY(fr_ad_accum(a, p, fr_ad_reshape(a, gr, &p->t)));
+    }
+    return a->st;
+  }
   if (fr_ad_wants(a, IN(1))) {
+    fr_value *inv_c = fr_ad_reshape(a, inv, &chan);
     fr_value *xc = fr_ad_binary(a, "Sub", IN(0), fr_ad_reshape(a, IN(3), &chan));
     fr_value *xhat = fr_ad_binary(a, "Mul", xc, inv_c);
     FR_TRY(fr_ad_accum(a, IN(1), reduce_sum(a, fr_ad_binary(a, "Mul", dy[0], xhat),

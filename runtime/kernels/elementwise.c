@@ -274,6 +274,9 @@ CLASSIFY(f64, double)
     case FR_K_PRELU:                                                          \
       BCAST_LOOP(b, y[iy] = a[ia] < 0 ? a[ia] * c[ib] : a[ia]);               \
       break;                                                                  \
+    case FR_K_RELU_GRAD:                                                      \
+      BCAST_LOOP(b, y[iy] = c[ib] > 0 ? a[ia] : (T)0);                        \
+      break;                                                                  \
     default: break;                                                           \
     }                                                                         \
   }

@@ -236,6 +236,7 @@ enum fr_k_binop {
   FR_K_FMOD,  /* result has the dividend's sign (C fmod, %) */
   FR_K_MAX, FR_K_MIN,
   FR_K_PRELU, /* a < 0 ? a c : a */
+  FR_K_RELU_GRAD, /* c > 0 ? a : 0 (dy and Relu's output; floats only) */
   FR_K_SHL, FR_K_SHR, FR_K_AND, FR_K_OR, FR_K_XOR, /* integers only */
   FR_K_BINOP_COUNT
 };
@@ -1230,6 +1231,19 @@ void fr_k_gather_grad_f32(const fr_k_gather_grad_plan *p, const float *dy,
                           const void *idx, float *dx);
 /* params fr_k_gather_grad_plan; bufs dy, indices, dx, scratch. */
 FR_K_ENTRY void fr_ke_gather_grad_f32(const void *params, void *const *bufs);
+/* The scale and bias gradients of a BatchNormalization in inference form
+ * over x (N, C, S) with output gradient dy: out[c] = sum(dy (x - mean[c]))
+ * / sqrt(var[c] + eps), out[C + c] = sum(dy), per channel, in one pass
+ * (channels on threads; each sums in one order whatever their count). */
+typedef struct fr_k_bn_grad_plan {
+  int64_t N, C, S;
+  float eps;
+} fr_k_bn_grad_plan;
+void fr_k_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
+                      const float *x, const float *mean, const float *var,
+                      float *out);
+/* params fr_k_bn_grad_plan; bufs dy, x, mean, var, out, scratch. */
+FR_K_ENTRY void fr_ke_bn_grad_f32(const void *params, void *const *bufs);
 /* end of nn_grad.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

@@ -457,3 +457,64 @@ void fr_ke_avgpool_grad_f32(const void *params, void *const *b) {
 void fr_ke_gather_grad_f32(const void *params, void *const *b) {
   fr_k_gather_grad_f32(params, b[0], b[1], b[2]);
 }
+
+/* ---- BatchNormalization's parameter gradients ------------------------- */
+
+enum { BN_LANES = 16 };
+
+/* Channels [c0, c1): per channel the sums over images of dy (x - mean)
+ * and dy, in BN_LANES partial sums (so the loop vectorizes) added up in
+ * a fixed order. */
+static void bn_grad_channels(const fr_k_bn_grad_plan *p, const float *dy,
+                             const float *x, const float *mean,
+                             const float *var, float *out, int64_t c0,
+                             int64_t c1) {
+  const int64_t C = p->C, S = p->S;
+  for (int64_t c = c0; c < c1; c++) {
+    const float m = mean[c];
+    float a[BN_LANES] = {0}, b[BN_LANES] = {0}, ta = 0, tb = 0;
+    for (int64_t n = 0; n < p->N; n++) {
+      const float *d = dy + (n * C + c) * S, *xs = x + (n * C + c) * S;
+      int64_t i = 0;
+      for (; i + BN_LANES <= S; i += BN_LANES)
+        for (int l = 0; l < BN_LANES; l++) {
+          a[l] += d[i + l] * (xs[i + l] - m);
+          b[l] += d[i + l];
+        }
+      for (; i < S; i++) {
+        ta += d[i] * (xs[i] - m);
+        tb += d[i];
+      }
+    }
+    for (int l = 0; l < BN_LANES; l++) {
+      ta += a[l];
+      tb += b[l];
+    }
+    out[c] = ta * (1.0f / sqrtf(var[c] + p->eps));
+    out[C + c] = tb;
+  }
+}
+
+typedef struct bn_job {
+  const fr_k_bn_grad_plan *p;
+  const float *dy, *x, *mean, *var;
+  float *out;
+} bn_job;
+
+static FR_K_SHARED void bn_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const bn_job *j = ctx;
+  (void)scratch;
+  bn_grad_channels(j->p, j->dy, j->x, j->mean, j->var, j->out, lo, hi);
+}
+
+void fr_k_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
+                      const float *x, const float *mean, const float *var,
+                      float *out) {
+  bn_job j = {p, dy, x, mean, var, out};
+  if (fr_k_par_worth(2 * p->N * p->C * p->S)) fr_k_parallel(p->C, bn_task, &j, NULL, 0);
+  else bn_task(&j, 0, p->C, NULL);
+}
+
+void fr_ke_bn_grad_f32(const void *params, void *const *b) {
+  fr_k_bn_grad_f32(params, b[0], b[1], b[2], b[3], b[4]);
+}

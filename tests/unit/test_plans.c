@@ -1057,6 +1057,43 @@ START_TEST(plan_grad_ops) {
     run_f32(c, gin, 16, w2);
     ft_free(c);
   }
+  /* BatchNormGrad over (2, 3, S), S = 5 (the tail) and 21 (lanes and
+   * tail): rows of sum(dy (x - mean)) / sqrt(var + eps) and sum(dy) */
+  for (int S = 5; S <= 21; S += 16) {
+    float bx[126], bdy[126], mean[3] = {0.5f, -1, 2}, var[3] = {1, 0.25f, 4};
+    double ws[3] = {0}, wb[3] = {0};
+    for (int i = 0; i < 6 * S; i++) {
+      int ch = (i / S) % 3;
+      bx[i] = (float)((i * 7) % 11) * 0.3f - 1;
+      bdy[i] = (float)((i * 5) % 13) * 0.1f - 0.6f;
+      ws[ch] += (double)bdy[i] * (bx[i] - mean[ch]);
+      wb[ch] += bdy[i];
+    }
+    float bwant[6];
+    for (int ch = 0; ch < 3; ch++) {
+      bwant[ch] = (float)(ws[ch] / sqrt(var[ch] + 0.01));
+      bwant[3 + ch] = (float)wb[ch];
+    }
+    c = ft_frost("BatchNormGrad", 4, 1);
+    ft_attr_f(c, "epsilon", 0.01f);
+    fr_tensor bin[4] = {ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S), bdy),
+                        ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S), bx),
+                        ft_tensor(FR_F32, 1, FT_DIMS(3), mean),
+                        ft_tensor(FR_F32, 1, FT_DIMS(3), var)};
+    run_f32(c, bin, 6, bwant);
+    /* mean of another length */
+    bin[2] = ft_tensor(FR_F32, 1, FT_DIMS(2), mean);
+    fr_tensor bad[1];
+    ck_assert_int_eq(ft_run(c, bin, bad), FR_ERR_SHAPE);
+    ft_free(c);
+  }
+  /* ReluGrad: dy where Relu's output is positive, else 0 (NaN too) */
+  c = ft_frost("ReluGrad", 2, 0);
+  float rdy[5] = {1, 2, 3, 4, 5}, ry[5] = {0, 1, -0.0f, NAN, 7};
+  fr_tensor rin[2] = {ft_tensor(FR_F32, 1, FT_DIMS(5), rdy),
+                      ft_tensor(FR_F32, 1, FT_DIMS(5), ry)};
+  run_f32(c, rin, 5, (const float[]){0, 2, 0, 0, 5});
+  ft_free(c);
   /* GatherGrad along axis 1 of (2, 3): indices 2, 0, 2, -1 */
   c = ft_frost("GatherGrad", 2, 2);
   ft_attr_i(c, "axis", 1);
