@@ -320,8 +320,26 @@ static bool conv_is_row_inside(const fr_k_conv *p) {
          (p->out[2] - 1) * p->stride[2] + (p->k[2] - 1) * p->dil[2] < p->in[2];
 }
 
+/* r[i] (row i of a VW x VW block) becomes column i: log2(VW) rounds of
+ * zipping row i with row i + VW/2. */
+static inline __attribute__((always_inline)) void vtranspose(fr_vf *r) {
+#pragma GCC unroll 4
+  for (int s = 1; s < VW; s *= 2) {
+    fr_vf t[VW];
+#pragma GCC unroll 16
+    for (int i = 0; i < VW / 2; i++) {
+      t[2 * i] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_LO);
+      t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_HI);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < VW; i++) r[i] = t[i];
+  }
+}
+
 /* pack_b_conv for conv_is_row_inside: each panel row is a strided walk
- * (a gather where the target has one). */
+ * (a gather where the target has one). Undilated, the VW rows of a full
+ * panel's vector that lie in one channel are VW columns of VW contiguous
+ * floats each: loaded as such and transposed in registers. */
 NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
                                          int64_t kc, int64_t j0, int64_t nc,
                                          float *restrict dst) {
@@ -331,12 +349,26 @@ NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
     int64_t nr = fr_k_min64(NR, nc - q);
     float *d = dst + q * kc;
     int64_t c = k0 / KW, x = k0 % KW;
-    for (int64_t kk = 0; kk < kc; kk++) {
+    for (int64_t kk = 0; kk < kc;) {
       const float *src = s->p + c * IW + x * dw + (j0 + q) * sw;
-      float *dk = d + kk * NR;
-      for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
-      for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
-      if (++x == KW) x = 0, c++;
+      if (dw == 1 && nr == NR && kk + VW <= kc && x + VW <= KW) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+          fr_vf r[VW];
+#pragma GCC unroll 16
+          for (int i = 0; i < VW; i++) r[i] = vload(src + (v * VW + i) * sw);
+          vtranspose(r);
+#pragma GCC unroll 16
+          for (int t = 0; t < VW; t++) vstore(d + (kk + t) * NR + v * VW, r[t]);
+        }
+        kk += VW, x += VW;
+      } else {
+        float *dk = d + kk * NR;
+        for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
+        for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
+        kk++, x++;
+      }
+      if (x == KW) x = 0, c++;
     }
   }
 }
