@@ -383,31 +383,42 @@ static FR_K_INLINE void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0
 
 /* ---- B read in place --------------------------------------------------- */
 
-/* conv_is_same_w, one image (not images side by side), no input scale,
- * and every window row inside the input (no padding along H): then row
- * k = (c, y, x) of B is plane c read from column j + (y * dh) * IW + x * dw
- * - pw on, masked at the W borders, and the micro-kernel reads a full
- * panel of B in place instead of packing it (for few output channels, as
- * the embedding model's 24 to 96, the packing cost as much as the
+/* conv_is_same_w, no input scale, and every window row inside the input
+ * (no padding along H): then row k = (c, y, x) of B is plane c of the
+ * column's image read from its pixel j + (y * dh) * IW + x * dw - pw on,
+ * masked at the W borders, and the micro-kernel reads a full panel of B
+ * in place instead of packing it (for few output channels, as the
+ * embedding model's 24 to 96, the packing cost as much as the
  * multiply-adds). Panels whose vectors would read outside a plane (the
- * first and the last of it) and the narrow last one are packed. The
- * values are those the packing writes, so the sums are the same bits. */
+ * first and the last of it), that span two images side by side, and the
+ * narrow last one are packed. The values are those the packing writes,
+ * so the sums are the same bits. */
 static bool conv_b_in_place(const bsrc *s) {
   const fr_k_conv *p = s->cv;
-  return p && !s->P && !s->sc && conv_is_same_w(p) && p->pad[1] == 0 &&
+  return p && !s->sc && conv_is_same_w(p) && p->pad[1] == 0 &&
          (p->out[1] - 1) + (p->k[1] - 1) * p->dil[1] < p->in[1];
 }
 
 /* One block (rows [k0, k0 + kc), columns [j0, j0 + nc)) of B in place:
- * row kk at x + off[kk] (x: the group's first plane), masked by
- * m[kk][jj] for block column jj; columns [lo, hi) of B may be read in
- * place (a panel's vectors stay inside the plane). */
+ * row kk at x + off[kk] (x: the image's first plane of the group),
+ * masked by m[kk][jj] for block column jj; pixels [lo, hi) of an image
+ * may start a panel read in place (its vectors stay inside the plane). */
 typedef struct inplace_b {
   int64_t off[KC];
   const uint32_t *m[KC];
   uint32_t mask[SAME_KW_MAX][NC], ones[NC];
   int64_t lo, hi;
 } inplace_b;
+
+/* Where the full panel of B at column j is read in place: the plane
+ * pointer its pixel 0 maps to (x + off[kk] is then row kk), or NULL
+ * when it is packed. */
+static inline const float *inplace_panel(const bsrc *s, const inplace_b *ib,
+                                         int64_t j, int64_t nr) {
+  const int64_t P = s->P, n = P ? j / P : 0, px = j - n * P;
+  if (nr != NR || px < ib->lo || px + NR > ib->hi) return NULL;
+  return s->p + n * s->is + px;
+}
 
 /* Sets ib up for a block, and packs into dst the panels that are not
  * read in place. */
@@ -430,15 +441,13 @@ static FR_K_INLINE void inplace_block(const bsrc *s, int64_t k0, int64_t kc,
   /* column j reads plane columns j - pw to j + (KH-1)*dh*IW + (KW-1)*dw - pw */
   ib->lo = pw;
   ib->hi = PS - ((KH - 1) * dh * IW + (KW - 1) * dw - pw);
+  /* (a panel past an image's end reads past its plane) */
+  if (s->P) ib->hi = fr_k_min64(ib->hi, s->P);
   for (int64_t q = 0; q < nc; q += NR) {
     int64_t nr = fr_k_min64(NR, nc - q);
-    if (nr < NR || j0 + q < ib->lo || j0 + q + NR > ib->hi)
+    if (!inplace_panel(s, ib, j0 + q, nr))
       pack_b_conv_same(s, k0, kc, j0 + q, nr, dst + q * kc);
   }
-}
-
-static bool inplace_panel(const inplace_b *ib, int64_t j, int64_t nr) {
-  return nr == NR && j >= ib->lo && j + NR <= ib->hi;
 }
 
 /* ---- the epilogue ------------------------------------------------------ */
@@ -832,8 +841,8 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
             /* A in place: the tile's rows of the matrix */
             const bool ut = g->ua && mr == MR;
             const float *at = ut ? g->A + (ic + ir) * rsa + pc : a + ir * kc;
-            if (inpl && inplace_panel(&ib, jc + jr, nr)) {
-              const float *xb = g->s->p + jc + jr;
+            const float *xb = inpl ? inplace_panel(g->s, &ib, jc + jr, nr) : NULL;
+            if (xb) {
               /* the first row tile brings the next panel's rows in */
               if (ut && ir == 0)
                 ukernel_inplace(kc, at, rsa, 1, xb, ib.off, ib.m, jr, ct, ldc, mr,
