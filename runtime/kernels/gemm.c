@@ -1669,16 +1669,34 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   return conv_scratch(p);
 }
 
-/* y (images, M, P) at row offset m0 from c (Mg, images * P). */
-NO_MEM_CALLS static void unfold_rows(const float *c, int64_t Mg,
-                                     int64_t images, int64_t P, int64_t M,
-                                     int64_t m0, float *y) {
-  for (int64_t n = 0; n < images; n++)
+/* y (images, M, P) at row offset m0 from c (Mg, images * P), images
+ * [lo, hi) (on threads: each takes about the columns its GEMM part
+ * wrote). */
+typedef struct unfold_job {
+  const float *c;
+  int64_t Mg, images, P, M, m0;
+  float *y;
+} unfold_job;
+
+NO_MEM_CALLS static void unfold_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const unfold_job *u = ctx;
+  const int64_t Mg = u->Mg, images = u->images, P = u->P;
+  for (int64_t n = lo; n < hi; n++)
     for (int64_t i = 0; i < Mg; i++) {
-      const float *s = c + i * images * P + n * P;
-      float *d = y + (n * M + m0 + i) * P;
+      const float *s = u->c + i * images * P + n * P;
+      float *d = u->y + (n * u->M + u->m0 + i) * P;
       for (int64_t j = 0; j < P; j++) d[j] = s[j];
     }
+}
+
+static void unfold_rows(const float *c, int64_t Mg, int64_t images, int64_t P,
+                        int64_t M, int64_t m0, float *y) {
+  unfold_job u = {c, Mg, images, P, M, m0, y};
+  if (fr_k_par_worth(Mg * images * P))
+    fr_k_parallel(images, unfold_task, &u, NULL, 0);
+  else
+    unfold_task(&u, 0, images, NULL);
 }
 
 /* Depthwise convolutions on threads: planes (image, channel) [lo, hi),
