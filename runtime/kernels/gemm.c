@@ -1443,7 +1443,7 @@ void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
  * each output row takes nm (DC_MB or 1) channels at a time, 2 * VW columns
  * at a time, every tap a vector load of the input row and nm FMAs; border
  * columns one by one; the epilogue on each row while it is in L1. */
-enum { DC_MB = 4, DC_MAXT = 32 };
+enum { DC_MB = 4, DC_MAXT = 32, DC_PADW = 256 };
 
 static bool conv_is_direct(const fr_k_conv *p) {
   return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->out[0] == 1 &&
@@ -1539,6 +1539,14 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
   fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
   fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
   int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  /* Border columns (padding along W) would go one by one: instead each
+   * input row is read from a copy with its pads as zeros, L floats, and
+   * every column is inside (the zeros enter the sums, as the GEMM's
+   * packed zeros do). */
+  const int64_t L = (OW - 1) * S + (KW - 1) * dw + 1;
+  const bool padded = (lo > 0 || hi < OW) && L <= DC_PADW;
+  float padrow[DC_MAXT][DC_PADW];
+  if (padded) lo = 0, hi = OW;
   for (int64_t oy = oy0; oy < oy1; oy++) {
     dc_rows rs;
     rs.n = 0;
@@ -1546,7 +1554,14 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
       for (int64_t ky = 0; ky < KH; ky++) {
         int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
         if (iy < 0 || iy >= IH) continue;
-        rs.rows[rs.n] = x + (c * IH + iy) * IW - pw;
+        const float *row = x + (c * IH + iy) * IW;
+        rs.rows[rs.n] = row - pw;
+        if (padded) {
+          float *d = padrow[rs.n];
+          for (int64_t i = 0; i < L; i++)
+            d[i] = i >= pw && i - pw < IW ? row[i - pw] : 0.0f;
+          rs.rows[rs.n] = d;
+        }
         rs.wo[rs.n++] = (c * KH + ky) * KW;
       }
     int64_t m0 = 0;

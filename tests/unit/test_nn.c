@@ -267,6 +267,10 @@ START_TEST(conv_direct_random) {
       {1, 4, 3, 1, {1, 5, 40}, {0}, {1, 1, 7}, {1, 1, 1}, {1, 1, 1}, {0, 0, 3}, {0}, 0},
       {3, 2, 4, 1, {1, 7, 6}, {0}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
       {1, 3, 8, 1, {1, 3, 3}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      /* the embedding model's stem (rows read with their pads as zeros),
+       * and a row too wide for that copy */
+      {2, 1, 24, 1, {1, 10, 32}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
+      {1, 1, 5, 1, {1, 4, 300}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
   };
   static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH, FR_K_EPI_RELU,
                              FR_K_EPI_SIGMOID};
