@@ -443,10 +443,12 @@ static FR_K_INLINE void inplace_block(const bsrc *s, int64_t k0, int64_t kc,
   ib->hi = PS - ((KH - 1) * dh * IW + (KW - 1) * dw - pw);
   /* (a panel past an image's end reads past its plane) */
   if (s->P) ib->hi = fr_k_min64(ib->hi, s->P);
-  for (int64_t q = 0; q < nc; q += NR) {
-    int64_t nr = fr_k_min64(NR, nc - q);
-    if (!inplace_panel(s, ib, j0 + q, nr))
-      pack_b_conv_same(s, k0, kc, j0 + q, nr, dst + q * kc);
+  /* runs of panels packed by one call (each call sets every row up) */
+  for (int64_t q = 0; q < nc;) {
+    int64_t e = q;
+    while (e < nc && !inplace_panel(s, ib, j0 + e, fr_k_min64(NR, nc - e))) e += NR;
+    if (e > q) pack_b_conv_same(s, k0, kc, j0 + q, fr_k_min64(e, nc) - q, dst + q * kc);
+    q = e + NR;
   }
 }
 
