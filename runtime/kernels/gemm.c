@@ -639,6 +639,27 @@ tile_out(fr_vf acc[MR][NV], float *restrict c, int64_t ldc, int64_t mr,
   }
 }
 
+/* The accumulators of a tile (nv vectors across) zeroed, and one step
+ * of k: acc[i][v] += A(i, k) * bv[v], A(i, k) at a[i * ars]. */
+static inline __attribute__((always_inline)) void acc_zero(fr_vf acc[MR][NV],
+                                                           const int nv) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
+}
+
+static inline __attribute__((always_inline)) void
+acc_fma(fr_vf acc[MR][NV], const float *restrict a, const int64_t ars,
+        const fr_vf *bv, const int nv) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    fr_vf ai = vsplat(a[i * ars]);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
+  }
+}
+
 /* Tile (mr, nr) of C: alpha * A (MR x kc) * b (kc x NR panel), then
  * tile_out. A(i, k) = a[i * ars + k * acs]: a packed panel (ars 1, acs
  * MR) or rows of a matrix read in place (ars its row stride, acs 1); the
@@ -650,20 +671,12 @@ ukernel_nv(int64_t kc, const float *restrict a, const int64_t ars,
            float alpha, float beta, const float *bias, const fr_k_epi *ve,
            const float *res, int64_t ldr, const int nv) {
   fr_vf acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
+  acc_zero(acc, nv);
   for (int64_t k = 0; k < kc; k++) {
     fr_vf bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VW);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      fr_vf ai = vsplat(a[i * ars]);
-#pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
-    }
+    acc_fma(acc, a, ars, bv, nv);
     a += acs;
     b += NR;
   }
@@ -682,10 +695,7 @@ ukernel_inplace(int64_t kc, const float *restrict a, const int64_t ars,
                 float beta, const float *bias, const fr_k_epi *ve,
                 const float *res, int64_t ldr, const bool pf) {
   fr_vf acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = (fr_vf){0};
+  acc_zero(acc, NV);
   for (int64_t k = 0; k < kc; k++) {
     const float *b = x + off[k];
     const uint32_t *mk = m[k] + mj;
@@ -697,12 +707,7 @@ ukernel_inplace(int64_t kc, const float *restrict a, const int64_t ars,
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
       bv[v] = (fr_vf)((fr_vu)vload(b + v * VW) & *(const fr_vu *)(mk + v * VW));
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      fr_vf ai = vsplat(a[i * ars]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
-    }
+    acc_fma(acc, a, ars, bv, NV);
     a += acs;
   }
   tile_out(acc, c, ldc, mr, NR, alpha, beta, bias, ve, res, ldr, NV);
