@@ -13,7 +13,10 @@
  *
  * Convolution (fr_k_conv_f32) is an implicit GEMM: Y_g (Mg, OD*OH*OW) =
  * W_g (Mg, Cg*KD*KH*KW) * col_g, where the im2col matrix col_g is never
- * stored: the B packing reads it straight from the image. 1x1 stride-1
+ * stored: the B packing reads it straight from the image, and convs as
+ * wide as their input read most of B's panels in place (no packing at
+ * all; conv_b_in_place), as one image's convs read their weights' rows.
+ * 1x1 stride-1
  * unpadded convolutions use the image as B directly; depthwise convolutions
  * (one input channel per group) go to a direct kernel (fr_k_dwconv_f32),
  * which shares the GEMM's epilogue. */
