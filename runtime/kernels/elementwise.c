@@ -64,6 +64,14 @@
     }                                                                         \
   } while (0)
 
+/* Whether the second operand of a broadcast walk is one element, read
+ * at least once (the output is not empty). */
+static inline int bcast_b_scalar(const fr_k_bcast *b) {
+  for (int d = 0; d < b->rank; d++)
+    if (b->dims[d] == 0 || (b->sb[d] != 0 && b->dims[d] != 1)) return 0;
+  return 1;
+}
+
 /* ---- unary maps: floats ------------------------------------------------ */
 
 #define MF32(fn) fn##f
@@ -260,8 +268,12 @@ CLASSIFY(f64, double)
     case FR_K_SUB: BCAST_LOOP(b, y[iy] = a[ia] - c[ib]); break;               \
     case FR_K_MUL: BCAST_LOOP(b, y[iy] = a[ia] * c[ib]); break;               \
     case FR_K_DIV: BCAST_LOOP(b, y[iy] = a[ia] / c[ib]); break;               \
-    case FR_K_POW: /* x^2 (a power spectrum) is x*x: the same value */       \
-      BCAST_LOOP(b, y[iy] = c[ib] == 2 ? a[ia] * a[ia] : M(pow)(a[ia], c[ib])); \
+    case FR_K_POW: /* x^2 (a power spectrum) is x*x: the same value; a    \
+                    * scalar 2 in a loop of its own, which vectorizes */      \
+      if (bcast_b_scalar(b) && c[0] == 2)                                     \
+        BCAST_LOOP(b, ((void)ib, y[iy] = a[ia] * a[ia]));                     \
+      else                                                                    \
+        BCAST_LOOP(b, y[iy] = c[ib] == 2 ? a[ia] * a[ia] : M(pow)(a[ia], c[ib])); \
       break;                                                                  \
     case FR_K_MOD: BCAST_LOOP(b, y[iy] = pymod_##SFX(a[ia], c[ib])); break;   \
     case FR_K_FMOD: BCAST_LOOP(b, y[iy] = M(fmod)(a[ia], c[ib])); break;      \

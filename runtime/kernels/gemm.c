@@ -13,7 +13,10 @@
  *
  * Convolution (fr_k_conv_f32) is an implicit GEMM: Y_g (Mg, OD*OH*OW) =
  * W_g (Mg, Cg*KD*KH*KW) * col_g, where the im2col matrix col_g is never
- * stored: the B packing reads it straight from the image. 1x1 stride-1
+ * stored: the B packing reads it straight from the image, and convs as
+ * wide as their input read most of B's panels in place (no packing at
+ * all; conv_b_in_place), as one image's convs read their weights' rows.
+ * 1x1 stride-1
  * unpadded convolutions use the image as B directly; depthwise convolutions
  * (one input channel per group) go to a direct kernel (fr_k_dwconv_f32),
  * which shares the GEMM's epilogue. */
@@ -243,17 +246,13 @@ static bool conv_is_same_w(const fr_k_conv *p) {
 
 typedef uint32_t fr_u32a __attribute__((may_alias));
 
-/* pack_b_conv for conv_is_same_w: one shifted copy per row, masked at the
- * W borders (mask[x][jj]: all ones where column j0 + jj reads inside). */
-NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
-                                          int64_t kc, int64_t j0, int64_t nc,
-                                          float *restrict dst) {
-  const fr_k_conv *p = s->cv;
-  const int64_t IH = p->in[1], IW = p->in[2], OW = p->out[2];
-  const int64_t KH = p->k[1], KW = p->k[2], PS = IH * IW;
-  uint32_t mask[SAME_KW_MAX][NC];
-  bool full[SAME_KW_MAX];
-  for (int64_t x = 0; x < KW; x++) {
+/* The W-border masks of conv_is_same_w for columns [j0, j0 + nc):
+ * mask[x][jj] all ones where column j0 + jj reads inside its row at tap x;
+ * full[x]: tap x reads inside everywhere (its mask is not written). */
+static void same_w_masks(const fr_k_conv *p, int64_t j0, int64_t nc,
+                         uint32_t mask[SAME_KW_MAX][NC], bool *full) {
+  const int64_t OW = p->out[2];
+  for (int64_t x = 0; x < p->k[2]; x++) {
     /* ones, then zeros at the columns ow < -offx or ow >= OW - offx of
      * each output row */
     int64_t offx = x * p->dil[2] - p->pad[2];
@@ -266,6 +265,19 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
       for (int64_t jj = fr_k_max64(0, r0 + o0); jj < fr_k_min64(nc, r0 + o1); jj++)
         mask[x][jj] = 0;
   }
+}
+
+/* pack_b_conv for conv_is_same_w: one shifted copy per row, masked at the
+ * W borders (same_w_masks). */
+NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
+                                          int64_t kc, int64_t j0, int64_t nc,
+                                          float *restrict dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IH = p->in[1], IW = p->in[2];
+  const int64_t KH = p->k[1], KW = p->k[2], PS = IH * IW;
+  uint32_t mask[SAME_KW_MAX][NC];
+  bool full[SAME_KW_MAX];
+  same_w_masks(p, j0, nc, mask, full);
   const int64_t P = s->P ? s->P : j0 + nc; /* columns per image */
   int64_t ncp = (nc + NR - 1) / NR * NR;
   for (int64_t kk = 0; kk < kc; kk++) {
@@ -311,8 +323,26 @@ static bool conv_is_row_inside(const fr_k_conv *p) {
          (p->out[2] - 1) * p->stride[2] + (p->k[2] - 1) * p->dil[2] < p->in[2];
 }
 
+/* r[i] (row i of a VW x VW block) becomes column i: log2(VW) rounds of
+ * zipping row i with row i + VW/2. */
+static inline __attribute__((always_inline)) void vtranspose(fr_vf *r) {
+#pragma GCC unroll 4
+  for (int s = 1; s < VW; s *= 2) {
+    fr_vf t[VW];
+#pragma GCC unroll 16
+    for (int i = 0; i < VW / 2; i++) {
+      t[2 * i] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_LO);
+      t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_HI);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < VW; i++) r[i] = t[i];
+  }
+}
+
 /* pack_b_conv for conv_is_row_inside: each panel row is a strided walk
- * (a gather where the target has one). */
+ * (a gather where the target has one). Undilated, the VW rows of a full
+ * panel's vector that lie in one channel are VW columns of VW contiguous
+ * floats each: loaded as such and transposed in registers. */
 NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
                                          int64_t kc, int64_t j0, int64_t nc,
                                          float *restrict dst) {
@@ -322,12 +352,26 @@ NO_MEM_CALLS static void pack_b_conv_row(const bsrc *s, int64_t k0,
     int64_t nr = fr_k_min64(NR, nc - q);
     float *d = dst + q * kc;
     int64_t c = k0 / KW, x = k0 % KW;
-    for (int64_t kk = 0; kk < kc; kk++) {
+    for (int64_t kk = 0; kk < kc;) {
       const float *src = s->p + c * IW + x * dw + (j0 + q) * sw;
-      float *dk = d + kk * NR;
-      for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
-      for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
-      if (++x == KW) x = 0, c++;
+      if (dw == 1 && nr == NR && kk + VW <= kc && x + VW <= KW) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+          fr_vf r[VW];
+#pragma GCC unroll 16
+          for (int i = 0; i < VW; i++) r[i] = vload(src + (v * VW + i) * sw);
+          vtranspose(r);
+#pragma GCC unroll 16
+          for (int t = 0; t < VW; t++) vstore(d + (kk + t) * NR + v * VW, r[t]);
+        }
+        kk += VW, x += VW;
+      } else {
+        float *dk = d + kk * NR;
+        for (int64_t jj = 0; jj < nr; jj++) dk[jj] = src[jj * sw];
+        for (int64_t jj = nr; jj < NR; jj++) dk[jj] = 0;
+        kk++, x++;
+      }
+      if (x == KW) x = 0, c++;
     }
   }
 }
@@ -338,6 +382,77 @@ static FR_K_INLINE void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0
   else if (s->cv && conv_is_same_w(s->cv)) pack_b_conv_same(s, k0, kc, j0, nc, dst);
   else if (s->cv) pack_b_conv(s, k0, kc, j0, nc, dst);
   else pack_b_mat(s, k0, kc, j0, nc, dst);
+}
+
+/* ---- B read in place --------------------------------------------------- */
+
+/* conv_is_same_w, no input scale, and every window row inside the input
+ * (no padding along H): then row k = (c, y, x) of B is plane c of the
+ * column's image read from its pixel j + (y * dh) * IW + x * dw - pw on,
+ * masked at the W borders, and the micro-kernel reads a full panel of B
+ * in place instead of packing it (for few output channels, as the
+ * embedding model's 24 to 96, the packing cost as much as the
+ * multiply-adds). Panels whose vectors would read outside a plane (the
+ * first and the last of it), that span two images side by side, and the
+ * narrow last one are packed. The values are those the packing writes,
+ * so the sums are the same bits. */
+static bool conv_b_in_place(const bsrc *s) {
+  const fr_k_conv *p = s->cv;
+  return p && !s->sc && conv_is_same_w(p) && p->pad[1] == 0 &&
+         (p->out[1] - 1) + (p->k[1] - 1) * p->dil[1] < p->in[1];
+}
+
+/* One block (rows [k0, k0 + kc), columns [j0, j0 + nc)) of B in place:
+ * row kk at x + off[kk] (x: the image's first plane of the group),
+ * masked by m[kk][jj] for block column jj; pixels [lo, hi) of an image
+ * may start a panel read in place (its vectors stay inside the plane). */
+typedef struct inplace_b {
+  int64_t off[KC];
+  const uint32_t *m[KC];
+  uint32_t mask[SAME_KW_MAX][NC], ones[NC];
+  int64_t lo, hi;
+} inplace_b;
+
+/* Where the full panel of B at column j is read in place: the plane
+ * pointer its pixel 0 maps to (x + off[kk] is then row kk), or NULL
+ * when it is packed. */
+static inline const float *inplace_panel(const bsrc *s, const inplace_b *ib,
+                                         int64_t j, int64_t nr) {
+  const int64_t P = s->P, n = P ? j / P : 0, px = j - n * P;
+  if (nr != NR || px < ib->lo || px + NR > ib->hi) return NULL;
+  return s->p + n * s->is + px;
+}
+
+/* Sets ib up for a block, and packs into dst the panels that are not
+ * read in place. */
+static FR_K_INLINE void inplace_block(const bsrc *s, int64_t k0, int64_t kc,
+                                      int64_t j0, int64_t nc, inplace_b *ib,
+                                      float *dst) {
+  const fr_k_conv *p = s->cv;
+  const int64_t IW = p->in[2], PS = p->in[1] * IW;
+  const int64_t KH = p->k[1], KW = p->k[2], dh = p->dil[1], dw = p->dil[2];
+  const int64_t pw = p->pad[2];
+  bool full[SAME_KW_MAX];
+  same_w_masks(p, j0, nc, ib->mask, full);
+  for (int64_t jj = 0; jj < nc; jj++) ib->ones[jj] = ~0u;
+  for (int64_t kk = 0; kk < kc; kk++) {
+    int64_t k = k0 + kk;
+    int64_t x = k % KW, y = (k / KW) % KH, c = k / (KW * KH);
+    ib->off[kk] = c * PS + y * dh * IW + x * dw - pw;
+    ib->m[kk] = full[x] ? ib->ones : ib->mask[x];
+  }
+  /* column j reads plane columns j - pw to j + (KH-1)*dh*IW + (KW-1)*dw - pw */
+  ib->lo = pw;
+  ib->hi = PS - ((KH - 1) * dh * IW + (KW - 1) * dw - pw);
+  /* (a panel past an image's end reads past its plane) */
+  if (s->P) ib->hi = fr_k_min64(ib->hi, s->P);
+  /* runs of panels packed by one call (each call sets every row up) */
+  for (int64_t q = 0; q < nc;) {
+    int64_t e = q;
+    while (e < nc && !inplace_panel(s, ib, j0 + e, fr_k_min64(NR, nc - e))) e += NR;
+    if (e > q) pack_b_conv_same(s, k0, kc, j0 + q, fr_k_min64(e, nc) - q, dst + q * kc);
+    q = e + NR;
+  }
 }
 
 /* ---- the epilogue ------------------------------------------------------ */
@@ -487,33 +602,14 @@ static inline fr_vf epi_vec(const fr_k_epi *e, fr_vf y) {
 
 /* ---- the micro-kernel -------------------------------------------------- */
 
-/* Tile (mr, nr) of C at c = alpha * a (MR x kc panel) * b (kc x NR panel)
- * + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then, for a
- * full tile, the residual R(i, j) = res[i * ldr + j] (NULL: none) and the
- * epilogue ve when not NULL (see epi_vec). */
+/* Tile (mr, nr) of C at c from the accumulators acc = a * b: c = alpha *
+ * acc + beta * c + bias[i] (beta 0: c not read; bias may be NULL); then,
+ * for a full tile, the residual R(i, j) = res[i * ldr + j] (NULL: none)
+ * and the epilogue ve when not NULL (see epi_vec). */
 static inline __attribute__((always_inline)) void
-ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
-           float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
-           float alpha, float beta, const float *bias, const fr_k_epi *ve,
-           const float *res, int64_t ldr, const int nv) {
-  fr_vf acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
-  for (int64_t k = 0; k < kc; k++) {
-    fr_vf bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VW);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
-      fr_vf ai = vsplat(a[i]);
-#pragma GCC unroll 4
-      for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
-    }
-    a += MR;
-    b += NR;
-  }
+tile_out(fr_vf acc[MR][NV], float *restrict c, int64_t ldc, int64_t mr,
+         int64_t nr, float alpha, float beta, const float *bias,
+         const fr_k_epi *ve, const float *res, int64_t ldr, const int nv) {
   if (nv == NV && mr == MR && nr == NR) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
@@ -546,22 +642,96 @@ ukernel_nv(int64_t kc, const float *restrict a, const float *restrict b,
   }
 }
 
+/* The accumulators of a tile (nv vectors across) zeroed, and one step
+ * of k: acc[i][v] += A(i, k) * bv[v], A(i, k) at a[i * ars]. */
+static inline __attribute__((always_inline)) void acc_zero(fr_vf acc[MR][NV],
+                                                           const int nv) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[i][v] = (fr_vf){0};
+}
+
+static inline __attribute__((always_inline)) void
+acc_fma(fr_vf acc[MR][NV], const float *restrict a, const int64_t ars,
+        const fr_vf *bv, const int nv) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    fr_vf ai = vsplat(a[i * ars]);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) acc[i][v] += ai * bv[v];
+  }
+}
+
+/* Tile (mr, nr) of C: alpha * A (MR x kc) * b (kc x NR panel), then
+ * tile_out. A(i, k) = a[i * ars + k * acs]: a packed panel (ars 1, acs
+ * MR) or rows of a matrix read in place (ars its row stride, acs 1); the
+ * same products in the same order either way. */
+static inline __attribute__((always_inline)) void
+ukernel_nv(int64_t kc, const float *restrict a, const int64_t ars,
+           const int64_t acs, const float *restrict b,
+           float *restrict c, int64_t ldc, int64_t mr, int64_t nr,
+           float alpha, float beta, const float *bias, const fr_k_epi *ve,
+           const float *res, int64_t ldr, const int nv) {
+  fr_vf acc[MR][NV];
+  acc_zero(acc, nv);
+  for (int64_t k = 0; k < kc; k++) {
+    fr_vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) bv[v] = vload(b + v * VW);
+    acc_fma(acc, a, ars, bv, nv);
+    a += acs;
+    b += NR;
+  }
+  tile_out(acc, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, nv);
+}
+
+/* The same with a full-width panel of B read in place (inplace_b): row k
+ * at x + off[k] + j, masked by m[k][mj + j], j < NR; the same products in
+ * the same order as from the packed panel. */
+typedef uint32_t fr_vu __attribute__((vector_size(VW * 4), aligned(4)));
+static inline __attribute__((always_inline)) void
+ukernel_inplace(int64_t kc, const float *restrict a, const int64_t ars,
+                const int64_t acs, const float *x,
+                const int64_t *off, const uint32_t *const *m, int64_t mj,
+                float *restrict c, int64_t ldc, int64_t mr, float alpha,
+                float beta, const float *bias, const fr_k_epi *ve,
+                const float *res, int64_t ldr, const bool pf) {
+  fr_vf acc[MR][NV];
+  acc_zero(acc, NV);
+  for (int64_t k = 0; k < kc; k++) {
+    const float *b = x + off[k];
+    const uint32_t *mk = m[k] + mj;
+    if (pf) { /* the next panel's row, while this one is multiplied */
+#pragma GCC unroll 4
+      for (int v = 0; v <= NV; v++) __builtin_prefetch(b + NR + v * VW - (v == NV));
+    }
+    fr_vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+      bv[v] = (fr_vf)((fr_vu)vload(b + v * VW) & *(const fr_vu *)(mk + v * VW));
+    acc_fma(acc, a, ars, bv, NV);
+    a += acs;
+  }
+  tile_out(acc, c, ldc, mr, NR, alpha, beta, bias, ve, res, ldr, NV);
+}
+
 /* The micro-kernel with as few vectors across as the tile's nr columns
  * need: a narrow last panel (97 columns are 2 panels and 1 column) costs
  * a third of a full one, not as much. */
 static FR_K_INLINE void ukernel(int64_t kc, const float *restrict a,
-                    const float *restrict b, float *restrict c, int64_t ldc,
+                    const int64_t ars, const int64_t acs, const float *restrict b, float *restrict c, int64_t ldc,
                     int64_t mr, int64_t nr, float alpha, float beta,
                     const float *bias, const fr_k_epi *ve, const float *res,
                     int64_t ldr) {
   if (nr <= VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 1);
+    ukernel_nv(kc, a, ars, acs, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 1);
 #if NV > 2
   else if (nr <= 2 * VW)
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 2);
+    ukernel_nv(kc, a, ars, acs, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, 2);
 #endif
   else
-    ukernel_nv(kc, a, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, NV);
+    ukernel_nv(kc, a, ars, acs, b, c, ldc, mr, nr, alpha, beta, bias, ve, res, ldr, NV);
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -613,12 +783,14 @@ static void pack_a_all(const float *A, int64_t rsa, int64_t csa, int64_t M,
 
 /* One GEMM C (M, N) = ep(alpha * A * B + beta * C + bias), B from s (ep
  * may be NULL); apk: A as pack_a_all leaves it, or NULL to pack it block
- * by block. */
+ * by block; ua (csa 1): full row tiles read A in place, only a last
+ * partial one is packed. */
 typedef struct gemm_job {
   int64_t M, N, K;
   const float *A;
   int64_t rsa, csa;
   const float *apk;
+  bool ua;
   const bsrc *s;
   float *C;
   int64_t ldc;
@@ -640,6 +812,8 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
   int64_t kcmax = fr_k_min64(KC, fr_k_max64(K, 1));
   float *ap = align64(scratch);
   float *bp = align64(ap + fr_k_min64(MC, (M + MR - 1) / MR * MR) * kcmax);
+  const bool inpl = g->s->cv && conv_b_in_place(g->s);
+  inplace_b ib;
   for (int64_t jc = j0; jc < j1; jc += NC) {
     int64_t nc = fr_k_min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
@@ -648,11 +822,20 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
       const float *bi = pc == 0 ? g->bias : NULL;
       const epi_ctx *e = pc + kc >= K ? ep : NULL;
       const fr_k_epi *ve = epi_vec_res_ok(e) ? e->e : NULL;
-      pack_b(g->s, pc, kc, jc, nc, bp);
+      if (inpl) inplace_block(g->s, pc, kc, jc, nc, &ib, bp);
+      else pack_b(g->s, pc, kc, jc, nc, bp);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         int64_t mc = fr_k_min64(MC, i1 - ic);
+        /* a + ir * kc: the packed panel of row tile ir (with ua, the last
+         * partial one only) */
         const float *a = apk ? apk + pc * Mp + ic * kc : ap;
-        if (!apk) pack_a(g->A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
+        if (g->ua) {
+          int64_t ir0 = mc / MR * MR;
+          if (ir0 < mc)
+            pack_a(g->A + (ic + ir0) * rsa + pc, rsa, 1, mc - ir0, kc, ap);
+          a = ap - ir0 * kc;
+        } else if (!apk)
+          pack_a(g->A + ic * rsa + pc * csa, rsa, csa, mc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR) {
             float *ct = g->C + (ic + ir) * ldc + jc + jr;
@@ -662,9 +845,30 @@ static FR_K_SHARED void gemm_part(const gemm_job *g, int64_t i0, int64_t i1, int
             bool full = mr == MR && nr == NR;
             const float *rt = full && ve && e->res
                                   ? e->res + (ic + ir) * e->ldr + jc + jr : NULL;
-            ukernel(kc, a + ir * kc, bp + jr * kc, ct, ldc, mr, nr, g->alpha,
-                    be, bi ? bi + ic + ir : NULL, full ? ve : NULL, rt,
-                    e ? e->ldr : 0);
+            const float *bt = bi ? bi + ic + ir : NULL;
+            const fr_k_epi *vt = full ? ve : NULL;
+            const int64_t ldr = e ? e->ldr : 0;
+            /* A in place: the tile's rows of the matrix */
+            const bool ut = g->ua && mr == MR;
+            const float *at = ut ? g->A + (ic + ir) * rsa + pc : a + ir * kc;
+            const float *xb = inpl ? inplace_panel(g->s, &ib, jc + jr, nr) : NULL;
+            if (xb) {
+              /* the first row tile brings the next panel's rows in */
+              if (ut && ir == 0)
+                ukernel_inplace(kc, at, rsa, 1, xb, ib.off, ib.m, jr, ct, ldc, mr,
+                                g->alpha, be, bt, vt, rt, ldr, true);
+              else if (ut)
+                ukernel_inplace(kc, at, rsa, 1, xb, ib.off, ib.m, jr, ct, ldc, mr,
+                                g->alpha, be, bt, vt, rt, ldr, false);
+              else
+                ukernel_inplace(kc, at, 1, MR, xb, ib.off, ib.m, jr, ct, ldc, mr,
+                                g->alpha, be, bt, vt, rt, ldr, ir == 0);
+            } else if (ut)
+              ukernel(kc, at, rsa, 1, bp + jr * kc, ct, ldc, mr, nr, g->alpha, be,
+                      bt, vt, rt, ldr);
+            else
+              ukernel(kc, at, 1, MR, bp + jr * kc, ct, ldc, mr, nr, g->alpha, be,
+                      bt, vt, rt, ldr);
             if (e && !(full && ve)) epi_block(e, ct, ldc, ic + ir, jc + jr, mr, nr);
           }
       }
@@ -682,11 +886,12 @@ static void gemm_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
 }
 
 static FR_K_GENERIC void gemm_blocked(int64_t M, int64_t N, int64_t K, const float *A,
-                         int64_t rsa, int64_t csa, const float *apk,
+                         int64_t rsa, int64_t csa, const float *apk, bool ua,
                          const bsrc *s, float *C, int64_t ldc, float alpha,
                          float beta, const float *bias, const epi_ctx *ep,
                          float *scratch) {
-  gemm_job g = {M, N, K, A, rsa, csa, apk, s, C, ldc, alpha, beta, bias, ep, true};
+  gemm_job g = {M, N, K, A, rsa, csa, apk, ua && csa == 1, s, C, ldc, alpha, beta, bias, ep,
+                true};
   if (!fr_k_par_worth(M * N * K)) {
     gemm_part(&g, 0, M, 0, N, scratch);
     return;
@@ -828,7 +1033,7 @@ FR_K_GENERIC void fr_k_sgemm(const fr_k_gemm *g, float *scratch) {
     return;
   }
   bsrc s = {g->B, g->rsb, g->csb, NULL, 0, 0, NULL};
-  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, &s, g->C, g->ldc,
+  gemm_blocked(g->M, g->N, g->K, g->A, g->rsa, g->csa, NULL, false, &s, g->C, g->ldc,
                g->alpha, g->beta, g->bias, ep, scratch);
 }
 
@@ -1248,7 +1453,7 @@ FR_K_GENERIC void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const floa
  * each output row takes nm (DC_MB or 1) channels at a time, 2 * VW columns
  * at a time, every tap a vector load of the input row and nm FMAs; border
  * columns one by one; the epilogue on each row while it is in L1. */
-enum { DC_MB = 4, DC_MAXT = 32 };
+enum { DC_MB = 4, DC_MAXT = 32, DC_PADW = 256 };
 
 static bool conv_is_direct(const fr_k_conv *p) {
   return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->out[0] == 1 &&
@@ -1344,6 +1549,14 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
   fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
   fr_k_valid_range(S, (KW - 1) * dw - pw, IW, OW, &lo1, &hi1);
   int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
+  /* Border columns (padding along W) would go one by one: instead each
+   * input row is read from a copy with its pads as zeros, L floats, and
+   * every column is inside (the zeros enter the sums, as the GEMM's
+   * packed zeros do). */
+  const int64_t L = (OW - 1) * S + (KW - 1) * dw + 1;
+  const bool padded = (lo > 0 || hi < OW) && L <= DC_PADW;
+  float padrow[DC_MAXT][DC_PADW];
+  if (padded) lo = 0, hi = OW;
   for (int64_t oy = oy0; oy < oy1; oy++) {
     dc_rows rs;
     rs.n = 0;
@@ -1351,7 +1564,14 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
       for (int64_t ky = 0; ky < KH; ky++) {
         int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
         if (iy < 0 || iy >= IH) continue;
-        rs.rows[rs.n] = x + (c * IH + iy) * IW - pw;
+        const float *row = x + (c * IH + iy) * IW;
+        rs.rows[rs.n] = row - pw;
+        if (padded) {
+          float *d = padrow[rs.n];
+          for (int64_t i = 0; i < L; i++)
+            d[i] = i >= pw && i - pw < IW ? row[i - pw] : 0.0f;
+          rs.rows[rs.n] = d;
+        }
         rs.wo[rs.n++] = (c * KH + ky) * KW;
       }
     int64_t m0 = 0;
@@ -1474,16 +1694,34 @@ size_t fr_k_conv_scratch(const fr_k_conv *p) {
   return conv_scratch(p);
 }
 
-/* y (images, M, P) at row offset m0 from c (Mg, images * P). */
-NO_MEM_CALLS static void unfold_rows(const float *c, int64_t Mg,
-                                     int64_t images, int64_t P, int64_t M,
-                                     int64_t m0, float *y) {
-  for (int64_t n = 0; n < images; n++)
+/* y (images, M, P) at row offset m0 from c (Mg, images * P), images
+ * [lo, hi) (on threads: each takes about the columns its GEMM part
+ * wrote). */
+typedef struct unfold_job {
+  const float *c;
+  int64_t Mg, images, P, M, m0;
+  float *y;
+} unfold_job;
+
+NO_MEM_CALLS static void unfold_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const unfold_job *u = ctx;
+  const int64_t Mg = u->Mg, images = u->images, P = u->P;
+  for (int64_t n = lo; n < hi; n++)
     for (int64_t i = 0; i < Mg; i++) {
-      const float *s = c + i * images * P + n * P;
-      float *d = y + (n * M + m0 + i) * P;
+      const float *s = u->c + i * images * P + n * P;
+      float *d = u->y + (n * u->M + u->m0 + i) * P;
       for (int64_t j = 0; j < P; j++) d[j] = s[j];
     }
+}
+
+static void unfold_rows(const float *c, int64_t Mg, int64_t images, int64_t P,
+                        int64_t M, int64_t m0, float *y) {
+  unfold_job u = {c, Mg, images, P, M, m0, y};
+  if (fr_k_par_worth(Mg * images * P))
+    fr_k_parallel(images, unfold_task, &u, NULL, 0);
+  else
+    unfold_task(&u, 0, images, NULL);
 }
 
 /* Depthwise convolutions on threads: planes (image, channel) [lo, hi),
@@ -1549,7 +1787,7 @@ static FR_K_SHARED void conv_images(void *ctx, int64_t lo, int64_t hi, void *scr
       if (j->pw) s.rs = N, s.cs = 1; /* B (K, N) = the image (Cg, N) */
       if (j->xs) /* pw: the image's channel scales */
         s.sc = j->xs + (p->xscale > 1 ? n * p->C : 0) + g * Cg;
-      gemm_blocked(Mg, N, K, wg, K, 1, j->apk, &s, yg, N, 1.0f, 0.0f, bg,
+      gemm_blocked(Mg, N, K, wg, K, 1, j->apk, !j->apk, &s, yg, N, 1.0f, 0.0f, bg,
                    j->on ? &ec : NULL, gs);
     }
   }
@@ -1585,9 +1823,10 @@ static FR_K_GENERIC void conv_gemm(const fr_k_conv *p, const float *x, const flo
   /* pointwise: the image is B; a GEMV-like shape goes to fr_k_sgemm */
   const bool pw_small = pw && (Mg <= 2 || N == 1);
   /* the weights packed once for all images and column blocks, when they
-   * fit */
+   * fit (for one image, full row tiles read them in place: the packing
+   * cost as much as the tiles' gain) */
   const size_t apn = pw_small ? 0 : apack_scratch(Mg, K);
-  float *apk = apn ? align64(scratch) : NULL;
+  float *apk = apn && p->N > 1 ? align64(scratch) : NULL;
   float *gs = scratch + apn;
   const bool fold = !pw && !res && K > 0 && conv_folds(p);
   float *cf = fold ? gs + blocked_scratch(Mg, p->N * N, K) : NULL;
@@ -1596,7 +1835,7 @@ static FR_K_GENERIC void conv_gemm(const fr_k_conv *p, const float *x, const flo
     if (fold) { /* cf (Mg, images * N) */
       bsrc s = {x + g * Cg * IS, 0, 0, p, N, p->C * IS, NULL};
       epi_ctx ec = {&p->epi, NULL, NULL, 0};
-      gemm_blocked(Mg, p->N * N, K, w + g * Mg * K, K, 1, apk, &s, cf,
+      gemm_blocked(Mg, p->N * N, K, w + g * Mg * K, K, 1, apk, !apk, &s, cf,
                    p->N * N, 1.0f, 0.0f, bias ? bias + g * Mg : NULL,
                    on ? &ec : NULL, gs);
       unfold_rows(cf, Mg, p->N, N, p->M, g * Mg, y);

@@ -266,6 +266,18 @@ START_TEST(binary_float_broadcast) {
   ft_check_f32(&out[0], 3, (const float[]){1, 4, 9}, 0);
   ft_release(out, 1);
   ft_free(c);
+  /* exponents per element (2 among others), and a scalar other than 2 */
+  float e3[3] = {2, 3, 0.5f}, e1 = 3;
+  c = run2("Pow", 15, ft_tensor(FR_F32, 1, FT_DIMS(3), a),
+           ft_tensor(FR_F32, 1, FT_DIMS(3), e3), out, FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){1, 8, 1.7320508f}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
+  c = run2("Pow", 15, ft_tensor(FR_F32, 2, FT_DIMS(3, 1), a),
+           ft_tensor(FR_F32, 2, FT_DIMS(1, 1), &e1), out, FR_OK);
+  ft_check_f32(&out[0], 3, (const float[]){1, 8, 27}, 1e-6f);
+  ft_release(out, 1);
+  ft_free(c);
   /* Mod on floats, fmod=1: sign of the dividend */
   float m1[2] = {-7, 7}, m2[2] = {3, -3};
   c = ft_new("Mod", 13, 2, 1, 1);
