@@ -44,6 +44,8 @@ for c in "mlp sgd .* 64 640" "conv sgd .* 64 640" "dw sgd .* 32 320" \
   spe=$(( (n + batch - 1) / batch ))
   o="--trainable $re --optimizer $opt --lr 0.01 --momentum 0.9 --batch $batch --epochs 4 --no-shuffle"
   [ "$opt" = adamw ] && o="--trainable $re --optimizer adamw --lr 1e-3 --weight-decay 0.01 --batch $batch --epochs 4 --no-shuffle"
+  # the JSON logs are appended to: each run starts its own
+  rm -f "$W/$name.json" "$W/$name-cache.json"
   set -f
   # shellcheck disable=SC2086
   "$FROST" train "$W/$model/model.onnx" "$W/$model/data/manifest.csv" $o $th --no-cache \
