@@ -26,10 +26,13 @@
 
 #include "kernels.h"
 
-/* A waiting thread spins (a few microseconds), then yields its processor
- * a few times (to a worker it waits for, when there are more threads than
- * processors), then sleeps. */
-enum { SPINS = 1 << 11, YIELDS = 1 << 4 };
+/* A waiting thread spins (16384 pauses: some tens of microseconds, long
+ * enough to bridge the serial ops between a train step's or a model's
+ * parallel calls; with 2048 the workers slept and were woken again for
+ * most calls, a quarter of a 2-thread train step), then yields its
+ * processor a few times (to a worker it waits for, when there are more
+ * threads than processors), then sleeps. */
+enum { SPINS = 1 << 14, YIELDS = 1 << 4 };
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
