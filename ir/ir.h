@@ -79,6 +79,8 @@ _Noreturn void fr_assert_fail(const char *file, int line, const char *what);
 void *fr_malloc(size_t n);
 void *fr_calloc(size_t n, size_t size);
 void *fr_realloc(void *p, size_t n);
+/* Milliseconds of the monotonic clock (ir/clock.c), for timings. */
+double fr_now_ms(void);
 void fr_free(void *p);
 char *fr_strdup(const char *s);
 /* 64-byte aligned blocks (activation buffers). */

@@ -26,7 +26,7 @@ static int cmp_double(const void *a, const void *b) {
 int fr_cmd_bench(fr_cli *c) {
   int iters = c->iters ? c->iters : 100;
   fr_model *m;
-  double t0 = fr_cli_now_ms();
+  double t0 = fr_now_ms();
   if (fr_cli_load(c, &m, false) != FR_OK) return fr_cli_fail();
   const fr_graph *g = m->graph;
   fr_tensor in[FR_CLI_MAX_ARGS] = {0}, *inp[FR_CLI_MAX_ARGS];
@@ -41,7 +41,7 @@ int fr_cmd_bench(fr_cli *c) {
   fr_engine e = {.name = c->engine, .pipe = &c->pipe,
                   .jit = c->jit};
   if (st == FR_OK) st = fr_engine_prepare(&e, m);
-  double t1 = fr_cli_now_ms();
+  double t1 = fr_now_ms();
   double *times = fr_calloc((size_t)iters, sizeof(double));
   if (st == FR_OK && !times) st = fr_err_nomem(NULL);
   if (st == FR_OK) {
@@ -74,9 +74,9 @@ int fr_cmd_bench(fr_cli *c) {
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
   }
   for (int it = 0; it < iters && st == FR_OK; it++) {
-    double a = fr_cli_now_ms();
+    double a = fr_now_ms();
     st = fr_engine_run(&e, m, inp, out);
-    times[it] = fr_cli_now_ms() - a;
+    times[it] = fr_now_ms() - a;
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
   }
   if (st == FR_OK) {

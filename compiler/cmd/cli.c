@@ -4,7 +4,6 @@
  * error. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -24,7 +23,7 @@ void fr_progress(const char *what, int64_t done, int64_t total,
                  const char *detail) {
   if (!progress.tty) progress.tty = isatty(STDERR_FILENO) || fr_dist_tty() ? 1 : -1;
   if (progress.tty < 0) return;
-  double t = fr_cli_now_ms();
+  double t = fr_now_ms();
   if (!progress.what || strcmp(progress.what, what)) {
     progress.what = what;
     progress.start = t;
@@ -540,11 +539,5 @@ fr_status fr_cli_feed(fr_model *m, const char *model, const char *data, int64_t 
   for (int i = 0; i < rank; i++) x->t.dims[i + 1] = dims[i];
   x->t.kind = FR_KIND_TENSOR;
   return FR_OK;
-}
-
-double fr_cli_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 

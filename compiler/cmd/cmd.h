@@ -128,7 +128,6 @@ fr_status fr_cli_load_stage(fr_cli *c, fr_model **m, bool quiet, bool optimize,
 fr_status fr_cli_load(fr_cli *c, fr_model **m, bool quiet);
 /* A tensor from a .npy or .pb file. */
 fr_status fr_cli_read_input(const char *path, fr_tensor *t);
-double fr_cli_now_ms(void); /* a monotonic clock */
 /* m's one input fed with samples of shape (rank, dims) from data, batch B
  * at a time: [B, dims...]; an error names model and data when m takes
  * several inputs or one of another rank. */

@@ -86,26 +86,18 @@ static void report(const fr_aot_opts *o, const fr_aot_result *r, double t0,
     printf("%s: C header (prefix %s), %zu bytes\n", r->files[1], r->prefix, r->sizes[1]);
   printf("compiled in %.0f ms: %d kernel calls, activations %zu bytes, "
          "%lld frozen and %lld trainable parameters\n",
-         fr_cli_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
+         fr_now_ms() - t0, r->stats.n_native, r->stats.arena_bytes,
          (long long)o->params.frozen, (long long)o->params.trainable);
   if (times) {
-    const struct {
-      double ms;
-      const char *what;
-    } rows[] = {
+    const fr_stage_time rows[] = {
         {r->ms_module, "module (graphs, kernels, C API, descriptor)"},
         {r->ms_optimize, "LLVM optimization"},
         {r->ms_emit, "machine code"},
         {r->ms_shared, "shared kernel code (cache or compiled)"},
         {r->ms_link, "linking and writing the files"},
     };
-    double total = 0;
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) total += rows[i].ms;
-    fprintf(stderr, "===- artifact times -===\n  %10s  %6s  %s\n", "ms", "%", "stage");
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-      fprintf(stderr, "  %10.3f  %5.1f%%  %s\n", rows[i].ms,
-              total > 0 ? 100 * rows[i].ms / total : 0, rows[i].what);
-    fprintf(stderr, "  %10.3f  100.0%%  total\n", total);
+    fr_print_stage_times(stderr, "artifact times", rows,
+                         (int)(sizeof rows / sizeof rows[0]));
   }
   if (r->stats.n_shared)
     printf("shared kernel code: %d functions, %d from the code cache, %d compiled "
@@ -202,7 +194,7 @@ int fr_cmd_compile(fr_cli *c) {
   o.out = c->out ? c->out : dflt;
   o.progress = compile_progress;
   fr_model *m;
-  double t0 = fr_cli_now_ms();
+  double t0 = fr_now_ms();
   c->static_shapes = true;
   if (c->compile_train) return compile_train(c, &o, t0);
   if (fr_cli_load(c, &m, false) != FR_OK) return fr_cli_fail();

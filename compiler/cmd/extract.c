@@ -147,7 +147,7 @@ int fr_cmd_extract(fr_cli *c) {
   if (st != FR_OK) return fr_cli_fail();
   int64_t B = o->batch > 0 ? o->batch : 32;
   int rank = fr_dist_rank(), N = fr_dist_size();
-  double t0 = fr_cli_now_ms(), secs = 0;
+  double t0 = fr_now_ms(), secs = 0;
   /* the listing and sample 0 (the samples' shape) on every rank */
   fr_data_opts dop = o->data;
   dop.decode_image = fr_image_decode;
@@ -199,7 +199,7 @@ int fr_cmd_extract(fr_cli *c) {
     if (N > 1) snprintf(on, sizeof on, " on %d ranks", N);
     printf("features: %d samples of %s through %s up to '%s' in %.2f s%s, "
            "%lld floats each\nwrote %s (%d shard%s, the manifest features.json)\n",
-           d.n, c->second, c->model, o->cut, (fr_cli_now_ms() - t0) / 1e3, on,
+           d.n, c->second, c->model, o->cut, (fr_now_ms() - t0) / 1e3, on,
            (long long)F, c->out, N, N > 1 ? "s" : "");
   }
   fr_free(v.x);

@@ -386,7 +386,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   bool interp = c->engine && !strcmp(c->engine, "interp");
   e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = &po,
                   .jit = c->jit};
-  double t0 = fr_cli_now_ms();
+  double t0 = fr_now_ms();
   int64_t n_all = t->train.n + t->val.n, n_prog = 0;
   fr_progress("feature cache", 0, n_all, "compiling the backbone");
   st = fr_engine_prepare(&e, bm);
@@ -410,7 +410,7 @@ static fr_status cache_features(trainer *t, const fr_value *b, bool *done) {
   fr_progress_done();
   if (st == FR_OK) {
     *done = true;
-    t->backbone_s = (fr_cli_now_ms() - t0) / 1e3;
+    t->backbone_s = (fr_now_ms() - t0) / 1e3;
     char on[32] = "";
     if (fr_dist_size() > 1) snprintf(on, sizeof on, " on %d ranks", fr_dist_size());
     printf("feature cache: %lld samples through the frozen backbone up to "
@@ -482,7 +482,7 @@ fr_status fr_frontend_apply(fr_cli *c, int rank, const int64_t *dims, int64_t nu
     in.data = NULL;
     if (st == FR_OK) st = fr_tensor_alloc(&in);
   }
-  double t0 = fr_cli_now_ms();
+  double t0 = fr_now_ms();
   int n_clips = 0, n_windows = 0;
   int64_t L = d0->numel; /* sets[0] becomes windows first */
   fe_run r = {.e = &e, .fm = fm, .in = &in};
@@ -503,7 +503,7 @@ fr_status fr_frontend_apply(fr_cli *c, int rank, const int64_t *dims, int64_t nu
   fr_tensor_release(&r.out);
   if (st == FR_OK)
     printf("front end: %d clips into %d windows through %s in %.2f s\n", n_clips,
-           n_windows, o->frontend, (fr_cli_now_ms() - t0) / 1e3);
+           n_windows, o->frontend, (fr_now_ms() - t0) / 1e3);
   fr_tensor_release(&in);
   fr_engine_free(&e);
   fr_model_free(fm);
@@ -950,7 +950,7 @@ int fr_cmd_train(fr_cli *c) {
     bool interp = dump || (c->engine && !strcmp(c->engine, "interp"));
     t.e = (fr_engine){.name = interp ? "opt" : "jit",
                       .pipe = &c->pipe, .jit = c->jit};
-    double t0 = fr_cli_now_ms();
+    double t0 = fr_now_ms();
     st = fr_engine_prepare(&t.e, t.m);
     if (st != FR_OK) fr_err_prefix(c->model);
     else fr_freeze_warn(&c->freeze, stderr);
@@ -963,7 +963,7 @@ int fr_cmd_train(fr_cli *c) {
       return 0;
     } else
       printf("train step %s in %.0f ms%s%s\n",
-              t.e.compiled ? "compiled" : "ready", fr_cli_now_ms() - t0,
+              t.e.compiled ? "compiled" : "ready", fr_now_ms() - t0,
               t.e.interpreted ? " (interpreted: " : "",
               t.e.interpreted ? t.e.why : "");
     if (t.e.interpreted) puts(")");

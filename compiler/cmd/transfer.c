@@ -86,7 +86,7 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
   bool interp = c->engine && !strcmp(c->engine, "interp");
   e = (fr_engine){.name = interp ? "opt" : "jit", .pipe = &po,
                   .jit = c->jit};
-  double t0 = fr_cli_now_ms();
+  double t0 = fr_now_ms();
   int64_t n_all = 0, n_done = 0;
   for (int k = 0; k < n_sets; k++) n_all += sets[k]->n;
   fr_progress("features", 0, n_all, "compiling the backbone");
@@ -111,7 +111,7 @@ fr_status fr_extract_features(fr_cli *c, const char *cut, int64_t batch,
     sets[k]->dims[0] = F;
   }
   fr_progress_done();
-  if (seconds) *seconds = (fr_cli_now_ms() - t0) / 1e3;
+  if (seconds) *seconds = (fr_now_ms() - t0) / 1e3;
   fr_tensor_release(&in);
   fr_engine_free(&e);
   fr_model_free(m);

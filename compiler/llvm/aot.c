@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <llvm-c/Core.h>
@@ -835,12 +834,6 @@ static void remove_dir(const char *dir, int n_shared) {
 
 /* ---- frost compile ------------------------------------------------------ */
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   memset(r, 0, sizeof *r);
   /* Files: the artifact, and a header next to a library or an object. */
@@ -892,7 +885,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     step++;                                                                  \
   } while (0)
   STAGE("codegen");
-  double t0 = now_ms(), t1 = t0, t2 = t0, t3 = t0;
+  double t0 = fr_now_ms(), t1 = t0, t2 = t0, t3 = t0;
   fr_jit *j = NULL;
   FR_TRY(fr_jit_new_aot(o->cpu, &j));
   LLVMModuleRef mod = NULL, api = NULL;
@@ -927,10 +920,10 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   if (st == FR_OK) {
     set_linkage(mod, prefix, split ? &pool : NULL);
     STAGE("optimizing (LLVM)");
-    t1 = now_ms();
+    t1 = fr_now_ms();
     st = fr_jit_optimize(j, mod, NULL);
   }
-  t2 = now_ms();
+  t2 = fr_now_ms();
   /* The artifact's bytes, or the object to link. */
   uint8_t *buf = NULL;
   size_t nbuf = 0;
@@ -943,13 +936,13 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
     STAGE("machine code");
     st = fr_jit_emit(j, mod, o->emit == FR_EMIT_ASM, &buf, &nbuf);
   }
-  t3 = now_ms();
+  t3 = fr_now_ms();
   fr_shared_set sh = {.v = NULL};
   if (st == FR_OK && split) st = fr_shared_closure(j, buf, nbuf, o->cache_dir, &sh);
   r->stats.ms_shared = sh.ms;
   r->stats.n_shared = sh.n;
   r->stats.n_shared_built = sh.n_built;
-  double t4 = now_ms();
+  double t4 = fr_now_ms();
   r->ms_module = t1 - t0;
   r->ms_optimize = t2 - t1;
   r->ms_emit = t3 - t2;
@@ -1031,7 +1024,7 @@ fr_status fr_aot_compile(fr_model *m, const fr_aot_opts *o, fr_aot_result *r) {
   }
   fr_shared_free(&sh);
   fr_jit_free(j);
-  r->ms_link = now_ms() - t4;
+  r->ms_link = fr_now_ms() - t4;
   return st;
 }
 #undef STAGE

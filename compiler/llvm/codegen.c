@@ -37,7 +37,6 @@
  * artifact's descriptor lists them. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -61,12 +60,6 @@ struct fr_compiled {
   fr_status fallback_status;
   fr_compile_stats stats;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Called from compiled code for a node without a plan: runs the node's
  * exec on tensors over the compiled buffers. */
@@ -416,11 +409,11 @@ fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
                          LLVMModuleRef *out, fr_compile_stats *s) {
   cg c = {.specialize = true, .aot = true, .into = *out};
   memset(s, 0, sizeof *s);
-  double t0 = now_ms();
+  double t0 = fr_now_ms();
   FR_TRY(build_module(&c, m, j, name, out, &s->arena_bytes));
   s->n_native = c.n_native;
   s->n_skipped = c.n_skipped;
-  s->ms_codegen = now_ms() - t0;
+  s->ms_codegen = fr_now_ms() - t0;
   return FR_OK;
 }
 
@@ -442,7 +435,7 @@ static fr_status load(fr_jit *j, const uint8_t *obj, size_t len, void **addr) {
  * an object - and stored there. */
 static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o,
                               fr_compile_stats *s, void **addr) {
-  double t0 = now_ms();
+  double t0 = fr_now_ms();
   uint8_t key[32];
   uint8_t *obj = NULL;
   size_t len = 0;
@@ -452,13 +445,13 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
     fr_cache_key(j, mod, key);
     fr_cache_path(o->cache_dir, key, s->cache_file, sizeof s->cache_file);
     if (fr_cache_load(o->cache_dir, key, &obj, &len)) {
-      double t1 = now_ms();
+      double t1 = fr_now_ms();
       fr_shared_set sh = {.v = NULL};
       fr_status st = fr_shared_load(j, obj, len, o->cache_dir, &sh);
       shared_stats(s, &sh);
       if (st == FR_OK) st = load(j, obj, len, addr);
       s->ms_cache = t1 - t0;
-      s->ms_jit = now_ms() - t1 - sh.ms;
+      s->ms_jit = fr_now_ms() - t1 - sh.ms;
       fr_shared_free(&sh);
       if (st == FR_OK) {
         LLVMDisposeModule(mod);
@@ -473,18 +466,18 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
       fr_free(obj);
     }
   }
-  double t1 = now_ms();
+  double t1 = fr_now_ms();
   fr_status st = o->calls ? FR_OK : fr_jit_link_kernels(j, mod);
   /* Shared kernel code pays only when the code cache keeps it. */
   if (st == FR_OK && cached) st = fr_shared_split(mod, NULL);
-  double t2 = now_ms();
+  double t2 = fr_now_ms();
   if (st == FR_OK) st = fr_jit_optimize(j, mod, "frost_main");
-  double t3 = now_ms();
+  double t3 = fr_now_ms();
   if (st == FR_OK) st = fr_jit_emit(j, mod, false, &obj, &len);
   LLVMDisposeModule(mod);
-  double t4 = now_ms();
+  double t4 = fr_now_ms();
   if (st == FR_OK && cached) fr_cache_store(o->cache_dir, key, obj, len);
-  double t5 = now_ms();
+  double t5 = fr_now_ms();
   fr_shared_set sh = {.v = NULL};
   if (st == FR_OK) st = fr_shared_load(j, obj, len, o->cache_dir, &sh);
   if (st == FR_OK) st = load(j, obj, len, addr);
@@ -494,7 +487,7 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
   s->ms_kernels = t2 - t1;
   s->ms_optimize = t3 - t2;
   s->ms_emit = t4 - t3;
-  s->ms_jit = now_ms() - t5 - sh.ms;
+  s->ms_jit = fr_now_ms() - t5 - sh.ms;
   fr_shared_free(&sh);
   s->object_bytes = len;
   return st;
@@ -507,12 +500,12 @@ fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
   comp->m = m;
   fr_compile_stats *s = &comp->stats;
   fr_status st = fr_interp_init(&comp->exec, m);
-  double t0 = now_ms();
+  double t0 = fr_now_ms();
   if (st == FR_OK) st = fr_jit_new(o->cpu, &comp->jit);
-  s->ms_target = now_ms() - t0;
+  s->ms_target = fr_now_ms() - t0;
   cg c = {.specialize = !o->calls};
   LLVMModuleRef mod = NULL;
-  t0 = now_ms();
+  t0 = fr_now_ms();
   if (st == FR_OK)
     st = build_module(&c, m, comp->jit, "frost_main", &mod, &comp->arena_bytes);
   comp->table = c.table;
@@ -520,7 +513,7 @@ fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
   s->n_fallback = c.n_fallback;
   s->n_skipped = c.n_skipped;
   s->arena_bytes = comp->arena_bytes;
-  s->ms_codegen = now_ms() - t0;
+  s->ms_codegen = fr_now_ms() - t0;
   void *addr = NULL;
   if (st == FR_OK) st = machine_code(comp->jit, mod, o, s, &addr);
   if (st == FR_OK) {

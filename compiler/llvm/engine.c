@@ -33,12 +33,21 @@ fr_status fr_engine_prepare(fr_engine *e, fr_model *m) {
   return st;
 }
 
+void fr_print_stage_times(FILE *f, const char *title, const fr_stage_time *rows,
+                          int n) {
+  double total = 0;
+  for (int i = 0; i < n; i++) total += rows[i].ms;
+  fprintf(f, "===- %s -===\n", title);
+  fprintf(f, "  %10s  %6s  %s\n", "ms", "%", "stage");
+  for (int i = 0; i < n; i++)
+    fprintf(f, "  %10.3f  %5.1f%%  %s\n", rows[i].ms,
+            total > 0 ? 100 * rows[i].ms / total : 0, rows[i].what);
+  fprintf(f, "  %10.3f  100.0%%  total\n", total);
+}
+
 void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
   static const char *use[] = {"off", "miss", "hit"};
-  const struct {
-    double ms;
-    const char *what;
-  } rows[] = {
+  const fr_stage_time rows[] = {
       {s->ms_target, "target machine"},
       {s->ms_codegen, "codegen (the graph's LLVM IR)"},
       {s->ms_cache, "code cache (key, lookup, load or store)"},
@@ -48,14 +57,7 @@ void fr_engine_print_times(FILE *f, const fr_compile_stats *s) {
       {s->ms_shared, "shared kernel code (cache or compiled)"},
       {s->ms_jit, "JIT (object loaded and linked)"},
   };
-  double total = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) total += rows[i].ms;
-  fprintf(f, "===- JIT times -===\n");
-  fprintf(f, "  %10s  %6s  %s\n", "ms", "%", "stage");
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-    fprintf(f, "  %10.3f  %5.1f%%  %s\n", rows[i].ms,
-            total > 0 ? 100 * rows[i].ms / total : 0, rows[i].what);
-  fprintf(f, "  %10.3f  100.0%%  total\n", total);
+  fr_print_stage_times(f, "JIT times", rows, (int)(sizeof rows / sizeof rows[0]));
   fprintf(f, "code cache: %s", use[s->cache]);
   if (s->cache_file[0]) fprintf(f, " (%s, %zu bytes)", s->cache_file, s->object_bytes);
   fprintf(f, "\nshared kernel code: %d functions, %d compiled\n", s->n_shared,

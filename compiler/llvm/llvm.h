@@ -298,6 +298,14 @@ fr_status fr_engine_run(fr_engine *e, fr_model *m, fr_tensor *const *in,
 /* The JIT's stage times (--time-passes) and what the code cache did:
  * "code cache: hit (FILE, N bytes)", "miss (...)" or "off". */
 void fr_engine_print_times(FILE *f, const fr_compile_stats *s);
+/* A table of stage times and their total, "===- TITLE -===" first (the
+ * JIT's above, frost compile's artifact stages). */
+typedef struct fr_stage_time {
+  double ms;
+  const char *what;
+} fr_stage_time;
+void fr_print_stage_times(FILE *f, const char *title, const fr_stage_time *rows,
+                          int n);
 void fr_engine_free(fr_engine *e);
 
 #endif

@@ -29,7 +29,6 @@
  * beside it, hidden. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Object.h>
@@ -146,8 +145,7 @@ static bool in_set(const fr_shared_set *s, const char *name) {
   return false;
 }
 
-/* Appends to s the shared functions obj refers to and s lacks; *added: how
- * many. */
+/* Appends to s the shared functions obj refers to and s lacks. */
 static fr_status needs(fr_jit *j, const uint8_t *obj, size_t len, fr_shared_set *s) {
   LLVMMemoryBufferRef mb =
       LLVMCreateMemoryBufferWithMemoryRange((const char *)obj, len, "object", 0);
@@ -188,15 +186,9 @@ static fr_status needs(fr_jit *j, const uint8_t *obj, size_t len, fr_shared_set 
   return st;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 fr_status fr_shared_closure(fr_jit *j, const uint8_t *obj, size_t len,
                             const char *cache_dir, fr_shared_set *s) {
-  double t0 = now_ms();
+  double t0 = fr_now_ms();
   int i = s->n;
   fr_status st = needs(j, obj, len, s);
   /* each new entry's object, which may need more */
@@ -206,7 +198,7 @@ fr_status fr_shared_closure(fr_jit *j, const uint8_t *obj, size_t len,
       st = shared_object(j, v->name, cache_dir, s, &v->obj, &v->len);
     if (st == FR_OK && v->obj) st = needs(j, v->obj, v->len, s);
   }
-  s->ms += now_ms() - t0;
+  s->ms += fr_now_ms() - t0;
   return st;
 }
 

@@ -4,7 +4,6 @@
  * last print, as LLVM's -print-changed), --time-passes. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "passes.h"
 
@@ -31,12 +30,6 @@ const fr_pass *fr_passes(int *n) {
 
 static bool matches(const char *opt, const char *name) {
   return opt && (!strcmp(opt, "all") || !strcmp(opt, name));
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 fr_status fr_pipeline_check(const fr_pipeline_opts *o) {
@@ -114,9 +107,9 @@ fr_status fr_pipeline_run(fr_model *m, fr_pipeline_opts *o) {
     const fr_pass *p = &passes[i];
     if (matches(o->print_before, p->name))
       print_ir(&pr, m->graph, "before", p->name);
-    double t0 = now_ms();
+    double t0 = fr_now_ms();
     st = p->run(m, o);
-    times[i] = now_ms() - t0;
+    times[i] = fr_now_ms() - t0;
     if (st != FR_OK) break;
     st = fr_graph_verify(m->graph);
     if (st != FR_OK) {

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rt.h"
 
@@ -269,12 +268,6 @@ static fr_status do_run(const frost_model_info *m, int argc, char **argv, io *x)
   return st;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -312,9 +305,9 @@ static fr_status do_bench(const frost_model_info *m, int argc, char **argv, io *
   for (int w = 0; w < 3; w++) frost_artifact_run(c, x->inp, x->outp);
   double total = 0;
   for (long it = 0; it < iters; it++) {
-    double a = now_ms();
+    double a = fr_now_ms();
     frost_artifact_run(c, x->inp, x->outp);
-    times[it] = now_ms() - a;
+    times[it] = fr_now_ms() - a;
     total += times[it];
   }
   frost_artifact_destroy(c);
