@@ -33,6 +33,8 @@
 #define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
 #define ZIP_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
 #define ZIP_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#define UNZIP_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define UNZIP_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
 #elif defined(__AVX__)
 #define VW 8
 #define MR 6
@@ -40,6 +42,8 @@
 #define EVEN_LANES 0, 2, 4, 6, 9, 11, 13, 15
 #define ZIP_LO 0, 8, 1, 9, 2, 10, 3, 11
 #define ZIP_HI 4, 12, 5, 13, 6, 14, 7, 15
+#define UNZIP_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define UNZIP_ODD 1, 3, 5, 7, 9, 11, 13, 15
 #else
 #define VW 4
 #define MR 6
@@ -47,6 +51,8 @@
 #define EVEN_LANES 0, 2, 5, 7
 #define ZIP_LO 0, 4, 1, 5
 #define ZIP_HI 2, 6, 3, 7
+#define UNZIP_EVEN 0, 2, 4, 6
+#define UNZIP_ODD 1, 3, 5, 7
 #endif
 #define NR (VW * NV) /* columns of the register tile */
 
@@ -1918,6 +1924,82 @@ typedef struct convt_dw_job {
   float *y;
 } convt_dw_job;
 
+/* Output columns are gathered by phase: the columns ox = s j + r of one
+ * phase r read, for each tap whose (r + pad - kx dil) is a multiple of s,
+ * the input columns j + e (e that multiple over s): a contiguous loop
+ * over j into that phase's row of ph. The phases are then interleaved
+ * into the output row. Rows and depths likewise: output row oy = s jy +
+ * ry takes the kernel rows ky whose phase is ry, from input row jy + e.
+ * Each output element sums its taps in the order (kz, ky, kx) from the
+ * bias, as the scatter did. Rows wider than CONVT_DW_ROW or kernels
+ * wider than CONVT_DW_K go by the scatter. */
+enum { CONVT_DW_ROW = 2048, CONVT_DW_K = 16 };
+
+static bool convt_dw_gather(const fr_k_conv *p) {
+  return p->out[2] + p->stride[2] <= CONVT_DW_ROW && p->k[0] <= CONVT_DW_K &&
+         p->k[1] <= CONVT_DW_K && p->k[2] <= CONVT_DW_K;
+}
+
+/* Per tap k of one dimension (stride s, pad, dilation d): the output
+ * phase r[k] it feeds and its input offset e[k] (input j + e for output
+ * s j + r). */
+static void convt_phases(int64_t K, int64_t s, int64_t pad, int64_t d,
+                         int64_t *r, int64_t *e) {
+  for (int64_t k = 0; k < K; k++) {
+    int64_t t = k * d - pad;
+    r[k] = ((t % s) + s) % s;
+    e[k] = (r[k] - t) / s;
+  }
+}
+
+static void convt_dw_plane_gather(const fr_k_conv *p, const float *xc,
+                                  const float *w, float b, float *yc) {
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2];
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t sd = p->stride[0], sh = p->stride[1], s = p->stride[2];
+  const int64_t J = (OW + s - 1) / s;
+  int64_t rz[CONVT_DW_K], ez[CONVT_DW_K], ry[CONVT_DW_K], ey[CONVT_DW_K];
+  int64_t rx[CONVT_DW_K], ex[CONVT_DW_K], lo[CONVT_DW_K], hi[CONVT_DW_K];
+  convt_phases(KD, sd, p->pad[0], p->dil[0], rz, ez);
+  convt_phases(KH, sh, p->pad[1], p->dil[1], ry, ey);
+  convt_phases(KW, s, p->pad[2], p->dil[2], rx, ex);
+  for (int64_t kx = 0; kx < KW; kx++) { /* j with 0 <= j + e < IW, s j + r < OW */
+    int64_t jn = (OW - rx[kx] + s - 1) / s;
+    lo[kx] = ex[kx] < 0 ? -ex[kx] : 0;
+    hi[kx] = fr_k_max64(fr_k_min64(jn, IW - ex[kx]), lo[kx]);
+  }
+  float ph[CONVT_DW_ROW];
+  for (int64_t oz = 0; oz < OD; oz++)
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const int64_t jz = oz / sd, pz = oz - jz * sd, jy = oy / sh, py = oy - jy * sh;
+      for (int64_t i = 0; i < s * J; i++) ph[i] = b;
+      for (int64_t kz = 0; kz < KD; kz++) {
+        const int64_t iz = jz + ez[kz];
+        if (rz[kz] != pz || iz < 0 || iz >= ID) continue;
+        for (int64_t ky = 0; ky < KH; ky++) {
+          const int64_t iy = jy + ey[ky];
+          if (ry[ky] != py || iy < 0 || iy >= IH) continue;
+          const float *restrict xr = xc + (iz * IH + iy) * IW;
+          const float *restrict wr = w + (kz * KH + ky) * KW;
+          for (int64_t kx = 0; kx < KW; kx++) {
+            float *restrict pr = ph + rx[kx] * J;
+            const float *restrict xe = xr + ex[kx];
+            const float wv = wr[kx];
+            for (int64_t j = lo[kx]; j < hi[kx]; j++) pr[j] += wv * xe[j];
+          }
+        }
+      }
+      float *restrict yr = yc + (oz * OH + oy) * OW;
+      if (s == 1)
+        memcpy(yr, ph, sizeof(float) * (size_t)OW);
+      else if (s == 2)
+        fr_k_zip2_f32(ph, ph + J, OW, yr);
+      else
+        for (int64_t ox = 0; ox < OW; ox++) yr[ox] = ph[(ox % s) * J + ox / s];
+    }
+}
+
 static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
                                         void *scratch) {
   const convt_dw_job *j = ctx;
@@ -1934,6 +2016,10 @@ static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
     const float *xc = x + q * NI;
     float *yc = y + q * NO;
     float b = bias ? bias[c] : 0.0f;
+    if (convt_dw_gather(p)) {
+      convt_dw_plane_gather(p, xc, w + c * KK, b, yc);
+      continue;
+    }
     for (int64_t o = 0; o < NO; o++) yc[o] = b;
     for (int64_t kz = 0; kz < KD; kz++)
       for (int64_t ky = 0; ky < KH; ky++)
@@ -2005,6 +2091,42 @@ void fr_k_col_add_f32(float *restrict y, const float *restrict c, int64_t lo,
     for (; ix < hi; ix++) y[2 * ix] += c[ix];
   } else
     for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
+}
+
+/* e[j] = x[2 j], o[j] = x[2 j + 1] for j < n / 2, and e[n / 2] = x[n - 1]
+ * when n is odd: a row split into its two phases, by whole vectors. */
+void fr_k_unzip2_f32(const float *restrict x, int64_t n, float *restrict e,
+                     float *restrict o) {
+  const int64_t h = n / 2;
+  int64_t j = 0;
+  for (; j + VW <= h; j += VW) {
+    fr_vf a = vload(x + 2 * j), b = vload(x + 2 * j + VW);
+    vstore(e + j, __builtin_shufflevector(a, b, UNZIP_EVEN));
+    vstore(o + j, __builtin_shufflevector(a, b, UNZIP_ODD));
+  }
+  for (; j < h; j++) {
+    e[j] = x[2 * j];
+    o[j] = x[2 * j + 1];
+  }
+  if (n % 2) e[h] = x[n - 1];
+}
+
+/* The inverse: y[2 j] = e[j], y[2 j + 1] = o[j], y[n - 1] = e[n / 2] when
+ * n is odd. */
+void fr_k_zip2_f32(const float *restrict e, const float *restrict o, int64_t n,
+                   float *restrict y) {
+  const int64_t h = n / 2;
+  int64_t j = 0;
+  for (; j + VW <= h; j += VW) {
+    fr_vf a = vload(e + j), b = vload(o + j);
+    vstore(y + 2 * j, __builtin_shufflevector(a, b, ZIP_LO));
+    vstore(y + 2 * j + VW, __builtin_shufflevector(a, b, ZIP_HI));
+  }
+  for (; j < h; j++) {
+    y[2 * j] = e[j];
+    y[2 * j + 1] = o[j];
+  }
+  if (n % 2) y[n - 1] = e[h];
 }
 
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {

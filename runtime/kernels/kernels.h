@@ -1010,6 +1010,10 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
  * for sw 2, the same bits as the plain loop). */
 void fr_k_col_add_f32(float *y, const float *c, int64_t lo, int64_t hi,
                       int64_t sw);
+/* A row of n floats split into its even and odd phases (e gets the last
+ * when n is odd), and back (gemm.c, by vector shuffles). */
+void fr_k_unzip2_f32(const float *x, int64_t n, float *e, float *o);
+void fr_k_zip2_f32(const float *e, const float *o, int64_t n, float *y);
 /* params fr_k_conv; bufs x, w, bias, y, scratch
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);

@@ -97,7 +97,7 @@ static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
 /* acc[0..8) += a[i] b[i * s] for i < n, in lanes of 8 then 4 (so it
  * vectorizes), and the last few into acc[8]: partial sums kept across
  * calls, added up once per tap. */
-static void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
+static __attribute__((noinline)) void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
                     int64_t s, float *restrict acc) {
   int64_t i = 0;
   if (s == 1) {
@@ -121,12 +121,35 @@ static void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
  * the order of images and rows. */
 enum { DW_GRAD_TAPS = 64 };
 
+/* Strided rows (sw > 1): the tap kx reads x[ox sw + dx], the phase
+ * (dx mod sw) of the row at ox + (dx div sw). An input row is split into
+ * its sw phases once per output row and kernel row (DW_GRAD_ROW floats at
+ * most), so that each tap's dot product reads a contiguous row. */
+enum { DW_GRAD_ROW = 2048 };
+
+static bool dw_grad_split(const fr_k_conv *p) {
+  return p->stride[2] > 1 && p->in[2] + p->stride[2] <= DW_GRAD_ROW;
+}
+
+/* The phases of the row xr (n floats), J = ceil(n / s) each, into ph. */
+static void split_row(const float *restrict xr, int64_t n, int64_t s,
+                      int64_t J, float *restrict ph) {
+  if (s == 2) {
+    fr_k_unzip2_f32(xr, n, ph, ph + J);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) ph[(i % s) * J + i / s] = xr[i];
+}
+
 static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                            float *dw, int64_t c0, int64_t c1) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t KH = p->k[1], KW = p->k[2], KK = p->k[0] * KH * KW;
   const int64_t IS = ID * IH * IW, OS = OD * OH * OW, sw = p->stride[2];
+  const int64_t J = (IW + sw - 1) / sw;
+  const bool split = dw_grad_split(p) && KK <= DW_GRAD_TAPS;
+  float ph[DW_GRAD_ROW];
   /* per tap of a block: where it reads (z, y, x offsets) and the output
    * columns whose read is inside */
   int64_t dz[DW_GRAD_TAPS], dy_[DW_GRAD_TAPS], dx[DW_GRAD_TAPS];
@@ -149,6 +172,21 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
         for (int64_t od = 0; od < OD; od++)
           for (int64_t oh = 0; oh < OH; oh++) {
             const float *dr = dp + (od * OH + oh) * OW;
+            if (split) {
+              /* taps of one kernel row read the same input row: split
+               * it once, then each tap reads its phase contiguously */
+              for (int64_t i = 0; i < nt; i += KW) {
+                const int64_t iz = od * p->stride[0] + dz[i];
+                const int64_t iy = oh * p->stride[1] + dy_[i];
+                if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) continue;
+                split_row(xp + (iz * IH + iy) * IW, IW, sw, J, ph);
+                for (int64_t k = i; k < i + KW; k++) {
+                  const int64_t r = ((dx[k] % sw) + sw) % sw, e = (dx[k] - r) / sw;
+                  dot_acc(hi[k] - lo[k], dr + lo[k], ph + r * J + lo[k] + e, 1, acc[k]);
+                }
+              }
+              continue;
+            }
             for (int64_t i = 0; i < nt; i++) {
               const int64_t iz = od * p->stride[0] + dz[i];
               const int64_t iy = oh * p->stride[1] + dy_[i];

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -695,13 +696,25 @@ START_TEST(convtranspose_random) {
       {1, 4, 4, 4, {1, 6, 6}, {0}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
       {1, 4, 4, 4, {1, 9, 9}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 3, 3}, {0}, 0},
       {2, 8, 8, 8, {1, 6, 10}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      /* strided depthwise by output phases: stride 3 dilated, (2, 1)
+       * with a 5-wide kernel, 2x3 of stride 2 without pads, and a row of
+       * 2100 outputs (wider than the phase buffer: the scatter) */
+      {1, 3, 3, 3, {1, 5, 7}, {0}, {1, 3, 3}, {1, 3, 3}, {1, 2, 2}, {0, 2, 1}, {0}, 0},
+      {2, 2, 2, 2, {1, 4, 9}, {0}, {1, 3, 5}, {1, 2, 1}, {1, 1, 1}, {0, 1, 2}, {0}, 0},
+      {1, 5, 5, 5, {1, 3, 8}, {0}, {1, 2, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {2, 3, 3, 3, {1, 3, 40}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 2, 2, 2, {1, 2, 1050}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      /* 3-D: depthwise of stride 2 (phases along depth too), and a GEMM one */
+      {1, 3, 3, 3, {3, 4, 5}, {0}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0}, 0},
+      {1, 2, 4, 1, {2, 3, 3}, {0}, {2, 2, 3}, {2, 1, 2}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     fr_k_conv p = cases[ci];
     for (int d = 0; d < 3; d++) /* pads at both ends */
       p.out[d] = (p.in[d] - 1) * p.stride[d] + (p.k[d] - 1) * p.dil[d] + 1 - 2 * p.pad[d];
     int64_t Cg = p.C / p.group, Mg = p.M / p.group;
-    int64_t NI = p.in[1] * p.in[2], NO = p.out[1] * p.out[2], KK = p.k[1] * p.k[2];
+    int64_t NI = p.in[0] * p.in[1] * p.in[2], NO = p.out[0] * p.out[1] * p.out[2];
+    int64_t KK = p.k[0] * p.k[1] * p.k[2];
     float *x = rnd(p.N * p.C * NI, 11), *w = rnd(p.C * Mg * KK, 12), *b = rnd(p.M, 13);
     float *y = malloc(sizeof(float) * (size_t)(p.N * p.M * NO));
     double *want = calloc((size_t)(p.N * p.M * NO), sizeof(double));
@@ -709,22 +722,96 @@ START_TEST(convtranspose_random) {
     for (int64_t n = 0; n < p.N; n++)
       for (int64_t c = 0; c < p.C; c++)
         for (int64_t m = 0; m < Mg; m++)
-          for (int64_t iy = 0; iy < p.in[1]; iy++)
-            for (int64_t ix = 0; ix < p.in[2]; ix++)
-              for (int64_t ky = 0; ky < p.k[1]; ky++)
-                for (int64_t kx = 0; kx < p.k[2]; kx++) {
-                  int64_t oy = iy * p.stride[1] - p.pad[1] + ky * p.dil[1];
-                  int64_t ox = ix * p.stride[2] - p.pad[2] + kx * p.dil[2];
-                  if (oy < 0 || ox < 0 || oy >= p.out[1] || ox >= p.out[2]) continue;
-                  int64_t mo = c / Cg * Mg + m;
-                  want[(n * p.M + mo) * NO + oy * p.out[2] + ox] +=
-                      (double)x[(n * p.C + c) * NI + iy * p.in[2] + ix] *
-                      w[(c * Mg + m) * KK + ky * p.k[2] + kx];
-                }
+          for (int64_t i = 0; i < NI; i++)
+            for (int64_t t = 0; t < KK; t++) {
+              int64_t iz = i / (p.in[1] * p.in[2]), iy = i / p.in[2] % p.in[1], ix = i % p.in[2];
+              int64_t kz = t / (p.k[1] * p.k[2]), ky = t / p.k[2] % p.k[1], kx = t % p.k[2];
+              int64_t oz = iz * p.stride[0] - p.pad[0] + kz * p.dil[0];
+              int64_t oy = iy * p.stride[1] - p.pad[1] + ky * p.dil[1];
+              int64_t ox = ix * p.stride[2] - p.pad[2] + kx * p.dil[2];
+              if (oz < 0 || oy < 0 || ox < 0 || oz >= p.out[0] || oy >= p.out[1] || ox >= p.out[2])
+                continue;
+              int64_t mo = c / Cg * Mg + m;
+              want[(n * p.M + mo) * NO + (oz * p.out[1] + oy) * p.out[2] + ox] +=
+                  (double)x[(n * p.C + c) * NI + i] * w[(c * Mg + m) * KK + t];
+            }
     fr_k_convtranspose_f32(&p, x, w, b, y, s);
     for (int64_t i = 0; i < p.N * p.M * NO; i++)
       ck_assert_float_eq_tol(y[i], (float)want[i] + b[(i / NO) % p.M], 1e-4f);
     free(x), free(w), free(b), free(y), free(want), free(s);
+  }
+}
+END_TEST
+
+/* A row split into its two phases and zipped back, at lengths around the
+ * vector widths (4, 8, 16 lanes), odd and even. */
+START_TEST(zip2_random) {
+  float *x = rnd(80, 31), e[41], o[41], y[80];
+  for (int64_t n = 0; n <= 80; n++) {
+    memset(y, 0, sizeof y);
+    fr_k_unzip2_f32(x, n, e, o);
+    for (int64_t i = 0; i < n; i++)
+      ck_assert_float_eq(i % 2 ? o[i / 2] : e[i / 2], x[i]);
+    fr_k_zip2_f32(e, o, n, y);
+    for (int64_t i = 0; i < 80; i++) ck_assert_float_eq(y[i], i < n ? x[i] : 0.0f);
+  }
+  free(x);
+}
+END_TEST
+
+/* A convolution's dW (fr_k_conv_grad_weight_f32) against a sum in double
+ * over images and output pixels: depthwise at strides 1 to 3 (strided
+ * rows split by phase), dilated, padded, in 3-D, a row of 2101 inputs
+ * (wider than the split buffer), and a grouped conv and a pointwise one
+ * (the GEMM paths). */
+START_TEST(conv_grad_weight_random) {
+  /* N, C, M, group, in, out (set below), k, stride, dil, pad */
+  fr_k_conv cases[] = {
+      {3, 4, 4, 4, {1, 9, 13}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 6, 6, 6, {1, 10, 21}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 3, 3, 3, {1, 11, 17}, {0}, {1, 3, 5}, {1, 3, 3}, {1, 2, 2}, {0, 2, 1}, {0}, 0},
+      {1, 2, 2, 2, {1, 6, 12}, {0}, {1, 2, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {2, 3, 3, 3, {1, 5, 77}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 2, 2, 2, {4, 5, 9}, {0}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0}, 0},
+      {1, 1, 1, 1, {1, 2, 2101}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 4, 6, 2, {1, 7, 9}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 5, 3, 1, {1, 4, 6}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+  };
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    fr_k_conv p = cases[ci];
+    for (int d = 0; d < 3; d++)
+      p.out[d] = (p.in[d] + 2 * p.pad[d] - (p.k[d] - 1) * p.dil[d] - 1) / p.stride[d] + 1;
+    const int64_t Cg = p.C / p.group, Mg = p.M / p.group;
+    const int64_t IS = p.in[0] * p.in[1] * p.in[2], OS = p.out[0] * p.out[1] * p.out[2];
+    const int64_t KK = p.k[0] * p.k[1] * p.k[2], nw = p.M * Cg * KK;
+    float *x = rnd(p.N * p.C * IS, 21), *dy = rnd(p.N * p.M * OS, 22);
+    float *dw = malloc(sizeof(float) * (size_t)nw);
+    float *s = malloc(sizeof(float) * (fr_k_conv_grad_weight_scratch(&p) + 1));
+    double *want = calloc((size_t)nw, sizeof(double));
+    for (int64_t n = 0; n < p.N; n++)
+      for (int64_t m = 0; m < p.M; m++)
+        for (int64_t o = 0; o < OS; o++) {
+          const int64_t oz = o / (p.out[1] * p.out[2]), oy = o / p.out[2] % p.out[1];
+          const int64_t ox = o % p.out[2];
+          const double g = dy[(n * p.M + m) * OS + o];
+          for (int64_t cg = 0; cg < Cg; cg++)
+            for (int64_t t = 0; t < KK; t++) {
+              const int64_t kz = t / (p.k[1] * p.k[2]), ky = t / p.k[2] % p.k[1], kx = t % p.k[2];
+              const int64_t iz = oz * p.stride[0] - p.pad[0] + kz * p.dil[0];
+              const int64_t iy = oy * p.stride[1] - p.pad[1] + ky * p.dil[1];
+              const int64_t ix = ox * p.stride[2] - p.pad[2] + kx * p.dil[2];
+              if (iz < 0 || iy < 0 || ix < 0 || iz >= p.in[0] || iy >= p.in[1] || ix >= p.in[2])
+                continue;
+              const int64_t c = m / Mg * Cg + cg;
+              want[(m * Cg + cg) * KK + t] +=
+                  g * x[(n * p.C + c) * IS + (iz * p.in[1] + iy) * p.in[2] + ix];
+            }
+        }
+    fr_k_conv_grad_weight_f32(&p, x, dy, dw, s);
+    for (int64_t i = 0; i < nw; i++)
+      ck_assert_msg(fabs(dw[i] - want[i]) <= 1e-4 * (1 + fabs(want[i])),
+                    "case %zu: dw[%lld] = %g, want %g", ci, (long long)i, dw[i], want[i]);
+    free(x), free(dy), free(dw), free(s), free(want);
   }
 }
 END_TEST
@@ -1081,5 +1168,5 @@ END_TEST
 FT_MAIN(nn, conv_hand, conv_random, dwconv3_fast_random, conv_direct_random, conv_scaled_random,
         conv_residual_epilogue_exact, col_add_random, conv_bad_channels, pool_hand,
         pool_ceil_same, pool_bad, gemm_hand, gemm_random, matmul_broadcast,
-        convtranspose_hand, convtranspose_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
+        convtranspose_hand, convtranspose_random, zip2_random, conv_grad_weight_random, resize_hand, resize_sep_random, gridsample_hand, quantize_hand,
         matmulinteger_hand, einsum_hand, det_hand, maxunpool_lppool_hand, pool_2x2_random)

@@ -58,6 +58,27 @@ class ConvBn(nn.Module):
         return self.fc(torch.flatten(y, 1))
 
 
+class DwSep(nn.Module):
+    """x (N, 1, 6, 36) -> stem conv 3x3 pad 1 (N, 2, 6, 36) -> relu
+    -> depthwise conv 3x3 stride 2 pad 1 (N, 2, 3, 18) -> bn -> relu
+    -> pointwise conv (N, 4, 3, 18) -> relu -> global average pool
+    -> flatten (N, 4) -> fc -> logits (N, 3). Rows of 36 and 18: the
+    strided depthwise gradients run whole vectors of 16 lanes."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 2, 3, padding=1)
+        self.dw = nn.Conv2d(2, 2, 3, stride=2, padding=1, groups=2)
+        self.bn = nn.BatchNorm2d(2)
+        self.pw = nn.Conv2d(2, 4, 1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = F.relu(self.bn(self.dw(F.relu(self.stem(x)))))
+        y = F.adaptive_avg_pool2d(F.relu(self.pw(y)), 1)
+        return self.fc(torch.flatten(y, 1))
+
+
 def make_mlp():
     torch.manual_seed(1)
     return Mlp()
@@ -73,6 +94,17 @@ def make_conv_bn():
         m.bn.running_var.copy_(torch.tensor([0.50, 1.50, 0.80, 2.00]))
         m.bn.weight.copy_(torch.tensor([1.10, 0.90, 1.25, 0.80]))
         m.bn.bias.copy_(torch.tensor([0.05, -0.10, 0.20, 0.00]))
+    return m
+
+
+def make_dw_sep():
+    torch.manual_seed(3)
+    m = DwSep()
+    with torch.no_grad():
+        m.bn.running_mean.copy_(torch.tensor([0.05, -0.10]))
+        m.bn.running_var.copy_(torch.tensor([0.60, 1.40]))
+        m.bn.weight.copy_(torch.tensor([1.20, 0.85]))
+        m.bn.bias.copy_(torch.tensor([0.10, -0.05]))
     return m
 
 
@@ -102,6 +134,24 @@ def conv_data():
         else:
             for j in range(8):
                 x[i, 0, j, (j + pos) % 8] += 1.0
+    return x.float(), labels
+
+
+def wide_data():
+    """12 images 1x6x36, label i % 3: a horizontal bar, a vertical bar,
+    a diagonal, at a position that moves with i, plus noise."""
+    g = torch.Generator().manual_seed(13)
+    labels = torch.arange(12) % 3
+    x = 0.3 * torch.randn(12, 1, 6, 36, generator=g)
+    for i in range(12):
+        c, pos = int(labels[i]), i // 3
+        if c == 0:
+            x[i, 0, 1 + pos % 4, :] += 1.0
+        elif c == 1:
+            x[i, 0, :, 3 + 7 * pos] += 1.0
+        else:
+            for j in range(6):
+                x[i, 0, j, 5 * pos + j] += 1.0
     return x.float(), labels
 
 
@@ -190,6 +240,10 @@ CASES = [
     {"name": "conv_bn_train_sgd", "net": make_conv_bn, "data": conv_data,
      "opt": sgd(0.05, 0.9), "batch": 6, "steps": 4, "bn_train": True,
      "bn_train_stats": ["bn.running_mean"]},
+    # Depthwise-separable block, all trainable: the strided depthwise
+    # conv's input and weight gradients (by output phases in frost).
+    {"name": "dw_sep_sgd", "net": make_dw_sep, "data": wide_data,
+     "opt": sgd(0.05, 0.9), "batch": 6, "steps": 4},
     # frost train --ssl: the model's output as the embedding (no projection
     # head), two views of each of 6 samples per step (the same images: see
     # conv_data_mirrored), NT-Xent at temperature 0.5.
@@ -451,15 +505,24 @@ def np_run(m, x):
             N, C, H, W = v[0].shape
             y = v[0].reshape(N, C, H // 2, 2, W // 2, 2).max(axis=(3, 5))
         elif n.op_type == "Conv":
-            assert a["pads"] == [1, 1, 1, 1] and a["strides"] == [1, 1]
-            xp = np.pad(v[0], ((0, 0), (0, 0), (1, 1), (1, 1)))
-            N, _, H, W = v[0].shape
+            pd, st, G = a["pads"][0], a["strides"][0], a.get("group", 1)
+            assert a["pads"] == [pd] * 4 and a["strides"] == [st] * 2
+            xp = np.pad(v[0], ((0, 0), (0, 0), (pd, pd), (pd, pd)))
+            N, C, H, W = v[0].shape
             w = v[1]
-            y = np.zeros((N, w.shape[0], H, W))
-            for i in range(w.shape[2]):
-                for j in range(w.shape[3]):
-                    y += np.einsum("nchw,oc->nohw", xp[:, :, i:i + H, j:j + W], w[:, :, i, j])
+            M, Cg, KH, KW = w.shape
+            OH, OW = (H + 2 * pd - KH) // st + 1, (W + 2 * pd - KW) // st + 1
+            y = np.zeros((N, M, OH, OW))
+            Mg = M // G
+            for g in range(G):
+                for i in range(KH):
+                    for j in range(KW):
+                        xs = xp[:, g * Cg:(g + 1) * Cg, i:i + st * OH:st, j:j + st * OW:st]
+                        y[:, g * Mg:(g + 1) * Mg] += np.einsum(
+                            "nchw,oc->nohw", xs, w[g * Mg:(g + 1) * Mg, :, i, j])
             y += v[2].reshape(1, -1, 1, 1)
+        elif n.op_type == "GlobalAveragePool":
+            y = v[0].mean(axis=(2, 3), keepdims=True)
         else:
             raise ValueError("np_run: no %s" % n.op_type)
         env[n.output[0]] = y
