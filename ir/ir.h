@@ -792,6 +792,10 @@ void fr_print_train_memory(FILE *f, const fr_graph *g);
  * with its parameters (trainable ones listed, frozen ones summed, folded
  * ones counted), and a legend. */
 void fr_print_dot(FILE *f, const fr_graph *g);
+/* Node times (ms[k]: node k's milliseconds over runs runs) as two tables:
+ * the nodes that took most, with their op and output, then the time per
+ * op type. */
+void fr_print_profile(FILE *f, const fr_graph *g, const double *ms, int64_t runs);
 
 /* ---- layout.c: the parameter memory layout --------------------------- */
 

@@ -469,3 +469,62 @@ void fr_print_dot(FILE *f, const fr_graph *g) {
   dot_graph(f, g);
   fputs("}\n", f);
 }
+
+/* ---- node profile -------------------------------------------------------- */
+
+enum { PROFILE_TOP = 25 };
+
+/* A node's op as the IR prints it: frost.FusedConv, Conv. */
+static const char *op_spelled(const fr_node *n, char *buf, size_t size) {
+  if (fr_domain_is_onnx(n->domain)) return n->op_type;
+  snprintf(buf, size, "%s.%s", n->domain, n->op_type);
+  return buf;
+}
+
+void fr_print_profile(FILE *f, const fr_graph *g, const double *ms, int64_t runs) {
+  const int n = g->n_nodes;
+  double total = 0;
+  for (int k = 0; k < n; k++) total += ms[k];
+  const double per = runs > 0 ? 1.0 / (double)runs : 0, pct = total > 0 ? 100 / total : 0;
+  fprintf(f, "===- node profile: %lld run%s, %.3f ms per run -===\n", (long long)runs,
+          runs == 1 ? "" : "s", total * per);
+  fprintf(f, "  %10s  %6s  %-22s %s\n", "ms/run", "%", "op", "node: output");
+  /* the top nodes, by selection (graphs have a few thousand nodes) */
+  bool *shown = fr_calloc((size_t)n + 1, sizeof *shown);
+  if (!shown) return;
+  for (int r = 0; r < PROFILE_TOP && r < n; r++) {
+    int best = -1;
+    for (int k = 0; k < n; k++)
+      if (!shown[k] && (best < 0 || ms[k] > ms[best])) best = k;
+    if (best < 0 || ms[best] <= 0) break;
+    shown[best] = true;
+    const fr_node *nd = g->nodes[best];
+    char buf[256], ob[128];
+    const fr_value *o = nd->n_out ? nd->out[0] : NULL;
+    fprintf(f, "  %10.3f  %5.1f%%  %-22s %s: %s %s\n", ms[best] * per, ms[best] * pct,
+            op_spelled(nd, ob, sizeof ob), nd->name ? nd->name : "?", o ? o->name : "-",
+            o ? fr_shape_str(&o->t, buf, sizeof buf) : "");
+  }
+  fprintf(f, "===- by op -===\n  %10s  %6s  %5s  %s\n", "ms/run", "%", "nodes", "op");
+  double op_ms[FR_OP_COUNT + 1] = {0};
+  int op_n[FR_OP_COUNT + 1] = {0}, first[FR_OP_COUNT + 1] = {0};
+  for (int k = 0; k < n; k++) {
+    int op = g->nodes[k]->op >= 0 && g->nodes[k]->op < FR_OP_COUNT ? g->nodes[k]->op
+                                                                   : FR_OP_COUNT;
+    if (!op_n[op]) first[op] = k;
+    op_ms[op] += ms[k];
+    op_n[op]++;
+  }
+  /* ops with nodes, largest time first */
+  for (;;) {
+    int best = -1;
+    for (int op = 0; op < FR_OP_COUNT; op++)
+      if (op_n[op] > 0 && (best < 0 || op_ms[op] > op_ms[best])) best = op;
+    if (best < 0) break;
+    char ob[128];
+    fprintf(f, "  %10.3f  %5.1f%%  %5d  %s\n", op_ms[best] * per, op_ms[best] * pct,
+            op_n[best], op_spelled(g->nodes[first[best]], ob, sizeof ob));
+    op_n[best] = 0;
+  }
+  fr_free(shown);
+}

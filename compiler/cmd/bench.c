@@ -79,6 +79,7 @@ int fr_cmd_bench(fr_cli *c) {
     times[it] = fr_now_ms() - a;
     for (int i = 0; i < g->n_outputs; i++) fr_tensor_release(&out[i]);
   }
+  if (st == FR_OK && c->jit.profile) fr_cli_print_profile(&e, m, "the model");
   if (st == FR_OK) {
     qsort(times, (size_t)iters, sizeof(double), cmp_double);
     printf("runs: %d, min %.3f ms, median %.3f ms\n", iters, times[0],

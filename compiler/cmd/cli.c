@@ -396,6 +396,8 @@ fr_status fr_cli_parse(int argc, char **argv, fr_cli *c, bool want_model) {
       c->jit.calls = false; /* the default; kept for scripts */
     } else if (!strcmp(a, "--no-specialize")) {
       c->jit.calls = true;
+    } else if (!strcmp(a, "--profile")) {
+      c->jit.profile = true;
     } else if (!strcmp(a, "--no-code-cache")) {
       no_cache = true;
     } else if (!strcmp(a, "--time-passes")) {
@@ -521,6 +523,19 @@ void fr_cli_print_ir(const fr_cli *c, const fr_model *m) {
     fr_print_graph(stdout, m->graph);
   fr_print_summary(stdout, m);
   fr_print_marks(stdout, m->graph);
+}
+
+void fr_cli_print_profile(const fr_engine *e, const fr_model *m, const char *what) {
+  int64_t runs = 0;
+  const double *ms = e->compiled ? fr_compiled_profile(e->compiled, &runs) : NULL;
+  if (!ms) {
+    fprintf(stderr, "frost: note: --profile: %s ran with the interpreter (the "
+            "profile times the JIT's code)\n", what);
+    return;
+  }
+  printf("profile of %s (its nodes after the passes, as frost dump --stage "
+         "optimized or train prints them):\n", what);
+  fr_print_profile(stdout, m->graph, ms, runs);
 }
 
 fr_status fr_cli_feed(fr_model *m, const char *model, const char *data, int64_t B,

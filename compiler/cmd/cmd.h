@@ -147,6 +147,9 @@ void fr_progress_done(void);
 /* frost dump's text: m's IR (or, when the print options just printed it,
  * a line saying so), the summary, and what the marks mean. */
 void fr_cli_print_ir(const fr_cli *c, const fr_model *m);
+/* --profile: the JIT's time per node of m (e compiled it) on stdout, or a
+ * note that the interpreter ran (what: "the model", "the train step"). */
+void fr_cli_print_profile(const fr_engine *e, const fr_model *m, const char *what);
 
 /* ---- help.c: the commands and options, the help and --version ------- */
 

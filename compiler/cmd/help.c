@@ -185,6 +185,8 @@ static const opt_help opts[] = {
      "jit: nodes call frost's kernels (fast to compile)"},
     {"--specialize", NULL, NULL, RUN | BENCH | CONF | TRAIN | EVAL | FEATURES, "engine",
      "jit: kernels inlined and specialized (the default)"},
+    {"--profile", NULL, NULL, RUN | BENCH | TRAIN, "engine",
+     "jit: time every node; print those that took most"},
     {"--no-code-cache", NULL, NULL, RUN | BENCH | CONF | TRAIN | EVAL | FEATURES | COMPILE,
      "engine", "neither read nor write the code cache"},
     {"--target-cpu", NULL, "CPU", RUN | BENCH | COMPILE | TRAIN | EVAL | FEATURES, "engine",

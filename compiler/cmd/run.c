@@ -158,6 +158,7 @@ int fr_cmd_run(fr_cli *c) {
     if (st == FR_OK) {
       st = fr_engine_prepare(&e, m);
       if (st == FR_OK) st = fr_engine_run(&e, m, inp, out);
+      if (st == FR_OK && c->jit.profile) fr_cli_print_profile(&e, m, "the model");
       /* After the run: an error must stay the only line on stderr. */
       if (st == FR_OK && e.interpreted)
         fprintf(stderr, "frost: note: ran with the interpreter: %s\n",

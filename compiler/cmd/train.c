@@ -1072,6 +1072,7 @@ int fr_cmd_train(fr_cli *c) {
     if (o->checkpoint_dir) st = fr_sha256_file(c->model, tl.model_sha256);
   }
   if (st == FR_OK) st = fr_trainloop_run(&tl);
+  if (st == FR_OK && c->jit.profile) fr_cli_print_profile(&t.e, t.m, "the train step");
   release_outputs(&t);
   fr_free(t.out);
   fr_free(tp);

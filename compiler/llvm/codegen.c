@@ -59,7 +59,18 @@ struct fr_compiled {
   fr_exec exec;        /* state for fallback nodes */
   fr_status fallback_status;
   fr_compile_stats stats;
+  /* fr_jit_opts.profile: per node, the milliseconds of all runs (the time
+   * since the previous node's tick), and the runs */
+  double *prof_ms, prof_last;
+  int64_t prof_runs;
 };
+
+/* Called from profiled code after node k. */
+static void fr_jit_tick(fr_compiled *c, int k) {
+  double now = fr_now_ms();
+  c->prof_ms[k] += now - c->prof_last;
+  c->prof_last = now;
+}
 
 /* Called from compiled code for a node without a plan: runs the node's
  * exec on tensors over the compiled buffers. */
@@ -138,6 +149,7 @@ typedef struct cg {
   int64_t scratch_off;
   bool specialize; /* inline the kernels' bitcode (else call frost's own) */
   bool aot;        /* for an artifact: no fallback, trainable globals */
+  bool profile;    /* JIT: call table slot 2 (fr_jit_tick) after each node */
   LLVMModuleRef into; /* aot: add the function to this module (its
                          kernels and trainable block), or NULL */
   int n_native, n_fallback, n_skipped;
@@ -320,6 +332,15 @@ static fr_status emit_node(cg *c, int k, fr_kplan *p) {
   return FR_OK;
 }
 
+/* Profiling: fr_jit_tick(compiled, k), both from the table. */
+static void emit_tick(cg *c, int k) {
+  LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx),
+                                    (LLVMTypeRef[]){c->ptr, c->i32}, 2, 0);
+  LLVMValueRef fp = load_arg(c, c->tab, 2), self = load_arg(c, c->tab, 1);
+  LLVMValueRef args[2] = {self, LLVMConstInt(c->i32, (unsigned long long)k, 0)};
+  LLVMBuildCall2(c->b, ft, fp, args, 2, "");
+}
+
 /* Builds the module of m's main graph in j's context: the function `name`
  * (see the top of the file), the kernels' bitcode when c->specialize. */
 static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
@@ -372,16 +393,19 @@ static fr_status build_module(cg *c, fr_model *m, fr_jit *j, const char *name,
     c->out = LLVMGetParam(c->fn, 1);
     c->arena = LLVMGetParam(c->fn, 2);
     c->tab = c->aot ? NULL : LLVMGetParam(c->fn, 3);
-    if (!c->aot) { /* slots 0 and 1: fr_jit_fallback and the compiled graph */
+    if (!c->aot) { /* slots 0 and 1: fr_jit_fallback and the compiled graph,
+                      2: fr_jit_tick when profiling */
       c->cap_table = 64;
-      c->n_table = 2;
+      c->n_table = c->profile ? 3 : 2;
       c->table = fr_calloc((size_t)c->cap_table, sizeof *c->table);
       if (!c->table) st = fr_err_nomem(NULL);
     }
     LLVMPositionBuilderAtEnd(c->b,
                              LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
-    for (int k = 0; st == FR_OK && k < g->n_nodes; k++)
+    for (int k = 0; st == FR_OK && k < g->n_nodes; k++) {
       st = emit_node(c, k, p);
+      if (st == FR_OK && c->profile) emit_tick(c, k);
+    }
     if (st == FR_OK) {
       emit_passthrough(c);
       LLVMBuildRetVoid(c->b);
@@ -439,7 +463,9 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
   uint8_t key[32];
   uint8_t *obj = NULL;
   size_t len = 0;
-  bool cached = !o->calls && o->cache_dir;
+  /* profiled code has its own module (calls after each node): not kept,
+   * but it uses the shared kernel code the cache keeps */
+  bool split = !o->calls && o->cache_dir, cached = split && !o->profile;
   s->cache = cached ? FR_CACHE_MISS : FR_CACHE_OFF;
   if (cached) {
     fr_cache_key(j, mod, key);
@@ -469,7 +495,7 @@ static fr_status machine_code(fr_jit *j, LLVMModuleRef mod, const fr_jit_opts *o
   double t1 = fr_now_ms();
   fr_status st = o->calls ? FR_OK : fr_jit_link_kernels(j, mod);
   /* Shared kernel code pays only when the code cache keeps it. */
-  if (st == FR_OK && cached) st = fr_shared_split(mod, NULL);
+  if (st == FR_OK && split) st = fr_shared_split(mod, NULL);
   double t2 = fr_now_ms();
   if (st == FR_OK) st = fr_jit_optimize(j, mod, "frost_main");
   double t3 = fr_now_ms();
@@ -503,7 +529,7 @@ fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
   double t0 = fr_now_ms();
   if (st == FR_OK) st = fr_jit_new(o->cpu, &comp->jit);
   s->ms_target = fr_now_ms() - t0;
-  cg c = {.specialize = !o->calls};
+  cg c = {.specialize = !o->calls, .profile = o->profile};
   LLVMModuleRef mod = NULL;
   t0 = fr_now_ms();
   if (st == FR_OK)
@@ -520,6 +546,11 @@ fr_status fr_compile_jit(fr_model *m, const fr_jit_opts *o, fr_compiled **out) {
     comp->fn = (fr_main_fn)addr;
     comp->table[0] = (void *)(uintptr_t)fr_jit_fallback;
     comp->table[1] = comp;
+    if (o->profile) {
+      comp->table[2] = (void *)(uintptr_t)fr_jit_tick;
+      comp->prof_ms = fr_calloc((size_t)m->graph->n_nodes + 1, sizeof(double));
+      if (!comp->prof_ms) st = fr_err_nomem(NULL);
+    }
     comp->arena = fr_aligned_alloc(comp->arena_bytes ? comp->arena_bytes : 64);
     if (!comp->arena) st = fr_err(FR_ERR_NOMEM, "out of memory (activations)");
   }
@@ -537,7 +568,13 @@ void fr_compiled_free(fr_compiled *c) {
   fr_interp_free(&c->exec);
   fr_aligned_free(c->arena);
   fr_free(c->table);
+  fr_free(c->prof_ms);
   fr_free(c);
+}
+
+const double *fr_compiled_profile(const fr_compiled *c, int64_t *runs) {
+  *runs = c->prof_runs;
+  return c->prof_ms;
 }
 
 void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s) { *s = c->stats; }
@@ -559,6 +596,8 @@ fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out) 
   }
   if (st == FR_OK) {
     c->fallback_status = FR_OK;
+    c->prof_last = fr_now_ms();
+    c->prof_runs++;
     c->fn(ins, outs, c->arena, (void *const *)c->table);
     st = c->fallback_status;
   }

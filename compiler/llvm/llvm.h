@@ -142,6 +142,8 @@ typedef struct fr_jit_opts {
                             each node's kernel is inlined from the bitcode
                             and specialized for its constants */
   const char *cache_dir; /* the code cache's folder, NULL: no cache */
+  bool profile;          /* time every node (a clock read after each; the
+                            code cache is not used): fr_compiled_profile */
 } fr_jit_opts;
 
 /* JIT-compiles m's main graph (after the pipeline: static shapes and a
@@ -163,6 +165,9 @@ fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out);
 fr_status fr_codegen_aot(fr_model *m, fr_jit *j, const char *name,
                          struct LLVMOpaqueModule **out, fr_compile_stats *s);
 void fr_compiled_stats(const fr_compiled *c, fr_compile_stats *s);
+/* With fr_jit_opts.profile: the milliseconds spent in each node of the
+ * graph (indexed as its nodes), summed over *runs runs; else NULL. */
+const double *fr_compiled_profile(const fr_compiled *c, int64_t *runs);
 void fr_compiled_free(fr_compiled *c);
 
 /* ---- aot.c: frost compile ------------------------------------------- */

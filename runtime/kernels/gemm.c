@@ -2093,6 +2093,131 @@ void fr_k_col_add_f32(float *restrict y, const float *restrict c, int64_t lo,
     for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
 }
 
+/* ---- products along a long shared dimension ------------------------------ */
+
+/* C (M, N) = (acc ? C : 0) + sum over images b < nb of A_b (M, K) B_b (N,
+ * K)^T, where A_b = A + b sa (rows lda apart) and B_b likewise: a weight
+ * gradient's dY x col^T, whose K (pixels) is long and M, N (channels,
+ * taps) small, where the packed GEMM's tiles would mostly be padding.
+ * Tiles of DOT_T x DOT_T outputs keep one vector accumulator each over
+ * k (the last K % VW products in lanes of a zero-padded vector); a tile
+ * adds images, then the lanes, in a fixed order (the same bits at any
+ * thread count: threads take whole tiles). */
+enum { DOT_T = 4 };
+
+typedef struct dot_job {
+  int64_t M, N, K, nb, lda, ldb, ldc, sa, sb;
+  const float *A, *B;
+  float *C;
+  int acc;
+} dot_job;
+
+/* The vector at p[0 .. n) (n < VW), zeros after. */
+static inline fr_vf vload_part(const float *p, int64_t n) {
+  fr_vf v = {0};
+  for (int64_t l = 0; l < n; l++) v[l] = p[l];
+  return v;
+}
+
+/* out[b] += the lanes of v[b], in lane order, for b < 4. */
+static inline void hsum4(const fr_vf *v, float *out) {
+  for (int b = 0; b < 4; b++) {
+    float r = 0;
+    for (int l = 0; l < VW; l++) r += v[b][l];
+    out[b] += r;
+  }
+}
+
+/* A full tile: rows m0 .. m0+3 of A, n0 .. n0+3 of B, sixteen named
+ * accumulators (arrays of vectors would live on the stack). */
+static void dot_tile4(const dot_job *j, int64_t m0, int64_t n0) {
+  fr_vf c00 = {0}, c01 = {0}, c02 = {0}, c03 = {0}, c10 = {0}, c11 = {0}, c12 = {0},
+        c13 = {0}, c20 = {0}, c21 = {0}, c22 = {0}, c23 = {0}, c30 = {0}, c31 = {0},
+        c32 = {0}, c33 = {0};
+  const int64_t K = j->K, kv = K / VW * VW, lda = j->lda, ldb = j->ldb;
+  for (int64_t img = 0; img < j->nb; img++) {
+    const float *A = j->A + img * j->sa + m0 * lda;
+    const float *B = j->B + img * j->sb + n0 * ldb;
+    for (int64_t k = 0; k <= K - 1; k += VW) {
+      fr_vf a0, a1, a2, a3, b0, b1, b2, b3;
+      if (k < kv) {
+        a0 = vload(A + k), a1 = vload(A + lda + k), a2 = vload(A + 2 * lda + k),
+        a3 = vload(A + 3 * lda + k);
+        b0 = vload(B + k), b1 = vload(B + ldb + k), b2 = vload(B + 2 * ldb + k),
+        b3 = vload(B + 3 * ldb + k);
+      } else { /* the last K % VW, zeros after */
+        const int64_t r = K - k;
+        a0 = vload_part(A + k, r), a1 = vload_part(A + lda + k, r),
+        a2 = vload_part(A + 2 * lda + k, r), a3 = vload_part(A + 3 * lda + k, r);
+        b0 = vload_part(B + k, r), b1 = vload_part(B + ldb + k, r),
+        b2 = vload_part(B + 2 * ldb + k, r), b3 = vload_part(B + 3 * ldb + k, r);
+      }
+      c00 += a0 * b0, c01 += a0 * b1, c02 += a0 * b2, c03 += a0 * b3;
+      c10 += a1 * b0, c11 += a1 * b1, c12 += a1 * b2, c13 += a1 * b3;
+      c20 += a2 * b0, c21 += a2 * b1, c22 += a2 * b2, c23 += a2 * b3;
+      c30 += a3 * b0, c31 += a3 * b1, c32 += a3 * b2, c33 += a3 * b3;
+    }
+  }
+  const fr_vf rows[4][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13},
+                            {c20, c21, c22, c23}, {c30, c31, c32, c33}};
+  for (int a = 0; a < 4; a++) {
+    float r[4] = {0, 0, 0, 0};
+    hsum4(rows[a], r);
+    float *c = j->C + (m0 + a) * j->ldc + n0;
+    for (int b = 0; b < 4; b++) c[b] = j->acc ? c[b] + r[b] : r[b];
+  }
+}
+
+/* An edge tile (mr or nr below 4): one output at a time. */
+static void dot_tile_edge(const dot_job *j, int64_t m0, int64_t n0, int64_t mr,
+                          int64_t nr) {
+  const int64_t K = j->K, kv = K / VW * VW;
+  for (int64_t a = 0; a < mr; a++)
+    for (int64_t b = 0; b < nr; b++) {
+      fr_vf v = {0};
+      for (int64_t img = 0; img < j->nb; img++) {
+        const float *A = j->A + img * j->sa + (m0 + a) * j->lda;
+        const float *B = j->B + img * j->sb + (n0 + b) * j->ldb;
+        for (int64_t k = 0; k < kv; k += VW) v += vload(A + k) * vload(B + k);
+        if (kv < K) v += vload_part(A + kv, K - kv) * vload_part(B + kv, K - kv);
+      }
+      float r = 0;
+      for (int l = 0; l < VW; l++) r += v[l];
+      float *c = j->C + (m0 + a) * j->ldc + n0 + b;
+      *c = j->acc ? *c + r : r;
+    }
+}
+
+static FR_K_SHARED void dot_tiles(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  const dot_job *j = ctx;
+  const int64_t tn = (j->N + DOT_T - 1) / DOT_T;
+  (void)scratch;
+  for (int64_t q = lo; q < hi; q++) {
+    const int64_t m0 = q / tn * DOT_T, n0 = q % tn * DOT_T;
+    const int mr = (int)fr_k_min64(DOT_T, j->M - m0), nr = (int)fr_k_min64(DOT_T, j->N - n0);
+    if (mr == DOT_T && nr == DOT_T) dot_tile4(j, m0, n0);
+    else dot_tile_edge(j, m0, n0, mr, nr);
+  }
+}
+
+void fr_k_dot_nt_f32(int64_t M, int64_t N, int64_t K, int64_t nb, const float *A,
+                     int64_t lda, int64_t sa, const float *B, int64_t ldb,
+                     int64_t sb, float *C, int64_t ldc, int acc) {
+  dot_job j = {M, N, K, nb, lda, ldb, ldc, sa, sb, A, B, C, acc};
+  const int64_t tiles = ((M + DOT_T - 1) / DOT_T) * ((N + DOT_T - 1) / DOT_T);
+  if (tiles > 1 && fr_k_par_worth(M * N * K * nb))
+    fr_k_parallel(tiles, dot_tiles, &j, NULL, 0);
+  else
+    dot_tiles(&j, 0, tiles, NULL);
+}
+
+/* d[i] = s[2 i] for i < n, by vector shuffles, reading s[0 .. 2 n - 2]. */
+void fr_k_gather2_f32(float *restrict d, const float *restrict s, int64_t n) {
+  int64_t i = 0;
+  for (; i + VW <= n; i += VW) vstore(d + i, vload_s(s + 2 * i, 2));
+  for (; i < n; i++) d[i] = s[2 * i];
+}
+
 /* e[j] = x[2 j], o[j] = x[2 j + 1] for j < n / 2, and e[n / 2] = x[n - 1]
  * when n is odd: a row split into its two phases, by whole vectors. */
 void fr_k_unzip2_f32(const float *restrict x, int64_t n, float *restrict e,

@@ -1010,6 +1010,15 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
  * for sw 2, the same bits as the plain loop). */
 void fr_k_col_add_f32(float *y, const float *c, int64_t lo, int64_t hi,
                       int64_t sw);
+/* C (M, N) = (acc ? C : 0) + sum over b < nb of A_b (M, K) B_b (N, K)^T,
+ * A_b = A + b sa with rows lda apart, B_b = B + b sb, rows ldb apart: a
+ * product along a long shared K (a weight gradient's pixels), by tiles of
+ * vector dot products, on threads over tiles (gemm.c). */
+void fr_k_dot_nt_f32(int64_t M, int64_t N, int64_t K, int64_t nb, const float *A,
+                     int64_t lda, int64_t sa, const float *B, int64_t ldb,
+                     int64_t sb, float *C, int64_t ldc, int acc);
+/* d[i] = s[2 i] for i < n (gemm.c, by vector shuffles). */
+void fr_k_gather2_f32(float *d, const float *s, int64_t n);
 /* A row of n floats split into its even and odd phases (e gets the last
  * when n is odd), and back (gemm.c, by vector shuffles). */
 void fr_k_unzip2_f32(const float *x, int64_t n, float *e, float *o);

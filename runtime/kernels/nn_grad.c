@@ -34,17 +34,19 @@ static bool is_pointwise(const fr_k_conv *p) {
   return true;
 }
 
+/* dW's products along pixels: dot products (fr_k_dot_nt_f32) over rows of
+ * at least DOT_MIN_PIXELS pixels; over shorter ones (late layers' maps)
+ * their last partial vector would cost most, and the packed GEMM goes
+ * faster. */
+enum { DOT_MIN_PIXELS = 128 };
+
 size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
   if (is_depthwise(p)) return 0;
-  int64_t K = p->C / p->group * p->k[0] * p->k[1] * p->k[2];
+  int64_t Mg = p->M / p->group, K = p->C / p->group * p->k[0] * p->k[1] * p->k[2];
   int64_t OS = p->out[0] * p->out[1] * p->out[2];
+  if (is_pointwise(p)) return OS >= DOT_MIN_PIXELS ? 0 : fr_k_sgemm_scratch(Mg, K, OS);
   int64_t P = block_pixels(K, OS);
-  size_t g = fr_k_sgemm_scratch(p->M / p->group, K, P);
-  if (is_pointwise(p)) { /* one GEMM over all pixels (below) */
-    size_t g1 = fr_k_sgemm_scratch(p->M / p->group, K, OS);
-    g = g1 > g ? g1 : g;
-  }
-  return (size_t)(P * K) + g;
+  return (size_t)(P * K) + (P >= DOT_MIN_PIXELS ? 0 : fr_k_sgemm_scratch(Mg, K, P));
 }
 
 /* Rows t in [t0, t1) of the im2col matrix of output pixels [j0, j0 + pn):
@@ -55,7 +57,8 @@ size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
  * each a strided (at stride 1 contiguous) read of one input row between
  * the columns whose read falls outside. */
 static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
-                        int64_t pn, int64_t t0, int64_t t1, float *restrict col) {
+                        int64_t pn, int64_t ld, int64_t t0, int64_t t1,
+                        float *restrict col) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OH = p->out[1], OW = p->out[2];
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], sw = p->stride[2];
@@ -66,7 +69,7 @@ static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
     const int64_t offx = x * p->dil[2] - p->pad[2];
     int64_t lo, hi; /* the output columns whose read is inside */
     fr_k_valid_range(sw, offx, IW, OW, &lo, &hi);
-    float *d = col + t * pn;
+    float *d = col + t * ld;
     int64_t ow = j0 % OW, oh = (j0 / OW) % OH, od = j0 / (OW * OH);
     for (int64_t i = 0; i < pn;) {
       const int64_t run = fr_k_min64(OW - ow, pn - i);
@@ -83,6 +86,8 @@ static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
         const float *row = plane + (iz * IH + iy) * IW + offx;
         if (sw == 1)
           for (int64_t o = a; o < b; o++) dr[o] = row[o];
+        else if (sw == 2)
+          fr_k_gather2_f32(dr + a, row + 2 * a, b - a);
         else
           for (int64_t o = a; o < b; o++) dr[o] = row[o * sw];
       }
@@ -226,7 +231,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
 static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const grad_job *j = ctx;
   if (j->kind == GRAD_IM2COL) {
-    im2col_rows(j->c, j->x, j->j0, j->pn, lo, hi, j->out);
+    im2col_rows(j->c, j->x, j->j0, j->pn, j->pn, lo, hi, j->out);
     return;
   }
   if (j->kind == GRAD_DW) {
@@ -264,16 +269,22 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
   const int64_t IS = p->in[0] * p->in[1] * p->in[2];
   const int64_t P = block_pixels(K, OS);
   float *col = scratch, *gs = scratch + P * K;
-  if (is_pointwise(p) && p->N > 0) {
-    /* dW_g (Mg, Cg) = sum over n of dY_g[n] (Mg, OS) * x_g[n]^T (OS, Cg) */
-    for (int64_t g = 0; g < G; g++)
+  if (is_pointwise(p)) {
+    /* dW_g (Mg, Cg) = sum over n of dY_g[n] (Mg, OS) x_g[n]^T (OS, Cg) */
+    for (int64_t g = 0; g < G; g++) {
+      if (OS >= DOT_MIN_PIXELS || p->N == 0) {
+        fr_k_dot_nt_f32(Mg, Cg, OS, p->N, dy + g * Mg * OS, OS, p->M * OS,
+                        x + g * Cg * IS, IS, p->C * IS, dw + g * Mg * K, K, 0);
+        continue;
+      }
       for (int64_t n = 0; n < p->N; n++) {
         fr_k_gemm gm = {.M = Mg, .N = Cg, .K = OS, .A = dy + (n * p->M + g * Mg) * OS,
                         .rsa = OS, .csa = 1, .B = x + (n * p->C + g * Cg) * IS,
                         .rsb = 1, .csb = IS, .C = dw + g * Mg * K, .ldc = K,
                         .alpha = 1.0f, .beta = n ? 1.0f : 0.0f};
-        fr_k_sgemm(&gm, gs);
+        fr_k_sgemm(&gm, scratch);
       }
+    }
     return;
   }
   for (int64_t g = 0; g < G; g++) {
@@ -287,11 +298,15 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
         grad_job j = {.c = p, .x = xg, .out = col, .j0 = j0, .pn = pn,
                       .kind = GRAD_IM2COL};
         grad_par(&j, K, pn * K);
-        /* B (pn, K) = the im2col rows, read transposed */
-        fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
-                        .csa = 1, .B = col, .rsb = 1, .csb = pn, .C = dwg,
-                        .ldc = K, .alpha = 1.0f, .beta = first ? 0.0f : 1.0f};
-        fr_k_sgemm(&gm, gs);
+        /* dW_g += dY_g's pixels [j0, j0 + pn) (Mg, pn) x col (K, pn)^T */
+        if (P >= DOT_MIN_PIXELS) {
+          fr_k_dot_nt_f32(Mg, K, pn, 1, dyg + j0, OS, 0, col, pn, 0, dwg, K, !first);
+        } else {
+          fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
+                          .csa = 1, .B = col, .rsb = 1, .csb = pn, .C = dwg,
+                          .ldc = K, .alpha = 1.0f, .beta = first ? 0.0f : 1.0f};
+          fr_k_sgemm(&gm, gs);
+        }
         first = false;
       }
     }

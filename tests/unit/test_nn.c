@@ -762,8 +762,8 @@ END_TEST
 /* A convolution's dW (fr_k_conv_grad_weight_f32) against a sum in double
  * over images and output pixels: depthwise at strides 1 to 3 (strided
  * rows split by phase), dilated, padded, in 3-D, a row of 2101 inputs
- * (wider than the split buffer), and a grouped conv and a pointwise one
- * (the GEMM paths). */
+ * (wider than the split buffer), rows of more than 64 outputs, and grouped, pointwise and strided
+ * convs (dot products of dY with x or its im2col rows). */
 START_TEST(conv_grad_weight_random) {
   /* N, C, M, group, in, out (set below), k, stride, dil, pad */
   fr_k_conv cases[] = {
@@ -774,8 +774,17 @@ START_TEST(conv_grad_weight_random) {
       {2, 3, 3, 3, {1, 5, 77}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {1, 2, 2, 2, {4, 5, 9}, {0}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0}, 0},
       {1, 1, 1, 1, {1, 2, 2101}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      /* rows of more than 64 outputs, strided and not */
+      {2, 3, 3, 3, {1, 4, 150}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {2, 2, 2, 2, {1, 3, 70}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {2, 4, 6, 2, {1, 7, 9}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {2, 5, 3, 1, {1, 4, 6}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      /* dot tiles: pointwise with partial tiles (6 x 9) over 145 pixels
+       * (a tail past the vectors); grouped over 39 pixels (short: the
+       * packed GEMM); a strided 3x3 over rows of 70 (im2col, dots) */
+      {3, 9, 6, 1, {1, 5, 29}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {2, 6, 10, 2, {1, 3, 13}, {0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {2, 2, 5, 1, {1, 9, 70}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
   };
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     fr_k_conv p = cases[ci];
