@@ -46,17 +46,58 @@ static fr_value *sum_but_channel(fr_ad *a, fr_value *d) {
 
 /* ---- convolutions -------------------------------------------------------- */
 
+/* A 1x1 convolution of stride 1 without pads: its input gradient is a
+ * 1x1 convolution too, with the weights transposed per group. */
+static bool conv_is_pointwise(const fr_nn_geom *g) {
+  for (int i = 0; i < g->nsp; i++)
+    if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_b[i] || g->pad_e[i])
+      return false;
+  return true;
+}
+
+/* W [M, C/g, 1...] as [C, M/g, 1...]: per group, (M/g, C/g) transposed. */
+static fr_value *pointwise_weight_t(fr_ad *a, fr_value *W, int64_t group) {
+  const int r = W->t.rank;
+  const int64_t M = W->t.dims[0], Cg = W->t.dims[1], Mg = M / group;
+  int64_t perm[FR_MAX_RANK] = {1, 0}, shape[FR_MAX_RANK];
+  for (int i = 2; i < r; i++) perm[i] = i;
+  if (group == 1) {
+    fr_attr at = fr_ad_attr_ints(a, "perm", r, perm);
+    return fr_ad_op(a, "Transpose", 1, (fr_value *[]){W}, 1, &at);
+  }
+  int64_t g3[3] = {group, Mg, Cg}, p3[3] = {0, 2, 1};
+  fr_value *s3 = fr_ad_ints(a, 3, g3);
+  fr_attr at = fr_ad_attr_ints(a, "perm", 3, p3);
+  fr_value *w3 = s3 ? fr_ad_op(a, "Reshape", 2, (fr_value *[]){W, s3}, 0, NULL) : NULL;
+  fr_value *t3 = w3 ? fr_ad_op(a, "Transpose", 1, (fr_value *[]){w3}, 1, &at) : NULL;
+  shape[0] = group * Cg;
+  shape[1] = Mg;
+  for (int i = 2; i < r; i++) shape[i] = 1;
+  fr_value *sh = fr_ad_ints(a, r, shape);
+  return t3 && sh ? fr_ad_op(a, "Reshape", 2, (fr_value *[]){t3, sh}, 0, NULL) : NULL;
+}
+
 /* y = Conv(x [N, C, D...], W [M, C/g, K...]) + B [M], O = (D + pb + pe -
  * ek) / s + 1 (ek = (K - 1) dil + 1):
  * dx = ConvTranspose(d, W) with the same window, output_padding the
- *      remainder (D + pb + pe - ek) mod s, so that its output is D again;
+ *      remainder (D + pb + pe - ek) mod s, so that its output is D again
+ *      (a 1x1 conv of stride 1 without pads: Conv(d, W^T));
  * dW = ConvGradWeight(x, d); dB = d summed over N and the spatial dims. */
 fr_status fr_grad_conv(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   fr_value *X = IN(0), *W = IN(1), *B = IN(2), *d = dy[0];
   fr_nn_geom g;
   FR_TRY(fr_nn_conv_geom(n, &X->t, &W->t, &g));
   fr_attr at[8];
-  if (fr_ad_wants(a, X)) {
+  if (fr_ad_wants(a, X) && conv_is_pointwise(&g)) {
+    /* dx = Conv(d, W^T): the forward conv's kernels (folded images,
+     * B read in place) instead of a GEMM and a col2im copy */
+    int64_t ones[3] = {1, 1, 1};
+    int k = window_attrs(a, &g, g.pad_e, false, g.group, at);
+    at[k++] = fr_ad_attr_ints(a, "kernel_shape", g.nsp, ones);
+    fr_value *wt = pointwise_weight_t(a, W, g.group);
+    FR_TRY(fr_ad_accum(
+        a, X, wt ? fr_ad_op(a, "Conv", 2, (fr_value *[]){d, wt}, k, at) : NULL));
+  } else if (fr_ad_wants(a, X)) {
     int64_t adj[3];
     for (int i = 0; i < g.nsp; i++) {
       int64_t ek = (g.kernel[i] - 1) * g.dil[i] + 1;
