@@ -17,6 +17,12 @@
  *     gradients of a BatchNormalization in inference form of x (N, C,
  *     ...) with output gradient dy: row 0 sum(dy (x - mean)) /
  *     sqrt(var + epsilon), row 1 sum(dy), per channel. Attribute epsilon.
+ *   ReluBatchNormGrad(dy, y, x, scale, mean, var) -> (dx, (3, C)): the
+ *     backward of BatchNormalization (inference form, of x) then Relu
+ *     (output y) in one pass: g = y > 0 ? dy : 0; dx = g scale (scale per
+ *     channel, gamma / sqrt(var + epsilon)) of x's shape; rows of the
+ *     second output: 0 sum(g (x - mean)) / sqrt(var + epsilon), 1 sum(g),
+ *     2 sum(dx) (a bias of the conv before: its gradient), per channel.
  * The windows are Conv's and the pools' as their own inference resolved
  * them (pads explicit, ceil_mode already in dy's dims). */
 #include <string.h>
@@ -160,6 +166,29 @@ fr_status fr_infer_gather_grad(const fr_node *n, fr_tensor *const *in,
                        "dy's shape is not Gather's output "
                        "over shape and indices");
   fr_set_shape(out[0], FR_F32, r, s);
+  return FR_OK;
+}
+
+fr_status fr_infer_relu_bn_grad(const fr_node *n, fr_tensor *const *in,
+                                fr_tensor *const *out) {
+  for (int i = 0; i < 6; i++)
+    if (in[i]->kind != FR_KIND_TENSOR || in[i]->dtype != FR_F32)
+      return fr_err_node(FR_ERR_UNSUPPORTED, n, "inputs must be float32 tensors");
+  const fr_tensor *x = in[2];
+  bool ok = x->rank >= 2;
+  for (int k = 0; k < 2; k++) {
+    ok = ok && in[k]->rank == x->rank;
+    for (int i = 0; ok && i < x->rank; i++)
+      ok = in[k]->dims[i] == x->dims[i] && x->dims[i] >= 0;
+  }
+  if (!ok) return fr_err_node(FR_ERR_SHAPE, n, "dy, y and x must have one shape (N, C, ...)");
+  const int64_t C = x->dims[1];
+  for (int i = 3; i < 6; i++)
+    if (in[i]->rank != 1 || in[i]->dims[0] != C)
+      return fr_err_node(FR_ERR_SHAPE, n, "scale, mean and var must be [C], C = %lld",
+                         (long long)C);
+  fr_set_shape(out[0], FR_F32, x->rank, x->dims);
+  fr_set_shape(out[1], FR_F32, 2, (int64_t[]){3, C});
   return FR_OK;
 }
 

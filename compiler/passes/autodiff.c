@@ -55,9 +55,9 @@ static fr_value *new_value(fr_ad *a, const char *what) {
   return v;
 }
 
-static fr_value *make_node(fr_ad *a, const char *domain, const char *op,
-                           int n_in, fr_value *const *in, int n_attr,
-                           const fr_attr *attrs) {
+static fr_value *make_node_n(fr_ad *a, const char *domain, const char *op,
+                             int n_in, fr_value *const *in, int n_attr,
+                             const fr_attr *attrs, int n_out, fr_value **outs) {
   if (a->st != FR_OK) return NULL;
   for (int i = 0; i < n_in; i++)
     if (!in[i] && i == 0) return fail(a, FR_ERR_INVALID);
@@ -66,17 +66,21 @@ static fr_value *make_node(fr_ad *a, const char *domain, const char *op,
   char name[512];
   snprintf(name, sizeof name, "%.200s/grad/%.60s.%d",
            a->at ? a->at->name : "loss", op, a->counter++);
-  fr_node *n = fr_node_new(a->g, name, op, domain, n_in, 1, n_attr);
-  fr_value *y = n ? new_value(a, op) : NULL;
-  if (!n || !y) return fail(a, fr_err_nomem(a->at));
+  fr_node *n = fr_node_new(a->g, name, op, domain, n_in, n_out, n_attr);
+  if (!n) return fail(a, fr_err_nomem(a->at));
+  for (int i = 0; i < n_out; i++) {
+    outs[i] = new_value(a, op);
+    if (!outs[i]) return NULL;
+    n->out[i] = outs[i];
+    outs[i]->producer = n;
+  }
+  fr_value *y = outs[0];
   n->op = code;
   n->backward = true;
   int since = fr_ops[code].since;
   n->opset = domain[0] ? since : (since > 13 ? since : 13);
   for (int i = 0; i < n_in; i++) n->in[i] = in[i];
   for (int i = 0; i < n_attr; i++) n->attrs[i] = attrs[i];
-  n->out[0] = y;
-  y->producer = n;
   fr_status st = fr_node_infer(n);
   if (st != FR_OK) {
     char msg[1024];
@@ -86,6 +90,18 @@ static fr_value *make_node(fr_ad *a, const char *domain, const char *op,
                                msg));
   }
   return y;
+}
+
+static fr_value *make_node(fr_ad *a, const char *domain, const char *op,
+                           int n_in, fr_value *const *in, int n_attr,
+                           const fr_attr *attrs) {
+  fr_value *y;
+  return make_node_n(a, domain, op, n_in, in, n_attr, attrs, 1, &y);
+}
+
+fr_value *fr_ad_frost_n(fr_ad *a, const char *op, int n_in, fr_value *const *in,
+                        int n_attr, const fr_attr *attrs, int n_out, fr_value **outs) {
+  return make_node_n(a, "frost", op, n_in, in, n_attr, attrs, n_out, outs);
 }
 
 fr_value *fr_ad_op(fr_ad *a, const char *op, int n_in, fr_value *const *in,

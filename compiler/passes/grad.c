@@ -715,12 +715,31 @@ static fr_status batchnorm_train(fr_ad *a, const fr_node *n,
   return a->st;
 }
 
+/* Row `row` of st (rows, C), reshaped as t. */
+fr_value *fr_ad_row(fr_ad *a, fr_value *st, int64_t row, const fr_tensor *t) {
+  fr_attr ax = fr_ad_attr_i("axis", 0);
+  fr_value *ix = fr_ad_ints(a, 1, &row);
+  if (!st || !ix) return NULL;
+  return fr_ad_reshape(a, fr_ad_op(a, "Gather", 2, (fr_value *[]){st, ix}, 1, &ax), t);
+}
+
+/* gamma's and beta's gradients from rows 0 and 1 of st (BatchNormGrad's or
+ * ReluBatchNormGrad's statistics). */
+static fr_status bn_stats_grads(fr_ad *a, const fr_node *n, fr_value *st) {
+  for (int row = 0; row < 2; row++) {
+    fr_value *p = IN(1 + row);
+    if (fr_ad_wants(a, p)) FR_TRY(fr_ad_accum(a, p, fr_ad_row(a, st, row, &p->t)));
+  }
+  return a->st;
+}
+
 /* BatchNormalization in inference form (running statistics, which stay
  * frozen): y = (x - mean) s + beta with s = gamma / sqrt(var + eps) per
  * channel (dim 1). dx = d s; dgamma = sum(d xhat), xhat = (x - mean) /
  * sqrt(var + eps); dbeta = sum(d), sums over every dim but the channel.
  * dgamma and dbeta come from one pass over d and x (frost.BatchNormGrad)
- * instead of four ops over the whole map. */
+ * instead of four ops over the whole map; after a Relu, that pass also
+ * makes dx from the Relu's output gradient (frost.ReluBatchNormGrad). */
 fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   if (fr_ad_wants(a, IN(3)) || fr_ad_wants(a, IN(4)))
     return fr_err_node(FR_ERR_UNSUPPORTED, n,
@@ -743,6 +762,23 @@ fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
   fr_value *inv = fr_ad_unary(a, "Reciprocal",
                               fr_ad_unary(a, "Sqrt", fr_ad_binary(a, "Add", IN(4),
                                                                   fr_ad_scalar(a, eps))));
+  fr_node *rg = dy[0]->producer;
+  if (rg && rg->op == FR_OP_RELU_GRAD && rg->backward && x->dtype == FR_F32 &&
+      IN(3)->t.rank == 1 && fr_ad_wants(a, IN(0)) && rg->in[0]->t.rank == r) {
+    /* Relu after the BN: its ReluGrad (which no one else reads: it is
+     * this output's whole gradient, so it goes) and this rule in one pass
+     * over the map (frost.ReluBatchNormGrad) */
+    fr_value *s = fr_ad_binary(a, "Mul", IN(1), inv), *o[2] = {NULL, NULL};
+    fr_attr e = fr_ad_attr_f("epsilon", eps);
+    if (!s) return a->st;
+    fr_ad_frost_n(a, "ReluBatchNormGrad", 6,
+                  (fr_value *[]){rg->in[0], rg->in[1], IN(0), s, IN(3), IN(4)}, 1, &e, 2,
+                  o);
+    FR_TRY(a->st);
+    fr_node_kill(rg);
+    FR_TRY(fr_ad_accum(a, IN(0), o[0]));
+    return bn_stats_grads(a, n, o[1]);
+  }
   if (fr_ad_wants(a, IN(0))) {
     fr_value *s = fr_ad_reshape(a, fr_ad_binary(a, "Mul", IN(1), inv), &chan);
     FR_TRY(fr_ad_accum(a, IN(0), fr_ad_binary(a, "Mul", dy[0], s)));
@@ -752,16 +788,7 @@ fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
     fr_attr e = fr_ad_attr_f("epsilon", eps);
     fr_value *g = fr_ad_frost(a, "BatchNormGrad", 4,
                               (fr_value *[]){dy[0], IN(0), IN(3), IN(4)}, 1, &e);
-    fr_attr ax = fr_ad_attr_i("axis", 0);
-    for (int row = 0; row < 2; row++) {
-      fr_value *p = IN(1 + row);
-      if (!fr_ad_wants(a, p)) continue;
-      int64_t r64 = row;
-      fr_value *gr = fr_ad_op(a, "Gather", 2, (fr_value *[]){g, fr_ad_ints(a, 1, &r64)},
-                              1, &ax);
-      FR_TRY(fr_ad_accum(a, p, fr_ad_reshape(a, gr, &p->t)));
-    }
-    return a->st;
+    return bn_stats_grads(a, n, g);
   }
   if (fr_ad_wants(a, IN(1))) {
     fr_value *inv_c = fr_ad_reshape(a, inv, &chan);

@@ -34,6 +34,11 @@ fr_value *fr_ad_op(fr_ad *a, const char *op, int n_in, fr_value *const *in,
 /* A node of frost's own domain (frost.<op>). */
 fr_value *fr_ad_frost(fr_ad *a, const char *op, int n_in, fr_value *const *in,
                       int n_attr, const fr_attr *attrs);
+/* One with n_out outputs, into outs; returns the first. */
+fr_value *fr_ad_frost_n(fr_ad *a, const char *op, int n_in, fr_value *const *in,
+                        int n_attr, const fr_attr *attrs, int n_out, fr_value **outs);
+/* Row `row` of st (rows, C) reshaped as t (a Gather then a Reshape). */
+fr_value *fr_ad_row(fr_ad *a, fr_value *st, int64_t row, const fr_tensor *t);
 /* Constants: an f32 scalar (rank 0), a 1-D int64 vector. */
 fr_value *fr_ad_scalar(fr_ad *a, float v);
 fr_value *fr_ad_ints(fr_ad *a, int n, const int64_t *v);

@@ -114,7 +114,14 @@ fr_status fr_grad_conv(fr_ad *a, const fr_node *n, fr_value *const *dy) {
         a, W,
         fr_ad_frost(a, "ConvGradWeight", 2, (fr_value *[]){X, d}, k, at)));
   }
-  if (fr_ad_wants(a, B)) FR_TRY(fr_ad_accum(a, B, sum_but_channel(a, d)));
+  if (fr_ad_wants(a, B)) {
+    /* d made by a fused BatchNormalization backward already has its sums */
+    const fr_node *p = d->producer;
+    if (p && p->op == FR_OP_RELU_BN_GRAD && p->out[0] == d)
+      FR_TRY(fr_ad_accum(a, B, fr_ad_row(a, p->out[1], 2, &B->t)));
+    else
+      FR_TRY(fr_ad_accum(a, B, sum_but_channel(a, d)));
+  }
   return a->st;
 }
 

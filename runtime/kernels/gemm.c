@@ -2215,6 +2215,7 @@ void fr_k_dot_nt_f32(int64_t M, int64_t N, int64_t K, int64_t nb, const float *A
 void fr_k_gather2_f32(float *restrict d, const float *restrict s, int64_t n) {
   int64_t i = 0;
   for (; i + VW <= n; i += VW) vstore(d + i, vload_s(s + 2 * i, 2));
+  FR_K_SCALAR
   for (; i < n; i++) d[i] = s[2 * i];
 }
 
@@ -2229,6 +2230,7 @@ void fr_k_unzip2_f32(const float *restrict x, int64_t n, float *restrict e,
     vstore(e + j, __builtin_shufflevector(a, b, UNZIP_EVEN));
     vstore(o + j, __builtin_shufflevector(a, b, UNZIP_ODD));
   }
+  FR_K_SCALAR
   for (; j < h; j++) {
     e[j] = x[2 * j];
     o[j] = x[2 * j + 1];
@@ -2247,6 +2249,7 @@ void fr_k_zip2_f32(const float *restrict e, const float *restrict o, int64_t n,
     vstore(y + 2 * j, __builtin_shufflevector(a, b, ZIP_LO));
     vstore(y + 2 * j + VW, __builtin_shufflevector(a, b, ZIP_HI));
   }
+  FR_K_SCALAR
   for (; j < h; j++) {
     y[2 * j] = e[j];
     y[2 * j + 1] = o[j];

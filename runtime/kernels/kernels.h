@@ -67,6 +67,16 @@ typedef struct fr_k_strided {
 #define FR_K_GENERIC
 #endif
 
+/* FR_K_SCALAR before a loop: a scalar tail that stays scalar. Specialized
+ * for a short constant length, clang's vectorizer would make it masked
+ * gathers and scatters, slower here than the loop (the split of a row of
+ * 24 into its phases took a tenth of a train step). */
+#if defined(__clang__)
+#define FR_K_SCALAR _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define FR_K_SCALAR
+#endif
+
 /* Element types as kernels and entries name them: ONNX's
  * TensorProto.DataType numbers (the same as fr_dtype). */
 enum {
@@ -1257,6 +1267,17 @@ void fr_k_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
                       float *out);
 /* params fr_k_bn_grad_plan; bufs dy, x, mean, var, out, scratch. */
 FR_K_ENTRY void fr_ke_bn_grad_f32(const void *params, void *const *bufs);
+/* Relu's then an inference BatchNormalization's backward in one pass: g
+ * = y > 0 ? dy : 0, dx = g scale[c] (dy, y, x, dx (N, C, S)); stats (3,
+ * C): sum(g (x - mean)) / sqrt(var + eps), sum(g), sum(dx). Threads over
+ * channels. */
+void fr_k_relu_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
+                           const float *y, const float *x, const float *scale,
+                           const float *mean, const float *var, float *dx,
+                           float *stats);
+/* params fr_k_bn_grad_plan; bufs dy, y, x, scale, mean, var, dx, stats,
+ * scratch. */
+FR_K_ENTRY void fr_ke_relu_bn_grad_f32(const void *params, void *const *bufs);
 /* end of nn_grad.c */
 
 /* ---- ctrl.c: recurrent nets, signal processing, misc ----------------- */

@@ -102,7 +102,7 @@ static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
 /* acc[0..8) += a[i] b[i * s] for i < n, in lanes of 8 then 4 (so it
  * vectorizes), and the last few into acc[8]: partial sums kept across
  * calls, added up once per tap. */
-static __attribute__((noinline)) void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
+static void dot_acc(int64_t n, const float *restrict a, const float *restrict b,
                     int64_t s, float *restrict acc) {
   int64_t i = 0;
   if (s == 1) {
@@ -548,26 +548,86 @@ static void bn_grad_channels(const fr_k_bn_grad_plan *p, const float *dy,
   }
 }
 
+/* The channels [c0, c1) of fr_k_relu_bn_grad_f32: sums in lanes, as
+ * bn_grad_channels. */
+static void relu_bn_grad_channels(const fr_k_bn_grad_plan *p, const float *dy,
+                                  const float *y, const float *x, const float *scale,
+                                  const float *mean, const float *var, float *dx,
+                                  float *stats, int64_t c0, int64_t c1) {
+  const int64_t C = p->C, S = p->S;
+  for (int64_t c = c0; c < c1; c++) {
+    const float m = mean[c], s = scale[c];
+    float a[BN_LANES] = {0}, b[BN_LANES] = {0}, e[BN_LANES] = {0}, ta = 0, tb = 0, te = 0;
+    for (int64_t n = 0; n < p->N; n++) {
+      const int64_t o = (n * C + c) * S;
+      const float *restrict d = dy + o, *restrict ys = y + o, *restrict xs = x + o;
+      float *restrict g = dx + o;
+      int64_t i = 0;
+      for (; i + BN_LANES <= S; i += BN_LANES)
+        for (int l = 0; l < BN_LANES; l++) {
+          const float gi = ys[i + l] > 0 ? d[i + l] : 0.0f, di = gi * s;
+          g[i + l] = di;
+          a[l] += gi * (xs[i + l] - m);
+          b[l] += gi;
+          e[l] += di;
+        }
+      for (; i < S; i++) {
+        const float gi = ys[i] > 0 ? d[i] : 0.0f, di = gi * s;
+        g[i] = di;
+        ta += gi * (xs[i] - m);
+        tb += gi;
+        te += di;
+      }
+    }
+    for (int l = 0; l < BN_LANES; l++) {
+      ta += a[l];
+      tb += b[l];
+      te += e[l];
+    }
+    stats[c] = ta * (1.0f / sqrtf(var[c] + p->eps));
+    stats[C + c] = tb;
+    stats[2 * C + c] = te;
+  }
+}
+
 typedef struct bn_job {
   const fr_k_bn_grad_plan *p;
-  const float *dy, *x, *mean, *var;
-  float *out;
+  const float *dy, *x, *mean, *var, *y, *scale;
+  float *out, *dx;
 } bn_job;
 
 static FR_K_SHARED void bn_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const bn_job *j = ctx;
   (void)scratch;
-  bn_grad_channels(j->p, j->dy, j->x, j->mean, j->var, j->out, lo, hi);
+  if (j->y)
+    relu_bn_grad_channels(j->p, j->dy, j->y, j->x, j->scale, j->mean, j->var, j->dx,
+                          j->out, lo, hi);
+  else
+    bn_grad_channels(j->p, j->dy, j->x, j->mean, j->var, j->out, lo, hi);
 }
 
 void fr_k_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
                       const float *x, const float *mean, const float *var,
                       float *out) {
-  bn_job j = {p, dy, x, mean, var, out};
+  bn_job j = {.p = p, .dy = dy, .x = x, .mean = mean, .var = var, .out = out};
   if (fr_k_par_worth(2 * p->N * p->C * p->S)) fr_k_parallel(p->C, bn_task, &j, NULL, 0);
   else bn_task(&j, 0, p->C, NULL);
 }
 
 void fr_ke_bn_grad_f32(const void *params, void *const *b) {
   fr_k_bn_grad_f32(params, b[0], b[1], b[2], b[3], b[4]);
+}
+
+void fr_k_relu_bn_grad_f32(const fr_k_bn_grad_plan *p, const float *dy,
+                           const float *y, const float *x, const float *scale,
+                           const float *mean, const float *var, float *dx,
+                           float *stats) {
+  bn_job j = {.p = p, .dy = dy, .x = x, .mean = mean, .var = var, .y = y,
+              .scale = scale, .out = stats, .dx = dx};
+  if (fr_k_par_worth(3 * p->N * p->C * p->S)) fr_k_parallel(p->C, bn_task, &j, NULL, 0);
+  else bn_task(&j, 0, p->C, NULL);
+}
+
+void fr_ke_relu_bn_grad_f32(const void *params, void *const *b) {
+  fr_k_relu_bn_grad_f32(params, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
 }

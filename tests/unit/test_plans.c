@@ -1087,6 +1087,49 @@ START_TEST(plan_grad_ops) {
     ck_assert_int_eq(ft_run(c, bin, bad), FR_ERR_SHAPE);
     ft_free(c);
   }
+  /* ReluBatchNormGrad over (2, 3, S), S = 5 and 21: g = y > 0 ? dy : 0
+   * (y = -0, 0, NaN among them), dx = g scale, and the rows of BatchNormGrad
+   * over g and of sum(dx) */
+  for (int S = 5; S <= 21; S += 16) {
+    float bx[126], bdy[126], by[126], mean[3] = {0.5f, -1, 2}, var[3] = {1, 0.25f, 4};
+    float sc[3] = {1.5f, -0.5f, 2}, wdx[126], wst[9];
+    double ws[3] = {0}, wb[3] = {0}, we[3] = {0};
+    for (int i = 0; i < 6 * S; i++) {
+      int ch = (i / S) % 3;
+      bx[i] = (float)((i * 7) % 11) * 0.3f - 1;
+      bdy[i] = (float)((i * 5) % 13) * 0.1f - 0.6f;
+      by[i] = i % 9 == 4 ? NAN : i % 7 == 3 ? -0.0f : (float)((i * 3) % 5) - 2;
+      float g = by[i] > 0 ? bdy[i] : 0;
+      wdx[i] = g * sc[ch];
+      ws[ch] += (double)g * (bx[i] - mean[ch]);
+      wb[ch] += g;
+      we[ch] += wdx[i];
+    }
+    for (int ch = 0; ch < 3; ch++) {
+      wst[ch] = (float)(ws[ch] / sqrt(var[ch] + 0.01));
+      wst[3 + ch] = (float)wb[ch];
+      wst[6 + ch] = (float)we[ch];
+    }
+    c = ft_new("ReluBatchNormGrad", 13, 6, 2, 1); /* two outputs */
+    c->n->domain = "frost";
+    c->n->opset = 1;
+    ft_attr_f(c, "epsilon", 0.01f);
+    fr_tensor rin[6] = {ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S), bdy),
+                        ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S), by),
+                        ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S), bx),
+                        ft_tensor(FR_F32, 1, FT_DIMS(3), sc),
+                        ft_tensor(FR_F32, 1, FT_DIMS(3), mean),
+                        ft_tensor(FR_F32, 1, FT_DIMS(3), var)};
+    fr_tensor rout[2];
+    ck_assert_msg(ft_run(c, rin, rout) == FR_OK, "%s", fr_err_msg());
+    ft_check_f32(&rout[0], 6 * S, wdx, 1e-6f);
+    ft_check_f32(&rout[1], 9, wst, 1e-5f);
+    ft_release(rout, 2);
+    /* y of another shape */
+    rin[1] = ft_tensor(FR_F32, 3, FT_DIMS(2, 3, S - 1), by);
+    ck_assert_int_eq(ft_run(c, rin, rout), FR_ERR_SHAPE);
+    ft_free(c);
+  }
   /* ReluGrad: dy where Relu's output is positive, else 0 (NaN too) */
   c = ft_frost("ReluGrad", 2, 0);
   float rdy[5] = {1, 2, 3, 4, 5}, ry[5] = {0, 1, -0.0f, NAN, 7};
