@@ -2119,13 +2119,19 @@ static inline fr_vf vload_part(const float *p, int64_t n) {
   return v;
 }
 
-/* out[b] += the lanes of v[b], in lane order, for b < 4. */
+/* The sum of v's lanes, by halves (a fixed tree: lane l and l + VW/2,
+ * then of those...), not a chain of VW dependent adds. */
+static inline float hsum(fr_vf v) {
+  float t[VW];
+  for (int l = 0; l < VW; l++) t[l] = v[l];
+  for (int w = VW / 2; w > 0; w /= 2)
+    for (int l = 0; l < w; l++) t[l] += t[l + w];
+  return t[0];
+}
+
+/* out[b] += the lanes of v[b], for b < 4. */
 static inline void hsum4(const fr_vf *v, float *out) {
-  for (int b = 0; b < 4; b++) {
-    float r = 0;
-    for (int l = 0; l < VW; l++) r += v[b][l];
-    out[b] += r;
-  }
+  for (int b = 0; b < 4; b++) out[b] += hsum(v[b]);
 }
 
 /* A full tile: rows m0 .. m0+3 of A, n0 .. n0+3 of B, sixteen named
@@ -2181,8 +2187,7 @@ static void dot_tile_edge(const dot_job *j, int64_t m0, int64_t n0, int64_t mr,
         for (int64_t k = 0; k < kv; k += VW) v += vload(A + k) * vload(B + k);
         if (kv < K) v += vload_part(A + kv, K - kv) * vload_part(B + kv, K - kv);
       }
-      float r = 0;
-      for (int l = 0; l < VW; l++) r += v[l];
+      const float r = hsum(v);
       float *c = j->C + (m0 + a) * j->ldc + n0 + b;
       *c = j->acc ? *c + r : r;
     }

@@ -34,19 +34,37 @@ static bool is_pointwise(const fr_k_conv *p) {
   return true;
 }
 
-/* dW's products along pixels: dot products (fr_k_dot_nt_f32) over rows of
- * at least DOT_MIN_PIXELS pixels; over shorter ones (late layers' maps)
- * their last partial vector would cost most, and the packed GEMM goes
- * faster. */
-enum { DOT_MIN_PIXELS = 128 };
+/* dW's products along pixels: dot products (fr_k_dot_nt_f32) when dW is
+ * small (DOT_MAX_OUT outputs per group at most: a stem's 16 x 27, where
+ * the packed GEMM's tiles would be mostly padding) and rows hold at least
+ * DOT_MIN_PIXELS pixels (over shorter ones their last partial vector
+ * would cost most); the packed GEMM otherwise (measured on train steps:
+ * a 16 x 27 dW twice as fast by dots, a 32 x 144 one 1.6x slower). */
+enum { DOT_MIN_PIXELS = 128, DOT_MAX_OUT = 2048 };
+
+static bool by_dots(int64_t Mg, int64_t K, int64_t pixels) {
+  return pixels >= DOT_MIN_PIXELS && Mg * K <= DOT_MAX_OUT;
+}
+
+/* Images whose whole im2col matrices (K, OS) go side by side into one
+ * product (the dot tiles' lanes are added up once per product): up to
+ * DOT_IMG_FLOATS floats (1 MB, L2) of them, or one image of blocks. */
+enum { DOT_IMG_FLOATS = 262144 };
+
+static int64_t dot_images(const fr_k_conv *p, int64_t K, int64_t OS) {
+  if (!by_dots(p->M / p->group, K, OS) || block_pixels(K, OS) < OS || K * OS == 0)
+    return 1;
+  return fr_k_max64(1, fr_k_min64(p->N, DOT_IMG_FLOATS / (K * OS)));
+}
 
 size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
   if (is_depthwise(p)) return 0;
   int64_t Mg = p->M / p->group, K = p->C / p->group * p->k[0] * p->k[1] * p->k[2];
   int64_t OS = p->out[0] * p->out[1] * p->out[2];
-  if (is_pointwise(p)) return OS >= DOT_MIN_PIXELS ? 0 : fr_k_sgemm_scratch(Mg, K, OS);
+  if (is_pointwise(p)) return by_dots(Mg, K, OS) ? 0 : fr_k_sgemm_scratch(Mg, K, OS);
   int64_t P = block_pixels(K, OS);
-  return (size_t)(P * K) + (P >= DOT_MIN_PIXELS ? 0 : fr_k_sgemm_scratch(Mg, K, P));
+  return (size_t)(P * K * dot_images(p, K, OS)) +
+         (by_dots(Mg, K, P) ? 0 : fr_k_sgemm_scratch(Mg, K, P));
 }
 
 /* Rows t in [t0, t1) of the im2col matrix of output pixels [j0, j0 + pn):
@@ -272,7 +290,7 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
   if (is_pointwise(p)) {
     /* dW_g (Mg, Cg) = sum over n of dY_g[n] (Mg, OS) x_g[n]^T (OS, Cg) */
     for (int64_t g = 0; g < G; g++) {
-      if (OS >= DOT_MIN_PIXELS || p->N == 0) {
+      if (by_dots(Mg, Cg, OS) || p->N == 0) {
         fr_k_dot_nt_f32(Mg, Cg, OS, p->N, dy + g * Mg * OS, OS, p->M * OS,
                         x + g * Cg * IS, IS, p->C * IS, dw + g * Mg * K, K, 0);
         continue;
@@ -287,6 +305,23 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
     }
     return;
   }
+  const int64_t NB = dot_images(p, K, OS);
+  if (by_dots(Mg, K, P) && P == OS && NB > 1) {
+    /* whole images, NB at a time: their im2col matrices one after the
+     * other, then one product over them */
+    for (int64_t g = 0; g < G; g++)
+      for (int64_t n0 = 0; n0 < p->N; n0 += NB) {
+        const int64_t nb = fr_k_min64(NB, p->N - n0);
+        for (int64_t i = 0; i < nb; i++) {
+          grad_job j = {.c = p, .x = x + ((n0 + i) * p->C + g * Cg) * IS,
+                        .out = col + i * K * OS, .j0 = 0, .pn = OS, .kind = GRAD_IM2COL};
+          grad_par(&j, K, OS * K);
+        }
+        fr_k_dot_nt_f32(Mg, K, OS, nb, dy + (n0 * p->M + g * Mg) * OS, OS, p->M * OS,
+                        col, OS, K * OS, dw + g * Mg * K, K, n0 > 0);
+      }
+    return;
+  }
   for (int64_t g = 0; g < G; g++) {
     float *dwg = dw + g * Mg * K; /* (Mg, K) */
     bool first = true;
@@ -299,7 +334,7 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
                       .kind = GRAD_IM2COL};
         grad_par(&j, K, pn * K);
         /* dW_g += dY_g's pixels [j0, j0 + pn) (Mg, pn) x col (K, pn)^T */
-        if (P >= DOT_MIN_PIXELS) {
+        if (by_dots(Mg, K, P)) {
           fr_k_dot_nt_f32(Mg, K, pn, 1, dyg + j0, OS, 0, col, pn, 0, dwg, K, !first);
         } else {
           fr_k_gemm gm = {.M = Mg, .N = K, .K = pn, .A = dyg + j0, .rsa = OS,
