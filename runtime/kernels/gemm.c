@@ -2237,6 +2237,48 @@ void fr_k_col_add_f32(float *restrict y, const float *restrict c, int64_t lo,
     for (int64_t ix = lo; ix < hi; ix++) y[ix * sw] += c[ix];
 }
 
+/* ConvTranspose's col2im for output channels [lo, hi) of a group: y
+ * (Mg, NO) = bias, then each tap's rows of col (Mg * KK, NI) added. */
+typedef struct col2im_job {
+  const fr_k_conv *p;
+  const float *col, *bias;
+  float *y;
+} col2im_job;
+
+static void col2im_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const col2im_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t NO = OD * OH * OW, sw = p->stride[2];
+  for (int64_t m = lo; m < hi; m++) {
+    float *ym = j->y + m * NO;
+    float b = j->bias ? j->bias[m] : 0.0f;
+    for (int64_t o = 0; o < NO; o++) ym[o] = b;
+    for (int64_t kz = 0; kz < KD; kz++)
+      for (int64_t ky = 0; ky < KH; ky++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          const float *cr = j->col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+          /* input columns ix whose output ix * sw + off is inside */
+          int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+          fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
+          for (int64_t iz = 0; iz < ID; iz++) {
+            int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+            if (oz < 0 || oz >= OD) continue;
+            for (int64_t iy = 0; iy < IH; iy++) {
+              int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              if (oy < 0 || oy >= OH) continue;
+              float *yr = ym + (oz * OH + oy) * OW + off;
+              const float *cx = cr + (iz * IH + iy) * IW;
+              fr_k_col_add_f32(yr, cx, lo, hi, sw);
+            }
+          }
+        }
+  }
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p))
     return convt_dw_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
@@ -2254,10 +2296,9 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
-  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
-  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
-  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int64_t NO = OD * OH * OW, sw = p->stride[2];
+  const int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  const int64_t NI = p->in[0] * p->in[1] * p->in[2];
+  const int64_t NO = p->out[0] * p->out[1] * p->out[2];
   float *col = scratch, *gs = scratch + Mg * KK * NI;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t g = 0; g < G; g++) {
@@ -2267,30 +2308,13 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
       fr_k_gemm gm = {Mg * KK, NI, Cg, wg, 1, Mg * KK, xg, NI, 1,
                       col, NI, 1.0f, 0.0f, NULL, {0}, NULL, NULL, 0};
       fr_k_sgemm(&gm, gs);
-      for (int64_t m = 0; m < Mg; m++) {
-        float *ym = yg + m * NO;
-        float b = bias ? bias[g * Mg + m] : 0.0f;
-        for (int64_t o = 0; o < NO; o++) ym[o] = b;
-        for (int64_t kz = 0; kz < KD; kz++)
-          for (int64_t ky = 0; ky < KH; ky++)
-            for (int64_t kx = 0; kx < KW; kx++) {
-              const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
-              /* input columns ix whose output ix * sw + off is inside */
-              int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-              fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
-              for (int64_t iz = 0; iz < ID; iz++) {
-                int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
-                if (oz < 0 || oz >= OD) continue;
-                for (int64_t iy = 0; iy < IH; iy++) {
-                  int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
-                  if (oy < 0 || oy >= OH) continue;
-                  float *yr = ym + (oz * OH + oy) * OW + off;
-                  const float *cx = cr + (iz * IH + iy) * IW;
-                  fr_k_col_add_f32(yr, cx, lo, hi, sw);
-                }
-              }
-            }
-      }
+      /* col2im: the output channels on threads (serial inside a thread
+       * of fr_ke_convtranspose_f32's, which cuts the images) */
+      col2im_job cj = {p, col, bias ? bias + g * Mg : NULL, yg};
+      if (fr_k_par_worth(Mg * KK * NI))
+        fr_k_parallel(Mg, col2im_task, &cj, NULL, 0);
+      else
+        col2im_task(&cj, 0, Mg, NULL);
     }
 }
 

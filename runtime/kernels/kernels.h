@@ -774,7 +774,8 @@ typedef struct fr_k_concat_plan {
   int n;
   uint32_t len[];
 } fr_k_concat_plan;
-/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. */
+/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. Large ones are
+ * copied on threads, in pieces of 64 KB. */
 FR_K_ENTRY void fr_ke_concat(const void *params, void *const *bufs);
 
 /* Split into n outputs along an axis: x (outer, pitch) bytes, output i
