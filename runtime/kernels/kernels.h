@@ -1016,9 +1016,11 @@ void fr_k_col_add_f32(float *y, const float *c, int64_t lo, int64_t hi,
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* gemm.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
  * the epilogue p->epi and res (NULL or of y's shape). 3x3 with dilation 1
- * and width stride 1 or 2 take a fast path (the nine weights in registers,
- * the epilogue per row); the rest, or all with _any, the general one. The
- * two add the same products in the same order. */
+ * and width stride 1 or 2 take a fast path (rows read in place at strides
+ * (1, 1) and (2, 2) with one padding, the rest by zero-padded bands; the
+ * nine weights and the epilogue in registers); the rest, or all with
+ * _any, the general one. The two add the same products in the same order
+ * (the fast path adds a padded tap's w * 0). */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);
 void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
