@@ -1391,7 +1391,7 @@ static inline __attribute__((always_inline)) void
 dw3_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
           float b, const float *res, float *restrict yp, int64_t r0, int64_t r1,
           const int64_t sw) {
-  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t IH = p->in[1], IW = p->in[2], OW = p->out[2];
   const int64_t sh = p->stride[1], ph = p->pad[1], pw = p->pad[2];
   const int64_t Wq = OW + 2 / sw, nrp = fr_k_min64(sh, 3), ex = 2 / sh;
   const bool flat = OW < VW;
@@ -1437,10 +1437,10 @@ dw3_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp
     }
     dw3_run(e, o, wv, b, fr_k_max64((nb - 1) * Wq + OW, VW), NULL, ve, T, sw);
     for (int64_t j = 0; j < nb; j++) {
-      /* by a whole vector inside the plane (the next row is written
-       * after), the last row by floats */
+      /* by a whole vector inside the rows of this call (the next row
+       * is written after), the last row by floats */
       float *yr = yp + (oy0 + j) * OW;
-      if ((oy0 + j) * OW + VW <= OH * OW) vstore(yr, vload(T + j * Wq));
+      if ((oy0 + j) * OW + VW <= r1 * OW) vstore(yr, vload(T + j * Wq));
       else
         for (int64_t ox = 0; ox < OW; ox++) yr[ox] = T[j * Wq + ox];
       if (on && !ve) epi_row(&p->epi, OW, yr, NULL, res ? res + (oy0 + j) * OW : NULL);
