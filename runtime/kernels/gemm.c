@@ -1213,198 +1213,430 @@ static void dw_plane_sn(const fr_k_conv *p, const float *xp, const float *wp,
 }
 
 /* The 3x3 depthwise fast path (dilation 1, width stride 1 or 2, any pads
- * and height stride): the nine weights stay in vector registers, and an
- * output row takes the nr (1 to 3, a constant in each inlined copy) input
- * rows inside the image, starting at weight row k0. rows[r] points pw
- * floats before input row r; wv, ws: the weights as vectors and floats;
- * ve: an epilogue of selects (epi_vec) applied in registers, or NULL.
- * Unrolled by hand: the JIT does not unroll. */
+ * and height stride). A plane is done in bands of R output rows: the
+ * input rows a band reads are copied, zero-padded, onto the stack, split
+ * by row and column parity when a stride is 2 (a "sub-plane" per input
+ * row mod sh (up to 3) and column mod sw), so that every tap of every
+ * output is a unit-stride read: output (j, ox) of the band, at flat index
+ * q = j * Wq + ox, reads tap (ky, kx) at sub-plane (ky % sh, kx % sw),
+ * index q + (ky / sh) * Wq + kx / sw. Rows of at least VW outputs are
+ * computed row by row into y (four vectors at a time, the taps of a
+ * kernel row shifted in registers from one set of loads, then single
+ * vectors, the last one ending at OW); narrower rows as one flat run over
+ * the band (the two or one dropped columns of each row too) into T, then
+ * copied. Every output adds b and its nine products in the general
+ * kernel's order (a padded tap adds w * 0); the select-only epilogues
+ * (epi_vec), with the residual before them, run in registers, the others
+ * on each row. Unrolled by hand: the JIT does not unroll. */
+enum {
+  DW3_BUF = 6144, /* floats of a band's sub-planes */
+  DW3_TBUF = 2048 /* floats of the flat outputs */
+};
+
+#if VW == 16
+#define DW_SH1 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+#define DW_SH2 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
+#define DW_SHE 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 30
+#define DW_SR 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#elif VW == 8
+#define DW_SH1 1, 2, 3, 4, 5, 6, 7, 8
+#define DW_SH2 2, 3, 4, 5, 6, 7, 8, 9
+#define DW_SHE 1, 2, 3, 4, 5, 6, 7, 14
+#define DW_SR 7, 8, 9, 10, 11, 12, 13, 14
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#else
+#define DW_SH1 1, 2, 3, 4
+#define DW_SH2 2, 3, 4, 5
+#define DW_SHE 1, 2, 3, 6
+#define DW_SR 3, 4, 5, 6
+#define DW_EVEN 0, 2, 4, 6
+#define DW_ODD 1, 3, 5, 7
+#endif
+/* a[1..VW] and a[2..VW+1] of a, b side by side */
+#define DW_S1(a, b) __builtin_shufflevector(a, b, DW_SH1)
+#define DW_S2(a, b) __builtin_shufflevector(a, b, DW_SH2)
+
+/* One kernel row (weights w[0..2]) added to the four accumulators of
+ * outputs [q, q + 4 VW): at width stride 1 the taps read e[q + kx]; at 2,
+ * e[q] (even columns), o[q] (odd) and e[q + 1]. Reads nothing past the
+ * last tap. */
+static inline __attribute__((always_inline)) void
+dw3_taps4(fr_vf *a, const float *e, const float *o, const fr_vf *w,
+          const int64_t sw) {
+  fr_vf v0 = vload(e), v1 = vload(e + VW), v2 = vload(e + 2 * VW);
+  fr_vf v3 = vload(e + 3 * VW);
+  a[0] += w[0] * v0, a[1] += w[0] * v1, a[2] += w[0] * v2, a[3] += w[0] * v3;
+  if (sw == 1) {
+    fr_vf v4 = vload(e + 3 * VW + 2); /* e[q + 4 VW - 2 .. + 2] */
+    a[0] += w[1] * DW_S1(v0, v1), a[1] += w[1] * DW_S1(v1, v2);
+    a[2] += w[1] * DW_S1(v2, v3);
+    a[3] += w[1] * __builtin_shufflevector(v3, v4, DW_SHE);
+    a[0] += w[2] * DW_S2(v0, v1), a[1] += w[2] * DW_S2(v1, v2);
+    a[2] += w[2] * DW_S2(v2, v3), a[3] += w[2] * v4;
+  } else {
+    a[0] += w[1] * vload(o), a[1] += w[1] * vload(o + VW);
+    a[2] += w[1] * vload(o + 2 * VW), a[3] += w[1] * vload(o + 3 * VW);
+    a[0] += w[2] * DW_S1(v0, v1), a[1] += w[2] * DW_S1(v1, v2);
+    a[2] += w[2] * DW_S1(v2, v3), a[3] += w[2] * vload(e + 3 * VW + 1);
+  }
+}
+
+/* The same for one vector. */
 static inline __attribute__((always_inline)) fr_vf
-dw3_taps(fr_vf acc, const float *x, const fr_vf *w, const int64_t S) {
-  acc += w[0] * vload_s(x, S);
-  acc += w[1] * vload_s(x + 1, S);
-  acc += w[2] * vload_s(x + 2, S);
-  return acc;
+dw3_taps1(fr_vf a, const float *e, const float *o, const fr_vf *w,
+          const int64_t sw) {
+  a += w[0] * vload(e);
+  a += w[1] * vload(sw == 1 ? e + 1 : o);
+  a += w[2] * vload(e + (sw == 1 ? 2 : 1));
+  return a;
 }
 
-/* Output columns [o0, o1) one by one, with bounds checks. */
+/* Output v of a band: + residual, epilogue, store. */
 static inline __attribute__((always_inline)) void
-dw3_cols(const int nr, const float *const *rows, const float *ws, int64_t o0,
-         int64_t o1, int64_t IW, int64_t pw, float b, float *restrict yr,
-         const int64_t S) {
-  for (int64_t o = o0; o < o1; o++) {
-    float acc = b;
-    for (int r = 0; r < 3; r++) {
-      if (r >= nr) break;
-      int64_t ix = o * S - pw;
-      if (ix >= 0 && ix < IW) acc += ws[r * 3] * rows[r][ix + pw];
-      if (ix + 1 >= 0 && ix + 1 < IW) acc += ws[r * 3 + 1] * rows[r][ix + 1 + pw];
-      if (ix + 2 >= 0 && ix + 2 < IW) acc += ws[r * 3 + 2] * rows[r][ix + 2 + pw];
-    }
-    yr[o] = acc;
+dw3_out(float *y, const float *res, const fr_k_epi *ve, fr_vf v) {
+  if (res) v += vload(res);
+  vstore(y, ve ? epi_vec(ve, v) : v);
+}
+
+/* Flat outputs [0, n) (n >= VW) of a band, into y[q] (plus res[q]): e[r],
+ * o[r] the even (or all) and odd columns of the sub-plane of kernel row
+ * r, advanced to the output's first tap. */
+static inline __attribute__((always_inline)) void
+dw3_run(const float *const *e, const float *const *o, const fr_vf *wv,
+        float b, int64_t n, const float *res, const fr_k_epi *ve,
+        float *restrict y, const int64_t sw) {
+  int64_t q = 0;
+  for (; q + 4 * VW <= n; q += 4 * VW) {
+    fr_vf a[4] = {vsplat(b), vsplat(b), vsplat(b), vsplat(b)};
+    dw3_taps4(a, e[0] + q, o[0] + q, wv, sw);
+    dw3_taps4(a, e[1] + q, o[1] + q, wv + 3, sw);
+    dw3_taps4(a, e[2] + q, o[2] + q, wv + 6, sw);
+    dw3_out(y + q, res ? res + q : NULL, ve, a[0]);
+    dw3_out(y + q + VW, res ? res + q + VW : NULL, ve, a[1]);
+    dw3_out(y + q + 2 * VW, res ? res + q + 2 * VW : NULL, ve, a[2]);
+    dw3_out(y + q + 3 * VW, res ? res + q + 3 * VW : NULL, ve, a[3]);
+  }
+  /* single vectors, the last one ending at n (it may overlap: outputs
+   * are stored, not accumulated) */
+  while (q < n) {
+    int64_t q0 = fr_k_min64(q, n - VW);
+    fr_vf a = dw3_taps1(vsplat(b), e[0] + q0, o[0] + q0, wv, sw);
+    a = dw3_taps1(a, e[1] + q0, o[1] + q0, wv + 3, sw);
+    a = dw3_taps1(a, e[2] + q0, o[2] + q0, wv + 6, sw);
+    dw3_out(y + q0, res ? res + q0 : NULL, ve, a);
+    q = q0 + VW;
   }
 }
 
+/* Input row iy (zeros outside the image) into the band: padded column
+ * c = ix + pw goes to sub-plane c % sw (d[c % sw]) at c / sw, for the Wq
+ * entries of each. A row of fewer than VW entries is still copied by
+ * whole vectors when they stay inside the plane (the entries past the
+ * row, in the next row of the sub-plane or its slack, are written again
+ * later). */
 static inline __attribute__((always_inline)) void
-dw3_row(const int nr, const float *const *rows, const fr_vf *wv,
-        const float *ws, int64_t lo, int64_t hi, int64_t OW, int64_t IW,
-        int64_t pw, float b, const fr_k_epi *ve, float *restrict yr,
-        const int64_t S) {
-  int64_t ox = lo;
-  for (; ox + 2 * VW <= hi; ox += 2 * VW) {
-    fr_vf acc0 = vsplat(b), acc1 = acc0;
-    const float *x0 = rows[0] + ox * S;
-    acc0 = dw3_taps(acc0, x0, wv, S);
-    acc1 = dw3_taps(acc1, x0 + VW * S, wv, S);
-    if (nr > 1) {
-      const float *x1 = rows[1] + ox * S;
-      acc0 = dw3_taps(acc0, x1, wv + 3, S);
-      acc1 = dw3_taps(acc1, x1 + VW * S, wv + 3, S);
-    }
-    if (nr > 2) {
-      const float *x2 = rows[2] + ox * S;
-      acc0 = dw3_taps(acc0, x2, wv + 6, S);
-      acc1 = dw3_taps(acc1, x2 + VW * S, wv + 6, S);
-    }
-    if (ve) acc0 = epi_vec(ve, acc0), acc1 = epi_vec(ve, acc1);
-    vstore(yr + ox, acc0);
-    vstore(yr + ox + VW, acc1);
+dw3_fill_row(const float *xp, int64_t iy, int64_t IH, int64_t IW,
+             int64_t pw, int64_t Wq, const int64_t sw, float *const *d) {
+  if (iy < 0 || iy >= IH) {
+    for (int64_t s = 0; s < sw; s++)
+      for (int64_t j = 0; j < Wq; j++) d[s][j] = 0;
+    return;
   }
-  /* the last vectors, the last one ending at hi (overlapping) */
-  while (ox < hi && hi - lo >= VW) {
-    int64_t o0 = fr_k_min64(ox, hi - VW);
-    fr_vf acc0 = dw3_taps(vsplat(b), rows[0] + o0 * S, wv, S);
-    if (nr > 1) acc0 = dw3_taps(acc0, rows[1] + o0 * S, wv + 3, S);
-    if (nr > 2) acc0 = dw3_taps(acc0, rows[2] + o0 * S, wv + 6, S);
-    vstore(yr + o0, ve ? epi_vec(ve, acc0) : acc0);
-    ox = o0 + VW;
+  const float *xr = xp + iy * IW;
+  /* entries [lo, hi) of both sub-planes are inside the row:
+   * j * sw - pw >= 0 and j * sw + sw - 1 - pw < IW */
+  const int64_t lo = fr_k_min64((pw + sw - 1) / sw, Wq);
+  const int64_t hi = fr_k_max64(lo, fr_k_min64(Wq, (IW + pw) / sw));
+  const float *src = xr + lo * sw - pw;
+  const int64_t n = hi - lo;
+  if (n >= VW || (n > 0 && (src - xp) + sw * VW <= IH * IW)) {
+    /* vectors, the last one ending at hi (it may overlap) */
+    for (int64_t j = 0; j < n;) {
+      const int64_t j0 = n < VW ? 0 : fr_k_min64(j, n - VW);
+      if (sw == 1) {
+        vstore(d[0] + lo + j0, vload(src + j0));
+      } else {
+        fr_vf u0 = vload(src + 2 * j0), u1 = vload(src + 2 * j0 + VW);
+        vstore(d[0] + lo + j0, __builtin_shufflevector(u0, u1, DW_EVEN));
+        vstore(d[1] + lo + j0, __builtin_shufflevector(u0, u1, DW_ODD));
+      }
+      j = j0 + VW;
+    }
+  } else {
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t s = 0; s < sw; s++) d[s][lo + j] = src[j * sw + s];
   }
-  /* the columns left of the vectors and right of them */
-  int64_t left = ox > lo ? lo : 0;
-  dw3_cols(nr, rows, ws, 0, left, IW, pw, b, yr, S);
-  dw3_cols(nr, rows, ws, ox > lo ? ox : 0, OW, IW, pw, b, yr, S);
-  if (ve && left > 0) epi_row(ve, left, yr, NULL, NULL);
-  if (ve && ox > lo && ox < OW) epi_row(ve, OW - ox, yr + ox, NULL, NULL);
-  if (ve && ox <= lo) epi_row(ve, OW, yr, NULL, NULL);
+  /* the padded or partly inside entries, after the vectors */
+  for (int64_t s = 0; s < sw; s++) {
+    for (int64_t j = 0; j < lo; j++) {
+      int64_t ix = j * sw + s - pw;
+      d[s][j] = ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+    }
+    for (int64_t j = hi; j < Wq; j++) {
+      int64_t ix = j * sw + s - pw;
+      d[s][j] = ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+    }
+  }
+}
+
+/* Output rows per band (< 1: the band does not fit): each sub-plane
+ * holds R + ex rows of Wq and 2 VW of slack; a flat run, R * Wq outputs
+ * and VW of slack. */
+static int64_t dw3_band_rows(const fr_k_conv *p) {
+  const int64_t OW = p->out[2], sw = p->stride[2], sh = p->stride[1];
+  const int64_t Wq = OW + 2 / sw, nrp = fr_k_min64(sh, 3), ex = 2 / sh;
+  int64_t R = (DW3_BUF / (nrp * sw) - 2 * VW) / Wq - ex;
+  if (OW < VW) R = fr_k_min64(R, (DW3_TBUF - VW) / Wq);
+  return fr_k_min64(R, p->out[1]);
 }
 
 static inline __attribute__((always_inline)) void
 dw3_plane(const fr_k_conv *p, const float *restrict xp, const float *restrict wp,
-          float b, const float *res, float *restrict yp, const int64_t S) {
-  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int64_t pw = p->pad[2];
-  /* the epilogue in registers, or on each row while it is in L1 */
-  epi_ctx ec = {&p->epi, NULL, res, OW};
+          float b, const float *res, float *restrict yp, int64_t r0, int64_t r1,
+          const int64_t sw) {
+  const int64_t IH = p->in[1], IW = p->in[2], OW = p->out[2];
+  const int64_t sh = p->stride[1], ph = p->pad[1], pw = p->pad[2];
+  const int64_t Wq = OW + 2 / sw, nrp = fr_k_min64(sh, 3), ex = 2 / sh;
+  const bool flat = OW < VW;
+  const int64_t R = dw3_band_rows(p);
+  const int64_t Ps = (R + ex) * Wq + 2 * VW; /* floats of a sub-plane */
+  float band[DW3_BUF], T[DW3_TBUF];
+  epi_ctx ec = {&p->epi, NULL, flat ? NULL : res, OW};
   const bool on = epi_on(&p->epi, NULL, res);
-  const fr_k_epi *ve = on && epi_vec_ok(&ec) ? &p->epi : NULL;
+  const fr_k_epi epi = p->epi; /* (see dw3_plane_any) */
+  const fr_k_epi *ve = on && epi_vec_res_ok(&ec) ? &epi : NULL;
+  if (flat && res) ve = NULL; /* the residual is in y's layout */
   fr_vf wv[9];
   for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
-  /* columns whose three taps are inside */
-  int64_t lo0, hi0, lo1, hi1;
-  fr_k_valid_range(S, -pw, IW, OW, &lo0, &hi0);
-  fr_k_valid_range(S, 2 - pw, IW, OW, &lo1, &hi1);
-  int64_t lo = fr_k_max64(lo0, lo1), hi = fr_k_max64(fr_k_min64(hi0, hi1), lo);
-  for (int64_t oy = 0; oy < OH; oy++) {
-    const float *rows[3];
-    int nr = 0, k0 = -1;
+  /* the slack after each sub-plane, read by the flat run's last vector */
+  for (int64_t s = 0; s < nrp * sw; s++)
+    for (int64_t j = Ps - 2 * VW; j < Ps; j++) band[s * Ps + j] = 0;
+  for (int64_t oy0 = r0; oy0 < r1; oy0 += R) {
+    const int64_t nb = fr_k_min64(R, r1 - oy0);
+    /* sub-plane (rp, s) row i: input row (oy0 + i) * sh + rp - ph */
+    for (int64_t i = 0; i < nb + ex; i++) /* in the input's order */
+      for (int64_t rp = 0; rp < nrp; rp++) {
+        float *d[2] = {band + (rp * sw) * Ps + i * Wq,
+                       band + (rp * sw + sw - 1) * Ps + i * Wq};
+        dw3_fill_row(xp, (oy0 + i) * sh + rp - ph, IH, IW, pw, Wq, sw, d);
+      }
+    /* kernel row ky: sub-plane row parity ky % sh, row ky / sh */
+    const float *e[3], *o[3];
     for (int ky = 0; ky < 3; ky++) {
-      int64_t iy = oy * p->stride[1] - p->pad[1] + ky;
-      if (iy < 0 || iy >= IH) continue;
-      if (k0 < 0) k0 = ky;
-      rows[nr++] = xp + iy * IW - pw;
+      const float *s = band + (ky % sh) * sw * Ps + (ky / sh) * Wq;
+      e[ky] = s;
+      o[ky] = s + (sw - 1) * Ps;
     }
-    float *yr = yp + oy * OW;
-    const fr_vf *w = wv + 3 * (k0 < 0 ? 0 : k0);
-    const float *ws = wp + 3 * (k0 < 0 ? 0 : k0);
-    switch (nr) {
-    case 3: dw3_row(3, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
-    case 2: dw3_row(2, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
-    case 1: dw3_row(1, rows, w, ws, lo, hi, OW, IW, pw, b, ve, yr, S); break;
-    default:
-      for (int64_t o = 0; o < OW; o++) yr[o] = b;
-      if (ve) epi_row(ve, OW, yr, NULL, NULL);
-      break;
-    }
-    if (on && !ve) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
-  }
-}
-
-static void dw3_plane_s1(const fr_k_conv *p, const float *xp, const float *wp,
-                         float b, const float *res, float *yp) {
-  dw3_plane(p, xp, wp, b, res, yp, 1);
-}
-static void dw3_plane_s2(const fr_k_conv *p, const float *xp, const float *wp,
-                         float b, const float *res, float *yp) {
-  dw3_plane(p, xp, wp, b, res, yp, 2);
-}
-
-/* Small planes at stride 1 (their rows are a few vectors wide at most,
- * so the row path would do much of them column by column): the plane
- * zero-padded to P (OH + 2, Wp = OW + 2) on the stack, every output of the
- * padded width computed as one flat run (q = oy * Wp + ox reads
- * P[q + ky * Wp + kx]; the last 2 of each row are dropped), then each
- * row's OW outputs copied to y and through the epilogue. */
-enum { DW3_FLAT_MAX = 2048 }; /* floats of P, and of the flat outputs */
-
-static bool dw3_flat_ok(const fr_k_conv *p) {
-  return p->stride[1] == 1 && p->stride[2] == 1 &&
-         (p->out[1] + 2) * (p->out[2] + 2) <= DW3_FLAT_MAX;
-}
-
-static void dw3_flat(const fr_k_conv *p, const float *restrict xp,
-                     const float *restrict wp, float b, const float *res,
-                     float *restrict yp) {
-  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
-  const int64_t Wp = OW + 2, ph = p->pad[1], pw = p->pad[2];
-  float P[DW3_FLAT_MAX], T[DW3_FLAT_MAX];
-  /* P row r, column c is input (r - ph, c - pw), 0 outside */
-  const int64_t c0 = fr_k_min64(pw, Wp), c1 = fr_k_max64(c0, fr_k_min64(pw + IW, Wp));
-  for (int64_t r = 0; r < OH + 2; r++) {
-    float *pr = P + r * Wp;
-    int64_t iy = r - ph;
-    if (iy < 0 || iy >= IH) {
-      for (int64_t c = 0; c < Wp; c++) pr[c] = 0;
+    if (!flat) {
+      for (int64_t j = 0; j < nb; j++) {
+        const float *er[3] = {e[0] + j * Wq, e[1] + j * Wq, e[2] + j * Wq};
+        const float *orr[3] = {o[0] + j * Wq, o[1] + j * Wq, o[2] + j * Wq};
+        float *yr = yp + (oy0 + j) * OW;
+        const float *rr = res ? res + (oy0 + j) * OW : NULL;
+        dw3_run(er, orr, wv, b, OW, ve ? rr : NULL, ve, yr, sw);
+        if (on && !ve) epi_row(&p->epi, OW, yr, NULL, rr);
+      }
       continue;
     }
-    const float *xr = xp + iy * IW - pw; /* columns [c0, c1) are inside */
-    for (int64_t c = 0; c < c0; c++) pr[c] = 0;
-    for (int64_t c = c0; c < c1; c++) pr[c] = xr[c];
-    for (int64_t c = c1; c < Wp; c++) pr[c] = 0;
-  }
-  fr_vf wv[9];
-  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
-  const int64_t n = (OH - 1) * Wp + OW; /* flat outputs up to the last one */
-  int64_t q = 0;
-  for (; q + VW <= n; q += VW) {
-    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
-    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
-    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
-  }
-  if (q < n && n >= VW) { /* the last vector ends at n */
-    q = n - VW;
-    fr_vf acc = dw3_taps(vsplat(b), P + q, wv, 1);
-    acc = dw3_taps(acc, P + q + Wp, wv + 3, 1);
-    vstore(T + q, dw3_taps(acc, P + q + 2 * Wp, wv + 6, 1));
-  } else {
-    for (; q < n; q++) {
-      float acc = b;
-      for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++) acc += wp[ky * 3 + kx] * P[q + ky * Wp + kx];
-      T[q] = acc;
+    dw3_run(e, o, wv, b, fr_k_max64((nb - 1) * Wq + OW, VW), NULL, ve, T, sw);
+    for (int64_t j = 0; j < nb; j++) {
+      /* by a whole vector inside the rows of this call (the next row
+       * is written after), the last row by floats */
+      float *yr = yp + (oy0 + j) * OW;
+      if ((oy0 + j) * OW + VW <= r1 * OW) vstore(yr, vload(T + j * Wq));
+      else
+        for (int64_t ox = 0; ox < OW; ox++) yr[ox] = T[j * Wq + ox];
+      if (on && !ve) epi_row(&p->epi, OW, yr, NULL, res ? res + (oy0 + j) * OW : NULL);
     }
-  }
-  const bool on = epi_on(&p->epi, NULL, res);
-  for (int64_t oy = 0; oy < OH; oy++) {
-    float *yr = yp + oy * OW;
-    for (int64_t o = 0; o < OW; o++) yr[o] = T[oy * Wp + o];
-    if (on) epi_row(&p->epi, OW, yr, NULL, res ? res + oy * OW : NULL);
   }
 }
 
-/* The fast path takes it: 3x3, dilation 1, width stride 1 or 2. */
+/* Strides (1, 1) or (2, 2) with one padding before (and as much after as
+ * the outputs need at stride 1: y the size of x; none at 2: 2 OW <= IW,
+ * 2 OH <= IH), rows of VW outputs or more: the rows past the first (and
+ * before the last at stride 1) read x in place, row by row, k (4, 2 or 1)
+ * vectors of outputs at a time, the last ones ending at OW (overlapping:
+ * outputs are stored, not accumulated). At stride 1 output vector v_i of
+ * an input row reads the tap before as [x[ox - 1] or 0, v_i[0..VW-2]]
+ * and the tap after as [v_i[1..VW-1], x[ox + VW] or 0]; at stride 2 the
+ * even and odd columns of two loads are the middle and last taps, the
+ * odd ones shifted by one (x[2 ox - 1] or 0 first) the first. Loads stay
+ * inside the row; the other rows go through the band path. */
+static bool dw3_inplace_ok(const fr_k_conv *p) {
+  const int64_t s = p->stride[2], OH = p->out[1], OW = p->out[2];
+  if (p->stride[1] != s || p->pad[1] != 1 || p->pad[2] != 1 || OW < VW)
+    return false;
+  if (s == 1)
+    return p->in[1] == OH && p->in[2] == OW && OH >= 3;
+  return 2 * OW <= p->in[2] && 2 * OH <= p->in[1] && OH >= 2;
+}
+
+/* One kernel row (w[0..2]) on input row x for the k vectors of outputs
+ * [ox, ox + k VW) of a row of OW (ox + k VW <= OW), stride 1. */
+static inline __attribute__((always_inline)) void
+dw3_ctaps(fr_vf *a, const float *x, int64_t ox, int64_t OW, const fr_vf *w,
+          const int k) {
+  const fr_vf z = {0};
+  fr_vf v0 = vload(x + ox), v1 = z, v2 = z, v3 = z;
+  if (k > 1) v1 = vload(x + ox + VW);
+  if (k > 2) v2 = vload(x + ox + 2 * VW), v3 = vload(x + ox + 3 * VW);
+  /* the tap before: x[ox - 1 ..] loaded, or 0 then v0 */
+  a[0] += w[0] * (ox > 0 ? vload(x + ox - 1) : __builtin_shufflevector(z, v0, DW_SR));
+  if (k > 1) a[1] += w[0] * __builtin_shufflevector(v0, v1, DW_SR);
+  if (k > 2) {
+    a[2] += w[0] * __builtin_shufflevector(v1, v2, DW_SR);
+    a[3] += w[0] * __builtin_shufflevector(v2, v3, DW_SR);
+  }
+  a[0] += w[1] * v0;
+  if (k > 1) a[1] += w[1] * v1;
+  if (k > 2) a[2] += w[1] * v2, a[3] += w[1] * v3;
+  /* the last vector's tap after: loaded, or its own lanes then 0 */
+  const fr_vf vl = k == 1 ? v0 : k == 2 ? v1 : v3;
+  fr_vf e = ox + k * VW < OW ? vload(x + ox + (k - 1) * VW + 1)
+                             : __builtin_shufflevector(vl, z, DW_SH1);
+  if (k == 1) a[0] += w[2] * e;
+  if (k == 2) a[0] += w[2] * DW_S1(v0, v1), a[1] += w[2] * e;
+  if (k == 4) {
+    a[0] += w[2] * DW_S1(v0, v1), a[1] += w[2] * DW_S1(v1, v2);
+    a[2] += w[2] * DW_S1(v2, v3), a[3] += w[2] * e;
+  }
+}
+
+/* The same at stride 2: outputs [ox, ox + k VW) read x[2 ox - 1 ..]. */
+static inline __attribute__((always_inline)) void
+dw3_c2taps(fr_vf *a, const float *x, int64_t ox, const fr_vf *w, const int k) {
+  const fr_vf z = {0};
+  fr_vf ev[4], od[4];
+  const float *s = x + 2 * ox;
+#define DW_EO(i)                                                               \
+  do {                                                                         \
+    fr_vf u0 = vload(s + 2 * (i) * VW), u1 = vload(s + 2 * (i) * VW + VW);     \
+    ev[i] = __builtin_shufflevector(u0, u1, DW_EVEN);                          \
+    od[i] = __builtin_shufflevector(u0, u1, DW_ODD);                           \
+  } while (0)
+  DW_EO(0);
+  if (k > 1) DW_EO(1);
+  if (k > 2) {
+    DW_EO(2);
+    DW_EO(3);
+  }
+#undef DW_EO
+  a[0] += w[0] * __builtin_shufflevector(ox > 0 ? vsplat(s[-1]) : z, od[0], DW_SR);
+  if (k > 1) a[1] += w[0] * __builtin_shufflevector(od[0], od[1], DW_SR);
+  if (k > 2) {
+    a[2] += w[0] * __builtin_shufflevector(od[1], od[2], DW_SR);
+    a[3] += w[0] * __builtin_shufflevector(od[2], od[3], DW_SR);
+  }
+  a[0] += w[1] * ev[0];
+  if (k > 1) a[1] += w[1] * ev[1];
+  if (k > 2) a[2] += w[1] * ev[2], a[3] += w[1] * ev[3];
+  a[0] += w[2] * od[0];
+  if (k > 1) a[1] += w[2] * od[1];
+  if (k > 2) a[2] += w[2] * od[2], a[3] += w[2] * od[3];
+}
+
+/* Outputs [ox, ox + k VW) of row oy of the plane. */
+static inline __attribute__((always_inline)) void
+dw3_cblock(const fr_k_conv *p, const float *xp, int64_t oy, int64_t ox,
+           const fr_vf *wv, float b, const float *res, const fr_k_epi *ve,
+           float *yp, const int k, const int64_t sw) {
+  const int64_t IW = p->in[2], OW = p->out[2];
+  fr_vf a[4] = {vsplat(b), vsplat(b), vsplat(b), vsplat(b)};
+  const float *x0 = xp + (oy * sw - 1) * IW;
+  if (sw == 1) {
+    dw3_ctaps(a, x0, ox, OW, wv, k);
+    dw3_ctaps(a, x0 + IW, ox, OW, wv + 3, k);
+    dw3_ctaps(a, x0 + 2 * IW, ox, OW, wv + 6, k);
+  } else {
+    dw3_c2taps(a, x0, ox, wv, k);
+    dw3_c2taps(a, x0 + IW, ox, wv + 3, k);
+    dw3_c2taps(a, x0 + 2 * IW, ox, wv + 6, k);
+  }
+  const int64_t q = oy * OW + ox;
+  dw3_out(yp + q, res ? res + q : NULL, ve, a[0]);
+  if (k > 1) dw3_out(yp + q + VW, res ? res + q + VW : NULL, ve, a[1]);
+  if (k > 2) {
+    dw3_out(yp + q + 2 * VW, res ? res + q + 2 * VW : NULL, ve, a[2]);
+    dw3_out(yp + q + 3 * VW, res ? res + q + 3 * VW : NULL, ve, a[3]);
+  }
+}
+
+/* Output rows [r0, r1) in place. */
+static inline __attribute__((always_inline)) void
+dw3_inplace(const fr_k_conv *p, const float *restrict xp, const fr_vf *wv,
+            float b, const float *res, const fr_k_epi *ve, float *restrict yp,
+            int64_t r0, int64_t r1, const int64_t sw) {
+  const int64_t W = p->out[2];
+  for (int64_t oy = r0; oy < r1; oy++)
+    for (int64_t ox = 0; ox < W;) {
+      const int64_t rem = W - ox;
+      if (rem >= 4 * VW) {
+        dw3_cblock(p, xp, oy, ox, wv, b, res, ve, yp, 4, sw);
+        ox += 4 * VW;
+      } else if (W >= 4 * VW && rem > 2 * VW) {
+        dw3_cblock(p, xp, oy, W - 4 * VW, wv, b, res, ve, yp, 4, sw);
+        break;
+      } else if (rem >= 2 * VW) {
+        dw3_cblock(p, xp, oy, ox, wv, b, res, ve, yp, 2, sw);
+        ox += 2 * VW;
+      } else if (W >= 2 * VW && rem > VW) {
+        dw3_cblock(p, xp, oy, W - 2 * VW, wv, b, res, ve, yp, 2, sw);
+        break;
+      } else if (rem >= VW) {
+        dw3_cblock(p, xp, oy, ox, wv, b, res, ve, yp, 1, sw);
+        ox += VW;
+      } else {
+        dw3_cblock(p, xp, oy, W - VW, wv, b, res, ve, yp, 1, sw);
+        break;
+      }
+    }
+}
+
+/* A plane at width stride sw: the rows dw3_inplace_ok allows in place,
+ * the others (or all) by bands. */
+static inline __attribute__((always_inline)) void
+dw3_plane_any(const fr_k_conv *p, const float *xp, const float *wp, float b,
+              const float *res, float *yp, const int64_t sw) {
+  const int64_t OH = p->out[1], OW = p->out[2];
+  if (!dw3_inplace_ok(p)) {
+    dw3_plane(p, xp, wp, b, res, yp, 0, OH, sw);
+    return;
+  }
+  const int64_t r1 = sw == 1 ? OH - 1 : OH; /* rows [1, r1) in place */
+  epi_ctx ec = {&p->epi, NULL, res, OW};
+  const bool on = epi_on(&p->epi, NULL, res);
+  /* (a copy the stores to y cannot alias, kept in registers) */
+  const fr_k_epi epi = p->epi;
+  const fr_k_epi *ve = on && epi_vec_res_ok(&ec) ? &epi : NULL;
+  fr_vf wv[9];
+  for (int i = 0; i < 9; i++) wv[i] = vsplat(wp[i]);
+  dw3_inplace(p, xp, wv, b, ve ? res : NULL, ve, yp, 1, r1, sw);
+  if (on && !ve)
+    epi_row(&p->epi, (r1 - 1) * OW, yp + OW, NULL, res ? res + OW : NULL);
+  dw3_plane(p, xp, wp, b, res, yp, 0, 1, sw);
+  if (r1 < OH) dw3_plane(p, xp, wp, b, res, yp, r1, OH, sw);
+}
+
+NO_MEM_CALLS static void dw3_plane_s1(const fr_k_conv *p, const float *xp,
+                                      const float *wp, float b, const float *res,
+                                      float *yp) {
+  dw3_plane_any(p, xp, wp, b, res, yp, 1);
+}
+NO_MEM_CALLS static void dw3_plane_s2(const fr_k_conv *p, const float *xp,
+                                      const float *wp, float b, const float *res,
+                                      float *yp) {
+  dw3_plane_any(p, xp, wp, b, res, yp, 2);
+}
+
+/* The fast path takes it: 3x3, dilation 1, width stride 1 or 2, a band
+ * of one output row at least fits (rows up to about 2800 outputs). */
 static bool dw_is_3x3(const fr_k_conv *p) {
   return p->k[1] == 3 && p->k[2] == 3 && p->dil[1] == 1 && p->dil[2] == 1 &&
-         (p->stride[2] == 1 || p->stride[2] == 2);
+         (p->stride[2] == 1 || p->stride[2] == 2) && p->out[1] > 0 &&
+         p->out[2] > 0 && dw3_band_rows(p) >= 1;
 }
 
 /* The general path, any kernel size and stride. */
@@ -1437,15 +1669,13 @@ FR_K_GENERIC void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const floa
     return;
   }
   const int64_t IS = p->in[1] * p->in[2], OS = p->out[1] * p->out[2];
-  const bool flat = dw3_flat_ok(p);
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t c = 0; c < p->C; c++) {
       const float *xp = x + (n * p->C + c) * IS; /* (IH, IW) */
       float *yp = y + (n * p->C + c) * OS;       /* (OH, OW) */
       const float *rp = res ? res + (n * p->C + c) * OS : NULL;
       float b = bias ? bias[c] : 0.0f;
-      if (flat) dw3_flat(p, xp, w + c * 9, b, rp, yp);
-      else if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
+      if (p->stride[2] == 1) dw3_plane_s1(p, xp, w + c * 9, b, rp, yp);
       else dw3_plane_s2(p, xp, w + c * 9, b, rp, yp);
     }
 }
@@ -2262,6 +2492,48 @@ void fr_k_zip2_f32(const float *restrict e, const float *restrict o, int64_t n,
   if (n % 2) y[n - 1] = e[h];
 }
 
+/* ConvTranspose's col2im for output channels [lo, hi) of a group: y
+ * (Mg, NO) = bias, then each tap's rows of col (Mg * KK, NI) added. */
+typedef struct col2im_job {
+  const fr_k_conv *p;
+  const float *col, *bias;
+  float *y;
+} col2im_job;
+
+static void col2im_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const col2im_job *j = ctx;
+  const fr_k_conv *p = j->p;
+  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
+  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
+  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+  const int64_t NO = OD * OH * OW, sw = p->stride[2];
+  for (int64_t m = lo; m < hi; m++) {
+    float *ym = j->y + m * NO;
+    float b = j->bias ? j->bias[m] : 0.0f;
+    for (int64_t o = 0; o < NO; o++) ym[o] = b;
+    for (int64_t kz = 0; kz < KD; kz++)
+      for (int64_t ky = 0; ky < KH; ky++)
+        for (int64_t kx = 0; kx < KW; kx++) {
+          const float *cr = j->col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
+          /* input columns ix whose output ix * sw + off is inside */
+          int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
+          fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
+          for (int64_t iz = 0; iz < ID; iz++) {
+            int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
+            if (oz < 0 || oz >= OD) continue;
+            for (int64_t iy = 0; iy < IH; iy++) {
+              int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+              if (oy < 0 || oy >= OH) continue;
+              float *yr = ym + (oz * OH + oy) * OW + off;
+              const float *cx = cr + (iz * IH + iy) * IW;
+              fr_k_col_add_f32(yr, cx, lo, hi, sw);
+            }
+          }
+        }
+  }
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p))
     return convt_dw_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
@@ -2279,10 +2551,9 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
     return;
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
-  const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], KK = KD * KH * KW;
-  const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2], NI = ID * IH * IW;
-  const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
-  const int64_t NO = OD * OH * OW, sw = p->stride[2];
+  const int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  const int64_t NI = p->in[0] * p->in[1] * p->in[2];
+  const int64_t NO = p->out[0] * p->out[1] * p->out[2];
   float *col = scratch, *gs = scratch + Mg * KK * NI;
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t g = 0; g < G; g++) {
@@ -2292,30 +2563,13 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
       fr_k_gemm gm = {Mg * KK, NI, Cg, wg, 1, Mg * KK, xg, NI, 1,
                       col, NI, 1.0f, 0.0f, NULL, {0}, NULL, NULL, 0};
       fr_k_sgemm(&gm, gs);
-      for (int64_t m = 0; m < Mg; m++) {
-        float *ym = yg + m * NO;
-        float b = bias ? bias[g * Mg + m] : 0.0f;
-        for (int64_t o = 0; o < NO; o++) ym[o] = b;
-        for (int64_t kz = 0; kz < KD; kz++)
-          for (int64_t ky = 0; ky < KH; ky++)
-            for (int64_t kx = 0; kx < KW; kx++) {
-              const float *cr = col + (m * KK + (kz * KH + ky) * KW + kx) * NI;
-              /* input columns ix whose output ix * sw + off is inside */
-              int64_t off = kx * p->dil[2] - p->pad[2], lo, hi;
-              fr_k_valid_range(sw, off, OW, IW, &lo, &hi);
-              for (int64_t iz = 0; iz < ID; iz++) {
-                int64_t oz = iz * p->stride[0] - p->pad[0] + kz * p->dil[0];
-                if (oz < 0 || oz >= OD) continue;
-                for (int64_t iy = 0; iy < IH; iy++) {
-                  int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
-                  if (oy < 0 || oy >= OH) continue;
-                  float *yr = ym + (oz * OH + oy) * OW + off;
-                  const float *cx = cr + (iz * IH + iy) * IW;
-                  fr_k_col_add_f32(yr, cx, lo, hi, sw);
-                }
-              }
-            }
-      }
+      /* col2im: the output channels on threads (serial inside a thread
+       * of fr_ke_convtranspose_f32's, which cuts the images) */
+      col2im_job cj = {p, col, bias ? bias + g * Mg : NULL, yg};
+      if (fr_k_par_worth(Mg * KK * NI))
+        fr_k_parallel(Mg, col2im_task, &cj, NULL, 0);
+      else
+        col2im_task(&cj, 0, Mg, NULL);
     }
 }
 

@@ -784,7 +784,8 @@ typedef struct fr_k_concat_plan {
   int n;
   uint32_t len[];
 } fr_k_concat_plan;
-/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. */
+/* params fr_k_concat_plan; bufs x0 ... x(n-1), y, scratch. Large ones are
+ * copied on threads, in pieces of 64 KB. */
 FR_K_ENTRY void fr_ke_concat(const void *params, void *const *bufs);
 
 /* Split into n outputs along an axis: x (outer, pitch) bytes, output i
@@ -1038,9 +1039,11 @@ void fr_k_zip2_f32(const float *e, const float *o, int64_t n, float *y);
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);
 /* gemm.c: depthwise (group == C == M, KD == 1, KH <= 16) convolution, with
  * the epilogue p->epi and res (NULL or of y's shape). 3x3 with dilation 1
- * and width stride 1 or 2 take a fast path (the nine weights in registers,
- * the epilogue per row); the rest, or all with _any, the general one. The
- * two add the same products in the same order. */
+ * and width stride 1 or 2 take a fast path (rows read in place at strides
+ * (1, 1) and (2, 2) with one padding, the rest by zero-padded bands; the
+ * nine weights and the epilogue in registers); the rest, or all with
+ * _any, the general one. The two add the same products in the same order
+ * (the fast path adds a padded tap's w * 0). */
 void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y);
 void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,

@@ -565,10 +565,51 @@ void fr_ke_strided(const void *params, void *const *b) {
   fr_k_strided_copy(&p->s, b[0], b[p->y]);
 }
 
+/* Concat on threads: unit u is piece u % per of output row u / per, where
+ * a row is cut into the pieces of CONCAT_PIECE bytes (or less) of each
+ * input's part in turn. */
+enum { CONCAT_PIECE = 1 << 16 };
+
+typedef struct concat_job {
+  const fr_k_concat_plan *p;
+  void *const *b;
+  int64_t per;
+} concat_job;
+
+static void concat_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
+  (void)scratch;
+  const concat_job *j = ctx;
+  const fr_k_concat_plan *p = j->p;
+  char *y = j->b[p->n];
+  for (int64_t u = lo; u < hi; u++) {
+    int64_t r = u / j->per, k = u % j->per, off = 0;
+    for (int i = 0; i < p->n; i++) {
+      int64_t row = (int64_t)p->len[i] * p->inner_bytes;
+      int64_t pieces = (row + CONCAT_PIECE - 1) / CONCAT_PIECE;
+      if (k < pieces) {
+        int64_t a = k * CONCAT_PIECE, len = row - a < CONCAT_PIECE ? row - a : CONCAT_PIECE;
+        memcpy(y + r * p->pitch + off + a, (const char *)j->b[i] + r * row + a,
+               (size_t)len);
+        break;
+      }
+      k -= pieces;
+      off += row;
+    }
+  }
+}
+
 void fr_ke_concat(const void *params, void *const *b) {
   const fr_k_concat_plan *p = params;
   char *y = b[p->n];
-  int64_t off = 0;
+  int64_t off = 0, per = 0;
+  for (int i = 0; i < p->n; i++)
+    per += ((int64_t)p->len[i] * p->inner_bytes + CONCAT_PIECE - 1) / CONCAT_PIECE;
+  /* (a float copied counts as an operation) */
+  if (per > 0 && fr_k_par_worth(p->outer * p->pitch / 4)) {
+    concat_job j = {p, b, per};
+    fr_k_parallel(p->outer * per, concat_task, &j, NULL, 0);
+    return;
+  }
   for (int i = 0; i < p->n; i++) {
     int64_t row = (int64_t)p->len[i] * p->inner_bytes;
     fr_k_copy_rows(p->outer, row, b[i], row, y + off, p->pitch);

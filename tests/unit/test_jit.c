@@ -2,6 +2,8 @@
  * with constant sizes, O3 for the host CPU, ORC LLJIT - on the Relu kernel. */
 #include <llvm-c/Core.h>
 #include <llvm-c/Linker.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -110,5 +112,67 @@ START_TEST(jit_reads_trainable_block) {
 }
 END_TEST
 
+/* The depthwise 3x3 fast path as the JIT and artifacts run it (the
+ * kernels' bitcode for the host's level: 16-wide vectors with AVX-512,
+ * where frost's own kernels, which test_nn checks, are 8 wide) against
+ * the general kernel, through the fused conv entry: planes at strides 1
+ * and 2 with one padding, whose rows past the first are read in place,
+ * rows of one vector to several blocks of four and between, and other
+ * pads (the band path); epilogues in registers and not, residuals. */
+START_TEST(jit_dwconv3_fast) {
+  fr_jit *j;
+  ck_assert_int_eq(fr_jit_new(NULL, &j), FR_OK);
+  LLVMModuleRef m;
+  ck_assert_int_eq(fr_jit_kernels(j, &m), FR_OK);
+  ck_assert_int_eq(fr_jit_optimize(j, m, "fr_ke_conv_fused_f32"), FR_OK);
+  ck_assert_int_eq(fr_jit_add(j, m), FR_OK);
+  void *addr;
+  ck_assert_int_eq(fr_jit_lookup(j, "fr_ke_conv_fused_f32", &addr), FR_OK);
+  void (*entry)(const void *, void *const *) =
+      (void (*)(const void *, void *const *))addr;
+  fr_k_set_threads(1);
+  /* output widths around 1, 2 and 4 vectors of 8 and 16 */
+  static const int64_t ow[] = {8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 48, 63, 64,
+                               65, 80, 100, 129};
+  static const int acts[] = {FR_K_EPI_RELU, FR_K_EPI_NONE, FR_K_EPI_HARD_SWISH,
+                             FR_K_EPI_SIGMOID};
+  int n_case = 0;
+  for (size_t i = 0; i < sizeof ow / sizeof ow[0]; i++)
+    for (int64_t s = 1; s <= 2; s++)
+      for (int64_t pad = 0; pad <= 1; pad++) {
+        int64_t OW = ow[i], OH = 2 + (int64_t)(i % 4);
+        /* stride 2: inputs of 2 OW (pad 1, in place) or 2 OW + 1 */
+        int64_t IW = s == 1 ? OW + 2 - 2 * pad : 2 * OW + (pad ? 0 : 1);
+        int64_t IH = s == 1 ? OH + 2 - 2 * pad : 2 * OH + (pad ? 0 : 1);
+        int64_t C = 1 + (int64_t)(i % 3), N = 1 + (int64_t)(i % 2);
+        fr_k_conv p = {N, C, C, C, {1, IH, IW}, {1, OH, OW}, {1, 3, 3}, {1, s, s},
+                       {1, 1, 1}, {0, pad, pad}, {0}, 0};
+        p.epi.act = acts[n_case % 4];
+        if (p.epi.act == FR_K_EPI_HARD_SWISH) p.epi.a = 1 / 6.0f, p.epi.b = 0.5f;
+        int64_t nx = N * C * IH * IW, ny = N * C * OH * OW;
+        float *x = malloc(sizeof(float) * (size_t)nx), *w = malloc(sizeof(float) * 9 * (size_t)C);
+        float *b = malloc(sizeof(float) * (size_t)C), *res = malloc(sizeof(float) * (size_t)ny);
+        float *fast = malloc(sizeof(float) * (size_t)ny), *any = malloc(sizeof(float) * (size_t)ny);
+        srand((unsigned)n_case);
+        for (int64_t k = 0; k < nx; k++) x[k] = (float)(rand() % 2001) / 1000.0f - 1;
+        for (int64_t k = 0; k < 9 * C; k++) w[k] = (float)(rand() % 2001) / 1000.0f - 1;
+        for (int64_t k = 0; k < C; k++) b[k] = (float)(rand() % 2001) / 1000.0f - 1;
+        for (int64_t k = 0; k < ny; k++) res[k] = (float)(rand() % 2001) / 1000.0f - 1;
+        const float *r = n_case % 3 == 1 ? res : NULL;
+        void *bufs[7] = {x, w, b, (void *)r, NULL, fast, NULL};
+        entry(&p, bufs);
+        fr_k_dwconv_any_f32(&p, x, w, b, r, any);
+        for (int64_t k = 0; k < ny; k++)
+          ck_assert_msg(fabsf(fast[k] - any[k]) <= 1e-5f * (1 + fabsf(any[k])),
+                        "dw 3x3 %lldx%lld stride %lld pad %lld: element %lld "
+                        "fast %g general %g", (long long)IH, (long long)IW,
+                        (long long)s, (long long)pad, (long long)k, fast[k], any[k]);
+        free(x), free(w), free(b), free(res), free(fast), free(any);
+        n_case++;
+      }
+  fr_jit_free(j);
+}
+END_TEST
+
 FT_MAIN(jit, jit_calls_kernel_with_constants, jit_unknown_cpu, jit_known_cpu,
-        jit_reads_trainable_block)
+        jit_reads_trainable_block, jit_dwconv3_fast)

@@ -203,12 +203,15 @@ END_TEST
  * below, at and around the vector widths, odd and non-square planes,
  * channel counts off 8 and 16, strides (1|2, 1|2) and (3, 2), pads 0..2,
  * with and without bias, residual and epilogues (in registers and not);
- * small planes at stride 1 take the flat path, the others the row path. */
+ * rows of a vector or more at strides (1, 1) and (2, 2) with one padding
+ * read x in place, the rest go by bands (test_jit: the same at the JIT's
+ * vector width). */
 START_TEST(dwconv3_fast_random) {
-  /* (the last two too large for the flat path of small planes) */
+  /* (even sizes: rows read in place at stride 2 too; the last two
+   * wider than four vectors) */
   static const int64_t hw[][2] = {{1, 1}, {3, 5}, {7, 8}, {9, 16}, {11, 17},
                                   {5, 33}, {20, 31}, {13, 47}, {2, 70},
-                                  {41, 53}, {3, 700}};
+                                  {8, 40}, {6, 66}, {41, 53}, {3, 700}};
   static const int64_t st[][2] = {{1, 1}, {2, 2}, {1, 2}, {2, 1}, {3, 2}};
   static const int acts[] = {FR_K_EPI_NONE, FR_K_EPI_RELU, FR_K_EPI_HARD_SWISH,
                              FR_K_EPI_SIGMOID};
