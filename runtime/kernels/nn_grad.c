@@ -75,8 +75,7 @@ size_t fr_k_conv_grad_weight_scratch(const fr_k_conv *p) {
  * each a strided (at stride 1 contiguous) read of one input row between
  * the columns whose read falls outside. */
 static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
-                        int64_t pn, int64_t ld, int64_t t0, int64_t t1,
-                        float *restrict col) {
+                        int64_t pn, int64_t t0, int64_t t1, float *restrict col) {
   const int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
   const int64_t OH = p->out[1], OW = p->out[2];
   const int64_t KD = p->k[0], KH = p->k[1], KW = p->k[2], sw = p->stride[2];
@@ -87,7 +86,7 @@ static void im2col_rows(const fr_k_conv *p, const float *xg, int64_t j0,
     const int64_t offx = x * p->dil[2] - p->pad[2];
     int64_t lo, hi; /* the output columns whose read is inside */
     fr_k_valid_range(sw, offx, IW, OW, &lo, &hi);
-    float *d = col + t * ld;
+    float *d = col + t * pn;
     int64_t ow = j0 % OW, oh = (j0 / OW) % OH, od = j0 / (OW * OH);
     for (int64_t i = 0; i < pn;) {
       const int64_t run = fr_k_min64(OW - ow, pn - i);
@@ -249,7 +248,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
 static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   const grad_job *j = ctx;
   if (j->kind == GRAD_IM2COL) {
-    im2col_rows(j->c, j->x, j->j0, j->pn, j->pn, lo, hi, j->out);
+    im2col_rows(j->c, j->x, j->j0, j->pn, lo, hi, j->out);
     return;
   }
   if (j->kind == GRAD_DW) {
