@@ -763,8 +763,12 @@ fr_status fr_grad_batchnorm(fr_ad *a, const fr_node *n, fr_value *const *dy) {
                               fr_ad_unary(a, "Sqrt", fr_ad_binary(a, "Add", IN(4),
                                                                   fr_ad_scalar(a, eps))));
   fr_node *rg = dy[0]->producer;
-  if (rg && rg->op == FR_OP_RELU_GRAD && rg->backward && x->dtype == FR_F32 &&
-      IN(3)->t.rank == 1 && fr_ad_wants(a, IN(0)) && rg->in[0]->t.rank == r) {
+  bool fuse = rg && rg->op == FR_OP_RELU_GRAD && rg->backward && x->dtype == FR_F32 &&
+              IN(3)->t.rank == 1 && fr_ad_wants(a, IN(0));
+  for (int k = 0; fuse && k < 2; k++) /* ReluGrad's dy and y as x, unbroadcast */
+    fuse = rg->in[k] && rg->in[k]->t.rank == r &&
+           !memcmp(rg->in[k]->t.dims, x->dims, sizeof(int64_t) * (size_t)r);
+  if (fuse) {
     /* Relu after the BN: its ReluGrad (which no one else reads: it is
      * this output's whole gradient, so it goes) and this rule in one pass
      * over the map (frost.ReluBatchNormGrad) */
