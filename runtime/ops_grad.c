@@ -85,11 +85,8 @@ fr_status fr_plan_gather_grad(const fr_node *n, fr_tensor *const *in,
   return FR_OK;
 }
 
-/* bufs: dy, x, mean, var, out (2, C), scratch. */
-fr_status fr_plan_relu_bn_grad(const fr_node *n, fr_tensor *const *in,
-                               fr_tensor *const *out, fr_kplan *kp) {
-  (void)out;
-  const fr_tensor *x = in[2];
+/* The BatchNormalization backward's block for x (N, C, ...). */
+static fr_k_bn_grad_plan bn_grad_plan(const fr_node *n, const fr_tensor *x) {
   fr_k_bn_grad_plan p;
   memset(&p, 0, sizeof p);
   p.N = x->dims[0];
@@ -97,21 +94,23 @@ fr_status fr_plan_relu_bn_grad(const fr_node *n, fr_tensor *const *in,
   p.S = 1;
   for (int i = 2; i < x->rank; i++) p.S *= x->dims[i];
   p.eps = fr_attr_float(n, FR_A_EPSILON);
+  return p;
+}
+
+/* bufs: dy, y, x, scale, mean, var, dx, sums (3, C), scratch. */
+fr_status fr_plan_relu_bn_grad(const fr_node *n, fr_tensor *const *in,
+                               fr_tensor *const *out, fr_kplan *kp) {
+  (void)out;
+  fr_k_bn_grad_plan p = bn_grad_plan(n, in[2]);
   FR_KPLAN(kp, fr_ke_relu_bn_grad_f32, p);
   return FR_OK;
 }
 
+/* bufs: dy, x, mean, var, out (2, C), scratch. */
 fr_status fr_plan_bn_grad(const fr_node *n, fr_tensor *const *in,
                           fr_tensor *const *out, fr_kplan *kp) {
   (void)out;
-  const fr_tensor *x = in[1];
-  fr_k_bn_grad_plan p;
-  memset(&p, 0, sizeof p);
-  p.N = x->dims[0];
-  p.C = x->dims[1];
-  p.S = 1;
-  for (int i = 2; i < x->rank; i++) p.S *= x->dims[i];
-  p.eps = fr_attr_float(n, FR_A_EPSILON);
+  fr_k_bn_grad_plan p = bn_grad_plan(n, in[1]);
   FR_KPLAN(kp, fr_ke_bn_grad_f32, p);
   return FR_OK;
 }

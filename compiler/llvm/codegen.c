@@ -596,8 +596,10 @@ fr_status fr_compiled_run(fr_compiled *c, fr_tensor *const *in, fr_tensor *out) 
   }
   if (st == FR_OK) {
     c->fallback_status = FR_OK;
-    c->prof_last = fr_now_ms();
-    c->prof_runs++;
+    if (c->prof_ms) { /* --profile: the first node's time starts here */
+      c->prof_last = fr_now_ms();
+      c->prof_runs++;
+    }
     c->fn(ins, outs, c->arena, (void *const *)c->table);
     st = c->fallback_status;
   }

@@ -176,6 +176,7 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
    * columns whose read is inside */
   int64_t dz[DW_GRAD_TAPS], dy_[DW_GRAD_TAPS], dx[DW_GRAD_TAPS];
   int64_t lo[DW_GRAD_TAPS], hi[DW_GRAD_TAPS];
+  int64_t rx[DW_GRAD_TAPS], ex[DW_GRAD_TAPS]; /* split: dx's phase, offset */
   float acc[DW_GRAD_TAPS][9];
   for (int64_t t0 = 0; t0 < KK; t0 += DW_GRAD_TAPS) {
     const int64_t nt = fr_k_min64(DW_GRAD_TAPS, KK - t0);
@@ -185,6 +186,8 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
       dy_[i] = y * p->dil[1] - p->pad[1];
       dx[i] = kx * p->dil[2] - p->pad[2];
       fr_k_valid_range(sw, dx[i], IW, OW, &lo[i], &hi[i]);
+      rx[i] = ((dx[i] % sw) + sw) % sw;
+      ex[i] = (dx[i] - rx[i]) / sw;
     }
     for (int64_t c = c0; c < c1; c++) {
       memset(acc, 0, sizeof acc[0] * (size_t)nt);
@@ -202,10 +205,9 @@ static void dw_grad_weight(const fr_k_conv *p, const float *x, const float *dy,
                 const int64_t iy = oh * p->stride[1] + dy_[i];
                 if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) continue;
                 split_row(xp + (iz * IH + iy) * IW, IW, sw, J, ph);
-                for (int64_t k = i; k < i + KW; k++) {
-                  const int64_t r = ((dx[k] % sw) + sw) % sw, e = (dx[k] - r) / sw;
-                  dot_acc(hi[k] - lo[k], dr + lo[k], ph + r * J + lo[k] + e, 1, acc[k]);
-                }
+                for (int64_t k = i; k < i + KW; k++)
+                  dot_acc(hi[k] - lo[k], dr + lo[k], ph + rx[k] * J + lo[k] + ex[k], 1,
+                          acc[k]);
               }
               continue;
             }
