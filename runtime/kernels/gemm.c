@@ -131,6 +131,22 @@ static void pack_a(const float *a, int64_t rs, int64_t cs, int64_t mc,
   }
 }
 
+/* r[i] (row i of a VW x VW block) becomes column i: log2(VW) rounds of
+ * zipping row i with row i + VW/2. */
+static inline __attribute__((always_inline)) void vtranspose(fr_vf *r) {
+#pragma GCC unroll 4
+  for (int s = 1; s < VW; s *= 2) {
+    fr_vf t[VW];
+#pragma GCC unroll 16
+    for (int i = 0; i < VW / 2; i++) {
+      t[2 * i] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_LO);
+      t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_HI);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < VW; i++) r[i] = t[i];
+  }
+}
+
 /* Strided matrix block (kc, nc) from row k0, column j0 into NR-column
  * panels: dst[panel][k][j], columns past nc zero. */
 static FR_K_INLINE void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_t j0,
@@ -153,12 +169,27 @@ static FR_K_INLINE void pack_b_mat(const bsrc *s, int64_t k0, int64_t kc, int64_
         for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
       }
     } else if (s->rs == 1) { /* transposed: columns of B contiguous */
+      /* VW columns by VW rows at a time: VW vector loads down columns,
+       * transposed in registers, VW vector stores along panel rows (one
+       * float at a time, the stores were NR apart) */
+      int64_t k = 0;
+      if (nr == NR)
+        for (; k + VW <= kc; k += VW)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) {
+            fr_vf r[VW];
+#pragma GCC unroll 16
+            for (int i = 0; i < VW; i++) r[i] = vload(b + (v * VW + i) * s->cs + k);
+            vtranspose(r);
+#pragma GCC unroll 16
+            for (int t = 0; t < VW; t++) vstore(d + (k + t) * NR + v * VW, r[t]);
+          }
       for (int64_t j = 0; j < nr; j++) {
         const float *bj = b + j * s->cs;
-        for (int64_t k = 0; k < kc; k++) d[k * NR + j] = bj[k];
+        for (int64_t kk = k; kk < kc; kk++) d[kk * NR + j] = bj[kk];
       }
-      for (int64_t k = 0; k < kc; k++)
-        for (int64_t j = nr; j < NR; j++) d[k * NR + j] = 0;
+      for (int64_t kk = k; kk < kc; kk++)
+        for (int64_t j = nr; j < NR; j++) d[kk * NR + j] = 0;
     } else {
       for (int64_t k = 0; k < kc; k++) {
         for (int64_t j = 0; j < nr; j++) d[k * NR + j] = b[k * s->rs + j * s->cs];
@@ -327,22 +358,6 @@ static bool conv_is_row_inside(const fr_k_conv *p) {
   return p->in[0] == 1 && p->in[1] == 1 && p->out[0] == 1 &&
          p->out[1] == 1 && p->k[0] == 1 && p->k[1] == 1 && p->pad[2] == 0 &&
          (p->out[2] - 1) * p->stride[2] + (p->k[2] - 1) * p->dil[2] < p->in[2];
-}
-
-/* r[i] (row i of a VW x VW block) becomes column i: log2(VW) rounds of
- * zipping row i with row i + VW/2. */
-static inline __attribute__((always_inline)) void vtranspose(fr_vf *r) {
-#pragma GCC unroll 4
-  for (int s = 1; s < VW; s *= 2) {
-    fr_vf t[VW];
-#pragma GCC unroll 16
-    for (int i = 0; i < VW / 2; i++) {
-      t[2 * i] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_LO);
-      t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + VW / 2], ZIP_HI);
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < VW; i++) r[i] = t[i];
-  }
 }
 
 /* pack_b_conv for conv_is_row_inside: each panel row is a strided walk
@@ -2138,10 +2153,11 @@ static bool convt_is_depthwise(const fr_k_conv *p) {
   return p->C == p->group && p->M == p->group;
 }
 
-/* At stride 1 a depthwise transposed conv is a depthwise conv of the
- * flipped kernel with pads (k - 1) * dil - pad, when those are not
- * negative: y[o] = sum over taps t of w[K-1-t] x[o - pad' + t dil]. */
-static bool convt_dw_as_conv(const fr_k_conv *p) {
+/* At stride 1 a transposed conv is a conv of the flipped kernel with pads
+ * (k - 1) * dil - pad, when those are not negative: y[o] = sum over taps
+ * t of w[K-1-t] x[o - pad' + t dil] (and, with several channels per group,
+ * the kernel's two channel axes swapped). */
+static bool convt_as_conv(const fr_k_conv *p) {
   for (int d = 0; d < 3; d++)
     if (p->stride[d] != 1 || (p->k[d] - 1) * p->dil[d] < p->pad[d]) return false;
   return true;
@@ -2279,11 +2295,11 @@ static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
 }
 
 /* wf: scratch for the flipped kernel (C * KK floats) when
- * convt_dw_as_conv. */
+ * convt_as_conv. */
 static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
                             const float *bias, float *y, float *wf) {
   const int64_t KK = p->k[0] * p->k[1] * p->k[2];
-  if (convt_dw_as_conv(p)) {
+  if (convt_as_conv(p)) {
     for (int64_t c = 0; c < p->C; c++)
       for (int64_t t = 0; t < KK; t++) wf[c * KK + t] = w[c * KK + KK - 1 - t];
     fr_k_conv q = *p;
@@ -2534,9 +2550,24 @@ static void col2im_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   }
 }
 
+/* The conv that computes p when convt_as_conv, and the floats its flipped
+ * kernel takes before its own scratch (rounded to a cache line). */
+static fr_k_conv convt_conv(const fr_k_conv *p) {
+  fr_k_conv q = *p;
+  for (int d = 0; d < 3; d++) q.pad[d] = (p->k[d] - 1) * p->dil[d] - p->pad[d];
+  return q;
+}
+static int64_t convt_wf_floats(const fr_k_conv *p) {
+  return (p->M * (p->C / p->group) * p->k[0] * p->k[1] * p->k[2] + 15) / 16 * 16;
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p))
-    return convt_dw_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
+    return convt_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
+  if (convt_as_conv(p)) {
+    fr_k_conv q = convt_conv(p);
+    return (size_t)convt_wf_floats(p) + fr_k_conv_scratch(&q);
+  }
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t KK = p->k[0] * p->k[1] * p->k[2];
   int64_t NI = p->in[0] * p->in[1] * p->in[2];
@@ -2552,6 +2583,22 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
   }
   const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
   const int64_t KK = p->k[0] * p->k[1] * p->k[2];
+  if (convt_as_conv(p)) {
+    /* the conv's kernel (M, Cg, KK): wf[g Mg + m][c][t] = w[g Cg + c][m][KK-1-t];
+     * the implicit GEMM packs the taps of x, where the path below writes
+     * and adds back a column matrix KK times the output */
+    float *wf = scratch;
+    for (int64_t g = 0; g < G; g++)
+      for (int64_t m = 0; m < Mg; m++)
+        for (int64_t c = 0; c < Cg; c++) {
+          const float *ws = w + ((g * Cg + c) * Mg + m) * KK;
+          float *wd = wf + ((g * Mg + m) * Cg + c) * KK;
+          for (int64_t t = 0; t < KK; t++) wd[t] = ws[KK - 1 - t];
+        }
+    fr_k_conv q = convt_conv(p);
+    fr_k_conv_res_f32(&q, x, wf, bias, NULL, y, scratch + convt_wf_floats(p));
+    return;
+  }
   const int64_t NI = p->in[0] * p->in[1] * p->in[2];
   const int64_t NO = p->out[0] * p->out[1] * p->out[2];
   float *col = scratch, *gs = scratch + Mg * KK * NI;
@@ -2604,7 +2651,8 @@ void fr_ke_convtranspose_f32(const void *params, void *const *b) {
   convt_job j = {p, b[0], b[1], b[2], b[3]};
   int64_t ops = p->N * p->M * p->C / p->group * p->in[0] * p->in[1] * p->in[2] *
                 p->k[0] * p->k[1] * p->k[2];
-  if (p->N >= fr_k_threads() && fr_k_par_worth(ops))
+  /* as a conv, the images are cut by the conv's own threads */
+  if (!convt_as_conv(p) && p->N >= fr_k_threads() && fr_k_par_worth(ops))
     fr_k_parallel(p->N, convt_images, &j, b[4],
                   fr_k_convtranspose_scratch(p) * sizeof(float));
   else
