@@ -282,6 +282,8 @@ static bool conv_is_same_w(const fr_k_conv *p) {
 }
 
 typedef uint32_t fr_u32a __attribute__((may_alias));
+/* VW of them, at any 4-byte alignment */
+typedef uint32_t fr_vw __attribute__((vector_size(VW * 4), aligned(4), may_alias));
 
 /* The W-border masks of conv_is_same_w for columns [j0, j0 + nc):
  * mask[x][jj] all ones where column j0 + jj reads inside its row at tap x;
@@ -335,6 +337,17 @@ NO_MEM_CALLS static void pack_b_conv_same(const bsrc *s, int64_t k0,
         int64_t q = jb / NR * NR, e = fr_k_min64(se, q + NR);
         fr_u32a *d = (fr_u32a *)(dst + q * kc + kk * NR);
         int64_t a = fr_k_min64(e, fr_k_max64(jb, lo)), b = fr_k_max64(a, fr_k_min64(e, hi));
+        if (jb == q && a == q && b == q + NR) {
+          /* a whole panel row inside the plane: NV vectors, masked */
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) {
+            fr_vw val = *(const fr_vw *)(pl + base + q + v * VW);
+            if (!full[x]) val &= *(const fr_vw *)(m + q + v * VW);
+            *(fr_vw *)(d + v * VW) = val;
+          }
+          jb = e;
+          continue;
+        }
         for (; jb < a; jb++) d[jb - q] = 0;
         if (full[x])
           for (; jb < b; jb++) d[jb - q] = pl[base + jb];
@@ -407,20 +420,20 @@ static FR_K_INLINE void pack_b(const bsrc *s, int64_t k0, int64_t kc, int64_t j0
 
 /* ---- B read in place --------------------------------------------------- */
 
-/* conv_is_same_w, no input scale, and every window row inside the input
- * (no padding along H): then row k = (c, y, x) of B is plane c of the
- * column's image read from its pixel j + (y * dh) * IW + x * dw - pw on,
- * masked at the W borders, and the micro-kernel reads a full panel of B
- * in place instead of packing it (for few output channels, as the
- * embedding model's 24 to 96, the packing cost as much as the
- * multiply-adds). Panels whose vectors would read outside a plane (the
- * first and the last of it), that span two images side by side, and the
- * narrow last one are packed. The values are those the packing writes,
- * so the sums are the same bits. */
+/* conv_is_same_w and no input scale: then row k = (c, y, x) of B is
+ * plane c of the column's image read from its pixel j + (y * dh - ph) *
+ * IW + x * dw - pw on, masked at the W borders, and the micro-kernel reads
+ * a full panel of B in place instead of packing it (for few output
+ * channels, as the embedding model's 24 to 96, the packing cost as much
+ * as the multiply-adds). Panels whose vectors would read outside a plane
+ * for some tap (the first and last rows of it, by the padding along H:
+ * where a read stays inside the plane and its column inside the row, its
+ * input row is inside too), that span two images side by side, and the
+ * narrow last one are packed. The values are those the packing writes, so
+ * the sums are the same bits. */
 static bool conv_b_in_place(const bsrc *s) {
   const fr_k_conv *p = s->cv;
-  return p && !s->sc && conv_is_same_w(p) && p->pad[1] == 0 &&
-         (p->out[1] - 1) + (p->k[1] - 1) * p->dil[1] < p->in[1];
+  return p && !s->sc && conv_is_same_w(p);
 }
 
 /* One block (rows [k0, k0 + kc), columns [j0, j0 + nc)) of B in place:
@@ -452,19 +465,20 @@ static FR_K_INLINE void inplace_block(const bsrc *s, int64_t k0, int64_t kc,
   const fr_k_conv *p = s->cv;
   const int64_t IW = p->in[2], PS = p->in[1] * IW;
   const int64_t KH = p->k[1], KW = p->k[2], dh = p->dil[1], dw = p->dil[2];
-  const int64_t pw = p->pad[2];
+  const int64_t ph = p->pad[1], pw = p->pad[2];
   bool full[SAME_KW_MAX];
   same_w_masks(p, j0, nc, ib->mask, full);
   for (int64_t jj = 0; jj < nc; jj++) ib->ones[jj] = ~0u;
   for (int64_t kk = 0; kk < kc; kk++) {
     int64_t k = k0 + kk;
     int64_t x = k % KW, y = (k / KW) % KH, c = k / (KW * KH);
-    ib->off[kk] = c * PS + y * dh * IW + x * dw - pw;
+    ib->off[kk] = c * PS + (y * dh - ph) * IW + x * dw - pw;
     ib->m[kk] = full[x] ? ib->ones : ib->mask[x];
   }
-  /* column j reads plane columns j - pw to j + (KH-1)*dh*IW + (KW-1)*dw - pw */
-  ib->lo = pw;
-  ib->hi = PS - ((KH - 1) * dh * IW + (KW - 1) * dw - pw);
+  /* column j reads plane pixels j - ph*IW - pw to
+   * j + ((KH-1)*dh - ph)*IW + (KW-1)*dw - pw */
+  ib->lo = ph * IW + pw;
+  ib->hi = PS - (((KH - 1) * dh - ph) * IW + (KW - 1) * dw - pw);
   /* (a panel past an image's end reads past its plane) */
   if (s->P) ib->hi = fr_k_min64(ib->hi, s->P);
   /* runs of panels packed by one call (each call sets every row up) */
