@@ -2522,6 +2522,55 @@ void fr_k_zip2_f32(const float *restrict e, const float *restrict o, int64_t n,
   if (n % 2) y[n - 1] = e[h];
 }
 
+/* VW windows of a 2x2 max pooling's gradient: the inputs a b / c e of
+ * window j at r0[2 j], r0[2 j + 1], r1[2 j], r1[2 j + 1]; d[j] goes to the
+ * first maximum in row order (a later one only if strictly greater), the
+ * other three get 0. */
+static inline __attribute__((always_inline)) void
+mpg2_vec(const float *r0, const float *r1, const float *d, float *g0, float *g1) {
+  const fr_vf x0 = vload(r0), x1 = vload(r0 + VW), y0 = vload(r1), y1 = vload(r1 + VW);
+  const fr_vf a = __builtin_shufflevector(x0, x1, UNZIP_EVEN);
+  const fr_vf b = __builtin_shufflevector(x0, x1, UNZIP_ODD);
+  const fr_vf c = __builtin_shufflevector(y0, y1, UNZIP_EVEN);
+  const fr_vf e = __builtin_shufflevector(y0, y1, UNZIP_ODD);
+  const fr_vf v = vload(d), z = {0};
+  const fr_vi sb = b > a;
+  const fr_vf m = vsel(sb, b, a);
+  const fr_vi sc = c > m;
+  const fr_vi se = e > vsel(sc, c, m);
+  const fr_vi nse = ~se, nsc = ~sc;
+  const fr_vf ge = vsel(se, v, z), gc = vsel(nse & sc, v, z);
+  const fr_vf gb = vsel(nse & nsc & sb, v, z), ga = vsel(nse & nsc & ~sb, v, z);
+  vstore(g0, __builtin_shufflevector(ga, gb, ZIP_LO));
+  vstore(g0 + VW, __builtin_shufflevector(ga, gb, ZIP_HI));
+  vstore(g1, __builtin_shufflevector(gc, ge, ZIP_LO));
+  vstore(g1 + VW, __builtin_shufflevector(gc, ge, ZIP_HI));
+}
+
+void fr_k_maxpool2_grad_row_f32(int64_t n, const float *restrict r0,
+                                const float *restrict r1, const float *restrict d,
+                                float *restrict g0, float *restrict g1) {
+  int64_t j = 0;
+  for (; j + VW <= n; j += VW)
+    mpg2_vec(r0 + 2 * j, r1 + 2 * j, d + j, g0 + 2 * j, g1 + 2 * j);
+  if (j == n) return;
+  if (n >= VW) { /* the last vector again, overlapping: the same values */
+    j = n - VW;
+    mpg2_vec(r0 + 2 * j, r1 + 2 * j, d + j, g0 + 2 * j, g1 + 2 * j);
+    return;
+  }
+  /* a short row through copies (zeros after it, never stored) */
+  const int64_t k = n - j;
+  float t0[2 * VW] = {0}, t1[2 * VW] = {0}, td[VW] = {0}, o0[2 * VW], o1[2 * VW];
+  FR_K_SCALAR
+  for (int64_t i = 0; i < 2 * k; i++) t0[i] = r0[2 * j + i], t1[i] = r1[2 * j + i];
+  FR_K_SCALAR
+  for (int64_t i = 0; i < k; i++) td[i] = d[j + i];
+  mpg2_vec(t0, t1, td, o0, o1);
+  FR_K_SCALAR
+  for (int64_t i = 0; i < 2 * k; i++) g0[2 * j + i] = o0[i], g1[2 * j + i] = o1[i];
+}
+
 /* ConvTranspose's col2im for output channels [lo, hi) of a group: y
  * (Mg, NO) = bias, then each tap's rows of col (Mg * KK, NI) added. */
 typedef struct col2im_job {

@@ -1034,6 +1034,11 @@ void fr_k_gather2_f32(float *d, const float *s, int64_t n);
  * when n is odd), and back (gemm.c, by vector shuffles). */
 void fr_k_unzip2_f32(const float *x, int64_t n, float *e, float *o);
 void fr_k_zip2_f32(const float *e, const float *o, int64_t n, float *y);
+/* n windows of a 2x2 maximum pooling's gradient: the window j of input
+ * rows r0, r1 (columns 2 j, 2 j + 1) takes d[j] at its first maximum in
+ * row order (g0, g1: its gradient rows), 0 elsewhere; by vectors. */
+void fr_k_maxpool2_grad_row_f32(int64_t n, const float *r0, const float *r1,
+                                const float *d, float *g0, float *g1);
 /* params fr_k_conv; bufs x, w, bias, y, scratch
  * (fr_k_convtranspose_scratch floats). */
 FR_K_ENTRY void fr_ke_convtranspose_f32(const void *params, void *const *bufs);

@@ -353,29 +353,11 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
 
 /* ---- pooling ------------------------------------------------------------- */
 
-/* One row of 2x2 windows: input rows r0, r1, their gradient rows g0, g1.
- * Selects, not branches (the maxima are data: branches on them
- * mispredict), so that it vectorizes. */
-static void maxpool_grad_2x2(int64_t OW, const float *restrict r0,
-                             const float *restrict r1, const float *restrict d,
-                             float *restrict g0, float *restrict g1) {
-  for (int64_t ow = 0; ow < OW; ow++) {
-    const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
-                e = r1[2 * ow + 1], v = d[ow];
-    const bool sb = b > a;
-    const float m = sb ? b : a;
-    const bool sc = c > m;
-    const bool se = e > (sc ? c : m);
-    g1[2 * ow + 1] = se ? v : 0.0f;
-    g1[2 * ow] = !se && sc ? v : 0.0f;
-    g0[2 * ow + 1] = !se && !sc && sb ? v : 0.0f;
-    g0[2 * ow] = !se && !sc && !sb ? v : 0.0f;
-  }
-}
-
 /* fr_k_pool_tiles' maximum pooling gradient: each window's dy goes to its
  * first maximum in row order (as the general loop below), 2x2 windows
- * a row of outputs at a time. */
+ * a row of outputs at a time by vectors (fr_k_maxpool2_grad_row_f32, which
+ * writes all four inputs of each window: only the rows and columns no
+ * window covers are zeroed first). */
 static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
                                const float *x, float *dx) {
   const int64_t IH = p->in[1], IW = p->in[2];
@@ -385,12 +367,13 @@ static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
   for (int64_t pl = 0; pl < p->planes * p->in[0]; pl++) {
     const float *xp = x + pl * IH * IW, *dp = dy + pl * OH * OW;
     float *gp = dx + pl * IH * IW;
-    memset(gp, 0, sizeof(float) * (size_t)(IH * IW));
+    const bool cover = KH == 2 && KW == 2 && IH == 2 * OH && IW == 2 * OW;
+    if (!cover) memset(gp, 0, sizeof(float) * (size_t)(IH * IW));
     for (int64_t oh = 0; oh < OH; oh++) {
       const float *r0 = xp + oh * KH * IW, *d = dp + oh * OW;
       float *g0 = gp + oh * KH * IW;
       if (KH == 2 && KW == 2) {
-        maxpool_grad_2x2(OW, r0, r0 + IW, d, g0, g0 + IW);
+        fr_k_maxpool2_grad_row_f32(OW, r0, r0 + IW, d, g0, g0 + IW);
         continue;
       }
       for (int64_t ow = 0; ow < OW; ow++) {

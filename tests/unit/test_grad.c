@@ -677,12 +677,14 @@ END_TEST
 /* The maximum pooling gradient of windows side by side (2x2 stride 2,
  * 3x2 stride 3x2, depth 2, inputs a window does not reach) against the
  * rule written out: each window's dy to the first of its maxima in row
- * order. Values from {0, 1, 2}: windows full of ties. */
+ * order, rows of whole vectors and of a vector and a tail (8 or 16
+ * lanes). Values from {0, 1, 2}: windows full of ties. */
 START_TEST(maxpool_grad_tiles) {
   static const int64_t cases[][7] = {
       /* planes, ID, IH, IW, KH, KW, (OH, OW from IH / KH, IW / KW) */
       {3, 1, 8, 10, 2, 2, 0}, {2, 1, 7, 9, 2, 2, 0}, {2, 2, 7, 8, 3, 2, 0},
-      {1, 1, 6, 6, 1, 3, 0},  {4, 1, 2, 34, 2, 2, 0}};
+      {1, 1, 6, 6, 1, 3, 0},  {4, 1, 2, 34, 2, 2, 0}, {2, 1, 4, 64, 2, 2, 0},
+      {1, 1, 3, 46, 2, 2, 0}};
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const int64_t *q = cases[c];
     fr_k_pool p = {.kind = FR_K_POOL_MAX, .planes = q[0],
