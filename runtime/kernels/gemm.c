@@ -1718,7 +1718,9 @@ FR_K_GENERIC void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const floa
  * each output row takes nm (DC_MB or 1) channels at a time, 2 * VW columns
  * at a time, every tap a vector load of the input row and nm FMAs; border
  * columns one by one; the epilogue on each row while it is in L1. */
-enum { DC_MB = 4, DC_MAXT = 32, DC_PADW = 256 };
+/* DC_MB output channels at a time: 2 DC_MB accumulators, 16 of 32
+ * registers with AVX-512, 8 of 16 below */
+enum { DC_MB = VW == 16 ? 8 : 4, DC_MAXT = 32, DC_PADW = 256 };
 
 static bool conv_is_direct(const fr_k_conv *p) {
   return p->group == 1 && p->in[0] == 1 && p->k[0] == 1 && p->out[0] == 1 &&
@@ -1832,9 +1834,15 @@ dc_image(const fr_k_conv *p, const float *x, const float *w, const float *bias,
         const float *row = x + (c * IH + iy) * IW;
         rs.rows[rs.n] = row - pw;
         if (padded) {
+          /* zeros, the row, zeros: three plain loops (one with a
+           * condition per float did not vectorize) */
           float *d = padrow[rs.n];
-          for (int64_t i = 0; i < L; i++)
-            d[i] = i >= pw && i - pw < IW ? row[i - pw] : 0.0f;
+          const int64_t in = fr_k_min64(IW, L - pw);
+          FR_K_SCALAR
+          for (int64_t i = 0; i < pw; i++) d[i] = 0.0f;
+          for (int64_t i = 0; i < in; i++) d[pw + i] = row[i];
+          FR_K_SCALAR
+          for (int64_t i = pw + in; i < L; i++) d[i] = 0.0f;
           rs.rows[rs.n] = d;
         }
         rs.wo[rs.n++] = (c * KH + ky) * KW;
