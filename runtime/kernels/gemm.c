@@ -1668,6 +1668,102 @@ static bool dw_is_3x3(const fr_k_conv *p) {
          p->out[2] > 0 && dw3_band_rows(p) >= 1;
 }
 
+/* Small planes (rows of fewer than VW outputs), VW channels at a time
+ * across lanes: the planes transposed to (pixel, channel lanes), every tap
+ * of an output one vector product for VW channels, the outputs transposed
+ * back. A 3 x 12 plane's own setup (its band, rows, slack) cost several
+ * times its 324 products. Any kernel size, stride, dilation and pads; the
+ * choice depends on the plane's shape only, so that every channel takes
+ * the same path however threads cut them (a last block of fewer channels
+ * has empty lanes). */
+enum { DWL_MAX_PIX = 512, DWL_MAX_TAPS = 49 }; /* 32 KB of stack each */
+
+static bool dw_lanes_ok(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 && p->out[2] < VW &&
+         p->in[1] * p->in[2] <= DWL_MAX_PIX && p->out[1] * p->out[2] <= DWL_MAX_PIX &&
+         p->k[1] * p->k[2] <= DWL_MAX_TAPS;
+}
+
+/* t[i] lane l = x[l * ld + i] for i < n, lanes l < nl (the others 0):
+ * VW pixels at a time by a register transpose. */
+static inline __attribute__((always_inline)) void
+lanes_in(const float *x, int64_t ld, int64_t n, int nl, fr_vf *t) {
+  int64_t i = 0;
+  if (nl == VW)
+    for (; i + VW <= n; i += VW) {
+      fr_vf r[VW];
+#pragma GCC unroll 16
+      for (int l = 0; l < VW; l++) r[l] = vload(x + l * ld + i);
+      vtranspose(r);
+#pragma GCC unroll 16
+      for (int q = 0; q < VW; q++) t[i + q] = r[q];
+    }
+  for (; i < n; i++) {
+    fr_vf v = {0};
+    for (int l = 0; l < nl; l++) v[l] = x[l * ld + i];
+    t[i] = v;
+  }
+}
+
+/* The inverse: y[l * ld + i] = t[i] lane l. */
+static inline __attribute__((always_inline)) void
+lanes_out(const fr_vf *t, int64_t n, int nl, int64_t ld, float *y) {
+  int64_t i = 0;
+  if (nl == VW)
+    for (; i + VW <= n; i += VW) {
+      fr_vf r[VW];
+#pragma GCC unroll 16
+      for (int q = 0; q < VW; q++) r[q] = t[i + q];
+      vtranspose(r);
+#pragma GCC unroll 16
+      for (int l = 0; l < VW; l++) vstore(y + l * ld + i, r[l]);
+    }
+  for (; i < n; i++)
+    for (int l = 0; l < nl; l++) y[l * ld + i] = t[i][l];
+}
+
+static void dw_lanes(const fr_k_conv *p, const float *x, const float *w,
+                     const float *bias, const float *res, float *y) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], KS = KH * KW;
+  const int64_t IS = IH * IW, OS = OH * OW;
+  const bool epi = p->epi.act != FR_K_EPI_NONE ||
+                   p->epi.post != FR_K_EPI_POST_NONE || res;
+  fr_vf xt[DWL_MAX_PIX], yt[DWL_MAX_PIX], wv[DWL_MAX_TAPS];
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t c0 = 0; c0 < p->C; c0 += VW) {
+      const int nl = (int)fr_k_min64(VW, p->C - c0);
+      const float *xp = x + (n * p->C + c0) * IS;
+      float *yp = y + (n * p->C + c0) * OS;
+      lanes_in(xp, IS, IS, nl, xt);
+      fr_vf bv = {0};
+      for (int l = 0; l < nl; l++) bv[l] = bias ? bias[c0 + l] : 0.0f;
+      for (int64_t t = 0; t < KS; t++) {
+        fr_vf v = {0};
+        for (int l = 0; l < nl; l++) v[l] = w[(c0 + l) * KS + t];
+        wv[t] = v;
+      }
+      for (int64_t oy = 0; oy < OH; oy++)
+        for (int64_t ox = 0; ox < OW; ox++) {
+          fr_vf acc = bv;
+          for (int64_t ky = 0; ky < KH; ky++) {
+            const int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+            if (iy < 0 || iy >= IH) continue;
+            for (int64_t kx = 0; kx < KW; kx++) {
+              const int64_t ix = ox * p->stride[2] - p->pad[2] + kx * p->dil[2];
+              if (ix >= 0 && ix < IW) acc += wv[ky * KW + kx] * xt[iy * IW + ix];
+            }
+          }
+          yt[oy * OW + ox] = acc;
+        }
+      lanes_out(yt, OS, nl, OS, yp);
+      if (epi)
+        for (int l = 0; l < nl; l++)
+          fr_k_epi_f32(&p->epi, OS, yp + l * OS, NULL,
+                       res ? res + (n * p->C + c0 + l) * OS : NULL);
+    }
+}
+
 /* The general path, any kernel size and stride. */
 void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
                          const float *bias, const float *res, float *y) {
@@ -1693,6 +1789,10 @@ void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
 
 FR_K_GENERIC void fr_k_dwconv_f32(const fr_k_conv *p, const float *x, const float *w,
                                   const float *bias, const float *res, float *y) {
+  if (dw_lanes_ok(p)) {
+    dw_lanes(p, x, w, bias, res, y);
+    return;
+  }
   if (!dw_is_3x3(p)) {
     fr_k_dwconv_any_f32(p, x, w, bias, res, y);
     return;

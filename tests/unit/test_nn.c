@@ -204,8 +204,9 @@ END_TEST
  * channel counts off 8 and 16, strides (1|2, 1|2) and (3, 2), pads 0..2,
  * with and without bias, residual and epilogues (in registers and not);
  * rows of a vector or more at strides (1, 1) and (2, 2) with one padding
- * read x in place, the rest go by bands (test_jit: the same at the JIT's
- * vector width). */
+ * read x in place, the rest go by bands, and rows of fewer outputs than a
+ * vector across channel lanes (channel counts off 8 and 16: a last block
+ * of empty lanes) (test_jit: the same at the JIT's vector width). */
 START_TEST(dwconv3_fast_random) {
   /* (even sizes: rows read in place at stride 2 too; the last two
    * wider than four vectors) */
