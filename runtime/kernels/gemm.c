@@ -1764,6 +1764,43 @@ static void dw_lanes(const fr_k_conv *p, const float *x, const float *w,
     }
 }
 
+int fr_k_dw_lanes_ok(const fr_k_conv *p) { return dw_lanes_ok(p); }
+
+/* A depthwise conv's dW (C, KH * KW) for channels [c0, c1) across lanes,
+ * as dw_lanes: per block of VW channels and per image, x and dy
+ * transposed, then each output pixel's dy times the inputs of its taps
+ * added to the taps' sums (images, then pixels in order: a channel's sum
+ * does not depend on the lane it is in, nor on how threads cut). */
+void fr_k_dw_grad_lanes_f32(const fr_k_conv *p, const float *x, const float *dy,
+                            float *dw, int64_t c0, int64_t c1) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], KS = KH * KW;
+  const int64_t IS = IH * IW, OS = OH * OW;
+  fr_vf xt[DWL_MAX_PIX], dt[DWL_MAX_PIX], acc[DWL_MAX_TAPS];
+  for (int64_t cb = c0; cb < c1; cb += VW) {
+    const int nl = (int)fr_k_min64(VW, c1 - cb);
+    for (int64_t t = 0; t < KS; t++) acc[t] = (fr_vf){0};
+    for (int64_t n = 0; n < p->N; n++) {
+      lanes_in(x + (n * p->C + cb) * IS, IS, IS, nl, xt);
+      lanes_in(dy + (n * p->M + cb) * OS, OS, OS, nl, dt);
+      for (int64_t oy = 0; oy < OH; oy++)
+        for (int64_t ox = 0; ox < OW; ox++) {
+          const fr_vf d = dt[oy * OW + ox];
+          for (int64_t ky = 0; ky < KH; ky++) {
+            const int64_t iy = oy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+            if (iy < 0 || iy >= IH) continue;
+            for (int64_t kx = 0; kx < KW; kx++) {
+              const int64_t ix = ox * p->stride[2] - p->pad[2] + kx * p->dil[2];
+              if (ix >= 0 && ix < IW) acc[ky * KW + kx] += d * xt[iy * IW + ix];
+            }
+          }
+        }
+    }
+    for (int64_t t = 0; t < KS; t++)
+      for (int l = 0; l < nl; l++) dw[(cb + l) * KS + t] = acc[t][l];
+  }
+}
+
 /* The general path, any kernel size and stride. */
 void fr_k_dwconv_any_f32(const fr_k_conv *p, const float *x, const float *w,
                          const float *bias, const float *res, float *y) {

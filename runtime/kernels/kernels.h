@@ -1034,6 +1034,12 @@ void fr_k_gather2_f32(float *d, const float *s, int64_t n);
  * when n is odd), and back (gemm.c, by vector shuffles). */
 void fr_k_unzip2_f32(const float *x, int64_t n, float *e, float *o);
 void fr_k_zip2_f32(const float *e, const float *o, int64_t n, float *y);
+/* Whether a depthwise conv's planes are small enough (rows under a
+ * vector) to go across channel lanes (its shape only), and its dW for
+ * channels [c0, c1) that way (dw (C, KH * KW)). */
+int fr_k_dw_lanes_ok(const fr_k_conv *p);
+void fr_k_dw_grad_lanes_f32(const fr_k_conv *p, const float *x, const float *dy,
+                            float *dw, int64_t c0, int64_t c1);
 /* n windows of a 2x2 maximum pooling's gradient: the window j of input
  * rows r0, r1 (columns 2 j, 2 j + 1) takes d[j] at its first maximum in
  * row order (g0, g1: its gradient rows), 0 elsewhere; by vectors. */

@@ -254,7 +254,8 @@ static FR_K_SHARED void grad_task(void *ctx, int64_t lo, int64_t hi, void *scrat
     return;
   }
   if (j->kind == GRAD_DW) {
-    dw_grad_weight(j->c, j->x, j->dy, j->out, lo, hi);
+    if (fr_k_dw_lanes_ok(j->c)) fr_k_dw_grad_lanes_f32(j->c, j->x, j->dy, j->out, lo, hi);
+    else dw_grad_weight(j->c, j->x, j->dy, j->out, lo, hi);
     return;
   }
   fr_k_pool sub = *j->p;

@@ -772,7 +772,7 @@ END_TEST
 
 /* A convolution's dW (fr_k_conv_grad_weight_f32) against a sum in double
  * over images and output pixels: depthwise at strides 1 to 3 (strided
- * rows split by phase), dilated, padded, in 3-D, a row of 2101 inputs
+ * rows split by phase; rows under a vector across channel lanes), dilated, padded, in 3-D, a row of 2101 inputs
  * (wider than the split buffer), rows of more than 64 outputs, and grouped, pointwise and strided
  * convs (dot products of dY with x or its im2col rows). */
 START_TEST(conv_grad_weight_random) {
@@ -785,6 +785,9 @@ START_TEST(conv_grad_weight_random) {
       {2, 3, 3, 3, {1, 5, 77}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {1, 2, 2, 2, {4, 5, 9}, {0}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0}, 0},
       {1, 1, 1, 1, {1, 2, 2101}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      /* small planes across channel lanes: 20 channels (blocks of 8 or
+       * 16 and a last one of 4) */
+      {2, 20, 20, 20, {1, 6, 12}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       /* rows of more than 64 outputs, strided and not */
       {2, 3, 3, 3, {1, 4, 150}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {2, 2, 2, 2, {1, 3, 70}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
