@@ -2405,6 +2405,52 @@ static void convt_dw_plane_gather(const fr_k_conv *p, const float *xc,
     }
 }
 
+/* Small planes (input rows under a vector, planes within DWL_MAX_PIX)
+ * across channel lanes, as dw_lanes: dy transposed per block of channels,
+ * each input pixel's value times each tap's weights added to the output
+ * pixel the tap lands on, the outputs transposed back. Planes [q0, q1)
+ * (image q / C), the blocks within an image's run of channels. */
+static bool convt_dw_lanes_ok(const fr_k_conv *p) {
+  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 && p->in[2] < VW &&
+         p->in[1] * p->in[2] <= DWL_MAX_PIX && p->out[1] * p->out[2] <= DWL_MAX_PIX &&
+         p->k[1] * p->k[2] <= DWL_MAX_TAPS;
+}
+
+static void convt_dw_lanes(const fr_k_conv *p, const float *x, const float *w,
+                           const float *bias, float *y, int64_t q0, int64_t q1) {
+  const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
+  const int64_t KH = p->k[1], KW = p->k[2], KS = KH * KW;
+  const int64_t IS = IH * IW, OS = OH * OW;
+  fr_vf xt[DWL_MAX_PIX], yt[DWL_MAX_PIX], wv[DWL_MAX_TAPS];
+  for (int64_t q = q0; q < q1;) {
+    const int64_t c0 = q % p->C;
+    const int nl = (int)fr_k_min64(fr_k_min64(VW, p->C - c0), q1 - q);
+    lanes_in(x + q * IS, IS, IS, nl, xt);
+    fr_vf bv = {0};
+    for (int l = 0; l < nl; l++) bv[l] = bias ? bias[c0 + l] : 0.0f;
+    for (int64_t t = 0; t < KS; t++) {
+      fr_vf v = {0};
+      for (int l = 0; l < nl; l++) v[l] = w[(c0 + l) * KS + t];
+      wv[t] = v;
+    }
+    for (int64_t o = 0; o < OS; o++) yt[o] = bv;
+    for (int64_t iy = 0; iy < IH; iy++)
+      for (int64_t ix = 0; ix < IW; ix++) {
+        const fr_vf v = xt[iy * IW + ix];
+        for (int64_t ky = 0; ky < KH; ky++) {
+          const int64_t oy = iy * p->stride[1] - p->pad[1] + ky * p->dil[1];
+          if (oy < 0 || oy >= OH) continue;
+          for (int64_t kx = 0; kx < KW; kx++) {
+            const int64_t ox = ix * p->stride[2] - p->pad[2] + kx * p->dil[2];
+            if (ox >= 0 && ox < OW) yt[oy * OW + ox] += wv[ky * KW + kx] * v;
+          }
+        }
+      }
+    lanes_out(yt, OS, nl, OS, y + q * OS);
+    q += nl;
+  }
+}
+
 static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
                                         void *scratch) {
   const convt_dw_job *j = ctx;
@@ -2416,6 +2462,10 @@ static FR_K_SHARED void convt_dw_planes(void *ctx, int64_t q0, int64_t q1,
   const int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
   const int64_t NO = OD * OH * OW, sw = p->stride[2];
   (void)scratch;
+  if (convt_dw_lanes_ok(p)) {
+    convt_dw_lanes(p, x, w, bias, y, q0, q1);
+    return;
+  }
   for (int64_t q = q0; q < q1; q++) {
     const int64_t c = q % p->C;
     const float *xc = x + q * NI;
