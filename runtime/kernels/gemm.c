@@ -2862,12 +2862,139 @@ static int64_t convt_wf_floats(const fr_k_conv *p) {
   return (p->M * (p->C / p->group) * p->k[0] * p->k[1] * p->k[2] + 15) / 16 * 16;
 }
 
+/* A strided 2-D transposed conv by output phases (sub-pixel): the outputs
+ * o whose (o + pad) % s is r along a dimension (stride s, kernel K) take
+ * the taps k = r + s m (m < ceil((K - r) / s)) of the inputs q - m, q =
+ * (o + pad - r) / s; along both dimensions that is a stride-1 conv of x
+ * with the sub-kernel of those taps (reversed, channel axes swapped per
+ * group), whose output q goes to o = s q + r - pad. So each phase is an
+ * implicit GEMM of K = Cg * (its taps), where the general path below
+ * writes a column matrix Mg * KH * KW times the input and adds it back
+ * (the detection head's 4x4 stride-2 ConvTranspose: 1.7 ms). */
+typedef struct convt_ph {
+  int64_t m, qmin, nq, pad; /* taps, first q, outputs, the conv's pad */
+} convt_ph;
+
+static convt_ph convt_phase(const fr_k_conv *p, int d, int64_t r) {
+  const int64_t s = p->stride[d], K = p->k[d], pd = p->pad[d];
+  convt_ph f = {0};
+  f.m = r < K ? (K - r + s - 1) / s : 0;
+  const int64_t a = pd - r, b = p->out[d] - 1 + pd - r; /* pd >= 0, r < s */
+  f.qmin = a >= 0 ? (a + s - 1) / s : 0;
+  const int64_t qmax = b >= 0 ? b / s : -1;
+  f.nq = fr_k_max64(0, qmax - f.qmin + 1);
+  f.pad = f.m - 1 - f.qmin;
+  return f;
+}
+
+enum { CONVT_PH_MAX_S = 4 };
+
+static bool convt_by_phases(const fr_k_conv *p) {
+  if (convt_is_depthwise(p) || convt_as_conv(p)) return false;
+  if (p->k[0] != 1 || p->stride[0] != 1 || p->in[0] != 1 || p->out[0] != 1 ||
+      p->pad[0] != 0 || p->dil[1] != 1 || p->dil[2] != 1)
+    return false;
+  for (int d = 1; d < 3; d++) {
+    if (p->stride[d] > CONVT_PH_MAX_S) return false;
+    for (int64_t r = 0; r < p->stride[d]; r++) {
+      const convt_ph f = convt_phase(p, d, r);
+      if (f.m > 0 && f.nq > 0 && f.pad < 0) return false;
+    }
+  }
+  return true;
+}
+
+/* The conv of phase (fy, fx). */
+static fr_k_conv convt_phase_conv(const fr_k_conv *p, convt_ph fy, convt_ph fx) {
+  fr_k_conv q = *p;
+  q.out[1] = fy.nq, q.out[2] = fx.nq;
+  q.k[1] = fy.m, q.k[2] = fx.m;
+  q.stride[1] = q.stride[2] = 1;
+  q.pad[1] = fy.pad, q.pad[2] = fx.pad;
+  return q;
+}
+
+/* Floats of scratch: the sub-kernel, the phase's outputs (rounded to a
+ * cache line each), then the largest phase conv's scratch. */
+static void convt_phases_scratch(const fr_k_conv *p, int64_t *wf, int64_t *out,
+                                 int64_t *conv) {
+  *wf = *out = *conv = 0;
+  for (int64_t ry = 0; ry < p->stride[1]; ry++)
+    for (int64_t rx = 0; rx < p->stride[2]; rx++) {
+      const convt_ph fy = convt_phase(p, 1, ry), fx = convt_phase(p, 2, rx);
+      if (fy.m == 0 || fx.m == 0 || fy.nq == 0 || fx.nq == 0) continue;
+      const fr_k_conv q = convt_phase_conv(p, fy, fx);
+      *wf = fr_k_max64(*wf, (p->M * (p->C / p->group) * fy.m * fx.m + 15) / 16 * 16);
+      *out = fr_k_max64(*out, (p->N * p->M * fy.nq * fx.nq + 15) / 16 * 16);
+      *conv = fr_k_max64(*conv, (int64_t)fr_k_conv_scratch(&q));
+    }
+}
+
+static void convt_subpixel(const fr_k_conv *p, const float *x, const float *w,
+                           const float *bias, float *y, float *scratch) {
+  const int64_t G = p->group, Mg = p->M / G, Cg = p->C / G;
+  const int64_t KH = p->k[1], KW = p->k[2], sy = p->stride[1], sx = p->stride[2];
+  const int64_t OH = p->out[1], OW = p->out[2], NO = OH * OW;
+  int64_t nwf, nout, nconv;
+  convt_phases_scratch(p, &nwf, &nout, &nconv);
+  float *wf = scratch, *t = scratch + nwf, *cs = t + nout;
+  for (int64_t ry = 0; ry < sy; ry++)
+    for (int64_t rx = 0; rx < sx; rx++) {
+      const convt_ph fy = convt_phase(p, 1, ry), fx = convt_phase(p, 2, rx);
+      if (fy.nq == 0 || fx.nq == 0) continue;
+      const int64_t oy0 = sy * fy.qmin + ry - p->pad[1], ox0 = sx * fx.qmin + rx - p->pad[2];
+      const int64_t P = fy.nq * fx.nq;
+      if (fy.m == 0 || fx.m == 0) { /* no tap lands here: the bias */
+        for (int64_t n = 0; n < p->N; n++)
+          for (int64_t m = 0; m < p->M; m++) {
+            float *yr = y + (n * p->M + m) * NO;
+            for (int64_t a = 0; a < fy.nq; a++)
+              for (int64_t b = 0; b < fx.nq; b++)
+                yr[(oy0 + sy * a) * OW + ox0 + sx * b] = bias ? bias[m] : 0.0f;
+          }
+        continue;
+      }
+      /* the sub-kernel (M, Cg, my, mx): taps ry + sy (my-1-jy), rx + sx (mx-1-jx) */
+      for (int64_t g = 0; g < G; g++)
+        for (int64_t m = 0; m < Mg; m++)
+          for (int64_t c = 0; c < Cg; c++) {
+            const float *ws = w + ((g * Cg + c) * Mg + m) * KH * KW;
+            float *wd = wf + ((g * Mg + m) * Cg + c) * fy.m * fx.m;
+            for (int64_t jy = 0; jy < fy.m; jy++)
+              for (int64_t jx = 0; jx < fx.m; jx++)
+                wd[jy * fx.m + jx] =
+                    ws[(ry + sy * (fy.m - 1 - jy)) * KW + rx + sx * (fx.m - 1 - jx)];
+          }
+      const fr_k_conv q = convt_phase_conv(p, fy, fx);
+      fr_k_conv_res_f32(&q, x, wf, bias, NULL, t, cs);
+      /* the phase's outputs to their places */
+      for (int64_t n = 0; n < p->N; n++)
+        for (int64_t m = 0; m < p->M; m++) {
+          const float *tr = t + (n * p->M + m) * P;
+          float *yr = y + (n * p->M + m) * NO + oy0 * OW + ox0;
+          for (int64_t a = 0; a < fy.nq; a++) {
+            float *yo = yr + sy * a * OW;
+            const float *ti = tr + a * fx.nq;
+            if (sx == 2)
+              for (int64_t b = 0; b < fx.nq; b++) yo[2 * b] = ti[b];
+            else
+              for (int64_t b = 0; b < fx.nq; b++) yo[sx * b] = ti[b];
+          }
+        }
+    }
+}
+
 size_t fr_k_convtranspose_scratch(const fr_k_conv *p) {
   if (convt_is_depthwise(p))
     return convt_as_conv(p) ? (size_t)(p->C * p->k[0] * p->k[1] * p->k[2]) : 0;
   if (convt_as_conv(p)) {
     fr_k_conv q = convt_conv(p);
     return (size_t)convt_wf_floats(p) + fr_k_conv_scratch(&q);
+  }
+  if (convt_by_phases(p)) {
+    int64_t wf, out, conv;
+    convt_phases_scratch(p, &wf, &out, &conv);
+    return (size_t)(wf + out + conv);
   }
   int64_t Mg = p->M / p->group, Cg = p->C / p->group;
   int64_t KK = p->k[0] * p->k[1] * p->k[2];
@@ -2898,6 +3025,10 @@ void fr_k_convtranspose_f32(const fr_k_conv *p, const float *x,
         }
     fr_k_conv q = convt_conv(p);
     fr_k_conv_res_f32(&q, x, wf, bias, NULL, y, scratch + convt_wf_floats(p));
+    return;
+  }
+  if (convt_by_phases(p)) {
+    convt_subpixel(p, x, w, bias, y, scratch);
     return;
   }
   const int64_t NI = p->in[0] * p->in[1] * p->in[2];
@@ -2952,8 +3083,9 @@ void fr_ke_convtranspose_f32(const void *params, void *const *b) {
   convt_job j = {p, b[0], b[1], b[2], b[3]};
   int64_t ops = p->N * p->M * p->C / p->group * p->in[0] * p->in[1] * p->in[2] *
                 p->k[0] * p->k[1] * p->k[2];
-  /* as a conv, the images are cut by the conv's own threads */
-  if (!convt_as_conv(p) && p->N >= fr_k_threads() && fr_k_par_worth(ops))
+  /* as convs, the images are cut by the convs' own threads */
+  if (!convt_as_conv(p) && !convt_by_phases(p) && p->N >= fr_k_threads() &&
+      fr_k_par_worth(ops))
     fr_k_parallel(p->N, convt_images, &j, b[4],
                   fr_k_convtranspose_scratch(p) * sizeof(float));
   else

@@ -690,6 +690,12 @@ START_TEST(convtranspose_random) {
   fr_k_conv cases[] = {
       {1, 8, 6, 1, {1, 7, 9}, {0}, {1, 4, 4}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
       {2, 5, 3, 1, {1, 4, 11}, {0}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 0, 1}, {0}, 0},
+      /* strided 2-D by output phases (a stride-1 conv per phase): phases
+       * of different tap counts, groups, a phase no tap reaches (kernel
+       * 2, stride 3: the bias alone), strides (2, 3) with pads, a batch */
+      {2, 6, 4, 2, {1, 5, 7}, {0}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0}, 0},
+      {1, 3, 5, 1, {1, 4, 6}, {0}, {1, 2, 2}, {1, 3, 3}, {1, 1, 1}, {0, 0, 0}, {0}, 0},
+      {3, 4, 3, 1, {1, 5, 5}, {0}, {1, 5, 4}, {1, 2, 3}, {1, 1, 1}, {0, 2, 1}, {0}, 0},
       /* stride 1 as a conv of the flipped kernel: groups with several
        * channels each, dilated, images folded side by side (4 small
        * ones), 3-D; and a pad past (k - 1) * dil, which keeps col2im */
