@@ -1668,7 +1668,7 @@ static bool dw_is_3x3(const fr_k_conv *p) {
          p->out[2] > 0 && dw3_band_rows(p) >= 1;
 }
 
-/* Small planes (rows of fewer than VW outputs), VW channels at a time
+/* Small planes (rows of fewer than VW outputs, or few outputs), VW channels at a time
  * across lanes: the planes transposed to (pixel, channel lanes), every tap
  * of an output one vector product for VW channels, the outputs transposed
  * back. A 3 x 12 plane's own setup (its band, rows, slack) cost several
@@ -1677,9 +1677,13 @@ static bool dw_is_3x3(const fr_k_conv *p) {
  * the same path however threads cut them (a last block of fewer channels
  * has empty lanes). */
 enum { DWL_MAX_PIX = 512, DWL_MAX_TAPS = 49 }; /* 32 KB of stack each */
+/* ... or planes of at most DWL_SMALL_OUT outputs whatever their width
+ * (measured: 6 x 24 outputs 1.5x faster across lanes, 20 x 20 10% slower) */
+enum { DWL_SMALL_OUT = 256 };
 
 static bool dw_lanes_ok(const fr_k_conv *p) {
-  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 && p->out[2] < VW &&
+  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 &&
+         (p->out[2] < VW || p->out[1] * p->out[2] <= DWL_SMALL_OUT) &&
          p->in[1] * p->in[2] <= DWL_MAX_PIX && p->out[1] * p->out[2] <= DWL_MAX_PIX &&
          p->k[1] * p->k[2] <= DWL_MAX_TAPS;
 }
