@@ -19,7 +19,10 @@
  * 1x1 stride-1
  * unpadded convolutions use the image as B directly; depthwise convolutions
  * (one input channel per group) go to a direct kernel (fr_k_dwconv_f32),
- * which shares the GEMM's epilogue. */
+ * which shares the GEMM's epilogue, by rows or, for small planes, across
+ * channel lanes (dw_lanes). Transposed convolutions at stride 1 are convs
+ * of the flipped kernel; strided 2-D ones a conv per output phase
+ * (convt_subpixel); the rest a GEMM into a column matrix and col2im. */
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>

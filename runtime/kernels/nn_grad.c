@@ -4,7 +4,8 @@
  * (compiler/passes/grad.c). Spatial shapes are 3 dims (D, H, W), as in
  * nn.c and gemm.c. A convolution's dW is a GEMM (gemm.c) of dy with the
  * transposed im2col matrix of x, built a block of output pixels at a time
- * in scratch; a depthwise one's is direct dot products along rows. */
+ * in scratch; a depthwise one's is direct dot products along rows, or for
+ * small planes across channel lanes (fr_k_dw_grad_lanes_f32, gemm.c). */
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
