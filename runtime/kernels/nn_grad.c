@@ -358,8 +358,8 @@ void fr_k_conv_grad_weight_f32(const fr_k_conv *p, const float *x,
 /* fr_k_pool_tiles' maximum pooling gradient: each window's dy goes to its
  * first maximum in row order (as the general loop below), 2x2 windows
  * a row of outputs at a time by vectors (fr_k_maxpool2_grad_row_f32, which
- * writes all four inputs of each window: only the rows and columns no
- * window covers are zeroed first). */
+ * writes all four inputs of each window: the plane is zeroed first only
+ * when windows leave rows or columns of it uncovered). */
 static void maxpool_grad_tiles(const fr_k_pool *p, const float *dy,
                                const float *x, float *dx) {
   const int64_t IH = p->in[1], IW = p->in[2];
