@@ -1684,11 +1684,15 @@ enum { DWL_MAX_PIX = 512, DWL_MAX_TAPS = 49 }; /* 32 KB of stack each */
  * (measured: 6 x 24 outputs 1.5x faster across lanes, 20 x 20 10% slower) */
 enum { DWL_SMALL_OUT = 256 };
 
-static bool dw_lanes_ok(const fr_k_conv *p) {
+/* 2-D, both planes and the taps within the lanes' buffers. */
+static bool lanes_fit(const fr_k_conv *p) {
   return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 &&
-         (p->out[2] < VW || p->out[1] * p->out[2] <= DWL_SMALL_OUT) &&
          p->in[1] * p->in[2] <= DWL_MAX_PIX && p->out[1] * p->out[2] <= DWL_MAX_PIX &&
          p->k[1] * p->k[2] <= DWL_MAX_TAPS;
+}
+
+static bool dw_lanes_ok(const fr_k_conv *p) {
+  return lanes_fit(p) && (p->out[2] < VW || p->out[1] * p->out[2] <= DWL_SMALL_OUT);
 }
 
 /* t[i] lane l = x[l * ld + i] for i < n, lanes l < nl (the others 0):
@@ -1729,6 +1733,20 @@ lanes_out(const fr_vf *t, int64_t n, int nl, int64_t ld, float *y) {
     for (int l = 0; l < nl; l++) y[l * ld + i] = t[i][l];
 }
 
+/* The bias (NULL: zeros) and the KS taps' weights of channels [c0, c0 +
+ * nl) as lanes (the others 0): *bv, wv[t] for t < KS. */
+static void lanes_params(const float *w, const float *bias, int64_t c0, int nl,
+                         int64_t KS, fr_vf *bv, fr_vf *wv) {
+  fr_vf b = {0};
+  for (int l = 0; l < nl; l++) b[l] = bias ? bias[c0 + l] : 0.0f;
+  *bv = b;
+  for (int64_t t = 0; t < KS; t++) {
+    fr_vf v = {0};
+    for (int l = 0; l < nl; l++) v[l] = w[(c0 + l) * KS + t];
+    wv[t] = v;
+  }
+}
+
 static void dw_lanes(const fr_k_conv *p, const float *x, const float *w,
                      const float *bias, const float *res, float *y) {
   const int64_t IH = p->in[1], IW = p->in[2], OH = p->out[1], OW = p->out[2];
@@ -1743,13 +1761,8 @@ static void dw_lanes(const fr_k_conv *p, const float *x, const float *w,
       const float *xp = x + (n * p->C + c0) * IS;
       float *yp = y + (n * p->C + c0) * OS;
       lanes_in(xp, IS, IS, nl, xt);
-      fr_vf bv = {0};
-      for (int l = 0; l < nl; l++) bv[l] = bias ? bias[c0 + l] : 0.0f;
-      for (int64_t t = 0; t < KS; t++) {
-        fr_vf v = {0};
-        for (int l = 0; l < nl; l++) v[l] = w[(c0 + l) * KS + t];
-        wv[t] = v;
-      }
+      fr_vf bv;
+      lanes_params(w, bias, c0, nl, KS, &bv, wv);
       for (int64_t oy = 0; oy < OH; oy++)
         for (int64_t ox = 0; ox < OW; ox++) {
           fr_vf acc = bv;
@@ -2329,6 +2342,13 @@ static bool convt_as_conv(const fr_k_conv *p) {
   return true;
 }
 
+/* The conv that computes p when convt_as_conv. */
+static fr_k_conv convt_conv(const fr_k_conv *p) {
+  fr_k_conv q = *p;
+  for (int d = 0; d < 3; d++) q.pad[d] = (p->k[d] - 1) * p->dil[d] - p->pad[d];
+  return q;
+}
+
 /* The planes [lo, hi) (image n = q / C, channel q % C) of convt_depthwise. */
 typedef struct convt_dw_job {
   const fr_k_conv *p;
@@ -2418,9 +2438,7 @@ static void convt_dw_plane_gather(const fr_k_conv *p, const float *xc,
  * pixel the tap lands on, the outputs transposed back. Planes [q0, q1)
  * (image q / C), the blocks within an image's run of channels. */
 static bool convt_dw_lanes_ok(const fr_k_conv *p) {
-  return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 && p->in[2] < VW &&
-         p->in[1] * p->in[2] <= DWL_MAX_PIX && p->out[1] * p->out[2] <= DWL_MAX_PIX &&
-         p->k[1] * p->k[2] <= DWL_MAX_TAPS;
+  return lanes_fit(p) && p->in[2] < VW;
 }
 
 static void convt_dw_lanes(const fr_k_conv *p, const float *x, const float *w,
@@ -2433,13 +2451,8 @@ static void convt_dw_lanes(const fr_k_conv *p, const float *x, const float *w,
     const int64_t c0 = q % p->C;
     const int nl = (int)fr_k_min64(fr_k_min64(VW, p->C - c0), q1 - q);
     lanes_in(x + q * IS, IS, IS, nl, xt);
-    fr_vf bv = {0};
-    for (int l = 0; l < nl; l++) bv[l] = bias ? bias[c0 + l] : 0.0f;
-    for (int64_t t = 0; t < KS; t++) {
-      fr_vf v = {0};
-      for (int l = 0; l < nl; l++) v[l] = w[(c0 + l) * KS + t];
-      wv[t] = v;
-    }
+    fr_vf bv;
+    lanes_params(w, bias, c0, nl, KS, &bv, wv);
     for (int64_t o = 0; o < OS; o++) yt[o] = bv;
     for (int64_t iy = 0; iy < IH; iy++)
       for (int64_t ix = 0; ix < IW; ix++) {
@@ -2518,8 +2531,7 @@ static void convt_depthwise(const fr_k_conv *p, const float *x, const float *w,
   if (convt_as_conv(p)) {
     for (int64_t c = 0; c < p->C; c++)
       for (int64_t t = 0; t < KK; t++) wf[c * KK + t] = w[c * KK + KK - 1 - t];
-    fr_k_conv q = *p;
-    for (int d = 0; d < 3; d++) q.pad[d] = (p->k[d] - 1) * p->dil[d] - p->pad[d];
+    fr_k_conv q = convt_conv(p);
     fr_k_conv_res_f32(&q, x, wf, bias, NULL, y, NULL);
     return;
   }
@@ -2643,13 +2655,12 @@ static void dot_tile4(const dot_job *j, int64_t m0, int64_t n0) {
 static void dot_line4(const dot_job *j, int64_t m0, int64_t n0, int along_b) {
   fr_vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
   const int64_t K = j->K, kv = K / VW * VW;
-  const int64_t lm = along_b ? 0 : j->lda, ln = along_b ? j->ldb : 0;
+  const int64_t ld = along_b ? j->ldb : j->lda; /* between the line's rows */
   for (int64_t img = 0; img < j->nb; img++) {
     const float *A = j->A + img * j->sa + m0 * j->lda;
     const float *B = j->B + img * j->sb + n0 * j->ldb;
     /* the line's four rows (the one other read four times) */
     const float *P0 = along_b ? B : A, *Q = along_b ? A : B;
-    const int64_t ld = along_b ? ln : lm;
     for (int64_t k = 0; k <= K - 1; k += VW) {
       fr_vf q, p0, p1, p2, p3;
       if (k < kv) {
@@ -2858,13 +2869,8 @@ static void col2im_task(void *ctx, int64_t lo, int64_t hi, void *scratch) {
   }
 }
 
-/* The conv that computes p when convt_as_conv, and the floats its flipped
- * kernel takes before its own scratch (rounded to a cache line). */
-static fr_k_conv convt_conv(const fr_k_conv *p) {
-  fr_k_conv q = *p;
-  for (int d = 0; d < 3; d++) q.pad[d] = (p->k[d] - 1) * p->dil[d] - p->pad[d];
-  return q;
-}
+/* The floats the flipped kernel of convt_as_conv takes before the conv's
+ * own scratch (rounded to a cache line). */
 static int64_t convt_wf_floats(const fr_k_conv *p) {
   return (p->M * (p->C / p->group) * p->k[0] * p->k[1] * p->k[2] + 15) / 16 * 16;
 }
